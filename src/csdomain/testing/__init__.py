@@ -1,0 +1,1 @@
+"""Test kit for csdomain users: strategies and the backend conformance kit."""

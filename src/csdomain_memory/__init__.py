@@ -1,0 +1,1 @@
+"""In-memory storage backend for csdomain (``memory://``)."""

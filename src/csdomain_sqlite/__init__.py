@@ -1,0 +1,1 @@
+"""Embedded SQLite storage backend for csdomain (``sqlite:///path.db``)."""
