@@ -26,7 +26,7 @@ from csdomain.clock import require_aware
 from csdomain.errors import ValidationError
 
 
-__all__ = ["BusinessCalendar", "Interval", "WeekHours"]
+__all__ = ["BusinessCalendar", "Interval", "QuietHours", "WeekHours"]
 
 Interval: TypeAlias = tuple[time, time]
 WeekHours: TypeAlias = tuple[tuple[Interval, ...], ...]
@@ -354,3 +354,46 @@ def _wall_length(start: time, end: time) -> timedelta:
     end_day = base + _DAY if end == _MIDNIGHT else base
     return datetime.combine(end_day, end) - datetime.combine(base, start)
 
+
+
+def _tz_name(value: object) -> str:
+    return _zone(value)
+
+
+@attrs.frozen
+class QuietHours:
+    """A daily rest period in local time during which nobody is called or messaged.
+
+    ``start``-``end`` may cross midnight (``22:00``-``08:00``); ``start == end`` means no
+    rest period. Source: DOMAIN.md 3.5 and 7 ("never call during the customer's rest time").
+    """
+
+    start: time = attrs.field(converter=lambda v: _parse_time(v, "start"))
+    end: time = attrs.field(converter=lambda v: _parse_time(v, "end"))
+    tz: str = attrs.field(default="Asia/Shanghai", converter=_tz_name)
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        """The :class:`~zoneinfo.ZoneInfo` of ``tz``."""
+        return ZoneInfo(self.tz)
+
+    def contains(self, at: datetime) -> bool:
+        """Whether ``at`` falls inside the rest period."""
+        if self.start == self.end:
+            return False
+        local = require_aware(at).astimezone(self.zone).time().replace(tzinfo=None)
+        if self.start < self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+    def next_allowed(self, at: datetime) -> datetime:
+        """``at`` when outside the rest period, else the instant the period ends."""
+        if not self.contains(at):
+            return at
+        local = require_aware(at).astimezone(self.zone)
+        day = local.date()
+        if self.start > self.end and local.time().replace(tzinfo=None) >= self.start:
+            day += _DAY
+        end = datetime.combine(day, self.end, tzinfo=self.zone)
+        # A wall-clock end inside a DST gap resolves to the first valid instant after it.
+        return end.astimezone(UTC).astimezone(at.tzinfo)

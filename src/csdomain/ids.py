@@ -1,0 +1,102 @@
+"""Naming series: human-readable reference numbers with per-period counters.
+
+``NamingSeries("SO-{yyyy}{mm}-{seq:04d}")`` renders ``SO-202611-0001``. The counter is
+kept per *series key*: the pattern rendered with everything but ``{seq}``, so a series
+whose pattern contains ``{mm}`` restarts every month, and one that contains ``{dept}``
+counts per department (DOMAIN.md 1: job numbers restart every month and per department).
+Numbers come from counters kept in the store (:meth:`NamingSeries.next`), so two
+processes never hand out the same number.
+
+Placeholders: ``{yyyy}``, ``{yy}``, ``{mm}``, ``{dd}`` (from ``at`` in the series' time
+zone), ``{seq}`` with any integer format spec, and any other name passed as a keyword.
+"""
+
+from __future__ import annotations
+
+import string
+from datetime import datetime
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from csdomain.clock import require_aware
+from csdomain.errors import ValidationError
+
+
+__all__ = ["CounterSource", "NamingSeries"]
+
+_DATE_FIELDS = frozenset({"yyyy", "yy", "mm", "dd"})
+
+
+class CounterSource(Protocol):
+    """Anything that hands out the next value of a named counter (a unit of work)."""
+
+    def next_counter(self, name: str) -> int:
+        """Increment counter ``name`` and return the new value (1 for a new counter)."""
+        ...
+
+
+def _parse(pattern: str) -> tuple[str, ...]:
+    if not isinstance(pattern, str):
+        raise ValidationError.at("pattern", "a naming series pattern must be a string")
+    try:
+        parsed = list(string.Formatter().parse(pattern))
+    except ValueError as err:
+        raise ValidationError.at("pattern", f"bad pattern {pattern!r}: {err}") from None
+    names = tuple(name for _, name, _, _ in parsed if name is not None)
+    if names.count("seq") != 1:
+        raise ValidationError.at("pattern", f"{pattern!r} needs exactly one {{seq}} field")
+    for name in names:
+        if not name.isidentifier():
+            raise ValidationError.at("pattern", f"{pattern!r}: bad field name {name!r}")
+    return names
+
+
+@attrs.frozen
+class NamingSeries:
+    """A pattern for reference numbers; see the module docstring."""
+
+    pattern: str
+    tz: str = "Asia/Shanghai"
+    fields: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "fields", _parse(self.pattern))
+        try:
+            ZoneInfo(self.tz)
+        except Exception:  # noqa: BLE001 - any zoneinfo failure means a bad name
+            raise ValidationError.at("tz", f"unknown time zone {self.tz!r}") from None
+
+    def _values(self, at: datetime, given: dict[str, Any]) -> dict[str, Any]:
+        local = require_aware(at).astimezone(ZoneInfo(self.tz))
+        values: dict[str, Any] = {
+            "yyyy": f"{local.year:04d}",
+            "yy": f"{local.year % 100:02d}",
+            "mm": f"{local.month:02d}",
+            "dd": f"{local.day:02d}",
+        }
+        missing = [n for n in self.fields if n != "seq" and n not in values and n not in given]
+        if missing:
+            raise ValidationError([(name, "required by the naming series") for name in missing])
+        values.update(given)
+        return values
+
+    def series_key(self, at: datetime, **fields: Any) -> str:
+        """The counter name for ``at`` and ``fields``: the pattern without its number."""
+        values = self._values(at, fields)
+        key = self.pattern.replace("{seq", "{_seq_")
+        head, _, tail = key.partition("{_seq_")
+        tail = tail.split("}", 1)[1]
+        return "series:" + (head + "#" + tail).format(**values)
+
+    def render(self, seq: int, at: datetime, **fields: Any) -> str:
+        """The reference number for counter value ``seq``."""
+        if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
+            raise ValidationError.at("seq", f"must be a positive integer, got {seq!r}")
+        return self.pattern.format(seq=seq, **self._values(at, fields))
+
+    def next(self, counters: CounterSource, at: datetime, **fields: Any) -> str:
+        """Take the next number from the store's counter for this period and fields."""
+        key = self.series_key(at, **fields)
+        return self.render(counters.next_counter(key), at, **fields)
