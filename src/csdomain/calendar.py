@@ -46,7 +46,9 @@ def _weekday(key: object) -> int:
             return _WEEKDAY_NAMES.index(name)
         if name.isdigit() and 0 <= int(name) <= 6:
             return int(name)
-    raise ValidationError.at("hours", f"not a weekday (0=Monday..6=Sunday or 'mon'..'sun'): {key!r}")
+    raise ValidationError.at(
+        "hours", f"not a weekday (0=Monday..6=Sunday or 'mon'..'sun'): {key!r}"
+    )
 
 
 def _parse_time(value: object, path: str) -> time:
@@ -116,6 +118,22 @@ def _dates(value: object, path: str) -> frozenset[date]:
     return frozenset(result)
 
 
+def _holidays(value: object) -> frozenset[date]:
+    return _dates(value, "holidays")
+
+
+def _extra_workdays(value: object) -> frozenset[date]:
+    return _dates(value, "extra_workdays")
+
+
+def _start_time(value: object) -> time:
+    return _parse_time(value, "start")
+
+
+def _end_time(value: object) -> time:
+    return _parse_time(value, "end")
+
+
 def _zone(value: object) -> str:
     if not isinstance(value, str) or not value:
         raise ValidationError.at("tz", f"not a time-zone name: {value!r}")
@@ -151,12 +169,8 @@ class BusinessCalendar:
 
     tz: str = attrs.field(converter=_zone)
     hours: WeekHours = attrs.field(converter=_week_hours)
-    holidays: frozenset[date] = attrs.field(
-        default=frozenset(), converter=lambda v: _dates(v, "holidays")
-    )
-    extra_workdays: frozenset[date] = attrs.field(
-        default=frozenset(), converter=lambda v: _dates(v, "extra_workdays")
-    )
+    holidays: frozenset[date] = attrs.field(default=frozenset(), converter=_holidays)
+    extra_workdays: frozenset[date] = attrs.field(default=frozenset(), converter=_extra_workdays)
     extra_workday_hours: tuple[Interval, ...] | None = attrs.field(
         default=None, converter=_optional_intervals
     )
@@ -307,10 +321,10 @@ class BusinessCalendar:
             for begin, end in self.intervals_on(day):
                 if end <= moment:
                     continue
-                begin = max(begin, moment)
-                available = end - begin
+                opened = max(begin, moment)
+                available = end - opened
                 if remaining <= available:
-                    return (begin + remaining).astimezone(start.tzinfo)
+                    return (opened + remaining).astimezone(start.tzinfo)
                 remaining -= available
             day += _DAY
             while remaining > week_total and self._plain_week(day):
@@ -355,7 +369,6 @@ def _wall_length(start: time, end: time) -> timedelta:
     return datetime.combine(end_day, end) - datetime.combine(base, start)
 
 
-
 def _tz_name(value: object) -> str:
     return _zone(value)
 
@@ -368,8 +381,8 @@ class QuietHours:
     rest period. Source: DOMAIN.md 3.5 and 7 ("never call during the customer's rest time").
     """
 
-    start: time = attrs.field(converter=lambda v: _parse_time(v, "start"))
-    end: time = attrs.field(converter=lambda v: _parse_time(v, "end"))
+    start: time = attrs.field(converter=_start_time)
+    end: time = attrs.field(converter=_end_time)
     tz: str = attrs.field(default="Asia/Shanghai", converter=_tz_name)
 
     @cached_property

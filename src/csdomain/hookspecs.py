@@ -57,7 +57,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
 @hookspec(firstresult=True)
-def csdomain_open_store(url: str) -> Backend | None:  # type: ignore[empty-body]
+def csdomain_open_store(url: str) -> Backend | None:
     """Open a storage backend for ``url`` if its scheme is yours.
 
     :param url: the store URL the application passed to :func:`csdomain.open_store`,
@@ -76,7 +76,7 @@ def csdomain_open_store(url: str) -> Backend | None:  # type: ignore[empty-body]
 
 
 @hookspec(firstresult=True)
-def csdomain_deliver(message: Message) -> bool | None:  # type: ignore[empty-body]
+def csdomain_deliver(message: Message) -> bool | None:
     """Deliver ``message`` if its channel is yours.
 
     :param message: the :class:`csdomain.notify.Message` to send; ``message.channel`` says
@@ -93,7 +93,7 @@ def csdomain_deliver(message: Message) -> bool | None:  # type: ignore[empty-bod
 
 
 @hookspec
-def csdomain_messages(event: Event) -> Iterable[Message] | None:  # type: ignore[empty-body]
+def csdomain_messages(event: Event) -> Iterable[Message] | None:
     """Turn a domain event from the outbox into outgoing messages.
 
     :param event: a :class:`csdomain.events.Event` (``OrderShipped``, ``ComplaintEscalated``

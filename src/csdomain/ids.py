@@ -65,7 +65,7 @@ class NamingSeries:
         object.__setattr__(self, "fields", _parse(self.pattern))
         try:
             ZoneInfo(self.tz)
-        except Exception:  # noqa: BLE001 - any zoneinfo failure means a bad name
+        except (ValueError, OSError):
             raise ValidationError.at("tz", f"unknown time zone {self.tz!r}") from None
 
     def _values(self, at: datetime, given: dict[str, Any]) -> dict[str, Any]:

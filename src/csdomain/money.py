@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
 import attrs
 
 from csdomain.errors import CurrencyMismatch, ValidationError
@@ -55,7 +56,7 @@ def _check_currency(currency: object) -> str:
 
 
 def _to_decimal(amount: object) -> Decimal:
-    if isinstance(amount, bool) or isinstance(amount, float):
+    if isinstance(amount, bool | float):
         kind = type(amount).__name__
         raise ValidationError.at("amount", f"{kind} is not accepted for money, use str or Decimal")
     if isinstance(amount, Decimal):
@@ -144,9 +145,7 @@ class Money:
             raise ValidationError.at("factor", msg)
         if not Decimal(factor).is_finite() or factor < 0:
             raise ValidationError.at("factor", f"must be finite and not negative: {factor}")
-        product = (self.amount * factor).quantize(
-            _exponent(self.currency), rounding=ROUND_HALF_UP
-        )
+        product = (self.amount * factor).quantize(_exponent(self.currency), rounding=ROUND_HALF_UP)
         return Money(product, self.currency)
 
     __rmul__ = __mul__

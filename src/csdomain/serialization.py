@@ -51,7 +51,7 @@ T = TypeVar("T")
 
 
 def _structure_decimal(value: Any, _: type) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         msg = "decimal values must be given as strings or integers, not floats"
         raise ValidationError.at("", msg)
     if isinstance(value, Decimal):
@@ -71,7 +71,9 @@ def _structure_money(value: Any, _: type) -> Money:
         raise ValidationError.at("", f"expected an object with amount and currency, got {value!r}")
     extra = set(value) - {"amount", "currency"}
     errors = [(key, "unknown field") for key in sorted(extra)]
-    errors += [(key, "required field missing") for key in ("amount", "currency") if key not in value]
+    errors += [
+        (key, "required field missing") for key in ("amount", "currency") if key not in value
+    ]
     if errors:
         raise ValidationError(errors)
     amount = value["amount"]
@@ -256,8 +258,8 @@ def _collect(exc: BaseException, path: list[str], out: list[tuple[str, str]]) ->
     elif isinstance(exc, ForbiddenExtraKeysError):
         out.extend((_join(path, str(key)), "unknown field") for key in sorted(exc.extra_fields))
     elif isinstance(exc, BaseExceptionGroup):
-        for inner in exc.exceptions:
-            _collect(inner, path, out)
+        for member in exc.exceptions:
+            _collect(member, path, out)
     elif isinstance(exc, ValidationError):
         out.extend((_join(path, p), m) for p, m in exc.errors)
     elif isinstance(exc, KeyError) and exc.args and path:

@@ -1,0 +1,470 @@
+"""The SQLite backend: stdlib :mod:`sqlite3`, WAL, one table per kind.
+
+URLs: ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db`` and ``sqlite://``
+(a throwaway database in a temporary directory, removed on close). Query options:
+
+- ``synchronous`` = ``off`` | ``normal`` (default) | ``full`` | ``extra``
+- ``journal_mode`` = ``wal`` (default) | ``delete`` | ``truncate`` | ``persist``
+- ``busy_timeout`` = milliseconds a writer waits for the lock (default 30000)
+
+Writers start with ``BEGIN IMMEDIATE`` so several processes on one file queue up instead
+of failing half-way; readers see a snapshot. Driver errors come out as csdomain errors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sqlite3
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl, urlsplit
+
+import orjson
+
+from csdomain.errors import AlreadyExists, BackendUnavailable, ValidationError
+from csdomain.sqlgen import (
+    META_TABLES,
+    Dialect,
+    KindSql,
+    column,
+    count_sql,
+    create_index,
+    select_sql,
+    table,
+)
+from csdomain.store import Filter, IndexValue, KindSchema, Row, check_version
+
+
+__all__ = ["SQLITE", "SqliteBackend", "SqliteTransaction"]
+
+SQLITE = Dialect(
+    name="sqlite",
+    param="?",
+    doc_type="BLOB",
+    types={"text": "TEXT", "integer": "INTEGER", "real": "REAL"},
+)
+
+#: Version of the backend's own table layout (kind tables are migrated separately).
+SCHEMA_VERSION = 1
+
+_SYNCHRONOUS = ("off", "normal", "full", "extra")
+_JOURNAL = ("wal", "delete", "truncate", "persist")
+_FETCH = 500
+
+
+def _unavailable(err: sqlite3.Error, path: str) -> BackendUnavailable:
+    text = str(err)
+    if "locked" in text or "busy" in text:
+        return BackendUnavailable(f"SQLite database {path} is locked by another writer")
+    return BackendUnavailable(f"SQLite database {path}: {text}")
+
+
+@contextlib.contextmanager
+def _translated(path: str) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.IntegrityError:
+        raise
+    except (sqlite3.OperationalError, sqlite3.DatabaseError) as err:
+        raise _unavailable(err, path) from err
+
+
+class SqliteBackend:
+    """Documents in one SQLite file, with a small pool of connections."""
+
+    stores_objects: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        synchronous: str = "normal",
+        journal_mode: str = "wal",
+        busy_timeout: int = 30_000,
+        url: str | None = None,
+    ) -> None:
+        if synchronous not in _SYNCHRONOUS:
+            raise ValidationError.at("synchronous", f"must be one of {', '.join(_SYNCHRONOUS)}")
+        if journal_mode not in _JOURNAL:
+            raise ValidationError.at("journal_mode", f"must be one of {', '.join(_JOURNAL)}")
+        if busy_timeout < 0:
+            raise ValidationError.at("busy_timeout", "must not be negative")
+        self._tempdir: str | None = None
+        if path is None:
+            shm = Path("/dev/shm")  # noqa: S108 - a private mkdtemp inside RAM-backed storage
+            base = str(shm) if shm.is_dir() else None
+            self._tempdir = tempfile.mkdtemp(prefix="csdomain-", dir=base)
+            path = Path(self._tempdir) / "store.db"
+        self.path = str(path)
+        self.url = url or f"sqlite:///{self.path}"
+        self.synchronous = synchronous
+        self.journal_mode = journal_mode
+        self.busy_timeout = busy_timeout
+        self._pool: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._ready: dict[str, KindSchema] = {}
+        self._sql: dict[str, KindSql] = {}
+        self._closed = False
+        parent = Path(self.path).parent
+        if not parent.is_dir():
+            msg = f"directory {parent} does not exist"
+            raise BackendUnavailable(msg)
+        conn = self._connect()
+        try:
+            self._init_meta(conn)
+        finally:
+            self._release(conn)
+
+    @classmethod
+    def from_url(cls, url: str) -> SqliteBackend:
+        """Open the database a ``sqlite:`` URL names (see the module docstring)."""
+        parts = urlsplit(url)
+        if parts.scheme != "sqlite":
+            raise ValidationError.at("url", f"not a sqlite URL: {url!r}")
+        if parts.netloc:
+            msg = f"sqlite URLs have no host: sqlite:///rel.db or sqlite:////abs.db ({url!r})"
+            raise ValidationError.at("url", msg)
+        options: dict[str, Any] = {}
+        for name, value in parse_qsl(parts.query, keep_blank_values=True):
+            if name in ("synchronous", "journal_mode"):
+                options[name] = value.lower()
+            elif name == "busy_timeout":
+                if not value.isdigit():
+                    raise ValidationError.at("busy_timeout", f"not a number of ms: {value!r}")
+                options[name] = int(value)
+            else:
+                raise ValidationError.at(name, "unknown sqlite URL option")
+        path = parts.path[1:] if parts.path.startswith("/") else parts.path
+        if path in ("", ":memory:"):
+            return cls(None, url=url, **options)
+        return cls(path, url=url, **options)
+
+    # connections ---------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self.path,
+                timeout=self.busy_timeout / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout)}")
+            conn.execute(f"PRAGMA journal_mode = {self.journal_mode}")
+            conn.execute(f"PRAGMA synchronous = {self.synchronous}")
+            conn.execute("PRAGMA foreign_keys = OFF")
+        except sqlite3.Error as err:
+            raise _unavailable(err, self.path) from err
+        return conn
+
+    def _acquire(self) -> sqlite3.Connection:
+        if self._closed:
+            msg = f"the store {self.url} is closed"
+            raise BackendUnavailable(msg)
+        with self._lock:
+            if self._pool:
+                return self._pool.pop()
+        return self._connect()
+
+    def _release(self, conn: sqlite3.Connection) -> None:
+        if conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+        with self._lock:
+            if not self._closed and len(self._pool) < 8:
+                self._pool.append(conn)
+                return
+        conn.close()
+
+    def _init_meta(self, conn: sqlite3.Connection) -> None:
+        with _translated(self.path):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in META_TABLES:
+                    conn.execute(statement)
+                row = conn.execute(
+                    "SELECT value FROM csdomain_meta WHERE name = 'schema_version'"
+                ).fetchone()
+                if row is None:
+                    conn.execute(
+                        "INSERT INTO csdomain_meta (name, value) VALUES ('schema_version', ?)",
+                        (str(SCHEMA_VERSION),),
+                    )
+                elif int(row[0]) > SCHEMA_VERSION:
+                    msg = (
+                        f"{self.path} was written by a newer csdomain "
+                        f"(schema {row[0]} > {SCHEMA_VERSION})"
+                    )
+                    raise BackendUnavailable(msg)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def begin(self, *, readonly: bool = False) -> SqliteTransaction:
+        """A transaction on a pooled connection (started lazily at its first statement)."""
+        return SqliteTransaction(self, self._acquire(), readonly=readonly)
+
+    def close(self) -> None:
+        """Close pooled connections and remove a throwaway database."""
+        with self._lock:
+            self._closed = True
+            pool, self._pool = self._pool, []
+        for conn in pool:
+            conn.close()
+        if self._tempdir is not None:
+            shutil.rmtree(self._tempdir, ignore_errors=True)
+            self._tempdir = None
+
+    def integrity_check(self) -> list[str]:
+        """Problems ``PRAGMA integrity_check`` reports (empty when the file is sound)."""
+        conn = self._acquire()
+        try:
+            with _translated(self.path):
+                rows = conn.execute("PRAGMA integrity_check").fetchall()
+        finally:
+            self._release(conn)
+        return [r[0] for r in rows if r[0] != "ok"]
+
+    def kind_sql(self, kind: str) -> KindSql:
+        """The prepared statement texts of a ready kind."""
+        return self._sql[kind]
+
+    def __repr__(self) -> str:
+        return f"SqliteBackend({self.url!r})"
+
+
+def _migrate_kind(
+    conn: sqlite3.Connection,
+    schema: KindSchema,
+    sql: KindSql,
+    reindex: Callable[[Any], Mapping[str, IndexValue]],
+) -> None:
+    row = conn.execute(
+        "SELECT indexes FROM csdomain_kinds WHERE kind = ?", (schema.name,)
+    ).fetchone()
+    wanted = dict(schema.indexes)
+    if row is None:
+        for statement in sql.create:
+            conn.execute(statement)
+        conn.execute(
+            "INSERT INTO csdomain_kinds (kind, indexes) VALUES (?, ?)",
+            (schema.name, orjson.dumps(wanted).decode()),
+        )
+        return
+    stored: dict[str, str] = orjson.loads(row[0])
+    if stored == wanted:
+        for group in schema.composite:
+            conn.execute(create_index(schema.name, group))
+        return
+    t = table(schema.name)
+    for name, stored_type in stored.items():
+        if wanted.get(name) != stored_type:
+            conn.execute(f"DROP INDEX IF EXISTS x_{schema.name}_{name}")
+            conn.execute(f"ALTER TABLE {t} DROP COLUMN {column(name)}")
+    added = [n for n in wanted if stored.get(n) != wanted[n]]
+    for name in added:
+        conn.execute(f"ALTER TABLE {t} ADD COLUMN {column(name)} {SQLITE.types[wanted[name]]}")
+        conn.execute(create_index(schema.name, (name,)))
+    for group in schema.composite:
+        conn.execute(create_index(schema.name, group))
+    if added:
+        sets = ", ".join(f"{column(n)} = ?" for n in added)
+        cursor = conn.execute(f"SELECT key, doc FROM {t}")
+        while batch := cursor.fetchmany(_FETCH):
+            updates = []
+            for key, doc in batch:
+                values = reindex(doc)
+                updates.append((*(values[n] for n in added), key))
+            conn.executemany(f"UPDATE {t} SET {sets} WHERE key = ?", updates)
+    conn.execute(
+        "UPDATE csdomain_kinds SET indexes = ? WHERE kind = ?",
+        (orjson.dumps(wanted).decode(), schema.name),
+    )
+
+
+class SqliteTransaction:
+    """One SQLite transaction; ``BEGIN IMMEDIATE`` for writers, deferred for readers."""
+
+    def __init__(self, backend: SqliteBackend, conn: sqlite3.Connection, *, readonly: bool):
+        self._backend = backend
+        self._conn: sqlite3.Connection | None = conn
+        self._readonly = readonly
+        self._begun = False
+        self._pending: dict[str, KindSchema] = {}
+        self._path = backend.path
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The connection, with the transaction started."""
+        conn = self._conn
+        if conn is None:
+            msg = "the transaction has ended"
+            raise ValidationError.at("", msg)
+        if not self._begun:
+            with _translated(self._path):
+                conn.execute("BEGIN" if self._readonly else "BEGIN IMMEDIATE")
+            self._begun = True
+        return conn
+
+    def ensure_kind(
+        self, schema: KindSchema, reindex: Callable[[Any], Mapping[str, IndexValue]]
+    ) -> None:
+        """Create or migrate a kind's table (in its own transaction when none is open)."""
+        backend = self._backend
+        if backend._ready.get(schema.name) == schema:
+            return
+        sql = KindSql.build(SQLITE, schema)
+        if self._begun:
+            if self._readonly:
+                msg = f"kind {schema.name!r} is not set up; open a writing unit of work first"
+                raise ValidationError.at("", msg)
+            with _translated(self._path):
+                _migrate_kind(self.conn, schema, sql, reindex)
+            self._pending[schema.name] = schema
+            backend._sql[schema.name] = sql
+            return
+        conn = self._conn
+        assert conn is not None  # noqa: S101 - the transaction is open
+        with _translated(self._path):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                _migrate_kind(conn, schema, sql, reindex)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        backend._sql[schema.name] = sql
+        backend._ready[schema.name] = schema
+
+    def _sql(self, kind: str) -> KindSql:
+        try:
+            return self._backend._sql[kind]
+        except KeyError:
+            raise ValidationError.at("kind", f"unknown kind {kind!r}") from None
+
+    def get(self, kind: str, key: str) -> tuple[int, Any] | None:
+        """``(version, doc)`` of ``key``."""
+        with _translated(self._path):
+            row = self.conn.execute(self._sql(kind).get, (key,)).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def _require_write(self) -> None:
+        if self._readonly:
+            raise ValidationError.at("", "this transaction is read-only")
+
+    def insert(self, kind: str, rows: Sequence[Row]) -> None:
+        """Insert new documents at version 1."""
+        self._require_write()
+        sql = self._sql(kind)
+        params = [(r.key, r.doc, *r.index.values()) for r in rows]
+        conn = self.conn
+        try:
+            with _translated(self._path):
+                if len(params) == 1:
+                    conn.execute(sql.insert, params[0])
+                else:
+                    conn.executemany(sql.insert, params)
+        except sqlite3.IntegrityError as err:
+            raise AlreadyExists(kind, self._taken_key(kind, rows)) from err
+
+    def _taken_key(self, kind: str, rows: Sequence[Row]) -> str:
+        seen: set[str] = set()
+        for row in rows:
+            if row.key in seen or self.get(kind, row.key) is not None:
+                return row.key
+            seen.add(row.key)
+        return rows[0].key if rows else ""
+
+    def update(self, kind: str, row: Row, expected_version: int) -> int:
+        """Replace a document at ``expected_version``."""
+        self._require_write()
+        with _translated(self._path):
+            cursor = self.conn.execute(
+                self._sql(kind).update, (row.doc, *row.index.values(), row.key, expected_version)
+            )
+        if cursor.rowcount != 1:
+            found = self.get(kind, row.key)
+            check_version(kind, row.key, expected_version, None if found is None else found[0])
+        return expected_version + 1
+
+    def delete(self, kind: str, key: str, expected_version: int) -> None:
+        """Delete a document at ``expected_version``."""
+        self._require_write()
+        with _translated(self._path):
+            cursor = self.conn.execute(self._sql(kind).delete, (key, expected_version))
+        if cursor.rowcount != 1:
+            found = self.get(kind, key)
+            check_version(kind, key, expected_version, None if found is None else found[0])
+
+    def find(
+        self,
+        kind: str,
+        filters: Sequence[Filter],
+        order_by: Sequence[tuple[str, bool]],
+        limit: int | None,
+        offset: int,
+    ) -> Iterator[tuple[str, int, Any]]:
+        """Matching documents in order, fetched in batches."""
+        self._sql(kind)
+        sql, params = select_sql(SQLITE, kind, filters, order_by, limit, offset)
+        with _translated(self._path):
+            cursor = self.conn.execute(sql, params)
+            while batch := cursor.fetchmany(_FETCH):
+                yield from batch
+
+    def count(self, kind: str, filters: Sequence[Filter]) -> int:
+        """How many documents match."""
+        self._sql(kind)
+        sql, params = count_sql(SQLITE, kind, filters)
+        with _translated(self._path):
+            row = self.conn.execute(sql, params).fetchone()
+        return int(row[0])
+
+    def next_counter(self, name: str) -> int:
+        """Increment a counter inside this transaction."""
+        self._require_write()
+        with _translated(self._path):
+            row = self.conn.execute(
+                "INSERT INTO csdomain_counters (name, value) VALUES (?, 1) "
+                "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
+                (name,),
+            ).fetchone()
+        return int(row[0])
+
+    def commit(self) -> None:
+        """Commit and hand the connection back to the pool."""
+        conn = self._conn
+        if conn is None:
+            return
+        try:
+            if self._begun:
+                with _translated(self._path):
+                    conn.execute("COMMIT")
+            self._backend._ready.update(self._pending)
+        finally:
+            self._finish(conn)
+
+    def rollback(self) -> None:
+        """Roll back and hand the connection back to the pool."""
+        conn = self._conn
+        if conn is None:
+            return
+        try:
+            if self._begun and conn.in_transaction:
+                with _translated(self._path):
+                    conn.execute("ROLLBACK")
+            for name in self._pending:
+                self._backend._sql.pop(name, None)
+        finally:
+            self._finish(conn)
+
+    def _finish(self, conn: sqlite3.Connection) -> None:
+        self._conn = None
+        self._pending = {}
+        self._backend._release(conn)
