@@ -678,7 +678,6 @@ class Store:
         self.backend = backend
         self.kinds = kinds
         self.clock: Clock = clock or SystemClock()
-        self._ensured: set[str] = set()
 
     @property
     def url(self) -> str:
@@ -700,11 +699,8 @@ class Store:
         return reindex
 
     def ensure_kind(self, tx: Transaction, kind: Kind[Any]) -> None:
-        """Create or migrate ``kind``'s storage once per store."""
-        if kind.name in self._ensured:
-            return
+        """Create or migrate ``kind``'s storage (backends make repeated calls cheap)."""
         tx.ensure_kind(kind.schema, self._reindexer(kind))
-        self._ensured.add(kind.name)
 
     def ensure_kinds(self, tx: Transaction) -> None:
         """Ensure every registered kind (cheap after the first call)."""

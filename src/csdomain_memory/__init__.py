@@ -51,6 +51,7 @@ class MemoryBackend:
         self._lock = threading.Lock()
         self._data: dict[str, dict[str, list[_Version]]] = {}
         self._counters: dict[str, int] = {}
+        self._ready: dict[str, KindSchema] = {}
         self._seq = 0
         self._active: Counter[int] = Counter()
         self._closed = False
@@ -189,7 +190,10 @@ class MemoryTransaction:
     ) -> None:
         """Make room for a kind; re-index stored objects when its indexes changed."""
         backend = self._backend
+        if backend._ready.get(schema.name) == schema:
+            return
         with backend._lock:
+            backend._ready[schema.name] = schema
             table = backend._data.setdefault(schema.name, {})
             wanted = {name for name, _ in schema.indexes}
             for chain in table.values():

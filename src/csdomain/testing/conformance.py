@@ -1,0 +1,627 @@
+"""The backend conformance kit: the whole storage contract as one base class.
+
+A backend author subclasses :class:`BackendConformance` and implements one factory
+method; pytest then runs every contract test against the backend::
+
+    from csdomain.testing import BackendConformance
+
+    class TestMyBackend(BackendConformance):
+        def make_store(self):
+            return csdomain.open_store("mybackend://...")
+
+The base class has no ``Test`` prefix, so pytest never collects it on its own. It uses a
+factory method rather than a function-scoped fixture because hypothesis refuses those
+inside ``@given``. Knobs: override :meth:`reopen_store` to also run the persistence and
+migration tests; set ``concurrent_threads`` to 0 for a backend that cannot be shared
+between threads.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+import attrs
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    consumes,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+
+from csdomain.errors import (
+    AlreadyExists,
+    ConcurrencyConflict,
+    CsDomainError,
+    NotFound,
+    ValidationError,
+)
+from csdomain.events import Event
+from csdomain.money import Money
+from csdomain.store import Index, Kind, Store
+
+
+__all__ = ["HOSTILE_STRINGS", "SPECIMENS", "BackendConformance", "Specimen", "SpecimenRecorded"]
+
+_T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@attrs.frozen
+class Specimen:
+    """The document type the kit stores: every kind of field a model can have."""
+
+    id: str
+    label: str
+    group: str | None
+    rank: int
+    score: float
+    at: datetime
+    amount: Money
+    tags: frozenset[str] = frozenset()
+    note: str = ""
+
+
+@attrs.frozen
+class SpecimenRecorded(Event):
+    """The event the kit writes to the outbox."""
+
+    specimen_id: str
+    at: datetime
+
+
+SPECIMENS: Kind[Specimen] = Kind(
+    "kit_specimen",
+    Specimen,
+    indexes=[
+        "label",
+        "group",
+        Index("rank", "integer"),
+        Index("score", "real"),
+        "at",
+        Index("cents", "integer", lambda s: int(s.amount.amount * 100)),
+    ],
+    composite=(("group", "rank"),),
+)
+
+#: Strings every backend must store verbatim (or refuse with ValidationError, never mangle).
+HOSTILE_STRINGS: tuple[str, ...] = (
+    "",
+    "'; DROP TABLE k_kit_specimen; --",
+    'Robert"); DELETE FROM csdomain_counters; --',
+    "nul\x00inside",
+    "\u202eRTL override\u202c and \u200f marks",
+    "客户投诉 😀👍🏽 emoji and 中文",
+    "percent % underscore _ backslash \\ quote ' dquote \"",
+    "line\nbreak\r\ntab\t",
+    "\ufeffBOM and \u2028 separators",
+    "x" * 1_000_000,
+)
+
+_LONE_SURROGATE = "broken \ud800 surrogate"
+
+
+def specimen(
+    n: int, *, label: str | None = None, group: str | None = "g", note: str = ""
+) -> Specimen:
+    """A deterministic specimen number ``n``."""
+    return Specimen(
+        id=f"s{n:06d}",
+        label=label if label is not None else f"label-{n % 7}",
+        group=group,
+        rank=n % 10,
+        score=n / 4,
+        at=_T0 + timedelta(minutes=n),
+        amount=Money.of(f"{n}.{n % 100:02d}", "CNY"),
+        tags=frozenset({f"t{n % 3}", "all"}),
+        note=note,
+    )
+
+
+class BackendConformance:
+    """Contract tests every csdomain backend must pass; subclass and implement make_store."""
+
+    #: How many threads the concurrency test uses (0 skips it).
+    concurrent_threads: ClassVar[int] = 4
+    #: How many documents the large-batch test writes.
+    batch_size: ClassVar[int] = 10_000
+
+    def make_store(self) -> Store:
+        """Return a new, empty store on the backend under test."""
+        raise NotImplementedError
+
+    def reopen_store(self, store: Store) -> Store | None:
+        """Close ``store`` and open the same data again (``None``: not persistent)."""
+        return None
+
+    # helpers --------------------------------------------------------------------------
+
+    @contextmanager
+    def store(self) -> Iterator[Store]:
+        """A fresh store, closed afterwards."""
+        store = self.make_store()
+        try:
+            yield store
+        finally:
+            store.close()
+
+    def _add(self, store: Store, *items: Specimen) -> None:
+        with store.unit_of_work() as uow:
+            uow.repo(SPECIMENS).add_many(items)
+
+    def _ids(self, store: Store, **where: Any) -> list[str]:
+        with store.unit_of_work(readonly=True) as uow:
+            return [s.id for s in uow.repo(SPECIMENS).find(**where)]
+
+    # CRUD -----------------------------------------------------------------------------
+
+    def test_add_then_get_returns_an_equal_object(self) -> None:
+        with self.store() as store:
+            original = specimen(1, note="first")
+            self._add(store, original)
+            with store.unit_of_work(readonly=True) as uow:
+                loaded, version = uow.repo(SPECIMENS).get_with_version(original.id)
+            assert loaded == original
+            assert version == 1
+
+    def test_get_of_a_missing_key_raises_not_found(self) -> None:
+        with self.store() as store, store.unit_of_work(readonly=True) as uow:
+            with pytest.raises(NotFound):
+                uow.repo(SPECIMENS).get("nope")
+            assert uow.repo(SPECIMENS).get_or_none("nope") is None
+            assert not uow.repo(SPECIMENS).exists("nope")
+
+    def test_adding_a_taken_key_raises_already_exists_and_writes_nothing(self) -> None:
+        with self.store() as store:
+            self._add(store, specimen(1))
+            with pytest.raises(AlreadyExists), store.unit_of_work() as uow:
+                uow.repo(SPECIMENS).add(specimen(2))
+                uow.repo(SPECIMENS).add(specimen(1, note="again"))
+            assert self._ids(store) == ["s000001"]
+
+    def test_add_many_with_a_duplicate_in_the_batch_writes_nothing(self) -> None:
+        with self.store() as store:
+            with pytest.raises(AlreadyExists), store.unit_of_work() as uow:
+                uow.repo(SPECIMENS).add_many([specimen(1), specimen(2), specimen(1)])
+            assert self._ids(store) == []
+
+    def test_update_bumps_the_version_and_stores_the_new_state(self) -> None:
+        with self.store() as store:
+            self._add(store, specimen(1))
+            with store.unit_of_work() as uow:
+                repo = uow.repo(SPECIMENS)
+                current = repo.get("s000001")
+                assert repo.update(attrs.evolve(current, label="changed")) == 2
+                assert repo.update(attrs.evolve(current, label="twice")) == 3
+            with store.unit_of_work(readonly=True) as uow:
+                loaded, version = uow.repo(SPECIMENS).get_with_version("s000001")
+            assert (loaded.label, version) == ("twice", 3)
+            assert self._ids(store, label="twice") == ["s000001"]
+            assert self._ids(store, label="label-1") == []
+
+    def test_update_of_a_stale_version_raises_conflict_and_writes_nothing(self) -> None:
+        with self.store() as store:
+            self._add(store, specimen(1))
+            with store.unit_of_work(readonly=True) as uow:
+                stale, stale_version = uow.repo(SPECIMENS).get_with_version("s000001")
+            with store.unit_of_work() as uow:
+                repo = uow.repo(SPECIMENS)
+                repo.update(attrs.evolve(repo.get("s000001"), label="winner"))
+            with pytest.raises(ConcurrencyConflict) as info, store.unit_of_work() as uow:
+                uow.repo(SPECIMENS).add(specimen(2))
+                uow.repo(SPECIMENS).update(
+                    attrs.evolve(stale, label="loser"), expected_version=stale_version
+                )
+            assert (info.value.expected, info.value.actual) == (1, 2)
+            assert self._ids(store) == ["s000001"]
+            assert self._ids(store, label="winner") == ["s000001"]
+
+    def test_update_of_a_missing_key_raises_not_found(self) -> None:
+        with self.store() as store:
+            with pytest.raises(NotFound), store.unit_of_work() as uow:
+                uow.repo(SPECIMENS).update(specimen(9), expected_version=1)
+
+    def test_update_needs_a_known_version(self) -> None:
+        with self.store() as store:
+            self._add(store, specimen(1))
+            with pytest.raises(ValidationError), store.unit_of_work() as uow:
+                uow.repo(SPECIMENS).update(specimen(1, note="blind"))
+
+    def test_delete_removes_the_object(self) -> None:
+        with self.store() as store:
+            self._add(store, specimen(1), specimen(2))
+            with store.unit_of_work() as uow:
+                uow.repo(SPECIMENS).delete("s000001")
+            assert self._ids(store) == ["s000002"]
+            with pytest.raises(ConcurrencyConflict), store.unit_of_work() as uow:
+                uow.repo(SPECIMENS).delete("s000002", expected_version=7)
+            assert self._ids(store) == ["s000002"]
+
+    def test_wrong_object_type_is_a_validation_error(self) -> None:
+        with self.store() as store:
+            with pytest.raises(ValidationError), store.unit_of_work() as uow:
+                uow.repo(SPECIMENS).add("not a specimen")  # type: ignore[arg-type]
+
+    def test_read_only_unit_of_work_refuses_writes(self) -> None:
+        with self.store() as store:
+            self._add(store, specimen(1))
+            with pytest.raises(ValidationError), store.unit_of_work(readonly=True) as uow:
+                uow.repo(SPECIMENS).add(specimen(2))
+            assert self._ids(store) == ["s000001"]
+
+    # queries --------------------------------------------------------------------------
+
+    def test_find_by_each_index(self) -> None:
+        with self.store() as store:
+            items = [specimen(n, group=None if n % 5 == 0 else f"g{n % 2}") for n in range(1, 31)]
+            self._add(store, *items)
+
+            def expect(predicate: Callable[[Specimen], bool]) -> list[str]:
+                return sorted(s.id for s in items if predicate(s))
+
+            assert self._ids(store, label="label-3") == expect(lambda s: s.label == "label-3")
+            assert self._ids(store, group="g1") == expect(lambda s: s.group == "g1")
+            assert self._ids(store, group=None) == expect(lambda s: s.group is None)
+            assert self._ids(store, group__ne="g1") == expect(lambda s: s.group != "g1")
+            assert self._ids(store, rank=4) == expect(lambda s: s.rank == 4)
+            assert self._ids(store, rank__in=[1, 2]) == expect(lambda s: s.rank in (1, 2))
+            assert self._ids(store, group__in=["g0", None]) == expect(
+                lambda s: s.group in ("g0", None)
+            )
+            assert self._ids(store, score__gt=5.0) == expect(lambda s: s.score > 5.0)
+            assert self._ids(store, score__le=2.5) == expect(lambda s: s.score <= 2.5)
+            cutoff = _T0 + timedelta(minutes=10)
+            assert self._ids(store, at__lt=cutoff) == expect(lambda s: s.at < cutoff)
+            assert self._ids(store, at__ge=cutoff) == expect(lambda s: s.at >= cutoff)
+            assert self._ids(store, cents__ge=2000) == expect(lambda s: s.amount.amount >= 20)
+            assert self._ids(store, group="g0", rank__in=[2, 4]) == expect(
+                lambda s: s.group == "g0" and s.rank in (2, 4)
+            )
+            assert self._ids(store, key__gt="s000025") == expect(lambda s: s.id > "s000025")
+            assert self._ids(store, rank__in=[]) == []
+
+    def test_find_orders_and_pages(self) -> None:
+        with self.store() as store:
+            items = [specimen(n) for n in range(1, 21)]
+            self._add(store, *items)
+            with store.unit_of_work(readonly=True) as uow:
+                repo = uow.repo(SPECIMENS)
+                by_rank = [s.id for s in repo.find(order_by=["-rank"])]
+                expected = [s.id for s in sorted(items, key=lambda s: (-s.rank, s.id))]
+                assert by_rank == expected
+                page = [s.id for s in repo.find(order_by="score", limit=5, offset=5)]
+                assert page == [s.id for s in items[5:10]]
+                assert [s.id for s in repo.find(offset=18)] == ["s000019", "s000020"]
+                assert list(repo.find(limit=0)) == []
+                streamed = [s.id for s in repo.scan(group="g")]
+                assert streamed == [s.id for s in items]
+
+    def test_count_matches_find(self) -> None:
+        with self.store() as store:
+            self._add(store, *(specimen(n) for n in range(50)))
+            with store.unit_of_work(readonly=True) as uow:
+                repo = uow.repo(SPECIMENS)
+                assert repo.count() == 50
+                assert repo.count(rank=3) == len(repo.find(rank=3)) == 5
+
+    def test_unknown_index_field_is_a_validation_error(self) -> None:
+        with self.store() as store, store.unit_of_work(readonly=True) as uow:
+            with pytest.raises(ValidationError):
+                uow.repo(SPECIMENS).find(note="x")
+            with pytest.raises(ValidationError):
+                uow.repo(SPECIMENS).find(rank="three")
+            with pytest.raises(ValidationError):
+                uow.repo(SPECIMENS).find(rank__like=3)
+
+    # transactions ---------------------------------------------------------------------
+
+    def test_rollback_on_exception_discards_every_write(self) -> None:
+        with self.store() as store:
+            self._add(store, specimen(1))
+            with store.unit_of_work() as uow:
+                before = uow.next_counter("kit")
+            with pytest.raises(RuntimeError), store.unit_of_work() as uow:
+                repo = uow.repo(SPECIMENS)
+                repo.add(specimen(2))
+                repo.update(attrs.evolve(repo.get("s000001"), label="lost"))
+                repo.delete("s000001")
+                uow.emit(SpecimenRecorded("s000002", _T0))
+                uow.next_counter("kit")
+                raise RuntimeError
+            assert self._ids(store) == ["s000001"]
+            with store.unit_of_work() as uow:
+                assert uow.repo(SPECIMENS).get("s000001").label == "label-1"
+                assert uow.outbox.count() == 0
+                assert uow.next_counter("kit") == before + 1
+
+    def test_uncommitted_writes_are_invisible_to_other_units_of_work(self) -> None:
+        with self.store() as store:
+            self._add(store, specimen(1))
+            with store.unit_of_work() as writer:
+                writer.repo(SPECIMENS).add(specimen(2))
+                writer.repo(SPECIMENS).update(
+                    attrs.evolve(writer.repo(SPECIMENS).get("s000001"), label="draft")
+                )
+                with store.unit_of_work(readonly=True) as reader:
+                    assert [s.id for s in reader.repo(SPECIMENS).find()] == ["s000001"]
+                    assert reader.repo(SPECIMENS).get("s000001").label == "label-1"
+            assert self._ids(store) == ["s000001", "s000002"]
+
+    def test_a_reader_keeps_its_snapshot(self) -> None:
+        with self.store() as store:
+            self._add(store, specimen(1))
+            with store.unit_of_work(readonly=True) as reader:
+                assert reader.repo(SPECIMENS).count() == 1
+                self._add(store, specimen(2))
+                assert reader.repo(SPECIMENS).count() == 1
+            assert len(self._ids(store)) == 2
+
+    def test_concurrent_increments_lose_no_update(self) -> None:
+        threads = self.concurrent_threads
+        if not threads:
+            pytest.skip("backend is not shared between threads")
+        per_thread = 15
+        with self.store() as store:
+            self._add(store, specimen(0))
+            errors: list[BaseException] = []
+
+            def work() -> None:
+                try:
+                    for _ in range(per_thread):
+                        for _attempt in range(200):
+                            try:
+                                with store.unit_of_work() as uow:
+                                    repo = uow.repo(SPECIMENS)
+                                    current = repo.get("s000000")
+                                    repo.update(attrs.evolve(current, rank=current.rank + 1))
+                                break
+                            except ConcurrencyConflict:
+                                continue
+                        else:
+                            errors.append(RuntimeError("too many conflicts"))
+                except BaseException as err:  # noqa: BLE001 - reported to the main thread
+                    errors.append(err)
+
+            pool = [threading.Thread(target=work) for _ in range(threads)]
+            for t in pool:
+                t.start()
+            for t in pool:
+                t.join()
+            assert errors == []
+            with store.unit_of_work(readonly=True) as uow:
+                final, version = uow.repo(SPECIMENS).get_with_version("s000000")
+            assert final.rank == threads * per_thread
+            assert version == 1 + threads * per_thread
+
+    def test_counters_never_repeat_across_threads(self) -> None:
+        threads = self.concurrent_threads
+        if not threads:
+            pytest.skip("backend is not shared between threads")
+        with self.store() as store:
+            issued: list[int] = []
+            lock = threading.Lock()
+
+            def work() -> None:
+                for _ in range(20):
+                    while True:
+                        try:
+                            with store.unit_of_work() as uow:
+                                value = uow.next_counter("series:kit")
+                            break
+                        except ConcurrencyConflict:
+                            continue
+                    with lock:
+                        issued.append(value)
+
+            pool = [threading.Thread(target=work) for _ in range(threads)]
+            for t in pool:
+                t.start()
+            for t in pool:
+                t.join()
+            assert sorted(issued) == list(range(1, threads * 20 + 1))
+
+    # outbox ---------------------------------------------------------------------------
+
+    def test_emitted_events_are_in_the_outbox_with_the_change(self) -> None:
+        with self.store() as store:
+            with store.unit_of_work() as uow:
+                uow.repo(SPECIMENS).add(specimen(1))
+                entry = uow.emit(SpecimenRecorded("s000001", _T0), at=_T0)
+            with store.unit_of_work(readonly=True) as uow:
+                pending = uow.outbox.find(status="pending")
+            assert [e.id for e in pending] == [entry.id]
+            assert pending[0].event() == SpecimenRecorded("s000001", _T0)
+            assert pending[0].type == "SpecimenRecorded"
+
+    # scale and hostile input ------------------------------------------------------------
+
+    def test_a_large_batch_is_stored_whole(self) -> None:
+        with self.store() as store:
+            count = self.batch_size
+            self._add(store, *(specimen(n) for n in range(count)))
+            with store.unit_of_work(readonly=True) as uow:
+                repo = uow.repo(SPECIMENS)
+                assert repo.count() == count
+                assert repo.count(rank=7) == count // 10
+                for n in (0, count // 2, count - 1):
+                    assert repo.get(f"s{n:06d}") == specimen(n)
+
+    def test_hostile_strings_are_stored_verbatim(self) -> None:
+        with self.store() as store:
+            for n, text in enumerate(HOSTILE_STRINGS):
+                item = specimen(n, label=text[:200], note=text)
+                self._add(store, item)
+                with store.unit_of_work(readonly=True) as uow:
+                    repo = uow.repo(SPECIMENS)
+                    assert repo.get(item.id) == item
+                    assert [s.id for s in repo.find(label=text[:200])] == [item.id]
+            assert len(self._ids(store)) == len(HOSTILE_STRINGS)
+
+    def test_lone_surrogates_are_stored_verbatim_or_refused(self) -> None:
+        with self.store() as store:
+            item = specimen(1, note=_LONE_SURROGATE)
+            try:
+                self._add(store, item)
+            except ValidationError:
+                assert self._ids(store) == []
+            else:
+                with store.unit_of_work(readonly=True) as uow:
+                    assert uow.repo(SPECIMENS).get(item.id) == item
+
+    # persistence (only when reopen_store is implemented) -------------------------------
+
+    def test_data_survives_reopening(self) -> None:
+        store = self.make_store()
+        self._add(store, specimen(1), specimen(2))
+        with store.unit_of_work() as uow:
+            uow.next_counter("kit")
+        reopened = self.reopen_store(store)
+        if reopened is None:
+            store.close()
+            pytest.skip("backend is not persistent")
+        try:
+            assert self._ids(reopened) == ["s000001", "s000002"]
+            with reopened.unit_of_work() as uow:
+                assert uow.next_counter("kit") == 2
+        finally:
+            reopened.close()
+
+    def test_a_new_index_is_filled_for_existing_documents(self) -> None:
+        store = self.make_store()
+        self._add(store, *(specimen(n) for n in range(12)))
+        reopened = self.reopen_store(store)
+        if reopened is None:
+            store.close()
+            pytest.skip("backend is not persistent")
+        extended = Kind(
+            "kit_specimen",
+            Specimen,
+            indexes=[*SPECIMENS.indexes, Index("note_length", "integer", lambda s: len(s.note))],
+        )
+        try:
+            with reopened.unit_of_work() as uow:
+                uow.repo(extended).add(specimen(99, note="abc"))
+            with reopened.unit_of_work(readonly=True) as uow:
+                assert [s.id for s in uow.repo(extended).find(note_length=3)] == ["s000099"]
+                assert uow.repo(extended).count(note_length=0) == 12
+        finally:
+            reopened.close()
+
+    # agreement with a dict model --------------------------------------------------------
+
+    def test_agrees_with_a_dict_model(self) -> None:
+        run_state_machine_as_test(
+            _agreement_machine(self.make_store),
+            settings=settings(stateful_step_count=25),
+        )
+
+
+def _agreement_machine(make_store: Callable[[], Store]) -> type[RuleBasedStateMachine]:
+    labels = st.sampled_from(["a", "b", "c", "客户", "x'; --"])
+    groups = st.sampled_from(["g1", "g2", None])
+
+    class StoreAgreesWithDict(RuleBasedStateMachine):
+        """Random operations applied to the backend and to a dict must agree."""
+
+        keys = Bundle("keys")
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.store = make_store()
+            self.model: dict[str, tuple[Specimen, int]] = {}
+            self.counter = 0
+
+        def teardown(self) -> None:
+            self.store.close()
+
+        @rule(target=keys, n=st.integers(0, 10_000), label=labels, group=groups)
+        def add(self, n: int, label: str, group: str | None) -> str:
+            item = specimen(n, label=label, group=group)
+            try:
+                with self.store.unit_of_work() as uow:
+                    uow.repo(SPECIMENS).add(item)
+            except AlreadyExists:
+                assert item.id in self.model
+            else:
+                assert item.id not in self.model
+                self.model[item.id] = (item, 1)
+            return item.id
+
+        @rule(key=keys, label=labels, stale=st.booleans())
+        def update(self, key: str, label: str, stale: bool) -> None:
+            if key not in self.model:
+                with pytest.raises(NotFound), self.store.unit_of_work() as uow:
+                    uow.repo(SPECIMENS).update(specimen(0), expected_version=1)
+                return
+            item, version = self.model[key]
+            changed = attrs.evolve(item, label=label, rank=(item.rank + 1) % 10)
+            expected = version - 1 if stale else version
+            try:
+                with self.store.unit_of_work() as uow:
+                    uow.repo(SPECIMENS).update(changed, expected_version=expected)
+            except ConcurrencyConflict:
+                assert stale
+            else:
+                assert not stale
+                self.model[key] = (changed, version + 1)
+
+        @rule(key=consumes(keys))
+        def delete(self, key: str) -> None:
+            try:
+                with self.store.unit_of_work() as uow:
+                    uow.repo(SPECIMENS).delete(key)
+            except NotFound:
+                assert key not in self.model
+            else:
+                del self.model[key]
+
+        @rule(n=st.integers(0, 10_000), fail=st.booleans())
+        def add_and_maybe_roll_back(self, n: int, fail: bool) -> None:
+            item = specimen(n, label="rb")
+            try:
+                with self.store.unit_of_work() as uow:
+                    uow.repo(SPECIMENS).add(item)
+                    if fail:
+                        raise _Abort
+            except (_Abort, AlreadyExists):
+                return
+            self.model[item.id] = (item, 1)
+
+        @rule()
+        def take_a_number(self) -> None:
+            with self.store.unit_of_work() as uow:
+                value = uow.next_counter("agreement")
+            self.counter += 1
+            assert value == self.counter
+
+        @rule(label=labels, group=groups)
+        def find_matches(self, label: str, group: str | None) -> None:
+            with self.store.unit_of_work(readonly=True) as uow:
+                found = [s.id for s in uow.repo(SPECIMENS).find(label=label, group=group)]
+            expected = sorted(
+                k for k, (s, _) in self.model.items() if s.label == label and s.group == group
+            )
+            assert found == expected
+
+        @invariant()
+        def everything_agrees(self) -> None:
+            with self.store.unit_of_work(readonly=True) as uow:
+                repo = uow.repo(SPECIMENS)
+                stored = {s.id: s for s in repo.find()}
+                assert stored == {k: s for k, (s, _) in self.model.items()}
+                for key, (_, version) in self.model.items():
+                    assert repo.get_with_version(key)[1] == version
+                assert repo.count() == len(self.model)
+
+    return StoreAgreesWithDict
+
+
+class _Abort(CsDomainError):
+    """Raised inside a unit of work to force a rollback."""
