@@ -386,7 +386,7 @@ class BackendConformance:
                                 continue
                         else:
                             errors.append(RuntimeError("too many conflicts"))
-                except BaseException as err:  # noqa: BLE001 - reported to the main thread
+                except BaseException as err:  # reported to the main thread
                     errors.append(err)
 
             pool = [threading.Thread(target=work) for _ in range(threads)]
