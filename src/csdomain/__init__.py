@@ -24,6 +24,7 @@ from csdomain.hookspecs import hookimpl
 from csdomain.lifecycle import StatusChange
 from csdomain.money import Money
 from csdomain.serialization import from_json, to_json
+from csdomain.store import Kind, Store, UnitOfWork, open_store
 
 
 __version__ = "0.1.0"
@@ -42,6 +43,7 @@ __all__ = [
     "Event",
     "FixedClock",
     "InvalidTransition",
+    "Kind",
     "Money",
     "NotFound",
     "Permission",
@@ -49,10 +51,13 @@ __all__ = [
     "PluginError",
     "RuleViolation",
     "StatusChange",
+    "Store",
     "SystemClock",
+    "UnitOfWork",
     "ValidationError",
     "__version__",
     "from_json",
     "hookimpl",
+    "open_store",
     "to_json",
 ]

@@ -1,0 +1,58 @@
+"""Automation using nox: ``nox -s tests`` runs the suite, ``nox`` runs lint, types and tests."""
+
+from __future__ import annotations
+
+import nox
+
+
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["lint", "typecheck", "tests"]
+
+TEST_TOOLS = ("pytest-xdist>=3.5", "aiosmtpd>=1.4")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite (hypothesis profile ``ci`` unless CSDOMAIN_HYPOTHESIS_PROFILE says)."""
+    session.install("-e", ".[testing]", *TEST_TOOLS)
+    session.env.setdefault("CSDOMAIN_HYPOTHESIS_PROFILE", "ci")
+    args = session.posargs or ["-n", "2", "--dist", "loadfile", "-q"]
+    session.run("pytest", *args)
+
+
+@nox.session
+def soak(session: nox.Session) -> None:
+    """Heavy property runs: the hypothesis ``soak`` profile over the whole suite."""
+    session.install("-e", ".[testing]", *TEST_TOOLS)
+    session.env["CSDOMAIN_HYPOTHESIS_PROFILE"] = "soak"
+    session.run("pytest", "-n", "2", "-q", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", "src", "tests", "benchmarks", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "benchmarks", "noxfile.py")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the three packages."""
+    session.install("-e", ".[testing]", "mypy>=1.10", "types-python-dateutil")
+    session.run("mypy", "--strict", "src")
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """Install the package and build the demo store in the working directory."""
+    session.install(".")
+    session.run("csdomain", "demo", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Side-by-side benchmarks (never part of the test run)."""
+    session.install("-e", ".")
+    for script in sorted(__import__("pathlib").Path("benchmarks").glob("bench_*.py")):
+        session.run("python", str(script), *session.posargs)

@@ -1,0 +1,6 @@
+import sys
+
+from csdomain.cli import main
+
+
+sys.exit(main())

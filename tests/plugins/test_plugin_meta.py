@@ -1,0 +1,122 @@
+"""Plugin system rules: discovery through entry points, documentation, listing, blocking."""
+
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import csdomain
+import csdomain.plugins
+from csdomain import hookspecs
+from csdomain.errors import BackendNotFound, ValidationError
+from csdomain.store import open_store
+
+
+ROOT = Path(__file__).resolve().parents[2]
+HOOKS = sorted(name for name in hookspecs.__all__ if name.startswith("csdomain_"))
+
+
+def test_hook_names_are_prefixed_and_every_spec_is_in_all() -> None:
+    specs = sorted(n for n, _ in inspect.getmembers(hookspecs) if n.startswith("csdomain_"))
+    assert specs == HOOKS
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_every_hook_is_documented(hook: str) -> None:
+    guide = (ROOT / "docs" / "plugin-authors.md").read_text(encoding="utf-8")
+    signature = f"{hook}({', '.join(inspect.signature(getattr(hookspecs, hook)).parameters)}"
+    assert f"### `{hook}(" in guide
+    assert signature in guide
+    assert getattr(hookspecs, hook).__doc__
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_every_hook_has_a_test(hook: str) -> None:
+    sources = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "tests").rglob("*.py"))
+    assert f"def test_hook_{hook}" in sources
+
+
+def test_hook_csdomain_open_store_finds_bundled_backends_through_entry_points() -> None:
+    pm = csdomain.plugins.get_plugin_manager()
+    names = {info.name for info in csdomain.plugins.list_plugins(pm)}
+    assert {"memory", "sqlite"} <= names
+    backend = pm.hook.csdomain_open_store(url="memory://")
+    assert type(backend).__name__ == "MemoryBackend"
+    assert pm.hook.csdomain_open_store(url="nobody://here") is None
+
+
+def test_core_finds_backends_only_through_pluggy() -> None:
+    code = (
+        "import sys, csdomain, csdomain.store, csdomain.plugins\n"
+        "assert 'csdomain_sqlite' not in sys.modules and 'sqlite3' not in sys.modules\n"
+        "pm = csdomain.plugins.get_plugin_manager(load_entrypoints=False)\n"
+        "try:\n"
+        "    csdomain.store.open_store('sqlite://', plugin_manager=pm)\n"
+        "except csdomain.BackendNotFound as err:\n"
+        "    print('not found:', err)\n"
+        "store = csdomain.store.open_store('sqlite://')\n"
+        "print(type(store.backend).__module__)\n"
+        "store.close()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert "not found: no backend for 'sqlite' URLs" in result.stdout
+    assert "csdomain_sqlite.backend" in result.stdout
+
+
+def test_unknown_scheme_lists_installed_schemes() -> None:
+    with pytest.raises(BackendNotFound) as info:
+        open_store("postgresqlx://somewhere/db")
+    assert "memory" in str(info.value)
+    assert "sqlite" in str(info.value)
+    assert {"memory", "sqlite"} <= set(info.value.schemes)
+
+
+def test_a_url_without_scheme_is_a_validation_error() -> None:
+    with pytest.raises(ValidationError):
+        open_store("cs.db")
+
+
+def test_plugins_can_be_registered_and_removed_at_run_time() -> None:
+    class Answering:
+        SCHEMES = ("answer",)
+
+        @csdomain.hookimpl
+        def csdomain_open_store(self, url: str) -> object | None:
+            from csdomain_memory import MemoryBackend
+
+            return MemoryBackend(url) if url.startswith("answer:") else None
+
+    name = csdomain.plugins.register(Answering(), name="answering")
+    try:
+        store = open_store("answer://")
+        assert store.url == "answer://"
+        listed = {info.name: info for info in csdomain.plugins.list_plugins()}
+        assert listed["answering"].hooks == ("csdomain_open_store",)
+    finally:
+        csdomain.plugins.unregister(name)
+    with pytest.raises(BackendNotFound):
+        open_store("answer://")
+
+
+def test_blocked_plugins_are_not_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CSDOMAIN_DISABLED_PLUGINS", "sqlite, other")
+    pm = csdomain.plugins.get_plugin_manager()
+    assert pm.is_blocked("sqlite")
+    assert pm.hook.csdomain_open_store(url="sqlite://") is None
+    with pytest.raises(BackendNotFound):
+        open_store("sqlite://", plugin_manager=pm)
+
+
+def test_list_plugins_reports_distribution_and_version() -> None:
+    infos = {
+        i.name: i for i in csdomain.plugins.list_plugins(csdomain.plugins.get_plugin_manager())
+    }
+    assert infos["sqlite"].distribution == "csdomain"
+    assert infos["sqlite"].version == csdomain.__version__
+    assert infos["memory"].hooks == ("csdomain_open_store",)
