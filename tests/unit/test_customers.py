@@ -1,0 +1,273 @@
+"""Customer files: codes, change log, duplicate warning, permissions (DOMAIN.md 1)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from csdomain.auth import AccessPolicy, Actor
+from csdomain.calendar import QuietHours
+from csdomain.customers import (
+    Customer,
+    CustomerChanged,
+    CustomerClass,
+    CustomerPolicy,
+    CustomerRegistered,
+    DuplicateContactWarning,
+    DuplicateMatch,
+    customer_events,
+    duplicate_contacts,
+    next_customer_code,
+    normalise_bank_account,
+    normalise_phone,
+)
+from csdomain.errors import PermissionDenied, ValidationError
+from csdomain.money import Money
+from csdomain.serialization import from_json, to_json
+from csdomain.testing.strategies_orders import customers
+
+
+ACCESS = AccessPolicy()
+CLERK = Actor("li.clerk", {"specialist"})
+AUDITOR = Actor("wang.audit", {"finance"})
+T0 = datetime(2026, 11, 3, 9, 30, tzinfo=UTC)
+
+
+class Counters:
+    """An in-memory counter source like the unit of work's."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, int] = {}
+
+    def next_counter(self, name: str) -> int:
+        self.values[name] = self.values.get(name, 0) + 1
+        return self.values[name]
+
+
+def make(customer_id: str = "C1", **fields: object) -> Customer:
+    values: dict[str, object] = {"code": "Wuhan-202611-Huake-001", "name": "Huake Bio"}
+    values.update(fields)
+    return Customer.register(id=customer_id, at=T0, by=CLERK, access=ACCESS, **values)  # type: ignore[arg-type]
+
+
+def test_customer_code_is_city_month_name_serial() -> None:
+    counters = Counters()
+    policy = CustomerPolicy()
+    first = next_customer_code(counters, at=T0, city="Wuhan", name="Huake", policy=policy)
+    second = next_customer_code(counters, at=T0, city="Wuhan", name="Huake", policy=policy)
+    assert first == "Wuhan-202611-Huake-001"
+    assert second == "Wuhan-202611-Huake-002"
+
+
+def test_customer_code_serial_restarts_every_month() -> None:
+    counters = Counters()
+    policy = CustomerPolicy()
+    next_customer_code(counters, at=T0, city="Wuhan", name="Huake", policy=policy)
+    december = datetime(2026, 12, 1, 2, tzinfo=UTC)
+    code = next_customer_code(counters, at=december, city="Wuhan", name="Huake", policy=policy)
+    assert code == "Wuhan-202612-Huake-001"
+
+
+def test_customer_code_month_is_read_in_the_policy_time_zone() -> None:
+    late_utc = datetime(2026, 11, 30, 17, tzinfo=UTC)
+    code = next_customer_code(
+        Counters(), at=late_utc, city="Wuhan", name="Huake", policy=CustomerPolicy()
+    )
+    assert code == "Wuhan-202612-Huake-001"
+
+
+def test_customer_code_pattern_is_configurable() -> None:
+    policy = CustomerPolicy(code_pattern="{city}{yy}{mm}{seq:05d}")
+    code = next_customer_code(Counters(), at=T0, city="BJ", name="ignored", policy=policy)
+    assert code == "BJ261100001"
+
+
+def test_customer_code_needs_a_city_and_name() -> None:
+    with pytest.raises(ValidationError) as info:
+        next_customer_code(Counters(), at=T0, city="  ", name="x", policy=CustomerPolicy())
+    assert info.value.errors == [("city", "must not be empty")]
+
+
+def test_every_change_is_kept_with_who_when_old_and_new() -> None:
+    customer = make(phone="13800138000", bank_account="6222 0001")
+    later = T0 + timedelta(days=3)
+    changed = customer.change(
+        at=later, by=CLERK, access=ACCESS, phone="13900000000", customer_class=CustomerClass.VIP
+    )
+    assert changed.phone == "13900000000"
+    assert changed.customer_class is CustomerClass.VIP
+    entries = {(c.field, c.old, c.new, c.at, c.by) for c in changed.changes}
+    assert entries == {
+        ("phone", "13800138000", "13900000000", later, "li.clerk"),
+        ("customer_class", "ordinary", "vip", later, "li.clerk"),
+    }
+    again = changed.change(at=later + timedelta(days=1), by=CLERK, access=ACCESS, phone="1")
+    assert [c.new for c in again.history_of("phone")] == ["13900000000", "1"]
+
+
+def test_an_unchanged_value_leaves_no_log_entry() -> None:
+    customer = make(phone="13800138000")
+    assert customer.change(at=T0, by=CLERK, access=ACCESS, phone="13800138000") is customer
+
+
+def test_identity_and_log_cannot_be_changed() -> None:
+    customer = make()
+    with pytest.raises(ValidationError) as info:
+        customer.change(at=T0, by=CLERK, access=ACCESS, id="C2", code="X", changes=())
+    assert {path for path, _ in info.value.errors} == {"id", "code", "changes"}
+
+
+def test_changed_values_are_validated() -> None:
+    customer = make()
+    with pytest.raises(ValidationError):
+        customer.change(at=T0, by=CLERK, access=ACCESS, email="not-an-address")
+    with pytest.raises(ValidationError):
+        customer.change(at=T0, by=CLERK, access=ACCESS, customer_class="emperor")
+    with pytest.raises(ValidationError):
+        customer.change(at=T0, by=CLERK, access=ACCESS, registered_capital="100")
+
+
+def test_value_at_reads_the_change_log() -> None:
+    customer = make(address="Old Road 1")
+    moved = customer.change(at=T0 + timedelta(days=10), by=CLERK, access=ACCESS, address="New 2")
+    assert moved.value_at("address", T0 + timedelta(days=1)) == "Old Road 1"
+    assert moved.value_at("address", T0 + timedelta(days=11)) == "New 2"
+
+
+def test_complex_values_are_logged_as_text() -> None:
+    customer = make()
+    changed = customer.change(
+        at=T0,
+        by=CLERK,
+        access=ACCESS,
+        registered_capital=Money.of("5000000", "CNY"),
+        rest_hours=QuietHours(start=time(12), end=time(14)),
+        birthday=date(1980, 5, 17),
+    )
+    logged = {c.field: c.new for c in changed.changes}
+    assert logged == {
+        "registered_capital": "5000000.00 CNY",
+        "rest_hours": "12:00:00-14:00:00 Asia/Shanghai",
+        "birthday": "1980-05-17",
+    }
+
+
+def test_registering_a_customer_needs_edit_permission() -> None:
+    with pytest.raises(PermissionDenied):
+        Customer.register(id="C9", code="X", name="Y", at=T0, by=AUDITOR, access=ACCESS)
+
+
+def test_changing_a_customer_needs_edit_permission() -> None:
+    with pytest.raises(PermissionDenied):
+        make().change(at=T0, by=AUDITOR, access=ACCESS, phone="1")
+
+
+def test_a_customer_file_needs_a_name_and_aware_times() -> None:
+    with pytest.raises(ValidationError):
+        make(name=" ")
+    with pytest.raises(ValidationError):
+        Customer.register(
+            id="C1",
+            code="X",
+            name="Y",
+            at=datetime(2026, 1, 1),
+            by=CLERK,
+            access=ACCESS,
+        )
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalised"),
+    [
+        ("+86 (010) 8765-4321", "1087654321"),
+        ("0086 10 87654321", "1087654321"),
+        ("010-87654321", "1087654321"),
+        ("138 0013 8000", "13800138000"),
+        ("+86 138-0013-8000", "13800138000"),
+        ("8613800138000", "13800138000"),
+    ],
+)
+def test_phone_numbers_are_normalised_before_comparison(raw: str, normalised: str) -> None:
+    assert normalise_phone(raw) == normalised
+
+
+def test_bank_accounts_are_normalised_before_comparison() -> None:
+    assert normalise_bank_account("6222 0210-0100 12ab") == "622202100100" + "12AB"
+
+
+def test_same_phone_number_on_two_customers_is_a_duplicate_warning() -> None:
+    existing = [make("C1", phone="010-87654321"), make("C2", phone="13900000000")]
+    candidate = make("C3", phone="+86 10 8765 4321")
+    warning = duplicate_contacts(candidate, existing)
+    assert isinstance(warning, DuplicateContactWarning)
+    assert warning.matches == (DuplicateMatch("C1", "phone"),)  # type: ignore[arg-type]
+    assert warning.customer_ids == ("C1",)
+    assert "C1 (phone)" in str(warning)
+
+
+def test_same_bank_account_on_two_customers_is_a_duplicate_warning() -> None:
+    existing = [make("C1", bank_account="6222 0001 0002", phone="010-87654321")]
+    candidate = make("C2", bank_account="6222-0001-0002", phone="010-87654321")
+    warning = duplicate_contacts(candidate, existing)
+    assert warning is not None
+    assert warning.fields == {"phone", "bank_account"}
+    assert warning.customer_ids == ("C1",)
+
+
+def test_no_duplicate_warning_for_distinct_contacts_or_the_customer_itself() -> None:
+    candidate = make("C1", phone="13800138000", bank_account="6222")
+    assert duplicate_contacts(candidate, [candidate, make("C2", phone="13900000000")]) is None
+    assert duplicate_contacts(make("C3"), [make("C4")]) is None
+
+
+def test_index_keys_hold_the_normalised_contacts() -> None:
+    customer = make(phone="+86 138 0013 8000", bank_account="6222 01")
+    assert customer.phone_key == "13800138000"
+    assert customer.bank_account_key == "622201"
+    assert make().phone_key is None
+
+
+def test_registration_and_changes_become_events() -> None:
+    customer = make()
+    later = T0 + timedelta(hours=1)
+    changed = customer.change(at=later, by=CLERK, access=ACCESS, phone="1", city="Wuhan")
+    assert customer_events(None, customer) == [
+        CustomerRegistered("C1", customer.code, CustomerClass.ORDINARY, T0, "li.clerk")
+    ]
+    assert customer_events(customer, changed) == [
+        CustomerChanged("C1", ("city", "phone"), later, "li.clerk")
+    ]
+
+
+@given(customers())
+def test_customer_round_trips_through_json(customer: Customer) -> None:
+    assert from_json(Customer, to_json(customer)) == customer
+
+
+def test_customer_policy_round_trips_through_json() -> None:
+    policy = CustomerPolicy(code_pattern="{city}-{yyyy}{mm}-{seq:03d}", phone_country_code="1")
+    assert from_json(CustomerPolicy, to_json(policy)) == policy
+
+
+def test_bad_customer_policy_is_a_validation_error() -> None:
+    with pytest.raises(ValidationError):
+        CustomerPolicy(code_pattern="{city}-no-serial")
+    with pytest.raises(ValidationError):
+        CustomerPolicy(phone_country_code="+86")
+
+
+@given(
+    customers(),
+    st.lists(st.sampled_from(["13800138000", "13900000000", ""]), min_size=1, max_size=4),
+)
+def test_change_log_only_grows(customer: Customer, phones: list[str]) -> None:
+    at = T0
+    for phone in phones:
+        at += timedelta(hours=1)
+        changed = customer.change(at=at, by=CLERK, access=ACCESS, phone=phone)
+        assert changed.changes[: len(customer.changes)] == customer.changes
+        assert len(changed.changes) == len(customer.changes) + (phone != customer.phone)
+        customer = changed

@@ -1,0 +1,1021 @@
+"""Orders, stock and delivery: one test per rule of DOMAIN.md 2, plus a state machine."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
+
+from csdomain.auth import AccessPolicy, Actor
+from csdomain.calendar import BusinessCalendar
+from csdomain.customers import CustomerClass
+from csdomain.errors import (
+    CsDomainError,
+    InvalidTransition,
+    PermissionDenied,
+    RuleViolation,
+    ValidationError,
+)
+from csdomain.events import Event
+from csdomain.lifecycle import transition_table_problems
+from csdomain.money import Money
+from csdomain.orders import (
+    ORDER_INITIAL,
+    ORDER_TERMINAL,
+    ORDER_TRANSITIONS,
+    ConsigneeInfo,
+    DeliveryProblem,
+    DeliveryProblemKind,
+    DeliveryWindow,
+    ItemCondition,
+    Order,
+    OrderCancelled,
+    OrderChannel,
+    OrderCompleted,
+    OrderConfirmed,
+    OrderConfirmedBySalesperson,
+    OrderDelivered,
+    OrderKind,
+    OrderLine,
+    OrderPaid,
+    OrderPlaced,
+    OrderPolicy,
+    OrderShipped,
+    OrderStatus,
+    PaymentRecorded,
+    ProductionStarted,
+    Reservation,
+    ShipmentLine,
+    ShippingMode,
+    Stock,
+    StockBucket,
+    StockIssued,
+    assess_delivery_problem,
+    order_events,
+    orders_awaiting_stock,
+    promise_delivery,
+    release_order,
+    reserve_order,
+    ship_order,
+)
+from csdomain.returns import (
+    ReceivedLine,
+    ReturnItem,
+    ReturnRequest,
+    ReturnStatus,
+    receive_return,
+    returnable_quantities,
+)
+from csdomain.serialization import from_json, to_json
+from csdomain.testing.strategies_orders import order_lines, orders, stocks
+
+
+ACCESS = AccessPolicy()
+POLICY = OrderPolicy()
+CALENDAR = BusinessCalendar.office("Asia/Shanghai")
+BOSS = Actor("gm", {"general_manager"})
+SALES = Actor("zhang.sales", {"salesperson"})
+OTHER_SALES = Actor("li.sales", {"salesperson"})
+MANAGER = Actor("wu.manager", {"department_manager"})
+WAREHOUSE = Actor("wh", {"warehouse"})
+FINANCE = Actor("fin", {"finance"})
+T0 = datetime(2026, 11, 2, 1, tzinfo=UTC)  # Monday 09:00 in Shanghai
+CONSIGNEE = ConsigneeInfo("Dr. Chen", "13800138000", "Luoyu Rd 1, Wuhan", "430000", "Huake Bio")
+
+
+def cny(amount: str | int) -> Money:
+    return Money.of(amount, "CNY")
+
+
+def line(
+    sku: str = "AB-100", quantity: int = 2, price: str = "150.00", *, gift: bool = False
+) -> OrderLine:
+    return OrderLine(sku, quantity, cny(price), gift)
+
+
+def place(**fields: Any) -> Order:
+    values: dict[str, Any] = {
+        "id": "SO-202611-0001",
+        "customer_id": "C1",
+        "channel": OrderChannel.ONLINE,
+        "lines": [line()],
+        "consignee": CONSIGNEE,
+    }
+    values.update(fields)
+    return Order.place(at=T0, by=SALES, access=ACCESS, policy=POLICY, **values)
+
+
+def confirmed(**fields: Any) -> Order:
+    return place(**fields).confirm(at=T0, by=MANAGER, access=ACCESS)
+
+
+def paid(**fields: Any) -> Order:
+    order = confirmed(**fields)
+    return order.record_payment(order.balance, at=T0, by=FINANCE, access=ACCESS)
+
+
+def custom(**fields: Any) -> Order:
+    values: dict[str, Any] = {
+        "kind": OrderKind.CUSTOM,
+        "contract_number": "CT-7",
+        "prepayment": cny("90.00"),
+        "lines": [line("AB-SYN", 1, "300.00")],
+    }
+    values.update(fields)
+    return confirmed(**values)
+
+
+def ship(order: Order, **fields: Any) -> Order:
+    return order.ship(
+        at=T0, by=WAREHOUSE, access=ACCESS, policy=POLICY, calendar=CALENDAR, **fields
+    )
+
+
+def code_of(call: Callable[[], object]) -> str:
+    with pytest.raises(RuleViolation) as info:
+        call()
+    return info.value.code
+
+
+# -- lifecycle -------------------------------------------------------------------------
+
+
+def test_transition_table_is_well_formed() -> None:
+    assert (
+        transition_table_problems(
+            ORDER_TRANSITIONS, list(OrderStatus), ORDER_INITIAL, ORDER_TERMINAL
+        )
+        == []
+    )
+
+
+def test_standard_order_goes_placed_confirmed_paid_shipped_delivered_completed() -> None:
+    order = ship(paid())
+    order = order.deliver(at=T0, by=WAREHOUSE, access=ACCESS)
+    order = order.complete(at=T0, by=SALES, access=ACCESS)
+    assert [h.to for h in order.history] == [
+        "placed",
+        "confirmed",
+        "paid",
+        "shipped",
+        "delivered",
+        "completed",
+    ]
+
+
+def test_custom_work_goes_through_prepayment_and_production() -> None:
+    order = custom().record_payment(cny("90.00"), at=T0, by=FINANCE, access=ACCESS)
+    assert order.status is OrderStatus.PREPAID
+    order = order.start_production(at=T0, by=BOSS, access=ACCESS)
+    order = order.finish_production(at=T0, by=BOSS, access=ACCESS)
+    assert order.status is OrderStatus.PRODUCED
+    order = order.record_payment(order.balance, at=T0, by=FINANCE, access=ACCESS)
+    assert order.status is OrderStatus.PAID
+    assert ship(order).status is OrderStatus.SHIPPED
+
+
+def test_custom_work_paid_in_full_early_is_paid_once_produced() -> None:
+    order = custom().record_payment(cny("300.00"), at=T0, by=FINANCE, access=ACCESS)
+    order = order.start_production(at=T0, by=BOSS, access=ACCESS)
+    order = order.finish_production(at=T0, by=BOSS, access=ACCESS)
+    assert order.status is OrderStatus.PAID
+    assert [h.to for h in order.history][-2:] == ["produced", "paid"]
+
+
+# -- rules -----------------------------------------------------------------------------
+
+
+def test_no_shipment_before_full_payment() -> None:
+    order = confirmed().record_payment(cny("100.00"), at=T0, by=FINANCE, access=ACCESS)
+    assert code_of(lambda: ship(order)) == "payment_required"
+
+
+def test_credit_exempt_customer_class_ships_before_payment() -> None:
+    policy = OrderPolicy(credit_exempt_classes=frozenset({CustomerClass.DEALER}))
+    order = confirmed()
+    shipped = order.ship(
+        at=T0,
+        by=WAREHOUSE,
+        access=ACCESS,
+        policy=policy,
+        calendar=CALENDAR,
+        customer_class=CustomerClass.DEALER,
+    )
+    assert shipped.status is OrderStatus.SHIPPED
+    with pytest.raises(RuleViolation, match="payment_required"):
+        order.ship(
+            at=T0,
+            by=WAREHOUSE,
+            access=ACCESS,
+            policy=policy,
+            calendar=CALENDAR,
+            customer_class=CustomerClass.VIP,
+        )
+
+
+def test_payment_before_shipment_can_be_switched_off() -> None:
+    policy = OrderPolicy(require_payment_before_shipment=False)
+    order = confirmed().ship(at=T0, by=WAREHOUSE, access=ACCESS, policy=policy, calendar=CALENDAR)
+    assert order.status is OrderStatus.SHIPPED
+    assert not order.is_paid_in_full
+
+
+def test_payment_outstanding_blocks_completion() -> None:
+    policy = OrderPolicy(require_payment_before_shipment=False)
+    order = confirmed().ship(at=T0, by=WAREHOUSE, access=ACCESS, policy=policy, calendar=CALENDAR)
+    order = order.deliver(at=T0, by=WAREHOUSE, access=ACCESS)
+    assert code_of(lambda: order.complete(at=T0, by=SALES, access=ACCESS)) == "payment_outstanding"
+    order = order.record_payment(order.balance, at=T0, by=FINANCE, access=ACCESS)
+    assert order.complete(at=T0, by=SALES, access=ACCESS).status is OrderStatus.COMPLETED
+
+
+def test_prepayment_required_before_production() -> None:
+    order = custom().record_payment(cny("50.00"), at=T0, by=FINANCE, access=ACCESS)
+    assert order.status is OrderStatus.CONFIRMED
+    violation = code_of(lambda: order.start_production(at=T0, by=BOSS, access=ACCESS))
+    assert violation == "prepayment_required"
+
+
+def test_balance_required_before_custom_work_ships() -> None:
+    order = custom().record_payment(cny("90.00"), at=T0, by=FINANCE, access=ACCESS)
+    order = order.start_production(at=T0, by=BOSS, access=ACCESS)
+    order = order.finish_production(at=T0, by=BOSS, access=ACCESS)
+    assert code_of(lambda: ship(order)) == "balance_required"
+    exempt = OrderPolicy(
+        require_payment_before_shipment=False, credit_exempt_classes=frozenset(CustomerClass)
+    )
+    with pytest.raises(RuleViolation, match="balance_required"):
+        order.ship(
+            at=T0,
+            by=WAREHOUSE,
+            access=ACCESS,
+            policy=exempt,
+            calendar=CALENDAR,
+            customer_class=CustomerClass.DEALER,
+        )
+
+
+def test_partial_shipment_forbidden() -> None:
+    order = paid(lines=[line("AB-100", 2), line("AB-200", 1)])
+    assert code_of(lambda: ship(order, lines=[ShipmentLine("AB-100", 2)])) == (
+        "partial_shipment_forbidden"
+    )
+    too_many = [ShipmentLine("AB-100", 3), ShipmentLine("AB-200", 1)]
+    assert code_of(lambda: ship(order, lines=too_many)) == "partial_shipment_forbidden"
+    split = [ShipmentLine("AB-100", 1), ShipmentLine("AB-200", 1), ShipmentLine("AB-100", 1)]
+    assert ship(order, lines=split).shipped_quantities() == order.ordered_quantities()
+
+
+def test_overpayment_is_refused() -> None:
+    order = confirmed()
+    violation = code_of(
+        lambda: order.record_payment(cny("300.01"), at=T0, by=FINANCE, access=ACCESS)
+    )
+    assert violation == "overpayment"
+    part = order.record_payment(cny("200.00"), at=T0, by=FINANCE, access=ACCESS)
+    with pytest.raises(RuleViolation, match="overpayment") as info:
+        part.record_payment(cny("100.01"), at=T0, by=FINANCE, access=ACCESS)
+    assert info.value.details["balance"] == "100.00 CNY"
+
+
+def test_phone_order_needs_salesperson_confirmation() -> None:
+    order = place(channel=OrderChannel.PHONE)
+    violation = code_of(lambda: order.confirm(at=T0, by=MANAGER, access=ACCESS))
+    assert violation == "salesperson_confirmation_required"
+    checked = order.confirm_by_salesperson(at=T0, by=SALES, access=ACCESS)
+    assert checked.salesperson == "zhang.sales"
+    assert checked.confirm(at=T0, by=MANAGER, access=ACCESS).status is OrderStatus.CONFIRMED
+
+
+def test_only_the_orders_salesperson_confirms_a_phone_order() -> None:
+    order = place(channel=OrderChannel.PHONE, salesperson="zhang.sales")
+    with pytest.raises(PermissionDenied):
+        order.confirm_by_salesperson(at=T0, by=OTHER_SALES, access=ACCESS)
+    with pytest.raises(ValidationError):
+        place().confirm_by_salesperson(at=T0, by=SALES, access=ACCESS)
+
+
+def test_shipment_needs_consignee_data() -> None:
+    order = paid(consignee=None)
+    assert code_of(lambda: ship(order)) == "consignee_required"
+    completed = order.set_consignee(CONSIGNEE, at=T0, by=SALES, access=ACCESS)
+    assert ship(completed).status is OrderStatus.SHIPPED
+
+
+def test_cancellation_only_before_shipment() -> None:
+    order = paid()
+    cancelled = order.cancel(at=T0, by=SALES, access=ACCESS, reason="customer changed plans")
+    assert cancelled.status is OrderStatus.CANCELLED
+    events = order_events(order, cancelled)
+    assert events == [
+        OrderCancelled(
+            "SO-202611-0001", "C1", "customer changed plans", cny("300.00"), T0, "zhang.sales"
+        )
+    ]
+    with pytest.raises(InvalidTransition):
+        ship(order).cancel(at=T0, by=SALES, access=ACCESS, reason="too late")
+    with pytest.raises(ValidationError):
+        order.cancel(at=T0, by=SALES, access=ACCESS, reason=" ")
+
+
+def test_price_change_needs_authority_and_stays_above_payments() -> None:
+    order = confirmed().record_payment(cny("200.00"), at=T0, by=FINANCE, access=ACCESS)
+    with pytest.raises(PermissionDenied):
+        order.change_price("AB-100", cny("90.00"), at=T0, by=SALES, access=ACCESS)
+    assert (
+        code_of(lambda: order.change_price("AB-100", cny("90.00"), at=T0, by=BOSS, access=ACCESS))
+        == "overpayment"
+    )
+    cheaper = order.change_price("AB-100", cny("100.00"), at=T0, by=BOSS, access=ACCESS)
+    assert cheaper.status is OrderStatus.PAID
+    assert cheaper.price_changes[0].old == cny("150.00")
+    locked = code_of(
+        lambda: cheaper.change_price("AB-100", cny("120.00"), at=T0, by=BOSS, access=ACCESS)
+    )
+    assert locked == "price_locked"
+
+
+# -- validation ------------------------------------------------------------------------
+
+
+def test_dealer_order_names_the_dealer() -> None:
+    with pytest.raises(ValidationError) as info:
+        place(channel=OrderChannel.DEALER)
+    assert info.value.errors == [("dealer_id", "an order placed through a dealer names the dealer")]
+    assert place(channel=OrderChannel.DEALER, dealer_id="D-9").dealer_id == "D-9"
+
+
+def test_custom_work_needs_contract_and_prepayment() -> None:
+    with pytest.raises(ValidationError) as info:
+        place(kind=OrderKind.CUSTOM)
+    assert {path for path, _ in info.value.errors} == {"contract_number", "prepayment"}
+    with pytest.raises(ValidationError):
+        place(contract_number="CT-1")
+    with pytest.raises(ValidationError):
+        place(kind="custom", contract_number="CT-1", prepayment=cny("301.00"))
+
+
+def test_order_lines_are_valid_and_in_the_policy_currency() -> None:
+    with pytest.raises(ValidationError) as info:
+        OrderLine("AB-100", 0, cny("1.00"))
+    assert info.value.errors == [("quantity", "must be a positive integer, got 0")]
+    with pytest.raises(ValidationError) as info:
+        place(lines=[line(), OrderLine("AB-200", 1, Money.of("1.00", "USD"))])
+    assert info.value.errors == [("lines.1.unit_price", "must be in CNY")]
+    with pytest.raises(ValidationError):
+        place(lines=[])
+    with pytest.raises(ValidationError):
+        place(lines=[line(), line()])
+    with pytest.raises(ValidationError):
+        place(channel="carrier-pigeon")
+
+
+# -- permissions -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("action", "actor"),
+    [
+        (lambda a: place().confirm(at=T0, by=a, access=ACCESS), WAREHOUSE),
+        (lambda a: confirmed().record_payment(cny(1), at=T0, by=a, access=ACCESS), SALES),
+        (lambda a: ship(paid()).deliver(at=T0, by=a, access=ACCESS), SALES),
+        (lambda a: ship_order(
+            paid(), {"AB-100": Stock("AB-100", good=2)}, at=T0, by=a, access=ACCESS,
+            policy=POLICY, calendar=CALENDAR,
+        ), SALES),
+        (lambda a: place().cancel(at=T0, by=a, access=ACCESS, reason="x"), WAREHOUSE),
+        (lambda a: Order.place(
+            id="X", customer_id="C", channel="online", lines=[line()], at=T0, by=a,
+            access=ACCESS, policy=POLICY,
+        ), FINANCE),
+        (lambda a: Stock("AB-100").receive(1, by=a, access=ACCESS), SALES),
+        (lambda a: Stock("AB-100", good=1).issue(1, by=a, access=ACCESS), FINANCE),
+    ],
+)  # fmt: skip
+def test_each_order_action_needs_its_permission(
+    action: Callable[[Actor], object], actor: Actor
+) -> None:
+    with pytest.raises(PermissionDenied):
+        action(actor)
+    action(BOSS)
+
+
+# -- stock -----------------------------------------------------------------------------
+
+
+def test_stock_never_goes_negative() -> None:
+    stock = Stock("AB-100", good=3)
+    with pytest.raises(RuleViolation, match="insufficient_stock") as info:
+        stock.issue(4, by=WAREHOUSE, access=ACCESS)
+    assert info.value.details["available"] == 3
+    assert stock.issue(3, by=WAREHOUSE, access=ACCESS).good == 0
+    with pytest.raises(ValidationError):
+        Stock("AB-100", good=-1)
+
+
+def test_insufficient_stock_stops_the_whole_shipment() -> None:
+    order = paid(lines=[line("AB-100", 2), line("AB-200", 5)])
+    stocks = {"AB-100": Stock("AB-100", good=10), "AB-200": Stock("AB-200", good=4)}
+    with pytest.raises(RuleViolation, match="insufficient_stock") as info:
+        ship_order(
+            order, stocks, at=T0, by=WAREHOUSE, access=ACCESS, policy=POLICY, calendar=CALENDAR
+        )
+    (shortage,) = info.value.details["shortages"]
+    assert (shortage.sku, shortage.needed, shortage.available, shortage.missing) == (
+        "AB-200",
+        5,
+        4,
+        1,
+    )
+    assert stocks["AB-100"].good == 10
+
+
+def test_shipment_issues_stock_and_promises_delivery() -> None:
+    order = paid(lines=[line("AB-100", 2), line("AB-GIFT", 1, "0", gift=True)])
+    stocks = {"AB-100": Stock("AB-100", good=5), "AB-GIFT": Stock("AB-GIFT", good=9, gift=1)}
+    result = ship_order(
+        order, stocks, at=T0, by=WAREHOUSE, access=ACCESS, policy=POLICY, calendar=CALENDAR,
+        mode=ShippingMode.LOGISTICS,
+    )  # fmt: skip
+    assert result.order.status is OrderStatus.SHIPPED
+    assert result.stocks["AB-100"].good == 3
+    assert (result.stocks["AB-GIFT"].good, result.stocks["AB-GIFT"].gift) == (9, 0)
+    assert result.order.expected_delivery == DeliveryWindow(date(2026, 11, 5), date(2026, 11, 6))
+    kinds = [type(e) for e in result.events]
+    assert kinds == [OrderShipped, StockIssued, StockIssued]
+
+
+def test_gift_lines_draw_from_gift_stock_only() -> None:
+    order = paid(lines=[line("AB-100", 1), line("AB-100", 2, "0", gift=True)])
+    stocks = {"AB-100": Stock("AB-100", good=10, gift=1)}
+    with pytest.raises(RuleViolation, match="insufficient_stock") as info:
+        ship_order(
+            order, stocks, at=T0, by=WAREHOUSE, access=ACCESS, policy=POLICY, calendar=CALENDAR
+        )
+    assert info.value.details["shortages"][0].bucket is StockBucket.GIFT
+
+
+def test_custom_work_is_made_to_order_and_draws_no_stock() -> None:
+    order = custom(lines=[line("AB-SYN", 1, "300.00"), line("PEN", 1, "0", gift=True)])
+    order = order.record_payment(cny("300.00"), at=T0, by=FINANCE, access=ACCESS)
+    order = order.start_production(at=T0, by=BOSS, access=ACCESS)
+    order = order.finish_production(at=T0, by=BOSS, access=ACCESS)
+    result = ship_order(
+        order, {"PEN": Stock("PEN", gift=1)}, at=T0, by=WAREHOUSE, access=ACCESS, policy=POLICY,
+        calendar=CALENDAR,
+    )  # fmt: skip
+    assert set(result.stocks) == {"PEN"}
+    assert result.stocks["PEN"].gift == 0
+
+
+def test_damaged_goods_never_ship() -> None:
+    stock = Stock("AB-100", good=5)
+    spoiled = stock.mark_damaged(2, by=WAREHOUSE, access=ACCESS)
+    assert (spoiled.good, spoiled.damaged) == (3, 2)
+    with pytest.raises(ValidationError):
+        spoiled.issue(1, by=WAREHOUSE, access=ACCESS, bucket=StockBucket.DAMAGED)
+    with pytest.raises(RuleViolation, match="insufficient_stock"):
+        spoiled.issue(4, by=WAREHOUSE, access=ACCESS)
+    assert spoiled.write_off(2, by=WAREHOUSE, access=ACCESS).damaged == 0
+
+
+def test_reservations_hold_stock_for_one_order() -> None:
+    stock = Stock("AB-100", good=5).reserve("SO-1", 4, by=WAREHOUSE, access=ACCESS)
+    assert (stock.available(), stock.available(order_id="SO-1")) == (1, 5)
+    with pytest.raises(RuleViolation, match="insufficient_stock"):
+        stock.issue(2, by=WAREHOUSE, access=ACCESS, order_id="SO-2")
+    issued = stock.issue(3, by=WAREHOUSE, access=ACCESS, order_id="SO-1")
+    assert issued.reservations == (Reservation("SO-1", 1),)
+    assert issued.release("SO-1", by=WAREHOUSE, access=ACCESS).reservations == ()
+    with pytest.raises(RuleViolation, match="insufficient_stock"):
+        stock.mark_damaged(2, by=WAREHOUSE, access=ACCESS)
+
+
+def test_reserving_an_order_is_all_or_nothing() -> None:
+    order = confirmed(lines=[line("AB-100", 2), line("AB-200", 5)])
+    stocks = {"AB-100": Stock("AB-100", good=2), "AB-200": Stock("AB-200", good=4)}
+    with pytest.raises(RuleViolation, match="insufficient_stock"):
+        reserve_order(order, stocks, at=T0, by=WAREHOUSE, access=ACCESS)
+    stocks["AB-200"] = Stock("AB-200", good=5)
+    update = reserve_order(order, stocks, at=T0, by=WAREHOUSE, access=ACCESS)
+    assert update.stocks["AB-100"].available() == 0
+    assert reserve_order(order, update.stocks, at=T0, by=WAREHOUSE, access=ACCESS).stocks == {}
+    released = release_order(order, update.stocks, at=T0, by=WAREHOUSE, access=ACCESS)
+    assert all(s.reservations == () for s in released.stocks.values())
+    assert len(released.events) == 2
+
+
+def test_orders_awaiting_stock_lists_uncovered_orders_first_come_first_served() -> None:
+    def order(order_id: str, minutes: int, quantity: int) -> Order:
+        placed = Order.place(
+            id=order_id, customer_id="C1", channel=OrderChannel.ONLINE,
+            lines=[line("AB-100", quantity)], at=T0 + timedelta(minutes=minutes), by=SALES,
+            access=ACCESS, policy=POLICY,
+        )  # fmt: skip
+        return placed.confirm(at=T0, by=MANAGER, access=ACCESS)
+
+    first, second, third = order("SO-1", 0, 4), order("SO-2", 1, 3), order("SO-3", 2, 1)
+    unconfirmed = place(id="SO-4", lines=[line("AB-100", 50)])
+    stock = Stock("AB-100", good=5, reservations=(Reservation("SO-2", 3),))
+    waiting = orders_awaiting_stock([third, unconfirmed, second, first], {"AB-100": stock})
+    assert [w.order_id for w in waiting] == ["SO-1"]
+    assert waiting[0].shortages[0].available == 2
+    assert [w.order_id for w in orders_awaiting_stock([first, second], {})] == ["SO-1", "SO-2"]
+
+
+# -- delivery --------------------------------------------------------------------------
+
+
+def test_delivery_promise_counts_business_days() -> None:
+    friday = datetime(2026, 11, 6, 8, tzinfo=UTC)
+    window = promise_delivery(friday, CALENDAR, POLICY)
+    assert window == DeliveryWindow(date(2026, 11, 11), date(2026, 11, 12))
+    with_holiday = CALENDAR.with_holidays([date(2026, 11, 10)])
+    assert promise_delivery(friday, with_holiday, POLICY) == DeliveryWindow(
+        date(2026, 11, 12), date(2026, 11, 13)
+    )
+    fast = OrderPolicy(delivery_days_min=2, delivery_days_max=3)
+    assert promise_delivery(friday, CALENDAR, fast).earliest == date(2026, 11, 10)
+
+
+def test_late_delivery_is_measured_against_the_promise() -> None:
+    order = ship(paid())
+    assert not order.is_late(date(2026, 11, 6))
+    assert order.is_late(date(2026, 11, 7))
+    on_time = order.deliver(at=datetime(2026, 11, 5, 3, tzinfo=UTC), by=WAREHOUSE, access=ACCESS)
+    assert not on_time.is_late(date(2027, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("problem", "escalate", "reasons"),
+    [
+        (DeliveryProblem(DeliveryProblemKind.DAMAGED_PACKAGING, damaged_bags=31), True,
+         ("damaged_bags_over_limit",)),
+        (DeliveryProblem(DeliveryProblemKind.DAMAGED_PACKAGING, damaged_bags=30), False, ()),
+        (DeliveryProblem(DeliveryProblemKind.DAMAGED_PACKAGING, damaged_bags=16,
+                         wagon_tonnes=Decimal(30)), True, ("damaged_bags_over_limit",)),
+        (DeliveryProblem(DeliveryProblemKind.OFF_SPEC_CONTENT, content_deviation=Decimal("0.006")),
+         True, ("content_deviation_over_tolerance",)),
+        (DeliveryProblem(DeliveryProblemKind.OFF_SPEC_CONTENT, content_deviation=Decimal("-0.006")),
+         True, ("content_deviation_over_tolerance",)),
+        (DeliveryProblem(DeliveryProblemKind.OFF_SPEC_CONTENT, content_deviation="0.005"),
+         False, ()),
+        (DeliveryProblem(DeliveryProblemKind.SHORT_QUANTITY, missing_quantity=3), False, ()),
+    ],
+)  # fmt: skip
+def test_delivery_problem_escalation_thresholds(
+    problem: DeliveryProblem, escalate: bool, reasons: tuple[str, ...]
+) -> None:
+    assessment = assess_delivery_problem(problem, POLICY)
+    assert assessment.escalate is escalate
+    assert assessment.reasons == reasons
+    expected = frozenset({"sales_vp", "quality_department"}) if escalate else frozenset()
+    assert assessment.involve == expected
+
+
+def test_uncurable_delay_falls_under_the_return_exchange_policy() -> None:
+    late = DeliveryProblem(DeliveryProblemKind.LATE_DELIVERY, delay_curable=False)
+    assessment = assess_delivery_problem(late, POLICY)
+    assert assessment.return_exchange
+    assert assessment.reasons == ("delay_not_curable",)
+    curable = DeliveryProblem(DeliveryProblemKind.LATE_DELIVERY)
+    assert not assess_delivery_problem(curable, POLICY).return_exchange
+
+
+def test_bad_order_policy_is_a_validation_error() -> None:
+    with pytest.raises(ValidationError):
+        OrderPolicy(delivery_days_min=5, delivery_days_max=4)
+    with pytest.raises(ValidationError):
+        OrderPolicy(order_number_pattern="SO-no-serial")
+
+
+# -- events and round trips ------------------------------------------------------------
+
+
+def test_every_step_of_an_order_becomes_an_event() -> None:
+    placed = place(channel=OrderChannel.PHONE)
+    steps: list[Order] = [placed]
+    steps.append(steps[-1].confirm_by_salesperson(at=T0, by=SALES, access=ACCESS))
+    steps.append(steps[-1].confirm(at=T0, by=MANAGER, access=ACCESS))
+    steps.append(steps[-1].record_payment(cny("300.00"), at=T0, by=FINANCE, access=ACCESS))
+    steps.append(ship(steps[-1]))
+    steps.append(steps[-1].deliver(at=T0, by=WAREHOUSE, access=ACCESS))
+    steps.append(steps[-1].complete(at=T0, by=SALES, access=ACCESS))
+    events: list[Event] = order_events(None, placed)
+    for before, after in itertools.pairwise(steps):
+        events.extend(order_events(before, after))
+    assert [type(e) for e in events] == [
+        OrderPlaced,
+        OrderConfirmedBySalesperson,
+        OrderConfirmed,
+        PaymentRecorded,
+        OrderPaid,
+        OrderShipped,
+        OrderDelivered,
+        OrderCompleted,
+    ]
+    for event in events:
+        assert from_json(type(event), to_json(event)) == event
+
+
+def test_production_start_is_an_event() -> None:
+    order = custom().record_payment(cny("90.00"), at=T0, by=FINANCE, access=ACCESS)
+    started = order.start_production(at=T0, by=BOSS, access=ACCESS)
+    assert order_events(order, started) == [ProductionStarted("SO-202611-0001", T0, "gm")]
+
+
+@given(orders())
+def test_order_round_trips_through_json(order: Order) -> None:
+    assert from_json(Order, to_json(order)) == order
+
+
+@given(stocks())
+def test_stock_round_trips_through_json(stock: Stock) -> None:
+    assert from_json(Stock, to_json(stock)) == stock
+
+
+def test_order_policy_round_trips_through_json() -> None:
+    policy = OrderPolicy(
+        credit_exempt_classes=frozenset({CustomerClass.DEALER, CustomerClass.AGENT}),
+        content_tolerance=Decimal("0.01"),
+    )
+    assert from_json(OrderPolicy, to_json(policy)) == policy
+
+
+@given(orders())
+def test_order_history_follows_the_transition_table(order: Order) -> None:
+    assert order.history[0].to == "placed"
+    assert order.history[-1].to == order.status
+    for earlier, later in itertools.pairwise(order.history):
+        assert later.from_ == earlier.to
+        assert OrderStatus(later.to) in ORDER_TRANSITIONS[OrderStatus(earlier.to)]
+
+
+@given(orders())
+def test_paid_total_never_exceeds_the_order_total(order: Order) -> None:
+    assert order.paid <= order.total
+    shipped = order.shipped_quantities()
+    assert shipped == order.ordered_quantities() or not any(shipped.values())
+
+
+# -- state machine ---------------------------------------------------------------------
+
+ACTORS = (BOSS, SALES, OTHER_SALES, MANAGER, WAREHOUSE, FINANCE)
+#: Mostly someone allowed to act, sometimes anybody (then ``PermissionDenied`` is expected).
+SOMEONE = st.one_of(st.just(BOSS), st.sampled_from(ACTORS))
+SKUS = ("AB-100", "AB-200", "AG-300")
+
+
+class OrderDesk(RuleBasedStateMachine):
+    """Random sequences of order, stock and return commands, applied purely in memory."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = T0
+        self.orders: dict[str, Order] = {}
+        self.stocks: dict[str, Stock] = {}
+        self.returns: dict[str, ReturnRequest] = {}
+        self.units: dict[str, int] = dict.fromkeys(SKUS, 0)
+        self.policy = OrderPolicy(credit_exempt_classes=frozenset({CustomerClass.DEALER}))
+
+    def tick(self, minutes: int) -> datetime:
+        self.now += timedelta(minutes=minutes)
+        return self.now
+
+    def pick(self, pool: dict[str, Any], index: int) -> Any:
+        keys = sorted(pool)
+        return pool[keys[index % len(keys)]]
+
+    def attempt(self, command: Callable[[], Any]) -> Any:
+        try:
+            return command()
+        except CsDomainError:
+            return None
+
+    def keep_order(self, before: Order, after: Order) -> None:
+        assert after.history[: len(before.history)] == before.history
+        assert after.payments[: len(before.payments)] == before.payments
+        self.orders[after.id] = after
+
+    def keep_stocks(self, changed: dict[str, Stock]) -> None:
+        self.stocks.update(changed)
+
+    @precondition(lambda self: len(self.orders) < 5)
+    @rule(
+        lines=st.lists(
+            order_lines(sku=st.sampled_from(SKUS), quantity=st.integers(1, 6)),
+            min_size=1,
+            max_size=3,
+            unique_by=lambda x: x.key,
+        ),
+        channel=st.sampled_from(OrderChannel),
+        custom_work=st.booleans(),
+        actor=SOMEONE,
+        minutes=st.integers(0, 600),
+    )
+    def place_order(
+        self,
+        lines: list[OrderLine],
+        channel: OrderChannel,
+        custom_work: bool,
+        actor: Actor,
+        minutes: int,
+    ) -> None:
+        total = Money.total((line.amount for line in lines), "CNY").amount
+        extra: dict[str, Any] = {}
+        if custom_work and total > 0:
+            extra = {
+                "kind": OrderKind.CUSTOM,
+                "contract_number": "CT-1",
+                "prepayment": Money((total / 3).quantize(Decimal("0.01")), "CNY"),
+            }
+        order = self.attempt(
+            lambda: Order.place(
+                id=f"SO-{len(self.orders) + 1:04d}",
+                customer_id="C1",
+                channel=channel,
+                lines=lines,
+                at=self.tick(minutes),
+                by=actor,
+                access=ACCESS,
+                policy=self.policy,
+                dealer_id="D1" if channel is OrderChannel.DEALER else None,
+                consignee=CONSIGNEE,
+                **extra,
+            )
+        )
+        if order is not None:
+            self.orders[order.id] = order
+
+    @precondition(lambda self: self.orders)
+    @rule(index=st.integers(0, 99), step=st.sampled_from(
+        ["salesperson", "confirm", "start", "finish", "deliver", "complete", "cancel"]
+    ), actor=SOMEONE, minutes=st.integers(0, 600))  # fmt: skip
+    def move_order(self, index: int, step: str, actor: Actor, minutes: int) -> None:
+        order: Order = self.pick(self.orders, index)
+        at = self.tick(minutes)
+        commands: dict[str, Callable[[], Order]] = {
+            "salesperson": lambda: order.confirm_by_salesperson(at=at, by=actor, access=ACCESS),
+            "confirm": lambda: order.confirm(at=at, by=actor, access=ACCESS),
+            "start": lambda: order.start_production(at=at, by=actor, access=ACCESS),
+            "finish": lambda: order.finish_production(at=at, by=actor, access=ACCESS),
+            "deliver": lambda: order.deliver(at=at, by=actor, access=ACCESS),
+            "complete": lambda: order.complete(at=at, by=actor, access=ACCESS),
+            "cancel": lambda: order.cancel(at=at, by=actor, access=ACCESS, reason="changed"),
+        }
+        after = self.attempt(commands[step])
+        if after is None:
+            return
+        self.keep_order(order, after)
+        if after.status is OrderStatus.CANCELLED:
+            update = release_order(after, self.stocks, at=at, by=BOSS, access=ACCESS)
+            self.keep_stocks(update.stocks)
+
+    @precondition(lambda self: self.orders)
+    @rule(index=st.integers(0, 99), minutes=st.integers(0, 600))
+    def advance_order(self, index: int, minutes: int) -> None:
+        """Take the order's natural next step, as the people in charge would."""
+        order: Order = self.pick(self.orders, index)
+        at = self.tick(minutes)
+        status = order.status
+        step: Callable[[], Any]
+        if status is OrderStatus.PLACED and order.channel is OrderChannel.PHONE:
+            if order.confirmed_by_salesperson is None:
+                step = partial(order.confirm_by_salesperson, at=at, by=SALES, access=ACCESS)
+            else:
+                step = partial(order.confirm, at=at, by=MANAGER, access=ACCESS)
+        elif status is OrderStatus.PLACED:
+            step = partial(order.confirm, at=at, by=MANAGER, access=ACCESS)
+        elif status is OrderStatus.CONFIRMED and order.kind is OrderKind.CUSTOM:
+            assert order.prepayment is not None
+            due = order.prepayment - order.paid
+            step = partial(order.record_payment, due, at=at, by=FINANCE, access=ACCESS)
+        elif status in (OrderStatus.CONFIRMED, OrderStatus.PRODUCED):
+            due = order.balance
+            step = partial(order.record_payment, due, at=at, by=FINANCE, access=ACCESS)
+        elif status is OrderStatus.PREPAID:
+            step = partial(order.start_production, at=at, by=BOSS, access=ACCESS)
+        elif status is OrderStatus.IN_PRODUCTION:
+            step = partial(order.finish_production, at=at, by=BOSS, access=ACCESS)
+        elif status is OrderStatus.PAID:
+            self.ship(index, WAREHOUSE, CustomerClass.ORDINARY, partial=False)
+            return
+        elif status is OrderStatus.SHIPPED:
+            step = partial(order.deliver, at=at, by=WAREHOUSE, access=ACCESS)
+        else:
+            step = partial(order.complete, at=at, by=SALES, access=ACCESS)
+        after = self.attempt(step)
+        if after is not None:
+            self.keep_order(order, after)
+
+    @precondition(lambda self: self.orders)
+    @rule(
+        index=st.integers(0, 99),
+        cents=st.integers(1, 200_000),
+        full=st.booleans(),
+        actor=SOMEONE,
+    )
+    def pay(self, index: int, cents: int, full: bool, actor: Actor) -> None:
+        order: Order = self.pick(self.orders, index)
+        amount = order.balance if full and order.balance else Money(Decimal(cents) / 100, "CNY")
+        after = self.attempt(
+            lambda: order.record_payment(amount, at=self.tick(5), by=actor, access=ACCESS)
+        )
+        if after is not None:
+            self.keep_order(order, after)
+
+    @precondition(lambda self: self.orders)
+    @rule(index=st.integers(0, 99), actor=SOMEONE)
+    def reserve(self, index: int, actor: Actor) -> None:
+        order: Order = self.pick(self.orders, index)
+        update = self.attempt(
+            lambda: reserve_order(order, self.stocks, at=self.tick(1), by=actor, access=ACCESS)
+        )
+        if update is not None:
+            self.keep_stocks(update.stocks)
+
+    @precondition(lambda self: self.orders)
+    @rule(
+        index=st.integers(0, 99),
+        actor=SOMEONE,
+        customer_class=st.sampled_from(CustomerClass),
+        partial=st.booleans(),
+    )
+    def ship(self, index: int, actor: Actor, customer_class: CustomerClass, partial: bool) -> None:
+        """Ship through :func:`ship_order`; a forced partial shipment must be refused."""
+        order: Order = self.pick(self.orders, index)
+        lines = None
+        if partial:
+            first = order.lines[0]
+            lines = [ShipmentLine(first.sku, first.quantity + 1, first.gift)]
+        result = self.attempt(
+            lambda: ship_order(
+                order,
+                self.stocks,
+                at=self.tick(30),
+                by=actor,
+                access=ACCESS,
+                policy=self.policy,
+                calendar=CALENDAR,
+                lines=lines,
+                customer_class=customer_class,
+            )
+        )
+        if result is None:
+            return
+        assert not partial
+        self.keep_order(order, result.order)
+        for event in result.events:
+            if isinstance(event, StockIssued):
+                self.units[event.sku] -= event.quantity
+        self.keep_stocks(result.stocks)
+
+    @initialize()
+    def stock_the_warehouse(self) -> None:
+        for sku in SKUS:
+            stock = Stock(sku).receive(30, by=WAREHOUSE, access=ACCESS)
+            self.stocks[sku] = stock.receive(10, by=WAREHOUSE, access=ACCESS, bucket="gift")
+            self.units[sku] = 40
+
+    @rule(
+        sku=st.sampled_from(SKUS),
+        action=st.sampled_from(["receive", "mark_damaged", "write_off"]),
+        quantity=st.integers(-2, 20),
+        bucket=st.sampled_from(StockBucket),
+        actor=SOMEONE,
+    )
+    def adjust_stock(
+        self, sku: str, action: str, quantity: int, bucket: StockBucket, actor: Actor
+    ) -> None:
+        stock = self.stocks.get(sku) or Stock(sku)
+        command = getattr(stock, action)
+        after = self.attempt(lambda: command(quantity, by=actor, access=ACCESS, bucket=bucket))
+        if after is None:
+            return
+        if action == "receive":
+            self.units[sku] += quantity
+        elif action == "write_off":
+            self.units[sku] -= quantity
+        self.stocks[sku] = after
+
+    @precondition(lambda self: self.orders)
+    @rule(index=st.integers(0, 99), quantity=st.integers(1, 4), actor=SOMEONE)
+    def file_return(self, index: int, quantity: int, actor: Actor) -> None:
+        shipped = {key: o for key, o in self.orders.items() if o.shipments}
+        order: Order = self.pick(shipped or self.orders, index)
+        first = order.lines[0]
+        others = [r for r in self.returns.values() if r.order_id == order.id]
+        request = self.attempt(
+            lambda: ReturnRequest.file(
+                id=f"RR-{len(self.returns) + 1:04d}",
+                order=order,
+                items=[ReturnItem(first.sku, quantity, first.gift)],
+                reasons=["damaged_packaging"],
+                at=self.tick(60),
+                by=actor,
+                access=ACCESS,
+                other_returns=others,
+            )
+        )
+        if request is not None:
+            self.returns[request.id] = request
+
+    @precondition(lambda self: self.returns)
+    @rule(
+        index=st.integers(0, 99),
+        step=st.sampled_from(["approve", "approve", "reject", "withdraw", "close"]),
+        actor=st.sampled_from((MANAGER, BOSS, WAREHOUSE, SALES)),
+    )
+    def decide_return(self, index: int, step: str, actor: Actor) -> None:
+        request: ReturnRequest = self.pick(self.returns, index)
+        at = self.tick(10)
+        commands: dict[str, Callable[[], ReturnRequest]] = {
+            "approve": lambda: request.approve(at=at, by=actor, access=ACCESS),
+            "reject": lambda: request.reject(at=at, by=actor, access=ACCESS, reason="no"),
+            "withdraw": lambda: request.withdraw(at=at, by=actor, access=ACCESS),
+            "close": lambda: request.close("RN-1", at=at, by=actor, access=ACCESS),
+        }
+        after = self.attempt(commands[step])
+        if after is not None:
+            assert after.history[: len(request.history)] == request.history
+            self.returns[after.id] = after
+
+    @precondition(lambda self: self.returns)
+    @rule(index=st.integers(0, 99), damaged=st.integers(0, 4))
+    def advance_return(self, index: int, damaged: int) -> None:
+        """Take the return's natural next step, as the people in charge would."""
+        request: ReturnRequest = self.pick(self.returns, index)
+        at = self.tick(10)
+        if request.status is ReturnStatus.REQUESTED:
+            approver = BOSS if request.requested_by == MANAGER.id else MANAGER
+            after = self.attempt(partial(request.approve, at=at, by=approver, access=ACCESS))
+        elif request.status is ReturnStatus.APPROVED:
+            self.receive_goods(index, damaged, WAREHOUSE)
+            return
+        else:
+            after = self.attempt(partial(request.close, "RN-1", at=at, by=WAREHOUSE, access=ACCESS))
+        if after is not None:
+            self.returns[after.id] = after
+
+    @precondition(lambda self: self.returns)
+    @rule(index=st.integers(0, 99), damaged=st.integers(0, 8), actor=SOMEONE)
+    def receive_goods(self, index: int, damaged: int, actor: Actor) -> None:
+        """The warehouse confirms what came back; stock is booked by condition."""
+        request: ReturnRequest = self.pick(self.returns, index)
+        line = request.lines[0]
+        bad = min(damaged, line.quantity)
+        received = [ReceivedLine(line.sku, bad, ItemCondition.DAMAGED, line.gift)] if bad else []
+        if line.quantity - bad:
+            received.append(
+                ReceivedLine(line.sku, line.quantity - bad, ItemCondition.GOOD, line.gift)
+            )
+        receipt = self.attempt(
+            lambda: receive_return(
+                request, self.stocks, received, at=self.tick(10), by=actor, access=ACCESS
+            )
+        )
+        if receipt is not None:
+            self.returns[request.id] = receipt.request
+            self.units[line.sku] += line.quantity
+            self.keep_stocks(receipt.stocks)
+
+    @invariant()
+    def stock_never_negative_and_units_are_conserved(self) -> None:
+        for sku, stock in self.stocks.items():
+            assert min(stock.good, stock.damaged, stock.gift) >= 0
+            for bucket in (StockBucket.GOOD, StockBucket.GIFT):
+                assert stock.reserved(bucket) <= stock.on_hand(bucket)
+            assert stock.good + stock.damaged + stock.gift == self.units[sku]
+
+    @invariant()
+    def orders_ship_complete_and_are_never_overpaid(self) -> None:
+        for order in self.orders.values():
+            shipped = order.shipped_quantities()
+            assert shipped == order.ordered_quantities() or not any(shipped.values())
+            assert bool(order.shipments) == (
+                order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
+            )
+            assert order.paid <= order.total
+
+    @invariant()
+    def returned_never_exceeds_shipped(self) -> None:
+        for order in self.orders.values():
+            mine = [r for r in self.returns.values() if r.order_id == order.id]
+            assert all(left >= 0 for left in returnable_quantities(order, mine).values())
+
+
+TestOrderDesk = OrderDesk.TestCase
