@@ -9,12 +9,12 @@ datetime is timezone-aware; :func:`require_aware` rejects naive ones.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from csdomain.errors import ValidationError
 
 
-__all__ = ["Clock", "FixedClock", "SystemClock", "require_aware", "utc"]
+__all__ = ["Clock", "FixedClock", "SystemClock", "as_utc", "require_aware", "utc"]
 
 
 def require_aware(value: object, path: str = "at") -> datetime:
@@ -29,6 +29,20 @@ def require_aware(value: object, path: str = "at") -> datetime:
 def utc(value: datetime, path: str = "at") -> datetime:
     """Check ``value`` is aware and convert it to UTC."""
     return require_aware(value, path).astimezone(UTC)
+
+
+def as_utc(value: Any) -> Any:
+    """An attrs converter: aware datetimes become UTC, anything else passes unchanged.
+
+    Stored instants are kept in UTC so that equality survives a JSON round trip even for
+    wall-clock times repeated by a DST fall-back (PEP 495: such times never compare equal
+    across zones). Validators still reject naive datetimes and other types.
+    """
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        offset = value.utcoffset()
+        if offset is not None:
+            return value.astimezone(UTC)
+    return value
 
 
 @runtime_checkable
@@ -63,6 +77,8 @@ class FixedClock:
 
     def advance(self, delta: timedelta) -> datetime:
         """Move the clock forward by ``delta`` (never backwards) and return the new time."""
+        if not isinstance(delta, timedelta):
+            raise ValidationError.at("delta", f"expected a timedelta, got {type(delta).__name__}")
         if delta < timedelta(0):
             raise ValidationError.at("delta", "a clock only moves forward")
         self._at = self._at + delta

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 import attrs
 
-from csdomain.clock import require_aware
+from csdomain.clock import as_utc, require_aware
 from csdomain.errors import InvalidTransition
 
 
@@ -34,7 +34,7 @@ class StatusChange:
 
     from_: str | None
     to: str
-    at: datetime = attrs.field(validator=_aware)
+    at: datetime = attrs.field(converter=as_utc, validator=_aware)
     by: str
     note: str = ""
 

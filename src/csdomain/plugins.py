@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 #: Modules of the core package that implement hooks (notifiers, default event mapping).
-INTERNAL_PLUGINS: tuple[str, ...] = ()
+INTERNAL_PLUGINS: tuple[str, ...] = ("csdomain.notify", "csdomain.notifiers")
 
 _DEFAULT: pluggy.PluginManager | None = None
 

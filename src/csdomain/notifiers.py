@@ -1,0 +1,520 @@
+"""Notifiers shipped with csdomain: log (development), e-mail over SMTP, signed webhooks.
+
+Each notifier is a plugin object whose ``csdomain_deliver`` hook delivers messages of the
+channel(s) it owns and returns ``None`` for any other channel, so several notifiers sit on
+one plugin manager side by side. A failed attempt raises :class:`DeliveryError`, whose
+text never contains a password or signing secret (nor does any ``repr``).
+
+This module is itself a plugin: its module-level hook delivers ``"log"`` messages to the
+``csdomain.notify`` logger, so a development setup works without configuration. Real
+notifiers are registered at run time::
+
+    csdomain.plugins.register(SmtpNotifier.from_url("smtp://user:pw@mail:587?from=cs@x.cn&starttls=1"))
+    csdomain.plugins.register(WebhookNotifier(secret=os.environ["HOOK_SECRET"]))
+
+:func:`attempt_delivery` is the dispatcher's step for one claimed message: it calls the
+hook and records the outcome with the pure state changes of :mod:`csdomain.notify`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import smtplib
+import ssl
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Mapping
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import attrs
+import orjson
+import pluggy
+
+from csdomain.clock import Clock
+from csdomain.errors import CsDomainError, ValidationError
+from csdomain.hookspecs import hookimpl
+from csdomain.notify import Message, MessageStatus, NotificationPolicy
+
+
+__all__ = [
+    "DeliveryError",
+    "LogNotifier",
+    "SmtpNotifier",
+    "SmtpSettings",
+    "WebhookNotifier",
+    "attempt_delivery",
+    "build_email",
+    "csdomain_deliver",
+    "describe_error",
+    "sign_body",
+    "verify_signature",
+    "webhook_payload",
+]
+
+_MASK = "***"
+SIGNATURE_HEADER = "X-Csdomain-Signature"
+IDEMPOTENCY_HEADER = "X-Idempotency-Key"
+
+
+class DeliveryError(CsDomainError):
+    """A notifier could not deliver a message; the text never contains secrets."""
+
+    def __init__(self, channel: str, message_id: str, reason: str) -> None:
+        self.channel = channel
+        self.message_id = message_id
+        self.reason = reason
+        super().__init__(f"{channel} delivery of {message_id!r} failed: {reason}")
+
+
+def _redact(text: str, secrets: Iterable[str | bytes | None]) -> str:
+    for secret in secrets:
+        if not secret:
+            continue
+        value = secret.decode("utf-8", "replace") if isinstance(secret, bytes) else secret
+        text = text.replace(value, _MASK)
+    return text
+
+
+def describe_error(error: BaseException) -> str:
+    """The text kept as ``Message.last_error`` for a failed attempt."""
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _channels(value: str | Iterable[str]) -> frozenset[str]:
+    result = frozenset([value] if isinstance(value, str) else value)
+    if not result or not all(isinstance(c, str) and c for c in result):
+        raise ValidationError.at("channels", "expected one or more channel names")
+    return result
+
+
+# -- log -------------------------------------------------------------------------------------
+
+
+class LogNotifier:
+    """Writes messages to a :mod:`logging` logger instead of sending them (development).
+
+    Owns ``"log"`` by default; pass ``channels=("sms", "email")`` to have it stand in for
+    real gateways in a demo. The record carries the message as ``record.csdomain_message``.
+    """
+
+    def __init__(
+        self,
+        logger: logging.Logger | str = "csdomain.notify",
+        *,
+        channels: str | Iterable[str] = "log",
+        level: int = logging.INFO,
+    ) -> None:
+        self.logger = logging.getLogger(logger) if isinstance(logger, str) else logger
+        self.channels = _channels(channels)
+        self.level = level
+
+    def deliver(self, message: Message) -> bool | None:
+        """Log ``message`` if its channel is one of ours."""
+        if message.channel not in self.channels:
+            return None
+        self.logger.log(
+            self.level,
+            "%s message %s to %s [%s]: %s | %s",
+            message.kind,
+            message.id,
+            message.recipient,
+            message.idempotency_key,
+            message.subject,
+            message.body,
+            extra={"csdomain_message": message},
+        )
+        return True
+
+    @hookimpl
+    def csdomain_deliver(self, message: Message) -> bool | None:
+        """Hook: log the message when its channel is ours."""
+        return self.deliver(message)
+
+    def __repr__(self) -> str:
+        return f"LogNotifier(logger={self.logger.name!r}, channels={sorted(self.channels)!r})"
+
+
+_DEVELOPMENT_LOG = LogNotifier()
+
+
+@hookimpl
+def csdomain_deliver(message: Message) -> bool | None:
+    """Hook: deliver ``"log"`` messages to the ``csdomain.notify`` logger."""
+    return _DEVELOPMENT_LOG.deliver(message)
+
+
+# -- e-mail --------------------------------------------------------------------------------
+
+
+def _bool_text(value: str, path: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValidationError.at(path, f"expected 0/1 or true/false, got {value!r}")
+
+
+def _positive_timeout(value: object, path: str = "timeout") -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValidationError.at(path, f"must be a positive number of seconds, got {value!r}")
+    return float(value)
+
+
+def _port(_instance: object, attribute: attrs.Attribute[int], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
+        raise ValidationError.at(attribute.name, f"not a TCP port: {value!r}")
+
+
+def _address(_instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or "@" not in parseaddr(value)[1]:
+        raise ValidationError.at(attribute.name, f"not an e-mail address: {value!r}")
+
+
+def _host(_instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not value or any(c.isspace() for c in value):
+        raise ValidationError.at(attribute.name, "expected a host name")
+
+
+@attrs.frozen(kw_only=True)
+class SmtpSettings:
+    """Where and how to send e-mail; the password never appears in ``repr`` or errors.
+
+    ``ssl`` is implicit TLS (``smtps://``, port 465); ``starttls`` upgrades a plain
+    connection. The port defaults to 465 with ``ssl``, 587 with ``starttls``, else 25.
+    """
+
+    host: str = attrs.field(validator=_host)
+    sender: str = attrs.field(validator=_address)
+    username: str | None = None
+    password: str | None = attrs.field(default=None, repr=False)
+    starttls: bool = False
+    ssl: bool = False
+    port: int = attrs.field(validator=_port)
+    timeout: float = attrs.field(default=10.0, converter=_positive_timeout)
+    local_hostname: str | None = None
+
+    @port.default
+    def _default_port(self) -> int:
+        if self.ssl:
+            return 465
+        return 587 if self.starttls else 25
+
+    @classmethod
+    def from_url(cls, url: str) -> SmtpSettings:
+        """Parse ``smtp[s]://[user[:password]@]host[:port]?from=addr[&starttls=1][&timeout=s]``.
+
+        Query keys: ``from`` (required), ``starttls``, ``timeout``, ``helo``. User name
+        and password are percent-decoded. Errors name the bad part, never the password.
+        """
+        if not isinstance(url, str):
+            raise ValidationError.at("url", "expected an smtp:// or smtps:// URL")
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:
+            raise ValidationError.at("url", "not a valid SMTP URL (bad host or port)") from None
+        if parts.scheme not in ("smtp", "smtps"):
+            raise ValidationError.at("url", f"unsupported scheme {parts.scheme!r}; use smtp(s)://")
+        if not parts.hostname:
+            raise ValidationError.at("url.host", "the URL names no host")
+        try:
+            query = parse_qs(parts.query, keep_blank_values=True, strict_parsing=True)
+        except ValueError:
+            query = {} if not parts.query else {"": [parts.query]}
+        unknown = sorted(set(query) - {"from", "starttls", "timeout", "helo"})
+        if unknown:
+            raise ValidationError.at("url.query", f"unknown parameter(s): {', '.join(unknown)}")
+        single: dict[str, str] = {}
+        for key, values in query.items():
+            if len(values) != 1:
+                raise ValidationError.at(f"url.{key}", "given more than once")
+            single[key] = values[0]
+        if "from" not in single:
+            raise ValidationError.at("url.from", "the sender address (?from=...) is required")
+        timeout: float = 10.0
+        if "timeout" in single:
+            try:
+                timeout = float(single["timeout"])
+            except ValueError:
+                raise ValidationError.at("url.timeout", "not a number of seconds") from None
+        use_ssl = parts.scheme == "smtps"
+        starttls = _bool_text(single.get("starttls", "0"), "url.starttls")
+        fields: dict[str, Any] = {
+            "host": parts.hostname,
+            "sender": single["from"],
+            "username": unquote(parts.username) if parts.username else None,
+            "password": unquote(parts.password) if parts.password is not None else None,
+            "starttls": starttls and not use_ssl,
+            "ssl": use_ssl,
+            "timeout": _positive_timeout(timeout, "url.timeout"),
+            "local_hostname": single.get("helo") or None,
+        }
+        if port is not None:
+            fields["port"] = port
+        try:
+            return cls(**fields)
+        except ValidationError as err:
+            raise err.prefixed("url") from None
+
+    @property
+    def url(self) -> str:
+        """The settings as a URL with the password masked."""
+        scheme = "smtps" if self.ssl else "smtp"
+        auth = ""
+        if self.username:
+            auth = self.username + (f":{_MASK}" if self.password else "") + "@"
+        query = f"from={self.sender}&starttls={int(self.starttls)}&timeout={self.timeout:g}"
+        return f"{scheme}://{auth}{self.host}:{self.port}?{query}"
+
+    def __repr__(self) -> str:
+        return f"SmtpSettings({self.url!r})"
+
+
+def build_email(message: Message, sender: str) -> EmailMessage:
+    """The e-mail for ``message``: ``Message-ID`` derived from its idempotency key.
+
+    The same message sent twice gets the same ``Message-ID`` (and ``X-Idempotency-Key``),
+    so mail systems and receivers can drop the duplicate.
+    """
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "csdomain.invalid"
+    key = message.idempotency_key or message.id
+    email = EmailMessage()
+    try:
+        email["From"] = sender
+        email["To"] = message.recipient
+        email["Subject"] = message.subject or message.kind.replace("_", " ")
+        email["Message-ID"] = f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
+        email[IDEMPOTENCY_HEADER] = key
+        email["X-Csdomain-Kind"] = message.kind
+        if message.created_at is not None:
+            email["Date"] = format_datetime(message.created_at)
+        if message.urgent:
+            email["Importance"] = "high"
+            email["X-Priority"] = "1"
+        email.set_content(message.body)
+    except (ValueError, TypeError) as err:
+        raise ValidationError.at("message", f"cannot build the e-mail: {err}") from None
+    return email
+
+
+class SmtpNotifier:
+    """Delivers ``"email"`` messages through an SMTP server (stdlib :mod:`smtplib`)."""
+
+    def __init__(self, settings: SmtpSettings, *, channel: str = "email") -> None:
+        if not isinstance(settings, SmtpSettings):
+            raise ValidationError.at("settings", "expected SmtpSettings")
+        self.settings = settings
+        self.channel = channel
+
+    @classmethod
+    def from_url(cls, url: str, *, channel: str = "email") -> SmtpNotifier:
+        """A notifier for ``smtp://user:pass@host:port?from=addr&starttls=0&timeout=10``."""
+        return cls(SmtpSettings.from_url(url), channel=channel)
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        if s.ssl:
+            return smtplib.SMTP_SSL(
+                s.host,
+                s.port,
+                local_hostname=s.local_hostname,
+                timeout=s.timeout,
+                context=ssl.create_default_context(),
+            )
+        return smtplib.SMTP(s.host, s.port, local_hostname=s.local_hostname, timeout=s.timeout)
+
+    def deliver(self, message: Message) -> bool | None:
+        """Send ``message`` as e-mail if its channel is ours; raise :class:`DeliveryError`."""
+        if message.channel != self.channel:
+            return None
+        s = self.settings
+        try:
+            email = build_email(message, s.sender)
+        except ValidationError as err:
+            raise DeliveryError(self.channel, message.id, str(err)) from None
+        try:
+            with self._connect() as smtp:
+                if s.starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if s.username:
+                    smtp.login(s.username, s.password or "")
+                smtp.send_message(email)
+        except (smtplib.SMTPException, OSError) as err:
+            reason = _redact(describe_error(err), [s.password])
+            raise DeliveryError(self.channel, message.id, reason) from None
+        return True
+
+    @hookimpl
+    def csdomain_deliver(self, message: Message) -> bool | None:
+        """Hook: e-mail the message when its channel is ours."""
+        return self.deliver(message)
+
+    def __repr__(self) -> str:
+        return f"SmtpNotifier({self.settings.url!r}, channel={self.channel!r})"
+
+
+# -- webhooks ---------------------------------------------------------------------------------
+
+
+def _secret_bytes(secret: str | bytes) -> bytes:
+    if isinstance(secret, str):
+        secret = secret.encode("utf-8")
+    if not isinstance(secret, bytes) or not secret:
+        raise ValidationError.at("secret", "a non-empty signing secret is required")
+    return secret
+
+
+def sign_body(body: bytes, secret: str | bytes) -> str:
+    """The ``X-Csdomain-Signature`` value: ``sha256=<hex HMAC-SHA256 of the raw body>``."""
+    digest = hmac.new(_secret_bytes(secret), body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def verify_signature(body: bytes, header: str | None, secret: str | bytes) -> bool:
+    """Whether ``header`` is the signature of the raw ``body`` (constant-time compare).
+
+    For receivers of :class:`WebhookNotifier` requests: verify before parsing the body.
+    """
+    if not header or not isinstance(body, bytes):
+        return False
+    return hmac.compare_digest(header.strip().encode(), sign_body(body, secret).encode())
+
+
+def webhook_payload(message: Message) -> bytes:
+    """The JSON body a webhook receives for ``message`` (sorted keys, UTF-8)."""
+    data = {
+        "id": message.id,
+        "idempotency_key": message.idempotency_key,
+        "kind": message.kind,
+        "channel": message.channel,
+        "customer_id": message.customer_id,
+        "subject": message.subject,
+        "body": message.body,
+        "urgent": message.urgent,
+        "source": message.source,
+        "created_at": message.created_at.isoformat() if message.created_at else None,
+    }
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is not a delivery: let it surface as an HTTP error."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class WebhookNotifier:
+    """POSTs ``"webhook"`` messages as signed JSON to ``message.recipient`` (or ``url``).
+
+    Headers: ``X-Csdomain-Signature: sha256=<hex>`` (HMAC-SHA256 of the raw body with the
+    shared secret) and ``X-Idempotency-Key``. Any non-2xx answer, redirect, timeout or
+    connection error raises :class:`DeliveryError`. ``proxies=None`` uses the environment's
+    proxy settings, ``{}`` connects directly.
+    """
+
+    def __init__(
+        self,
+        secret: str | bytes,
+        *,
+        channel: str = "webhook",
+        url: str | None = None,
+        timeout: float = 10.0,
+        proxies: Mapping[str, str] | None = None,
+    ) -> None:
+        self._secret = _secret_bytes(secret)
+        self.channel = channel
+        self.url = url
+        self.timeout = _positive_timeout(timeout)
+        handlers: list[urllib.request.BaseHandler] = [_NoRedirects()]
+        if proxies is not None:
+            handlers.append(urllib.request.ProxyHandler(dict(proxies)))
+        self._opener = urllib.request.build_opener(*handlers)
+
+    def _target(self, message: Message) -> str:
+        target = message.recipient or self.url or ""
+        scheme = urlsplit(target).scheme
+        if scheme not in ("http", "https"):
+            raise DeliveryError(self.channel, message.id, "the webhook URL must be http(s)")
+        return target
+
+    def deliver(self, message: Message) -> bool | None:
+        """POST ``message`` if its channel is ours; raise :class:`DeliveryError` on failure."""
+        if message.channel != self.channel:
+            return None
+        body = webhook_payload(message)
+        request = urllib.request.Request(  # noqa: S310 - scheme checked in _target
+            self._target(message),
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": "csdomain-webhook",
+                SIGNATURE_HEADER: sign_body(body, self._secret),
+                IDEMPOTENCY_HEADER: message.idempotency_key or message.id,
+            },
+        )
+        try:
+            with self._opener.open(request, timeout=self.timeout) as response:
+                status = response.status
+                response.read(65536)
+        except urllib.error.HTTPError as err:
+            err.close()
+            reason = f"HTTP {err.code} {err.reason}"
+            raise DeliveryError(self.channel, message.id, reason) from None
+        except (urllib.error.URLError, OSError, ValueError) as err:
+            reason = _redact(describe_error(err), [self._secret])
+            raise DeliveryError(self.channel, message.id, reason) from None
+        if not 200 <= status < 300:
+            raise DeliveryError(self.channel, message.id, f"HTTP {status}")
+        return True
+
+    @hookimpl
+    def csdomain_deliver(self, message: Message) -> bool | None:
+        """Hook: POST the message when its channel is ours."""
+        return self.deliver(message)
+
+    def __repr__(self) -> str:
+        return (
+            f"WebhookNotifier(channel={self.channel!r}, url={self.url!r}, "
+            f"timeout={self.timeout:g}, secret={_MASK!r})"
+        )
+
+
+# -- the dispatcher's step ---------------------------------------------------------------------
+
+
+def attempt_delivery(
+    message: Message,
+    pm: pluggy.PluginManager,
+    *,
+    clock: Clock,
+    policy: NotificationPolicy,
+) -> Message:
+    """Deliver one claimed message through the ``csdomain_deliver`` hook; return its new state.
+
+    Delivered -> ``mark_delivered``; an exception, no notifier for the channel, or a
+    notifier answering ``False`` -> ``mark_failed`` (retry with backoff or dead letter).
+    The outcome time is read from ``clock`` after the attempt.
+    """
+    if message.status is not MessageStatus.CLAIMED:
+        raise ValidationError.at(
+            "status", f"only a claimed message is delivered, not {message.status}"
+        )
+    try:
+        delivered = pm.hook.csdomain_deliver(message=message)
+    except Exception as err:  # any notifier failure is a failed attempt
+        return message.mark_failed(describe_error(err), clock.now(), policy)
+    if delivered is None:
+        reason = f"no notifier handles channel {message.channel!r}"
+        return message.mark_failed(reason, clock.now(), policy)
+    if delivered is False:
+        return message.mark_failed("the notifier declined the message", clock.now(), policy)
+    return message.mark_delivered(clock.now())
