@@ -45,13 +45,26 @@ _CURRENCY = re.compile(r"[A-Z]{3}")
 _MAX_DIGITS = 18
 
 
+_EXPONENTS: dict[str, Decimal] = {}
+_LIMITS: dict[str, tuple[int, Decimal]] = {}
+
+
 def _exponent(currency: str) -> Decimal:
-    return Decimal(1).scaleb(-MINOR_UNITS.get(currency, 2))
+    exponent = _EXPONENTS.get(currency)
+    if exponent is None:
+        places = MINOR_UNITS.get(currency, 2)
+        exponent = Decimal(1).scaleb(-places)
+        _LIMITS[currency] = (-places, Decimal(10) ** (_MAX_DIGITS - places))
+        _EXPONENTS[currency] = exponent
+    return exponent
 
 
 def _check_currency(currency: object) -> str:
+    if currency.__class__ is str and currency in _EXPONENTS:
+        return currency
     if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
         raise ValidationError.at("currency", f"not an ISO 4217 code: {currency!r}")
+    _exponent(currency)
     return currency
 
 
@@ -76,11 +89,24 @@ def _to_decimal(amount: object) -> Decimal:
 
 
 def _normalise(amount: object, currency: str) -> Decimal:
+    exponent = _exponent(currency)
+    if amount.__class__ is Decimal:
+        value: Decimal = amount  # type: ignore[assignment]
+        places, limit = _LIMITS[currency]
+        if (
+            value.is_finite()
+            and not value.is_signed()
+            and value.as_tuple().exponent == places
+            and value < limit
+        ):
+            return value
     value = _to_decimal(amount)
     if value < 0:
         raise ValidationError.at("amount", f"must not be negative, got {value}")
-    exponent = _exponent(currency)
-    quantized = value.quantize(exponent, rounding=ROUND_HALF_UP) if value else Decimal(0)
+    try:
+        quantized = value.quantize(exponent, rounding=ROUND_HALF_UP) if value else Decimal(0)
+    except InvalidOperation:
+        raise ValidationError.at("amount", f"{value} is too large") from None
     if quantized != value:
         places = -exponent.as_tuple().exponent  # type: ignore[operator]
         raise ValidationError.at(
@@ -145,7 +171,12 @@ class Money:
             raise ValidationError.at("factor", msg)
         if not Decimal(factor).is_finite() or factor < 0:
             raise ValidationError.at("factor", f"must be finite and not negative: {factor}")
-        product = (self.amount * factor).quantize(_exponent(self.currency), rounding=ROUND_HALF_UP)
+        try:
+            product = (self.amount * factor).quantize(
+                _exponent(self.currency), rounding=ROUND_HALF_UP
+            )
+        except InvalidOperation:
+            raise ValidationError.at("factor", f"{self} * {factor} is too large") from None
         return Money(product, self.currency)
 
     __rmul__ = __mul__
