@@ -91,7 +91,7 @@ def _to_decimal(amount: object) -> Decimal:
 def _normalise(amount: object, currency: str) -> Decimal:
     exponent = _exponent(currency)
     if amount.__class__ is Decimal:
-        value: Decimal = amount  # type: ignore[assignment]
+        value: Decimal = amount
         places, limit = _LIMITS[currency]
         if (
             value.is_finite()
