@@ -461,6 +461,11 @@ class ComplaintPolicy:
     #: After the resolution deadline, one more rung per interval still unresolved
     #: ("daily follow-up by the call team").
     escalation_interval: SlaTarget = SlaTarget(timedelta(days=1), business_time=False)
+    #: Complaint reference numbers: a naming series restarting every month (DOMAIN.md 1).
+    number_pattern: str = "CP-{yyyy}{mm}-{seq:04d}"
+    #: Customer classes whose resolved complaints are all visited (DOMAIN.md 3.5: 100 % of
+    #: member customers; VIP customers get at least a member's service).
+    follow_up_classes: frozenset[str] = frozenset({"member", "vip"})
     #: A refusal or a dissatisfied visit moves the complaint up one rung.
     escalate_on_reopen: bool = True
     #: A dissatisfied follow-up visit reopens the complaint.

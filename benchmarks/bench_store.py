@@ -1,0 +1,202 @@
+"""Store benchmarks: csdomain's SQLite and memory backends against raw baselines.
+
+Run with ``nox -s bench`` (or ``python benchmarks/bench_store.py [--quick]``). Every
+baseline does the same work csdomain must do (the same converter to serialize and
+deserialize, the same rows and indexes) without the store's layers.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from csdomain.kinds import ORDERS
+from csdomain.orders import Order
+from csdomain.serialization import converter
+from csdomain.store import open_store
+
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _harness import Result, arguments, pair, print_table  # noqa: E402
+from orders_data import make_orders  # noqa: E402
+
+
+UNSTRUCTURE = converter.get_unstructure_hook(Order)
+STRUCTURE = converter.get_structure_hook(Order)
+COLUMNS = [i.name for i in ORDERS.indexes]
+
+
+def raw_rows(orders: list[Order]) -> list[tuple[Any, ...]]:
+    """What a hand-written app would insert: key, JSON and the index columns."""
+    return [(o.id, orjson.dumps(UNSTRUCTURE(o)), *ORDERS.index_values(o).values()) for o in orders]
+
+
+def raw_schema(conn: sqlite3.Connection) -> None:
+    cols = ", ".join(f"i_{c} TEXT" for c in COLUMNS)
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS raw (key TEXT PRIMARY KEY, version INTEGER, doc BLOB, {cols})"
+    )
+    for c in COLUMNS:
+        conn.execute(f"CREATE INDEX IF NOT EXISTS raw_{c} ON raw (i_{c})")
+    conn.execute("CREATE INDEX IF NOT EXISTS raw_cs ON raw (i_customer_id, i_status)")
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=wal")
+    conn.execute("PRAGMA synchronous=normal")
+    return conn
+
+
+def bench_add_many(tmp: Path, orders: list[Order], repeats: int) -> Result:
+    counter = iter(range(10_000))
+    insert_sql = (
+        f"INSERT INTO raw (key, version, doc, {', '.join('i_' + c for c in COLUMNS)}) "
+        f"VALUES (?, 1, ?, {', '.join('?' for _ in COLUMNS)})"
+    )
+
+    def ours() -> None:
+        store = open_store(f"sqlite:///{tmp}/add-{next(counter)}.db")
+        with store.unit_of_work() as uow:
+            uow.repo(ORDERS).add_many(orders)
+        store.close()
+
+    def baseline() -> None:
+        conn = connect(tmp / f"raw-{next(counter)}.db")
+        raw_schema(conn)
+        conn.execute("BEGIN")
+        conn.executemany(insert_sql, raw_rows(orders))
+        conn.execute("COMMIT")
+        conn.close()
+
+    a, b = pair(ours, baseline, repeats=repeats)
+    return Result(f"add_many {len(orders):,} orders (SQLite)", a, b, 1.3, "raw executemany")
+
+
+def fill(path: Path, orders: list[Order]) -> None:
+    store = open_store(f"sqlite:///{path}")
+    with store.unit_of_work() as uow:
+        uow.repo(ORDERS).add_many(orders)
+    store.close()
+
+
+def bench_get(path: Path, count: int, lookups: int, repeats: int) -> Result:
+    keys = [f"SO-{(n * 7919) % count:08d}" for n in range(lookups)]
+    store = open_store(f"sqlite:///{path}")
+    conn = connect(path)
+
+    def ours() -> None:
+        with store.unit_of_work(readonly=True) as uow:
+            repo = uow.repo(ORDERS)
+            for key in keys:
+                repo.get(key)
+
+    def baseline() -> None:
+        conn.execute("BEGIN")
+        for key in keys:
+            doc = conn.execute("SELECT version, doc FROM k_order WHERE key = ?", (key,)).fetchone()[
+                1
+            ]
+            STRUCTURE(orjson.loads(doc), Order)
+        conn.execute("COMMIT")
+
+    a, b = pair(ours, baseline, repeats=repeats)
+    store.close()
+    conn.close()
+    return Result(f"get x{lookups:,} at {count:,} rows", a, b, 1.3, "raw SELECT + decode")
+
+
+def bench_find(path: Path, count: int, repeats: int) -> Result:
+    customers = [f"C-{n:06d}" for n in range(0, 5000, 50)]
+    store = open_store(f"sqlite:///{path}")
+    conn = connect(path)
+
+    def ours() -> None:
+        with store.unit_of_work(readonly=True) as uow:
+            repo = uow.repo(ORDERS)
+            for customer in customers:
+                repo.find(customer_id=customer, status="paid")
+
+    def baseline() -> None:
+        conn.execute("BEGIN")
+        for customer in customers:
+            rows = conn.execute(
+                "SELECT key, version, doc FROM k_order WHERE i_customer_id = ? AND i_status = ? "
+                "ORDER BY key",
+                (customer, "paid"),
+            ).fetchall()
+            [STRUCTURE(orjson.loads(r[2]), Order) for r in rows]
+        conn.execute("COMMIT")
+
+    a, b = pair(ours, baseline, repeats=repeats)
+    store.close()
+    conn.close()
+    return Result(
+        f"find(customer_id, status) x{len(customers)} at {count:,}", a, b, 1.3, "raw indexed query"
+    )
+
+
+def bench_memory(orders: list[Order], repeats: int) -> Result:
+    def ours() -> None:
+        store = open_store("memory://")
+        with store.unit_of_work() as uow:
+            repo = uow.repo(ORDERS)
+            for o in orders:
+                repo.add(o)
+        with store.unit_of_work(readonly=True) as uow:
+            repo = uow.repo(ORDERS)
+            for o in orders:
+                repo.get(o.id)
+        store.close()
+
+    def baseline() -> None:
+        table: dict[str, Order] = {}
+        for o in orders:
+            if o.id in table:
+                raise KeyError(o.id)
+            table[o.id] = o
+        for o in orders:
+            table[o.id]
+
+    a, b = pair(ours, baseline, repeats=repeats)
+    return Result(f"memory add+get {len(orders):,}", a, b, 3.0, "dict")
+
+
+def main() -> None:
+    args = arguments(__doc__ or "")
+    small = 2_000 if args.quick else 100_000
+    large = 20_000 if args.quick else 1_000_000
+    results = []
+    with tempfile.TemporaryDirectory(prefix="csdomain-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        orders = make_orders(small)
+        results.append(bench_add_many(tmp, orders, args.repeats))
+        results.append(bench_memory(orders[:20_000], args.repeats))
+        ten_k = tmp / "get-10k.db"
+        fill(ten_k, orders[:10_000] if small >= 10_000 else orders)
+        results.append(bench_get(ten_k, min(small, 10_000), 5_000, args.repeats))
+        big = tmp / "big.db"
+        for start in range(0, large, 100_000):
+            fill(big, make_orders(min(100_000, large - start), start=start))
+        got_big = bench_get(big, large, 5_000, args.repeats)
+        results.append(got_big)
+        results.append(
+            Result(
+                f"get at {large:,} vs at 10,000 rows",
+                got_big.ours,
+                results[2].ours,
+                1.25,
+                "csdomain get at 10,000",
+            )
+        )
+        results.append(bench_find(big, large, args.repeats))
+    print_table("Store benchmarks", results)
+
+
+if __name__ == "__main__":
+    main()

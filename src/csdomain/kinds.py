@@ -1,0 +1,143 @@
+"""The stored kinds of csdomain: each model, its key and its declared index fields.
+
+These declarations are what backends see: one document collection per kind with the
+listed index fields as real, indexed columns. They are registered in
+:data:`csdomain.store.KINDS` on import, and :class:`~csdomain.store.UnitOfWork` exposes
+them as ``uow.customers``, ``uow.orders`` ... (the ``attribute`` of each kind).
+"""
+
+from __future__ import annotations
+
+from csdomain.audit import AccessRecord
+from csdomain.complaints import Complaint
+from csdomain.customers import Customer
+from csdomain.kpi import ContactRecord
+from csdomain.notify import Message
+from csdomain.orders import Order, Stock
+from csdomain.returns import ReturnRequest
+from csdomain.satisfaction import Survey, SurveyCampaign, SurveyResponse
+from csdomain.store import KINDS, OUTBOX, Index, Kind
+from csdomain.warranty import WarrantyClaimCase
+
+
+__all__ = [
+    "ACCESS_LOG",
+    "COMPLAINTS",
+    "CONTACTS",
+    "CUSTOMERS",
+    "MESSAGES",
+    "ORDERS",
+    "OUTBOX",
+    "RETURNS",
+    "STOCKS",
+    "SURVEYS",
+    "SURVEY_CAMPAIGNS",
+    "SURVEY_RESPONSES",
+    "WARRANTY_CLAIMS",
+]
+
+CUSTOMERS: Kind[Customer] = KINDS.register(
+    Kind(
+        "customer",
+        Customer,
+        indexes=["code", "phone_key", "bank_account_key", "customer_class", "city"],
+    )
+)
+ACCESS_LOG: Kind[AccessRecord] = KINDS.register(
+    Kind(
+        "access_record",
+        AccessRecord,
+        indexes=["customer_id", "actor_id", "at"],
+        composite=(("customer_id", "at"),),
+        attribute="access_log",
+    )
+)
+ORDERS: Kind[Order] = KINDS.register(
+    Kind(
+        "order",
+        Order,
+        indexes=[
+            "customer_id",
+            "status",
+            "channel",
+            "kind",
+            "dealer_id",
+            "salesperson",
+            "placed_at",
+            Index("delivered_at"),
+        ],
+        composite=(("customer_id", "status"),),
+    )
+)
+STOCKS: Kind[Stock] = KINDS.register(Kind("stock", Stock))
+RETURNS: Kind[ReturnRequest] = KINDS.register(
+    Kind(
+        "return_request",
+        ReturnRequest,
+        indexes=["order_id", "customer_id", "status", "requested_by", "received_at"],
+        attribute="returns",
+    )
+)
+COMPLAINTS: Kind[Complaint] = KINDS.register(
+    Kind(
+        "complaint",
+        Complaint,
+        indexes=[
+            "customer_id",
+            "order_id",
+            "status",
+            "urgency",
+            "category",
+            "owner_role",
+            "owner_id",
+            Index("escalation_level", "integer"),
+            "received_at",
+            "respond_by",
+            "resolve_by",
+            "follow_up_due",
+        ],
+    )
+)
+WARRANTY_CLAIMS: Kind[WarrantyClaimCase] = KINDS.register(
+    Kind(
+        "warranty_claim",
+        WarrantyClaimCase,
+        indexes=[
+            "status",
+            "customer_id",
+            "order_id",
+            "complaint_id",
+            Index("product_serial", "text", lambda case: case.claim.product_serial),
+        ],
+    )
+)
+SURVEYS: Kind[Survey] = KINDS.register(Kind("survey", Survey))
+SURVEY_CAMPAIGNS: Kind[SurveyCampaign] = KINDS.register(
+    Kind("survey_campaign", SurveyCampaign, indexes=["survey_id", "status", "starts_on"])
+)
+SURVEY_RESPONSES: Kind[SurveyResponse] = KINDS.register(
+    Kind(
+        "survey_response",
+        SurveyResponse,
+        indexes=["survey_id", "customer_id", "campaign_id", "answered_at"],
+    )
+)
+CONTACTS: Kind[ContactRecord] = KINDS.register(
+    Kind("contact_record", ContactRecord, indexes=["offered_at", "direction", "agent"])
+)
+MESSAGES: Kind[Message] = KINDS.register(
+    Kind(
+        "message",
+        Message,
+        indexes=[
+            "status",
+            "due_at",
+            "kind",
+            "channel",
+            "customer_id",
+            "idempotency_key",
+            "created_at",
+        ],
+        composite=(("status", "due_at"),),
+    )
+)

@@ -1,0 +1,74 @@
+"""Policy: every number of the source documents, as data with the documents' defaults.
+
+``Policy()`` is the documents' policy. An application overrides what differs, section by
+section, and the whole tree round-trips through the converter, so it can live in a JSON
+file::
+
+    policy = attrs.evolve(Policy(), orders=attrs.evolve(Policy().orders, delivery_days_max=5))
+    same = csdomain.from_json(Policy, csdomain.to_json(policy))
+
+Each area owns its section class next to its rules (``OrderPolicy`` in
+:mod:`csdomain.orders`, ``WarrantyPolicy`` in :mod:`csdomain.warranty` ...); this module
+composes them. ``docs/policy.md`` lists every value with its default and source.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+
+import attrs
+
+from csdomain.auth import AccessPolicy
+from csdomain.calendar import BusinessCalendar
+from csdomain.care import CarePolicy
+from csdomain.complaints import ComplaintPolicy
+from csdomain.customers import CustomerPolicy
+from csdomain.errors import ValidationError
+from csdomain.kpi import ContactCentrePolicy, StaffPayPolicy
+from csdomain.notify import NotificationPolicy
+from csdomain.orders import OrderPolicy
+from csdomain.satisfaction import SatisfactionPolicy
+from csdomain.warranty import WarrantyPolicy
+
+
+__all__ = ["LimitsPolicy", "Policy"]
+
+
+def _positive(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValidationError.at(attribute.name, "must be a positive integer")
+
+
+@attrs.frozen
+class LimitsPolicy:
+    """Bounds on free text, so hostile input is refused rather than stored (reliability)."""
+
+    #: Longest name, title or short field (characters).
+    max_short_text: int = attrs.field(default=200, validator=_positive)
+    #: Longest free-text field: descriptions, notes, replies (characters).
+    max_long_text: int = attrs.field(default=20_000, validator=_positive)
+
+
+def _office_calendar() -> BusinessCalendar:
+    return BusinessCalendar.office("Asia/Shanghai", time(9), time(18))
+
+
+@attrs.frozen
+class Policy:
+    """The whole policy tree; every field is a section with the documents' defaults."""
+
+    #: The currency amounts are reckoned in unless a section says otherwise.
+    currency: str = "CNY"
+    #: The service team's calendar: Monday to Friday 09:00-18:00, Asia/Shanghai.
+    calendar: BusinessCalendar = attrs.field(factory=_office_calendar)
+    access: AccessPolicy = attrs.field(factory=AccessPolicy)
+    customers: CustomerPolicy = attrs.field(factory=CustomerPolicy)
+    orders: OrderPolicy = attrs.field(factory=OrderPolicy)
+    complaints: ComplaintPolicy = attrs.field(factory=ComplaintPolicy)
+    warranty: WarrantyPolicy = attrs.field(factory=WarrantyPolicy)
+    satisfaction: SatisfactionPolicy = attrs.field(factory=SatisfactionPolicy)
+    contact_centre: ContactCentrePolicy = attrs.field(factory=ContactCentrePolicy)
+    staff_pay: StaffPayPolicy = attrs.field(factory=StaffPayPolicy)
+    notifications: NotificationPolicy = attrs.field(factory=NotificationPolicy)
+    care: CarePolicy = attrs.field(factory=CarePolicy)
+    limits: LimitsPolicy = attrs.field(factory=LimitsPolicy)
