@@ -1,0 +1,666 @@
+"""Service-layer tests of surveys, campaigns, survey statistics and contact-centre KPIs.
+
+DOMAIN.md 3.3 (contact-centre standards), 5 (satisfaction) and 6 (KPIs), on the memory and
+SQLite backends.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from csdomain.auth import Actor
+from csdomain.clock import FixedClock
+from csdomain.desk.satisfaction import SatisfactionDesk
+from csdomain.errors import (
+    AlreadyExists,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    RuleViolation,
+    ValidationError,
+)
+from csdomain.kinds import (
+    CONTACTS,
+    OUTBOX,
+    SURVEY_CAMPAIGNS,
+    SURVEY_RESPONSES,
+    SURVEYS,
+)
+from csdomain.kpi import (
+    ContactCentrePolicy,
+    ContactDirection,
+    ContactKpi,
+    ContactRecord,
+    kpi_report,
+    kpi_reports_by_agent,
+)
+from csdomain.policy import Policy
+from csdomain.satisfaction import (
+    CampaignStatus,
+    Dimension,
+    OpenQuestion,
+    SatisfactionPolicy,
+    Survey,
+    SurveyItem,
+    SurveyRequested,
+    SurveyResponse,
+    SurveyStats,
+    SurveySubject,
+)
+from csdomain.store import Store, open_store
+from csdomain.testing.strategies_satisfaction import contact_records, surveys_with_responses
+
+
+URLS = ["memory://", "sqlite://"]
+START = datetime(2026, 11, 2, 1, tzinfo=UTC)
+STEP = timedelta(minutes=10)
+
+MANAGER = Actor("cs-manager-1", {"cs_manager"})
+CALLER = Actor("caller-1", {"call_team"})
+ANALYST = Actor("analyst-1", {"finance"})
+TELEPHONY = Actor.system("telephony")
+OUTSIDER = Actor("visitor-1", {"guest"})
+
+SURVEY = Survey(
+    id="after-sales-2026",
+    title="After-sales satisfaction",
+    items=(
+        SurveyItem("overall", "Overall satisfaction", weight=0.0),
+        SurveyItem("product_quality", "Product quality", weight=2.0),
+        SurveyItem("delivery_time", "Delivery time", dimension=Dimension.RESPONSIVENESS),
+        SurveyItem("after_sales_service", "After-sales", dimension=Dimension.RELIABILITY),
+    ),
+    open_questions=(OpenQuestion("improve", "What should we improve?"),),
+    overall_item="overall",
+)
+
+
+@pytest.fixture(params=URLS)
+def store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    opened = open_store(request.param)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def desk(store: Store, clock: FixedClock) -> SatisfactionDesk:
+    return SatisfactionDesk(store, clock=clock)
+
+
+def snapshot(store: Store) -> dict[str, list[Any]]:
+    with store.unit_of_work(readonly=True) as uow:
+        return {
+            SURVEYS.name: uow.repo(SURVEYS).find(),
+            SURVEY_CAMPAIGNS.name: uow.repo(SURVEY_CAMPAIGNS).find(),
+            SURVEY_RESPONSES.name: uow.repo(SURVEY_RESPONSES).find(),
+            CONTACTS.name: uow.repo(CONTACTS).find(),
+            OUTBOX.name: uow.repo(OUTBOX).find(),
+        }
+
+
+def assert_unchanged(store: Store, action: Callable[[], object], error: type[Exception]) -> Any:
+    before = snapshot(store)
+    with pytest.raises(error) as caught:
+        action()
+    assert snapshot(store) == before
+    return caught.value
+
+
+def answer(
+    customer: str, ratings: dict[str, int], *, campaign_id: str | None = None, **more: Any
+) -> SurveyResponse:
+    return SurveyResponse(
+        id=f"R-{customer}-{campaign_id or 'none'}",
+        survey_id=SURVEY.id,
+        customer_id=customer,
+        answered_at=START - timedelta(hours=1),
+        ratings=ratings,
+        campaign_id=campaign_id,
+        **more,
+    )
+
+
+def open_campaign(desk: SatisfactionDesk, invited: set[str], **kwargs: Any) -> str:
+    campaign = desk.plan_survey_campaign(
+        SURVEY.id,
+        starts_on=date(2026, 11, 1),
+        ends_on=date(2026, 12, 15),
+        by=MANAGER,
+        invited=invited,
+        **kwargs,
+    )
+    return desk.open_survey_campaign(campaign.id, by=MANAGER).id
+
+
+# -- surveys ---------------------------------------------------------------------------
+
+
+def test_a_survey_is_defined_once(desk: SatisfactionDesk, store: Store) -> None:
+    assert desk.define_survey(SURVEY, by=MANAGER) == SURVEY
+    assert desk.get_survey(SURVEY.id, by=CALLER) == SURVEY
+    assert_unchanged(store, lambda: desk.define_survey(SURVEY, by=MANAGER), AlreadyExists)
+    bad: Any = {"id": "x"}
+    assert_unchanged(store, lambda: desk.define_survey(bad, by=MANAGER), ValidationError)
+    assert_unchanged(store, lambda: desk.get_survey("nope", by=MANAGER), NotFound)
+
+
+def test_managing_surveys_needs_the_survey_permission(desk: SatisfactionDesk, store: Store) -> None:
+    assert_unchanged(store, lambda: desk.define_survey(SURVEY, by=ANALYST), PermissionDenied)
+    desk.define_survey(SURVEY, by=MANAGER)
+    for action in (
+        lambda: desk.get_survey(SURVEY.id, by=ANALYST),
+        lambda: desk.plan_survey_campaign(
+            SURVEY.id, starts_on=date(2026, 11, 1), ends_on=date(2026, 11, 30), by=ANALYST
+        ),
+        lambda: desk.record_survey_response(answer("C1", {"overall": 5}), by=ANALYST),
+        lambda: desk.pending_survey_requests(by=ANALYST),
+    ):
+        assert_unchanged(store, action, PermissionDenied)
+
+
+# -- campaigns -------------------------------------------------------------------------
+
+
+def test_campaign_lifecycle_plan_invite_open_close(
+    desk: SatisfactionDesk, clock: FixedClock
+) -> None:
+    desk.define_survey(SURVEY, by=MANAGER)
+    planned = desk.plan_survey_campaign(
+        SURVEY.id,
+        starts_on=date(2026, 11, 1),
+        ends_on=date(2026, 12, 15),
+        by=MANAGER,
+        customer_base=10,
+    )
+    assert planned.id == "SC-202611-0001"
+    assert planned.status is CampaignStatus.PLANNED
+    clock.advance(STEP)
+    invited = desk.invite_to_survey_campaign(planned.id, ["C1", "C2"], by=MANAGER)
+    assert invited.invited == {"C1", "C2"}
+    opened = desk.open_survey_campaign(planned.id, by=MANAGER, note="Q4 wave")
+    assert opened.status is CampaignStatus.OPEN
+    clock.advance(timedelta(days=30))
+    closed = desk.close_survey_campaign(planned.id, by=MANAGER)
+    assert [step.to for step in closed.history] == ["planned", "open", "closed"]
+    assert desk.get_survey_campaign(planned.id, by=MANAGER) == closed
+    named = desk.plan_survey_campaign(
+        SURVEY.id,
+        starts_on=date(2027, 5, 1),
+        ends_on=date(2027, 5, 31),
+        by=MANAGER,
+        campaign_id="MAY-2027",
+    )
+    assert named.id == "MAY-2027"
+
+
+def test_campaigns_run_in_the_survey_season(desk: SatisfactionDesk, store: Store) -> None:
+    desk.define_survey(SURVEY, by=MANAGER)
+    error = assert_unchanged(
+        store,
+        lambda: desk.plan_survey_campaign(
+            SURVEY.id, starts_on=date(2027, 7, 1), ends_on=date(2027, 8, 31), by=MANAGER
+        ),
+        RuleViolation,
+    )
+    assert error.code == "out_of_survey_season"
+    assert error.details["months"] == [7, 8]
+    key_accounts = desk.plan_survey_campaign(
+        SURVEY.id,
+        starts_on=date(2027, 7, 1),
+        ends_on=date(2027, 7, 31),
+        by=MANAGER,
+        key_accounts=True,
+    )
+    assert key_accounts.key_accounts
+    summer = Policy(satisfaction=SatisfactionPolicy(survey_months=frozenset({7})))
+    other = SatisfactionDesk(store, policy=summer, clock=desk.clock)
+    planned = other.plan_survey_campaign(
+        SURVEY.id, starts_on=date(2027, 7, 1), ends_on=date(2027, 7, 31), by=MANAGER
+    )
+    assert planned.status is CampaignStatus.PLANNED
+
+
+def test_a_campaign_needs_a_stored_survey(desk: SatisfactionDesk, store: Store) -> None:
+    assert_unchanged(
+        store,
+        lambda: desk.plan_survey_campaign(
+            "missing", starts_on=date(2026, 11, 1), ends_on=date(2026, 11, 30), by=MANAGER
+        ),
+        NotFound,
+    )
+
+
+def test_campaign_rules_leave_the_store_unchanged(desk: SatisfactionDesk, store: Store) -> None:
+    desk.define_survey(SURVEY, by=MANAGER)
+    campaign = desk.plan_survey_campaign(
+        SURVEY.id, starts_on=date(2026, 11, 1), ends_on=date(2026, 11, 30), by=MANAGER
+    )
+    error = assert_unchanged(
+        store, lambda: desk.open_survey_campaign(campaign.id, by=MANAGER), RuleViolation
+    )
+    assert error.code == "nobody_invited"
+    assert_unchanged(
+        store,
+        lambda: desk.plan_survey_campaign(
+            SURVEY.id, starts_on=date(2026, 11, 30), ends_on=date(2026, 11, 1), by=MANAGER
+        ),
+        ValidationError,
+    )
+    bad: list[Any] = ["C1", [["C1"]], [" "]]
+    for bad_ids in bad:
+        assert_unchanged(
+            store,
+            partial(desk.invite_to_survey_campaign, campaign.id, bad_ids, by=MANAGER),
+            ValidationError,
+        )
+    assert_unchanged(
+        store,
+        lambda: desk.cancel_survey_campaign(campaign.id, by=MANAGER, note=" "),
+        ValidationError,
+    )
+    assert_unchanged(
+        store, lambda: desk.close_survey_campaign(campaign.id, by=MANAGER), InvalidTransition
+    )
+    assert_unchanged(
+        store, lambda: desk.open_survey_campaign("SC-209901-0001", by=MANAGER), NotFound
+    )
+    cancelled = desk.cancel_survey_campaign(campaign.id, by=MANAGER, note="budget cut")
+    assert cancelled.status is CampaignStatus.CANCELLED
+    error = assert_unchanged(
+        store,
+        lambda: desk.invite_to_survey_campaign(campaign.id, ["C1"], by=MANAGER),
+        RuleViolation,
+    )
+    assert error.code == "campaign_finished"
+
+
+# -- responses -------------------------------------------------------------------------
+
+
+def test_a_response_is_stored_after_checking_it_against_the_survey(
+    desk: SatisfactionDesk, store: Store
+) -> None:
+    desk.define_survey(SURVEY, by=MANAGER)
+    response = answer("C1", {"overall": 4, "product_quality": 5}, nps_score=9)
+    assert desk.record_survey_response(response, by=CALLER) == response
+    with store.unit_of_work(readonly=True) as uow:
+        assert uow.repo(SURVEY_RESPONSES).get(response.id) == response
+    assert_unchanged(store, lambda: desk.record_survey_response(response, by=CALLER), AlreadyExists)
+
+
+def test_ratings_outside_the_survey_scale_are_refused(desk: SatisfactionDesk, store: Store) -> None:
+    desk.define_survey(SURVEY, by=MANAGER)
+    error = assert_unchanged(
+        store,
+        lambda: desk.record_survey_response(
+            answer("C1", {"overall": 6, "price": 3}, expectations={"delivery_time": 9}),
+            by=CALLER,
+        ),
+        ValidationError,
+    )
+    assert sorted(path for path, _ in error.errors) == [
+        "response.expectations.delivery_time",
+        "response.ratings.overall",
+        "response.ratings.price",
+    ]
+    error = assert_unchanged(
+        store,
+        lambda: desk.record_survey_response(
+            answer("C1", {"overall": 3}, open_answers={"mood": "fine"}), by=CALLER
+        ),
+        ValidationError,
+    )
+    assert error.errors[0][0] == "response.open_answers.mood"
+
+
+def test_a_response_needs_a_stored_survey_and_a_past_answer_time(
+    desk: SatisfactionDesk, store: Store, clock: FixedClock
+) -> None:
+    response = answer("C1", {"overall": 4})
+    assert_unchanged(store, lambda: desk.record_survey_response(response, by=CALLER), NotFound)
+    desk.define_survey(SURVEY, by=MANAGER)
+    future = SurveyResponse(
+        id="R-future",
+        survey_id=SURVEY.id,
+        customer_id="C1",
+        answered_at=clock.now() + STEP,
+        ratings={"overall": 4},
+    )
+    error = assert_unchanged(
+        store, lambda: desk.record_survey_response(future, by=CALLER), ValidationError
+    )
+    assert error.errors[0][0] == "response.answered_at"
+    bad: Any = {"overall": 4}
+    assert_unchanged(store, lambda: desk.record_survey_response(bad, by=CALLER), ValidationError)
+
+
+def test_one_response_per_invited_customer_while_the_campaign_is_open(
+    desk: SatisfactionDesk, store: Store
+) -> None:
+    desk.define_survey(SURVEY, by=MANAGER)
+    planned = desk.plan_survey_campaign(
+        SURVEY.id,
+        starts_on=date(2026, 11, 1),
+        ends_on=date(2026, 11, 30),
+        by=MANAGER,
+        invited={"C1", "C2"},
+    )
+    early = answer("C1", {"overall": 4}, campaign_id=planned.id)
+    error = assert_unchanged(
+        store, lambda: desk.record_survey_response(early, by=CALLER), RuleViolation
+    )
+    assert error.code == "campaign_not_open"
+    desk.open_survey_campaign(planned.id, by=MANAGER)
+    desk.record_survey_response(early, by=CALLER)
+    again = attrs.evolve(
+        answer("C1", {"overall": 2}, campaign_id=planned.id, nps_score=3), id="R-C1-second"
+    )
+    error = assert_unchanged(
+        store, lambda: desk.record_survey_response(again, by=CALLER), RuleViolation
+    )
+    assert error.code == "already_answered"
+    stranger = answer("C9", {"overall": 5}, campaign_id=planned.id)
+    error = assert_unchanged(
+        store, lambda: desk.record_survey_response(stranger, by=CALLER), RuleViolation
+    )
+    assert error.code == "customer_not_invited"
+    assert_unchanged(
+        store,
+        lambda: desk.record_survey_response(
+            answer("C2", {"overall": 5}, campaign_id="SC-209901-0001"), by=CALLER
+        ),
+        NotFound,
+    )
+    other = Survey.supplier("supplier-2026")
+    desk.define_survey(other, by=MANAGER)
+    foreign = SurveyResponse(
+        id="R-foreign",
+        survey_id=other.id,
+        customer_id="C2",
+        answered_at=START,
+        ratings={"price": 4},
+        campaign_id=planned.id,
+    )
+    error = assert_unchanged(
+        store, lambda: desk.record_survey_response(foreign, by=CALLER), ValidationError
+    )
+    assert error.errors[0][0] == "response.campaign_id"
+
+
+# -- statistics ------------------------------------------------------------------------
+
+
+def random_responses(count: int, campaign_id: str, seed: int) -> list[SurveyResponse]:
+    rng = random.Random(seed)
+    responses = []
+    for i in range(count):
+        ratings = {
+            item.key: rng.choice([1, 2, 3, 4, 4, 5, 5, 5])
+            for item in SURVEY.items
+            if rng.random() > 0.1
+        }
+        expectations = {
+            item.key: rng.randint(3, 5)
+            for item in SURVEY.items
+            if item.dimension is not None and rng.random() > 0.3
+        }
+        responses.append(
+            SurveyResponse(
+                id=f"R{i:04d}",
+                survey_id=SURVEY.id,
+                customer_id=f"C{i:04d}",
+                answered_at=START - timedelta(minutes=count - i),
+                ratings=ratings,
+                expectations=expectations,
+                nps_score=rng.choice([None, *range(11)]),
+                repurchased=rng.choice([None, True, False]),
+                would_recommend=rng.choice([None, True, True, False]),
+                campaign_id=campaign_id,
+            )
+        )
+    return responses
+
+
+def test_survey_stats_over_stored_responses_equal_the_pure_stats(
+    desk: SatisfactionDesk,
+) -> None:
+    desk.define_survey(SURVEY, by=MANAGER)
+    invited = {f"C{i:04d}" for i in range(400)}
+    campaign_id = open_campaign(desk, invited, customer_base=500)
+    responses = random_responses(300, campaign_id, seed=20261102)
+    for response in reversed(responses):
+        desk.record_survey_response(response, by=CALLER)
+    outside = answer("C9999", {"overall": 1, "product_quality": 1})
+    desk.record_survey_response(outside, by=CALLER)
+
+    result = desk.survey_stats(SURVEY.id, by=ANALYST, campaign_id=campaign_id)
+    policy = desk.policy.satisfaction
+    expected = SurveyStats.of(SURVEY, responses, policy, invited=400, customer_base=500).result()
+    assert result == expected
+    assert result.responses == 300
+    assert result.coverage.response_rate == pytest.approx(0.75)
+    assert result.coverage.reach == pytest.approx(0.6)
+    assert result.coverage.below_minimum
+    assert desk.driver_analysis(SURVEY.id, by=ANALYST, campaign_id=campaign_id) == (
+        expected.drivers
+    )
+
+    everyone = desk.survey_stats(SURVEY.id, by=ANALYST)
+    assert everyone == SurveyStats.of(SURVEY, [*responses, outside], policy).result()
+    assert everyone.coverage.invited is None
+
+    override = desk.survey_stats(
+        SURVEY.id, by=ANALYST, campaign_id=campaign_id, invited=300, customer_base=300
+    )
+    assert override.coverage.reach == 1.0
+    assert not override.coverage.below_minimum
+
+
+@pytest.mark.parametrize("url", URLS)
+@settings(max_examples=15)
+@given(data=surveys_with_responses())
+def test_survey_stats_equal_the_pure_stats_for_any_stored_responses(
+    url: str, data: tuple[Survey, list[SurveyResponse]]
+) -> None:
+    survey, responses = data
+    with open_store(url) as store:
+        desk = SatisfactionDesk(store, clock=FixedClock(START))
+        desk.define_survey(survey, by=MANAGER)
+        with store.unit_of_work() as uow:
+            uow.repo(SURVEY_RESPONSES).add_many(responses)
+        result = desk.survey_stats(survey.id, by=ANALYST)
+    assert result == SurveyStats.of(survey, responses, desk.policy.satisfaction).result()
+
+
+def test_survey_stats_checks_its_arguments(desk: SatisfactionDesk, store: Store) -> None:
+    assert_unchanged(store, lambda: desk.survey_stats(SURVEY.id, by=ANALYST), NotFound)
+    desk.define_survey(SURVEY, by=MANAGER)
+    other = Survey.supplier("supplier-2026")
+    desk.define_survey(other, by=MANAGER)
+    campaign = desk.plan_survey_campaign(
+        other.id, starts_on=date(2026, 11, 1), ends_on=date(2026, 11, 30), by=MANAGER
+    )
+    error = assert_unchanged(
+        store,
+        lambda: desk.survey_stats(SURVEY.id, by=ANALYST, campaign_id=campaign.id),
+        ValidationError,
+    )
+    assert error.errors[0][0] == "campaign_id"
+    assert_unchanged(
+        store, lambda: desk.survey_stats(SURVEY.id, by=ANALYST, invited=-1), ValidationError
+    )
+    assert_unchanged(store, lambda: desk.survey_stats(SURVEY.id, by=OUTSIDER), PermissionDenied)
+    assert_unchanged(store, lambda: desk.driver_analysis(SURVEY.id, by=OUTSIDER), PermissionDenied)
+    empty = desk.survey_stats(SURVEY.id, by=ANALYST)
+    assert empty.responses == 0
+    assert empty.csat is None
+
+
+def test_unanimous_satisfaction_is_flagged(desk: SatisfactionDesk) -> None:
+    desk.define_survey(SURVEY, by=MANAGER)
+    for customer in ("C1", "C2", "C3"):
+        desk.record_survey_response(
+            answer(customer, {"overall": 5, "product_quality": 5, "delivery_time": 5}),
+            by=CALLER,
+        )
+    assert desk.survey_stats(SURVEY.id, by=ANALYST).suspicious_unanimity
+
+
+def test_pending_survey_requests_come_from_the_outbox(
+    desk: SatisfactionDesk, store: Store, clock: FixedClock
+) -> None:
+    requested = SurveyRequested(
+        survey_id="post-service",
+        customer_id="C1",
+        subject=SurveySubject.COMPLAINT,
+        subject_id="CP-202611-0001",
+        requested_at=START,
+        send_after=START + timedelta(days=1),
+    )
+    done = SurveyRequested(
+        survey_id="post-service",
+        customer_id="C2",
+        subject=SurveySubject.ORDER,
+        subject_id="SO-202611-0001",
+        requested_at=START,
+        send_after=START + timedelta(days=1),
+    )
+    with store.unit_of_work() as uow:
+        uow.emit(requested, at=clock.now())
+        entry = uow.emit(done, at=clock.now())
+    with store.unit_of_work() as uow:
+        uow.outbox.update(uow.outbox.get(entry.id).processed(clock.now()))
+    assert desk.pending_survey_requests(by=MANAGER) == (requested,)
+
+
+# -- contact centre --------------------------------------------------------------------
+
+
+def call(
+    number: int,
+    offered: datetime,
+    *,
+    wait: int = 10,
+    talk: int = 240,
+    answered: bool = True,
+    **more: Any,
+) -> ContactRecord:
+    answered_at = offered + timedelta(seconds=wait) if answered else None
+    ended = (answered_at or offered) + timedelta(seconds=talk if answered else wait)
+    return ContactRecord(
+        id=f"CALL-{number:05d}",
+        offered_at=offered,
+        answered_at=answered_at,
+        ended_at=ended,
+        abandoned=not answered,
+        **more,
+    )
+
+
+def test_kpi_report_covers_calls_offered_in_the_period(
+    desk: SatisfactionDesk, store: Store
+) -> None:
+    day = datetime(2026, 11, 2, tzinfo=UTC)
+    calls = [
+        call(1, day - timedelta(seconds=1), wait=100, resolved_on_first_contact=False),
+        call(2, day, wait=5, rings=2, resolved_on_first_contact=True, agent="a1"),
+        call(3, day + timedelta(hours=3), wait=30, rings=4, agent="a2"),
+        call(4, day + timedelta(hours=4), answered=False),
+        call(5, day + timedelta(days=1), wait=2),
+        call(
+            6,
+            day + timedelta(hours=5),
+            direction=ContactDirection.OUTBOUND,
+            connected=True,
+            project=True,
+            agent="a1",
+        ),
+    ]
+    assert desk.record_contacts(calls, by=TELEPHONY) == 6
+    report = desk.kpi_report(day, day + timedelta(days=1), by=ANALYST)
+    in_day = [c for c in calls if day <= c.offered_at < day + timedelta(days=1)]
+    assert report == kpi_report(in_day, desk.policy.contact_centre)
+    assert report.records == 4
+    assert report[ContactKpi.SERVICE_LEVEL].value == pytest.approx(1 / 3)
+    assert report[ContactKpi.OUTBOUND_CONNECTION_RATE].value == 1.0
+    by_agent = desk.agent_kpi_reports(day, day + timedelta(days=1), by=ANALYST)
+    assert by_agent == kpi_reports_by_agent(in_day, desk.policy.contact_centre)
+    assert sorted(by_agent) == ["a1", "a2"]
+    strict = ContactCentrePolicy(service_level_threshold=timedelta(seconds=3))
+    other = SatisfactionDesk(store, policy=Policy(contact_centre=strict), clock=desk.clock)
+    assert other.kpi_report(day, day + timedelta(days=1), by=ANALYST) == kpi_report(in_day, strict)
+
+
+def test_recording_contacts_is_all_or_nothing(desk: SatisfactionDesk, store: Store) -> None:
+    first = call(1, START - timedelta(hours=1))
+    desk.record_contacts([first], by=TELEPHONY)
+    batch = [call(2, START - timedelta(minutes=30)), first]
+    assert_unchanged(store, lambda: desk.record_contacts(batch, by=TELEPHONY), AlreadyExists)
+    mixed: list[Any] = [call(3, START), "CALL-4"]
+    error = assert_unchanged(
+        store, lambda: desk.record_contacts(mixed, by=TELEPHONY), ValidationError
+    )
+    assert error.errors[0][0] == "records.1"
+    assert desk.record_contacts(iter([]), by=TELEPHONY) == 0
+    assert_unchanged(
+        store, lambda: desk.record_contacts([call(5, START)], by=ANALYST), PermissionDenied
+    )
+
+
+def test_kpi_reports_check_their_period_and_permission(
+    desk: SatisfactionDesk, store: Store
+) -> None:
+    assert_unchanged(
+        store, lambda: desk.kpi_report(START, START - STEP, by=ANALYST), ValidationError
+    )
+    naive: Any = datetime(2026, 11, 1)
+    assert_unchanged(store, lambda: desk.kpi_report(naive, START, by=ANALYST), ValidationError)
+    assert_unchanged(store, lambda: desk.kpi_report(START, START, by=OUTSIDER), PermissionDenied)
+    assert_unchanged(
+        store, lambda: desk.agent_kpi_reports(START, START, by=OUTSIDER), PermissionDenied
+    )
+    assert desk.kpi_report(START, START, by=ANALYST).records == 0
+
+
+@pytest.mark.parametrize("url", URLS)
+@settings(max_examples=15)
+@given(
+    records=st.lists(contact_records(), max_size=40, unique_by=lambda r: r.id),
+    bounds=st.tuples(
+        st.datetimes(
+            min_value=datetime(2000, 1, 1),
+            max_value=datetime(2090, 12, 31),
+            timezones=st.just(UTC),
+        ),
+        st.integers(0, 90 * 365),
+    ),
+)
+def test_kpi_report_over_stored_contacts_equals_the_pure_report(
+    url: str, records: list[ContactRecord], bounds: tuple[datetime, int]
+) -> None:
+    start, days = bounds
+    end = start + timedelta(days=days)
+    with open_store(url) as store:
+        desk = SatisfactionDesk(store, clock=FixedClock(START))
+        desk.record_contacts(records, by=TELEPHONY)
+        everything = desk.kpi_report(
+            datetime(1999, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC), by=ANALYST
+        )
+        window = desk.kpi_report(start, end, by=ANALYST)
+    policy = desk.policy.contact_centre
+    assert everything == kpi_report(records, policy)
+    assert window == kpi_report([r for r in records if start <= r.offered_at < end], policy)
