@@ -7,14 +7,24 @@ non-zero exit status, never a traceback (set ``CSDOMAIN_DEBUG=1`` to see one).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Sequence
-from typing import Any, TextIO
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC
+from typing import TYPE_CHECKING, Any, TextIO
+
+import attrs
 
 from csdomain.errors import CsDomainError
+
+
+if TYPE_CHECKING:
+    from csdomain.auth import Actor
 
 
 __all__ = ["DEFAULT_STORE", "Progress", "main"]
@@ -79,7 +89,7 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
 
     infos = list_plugins()
     if args.json:
-        print(json.dumps([info.__dict__ | {"hooks": list(info.hooks)} for info in infos], indent=2))
+        print(json.dumps([attrs.asdict(info) for info in infos], indent=2))
         return 0
     rows = [(i.name, i.version or "-", ", ".join(i.hooks)) for i in infos]
     _print_table(("plugin", "version", "hooks"), rows)
@@ -100,6 +110,174 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     else:
         print(f"demo store: {args.store}")
         _print_table(("what", "count"), [(k, str(v)) for k, v in summary.items()])
+    return 0
+
+
+def _cli_actor() -> Actor:
+    """The actor the command line acts as (the operator's login name, system role)."""
+    from csdomain.auth import Actor  # noqa: PLC0415
+
+    user = os.environ.get("USER") or os.environ.get("USERNAME") or "operator"
+    return Actor.system(f"cli:{user}")
+
+
+def _secret_from_env(name: str, option: str) -> str:
+    from csdomain.errors import ValidationError  # noqa: PLC0415
+
+    value = os.environ.get(name, "")
+    if not value:
+        raise ValidationError.at(option, f"the environment variable {name} is not set")
+    return value
+
+
+def _dispatch_notifiers(args: argparse.Namespace) -> list[object]:
+    """The notifiers ``--smtp`` and ``--webhook`` ask for (secrets read from the environment)."""
+    from urllib.parse import urlsplit  # noqa: PLC0415
+
+    import attrs  # noqa: PLC0415
+
+    from csdomain.errors import ValidationError  # noqa: PLC0415
+    from csdomain.notifiers import SmtpNotifier, WebhookNotifier  # noqa: PLC0415
+
+    notifiers: list[object] = []
+    if args.smtp:
+        smtp = SmtpNotifier.from_url(args.smtp)
+        if args.smtp_password_env:
+            password = _secret_from_env(args.smtp_password_env, "--smtp-password-env")
+            smtp = SmtpNotifier(attrs.evolve(smtp.settings, password=password))
+        notifiers.append(smtp)
+    if args.webhook:
+        if urlsplit(args.webhook).scheme not in ("http", "https"):
+            raise ValidationError.at("--webhook", "expected an http(s):// URL")
+        secret = _secret_from_env(args.webhook_secret_env, "--webhook-secret-env")
+        notifiers.append(WebhookNotifier(secret, url=args.webhook))
+    return notifiers
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """Ctrl-C or SIGTERM finish the current round and stop; a second Ctrl-C interrupts."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def request_stop(signum: int, _frame: object) -> None:
+        stop.set()
+        signal.signal(signum, previous[signal.Signals(signum)])
+
+    for sig in previous:
+        signal.signal(sig, request_stop)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _cmd_dispatch(args: argparse.Namespace) -> int:
+    import attrs  # noqa: PLC0415
+
+    from csdomain.desk.notifications import Dispatcher, DispatchSummary  # noqa: PLC0415
+    from csdomain.errors import ValidationError  # noqa: PLC0415
+    from csdomain.plugins import default_plugin_manager  # noqa: PLC0415
+    from csdomain.policy import Policy  # noqa: PLC0415
+    from csdomain.store import open_store  # noqa: PLC0415
+
+    if args.interval < 0:
+        raise ValidationError.at("--interval", "must not be negative")
+    if args.rounds is not None and (args.once or args.rounds < 1):
+        raise ValidationError.at("--rounds", "needs --loop and a positive number")
+    notifiers = _dispatch_notifiers(args)
+    pm = default_plugin_manager()
+    names = [name for name in (pm.register(n) for n in notifiers) if name is not None]
+    try:
+        store = open_store(args.store)
+    except BaseException:
+        for name in names:
+            pm.unregister(name=name)
+        raise
+    try:
+        dispatcher = Dispatcher(store, pm, store.clock, policy=Policy().notifications)
+        if not args.json:
+            for notifier in notifiers:
+                print(f"notifier: {notifier!r}")
+        rounds = 0
+        if args.once:
+            total = dispatcher.run_once()
+            rounds = 1
+        else:
+            stop = threading.Event()
+
+            def report(summary: DispatchSummary) -> None:
+                nonlocal rounds
+                rounds += 1
+                if not summary.idle and not args.json:
+                    print(f"round {rounds}: {summary.describe()}", flush=True)
+
+            with _stop_on_signals(stop):
+                total = dispatcher.run_forever(
+                    args.interval, stop=stop, max_rounds=args.rounds, on_round=report
+                )
+    finally:
+        store.close()
+        for name in names:
+            pm.unregister(name=name)
+    if args.json:
+        print(json.dumps({"rounds": rounds, **attrs.asdict(total)}))
+    else:
+        print(f"dispatch ({rounds} round(s)): {total.describe()}")
+    return 0
+
+
+def _moment(value: Any) -> str:
+    return "-" if value is None else f"{value.astimezone(UTC):%Y-%m-%d %H:%M}Z"
+
+
+def _cmd_outbox(args: argparse.Namespace) -> int:
+    from csdomain.desk.notifications import NotificationDesk  # noqa: PLC0415
+    from csdomain.serialization import to_json  # noqa: PLC0415
+    from csdomain.store import open_store  # noqa: PLC0415
+
+    store = open_store(args.store)
+    try:
+        desk = NotificationDesk(store)
+        actor = _cli_actor()
+        if args.action == "retry":
+            message = desk.retry_message(args.message_id, by=actor)
+            print(f"requeued {message.id}: next attempt {_moment(message.next_attempt_at)}")
+            return 0
+        if args.action == "cancel":
+            message = desk.cancel_message(args.message_id, reason=args.reason, by=actor)
+            print(f"cancelled {message.id}: {args.reason}")
+            return 0
+        messages = desk.outbox(by=actor, status=args.status, limit=args.limit)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([json.loads(to_json(m)) for m in messages], indent=2))
+        return 0
+    if not messages:
+        print(f"no {args.status} messages" if args.status != "all" else "no messages")
+        return 0
+    rows = [
+        (
+            m.id,
+            str(m.status),
+            m.kind,
+            m.channel,
+            m.recipient,
+            str(m.attempts),
+            _moment(m.due_at),
+            (m.last_error or "")[:60],
+        )
+        for m in messages
+    ]
+    _print_table(
+        ("id", "status", "kind", "channel", "recipient", "tries", "due", "last error"), rows
+    )
+    if len(messages) == args.limit:
+        print(f"(first {args.limit}; use --limit to see more)")
     return 0
 
 
@@ -155,6 +333,110 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
     demo.add_argument("--json", action="store_true", help="print the summary as JSON")
     demo.set_defaults(handler=_cmd_demo)
+
+    dispatch = sub.add_parser(
+        "dispatch",
+        help="relay the outbox and deliver due messages (retry, dead letter)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Relay outbox events into messages, then deliver the messages that are due\n"
+            "through the installed notifiers. Several dispatchers may share one store."
+        ),
+        epilog=(
+            "examples:\n"
+            "  csdomain dispatch --once\n"
+            "  csdomain dispatch --loop --interval 5\n"
+            "  csdomain dispatch --loop --rounds 10 --json\n"
+            "  MAIL_PW=... csdomain dispatch --loop \\\n"
+            "      --smtp 'smtp://cs@mail.example.com:587?from=cs@example.com&starttls=1' \\\n"
+            "      --smtp-password-env MAIL_PW\n"
+            "  HOOK_SECRET=... csdomain dispatch --once \\\n"
+            "      --webhook https://erp.example.com/hooks/cs --webhook-secret-env HOOK_SECRET\n"
+            "\n"
+            'The log notifier (channel "log") is built in. Secrets come from the\n'
+            "environment and are never printed.\n"
+        ),
+    )
+    _add_store_option(dispatch)
+    mode = dispatch.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--once", action="store_true", help="run one round and exit")
+    mode.add_argument("--loop", action="store_true", help="keep running (Ctrl-C stops)")
+    dispatch.add_argument(
+        "--interval",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="wait after a round that found nothing to do (default 5)",
+    )
+    dispatch.add_argument(
+        "--rounds", type=int, default=None, metavar="N", help="with --loop: stop after N rounds"
+    )
+    dispatch.add_argument(
+        "--smtp", metavar="URL", help='deliver "email" messages through this SMTP server'
+    )
+    dispatch.add_argument(
+        "--smtp-password-env", metavar="NAME", help="environment variable with the SMTP password"
+    )
+    dispatch.add_argument(
+        "--webhook", metavar="URL", help='POST "webhook" messages, signed, to this URL'
+    )
+    dispatch.add_argument(
+        "--webhook-secret-env",
+        metavar="NAME",
+        default="CSDOMAIN_WEBHOOK_SECRET",
+        help="environment variable with the signing secret (default CSDOMAIN_WEBHOOK_SECRET)",
+    )
+    dispatch.add_argument("--json", action="store_true", help="print the totals as JSON")
+    dispatch.set_defaults(handler=_cmd_dispatch)
+
+    outbox = sub.add_parser(
+        "outbox",
+        help="list queued or dead-lettered messages; retry or cancel one",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "examples:\n"
+            "  csdomain outbox                      messages waiting to be sent\n"
+            "  csdomain outbox --status dead        dead letters with their last error\n"
+            "  csdomain outbox --status all --json\n"
+            "  csdomain outbox retry msg-0123456789abcdef01234567\n"
+            "  csdomain outbox cancel msg-0123456789abcdef01234567 --reason 'customer asked'\n"
+        ),
+    )
+    _add_store_option(outbox)
+    outbox.add_argument(
+        "--status",
+        choices=("pending", "claimed", "dead", "delivered", "cancelled", "all"),
+        default="pending",
+        help="which messages to list (default pending)",
+    )
+    outbox.add_argument(
+        "--limit", type=int, default=100, metavar="N", help="list at most N (default 100)"
+    )
+    outbox.add_argument("--json", action="store_true", help="print the messages as JSON")
+    actions = outbox.add_subparsers(dest="action", metavar="ACTION")
+    retry = actions.add_parser(
+        "retry",
+        help="send a dead-lettered message again",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  csdomain outbox retry msg-0123456789abcdef01234567\n",
+    )
+    retry.add_argument("message_id", metavar="ID", help="the message id (see csdomain outbox)")
+    cancel = actions.add_parser(
+        "cancel",
+        help="withdraw a pending or dead-lettered message",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "examples:\n"
+            "  csdomain outbox cancel msg-0123456789abcdef01234567 --reason 'wrong number'\n"
+        ),
+    )
+    cancel.add_argument("message_id", metavar="ID", help="the message id (see csdomain outbox)")
+    cancel.add_argument("--reason", required=True, help="why (kept in the message history)")
+    for action in (retry, cancel):
+        action.add_argument(
+            "--store", default=argparse.SUPPRESS, metavar="URL", help="store URL (as for outbox)"
+        )
+    outbox.set_defaults(handler=_cmd_outbox)
     return parser
 
 

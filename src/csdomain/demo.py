@@ -1,0 +1,516 @@
+"""A realistic, deterministic demo data set, built through the service desk's use cases.
+
+``build_demo(store, size="small", seed=2026)`` plays two months of a service team's work on
+a :class:`~csdomain.service.ServiceDesk` with a clock that moves forward: customers of
+every class in several cities, stock received, orders through every channel (standard and
+custom work), payments, shipments, deliveries, returns, complaints across categories and
+urgencies (some left to breach their deadlines and be escalated), warranty claims covered
+and excluded, a satisfaction survey with responses, contact-centre records, and the outbox
+relayed into messages. The same seed gives the same data.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+from csdomain.auth import Actor
+from csdomain.calendar import QuietHours
+from csdomain.clock import FixedClock
+from csdomain.complaints import Remedy
+from csdomain.errors import CsDomainError, RuleViolation, ValidationError
+from csdomain.kinds import COMPLAINTS, CUSTOMERS, MESSAGES, ORDERS, RETURNS, WARRANTY_CLAIMS
+from csdomain.kpi import ContactRecord
+from csdomain.money import Money
+from csdomain.orders import ConsigneeInfo, OrderLine
+from csdomain.returns import ReceivedLine, ReturnItem
+from csdomain.satisfaction import Survey, SurveyItem, SurveyResponse
+from csdomain.service import ServiceDesk
+from csdomain.store import Store
+from csdomain.warranty import ProductRecord, RepairRecord, WarrantyClaim
+
+
+__all__ = ["SIZES", "build_demo"]
+
+#: Number of customers per size; everything else scales with it.
+SIZES = {"small": 60, "medium": 600, "large": 6000}
+
+START = datetime(2026, 9, 1, 1, 0, tzinfo=UTC)
+CITIES = ("Beijing", "Shanghai", "Guangzhou", "Chengdu", "Wuhan", "Xian")
+CLASSES = ("ordinary", "member", "vip", "dealer", "agent", "special", "member", "ordinary")
+SURNAMES = ("Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Zhao", "Huang", "Zhou", "Wu")
+PRODUCTS = {
+    "AB-100": "18.50",
+    "AB-200": "42.00",
+    "AG-310": "128.00",
+    "KIT-ELISA": "960.00",
+    "BUF-PBS": "6.80",
+    "TIP-1000": "0.35",
+}
+CHANNELS = ("online", "phone", "dealer", "letter", "fax", "email")
+CATEGORIES = (
+    "product_quality",
+    "service",
+    "delivery_packaging",
+    "delivery_delay",
+    "delivery_quantity",
+    "delivery_content",
+    "other",
+)
+
+
+class ProgressFactory(Protocol):
+    """What the CLI passes as ``progress``: ``Progress(label, total)`` with advance/close."""
+
+    def __call__(self, label: str, total: int) -> Any: ...
+
+
+class _Team:
+    clerk = Actor("cs-li", {"specialist"}, "Li Na (customer service)")
+    sales = Actor("sales-wang", {"salesperson"}, "Wang Lei (sales)")
+    manager = Actor("mgr-zhao", {"department_manager"}, "Zhao Min (department manager)")
+    cs_manager = Actor("csm-chen", {"cs_manager"}, "Chen Jie (customer-service manager)")
+    vp = Actor("vp-sun", {"sales_vp"}, "Sun Hao (sales VP)")
+    warehouse = Actor("wh-liu", {"warehouse"}, "Liu Yang (warehouse)")
+    finance = Actor("fin-zhou", {"finance"}, "Zhou Yi (finance)")
+    technician = Actor("tech-wu", {"technician"}, "Wu Gang (technician)")
+    system = Actor.system("scheduler")
+
+
+def _safely(
+    tally: dict[str, int], label: str, step: Callable[..., Any], *args: Any, **kwargs: Any
+) -> Any:
+    """Run a step; a business rule saying no is part of the story, counted not raised."""
+    try:
+        return step(*args, **kwargs)
+    except CsDomainError as err:
+        reason = getattr(err, "code", type(err).__name__)
+        key = f"{label} ({reason})"
+        tally[key] = tally.get(key, 0) + 1
+        return None
+
+
+def build_demo(
+    store: Store,
+    *,
+    size: str = "small",
+    seed: int = 2026,
+    progress: ProgressFactory | None = None,
+) -> dict[str, int]:
+    """Fill ``store`` with the demo data set; returns counts of what was created."""
+    if size not in SIZES:
+        raise ValidationError.at("size", f"must be one of {', '.join(SIZES)}")
+    with store.unit_of_work(readonly=True) as uow:
+        if uow.repo(CUSTOMERS).count():
+            msg = f"{store.url} already holds data; build the demo in a new store"
+            raise RuleViolation("store_not_empty", msg)
+    story = _DemoStory(store, size, seed, progress)
+    story.receive_stock()
+    story.register_customers()
+    story.place_orders()
+    story.handle_returns()
+    story.handle_complaints()
+    story.handle_warranty_claims()
+    story.survey_and_contacts()
+    return story.week_passes()
+
+
+class _DemoStory:
+    """Two months of a service team's work, played on a ServiceDesk with a moving clock."""
+
+    def __init__(self, store: Store, size: str, seed: int, progress: ProgressFactory | None):
+        self.store = store
+        self.rng = random.Random(seed)  # noqa: S311 - demo data, not security
+        self.clock = FixedClock(START)
+        self.desk = ServiceDesk(store, clock=self.clock)
+        self.team = _Team
+        self.refused: dict[str, int] = {}
+        self.customers_wanted = SIZES[size]
+        self.progress = progress
+        self.customer_ids: list[str] = []
+        self.member_ids: set[str] = set()
+        self.order_ids: list[str] = []
+        self.shipped: list[str] = []
+        self.open_complaints = 0
+        self.claims = 0
+        self.responses = 0
+        self.recorded = 0
+
+    def bar(self, label: str, total: int) -> Any:
+        """A progress bar from the caller's factory, if any."""
+        return self.progress(label, total) if self.progress else None
+
+    def receive_stock(self) -> None:
+        """Good, gift and a little damaged stock for every product."""
+        for sku in PRODUCTS:
+            self.desk.receive_stock(
+                sku,
+                good=self.customers_wanted * 6,
+                gift=self.customers_wanted,
+                by=self.team.warehouse,
+            )
+        self.desk.receive_stock("AG-999", damaged=3, by=self.team.warehouse)
+
+    def register_customers(self) -> None:
+        """Customers of every class in several cities, some sharing a phone number."""
+        meter = self.bar("customers", self.customers_wanted)
+        for n in range(self.customers_wanted):
+            klass = CLASSES[n % len(CLASSES)]
+            name = f"{self.rng.choice(SURNAMES)} {'Lab' if n % 3 else 'Biotech'} {n:04d}"
+            phone = f"138{self.rng.randrange(10**8):08d}"
+            if n % 29 == 28:
+                phone = f"138{n - 1:08d}"
+            customer, _warning = self.desk.register_customer(
+                name=name,
+                city=CITIES[n % len(CITIES)],
+                customer_class=klass,
+                phone=phone,
+                email=f"buyer{n}@example.com",
+                address=f"{n + 1} Science Road, {CITIES[n % len(CITIES)]}",
+                postcode=f"{100000 + n:06d}",
+                bank_account=f"6222{n:012d}",
+                rest_hours=QuietHours(time(22), time(8), "Asia/Shanghai") if n % 4 == 0 else None,
+                birthday=date(1970 + n % 30, 1 + n % 12, 1 + n % 28),
+                by=self.team.clerk,
+            )
+            self.customer_ids.append(customer.id)
+            if klass in ("member", "vip"):
+                self.member_ids.add(customer.id)
+            if meter:
+                meter.advance()
+            self.clock.advance(timedelta(minutes=7))
+        if meter:
+            meter.close()
+
+    def place_orders(self) -> None:
+        """Orders through every channel, standard and custom, moved along the lifecycle."""
+        orders_wanted = self.customers_wanted * 4
+        meter = self.bar("orders", orders_wanted)
+        for n in range(orders_wanted):
+            customer_id = self.customer_ids[n % len(self.customer_ids)]
+            channel = CHANNELS[n % len(CHANNELS)]
+            skus = self.rng.sample(sorted(PRODUCTS), k=1 + n % 3)
+            lines = [
+                OrderLine(sku, 1 + self.rng.randrange(4), Money.of(PRODUCTS[sku], "CNY"))
+                for sku in skus
+            ]
+            if n % 11 == 0:
+                lines.append(OrderLine("TIP-1000", 10, Money.of("0.00", "CNY"), gift=True))
+            if n % 37 == 5:
+                lines.append(OrderLine("AG-999", 2, Money.of("300.00", "CNY")))
+            custom = n % 17 == 3
+            deposit = Money.total([line.amount for line in lines], "CNY") * Decimal("0.3")
+            order = _safely(
+                self.refused,
+                "place_order",
+                self.desk.place_order,
+                customer_id,
+                channel=channel,
+                lines=lines,
+                kind="custom" if custom else "standard",
+                dealer_id="D-SH-01" if channel == "dealer" else None,
+                contract_number=f"CT-{n:05d}" if custom else None,
+                prepayment=deposit if custom else None,
+                consignee=ConsigneeInfo(
+                    consignee="Purchasing office",
+                    phone="13800138000",
+                    address="88 Keyuan Road, Pudong, Shanghai",
+                    postcode="201203",
+                    invoice_title="Demo Biotech Co., Ltd.",
+                ),
+                salesperson=self.team.sales.id,
+                by=self.team.sales,
+            )
+            if order is None:
+                continue
+            self.order_ids.append(order.id)
+            _advance_order(self.desk, order.id, n, custom, channel, self.refused, self.shipped)
+            if meter:
+                meter.advance()
+            self.clock.advance(timedelta(minutes=11))
+        if meter:
+            meter.close()
+
+    def handle_returns(self) -> None:
+        """Returns of shipped orders: approved, rejected, received, closed."""
+        for n, order_id in enumerate(self.shipped[: max(3, len(self.shipped) // 12)]):
+            order = self.desk.get_order(order_id, by=self.team.manager)
+            line = order.lines[0]
+            request = _safely(
+                self.refused,
+                "request_return",
+                self.desk.request_return,
+                order.id,
+                items=[ReturnItem(line.sku, 1, gift=line.gift)],
+                reasons=["damaged_packaging" if n % 2 else "off_spec_content"],
+                by=self.team.sales,
+            )
+            if request is None:
+                continue
+            if n % 5 == 4:
+                self.desk.reject_return(
+                    request.id, reason="outside the return policy", by=self.team.manager
+                )
+                continue
+            self.desk.approve_return(request.id, by=self.team.manager)
+            condition = "damaged" if n % 2 else "good"
+            self.desk.receive_return(
+                request.id,
+                [ReceivedLine(line.sku, 1, condition=condition, gift=line.gift)],
+                by=self.team.warehouse,
+            )
+            if n % 3:
+                self.desk.close_return(request.id, by=self.team.warehouse)
+            self.clock.advance(timedelta(minutes=30))
+
+    def handle_complaints(self) -> None:
+        """Complaints of every category and urgency, left at every stage."""
+        complaints_wanted = max(20, self.customers_wanted)
+        meter = self.bar("complaints", complaints_wanted)
+        for n in range(complaints_wanted):
+            customer_id = self.customer_ids[(n * 7) % len(self.customer_ids)]
+            urgency = ("ordinary", "ordinary", "urgent", "special")[n % 4]
+            complaint = self.desk.receive_complaint(
+                customer_id,
+                channel=("phone", "written", "in_person", "email", "online")[n % 5],
+                urgency=urgency,
+                category=CATEGORIES[n % len(CATEGORIES)],
+                nature="abnormal" if n % 13 == 12 else "normal",
+                description=f"Customer reports a problem ({CATEGORIES[n % len(CATEGORIES)]}).",
+                by=self.team.clerk,
+            )
+            stage = n % 6
+            if stage == 0:
+                self.open_complaints += 1
+            else:
+                _work_complaint(self.desk, complaint.id, n, stage, self.refused)
+            if meter:
+                meter.advance()
+            self.clock.advance(timedelta(minutes=17))
+        if meter:
+            meter.close()
+
+    def handle_warranty_claims(self) -> None:
+        """Warranty claims covered and excluded, some repaired."""
+        for n in range(max(10, self.customers_wanted // 3)):
+            customer_id = self.customer_ids[(n * 5) % len(self.customer_ids)]
+            sold = (self.clock.now() - timedelta(days=3 + 40 * (n % 12))).date()
+            cause = ("performance_fault", "performance_fault", "misuse", "human_damage")[n % 4]
+            claim = WarrantyClaim(
+                product_serial=f"SN{n:06d}",
+                category="instrument" if n % 2 else "reagent",
+                purchase_date=sold,
+                proof=("invoice", "certificate", "other", "none")[n % 4],
+                fault_date=self.clock.now().date(),
+                cause=cause,
+                certificate_serial=f"SN{n:06d}" if n % 9 else f"SN{n + 1:06d}",
+                failed_repairs=n % 3,
+            )
+            product = ProductRecord(f"SN{n:06d}", "Analyser X1", claim.category, sold)
+            case = self.desk.submit_warranty_claim(
+                claim, product=product, customer_id=customer_id, by=self.team.technician
+            )
+            case = self.desk.evaluate_warranty_claim(case.id, by=self.team.technician)
+            self.claims += 1
+            if case.decision is not None and case.decision.covered and n % 2 == 0:
+                self.desk.approve_warranty_claim(case.id, by=self.team.technician)
+                repair = RepairRecord(
+                    technician=self.team.technician.id,
+                    at=self.clock.now(),
+                    work_done="Replaced the pump seal and recalibrated",
+                )
+                _safely(
+                    self.refused,
+                    "record_warranty_repair",
+                    self.desk.record_warranty_repair,
+                    case.id,
+                    repair,
+                    by=self.team.technician,
+                )
+            self.clock.advance(timedelta(minutes=23))
+
+    def survey_and_contacts(self) -> None:
+        """A weighted supplier survey with responses, and contact-centre records."""
+        survey = self.desk.define_survey(
+            Survey(
+                id="supplier-2026",
+                title="Supplier satisfaction 2026",
+                items=(
+                    SurveyItem("quality", "Product quality", 0.35, "reliability"),
+                    SurveyItem("price", "Price", 0.15, "tangibles"),
+                    SurveyItem("delivery", "Delivery time", 0.2, "responsiveness"),
+                    SurveyItem("packaging", "Packaging", 0.1, "tangibles"),
+                    SurveyItem("service", "After-sales service", 0.2, "empathy"),
+                ),
+            ),
+            by=self.team.clerk,
+        )
+        for n, customer_id in enumerate(self.customer_ids):
+            if n % 3 == 2:
+                continue
+            base = 3 + (n % 3 > 0)
+            ratings = {
+                item.key: min(5, max(1, base + self.rng.choice((-1, 0, 0, 1))))
+                for item in survey.items
+            }
+            self.desk.record_survey_response(
+                SurveyResponse(
+                    id=f"SR-{n:05d}",
+                    survey_id=survey.id,
+                    customer_id=customer_id,
+                    answered_at=self.clock.now(),
+                    ratings=ratings,
+                    nps_score=min(10, max(0, 2 * base + self.rng.choice((-2, -1, 0, 1)))),
+                    repurchased=n % 4 != 0,
+                    would_recommend=n % 5 != 0,
+                ),
+                by=self.team.clerk,
+            )
+            self.responses += 1
+        contacts = []
+        for n in range(self.customers_wanted * 10):
+            offered = self.clock.now() - timedelta(days=20) + timedelta(minutes=13 * n)
+            wait = timedelta(seconds=self.rng.choice((5, 8, 12, 18, 25, 40, 75)))
+            outbound = n % 5 == 0
+            abandoned = not outbound and n % 23 == 1
+            connected = None if not outbound else n % 3 != 0
+            unanswered = abandoned or connected is False
+            contacts.append(
+                ContactRecord(
+                    id=f"CR-{n:06d}",
+                    offered_at=offered,
+                    answered_at=None if unanswered else offered + wait,
+                    ended_at=offered + wait + timedelta(seconds=self.rng.randrange(120, 420)),
+                    direction="outbound" if outbound else "inbound",
+                    abandoned=abandoned,
+                    resolved_on_first_contact=None if unanswered else n % 7 != 0,
+                    agent=f"agent-{n % 6}",
+                    connected=connected,
+                )
+            )
+        self.recorded = self.desk.record_contacts(contacts, by=self.team.clerk)
+
+    def week_passes(self) -> dict[str, int]:
+        """Three days later: escalate what is overdue, relay the outbox, count it all."""
+        self.clock.advance(timedelta(days=3))
+        escalations = self.desk.escalate_overdue(by=self.team.system)
+        relayed = self.desk.relay_outbox(by=self.team.system)
+
+        with self.store.unit_of_work(readonly=True) as uow:
+            summary = {
+                "customers": uow.repo(CUSTOMERS).count(),
+                "members and VIPs": len(self.member_ids),
+                "orders": uow.repo(ORDERS).count(),
+                "orders shipped": len(self.shipped),
+                "returns": uow.repo(RETURNS).count(),
+                "complaints": uow.repo(COMPLAINTS).count(),
+                "complaints left open": self.open_complaints,
+                "escalations": len(escalations),
+                "warranty claims": uow.repo(WARRANTY_CLAIMS).count(),
+                "survey responses": self.responses,
+                "contact records": self.recorded,
+                "messages queued": uow.repo(MESSAGES).count(),
+                "outbox events relayed": relayed,
+            }
+        for label, count in sorted(self.refused.items()):
+            summary[f"refused by the rules: {label}"] = count
+        assert self.claims == summary["warranty claims"]  # noqa: S101 - internal consistency
+        return summary
+
+
+def _advance_order(  # noqa: PLR0917 - one private step of the story
+    desk: ServiceDesk,
+    order_id: str,
+    n: int,
+    custom: bool,
+    channel: str,
+    refused: dict[str, int],
+    shipped: list[str],
+) -> None:
+    team = _Team
+    stage = n % 8
+    if stage == 0:
+        return
+    if channel == "phone":
+        desk.confirm_by_salesperson(order_id, by=team.sales)
+    desk.confirm_order(order_id, by=team.sales)
+    if stage == 1:
+        _safely(refused, "ship_order", desk.ship_order, order_id, by=team.warehouse)
+        return
+    order = desk.get_order(order_id, by=team.manager)
+    total = order.total
+    if custom and order.prepayment is not None:
+        desk.record_payment(order_id, order.prepayment, by=team.finance)
+        desk.start_production(order_id, by=team.warehouse)
+        desk.finish_production(order_id, by=team.warehouse)
+        rest = total - order.prepayment
+        if rest:
+            desk.record_payment(order_id, rest, by=team.finance)
+    else:
+        desk.record_payment(order_id, total, by=team.finance)
+    if stage == 2:
+        return
+    if _safely(refused, "ship_order", desk.ship_order, order_id, by=team.warehouse) is None:
+        return
+    shipped.append(order_id)
+    if stage >= 4:
+        desk.confirm_delivery(order_id, by=team.warehouse)
+    if stage >= 6:
+        desk.complete_order(order_id, by=team.sales)
+
+
+def _work_complaint(
+    desk: ServiceDesk, complaint_id: str, n: int, stage: int, refused: dict[str, int]
+) -> None:
+    team = _Team
+    desk.acknowledge(complaint_id, by=team.clerk)
+    if n % 10 == 9:
+        desk.reject_complaint(
+            complaint_id,
+            reply="We checked the batch records with you; the product met its specification.",
+            by=team.clerk,
+        )
+        return
+    desk.assess_complaint(complaint_id, by=team.clerk)
+    if stage == 1:
+        return
+    desk.start_investigation(complaint_id, by=team.clerk)
+    desk.record_cause(
+        complaint_id,
+        cause=("courier handling", "batch variance", "late dispatch", "staff attitude")[n % 4],
+        responsible_person="ops-duty",
+        by=team.clerk,
+    )
+    if stage == 2:
+        return
+    compensation = Money.of(f"{50 + 10 * (n % 5)}.00", "CNY")
+    desk.propose_resolution(
+        complaint_id,
+        remedies=[
+            Remedy("explanation", "Explain the cause and the corrective action"),
+            Remedy("compensation", "Credit note for the affected goods", compensation),
+        ],
+        by=team.clerk,
+    )
+    approved = _safely(
+        refused, "approve_resolution", desk.approve_resolution, complaint_id, choice=1, by=team.vp
+    )
+    if approved is None or stage == 3:
+        return
+    desk.accept_resolution(complaint_id, signed_by="customer", by=team.clerk)
+    if stage == 4:
+        return
+    outcome = ("satisfied", "satisfied", "neutral", "dissatisfied")[n % 4]
+    desk.record_follow_up(
+        complaint_id, outcome=outcome, notes="Follow-up call after handling", by=team.clerk
+    )
+    if outcome != "dissatisfied":
+        desk.close_complaint(
+            complaint_id,
+            summary="Handled and followed up",
+            improvement_measure="Review packaging with the courier",
+            by=team.cs_manager,
+        )

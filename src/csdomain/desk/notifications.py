@@ -1,0 +1,703 @@
+"""Notifications in the store: the outbox relay, the dispatcher and care scheduling.
+
+Domain events reach customers in three steps (DOMAIN.md 7, DESIGN.md 5):
+
+1. a use case writes its events to the outbox in the same unit of work as the change;
+2. the **relay** turns each pending outbox entry into stored messages
+   (:func:`csdomain.notify.messages_for`; ids derive from the entry, so a replay adds
+   nothing) and marks the entry processed, one batch per unit of work;
+3. the **dispatcher** claims due messages one at a time (a lease, so two workers never
+   send the same message at once), delivers them outside any transaction through the
+   ``csdomain_deliver`` hook and records the outcome: delivered, retried with backoff, or
+   dead-lettered after the policy's maximum attempts. Delivery is at least once; receivers
+   drop duplicates by ``idempotency_key``.
+
+:class:`NotificationDesk` holds the use cases (relay, care scheduling, the operator's
+outbox listing, retry and cancel); :class:`Dispatcher` is the worker loop behind
+``csdomain dispatch``. Escalated complaints notify their new owner through
+:data:`ESCALATION_NOTICES`, which the relay registers on its plugin manager unless a plugin
+of that name is registered or blocked.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import TypeVar
+
+import attrs
+import pluggy
+
+from csdomain.auth import Actor, Permission
+from csdomain.calendar import QuietHours
+from csdomain.care import CarePlan, CareSubject, care_messages, due_touchpoints
+from csdomain.clock import Clock
+from csdomain.customers import Customer
+from csdomain.desk.base import DeskBase
+from csdomain.errors import (
+    AlreadyExists,
+    BackendUnavailable,
+    ConcurrencyConflict,
+    CsDomainError,
+    InvalidTransition,
+    NotFound,
+    RuleViolation,
+    ValidationError,
+)
+from csdomain.events import Event
+from csdomain.hookspecs import hookimpl
+from csdomain.kinds import CUSTOMERS, MESSAGES
+from csdomain.notifiers import attempt_delivery
+from csdomain.notify import (
+    Message,
+    MessageStatus,
+    MessageTemplate,
+    MessageTemplates,
+    NotificationPolicy,
+    messages_for,
+)
+from csdomain.store import OutboxEntry, Store, UnitOfWork
+
+
+__all__ = [
+    "ESCALATION_NOTICES",
+    "ESCALATION_NOTICES_PLUGIN",
+    "OUTBOX_FAILED",
+    "DispatchSummary",
+    "Dispatcher",
+    "NotificationDesk",
+    "OwnerNotices",
+    "customer_address",
+    "default_worker_id",
+    "ensure_escalation_notices",
+    "relay_outbox_batch",
+]
+
+T = TypeVar("T")
+
+logger = logging.getLogger("csdomain.dispatch")
+
+#: Outbox entry status of an event that could not be turned into messages.
+OUTBOX_FAILED = "failed"
+
+#: Errors of the store itself: never swallowed while rendering an outbox entry.
+_STORE_ERRORS: tuple[type[CsDomainError], ...] = (
+    AlreadyExists,
+    BackendUnavailable,
+    ConcurrencyConflict,
+)
+
+#: ``Message.claim`` refusals that mean "someone else has it" or "not yet".
+_NOT_CLAIMABLE = frozenset({"message_not_due", "lease_active"})
+
+
+# -- escalation notices ---------------------------------------------------------------------
+
+
+@attrs.frozen
+class OwnerNotices:
+    """A ``csdomain_messages`` plugin for staff notices addressed by an event field.
+
+    Renders ``templates`` and sends each draft to the staff member named by the event's
+    ``recipient_field`` (``owner_id``), or to ``role:<owner_role>`` when the event names
+    only a role. Staff notices carry no ``customer_id``, so customer rest hours never hold
+    them. Source: DOMAIN.md 3.4 (the next level of the follow-up ladder must follow).
+    """
+
+    templates: MessageTemplates
+    recipient_field: str = "owner_id"
+    role_field: str | None = "owner_role"
+
+    def recipient_of(self, event: object) -> str | None:
+        """The address of the staff member (or role) ``event`` names, if any."""
+        person = getattr(event, self.recipient_field, None)
+        if person:
+            return str(person)
+        role = getattr(event, self.role_field, None) if self.role_field else None
+        return f"role:{role}" if role else None
+
+    def render(self, event: object) -> list[Message]:
+        """Draft notices for ``event`` addressed to its owner (empty without an owner)."""
+        drafts = self.templates.render(event)
+        recipient = self.recipient_of(event) if drafts else None
+        if recipient is None:
+            return []
+        return [attrs.evolve(d, recipient=recipient, customer_id=None) for d in drafts]
+
+    @hookimpl
+    def csdomain_messages(self, event: Event) -> list[Message]:
+        """Hook: the owner notices for ``event``."""
+        return self.render(event)
+
+
+#: Plugin name under which the relay registers :data:`ESCALATION_NOTICES`.
+ESCALATION_NOTICES_PLUGIN = "csdomain.escalation_notices"
+
+#: A complaint moved up the follow-up ladder: tell its new owner (``"log"`` channel).
+ESCALATION_NOTICES = OwnerNotices(
+    MessageTemplates(
+        (
+            MessageTemplate(
+                event_type="ComplaintEscalated",
+                kind="complaint_escalated",
+                channel="log",
+                subject="Complaint {complaint_id} escalated to level {to_level}",
+                body=(
+                    "Complaint {complaint_id} moved from follow-up level {from_level} to "
+                    "{to_level} ({reason}). You ({owner_role}) follow it up now."
+                ),
+            ),
+        )
+    )
+)
+
+
+def ensure_escalation_notices(pm: pluggy.PluginManager) -> None:
+    """Register :data:`ESCALATION_NOTICES` on ``pm`` unless registered or blocked by name."""
+    if pm.is_blocked(ESCALATION_NOTICES_PLUGIN):
+        return
+    if pm.get_plugin(ESCALATION_NOTICES_PLUGIN) is None and not pm.is_registered(
+        ESCALATION_NOTICES
+    ):
+        pm.register(ESCALATION_NOTICES, name=ESCALATION_NOTICES_PLUGIN)
+
+
+# -- shared helpers ------------------------------------------------------------------------
+
+
+def customer_address(customer: Customer | None, channel: str) -> str | None:
+    """The customer's address on ``channel``: phone for ``"sms"``, e-mail for ``"email"``."""
+    if customer is None:
+        return None
+    if channel == "sms":
+        return customer.phone or None
+    if channel == "email":
+        return customer.email or None
+    return None
+
+
+def default_worker_id() -> str:
+    """A worker id unique to this process: host, process id and a random suffix."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def _idempotent(store: Store, work: Callable[[UnitOfWork], T], attempts: int) -> T:
+    """Run ``work`` in a unit of work, re-running it when a concurrent writer got there first.
+
+    For work that only inserts objects with derived ids: an :class:`AlreadyExists` at
+    commit means another worker stored the same objects, so a fresh attempt skips them.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            with store.unit_of_work() as uow:
+                return work(uow)
+        except (ConcurrencyConflict, AlreadyExists):
+            if attempt == attempts:
+                raise
+    msg = "unreachable"  # pragma: no cover
+    raise AssertionError(msg)  # pragma: no cover
+
+
+@attrs.frozen
+class _RelayResult:
+    entries: int
+    messages: int
+
+
+def relay_outbox_batch(
+    store: Store,
+    pm: pluggy.PluginManager,
+    *,
+    clock: Clock,
+    policy: NotificationPolicy,
+    limit: int | None = None,
+    attempts: int = 5,
+) -> tuple[int, int]:
+    """Turn up to ``limit`` pending outbox entries into messages in one unit of work.
+
+    Returns ``(entries handled, messages stored)``. Each entry is marked ``processed``
+    (also when no template matches its event type); messages whose id is already stored
+    are skipped, so relaying the same event twice stores nothing twice. An entry whose
+    event cannot be read or rendered (an unknown type, a broken template) is marked
+    ``failed`` and logged instead of blocking the outbox. Source: DOMAIN.md 7.
+    """
+    size = policy.batch_size if limit is None else limit
+    ensure_escalation_notices(pm)
+
+    def work(uow: UnitOfWork) -> _RelayResult:
+        now = clock.now()
+        entries = uow.outbox.find(status="pending", order_by="created_at", limit=size)
+        if not entries:
+            return _RelayResult(0, 0)
+        messages = uow.repo(MESSAGES)
+        customers = uow.repo(CUSTOMERS)
+        cache: dict[str, Customer | None] = {}
+
+        def customer(customer_id: str) -> Customer | None:
+            if customer_id not in cache:
+                cache[customer_id] = customers.get_or_none(customer_id)
+            return cache[customer_id]
+
+        def recipient_for(customer_id: str | None, channel: str) -> str | None:
+            return None if customer_id is None else customer_address(customer(customer_id), channel)
+
+        def rest_hours_for(customer_id: str) -> QuietHours | None:
+            found = customer(customer_id)
+            return None if found is None else found.rest_hours
+
+        stored = 0
+        for entry in entries:
+            rendered = _render_entry(
+                entry, pm, now, policy, recipient_for=recipient_for, rest_hours_for=rest_hours_for
+            )
+            if rendered is None:
+                uow.outbox.update(attrs.evolve(entry, status=OUTBOX_FAILED, processed_at=now))
+                continue
+            for message in rendered:
+                if not messages.exists(message.id):
+                    messages.add(message)
+                    stored += 1
+            uow.outbox.update(entry.processed(now))
+        return _RelayResult(len(entries), stored)
+
+    result = _idempotent(store, work, attempts)
+    return result.entries, result.messages
+
+
+def _render_entry(
+    entry: OutboxEntry,
+    pm: pluggy.PluginManager,
+    now: datetime,
+    policy: NotificationPolicy,
+    *,
+    recipient_for: Callable[[str | None, str], str | None],
+    rest_hours_for: Callable[[str], QuietHours | None],
+) -> list[Message] | None:
+    """The messages of one outbox entry, or ``None`` when it cannot be rendered."""
+    try:
+        return messages_for(
+            entry.event(),
+            pm,
+            at=now,
+            policy=policy,
+            recipient_for=recipient_for,
+            rest_hours_for=rest_hours_for,
+            event_id=entry.id,
+        )
+    except _STORE_ERRORS:
+        raise
+    except Exception as err:  # a plugin's or template's bug must not block the outbox
+        logger.warning(
+            "outbox entry %s (%s) cannot become messages: %s: %s",
+            entry.id,
+            entry.type,
+            type(err).__name__,
+            err,
+        )
+        return None
+
+
+# -- the dispatcher -------------------------------------------------------------------------
+
+
+@attrs.frozen
+class DispatchSummary:
+    """What dispatcher rounds did: outbox entries relayed and message outcomes.
+
+    ``delivered``, ``retried`` (failed, pending again after backoff) and ``dead``
+    (dead-lettered) count messages this worker claimed; ``skipped`` counts due messages it
+    did not get (another worker won the lease, or the lease was lost before the outcome
+    was saved).
+    """
+
+    relayed: int = 0
+    delivered: int = 0
+    retried: int = 0
+    dead: int = 0
+    skipped: int = 0
+
+    def __add__(self, other: DispatchSummary) -> DispatchSummary:
+        if not isinstance(other, DispatchSummary):
+            return NotImplemented
+        return DispatchSummary(
+            relayed=self.relayed + other.relayed,
+            delivered=self.delivered + other.delivered,
+            retried=self.retried + other.retried,
+            dead=self.dead + other.dead,
+            skipped=self.skipped + other.skipped,
+        )
+
+    @property
+    def idle(self) -> bool:
+        """True when the round found nothing to relay and no message due."""
+        return not (self.relayed or self.delivered or self.retried or self.dead or self.skipped)
+
+    def describe(self) -> str:
+        """One line for people: ``delivered 3, retried 1, dead-lettered 0 ...``."""
+        return (
+            f"delivered {self.delivered}, retried {self.retried}, dead-lettered {self.dead}, "
+            f"skipped {self.skipped}; relayed {self.relayed} outbox event(s)"
+        )
+
+
+_OUTCOMES = {
+    MessageStatus.DELIVERED: "delivered",
+    MessageStatus.PENDING: "retried",
+    MessageStatus.DEAD: "dead",
+}
+
+
+def _positive_int_or_none(value: object, path: str) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValidationError.at(path, f"must be a positive integer, got {value!r}")
+
+
+class Dispatcher:
+    """A worker that relays the outbox and delivers due messages (``csdomain dispatch``).
+
+    Several dispatchers may share one store: each message is claimed with a lease in its
+    own small unit of work, delivered outside any transaction, and its outcome saved only
+    if the lease is still this worker's. Source: DOMAIN.md 7, DESIGN.md 5 (at-least-once
+    delivery, retry with backoff, dead letter after N tries, quiet hours).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        plugin_manager: pluggy.PluginManager,
+        clock: Clock,
+        *,
+        policy: NotificationPolicy | None = None,
+        worker_id: str | None = None,
+        retries: int = 5,
+    ) -> None:
+        if policy is not None and not isinstance(policy, NotificationPolicy):
+            raise ValidationError.at("policy", "expected a NotificationPolicy")
+        if worker_id is not None and (not isinstance(worker_id, str) or not worker_id.strip()):
+            raise ValidationError.at("worker_id", "must not be blank")
+        _positive_int_or_none(retries, "retries")
+        self.store = store
+        self.plugin_manager = plugin_manager
+        self.clock = clock
+        self.policy = policy or NotificationPolicy()
+        self.worker_id = worker_id or default_worker_id()
+        self.retries = retries
+
+    def __repr__(self) -> str:
+        return f"Dispatcher({self.store.url!r}, worker_id={self.worker_id!r})"
+
+    # -- one round --------------------------------------------------------------------------
+
+    def relay(self, limit: int | None = None) -> int:
+        """Relay one batch of pending outbox entries; returns how many were handled."""
+        _positive_int_or_none(limit, "limit")
+        entries, _ = relay_outbox_batch(
+            self.store,
+            self.plugin_manager,
+            clock=self.clock,
+            policy=self.policy,
+            limit=limit,
+            attempts=self.retries,
+        )
+        return entries
+
+    def due_message_ids(self) -> list[str]:
+        """Ids of the messages due now, oldest first, at most ``policy.batch_size``."""
+        with self.store.unit_of_work(readonly=True) as uow:
+            due = uow.repo(MESSAGES).find(
+                status__in=[MessageStatus.PENDING, MessageStatus.CLAIMED],
+                due_at__le=self.clock.now(),
+                order_by="due_at",
+                limit=self.policy.batch_size,
+            )
+            return [m.id for m in due]
+
+    def run_once(self) -> DispatchSummary:
+        """One round: relay a batch of the outbox, then deliver a batch of due messages."""
+        relayed = self.relay()
+        counts = {"delivered": 0, "retried": 0, "dead": 0, "skipped": 0}
+        for message_id in self.due_message_ids():
+            counts[self.dispatch(message_id)] += 1
+        return DispatchSummary(relayed=relayed, **counts)
+
+    def dispatch(self, message_id: str) -> str:
+        """Claim, deliver and record one message; returns the outcome's summary field."""
+        claimed = self._claim(message_id)
+        if isinstance(claimed, str):
+            return claimed
+        message, version = claimed
+        outcome = attempt_delivery(
+            message, self.plugin_manager, clock=self.clock, policy=self.policy
+        )
+        try:
+            with self.store.unit_of_work() as uow:
+                uow.repo(MESSAGES).update(outcome, expected_version=version)
+        except (ConcurrencyConflict, NotFound):
+            logger.warning(
+                "lease on message %s was lost before its outcome (%s) was saved",
+                message_id,
+                outcome.status,
+            )
+            return "skipped"
+        if outcome.status is MessageStatus.DEAD:
+            logger.warning("message %s dead-lettered: %s", message_id, outcome.last_error)
+        return _OUTCOMES[outcome.status]
+
+    def _claim(self, message_id: str) -> tuple[Message, int] | str:
+        try:
+            with self.store.unit_of_work() as uow:
+                return self._claim_in(uow, message_id)
+        except ConcurrencyConflict:
+            return "skipped"
+
+    def _claim_in(self, uow: UnitOfWork, message_id: str) -> tuple[Message, int] | str:
+        repo = uow.repo(MESSAGES)
+        message = repo.get_or_none(message_id)
+        if message is None:
+            return "skipped"
+        now = self.clock.now()
+        if (
+            message.status is MessageStatus.CLAIMED
+            and message.is_due(now)
+            and message.attempts >= self.policy.max_attempts
+        ):
+            repo.update(message.mark_failed("lease expired without outcome", now, self.policy))
+            logger.warning("message %s dead-lettered: its last lease expired", message_id)
+            return "dead"
+        try:
+            claimed = message.claim(self.worker_id, now, self.policy.lease)
+        except RuleViolation as err:
+            if err.code in _NOT_CLAIMABLE:
+                return "skipped"
+            raise
+        except InvalidTransition:
+            return "skipped"
+        return claimed, repo.update(claimed)
+
+    # -- the loop -----------------------------------------------------------------------
+
+    def run_forever(
+        self,
+        interval: float,
+        *,
+        stop: threading.Event | None = None,
+        max_rounds: int | None = None,
+        until_idle: bool = False,
+        on_round: Callable[[DispatchSummary], None] | None = None,
+    ) -> DispatchSummary:
+        """Run rounds until ``stop`` is set, ``max_rounds`` ran or (``until_idle``) a round
+        found nothing to do; returns the totals.
+
+        A busy round is followed at once by the next; after an idle round the worker waits
+        ``interval`` seconds (or until ``stop`` is set). A store that is briefly unavailable
+        (e.g. locked) is logged and retried after ``interval``.
+        """
+        if isinstance(interval, bool) or not isinstance(interval, int | float) or interval < 0:
+            raise ValidationError.at("interval", f"must be a number of seconds >= 0: {interval!r}")
+        _positive_int_or_none(max_rounds, "max_rounds")
+        stop = stop or threading.Event()
+        total = DispatchSummary()
+        rounds = 0
+        while not stop.is_set():
+            try:
+                summary = self.run_once()
+            except BackendUnavailable as err:
+                logger.warning("dispatcher %s: store unavailable: %s", self.worker_id, err)
+                summary = DispatchSummary()
+            total += summary
+            rounds += 1
+            if on_round is not None:
+                on_round(summary)
+            if max_rounds is not None and rounds >= max_rounds:
+                break
+            if summary.idle:
+                if until_idle:
+                    break
+                stop.wait(interval)
+        return total
+
+
+# -- the use cases --------------------------------------------------------------------------
+
+
+_LISTABLE = ("all", *(s.value for s in MessageStatus))
+
+
+def _require_id(value: object, path: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError.at(path, "must be a non-empty string")
+    return value
+
+
+def _optional_date(value: object, path: str) -> date | None:
+    if value is not None and (isinstance(value, datetime) or not isinstance(value, date)):
+        raise ValidationError.at(path, f"expected a date, got {value!r}")
+    return value
+
+
+class NotificationDesk(DeskBase):
+    """Use cases of notifications: relay, care schedule, outbox listing, retry, cancel."""
+
+    def dispatcher(self, *, worker_id: str | None = None) -> Dispatcher:
+        """A :class:`Dispatcher` on this desk's store, plugins, clock and policy."""
+        return Dispatcher(
+            self.store,
+            self.plugin_manager,
+            self.clock,
+            policy=self.policy.notifications,
+            worker_id=worker_id,
+            retries=self.retries,
+        )
+
+    def relay_outbox(self, *, by: Actor, limit: int | None = None) -> int:
+        """Turn pending outbox events into stored messages; returns the entries handled.
+
+        Works in batches of ``policy.notifications.batch_size`` (one unit of work each),
+        up to ``limit`` entries (all pending ones if ``None``). Replaying an event stores
+        no second message. Needs ``notification.send``. Source: DOMAIN.md 7.
+        """
+        self.require(by, Permission.SEND_NOTIFICATIONS)
+        _positive_int_or_none(limit, "limit")
+        policy = self.policy.notifications
+        handled = 0
+        while limit is None or handled < limit:
+            size = policy.batch_size if limit is None else min(policy.batch_size, limit - handled)
+            entries, _ = relay_outbox_batch(
+                self.store,
+                self.plugin_manager,
+                clock=self.clock,
+                policy=policy,
+                limit=size,
+                attempts=self.retries,
+            )
+            handled += entries
+            if entries < size:
+                break
+        return handled
+
+    def schedule_care(
+        self,
+        customer_id: str,
+        plan: CarePlan | None = None,
+        *,
+        by: Actor,
+        job_completed_on: date | None = None,
+        handed_over_on: date | None = None,
+    ) -> list[Message]:
+        """Store the customer's care messages due within ``policy.care.horizon``.
+
+        Touch-points come from ``plan`` (default ``policy.care.plan``): next-day call after
+        ``job_completed_on``, one month and one year after ``handed_over_on``, maintenance
+        reminders, the check before New Year and the customer's birthday, each at local time
+        outside the customer's rest hours. Returns the messages stored by this call: running
+        it again stores nothing twice. Needs ``notification.send``. Source: DOMAIN.md 3.5.
+        """
+        self.require(by, Permission.SEND_NOTIFICATIONS)
+        _require_id(customer_id, "customer_id")
+        if plan is not None and not isinstance(plan, CarePlan):
+            raise ValidationError.at("plan", "expected a CarePlan")
+        completed = _optional_date(job_completed_on, "job_completed_on")
+        handed_over = _optional_date(handed_over_on, "handed_over_on")
+        care = self.policy.care
+        notifications = self.policy.notifications
+        chosen = plan or care.plan
+
+        def work(uow: UnitOfWork) -> list[Message]:
+            now = self.now()
+            customer = uow.repo(CUSTOMERS).get(customer_id)
+            subject = CareSubject(
+                customer_id=customer.id,
+                name=customer.name,
+                tz=self._customer_tz(customer),
+                birthday=customer.birthday,
+                job_completed_on=completed,
+                handed_over_on=handed_over,
+                rest_hours=customer.rest_hours,
+            )
+            occurrences = due_touchpoints(
+                chosen,
+                subject,
+                now,
+                now + care.horizon,
+                default_rest_hours=notifications.default_rest_hours,
+            )
+            messages = care_messages(
+                occurrences,
+                subject,
+                at=now,
+                policy=notifications,
+                recipient_for=lambda _cid, channel: customer_address(customer, channel),
+            )
+            repo = uow.repo(MESSAGES)
+            new = [m for m in messages if not repo.exists(m.id)]
+            repo.add_many(new)
+            return new
+
+        return _idempotent(self.store, work, self.retries)
+
+    def _customer_tz(self, customer: Customer) -> str:
+        if customer.rest_hours is not None:
+            return customer.rest_hours.tz
+        default = self.policy.notifications.default_rest_hours
+        return default.tz if default is not None else self.calendar.tz
+
+    def outbox(
+        self, *, by: Actor, status: str = "pending", limit: int | None = None
+    ) -> list[Message]:
+        """Stored messages with ``status`` (``"all"`` for every one), for the operator.
+
+        Pending messages come in the order they fall due, others oldest first. Needs
+        ``notification.send``.
+        """
+        self.require(by, Permission.SEND_NOTIFICATIONS)
+        if status not in _LISTABLE:
+            raise ValidationError.at("status", f"{status!r} is not one of {', '.join(_LISTABLE)}")
+        _positive_int_or_none(limit, "limit")
+
+        def work(uow: UnitOfWork) -> list[Message]:
+            repo = uow.repo(MESSAGES)
+            if status == "all":
+                return list(repo.scan(order_by="created_at", limit=limit))
+            order = "due_at" if status == MessageStatus.PENDING else "created_at"
+            return list(repo.scan(status=status, order_by=[order, "created_at"], limit=limit))
+
+        return self.run(work, readonly=True)
+
+    def retry_message(self, message_id: str, *, by: Actor) -> Message:
+        """Send a dead letter again: attempts start over (``csdomain outbox retry ID``).
+
+        The next attempt still respects the customer's rest hours. Needs
+        ``notification.send``.
+        """
+        self.require(by, Permission.SEND_NOTIFICATIONS)
+        _require_id(message_id, "message_id")
+
+        def work(uow: UnitOfWork) -> Message:
+            repo = uow.repo(MESSAGES)
+            after = repo.get(message_id).requeue(self.now(), by=by.id)
+            repo.update(after)
+            return after
+
+        return self.run(work)
+
+    def cancel_message(self, message_id: str, *, reason: str, by: Actor) -> Message:
+        """Withdraw a pending message or a dead letter; ``reason`` goes into its history.
+
+        Needs ``notification.send``.
+        """
+        self.require(by, Permission.SEND_NOTIFICATIONS)
+        _require_id(message_id, "message_id")
+        _require_id(reason, "reason")
+
+        def work(uow: UnitOfWork) -> Message:
+            repo = uow.repo(MESSAGES)
+            after = repo.get(message_id).cancel(reason, at=self.now(), by=by.id)
+            repo.update(after)
+            return after
+
+        return self.run(work)

@@ -1,0 +1,356 @@
+"""CustomerDesk: customer files through the service layer (DOMAIN.md 1), on both backends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from csdomain.audit import AccessRecord
+from csdomain.auth import Actor
+from csdomain.clock import FixedClock
+from csdomain.customers import Customer, CustomerClass, DuplicateContactWarning
+from csdomain.desk.customers import CustomerDesk
+from csdomain.errors import (
+    AlreadyExists,
+    CsDomainError,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
+from csdomain.kinds import ACCESS_LOG, CUSTOMERS
+from csdomain.store import Store, open_store
+
+
+MONDAY = datetime(2026, 11, 2, 1, tzinfo=UTC)
+CLERK = Actor("li.clerk", {"specialist"})
+SALES = Actor("zhang.sales", {"salesperson"})
+WAREHOUSE = Actor("zhao.wh", {"warehouse"})
+
+
+@pytest.fixture(params=["memory://", "sqlite://"])
+def store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    opened = open_store(request.param)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(MONDAY)
+
+
+@pytest.fixture
+def desk(store: Store, clock: FixedClock) -> CustomerDesk:
+    return CustomerDesk(store, clock=clock)
+
+
+def snapshot(store: Store) -> dict[str, list[tuple[str, int]]]:
+    """Every stored key and version, per kind: any write changes it."""
+    with store.unit_of_work(readonly=True) as uow:
+        return {
+            kind.name: [
+                (key, version)
+                for key, version, _ in uow.tx.find(kind.name, (), (("key", False),), None, 0)
+            ]
+            for kind in store.kinds
+        }
+
+
+def outbox_types(store: Store) -> list[str]:
+    with store.unit_of_work(readonly=True) as uow:
+        return sorted(entry.type for entry in uow.outbox.find())
+
+
+def access_records(store: Store) -> list[AccessRecord]:
+    with store.unit_of_work(readonly=True) as uow:
+        return uow.repo(ACCESS_LOG).find()
+
+
+def register(desk: CustomerDesk, **fields: object) -> Customer:
+    values: dict[str, object] = {"name": "Huake", "city": "Wuhan", "by": CLERK}
+    values.update(fields)
+    customer, _ = desk.register_customer(**values)  # type: ignore[arg-type]
+    return customer
+
+
+def refused(call: object) -> CsDomainError:
+    assert callable(call)
+    with pytest.raises(CsDomainError) as info:
+        call()
+    return info.value
+
+
+# -- register ----------------------------------------------------------------------------
+
+
+def test_customer_code_is_city_month_name_and_a_serial(
+    desk: CustomerDesk, store: Store, clock: FixedClock
+) -> None:
+    first, warning = desk.register_customer(name="Huake", city="Wuhan", by=CLERK)
+    second = register(desk)
+    clock.advance(timedelta(days=30))
+    december = register(desk)
+    assert warning is None
+    assert [first.code, second.code, december.code] == [
+        "Wuhan-202611-Huake-001",
+        "Wuhan-202611-Huake-002",
+        "Wuhan-202612-Huake-001",
+    ]
+    assert [first.id, second.id, december.id] == ["CU-000001", "CU-000002", "CU-000003"]
+    assert first.created_at == MONDAY
+    assert first.created_by == CLERK.id
+    with store.unit_of_work(readonly=True) as uow:
+        assert uow.repo(CUSTOMERS).get(first.id) == first
+    assert outbox_types(store) == ["CustomerRegistered"] * 3
+
+
+def test_customer_code_may_use_a_short_name(desk: CustomerDesk) -> None:
+    customer = register(desk, name="Huazhong Keji Bio Ltd.", code_name="Huake")
+    assert customer.code == "Wuhan-202611-Huake-001"
+    assert customer.name == "Huazhong Keji Bio Ltd."
+
+
+def test_a_given_customer_id_is_kept_and_never_taken_twice(
+    desk: CustomerDesk, store: Store
+) -> None:
+    customer = register(desk, id="LEGACY-7")
+    assert customer.id == "LEGACY-7"
+    before = snapshot(store)
+    with pytest.raises(AlreadyExists):
+        register(desk, id="LEGACY-7")
+    assert snapshot(store) == before
+
+
+def test_registering_needs_customer_edit(desk: CustomerDesk, store: Store) -> None:
+    before = snapshot(store)
+    with pytest.raises(PermissionDenied):
+        register(desk, by=WAREHOUSE)
+    assert snapshot(store) == before
+
+
+@pytest.mark.parametrize(
+    ("fields", "path"),
+    [
+        ({"name": " "}, "name"),
+        ({"city": ""}, "city"),
+        ({"city": None}, "city"),
+        ({"email": "not-an-address"}, "email"),
+        ({"phone": "call me"}, "phone"),
+        ({"customer_class": "royalty"}, "customer_class"),
+        ({"by": "li.clerk"}, "by"),
+    ],
+)
+def test_bad_customer_data_is_a_validation_error_and_writes_nothing(
+    desk: CustomerDesk, store: Store, fields: dict[str, object], path: str
+) -> None:
+    before = snapshot(store)
+    with pytest.raises(ValidationError) as info:
+        register(desk, **fields)
+    assert path in [p for p, _ in info.value.errors]
+    assert snapshot(store) == before
+
+
+# -- duplicates ----------------------------------------------------------------------------
+
+
+def test_same_phone_number_on_two_customers_is_a_warning(desk: CustomerDesk) -> None:
+    first = register(desk, phone="027-87654321")
+    twin, warning = desk.register_customer(
+        name="Huake Lab", city="Wuhan", phone="+86 27 8765 4321", by=CLERK
+    )
+    assert isinstance(warning, DuplicateContactWarning)
+    assert warning.customer_id == twin.id
+    assert warning.customer_ids == (first.id,)
+    assert warning.fields == {"phone"}
+
+
+def test_same_bank_account_on_two_customers_is_a_warning(desk: CustomerDesk) -> None:
+    first = register(desk, bank_account="6222 0210 0100 1234")
+    _, warning = desk.register_customer(
+        name="Other", city="Hefei", bank_account="6222-0210-0100-1234", by=CLERK
+    )
+    assert warning is not None
+    assert warning.customer_ids == (first.id,)
+    assert warning.fields == {"bank_account"}
+
+
+def test_different_contacts_give_no_warning(desk: CustomerDesk) -> None:
+    register(desk, phone="027-87654321", bank_account="1111")
+    _, warning = desk.register_customer(
+        name="Other", city="Wuhan", phone="027-11112222", bank_account="2222", by=CLERK
+    )
+    assert warning is None
+
+
+# -- change ----------------------------------------------------------------------------------
+
+
+def test_changes_are_logged_never_overwritten(
+    desk: CustomerDesk, store: Store, clock: FixedClock
+) -> None:
+    customer = register(desk, phone="027-87654321", customer_class=CustomerClass.MEMBER)
+    clock.advance(timedelta(days=3))
+    changed, warning = desk.change_customer(
+        customer.id, by=SALES, phone="027-11112222", customer_class="vip"
+    )
+    assert warning is None
+    assert changed.phone == "027-11112222"
+    assert changed.customer_class is CustomerClass.VIP
+    assert [(c.field, c.old, c.new, c.by) for c in changed.changes] == [
+        ("customer_class", "member", "vip", SALES.id),
+        ("phone", "027-87654321", "027-11112222", SALES.id),
+    ]
+    assert changed.value_at("phone", MONDAY) == "027-87654321"
+    with store.unit_of_work(readonly=True) as uow:
+        assert uow.repo(CUSTOMERS).get(customer.id) == changed
+    assert outbox_types(store) == ["CustomerChanged", "CustomerRegistered"]
+
+
+def test_a_change_reruns_the_duplicate_check(desk: CustomerDesk) -> None:
+    first = register(desk, phone="027-87654321")
+    second = register(desk, name="Other", phone="010-55556666")
+    _, warning = desk.change_customer(second.id, by=CLERK, phone="(027) 8765-4321")
+    assert warning is not None
+    assert warning.customer_ids == (first.id,)
+    _, still = desk.change_customer(second.id, by=CLERK, address="Luoyu Rd 1")
+    assert still is not None
+
+
+def test_a_change_that_changes_nothing_writes_nothing(desk: CustomerDesk, store: Store) -> None:
+    customer = register(desk, phone="027-87654321")
+    before = snapshot(store)
+    same, _ = desk.change_customer(customer.id, by=CLERK, phone="027-87654321")
+    assert same == customer
+    assert snapshot(store) == before
+
+
+@pytest.mark.parametrize(
+    ("by", "fields", "error"),
+    [
+        (CLERK, {"code": "X-1"}, ValidationError),
+        (CLERK, {"id": "other"}, ValidationError),
+        (CLERK, {"email": "nope"}, ValidationError),
+        (WAREHOUSE, {"phone": "027-1"}, PermissionDenied),
+    ],
+)
+def test_a_refused_change_leaves_the_file_unchanged(
+    desk: CustomerDesk,
+    store: Store,
+    by: Actor,
+    fields: dict[str, object],
+    error: type[CsDomainError],
+) -> None:
+    customer = register(desk)
+    before = snapshot(store)
+    with pytest.raises(error):
+        desk.change_customer(customer.id, by=by, **fields)
+    assert snapshot(store) == before
+
+
+def test_changing_an_unknown_customer_is_not_found(desk: CustomerDesk) -> None:
+    with pytest.raises(NotFound):
+        desk.change_customer("CU-404", by=CLERK, phone="027-1")
+
+
+# -- reading and the access log --------------------------------------------------------------
+
+
+def test_reading_a_customer_file_records_an_access_record(desk: CustomerDesk, store: Store) -> None:
+    customer = register(desk)
+    read = desk.get_customer(customer.id, by=SALES, purpose="order call")
+    assert read == customer
+    (record,) = access_records(store)
+    assert (record.customer_id, record.actor_id, record.at, record.purpose) == (
+        customer.id,
+        SALES.id,
+        MONDAY,
+        "order call",
+    )
+
+
+def test_nobody_reads_a_customer_file_without_permission(desk: CustomerDesk, store: Store) -> None:
+    customer = register(desk)
+    before = snapshot(store)
+    with pytest.raises(PermissionDenied):
+        desk.get_customer(customer.id, by=WAREHOUSE)
+    assert snapshot(store) == before
+    assert access_records(store) == []
+
+
+def test_reading_an_unknown_customer_records_nothing(desk: CustomerDesk, store: Store) -> None:
+    with pytest.raises(NotFound):
+        desk.get_customer("CU-404", by=SALES)
+    assert access_records(store) == []
+
+
+def test_access_log_lists_reads_newest_first(desk: CustomerDesk, clock: FixedClock) -> None:
+    customer = register(desk)
+    other = register(desk, name="Other")
+    desk.get_customer(customer.id, by=SALES, purpose="first")
+    clock.advance(timedelta(hours=1))
+    desk.get_customer(other.id, by=SALES)
+    desk.get_customer(customer.id, by=CLERK, purpose="second")
+    log = desk.access_log(customer.id, by=SALES)
+    assert [(r.actor_id, r.purpose) for r in log] == [(CLERK.id, "second"), (SALES.id, "first")]
+    assert desk.access_log("CU-404", by=SALES) == []
+    with pytest.raises(PermissionDenied):
+        desk.access_log(customer.id, by=WAREHOUSE)
+
+
+def test_access_log_is_a_read_only_query(desk: CustomerDesk, store: Store) -> None:
+    customer = register(desk)
+    desk.get_customer(customer.id, by=SALES)
+    before = snapshot(store)
+    desk.access_log(customer.id, by=SALES)
+    assert snapshot(store) == before
+
+
+def test_find_customers_filters_by_city_class_and_code(desk: CustomerDesk) -> None:
+    wuhan = register(desk, customer_class="vip")
+    register(desk, city="Hefei", customer_class="vip")
+    register(desk, name="Plain")
+    assert desk.find_customers(by=SALES, city="Wuhan", customer_class="vip") == [wuhan]
+    assert [c.city for c in desk.find_customers(by=SALES, customer_class=CustomerClass.VIP)] == [
+        "Hefei",
+        "Wuhan",
+    ]
+    assert desk.find_customers(by=SALES, code=wuhan.code) == [wuhan]
+    assert len(desk.find_customers(by=SALES, limit=2)) == 2
+
+
+def test_every_customer_a_search_returns_gets_an_access_record(
+    desk: CustomerDesk, store: Store
+) -> None:
+    first = register(desk)
+    second = register(desk, name="Other")
+    register(desk, city="Hefei")
+    found = desk.find_customers(by=SALES, city="Wuhan", purpose="mailing")
+    assert {c.id for c in found} == {first.id, second.id}
+    records = access_records(store)
+    assert sorted(r.customer_id for r in records) == sorted([first.id, second.id])
+    assert {(r.actor_id, r.purpose) for r in records} == {(SALES.id, "mailing")}
+
+
+@pytest.mark.parametrize(
+    ("filters", "path"),
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": True}, "limit"),
+        ({"customer_class": "royalty"}, "customer_class"),
+        ({"city": 7}, "city"),
+    ],
+)
+def test_bad_search_arguments_are_validation_errors(
+    desk: CustomerDesk, filters: dict[str, object], path: str
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        desk.find_customers(by=SALES, **filters)  # type: ignore[arg-type]
+    assert [p for p, _ in info.value.errors] == [path]
+
+
+def test_searching_needs_customer_read(desk: CustomerDesk) -> None:
+    register(desk)
+    error = refused(lambda: desk.find_customers(by=WAREHOUSE))
+    assert isinstance(error, PermissionDenied)
