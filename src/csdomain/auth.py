@@ -128,9 +128,7 @@ class Actor:
 
 
 def _limits(value: Mapping[str, Decimal | str | int | None]) -> Mapping[str, Decimal | None]:
-    return {
-        role: None if limit is None else Decimal(str(limit)) for role, limit in value.items()
-    }
+    return {role: None if limit is None else Decimal(str(limit)) for role, limit in value.items()}
 
 
 @attrs.frozen
@@ -163,6 +161,11 @@ class AccessPolicy:
         """Raise :class:`PermissionDenied` unless the actor holds ``permission``."""
         if not self.allows(actor, permission):
             raise PermissionDenied(actor.id, permission)
+
+    def require_any(self, actor: Actor, *permissions: str) -> None:
+        """Raise :class:`PermissionDenied` unless the actor holds one of ``permissions``."""
+        if not any(self.allows(actor, permission) for permission in permissions):
+            raise PermissionDenied(actor.id, " or ".join(permissions))
 
     def is_top(self, actor: Actor) -> bool:
         """Whether the actor holds the top role (or a role senior to it)."""

@@ -1067,8 +1067,11 @@ class Stock:
         return attrs.evolve(self, reservations=(*others, reservation))
 
     def release(self, order_id: str, *, by: Actor, access: AccessPolicy) -> Stock:
-        """Drop every reservation of an order (cancelled or shipped)."""
-        access.require(by, Permission.SHIP_ORDER)
+        """Drop every reservation of an order (cancelled or shipped).
+
+        Needs ``order.ship`` or ``order.cancel``: whoever may cancel an order frees its goods.
+        """
+        access.require_any(by, Permission.SHIP_ORDER, Permission.CANCEL_ORDER)
         kept = tuple(r for r in self.reservations if r.order_id != order_id)
         return (
             self if len(kept) == len(self.reservations) else attrs.evolve(self, reservations=kept)
@@ -1251,8 +1254,11 @@ def reserve_order(
 def release_order(
     order: Order, stocks: Mapping[str, Stock], *, at: datetime, by: Actor, access: AccessPolicy
 ) -> StockUpdate:
-    """Release every reservation an order holds (after cancellation)."""
-    access.require(by, Permission.SHIP_ORDER)
+    """Release every reservation an order holds (after cancellation).
+
+    Needs ``order.ship`` or ``order.cancel``.
+    """
+    access.require_any(by, Permission.SHIP_ORDER, Permission.CANCEL_ORDER)
     require_aware(at)
     changed: dict[str, Stock] = {}
     events: list[Event] = []

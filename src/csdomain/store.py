@@ -388,6 +388,8 @@ class OutboxEntry:
     created_at: datetime
     status: str = "pending"
     processed_at: datetime | None = None
+    #: Why the entry could not become messages (status ``failed``).
+    error: str | None = None
 
     def event(self) -> Event:
         """The event object this entry holds."""
@@ -397,14 +399,27 @@ class OutboxEntry:
         """The entry marked as turned into messages."""
         return attrs.evolve(self, status="processed", processed_at=require_aware(at))
 
+    def failed(self, at: datetime, error: str) -> OutboxEntry:
+        """The entry marked as impossible to turn into messages, keeping the reason."""
+        return attrs.evolve(
+            self, status="failed", processed_at=require_aware(at), error=error[:1000]
+        )
+
 
 OUTBOX: Kind[OutboxEntry] = KINDS.register(
-    Kind("outbox", OutboxEntry, indexes=["status", "type", "created_at"], attribute="outbox")
+    Kind(
+        "outbox",
+        OutboxEntry,
+        indexes=["status", "type", "created_at"],
+        composite=(("status", "created_at"),),
+        attribute="outbox",
+    )
 )
 
 
-def _outbox_id(at: datetime) -> str:
-    return f"{at.astimezone(UTC):%Y%m%d%H%M%S%f}-{uuid.uuid4().hex[:12]}"
+def _outbox_id(at: datetime, token: str, seq: int) -> str:
+    """Time, then the unit of work, then the event's place in it: ids sort as emitted."""
+    return f"{at.astimezone(UTC):%Y%m%d%H%M%S%f}-{token}-{seq:06d}"
 
 
 # -- repositories and the unit of work ----------------------------------------------------
@@ -583,6 +598,7 @@ class UnitOfWork:
         self._tx: Transaction | None = None
         self._repos: dict[str, Repository[Any]] = {}
         self._done = False
+        self._token = uuid.uuid4().hex[:12]
 
     @property
     def tx(self) -> Transaction:
@@ -648,7 +664,7 @@ class UnitOfWork:
             raise ValidationError.at("event", f"not an Event: {type(event).__name__}")
         moment = require_aware(at, "at") if at is not None else self.store.clock.now()
         entry = OutboxEntry(
-            id=_outbox_id(moment),
+            id=_outbox_id(moment, self._token, len(self.emitted)),
             type=type(event).type_name,
             payload=converter.unstructure(event),
             created_at=moment,

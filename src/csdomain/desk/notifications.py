@@ -255,8 +255,8 @@ def relay_outbox_batch(
             rendered = _render_entry(
                 entry, pm, now, policy, recipient_for=recipient_for, rest_hours_for=rest_hours_for
             )
-            if rendered is None:
-                uow.outbox.update(attrs.evolve(entry, status=OUTBOX_FAILED, processed_at=now))
+            if isinstance(rendered, str):
+                uow.outbox.update(entry.failed(now, rendered))
                 continue
             for message in rendered:
                 if not messages.exists(message.id):
@@ -277,8 +277,8 @@ def _render_entry(
     *,
     recipient_for: Callable[[str | None, str], str | None],
     rest_hours_for: Callable[[str], QuietHours | None],
-) -> list[Message] | None:
-    """The messages of one outbox entry, or ``None`` when it cannot be rendered."""
+) -> list[Message] | str:
+    """The messages of one outbox entry, or the error text when it cannot be rendered."""
     try:
         return messages_for(
             entry.event(),
@@ -299,7 +299,7 @@ def _render_entry(
             type(err).__name__,
             err,
         )
-        return None
+        return f"{type(err).__name__}: {err}"
 
 
 # -- the dispatcher -------------------------------------------------------------------------

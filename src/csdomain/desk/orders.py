@@ -17,9 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-import attrs
-
-from csdomain.auth import AccessPolicy, Actor, Permission
+from csdomain.auth import Actor, Permission
 from csdomain.desk.base import DeskBase
 from csdomain.errors import PermissionDenied, ValidationError
 from csdomain.events import Event
@@ -66,13 +64,9 @@ from csdomain.satisfaction import (
 from csdomain.store import Repository, UnitOfWork
 
 
-__all__ = ["CANCELLATION_ROLE", "OrderDesk"]
+__all__ = ["OrderDesk"]
 
 T = TypeVar("T")
-
-#: The role :meth:`OrderDesk.cancel_order` acts in when it releases the reservations of
-#: the order it cancelled (``order.ship`` for that one step, on behalf of the canceller).
-CANCELLATION_ROLE = "csdomain.desk.cancellation"
 
 #: Statuses of orders that still wait for their goods (the daily out-of-stock list).
 _AWAITING = (
@@ -205,16 +199,6 @@ def _save_stocks(
 
 def _stock_skus(order: Order) -> list[str]:
     return sorted({line.sku for line in order.stock_lines})
-
-
-def _releaser(by: Actor, access: AccessPolicy) -> tuple[Actor, AccessPolicy]:
-    """``by`` acting in :data:`CANCELLATION_ROLE`, which may release reservations."""
-    permissions = dict(access.role_permissions)
-    permissions[CANCELLATION_ROLE] = frozenset({Permission.SHIP_ORDER})
-    return (
-        Actor(by.id, frozenset({CANCELLATION_ROLE}), by.name),
-        attrs.evolve(access, role_permissions=permissions),
-    )
 
 
 class OrderDesk(DeskBase):
@@ -551,8 +535,7 @@ class OrderDesk(DeskBase):
             events: list[Event] = list(order_events(before, after))
             loaded = _load_stocks(stocks, (line.sku for line in after.lines))
             if any(r.order_id == after.id for s in loaded.values() for r in s.reservations):
-                releaser, access = _releaser(actor, self.policy.access)
-                update = release_order(after, loaded, at=now, by=releaser, access=access)
+                update = release_order(after, loaded, at=now, by=actor, access=self.policy.access)
                 _save_stocks(stocks, loaded, update.stocks)
                 events.extend(update.events)
             for event in events:
