@@ -549,6 +549,8 @@ class SatisfactionPolicy:
     survey_after_order: bool = False
     #: The survey the service layer sends after a closed order or complaint.
     post_service_survey_id: str = "post-service"
+    #: Survey campaign numbers: a naming series restarting every month.
+    campaign_number_pattern: str = "SC-{yyyy}{mm}-{seq:04d}"
     #: Send the post-service survey this long after closing (the next-day call).
     survey_delay: timedelta = timedelta(days=1)
     #: No new post-service survey to a customer surveyed less than this long ago.

@@ -333,6 +333,8 @@ class WarrantyPolicy:
     category_overrides: Mapping[str, WarrantyTerms] = attrs.field(factory=dict)
     rules: tuple[str, ...] = BUILTIN_RULE_CODES
     version: str = "1"
+    #: Warranty claim numbers: a naming series restarting every month.
+    claim_number_pattern: str = "WC-{yyyy}{mm}-{seq:04d}"
     currency: str = "CNY"
     assembled_part_multiple: Decimal = Decimal(2)
     standard_part_margin: Decimal = Decimal(0)

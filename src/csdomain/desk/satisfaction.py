@@ -33,10 +33,7 @@ from csdomain.satisfaction import (
 from csdomain.store import UnitOfWork
 
 
-__all__ = ["SURVEY_CAMPAIGN_SERIES", "SatisfactionDesk"]
-
-#: Reference numbers of survey campaigns: ``SC-202611-0001``, restarting every month.
-SURVEY_CAMPAIGN_SERIES = NamingSeries("SC-{yyyy}{mm}-{seq:04d}")
+__all__ = ["SatisfactionDesk"]
 
 
 def _text_arg(value: object, path: str) -> str:
@@ -119,7 +116,8 @@ class SatisfactionDesk(DeskBase):
             now = self.now()
             uow.repo(SURVEYS).get(survey_id)
             campaign = SurveyCampaign.plan(
-                id=campaign_id or SURVEY_CAMPAIGN_SERIES.next(uow, now),
+                id=campaign_id
+                or NamingSeries(self.policy.satisfaction.campaign_number_pattern).next(uow, now),
                 survey_id=survey_id,
                 starts_on=starts_on,
                 ends_on=ends_on,

@@ -40,10 +40,7 @@ from csdomain.warranty import (
 )
 
 
-__all__ = ["WARRANTY_CLAIM_SERIES", "WarrantyDesk"]
-
-#: Reference numbers of warranty claims: ``WC-202611-0001``, restarting every month.
-WARRANTY_CLAIM_SERIES = NamingSeries("WC-{yyyy}{mm}-{seq:04d}")
+__all__ = ["WarrantyDesk"]
 
 
 def _text_arg(value: object, path: str, *, optional: bool = False) -> None:
@@ -120,7 +117,7 @@ class WarrantyDesk(DeskBase):
             now = self.now()
             uow.repo(CUSTOMERS).get(customer_id)
             case = WarrantyClaimCase.submit(
-                id=WARRANTY_CLAIM_SERIES.next(uow, now),
+                id=NamingSeries(self.policy.warranty.claim_number_pattern).next(uow, now),
                 claim=claim,
                 product=product,
                 customer_id=customer_id,
