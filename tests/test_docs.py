@@ -29,5 +29,5 @@ def test_documented_examples_run(
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {"__name__": f"docs_{path.stem}"}
     for number, block in enumerate(python_blocks(path), start=1):
-        code = compile(block, f"{path.name}[block {number}]", "exec")
+        code = compile(block, f"{path.name}[block {number}]", "exec", dont_inherit=True)
         exec(code, namespace)  # noqa: S102 - running our own documentation

@@ -18,7 +18,8 @@ def _tool() -> object:
     spec = importlib.util.spec_from_file_location(
         "policy_reference", ROOT / "tools" / "policy_reference.py"
     )
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

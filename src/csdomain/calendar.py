@@ -257,9 +257,9 @@ class BusinessCalendar:
         zone = self.zone
         result = []
         for start, end in self._hours_on(day):
-            begin = datetime.combine(day, start, tzinfo=zone).astimezone(UTC)
+            begin = _first_instant(day, start, zone)
             end_day = day + _DAY if end == _MIDNIGHT else day
-            finish = datetime.combine(end_day, end, tzinfo=zone).astimezone(UTC)
+            finish = _first_instant(end_day, end, zone)
             if finish > begin:
                 result.append((begin, finish))
         intervals = tuple(result)
@@ -293,7 +293,8 @@ class BusinessCalendar:
         """``at`` itself when open, else the start of the next opening interval."""
         moment = require_aware(at).astimezone(UTC)
         day = self._local_date(moment)
-        limit = len(self._special_dates) + 8
+        # Each holiday or DST-dropped interval can cost one week when only one weekday opens.
+        limit = 7 * (len(self._special_dates) + 3)
         for _ in range(limit):
             for start, end in self.intervals_on(day):
                 if moment < end:
@@ -363,6 +364,27 @@ class BusinessCalendar:
         )
 
 
+def _first_instant(day: date, wall: time, zone: ZoneInfo) -> datetime:
+    """The first UTC instant whose local time is ``wall`` on ``day`` or later.
+
+    That is the wall time itself, or, when a DST gap skips it, the moment the clocks jump.
+    """
+    local = datetime.combine(day, wall, tzinfo=zone)
+    instant = local.astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) == local.replace(tzinfo=None):
+        return instant
+    before = int(local.replace(fold=1).astimezone(UTC).timestamp())
+    after = int(instant.timestamp())
+    offset_before = datetime.fromtimestamp(before, zone).utcoffset()
+    while after - before > 1:
+        middle = (before + after) // 2
+        if datetime.fromtimestamp(middle, zone).utcoffset() == offset_before:
+            before = middle
+        else:
+            after = middle
+    return datetime.fromtimestamp(after, UTC)
+
+
 def _wall_length(start: time, end: time) -> timedelta:
     base = date(2000, 1, 3)
     end_day = base + _DAY if end == _MIDNIGHT else base
@@ -392,9 +414,9 @@ class QuietHours:
 
     def contains(self, at: datetime) -> bool:
         """Whether ``at`` falls inside the rest period."""
+        local = require_aware(at).astimezone(self.zone).time().replace(tzinfo=None)
         if self.start == self.end:
             return False
-        local = require_aware(at).astimezone(self.zone).time().replace(tzinfo=None)
         if self.start < self.end:
             return self.start <= local < self.end
         return local >= self.start or local < self.end
@@ -407,6 +429,9 @@ class QuietHours:
         day = local.date()
         if self.start > self.end and local.time().replace(tzinfo=None) >= self.start:
             day += _DAY
-        end = datetime.combine(day, self.end, tzinfo=self.zone)
-        # A wall-clock end inside a DST gap resolves to the first valid instant after it.
-        return end.astimezone(UTC).astimezone(at.tzinfo)
+        end = _first_instant(day, self.end, self.zone)
+        if end <= at.astimezone(UTC):
+            # ``at`` is in the second run of an hour repeated by a DST fall-back.
+            repeated = datetime.combine(day, self.end, tzinfo=self.zone).replace(fold=1)
+            end = repeated.astimezone(UTC)
+        return end.astimezone(at.tzinfo)

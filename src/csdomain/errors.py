@@ -75,9 +75,7 @@ class InvalidTransition(CsDomainError):
         self.entity_id = entity_id
         self.from_status = from_status
         self.to_status = to_status
-        message = (
-            f"{entity} {entity_id!r} cannot go from {from_status!r} to {to_status!r}"
-        )
+        message = f"{entity} {entity_id!r} cannot go from {from_status!r} to {to_status!r}"
         super().__init__(message)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import string
 from datetime import datetime
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
@@ -27,6 +27,7 @@ from csdomain.errors import ValidationError
 __all__ = ["CounterSource", "NamingSeries"]
 
 _DATE_FIELDS = frozenset({"yyyy", "yy", "mm", "dd"})
+_SAMPLE_VALUES: dict[str, object] = {"seq": 1, "yyyy": "2026", "yy": "26", "mm": "01", "dd": "01"}
 
 
 class CounterSource(Protocol):
@@ -50,6 +51,15 @@ def _parse(pattern: str) -> tuple[str, ...]:
     for name in names:
         if not name.isidentifier():
             raise ValidationError.at("pattern", f"{pattern!r}: bad field name {name!r}")
+    formatter = string.Formatter()
+    for _, field, spec, conversion in parsed:
+        if field in _SAMPLE_VALUES:
+            try:
+                value = formatter.convert_field(_SAMPLE_VALUES[field], conversion)
+                formatter.format_field(value, spec or "")
+            except (ValueError, TypeError) as err:
+                msg = f"{pattern!r}: bad format for {{{field}}}: {err}"
+                raise ValidationError.at("pattern", msg) from None
     return names
 
 
@@ -65,7 +75,7 @@ class NamingSeries:
         object.__setattr__(self, "fields", _parse(self.pattern))
         try:
             ZoneInfo(self.tz)
-        except (ValueError, OSError):
+        except (ValueError, OSError, ZoneInfoNotFoundError):
             raise ValidationError.at("tz", f"unknown time zone {self.tz!r}") from None
 
     def _values(self, at: datetime, given: dict[str, Any]) -> dict[str, Any]:
@@ -82,19 +92,36 @@ class NamingSeries:
         values.update(given)
         return values
 
+    def _format(self, values: dict[str, Any], seq: int | None) -> str:
+        """The pattern filled with ``values``; ``{seq}`` becomes ``#`` when ``seq`` is None."""
+        formatter = string.Formatter()
+        parts: list[str] = []
+        for literal, name, spec, conversion in formatter.parse(self.pattern):
+            parts.append(literal)
+            if name is None:
+                continue
+            if name == "seq" and seq is None:
+                parts.append("#")
+                continue
+            value = seq if name == "seq" else values[name]
+            try:
+                field_spec = formatter.vformat(spec, (), values) if spec else ""
+                converted = formatter.convert_field(value, conversion)
+                parts.append(formatter.format_field(converted, field_spec))
+            except (ValueError, TypeError, KeyError, IndexError) as err:
+                msg = f"{value!r} does not fit the pattern {self.pattern!r}: {err}"
+                raise ValidationError.at(name, msg) from None
+        return "".join(parts)
+
     def series_key(self, at: datetime, **fields: Any) -> str:
         """The counter name for ``at`` and ``fields``: the pattern without its number."""
-        values = self._values(at, fields)
-        key = self.pattern.replace("{seq", "{_seq_")
-        head, _, tail = key.partition("{_seq_")
-        tail = tail.split("}", 1)[1]
-        return "series:" + (head + "#" + tail).format(**values)
+        return "series:" + self._format(self._values(at, fields), None)
 
     def render(self, seq: int, at: datetime, **fields: Any) -> str:
         """The reference number for counter value ``seq``."""
         if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
             raise ValidationError.at("seq", f"must be a positive integer, got {seq!r}")
-        return self.pattern.format(seq=seq, **self._values(at, fields))
+        return self._format(self._values(at, fields), seq)
 
     def next(self, counters: CounterSource, at: datetime, **fields: Any) -> str:
         """Take the next number from the store's counter for this period and fields."""

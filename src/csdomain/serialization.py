@@ -18,13 +18,15 @@ never as a bare ``KeyError`` or ``TypeError``.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, MutableSequence, MutableSet, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar, get_args, get_origin
 
 import cattrs
 import orjson
+from cattrs.cols import homogenous_tuple_structure_factory, list_structure_factory
 from cattrs.errors import (
     ClassValidationError,
     ForbiddenExtraKeysError,
@@ -154,19 +156,25 @@ def _set_unstructure_factory(cls: Any, conv: cattrs.Converter) -> Callable[[Any]
     return unstructure_set
 
 
-def _structure_str(value: Any, _: type) -> str:
+def _structure_str(value: Any, cls: type) -> str:
+    if cls is not str and issubclass(cls, enum.Enum):
+        return _structure_enum(value, cls)  # type: ignore[return-value]
     if not isinstance(value, str):
         raise ValidationError.at("", f"expected a string, got {type(value).__name__}")
     return value
 
 
-def _structure_int(value: Any, _: type) -> int:
+def _structure_int(value: Any, cls: type) -> int:
+    if cls is not int and issubclass(cls, enum.Enum):
+        return _structure_enum(value, cls)  # type: ignore[return-value]
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError.at("", f"expected an integer, got {type(value).__name__}")
     return value
 
 
-def _structure_float(value: Any, _: type) -> float:
+def _structure_float(value: Any, cls: type) -> float:
+    if cls is not float and issubclass(cls, enum.Enum):
+        return _structure_enum(value, cls)  # type: ignore[return-value]
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValidationError.at("", f"expected a number, got {type(value).__name__}")
     return float(value)
@@ -184,6 +192,45 @@ def _structure_enum(value: Any, cls: type[enum.Enum]) -> enum.Enum:
     except ValueError:
         allowed = ", ".join(repr(m.value) for m in cls)
         raise ValidationError.at("", f"{value!r} is not one of {allowed}") from None
+
+
+_SEQUENCE_ORIGINS = (list, tuple, Sequence, MutableSequence)
+_SET_ORIGINS = (set, frozenset, AbstractSet, MutableSet)
+
+
+def _is_collection_type(cls: Any) -> bool:
+    origin = get_origin(cls) or cls
+    return origin in _SEQUENCE_ORIGINS or origin in _SET_ORIGINS
+
+
+def _collection_structure_factory(cls: Any, conv: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    """Structure lists, tuples and sets from JSON arrays only (a string is not a list)."""
+    origin = get_origin(cls) or cls
+    args = get_args(cls)
+    base: Callable[[Any, Any], Any]
+    if origin is tuple and args and args[-1] is not Ellipsis:
+        base = conv.gen_structure_hetero_tuple(cls)
+    elif origin in (list, MutableSequence):
+        base = list_structure_factory(cls, conv)
+    elif origin in _SET_ORIGINS:
+        items: Any = tuple[args[0] if args else Any, ...]  # type: ignore[misc]
+        as_tuple = homogenous_tuple_structure_factory(items, conv)
+        make: type[set[Any]] | type[frozenset[Any]] = (
+            set if origin in (set, MutableSet) else frozenset
+        )
+
+        def base(value: Any, _: Any) -> Any:
+            return make(as_tuple(value, items))
+
+    else:
+        base = homogenous_tuple_structure_factory(cls, conv)
+
+    def structure_collection(value: Any, type_: Any) -> Any:
+        if not isinstance(value, list | tuple | set | frozenset):
+            raise ValidationError.at("", f"expected a list, got {type(value).__name__}")
+        return base(value, type_)
+
+    return structure_collection
 
 
 def configure_converter(conv: cattrs.Converter) -> None:
@@ -210,6 +257,7 @@ def configure_converter(conv: cattrs.Converter) -> None:
         lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _structure_enum
     )
     conv.register_unstructure_hook_factory(_is_set_type, _set_unstructure_factory)
+    conv.register_structure_hook_factory(_is_collection_type, _collection_structure_factory)
 
 
 def make_converter() -> cattrs.Converter:

@@ -1,0 +1,163 @@
+"""Who may do what: roles, permissions and approval limits (csdomain.auth)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from csdomain.auth import DEFAULT_ROLE_PERMISSIONS, AccessPolicy, Actor, Permission
+from csdomain.errors import PermissionDenied, ValidationError
+from csdomain.money import Money
+from csdomain.serialization import from_json, to_json
+from csdomain.testing.strategies_kernel import actors, money, role_names
+
+
+POLICY = AccessPolicy()
+ALL_PERMISSIONS = frozenset(
+    value for name, value in vars(Permission).items() if name.isupper() and isinstance(value, str)
+)
+
+
+def test_every_role_grants_only_known_permissions() -> None:
+    for role, granted in DEFAULT_ROLE_PERMISSIONS.items():
+        assert granted <= ALL_PERMISSIONS, role
+
+
+def test_every_permission_is_granted_to_some_role() -> None:
+    granted = frozenset().union(*DEFAULT_ROLE_PERMISSIONS.values())
+    assert granted == ALL_PERMISSIONS
+
+
+@pytest.mark.parametrize(
+    ("role", "permission", "allowed"),
+    [
+        ("specialist", Permission.HANDLE_COMPLAINT, True),
+        ("specialist", Permission.APPROVE_REMEDY, False),
+        ("specialist", Permission.ERASE_CUSTOMER, False),
+        ("salesperson", Permission.CONFIRM_ORDER, True),
+        ("salesperson", Permission.SHIP_ORDER, False),
+        ("warehouse", Permission.SHIP_ORDER, True),
+        ("warehouse", Permission.READ_CUSTOMER, False),
+        ("finance", Permission.RECORD_PAYMENT, True),
+        ("cs_manager", Permission.ERASE_CUSTOMER, True),
+        ("department_manager", Permission.ERASE_CUSTOMER, False),
+        ("sales_vp", Permission.APPROVE_REMEDY, True),
+        ("general_manager", Permission.OVERRIDE_WARRANTY, True),
+        ("system", Permission.SEND_NOTIFICATIONS, True),
+        ("system", Permission.PLACE_ORDER, False),
+    ],
+)
+def test_role_table_grants_permissions(role: str, permission: str, allowed: bool) -> None:
+    assert POLICY.allows(Actor("u1", {role}), permission) is allowed
+
+
+def test_unknown_roles_grant_nothing() -> None:
+    actor = Actor("u1", {"astronaut"})
+    assert POLICY.permissions_of(actor) == frozenset()
+    assert not POLICY.allows(actor, Permission.READ_CUSTOMER)
+
+
+def test_permissions_of_several_roles_are_their_union() -> None:
+    actor = Actor("u1", {"warehouse", "finance"})
+    assert POLICY.permissions_of(actor) == (
+        DEFAULT_ROLE_PERMISSIONS["warehouse"] | DEFAULT_ROLE_PERMISSIONS["finance"]
+    )
+
+
+def test_require_raises_permission_denied_naming_actor_and_permission() -> None:
+    with pytest.raises(PermissionDenied) as err:
+        POLICY.require(Actor("li.lei", {"specialist"}), Permission.ERASE_CUSTOMER)
+    assert err.value.actor_id == "li.lei"
+    assert err.value.permission == Permission.ERASE_CUSTOMER
+    POLICY.require(Actor("li.lei", {"cs_manager"}), Permission.ERASE_CUSTOMER)
+
+
+def test_apps_can_change_the_role_table() -> None:
+    policy = AccessPolicy(role_permissions={"intern": frozenset({Permission.READ_CUSTOMER})})
+    assert policy.allows(Actor("u1", {"intern"}), Permission.READ_CUSTOMER)
+    assert not policy.allows(Actor("u1", {"sales_vp"}), Permission.READ_CUSTOMER)
+
+
+def test_sales_vp_and_general_manager_have_no_approval_limit() -> None:
+    assert POLICY.approval_limit(Actor("vp", {"sales_vp"}), "CNY") is None
+    assert POLICY.approval_limit(Actor("gm", {"general_manager", "finance"}), "CNY") is None
+
+
+def test_a_specialist_may_approve_nothing() -> None:
+    assert POLICY.approval_limit(Actor("s1", {"specialist"}), "CNY") == Money.zero("CNY")
+
+
+def test_the_highest_limit_of_an_actors_roles_applies() -> None:
+    policy = AccessPolicy(approval_limits={"cs_manager": "500", "department_manager": 2000})
+    actor = Actor("m1", {"cs_manager", "department_manager"})
+    assert policy.approval_limit(actor, "CNY") == Money.of("2000", "CNY")
+    assert policy.approval_limits["cs_manager"] == Decimal("500")
+
+
+def test_require_approval_refuses_amounts_above_the_limit() -> None:
+    policy = AccessPolicy(approval_limits={"cs_manager": "500"})
+    manager = Actor("m1", {"cs_manager"})
+    policy.require_approval(manager, Money.of("500", "CNY"))
+    with pytest.raises(PermissionDenied, match="exceeds the approval limit") as err:
+        policy.require_approval(manager, Money.of("500.01", "CNY"), "compensation")
+    assert "compensation" in str(err.value)
+    with pytest.raises(PermissionDenied):
+        policy.require_approval(Actor("s1", {"specialist"}), Money.of("0.01", "CNY"))
+    policy.require_approval(Actor("s1", {"specialist"}), Money.zero("CNY"))
+
+
+def test_is_top_for_the_top_role_and_senior_roles_only() -> None:
+    assert POLICY.is_top(Actor("vp", {"sales_vp"}))
+    assert POLICY.is_top(Actor("gm", {"general_manager"}))
+    assert not POLICY.is_top(Actor("m1", {"cs_manager"}))
+    assert AccessPolicy(top_role="cs_manager").is_top(Actor("m1", {"cs_manager"}))
+
+
+@pytest.mark.parametrize("actor_id", ["", "   ", None, 42])
+def test_an_actor_needs_a_non_empty_id(actor_id: object) -> None:
+    with pytest.raises(ValidationError) as err:
+        Actor(actor_id, {"specialist"})  # type: ignore[arg-type]
+    assert err.value.errors[0][0] == "id"
+
+
+def test_a_single_role_string_is_one_role() -> None:
+    assert Actor("u1", "specialist").roles == frozenset({"specialist"})
+    assert Actor("u1").roles == frozenset()
+
+
+def test_system_actor_holds_the_system_role() -> None:
+    system = Actor.system()
+    assert system.roles == frozenset({"system"})
+    assert POLICY.allows(system, Permission.SEND_NOTIFICATIONS)
+
+
+@given(actors(), st.sampled_from(sorted(ALL_PERMISSIONS)))
+def test_allows_and_require_agree(actor: Actor, permission: str) -> None:
+    if POLICY.allows(actor, permission):
+        POLICY.require(actor, permission)
+    else:
+        with pytest.raises(PermissionDenied):
+            POLICY.require(actor, permission)
+    assert POLICY.allows(actor, permission) == (permission in POLICY.permissions_of(actor))
+
+
+@given(actors(), money(currency=st.just("CNY")))
+def test_only_top_roles_approve_any_amount_by_default(actor: Actor, amount: Money) -> None:
+    if POLICY.is_top(actor):
+        POLICY.require_approval(actor, amount)
+    elif amount:
+        with pytest.raises(PermissionDenied):
+            POLICY.require_approval(actor, amount)
+
+
+@given(actors(roles=role_names()))
+def test_actor_round_trips_through_json(actor: Actor) -> None:
+    assert from_json(Actor, to_json(actor)) == actor
+
+
+def test_access_policy_round_trips_through_json() -> None:
+    policy = AccessPolicy(approval_limits={"cs_manager": "500.50", "sales_vp": None})
+    assert from_json(AccessPolicy, to_json(policy)) == policy

@@ -1,0 +1,113 @@
+"""Lifecycles as data: the transition check and the table checker (csdomain.lifecycle)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from enum import StrEnum
+
+import pytest
+
+from csdomain.errors import InvalidTransition, ValidationError
+from csdomain.lifecycle import StatusChange, check_transition, transition_table_problems
+from csdomain.serialization import from_json, to_json
+
+
+class Ticket(StrEnum):
+    OPEN = "open"
+    WORKING = "working"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+GOOD = {
+    Ticket.OPEN: frozenset({Ticket.WORKING, Ticket.CANCELLED}),
+    Ticket.WORKING: frozenset({Ticket.DONE, Ticket.OPEN}),
+    Ticket.DONE: frozenset(),
+    Ticket.CANCELLED: frozenset(),
+}
+TERMINAL = {Ticket.DONE, Ticket.CANCELLED}
+
+
+def _problems(
+    table: Mapping[Ticket, frozenset[Ticket]], states: set[Ticket] | None = None
+) -> list[str]:
+    return transition_table_problems(
+        table, states if states is not None else set(Ticket), {Ticket.OPEN}, TERMINAL
+    )
+
+
+def test_allowed_transition_passes() -> None:
+    check_transition(GOOD, "Ticket", "T-1", Ticket.OPEN, Ticket.WORKING)
+
+
+def test_disallowed_transition_raises_invalid_transition_with_from_and_to() -> None:
+    with pytest.raises(InvalidTransition) as err:
+        check_transition(GOOD, "Ticket", "T-1", Ticket.DONE, Ticket.OPEN)
+    assert (err.value.entity, err.value.entity_id) == ("Ticket", "T-1")
+    assert (err.value.from_status, err.value.to_status) == ("done", "open")
+    assert "'done'" in str(err.value)
+    assert "'open'" in str(err.value)
+
+
+def test_a_status_without_a_row_allows_nothing() -> None:
+    with pytest.raises(InvalidTransition):
+        check_transition({}, "Ticket", "T-1", Ticket.OPEN, Ticket.WORKING)
+
+
+def test_well_formed_table_has_no_problems() -> None:
+    assert _problems(GOOD) == []
+
+
+def test_unknown_target_is_a_problem() -> None:
+    states = set(Ticket) - {Ticket.CANCELLED}
+    table = {state: targets for state, targets in GOOD.items() if state in states}
+    assert "open -> unknown state cancelled" in _problems(table, states)
+
+
+def test_terminal_state_with_exits_is_a_problem() -> None:
+    table = {**GOOD, Ticket.DONE: frozenset({Ticket.OPEN})}
+    assert _problems(table) == ["terminal state done has exits"]
+
+
+def test_non_terminal_state_without_exits_is_a_trap() -> None:
+    table = {**GOOD, Ticket.WORKING: frozenset()}
+    problems = _problems(table)
+    assert "working is a trap: no exits and not terminal" in problems
+    assert "working cannot reach a terminal state" in problems
+
+
+def test_unreachable_state_is_a_problem() -> None:
+    table = {**GOOD, Ticket.OPEN: frozenset({Ticket.CANCELLED})}
+    assert _problems(table) == ["done is unreachable", "working is unreachable"]
+
+
+def test_state_that_cannot_reach_a_terminal_is_a_problem() -> None:
+    table: dict[Ticket, frozenset[Ticket]] = {
+        **GOOD,
+        Ticket.OPEN: frozenset({Ticket.WORKING}),
+        Ticket.WORKING: frozenset({Ticket.OPEN}),
+    }
+    problems = _problems(table)
+    assert "open cannot reach a terminal state" in problems
+    assert "working cannot reach a terminal state" in problems
+
+
+def test_missing_row_is_a_problem() -> None:
+    table: dict[Ticket, frozenset[Ticket]] = {
+        state: targets for state, targets in GOOD.items() if state is not Ticket.CANCELLED
+    }
+    assert "cancelled has no row" in _problems(table)
+
+
+def test_status_change_requires_an_aware_time() -> None:
+    change = StatusChange(None, "open", datetime(2026, 1, 1, tzinfo=UTC), "li.lei")
+    assert change.note == ""
+    with pytest.raises(ValidationError) as err:
+        StatusChange("open", "done", datetime(2026, 1, 1), "li.lei")
+    assert err.value.errors[0][0] == "at"
+
+
+def test_status_change_round_trips_through_json() -> None:
+    change = StatusChange("open", "working", datetime(2026, 1, 1, tzinfo=UTC), "li.lei", "ok")
+    assert from_json(StatusChange, to_json(change)) == change
