@@ -27,7 +27,6 @@ from typing import Any, TypeVar
 
 from csdomain.auth import Actor, Permission
 from csdomain.calendar import BusinessCalendar, QuietHours
-from csdomain.clock import utc
 from csdomain.complaints import (
     OPEN_STATUSES,
     Complaint,
@@ -49,6 +48,9 @@ from csdomain.complaints import (
     receive_complaint,
     sla_breaches,
 )
+from csdomain.desk.args import actor as _actor
+from csdomain.desk.args import choice as _choice
+from csdomain.desk.args import moment as _moment
 from csdomain.desk.base import DeskBase
 from csdomain.errors import NotFound, RuleViolation, ValidationError
 from csdomain.events import Event
@@ -74,31 +76,9 @@ def _key(value: object, path: str) -> str:
     return value
 
 
-def _choice(kind: type[_E], value: object, path: str) -> _E:
-    allowed = ", ".join(member.value for member in kind)
-    if isinstance(value, str):
-        try:
-            return kind(value)
-        except ValueError:
-            pass
-    raise ValidationError.at(path, f"{value!r} is not one of {allowed}")
-
-
-def _actor(by: object) -> Actor:
-    if not isinstance(by, Actor):
-        raise ValidationError.at("by", f"expected an Actor, got {type(by).__name__}")
-    return by
-
-
 def _emit_all(uow: UnitOfWork, events: Iterable[Event], at: datetime) -> None:
     for event in events:
         uow.emit(event, at=at)
-
-
-def _moment(value: object, path: str) -> datetime:
-    if not isinstance(value, datetime):
-        raise ValidationError.at(path, f"expected a datetime, got {type(value).__name__}")
-    return utc(value, path)
 
 
 class ComplaintDesk(DeskBase):

@@ -27,6 +27,10 @@ from csdomain.customers import (
     duplicate_contacts,
     next_customer_code,
 )
+from csdomain.desk.args import actor as _actor
+from csdomain.desk.args import key as _key
+from csdomain.desk.args import optional_text as _optional_text
+from csdomain.desk.args import text as _text
 from csdomain.desk.base import DeskBase
 from csdomain.errors import ValidationError
 from csdomain.kinds import ACCESS_LOG, CUSTOMERS
@@ -38,28 +42,6 @@ __all__ = ["CUSTOMER_ID_COUNTER", "CustomerDesk"]
 
 #: Name of the store counter behind generated customer ids (``CU-000001``).
 CUSTOMER_ID_COUNTER = "customer.id"
-
-
-def _actor(by: object) -> Actor:
-    if not isinstance(by, Actor):
-        raise ValidationError.at("by", f"expected an Actor, got {type(by).__name__}")
-    return by
-
-
-def _key(value: object, path: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError.at(path, f"must be a non-empty string, got {value!r}")
-    return value
-
-
-def _text(value: object, path: str) -> str:
-    if not isinstance(value, str):
-        raise ValidationError.at(path, f"expected text, got {type(value).__name__}")
-    return value
-
-
-def _optional_text(value: object, path: str) -> str | None:
-    return None if value is None else _text(value, path)
 
 
 def _customer_class(value: object) -> CustomerClass:

@@ -18,6 +18,11 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from csdomain.auth import Actor, Permission
+from csdomain.desk.args import actor as _actor
+from csdomain.desk.args import key as _key
+from csdomain.desk.args import optional_instance as _optional
+from csdomain.desk.args import optional_key as _optional_key
+from csdomain.desk.args import text as _text
 from csdomain.desk.base import DeskBase
 from csdomain.errors import PermissionDenied, ValidationError
 from csdomain.events import Event
@@ -97,35 +102,6 @@ _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 
 # -- argument checks at the boundary -----------------------------------------------------
-
-
-def _actor(by: object) -> Actor:
-    if not isinstance(by, Actor):
-        raise ValidationError.at("by", f"expected an Actor, got {type(by).__name__}")
-    return by
-
-
-def _key(value: object, path: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError.at(path, f"must be a non-empty string, got {value!r}")
-    return value
-
-
-def _text(value: object, path: str) -> str:
-    if not isinstance(value, str):
-        raise ValidationError.at(path, f"expected text, got {type(value).__name__}")
-    return value
-
-
-def _optional_key(value: object, path: str) -> str | None:
-    return None if value is None else _key(value, path)
-
-
-def _optional(value: object, cls: type[T], path: str) -> T | None:
-    if value is not None and not isinstance(value, cls):
-        msg = f"expected {cls.__name__} or nothing, got {type(value).__name__}"
-        raise ValidationError.at(path, msg)
-    return value
 
 
 def _items(value: object, cls: type[T], path: str) -> tuple[T, ...]:
