@@ -11,14 +11,10 @@ from datetime import datetime
 
 import attrs
 
-from csdomain.clock import require_aware
+from csdomain.validators import aware as _aware
 
 
 __all__ = ["AccessRecord"]
-
-
-def _aware(_instance: object, attribute: attrs.Attribute[datetime], value: datetime) -> None:
-    require_aware(value, attribute.name)
 
 
 @attrs.frozen

@@ -47,6 +47,8 @@ from csdomain.errors import InvalidTransition, PermissionDenied, RuleViolation, 
 from csdomain.events import Event
 from csdomain.lifecycle import StatusChange, check_transition
 from csdomain.money import Money
+from csdomain.validators import aware as _aware
+from csdomain.validators import not_blank as _not_blank
 
 
 __all__ = [
@@ -265,20 +267,11 @@ class FollowUpMethod(StrEnum):
 # -- validators ---------------------------------------------------------------------------
 
 
-def _not_blank(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError.at(attribute.name, "must not be empty")
-
-
 def _optional_not_blank(
     _instance: object, attribute: attrs.Attribute[str | None], value: str | None
 ) -> None:
     if value is not None and (not isinstance(value, str) or not value.strip()):
         raise ValidationError.at(attribute.name, "must be text or nothing, not empty")
-
-
-def _aware(_instance: object, attribute: attrs.Attribute[datetime], value: datetime) -> None:
-    require_aware(value, attribute.name)
 
 
 def _optional_aware(

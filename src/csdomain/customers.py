@@ -30,6 +30,8 @@ from csdomain.errors import ValidationError
 from csdomain.events import Event
 from csdomain.ids import CounterSource, NamingSeries
 from csdomain.money import Money
+from csdomain.validators import aware as _aware
+from csdomain.validators import not_blank as _not_blank
 
 
 __all__ = [
@@ -126,11 +128,6 @@ def normalise_bank_account(account: str) -> str:
     return re.sub(r"[\s\-]+", "", account).upper()
 
 
-def _not_blank(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError.at(attribute.name, "must not be empty")
-
-
 def _text(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not isinstance(value, str):
         raise ValidationError.at(attribute.name, f"expected text, got {type(value).__name__}")
@@ -164,10 +161,6 @@ def _customer_class(value: CustomerClass | str) -> CustomerClass:
         return CustomerClass(value)
     except ValueError:
         raise ValidationError.at("customer_class", f"not a customer class: {value!r}") from None
-
-
-def _aware(_instance: object, attribute: attrs.Attribute[datetime], value: datetime) -> None:
-    require_aware(value, attribute.name)
 
 
 @attrs.frozen

@@ -31,6 +31,7 @@ import attrs
 from csdomain.clock import require_aware
 from csdomain.errors import ValidationError
 from csdomain.money import Money
+from csdomain.validators import aware as _aware
 
 
 __all__ = [
@@ -220,10 +221,6 @@ class ContactCentrePolicy:
 
 def _to_direction(value: ContactDirection | str) -> ContactDirection:
     return _enum(ContactDirection, value, "direction")
-
-
-def _aware(_instance: object, attribute: attrs.Attribute[datetime], value: datetime) -> None:
-    require_aware(value, attribute.name)
 
 
 def _optional_aware(

@@ -15,17 +15,14 @@ from typing import TypeVar
 
 import attrs
 
-from csdomain.clock import as_utc, require_aware
+from csdomain.clock import as_utc
 from csdomain.errors import InvalidTransition
+from csdomain.validators import aware as _aware
 
 
 __all__ = ["StatusChange", "check_transition", "transition_table_problems"]
 
 S = TypeVar("S", bound=StrEnum)
-
-
-def _aware(_instance: object, attribute: attrs.Attribute[datetime], value: datetime) -> None:
-    require_aware(value, attribute.name)
 
 
 @attrs.frozen

@@ -41,6 +41,7 @@ from csdomain.events import Event
 from csdomain.hookspecs import hookimpl
 from csdomain.lifecycle import StatusChange, check_transition
 from csdomain.serialization import to_json
+from csdomain.validators import not_blank as _not_blank
 
 
 __all__ = [
@@ -105,11 +106,6 @@ def _message_status(value: MessageStatus | str) -> MessageStatus:
 def _aware_or_none(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None:
         require_aware(value, attribute.name)
-
-
-def _not_blank(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError.at(attribute.name, "must not be blank")
 
 
 def _string(_instance: object, attribute: attrs.Attribute[str], value: object) -> None:

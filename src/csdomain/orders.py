@@ -44,6 +44,8 @@ from csdomain.events import Event
 from csdomain.ids import NamingSeries
 from csdomain.lifecycle import StatusChange, check_transition
 from csdomain.money import Money
+from csdomain.validators import aware as _aware
+from csdomain.validators import not_blank as _not_blank
 
 
 __all__ = [
@@ -194,15 +196,6 @@ class ItemCondition(StrEnum):
 
 
 # -- validation helpers ----------------------------------------------------------------
-
-
-def _aware(_instance: object, attribute: attrs.Attribute[datetime], value: datetime) -> None:
-    require_aware(value, attribute.name)
-
-
-def _not_blank(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError.at(attribute.name, "must not be empty")
 
 
 def _text(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:

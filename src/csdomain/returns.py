@@ -32,6 +32,8 @@ from csdomain.events import Event
 from csdomain.lifecycle import StatusChange, check_transition
 from csdomain.money import Money
 from csdomain.orders import ItemCondition, LineKey, Order, Stock, StockBucket, StockReturned
+from csdomain.validators import aware as _aware
+from csdomain.validators import not_blank as _not_blank
 
 
 __all__ = [
@@ -98,15 +100,6 @@ RETURN_INITIAL: frozenset[ReturnStatus] = frozenset({_R.REQUESTED})
 RETURN_TERMINAL: frozenset[ReturnStatus] = frozenset({_R.REJECTED, _R.WITHDRAWN, _R.CLOSED})
 _PENDING = frozenset({_R.REQUESTED, _R.APPROVED})
 _RECEIVED = frozenset({_R.RECEIVED, _R.CLOSED})
-
-
-def _aware(_instance: object, attribute: attrs.Attribute[datetime], value: datetime) -> None:
-    require_aware(value, attribute.name)
-
-
-def _not_blank(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError.at(attribute.name, "must not be empty")
 
 
 def _positive_int(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:

@@ -49,6 +49,7 @@ from csdomain.errors import RuleViolation, ValidationError
 from csdomain.events import Event
 from csdomain.lifecycle import StatusChange, check_transition
 from csdomain.money import Money
+from csdomain.validators import aware as _aware
 
 
 __all__ = [
@@ -307,10 +308,6 @@ def _count_scores(scores: Iterable[int], low: int, high: int) -> Counter[int]:
 def _nonempty(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not isinstance(value, str) or not value.strip():
         raise ValidationError.at(attribute.name, f"must be a non-empty string, got {value!r}")
-
-
-def _aware(_instance: object, attribute: attrs.Attribute[datetime], value: datetime) -> None:
-    require_aware(value, attribute.name)
 
 
 def _optional_count(value: object, path: str) -> int | None:

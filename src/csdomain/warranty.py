@@ -38,6 +38,7 @@ from csdomain.errors import CurrencyMismatch, PluginError, RuleViolation, Valida
 from csdomain.events import Event
 from csdomain.lifecycle import StatusChange, check_transition
 from csdomain.money import Money
+from csdomain.validators import aware as _aware
 
 
 if TYPE_CHECKING:
@@ -232,10 +233,6 @@ def _decimal_at_least(value: object, minimum: Decimal, path: str, problems: _Pro
 def _raise(problems: _Problems) -> None:
     if problems:
         raise ValidationError(problems)
-
-
-def _aware(_instance: object, attribute: attrs.Attribute[datetime], value: datetime) -> None:
-    require_aware(value, attribute.name)
 
 
 def _same_serial(a: str, b: str) -> bool:
