@@ -47,9 +47,10 @@ def make_orders(count: int, *, customers: int = 5000, start: int = 0) -> list[Or
             salesperson="sales-3",
         )
         status = STATUSES[n % len(STATUSES)]
-        history = order.history + (
-            StatusChange(from_="placed", to=status.value, at=at + timedelta(hours=1), by="clerk-7"),
+        confirmed = StatusChange(
+            from_="placed", to=status.value, at=at + timedelta(hours=1), by="clerk-7"
         )
+        history = (*order.history, confirmed)
         payments = (Payment(Money.of("100.00", "CNY"), at + timedelta(hours=2), f"R{n}"),)
         orders.append(attrs.evolve(order, status=status, history=history, payments=payments))
     return orders
