@@ -304,6 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
             "examples:\n"
             "  csdomain demo                      build the demo store in ./csdomain.db\n"
             "  csdomain plugins                   list backends and notifiers\n"
+            "  csdomain report --html report.html the monthly operations review\n"
         ),
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -333,6 +334,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
     demo.add_argument("--json", action="store_true", help="print the summary as JSON")
     demo.set_defaults(handler=_cmd_demo)
+
+    from csdomain.report_cli import add_report_command  # noqa: PLC0415 - avoids a cycle
+
+    add_report_command(sub)
 
     dispatch = sub.add_parser(
         "dispatch",

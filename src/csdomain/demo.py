@@ -371,8 +371,10 @@ class _DemoStory:
             )
             self.responses += 1
         contacts = []
-        for n in range(self.customers_wanted * 10):
-            offered = self.clock.now() - timedelta(days=20) + timedelta(minutes=13 * n)
+        total = self.customers_wanted * 10
+        span = self.clock.now() - START
+        for n in range(total):
+            offered = START + span * n / total
             wait = timedelta(seconds=self.rng.choice((5, 8, 12, 18, 25, 40, 75)))
             outbound = n % 5 == 0
             abandoned = not outbound and n % 23 == 1

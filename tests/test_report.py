@@ -1,0 +1,664 @@
+"""The operations report: its figures are the desk's, its pages are safe and complete."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from csdomain import cli
+from csdomain.auth import Actor
+from csdomain.clock import FixedClock
+from csdomain.complaints import ComplaintCategory, SlaKind
+from csdomain.demo import build_demo
+from csdomain.errors import PermissionDenied, ValidationError
+from csdomain.kinds import (
+    COMPLAINTS,
+    CONTACTS,
+    MESSAGES,
+    ORDERS,
+    RETURNS,
+    SURVEY_RESPONSES,
+    WARRANTY_CLAIMS,
+)
+from csdomain.kpi import ContactRecord
+from csdomain.orders import OrderKind, OrderStatus
+from csdomain.report import (
+    CHARTS,
+    REPORT_ACTOR,
+    TAMPERING_SIGNALS,
+    ClaimRateData,
+    OperationsReport,
+    gather_report,
+    nps_interval,
+    render_html,
+    render_json,
+    render_text,
+)
+from csdomain.report_cli import add_report_command
+from csdomain.satisfaction import Survey, SurveyItem, SurveyResponse
+from csdomain.serialization import to_json
+from csdomain.service import ServiceDesk
+from csdomain.store import Kind, Store, open_store
+from csdomain.warranty import QualityTrend, ServicePointPeriod
+
+
+AS_OF = datetime(2026, 10, 15, 2, 0, tzinfo=UTC)
+SEPTEMBER = (datetime(2026, 8, 31, 16, tzinfo=UTC), datetime(2026, 9, 30, 16, tzinfo=UTC))
+CLERK = Actor("cs-test", {"specialist"})
+
+
+def september_calls(count: int = 120) -> list[ContactRecord]:
+    """A month of telephony log: the small demo records its calls before September."""
+    start = datetime(2026, 9, 8, 1, tzinfo=UTC)
+    calls = []
+    for n in range(count):
+        offered = start + timedelta(minutes=37 * n)
+        outbound = n % 5 == 0
+        unanswered = (not outbound and n % 17 == 3) or (outbound and n % 3 == 0)
+        answered = None if unanswered else offered + timedelta(seconds=6 + n % 30)
+        calls.append(
+            ContactRecord(
+                id=f"RPT-CR-{n:04d}",
+                offered_at=offered,
+                answered_at=answered,
+                ended_at=offered + timedelta(seconds=260 + n % 90),
+                direction="outbound" if outbound else "inbound",
+                abandoned=not outbound and answered is None,
+                resolved_on_first_contact=None if answered is None else n % 6 != 0,
+                agent=f"agent-{n % 4}",
+                rings=None if outbound or answered is None else 2 + n % 2,
+            )
+        )
+    return calls
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("report") / "demo.db"
+    url = f"sqlite:///{path}"
+    store = open_store(url)
+    try:
+        build_demo(store)
+        ServiceDesk(store).record_contacts(september_calls(), by=CLERK)
+    finally:
+        store.close()
+    return url
+
+
+@pytest.fixture(scope="module")
+def store(demo_url: str) -> Iterator[Store]:
+    opened = open_store(demo_url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture(scope="module")
+def desk(store: Store) -> ServiceDesk:
+    return ServiceDesk(store, clock=FixedClock(AS_OF))
+
+
+@pytest.fixture(scope="module")
+def report(desk: ServiceDesk) -> OperationsReport:
+    return gather_report(desk, by=REPORT_ACTOR)
+
+
+def run_cli(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> int:
+    """``csdomain`` with the report command (as the integrated CLI will have it)."""
+    parser = cli.build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    if "report" not in commands.choices:
+        add_report_command(commands)
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    return cli.main(argv)
+
+
+# -- the figures are the desk's ------------------------------------------------------------
+
+
+def test_default_month_is_the_month_of_the_latest_order(
+    report: OperationsReport, desk: ServiceDesk
+) -> None:
+    latest = desk.run(lambda uow: uow.repo(ORDERS).find(order_by="-placed_at", limit=1))[0]
+    assert latest.placed_at.strftime("%Y-%m") == report.month == "2026-09"
+    assert (report.start, report.end) == SEPTEMBER
+    assert report.as_of == AS_OF
+
+
+def test_orders_awaiting_stock_are_the_daily_confirmation_list(
+    report: OperationsReport, desk: ServiceDesk
+) -> None:
+    assert report.awaiting_stock == tuple(desk.orders_awaiting_stock(by=REPORT_ACTOR))
+    assert report.awaiting_stock
+
+
+def test_orders_awaiting_payment_are_confirmed_or_produced_and_not_paid_in_full(
+    report: OperationsReport, desk: ServiceDesk
+) -> None:
+    def unpaid(uow: Any) -> set[str]:
+        statuses = [OrderStatus.CONFIRMED, OrderStatus.PRODUCED]
+        orders = uow.repo(ORDERS).scan(status__in=statuses)
+        return {o.id for o in orders if not o.is_paid_in_full}
+
+    assert {row.order_id for row in report.awaiting_payment} == desk.run(unpaid, readonly=True)
+    assert report.awaiting_payment
+    for row in report.awaiting_payment:
+        assert row.due.amount > 0
+        assert row.due <= row.total - row.paid
+        if row.kind is OrderKind.STANDARD:
+            assert row.waiting_for == "payment"
+
+
+def test_returns_are_the_monthly_return_analysis(
+    report: OperationsReport, desk: ServiceDesk
+) -> None:
+    assert report.returns == tuple(desk.return_analysis("2026-09", by=REPORT_ACTOR))
+    by_reason = report.returns_by_reason()
+    assert sum(count for count, _, _ in by_reason.values()) == sum(
+        row.returns for row in report.returns
+    )
+
+
+def test_complaint_table_is_the_desk_statistics_of_the_month(
+    report: OperationsReport, desk: ServiceDesk
+) -> None:
+    assert report.complaints == desk.complaint_statistics(*SEPTEMBER, by=REPORT_ACTOR)
+    assert sum(report.complaints_by_category().values()) == report.complaints.total == 60
+
+
+def test_sla_compliance_counts_the_same_misses_as_the_desk_breaches(
+    report: OperationsReport, desk: ServiceDesk
+) -> None:
+    def month_ids(uow: Any) -> set[str]:
+        stream = uow.repo(COMPLAINTS).scan(
+            received_at__ge=SEPTEMBER[0], received_at__lt=SEPTEMBER[1]
+        )
+        return {c.id for c in stream}
+
+    ids = desk.run(month_ids, readonly=True)
+    missed = [
+        b
+        for b in desk.breaches(by=REPORT_ACTOR, at=AS_OF, include_met=True)
+        if b.complaint_id in ids
+    ]
+    for target in SlaKind:
+        row = report.sla_for(target)
+        assert row.missed == sum(1 for b in missed if b.target is target)
+        assert row.overdue == sum(1 for b in missed if b.target is target and b.still_open)
+        assert row.due + row.pending + row.not_applicable == len(ids)
+    assert report.overdue == tuple(desk.breaches(by=REPORT_ACTOR, at=AS_OF))
+
+
+def test_escalations_are_the_open_complaints_above_the_first_rung(
+    report: OperationsReport, desk: ServiceDesk
+) -> None:
+    def escalated(uow: Any) -> set[str]:
+        return {c.id for c in uow.repo(COMPLAINTS).scan(escalation_level__gt=1) if c.is_open}
+
+    assert {row.complaint_id for row in report.escalated} == desk.run(escalated, readonly=True)
+    assert report.escalated
+    levels = [row.level for row in report.escalated]
+    assert levels == sorted(levels, reverse=True)
+    assert all(row.level > 1 and row.reason is not None for row in report.escalated)
+
+
+def test_missing_follow_ups_are_the_desk_list(report: OperationsReport, desk: ServiceDesk) -> None:
+    expected = [c.id for c in desk.missing_follow_ups(by=REPORT_ACTOR, at=AS_OF)]
+    assert [row.complaint_id for row in report.missing_follow_ups] == expected
+    assert expected
+
+
+def test_warranty_reasons_are_the_desk_counts_and_suspects_carry_tampering_codes(
+    report: OperationsReport, desk: ServiceDesk
+) -> None:
+    by_reason = desk.warranty_decisions_by_reason(
+        by=REPORT_ACTOR, start=SEPTEMBER[0], end=SEPTEMBER[1]
+    )
+    assert report.warranty_reasons == by_reason
+    tampered = sum(by_reason.get(code, 0) for code in TAMPERING_SIGNALS)
+    assert len(report.suspect_claims) == tampered > 0
+    cases = {c.id: c for c in desk.find_warranty_claims(by=Actor("t", {"technician"}))}
+    for suspect in report.suspect_claims:
+        decision = cases[suspect.claim_id].decision
+        assert decision is not None
+        assert set(suspect.signals) <= set(decision.reason_codes) | {"manual_override"}
+
+
+def test_satisfaction_equals_the_survey_statistics_when_the_survey_ran_in_the_month(
+    report: OperationsReport, desk: ServiceDesk
+) -> None:
+    (figures,) = report.satisfaction
+    assert figures.result == desk.survey_stats(figures.survey_id, by=REPORT_ACTOR)
+    assert figures.nps_interval is not None
+    assert figures.result.nps is not None
+    assert figures.nps_interval.low < figures.result.nps < figures.nps_interval.high
+
+
+def test_kpis_are_the_desk_report_of_the_calls_offered_in_the_month(
+    report: OperationsReport, desk: ServiceDesk
+) -> None:
+    assert report.kpis == desk.kpi_report(*SEPTEMBER, by=REPORT_ACTOR)
+    assert report.kpis.records >= len(september_calls())
+
+
+def test_another_month_counts_only_its_own_period(desk: ServiceDesk) -> None:
+    august = gather_report(desk, by=REPORT_ACTOR, month="2026-08")
+    assert august.complaints.total == 0
+    assert not august.returns
+    assert not august.satisfaction
+    assert not august.warranty_reasons
+    august_window = (datetime(2026, 7, 31, 16, tzinfo=UTC), SEPTEMBER[0])
+    assert august.kpis == desk.kpi_report(*august_window, by=REPORT_ACTOR)
+    assert august.awaiting_stock == tuple(desk.orders_awaiting_stock(by=REPORT_ACTOR))
+
+
+def test_claim_rate_outliers_flag_a_service_point_out_of_line(desk: ServiceDesk) -> None:
+    data = ClaimRateData(
+        records=(
+            ServicePointPeriod("SP-east-1", "east", "2026-09", 400, 40),
+            ServicePointPeriod("SP-east-2", "east", "2026-09", 400, 4),
+            ServicePointPeriod("SP-east-3", "east", "2026-09", 400, 5),
+            ServicePointPeriod("SP-east-1", "east", "2026-08", 400, 4),
+        ),
+        quality=(QualityTrend("2026-09", defect_rate=__import__("decimal").Decimal("0.01")),),
+    )
+    flagged = gather_report(desk, by=REPORT_ACTOR, claim_rates=data).claim_rate_outliers
+    assert {f.service_point for f in flagged} == {"SP-east-1"}
+    assert flagged == desk.claim_rate_outliers(
+        data.records, data.quality, by=REPORT_ACTOR, period="2026-09"
+    )
+
+
+def test_nps_interval_contains_the_score_and_narrows_with_more_answers() -> None:
+    small = nps_interval(5, 3, 2)
+    large = nps_interval(500, 300, 200)
+    assert small is not None
+    assert large is not None
+    assert small.low < 30 < small.high
+    assert large.low < 30 < large.high
+    assert large.high - large.low < small.high - small.low
+    assert nps_interval(1, 0, 0) is None
+    assert nps_interval(10, 0, 0) == nps_interval(10, 0, 0)
+    with pytest.raises(ValidationError):
+        nps_interval(-1, 2, 3)
+
+
+@pytest.mark.parametrize("month", ["2026-13", "2026-9", "September", "", "0000-01"])
+def test_a_bad_month_is_a_validation_error(desk: ServiceDesk, month: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        gather_report(desk, by=REPORT_ACTOR, month=month)
+    assert info.value.errors[0][0] == "month"
+
+
+def test_the_report_needs_report_view_and_the_follow_up_list(desk: ServiceDesk) -> None:
+    with pytest.raises(PermissionDenied):
+        gather_report(desk, by=Actor("nobody", frozenset()))
+    with pytest.raises(PermissionDenied):
+        gather_report(desk, by=Actor("finance-clerk", {"finance"}))
+
+
+def test_gathering_the_report_writes_nothing(store: Store, desk: ServiceDesk) -> None:
+    kinds: tuple[Kind[Any], ...] = (
+        ORDERS,
+        RETURNS,
+        COMPLAINTS,
+        WARRANTY_CLAIMS,
+        SURVEY_RESPONSES,
+        CONTACTS,
+        MESSAGES,
+    )
+
+    def snapshot() -> list[bytes]:
+        with store.unit_of_work(readonly=True) as uow:
+            docs = [to_json(list(uow.repo(kind).scan(order_by="key"))) for kind in kinds]
+            return [*docs, to_json(uow.outbox.count())]
+
+    before = snapshot()
+    gather_report(desk, by=REPORT_ACTOR)
+    assert snapshot() == before
+
+
+# -- renderers ---------------------------------------------------------------------------
+
+
+def test_text_report_has_every_section_as_aligned_tables(report: OperationsReport) -> None:
+    text = render_text(report, max_rows=5)
+    for title in (
+        "Orders awaiting stock (",
+        "Orders awaiting payment (",
+        "Returns received in 2026-09",
+        "Complaints received in 2026-09: 60",
+        "Service-level targets of the month's complaints",
+        "Escalated complaints still open (",
+        "Member follow-up visits missed (",
+        "Warranty decisions in 2026-09 by reason",
+        "Claims to audit",
+        "Satisfaction: responses answered in 2026-09",
+        f"Contact-centre KPIs: {report.kpis.records} calls offered in 2026-09",
+    ):
+        assert title in text
+    assert "... and" in text
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("--") and set(line) <= {"-", " "}:
+            widths = [len(part) for part in line.split("  ")]
+            header = lines[i - 1]
+            assert len(header) <= len(line)
+            assert sum(widths) + 2 * (len(widths) - 1) == len(line)
+    table = text.split("Complaints received in 2026-09: 60")[1].split("\n\n")[0]
+    total = next(line for line in table.splitlines() if line.startswith("total"))
+    assert total.split()[-1] == "60"
+    assert total.endswith(" 60")
+
+
+def test_json_report_carries_every_figure(report: OperationsReport) -> None:
+    data = json.loads(render_json(report))
+    assert data["month"] == "2026-09"
+    assert data["complaints"]["total"] == 60
+    assert len(data["awaiting_stock"]) == len(report.awaiting_stock)
+    assert data["warranty_reasons"] == dict(report.warranty_reasons)
+    assert data["kpis"]["records"] == report.kpis.records
+    assert data["satisfaction"][0]["nps_interval"]["low"] == report.satisfaction[0].nps_interval.low  # type: ignore[union-attr]
+    assert data["awaiting_payment"][0]["due"]["currency"] == "CNY"
+    assert isinstance(data["awaiting_payment"][0]["due"]["amount"], str)
+
+
+class _StrictPage(HTMLParser):
+    """Checks that every element is closed in order and collects tags and chart points."""
+
+    VOID = frozenset({"meta", "br", "hr", "img", "input", "link", "col", "area", "base", "wbr"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.problems: list[str] = []
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.chart: str | None = None
+        self.points: dict[str, list[dict[str, str | None]]] = {}
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        self.tags.append((tag, found))
+        if tag == "svg":
+            self.chart = found.get("data-chart")
+            self.points.setdefault(self.chart or "?", [])
+        elif self.chart is not None and "data-value" in found:
+            self.points[self.chart].append(found)
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        self.tags.append((tag, found))
+        if self.chart is not None and "data-value" in found:
+            self.points[self.chart].append(found)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.problems.append(f"</{tag}> closes {self.stack[-1:] or 'nothing'}")
+            return
+        self.stack.pop()
+        if tag == "svg":
+            self.chart = None
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parse_page(page: str) -> _StrictPage:
+    parser = _StrictPage()
+    parser.feed(page)
+    parser.close()
+    assert parser.problems == []
+    assert parser.stack == []
+    return parser
+
+
+def test_html_is_well_formed_and_self_contained(report: OperationsReport) -> None:
+    page = render_html(report)
+    assert page.startswith("<!DOCTYPE html>")
+    parsed = parse_page(page)
+    names = {tag for tag, _ in parsed.tags}
+    assert not names & {"script", "link", "img", "iframe", "object", "embed"}
+    for _tag, found in parsed.tags:
+        for name, value in found.items():
+            assert not name.startswith("on")
+            if name in ("src", "href"):
+                pytest.fail(f"external reference {value!r}")
+    assert "url(" not in page
+    assert "@import" not in page
+    assert "default-src 'none'" in page
+
+
+def test_every_chart_has_one_data_point_per_figure(report: OperationsReport) -> None:
+    parsed = parse_page(render_html(report))
+    assert list(parsed.points) == list(CHARTS)
+    for chart, points in parsed.points.items():
+        assert points, f"chart {chart} has no data points"
+    by_category = {
+        p["data-label"]: float(p["data-value"] or 0) for p in parsed.points["complaint-categories"]
+    }
+    assert by_category == {
+        c.value.replace("_", " "): float(n) for c, n in report.complaints_by_category().items()
+    }
+    sla = {
+        (p["data-target"], p["data-series"]): int(p["data-value"] or 0)
+        for p in parsed.points["sla-compliance"]
+    }
+    for row in report.sla:
+        assert sla[(row.target.value, "met")] == row.met
+        assert sla[(row.target.value, "overdue")] == row.overdue
+    reasons = [int(float(p["data-value"] or 0)) for p in parsed.points["warranty-reasons"]]
+    assert reasons == list(report.warranty_reasons.values())
+    kpis = {p["data-kpi"]: float(p["data-value"] or 0) for p in parsed.points["kpi-vs-target"]}
+    assert kpis == {f.kpi.value: f.value for f in report.kpis.figures if f.value is not None}
+    nps = next(p for p in parsed.points["satisfaction"] if p["data-label"] == "NPS")
+    assert float(nps["data-value"] or 0) == report.satisfaction[0].result.nps
+    assert "data-low" in nps
+    assert "data-high" in nps
+
+
+def test_hostile_text_is_escaped_in_html_and_cleaned_in_text() -> None:
+    hostile = '<script>alert("x")</script> & <img src=x onerror=alert(1)>\x1b[31m'
+    store = open_store("memory://")
+    try:
+        desk = ServiceDesk(store, clock=FixedClock(datetime(2026, 9, 20, 3, tzinfo=UTC)))
+        survey = desk.define_survey(
+            Survey(id="s-1", title=hostile, items=(SurveyItem("quality", "Quality", 1.0),)),
+            by=CLERK,
+        )
+        for n in range(3):
+            desk.record_survey_response(
+                SurveyResponse(
+                    id=f"r-{n}",
+                    survey_id=survey.id,
+                    customer_id=f"c-{n}",
+                    answered_at=desk.now(),
+                    ratings={"quality": 3 + n % 3},
+                    nps_score=5 + 2 * n,
+                ),
+                by=CLERK,
+            )
+        customer, _ = desk.register_customer(name="Zhang San", city="Wuhan", by=CLERK)
+        complaint = desk.receive_complaint(
+            customer.id,
+            channel="phone",
+            urgency="ordinary",
+            category="service",
+            description=hostile,
+            by=CLERK,
+        )
+        desk.acknowledge(complaint.id, by=CLERK)
+        desk.assess_complaint(complaint.id, by=CLERK)
+        desk.start_investigation(complaint.id, by=CLERK)
+        desk.record_cause(complaint.id, cause=hostile, responsible_person="x", by=CLERK)
+        report = gather_report(desk, by=REPORT_ACTOR)
+    finally:
+        store.close()
+    page = render_html(report)
+    parsed = parse_page(page)
+    assert not {tag for tag, _ in parsed.tags} & {"script", "img"}
+    assert "&lt;script&gt;" in page
+    assert "\x1b" not in page
+    assert any("<script>" in chunk for chunk in parsed.text)
+    text = render_text(report)
+    assert "\x1b" not in text
+    assert hostile.replace("\x1b", " ").strip()[:20] in text
+
+
+def test_an_empty_store_gives_empty_tables_not_errors() -> None:
+    store = open_store("memory://")
+    try:
+        desk = ServiceDesk(store, clock=FixedClock(AS_OF))
+        report = gather_report(desk, by=REPORT_ACTOR)
+    finally:
+        store.close()
+    assert report.month == "2026-10"
+    assert report.complaints.total == 0
+    assert report.kpis.records == 0
+    assert report.awaiting_stock == ()
+    assert report.awaiting_payment == ()
+    assert report.escalated == ()
+    assert all(row.due == 0 for row in report.sla)
+    text = render_text(report)
+    assert "(no complaints received)" in text
+    assert "(no calls recorded)" in text
+    parsed = parse_page(render_html(report))
+    assert list(parsed.points) == list(CHARTS)
+    assert all(not points for points in parsed.points.values())
+    empty = [found for tag, found in parsed.tags if tag == "svg"]
+    assert all(found.get("data-empty") == "true" for found in empty)
+    assert json.loads(render_json(report))["complaints"]["total"] == 0
+
+
+def test_render_limits_are_checked(report: OperationsReport) -> None:
+    with pytest.raises(ValidationError):
+        render_text(report, max_rows=-1)
+    with pytest.raises(ValidationError):
+        render_html(report, max_rows=True)
+
+
+# -- the command line --------------------------------------------------------------------
+
+
+def test_report_help_has_examples(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        run_cli(["report", "--help"], monkeypatch)
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    for expected in ("examples:", "--html", "--month", "--json", "--store"):
+        assert expected in out
+
+
+def test_report_command_prints_text_json_and_writes_html(
+    demo_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run_cli(["report", "--store", demo_url, "--rows", "3"], monkeypatch) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Operations report 2026-09")
+    assert "Complaints received in 2026-09: 60" in out
+    page = tmp_path / "report.html"
+    argv = ["report", "--store", demo_url, "--month", "2026-09", "--html", str(page), "--json"]
+    assert run_cli(argv, monkeypatch) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["month"] == "2026-09"
+    assert "written to" in captured.err
+    assert list(parse_page(page.read_text(encoding="utf-8")).points) == list(CHARTS)
+
+
+def test_report_command_reads_service_points_for_the_claim_rate_check(
+    demo_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    points = tmp_path / "points.json"
+    records = [
+        {
+            "service_point": f"SP-{n}",
+            "region": "east",
+            "period": "2026-09",
+            "units": 500,
+            "claims": c,
+        }
+        for n, c in enumerate((60, 5, 6, 4))
+    ]
+    points.write_text(json.dumps({"records": records}), encoding="utf-8")
+    argv = ["report", "--store", demo_url, "--json", "--service-points", str(points)]
+    assert run_cli(argv, monkeypatch) == 0
+    flags = json.loads(capsys.readouterr().out)["claim_rate_outliers"]
+    assert [f["service_point"] for f in flags] == ["SP-0"]
+    points.write_text('{"records": [{"service_point": "SP-1"}]}', encoding="utf-8")
+    assert run_cli(argv, monkeypatch) == 1
+    assert "--service-points" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--store", "nosuch://x"], "no backend for 'nosuch' URLs"),
+        (["--store", "sqlite:///no/such/dir/cs.db"], "does not exist"),
+        (["--store", "sqlite:///missing-store.db"], "no store at sqlite:///missing-store.db"),
+        (["--month", "2026-13"], "month"),
+        (["--html", "no/such/dir/report.html"], "--html"),
+        (["--service-points", "missing.json"], "missing.json does not exist"),
+        (["--rows", "-1"], "--rows"),
+    ],
+)
+def test_report_errors_are_one_line_and_a_non_zero_exit(
+    argv: list[str],
+    message: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CSDOMAIN_STORE", "memory://")
+    assert run_cli(["report", *argv], monkeypatch) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("csdomain: error:")
+    assert message in err
+    assert "\n" not in err
+    assert not (tmp_path / "missing-store.db").exists()
+
+
+def test_a_locked_database_is_one_clear_line(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = demo_url.removeprefix("sqlite:///")
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        code = run_cli(["report", "--store", f"{demo_url}?busy_timeout=50"], monkeypatch)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert code == 1
+    err = capsys.readouterr().err.strip()
+    assert re.fullmatch(r"csdomain: error: .*locked.*", err)
+
+
+def test_a_month_without_data_reports_empty_sections(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_cli(["report", "--store", demo_url, "--month", "2025-01"], monkeypatch) == 0
+    out = capsys.readouterr().out
+    assert "(no complaints received)" in out
+    assert "(no calls recorded)" in out
+    assert (
+        ComplaintCategory.SERVICE.value not in out.split("Complaints received")[1].split("\n\n")[0]
+    )
