@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
+
 import nox
 
 
@@ -54,5 +58,19 @@ def demo(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Side-by-side benchmarks (never part of the test run)."""
     session.install("-e", ".")
-    for script in sorted(__import__("pathlib").Path("benchmarks").glob("bench_*.py")):
+    for script in sorted(Path("benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)
+
+
+@nox.session
+def browser(session: nox.Session) -> None:
+    """The HTML report in headless Chromium (installs Debian's chromium when missing)."""
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        if shutil.which("apt-get") is None:
+            session.error("Chromium is missing and apt-get is not available: install Chromium")
+        sudo = [] if os.geteuid() == 0 else ["sudo"]
+        env = {"DEBIAN_FRONTEND": "noninteractive"}
+        session.run(*sudo, "apt-get", "update", external=True, env=env)
+        session.run(*sudo, "apt-get", "install", "-y", "chromium", external=True, env=env)
+    session.install("-e", ".[testing]", *TEST_TOOLS)
+    session.run("pytest", "tests/browser", "-q", "-rs", *session.posargs)
