@@ -58,3 +58,27 @@ def test_demo_size_must_be_known() -> None:
 
 def test_conformance_kit_is_importable_from_the_package() -> None:
     assert BackendConformance.__name__ == "BackendConformance"
+
+
+def test_history_is_written_in_bulk_and_counts_as_planned() -> None:
+    from csdomain.demo import CITIES, PRODUCTS
+    from csdomain.demo_history import HistoryPlan, write_history
+    from csdomain.kinds import CONTACTS, CUSTOMERS, SURVEY_RESPONSES
+
+    plan = HistoryPlan(40)
+    store = open_store("sqlite://")
+    try:
+        written = write_history(store, plan, seed=5, products=PRODUCTS, cities=CITIES)
+        assert sum(written.values()) == plan.rows
+        with store.unit_of_work(readonly=True) as uow:
+            assert uow.repo(CUSTOMERS).count() == plan.customers
+            assert uow.repo(ORDERS).count() == plan.orders
+            assert uow.repo(COMPLAINTS).count() == plan.complaints
+            assert uow.repo(CONTACTS).count() == plan.contacts
+            assert uow.repo(SURVEY_RESPONSES).count() == plan.responses
+            statuses = {str(o.status) for o in uow.repo(ORDERS).scan()}
+            closed = uow.repo(COMPLAINTS).count(status="closed")
+        assert {"placed", "confirmed", "paid", "shipped", "delivered", "completed"} <= statuses
+        assert closed > 0
+    finally:
+        store.close()

@@ -21,6 +21,7 @@ from csdomain.auth import Actor
 from csdomain.calendar import QuietHours
 from csdomain.clock import FixedClock
 from csdomain.complaints import Remedy
+from csdomain.demo_history import HistoryPlan, write_history
 from csdomain.errors import CsDomainError, RuleViolation, ValidationError
 from csdomain.kinds import COMPLAINTS, CUSTOMERS, MESSAGES, ORDERS, RETURNS, WARRANTY_CLAIMS
 from csdomain.kpi import ContactRecord
@@ -33,10 +34,14 @@ from csdomain.store import Store
 from csdomain.warranty import ProductRecord, RepairRecord, WarrantyClaim
 
 
-__all__ = ["SIZES", "build_demo"]
+__all__ = ["HISTORY_CUSTOMERS", "SIZES", "build_demo"]
 
-#: Number of customers per size; everything else scales with it.
-SIZES = {"small": 60, "medium": 600, "large": 6000}
+#: Customers in the story (played through the use cases) per size; everything else in
+#: the story scales with it.
+SIZES = {"small": 60, "medium": 200, "large": 300}
+#: Customers of the bulk-written year of history before the story (about 45 rows each:
+#: ``large`` is about a million rows in total).
+HISTORY_CUSTOMERS = {"small": 0, "medium": 2_200, "large": 22_000}
 
 START = datetime(2026, 9, 1, 1, 0, tzinfo=UTC)
 CITIES = ("Beijing", "Shanghai", "Guangzhou", "Chengdu", "Wuhan", "Xian")
@@ -107,6 +112,16 @@ def build_demo(
         if uow.repo(CUSTOMERS).count():
             msg = f"{store.url} already holds data; build the demo in a new store"
             raise RuleViolation("store_not_empty", msg)
+    history: dict[str, int] = {}
+    if HISTORY_CUSTOMERS[size]:
+        history = write_history(
+            store,
+            HistoryPlan(HISTORY_CUSTOMERS[size]),
+            seed=seed,
+            products=PRODUCTS,
+            cities=CITIES,
+            progress=progress,
+        )
     story = _DemoStory(store, size, seed, progress)
     story.receive_stock()
     story.register_customers()
@@ -115,7 +130,7 @@ def build_demo(
     story.handle_complaints()
     story.handle_warranty_claims()
     story.survey_and_contacts()
-    return story.week_passes()
+    return history | story.week_passes()
 
 
 class _DemoStory:
