@@ -141,10 +141,26 @@ class Money:
     @classmethod
     def total(cls, amounts: Iterable[Money], currency: str) -> Money:
         """Sum of ``amounts``; zero of ``currency`` when there are none."""
-        result = cls.zero(currency)
+        _check_currency(currency)
+        result = Decimal(0)
         for amount in amounts:
-            result = result + amount
-        return result
+            if not isinstance(amount, Money):
+                msg = f"expected Money, got {type(amount).__name__}"
+                raise ValidationError.at("", msg)
+            if amount.currency != currency:
+                raise CurrencyMismatch(currency, amount.currency)
+            result += amount.amount
+        return cls(result, currency)
+
+    @classmethod
+    def _exact(cls, amount: Decimal, currency: str) -> Money:
+        """An amount already known to be valid (the result of exact arithmetic)."""
+        if amount >= _LIMITS[currency][1]:
+            raise ValidationError.at("amount", f"{amount} is too large")
+        money = object.__new__(cls)
+        object.__setattr__(money, "amount", amount)
+        object.__setattr__(money, "currency", currency)
+        return money
 
     def _same(self, other: Money) -> None:
         if not isinstance(other, Money):
@@ -155,14 +171,14 @@ class Money:
 
     def __add__(self, other: Money) -> Money:
         self._same(other)
-        return Money(self.amount + other.amount, self.currency)
+        return Money._exact(self.amount + other.amount, self.currency)
 
     def __sub__(self, other: Money) -> Money:
         self._same(other)
         if other.amount > self.amount:
             msg = f"{self} - {other} would be negative"
             raise ValidationError.at("amount", msg)
-        return Money(self.amount - other.amount, self.currency)
+        return Money._exact(self.amount - other.amount, self.currency)
 
     def __mul__(self, factor: int | Decimal) -> Money:
         """Multiply by a quantity or rate; rates round half-up to the minor unit."""
