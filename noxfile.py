@@ -29,6 +29,7 @@ def soak(session: nox.Session) -> None:
     """Heavy property runs: the hypothesis ``soak`` profile over the whole suite."""
     session.install("-e", ".[testing]", *TEST_TOOLS)
     session.env["CSDOMAIN_HYPOTHESIS_PROFILE"] = "soak"
+    session.env.setdefault("CSDOMAIN_CRASH_KILLS", "5000")
     session.run("pytest", "-n", "2", "-q", *session.posargs)
 
 

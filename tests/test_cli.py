@@ -12,7 +12,7 @@ import pytest
 from csdomain.cli import build_parser, main
 
 
-COMMANDS = ["plugins", "demo", "dispatch", "outbox", "report"]
+COMMANDS = ["plugins", "demo", "dispatch", "outbox", "report", "export", "import"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

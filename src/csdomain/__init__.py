@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     )
     from csdomain.customers import Customer, CustomerClass, CustomerPolicy, DuplicateContactWarning
     from csdomain.desk.notifications import DispatchSummary
+    from csdomain.desk.privacy import CustomerErased, ErasureReport, PrivacyDesk
     from csdomain.errors import (
         AlreadyExists,
         BackendNotFound,
@@ -93,6 +94,7 @@ if TYPE_CHECKING:
     from csdomain.serialization import from_json, to_json
     from csdomain.service import Dispatcher, ServiceDesk, retrying
     from csdomain.store import Kind, Store, UnitOfWork, open_store
+    from csdomain.transfer import TransferSummary, export_store, import_store
     from csdomain.warranty import (
         ProductRecord,
         RepairRecord,
@@ -110,6 +112,12 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
+    "CustomerErased": "csdomain.desk.privacy",
+    "ErasureReport": "csdomain.desk.privacy",
+    "PrivacyDesk": "csdomain.desk.privacy",
+    "TransferSummary": "csdomain.transfer",
+    "export_store": "csdomain.transfer",
+    "import_store": "csdomain.transfer",
     "AccessPolicy": "csdomain.auth",
     "AccessRecord": "csdomain.audit",
     "Actor": "csdomain.auth",
@@ -264,10 +272,12 @@ __all__ = [
     "CurrencyMismatch",
     "Customer",
     "CustomerClass",
+    "CustomerErased",
     "CustomerPolicy",
     "DispatchSummary",
     "Dispatcher",
     "DuplicateContactWarning",
+    "ErasureReport",
     "Event",
     "FixedClock",
     "FollowUpOutcome",
@@ -292,6 +302,7 @@ __all__ = [
     "PermissionDenied",
     "PluginError",
     "Policy",
+    "PrivacyDesk",
     "ProductRecord",
     "QuietHours",
     "ReceivedLine",
@@ -320,6 +331,7 @@ __all__ = [
     "SurveyResult",
     "SurveyStats",
     "SystemClock",
+    "TransferSummary",
     "UnitOfWork",
     "ValidationError",
     "WarrantyClaim",
@@ -333,8 +345,10 @@ __all__ = [
     "composite_index",
     "csat",
     "evaluate_claim",
+    "export_store",
     "from_json",
     "hookimpl",
+    "import_store",
     "kpi_report",
     "nps",
     "open_store",

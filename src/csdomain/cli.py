@@ -336,8 +336,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_cmd_demo)
 
     from csdomain.report_cli import add_report_command  # noqa: PLC0415 - avoids a cycle
+    from csdomain.transfer import add_export_command, add_import_command  # noqa: PLC0415
 
     add_report_command(sub)
+    add_export_command(sub)
+    add_import_command(sub)
 
     dispatch = sub.add_parser(
         "dispatch",

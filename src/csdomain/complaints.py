@@ -356,7 +356,7 @@ def _sla_outcome(value: object) -> SlaOutcome | None:
 def _text(value: object, path: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValidationError.at(path, "must not be empty")
-    return value.strip()
+    return value
 
 
 # -- policy -------------------------------------------------------------------------------
@@ -1206,8 +1206,8 @@ class Complaint:
         """
         actor = self._authorised(by, access)
         text = _text(summary, "summary")
-        measure = improvement_measure.strip()
-        if self.status is not ComplaintStatus.REJECTED and not measure:
+        measure = improvement_measure
+        if self.status is not ComplaintStatus.REJECTED and not measure.strip():
             raise ValidationError.at("improvement_measure", "record the improvement measure")
         return self._moved(
             ComplaintStatus.CLOSED,

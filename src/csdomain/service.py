@@ -10,7 +10,7 @@ the same transaction; a concurrency conflict re-runs it (``retries``)::
     order = desk.place_order(customer.id, lines, channel="online", by=clerk)
 
 The use cases are grouped by area in :mod:`csdomain.desk` (customers, orders and returns,
-complaints, warranty, satisfaction and KPIs, notifications).
+complaints, warranty, satisfaction and KPIs, notifications, privacy).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from csdomain.desk.complaints import ComplaintDesk
 from csdomain.desk.customers import CustomerDesk
 from csdomain.desk.notifications import Dispatcher, NotificationDesk
 from csdomain.desk.orders import OrderDesk
+from csdomain.desk.privacy import PrivacyDesk
 from csdomain.desk.satisfaction import SatisfactionDesk
 from csdomain.desk.warranty import WarrantyDesk
 
@@ -34,7 +35,10 @@ class ServiceDesk(
     WarrantyDesk,
     SatisfactionDesk,
     NotificationDesk,
+    PrivacyDesk,
 ):
     """All use cases: customers, orders, stock, returns, complaints, warranty claims,
-    surveys and KPIs, notifications. See :class:`~csdomain.desk.base.DeskBase` for the
-    constructor."""
+    surveys and KPIs, notifications, privacy (erasure and export).
+
+    See :class:`~csdomain.desk.base.DeskBase` for the constructor.
+    """

@@ -72,6 +72,13 @@ def _translated(path: str) -> Iterator[None]:
         raise
     except (sqlite3.OperationalError, sqlite3.DatabaseError) as err:
         raise _unavailable(err, path) from err
+    except UnicodeEncodeError as err:
+        msg = (
+            f"text must be valid Unicode (no lone surrogates): {err.object[err.start : err.end]!r}"
+        )
+        raise ValidationError.at("", msg) from err
+    except OverflowError as err:
+        raise ValidationError.at("", f"a number is out of range for SQLite: {err}") from err
 
 
 class SqliteBackend:

@@ -17,7 +17,12 @@ import pluggy
 from csdomain.auth import Actor
 from csdomain.calendar import BusinessCalendar
 from csdomain.clock import Clock
-from csdomain.errors import ConcurrencyConflict, PermissionDenied, ValidationError
+from csdomain.errors import (
+    AlreadyExists,
+    ConcurrencyConflict,
+    PermissionDenied,
+    ValidationError,
+)
 from csdomain.policy import Policy
 from csdomain.store import Store, UnitOfWork
 
@@ -34,15 +39,24 @@ def retrying(
 
     Each attempt is a fresh unit of work, so the loaded state is current; after
     ``attempts`` conflicts the last one is raised. Nothing of a failed attempt is written.
+    An :class:`AlreadyExists` raised by the commit (another unit of work stored the same
+    new key first, e.g. two first receipts of one SKU on the memory backend) is a conflict
+    too; raised by ``work`` itself it is an answer and is not retried.
     """
     if attempts < 1:
         raise ValidationError.at("attempts", "must be at least 1")
     for attempt in range(1, attempts + 1):
+        committing = False
         try:
             with store.unit_of_work(readonly=readonly) as uow:
-                return work(uow)
+                result = work(uow)
+                committing = True
+            return result
         except ConcurrencyConflict:
             if attempt == attempts:
+                raise
+        except AlreadyExists:
+            if not committing or attempt == attempts:
                 raise
     msg = "unreachable"  # pragma: no cover
     raise AssertionError(msg)  # pragma: no cover

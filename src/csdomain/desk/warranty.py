@@ -256,6 +256,8 @@ class WarrantyDesk(DeskBase):
             _text_arg(value, name, optional=True)
             if value is not None:
                 where[name] = value
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+            raise ValidationError.at("limit", f"must be a whole number or None, got {limit!r}")
         return self.run(
             lambda uow: uow.repo(WARRANTY_CLAIMS).find(limit=limit, **where), readonly=True
         )

@@ -203,7 +203,7 @@ def _complaint(
     rules = draw(policy)
     team = draw(calendar)
     target = draw(status)
-    now = draw(received_at)
+    now = draw(received_at).astimezone(UTC)
     gaps = st.timedeltas(min_value=timedelta(0), max_value=timedelta(hours=30))
 
     def later() -> datetime:

@@ -1,0 +1,472 @@
+"""Use cases for the customer's own data: erasure and export on request.
+
+Source: DOMAIN.md 1 (nobody reads a customer file without permission). Reading a file
+leaves an :class:`~csdomain.audit.AccessRecord` (see :mod:`csdomain.desk.customers`);
+the two use cases here complete the privacy rules:
+
+- :meth:`PrivacyDesk.erase_customer` (``customer.erase``) pseudonymises the personal data
+  of one customer in one unit of work: the customer file loses name, contacts, address,
+  bank account, birthday and rest hours (its code becomes ``ERASED-<id>``, the change log
+  keeps who changed which field when, but not the values); every free-text field of the
+  customer's complaints, warranty claims, returns, survey answers, messages, access records
+  and events has the customer's personal data replaced by ``[erased]``; message recipients
+  are erased and messages not yet delivered are cancelled. Orders and payments stay intact
+  for accounting, ids and statistics stay as they are. The erasure is logged (an access
+  record and a :class:`CustomerErased` event) with who, when and why, but no erased data.
+- :meth:`PrivacyDesk.export_customer` (``customer.export``) returns everything stored about
+  one customer as JSON-ready data, and is recorded in the access log.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from csdomain.audit import AccessRecord
+from csdomain.auth import Actor, Permission
+from csdomain.customers import Customer, normalise_bank_account, normalise_phone
+from csdomain.desk import args
+from csdomain.desk.base import DeskBase
+from csdomain.errors import CsDomainError, ValidationError
+from csdomain.events import Event
+from csdomain.kinds import ACCESS_LOG, CUSTOMERS, MESSAGES, ORDERS, SURVEY_CAMPAIGNS
+from csdomain.notify import Message, MessageStatus
+from csdomain.serialization import converter
+from csdomain.store import Kind, OutboxEntry, UnitOfWork
+
+
+__all__ = [
+    "ERASED",
+    "CustomerErased",
+    "ErasureReport",
+    "PersonalDataRedactor",
+    "PrivacyDesk",
+    "erase_customer_file",
+    "scrub",
+]
+
+#: What erased personal data is replaced with.
+ERASED = "[erased]"
+
+#: Customer-file fields that hold personal data; their values leave the change log too.
+PERSONAL_FIELDS: frozenset[str] = frozenset(
+    {
+        "name",
+        "legal_representative",
+        "phone",
+        "fax",
+        "email",
+        "address",
+        "postcode",
+        "bank_account",
+        "birthday",
+        "rest_hours",
+    }
+)
+
+#: Fields that hold ids, staff names, codes and other values that are not the customer's
+#: personal data: :func:`scrub` leaves them alone.
+_KEEP: frozenset[str] = frozenset(
+    {
+        "id",
+        "by",
+        "from_",
+        "to",
+        "kind",
+        "type",
+        "channel",
+        "source",
+        "idempotency_key",
+        "currency",
+        "sku",
+        "tracking",
+        "reference",
+        "technician",
+        "responsible_person",
+        "owner_role",
+        "department",
+        "policy_version",
+        "part_number",
+        "fields",
+        "invited",
+    }
+)
+_KEEP_SUFFIXES = ("_id", "_ids", "_by", "serial", "serials", "_key")
+
+#: Fields whose whole value is the customer's personal data when set.
+_REPLACE: frozenset[str] = frozenset({"recipient", "signed_by"})
+
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]")
+_PHONE_SEP = r"[\s\-.()/]*"
+_ACCOUNT_SEP = r"[\s\-]*"
+_MIN_TEXT = 2
+_MIN_DIGITS = 5
+_MIN_ACCOUNT = 6
+
+
+def _text_pattern(needle: str) -> str | None:
+    words = needle.split()
+    if len("".join(words)) < _MIN_TEXT:
+        return None
+    body = r"\s+".join(re.escape(w) for w in words)
+    head = r"(?<![A-Za-z0-9])" if _ASCII_WORD.match(words[0][0]) else ""
+    tail = r"(?![A-Za-z0-9])" if _ASCII_WORD.match(words[-1][-1]) else ""
+    return head + body + tail
+
+
+def _phone_pattern(digits: str, country_code: str) -> str | None:
+    if len(digits) < _MIN_DIGITS or not digits.isdigit():
+        return None
+    prefix = rf"(?:(?:\+|00){re.escape(country_code)}{_PHONE_SEP})?(?:0{_PHONE_SEP})?"
+    return r"(?<!\d)" + prefix + _PHONE_SEP.join(digits) + r"(?!\d)"
+
+
+def _account_pattern(account: str) -> str | None:
+    if len(account) < _MIN_ACCOUNT:
+        return None
+    body = _ACCOUNT_SEP.join(re.escape(c) for c in account)
+    return r"(?<![A-Za-z0-9])" + body + r"(?![A-Za-z0-9])"
+
+
+@attrs.frozen
+class PersonalDataRedactor:
+    """Replaces one customer's personal data in free text with :data:`ERASED`.
+
+    Names, addresses and e-mail addresses match case-insensitively with any spacing;
+    phone numbers match in any formatting (country code, trunk ``0``, separators); bank
+    accounts with or without spaces and dashes. Values the change log says the customer
+    had before count as well.
+    """
+
+    pattern: re.Pattern[str] | None
+
+    @classmethod
+    def for_customer(cls, customer: Customer, *, country_code: str = "86") -> PersonalDataRedactor:
+        """The redactor of ``customer``'s current and recorded personal data."""
+        texts = {customer.code}
+        phones: set[str] = set()
+        accounts: set[str] = set()
+
+        def note(field: str, value: str | None) -> None:
+            if not value or value == ERASED:
+                return
+            if field in ("phone", "fax"):
+                phones.add(normalise_phone(value, country_code))
+            elif field == "bank_account":
+                accounts.add(normalise_bank_account(value))
+            if field in ("name", "legal_representative", "email", "address", "bank_account"):
+                texts.add(value)
+
+        for field in ("name", "legal_representative", "phone", "fax", "email", "address"):
+            note(field, getattr(customer, field))
+        note("bank_account", customer.bank_account)
+        for change in customer.changes:
+            note(change.field, change.old)
+            note(change.field, change.new)
+        found = [_text_pattern(t) for t in texts if not t.startswith("ERASED-")]
+        found += [_phone_pattern(p, country_code) for p in phones]
+        found += [_account_pattern(a) for a in accounts]
+        patterns = sorted({p for p in found if p}, key=lambda p: (-len(p), p))
+        if not patterns:
+            return cls(None)
+        return cls(re.compile("|".join(patterns), re.IGNORECASE))
+
+    def __call__(self, text: str) -> str:
+        """``text`` with every mention of the customer's personal data replaced."""
+        if self.pattern is None or not text:
+            return text
+        return self.pattern.sub(ERASED, text)
+
+
+def _kept(name: str) -> bool:
+    return name in _KEEP or name.endswith(_KEEP_SUFFIXES)
+
+
+def scrub(value: Any, redact: Callable[[str], str], name: str = "") -> Any:
+    """``value`` with the personal data ``redact`` finds replaced in every free-text field.
+
+    Walks attrs objects, tuples and mappings; plain strings are redacted, enum values,
+    numbers, times and the fields that hold ids or staff data (``*_id``, ``by``, serials)
+    are left alone; ``recipient`` and ``signed_by`` are replaced whole. Returns ``value``
+    itself when nothing changed.
+    """
+    if name and _kept(name):
+        return value
+    if type(value) is str:
+        if name in _REPLACE:
+            return ERASED if value else value
+        return redact(value)
+    if attrs.has(type(value)):
+        changes: dict[str, Any] = {}
+        for field in attrs.fields(type(value)):
+            if not field.init:
+                continue
+            old = getattr(value, field.name)
+            new = scrub(old, redact, field.name)
+            if new is not old and new != old:
+                changes[field.alias or field.name] = new
+        return attrs.evolve(value, **changes) if changes else value
+    if isinstance(value, tuple):
+        items = tuple(scrub(item, redact, name) for item in value)
+        return items if items != value else value
+    if isinstance(value, Mapping):
+        mapped = {key: scrub(item, redact) for key, item in value.items()}
+        return mapped if mapped != value else value
+    return value
+
+
+def _blank(value: str | None) -> str | None:
+    return value if not value else ERASED
+
+
+def erase_customer_file(customer: Customer, redact: Callable[[str], str]) -> Customer:
+    """The customer file without personal data (DOMAIN.md 1 privacy, erasure on request).
+
+    Identity (``id``), class, city, registered capital and the creation record stay; the
+    code becomes ``ERASED-<id>`` (it contains the name); personal fields are emptied and
+    the change log keeps field, time and author but not the values of personal fields.
+    """
+    changes = tuple(
+        attrs.evolve(change, old=_blank(change.old), new=_blank(change.new))
+        if change.field in PERSONAL_FIELDS
+        else scrub(change, redact)
+        for change in customer.changes
+    )
+    return attrs.evolve(
+        customer,
+        code=f"ERASED-{customer.id}",
+        name=ERASED,
+        legal_representative="",
+        phone="",
+        fax="",
+        email="",
+        address="",
+        postcode="",
+        bank_account="",
+        business_scope=redact(customer.business_scope),
+        rest_hours=None,
+        birthday=None,
+        changes=changes,
+    )
+
+
+@attrs.frozen
+class CustomerErased(Event):
+    """A customer's personal data was erased on request (no erased data in the event)."""
+
+    customer_id: str
+    reason: str
+    at: datetime
+    by: str
+
+
+@attrs.frozen
+class ErasureReport:
+    """What :meth:`PrivacyDesk.erase_customer` changed: documents per kind, cancellations."""
+
+    customer_id: str
+    at: datetime
+    by: str
+    reason: str
+    #: Documents rewritten without personal data, per kind (the customer file included).
+    documents: dict[str, int]
+    #: Messages to the customer that were withdrawn before delivery.
+    messages_cancelled: int
+
+    @property
+    def total(self) -> int:
+        """Documents rewritten, every kind together."""
+        return sum(self.documents.values())
+
+
+def _well_formed(value: str, path: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError.at(path, "must be valid Unicode text (no lone surrogates)") from None
+    return value
+
+
+def _key(value: object, path: str) -> str:
+    return _well_formed(args.key(value, path), path)
+
+
+def _access_record_id(at: datetime) -> str:
+    return f"AR-{at:%Y%m%d%H%M%S%f}-{uuid.uuid4().hex[:12]}"
+
+
+def _related(entry: OutboxEntry, ids: set[str]) -> bool:
+    return any(isinstance(v, str) and v in ids for v in entry.payload.values())
+
+
+def _scrub_plain(value: Any, redact: Callable[[str], str], name: str = "") -> Any:
+    """:func:`scrub` for plain JSON data, where dict keys are the field names."""
+    if name and _kept(name):
+        return value
+    if isinstance(value, str):
+        return (ERASED if value else value) if name in _REPLACE else redact(value)
+    if isinstance(value, dict):
+        return {key: _scrub_plain(item, redact, str(key)) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrub_plain(item, redact, name) for item in value]
+    return value
+
+
+def _payload(entry: OutboxEntry, redact: Callable[[str], str]) -> dict[str, Any]:
+    """The entry's payload without personal data, through its event class when known."""
+    try:
+        event = entry.event()
+    except CsDomainError:
+        cleaned_plain: dict[str, Any] = _scrub_plain(entry.payload, redact)
+        return cleaned_plain
+    cleaned = scrub(event, redact)
+    if cleaned is event:
+        return entry.payload
+    data: dict[str, Any] = converter.unstructure(cleaned)
+    return data
+
+
+class PrivacyDesk(DeskBase):
+    """Erasure and export of one customer's data on request (DOMAIN.md 1 privacy)."""
+
+    def _privacy_text(self, value: object, path: str) -> str:
+        text = args.text(value, path)
+        if not text.strip():
+            raise ValidationError.at(path, "must not be blank")
+        limit = self.policy.limits.max_short_text
+        if len(text) > limit:
+            raise ValidationError.at(path, f"longer than {limit} characters")
+        return _well_formed(text, path)
+
+    def _customer_kinds(self) -> list[Kind[Any]]:
+        return sorted(
+            (k for k in self.store.kinds if "customer_id" in k.index_names),
+            key=lambda k: k.name,
+        )
+
+    def _stop(self, message: Message, now: datetime, by: str) -> Message:
+        if message.status is MessageStatus.CLAIMED:
+            message = message.mark_failed("customer erased", now, self.policy.notifications)
+        if message.status in (MessageStatus.PENDING, MessageStatus.DEAD):
+            return message.cancel("customer erased", at=now, by=by)
+        return message
+
+    def _record(
+        self, uow: UnitOfWork, customer_id: str, by: Actor, at: datetime, purpose: str
+    ) -> None:
+        uow.repo(ACCESS_LOG).add(
+            AccessRecord(
+                id=_access_record_id(at),
+                customer_id=customer_id,
+                actor_id=by.id,
+                at=at,
+                purpose=purpose,
+            )
+        )
+
+    def erase_customer(self, customer_id: str, *, by: Actor, reason: str) -> ErasureReport:
+        """Pseudonymise one customer's personal data everywhere it is stored.
+
+        Source: DOMAIN.md 1 (customer files are private). Needs ``customer.erase``. See the
+        module docstring for what changes; orders and payments stay intact. Messages to
+        the customer that are not delivered yet are cancelled. The erasure is recorded in
+        the access log (purpose ``erasure: <reason>``) and as a :class:`CustomerErased`
+        event, without any erased value. Running it again changes nothing more.
+        """
+        actor = args.actor(by)
+        self.require(actor, Permission.ERASE_CUSTOMER)
+        key = _key(customer_id, "customer_id")
+        why = self._privacy_text(reason, "reason")
+        kinds = self._customer_kinds()
+
+        def work(uow: UnitOfWork) -> ErasureReport:
+            now = self.now()
+            customers = uow.repo(CUSTOMERS)
+            customer = customers.get(key)
+            redact = PersonalDataRedactor.for_customer(
+                customer, country_code=self.policy.customers.phone_country_code
+            )
+            counts: dict[str, int] = {}
+            erased = erase_customer_file(customer, redact)
+            if erased != customer:
+                customers.update(erased)
+                counts[CUSTOMERS.name] = 1
+            related = {key}
+            cancelled = 0
+            for kind in kinds:
+                repo = uow.repo(kind)
+                for obj in repo.find(customer_id=key):
+                    related.add(kind.key(obj))
+                    if kind.name == ORDERS.name:
+                        continue
+                    new = scrub(obj, redact)
+                    if kind.name == MESSAGES.name:
+                        stopped = self._stop(new, now, actor.id)
+                        if stopped.status is not new.status:
+                            cancelled += 1
+                        new = stopped
+                    if new != obj:
+                        repo.update(new)
+                        counts[kind.name] = counts.get(kind.name, 0) + 1
+            outbox = uow.outbox
+            entries = [e for e in outbox.scan() if _related(e, related)]
+            for entry in entries:
+                payload = _payload(entry, redact)
+                if payload != entry.payload:
+                    outbox.update(attrs.evolve(entry, payload=payload))
+                    counts[outbox.kind.name] = counts.get(outbox.kind.name, 0) + 1
+            self._record(uow, key, actor, now, f"erasure: {why}")
+            uow.emit(CustomerErased(customer_id=key, reason=why, at=now, by=actor.id), at=now)
+            return ErasureReport(
+                customer_id=key,
+                at=now,
+                by=actor.id,
+                reason=why,
+                documents=counts,
+                messages_cancelled=cancelled,
+            )
+
+        return self.run(work)
+
+    def export_customer(self, customer_id: str, *, by: Actor) -> dict[str, Any]:
+        """Everything stored about one customer, as JSON-ready data (export on request).
+
+        Source: DOMAIN.md 1 (customer files are private). Needs ``customer.export``; the
+        export is recorded in the access log (purpose ``export``) and the record is part of
+        the export. The result maps ``documents`` to every stored document that belongs to
+        the customer, by kind (the file itself, orders, returns, complaints, warranty
+        claims, survey responses and the campaigns the customer was invited to, messages,
+        access records), and ``events`` to the outbox entries about them.
+        """
+        actor = args.actor(by)
+        self.require(actor, Permission.EXPORT_CUSTOMER)
+        key = _key(customer_id, "customer_id")
+        kinds = self._customer_kinds()
+
+        def work(uow: UnitOfWork) -> dict[str, Any]:
+            now = self.now()
+            customer = uow.repo(CUSTOMERS).get(key)
+            self._record(uow, key, actor, now, "export")
+            documents: dict[str, list[Any]] = {CUSTOMERS.name: [converter.unstructure(customer)]}
+            related = {key}
+            for kind in kinds:
+                found = uow.repo(kind).find(customer_id=key)
+                related.update(kind.key(obj) for obj in found)
+                documents[kind.name] = [converter.unstructure(obj) for obj in found]
+            campaigns = [c for c in uow.repo(SURVEY_CAMPAIGNS).scan() if key in c.invited]
+            documents[SURVEY_CAMPAIGNS.name] = [converter.unstructure(c) for c in campaigns]
+            events = [converter.unstructure(e) for e in uow.outbox.scan() if _related(e, related)]
+            return {
+                "customer_id": key,
+                "exported_at": now.isoformat(),
+                "exported_by": actor.id,
+                "documents": dict(sorted(documents.items())),
+                "events": events,
+            }
+
+        return self.run(work)

@@ -1,0 +1,469 @@
+"""PrivacyDesk: erasure and export of one customer's data on request (DOMAIN.md 1), on both
+backends. The customer's history is built through the other desks' use cases."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from csdomain.auth import Actor
+from csdomain.clock import FixedClock
+from csdomain.customers import Customer
+from csdomain.desk.complaints import ComplaintDesk
+from csdomain.desk.customers import CustomerDesk
+from csdomain.desk.orders import OrderDesk
+from csdomain.desk.privacy import (
+    ERASED,
+    CustomerErased,
+    PersonalDataRedactor,
+    PrivacyDesk,
+    scrub,
+)
+from csdomain.desk.satisfaction import SatisfactionDesk
+from csdomain.errors import NotFound, PermissionDenied, ValidationError
+from csdomain.kinds import COMPLAINTS, CUSTOMERS, MESSAGES, ORDERS, SURVEY_RESPONSES
+from csdomain.money import Money
+from csdomain.notify import Message, MessageStatus, NotificationPolicy
+from csdomain.orders import ConsigneeInfo, OrderLine
+from csdomain.satisfaction import OpenQuestion, Survey, SurveyItem, SurveyResponse
+from csdomain.store import OutboxEntry, Store, open_store
+from csdomain.transfer import export_lines
+
+
+MONDAY = datetime(2026, 11, 2, 1, tzinfo=UTC)
+CLERK = Actor("li.clerk", {"specialist"})
+SALES = Actor("zhang.sales", {"salesperson"})
+CALLER = Actor("caller-1", {"call_team"})
+CS_MANAGER = Actor("chen.csm", {"cs_manager"})
+DEPT_MANAGER = Actor("zhao.dm", {"department_manager"})
+
+NAME = "Chen Wei"
+OLD_PHONE = "+86 138-0013-8000"
+PHONE = "13912345678"
+EMAIL = "chen.wei@example.com"
+ADDRESS = "Luoyu Road 1, Wuhan"
+ACCOUNT = "6222 0202 0000 1234"
+REPRESENTATIVE = "Chen Da"
+#: Ways the customer's data shows up in free text, none of which may survive an erasure.
+NEEDLES = (
+    "chen wei",
+    "13800138000",
+    "138 0013 8000",
+    "13912345678",
+    "139-1234-5678",
+    "chen.wei@example.com",
+    "luoyu road 1",
+    "6222020200001234",
+    "6222-0202-0000-1234",
+    "chen da",
+)
+SURVEY = Survey(
+    id="after-sales",
+    title="After-sales satisfaction",
+    items=(SurveyItem("overall", "Overall satisfaction"),),
+    open_questions=(OpenQuestion("improve", "What should we improve?"),),
+    overall_item="overall",
+)
+
+
+class Desk(CustomerDesk, OrderDesk, ComplaintDesk, SatisfactionDesk, PrivacyDesk):
+    """The desks that build a customer's history, plus the privacy desk under test."""
+
+
+@pytest.fixture(params=["memory://", "sqlite://"])
+def store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    opened = open_store(request.param)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(MONDAY)
+
+
+@pytest.fixture
+def desk(store: Store, clock: FixedClock) -> Desk:
+    return Desk(store, clock=clock)
+
+
+def export(store: Store) -> bytes:
+    return b"".join(export_lines(store))
+
+
+def history(desk: Desk, clock: FixedClock) -> dict[str, str]:
+    """A customer with a changed phone number, an order, a complaint, a survey answer and
+    messages in every state; another customer with a pending message. Returns their ids."""
+    other, _ = desk.register_customer(name="Wang Fang", city="Wuhan", phone="13700000000", by=CLERK)
+    customer, _ = desk.register_customer(
+        name=NAME,
+        city="Wuhan",
+        phone=OLD_PHONE,
+        email=EMAIL,
+        address=ADDRESS,
+        bank_account=ACCOUNT,
+        legal_representative=REPRESENTATIVE,
+        birthday=date(1980, 5, 17),
+        by=CLERK,
+    )
+    clock.advance(timedelta(hours=1))
+    desk.change_customer(customer.id, phone=PHONE, by=CLERK)
+    order = desk.place_order(
+        customer.id,
+        channel="online",
+        lines=[OrderLine("AB-100", 2, Money.of("18.50", "CNY"))],
+        consignee=ConsigneeInfo(NAME, OLD_PHONE, ADDRESS, invoice_title="Chen Wei Lab"),
+        by=SALES,
+    )
+    complaint = desk.receive_complaint(
+        customer.id,
+        channel="phone",
+        urgency="ordinary",
+        category="product_quality",
+        description=f"{NAME} called from 138 0013 8000: the vial leaked. Mail {EMAIL.upper()}.",
+        order_id=order.id,
+        by=CLERK,
+    )
+    desk.define_survey(SURVEY, by=CLERK)
+    desk.record_survey_response(
+        SurveyResponse(
+            id="R-1",
+            survey_id=SURVEY.id,
+            customer_id=customer.id,
+            answered_at=MONDAY,
+            ratings={"overall": 4},
+            open_answers={"improve": "Refund to 6222-0202-0000-1234, ask for chen  wei."},
+        ),
+        by=CALLER,
+    )
+    seed_messages(desk.store, customer.id, other.id)
+    return {
+        "customer": customer.id,
+        "other": other.id,
+        "order": order.id,
+        "complaint": complaint.id,
+    }
+
+
+def message(customer_id: str, number: int, recipient: str, name: str = NAME) -> Message:
+    return Message.create(
+        channel="sms",
+        recipient=recipient,
+        kind="care",
+        body=f"Dear {name}, your order is on its way ({number}).",
+        at=MONDAY,
+        customer_id=customer_id,
+        key=f"care-{customer_id}-{number}",
+    )
+
+
+def seed_messages(store: Store, customer_id: str, other_id: str) -> None:
+    """Pending, claimed, dead and delivered messages to the customer; one to the other."""
+    lease = timedelta(minutes=5)
+    once = NotificationPolicy(max_attempts=1)
+    pending = message(customer_id, 1, PHONE)
+    claimed = message(customer_id, 2, PHONE).claim("w1", MONDAY, lease)
+    dead = message(customer_id, 3, PHONE).claim("w1", MONDAY, lease)
+    dead = dead.mark_failed(f"gateway refused {PHONE}", MONDAY, once)
+    delivered = message(customer_id, 4, PHONE).claim("w1", MONDAY, lease).mark_delivered(MONDAY)
+    with store.unit_of_work() as uow:
+        uow.repo(MESSAGES).add_many(
+            [pending, claimed, dead, delivered, message(other_id, 5, "13700000000", "Wang Fang")]
+        )
+
+
+def mentions(data: bytes | str) -> list[str]:
+    text = data.decode() if isinstance(data, bytes) else data
+    return [needle for needle in NEEDLES if needle in text.lower()]
+
+
+def lines_except(data: bytes, *kinds: str) -> bytes:
+    """An export without the lines of ``kinds``, the counters and the trailer."""
+    skip = (*(f'{{"kind":"{kind}"'.encode() for kind in kinds), b'{"counter"', b'{"end"')
+    return b"".join(line for line in data.splitlines(keepends=True) if not line.startswith(skip))
+
+
+# -- erasure ------------------------------------------------------------------------------------
+
+
+def test_erasure_needs_the_erase_permission(desk: Desk, clock: FixedClock) -> None:
+    ids = history(desk, clock)
+    before = export(desk.store)
+    for actor in (CLERK, DEPT_MANAGER):
+        with pytest.raises(PermissionDenied):
+            desk.erase_customer(ids["customer"], by=actor, reason="customer asked")
+    assert export(desk.store) == before
+
+
+def test_erasure_of_an_unknown_customer_is_not_found_and_writes_nothing(desk: Desk) -> None:
+    before = export(desk.store)
+    with pytest.raises(NotFound):
+        desk.erase_customer("CU-404", by=CS_MANAGER, reason="customer asked")
+    assert export(desk.store) == before
+
+
+@pytest.mark.parametrize(
+    ("reason", "path"),
+    [
+        ("", "reason"),
+        ("   ", "reason"),
+        ("x" * 201, "reason"),
+        ("bad \ud800", "reason"),
+        (7, "reason"),
+    ],
+)
+def test_an_erasure_needs_a_short_well_formed_reason(
+    desk: Desk, clock: FixedClock, reason: Any, path: str
+) -> None:
+    ids = history(desk, clock)
+    before = export(desk.store)
+    with pytest.raises(ValidationError) as info:
+        desk.erase_customer(ids["customer"], by=CS_MANAGER, reason=reason)
+    assert info.value.errors[0][0] == path
+    assert export(desk.store) == before
+
+
+def test_erasure_empties_the_personal_fields_of_the_customer_file(
+    desk: Desk, clock: FixedClock, store: Store
+) -> None:
+    ids = history(desk, clock)
+    report = desk.erase_customer(ids["customer"], by=CS_MANAGER, reason="request 2026-17")
+    with store.unit_of_work(readonly=True) as uow:
+        erased = uow.repo(CUSTOMERS).get(ids["customer"])
+    assert erased.id == ids["customer"]
+    assert erased.code == f"ERASED-{ids['customer']}"
+    assert erased.name == ERASED
+    assert (erased.phone, erased.email, erased.address, erased.bank_account) == ("", "", "", "")
+    assert (erased.legal_representative, erased.birthday, erased.rest_hours) == ("", None, None)
+    assert erased.city == "Wuhan"
+    assert [(c.field, c.old, c.new, c.by) for c in erased.changes] == [
+        ("phone", ERASED, ERASED, CLERK.id)
+    ]
+    assert report.documents[CUSTOMERS.name] == 1
+    assert report.by == CS_MANAGER.id
+
+
+def test_erasure_leaves_no_personal_data_outside_orders(desk: Desk, clock: FixedClock) -> None:
+    ids = history(desk, clock)
+    assert mentions(lines_except(export(desk.store), ORDERS.name))
+    desk.erase_customer(ids["customer"], by=CS_MANAGER, reason="request 2026-17")
+    assert mentions(lines_except(export(desk.store), ORDERS.name)) == []
+
+
+def test_erasure_redacts_mentions_in_complaints_and_survey_answers(
+    desk: Desk, clock: FixedClock, store: Store
+) -> None:
+    ids = history(desk, clock)
+    desk.erase_customer(ids["customer"], by=CS_MANAGER, reason="request 2026-17")
+    with store.unit_of_work(readonly=True) as uow:
+        complaint = uow.repo(COMPLAINTS).get(ids["complaint"])
+        response = uow.repo(SURVEY_RESPONSES).get("R-1")
+    assert (
+        complaint.description == f"{ERASED} called from {ERASED}: the vial leaked. Mail {ERASED}."
+    )
+    assert response.open_answers == {"improve": f"Refund to {ERASED}, ask for {ERASED}."}
+    assert response.ratings == {"overall": 4}
+    assert complaint.category == "product_quality"
+
+
+def test_erasure_keeps_orders_and_payments_intact(desk: Desk, clock: FixedClock) -> None:
+    ids = history(desk, clock)
+    orders_before = [
+        line for line in export(desk.store).splitlines() if line.startswith(b'{"kind":"order"')
+    ]
+    desk.erase_customer(ids["customer"], by=CS_MANAGER, reason="request 2026-17")
+    orders_after = [
+        line for line in export(desk.store).splitlines() if line.startswith(b'{"kind":"order"')
+    ]
+    assert orders_after == orders_before
+    assert desk.get_order(ids["order"], by=SALES).total == Money.of("37.00", "CNY")
+
+
+def test_erasure_cancels_every_message_not_yet_delivered(
+    desk: Desk, clock: FixedClock, store: Store
+) -> None:
+    ids = history(desk, clock)
+    report = desk.erase_customer(ids["customer"], by=CS_MANAGER, reason="request 2026-17")
+    with store.unit_of_work(readonly=True) as uow:
+        found = uow.repo(MESSAGES).find(customer_id=ids["customer"])
+        theirs = uow.repo(MESSAGES).find(customer_id=ids["other"])
+    mine = sorted(found, key=lambda m: m.idempotency_key)
+    assert [m.status for m in mine] == [
+        MessageStatus.CANCELLED,
+        MessageStatus.CANCELLED,
+        MessageStatus.CANCELLED,
+        MessageStatus.DELIVERED,
+    ]
+    assert report.messages_cancelled == 3
+    assert {m.recipient for m in mine} == {ERASED}
+    assert all(m.history[-1].note == "customer erased" for m in mine[:3])
+    assert [(m.status, m.recipient) for m in theirs] == [(MessageStatus.PENDING, "13700000000")]
+
+
+def test_erasure_is_logged_without_the_erased_data(
+    desk: Desk, clock: FixedClock, store: Store
+) -> None:
+    ids = history(desk, clock)
+    clock.advance(timedelta(days=1))
+    desk.erase_customer(ids["customer"], by=CS_MANAGER, reason="request 2026-17")
+    log = desk.access_log(ids["customer"], by=CLERK)
+    assert [(r.actor_id, r.at, r.purpose) for r in log] == [
+        (CS_MANAGER.id, clock.now(), "erasure: request 2026-17")
+    ]
+    with store.unit_of_work(readonly=True) as uow:
+        entries = uow.outbox.find(type="CustomerErased")
+    assert [e.event() for e in entries] == [
+        CustomerErased(
+            customer_id=ids["customer"], reason="request 2026-17", at=clock.now(), by=CS_MANAGER.id
+        )
+    ]
+    assert mentions(json.dumps([e.payload for e in entries])) == []
+
+
+def test_a_second_erasure_changes_nothing_but_the_log(desk: Desk, clock: FixedClock) -> None:
+    ids = history(desk, clock)
+    desk.erase_customer(ids["customer"], by=CS_MANAGER, reason="first request")
+    before = lines_except(export(desk.store), "access_record", "outbox")
+    again = desk.erase_customer(ids["customer"], by=CS_MANAGER, reason="second request")
+    assert (again.documents, again.messages_cancelled) == ({}, 0)
+    assert lines_except(export(desk.store), "access_record", "outbox") == before
+
+
+def test_erasure_redacts_events_of_types_this_process_does_not_know(
+    desk: Desk, clock: FixedClock, store: Store
+) -> None:
+    ids = history(desk, clock)
+    foreign = OutboxEntry(
+        id="plugin-1",
+        type="DealerVisitLogged",
+        payload={"customer_id": ids["customer"], "note": f"Met {NAME} at 13800138000"},
+        created_at=MONDAY,
+    )
+    with store.unit_of_work() as uow:
+        uow.outbox.add(foreign)
+    desk.erase_customer(ids["customer"], by=CS_MANAGER, reason="request 2026-17")
+    with store.unit_of_work(readonly=True) as uow:
+        assert uow.outbox.get("plugin-1").payload == {
+            "customer_id": ids["customer"],
+            "note": f"Met {ERASED} at {ERASED}",
+        }
+
+
+def test_erasure_leaves_other_customers_alone(desk: Desk, clock: FixedClock, store: Store) -> None:
+    ids = history(desk, clock)
+    with store.unit_of_work(readonly=True) as uow:
+        other_before = uow.repo(CUSTOMERS).get(ids["other"])
+    desk.erase_customer(ids["customer"], by=CS_MANAGER, reason="request 2026-17")
+    with store.unit_of_work(readonly=True) as uow:
+        assert uow.repo(CUSTOMERS).get(ids["other"]) == other_before
+
+
+# -- export -----------------------------------------------------------------------------------
+
+
+def test_export_needs_the_export_permission(desk: Desk, clock: FixedClock) -> None:
+    ids = history(desk, clock)
+    before = export(desk.store)
+    with pytest.raises(PermissionDenied):
+        desk.export_customer(ids["customer"], by=CLERK)
+    assert export(desk.store) == before
+
+
+def test_export_holds_everything_about_the_customer_and_nothing_about_others(
+    desk: Desk, clock: FixedClock
+) -> None:
+    ids = history(desk, clock)
+    data = desk.export_customer(ids["customer"], by=DEPT_MANAGER)
+    documents = data["documents"]
+    assert [d["id"] for d in documents["customer"]] == [ids["customer"]]
+    assert documents["customer"][0]["bank_account"] == ACCOUNT
+    assert [d["id"] for d in documents["order"]] == [ids["order"]]
+    assert [d["id"] for d in documents["complaint"]] == [ids["complaint"]]
+    assert [d["id"] for d in documents["survey_response"]] == ["R-1"]
+    assert len(documents["message"]) == 4
+    assert {e["type"] for e in data["events"]} >= {
+        "CustomerRegistered",
+        "CustomerChanged",
+        "OrderPlaced",
+        "ComplaintReceived",
+    }
+    assert ids["other"] not in json.dumps(data)
+    assert json.loads(json.dumps(data)) == data
+
+
+def test_an_export_is_recorded_in_the_access_log_and_is_part_of_itself(
+    desk: Desk, clock: FixedClock
+) -> None:
+    ids = history(desk, clock)
+    data = desk.export_customer(ids["customer"], by=DEPT_MANAGER)
+    log = desk.access_log(ids["customer"], by=CLERK)
+    assert [(r.actor_id, r.purpose) for r in log] == [(DEPT_MANAGER.id, "export")]
+    assert [r["id"] for r in data["documents"]["access_record"]] == [log[0].id]
+
+
+def test_an_erased_customer_exports_without_personal_data(desk: Desk, clock: FixedClock) -> None:
+    ids = history(desk, clock)
+    desk.erase_customer(ids["customer"], by=CS_MANAGER, reason="request 2026-17")
+    data = desk.export_customer(ids["customer"], by=DEPT_MANAGER)
+    del data["documents"]["order"]
+    assert mentions(json.dumps(data, ensure_ascii=False)) == []
+
+
+# -- the redactor -----------------------------------------------------------------------------
+
+
+CUSTOMER = Customer(
+    id="CU-1",
+    code="Wuhan-202611-Li Na-001",
+    name="Li Na",
+    phone="010-8765 4321",
+    bank_account="DE89 3704 0044 0532 0130 00",
+)
+REDACT = PersonalDataRedactor.for_customer(CUSTOMER)
+SEPARATORS = st.sampled_from(["", " ", "-", ".", "(", ")", " - "])
+WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz ", max_size=30)
+
+
+@given(before=WORDS, after=WORDS, seps=st.lists(SEPARATORS, min_size=9, max_size=9))
+def test_a_phone_number_is_redacted_in_any_formatting(
+    before: str, after: str, seps: list[str]
+) -> None:
+    digits = "1087654321"
+    written = "".join(d + s for d, s in zip(digits, [*seps, ""], strict=True))
+    for prefix in ("", "0", "+86 ", "0086-"):
+        text = f"{before} {prefix}{written} {after}"
+        assert re.search(r"\d", REDACT(text)) is None
+
+
+@given(before=WORDS, after=WORDS, upper=st.booleans())
+def test_names_and_accounts_are_redacted_whatever_the_case_or_spacing(
+    before: str, after: str, upper: bool
+) -> None:
+    name = "LI   NA" if upper else "li na"
+    account = "de89-3704-0044-0532-0130-00"
+    redacted = REDACT(f"{before} {name} paid from {account} {after}")
+    assert "li na" not in re.sub(r"\s+", " ", redacted.lower())
+    assert re.search(r"\d", redacted) is None
+
+
+def test_a_name_inside_a_longer_word_is_not_a_mention() -> None:
+    assert REDACT("Linaria and Li Nanjing") == "Linaria and Li Nanjing"
+    assert REDACT("Li Na.") == f"{ERASED}."
+
+
+def test_scrub_leaves_ids_enums_and_staff_fields_alone() -> None:
+    redact = PersonalDataRedactor.for_customer(
+        Customer(id="CU-1", code="SO", name="sms", phone="13800138000")
+    )
+    entry = message("CU-1", 1, "13800138000")
+    cleaned = scrub(entry, redact)
+    assert (cleaned.channel, cleaned.customer_id, cleaned.id) == ("sms", "CU-1", entry.id)
+    assert cleaned.recipient == ERASED
+    assert scrub(("a", 1, None), redact) == ("a", 1, None)

@@ -1,0 +1,495 @@
+"""Export and import of a whole store as JSON Lines: nothing lost between backends."""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import io
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from csdomain.audit import AccessRecord
+from csdomain.customers import Customer
+from csdomain.demo import build_demo
+from csdomain.errors import (
+    BackendUnavailable,
+    ConcurrencyConflict,
+    CsDomainError,
+    PluginError,
+    RuleViolation,
+    ValidationError,
+)
+from csdomain.kinds import ACCESS_LOG, CUSTOMERS, MESSAGES, ORDERS, STOCKS
+from csdomain.notify import Message
+from csdomain.orders import Stock
+from csdomain.store import (
+    Filter,
+    IndexValue,
+    Kind,
+    KindSchema,
+    Row,
+    Store,
+    Transaction,
+    open_store,
+)
+from csdomain.transfer import (
+    FORMAT,
+    FORMAT_VERSION,
+    TransferTransaction,
+    add_export_command,
+    add_import_command,
+    export_lines,
+    export_store,
+    import_store,
+)
+
+
+T0 = datetime(2026, 11, 2, 1, tzinfo=UTC)
+
+
+def export(store: Store) -> bytes:
+    out = io.BytesIO()
+    export_store(store, out)
+    return out.getvalue()
+
+
+def lines_of(data: bytes) -> list[dict[str, Any]]:
+    return [orjson.loads(line) for line in data.splitlines()]
+
+
+@pytest.fixture(scope="module")
+def demo_export() -> bytes:
+    """The small demo data set, exported from the memory backend."""
+    store = open_store("memory://")
+    try:
+        build_demo(store)
+        return export(store)
+    finally:
+        store.close()
+
+
+def customer(n: int, **fields: Any) -> Customer:
+    return Customer(id=f"CU-{n:06d}", code=f"Wuhan-202611-Lab {n}-001", name=f"Lab {n}", **fields)
+
+
+# -- round trips -----------------------------------------------------------------------------
+
+
+def test_export_import_export_is_byte_identical_from_memory_to_sqlite_and_back(
+    demo_export: bytes, tmp_path: Path
+) -> None:
+    with open_store(f"sqlite:///{tmp_path / 'moved.db'}") as sqlite:
+        import_store(sqlite, io.BytesIO(demo_export))
+        from_sqlite = export(sqlite)
+    with open_store("memory://") as memory:
+        import_store(memory, io.BytesIO(from_sqlite))
+        again = export(memory)
+    assert from_sqlite == demo_export
+    assert again == demo_export
+
+
+def test_an_export_is_a_header_documents_by_kind_and_key_counters_and_a_trailer(
+    demo_export: bytes,
+) -> None:
+    records = lines_of(demo_export)
+    assert records[0] == {"format": FORMAT, "version": FORMAT_VERSION}
+    documents = [r for r in records if "kind" in r]
+    counters = [r for r in records if "counter" in r]
+    assert records[1 : 1 + len(documents)] == documents
+    assert records[1 + len(documents) : -1] == counters
+    assert [(d["kind"], d["key"]) for d in documents] == sorted(
+        (d["kind"], d["key"]) for d in documents
+    )
+    assert [c["counter"] for c in counters] == sorted(c["counter"] for c in counters)
+    assert records[-1] == {"end": True, "documents": len(documents), "counters": len(counters)}
+    assert {d["kind"] for d in documents} >= {"customer", "order", "complaint", "outbox"}
+    assert all(set(d) == {"kind", "key", "version", "doc"} for d in documents)
+
+
+def test_versions_and_counters_survive_the_move(demo_export: bytes) -> None:
+    records = lines_of(demo_export)
+    orders = {r["key"]: r["version"] for r in records if r.get("kind") == "order"}
+    series = {r["counter"]: r["value"] for r in records if "counter" in r}
+    with open_store("sqlite://") as store:
+        import_store(store, io.BytesIO(demo_export))
+        key, version = max(orders.items(), key=lambda item: item[1])
+        assert version > 1
+        with store.unit_of_work() as uow:
+            order, stored = uow.repo(ORDERS).get_with_version(key)
+            assert stored == version
+            assert uow.next_counter("series:SO-202609-#") == series["series:SO-202609-#"] + 1
+        with pytest.raises(ConcurrencyConflict), store.unit_of_work() as uow:
+            uow.repo(ORDERS).update(order, expected_version=version - 1)
+
+
+def test_the_summary_counts_what_moved(demo_export: bytes) -> None:
+    with open_store("memory://") as store:
+        summary = import_store(store, io.BytesIO(demo_export))
+        assert summary.documents[CUSTOMERS.name] == 60
+        assert summary.total == lines_of(demo_export)[-1]["documents"]
+        again = export_store(store, io.BytesIO())
+    assert again == summary
+    assert summary.describe().startswith(f"{summary.total} documents of ")
+
+
+DOCUMENTS = st.lists(
+    st.one_of(
+        st.builds(customer, st.integers(1, 40)),
+        st.builds(
+            Stock, id=st.sampled_from(["AB-100", "AB-200", "TIP-1000"]), good=st.integers(0, 99)
+        ),
+        st.builds(
+            AccessRecord,
+            id=st.text(min_size=1, max_size=8).map("AR-".__add__),
+            customer_id=st.sampled_from(["CU-1", "CU-2"]),
+            actor_id=st.just("li"),
+            at=st.just(T0),
+            purpose=st.text(max_size=30),
+        ),
+    ),
+    max_size=12,
+)
+KIND_OF: dict[type, Kind[Any]] = {Customer: CUSTOMERS, Stock: STOCKS, AccessRecord: ACCESS_LOG}
+
+
+@given(
+    documents=DOCUMENTS,
+    bumps=st.lists(st.integers(0, 3), min_size=12, max_size=12),
+    counters=st.dictionaries(st.text(min_size=1, max_size=12), st.integers(1, 5), max_size=4),
+)
+def test_any_store_content_round_trips_between_backends(
+    documents: list[Any], bumps: list[int], counters: dict[str, int]
+) -> None:
+    with open_store("memory://") as source:
+        with source.unit_of_work() as uow:
+            for doc, bump in zip(documents, bumps, strict=False):
+                repo = uow.repo(KIND_OF[type(doc)])
+                if repo.exists(repo.kind.key(doc)):
+                    continue
+                repo.add(doc)
+                for _ in range(bump):
+                    repo.update(doc)
+            for name, value in counters.items():
+                for _ in range(value):
+                    uow.next_counter(name)
+        exported = export(source)
+    with open_store("sqlite://") as target:
+        import_store(target, io.BytesIO(exported))
+        assert export(target) == exported
+
+
+# -- refusals ----------------------------------------------------------------------------------
+
+
+def test_import_refuses_a_store_that_holds_documents(demo_export: bytes) -> None:
+    with open_store("sqlite://") as store:
+        with store.unit_of_work() as uow:
+            uow.repo(CUSTOMERS).add(customer(1))
+        before = export(store)
+        with pytest.raises(RuleViolation) as info:
+            import_store(store, io.BytesIO(demo_export))
+        assert info.value.code == "store_not_empty"
+        assert export(store) == before
+
+
+@pytest.mark.parametrize("url", ["memory://", "sqlite://"])
+def test_import_refuses_a_store_that_holds_only_counters(demo_export: bytes, url: str) -> None:
+    with open_store(url) as store:
+        with store.unit_of_work() as uow:
+            uow.next_counter("series:SO-202609-#")
+        with pytest.raises(RuleViolation) as info:
+            import_store(store, io.BytesIO(demo_export))
+        assert info.value.code == "store_not_empty"
+        assert lines_of(export(store))[-1] == {"end": True, "documents": 0, "counters": 1}
+
+
+def small_export() -> list[bytes]:
+    with open_store("memory://") as store:
+        with store.unit_of_work() as uow:
+            uow.repo(CUSTOMERS).add_many([customer(1), customer(2)])
+            uow.next_counter("customer.id")
+        return list(export_lines(store))
+
+
+def replaced(lines: list[bytes], number: int, record: Any) -> list[bytes]:
+    changed = list(lines)
+    changed[number - 1] = orjson.dumps(record) + b"\n"
+    return changed
+
+
+def doc_line(lines: list[bytes], **changes: Any) -> dict[str, Any]:
+    record: dict[str, Any] = orjson.loads(lines[1])
+    record.update(changes)
+    return record
+
+
+BROKEN: dict[str, Callable[[list[bytes]], list[bytes]]] = {
+    "no trailer": lambda lines: lines[:-1],
+    "a document missing": lambda lines: lines[:1] + lines[2:],
+    "nothing at all": lambda lines: [],
+    "no header": lambda lines: lines[1:],
+    "a newer format": lambda lines: replaced(lines, 1, {"format": FORMAT, "version": 2}),
+    "bad JSON": lambda lines: [lines[0], b"{nope\n", *lines[2:]],
+    "an unknown kind": lambda lines: replaced(lines, 2, doc_line(lines, kind="planet")),
+    "a key that is not the document's": lambda lines: replaced(
+        lines, 2, doc_line(lines, key="CU-999")
+    ),
+    "a document that does not fit": lambda lines: replaced(
+        lines, 2, doc_line(lines, doc={"id": "CU-000001"})
+    ),
+    "version zero": lambda lines: replaced(lines, 2, doc_line(lines, version=0)),
+    "an extra field": lambda lines: replaced(lines, 2, doc_line(lines, extra=1)),
+    "a line after the end": lambda lines: [*lines, lines[1]],
+    "a stray object": lambda lines: replaced(lines, 2, {"planet": "mars"}),
+    "a number instead of a line": lambda lines: [lines[0], 7, *lines[1:]],  # type: ignore[list-item]
+    "a bad counter": lambda lines: replaced(lines, 4, {"counter": "x", "value": -1}),
+}
+
+
+@pytest.mark.parametrize("damage", list(BROKEN), ids=list(BROKEN))
+def test_a_damaged_export_imports_nothing(damage: str) -> None:
+    lines = BROKEN[damage](small_export())
+    with open_store("sqlite://") as store:
+        with pytest.raises(ValidationError) as info:
+            import_store(store, lines)
+        assert info.value.errors[0][0].startswith("line ")
+        assert lines_of(export(store))[-1] == {"end": True, "documents": 0, "counters": 0}
+
+
+def test_import_takes_lines_not_one_string() -> None:
+    with open_store("memory://") as store, pytest.raises(ValidationError):
+        import_store(store, b"".join(small_export()))  # type: ignore[arg-type]
+
+
+def test_text_lines_import_like_bytes() -> None:
+    lines = small_export()
+    with open_store("memory://") as store:
+        import_store(store, [line.decode() for line in lines], batch_size=1)
+        assert list(export_lines(store)) == lines
+
+
+# -- backends without the optional SPI ------------------------------------------------------------
+
+
+class PlainTransaction:
+    """A transaction that offers only the ordinary backend SPI."""
+
+    def __init__(self, inner: Transaction) -> None:
+        self.inner = inner
+
+    def ensure_kind(
+        self, schema: KindSchema, reindex: Callable[[Any], Mapping[str, IndexValue]]
+    ) -> None:
+        self.inner.ensure_kind(schema, reindex)
+
+    def get(self, kind: str, key: str) -> tuple[int, Any] | None:
+        return self.inner.get(kind, key)
+
+    def insert(self, kind: str, rows: Sequence[Row]) -> None:
+        self.inner.insert(kind, rows)
+
+    def update(self, kind: str, row: Row, expected_version: int) -> int:
+        return self.inner.update(kind, row, expected_version)
+
+    def delete(self, kind: str, key: str, expected_version: int) -> None:
+        self.inner.delete(kind, key, expected_version)
+
+    def find(
+        self,
+        kind: str,
+        filters: Sequence[Filter],
+        order_by: Sequence[tuple[str, bool]],
+        limit: int | None,
+        offset: int,
+    ) -> Iterator[tuple[str, int, Any]]:
+        return self.inner.find(kind, filters, order_by, limit, offset)
+
+    def count(self, kind: str, filters: Sequence[Filter]) -> int:
+        return self.inner.count(kind, filters)
+
+    def next_counter(self, name: str) -> int:
+        return self.inner.next_counter(name)
+
+    def commit(self) -> None:
+        self.inner.commit()
+
+    def rollback(self) -> None:
+        self.inner.rollback()
+
+
+class PlainBackend:
+    """Wraps a backend so that its transactions offer only the ordinary SPI."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.stores_objects = inner.stores_objects
+        self.url = "plain+" + inner.url
+
+    def begin(self, *, readonly: bool = False) -> Transaction:
+        return PlainTransaction(self.inner.begin(readonly=readonly))
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@pytest.mark.parametrize("url", ["memory://", "sqlite://"])
+def test_a_backend_with_only_the_plain_spi_imports_versions_and_counters(
+    demo_export: bytes, url: str
+) -> None:
+    inner = open_store(url)
+    plain = Store(PlainBackend(inner.backend))
+    assert not isinstance(plain.backend.begin(), TransferTransaction)
+    try:
+        import_store(plain, io.BytesIO(demo_export))
+        assert export(inner) == demo_export
+        with pytest.raises(PluginError, match="list_counters"):
+            export(plain)
+        with pytest.raises(RuleViolation):
+            import_store(plain, io.BytesIO(demo_export))
+    finally:
+        inner.close()
+
+
+class NativeTransaction(PlainTransaction):
+    """A transaction that implements the optional SPI itself, recording the calls and
+    keeping counters in a dict shared by all its transactions."""
+
+    calls: list[str] = []  # noqa: RUF012 - shared on purpose, reset by the test
+    counters: dict[str, int] = {}  # noqa: RUF012
+
+    def list_counters(self) -> Iterator[tuple[str, int]]:
+        self.calls.append("list_counters")
+        return iter(sorted(self.counters.items()))
+
+    def restore_counter(self, name: str, value: int) -> None:
+        self.calls.append(f"restore_counter {name} {value}")
+        self.counters[name] = value
+
+    def restore(self, kind: str, rows: Sequence[Row], versions: Sequence[int]) -> None:
+        self.calls.append(f"restore {kind} {len(rows)} {list(versions)}")
+        self.inner.insert(kind, rows)
+
+
+class NativeBackend(PlainBackend):
+    def begin(self, *, readonly: bool = False) -> Transaction:
+        return NativeTransaction(self.inner.begin(readonly=readonly))
+
+
+def test_a_backend_that_implements_the_spi_is_used_directly() -> None:
+    lines = small_export()
+    NativeTransaction.calls = []
+    NativeTransaction.counters = {}
+    inner = open_store("memory://")
+    store = Store(NativeBackend(inner.backend))
+    try:
+        import_store(store, lines)
+        assert NativeTransaction.calls == [
+            "list_counters",
+            "restore customer 2 [1, 1]",
+            "restore_counter customer.id 1",
+        ]
+        assert list(export_lines(store)) == lines
+    finally:
+        inner.close()
+
+
+def test_a_driver_error_during_export_is_a_backend_error(tmp_path: Path) -> None:
+    path = tmp_path / "broken.db"
+    with open_store(f"sqlite:///{path}") as store:
+        with sqlite3.connect(path) as conn:
+            conn.execute("DROP TABLE csdomain_counters")
+        with pytest.raises(BackendUnavailable, match="csdomain_counters"):
+            export(store)
+
+
+def test_text_that_json_cannot_hold_is_refused_by_name() -> None:
+    with open_store("memory://") as store:
+        with store.unit_of_work() as uow:
+            uow.repo(CUSTOMERS).add(customer(1, address="bad \ud800 text"))
+        with pytest.raises(ValidationError) as info:
+            export(store)
+    assert info.value.errors[0][0] == "customer.CU-000001"
+
+
+# -- the command line ---------------------------------------------------------------------------
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="csdomain")
+    sub = main.add_subparsers(dest="command")
+    add_export_command(sub)
+    add_import_command(sub)
+    return main
+
+
+def run(*argv: str) -> int:
+    args = parser().parse_args(argv)
+    result: int = args.handler(args)
+    return result
+
+
+@pytest.mark.parametrize("command", ["export", "import"])
+def test_both_commands_have_help_with_examples(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        parser().parse_args([command, "--help"])
+    assert info.value.code == 0
+    assert "examples:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["backup.jsonl", "backup.jsonl.gz"])
+def test_the_cli_moves_a_store_from_one_sqlite_file_to_another(
+    tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = small_export()
+    source = f"sqlite:///{tmp_path / 'source.db'}"
+    with open_store(source) as store:
+        import_store(store, lines)
+    file = tmp_path / name
+    assert run("export", "--store", source, "-o", str(file)) == 0
+    assert "exported 2 documents of 1 kinds, 1 counters" in capsys.readouterr().out
+    raw = gzip.decompress(file.read_bytes()) if name.endswith(".gz") else file.read_bytes()
+    assert raw == b"".join(lines)
+    target = f"sqlite:///{tmp_path / 'target.db'}"
+    assert run("import", str(file), "--store", target) == 0
+    assert "imported 2 documents" in capsys.readouterr().out
+    with open_store(target) as store:
+        assert list(export_lines(store)) == lines
+    with pytest.raises(RuleViolation):
+        run("import", str(file), "--store", target)
+
+
+def test_the_cli_exports_to_standard_output(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'one.db'}"
+    with open_store(url) as store:
+        import_store(store, small_export())
+    assert run("export", "--store", url) == 0
+    captured = capsysbinary.readouterr()
+    assert captured.out == b"".join(small_export())
+    assert b"exported 2 documents" in captured.err
+
+
+def test_a_failed_export_leaves_no_file_behind(tmp_path: Path) -> None:
+    url = "memory://transfer-cli-failure"
+    store = open_store(url)
+    with store.unit_of_work() as uow:
+        uow.repo(MESSAGES).add(
+            Message.create(
+                channel="sms", recipient="\udfff", kind="care", body="hello", at=T0, key="k"
+            )
+        )
+    file = tmp_path / "out.jsonl"
+    with pytest.raises(CsDomainError):
+        run("export", "--store", url, "-o", str(file))
+    assert list(tmp_path.iterdir()) == []
