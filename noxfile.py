@@ -18,7 +18,7 @@ TEST_TOOLS = ("pytest-xdist>=3.5", "aiosmtpd>=1.4")
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite (hypothesis profile ``ci`` unless CSDOMAIN_HYPOTHESIS_PROFILE says)."""
-    session.install("-e", ".[testing]", *TEST_TOOLS)
+    session.install("-e", ".[testing,postgres]", *TEST_TOOLS)
     session.env.setdefault("CSDOMAIN_HYPOTHESIS_PROFILE", "ci")
     args = session.posargs or ["-n", "2", "--dist", "loadfile", "-q"]
     session.run("pytest", *args)
@@ -27,7 +27,7 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def soak(session: nox.Session) -> None:
     """Heavy property runs: the hypothesis ``soak`` profile over the whole suite."""
-    session.install("-e", ".[testing]", *TEST_TOOLS)
+    session.install("-e", ".[testing,postgres]", *TEST_TOOLS)
     session.env["CSDOMAIN_HYPOTHESIS_PROFILE"] = "soak"
     session.env.setdefault("CSDOMAIN_CRASH_KILLS", "5000")
     session.run("pytest", "-n", "2", "-q", *session.posargs)
@@ -44,7 +44,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the three packages."""
-    session.install("-e", ".[testing]", "mypy>=1.10", "types-python-dateutil")
+    session.install("-e", ".[testing,postgres]", "mypy>=1.10", "types-python-dateutil")
     session.run("mypy", "--strict", "src")
 
 
@@ -58,7 +58,7 @@ def demo(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Side-by-side benchmarks (never part of the test run)."""
-    session.install("-e", ".")
+    session.install("-e", ".[postgres]", "sqlalchemy>=2", "pydantic>=2")
     for script in sorted(Path("benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)
 

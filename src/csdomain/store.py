@@ -45,6 +45,7 @@ __all__ = [
     "KINDS",
     "OUTBOX",
     "Backend",
+    "ClaimingTransaction",
     "Filter",
     "Index",
     "IndexValue",
@@ -360,6 +361,28 @@ class Transaction(Protocol):
 
 
 @runtime_checkable
+class ClaimingTransaction(Transaction, Protocol):
+    """Optional capability of a transaction: read rows locked for claiming.
+
+    Backends with row locks (PostgreSQL) implement it so that several workers sharing a
+    queue (the outbox, due messages) each take different rows without waiting for one
+    another; :meth:`Repository.claim_candidates` falls back to ``find`` elsewhere.
+    """
+
+    def find_for_update(
+        self,
+        kind: str,
+        filters: Sequence[Filter],
+        order_by: Sequence[tuple[str, bool]],
+        limit: int | None,
+        *,
+        skip_locked: bool = True,
+    ) -> Iterator[tuple[str, int, Any]]:
+        """Like :meth:`Transaction.find` (no offset), each row locked until the transaction
+        ends; with ``skip_locked`` rows another transaction has locked are left out."""
+
+
+@runtime_checkable
 class Backend(Protocol):
     """A storage backend: hands out transactions over documents."""
 
@@ -518,6 +541,36 @@ class Repository(Generic[T]):
         for key, version, doc in self._uow.tx.find(self._name, filters, order, limit, offset):
             versions[(self._name, key)] = version
             yield self._decode(doc)
+
+    def claim_candidates(
+        self,
+        *,
+        order_by: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        skip_locked: bool = True,
+        **where: Any,
+    ) -> list[T]:
+        """Objects matching ``where`` that this unit of work may try to claim.
+
+        On a backend with row locks (a :class:`ClaimingTransaction`) they stay locked until
+        the unit of work ends and, with ``skip_locked``, objects another unit of work has
+        locked are left out, so concurrent claimers get different objects without waiting.
+        Elsewhere this is :meth:`find`: the claimer's versioned update decides who wins.
+        """
+        self._uow.require_writable()
+        finder = getattr(self._uow.tx, "find_for_update", None)
+        if finder is None:
+            return self.find(order_by=order_by, limit=limit, **where)
+        if limit is not None and (isinstance(limit, bool) or limit < 0):
+            raise ValidationError.at("limit", "must be a non-negative integer")
+        filters = parse_where(self.kind, where)
+        order = _parse_order(self.kind, order_by)
+        versions = self._uow.versions
+        found = []
+        for key, version, doc in finder(self._name, filters, order, limit, skip_locked=skip_locked):
+            versions[(self._name, key)] = version
+            found.append(self._decode(doc))
+        return found
 
     def count(self, **where: Any) -> int:
         """How many stored objects match ``where``."""

@@ -25,6 +25,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime
@@ -231,7 +232,7 @@ def relay_outbox_batch(
 
     def work(uow: UnitOfWork) -> _RelayResult:
         now = clock.now()
-        entries = uow.outbox.find(status="pending", order_by="created_at", limit=size)
+        entries = uow.outbox.claim_candidates(status="pending", order_by="created_at", limit=size)
         if not entries:
             return _RelayResult(0, 0)
         messages = uow.repo(MESSAGES)
@@ -362,8 +363,10 @@ class Dispatcher:
 
     Several dispatchers may share one store: each message is claimed with a lease in its
     own small unit of work, delivered outside any transaction, and its outcome saved only
-    if the lease is still this worker's. Source: DOMAIN.md 7, DESIGN.md 5 (at-least-once
-    delivery, retry with backoff, dead letter after N tries, quiet hours).
+    if the lease is still this worker's. On backends with row locks, outbox entries and
+    messages are claimed with ``FOR UPDATE SKIP LOCKED``: what another worker is claiming
+    right now is skipped at once instead of waited for. Source: DOMAIN.md 7, DESIGN.md 5
+    (at-least-once delivery, retry with backoff, dead letter after N tries, quiet hours).
     """
 
     def __init__(
@@ -457,9 +460,10 @@ class Dispatcher:
 
     def _claim_in(self, uow: UnitOfWork, message_id: str) -> tuple[Message, int] | str:
         repo = uow.repo(MESSAGES)
-        message = repo.get_or_none(message_id)
-        if message is None:
+        candidates = repo.claim_candidates(key=message_id, limit=1)
+        if not candidates:
             return "skipped"
+        message = candidates[0]
         now = self.clock.now()
         if (
             message.status is MessageStatus.CLAIMED
@@ -480,6 +484,26 @@ class Dispatcher:
         return claimed, repo.update(claimed)
 
     # -- the loop -----------------------------------------------------------------------
+
+    def _wait_for_work(self, interval: float, stop: threading.Event) -> None:
+        """Sleep ``interval`` seconds or until ``stop``; a backend that announces new work
+        (``wait_for_work``: PostgreSQL LISTEN/NOTIFY) ends the wait early."""
+        wait = getattr(self.store.backend, "wait_for_work", None)
+        if wait is None:
+            stop.wait(interval)
+            return
+        deadline = time.monotonic() + interval
+        while not stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            try:
+                if wait(min(left, 1.0)):
+                    return
+            except BackendUnavailable as err:
+                logger.warning("dispatcher %s: cannot wait for work: %s", self.worker_id, err)
+                stop.wait(left)
+                return
 
     def run_forever(
         self,
@@ -518,7 +542,7 @@ class Dispatcher:
             if summary.idle:
                 if until_idle:
                     break
-                stop.wait(interval)
+                self._wait_for_work(interval, stop)
         return total
 
 

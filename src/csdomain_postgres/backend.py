@@ -1,0 +1,952 @@
+"""The PostgreSQL backend: psycopg 3, a connection pool, one table per kind.
+
+URL: ``postgresql://user:password@host:port/dbname`` (``postgres://`` is accepted too;
+user, password, host, port and database may be left to libpq's defaults and
+``PG*`` environment variables; a Unix socket directory goes in percent-encoded as the
+host or as ``?host=/run/postgresql``). Query options:
+
+- ``pool_size`` = most connections the pool opens (default 10)
+- ``pool_timeout`` = seconds a unit of work waits for a free connection (default 30)
+- ``connect_timeout`` = seconds to wait for the server when connecting (default 10)
+- ``schema`` = the schema that holds csdomain's tables, created if missing (default: the
+  first schema of the server's ``search_path``, usually ``public``)
+- ``sslmode``, ``sslrootcert``, ``sslcert``, ``sslkey``, ``application_name``,
+  ``target_session_attrs`` = passed on to libpq
+
+Each kind is a table ``k_<kind>`` with the key, the version, the document as ``JSONB`` and
+one typed, indexed column per declared index field (SQL from :mod:`csdomain.sqlgen`, shared
+with SQLite). Transactions are ``REPEATABLE READ``: every unit of work reads one snapshot,
+like the memory backend; a versioned update of a stale or concurrently changed document is
+a :class:`~csdomain.errors.ConcurrencyConflict`. Driver errors come out as csdomain
+errors; a server that is down or refuses the login is a
+:class:`~csdomain.errors.BackendUnavailable` whose message never holds the credentials.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar, cast
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+
+import orjson
+import psycopg
+import psycopg.errors
+from psycopg import IsolationLevel, pq
+from psycopg.adapt import AdaptersMap, Buffer, Dumper, Loader
+from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
+
+from csdomain.errors import (
+    AlreadyExists,
+    BackendUnavailable,
+    ConcurrencyConflict,
+    CsDomainError,
+    ValidationError,
+)
+from csdomain.sqlgen import (
+    META_TABLES,
+    Dialect,
+    KindSql,
+    Lock,
+    count_sql,
+    create_index,
+    meta_sql,
+    migration_sql,
+    next_counter_sql,
+    reindex_sql,
+    select_sql,
+    table,
+)
+from csdomain.store import Filter, IndexType, IndexValue, KindSchema, Row, check_version
+
+
+__all__ = ["POSTGRES", "SCHEMA_VERSION", "WAKE_KINDS", "PostgresBackend", "PostgresTransaction"]
+
+POSTGRES = Dialect(
+    name="postgresql",
+    param="%s",
+    doc_type="JSONB",
+    types={"text": 'TEXT COLLATE "C"', "integer": "BIGINT", "real": "DOUBLE PRECISION"},
+    key_type='TEXT COLLATE "C"',
+    raw_type="BYTEA",
+    insert_suffix=" ON CONFLICT (key) DO NOTHING",
+    max_identifier=63,
+    row_locks=True,
+)
+
+#: Version of the backend's own table layout (kind tables are migrated separately).
+SCHEMA_VERSION = 1
+#: Oldest server this backend runs on (``pg_current_xact_id`` came with 13).
+MIN_SERVER_VERSION = 130000
+#: Kinds whose writes wake a waiting dispatcher (``LISTEN``/``NOTIFY``).
+WAKE_KINDS = frozenset({"outbox", "message"})
+
+_FETCH = 500
+_LIBPQ_OPTIONS = frozenset(
+    {"sslmode", "sslrootcert", "sslcert", "sslkey", "application_name", "target_session_attrs"}
+)
+_SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,40}")
+_NUL_ESCAPE = b"\\u0000"
+_LOGIN_REFUSED = re.compile(r"authentication failed|no pg_hba\.conf entry|role .* does not exist")
+_NO_DATABASE = re.compile(r"database .* does not exist")
+_IDLE = pq.TransactionStatus.IDLE
+_INERROR = pq.TransactionStatus.INERROR
+_DB_ERRORS = (psycopg.Error, UnicodeEncodeError)
+_cursor_names = itertools.count()
+
+
+# -- values the server cannot hold as they are --------------------------------------------------
+
+
+def _to_text(value: str) -> str:
+    """A TEXT value for ``value``: PostgreSQL refuses NUL, so NUL and its escape are
+    escaped (``\\x01`` -> ``\\x01\\x02``, ``\\x00`` -> ``\\x01\\x01``), keeping byte order."""
+    if "\x00" in value or "\x01" in value:
+        return value.replace("\x01", "\x01\x02").replace("\x00", "\x01\x01")
+    return value
+
+
+def _from_text(value: str) -> str:
+    """The string :func:`_to_text` turned into ``value``."""
+    if "\x01" in value:
+        return value.replace("\x01\x01", "\x00").replace("\x01\x02", "\x01")
+    return value
+
+
+def _index_params(values: Iterable[IndexValue]) -> list[IndexValue]:
+    return [_to_text(v) if isinstance(v, str) else v for v in values]
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    return value
+
+
+def _doc_params(doc: bytes) -> tuple[bytes, memoryview | None]:
+    """``(doc, raw)`` parameters: JSONB cannot hold NUL characters, so a document with
+    one is kept verbatim in ``raw`` and ``doc`` gets a copy with U+FFFD in their place."""
+    if _NUL_ESCAPE not in doc:
+        return doc, None
+    return orjson.dumps(_without_nul(orjson.loads(doc))), memoryview(doc)
+
+
+class _JsonbDumper(Dumper):
+    """Sends the converter's JSON bytes as ``jsonb`` text, without re-encoding."""
+
+    oid = psycopg.postgres.types["jsonb"].oid
+
+    def dump(self, obj: Buffer) -> Buffer:
+        return obj
+
+
+class _JsonbLoader(Loader):
+    """Hands ``jsonb`` values back as JSON bytes for the core's decoder."""
+
+    def load(self, data: Buffer) -> bytes:
+        return bytes(data)
+
+
+_ADAPTERS = AdaptersMap(psycopg.adapters)
+_ADAPTERS.register_dumper(bytes, _JsonbDumper)
+_ADAPTERS.register_loader("jsonb", _JsonbLoader)
+
+
+# -- connection targets and their errors ----------------------------------------------------------
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+class _Target:
+    """Where and as whom to connect; only :meth:`describe` is ever shown to people."""
+
+    def __init__(self, params: Mapping[str, Any]) -> None:
+        self.params = {k: v for k, v in params.items() if v is not None and v != ""}
+        self.secrets = [
+            str(self.params[k]) for k in ("password", "user") if str(self.params.get(k, ""))
+        ]
+
+    def describe(self) -> str:
+        host = self.params.get("host") or "localhost"
+        port = self.params.get("port") or 5432
+        db = self.params.get("dbname") or "(default database)"
+        return f"{host}:{port}/{db}"
+
+    def scrub(self, text: str) -> str:
+        """``text`` with the password and the quoted user name blanked out."""
+        for secret in self.secrets:
+            text = text.replace(f'"{secret}"', '"***"')
+        password = self.params.get("password")
+        if password:
+            text = text.replace(str(password), "***")
+        return text
+
+    def unavailable(self, err: BaseException, doing: str = "") -> BackendUnavailable:
+        """A :class:`BackendUnavailable` for ``err`` that names no credentials."""
+        where = self.describe()
+        state = getattr(err, "sqlstate", None)
+        text = str(err)
+        if state in ("28P01", "28000") or _LOGIN_REFUSED.search(text):
+            reason = (
+                "the server refused the login (wrong user name or password, or no pg_hba entry)"
+            )
+        elif state == "3D000" or _NO_DATABASE.search(text):
+            reason = "the database does not exist"
+        elif state == "53300":
+            reason = "the server has no free connection slots"
+        elif state in ("57P01", "57P02", "57P03"):
+            reason = "the server is shutting down or starting up"
+        elif isinstance(err, PoolTimeout):
+            reason = "no connection became free in time (server down, or the pool is too small)"
+        elif isinstance(err, PoolClosed):
+            reason = "the store is closed"
+        else:
+            reason = self.scrub(_first_line(err))
+        prefix = f"{doing}: " if doing else ""
+        return BackendUnavailable(f"{prefix}PostgreSQL at {where}: {reason}")
+
+
+def _parse_netloc(netloc: str) -> dict[str, Any]:
+    userinfo, _, hostport = netloc.rpartition("@")
+    params: dict[str, Any] = {}
+    if userinfo:
+        user, colon, password = userinfo.partition(":")
+        params["user"] = unquote(user) or None
+        if colon:
+            params["password"] = unquote(password)
+    if hostport.startswith("["):
+        host, _, rest = hostport[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+    else:
+        host, _, port = hostport.rpartition(":") if ":" in hostport else (hostport, "", "")
+    params["host"] = unquote(host) or None
+    if port:
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValidationError.at("url", f"bad port {port!r}")
+        params["port"] = int(port)
+    return params
+
+
+def _positive_number(name: str, value: str, kind: type[int] | type[float]) -> float:
+    try:
+        number = kind(value)
+    except ValueError:
+        raise ValidationError.at(name, f"not a number: {value!r}") from None
+    if number <= 0:
+        raise ValidationError.at(name, "must be positive")
+    return number
+
+
+# -- the backend ---------------------------------------------------------------------------------
+
+
+class PostgresBackend:
+    """Documents in a PostgreSQL database, through a pool of psycopg connections."""
+
+    stores_objects: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        *,
+        host: str | None = None,
+        port: int | None = None,
+        dbname: str | None = None,
+        user: str | None = None,
+        password: str | None = None,
+        schema: str | None = None,
+        pool_size: int = 10,
+        pool_timeout: float = 30.0,
+        connect_timeout: int = 10,
+        options: Mapping[str, str] | None = None,
+        wake_kinds: Iterable[str] = WAKE_KINDS,
+        url: str | None = None,
+    ) -> None:
+        if isinstance(pool_size, bool) or not isinstance(pool_size, int) or pool_size < 1:
+            raise ValidationError.at("pool_size", "must be a positive integer")
+        if pool_timeout <= 0:
+            raise ValidationError.at("pool_timeout", "must be positive")
+        if connect_timeout < 1:
+            raise ValidationError.at("connect_timeout", "must be at least 1 second")
+        if schema is not None and not _SCHEMA.fullmatch(schema):
+            raise ValidationError.at("schema", "use lower-case letters, digits and _ (41 at most)")
+        extra = dict(options or {})
+        unknown = set(extra) - _LIBPQ_OPTIONS
+        if unknown:
+            raise ValidationError.at(sorted(unknown)[0], "unknown PostgreSQL connection option")
+        params: dict[str, Any] = {
+            "host": host,
+            "port": port,
+            "dbname": dbname,
+            "user": user,
+            "password": password,
+            "connect_timeout": connect_timeout,
+            "application_name": "csdomain",
+            "client_encoding": "utf8",
+            **extra,
+        }
+        if schema is not None:
+            params["options"] = f"-c search_path={schema}"
+        self._target = _Target(params)
+        self.schema = schema
+        self.pool_size = pool_size
+        self.pool_timeout = pool_timeout
+        self.url = url or self._safe_url(extra, schema)
+        self.channel = f"csdomain_work_{schema}" if schema else "csdomain_work"
+        self.wake_kinds = frozenset(wake_kinds)
+        self._lock_key = int.from_bytes(
+            hashlib.sha256(f"csdomain:{schema or ''}".encode()).digest()[:8], "big", signed=True
+        )
+        self._ready: dict[str, KindSchema] = {}
+        self._sql: dict[str, KindSql] = {}
+        self._closed = False
+        self._listener: psycopg.Connection[Any] | None = None
+        self._listen_lock = threading.Lock()
+        conn = self._connect(doing="cannot open the store")
+        try:
+            self._check_server(conn)
+            self._init_meta(conn)
+        finally:
+            conn.close()
+        self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+            kwargs={**self._connect_kwargs(), "autocommit": False},
+            min_size=1,
+            max_size=pool_size,
+            open=False,
+            configure=_configure,
+            timeout=pool_timeout,
+            name=f"csdomain {self._target.describe()}",
+        )
+        self._pool.open(wait=False)
+
+    @classmethod
+    def from_url(cls, url: str) -> PostgresBackend:
+        """Open the database a ``postgresql:`` URL names (see the module docstring)."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("postgresql", "postgres"):
+            raise ValidationError.at("url", "not a postgresql:// URL")
+        if parts.fragment:
+            raise ValidationError.at("url", "postgresql URLs have no #fragment")
+        params = _parse_netloc(parts.netloc)
+        path = unquote(parts.path[1:] if parts.path.startswith("/") else parts.path)
+        params["dbname"] = path or None
+        options: dict[str, str] = {}
+        for name, value in parse_qsl(parts.query, keep_blank_values=True):
+            if name == "pool_size":
+                params[name] = int(_positive_number(name, value, int))
+            elif name == "pool_timeout":
+                params[name] = _positive_number(name, value, float)
+            elif name == "connect_timeout":
+                params[name] = int(_positive_number(name, value, int))
+            elif name == "schema":
+                params[name] = value
+            elif name == "host":
+                params["host"] = value
+            elif name == "port":
+                params["port"] = int(_positive_number(name, value, int))
+            elif name in _LIBPQ_OPTIONS:
+                options[name] = value
+            else:
+                raise ValidationError.at(name, "unknown postgresql URL option")
+        return cls(options=options, **params)
+
+    def _safe_url(self, options: Mapping[str, str], schema: str | None) -> str:
+        p = self._target.params
+        user = quote(str(p["user"]), safe="") + "@" if p.get("user") else ""
+        host = str(p.get("host") or "")
+        shown = f"[{host}]" if ":" in host else quote(host, safe="")
+        port = f":{p['port']}" if p.get("port") else ""
+        db = quote(str(p.get("dbname") or ""), safe="")
+        query = dict(options)
+        if schema:
+            query["schema"] = schema
+        if self.pool_size != 10:
+            query["pool_size"] = str(self.pool_size)
+        if self.pool_timeout != 30.0:
+            query["pool_timeout"] = f"{self.pool_timeout:g}"
+        if p.get("connect_timeout") != 10:
+            query["connect_timeout"] = str(p["connect_timeout"])
+        tail = f"?{urlencode(sorted(query.items()))}" if query else ""
+        return f"postgresql://{user}{shown}{port}/{db}{tail}"
+
+    # connections -------------------------------------------------------------------------
+
+    def _connect_kwargs(self) -> dict[str, Any]:
+        return {**self._target.params, "context": _ADAPTERS}
+
+    def _connect(self, *, autocommit: bool = False, doing: str = "") -> psycopg.Connection[Any]:
+        try:
+            return psycopg.connect(**self._connect_kwargs(), autocommit=autocommit)
+        except psycopg.Error as err:
+            raise self._target.unavailable(err, doing) from None
+
+    def _check_server(self, conn: psycopg.Connection[Any]) -> None:
+        version = conn.info.server_version
+        if version < MIN_SERVER_VERSION:
+            msg = (
+                f"PostgreSQL at {self._target.describe()} is version {version}; 13 or newer needed"
+            )
+            raise BackendUnavailable(msg)
+        encoding = conn.info.parameter_status("server_encoding")
+        if encoding != "UTF8":
+            msg = f"the database at {self._target.describe()} uses {encoding}; csdomain needs UTF8"
+            raise BackendUnavailable(msg)
+
+    def _init_meta(self, conn: psycopg.Connection[Any]) -> None:
+        conn.isolation_level = IsolationLevel.READ_COMMITTED
+        meta = meta_sql(POSTGRES)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
+                if self.schema is not None:
+                    cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+                for statement in META_TABLES:
+                    cur.execute(statement)
+                row = cur.execute(meta["get_meta"], ("schema_version",)).fetchone()
+                if row is None:
+                    cur.execute(meta["set_meta"], ("schema_version", str(SCHEMA_VERSION)))
+                elif int(row[0]) > SCHEMA_VERSION:
+                    msg = (
+                        f"the database at {self._target.describe()} was written by a newer "
+                        f"csdomain (schema {row[0]} > {SCHEMA_VERSION})"
+                    )
+                    raise BackendUnavailable(msg)
+            conn.commit()
+        except psycopg.Error as err:
+            raise self._target.unavailable(err, "cannot set up the store") from err
+
+    def begin(self, *, readonly: bool = False) -> PostgresTransaction:
+        """A transaction on a pooled connection (``BEGIN`` is sent with its first statement)."""
+        if self._closed:
+            msg = f"the store {self.url} is closed"
+            raise BackendUnavailable(msg)
+        try:
+            conn = self._pool.getconn()
+        except psycopg.Error as err:
+            raise self._target.unavailable(err) from None
+        try:
+            conn.read_only = readonly
+        except psycopg.Error as err:
+            self._pool.putconn(conn)
+            raise self._target.unavailable(err) from None
+        return PostgresTransaction(self, conn, readonly=readonly)
+
+    def _release(self, conn: psycopg.Connection[Any]) -> None:
+        with contextlib.suppress(PoolClosed):
+            self._pool.putconn(conn)
+
+    def wait_for_work(self, timeout: float) -> bool:
+        """Wait until a unit of work that wrote one of :attr:`wake_kinds` commits.
+
+        Returns ``True`` when woken, ``False`` after ``timeout`` seconds. Dispatchers
+        call it between idle rounds instead of sleeping (``LISTEN``/``NOTIFY``). The first
+        call starts listening, so work committed before it is found by the next round.
+        """
+        if self._closed:
+            msg = f"the store {self.url} is closed"
+            raise BackendUnavailable(msg)
+        with self._listen_lock:
+            conn = self._listener
+            try:
+                if conn is None or conn.closed:
+                    conn = self._connect(autocommit=True, doing="cannot listen")
+                    conn.execute(f"LISTEN {self.channel}")
+                    self._listener = conn
+                return any(True for _ in conn.notifies(timeout=timeout, stop_after=1))
+            except psycopg.Error as err:
+                self._close_listener()
+                raise self._target.unavailable(err, "cannot listen") from None
+            finally:
+                if self._closed:
+                    self._close_listener()
+
+    def _close_listener(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
+
+    def close(self) -> None:
+        """Close the pool and the listening connection (a dispatcher waiting on it closes
+        it when its wait ends)."""
+        self._closed = True
+        self._pool.close()
+        if self._listen_lock.acquire(blocking=False):
+            try:
+                self._close_listener()
+            finally:
+                self._listen_lock.release()
+
+    def kind_sql(self, kind: str) -> KindSql:
+        """The statement texts of a ready kind."""
+        return self._sql[kind]
+
+    def __repr__(self) -> str:
+        return f"PostgresBackend({self.url!r})"
+
+
+def _configure(conn: psycopg.Connection[Any]) -> None:
+    conn.isolation_level = IsolationLevel.REPEATABLE_READ
+
+
+# -- kinds ---------------------------------------------------------------------------------------
+
+
+def _stored_kinds(cur: psycopg.Cursor[Any]) -> dict[str, dict[str, str]]:
+    rows = cur.execute("SELECT kind, indexes FROM csdomain_kinds").fetchall()
+    return {kind: orjson.loads(indexes) for kind, indexes in rows}
+
+
+def _migrate_kind(
+    conn: psycopg.Connection[Any],
+    cur: psycopg.Cursor[Any],
+    stored: dict[str, dict[str, str]],
+    *,
+    schema: KindSchema,
+    sql: KindSql,
+    reindex: Callable[[Any], Mapping[str, IndexValue]],
+) -> None:
+    """Create or migrate one kind's table inside the caller's transaction."""
+    wanted: dict[str, str] = dict(schema.indexes)
+    before = stored.get(schema.name)
+    added: list[str] = []
+    if before == wanted:
+        statements = [create_index(schema.name, g, POSTGRES) for g in schema.composite]
+    elif before is None:
+        statements = list(sql.create)
+    else:
+        statements, added = migration_sql(POSTGRES, schema, cast(Mapping[str, IndexType], before))
+    with conn.pipeline():
+        for statement in statements:
+            cur.execute(statement)
+        if before != wanted:
+            cur.execute(
+                meta_sql(POSTGRES)["set_kind"], (schema.name, orjson.dumps(wanted).decode())
+            )
+    if added:
+        select, update = reindex_sql(POSTGRES, schema.name, added)
+        with conn.cursor(name=f"csdomain_reindex_{next(_cursor_names)}") as docs:
+            docs.execute(select)
+            while batch := docs.fetchmany(_FETCH):
+                updates = []
+                for key, doc, raw in batch:
+                    values = reindex(raw if raw is not None else doc)
+                    updates.append((*_index_params(values[n] for n in added), key))
+                cur.executemany(update, updates)
+    stored[schema.name] = wanted
+
+
+# -- transactions --------------------------------------------------------------------------------
+
+
+class PostgresTransaction:
+    """One ``REPEATABLE READ`` transaction (``READ ONLY`` for readers) on a pooled connection."""
+
+    def __init__(
+        self, backend: PostgresBackend, conn: psycopg.Connection[Any], *, readonly: bool
+    ) -> None:
+        self._backend = backend
+        self._conn: psycopg.Connection[Any] | None = conn
+        self._cur = conn.cursor()
+        self._readonly = readonly
+        self._pending: dict[str, KindSchema] = {}
+        self._migration: dict[str, dict[str, str]] | None = None
+        self._aborted: CsDomainError | None = None
+        self._wake = False
+        self._exhausted: list[str] = []
+
+    # plumbing ----------------------------------------------------------------------------
+
+    def _live(self) -> psycopg.Connection[Any]:
+        conn = self._conn
+        if conn is None:
+            raise ValidationError.at("", "the transaction has ended")
+        if self._aborted is not None:
+            raise self._aborted
+        if self._migration is not None:
+            self._end_migration(conn)
+        return conn
+
+    def _failed(
+        self, err: BaseException, kind: str = "", key: str = "", expected: int = 0
+    ) -> CsDomainError:
+        """The csdomain error for a driver error; remembers it if it aborted the transaction."""
+        result: CsDomainError
+        if isinstance(err, UnicodeEncodeError):
+            result = ValidationError.at("", "text that is not valid Unicode cannot be stored")
+        elif (getattr(err, "sqlstate", None) or "").startswith("40"):
+            result = ConcurrencyConflict(kind or "transaction", key, expected, None)
+        elif isinstance(err, psycopg.errors.UniqueViolation):
+            result = AlreadyExists(kind, key)
+        elif isinstance(err, psycopg.DataError):
+            result = ValidationError.at("", f"PostgreSQL refused a value: {_first_line(err)}")
+        else:
+            result = self._backend._target.unavailable(err)
+        conn = self._conn
+        if conn is not None and conn.info.transaction_status == _INERROR:
+            self._aborted = result
+        return result
+
+    def _require_write(self) -> None:
+        if self._readonly:
+            raise ValidationError.at("", "this transaction is read-only")
+
+    def _sql(self, kind: str) -> KindSql:
+        try:
+            return self._backend._sql[kind]
+        except KeyError:
+            raise ValidationError.at("kind", f"unknown kind {kind!r}") from None
+
+    def _touch(self, kind: str) -> None:
+        if kind in self._backend.wake_kinds:
+            self._wake = True
+
+    # kinds -------------------------------------------------------------------------------
+
+    def ensure_kind(
+        self, schema: KindSchema, reindex: Callable[[Any], Mapping[str, IndexValue]]
+    ) -> None:
+        """Create or migrate a kind's table.
+
+        Before the unit of work's first statement this happens in a separate
+        ``READ COMMITTED`` transaction (shared by every kind ensured in a row and committed
+        before that statement); later, inside the writer's own transaction.
+        """
+        backend = self._backend
+        if backend._ready.get(schema.name) == schema:
+            return
+        conn = self._conn
+        if conn is None:
+            raise ValidationError.at("", "the transaction has ended")
+        sql = KindSql.build(POSTGRES, schema)
+        cur = self._cur
+        if self._migration is None and conn.info.transaction_status == _IDLE:
+            conn.isolation_level = IsolationLevel.READ_COMMITTED
+            conn.read_only = False
+            try:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (backend._lock_key,))
+                self._migration = _stored_kinds(cur)
+            except psycopg.Error as err:
+                self._abandon_migration(conn)
+                raise backend._target.unavailable(err, "cannot set up the store") from err
+        if self._migration is not None:
+            try:
+                _migrate_kind(conn, cur, self._migration, schema=schema, sql=sql, reindex=reindex)
+            except _DB_ERRORS as err:
+                self._abandon_migration(conn)
+                raise backend._target.unavailable(err, f"cannot set up {schema.name}") from err
+            backend._sql[schema.name] = sql
+            self._pending[schema.name] = schema
+            return
+        if self._readonly:
+            msg = f"kind {schema.name!r} is not set up; open a writing unit of work first"
+            raise ValidationError.at("", msg)
+        self._live()
+        try:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (backend._lock_key,))
+            _migrate_kind(conn, cur, _stored_kinds(cur), schema=schema, sql=sql, reindex=reindex)
+        except _DB_ERRORS as err:
+            raise self._failed(err, schema.name) from err
+        backend._sql[schema.name] = sql
+        self._pending[schema.name] = schema
+
+    def _forget_pending(self) -> None:
+        """Drop the statements of kinds this transaction set up but did not commit (unless
+        another transaction has set them up meanwhile)."""
+        backend = self._backend
+        for name in self._pending:
+            if name not in backend._ready:
+                backend._sql.pop(name, None)
+        self._pending = {}
+
+    def _end_migration(self, conn: psycopg.Connection[Any]) -> None:
+        """Commit the set-up transaction and restore this transaction's settings."""
+        try:
+            conn.commit()
+        except psycopg.Error as err:
+            self._abandon_migration(conn)
+            raise self._backend._target.unavailable(err, "cannot set up the store") from err
+        self._migration = None
+        self._backend._ready.update(self._pending)
+        self._pending = {}
+        conn.isolation_level = IsolationLevel.REPEATABLE_READ
+        conn.read_only = self._readonly
+
+    def _abandon_migration(self, conn: psycopg.Connection[Any]) -> None:
+        with contextlib.suppress(psycopg.Error):
+            conn.rollback()
+        self._forget_pending()
+        self._migration = None
+        with contextlib.suppress(psycopg.Error):
+            conn.isolation_level = IsolationLevel.REPEATABLE_READ
+            conn.read_only = self._readonly
+
+    # reads -------------------------------------------------------------------------------
+
+    def get(self, kind: str, key: str) -> tuple[int, Any] | None:
+        """``(version, doc)`` of ``key``."""
+        statement = self._sql(kind).get
+        self._live()
+        try:
+            row = self._cur.execute(statement, (_to_text(key),)).fetchone()
+        except _DB_ERRORS as err:
+            raise self._failed(err, kind, key) from err
+        if row is None:
+            return None
+        return row[0], row[2] if row[2] is not None else row[1]
+
+    def _filters(self, filters: Sequence[Filter]) -> list[Filter]:
+        result = []
+        for f in filters:
+            value = f.value
+            if isinstance(value, str):
+                f = Filter(f.field, f.op, _to_text(value))  # noqa: PLW2901
+            elif isinstance(value, tuple):
+                f = Filter(f.field, f.op, tuple(_index_params(value)))  # noqa: PLW2901
+            result.append(f)
+        return result
+
+    def find(
+        self,
+        kind: str,
+        filters: Sequence[Filter],
+        order_by: Sequence[tuple[str, bool]],
+        limit: int | None,
+        offset: int,
+    ) -> Iterator[tuple[str, int, Any]]:
+        """Matching documents in order.
+
+        Up to 500 rows come in one round trip (one statement the server prepares once per
+        connection). A longer result streams on through a server-side cursor over the
+        same query from row 501, 500 rows at a time, so memory stays bounded; both read the
+        transaction's snapshot (``REPEATABLE READ``), so they fit together exactly.
+        """
+        self._sql(kind)
+        where = self._filters(filters)
+        if limit is not None and limit <= _FETCH:
+            sql, params = select_sql(POSTGRES, kind, where, order_by, limit, offset)
+            yield from self._rows(self._fetch(sql, params, kind))
+            return
+        sql, params = select_sql(POSTGRES, kind, where, order_by, _FETCH + 1, offset)
+        first = self._fetch(sql, params, kind)
+        if len(first) <= _FETCH:
+            yield from self._rows(first)
+            return
+        rest = None if limit is None else limit - _FETCH
+        sql, params = select_sql(POSTGRES, kind, where, order_by, rest, offset + _FETCH)
+        name, batch = self._declare(sql, params, kind)
+        yield from self._rows(first[:_FETCH])
+        yield from self._rest(name, batch, kind)
+
+    def find_for_update(
+        self,
+        kind: str,
+        filters: Sequence[Filter],
+        order_by: Sequence[tuple[str, bool]],
+        limit: int | None,
+        *,
+        skip_locked: bool = True,
+    ) -> Iterator[tuple[str, int, Any]]:
+        """Like :meth:`find`, locking each row returned until the transaction ends
+        (``FOR UPDATE``); with ``skip_locked`` rows another transaction holds are left out."""
+        self._require_write()
+        self._sql(kind)
+        lock: Lock = "skip_locked" if skip_locked else "wait"
+        sql, params = select_sql(
+            POSTGRES, kind, self._filters(filters), order_by, limit, 0, lock=lock
+        )
+        return self._rows(self._fetch(sql, params, kind))
+
+    @staticmethod
+    def _rows(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[str, int, Any]]:
+        for key, version, doc, raw in rows:
+            yield _from_text(key), version, raw if raw is not None else doc
+
+    def _fetch(self, sql: str, params: Sequence[Any], kind: str) -> list[tuple[Any, ...]]:
+        self._live()
+        try:
+            return self._cur.execute(sql, params).fetchall()
+        except _DB_ERRORS as err:
+            raise self._failed(err, kind) from err
+
+    def _declare(self, sql: str, params: Sequence[Any], kind: str) -> tuple[str, list[Any]]:
+        """Open a server-side cursor on ``sql`` and fetch its first batch, in one round trip
+        (closing the cursors earlier scans used up on the way)."""
+        conn = self._live()
+        name = f"csdomain_scan_{next(_cursor_names)}"
+        cur = self._cur
+        try:
+            with conn.pipeline():
+                for done in self._exhausted:
+                    cur.execute(f"CLOSE {done}", prepare=False)
+                self._exhausted = []
+                cur.execute(f"DECLARE {name} NO SCROLL CURSOR FOR {sql}", params, prepare=False)
+                cur.execute(f"FETCH {_FETCH} FROM {name}", prepare=False)
+            return name, cur.fetchall()
+        except _DB_ERRORS as err:
+            raise self._failed(err, kind) from err
+
+    def _rest(self, name: str, batch: list[Any], kind: str) -> Iterator[tuple[str, int, Any]]:
+        """The rows of cursor ``name``, starting with ``batch``, 500 per round trip."""
+        while True:
+            yield from self._rows(batch)
+            if len(batch) < _FETCH:
+                break
+            self._live()
+            try:
+                batch = self._cur.execute(f"FETCH {_FETCH} FROM {name}", prepare=False).fetchall()
+            except _DB_ERRORS as err:
+                raise self._failed(err, kind) from err
+        if self._conn is not None:
+            self._exhausted.append(name)
+
+    def count(self, kind: str, filters: Sequence[Filter]) -> int:
+        """How many documents match."""
+        self._sql(kind)
+        sql, params = count_sql(POSTGRES, kind, self._filters(filters))
+        return int(self._fetch(sql, params, kind)[0][0])
+
+    # writes ------------------------------------------------------------------------------
+
+    def insert(self, kind: str, rows: Sequence[Row]) -> None:
+        """Insert new documents at version 1 (a taken key writes nothing of the batch)."""
+        self._require_write()
+        statement = self._sql(kind).insert
+        keys = [r.key for r in rows]
+        seen: set[str] = set()
+        for key in keys:
+            if key in seen:
+                raise AlreadyExists(kind, key)
+            seen.add(key)
+        params = [
+            (_to_text(r.key), *_doc_params(r.doc), *_index_params(r.index.values())) for r in rows
+        ]
+        self._live()
+        cur = self._cur
+        try:
+            if len(params) == 1:
+                cur.execute(statement, params[0])
+            else:
+                cur.executemany(statement, params)
+            inserted = cur.rowcount
+        except _DB_ERRORS as err:
+            raise self._failed(err, kind, keys[0] if keys else "") from err
+        self._touch(kind)
+        if inserted != len(params):
+            raise AlreadyExists(kind, self._taken_key(kind, keys))
+
+    def _taken_key(self, kind: str, keys: Sequence[str]) -> str:
+        """The first of ``keys`` stored before this statement (by another transaction)."""
+        if len(keys) == 1:
+            return keys[0]
+        try:
+            row = self._cur.execute(
+                f"SELECT key FROM {table(kind)} WHERE key = ANY(%s) "
+                "AND xmin <> pg_current_xact_id()::xid ORDER BY key LIMIT 1",
+                ([_to_text(k) for k in keys],),
+            ).fetchone()
+        except _DB_ERRORS as err:
+            raise self._failed(err, kind) from err
+        return _from_text(row[0]) if row is not None else keys[0]
+
+    def update(self, kind: str, row: Row, expected_version: int) -> int:
+        """Replace a document at ``expected_version``."""
+        self._require_write()
+        statement = self._sql(kind).update
+        self._live()
+        key = _to_text(row.key)
+        try:
+            cursor = self._cur.execute(
+                statement,
+                (*_doc_params(row.doc), *_index_params(row.index.values()), key, expected_version),
+            )
+        except _DB_ERRORS as err:
+            raise self._failed(err, kind, row.key, expected_version) from err
+        self._touch(kind)
+        if cursor.rowcount != 1:
+            found = self.get(kind, row.key)
+            check_version(kind, row.key, expected_version, None if found is None else found[0])
+        return expected_version + 1
+
+    def delete(self, kind: str, key: str, expected_version: int) -> None:
+        """Delete a document at ``expected_version``."""
+        self._require_write()
+        statement = self._sql(kind).delete
+        self._live()
+        try:
+            cursor = self._cur.execute(statement, (_to_text(key), expected_version))
+        except _DB_ERRORS as err:
+            raise self._failed(err, kind, key, expected_version) from err
+        self._touch(kind)
+        if cursor.rowcount != 1:
+            found = self.get(kind, key)
+            check_version(kind, key, expected_version, None if found is None else found[0])
+
+    def next_counter(self, name: str) -> int:
+        """Increment a counter; concurrent increments conflict like concurrent updates."""
+        self._require_write()
+        self._live()
+        try:
+            row = self._cur.execute(next_counter_sql(POSTGRES), (_to_text(name),)).fetchone()
+        except _DB_ERRORS as err:
+            raise self._failed(err, "counter", name) from err
+        assert row is not None  # noqa: S101 - RETURNING always yields the row
+        return int(row[0])
+
+    # the end -----------------------------------------------------------------------------
+
+    def commit(self) -> None:
+        """Commit (``ConcurrencyConflict`` if the transaction was aborted by a conflict)."""
+        conn = self._conn
+        if conn is None:
+            return
+        try:
+            if self._migration is not None:
+                self._end_migration(conn)
+            if self._aborted is not None:
+                with contextlib.suppress(psycopg.Error):
+                    conn.rollback()
+                raise self._aborted
+            if self._wake:
+                self._cur.execute(f"NOTIFY {self._backend.channel}")
+            conn.commit()
+        except _DB_ERRORS as err:
+            raise self._failed(err) from err
+        else:
+            self._backend._ready.update(self._pending)
+        finally:
+            self._finish(conn)
+
+    def rollback(self) -> None:
+        """Roll back and hand the connection back to the pool."""
+        conn = self._conn
+        if conn is None:
+            return
+        try:
+            if self._migration is not None:
+                self._end_migration(conn)
+            with contextlib.suppress(psycopg.Error):
+                conn.rollback()
+            self._forget_pending()
+        finally:
+            self._finish(conn)
+
+    def _finish(self, conn: psycopg.Connection[Any]) -> None:
+        self._conn = None
+        self._pending = {}
+        self._exhausted = []
+        with contextlib.suppress(psycopg.Error):
+            self._cur.close()
+        if conn.info.transaction_status != _IDLE:
+            with contextlib.suppress(psycopg.Error):
+                conn.rollback()
+        self._backend._release(conn)
