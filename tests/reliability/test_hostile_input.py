@@ -603,31 +603,11 @@ LIMITED_TEXT: dict[str, Callable[[Desk, str], Any]] = {
         Survey(id="long", title=text, items=(SurveyItem("overall", "Overall"),)), by=BOSS
     ),
 }
-#: Use cases whose free text is not bounded by LimitsPolicy yet (reported, to be fixed in
-#: their desks); strict xfail turns into a failure once they are, as a reminder.
-UNBOUNDED = {
-    "register_customer business_scope",
-    "change_customer address",
-    "get_customer purpose",
-    "cancel_order reason",
-    "record_payment reference",
-    "evaluate_warranty_claim note",
-    "define_survey title",
-    "cancel_message reason",
-}
 
 
 @pytest.mark.parametrize(
     "use_case",
-    [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(reason="no LimitsPolicy check in this desk yet", strict=True)
-            if name in UNBOUNDED
-            else (),
-        )
-        for name in LIMITED_TEXT
-    ],
+    [name for name in LIMITED_TEXT],
 )
 def test_every_free_text_argument_is_bounded_by_the_limits_policy(use_case: str) -> None:
     store = open_store("memory://")

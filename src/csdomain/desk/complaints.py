@@ -94,19 +94,8 @@ class ComplaintDesk(DeskBase):
         self.require(actor, Permission.HANDLE_COMPLAINT)
         return actor
 
-    def _complaint_text(self, value: object, path: str, *, long: bool = True) -> str:
-        if not isinstance(value, str):
-            raise ValidationError.at(path, f"expected text, got {type(value).__name__}")
-        limits = self.policy.limits
-        limit = limits.max_long_text if long else limits.max_short_text
-        if len(value) > limit:
-            raise ValidationError.at(path, f"longer than {limit} characters")
-        return value
-
-    def _optional_complaint_text(
-        self, value: object, path: str, *, long: bool = False
-    ) -> str | None:
-        return None if value is None else self._complaint_text(value, path, long=long)
+    _complaint_text = DeskBase.bounded_text
+    _optional_complaint_text = DeskBase.optional_bounded_text
 
     def _ladder_owners(self, owners: object) -> dict[str, str] | None:
         if owners is None:

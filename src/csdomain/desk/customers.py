@@ -130,6 +130,19 @@ class CustomerDesk(DeskBase):
         self.require(actor, Permission.EDIT_CUSTOMER)
         _key(name, "name")
         _key(city, "city")
+        for path, value in (
+            ("name", name),
+            ("city", city),
+            ("legal_representative", legal_representative),
+            ("phone", phone),
+            ("fax", fax),
+            ("email", email),
+            ("postcode", postcode),
+            ("bank_account", bank_account),
+        ):
+            self.bounded_text(value, path, long=False)
+        self.bounded_text(address, "address")
+        self.bounded_text(business_scope, "business_scope")
         written = _key(code_name, "code_name") if code_name is not None else name
         wanted_id = None if id is None else _key(id, "id")
         klass = _customer_class(customer_class)
@@ -181,6 +194,9 @@ class CustomerDesk(DeskBase):
         """
         actor = _actor(by)
         _key(customer_id, "customer_id")
+        for path, value in fields.items():
+            if isinstance(value, str):
+                self.bounded_text(value, path)
 
         def work(uow: UnitOfWork) -> tuple[Customer, DuplicateContactWarning | None]:
             now = self.now()
@@ -206,7 +222,7 @@ class CustomerDesk(DeskBase):
         actor = _actor(by)
         self.require(actor, Permission.READ_CUSTOMER)
         _key(customer_id, "customer_id")
-        _text(purpose, "purpose")
+        self.bounded_text(purpose, "purpose", long=False)
 
         def work(uow: UnitOfWork) -> Customer:
             now = self.now()

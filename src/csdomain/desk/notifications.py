@@ -717,6 +717,7 @@ class NotificationDesk(DeskBase):
         self.require(by, Permission.SEND_NOTIFICATIONS)
         _require_id(message_id, "message_id")
         _require_id(reason, "reason")
+        self.bounded_text(reason, "reason")
 
         def work(uow: UnitOfWork) -> Message:
             repo = uow.repo(MESSAGES)

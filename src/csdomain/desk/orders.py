@@ -352,7 +352,7 @@ class OrderDesk(DeskBase):
         Payments move the order on by themselves (``prepaid``, ``paid``). Needs
         ``order.record_payment``.
         """
-        _text(reference, "reference")
+        self.bounded_text(reference, "reference", long=False)
         return self._order_step(
             order_id,
             by,
@@ -500,6 +500,7 @@ class OrderDesk(DeskBase):
         """
         actor = _actor(by)
         _key(order_id, "order_id")
+        self.bounded_text(reason, "reason")
 
         def work(uow: UnitOfWork) -> Order:
             now = self.now()

@@ -71,6 +71,9 @@ class SatisfactionDesk(DeskBase):
         self.require(by, Permission.MANAGE_SURVEYS)
         if not isinstance(survey, Survey):
             raise ValidationError.at("survey", f"expected a Survey, got {survey!r}")
+        self.bounded_text(survey.title, "survey.title")
+        for i, item in enumerate(survey.items):
+            self.bounded_text(item.text, f"survey.items.{i}.text")
 
         def work(uow: UnitOfWork) -> Survey:
             uow.repo(SURVEYS).add(survey)

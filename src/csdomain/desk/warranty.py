@@ -149,6 +149,7 @@ class WarrantyDesk(DeskBase):
         self.require(by, Permission.HANDLE_WARRANTY)
         if claim is not None and not isinstance(claim, WarrantyClaim):
             raise ValidationError.at("claim", f"expected a WarrantyClaim, got {claim!r}")
+        self.bounded_text(note, "note")
         extra = rules_from_plugins(self.plugin_manager)
         policy = self.policy.warranty
         return self._warranty_step(
