@@ -607,7 +607,7 @@ LIMITED_TEXT: dict[str, Callable[[Desk, str], Any]] = {
 
 @pytest.mark.parametrize(
     "use_case",
-    [name for name in LIMITED_TEXT],
+    list(LIMITED_TEXT),
 )
 def test_every_free_text_argument_is_bounded_by_the_limits_policy(use_case: str) -> None:
     store = open_store("memory://")
