@@ -22,8 +22,8 @@ from csdomain.store import open_store
 
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _harness import Result, arguments, pair, print_table  # noqa: E402
-from orders_data import make_orders  # noqa: E402
+from _harness import Result, arguments, pair, print_table
+from orders_data import make_orders
 
 
 UNSTRUCTURE = converter.get_unstructure_hook(Order)
