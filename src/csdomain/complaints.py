@@ -48,6 +48,7 @@ from csdomain.events import Event
 from csdomain.lifecycle import StatusChange, check_transition
 from csdomain.money import Money
 from csdomain.validators import aware as _aware
+from csdomain.validators import enum_value as _enum
 from csdomain.validators import not_blank as _not_blank
 
 
@@ -301,16 +302,6 @@ def _level(_instance: object, attribute: attrs.Attribute[int], value: int) -> No
 def _not_negative(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValidationError.at(attribute.name, f"must be a whole number >= 0, got {value!r}")
-
-
-def _enum(kind: type[_E], value: object, path: str) -> _E:
-    allowed = ", ".join(m.value for m in kind)
-    if not isinstance(value, str):
-        raise ValidationError.at(path, f"{value!r} is not one of {allowed}")
-    try:
-        return kind(value)
-    except ValueError:
-        raise ValidationError.at(path, f"{value!r} is not one of {allowed}") from None
 
 
 def _channel(value: object) -> ComplaintChannel:

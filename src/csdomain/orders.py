@@ -45,6 +45,7 @@ from csdomain.ids import NamingSeries
 from csdomain.lifecycle import StatusChange, check_transition
 from csdomain.money import Money
 from csdomain.validators import aware as _aware
+from csdomain.validators import enum_value
 from csdomain.validators import not_blank as _not_blank
 
 
@@ -224,45 +225,27 @@ def _flag(_instance: object, attribute: attrs.Attribute[bool], value: bool) -> N
 
 
 def _channel(value: OrderChannel | str) -> OrderChannel:
-    try:
-        return OrderChannel(value)
-    except ValueError:
-        raise ValidationError.at("channel", f"not an order channel: {value!r}") from None
+    return enum_value(OrderChannel, value, "channel")
 
 
 def _kind(value: OrderKind | str) -> OrderKind:
-    try:
-        return OrderKind(value)
-    except ValueError:
-        raise ValidationError.at("kind", f"not an order kind: {value!r}") from None
+    return enum_value(OrderKind, value, "kind")
 
 
 def _status(value: OrderStatus | str) -> OrderStatus:
-    try:
-        return OrderStatus(value)
-    except ValueError:
-        raise ValidationError.at("status", f"not an order status: {value!r}") from None
+    return enum_value(OrderStatus, value, "status")
 
 
 def _mode(value: ShippingMode | str) -> ShippingMode:
-    try:
-        return ShippingMode(value)
-    except ValueError:
-        raise ValidationError.at("mode", f"not a shipping mode: {value!r}") from None
+    return enum_value(ShippingMode, value, "mode")
 
 
 def _bucket(value: StockBucket | str) -> StockBucket:
-    try:
-        return StockBucket(value)
-    except ValueError:
-        raise ValidationError.at("bucket", f"not a stock bucket: {value!r}") from None
+    return enum_value(StockBucket, value, "bucket")
 
 
 def _condition(value: ItemCondition | str) -> ItemCondition:
-    try:
-        return ItemCondition(value)
-    except ValueError:
-        raise ValidationError.at("condition", f"not an item condition: {value!r}") from None
+    return enum_value(ItemCondition, value, "condition")
 
 
 def _lines(value: Iterable[OrderLine]) -> tuple[OrderLine, ...]:

@@ -6,7 +6,8 @@ Each raises :class:`~csdomain.errors.ValidationError` with the field's name as t
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 import attrs
 
@@ -14,7 +15,9 @@ from csdomain.clock import require_aware
 from csdomain.errors import ValidationError
 
 
-__all__ = ["aware", "not_blank"]
+__all__ = ["aware", "enum_value", "not_blank"]
+
+E = TypeVar("E", bound=StrEnum)
 
 
 def aware(_instance: object, attribute: attrs.Attribute[Any], value: datetime) -> None:
@@ -26,3 +29,14 @@ def not_blank(_instance: object, attribute: attrs.Attribute[Any], value: str) ->
     """The field holds a string with something other than whitespace in it."""
     if not isinstance(value, str) or not value.strip():
         raise ValidationError.at(attribute.name, "must not be empty")
+
+
+def enum_value(kind: type[E], value: object, path: str) -> E:
+    """The member of ``kind`` given as itself or its value; anything else names the choices."""
+    allowed = ", ".join(m.value for m in kind)
+    if not isinstance(value, str):
+        raise ValidationError.at(path, f"{value!r} is not one of {allowed}")
+    try:
+        return kind(value)
+    except ValueError:
+        raise ValidationError.at(path, f"{value!r} is not one of {allowed}") from None

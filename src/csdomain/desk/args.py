@@ -14,6 +14,7 @@ from typing import TypeVar
 from csdomain.auth import Actor
 from csdomain.clock import utc
 from csdomain.errors import ValidationError
+from csdomain.validators import enum_value
 
 
 __all__ = [
@@ -79,10 +80,4 @@ def moment(value: object, path: str) -> datetime:
 
 def choice(kind: type[E], value: object, path: str) -> E:
     """A member of the string enum ``kind``, given as the member or its value."""
-    allowed = ", ".join(member.value for member in kind)
-    if isinstance(value, str):
-        try:
-            return kind(value)
-        except ValueError:
-            pass
-    raise ValidationError.at(path, f"{value!r} is not one of {allowed}")
+    return enum_value(kind, value, path)
