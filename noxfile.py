@@ -49,6 +49,13 @@ def typecheck(session: nox.Session) -> None:
 
 
 @nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site (Sphinx + MyST, API from docstrings); warnings fail."""
+    session.install("-e", ".[testing,postgres]", "sphinx>=7", "myst-parser>=2")
+    session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
+
+
+@nox.session
 def demo(session: nox.Session) -> None:
     """Install the package and build the demo store in the working directory."""
     session.install(".")

@@ -25,6 +25,9 @@ class Result:
     target: float
     baseline_name: str
     higher_is_better: bool = False
+    #: What ``ours`` and ``baseline`` measure: ``"s"`` (seconds, shown in ms), ``"bytes"``
+    #: (shown in MiB) or a rate such as ``"orders/s"``.
+    unit: str = "s"
 
     @property
     def ratio(self) -> float:
@@ -66,6 +69,14 @@ def pair(
     return statistics.median(a), statistics.median(b)
 
 
+def _shown(value: float, unit: str) -> str:
+    if unit == "s":
+        return f"{value * 1000:.2f} ms"
+    if unit == "bytes":
+        return f"{value / 2**20:.2f} MiB"
+    return f"{value:,.0f} {unit}"
+
+
 def print_table(title: str, results: Sequence[Result]) -> None:
     print(f"\n## {title}\n")
     print(
@@ -78,7 +89,8 @@ def print_table(title: str, results: Sequence[Result]) -> None:
     for r in results:
         sign = ">=" if r.higher_is_better else "<="
         print(
-            f"| {r.name} | {r.ours * 1000:.2f} ms | {r.baseline_name}: {r.baseline * 1000:.2f} ms "
+            f"| {r.name} | {_shown(r.ours, r.unit)} | {r.baseline_name}: "
+            f"{_shown(r.baseline, r.unit)} "
             f"| {r.ratio:.2f}x | {sign} {r.target}x | {'yes' if r.ok else 'NO'} |"
         )
 

@@ -1,6 +1,6 @@
 """SurveyStats against a plain collections.Counter pass over the same survey answers.
 
-Run: ``python benchmarks/bench_satisfaction.py [--n N] [--repeats R] [--uniform]``.
+Run: ``python benchmarks/bench_satisfaction.py [--n N] [--repeats R] [--uniform] [--quick]``.
 
 Each answer row is five item ratings (five-point scale, a few skipped), an NPS score and
 the two loyalty answers. By default the answers are correlated the way real ones are (a
@@ -96,7 +96,10 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1_000_000, help="answer rows (default 1e6)")
     parser.add_argument("--repeats", type=int, default=5, help="runs per measurement")
     parser.add_argument("--uniform", action="store_true", help="independent values")
+    parser.add_argument("--quick", action="store_true", help="100,000 rows, for a smoke run")
     args = parser.parse_args()
+    if args.quick:
+        args.n = 100_000
 
     survey = Survey.supplier("bench")
     rows = (uniform_rows if args.uniform else correlated_rows)(args.n)

@@ -69,6 +69,15 @@ def _structure_decimal(value: Any, _: type) -> Decimal:
 
 
 def _structure_money(value: Any, _: type) -> Money:
+    if value.__class__ is dict and len(value) == 2:
+        amount = value.get("amount")
+        if amount.__class__ is str and "currency" in value:
+            try:
+                number = Decimal(amount)
+            except InvalidOperation:
+                pass
+            else:
+                return Money(number, value["currency"])
     if not isinstance(value, dict):
         raise ValidationError.at("", f"expected an object with amount and currency, got {value!r}")
     extra = set(value) - {"amount", "currency"}
