@@ -24,7 +24,16 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from operator import attrgetter
 from types import TracebackType
-from typing import Any, Generic, Literal, Protocol, TypeAlias, TypeVar, cast, runtime_checkable
+from typing import (
+    Any,
+    Generic,
+    Literal,
+    Protocol,
+    TypeAlias,
+    TypeVar,
+    cast,
+    runtime_checkable,
+)
 
 import attrs
 import orjson
@@ -91,12 +100,30 @@ def normalize_index_value(value: Any, path: str = "") -> IndexValue:
     if isinstance(value, enum.Enum):
         return normalize_index_value(value.value, path)
     if isinstance(value, datetime):
-        moment = require_aware(value, path or "value").astimezone(UTC)
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+        moment: datetime = value
+        if moment.tzinfo is not UTC:
+            moment = require_aware(value, path or "value").astimezone(UTC)
+        return moment.isoformat(timespec="microseconds")
     if isinstance(value, date):
         return value.isoformat()
     msg = f"cannot index a {type(value).__name__} value"
     raise ValidationError.at(path or "value", msg)
+
+
+#: Python types of each index column type, and the types ``normalize_index_value`` keeps.
+_PYTHON_TYPES: dict[str, tuple[type, ...]] = {
+    "text": (str,),
+    "integer": (int,),
+    "real": (int, float),
+}
+_PLAIN: frozenset[type] = frozenset({str, int, float})
+
+
+def _typed(index: Index, value: IndexValue) -> IndexValue:
+    if value is None or isinstance(value, _PYTHON_TYPES[index.type]):
+        return value
+    msg = f"index {index.name!r} holds {index.type} values, got {type(value).__name__}"
+    raise ValidationError.at(index.name, msg)
 
 
 @attrs.frozen
@@ -152,6 +179,10 @@ class Kind(Generic[T]):
     composite: tuple[tuple[str, ...], ...] = ()
     #: Attribute name on the unit of work (``uow.orders``); defaults to ``name + "s"``.
     attribute: str = ""
+    _schema: KindSchema = attrs.field(init=False, eq=False, repr=False)
+    _plan: tuple[tuple[str, Callable[[Any], Any], tuple[type, ...], str], ...] = attrs.field(
+        init=False, eq=False, repr=False
+    )
 
     def __attrs_post_init__(self) -> None:
         if not _NAME.fullmatch(self.name):
@@ -165,11 +196,16 @@ class Kind(Generic[T]):
                 raise ValidationError.at("composite", f"unknown index fields {sorted(unknown)}")
         if not self.attribute:
             object.__setattr__(self, "attribute", self.name + "s")
+        columns = tuple((i.name, i.type) for i in self.indexes)
+        schema = KindSchema(self.name, columns, self.composite)
+        object.__setattr__(self, "_schema", schema)
+        plan = tuple((i.name, i.extract, _PYTHON_TYPES[i.type], i.type) for i in self.indexes)
+        object.__setattr__(self, "_plan", plan)
 
     @property
     def schema(self) -> KindSchema:
         """The backend-facing description of this kind."""
-        return KindSchema(self.name, tuple((i.name, i.type) for i in self.indexes), self.composite)
+        return self._schema
 
     @property
     def index_names(self) -> frozenset[str]:
@@ -178,10 +214,15 @@ class Kind(Generic[T]):
 
     def index_values(self, obj: T) -> dict[str, IndexValue]:
         """The normalised index values of ``obj``."""
-        return {
-            i.name: _typed(i, normalize_index_value(i.extract(obj), i.name))  # type: ignore[misc]
-            for i in self.indexes
-        }
+        values: dict[str, IndexValue] = {}
+        for name, extract, types, column in self._plan:
+            raw = extract(obj)
+            value: IndexValue = raw if type(raw) in _PLAIN else normalize_index_value(raw, name)
+            if value is not None and not isinstance(value, types):
+                msg = f"index {name!r} holds {column} values, got {type(value).__name__}"
+                raise ValidationError.at(name, msg)
+            values[name] = value
+        return values
 
     def index(self, name: str) -> Index:
         """The declared index called ``name``."""
@@ -189,20 +230,6 @@ class Kind(Generic[T]):
             if i.name == name:
                 return i
         raise ValidationError.at(name, f"{self.name} has no index {name!r}")
-
-
-_PYTHON_TYPES: dict[str, tuple[type, ...]] = {
-    "text": (str,),
-    "integer": (int,),
-    "real": (int, float),
-}
-
-
-def _typed(index: Index, value: IndexValue) -> IndexValue:
-    if value is None or isinstance(value, _PYTHON_TYPES[index.type]):
-        return value
-    msg = f"index {index.name!r} holds {index.type} values, got {type(value).__name__}"
-    raise ValidationError.at(index.name, msg)
 
 
 class KindRegistry:
@@ -492,7 +519,8 @@ class Repository(Generic[T]):
         if found is None:
             raise NotFound(self._name, key)
         version, doc = found
-        self._uow.versions[(self._name, key)] = version
+        if not self._uow.readonly:
+            self._uow.versions[(self._name, key)] = version
         return self._decode(doc), version
 
     def get(self, key: str) -> T:
@@ -537,8 +565,15 @@ class Repository(Generic[T]):
             raise ValidationError.at("offset", "must be a non-negative integer")
         filters = parse_where(self.kind, where)
         order = _parse_order(self.kind, order_by)
+        rows = self._uow.tx.find(self._name, filters, order, limit, offset)
+        if self._uow.readonly:
+            # Nothing is updated in a read-only unit of work: remembering the versions of
+            # what it streams would only grow memory with the number of rows.
+            for _key, _version, doc in rows:
+                yield self._decode(doc)
+            return
         versions = self._uow.versions
-        for key, version, doc in self._uow.tx.find(self._name, filters, order, limit, offset):
+        for key, version, doc in rows:
             versions[(self._name, key)] = version
             yield self._decode(doc)
 
@@ -747,6 +782,8 @@ class Store:
         self.backend = backend
         self.kinds = kinds
         self.clock: Clock = clock or SystemClock()
+        self._reindexers: dict[str, tuple[Kind[Any], Callable[[Any], Mapping[str, IndexValue]]]]
+        self._reindexers = {}
 
     @property
     def url(self) -> str:
@@ -758,13 +795,18 @@ class Store:
         return UnitOfWork(self, readonly=readonly)
 
     def _reindexer(self, kind: Kind[Any]) -> Callable[[Any], Mapping[str, IndexValue]]:
+        found = self._reindexers.get(kind.name)
+        if found is not None and found[0] is kind:
+            return found[1]
         if self.backend.stores_objects:
-            return kind.index_values
-        hook = converter.get_structure_hook(kind.cls)
+            reindex: Callable[[Any], Mapping[str, IndexValue]] = kind.index_values
+        else:
+            hook = converter.get_structure_hook(kind.cls)
 
-        def reindex(doc: Any) -> Mapping[str, IndexValue]:
-            return kind.index_values(hook(orjson.loads(doc), kind.cls))
+            def reindex(doc: Any) -> Mapping[str, IndexValue]:
+                return kind.index_values(hook(orjson.loads(doc), kind.cls))
 
+        self._reindexers[kind.name] = (kind, reindex)
         return reindex
 
     def ensure_kind(self, tx: Transaction, kind: Kind[Any]) -> None:

@@ -17,8 +17,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
-import attrs
-
 from csdomain.errors import AlreadyExists, ConcurrencyConflict, ValidationError
 from csdomain.hookspecs import hookimpl
 from csdomain.store import Filter, IndexValue, KindSchema, Row, check_version
@@ -29,16 +27,24 @@ __all__ = ["SCHEMES", "MemoryBackend", "MemoryTransaction", "csdomain_open_store
 SCHEMES = ("memory",)
 
 
-@attrs.frozen
 class _Version:
-    seq: int
-    version: int
-    doc: Any
-    index: Mapping[str, IndexValue]
-    deleted: bool = False
+    """One version of a stored object; ``seq`` is set once, when its writer commits."""
 
+    __slots__ = ("deleted", "doc", "index", "seq", "version")
 
-_MISSING = object()
+    def __init__(
+        self,
+        seq: int,
+        version: int,
+        doc: Any,
+        index: Mapping[str, IndexValue],
+        deleted: bool = False,
+    ) -> None:
+        self.seq = seq
+        self.version = version
+        self.doc = doc
+        self.index = index
+        self.deleted = deleted
 
 
 class MemoryBackend:
@@ -199,7 +205,8 @@ class MemoryTransaction:
             for chain in table.values():
                 for i, entry in enumerate(chain):
                     if set(entry.index) != wanted and not entry.deleted:
-                        chain[i] = attrs.evolve(entry, index=dict(reindex(entry.doc)))
+                        index = dict(reindex(entry.doc))
+                        chain[i] = _Version(entry.seq, entry.version, entry.doc, index)
 
     def get(self, kind: str, key: str) -> tuple[int, Any] | None:
         """The visible version of ``key``."""
@@ -216,19 +223,19 @@ class MemoryTransaction:
 
     def insert(self, kind: str, rows: Sequence[Row]) -> None:
         """Insert new objects at version 1."""
+        if self._readonly:
+            raise ValidationError.at("", "this transaction is read-only")
         seen: set[str] = set()
         for row in rows:
             if row.key in seen or self._current(kind, row.key) is not None:
                 raise AlreadyExists(kind, row.key)
             seen.add(row.key)
+        writes, bases = self._writes, self._bases
         for row in rows:
-            base = self._bases.get((kind, row.key), _MISSING)
-            self._write(
-                kind,
-                row.key,
-                None if base is _MISSING else base,  # type: ignore[arg-type]
-                _Version(0, 1, row.doc, row.index),
-            )
+            slot = (kind, row.key)
+            if slot not in bases:
+                bases[slot] = None
+            writes[slot] = _Version(0, 1, row.doc, row.index)
 
     def update(self, kind: str, row: Row, expected_version: int) -> int:
         """Replace an object if it is at ``expected_version``."""
@@ -306,12 +313,21 @@ class MemoryTransaction:
                 if self._writes or self._counters:
                     backend._seq += 1
                     seq = backend._seq
+                    data = backend._data
                     for (kind, key), entry in self._writes.items():
-                        chain = backend._data.setdefault(kind, {}).setdefault(key, [])
-                        chain.append(attrs.evolve(entry, seq=seq))
+                        entry.seq = seq
+                        table = data.get(kind)
+                        if table is None:
+                            table = data[kind] = {}
+                        chain = table.get(key)
+                        if chain is None:
+                            if not entry.deleted:
+                                table[key] = [entry]
+                            continue
+                        chain.append(entry)
                         backend._prune(chain)
                         if len(chain) == 1 and chain[0].deleted:
-                            del backend._data[kind][key]
+                            del table[key]
                     backend._counters.update(self._counters)
             finally:
                 self._finish()
