@@ -686,7 +686,7 @@ class UnitOfWork:
         self._tx: Transaction | None = None
         self._repos: dict[str, Repository[Any]] = {}
         self._done = False
-        self._token = uuid.uuid4().hex[:12]
+        self._token = ""
 
     @property
     def tx(self) -> Transaction:
@@ -752,7 +752,7 @@ class UnitOfWork:
             raise ValidationError.at("event", f"not an Event: {type(event).__name__}")
         moment = require_aware(at, "at") if at is not None else self.store.clock.now()
         entry = OutboxEntry(
-            id=_outbox_id(moment, self._token, len(self.emitted)),
+            id=_outbox_id(moment, self._outbox_token(), len(self.emitted)),
             type=type(event).type_name,
             payload=converter.unstructure(event),
             created_at=moment,
@@ -760,6 +760,11 @@ class UnitOfWork:
         self.outbox.add(entry)
         self.emitted.append(event)
         return entry
+
+    def _outbox_token(self) -> str:
+        if not self._token:
+            self._token = uuid.uuid4().hex[:12]
+        return self._token
 
     def next_counter(self, name: str) -> int:
         """Increment a named counter in this transaction (naming series use this)."""

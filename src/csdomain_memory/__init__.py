@@ -196,7 +196,8 @@ class MemoryTransaction:
     ) -> None:
         """Make room for a kind; re-index stored objects when its indexes changed."""
         backend = self._backend
-        if backend._ready.get(schema.name) == schema:
+        ready = backend._ready.get(schema.name)
+        if ready is schema or ready == schema:
             return
         with backend._lock:
             backend._ready[schema.name] = schema

@@ -622,7 +622,8 @@ class PostgresTransaction:
         before that statement); later, inside the writer's own transaction.
         """
         backend = self._backend
-        if backend._ready.get(schema.name) == schema:
+        ready = backend._ready.get(schema.name)
+        if ready is schema or ready == schema:
             return
         conn = self._conn
         if conn is None:

@@ -314,7 +314,8 @@ class SqliteTransaction:
         self._conn: sqlite3.Connection | None = conn
         self._readonly = readonly
         self._begun = False
-        self._pending: dict[str, KindSchema] = {}
+        #: Kinds this transaction created or migrated: visible to it alone until it commits.
+        self._pending: dict[str, tuple[KindSchema, KindSql]] = {}
         self._path = backend.path
 
     @property
@@ -335,7 +336,11 @@ class SqliteTransaction:
     ) -> None:
         """Create or migrate a kind's table (in its own transaction when none is open)."""
         backend = self._backend
-        if backend._ready.get(schema.name) == schema:
+        ready = backend._ready.get(schema.name)
+        if ready is schema or ready == schema:
+            return
+        pending = self._pending.get(schema.name)
+        if pending is not None and pending[0] == schema:
             return
         sql = KindSql.build(SQLITE, schema)
         if self._begun:
@@ -344,8 +349,7 @@ class SqliteTransaction:
                 raise ValidationError.at("", msg)
             with _translated(self._path):
                 _migrate_kind(self.conn, schema, sql, reindex)
-            self._pending[schema.name] = schema
-            backend._sql[schema.name] = sql
+            self._pending[schema.name] = (schema, sql)
             return
         conn = self._conn
         assert conn is not None  # noqa: S101 - the transaction is open
@@ -361,6 +365,10 @@ class SqliteTransaction:
         backend._ready[schema.name] = schema
 
     def _sql(self, kind: str) -> KindSql:
+        if self._pending:
+            pending = self._pending.get(kind)
+            if pending is not None:
+                return pending[1]
         try:
             return self._backend._sql[kind]
         except KeyError:
@@ -464,7 +472,10 @@ class SqliteTransaction:
             if self._begun:
                 with _translated(self._path):
                     conn.execute("COMMIT")
-            self._backend._ready.update(self._pending)
+            backend = self._backend
+            for name, (schema, sql) in self._pending.items():
+                backend._sql[name] = sql
+                backend._ready[name] = schema
         finally:
             self._finish(conn)
 
@@ -477,8 +488,6 @@ class SqliteTransaction:
             if self._begun and conn.in_transaction:
                 with _translated(self._path):
                     conn.execute("ROLLBACK")
-            for name in self._pending:
-                self._backend._sql.pop(name, None)
         finally:
             self._finish(conn)
 

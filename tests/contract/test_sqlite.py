@@ -6,10 +6,11 @@ import itertools
 import tempfile
 from pathlib import Path
 
+import attrs
 import pytest
 
 import csdomain.store
-from csdomain.store import Store
+from csdomain.store import Kind, KindRegistry, Store
 from csdomain.testing import BackendConformance
 
 
@@ -72,3 +73,37 @@ def test_bad_cache_size_is_a_validation_error_naming_the_option(tmp_path: Path, 
     with pytest.raises(ValidationError) as caught:
         csdomain.store.open_store(f"sqlite:///{tmp_path}/e.db?cache_size={value}")
     assert caught.value.errors[0][0] == "cache_size"
+
+
+@attrs.frozen
+class _Gizmo:
+    id: str
+    a: str
+    b: str
+
+
+def test_a_rolled_back_migration_leaves_the_committed_kind_usable(tmp_path: Path) -> None:
+    """Rule: a unit of work that rolls back leaves nothing of itself behind, schema included."""
+    v1 = Kind("gizmo", _Gizmo, indexes=["a"])
+    v2 = Kind("gizmo", _Gizmo, indexes=["a", "b"])
+    old, new = KindRegistry(), KindRegistry()
+    old.register(v1)
+    with csdomain.store.open_store(f"sqlite:///{tmp_path}/m.db") as opened:
+        first, second = Store(opened.backend, kinds=old), Store(opened.backend, kinds=new)
+        with first.unit_of_work() as uow:
+            uow.repo(v1).add(_Gizmo("g1", "x", "y"))
+
+        def migrate_then_fail() -> None:
+            with second.unit_of_work() as uow:
+                uow.next_counter("started")
+                assert uow.repo(v2).find(b="y") == [_Gizmo("g1", "x", "y")]
+                raise LookupError
+
+        with pytest.raises(LookupError):
+            migrate_then_fail()
+        with first.unit_of_work() as uow:
+            uow.repo(v1).add(_Gizmo("g2", "x", "z"))
+            assert [g.id for g in uow.repo(v1).find(a="x", order_by="key")] == ["g1", "g2"]
+        with second.unit_of_work() as uow:
+            uow.next_counter("started")
+            assert [g.id for g in uow.repo(v2).find(b="z")] == ["g2"]

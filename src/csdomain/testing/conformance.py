@@ -557,8 +557,9 @@ def _agreement_machine(make_store: Callable[[], Store]) -> type[RuleBasedStateMa
         @rule(key=keys, label=labels, stale=st.booleans())
         def update(self, key: str, label: str, stale: bool) -> None:
             if key not in self.model:
+                missing = attrs.evolve(specimen(0), id=key)
                 with pytest.raises(NotFound), self.store.unit_of_work() as uow:
-                    uow.repo(SPECIMENS).update(specimen(0), expected_version=1)
+                    uow.repo(SPECIMENS).update(missing, expected_version=1)
                 return
             item, version = self.model[key]
             changed = attrs.evolve(item, label=label, rank=(item.rank + 1) % 10)
