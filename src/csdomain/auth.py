@@ -104,8 +104,15 @@ DEFAULT_APPROVAL_LIMITS: Mapping[str, Decimal | None] = {
 
 def _roles(value: Iterable[str]) -> frozenset[str]:
     if isinstance(value, str):
-        return frozenset({value})
-    return frozenset(value)
+        value = (value,)
+    elif not isinstance(value, Iterable):
+        msg = f"expected a role name or a collection of them, got {type(value).__name__}"
+        raise ValidationError.at("roles", msg)
+    roles = frozenset(value)
+    for role in roles:
+        if not isinstance(role, str) or not role.strip():
+            raise ValidationError.at("roles", f"a role is a non-empty name, not {role!r}")
+    return roles
 
 
 def _nonempty_id(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:

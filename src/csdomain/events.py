@@ -32,7 +32,7 @@ class Event:
         existing = _REGISTRY.get(name)
         if existing is not None and existing.__qualname__ != cls.__qualname__:
             msg = f"event type {name!r} is already registered by {existing!r}"
-            raise ValueError(msg)
+            raise ValidationError.at("type_name", msg)
         _REGISTRY[name] = cls
 
 

@@ -161,3 +161,19 @@ def test_actor_round_trips_through_json(actor: Actor) -> None:
 def test_access_policy_round_trips_through_json() -> None:
     policy = AccessPolicy(approval_limits={"cs_manager": "500.50", "sales_vp": None})
     assert from_json(AccessPolicy, to_json(policy)) == policy
+
+
+@pytest.mark.parametrize(
+    ("roles", "message"),
+    [
+        (None, "expected a role name or a collection of them, got NoneType"),
+        (7, "expected a role name or a collection of them, got int"),
+        (["agent", ""], "a role is a non-empty name, not ''"),
+        (["agent", 3], "a role is a non-empty name, not 3"),
+    ],
+)
+def test_actor_roles_must_be_role_names(roles: object, message: str) -> None:
+    """Rule: bad input gets a ValidationError with the bad field's path."""
+    with pytest.raises(ValidationError) as caught:
+        Actor("u1", roles=roles)  # type: ignore[arg-type]
+    assert caught.value.errors == [("roles", message)]

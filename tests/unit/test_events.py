@@ -57,7 +57,7 @@ def test_unknown_event_type_is_a_validation_error_at_type() -> None:
 
 
 def test_two_event_classes_cannot_share_a_name() -> None:
-    with pytest.raises(ValueError, match="already registered"):
+    with pytest.raises(ValidationError, match="already registered"):
 
         @attrs.frozen
         class KernelTestParcelWeighed(Event):
@@ -68,7 +68,7 @@ def test_two_event_classes_cannot_share_a_name() -> None:
 
 
 def test_an_explicit_type_name_cannot_reuse_another_events_name() -> None:
-    with pytest.raises(ValueError, match="already registered"):
+    with pytest.raises(ValidationError, match="already registered"):
 
         @attrs.frozen
         class KernelTestOther(Event):
