@@ -107,6 +107,9 @@ def next_customer_code(
 
 _NON_DIGITS = re.compile(r"\D+")
 
+#: How many trailing digits of a phone number the duplicate-check index keeps.
+PHONE_TAIL_DIGITS = 8
+
 
 def normalise_phone(phone: str, country_code: str = "86") -> str:
     """The digits of a phone number without country code or trunk ``0``, for comparison.
@@ -331,9 +334,20 @@ class Customer:
 
     @property
     def phone_key(self) -> str | None:
-        """The normalised phone number (an index field for the duplicate check)."""
+        """The phone number normalised with the default country code 86."""
         key = normalise_phone(self.phone)
         return key or None
+
+    @property
+    def phone_tail(self) -> str | None:
+        """The last :data:`PHONE_TAIL_DIGITS` digits of the phone number (an index field).
+
+        It does not depend on a country code, so the duplicate check can find candidates
+        through it whatever the policy's ``phone_country_code`` is, then compare them with
+        :func:`normalise_phone` under that code.
+        """
+        digits = _NON_DIGITS.sub("", self.phone).lstrip("0")
+        return digits[-PHONE_TAIL_DIGITS:] or None
 
     @property
     def bank_account_key(self) -> str | None:

@@ -40,7 +40,7 @@ CUSTOMERS: Kind[Customer] = KINDS.register(
     Kind(
         "customer",
         Customer,
-        indexes=["code", "phone_key", "bank_account_key", "customer_class", "city"],
+        indexes=["code", "phone_tail", "bank_account_key", "customer_class", "city"],
     )
 )
 ACCESS_LOG: Kind[AccessRecord] = KINDS.register(

@@ -5,12 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
 
 from csdomain.audit import AccessRecord
 from csdomain.auth import Actor
 from csdomain.clock import FixedClock
-from csdomain.customers import Customer, CustomerClass, DuplicateContactWarning
+from csdomain.customers import (
+    Customer,
+    CustomerClass,
+    CustomerPolicy,
+    DuplicateContactWarning,
+)
 from csdomain.desk.customers import CustomerDesk
 from csdomain.errors import (
     AlreadyExists,
@@ -20,6 +26,7 @@ from csdomain.errors import (
     ValidationError,
 )
 from csdomain.kinds import ACCESS_LOG, CUSTOMERS
+from csdomain.policy import Policy
 from csdomain.store import Store, open_store
 
 
@@ -164,6 +171,24 @@ def test_same_phone_number_on_two_customers_is_a_warning(desk: CustomerDesk) -> 
     assert warning.customer_id == twin.id
     assert warning.customer_ids == (first.id,)
     assert warning.fields == {"phone"}
+
+
+def test_same_phone_number_is_found_under_any_policy_country_code(
+    store: Store, clock: FixedClock
+) -> None:
+    """Rule: the duplicate check strips the policy's country code, not a fixed 86."""
+    policy = attrs.evolve(Policy(), customers=CustomerPolicy(phone_country_code="44"))
+    desk = CustomerDesk(store, clock=clock, policy=policy)
+    first = register(desk, phone="020 7946 0958")
+    _, warning = desk.register_customer(
+        name="Other", city="London", phone="+44 20 7946 0958", by=CLERK
+    )
+    assert warning is not None
+    assert warning.customer_ids == (first.id,)
+    _, other = desk.register_customer(
+        name="Third", city="London", phone="+45 20 7946 0958", by=CLERK
+    )
+    assert other is None
 
 
 def test_same_bank_account_on_two_customers_is_a_warning(desk: CustomerDesk) -> None:

@@ -230,6 +230,14 @@ def test_index_keys_hold_the_normalised_contacts() -> None:
     assert make().phone_key is None
 
 
+def test_phone_tail_index_is_the_same_whatever_the_country_code_or_trunk_zero() -> None:
+    """Rule: the duplicate-check index finds a number written with or without its code."""
+    written = ["+44 20 7946 0958", "0044 20 7946 0958", "020 7946 0958", "2079460958"]
+    assert {make(phone=p).phone_tail for p in written} == {"79460958"}
+    assert make(phone="110").phone_tail == "110"
+    assert make().phone_tail is None
+
+
 def test_registration_and_changes_become_events() -> None:
     customer = make()
     later = T0 + timedelta(hours=1)

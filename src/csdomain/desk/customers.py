@@ -64,8 +64,8 @@ def _access_record_id(at: datetime) -> str:
 def _others(repo: Repository[Customer], customer: Customer) -> list[Customer]:
     """Customers that may share a phone number or bank account with ``customer``."""
     found: dict[str, Customer] = {}
-    if customer.phone_key:
-        found.update((c.id, c) for c in repo.scan(phone_key=customer.phone_key))
+    if customer.phone_tail:
+        found.update((c.id, c) for c in repo.scan(phone_tail=customer.phone_tail))
     if customer.bank_account_key:
         found.update((c.id, c) for c in repo.scan(bank_account_key=customer.bank_account_key))
     found.pop(customer.id, None)
