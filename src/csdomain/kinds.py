@@ -108,6 +108,7 @@ WARRANTY_CLAIMS: Kind[WarrantyClaimCase] = KINDS.register(
             "order_id",
             "complaint_id",
             Index("product_serial", "text", lambda case: case.claim.product_serial),
+            "decided_at",
         ],
     )
 )

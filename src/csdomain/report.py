@@ -68,7 +68,6 @@ from csdomain.warranty import (
     OutlierFlag,
     QualityTrend,
     ServicePointPeriod,
-    WarrantyClaimCase,
     WarrantyClaimStatus,
 )
 
@@ -431,18 +430,11 @@ def _escalated(uow: UnitOfWork) -> list[EscalatedComplaint]:
     return found
 
 
-def _decided_at(case: WarrantyClaimCase) -> datetime | None:
-    for change in reversed(case.history):
-        if change.to == WarrantyClaimStatus.EVALUATED.value:
-            return change.at
-    return None
-
-
 def _suspect_claims(uow: UnitOfWork, start: datetime, end: datetime) -> list[SuspectClaim]:
     found: list[SuspectClaim] = []
     repo = uow.repo(WARRANTY_CLAIMS)
     for case in repo.scan(status__ne=WarrantyClaimStatus.SUBMITTED):
-        decided = _decided_at(case)
+        decided = case.decided_at
         override = case.manual_override
         moment = override.at if override is not None else decided
         if case.decision is None or moment is None or not start <= moment < end:

@@ -1133,6 +1133,16 @@ class WarrantyClaimCase:
             problems.append(("status", "does not match the last history entry"))
         _raise(problems)
 
+    @property
+    def decided_at(self) -> datetime | None:
+        """When the current decision was made (the latest evaluation), if there is one."""
+        if self.decision is None:
+            return None
+        for change in reversed(self.history):
+            if change.to == WarrantyClaimStatus.EVALUATED.value:
+                return change.at
+        return None
+
     @classmethod
     def submit(
         cls,

@@ -554,7 +554,9 @@ def test_decisions_by_reason_count_each_claims_current_decision(
         desk.approve_warranty_claim(late.id, by=AGENT).id, by=AGENT
     )
     assert submitted_only.decision is None
+    assert submitted_only.decided_at is None
     assert repaired.status is WarrantyClaimStatus.CLOSED
+    assert repaired.decided_at == late.history[-1].at == START + timedelta(days=3)
 
     assert desk.warranty_decisions_by_reason(by=ANALYST) == {
         "certificate_altered": 1,

@@ -55,14 +55,6 @@ def _not_future(at: datetime, now: datetime, path: str) -> None:
         raise ValidationError.at(path, "is in the future")
 
 
-def _decided_at(case: WarrantyClaimCase) -> datetime | None:
-    """When the case's current decision was made (its latest evaluation)."""
-    for change in reversed(case.history):
-        if change.to == WarrantyClaimStatus.EVALUATED.value:
-            return change.at
-    return None
-
-
 class WarrantyDesk(DeskBase):
     """Warranty claims from submission to closing, decision analyses, fraud control, parts."""
 
@@ -283,14 +275,16 @@ class WarrantyDesk(DeskBase):
         if start is not None and end is not None and end < start:
             raise ValidationError.at("end", "is before start")
 
+        where: dict[str, Any] = {"decided_at__ne": None}
+        if start is not None:
+            where["decided_at__ge"] = start
+        if end is not None:
+            where["decided_at__lt"] = end
+
         def work(uow: UnitOfWork) -> dict[str, int]:
             counts: dict[str, int] = {}
-            repo = uow.repo(WARRANTY_CLAIMS)
-            for case in repo.scan(status__ne=WarrantyClaimStatus.SUBMITTED):
-                decided = _decided_at(case)
-                if case.decision is None or decided is None:
-                    continue
-                if (start is not None and decided < start) or (end is not None and decided >= end):
+            for case in uow.repo(WARRANTY_CLAIMS).scan(**where):
+                if case.decision is None:
                     continue
                 for code in dict.fromkeys(case.decision.reason_codes):
                     counts[code] = counts.get(code, 0) + 1
