@@ -469,7 +469,9 @@ OUTBOX: Kind[OutboxEntry] = KINDS.register(
 
 def _outbox_id(at: datetime, token: str, seq: int) -> str:
     """Time, then the unit of work, then the event's place in it: ids sort as emitted."""
-    return f"{at.astimezone(UTC):%Y%m%d%H%M%S%f}-{token}-{seq:06d}"
+    m = at.astimezone(UTC)
+    stamp = f"{m.year:04d}{m.month:02d}{m.day:02d}{m.hour:02d}{m.minute:02d}{m.second:02d}"
+    return f"{stamp}{m.microsecond:06d}-{token}-{seq:06d}"
 
 
 # -- repositories and the unit of work ----------------------------------------------------
@@ -820,8 +822,9 @@ class Store:
 
     def ensure_kinds(self, tx: Transaction) -> None:
         """Ensure every registered kind (cheap after the first call)."""
+        ensure = tx.ensure_kind
         for kind in self.kinds:
-            self.ensure_kind(tx, kind)
+            ensure(kind.schema, self._reindexer(kind))
 
     def close(self) -> None:
         """Close the backend."""
