@@ -493,3 +493,29 @@ def test_a_failed_export_leaves_no_file_behind(tmp_path: Path) -> None:
     with pytest.raises(CsDomainError):
         run("export", "--store", url, "-o", str(file))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_exporting_a_missing_sqlite_file_is_one_error_and_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rule: errors are one clear line and a non-zero exit; a typo never creates a store."""
+    from csdomain.cli import main
+
+    missing = tmp_path / "typo.db"
+    assert main(["export", "--store", f"sqlite:///{missing}"]) == 1
+    assert capsys.readouterr().err.count("\n") == 1
+    assert not missing.exists()
+
+
+def test_importing_a_missing_file_names_it_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rule: errors are one clear line and a non-zero exit."""
+    from csdomain.cli import main
+
+    url = f"sqlite:///{tmp_path / 'target.db'}"
+    assert main(["import", str(tmp_path / "nope.jsonl"), "--store", url]) == 1
+    err = capsys.readouterr().err
+    assert err == f"csdomain: error: input: file {tmp_path / 'nope.jsonl'} does not exist\n"
+    with open_store(url) as store:
+        assert list(export_lines(store))[1:] == [b'{"end":true,"documents":0,"counters":0}\n']

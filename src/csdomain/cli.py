@@ -16,11 +16,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+from urllib.parse import urlsplit
 
 import attrs
 
-from csdomain.errors import CsDomainError
+from csdomain.errors import BackendUnavailable, CsDomainError
 
 
 if TYPE_CHECKING:
@@ -73,6 +75,19 @@ class Progress:
             self._draw()
             if self.stream.isatty():
                 self.stream.write("\n")
+
+
+def require_existing_store(url: str) -> None:
+    """Refuse a SQLite file that does not exist: opening it would create an empty store."""
+    parts = urlsplit(url)
+    if parts.scheme != "sqlite" or parts.netloc:
+        return
+    path = parts.path[1:] if parts.path.startswith("/") else parts.path
+    if path in ("", ":memory:"):
+        return
+    if not Path(path).exists():
+        msg = f"no store at {url}: {path} does not exist (csdomain demo --store {url} builds one)"
+        raise BackendUnavailable(msg)
 
 
 def _add_store_option(parser: argparse.ArgumentParser) -> None:

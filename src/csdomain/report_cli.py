@@ -10,9 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
-from csdomain.errors import BackendUnavailable, ValidationError
+from csdomain.errors import ValidationError
 
 
 if TYPE_CHECKING:
@@ -39,19 +38,6 @@ inline SVG charts that opens in any browser without network or JavaScript.
                 "units": 400, "claims": 12}, ...],
    "quality": [{"period": "2026-09", "defect_rate": "0.01"}]}
 """
-
-
-def _existing_store(url: str) -> None:
-    """Refuse to report on a SQLite file that does not exist (opening would create it)."""
-    parts = urlsplit(url)
-    if parts.scheme != "sqlite" or parts.netloc:
-        return
-    path = parts.path[1:] if parts.path.startswith("/") else parts.path
-    if path in ("", ":memory:"):
-        return
-    if not Path(path).exists():
-        msg = f"no store at {url}: {path} does not exist (csdomain demo --store {url} builds one)"
-        raise BackendUnavailable(msg)
 
 
 def _read_claim_rates(name: str) -> ClaimRateData:
@@ -84,6 +70,7 @@ def _html_target(name: str) -> Path:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from csdomain.cli import require_existing_store  # noqa: PLC0415
     from csdomain.report import (  # noqa: PLC0415 - keep --help fast
         REPORT_ACTOR,
         gather_report,
@@ -101,7 +88,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         raise ValidationError.at("--rows", "must not be negative")
     claim_rates = None if args.service_points is None else _read_claim_rates(args.service_points)
     html_path = None if args.html is None else _html_target(args.html)
-    _existing_store(args.store)
+    require_existing_store(args.store)
     store = open_store(args.store)
     try:
         report = gather_report(

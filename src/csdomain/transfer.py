@@ -505,14 +505,18 @@ def _input(path: str) -> Iterator[IO[bytes]]:
     if path == "-":
         yield sys.stdin.buffer
         return
-    with _open(Path(path), "rb") as source:
+    source_path = Path(path)
+    if not source_path.is_file():
+        raise ValidationError.at("input", f"file {path} does not exist")
+    with _open(source_path, "rb") as source:
         yield source
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from csdomain.cli import Progress  # noqa: PLC0415 - the CLI is never imported by the core
+    from csdomain.cli import Progress, require_existing_store  # noqa: PLC0415 - CLI only
     from csdomain.store import open_store  # noqa: PLC0415
 
+    require_existing_store(args.store)
     store = open_store(args.store)
     try:
         with store.unit_of_work(readonly=True) as uow:
