@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import random
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import attrs
 import pytest
 
+from csdomain.auth import DEFAULT_ROLE_PERMISSIONS, AccessPolicy
+from csdomain.complaints import Complaint, Remedy, receive_complaint
 from csdomain.demo import build_demo
-from csdomain.errors import RuleViolation, ValidationError
-from csdomain.kinds import COMPLAINTS, ORDERS
+from csdomain.errors import PermissionDenied, RuleViolation, ValidationError
+from csdomain.kinds import COMPLAINTS, ORDERS, OUTBOX
+from csdomain.kpi import ContactRecord
+from csdomain.money import Money
+from csdomain.orders import Order, OrderLine, Stock, ship_order
+from csdomain.policy import Policy
+from csdomain.satisfaction import Survey, SurveyItem, SurveyResponse
 from csdomain.store import open_store
 from csdomain.testing.conformance import BackendConformance
 
@@ -82,3 +95,305 @@ def test_history_is_written_in_bulk_and_counts_as_planned() -> None:
         assert closed > 0
     finally:
         store.close()
+
+
+# -- the bulk history: built directly, equal to playing the lifecycle methods ------------
+
+
+def _played_orders(
+    plan: Any, rng: random.Random, customer_ids: list[str], products: dict[str, str]
+) -> Iterator[Order]:
+    """History orders moved step by step through the order lifecycle (the reference)."""
+    from csdomain.demo_history import _CONSIGNEE, _FINANCE, _SALES, _WAREHOUSE, _moment
+
+    policy = Policy()
+    access = policy.access
+    skus = sorted(products)
+    stocks = {sku: Stock(id=sku, good=10**12) for sku in skus}
+    channels = ("online", "dealer", "letter", "fax", "email")
+    for n in range(plan.orders):
+        at = _moment(rng)
+        chosen = rng.sample(skus, k=1 + n % 3)
+        lines = [
+            OrderLine(sku, 1 + rng.randrange(5), Money.of(products[sku], "CNY")) for sku in chosen
+        ]
+        channel = channels[n % len(channels)]
+        order = Order.place(
+            id=f"HO-{n:07d}",
+            customer_id=customer_ids[rng.randrange(len(customer_ids))],
+            channel=channel,
+            lines=lines,
+            at=at,
+            by=_SALES,
+            access=access,
+            policy=policy.orders,
+            dealer_id="D-SH-01" if channel == "dealer" else None,
+            salesperson=_SALES.id,
+            consignee=_CONSIGNEE,
+        )
+        stage = n % 10
+        if stage >= 1:
+            order = order.confirm(at=at + timedelta(hours=2), by=_SALES, access=access)
+        if stage >= 2:
+            order = order.record_payment(
+                order.total, at=at + timedelta(hours=20), by=_FINANCE, access=access
+            )
+        if stage >= 3:
+            order = ship_order(
+                order,
+                stocks,
+                at=at + timedelta(days=1),
+                by=_WAREHOUSE,
+                access=access,
+                policy=policy.orders,
+                calendar=policy.calendar,
+            ).order
+        if stage >= 4:
+            order = order.deliver(at=at + timedelta(days=4), by=_WAREHOUSE, access=access)
+        if stage >= 6:
+            order = order.complete(at=at + timedelta(days=5), by=_SALES, access=access)
+        yield order
+
+
+def _played_complaints(
+    plan: Any, rng: random.Random, customer_ids: list[str]
+) -> Iterator[Complaint]:
+    """History complaints moved step by step through the complaint lifecycle (the reference)."""
+    from csdomain.demo_history import _CLERK, _MANAGER, _VP, _moment
+
+    policy = Policy()
+    access, rules, calendar = policy.access, policy.complaints, policy.calendar
+    categories = ("product_quality", "service", "delivery_packaging", "delivery_delay", "other")
+    causes = ("courier handling", "batch variance", "late dispatch", "staff attitude")
+    for n in range(plan.complaints):
+        at = _moment(rng)
+        complaint = receive_complaint(
+            id=f"HP-{n:07d}",
+            customer_id=customer_ids[rng.randrange(len(customer_ids))],
+            channel=("phone", "written", "email", "online")[n % 4],
+            urgency=("ordinary", "ordinary", "urgent", "special")[n % 4],
+            category=categories[n % len(categories)],
+            description="Customer reported a problem",
+            at=at,
+            by=_CLERK,
+            access=access,
+            policy=rules,
+            calendar=calendar,
+        )
+        hours = timedelta(hours=1 + rng.randrange(30))
+        complaint = complaint.acknowledge(at=at + timedelta(minutes=20), by=_CLERK, access=access)
+        if n % 9 == 8:
+            yield complaint.reject(
+                reply="Checked with the customer", at=at + hours, by=_CLERK, access=access
+            )
+            continue
+        complaint = complaint.assess(at=at + hours, by=_CLERK, access=access, policy=rules)
+        complaint = complaint.start_investigation(at=at + hours, by=_CLERK, access=access)
+        complaint = complaint.record_cause(
+            cause=causes[n % len(causes)], at=at + hours, by=_CLERK, access=access
+        )
+        later = at + hours * 2
+        complaint = complaint.propose_resolution(
+            remedies=[Remedy("explanation", "Explain the cause and the corrective action")],
+            at=later,
+            by=_CLERK,
+            access=access,
+        )
+        complaint = complaint.approve_resolution(choice=0, at=later, by=_VP, access=access)
+        complaint = complaint.accept_resolution(
+            signed_by="customer", at=later, by=_CLERK, access=access, policy=rules
+        )
+        visit = later + timedelta(days=1)
+        complaint = complaint.record_follow_up(
+            outcome=("satisfied", "satisfied", "neutral")[n % 3],
+            notes="Follow-up call",
+            at=visit,
+            by=_CLERK,
+            access=access,
+            policy=rules,
+            calendar=calendar,
+        )
+        yield complaint.close(
+            summary="Handled",
+            improvement_measure="Review the process with the team",
+            at=visit,
+            by=_MANAGER,
+            access=access,
+        )
+
+
+def _played_contacts(plan: Any, rng: random.Random) -> Iterator[ContactRecord]:
+    """History contact records built field by field (the reference)."""
+    from csdomain.demo_history import _moment
+
+    waits = (5, 8, 12, 18, 25, 40, 75)
+    for n in range(plan.contacts):
+        offered = _moment(rng)
+        outbound = n % 5 == 0
+        connected = None if not outbound else n % 3 != 0
+        abandoned = not outbound and n % 23 == 1
+        unanswered = abandoned or connected is False
+        wait = timedelta(seconds=waits[n % len(waits)])
+        yield ContactRecord(
+            id=f"HR-{n:07d}",
+            offered_at=offered,
+            answered_at=None if unanswered else offered + wait,
+            ended_at=offered + wait + timedelta(seconds=120 + n % 300),
+            direction="outbound" if outbound else "inbound",
+            abandoned=abandoned,
+            resolved_on_first_contact=None if unanswered else n % 7 != 0,
+            agent=f"agent-{n % 12}",
+            connected=connected,
+        )
+
+
+def _played_responses(
+    plan: Any, rng: random.Random, customer_ids: list[str], survey: Survey
+) -> Iterator[SurveyResponse]:
+    """History survey responses built answer by answer (the reference)."""
+    from csdomain.demo_history import _moment
+
+    for n in range(plan.responses):
+        base = 3 + (n % 3 > 0)
+        yield SurveyResponse(
+            id=f"HS-{n:07d}",
+            survey_id=survey.id,
+            customer_id=customer_ids[n % len(customer_ids)],
+            answered_at=_moment(rng),
+            ratings={i.key: min(5, max(1, base + rng.choice((-1, 0, 1)))) for i in survey.items},
+            nps_score=min(10, max(0, 2 * base + rng.choice((-2, -1, 0, 1)))),
+        )
+
+
+_HISTORY_IDS = [f"HC-{n:06d}" for n in range(30)]
+
+
+def test_history_orders_equal_moving_each_order_through_its_lifecycle() -> None:
+    from csdomain.demo import PRODUCTS
+    from csdomain.demo_history import HistoryPlan, _orders
+
+    plan = HistoryPlan(12)
+    built = list(_orders(plan, random.Random(11), _HISTORY_IDS, PRODUCTS, Policy()))
+    played = list(_played_orders(plan, random.Random(11), _HISTORY_IDS, PRODUCTS))
+    assert built == played
+    assert {str(o.status) for o in built} == {
+        "placed",
+        "confirmed",
+        "paid",
+        "shipped",
+        "delivered",
+        "completed",
+    }
+    assert {str(o.channel) for o in built} == {"online", "dealer", "letter", "fax", "email"}
+
+
+def test_history_complaints_equal_moving_each_complaint_through_its_lifecycle() -> None:
+    from csdomain.demo_history import HistoryPlan, _complaints
+
+    plan = HistoryPlan(40)
+    built = list(_complaints(plan, random.Random(12), _HISTORY_IDS, Policy()))
+    played = list(_played_complaints(plan, random.Random(12), _HISTORY_IDS))
+    assert built == played
+    assert {str(c.status) for c in built} == {"rejected", "closed"}
+    assert {str(c.urgency) for c in built} == {"ordinary", "urgent", "special"}
+    assert {str(c.sla_outcome) for c in built if c.sla_outcome} == {"met", "missed"}
+
+
+def test_history_contacts_and_responses_equal_building_them_field_by_field() -> None:
+    from csdomain.demo_history import HistoryPlan, _contacts, _responses
+
+    plan = HistoryPlan(8)
+    survey = Survey(
+        id="supplier-2025",
+        title="Supplier satisfaction 2025",
+        items=(
+            SurveyItem("quality", "Product quality", 0.5, "reliability"),
+            SurveyItem("service", "After-sales service", 0.5, "empathy"),
+        ),
+    )
+    assert list(_contacts(plan, random.Random(13))) == list(
+        _played_contacts(plan, random.Random(13))
+    )
+    assert list(_responses(plan, random.Random(14), _HISTORY_IDS, survey)) == list(
+        _played_responses(plan, random.Random(14), _HISTORY_IDS, survey)
+    )
+
+
+def test_history_refuses_actors_the_access_policy_does_not_allow() -> None:
+    from csdomain.demo_history import _check_history_rules
+
+    roles = {**DEFAULT_ROLE_PERMISSIONS, "warehouse": frozenset()}
+    policy = attrs.evolve(Policy(), access=AccessPolicy(role_permissions=roles))
+    with pytest.raises(PermissionDenied):
+        _check_history_rules(policy)
+    _check_history_rules(Policy())
+
+
+class _Recorder:
+    """A progress factory that remembers every bar and what it was advanced by."""
+
+    def __init__(self) -> None:
+        self.bars: dict[str, list[int]] = {}
+        self.closed: set[str] = set()
+
+    def __call__(self, label: str, total: int) -> _Recorder.Bar:
+        self.bars[label] = []
+        return _Recorder.Bar(self, label)
+
+    class Bar:
+        def __init__(self, recorder: _Recorder, label: str) -> None:
+            self.recorder, self.label = recorder, label
+
+        def advance(self, amount: int = 1) -> None:
+            self.recorder.bars[self.label].append(amount)
+
+        def close(self) -> None:
+            self.recorder.closed.add(self.label)
+
+
+def test_history_is_stored_in_batches_over_a_few_units_of_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from csdomain import demo_history
+    from csdomain.demo_history import HistoryPlan, _contacts, _store_all
+    from csdomain.kinds import CONTACTS
+
+    monkeypatch.setattr(demo_history, "_BATCH", 7)
+    monkeypatch.setattr(demo_history, "_UNIT", 20)
+    store = open_store("memory://")
+    units = 0
+    open_unit = store.unit_of_work
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal units
+        units += 1
+        return open_unit(*args, **kwargs)
+
+    monkeypatch.setattr(store, "unit_of_work", counted)
+    plan = HistoryPlan(2)
+    recorder = _Recorder()
+    written = _store_all(
+        store,
+        CONTACTS,
+        _contacts(plan, random.Random(1)),
+        total=plan.contacts,
+        progress=recorder,
+        label="history contacts",
+    )
+    assert written == plan.contacts == 50
+    assert recorder.bars["history contacts"] == [7, 7, 7, 7, 7, 7, 7, 1]
+    assert "history contacts" in recorder.closed
+    assert units == 3
+    with open_unit(readonly=True) as uow:
+        assert uow.repo(CONTACTS).count() == 50
+
+
+def test_demo_relays_the_whole_outbox_under_a_progress_bar() -> None:
+    store = open_store("memory://")
+    recorder = _Recorder()
+    summary = build_demo(store, seed=4, progress=recorder)
+    relayed = recorder.bars["relaying the outbox"]
+    assert sum(relayed) == summary["outbox events relayed"] > 0
+    assert "relaying the outbox" in recorder.closed
+    with store.unit_of_work(readonly=True) as uow:
+        assert uow.repo(OUTBOX).count(status="pending") == 0

@@ -23,7 +23,15 @@ from csdomain.clock import FixedClock
 from csdomain.complaints import Remedy
 from csdomain.demo_history import HistoryPlan, write_history
 from csdomain.errors import CsDomainError, RuleViolation, ValidationError
-from csdomain.kinds import COMPLAINTS, CUSTOMERS, MESSAGES, ORDERS, RETURNS, WARRANTY_CLAIMS
+from csdomain.kinds import (
+    COMPLAINTS,
+    CUSTOMERS,
+    MESSAGES,
+    ORDERS,
+    OUTBOX,
+    RETURNS,
+    WARRANTY_CLAIMS,
+)
 from csdomain.kpi import ContactRecord
 from csdomain.money import Money
 from csdomain.orders import ConsigneeInfo, OrderLine
@@ -410,11 +418,29 @@ class _DemoStory:
             )
         self.recorded = self.desk.record_contacts(contacts, by=self.team.clerk)
 
+    def relay_outbox(self) -> int:
+        """Relay the outbox one batch at a time, as ``desk.relay_outbox`` does, with a bar."""
+        with self.store.unit_of_work(readonly=True) as uow:
+            pending = uow.repo(OUTBOX).count(status="pending")
+        step = self.desk.policy.notifications.batch_size
+        meter = self.bar("relaying the outbox", pending)
+        relayed = 0
+        while True:
+            handled = self.desk.relay_outbox(by=self.team.system, limit=step)
+            relayed += handled
+            if meter:
+                meter.advance(handled)
+            if handled < step:
+                break
+        if meter:
+            meter.close()
+        return relayed
+
     def week_passes(self) -> dict[str, int]:
         """Three days later: escalate what is overdue, relay the outbox, count it all."""
         self.clock.advance(timedelta(days=3))
         escalations = self.desk.escalate_overdue(by=self.team.system)
-        relayed = self.desk.relay_outbox(by=self.team.system)
+        relayed = self.relay_outbox()
 
         with self.store.unit_of_work(readonly=True) as uow:
             summary = {
