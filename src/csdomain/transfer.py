@@ -513,6 +513,7 @@ def _input(path: str) -> Iterator[IO[bytes]]:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    import csdomain.kinds  # noqa: F401, PLC0415 - registers every domain kind to export
     from csdomain.cli import Progress, require_existing_store  # noqa: PLC0415 - CLI only
     from csdomain.store import open_store  # noqa: PLC0415
 
@@ -538,6 +539,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    import csdomain.kinds  # noqa: F401, PLC0415 - registers every domain kind to import
     from csdomain.store import open_store  # noqa: PLC0415
 
     store = open_store(args.store)
