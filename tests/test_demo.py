@@ -20,8 +20,9 @@ from csdomain.money import Money
 from csdomain.orders import Order, OrderLine, Stock, ship_order
 from csdomain.policy import Policy
 from csdomain.satisfaction import Survey, SurveyItem, SurveyResponse
-from csdomain.store import open_store
+from csdomain.store import open_store, random_token
 from csdomain.testing.conformance import BackendConformance
+from csdomain.transfer import export_lines
 
 
 def test_demo_covers_every_area_on_the_embedded_default() -> None:
@@ -50,10 +51,21 @@ def test_demo_covers_every_area_on_the_embedded_default() -> None:
 
 
 def test_demo_is_deterministic_for_a_seed() -> None:
+    """Rule: the same seed gives the same data set, down to outbox and message ids."""
     first, second = open_store("memory://"), open_store("memory://")
     assert build_demo(first, seed=3) == build_demo(second, seed=3)
     with first.unit_of_work(readonly=True) as a, second.unit_of_work(readonly=True) as b:
         assert a.repo(ORDERS).find() == b.repo(ORDERS).find()
+    assert b"".join(export_lines(first)) == b"".join(export_lines(second))
+    assert first.tokens is random_token
+
+
+def test_another_seed_gives_other_outbox_ids() -> None:
+    first, second = open_store("memory://"), open_store("memory://")
+    build_demo(first, seed=3)
+    build_demo(second, seed=4)
+    with first.unit_of_work(readonly=True) as a, second.unit_of_work(readonly=True) as b:
+        assert {e.id for e in a.outbox.find()}.isdisjoint(e.id for e in b.outbox.find())
 
 
 def test_demo_refuses_a_store_that_already_has_data() -> None:

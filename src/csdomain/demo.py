@@ -120,6 +120,15 @@ def build_demo(
         if uow.repo(CUSTOMERS).count():
             msg = f"{store.url} already holds data; build the demo in a new store"
             raise RuleViolation("store_not_empty", msg)
+    tokens = random.Random(f"tokens-{seed}")  # noqa: S311 - demo data, not security
+    store_tokens, store.tokens = store.tokens, lambda: f"{tokens.getrandbits(48):012x}"
+    try:
+        return _build(store, size, seed, progress)
+    finally:
+        store.tokens = store_tokens
+
+
+def _build(store: Store, size: str, seed: int, progress: ProgressFactory | None) -> dict[str, int]:
     history: dict[str, int] = {}
     if HISTORY_CUSTOMERS[size]:
         history = write_history(

@@ -70,6 +70,7 @@ __all__ = [
     "normalize_index_value",
     "open_store",
     "parse_where",
+    "random_token",
 ]
 
 T = TypeVar("T")
@@ -467,6 +468,11 @@ OUTBOX: Kind[OutboxEntry] = KINDS.register(
 )
 
 
+def random_token() -> str:
+    """Twelve random hex digits: the default unit-of-work token of a :class:`Store`."""
+    return uuid.uuid4().hex[:12]
+
+
 def _outbox_id(at: datetime, token: str, seq: int) -> str:
     """Time, then the unit of work, then the event's place in it: ids sort as emitted."""
     m = at.astimezone(UTC)
@@ -765,7 +771,7 @@ class UnitOfWork:
 
     def _outbox_token(self) -> str:
         if not self._token:
-            self._token = uuid.uuid4().hex[:12]
+            self._token = self.store.tokens()
         return self._token
 
     def next_counter(self, name: str) -> int:
@@ -789,6 +795,9 @@ class Store:
         self.backend = backend
         self.kinds = kinds
         self.clock: Clock = clock or SystemClock()
+        #: Makes the token that keeps one unit of work's outbox ids apart from another's
+        #: (random; a seeded source makes a run's ids reproducible, as the demo does).
+        self.tokens: Callable[[], str] = random_token
         self._reindexers: dict[str, tuple[Kind[Any], Callable[[Any], Mapping[str, IndexValue]]]]
         self._reindexers = {}
 
