@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
@@ -116,7 +116,14 @@ def _played_orders(
     plan: Any, rng: random.Random, customer_ids: list[str], products: dict[str, str]
 ) -> Iterator[Order]:
     """History orders moved step by step through the order lifecycle (the reference)."""
-    from csdomain.demo_history import _CONSIGNEE, _FINANCE, _SALES, _WAREHOUSE, _moment
+    from csdomain.demo_history import (
+        _CONSIGNEE,
+        _FINANCE,
+        _SALES,
+        _WAREHOUSE,
+        _moment,
+        order_stage,
+    )
 
     policy = Policy()
     access = policy.access
@@ -143,7 +150,7 @@ def _played_orders(
             salesperson=_SALES.id,
             consignee=_CONSIGNEE,
         )
-        stage = n % 10
+        stage = order_stage(n, at)
         if stage >= 1:
             order = order.confirm(at=at + timedelta(hours=2), by=_SALES, access=access)
         if stage >= 2:
@@ -284,7 +291,7 @@ def test_history_orders_equal_moving_each_order_through_its_lifecycle() -> None:
     from csdomain.demo import PRODUCTS
     from csdomain.demo_history import HistoryPlan, _orders
 
-    plan = HistoryPlan(12)
+    plan = HistoryPlan(100)  # enough orders that recent ones reach every stage
     built = list(_orders(plan, random.Random(11), _HISTORY_IDS, PRODUCTS, Policy()))
     played = list(_played_orders(plan, random.Random(11), _HISTORY_IDS, PRODUCTS))
     assert built == played
@@ -296,6 +303,10 @@ def test_history_orders_equal_moving_each_order_through_its_lifecycle() -> None:
         "delivered",
         "completed",
     }
+    window_opens = datetime(2026, 9, 1, 1, tzinfo=UTC) - timedelta(days=30)
+    old = [o for o in built if o.placed_at < window_opens]
+    assert old
+    assert {str(o.status) for o in old} == {"delivered", "completed"}
     assert {str(o.channel) for o in built} == {"online", "dealer", "letter", "fax", "email"}
 
 
