@@ -47,6 +47,8 @@ _MAX_DIGITS = 18
 
 _EXPONENTS: dict[str, Decimal] = {}
 _LIMITS: dict[str, tuple[int, Decimal]] = {}
+#: Exponent and size limit of every currency seen (a cache filled by :func:`_exponent`).
+_KNOWN: dict[str, tuple[Decimal, Decimal]] = {}
 
 
 def _exponent(currency: str) -> Decimal:
@@ -55,6 +57,7 @@ def _exponent(currency: str) -> Decimal:
         places = MINOR_UNITS.get(currency, 2)
         exponent = Decimal(1).scaleb(-places)
         _LIMITS[currency] = (-places, Decimal(10) ** (_MAX_DIGITS - places))
+        _KNOWN[currency] = (exponent, _LIMITS[currency][1])
         _EXPONENTS[currency] = exponent
     return exponent
 
@@ -125,8 +128,19 @@ class Money:
     currency: str
 
     def __attrs_post_init__(self) -> None:
-        currency = _check_currency(self.currency)
-        object.__setattr__(self, "amount", _normalise(self.amount, currency))
+        amount = self.amount
+        currency = self.currency
+        known = _KNOWN.get(currency) if currency.__class__ is str else None
+        if (
+            known is not None
+            and amount.__class__ is Decimal
+            and amount.same_quantum(known[0])
+            and not amount.is_signed()
+            and amount < known[1]
+        ):
+            return  # a known currency and a finite amount at its exponent: already normal
+        currency = _check_currency(currency)
+        object.__setattr__(self, "amount", _normalise(amount, currency))
 
     @classmethod
     def of(cls, amount: str | int | Decimal, currency: str) -> Money:
@@ -151,6 +165,11 @@ class Money:
                 raise CurrencyMismatch(currency, amount.currency)
             result += amount.amount
         return cls(result, currency)
+
+    @classmethod
+    def fits(cls, amount: Decimal, currency: str) -> bool:
+        """Whether ``amount`` (e.g. an exact sum of amounts) is below the size limit of money."""
+        return amount < _LIMITS[_check_currency(currency)][1]
 
     @classmethod
     def _exact(cls, amount: Decimal, currency: str) -> Money:

@@ -225,15 +225,15 @@ def _flag(_instance: object, attribute: attrs.Attribute[bool], value: bool) -> N
 
 
 def _channel(value: OrderChannel | str) -> OrderChannel:
-    return enum_value(OrderChannel, value, "channel")
+    return value if value.__class__ is OrderChannel else enum_value(OrderChannel, value, "channel")
 
 
 def _kind(value: OrderKind | str) -> OrderKind:
-    return enum_value(OrderKind, value, "kind")
+    return value if value.__class__ is OrderKind else enum_value(OrderKind, value, "kind")
 
 
 def _status(value: OrderStatus | str) -> OrderStatus:
-    return enum_value(OrderStatus, value, "status")
+    return value if value.__class__ is OrderStatus else enum_value(OrderStatus, value, "status")
 
 
 def _mode(value: ShippingMode | str) -> ShippingMode:
@@ -458,9 +458,10 @@ def _order_problems(order: Order) -> list[tuple[str, str]]:
         if not isinstance(line, OrderLine):
             errors.append((f"lines.{i}", "expected an OrderLine"))
             continue
-        if line.key in seen:
+        key = (line.sku, line.gift)
+        if key in seen:
             errors.append((f"lines.{i}", f"duplicate line for {line.sku!r} (gift={line.gift})"))
-        seen.add(line.key)
+        seen.add(key)
         if line.unit_price.currency != order.currency:
             errors.append((f"lines.{i}.unit_price", f"must be in {order.currency}"))
     for i, payment in enumerate(order.payments):
@@ -482,6 +483,25 @@ def _order_problems(order: Order) -> list[tuple[str, str]]:
         errors.append(("prepayment", f"must be in {order.currency}"))
     if order.history and order.history[-1].to != order.status:
         errors.append(("status", "does not match the last history entry"))
+    return errors
+
+
+def _amount_problems(order: Order) -> list[tuple[str, str]]:
+    """Prepayment and payments within the order total (DOMAIN.md 2).
+
+    The sums are plain Decimals: amounts sit at the currency's exponent, so while the sums
+    stay below Money's size limit they are exact and equal the Money arithmetic. Beyond
+    it the Money arithmetic runs, to raise its own error.
+    """
+    total = sum([line.unit_price.amount * line.quantity for line in order.lines], Decimal(0))
+    paid = sum([p.amount.amount for p in order.payments], Decimal(0))
+    if not Money.fits(max(total, paid), order.currency):
+        total, paid = order.total.amount, order.paid.amount  # Money raises its size error
+    errors: list[tuple[str, str]] = []
+    if order.prepayment is not None and order.prepayment.amount > total:
+        errors.append(("prepayment", "must not exceed the order total"))
+    if paid > total:
+        errors.append(("payments", "payments exceed the order total"))
     return errors
 
 
@@ -513,13 +533,7 @@ class Order:
     price_changes: tuple[PriceChange, ...] = ()
 
     def __attrs_post_init__(self) -> None:
-        errors = _order_problems(self)
-        if not errors:
-            total = self.total
-            if self.prepayment is not None and self.prepayment > total:
-                errors.append(("prepayment", "must not exceed the order total"))
-            if self.paid > total:
-                errors.append(("payments", "payments exceed the order total"))
+        errors = _order_problems(self) or _amount_problems(self)
         if errors:
             raise ValidationError(errors)
 

@@ -13,17 +13,26 @@ hooks in one place:
 :func:`to_json` and :func:`from_json` use the module's converter. Untrusted input that does
 not fit comes out as :class:`~csdomain.errors.ValidationError` listing every bad path,
 never as a bare ``KeyError`` or ``TypeError``.
+
+For speed, attrs classes get generated functions: structuring tries a fast path for
+well-formed documents first and re-runs cattrs' detailed function on anything else (so the
+errors are cattrs' own), and unstructuring is one dict expression per class.
+``make_converter(generated=False)`` builds the same converter on cattrs' functions alone.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, MutableSequence, MutableSet, Sequence
+import linecache
+import threading
+from collections.abc import Callable, Iterator, MutableSequence, MutableSet, Sequence
 from collections.abc import Set as AbstractSet
-from datetime import date, datetime, time, timedelta
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar, get_args, get_origin
+from typing import Annotated, Any, Final, NoReturn, TypeVar, get_args, get_origin
 
+import attrs
 import cattrs
 import orjson
 from cattrs.cols import homogenous_tuple_structure_factory, list_structure_factory
@@ -32,7 +41,15 @@ from cattrs.errors import (
     ForbiddenExtraKeysError,
     IterableValidationError,
 )
+from cattrs.fns import identity
+from cattrs.gen import iterable_unstructure_factory
 from cattrs.preconf.orjson import make_converter as _make_orjson_converter
+
+
+try:  # cattrs' own field-hook lookup; without it the generated fast paths are left out
+    from cattrs.gen._shared import find_structure_handler as _find_structure_handler
+except ImportError:  # pragma: no cover - a cattrs that moved it
+    _find_structure_handler = None  # type: ignore[assignment]
 
 from csdomain.clock import require_aware
 from csdomain.errors import ValidationError
@@ -43,6 +60,7 @@ __all__ = [
     "configure_converter",
     "converter",
     "from_json",
+    "json_unstructure_hook",
     "make_converter",
     "structure",
     "to_json",
@@ -239,11 +257,347 @@ def _collection_structure_factory(cls: Any, conv: cattrs.Converter) -> Callable[
             raise ValidationError.at("", f"expected a list, got {type(value).__name__}")
         return base(value, type_)
 
+    homogeneous = origin is not tuple or (len(args) == 2 and args[1] is Ellipsis)
+    if homogeneous and args and args[0] not in (Any, object):
+        made = list if origin in (list, MutableSequence) else _SET_MAKERS.get(origin, tuple)
+        setattr(structure_collection, _COLLECTION, (made, args[0]))
     return structure_collection
 
 
-def configure_converter(conv: cattrs.Converter) -> None:
-    """Register every csdomain hook on ``conv`` (see the module docstring for the rules)."""
+def _unstructure_money(value: Money) -> dict[str, str]:
+    return {"amount": str(value.amount), "currency": value.currency}
+
+
+# -- generated fast paths for attrs classes ------------------------------------------------
+#
+# cattrs' detailed structuring wraps every field in its own error bookkeeping. For each
+# plain attrs class the converter also generates a fast function that structures a
+# well-formed document in one expression (the same hooks, the common cases inlined) and
+# gives up on anything unusual; the class's hook then re-runs cattrs' detailed function,
+# so every error and its path comes from exactly the code that produced it before.
+
+
+class _Deferred(Exception):
+    """Raised by a generated fast path: the detailed cattrs hook decides."""
+
+
+def _defer() -> NoReturn:
+    raise _Deferred
+
+
+#: The classes whose hooks this thread is generating (see :func:`_generating`).
+_WORKING = threading.local()
+_SET_MAKERS: dict[Any, type[Any]] = {
+    set: set,
+    MutableSet: set,
+    frozenset: frozenset,
+    AbstractSet: frozenset,
+}
+#: Attributes naming what a hook made here does, for the generated code that inlines it.
+_COLLECTION = "_csdomain_collection"
+_FAST = "_csdomain_fast_structure"
+_FIELDS = "_csdomain_unstructure_fields"
+_JSON = "_csdomain_unstructure_json"
+#: How deep the unstructuring of nested attrs classes is inlined into one expression.
+_INLINE_DEPTH = 3
+
+
+def _is_plain_attrs_class(cls: Any) -> bool:
+    return isinstance(cls, type) and attrs.has(cls) and not getattr(cls, "__parameters__", ())
+
+
+def _closure_code(factory: Callable[[], Callable[..., Any]]) -> Any:
+    return getattr(factory(), "__code__", None)
+
+
+def _cattrs_optional_code() -> Any:
+    conv = cattrs.Converter()
+    return _closure_code(lambda: conv.gen_unstructure_optional(Money | None))  # type: ignore[arg-type]
+
+
+def _cattrs_iterable_code() -> Any:
+    conv = cattrs.Converter()
+    conv.register_unstructure_hook(Money, _unstructure_money)
+    return _closure_code(lambda: iterable_unstructure_factory(tuple[Money, ...], conv, list))
+
+
+#: The code of cattrs' own optional and iterable unstructure hooks: a hook running exactly
+#: this code (with its handler in its defaults) is inlined, any other hook is called.
+_OPTIONAL_CODE = _cattrs_optional_code()
+_ITERABLE_CODE = _cattrs_iterable_code()
+
+
+class _Source:
+    """Python source of one generated function and the objects it refers to."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, Any] = {
+            "_defer": _defer,
+            "_str": str,
+            "_datetime": datetime,
+            "_utc": UTC,
+        }
+        self._count = 0
+
+    def bind(self, obj: Any) -> str:
+        name = f"_g{self._count}"
+        self._count += 1
+        self.names[name] = obj
+        return name
+
+    def temp(self) -> str:
+        name = f"_t{self._count}"
+        self._count += 1
+        return name
+
+    def compile(self, name: str, cls: type, lines: list[str]) -> Callable[..., Any]:
+        text = "\n".join(lines) + "\n"
+        filename = f"<csdomain generated {name} {cls.__module__}.{cls.__qualname__}>"
+        exec(compile(text, filename, "exec"), self.names)  # noqa: S102
+        linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
+        fn: Callable[..., Any] = self.names[name]
+        return fn
+
+
+def _named(src: _Source, value: str) -> tuple[str, str]:
+    """A name for ``value`` and the expression that first evaluates it into that name."""
+    if value.isidentifier():
+        return value, value
+    name = src.temp()
+    return name, f"({name} := {value})"
+
+
+def _str_enum_members(cls: Any) -> dict[str, Any] | None:
+    if not (isinstance(cls, type) and issubclass(cls, enum.Enum)):
+        return None
+    members = {m.value: m for m in cls}
+    return members if all(v.__class__ is str for v in members) else None
+
+
+def _hook_for(conv: cattrs.Converter, cls: Any) -> Any:
+    """The structure hook for ``cls``, or the late-bound lookup inside a recursive class."""
+    try:
+        return conv.get_structure_hook(cls)
+    except RecursionError:
+        return conv.structure
+
+
+def _structure_expr(src: _Source, conv: cattrs.Converter, value: str, cls: Any, hook: Any) -> str:
+    """An expression equal to ``hook(value, cls)`` that evaluates ``value`` once.
+
+    The inlined cases return exactly what the hook returns for the inputs they accept
+    (exact ``str``/``int``/``bool``, an enum's string value, money with a string amount,
+    an ISO datetime string with an offset, ``None`` for an optional, a JSON array for a
+    collection); every other input goes to the hook itself. An inlined case that raises
+    (a bad number, a naive datetime) makes the class's detailed hook run instead.
+    """
+    if not hook:
+        return value
+    n, first = _named(src, value)
+    slow = f"{src.bind(hook)}({n}, {src.bind(cls)})"
+    if hook is _structure_str and cls is str:
+        return f"({n} if {first}.__class__ is str else {slow})"
+    if hook is _structure_int and cls is int:
+        return f"({n} if {first}.__class__ is int else {slow})"
+    if hook is _structure_bool and cls is bool:
+        return f"({n} if ({first} is True or {n} is False) else {slow})"
+    if hook in (_structure_str, _structure_int, _structure_float, _structure_enum):
+        members = _str_enum_members(cls)
+        if members is not None:
+            m = src.temp()
+            table = src.bind(members)
+            found = f"({table}.get({n}) if {first}.__class__ is str else None)"
+            return f"({m} if ({m} := {found}) is not None else {slow})"
+    if hook is _structure_money and cls is Money:
+        a = src.temp()
+        well_formed = (
+            f"{first}.__class__ is dict and len({n}) == 2"
+            f" and ({a} := {n}.get('amount')).__class__ is str and 'currency' in {n}"
+        )
+        made = f"{src.bind(Money)}({src.bind(Decimal)}({a}), {n}['currency'])"
+        return f"({made} if {well_formed} else {slow})"
+    if hook is _structure_datetime and cls is datetime:
+        d = src.temp()
+        parsed = f"({d} := {src.bind(datetime.fromisoformat)}({n}))"
+        aware = f"({d} if {parsed}.tzinfo is not None else {slow})"
+        return f"({aware} if {first}.__class__ is str else {slow})"
+    if getattr(hook, "__func__", None) is cattrs.BaseConverter._structure_optional and (
+        getattr(hook, "__self__", None) is conv
+    ):
+        args = get_args(cls)
+        if len(args) == 2 and type(None) in args:
+            other = args[0] if args[1] is type(None) else args[1]
+            inner = _structure_expr(src, conv, n, other, _hook_for(conv, other))
+            return f"(None if {first} is None else {inner})"
+    fast = getattr(hook, _FAST, None)
+    if fast is not None:
+        return f"{src.bind(fast)}({value})"
+    collection = getattr(hook, _COLLECTION, None)
+    if collection is not None:
+        made, item_type = collection
+        item = src.temp()
+        item_expr = _structure_expr(src, conv, item, item_type, _hook_for(conv, item_type))
+        items = f"[{item_expr} for {item} in {n}]"
+        built = items if made is list else f"{src.bind(made)}({items})"
+        return f"({built} if {first}.__class__ is list else {slow})"
+    return f"{src.bind(hook)}({value}, {src.bind(cls)})"
+
+
+def _plain_field_type(cls: Any) -> bool:
+    """A resolved field type without per-field cattrs overrides (those keep cattrs' code)."""
+    return not (
+        cls is None
+        or isinstance(cls, str | TypeVar)
+        or cls is Final
+        or get_origin(cls) in (Annotated, Final)
+    )
+
+
+def _fast_structure_fn(cls: type, conv: cattrs.Converter) -> Callable[[Any], Any] | None:
+    """A function building ``cls`` from a well-formed dict, raising on anything else."""
+    if getattr(conv, "use_alias", False) or conv.type_overrides:
+        return None
+    src = _Source()
+    arguments: list[str] = []
+    fields = attrs.fields(cls)
+    for a in fields:
+        if not a.init or not _plain_field_type(a.type):
+            return None
+        hook = _find_structure_handler(a, a.type, conv, conv._prefer_attrib_converters)
+        expr = _structure_expr(src, conv, f"o[{a.name!r}]", a.type, hook)
+        arguments.append(f"{a.alias}={expr}")
+    if conv.forbid_extra_keys:
+        check = f"o.__class__ is not dict or len(o) != {len(fields)}"
+    else:
+        check = "o.__class__ is not dict"
+    name = f"fast_structure_{cls.__name__}"
+    call = ", ".join(arguments)
+    lines = [
+        f"def {name}(o):",
+        f"    if {check}:",
+        "        _defer()",
+        f"    return {src.bind(cls)}({call})",
+    ]
+    return src.compile(name, cls, lines)
+
+
+@contextmanager
+def _generating(direction: str, cls: type) -> Iterator[None]:
+    """Mark ``cls`` as being generated; a nested request for it raises RecursionError.
+
+    cattrs' own factories do the same: their callers catch the RecursionError and
+    look the hook up when it runs (late binding), which ends recursive class graphs.
+    """
+    working: set[tuple[str, type]] = _WORKING.__dict__.setdefault("classes", set())
+    if (direction, cls) in working:
+        msg = f"already generating {cls.__qualname__}"
+        raise RecursionError(msg)
+    working.add((direction, cls))
+    try:
+        yield
+    finally:
+        working.discard((direction, cls))
+
+
+def _attrs_structure_factory(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    """cattrs' detailed hook for ``cls``, tried after a generated fast path."""
+    with _generating("structure", cls):
+        detailed: Callable[[Any, Any], Any] = conv.gen_structure_attrs_fromdict(cls)
+        fast = _fast_structure_fn(cls, conv)
+    if fast is None:
+        return detailed
+
+    def structure_attrs(value: Any, type_: Any) -> Any:
+        try:
+            return fast(value)
+        except Exception:  # the detailed hook below raises the error to report
+            return detailed(value, type_)
+
+    setattr(structure_attrs, _FAST, fast)
+    return structure_attrs
+
+
+def _unstructure_expr(src: _Source, value: str, hook: Any, *, json: bool, depth: int = 0) -> str:
+    """An expression equal to ``hook(value)``; cattrs' and csdomain's own hooks inlined.
+
+    With ``json`` the result is only for ``orjson.dumps``: a UTC ``datetime`` is left for
+    orjson, which writes it exactly as ``datetime.isoformat`` does (``...+00:00``).
+    """
+    if hook is identity:
+        return value
+    n, first = _named(src, value)
+    if hook is _unstructure_money:
+        return f"{{'amount': _str({first}.amount), 'currency': {n}.currency}}"
+    if json and hook is datetime.isoformat:
+        exact_utc = f"{first}.__class__ is _datetime and {n}.tzinfo is _utc"
+        return f"({n} if {exact_utc} else {src.bind(hook)}({n}))"
+    code = getattr(hook, "__code__", None)
+    defaults: tuple[Any, ...] = getattr(hook, "__defaults__", None) or ()
+    if code is not None and code is _OPTIONAL_CODE and len(defaults) == 1:
+        inner = _unstructure_expr(src, n, defaults[0], json=json, depth=depth)
+        return value if inner == n else f"(None if {first} is None else {inner})"
+    if code is not None and code is _ITERABLE_CODE and len(defaults) == 2:
+        made, item_hook = defaults
+        if made in (list, tuple, set, frozenset):
+            item = src.temp()
+            each = _unstructure_expr(src, item, item_hook, json=json, depth=depth)
+            items = f"[{each} for {item} in {value}]"
+            return items if made is list else f"{src.bind(made)}({items})"
+    fields = getattr(hook, _FIELDS, None)
+    if fields is not None and value.isidentifier() and depth < _INLINE_DEPTH:
+        return _dict_expr(src, value, fields, json=json, depth=depth + 1)
+    return f"{src.bind(hook)}({value})"
+
+
+def _dict_expr(
+    src: _Source, value: str, fields: list[tuple[str, Any]], *, json: bool, depth: int
+) -> str:
+    parts = [
+        f"{name!r}: {_unstructure_expr(src, f'{value}.{name}', h, json=json, depth=depth)}"
+        for name, h in fields
+    ]
+    return "{" + ", ".join(parts) + "}"
+
+
+def _attrs_unstructure_factory(cls: type, conv: cattrs.Converter) -> Callable[[Any], Any]:
+    """cattrs' dict unstructuring of ``cls`` as one generated expression.
+
+    The hook carries a second function for :func:`to_json` (see ``json`` in
+    :func:`_unstructure_expr`).
+    """
+    with _generating("unstructure", cls):
+        fallback: Callable[[Any], Any] = conv.gen_unstructure_attrs_fromdict(cls)
+        if getattr(conv, "use_alias", False) or conv.omit_if_default or conv.type_overrides:
+            return fallback
+        fields: list[tuple[str, Any]] = []
+        for a in attrs.fields(cls):
+            if not a.init:
+                continue
+            if not _plain_field_type(a.type):
+                return fallback
+            try:
+                hook = conv.get_unstructure_hook(a.type, cache_result=False)
+            except RecursionError:
+                return fallback
+            fields.append((a.name, hook))
+    made: list[Callable[[Any], Any]] = []
+    for json in (False, True):
+        src = _Source()
+        body = _dict_expr(src, "instance", fields, json=json, depth=0)
+        name = f"{'json' if json else 'fast'}_unstructure_{cls.__name__}"
+        made.append(src.compile(name, cls, [f"def {name}(instance):", f"    return {body}"]))
+    fn, for_json = made
+    setattr(fn, _FIELDS, fields)
+    setattr(fn, _JSON, for_json)
+    return fn
+
+
+def configure_converter(conv: cattrs.Converter, *, generated: bool = True) -> None:
+    """Register every csdomain hook on ``conv`` (see the module docstring for the rules).
+
+    ``generated=False`` leaves attrs classes to cattrs' own functions: the same results and
+    errors, only slower (the reference the generated fast paths are tested against).
+    """
     conv.register_structure_hook(str, _structure_str)
     conv.register_structure_hook(int, _structure_int)
     conv.register_structure_hook(float, _structure_float)
@@ -251,9 +605,7 @@ def configure_converter(conv: cattrs.Converter) -> None:
     conv.register_structure_hook(Decimal, _structure_decimal)
     conv.register_unstructure_hook(Decimal, str)
     conv.register_structure_hook(Money, _structure_money)
-    conv.register_unstructure_hook(
-        Money, lambda m: {"amount": str(m.amount), "currency": m.currency}
-    )
+    conv.register_unstructure_hook(Money, _unstructure_money)
     conv.register_structure_hook(datetime, _structure_datetime)
     conv.register_unstructure_hook(datetime, datetime.isoformat)
     conv.register_structure_hook(date, _structure_date)
@@ -267,12 +619,18 @@ def configure_converter(conv: cattrs.Converter) -> None:
     )
     conv.register_unstructure_hook_factory(_is_set_type, _set_unstructure_factory)
     conv.register_structure_hook_factory(_is_collection_type, _collection_structure_factory)
+    if generated and _find_structure_handler is not None:
+        conv.register_structure_hook_factory(_is_plain_attrs_class, _attrs_structure_factory)
+        conv.register_unstructure_hook_factory(_is_plain_attrs_class, _attrs_unstructure_factory)
 
 
-def make_converter() -> cattrs.Converter:
-    """A new converter with every csdomain hook (orjson preconf, extra keys forbidden)."""
+def make_converter(*, generated: bool = True) -> cattrs.Converter:
+    """A new converter with every csdomain hook (orjson preconf, extra keys forbidden).
+
+    ``generated``: see :func:`configure_converter`.
+    """
     conv = _make_orjson_converter(forbid_extra_keys=True)
-    configure_converter(conv)
+    configure_converter(conv, generated=generated)
     return conv
 
 
@@ -356,9 +714,17 @@ def unstructure(obj: Any, conv: cattrs.Converter | None = None) -> Any:
     return (conv or converter).unstructure(obj)
 
 
+def json_unstructure_hook(cls: Any, conv: cattrs.Converter | None = None) -> Callable[[Any], Any]:
+    """The function turning a ``cls`` into data for ``orjson.dumps`` (not for other uses:
+    it may leave values orjson writes itself, such as UTC datetimes, as they are)."""
+    hook = (conv or converter).get_unstructure_hook(cls)
+    json_hook: Callable[[Any], Any] = getattr(hook, _JSON, hook)
+    return json_hook
+
+
 def to_json(obj: Any, conv: cattrs.Converter | None = None) -> bytes:
     """Serialize a model to JSON bytes."""
-    data = (conv or converter).unstructure(obj)
+    data = json_unstructure_hook(obj.__class__, conv)(obj)
     try:
         return orjson.dumps(data)
     except (orjson.JSONEncodeError, TypeError) as err:

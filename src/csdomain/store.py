@@ -47,7 +47,7 @@ from csdomain.errors import (
     ValidationError,
 )
 from csdomain.events import Event, event_type
-from csdomain.serialization import converter, structure
+from csdomain.serialization import converter, json_unstructure_hook, structure
 
 
 __all__ = [
@@ -492,7 +492,7 @@ class Repository(Generic[T]):
         self._name = kind.name
         self._objects = uow.store.backend.stores_objects
         self._structure = converter.get_structure_hook(kind.cls)
-        self._unstructure = converter.get_unstructure_hook(kind.cls)
+        self._unstructure = json_unstructure_hook(kind.cls)
 
     # encoding -------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ Each raises :class:`~csdomain.errors.ValidationError` with the field's name as t
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -22,6 +22,8 @@ E = TypeVar("E", bound=StrEnum)
 
 def aware(_instance: object, attribute: attrs.Attribute[Any], value: datetime) -> None:
     """The field holds a timezone-aware datetime."""
+    if value.__class__ is datetime and value.tzinfo is UTC:
+        return  # UTC's offset is never None: aware
     require_aware(value, attribute.name)
 
 
@@ -33,10 +35,12 @@ def not_blank(_instance: object, attribute: attrs.Attribute[Any], value: str) ->
 
 def enum_value(kind: type[E], value: object, path: str) -> E:
     """The member of ``kind`` given as itself or its value; anything else names the choices."""
+    if value.__class__ is kind:
+        return value
+    if isinstance(value, str):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
     allowed = ", ".join(m.value for m in kind)
-    if not isinstance(value, str):
-        raise ValidationError.at(path, f"{value!r} is not one of {allowed}")
-    try:
-        return kind(value)
-    except ValueError:
-        raise ValidationError.at(path, f"{value!r} is not one of {allowed}") from None
+    raise ValidationError.at(path, f"{value!r} is not one of {allowed}")

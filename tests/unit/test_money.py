@@ -255,3 +255,54 @@ def test_money_round_trips_through_json(amount: Money) -> None:
 def test_money_from_its_own_string_is_the_same_money(amount: Money) -> None:
     text, currency = str(amount).split(" ")
     assert Money.of(text, currency) == amount
+
+
+# -- the already-normal fast path -------------------------------------------------------
+
+
+def _money_or_error(amount: object, currency: object) -> tuple[str, str] | list[tuple[str, str]]:
+    try:
+        made = Money(amount, currency)  # type: ignore[arg-type]
+    except ValidationError as err:
+        return err.errors
+    return (str(made.amount), made.currency)
+
+
+@given(
+    st.decimals(allow_nan=True, allow_infinity=True)
+    | st.decimals(places=2)
+    | st.decimals(places=0),
+    st.sampled_from(["CNY", "JPY", "KWD", "XXX", "cny", "EURO"]),
+)
+def test_a_decimal_amount_gives_the_same_money_or_error_as_its_text(
+    amount: Decimal, currency: str
+) -> None:
+    assert _money_or_error(amount, currency) == _money_or_error(str(amount), currency)
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "expected"),
+    [
+        (Decimal("12.30"), "CNY", "12.30"),
+        (Decimal("12.3"), "CNY", "12.30"),
+        (Decimal("-0.00"), "CNY", "0.00"),
+        (Decimal("5"), "JPY", "5"),
+        (Decimal("5.000"), "KWD", "5.000"),
+        (Decimal("9999999999999999.99"), "CNY", "9999999999999999.99"),
+    ],
+)
+def test_amounts_at_the_currency_exponent_are_kept_and_others_normalised(
+    amount: Decimal, currency: str, expected: str
+) -> None:
+    assert str(Money(amount, currency).amount) == expected
+
+
+def test_fits_is_true_exactly_below_the_size_limit() -> None:
+    assert Money.fits(Decimal("9999999999999999.99"), "CNY")
+    assert not Money.fits(Decimal("10000000000000000.00"), "CNY")
+    assert Money.fits(Decimal("999999999999999999"), "JPY")
+    assert not Money.fits(Decimal("1000000000000000000"), "JPY")
+    assert Money.fits(Decimal(0), "KWD")
+    with pytest.raises(ValidationError) as err:
+        Money.fits(Decimal(1), "yuan")
+    assert _paths(err) == ["currency"]

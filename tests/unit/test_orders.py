@@ -9,6 +9,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -56,6 +57,7 @@ from csdomain.orders import (
     OrderPolicy,
     OrderShipped,
     OrderStatus,
+    Payment,
     PaymentRecorded,
     ProductionStarted,
     Reservation,
@@ -1019,3 +1021,43 @@ class OrderDesk(RuleBasedStateMachine):
 
 
 TestOrderDesk = OrderDesk.TestCase
+
+
+# -- the order's amount rules on exact sums ---------------------------------------------
+
+
+def test_payments_up_to_the_exact_total_are_accepted_and_a_cent_more_refused() -> None:
+    order = place(lines=[line("A", 3, "0.10"), line("B", 7, "1234567.89")])
+    total = order.total
+    full = Payment(total, T0, "fin")
+    assert attrs.evolve(order, payments=(full,)).paid == total
+    over = Payment(total + cny("0.01"), T0, "fin")
+    with pytest.raises(ValidationError) as err:
+        attrs.evolve(order, payments=(full, Payment(cny("0.01"), T0, "fin")))
+    assert err.value.errors == [("payments", "payments exceed the order total")]
+    with pytest.raises(ValidationError) as err:
+        attrs.evolve(order, payments=(over,))
+    assert err.value.errors == [("payments", "payments exceed the order total")]
+
+
+def test_a_prepayment_above_the_exact_total_is_refused() -> None:
+    order = custom()
+    assert attrs.evolve(order, prepayment=cny("300.00")).prepayment == cny("300.00")
+    with pytest.raises(ValidationError) as err:
+        attrs.evolve(order, prepayment=cny("300.01"))
+    assert err.value.errors == [("prepayment", "must not exceed the order total")]
+
+
+def test_an_order_total_beyond_the_money_limit_raises_the_money_size_error() -> None:
+    big = line("A", 10**6, "99999999999.99")
+    with pytest.raises(ValidationError) as expected:
+        _ = big.amount
+    with pytest.raises(ValidationError) as err:
+        place(lines=[big])
+    assert err.value.errors == expected.value.errors
+    halves = [line("A", 1, "6000000000000000.00"), line("B", 1, "6000000000000000.00")]
+    with pytest.raises(ValidationError) as expected:
+        Money.total([h.amount for h in halves], "CNY")
+    with pytest.raises(ValidationError) as err:
+        place(lines=halves)
+    assert err.value.errors == expected.value.errors
