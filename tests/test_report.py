@@ -45,7 +45,7 @@ from csdomain.report import (
 )
 from csdomain.report_cli import add_report_command
 from csdomain.satisfaction import Survey, SurveyItem, SurveyResponse
-from csdomain.serialization import to_json
+from csdomain.serialization import from_json, to_json
 from csdomain.service import ServiceDesk
 from csdomain.store import Kind, Store, open_store
 from csdomain.warranty import QualityTrend, ServicePointPeriod
@@ -369,6 +369,12 @@ def test_json_report_carries_every_figure(report: OperationsReport) -> None:
     assert data["satisfaction"][0]["nps_interval"]["low"] == report.satisfaction[0].nps_interval.low  # type: ignore[union-attr]
     assert data["awaiting_payment"][0]["due"]["currency"] == "CNY"
     assert isinstance(data["awaiting_payment"][0]["due"]["amount"], str)
+
+
+def test_json_report_reads_back_into_the_same_report(report: OperationsReport) -> None:
+    """Rule: what --json writes, a program reads back with from_json, figure for figure."""
+    assert report.complaints.escalations_by_level
+    assert from_json(OperationsReport, render_json(report)) == report
 
 
 class _StrictPage(HTMLParser):

@@ -24,8 +24,17 @@ from __future__ import annotations
 
 import enum
 import linecache
+import re
 import threading
-from collections.abc import Callable, Iterator, MutableSequence, MutableSet, Sequence
+from collections.abc import (
+    Callable,
+    Iterator,
+    Mapping,
+    MutableMapping,
+    MutableSequence,
+    MutableSet,
+    Sequence,
+)
 from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
@@ -35,7 +44,11 @@ from typing import Annotated, Any, Final, NoReturn, TypeVar, get_args, get_origi
 import attrs
 import cattrs
 import orjson
-from cattrs.cols import homogenous_tuple_structure_factory, list_structure_factory
+from cattrs.cols import (
+    homogenous_tuple_structure_factory,
+    list_structure_factory,
+    mapping_structure_factory,
+)
 from cattrs.errors import (
     ClassValidationError,
     ForbiddenExtraKeysError,
@@ -214,15 +227,47 @@ def _structure_bool(value: Any, _: type) -> bool:
 
 
 def _structure_enum(value: Any, cls: type[enum.Enum]) -> enum.Enum:
+    """A member from its value, of the value's own type (``true`` or ``1.0`` is not ``1``)."""
     try:
-        return cls(value)
+        member = cls(value)
     except ValueError:
-        allowed = ", ".join(repr(m.value) for m in cls)
-        raise ValidationError.at("", f"{value!r} is not one of {allowed}") from None
+        member = None
+    if member is not None and (value.__class__ is member.value.__class__ or value is member):
+        return member
+    allowed = ", ".join(repr(m.value) for m in cls)
+    raise ValidationError.at("", f"{value!r} is not one of {allowed}")
 
 
 _SEQUENCE_ORIGINS = (list, tuple, Sequence, MutableSequence)
 _SET_ORIGINS = (set, frozenset, AbstractSet, MutableSet)
+
+
+_MAPPING_ORIGINS = (dict, Mapping, MutableMapping)
+_INT_TEXT = re.compile(r"-?(0|[1-9][0-9]*)")
+
+
+def _is_int_keyed_mapping(cls: Any) -> bool:
+    args = get_args(cls)
+    return get_origin(cls) in _MAPPING_ORIGINS and len(args) == 2 and args[0] is int
+
+
+def _int_keyed_mapping_factory(cls: Any, conv: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    """Mappings with ``int`` keys also take their keys as JSON writes them: decimal text.
+
+    ``{"2": 5}`` structures to ``{2: 5}``, so what :func:`to_json` wrote reads back; any
+    other text key still fails as before ("expected an integer").
+    """
+    base = mapping_structure_factory(cls, conv)
+
+    def structure_int_keyed(value: Any, type_: Any) -> Any:
+        if value.__class__ is dict:
+            value = {
+                int(k) if k.__class__ is str and _INT_TEXT.fullmatch(k) else k: v
+                for k, v in value.items()
+            }
+        return base(value, type_)
+
+    return structure_int_keyed
 
 
 def _is_collection_type(cls: Any) -> bool:
@@ -619,6 +664,7 @@ def configure_converter(conv: cattrs.Converter, *, generated: bool = True) -> No
     )
     conv.register_unstructure_hook_factory(_is_set_type, _set_unstructure_factory)
     conv.register_structure_hook_factory(_is_collection_type, _collection_structure_factory)
+    conv.register_structure_hook_factory(_is_int_keyed_mapping, _int_keyed_mapping_factory)
     if generated and _find_structure_handler is not None:
         conv.register_structure_hook_factory(_is_plain_attrs_class, _attrs_structure_factory)
         conv.register_unstructure_hook_factory(_is_plain_attrs_class, _attrs_unstructure_factory)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from enum import IntEnum, StrEnum
@@ -605,3 +605,27 @@ def test_money_inside_a_document_gives_the_same_result_or_errors_as_cattrs(price
     data["lines"][0]["price"] = price
     ours, reference = _both(data, Doc)
     assert ours == reference
+
+
+@attrs.frozen
+class _Levels:
+    counts: Mapping[int, int]
+    names: dict[int, str]
+
+
+def test_int_keyed_mappings_read_back_the_decimal_text_keys_json_writes() -> None:
+    """Rule: stored models round-trip, int-keyed mappings included (JSON keys are text)."""
+    levels = _Levels(counts={-1: 2, 0: 1, 12: 3}, names={2: "L2"})
+    assert from_json(_Levels, to_json(levels)) == levels
+    for bad in ("02", "+2", "two", " 2"):
+        with pytest.raises(ValidationError) as caught:
+            from_json(_Levels, orjson.dumps({"counts": {bad: 1}, "names": {}}))
+        assert caught.value.errors[0][0].startswith("counts")
+
+
+@pytest.mark.parametrize("value", [True, 1.0, "1"])
+def test_an_int_enum_takes_only_its_integer_values(value: object) -> None:
+    """Rule: strict primitives; ``true`` and ``1.0`` are not the level ``1``."""
+    assert structure(1, Level) is Level.LOW
+    with pytest.raises(ValidationError, match="is not one of 1, 2"):
+        structure(value, Level)
