@@ -177,6 +177,9 @@ class BusinessCalendar:
     _cache: dict[date, tuple[tuple[datetime, datetime], ...]] = attrs.field(
         init=False, factory=dict, eq=False, repr=False, hash=False
     )
+    _totals: dict[date, timedelta] = attrs.field(
+        init=False, factory=dict, eq=False, repr=False, hash=False
+    )
 
     @classmethod
     def always(cls, tz: str = "UTC") -> BusinessCalendar:
@@ -268,6 +271,16 @@ class BusinessCalendar:
         self._cache[day] = intervals
         return intervals
 
+    def _day_total(self, day: date) -> timedelta:
+        """The opening time of a local date (cached beside its intervals)."""
+        total = self._totals.get(day)
+        if total is None:
+            total = sum((end - begin for begin, end in self.intervals_on(day)), timedelta(0))
+            if len(self._totals) > 4096:
+                self._totals.clear()
+            self._totals[day] = total
+        return total
+
     def _local_date(self, at: datetime) -> date:
         return at.astimezone(self.zone).date()
 
@@ -317,20 +330,31 @@ class BusinessCalendar:
         if self._is_always:
             return (moment + remaining).astimezone(start.tzinfo)
         day = self._local_date(moment)
+        for begin, end in self.intervals_on(day):
+            if end <= moment:
+                continue
+            opened = begin if begin > moment else moment
+            available = end - opened
+            if remaining <= available:
+                return (opened + remaining).astimezone(start.tzinfo)
+            remaining -= available
+        # Whole days from here: a day whose opening time does not cover what is left is
+        # taken in one step, a plain week in one step.
         week_total = self._week_total
         while True:
-            for begin, end in self.intervals_on(day):
-                if end <= moment:
-                    continue
-                opened = max(begin, moment)
-                available = end - opened
-                if remaining <= available:
-                    return (opened + remaining).astimezone(start.tzinfo)
-                remaining -= available
             day += _DAY
             while remaining > week_total and self._plain_week(day):
                 remaining -= week_total
                 day += _WEEK
+            total = self._day_total(day)
+            if remaining > total:
+                remaining -= total
+                continue
+            for begin, end in self.intervals_on(day):
+                available = end - begin
+                if remaining <= available:
+                    return (begin + remaining).astimezone(start.tzinfo)
+                remaining -= available
 
     def business_time_between(self, a: datetime, b: datetime) -> timedelta:
         """Business time from ``a`` to ``b`` (negative when ``b`` is before ``a``)."""

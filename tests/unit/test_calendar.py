@@ -590,6 +590,17 @@ def test_business_time_between_start_and_result_equals_the_added_time(
 
 
 @given(business_calendars(), _starts, _durations)
+def test_adding_business_time_gives_the_earliest_such_instant(
+    cal: BusinessCalendar, start: datetime, delta: timedelta
+) -> None:
+    """Rule: a deadline falls when the business time has passed, not at a later opening."""
+    result = cal.add_business_time(start, delta)
+    if delta:
+        before = result - timedelta(microseconds=1)
+        assert _reference_between(cal, start, before) < delta
+
+
+@given(business_calendars(), _starts, _durations)
 def test_adding_business_time_never_goes_back_in_time(
     cal: BusinessCalendar, start: datetime, delta: timedelta
 ) -> None:
