@@ -35,6 +35,7 @@ from csdomain.desk.notifications import (
     NotificationDesk,
 )
 from csdomain.errors import (
+    BackendUnavailable,
     InvalidTransition,
     NotFound,
     PermissionDenied,
@@ -641,6 +642,35 @@ def test_run_forever_stops_on_request_or_after_max_rounds(
     stopper.join()
     with pytest.raises(ValidationError, match="interval"):
         desk.dispatcher().run_forever(-1)
+
+
+def test_an_unavailable_store_is_retried_not_taken_for_an_idle_one(
+    store: Store, clock: FixedClock, pm: pluggy.PluginManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rule: a dispatcher run until idle does not stop because the store was busy once."""
+    pm.register(Receiver())
+    desk = make_desk(store, clock, pm)
+    put_message(store, note())
+    dispatcher = desk.dispatcher()
+    real = dispatcher.run_once
+    failures = iter([BackendUnavailable("database is locked")])
+
+    def busy_once() -> DispatchSummary:
+        for err in failures:
+            raise err
+        return real()
+
+    monkeypatch.setattr(dispatcher, "run_once", busy_once)
+    assert dispatcher.run_forever(0, until_idle=True) == DispatchSummary(delivered=1)
+
+    always_busy = desk.dispatcher()
+
+    def busy() -> DispatchSummary:
+        raise BackendUnavailable("database is locked")
+
+    monkeypatch.setattr(always_busy, "run_once", busy)
+    with pytest.raises(BackendUnavailable):
+        always_busy.run_forever(0, until_idle=True)
 
 
 # -- care ----------------------------------------------------------------------------

@@ -519,7 +519,10 @@ class Dispatcher:
 
         A busy round is followed at once by the next; after an idle round the worker waits
         ``interval`` seconds (or until ``stop`` is set). A store that is briefly unavailable
-        (e.g. locked) is logged and retried after ``interval``.
+        (e.g. locked) is logged and retried after ``interval`` (a short growing pause when
+        ``interval`` is 0). Such a round is not idle: with ``until_idle`` the worker keeps
+        trying, and re-raises :class:`BackendUnavailable` after ``retries`` failed rounds
+        in a row.
         """
         if isinstance(interval, bool) or not isinstance(interval, int | float) or interval < 0:
             raise ValidationError.at("interval", f"must be a number of seconds >= 0: {interval!r}")
@@ -527,19 +530,27 @@ class Dispatcher:
         stop = stop or threading.Event()
         total = DispatchSummary()
         rounds = 0
+        failures = 0
         while not stop.is_set():
             try:
                 summary = self.run_once()
             except BackendUnavailable as err:
+                failures += 1
                 logger.warning("dispatcher %s: store unavailable: %s", self.worker_id, err)
+                if until_idle and failures > self.retries:
+                    raise
                 summary = DispatchSummary()
+            else:
+                failures = 0
             total += summary
             rounds += 1
             if on_round is not None:
                 on_round(summary)
             if max_rounds is not None and rounds >= max_rounds:
                 break
-            if summary.idle:
+            if failures:
+                self._wait_for_work(interval or min(1.0, 0.05 * failures), stop)
+            elif summary.idle:
                 if until_idle:
                     break
                 self._wait_for_work(interval, stop)
