@@ -15,7 +15,7 @@ from csdomain.kpi import ContactRecord
 from csdomain.notify import Message
 from csdomain.orders import Order, Stock
 from csdomain.returns import ReturnRequest
-from csdomain.satisfaction import Survey, SurveyCampaign, SurveyResponse
+from csdomain.satisfaction import SatisfactionMonitor, Survey, SurveyCampaign, SurveyResponse
 from csdomain.store import KINDS, OUTBOX, Index, Kind
 from csdomain.warranty import WarrantyClaimCase
 
@@ -29,6 +29,7 @@ __all__ = [
     "ORDERS",
     "OUTBOX",
     "RETURNS",
+    "SATISFACTION_MONITORS",
     "STOCKS",
     "SURVEYS",
     "SURVEY_CAMPAIGNS",
@@ -113,6 +114,9 @@ WARRANTY_CLAIMS: Kind[WarrantyClaimCase] = KINDS.register(
     )
 )
 SURVEYS: Kind[Survey] = KINDS.register(Kind("survey", Survey))
+SATISFACTION_MONITORS: Kind[SatisfactionMonitor] = KINDS.register(
+    Kind("satisfaction_monitor", SatisfactionMonitor, indexes=["subject", "metric", "status"])
+)
 SURVEY_CAMPAIGNS: Kind[SurveyCampaign] = KINDS.register(
     Kind("survey_campaign", SurveyCampaign, indexes=["survey_id", "status", "starts_on"])
 )

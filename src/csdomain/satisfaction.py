@@ -79,6 +79,7 @@ __all__ = [
     "SatisfactionCost",
     "SatisfactionMetric",
     "SatisfactionMonitor",
+    "SatisfactionMonitorMoved",
     "SatisfactionPolicy",
     "Survey",
     "SurveyCampaign",
@@ -548,6 +549,8 @@ class SatisfactionPolicy:
     post_service_survey_id: str = "post-service"
     #: Survey campaign numbers: a naming series restarting every month.
     campaign_number_pattern: str = "SC-{yyyy}{mm}-{seq:04d}"
+    #: Satisfaction monitor numbers: a naming series restarting every month.
+    monitor_number_pattern: str = "SM-{yyyy}{mm}-{seq:04d}"
     #: Send the post-service survey this long after closing (the next-day call).
     survey_delay: timedelta = timedelta(days=1)
     #: No new post-service survey to a customer surveyed less than this long ago.
@@ -2072,6 +2075,38 @@ class SatisfactionMonitor:
             if not note.strip():
                 raise ValidationError.at("note", "say why the remaining gap is accepted")
         return self._move(MonitorStatus.CLOSED, at, by.id, note)
+
+
+@attrs.frozen
+class SatisfactionMonitorMoved(Event):
+    """A satisfaction monitor took a step of its loop (measured, analysed, acting,
+    re-measured, closed), with the gap to its target at that moment (DOMAIN.md 5)."""
+
+    monitor_id: str
+    subject: str
+    metric: SatisfactionMetric
+    status: MonitorStatus
+    target: float
+    measured: float
+    gap: float
+    at: datetime
+    by: str
+
+    @classmethod
+    def of(cls, monitor: SatisfactionMonitor) -> SatisfactionMonitorMoved:
+        """The event for ``monitor``'s latest step."""
+        last = monitor.history[-1]
+        return cls(
+            monitor_id=monitor.id,
+            subject=monitor.subject,
+            metric=monitor.metric,
+            status=monitor.status,
+            target=monitor.target,
+            measured=monitor.measured,
+            gap=monitor.gap,
+            at=last.at,
+            by=last.by,
+        )
 
 
 # -- cost view -------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from functools import partial
 from typing import Any
 
 import attrs
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -31,6 +32,7 @@ from csdomain.errors import (
 from csdomain.kinds import (
     CONTACTS,
     OUTBOX,
+    SATISFACTION_MONITORS,
     SURVEY_CAMPAIGNS,
     SURVEY_RESPONSES,
     SURVEYS,
@@ -47,7 +49,9 @@ from csdomain.policy import Policy
 from csdomain.satisfaction import (
     CampaignStatus,
     Dimension,
+    MonitorStatus,
     OpenQuestion,
+    SatisfactionMonitorMoved,
     SatisfactionPolicy,
     Survey,
     SurveyItem,
@@ -56,6 +60,7 @@ from csdomain.satisfaction import (
     SurveyStats,
     SurveySubject,
 )
+from csdomain.serialization import from_json
 from csdomain.store import Store, open_store
 from csdomain.testing.strategies_satisfaction import contact_records, surveys_with_responses
 
@@ -664,3 +669,121 @@ def test_kpi_report_over_stored_contacts_equals_the_pure_report(
     policy = desk.policy.contact_centre
     assert everything == kpi_report(records, policy)
     assert window == kpi_report([r for r in records if start <= r.offered_at < end], policy)
+
+
+# -- the monitoring loop ------------------------------------------------------------------
+
+
+def monitor_events(store: Store) -> list[SatisfactionMonitorMoved]:
+    with store.unit_of_work(readonly=True) as uow:
+        entries = uow.outbox.find(type="SatisfactionMonitorMoved", order_by="key")
+    return [from_json(SatisfactionMonitorMoved, orjson.dumps(e.payload)) for e in entries]
+
+
+def test_the_monitoring_loop_is_stored_step_by_step_with_its_gap(
+    desk: SatisfactionDesk, store: Store, clock: FixedClock
+) -> None:
+    """Rule: target, measured level, gap, causes, corrective action, re-measurement."""
+    started = desk.start_satisfaction_monitor(
+        "after-sales", metric="index", target=85, measured=78.5, by=MANAGER
+    )
+    assert started.id == "SM-202611-0001"
+    assert started.gap == pytest.approx(6.5)
+    steps: list[Callable[[], object]] = [
+        lambda: desk.analyse_satisfaction_gap(started.id, ["slow on-site visits"], by=MANAGER),
+        lambda: desk.act_on_satisfaction_gap(
+            started.id, "second engineer on call", by=MANAGER, due=date(2026, 12, 1)
+        ),
+        lambda: desk.remeasure_satisfaction(started.id, 84, by=MANAGER),
+        lambda: desk.analyse_satisfaction_gap(started.id, ["parts shortage"], by=MANAGER),
+        lambda: desk.act_on_satisfaction_gap(started.id, "stock wear parts locally", by=MANAGER),
+        lambda: desk.remeasure_satisfaction(started.id, 86, by=MANAGER),
+    ]
+    for n, step in enumerate(steps):
+        clock.advance(timedelta(days=1))
+        step()
+        if n == 2:
+            with pytest.raises(RuleViolation) as refused:
+                desk.close_satisfaction_monitor(started.id, by=MANAGER)
+            assert refused.value.code == "satisfaction_target_not_met"
+    clock.advance(timedelta(days=1))
+    closed = desk.close_satisfaction_monitor(started.id, by=MANAGER, note="target met")
+
+    assert closed == desk.get_satisfaction_monitor(started.id, by=MANAGER)
+    assert closed.status is MonitorStatus.CLOSED
+    assert closed.causes == ("slow on-site visits", "parts shortage")
+    assert [m.level for m in closed.measurements] == [78.5, 84, 86]
+    assert [str(e.status) for e in monitor_events(store)] == [
+        "measured",
+        "analysed",
+        "acting",
+        "remeasured",
+        "analysed",
+        "acting",
+        "remeasured",
+        "closed",
+    ]
+    assert monitor_events(store)[-1].gap == pytest.approx(-1)
+
+
+def test_monitors_are_found_by_subject_and_while_open(desk: SatisfactionDesk) -> None:
+    first = desk.start_satisfaction_monitor(
+        "after-sales", metric="csat", target=80, measured=90, by=MANAGER
+    )
+    desk.start_satisfaction_monitor("delivery", metric="nps", target=30, measured=10, by=MANAGER)
+    desk.close_satisfaction_monitor(first.id, by=MANAGER)
+    assert [m.subject for m in desk.find_satisfaction_monitors(by=MANAGER)] == [
+        "after-sales",
+        "delivery",
+    ]
+    assert [m.subject for m in desk.find_satisfaction_monitors(by=MANAGER, open_only=True)] == [
+        "delivery"
+    ]
+    assert desk.find_satisfaction_monitors(by=MANAGER, subject="after-sales") == [
+        desk.get_satisfaction_monitor(first.id, by=MANAGER)
+    ]
+
+
+def test_monitor_steps_check_permission_input_and_order_and_write_nothing_when_refused(
+    desk: SatisfactionDesk, store: Store
+) -> None:
+    """Rule: bad input gets a clear error and never changes stored data."""
+    monitor = desk.start_satisfaction_monitor(
+        "after-sales", metric="index", target=85, measured=70, by=MANAGER
+    )
+
+    def stored() -> tuple[Any, list[Any]]:
+        with store.unit_of_work(readonly=True) as uow:
+            return uow.repo(SATISFACTION_MONITORS).find(), uow.outbox.find()
+
+    before = stored()
+    refusals: list[tuple[Callable[[], object], type[Exception]]] = [
+        (lambda: desk.analyse_satisfaction_gap(monitor.id, ["x"], by=OUTSIDER), PermissionDenied),
+        (lambda: desk.analyse_satisfaction_gap(monitor.id, [], by=MANAGER), ValidationError),
+        (lambda: desk.analyse_satisfaction_gap(monitor.id, "x", by=MANAGER), ValidationError),
+        (lambda: desk.analyse_satisfaction_gap(monitor.id, [" "], by=MANAGER), ValidationError),
+        (lambda: desk.act_on_satisfaction_gap(monitor.id, "fix", by=MANAGER), InvalidTransition),
+        (lambda: desk.remeasure_satisfaction(monitor.id, 101, by=MANAGER), ValidationError),
+        (lambda: desk.close_satisfaction_monitor(monitor.id, by=MANAGER), RuleViolation),
+        (lambda: desk.get_satisfaction_monitor("SM-nope", by=MANAGER), NotFound),
+        (
+            lambda: desk.start_satisfaction_monitor(
+                "x", metric="speed", target=1, measured=1, by=MANAGER
+            ),
+            ValidationError,
+        ),
+        (
+            lambda: desk.start_satisfaction_monitor(
+                "x" * 10_000, metric="csat", target=1, measured=1, by=MANAGER
+            ),
+            ValidationError,
+        ),
+    ]
+    for action, error in refusals:
+        with pytest.raises(error):
+            action()
+        assert stored() == before
+    accepted = desk.close_satisfaction_monitor(
+        monitor.id, by=MANAGER, accept_gap=True, note="market moved; new target next year"
+    )
+    assert accepted.status is MonitorStatus.CLOSED

@@ -18,11 +18,21 @@ from csdomain.clock import require_aware
 from csdomain.desk.base import DeskBase
 from csdomain.errors import RuleViolation, ValidationError
 from csdomain.ids import NamingSeries
-from csdomain.kinds import CONTACTS, SURVEY_CAMPAIGNS, SURVEY_RESPONSES, SURVEYS
+from csdomain.kinds import (
+    CONTACTS,
+    SATISFACTION_MONITORS,
+    SURVEY_CAMPAIGNS,
+    SURVEY_RESPONSES,
+    SURVEYS,
+)
 from csdomain.kpi import ContactRecord, ContactStats, KpiReport, kpi_reports_by_agent
 from csdomain.satisfaction import (
     CampaignStatus,
     Driver,
+    MonitorStatus,
+    SatisfactionMetric,
+    SatisfactionMonitor,
+    SatisfactionMonitorMoved,
     Survey,
     SurveyCampaign,
     SurveyRequested,
@@ -47,6 +57,15 @@ def _period(start: datetime, end: datetime) -> None:
     require_aware(end, "end")
     if end < start:
         raise ValidationError.at("end", "is before start")
+
+
+def _texts(value: Iterable[str]) -> tuple[object, ...]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise ValidationError.at("causes", "expected a collection of causes, each as text")
+    found = tuple(value)
+    if not found:
+        raise ValidationError.at("causes", "name at least one cause, each as text")
+    return found
 
 
 def _customer_ids(value: Iterable[str], path: str) -> frozenset[str]:
@@ -202,6 +221,135 @@ class SatisfactionDesk(DeskBase):
         self.require(by, Permission.MANAGE_SURVEYS)
         _text_arg(campaign_id, "campaign_id")
         return self.run(lambda uow: uow.repo(SURVEY_CAMPAIGNS).get(campaign_id), readonly=True)
+
+    # -- monitoring --------------------------------------------------------------------
+
+    def start_satisfaction_monitor(
+        self,
+        subject: str,
+        *,
+        metric: SatisfactionMetric | str,
+        target: float,
+        measured: float,
+        by: Actor,
+        monitor_id: str | None = None,
+    ) -> SatisfactionMonitor:
+        """Start the monitoring loop of ``subject``: its target and measured level (DOMAIN.md 5).
+
+        The monitor gets the next ``SM-{yyyy}{mm}-{seq:04d}`` number unless ``monitor_id``
+        is given; every step emits :class:`~csdomain.satisfaction.SatisfactionMonitorMoved`
+        with the gap to the target.
+        """
+        self.require(by, Permission.MANAGE_SURVEYS)
+        _text_arg(subject, "subject")
+        self.bounded_text(subject, "subject", long=False)
+        if monitor_id is not None:
+            _text_arg(monitor_id, "monitor_id")
+
+        def work(uow: UnitOfWork) -> SatisfactionMonitor:
+            now = self.now()
+            pattern = self.policy.satisfaction.monitor_number_pattern
+            monitor = SatisfactionMonitor.start(
+                id=monitor_id or NamingSeries(pattern).next(uow, now),
+                subject=subject,
+                metric=metric,
+                target=target,
+                measured=measured,
+                at=now,
+                by=by,
+                access=self.policy.access,
+            )
+            uow.repo(SATISFACTION_MONITORS).add(monitor)
+            uow.emit(SatisfactionMonitorMoved.of(monitor), at=now)
+            return monitor
+
+        return self.run(work)
+
+    def _monitor_step(
+        self,
+        monitor_id: str,
+        change: Callable[[SatisfactionMonitor, datetime, AccessPolicy], SatisfactionMonitor],
+    ) -> SatisfactionMonitor:
+        """Load a monitor, apply one step at the desk's time, save it and emit the step."""
+        _text_arg(monitor_id, "monitor_id")
+
+        def work(uow: UnitOfWork) -> SatisfactionMonitor:
+            repo = uow.repo(SATISFACTION_MONITORS)
+            now = self.now()
+            after = change(repo.get(monitor_id), now, self.policy.access)
+            repo.update(after)
+            uow.emit(SatisfactionMonitorMoved.of(after), at=now)
+            return after
+
+        return self.run(work)
+
+    def analyse_satisfaction_gap(
+        self, monitor_id: str, causes: Iterable[str], *, by: Actor
+    ) -> SatisfactionMonitor:
+        """Record the causes of the gap between target and measured level."""
+        self.require(by, Permission.MANAGE_SURVEYS)
+        found = tuple(self.bounded_text(c, f"causes.{i}") for i, c in enumerate(_texts(causes)))
+        return self._monitor_step(
+            monitor_id, lambda m, now, access: m.analyse(found, at=now, by=by, access=access)
+        )
+
+    def act_on_satisfaction_gap(
+        self, monitor_id: str, description: str, *, by: Actor, due: date | None = None
+    ) -> SatisfactionMonitor:
+        """Record the corrective action taken against the causes."""
+        self.require(by, Permission.MANAGE_SURVEYS)
+        text = self.bounded_text(description, "description")
+        return self._monitor_step(
+            monitor_id,
+            lambda m, now, access: m.act(text, at=now, by=by, access=access, due=due),
+        )
+
+    def remeasure_satisfaction(
+        self, monitor_id: str, level: float, *, by: Actor
+    ) -> SatisfactionMonitor:
+        """Record the level measured again after the corrective action."""
+        self.require(by, Permission.MANAGE_SURVEYS)
+        return self._monitor_step(
+            monitor_id, lambda m, now, access: m.remeasure(level, at=now, by=by, access=access)
+        )
+
+    def close_satisfaction_monitor(
+        self, monitor_id: str, *, by: Actor, note: str = "", accept_gap: bool = False
+    ) -> SatisfactionMonitor:
+        """Close the loop once the target is met (``satisfaction_target_not_met`` before
+        that), or accept the remaining gap with a written reason."""
+        self.require(by, Permission.MANAGE_SURVEYS)
+        text = self.bounded_text(note, "note")
+        return self._monitor_step(
+            monitor_id,
+            lambda m, now, access: m.close(
+                at=now, by=by, access=access, note=text, accept_gap=accept_gap
+            ),
+        )
+
+    def get_satisfaction_monitor(self, monitor_id: str, *, by: Actor) -> SatisfactionMonitor:
+        """The stored monitor; :class:`NotFound` if there is none."""
+        self.require(by, Permission.MANAGE_SURVEYS)
+        _text_arg(monitor_id, "monitor_id")
+        return self.run(lambda uow: uow.repo(SATISFACTION_MONITORS).get(monitor_id), readonly=True)
+
+    def find_satisfaction_monitors(
+        self, *, by: Actor, subject: str | None = None, open_only: bool = False
+    ) -> list[SatisfactionMonitor]:
+        """Monitors, by number; of one ``subject`` and/or only those not closed yet."""
+        self.require(by, Permission.MANAGE_SURVEYS)
+        where: dict[str, Any] = {}
+        if subject is not None:
+            where["subject"] = self.bounded_text(
+                _text_arg(subject, "subject"), "subject", long=False
+            )
+        if open_only:
+            where["status__ne"] = MonitorStatus.CLOSED
+
+        def work(uow: UnitOfWork) -> list[SatisfactionMonitor]:
+            return uow.repo(SATISFACTION_MONITORS).find(order_by="key", **where)
+
+        return self.run(work, readonly=True)
 
     # -- responses ---------------------------------------------------------------------
 
