@@ -700,6 +700,12 @@ DEFAULT_TEMPLATES = MessageTemplates(
             subject="Complaint {complaint_id} closed",
             body="Your complaint {complaint_id} is closed. We will call to hear how it went.",
         ),
+        MessageTemplate(
+            event_type="SurveyResponseRecorded",
+            kind="survey_thanks",
+            subject="Thank you for your answers",
+            body="Thank you for answering our survey. We read every answer and act on it.",
+        ),
     )
 )
 

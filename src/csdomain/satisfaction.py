@@ -87,6 +87,7 @@ __all__ = [
     "SurveyMethod",
     "SurveyRequested",
     "SurveyResponse",
+    "SurveyResponseRecorded",
     "SurveyResult",
     "SurveyStats",
     "SurveySubject",
@@ -2075,6 +2076,21 @@ class SatisfactionMonitor:
             if not note.strip():
                 raise ValidationError.at("note", "say why the remaining gap is accepted")
         return self._move(MonitorStatus.CLOSED, at, by.id, note)
+
+
+@attrs.frozen
+class SurveyResponseRecorded(Event):
+    """A customer's survey answers were stored (DOMAIN.md 5: act on results and thank
+    respondents; the default notification templates send the thanks)."""
+
+    response_id: str
+    survey_id: str
+    customer_id: str
+    campaign_id: str | None
+    nps_score: int | None
+    answered_at: datetime
+    at: datetime
+    by: str
 
 
 @attrs.frozen

@@ -45,6 +45,7 @@ from csdomain.kpi import (
     kpi_report,
     kpi_reports_by_agent,
 )
+from csdomain.notify import DEFAULT_TEMPLATES
 from csdomain.policy import Policy
 from csdomain.satisfaction import (
     CampaignStatus,
@@ -57,6 +58,7 @@ from csdomain.satisfaction import (
     SurveyItem,
     SurveyRequested,
     SurveyResponse,
+    SurveyResponseRecorded,
     SurveyStats,
     SurveySubject,
 )
@@ -305,6 +307,31 @@ def test_a_response_is_stored_after_checking_it_against_the_survey(
     with store.unit_of_work(readonly=True) as uow:
         assert uow.repo(SURVEY_RESPONSES).get(response.id) == response
     assert_unchanged(store, lambda: desk.record_survey_response(response, by=CALLER), AlreadyExists)
+
+
+def test_a_recorded_response_is_an_event_that_thanks_the_respondent(
+    desk: SatisfactionDesk, store: Store
+) -> None:
+    """Rule: act on results and thank respondents (DOMAIN.md 5)."""
+    desk.define_survey(SURVEY, by=MANAGER)
+    response = answer("C1", {"overall": 2, "product_quality": 2}, nps_score=3)
+    desk.record_survey_response(response, by=CALLER)
+    with store.unit_of_work(readonly=True) as uow:
+        [entry] = uow.outbox.find(type="SurveyResponseRecorded")
+    event = from_json(SurveyResponseRecorded, orjson.dumps(entry.payload))
+    assert event == SurveyResponseRecorded(
+        response_id=response.id,
+        survey_id=SURVEY.id,
+        customer_id="C1",
+        campaign_id=None,
+        nps_score=3,
+        answered_at=response.answered_at,
+        at=START,
+        by=CALLER.id,
+    )
+    [thanks] = DEFAULT_TEMPLATES.render(event)
+    assert (thanks.kind, thanks.customer_id) == ("survey_thanks", "C1")
+    assert "Thank you" in thanks.body
 
 
 def test_ratings_outside_the_survey_scale_are_refused(desk: SatisfactionDesk, store: Store) -> None:

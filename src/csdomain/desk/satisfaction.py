@@ -37,6 +37,7 @@ from csdomain.satisfaction import (
     SurveyCampaign,
     SurveyRequested,
     SurveyResponse,
+    SurveyResponseRecorded,
     SurveyResult,
     SurveyStats,
 )
@@ -378,6 +379,20 @@ class SatisfactionDesk(DeskBase):
             if response.campaign_id is not None:
                 self._check_survey_campaign_answer(uow, response)
             responses.add(response)
+            now = self.now()
+            uow.emit(
+                SurveyResponseRecorded(
+                    response_id=response.id,
+                    survey_id=response.survey_id,
+                    customer_id=response.customer_id,
+                    campaign_id=response.campaign_id,
+                    nps_score=response.nps_score,
+                    answered_at=response.answered_at,
+                    at=now,
+                    by=by.id,
+                ),
+                at=now,
+            )
             return response
 
         return self.run(work)
