@@ -24,16 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from operator import attrgetter
 from types import TracebackType
-from typing import (
-    Any,
-    Generic,
-    Literal,
-    Protocol,
-    TypeAlias,
-    TypeVar,
-    cast,
-    runtime_checkable,
-)
+from typing import Any, Generic, Literal, Protocol, TypeAlias, TypeVar, cast, runtime_checkable
 
 import attrs
 import orjson
@@ -120,11 +111,15 @@ _PYTHON_TYPES: dict[str, tuple[type, ...]] = {
 _PLAIN: frozenset[type] = frozenset({str, int, float})
 
 
+def _wrong_type(name: str, column: str, value: object) -> ValidationError:
+    msg = f"index {name!r} holds {column} values, got {type(value).__name__}"
+    return ValidationError.at(name, msg)
+
+
 def _typed(index: Index, value: IndexValue) -> IndexValue:
     if value is None or isinstance(value, _PYTHON_TYPES[index.type]):
         return value
-    msg = f"index {index.name!r} holds {index.type} values, got {type(value).__name__}"
-    raise ValidationError.at(index.name, msg)
+    raise _wrong_type(index.name, index.type, value)
 
 
 @attrs.frozen
@@ -220,8 +215,7 @@ class Kind(Generic[T]):
             raw = extract(obj)
             value: IndexValue = raw if type(raw) in _PLAIN else normalize_index_value(raw, name)
             if value is not None and not isinstance(value, types):
-                msg = f"index {name!r} holds {column} values, got {type(value).__name__}"
-                raise ValidationError.at(name, msg)
+                raise _wrong_type(name, column, value)
             values[name] = value
         return values
 
