@@ -182,8 +182,9 @@ def order_stage(n: int, at: datetime) -> int:
     confirmed, 2 paid, 3 shipped, 4-5 delivered, 6-9 completed), except that an order older
     than the open window before the history ends is completed."""
     stage = n % 10
-    if stage < _SHIPPED + 1 and at < HISTORY_START + _YEAR - _OPEN_WINDOW:
-        return 6
+    undelivered = _ORDER_STEPS_AT_STAGE[stage] < _DELIVERED
+    if undelivered and at < HISTORY_START + _YEAR - _OPEN_WINDOW:
+        return _ORDER_STEPS_AT_STAGE.index(len(_ORDER_DELAYS))
     return stage
 
 
