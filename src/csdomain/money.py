@@ -47,8 +47,6 @@ _MAX_DIGITS = 18
 
 _EXPONENTS: dict[str, Decimal] = {}
 _LIMITS: dict[str, tuple[int, Decimal]] = {}
-#: Exponent and size limit of every currency seen (a cache filled by :func:`_exponent`).
-_KNOWN: dict[str, tuple[Decimal, Decimal]] = {}
 
 
 def _exponent(currency: str) -> Decimal:
@@ -57,7 +55,6 @@ def _exponent(currency: str) -> Decimal:
         places = MINOR_UNITS.get(currency, 2)
         exponent = Decimal(1).scaleb(-places)
         _LIMITS[currency] = (-places, Decimal(10) ** (_MAX_DIGITS - places))
-        _KNOWN[currency] = (exponent, _LIMITS[currency][1])
         _EXPONENTS[currency] = exponent
     return exponent
 
@@ -130,13 +127,13 @@ class Money:
     def __attrs_post_init__(self) -> None:
         amount = self.amount
         currency = self.currency
-        known = _KNOWN.get(currency) if currency.__class__ is str else None
+        exponent = _EXPONENTS.get(currency) if currency.__class__ is str else None
         if (
-            known is not None
+            exponent is not None
             and amount.__class__ is Decimal
-            and amount.same_quantum(known[0])
+            and amount.same_quantum(exponent)
             and not amount.is_signed()
-            and amount < known[1]
+            and amount < _LIMITS[currency][1]
         ):
             return  # a known currency and a finite amount at its exponent: already normal
         currency = _check_currency(currency)

@@ -825,9 +825,8 @@ class Store:
 
     def ensure_kinds(self, tx: Transaction) -> None:
         """Ensure every registered kind (cheap after the first call)."""
-        ensure = tx.ensure_kind
         for kind in self.kinds:
-            ensure(kind.schema, self._reindexer(kind))
+            self.ensure_kind(tx, kind)
 
     def close(self) -> None:
         """Close the backend."""

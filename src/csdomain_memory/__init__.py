@@ -196,8 +196,7 @@ class MemoryTransaction:
     ) -> None:
         """Make room for a kind; re-index stored objects when its indexes changed."""
         backend = self._backend
-        ready = backend._ready.get(schema.name)
-        if ready is schema or ready == schema:
+        if backend._ready.get(schema.name) == schema:
             return
         with backend._lock:
             backend._ready[schema.name] = schema
@@ -224,19 +223,13 @@ class MemoryTransaction:
 
     def insert(self, kind: str, rows: Sequence[Row]) -> None:
         """Insert new objects at version 1."""
-        if self._readonly:
-            raise ValidationError.at("", "this transaction is read-only")
         seen: set[str] = set()
         for row in rows:
             if row.key in seen or self._current(kind, row.key) is not None:
                 raise AlreadyExists(kind, row.key)
             seen.add(row.key)
-        writes, bases = self._writes, self._bases
         for row in rows:
-            slot = (kind, row.key)
-            if slot not in bases:
-                bases[slot] = None
-            writes[slot] = _Version(0, 1, row.doc, row.index)
+            self._write(kind, row.key, None, _Version(0, 1, row.doc, row.index))
 
     def update(self, kind: str, row: Row, expected_version: int) -> int:
         """Replace an object if it is at ``expected_version``."""

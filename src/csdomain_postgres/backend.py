@@ -622,8 +622,7 @@ class PostgresTransaction:
         before that statement); later, inside the writer's own transaction.
         """
         backend = self._backend
-        ready = backend._ready.get(schema.name)
-        if ready is schema or ready == schema:
+        if backend._ready.get(schema.name) == schema:
             return
         conn = self._conn
         if conn is None:

@@ -56,6 +56,8 @@ SCHEMA_VERSION = 1
 
 _SYNCHRONOUS = ("off", "normal", "full", "extra")
 _JOURNAL = ("wal", "delete", "truncate", "persist")
+#: Numeric URL options and their units.
+_NUMBER_UNITS = {"busy_timeout": "ms", "cache_size": "KiB"}
 _FETCH = 500
 
 
@@ -146,13 +148,10 @@ class SqliteBackend:
         for name, value in parse_qsl(parts.query, keep_blank_values=True):
             if name in ("synchronous", "journal_mode"):
                 options[name] = value.lower()
-            elif name == "busy_timeout":
+            elif name in _NUMBER_UNITS:
                 if not value.isdigit():
-                    raise ValidationError.at("busy_timeout", f"not a number of ms: {value!r}")
-                options[name] = int(value)
-            elif name == "cache_size":
-                if not value.isdigit():
-                    raise ValidationError.at("cache_size", f"not a number of KiB: {value!r}")
+                    msg = f"not a number of {_NUMBER_UNITS[name]}: {value!r}"
+                    raise ValidationError.at(name, msg)
                 options[name] = int(value)
             else:
                 raise ValidationError.at(name, "unknown sqlite URL option")
@@ -336,8 +335,7 @@ class SqliteTransaction:
     ) -> None:
         """Create or migrate a kind's table (in its own transaction when none is open)."""
         backend = self._backend
-        ready = backend._ready.get(schema.name)
-        if ready is schema or ready == schema:
+        if backend._ready.get(schema.name) == schema:
             return
         pending = self._pending.get(schema.name)
         if pending is not None and pending[0] == schema:

@@ -242,8 +242,7 @@ class SatisfactionDesk(DeskBase):
         with the gap to the target.
         """
         self.require(by, Permission.MANAGE_SURVEYS)
-        _text_arg(subject, "subject")
-        self.bounded_text(subject, "subject", long=False)
+        subject = self.bounded_text(_text_arg(subject, "subject"), "subject", long=False)
         if monitor_id is not None:
             _text_arg(monitor_id, "monitor_id")
 
