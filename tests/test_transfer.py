@@ -21,6 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from csdomain.audit import AccessRecord
+from csdomain.cli_transfer import add_export_command, add_import_command
 from csdomain.customers import Customer
 from csdomain.demo import build_demo
 from csdomain.errors import (
@@ -48,8 +49,6 @@ from csdomain.transfer import (
     FORMAT,
     FORMAT_VERSION,
     TransferTransaction,
-    add_export_command,
-    add_import_command,
     export_lines,
     export_store,
     import_store,

@@ -350,8 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--json", action="store_true", help="print the summary as JSON")
     demo.set_defaults(handler=_cmd_demo)
 
+    from csdomain.cli_transfer import add_export_command, add_import_command  # noqa: PLC0415
     from csdomain.report_cli import add_report_command  # noqa: PLC0415 - avoids a cycle
-    from csdomain.transfer import add_export_command, add_import_command  # noqa: PLC0415
 
     add_report_command(sub)
     add_export_command(sub)
