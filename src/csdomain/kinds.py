@@ -9,15 +9,16 @@ them as ``uow.customers``, ``uow.orders`` ... (the ``attribute`` of each kind).
 from __future__ import annotations
 
 from csdomain.audit import AccessRecord
-from csdomain.complaints import Complaint
-from csdomain.customers import Customer
+from csdomain.complaints import Complaint, complaint_events
+from csdomain.customers import Customer, customer_events
+from csdomain.events import Event
 from csdomain.kpi import ContactRecord
 from csdomain.notify import Message
-from csdomain.orders import Order, Stock
-from csdomain.returns import ReturnRequest
+from csdomain.orders import Order, Stock, order_events
+from csdomain.returns import ReturnRequest, return_events
 from csdomain.satisfaction import SatisfactionMonitor, Survey, SurveyCampaign, SurveyResponse
 from csdomain.store import KINDS, OUTBOX, Index, Kind
-from csdomain.warranty import WarrantyClaimCase
+from csdomain.warranty import WarrantyClaimCase, event_for_last_change
 
 
 __all__ = [
@@ -37,11 +38,17 @@ __all__ = [
     "WARRANTY_CLAIMS",
 ]
 
+
+def _warranty_events(_before: WarrantyClaimCase | None, after: WarrantyClaimCase) -> list[Event]:
+    return [event_for_last_change(after)]
+
+
 CUSTOMERS: Kind[Customer] = KINDS.register(
     Kind(
         "customer",
         Customer,
         indexes=["code", "phone_tail", "bank_account_key", "customer_class", "city"],
+        events=customer_events,
     )
 )
 ACCESS_LOG: Kind[AccessRecord] = KINDS.register(
@@ -68,6 +75,7 @@ ORDERS: Kind[Order] = KINDS.register(
             Index("delivered_at"),
         ],
         composite=(("customer_id", "status"),),
+        events=order_events,
     )
 )
 STOCKS: Kind[Stock] = KINDS.register(Kind("stock", Stock))
@@ -77,6 +85,7 @@ RETURNS: Kind[ReturnRequest] = KINDS.register(
         ReturnRequest,
         indexes=["order_id", "customer_id", "status", "requested_by", "received_at"],
         attribute="returns",
+        events=return_events,
     )
 )
 COMPLAINTS: Kind[Complaint] = KINDS.register(
@@ -97,6 +106,7 @@ COMPLAINTS: Kind[Complaint] = KINDS.register(
             "resolve_by",
             "follow_up_due",
         ],
+        events=complaint_events,
     )
 )
 WARRANTY_CLAIMS: Kind[WarrantyClaimCase] = KINDS.register(
@@ -111,6 +121,7 @@ WARRANTY_CLAIMS: Kind[WarrantyClaimCase] = KINDS.register(
             Index("product_serial", "text", lambda case: case.claim.product_serial),
             "decided_at",
         ],
+        events=_warranty_events,
     )
 )
 SURVEYS: Kind[Survey] = KINDS.register(Kind("survey", Survey))

@@ -175,6 +175,9 @@ class Kind(Generic[T]):
     composite: tuple[tuple[str, ...], ...] = ()
     #: Attribute name on the unit of work (``uow.orders``); defaults to ``name + "s"``.
     attribute: str = ""
+    #: The domain events of a change, ``events(before, after)`` (``before`` is ``None``
+    #: for a new object): what the service desk's use-case skeleton puts in the outbox.
+    events: Callable[[Any, Any], Iterable[Event]] | None = attrs.field(default=None, eq=False)
     _schema: KindSchema = attrs.field(init=False, eq=False, repr=False)
     _plan: tuple[tuple[str, Callable[[Any], Any], tuple[type, ...], str], ...] = attrs.field(
         init=False, eq=False, repr=False
