@@ -8,6 +8,7 @@ conformance kit can assert the same exception on every backend.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -25,7 +26,31 @@ __all__ = [
     "PluginError",
     "RuleViolation",
     "ValidationError",
+    "describe",
 ]
+
+#: Longest message of one error entry and longest path (characters).
+_MAX_MESSAGE = 500
+_MAX_PATH = 200
+_MAX_ENTRIES = 50
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 3
+_REPR.maxstring = 60
+_REPR.maxother = 60
+_REPR.maxlong = 40
+
+
+def describe(value: object) -> str:
+    """A short ``repr`` of ``value`` for an error message, whatever its size or depth."""
+    try:
+        return _REPR.repr(value)
+    except Exception:
+        return f"<{type(value).__name__}>"
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class CsDomainError(Exception):
@@ -41,10 +66,16 @@ class ValidationError(CsDomainError, ValueError):
     def __init__(self, errors: Iterable[tuple[str, str]] | str, message: str | None = None):
         if isinstance(errors, str):
             errors = [("", errors)]
-        self.errors: list[tuple[str, str]] = list(errors)
+        entries = list(errors)
+        self.errors: list[tuple[str, str]] = [
+            (_clip(str(p), _MAX_PATH), _clip(str(m), _MAX_MESSAGE)) for p, m in entries
+        ]
         if message is None:
-            message = "; ".join(f"{p}: {m}" if p else m for p, m in self.errors) or "invalid"
-        super().__init__(message)
+            shown = self.errors[:_MAX_ENTRIES]
+            message = "; ".join(f"{p}: {m}" if p else m for p, m in shown) or "invalid"
+            if len(self.errors) > _MAX_ENTRIES:
+                message += f"; and {len(self.errors) - _MAX_ENTRIES} more"
+        super().__init__(_clip(message, _MAX_MESSAGE * 4))
 
     @classmethod
     def at(cls, path: str, message: str) -> ValidationError:
@@ -70,12 +101,31 @@ class CurrencyMismatch(ValidationError):
 class InvalidTransition(CsDomainError):
     """A lifecycle change that the transition table does not allow."""
 
-    def __init__(self, entity: str, entity_id: str, from_status: str, to_status: str):
+    def __init__(
+        self,
+        entity: str,
+        entity_id: str,
+        from_status: str,
+        to_status: str,
+        *,
+        action: str = "",
+        hint: str = "",
+    ):
         self.entity = entity
         self.entity_id = entity_id
         self.from_status = from_status
         self.to_status = to_status
-        message = f"{entity} {entity_id!r} cannot go from {from_status!r} to {to_status!r}"
+        #: The command that was attempted (``"record_payment"``), when one was.
+        self.action = action
+        #: What must come first (``"confirm the order first"``), when something can.
+        self.hint = hint
+        shown = describe(entity_id)
+        if action:
+            message = f"{entity} {shown} cannot {action} while {from_status}"
+        else:
+            message = f"{entity} {shown} cannot go from {from_status!r} to {to_status!r}"
+        if hint:
+            message = f"{message}: {hint}"
         super().__init__(message)
 
 

@@ -1,9 +1,18 @@
-"""Lifecycles as data: status history entries and the one transition check.
+"""Lifecycles as data: status history entries, transition and command tables, one move.
 
 Each aggregate keeps its allowed moves in a table next to its status enum
-(``ORDER_TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]]``). :func:`check_transition`
-is the single place that enforces such a table, and :func:`transition_table_problems` is
-what ``test_transition_table_is_well_formed`` asserts is empty.
+(``ORDER_TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]]``) and, beside it, a
+**command table**: for each command (``"record_payment"``) the statuses it may run from,
+the status it leads to and a phrase for it ("record the payment"). A :class:`Lifecycle`
+holds both; :meth:`Lifecycle.move` is the one way an aggregate changes status (check the
+command, append a :class:`StatusChange`, evolve), and a refused command raises
+:class:`~csdomain.errors.InvalidTransition` naming the command and what must come first::
+
+    order 'SO-1' cannot ship_order while confirmed: record the payment first
+
+:func:`transition_table_problems` and :func:`command_table_problems` are what
+``test_transition_table_is_well_formed`` asserts are empty; :func:`command_table` renders
+the command table for the docs.
 """
 
 from __future__ import annotations
@@ -11,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 
@@ -20,9 +29,18 @@ from csdomain.errors import InvalidTransition
 from csdomain.validators import aware as _aware
 
 
-__all__ = ["StatusChange", "check_transition", "transition_table_problems"]
+__all__ = [
+    "Command",
+    "Lifecycle",
+    "StatusChange",
+    "check_transition",
+    "command_table",
+    "command_table_problems",
+    "transition_table_problems",
+]
 
 S = TypeVar("S", bound=StrEnum)
+A = TypeVar("A")
 
 
 @attrs.frozen
@@ -93,3 +111,111 @@ def transition_table_problems(
                 changed = True
     problems.extend(f"{s} cannot reach a terminal state" for s in state_set - reaches_end)
     return sorted(problems)
+
+
+@attrs.frozen
+class Command(Generic[S]):
+    """One command of a lifecycle: the statuses it runs from and the status it leads to."""
+
+    #: What the command does, as a phrase that fits "... first" ("confirm the order").
+    label: str
+    #: The statuses the command may run from.
+    sources: frozenset[S]
+    #: The status it leads to (``None``: the status stays, e.g. a corrected address).
+    target: S | None = None
+
+
+@attrs.frozen
+class Lifecycle(Generic[S]):
+    """An aggregate's lifecycle: its transition table and the command table beside it."""
+
+    #: The aggregate's name in messages ("order", "warranty claim").
+    entity: str
+    transitions: Mapping[S, frozenset[S]]
+    commands: Mapping[str, Command[S]]
+
+    def command(self, action: str) -> Command[S]:
+        """The command called ``action`` (a ``KeyError`` is a programming error)."""
+        return self.commands[action]
+
+    def hint(self, current: S, action: str) -> str:
+        """What must come first for ``action`` from ``current`` ("" when nothing can).
+
+        The first command that runs from ``current`` and leads into one of the statuses
+        ``action`` runs from.
+        """
+        wanted = self.commands[action].sources
+        for command in self.commands.values():
+            if current in command.sources and command.target in wanted:
+                return f"{command.label} first"
+        return ""
+
+    def check(self, entity_id: str, current: S, action: str) -> S:
+        """The status ``action`` leads to from ``current``, or :class:`InvalidTransition`."""
+        command = self.commands[action]
+        target = current if command.target is None else command.target
+        if current not in command.sources or (
+            command.target is not None and target not in self.transitions.get(current, ())
+        ):
+            raise InvalidTransition(
+                self.entity,
+                entity_id,
+                str(current),
+                str(target),
+                action=action,
+                hint=self.hint(current, action),
+            )
+        return target
+
+    def move(
+        self,
+        aggregate: A,
+        action: str,
+        *,
+        at: datetime,
+        by: str,
+        note: str = "",
+        **changes: Any,
+    ) -> A:
+        """``aggregate`` after ``action``: status moved, history grown, ``changes`` applied.
+
+        The aggregate has ``id``, ``status`` and ``history`` (a tuple of
+        :class:`StatusChange`); a command that keeps the status still records its step.
+        """
+        current: S = getattr(aggregate, "status")  # noqa: B009 - any aggregate
+        target = self.check(getattr(aggregate, "id"), current, action)  # noqa: B009
+        history = getattr(aggregate, "history")  # noqa: B009
+        step = StatusChange(from_=current.value, to=target.value, at=at, by=by, note=note)
+        return attrs.evolve(  # type: ignore[misc]
+            aggregate, status=target, history=(*history, step), **changes
+        )
+
+
+def command_table_problems(lifecycle: Lifecycle[Any]) -> list[str]:
+    """Everything wrong with a command table (empty when it agrees with the transitions).
+
+    Every command has a label and sources, and every move it allows is in the
+    transition table.
+    """
+    problems: list[str] = []
+    for action, command in lifecycle.commands.items():
+        if not command.label.strip():
+            problems.append(f"{action} has no label")
+        if not command.sources:
+            problems.append(f"{action} runs from no status")
+        if command.target is None:
+            continue
+        for source in command.sources:
+            if command.target not in lifecycle.transitions.get(source, ()):
+                problems.append(f"{action}: {source} -> {command.target} is not a transition")
+    return sorted(problems)
+
+
+def command_table(lifecycle: Lifecycle[Any]) -> str:
+    """The command table as Markdown, for the docs: command, from, to."""
+    lines = ["| command | from | to |", "|---|---|---|"]
+    for action, command in lifecycle.commands.items():
+        sources = ", ".join(sorted(str(s) for s in command.sources))
+        target = "(unchanged)" if command.target is None else str(command.target)
+        lines.append(f"| `{action}` | {sources} | {target} |")
+    return "\n".join(lines)

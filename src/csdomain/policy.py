@@ -47,6 +47,22 @@ class LimitsPolicy:
     max_short_text: int = attrs.field(default=200, validator=_positive)
     #: Longest free-text field: descriptions, notes, replies (characters).
     max_long_text: int = attrs.field(default=20_000, validator=_positive)
+    #: Longest id, SKU, serial number or code (characters); a project default.
+    max_key: int = attrs.field(default=100, validator=_positive)
+    #: Most items in one list or mapping argument (order lines, records); a project default.
+    max_items: int = attrs.field(default=100_000, validator=_positive)
+    #: Deepest nesting of values inside an object argument; a project default.
+    max_depth: int = attrs.field(default=20, validator=_positive)
+    #: Earliest and latest year of a date or moment the desk accepts: a project default
+    #: that keeps deadline arithmetic (a year of business time) inside the calendar.
+    earliest_year: int = attrs.field(default=1900, validator=_positive)
+    latest_year: int = attrs.field(default=2999, validator=_positive)
+
+    def __attrs_post_init__(self) -> None:
+        if self.earliest_year > self.latest_year:
+            raise ValidationError.at("earliest_year", "must not be after latest_year")
+        if self.latest_year > 9000:
+            raise ValidationError.at("latest_year", "must be 9000 or earlier")
 
 
 def _office_calendar() -> BusinessCalendar:

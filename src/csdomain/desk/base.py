@@ -1,22 +1,47 @@
-"""What every group of use cases shares: store, policy, clock, calendars and retries.
+"""The one use-case skeleton every service-desk method goes through.
 
-A use case is one unit of work: load, call a pure domain method with ``at=`` and
-``by=``, save, emit events to the outbox. :meth:`DeskBase.run` wraps that in a transaction
-and re-runs it on :class:`~csdomain.errors.ConcurrencyConflict` a bounded number of times
-(the ``retries`` policy), so concurrent writers never lose an update.
+A use case is a method that names its business step; :func:`use_case` does the rest, in
+this order, the same way for every use case (cosmicpython's service-layer handlers and
+unit of work are the model)::
+
+    @use_case(Permission.HANDLE_WARRANTY)
+    def approve_warranty_claim(
+        self, uow: UnitOfWork, case_id: Id, *, by: Actor, note: LongText = ""
+    ) -> WarrantyClaimCase:
+        # the docstring says what the step is; the body names it
+        return self.change(uow, WARRANTY_CLAIMS, case_id, lambda case: case.approve(...))
+
+1. every argument is checked against its annotation and the policy's limits
+   (:mod:`csdomain.desk.args`: one vocabulary), and passed on in its checked form
+   (UTC moments, enum members, tuples for lists);
+2. the permission is checked before anything is loaded, so an outsider learns nothing
+   about which ids exist;
+3. the body runs in one unit of work (``uow``, hidden from the public signature):
+   :meth:`DeskBase.change` loads, calls the pure domain method, saves and emits the
+   events the kind declares; :meth:`DeskBase.create` adds and emits;
+4. a :class:`~csdomain.errors.ConcurrencyConflict` re-runs the whole body on fresh data
+   (:func:`retrying`, the ``retries`` of the desk).
+
+:func:`checked` is the same skeleton for the few use cases that run several units of
+work themselves or none (a dispatcher round, a pure calculation): steps 1 and 2 only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import functools
+import inspect
+import typing
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
+import attrs
 import pluggy
 
 from csdomain.auth import Actor
 from csdomain.calendar import BusinessCalendar
 from csdomain.clock import Clock
+from csdomain.desk.args import Check, checker
 from csdomain.errors import (
     AlreadyExists,
     ConcurrencyConflict,
@@ -24,16 +49,23 @@ from csdomain.errors import (
     ValidationError,
 )
 from csdomain.policy import Policy
-from csdomain.store import Store, UnitOfWork
+from csdomain.store import Kind, Store, UnitOfWork
 
 
-__all__ = ["DeskBase", "retrying"]
+__all__ = ["DeskBase", "UseCase", "checked", "retrying", "use_case", "use_cases"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
+D = TypeVar("D", bound="DeskBase")
 
 
 def retrying(
-    store: Store, work: Callable[[UnitOfWork], T], *, attempts: int = 5, readonly: bool = False
+    store: Store,
+    work: Callable[[UnitOfWork], T],
+    *,
+    attempts: int = 5,
+    readonly: bool = False,
+    retry_already_exists: bool = False,
 ) -> T:
     """Run ``work`` in a unit of work, re-running it on :class:`ConcurrencyConflict`.
 
@@ -41,7 +73,9 @@ def retrying(
     ``attempts`` conflicts the last one is raised. Nothing of a failed attempt is written.
     An :class:`AlreadyExists` raised by the commit (another unit of work stored the same
     new key first, e.g. two first receipts of one SKU on the memory backend) is a conflict
-    too; raised by ``work`` itself it is an answer and is not retried.
+    too; raised by ``work`` itself it is an answer and is not retried, unless
+    ``retry_already_exists`` says that ``work`` only inserts objects with derived ids (a
+    fresh attempt then skips what the other writer stored).
     """
     if attempts < 1:
         raise ValidationError.at("attempts", "must be at least 1")
@@ -56,10 +90,170 @@ def retrying(
             if attempt == attempts:
                 raise
         except AlreadyExists:
-            if not committing or attempt == attempts:
+            if attempt == attempts or not (committing or retry_already_exists):
                 raise
     msg = "unreachable"  # pragma: no cover
     raise AssertionError(msg)  # pragma: no cover
+
+
+@attrs.frozen
+class UseCase:
+    """What the skeleton knows of one use case; ``method.use_case`` on every use case."""
+
+    #: The method's name.
+    name: str
+    #: The permissions of which ``by`` must hold one (empty: the body decides).
+    permissions: tuple[str, ...]
+    #: Whether the body runs in a read-only unit of work.
+    readonly: bool
+    #: Whether the body gets a unit of work (``False`` for :func:`checked`).
+    transaction: bool
+    #: The public signature (without ``self`` and ``uow``).
+    signature: inspect.Signature
+    #: The function the skeleton wraps.
+    function: Callable[..., Any] = attrs.field(eq=False, repr=False)
+    _checks: dict[str, tuple[inspect._ParameterKind, Check]] | None = attrs.field(
+        default=None, eq=False, repr=False
+    )
+
+    def hints(self) -> dict[str, Any]:
+        """The resolved annotations of the public parameters (and ``return``)."""
+        hints = typing.get_type_hints(self.function, include_extras=True)
+        public = set(self.signature.parameters) | {"return"}
+        return {name: hint for name, hint in hints.items() if name in public}
+
+    def checks(self) -> dict[str, tuple[inspect._ParameterKind, Check]]:
+        """One check per public parameter, compiled from its annotation once."""
+        if self._checks is None:
+            hints = self.hints()
+            checks = {}
+            for name, parameter in self.signature.parameters.items():
+                if name not in hints:
+                    msg = f"{self.name}: parameter {name!r} has no annotation"
+                    raise TypeError(msg)
+                checks[name] = (parameter.kind, checker(hints[name]))
+            if self.permissions and "by" not in checks:
+                msg = f"{self.name}: a use case with a permission takes by: Actor"
+                raise TypeError(msg)
+            object.__setattr__(self, "_checks", checks)
+            return checks
+        return self._checks
+
+    def bind(self, desk: DeskBase, args: Any, kwargs: Any) -> inspect.BoundArguments:
+        """The checked arguments of one call (``ValidationError`` naming a bad one)."""
+        try:
+            bound = self.signature.bind(*args, **kwargs)
+        except TypeError as err:
+            raise ValidationError.at("", f"{self.name}(): {err}") from None
+        limits = desk.policy.limits
+        checks = self.checks()
+        arguments = bound.arguments
+        for name, value in arguments.items():
+            kind, check = checks[name]
+            if kind is inspect.Parameter.VAR_KEYWORD:
+                arguments[name] = {k: check(v, k, limits) for k, v in value.items()}
+            elif kind is inspect.Parameter.VAR_POSITIONAL:
+                arguments[name] = tuple(
+                    check(v, f"{name}.{i}", limits) for i, v in enumerate(value)
+                )
+            else:
+                arguments[name] = check(value, name, limits)
+        if self.permissions:
+            desk.require_any(arguments.get("by"), self.permissions)
+        return bound
+
+
+def _public_signature(function: Callable[..., Any], skip: int) -> inspect.Signature:
+    signature = inspect.signature(function)
+    parameters = list(signature.parameters.values())[skip:]
+    return signature.replace(parameters=parameters)
+
+
+def _skeleton(
+    function: Callable[..., Any],
+    permissions: tuple[str, ...],
+    *,
+    readonly: bool,
+    transaction: bool,
+    retry_already_exists: bool,
+) -> Callable[..., Any]:
+    spec = UseCase(
+        name=function.__name__,
+        permissions=permissions,
+        readonly=readonly,
+        transaction=transaction,
+        signature=_public_signature(function, 2 if transaction else 1),
+        function=function,
+    )
+
+    @functools.wraps(function)
+    def run(desk: DeskBase, *args: Any, **kwargs: Any) -> Any:
+        bound = spec.bind(desk, args, kwargs)
+        if not transaction:
+            return function(desk, *bound.args, **bound.kwargs)
+        return retrying(
+            desk.store,
+            lambda uow: function(desk, uow, *bound.args, **bound.kwargs),
+            attempts=desk.retries,
+            readonly=readonly,
+            retry_already_exists=retry_already_exists,
+        )
+
+    run.__signature__ = spec.signature  # type: ignore[attr-defined]
+    run.use_case = spec  # type: ignore[attr-defined]
+    return run
+
+
+def use_case(
+    *permissions: str, readonly: bool = False, retry_already_exists: bool = False
+) -> Callable[[Callable[Concatenate[D, UnitOfWork, P], T]], Callable[Concatenate[D, P], T]]:
+    """Make a method a use case: checked arguments, permission first, one unit of work.
+
+    ``permissions``: ``by`` must hold one of them (none: the body checks what it needs,
+    e.g. an authority limit that depends on an amount). ``readonly``: a query. The method
+    takes the unit of work as its first argument after ``self``; callers never pass it.
+    """
+
+    def decorate(
+        function: Callable[Concatenate[D, UnitOfWork, P], T],
+    ) -> Callable[Concatenate[D, P], T]:
+        return _skeleton(
+            function,
+            permissions,
+            readonly=readonly,
+            transaction=True,
+            retry_already_exists=retry_already_exists,
+        )
+
+    return decorate
+
+
+def checked(
+    *permissions: str,
+) -> Callable[[Callable[Concatenate[D, P], T]], Callable[Concatenate[D, P], T]]:
+    """The skeleton without a unit of work: checked arguments and the permission first.
+
+    For use cases that run several units of work themselves (a dispatcher round) or none
+    (a calculation over the records given).
+    """
+
+    def decorate(function: Callable[Concatenate[D, P], T]) -> Callable[Concatenate[D, P], T]:
+        return _skeleton(
+            function, permissions, readonly=False, transaction=False, retry_already_exists=False
+        )
+
+    return decorate
+
+
+def use_cases(desk: type[DeskBase] | DeskBase) -> dict[str, UseCase]:
+    """Every use case of a desk class, by name (what the boundary tests walk)."""
+    cls = desk if isinstance(desk, type) else type(desk)
+    found: dict[str, UseCase] = {}
+    for name in dir(cls):
+        spec = getattr(getattr(cls, name, None), "use_case", None)
+        if isinstance(spec, UseCase):
+            found[name] = spec
+    return found
 
 
 class DeskBase:
@@ -129,7 +323,44 @@ class DeskBase:
 
     def require(self, by: Actor, permission: str) -> None:
         """Raise :class:`PermissionDenied` unless ``by`` holds ``permission``."""
+        self.require_any(by, (permission,))
+
+    def require_any(self, by: object, permissions: Sequence[str]) -> None:
+        """Raise :class:`PermissionDenied` unless ``by`` holds one of ``permissions``."""
         if not isinstance(by, Actor):
             raise ValidationError.at("by", f"expected an Actor, got {type(by).__name__}")
-        if not self.policy.access.allows(by, permission):
-            raise PermissionDenied(by.id, permission)
+        access = self.policy.access
+        if not any(access.allows(by, permission) for permission in permissions):
+            detail = f"needs one of {', '.join(permissions)}" if len(permissions) > 1 else ""
+            raise PermissionDenied(by.id, permissions[0], detail)
+
+    # -- the skeleton's steps --------------------------------------------------------------
+
+    def emit_events(self, uow: UnitOfWork, kind: Kind[T], before: T | None, after: T) -> None:
+        """Put the events that ``kind`` declares for ``before -> after`` in the outbox."""
+        if kind.events is None:
+            return
+        events = list(kind.events(before, after))
+        if events:
+            now = self.now()
+            for event in events:
+                uow.emit(event, at=now)
+
+    def create(self, uow: UnitOfWork, kind: Kind[T], obj: T) -> T:
+        """Store a new ``obj`` of ``kind`` and emit its creation events."""
+        uow.repo(kind).add(obj)
+        self.emit_events(uow, kind, None, obj)
+        return obj
+
+    def change(self, uow: UnitOfWork, kind: Kind[T], key: str, step: Callable[[T], T]) -> T:
+        """Load ``key``, apply the pure domain ``step``, save it and emit its events.
+
+        A step that returns the object unchanged writes nothing and emits nothing.
+        """
+        repo = uow.repo(kind)
+        before = repo.get(key)
+        after = step(before)
+        if after is not before and after != before:
+            repo.update(after)
+            self.emit_events(uow, kind, before, after)
+        return after

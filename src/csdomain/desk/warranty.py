@@ -14,7 +14,8 @@ from typing import Any
 
 from csdomain.auth import Actor, Permission
 from csdomain.clock import require_aware
-from csdomain.desk.base import DeskBase
+from csdomain.desk.args import Id, LongText
+from csdomain.desk.base import DeskBase, use_case
 from csdomain.errors import ValidationError
 from csdomain.ids import NamingSeries
 from csdomain.kinds import CUSTOMERS, WARRANTY_CLAIMS
@@ -151,13 +152,14 @@ class WarrantyDesk(DeskBase):
             ),
         )
 
+    @use_case(Permission.HANDLE_WARRANTY)
     def approve_warranty_claim(
-        self, case_id: str, *, by: Actor, note: str = ""
+        self, uow: UnitOfWork, case_id: Id, *, by: Actor, note: LongText = ""
     ) -> WarrantyClaimCase:
         """Accept the rules' decision; a claim that is not covered needs an override."""
-        self.require(by, Permission.HANDLE_WARRANTY)
-        return self._warranty_step(
-            case_id, lambda case, now: case.approve(at=now, by=by, note=note)
+        now = self.now()
+        return self.change(
+            uow, WARRANTY_CLAIMS, case_id, lambda case: case.approve(at=now, by=by, note=note)
         )
 
     def override_warranty_claim(
@@ -222,11 +224,10 @@ class WarrantyDesk(DeskBase):
 
     # -- queries -----------------------------------------------------------------------
 
-    def get_warranty_claim(self, case_id: str, *, by: Actor) -> WarrantyClaimCase:
+    @use_case(Permission.HANDLE_WARRANTY, readonly=True)
+    def get_warranty_claim(self, uow: UnitOfWork, case_id: Id, *, by: Actor) -> WarrantyClaimCase:
         """The stored claim; :class:`NotFound` if there is none."""
-        self.require(by, Permission.HANDLE_WARRANTY)
-        _text_arg(case_id, "case_id")
-        return self.run(lambda uow: uow.repo(WARRANTY_CLAIMS).get(case_id), readonly=True)
+        return uow.repo(WARRANTY_CLAIMS).get(case_id)
 
     def find_warranty_claims(
         self,
