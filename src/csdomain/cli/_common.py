@@ -1,0 +1,118 @@
+"""What every ``csdomain`` command shares: the store option, progress bars, tables, the actor."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import urlsplit
+
+from csdomain.auth import Actor
+from csdomain.errors import BackendUnavailable
+
+
+__all__ = [
+    "DEFAULT_STORE",
+    "Handler",
+    "Progress",
+    "Subcommands",
+    "add_store_option",
+    "cli_actor",
+    "print_table",
+    "require_existing_store",
+]
+
+#: The embedded default store: a SQLite file in the working directory.
+DEFAULT_STORE = "sqlite:///csdomain.db"
+
+#: What a command runs: the parsed arguments in, the exit status out.
+Handler = Callable[[argparse.Namespace], int]
+
+#: The ``add_subparsers()`` object each command module adds its parser to.
+Subcommands = Any
+
+
+class Progress:
+    """A dependency-free progress bar on stderr, shown only for work longer than a second."""
+
+    def __init__(self, label: str, total: int, stream: TextIO | None = None) -> None:
+        self.label = label
+        self.total = max(total, 1)
+        self.done = 0
+        self.stream = stream or sys.stderr
+        self.started = time.monotonic()
+        self._last_draw = 0.0
+        self._drawn = False
+
+    def advance(self, amount: int = 1) -> None:
+        """Count ``amount`` more units of work as done."""
+        self.done = min(self.total, self.done + amount)
+        now = time.monotonic()
+        if now - self.started < 1.0 or now - self._last_draw < 0.1:
+            return
+        self._last_draw = now
+        self._draw()
+
+    def _draw(self) -> None:
+        if not self.stream.isatty() and self._drawn and self.done < self.total:
+            return
+        width = 30
+        filled = int(width * self.done / self.total)
+        bar = "#" * filled + "-" * (width - filled)
+        percent = 100 * self.done / self.total
+        end = "\r" if self.stream.isatty() else "\n"
+        self.stream.write(f"{self.label:<22} [{bar}] {percent:5.1f}%{end}")
+        self.stream.flush()
+        self._drawn = True
+
+    def close(self) -> None:
+        """Finish the bar (only drawn if it was ever shown)."""
+        self.done = self.total
+        if self._drawn:
+            self._draw()
+            if self.stream.isatty():
+                self.stream.write("\n")
+
+
+def require_existing_store(url: str) -> None:
+    """Refuse a SQLite file that does not exist: opening it would create an empty store."""
+    parts = urlsplit(url)
+    if parts.scheme != "sqlite" or parts.netloc:
+        return
+    path = parts.path[1:] if parts.path.startswith("/") else parts.path
+    if path in ("", ":memory:"):
+        return
+    if not Path(path).exists():
+        msg = f"no store at {url}: {path} does not exist (csdomain demo --store {url} builds one)"
+        raise BackendUnavailable(msg)
+
+
+def add_store_option(parser: argparse.ArgumentParser) -> None:
+    """``--store URL``, defaulting to ``$CSDOMAIN_STORE`` or :data:`DEFAULT_STORE`."""
+    parser.add_argument(
+        "--store",
+        default=os.environ.get("CSDOMAIN_STORE", DEFAULT_STORE),
+        metavar="URL",
+        help=f"store URL (default: $CSDOMAIN_STORE or {DEFAULT_STORE})",
+    )
+
+
+def cli_actor() -> Actor:
+    """The actor the command line acts as (the operator's login name, system role)."""
+    user = os.environ.get("USER") or os.environ.get("USERNAME") or "operator"
+    return Actor.system(f"cli:{user}")
+
+
+def print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Print ``rows`` under ``header`` in left-aligned columns."""
+    widths = [len(h) for h in header]
+    for row in rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())

@@ -1,0 +1,143 @@
+"""``csdomain report``: the command-line side of :mod:`csdomain.report`.
+
+The report module (and with it the service layer) is imported only when the command runs,
+so that ``csdomain --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from csdomain.cli._common import Subcommands, add_store_option, require_existing_store
+from csdomain.errors import ValidationError
+
+
+if TYPE_CHECKING:
+    from csdomain.report import ClaimRateData
+
+
+__all__ = ["add_report_command"]
+
+_EPILOG = """\
+examples:
+  csdomain demo --store sqlite:///demo.db
+  csdomain report --store sqlite:///demo.db
+  csdomain report --store sqlite:///demo.db --month 2026-09 --html report.html
+  csdomain report --json > report.json
+  csdomain report --service-points points.json
+
+The month defaults to the month of the latest order. Period figures (returns,
+complaints, warranty decisions, satisfaction, contact-centre KPIs) count that month
+in the order time zone; backlog lists (orders waiting, targets overdue, escalations,
+missed follow-up visits) are the state of the store now. --html writes one page with
+inline SVG charts that opens in any browser without network or JavaScript.
+--service-points reads service points' warranty claims and units as JSON:
+  {"records": [{"service_point": "SP-1", "region": "east", "period": "2026-09",
+                "units": 400, "claims": 12}, ...],
+   "quality": [{"period": "2026-09", "defect_rate": "0.01"}]}
+"""
+
+
+def _read_claim_rates(name: str) -> ClaimRateData:
+    # Loaded when the command runs, as in every command: `csdomain --help` stays fast.
+    from csdomain.report import ClaimRateData  # noqa: PLC0415
+    from csdomain.serialization import from_json  # noqa: PLC0415
+
+    path = Path(name)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ValidationError.at("--service-points", f"file {name} does not exist") from None
+    except OSError as err:
+        raise ValidationError.at(
+            "--service-points", f"cannot read {name}: {err.strerror}"
+        ) from None
+    try:
+        return from_json(ClaimRateData, data)
+    except ValidationError as err:
+        problems = "; ".join(f"{p or '(document)'}: {m}" for p, m in err.errors[:3])
+        raise ValidationError.at("--service-points", f"{name}: {problems}") from None
+
+
+def _html_target(name: str) -> Path:
+    path = Path(name)
+    if path.is_dir():
+        raise ValidationError.at("--html", f"{name} is a directory; give a file name")
+    if not path.parent.is_dir():
+        raise ValidationError.at("--html", f"directory {path.parent} does not exist")
+    return path
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    # Loaded when the command runs, as in every command: `csdomain --help` stays fast.
+    from csdomain.report import (  # noqa: PLC0415
+        REPORT_ACTOR,
+        gather_report,
+        parse_month,
+        render_html,
+        render_json,
+        render_text,
+    )
+    from csdomain.service import ServiceDesk  # noqa: PLC0415
+    from csdomain.store import open_store  # noqa: PLC0415
+
+    if args.month is not None:
+        parse_month(args.month, "--month")
+    if args.rows < 0:
+        raise ValidationError.at("--rows", "must not be negative")
+    claim_rates = None if args.service_points is None else _read_claim_rates(args.service_points)
+    html_path = None if args.html is None else _html_target(args.html)
+    require_existing_store(args.store)
+    store = open_store(args.store)
+    try:
+        report = gather_report(
+            ServiceDesk(store), by=REPORT_ACTOR, month=args.month, claim_rates=claim_rates
+        )
+    finally:
+        store.close()
+    if html_path is not None:
+        html_path.write_text(render_html(report), encoding="utf-8")
+        message = f"operations report {report.month} written to {html_path}"
+        print(message, file=sys.stderr if args.json else sys.stdout)
+    if args.json:
+        print(render_json(report))
+    elif html_path is None:
+        sys.stdout.write(render_text(report, max_rows=args.rows))
+    return 0
+
+
+def add_report_command(subparsers: Subcommands) -> None:
+    """Add ``csdomain report`` to the CLI's subparsers."""
+    parser = subparsers.add_parser(
+        "report",
+        help="the monthly operations review: backlog, complaints, warranty, satisfaction, KPIs",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "The operations review a service manager reads: orders awaiting stock or\n"
+            "payment, returns, the complaint statistics table and SLA compliance,\n"
+            "escalations, missed follow-up visits, warranty decisions and claims to audit,\n"
+            "CSAT / NPS / satisfaction index with confidence intervals, and contact-centre\n"
+            "KPIs against their targets. Read-only."
+        ),
+        epilog=_EPILOG,
+    )
+    add_store_option(parser)
+    parser.add_argument("--month", metavar="YYYY-MM", help="the month to report on")
+    parser.add_argument("--html", metavar="PATH", help="write a self-contained HTML page")
+    parser.add_argument("--json", action="store_true", help="print every figure as JSON")
+    parser.add_argument(
+        "--rows",
+        type=int,
+        default=20,
+        metavar="N",
+        help="longest list shown in the text report (default 20)",
+    )
+    parser.add_argument(
+        "--service-points",
+        metavar="FILE",
+        help="JSON with service points' claims and units for the claim-rate check",
+    )
+    parser.set_defaults(handler=_cmd_report)
