@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from csdomain._version import __version__
+
 
 if TYPE_CHECKING:
     from csdomain.audit import AccessRecord
@@ -78,6 +80,7 @@ if TYPE_CHECKING:
     from csdomain.policy import LimitsPolicy, Policy
     from csdomain.returns import ReceivedLine, ReturnItem, ReturnReason, ReturnRequest, ReturnStatus
     from csdomain.satisfaction import (
+        SatisfactionMonitor,
         SatisfactionPolicy,
         Survey,
         SurveyCampaign,
@@ -108,8 +111,6 @@ if TYPE_CHECKING:
         quote_part,
     )
 
-
-__version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
     "CustomerErased": "csdomain.desk.privacy",
