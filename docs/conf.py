@@ -13,10 +13,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from csdomain._version import __version__  # noqa: E402 - importable through the path above
+
+
 project = "csdomain"
 author = "csdomain developers"
 copyright = "csdomain developers"
-release = "0.1.0"
+release = __version__
 
 extensions = [
     "myst_parser",
