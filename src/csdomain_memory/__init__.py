@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from csdomain.errors import AlreadyExists, ConcurrencyConflict, ValidationError
 from csdomain.hookspecs import hookimpl
-from csdomain.store import Filter, IndexValue, KindSchema, Row, check_version
+from csdomain.store.spi import Filter, IndexValue, KindSchema, Row, check_version
 
 
 __all__ = ["SCHEMES", "MemoryBackend", "MemoryTransaction", "csdomain_open_store"]

@@ -14,7 +14,7 @@ host or as ``?host=/run/postgresql``). Query options:
   ``target_session_attrs`` = passed on to libpq
 
 Each kind is a table ``k_<kind>`` with the key, the version, the document as ``JSONB`` and
-one typed, indexed column per declared index field (SQL from :mod:`csdomain.sqlgen`, shared
+one typed, indexed column per declared index field (SQL from :mod:`csdomain.store.sql`, shared
 with SQLite). Transactions are ``REPEATABLE READ``: every unit of work reads one snapshot,
 like the memory backend; a versioned update of a stale or concurrently changed document is
 a :class:`~csdomain.errors.ConcurrencyConflict`. Driver errors come out as csdomain
@@ -47,7 +47,8 @@ from csdomain.errors import (
     CsDomainError,
     ValidationError,
 )
-from csdomain.sqlgen import (
+from csdomain.store.spi import Filter, IndexType, IndexValue, KindSchema, Row, check_version
+from csdomain.store.sql import (
     META_TABLES,
     Dialect,
     KindSql,
@@ -61,7 +62,6 @@ from csdomain.sqlgen import (
     select_sql,
     table,
 )
-from csdomain.store import Filter, IndexType, IndexValue, KindSchema, Row, check_version
 
 
 __all__ = ["POSTGRES", "SCHEMA_VERSION", "WAKE_KINDS", "PostgresBackend", "PostgresTransaction"]

@@ -29,7 +29,8 @@ from urllib.parse import parse_qsl, urlsplit
 import orjson
 
 from csdomain.errors import AlreadyExists, BackendUnavailable, ValidationError
-from csdomain.sqlgen import (
+from csdomain.store.spi import Filter, IndexValue, KindSchema, Row, check_version
+from csdomain.store.sql import (
     META_TABLES,
     Dialect,
     KindSql,
@@ -39,7 +40,6 @@ from csdomain.sqlgen import (
     select_sql,
     table,
 )
-from csdomain.store import Filter, IndexValue, KindSchema, Row, check_version
 
 
 __all__ = ["SQLITE", "SqliteBackend", "SqliteTransaction"]

@@ -1,0 +1,467 @@
+"""Moving a whole store between backends: streaming export and import as JSON Lines.
+
+An export is one JSON object per line, written while reading one snapshot of the store:
+
+- a header ``{"format": "csdomain-export", "version": 1}``;
+- one line per stored document, ``{"kind": ..., "key": ..., "version": ..., "doc": {...}}``,
+  ordered by kind name, then key (code-point order), the document with sorted keys;
+- one line per store counter (naming series), ``{"counter": ..., "value": ...}``, by name;
+- a trailer ``{"end": true, "documents": N, "counters": M}``, so a cut-off file is refused.
+
+The same store gives the same bytes on every backend, and export -> import -> export is
+byte-identical. :func:`import_store` reads such lines into an **empty** store in one unit
+of work, keeping every document's version and every counter's value, so a store can move
+from SQLite to PostgreSQL with nothing lost; a bad line rolls the whole import back.
+
+Backends take part through three optional transaction methods,
+:class:`TransferTransaction`. A backend without them can still be imported into (versions
+and counters are rebuilt through the ordinary backend SPI, more slowly) but can only be
+exported from if it can list its counters; the bundled memory and SQLite backends are
+supported here until they implement the methods themselves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
+from typing import IO, Any, Protocol, runtime_checkable
+
+import attrs
+import orjson
+
+from csdomain.errors import (
+    BackendUnavailable,
+    CsDomainError,
+    PluginError,
+    RuleViolation,
+    ValidationError,
+)
+from csdomain.serialization import converter, structure
+from csdomain.store.schema import Kind
+from csdomain.store.spi import Row, Transaction
+from csdomain.store.sql import table
+from csdomain.store.uow import Store, UnitOfWork
+
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "TransferSummary",
+    "TransferTransaction",
+    "export_lines",
+    "export_store",
+    "import_store",
+]
+
+#: The ``format`` of the header line.
+FORMAT = "csdomain-export"
+#: The version of the line format this module writes and reads.
+FORMAT_VERSION = 1
+
+_DOC_FIELDS = frozenset({"kind", "key", "version", "doc"})
+_COUNTER_FIELDS = frozenset({"counter", "value"})
+_END_FIELDS = frozenset({"end", "documents", "counters"})
+_HEADER_FIELDS = frozenset({"format", "version"})
+_SORT = orjson.OPT_SORT_KEYS
+
+
+@runtime_checkable
+class TransferTransaction(Protocol):
+    """Optional backend SPI for export and import, implemented by a backend's transaction.
+
+    A transaction that has these three methods is used directly; see the module docstring
+    for what happens without them.
+    """
+
+    def list_counters(self) -> Iterator[tuple[str, int]]:
+        """Every counter as ``(name, value)``, ordered by name (code-point order)."""
+
+    def restore_counter(self, name: str, value: int) -> None:
+        """Create counter ``name`` with ``value`` (it does not exist yet)."""
+
+    def restore(self, kind: str, rows: Sequence[Row], versions: Sequence[int]) -> None:
+        """Insert new documents, each at its given version (keys are not taken yet)."""
+
+
+@attrs.frozen
+class TransferSummary:
+    """What an export or import moved: documents per kind and the number of counters."""
+
+    documents: dict[str, int]
+    counters: int
+
+    @property
+    def total(self) -> int:
+        """All documents, every kind together."""
+        return sum(self.documents.values())
+
+    def describe(self) -> str:
+        """One line for people: ``1234 documents of 9 kinds, 17 counters``."""
+        kinds = sum(1 for n in self.documents.values() if n)
+        return f"{self.total} documents of {kinds} kinds, {self.counters} counters"
+
+
+# -- adapters for backends without the optional SPI ---------------------------------------
+
+
+class _Generic:
+    """Restores through the ordinary backend SPI: insert, then bump each version."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self.tx = tx
+
+    def list_counters(self) -> Iterator[tuple[str, int]]:
+        name = type(self.tx).__module__
+        msg = (
+            f"the backend {name} cannot list its counters, so it cannot be exported; "
+            "its transactions need list_counters() (csdomain.transfer.TransferTransaction)"
+        )
+        raise PluginError(msg)
+
+    def restore_counter(self, name: str, value: int) -> None:
+        first = self.tx.next_counter(name)
+        if first != 1:
+            msg = f"counter {name!r} already exists; import into an empty store"
+            raise RuleViolation("store_not_empty", msg, counter=name)
+        for _ in range(value - 1):
+            self.tx.next_counter(name)
+
+    def restore(self, kind: str, rows: Sequence[Row], versions: Sequence[int]) -> None:
+        self.tx.insert(kind, rows)
+        for row, version in zip(rows, versions, strict=True):
+            for current in range(1, version):
+                self.tx.update(kind, row, current)
+
+
+class _Memory(_Generic):
+    """The bundled memory backend: counters are read from the backend itself."""
+
+    def list_counters(self) -> Iterator[tuple[str, int]]:
+        backend: Any = getattr(self.tx, "_backend", None)
+        with backend._lock:
+            counters = dict(backend._counters)
+        yield from sorted(counters.items())
+
+
+@contextlib.contextmanager
+def _driver_errors(tx: Transaction) -> Iterator[None]:
+    """A database driver's own error (the core never imports a driver) as a csdomain one."""
+    try:
+        yield
+    except CsDomainError:
+        raise
+    except Exception as err:
+        msg = f"{type(tx).__module__}: {type(err).__name__}: {err}"
+        raise BackendUnavailable(msg) from err
+
+
+class _Sqlite(_Generic):
+    """The bundled SQLite backend: plain SQL on the transaction's connection."""
+
+    def __init__(self, tx: Transaction) -> None:
+        super().__init__(tx)
+        self.conn: Any = getattr(tx, "conn", None)
+
+    def list_counters(self) -> Iterator[tuple[str, int]]:
+        with _driver_errors(self.tx):
+            cursor = self.conn.execute("SELECT name, value FROM csdomain_counters ORDER BY name")
+            while batch := cursor.fetchmany(500):
+                for name, value in batch:
+                    yield str(name), int(value)
+
+    def restore_counter(self, name: str, value: int) -> None:
+        with _driver_errors(self.tx):
+            self.conn.execute(
+                "INSERT INTO csdomain_counters (name, value) VALUES (?, ?)", (name, value)
+            )
+
+    def restore(self, kind: str, rows: Sequence[Row], versions: Sequence[int]) -> None:
+        self.tx.insert(kind, rows)
+        bumped = [(v, r.key) for r, v in zip(rows, versions, strict=True) if v != 1]
+        if bumped:
+            with _driver_errors(self.tx):
+                sql = f"UPDATE {table(kind)} SET version = ? WHERE key = ?"
+                self.conn.executemany(sql, bumped)
+
+
+def _ops(tx: Transaction) -> TransferTransaction:
+    if isinstance(tx, TransferTransaction):
+        return tx
+    module = type(tx).__module__
+    if module.startswith("csdomain_memory"):
+        return _Memory(tx)
+    if module.startswith("csdomain_sqlite") and hasattr(tx, "conn"):
+        return _Sqlite(tx)
+    return _Generic(tx)
+
+
+# -- export --------------------------------------------------------------------------------
+
+
+def _dumps(value: Any, what: str, option: int = _SORT) -> bytes:
+    try:
+        return orjson.dumps(value, option=option)
+    except (orjson.JSONEncodeError, TypeError) as err:
+        raise ValidationError.at(what, f"cannot be exported as JSON: {err}") from err
+
+
+def _doc_data(store: Store, doc: Any) -> Any:
+    if store.backend.stores_objects:
+        return converter.unstructure(doc)
+    return orjson.loads(doc)
+
+
+def _out_of_order(store: Store, what: str, previous: str, current: str) -> PluginError:
+    msg = (
+        f"the {store.url} backend returned {what} out of code-point order "
+        f"({previous!r} before {current!r}); exports must be deterministic"
+    )
+    return PluginError(msg)
+
+
+def _document_lines(
+    store: Store, uow: UnitOfWork, kind: Kind[Any], counts: dict[str, int]
+) -> Iterator[bytes]:
+    name_json = orjson.dumps(kind.name)
+    previous: str | None = None
+    found = uow.tx.find(kind.name, (), (("key", False),), None, 0)
+    for key, version, doc in found:
+        if previous is not None and not previous < key:
+            raise _out_of_order(store, f"{kind.name} keys", previous, key)
+        previous = key
+        data = _dumps(_doc_data(store, doc), f"{kind.name}.{key}")
+        counts[kind.name] += 1
+        yield b"".join(
+            (
+                b'{"kind":',
+                name_json,
+                b',"key":',
+                _dumps(key, f"{kind.name}.{key}"),
+                b',"version":',
+                str(int(version)).encode(),
+                b',"doc":',
+                data,
+                b"}\n",
+            )
+        )
+
+
+def export_lines(store: Store, *, summary: list[TransferSummary] | None = None) -> Iterator[bytes]:
+    """The export of ``store`` as JSON lines (each ending in ``\\n``), streamed.
+
+    Everything comes from one read-only unit of work (one snapshot); the unit of work stays
+    open until the iterator is exhausted or closed. When ``summary`` is given, the
+    :class:`TransferSummary` is appended to it at the end.
+    """
+    kinds = sorted(store.kinds, key=lambda k: k.name)
+    counts = {kind.name: 0 for kind in kinds}
+    with store.unit_of_work(readonly=True) as uow:
+        yield _dumps({"format": FORMAT, "version": FORMAT_VERSION}, "header", 0) + b"\n"
+        for kind in kinds:
+            yield from _document_lines(store, uow, kind, counts)
+        counters = 0
+        previous: str | None = None
+        for name, value in _ops(uow.tx).list_counters():
+            if previous is not None and not previous < name:
+                raise _out_of_order(store, "counters", previous, name)
+            previous = name
+            counters += 1
+            yield _dumps({"counter": name, "value": value}, f"counter {name!r}", 0) + b"\n"
+        total = sum(counts.values())
+        trailer = {"end": True, "documents": total, "counters": counters}
+        yield _dumps(trailer, "trailer", 0) + b"\n"
+    if summary is not None:
+        summary.append(TransferSummary(documents=counts, counters=counters))
+
+
+def export_store(store: Store, out: IO[bytes]) -> TransferSummary:
+    """Write the export of ``store`` to the binary stream ``out``; returns what it held."""
+    summary: list[TransferSummary] = []
+    write = out.write
+    for line in export_lines(store, summary=summary):
+        write(line)
+    return summary[0]
+
+
+# -- import --------------------------------------------------------------------------------
+
+
+def _line_error(number: int, err: ValidationError) -> ValidationError:
+    return err.prefixed(f"line {number}")
+
+
+def _parse(number: int, line: bytes | str) -> dict[str, Any] | None:
+    if not isinstance(line, bytes | str):
+        raise ValidationError.at(f"line {number}", f"expected text, got {type(line).__name__}")
+    if not line.strip():
+        return None
+    try:
+        data = orjson.loads(line)
+    except orjson.JSONDecodeError as err:
+        raise ValidationError.at(f"line {number}", f"not valid JSON: {err}") from None
+    if not isinstance(data, dict):
+        raise ValidationError.at(f"line {number}", "expected a JSON object")
+    return data
+
+
+def _check_fields(number: int, data: dict[str, Any], wanted: frozenset[str]) -> None:
+    extra = sorted(set(data) - wanted)
+    missing = sorted(wanted - set(data))
+    errors = [(f"line {number}.{name}", "unknown field") for name in extra]
+    errors += [(f"line {number}.{name}", "required field missing") for name in missing]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _count(number: int, data: dict[str, Any], field: str, minimum: int) -> int:
+    value = data[field]
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValidationError.at(f"line {number}.{field}", f"must be an integer >= {minimum}")
+    return value
+
+
+def _name(number: int, data: dict[str, Any], field: str) -> str:
+    value = data[field]
+    if not isinstance(value, str) or not value:
+        raise ValidationError.at(f"line {number}.{field}", "must be a non-empty string")
+    return value
+
+
+class _Importer:
+    """Reads export lines into one unit of work, batching documents of one kind."""
+
+    def __init__(self, store: Store, uow: UnitOfWork, batch_size: int) -> None:
+        self.store = store
+        self.uow = uow
+        self.ops = _ops(uow.tx)
+        self.batch_size = batch_size
+        self.counts: dict[str, int] = {kind.name: 0 for kind in store.kinds}
+        self.counters = 0
+        self.kind: Kind[Any] | None = None
+        self.rows: list[Row] = []
+        self.versions: list[int] = []
+        self.ended = False
+
+    def require_empty(self) -> None:
+        for kind in self.store.kinds:
+            if self.uow.tx.count(kind.name, ()):
+                msg = (
+                    f"{self.store.url} already holds {kind.name} documents; "
+                    "import needs an empty store"
+                )
+                raise RuleViolation("store_not_empty", msg, kind=kind.name)
+        with contextlib.suppress(PluginError):
+            for name, _ in self.ops.list_counters():
+                msg = f"{self.store.url} already has counter {name!r}; import needs an empty store"
+                raise RuleViolation("store_not_empty", msg, counter=name)
+
+    def flush(self) -> None:
+        if self.kind is not None and self.rows:
+            self.ops.restore(self.kind.name, self.rows, self.versions)
+            self.counts[self.kind.name] += len(self.rows)
+        self.rows = []
+        self.versions = []
+
+    def document(self, number: int, data: dict[str, Any]) -> None:
+        _check_fields(number, data, _DOC_FIELDS)
+        kind_name = _name(number, data, "kind")
+        key = _name(number, data, "key")
+        version = _count(number, data, "version", 1)
+        if kind_name not in self.store.kinds:
+            raise ValidationError.at(f"line {number}.kind", f"unknown kind {kind_name!r}")
+        kind = self.store.kinds.get(kind_name)
+        try:
+            obj = structure(data["doc"], kind.cls)
+            row_key = kind.key(obj)
+            index = kind.index_values(obj)
+        except ValidationError as err:
+            raise _line_error(number, err.prefixed("doc")) from None
+        if row_key != key:
+            msg = f"the document's key is {row_key!r}, the line says {key!r}"
+            raise ValidationError.at(f"line {number}.key", msg)
+        if self.kind is not kind:
+            self.flush()
+            self.kind = kind
+        if self.store.backend.stores_objects:
+            doc: Any = obj
+        else:
+            doc = orjson.dumps(converter.unstructure(obj))
+        self.rows.append(Row(key, doc, index))
+        self.versions.append(version)
+        if len(self.rows) >= self.batch_size:
+            self.flush()
+
+    def counter(self, number: int, data: dict[str, Any]) -> None:
+        _check_fields(number, data, _COUNTER_FIELDS)
+        self.flush()
+        self.ops.restore_counter(_name(number, data, "counter"), _count(number, data, "value", 1))
+        self.counters += 1
+
+    def end(self, number: int, data: dict[str, Any]) -> None:
+        _check_fields(number, data, _END_FIELDS)
+        self.flush()
+        if data["end"] is not True:
+            raise ValidationError.at(f"line {number}.end", "must be true")
+        documents = _count(number, data, "documents", 0)
+        counters = _count(number, data, "counters", 0)
+        total = sum(self.counts.values())
+        if (documents, counters) != (total, self.counters):
+            msg = (
+                f"the export says {documents} documents and {counters} counters, "
+                f"but holds {total} and {self.counters}"
+            )
+            raise ValidationError.at(f"line {number}", msg)
+        self.ended = True
+
+
+def _header(number: int, data: dict[str, Any] | None) -> None:
+    if data is None or set(data) != _HEADER_FIELDS or data.get("format") != FORMAT:
+        msg = f'expected the header {{"format": "{FORMAT}", "version": {FORMAT_VERSION}}}'
+        raise ValidationError.at(f"line {number}", msg)
+    if data["version"] != FORMAT_VERSION:
+        msg = f"format version {data['version']!r} is not supported (only {FORMAT_VERSION})"
+        raise ValidationError.at(f"line {number}.version", msg)
+
+
+def import_store(
+    store: Store, lines: Iterable[bytes | str], *, batch_size: int = 500
+) -> TransferSummary:
+    """Read an export into ``store``, which must be empty; returns what was imported.
+
+    Runs in one unit of work: a bad line, a missing trailer or a store that already
+    holds documents or counters (:class:`RuleViolation` ``store_not_empty``) writes
+    nothing. Documents keep their versions, counters their values.
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValidationError.at("batch_size", "must be a positive integer")
+    if isinstance(lines, str | bytes):
+        raise ValidationError.at("lines", "pass an iterable of lines, e.g. an open file")
+    with store.unit_of_work() as uow:
+        importer = _Importer(store, uow, batch_size)
+        importer.require_empty()
+        number = 0
+        header_seen = False
+        for number, line in enumerate(lines, start=1):
+            data = _parse(number, line)
+            if data is None:
+                continue
+            if not header_seen:
+                _header(number, data)
+                header_seen = True
+            elif importer.ended:
+                raise ValidationError.at(f"line {number}", "nothing may follow the end line")
+            elif "kind" in data:
+                importer.document(number, data)
+            elif "counter" in data:
+                importer.counter(number, data)
+            elif "end" in data:
+                importer.end(number, data)
+            else:
+                msg = "expected a document, counter or end line"
+                raise ValidationError.at(f"line {number}", msg)
+        if not header_seen:
+            raise ValidationError.at("line 1", "the export is empty")
+        if not importer.ended:
+            msg = "the export has no end line (cut off?); nothing was imported"
+            raise ValidationError.at(f"line {number + 1}", msg)
+        return TransferSummary(documents=dict(importer.counts), counters=importer.counters)

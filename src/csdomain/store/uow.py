@@ -1,0 +1,437 @@
+"""The unit of work, typed repositories and the store: the core's side of storage.
+
+Everything that is not the backend's job lives here, once, for every backend: typed
+repositories, serialization, optimistic-concurrency bookkeeping, the outbox and naming
+series::
+
+    store = csdomain.open_store("sqlite:///cs.db")
+    with store.unit_of_work() as uow:            # one transaction: commit on clean exit,
+        order = uow.repo(ORDERS).get("SO-1")     # roll back on exception
+        uow.repo(ORDERS).update(order.confirm(at=now, by=actor))
+        uow.emit(OrderConfirmed(...))            # outbox row in the same transaction
+
+Backends that set ``stores_objects = True`` (the memory backend) receive the frozen
+objects themselves; the others receive the converter's JSON bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Generic, TypeVar, cast
+
+import orjson
+import pluggy
+
+from csdomain.clock import Clock, SystemClock, require_aware
+from csdomain.errors import BackendNotFound, NotFound, ValidationError
+from csdomain.events import Event
+from csdomain.plugins import default_plugin_manager
+from csdomain.serialization import converter, json_unstructure_hook
+from csdomain.store.outbox import OUTBOX, OutboxEntry, outbox_id, random_token
+from csdomain.store.schema import KINDS, Kind, KindRegistry, parse_order, parse_where
+from csdomain.store.spi import Backend, IndexValue, Row, Transaction
+
+
+__all__ = ["Repository", "Store", "UnitOfWork", "open_store"]
+
+T = TypeVar("T")
+
+
+# -- repositories and the unit of work ----------------------------------------------------
+
+
+class Repository(Generic[T]):
+    """Typed access to one kind inside a unit of work."""
+
+    def __init__(self, uow: UnitOfWork, kind: Kind[T]) -> None:
+        self._uow = uow
+        self.kind = kind
+        self._name = kind.name
+        self._objects = uow.store.backend.stores_objects
+        self._structure = converter.get_structure_hook(kind.cls)
+        self._unstructure = json_unstructure_hook(kind.cls)
+
+    # encoding -------------------------------------------------------------------------
+
+    def _encode(self, obj: T) -> Any:
+        if self._objects:
+            return obj
+        try:
+            return orjson.dumps(self._unstructure(obj))
+        except (orjson.JSONEncodeError, TypeError) as err:
+            msg = f"cannot store {self._name}: {err}"
+            raise ValidationError.at("", msg) from err
+
+    def _decode(self, doc: Any) -> T:
+        if self._objects:
+            return cast(T, doc)
+        return cast(T, self._structure(orjson.loads(doc), self.kind.cls))
+
+    def _row(self, obj: T) -> Row:
+        if not isinstance(obj, self.kind.cls):
+            msg = f"expected {self.kind.cls.__name__}, got {type(obj).__name__}"
+            raise ValidationError.at("", msg)
+        key = self.kind.key(obj)
+        if not isinstance(key, str) or not key:
+            raise ValidationError.at("id", f"a {self._name} needs a non-empty string key")
+        return Row(key, self._encode(obj), self.kind.index_values(obj))
+
+    # reads ----------------------------------------------------------------------------
+
+    def get_with_version(self, key: str) -> tuple[T, int]:
+        """The stored object and its version; :class:`NotFound` if absent."""
+        found = self._uow.tx.get(self._name, key)
+        if found is None:
+            raise NotFound(self._name, key)
+        version, doc = found
+        if not self._uow.readonly:
+            self._uow.versions[(self._name, key)] = version
+        return self._decode(doc), version
+
+    def get(self, key: str) -> T:
+        """The stored object; :class:`NotFound` if absent."""
+        return self.get_with_version(key)[0]
+
+    def get_or_none(self, key: str) -> T | None:
+        """The stored object, or ``None``."""
+        try:
+            return self.get(key)
+        except NotFound:
+            return None
+
+    def exists(self, key: str) -> bool:
+        """Whether ``key`` is stored."""
+        return self._uow.tx.get(self._name, key) is not None
+
+    def find(
+        self,
+        *,
+        order_by: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        **where: Any,
+    ) -> list[T]:
+        """Objects whose index fields match ``where`` (``field=value``, ``field__in=[...]``,
+        ``field__lt/le/gt/ge/ne=value``), ordered by ``order_by`` (``"-field"`` descends)."""
+        return list(self.scan(order_by=order_by, limit=limit, offset=offset, **where))
+
+    def scan(
+        self,
+        *,
+        order_by: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        **where: Any,
+    ) -> Iterator[T]:
+        """Like :meth:`find`, but streams objects one by one (bounded memory)."""
+        if limit is not None and (isinstance(limit, bool) or limit < 0):
+            raise ValidationError.at("limit", "must be a non-negative integer")
+        if offset < 0:
+            raise ValidationError.at("offset", "must be a non-negative integer")
+        filters = parse_where(self.kind, where)
+        order = parse_order(self.kind, order_by)
+        rows = self._uow.tx.find(self._name, filters, order, limit, offset)
+        if self._uow.readonly:
+            # Nothing is updated in a read-only unit of work: remembering the versions of
+            # what it streams would only grow memory with the number of rows.
+            for _key, _version, doc in rows:
+                yield self._decode(doc)
+            return
+        versions = self._uow.versions
+        for key, version, doc in rows:
+            versions[(self._name, key)] = version
+            yield self._decode(doc)
+
+    def claim_candidates(
+        self,
+        *,
+        order_by: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        skip_locked: bool = True,
+        **where: Any,
+    ) -> list[T]:
+        """Objects matching ``where`` that this unit of work may try to claim.
+
+        On a backend with row locks (a :class:`ClaimingTransaction`) they stay locked until
+        the unit of work ends and, with ``skip_locked``, objects another unit of work has
+        locked are left out, so concurrent claimers get different objects without waiting.
+        Elsewhere this is :meth:`find`: the claimer's versioned update decides who wins.
+        """
+        self._uow.require_writable()
+        finder = getattr(self._uow.tx, "find_for_update", None)
+        if finder is None:
+            return self.find(order_by=order_by, limit=limit, **where)
+        if limit is not None and (isinstance(limit, bool) or limit < 0):
+            raise ValidationError.at("limit", "must be a non-negative integer")
+        filters = parse_where(self.kind, where)
+        order = parse_order(self.kind, order_by)
+        versions = self._uow.versions
+        found = []
+        for key, version, doc in finder(self._name, filters, order, limit, skip_locked=skip_locked):
+            versions[(self._name, key)] = version
+            found.append(self._decode(doc))
+        return found
+
+    def count(self, **where: Any) -> int:
+        """How many stored objects match ``where``."""
+        return self._uow.tx.count(self._name, parse_where(self.kind, where))
+
+    # writes ---------------------------------------------------------------------------
+
+    def add(self, obj: T) -> None:
+        """Store a new object (:class:`AlreadyExists` if its key is taken)."""
+        self._uow.require_writable()
+        row = self._row(obj)
+        self._uow.tx.insert(self._name, [row])
+        self._uow.versions[(self._name, row.key)] = 1
+
+    def add_many(self, objs: Iterable[T], *, batch_size: int = 5000) -> int:
+        """Store many new objects in batches; returns how many were added."""
+        self._uow.require_writable()
+        total = 0
+        versions = self._uow.versions
+        batch: list[Row] = []
+        for obj in objs:
+            batch.append(self._row(obj))
+            if len(batch) >= batch_size:
+                self._uow.tx.insert(self._name, batch)
+                versions.update(((self._name, r.key), 1) for r in batch)
+                total += len(batch)
+                batch = []
+        if batch:
+            self._uow.tx.insert(self._name, batch)
+            versions.update(((self._name, r.key), 1) for r in batch)
+            total += len(batch)
+        return total
+
+    def update(self, obj: T, *, expected_version: int | None = None) -> int:
+        """Replace a stored object; returns its new version.
+
+        The version checked is ``expected_version`` if given, else the version this unit of
+        work loaded. A stale version raises :class:`ConcurrencyConflict` and writes nothing.
+        """
+        self._uow.require_writable()
+        row = self._row(obj)
+        slot = (self._name, row.key)
+        if expected_version is None:
+            expected_version = self._uow.versions.get(slot)
+            if expected_version is None:
+                msg = f"load {self._name} {row.key!r} in this unit of work before updating it"
+                raise ValidationError.at("", msg)
+        new_version = self._uow.tx.update(self._name, row, expected_version)
+        self._uow.versions[slot] = new_version
+        return new_version
+
+    def delete(self, key: str, *, expected_version: int | None = None) -> None:
+        """Delete a stored object (same version rules as :meth:`update`)."""
+        self._uow.require_writable()
+        slot = (self._name, key)
+        if expected_version is None:
+            expected_version = self._uow.versions.get(slot)
+            if expected_version is None:
+                found = self._uow.tx.get(self._name, key)
+                if found is None:
+                    raise NotFound(self._name, key)
+                expected_version = found[0]
+        self._uow.tx.delete(self._name, key, expected_version)
+        self._uow.versions.pop(slot, None)
+
+
+class UnitOfWork:
+    """One transaction over a store: commit on clean exit, roll back on exception.
+
+    Repositories come from :meth:`repo` (or ``uow.<kind attribute>``, e.g. ``uow.outbox``).
+    """
+
+    def __init__(self, store: Store, *, readonly: bool = False) -> None:
+        self.store = store
+        self.readonly = readonly
+        self.versions: dict[tuple[str, str], int] = {}
+        self.emitted: list[Event] = []
+        self._tx: Transaction | None = None
+        self._repos: dict[str, Repository[Any]] = {}
+        self._done = False
+        self._token = ""
+
+    @property
+    def tx(self) -> Transaction:
+        """The backend transaction (only inside the ``with`` block)."""
+        if self._tx is None or self._done:
+            msg = "the unit of work is not active: use it in a with block"
+            raise ValidationError.at("", msg)
+        return self._tx
+
+    def __enter__(self) -> UnitOfWork:
+        if self._tx is not None:
+            raise ValidationError.at("", "a unit of work can be entered only once")
+        self._tx = self.store.backend.begin(readonly=self.readonly)
+        try:
+            self.store.ensure_kinds(self._tx)
+        except BaseException:
+            self._tx.rollback()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        tx = self.tx
+        self._done = True
+        if exc_type is None and not self.readonly:
+            tx.commit()
+        else:
+            tx.rollback()
+
+    def require_writable(self) -> None:
+        """Raise unless this unit of work may write."""
+        if self.readonly:
+            raise ValidationError.at("", "this unit of work is read-only")
+
+    def repo(self, kind: Kind[T]) -> Repository[T]:
+        """The repository of ``kind`` in this unit of work."""
+        repo = self._repos.get(kind.name)
+        if repo is None:
+            self.store.ensure_kind(self.tx, kind)
+            repo = Repository(self, kind)
+            self._repos[kind.name] = repo
+        return cast(Repository[T], repo)
+
+    def __getattr__(self, name: str) -> Repository[Any]:
+        kind = self.store.kinds.by_attribute(name)
+        if kind is None:
+            raise AttributeError(name)
+        return self.repo(kind)
+
+    @property
+    def outbox(self) -> Repository[OutboxEntry]:
+        """The outbox repository."""
+        return self.repo(OUTBOX)
+
+    def emit(self, event: Event, *, at: datetime | None = None) -> OutboxEntry:
+        """Write ``event`` to the outbox in this transaction."""
+        self.require_writable()
+        if not isinstance(event, Event):
+            raise ValidationError.at("event", f"not an Event: {type(event).__name__}")
+        moment = require_aware(at, "at") if at is not None else self.store.clock.now()
+        entry = OutboxEntry(
+            id=outbox_id(moment, self._outbox_token(), len(self.emitted)),
+            type=type(event).type_name,
+            payload=converter.unstructure(event),
+            created_at=moment,
+        )
+        self.outbox.add(entry)
+        self.emitted.append(event)
+        return entry
+
+    def _outbox_token(self) -> str:
+        if not self._token:
+            self._token = self.store.tokens()
+        return self._token
+
+    def next_counter(self, name: str) -> int:
+        """Increment a named counter in this transaction (naming series use this)."""
+        self.require_writable()
+        if not isinstance(name, str) or not name:
+            raise ValidationError.at("name", "a counter needs a non-empty name")
+        return self.tx.next_counter(name)
+
+
+class Store:
+    """A backend plus the kinds, clock and converter the core uses with it."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        kinds: KindRegistry = KINDS,
+        clock: Clock | None = None,
+    ) -> None:
+        self.backend = backend
+        self.kinds = kinds
+        self.clock: Clock = clock or SystemClock()
+        #: Makes the token that keeps one unit of work's outbox ids apart from another's
+        #: (random; a seeded source makes a run's ids reproducible, as the demo does).
+        self.tokens: Callable[[], str] = random_token
+        self._reindexers: dict[str, tuple[Kind[Any], Callable[[Any], Mapping[str, IndexValue]]]]
+        self._reindexers = {}
+
+    @property
+    def url(self) -> str:
+        """The backend's URL without credentials."""
+        return self.backend.url
+
+    def unit_of_work(self, *, readonly: bool = False) -> UnitOfWork:
+        """A new unit of work (use it as a context manager)."""
+        return UnitOfWork(self, readonly=readonly)
+
+    def _reindexer(self, kind: Kind[Any]) -> Callable[[Any], Mapping[str, IndexValue]]:
+        found = self._reindexers.get(kind.name)
+        if found is not None and found[0] is kind:
+            return found[1]
+        if self.backend.stores_objects:
+            reindex: Callable[[Any], Mapping[str, IndexValue]] = kind.index_values
+        else:
+            hook = converter.get_structure_hook(kind.cls)
+
+            def reindex(doc: Any) -> Mapping[str, IndexValue]:
+                return kind.index_values(hook(orjson.loads(doc), kind.cls))
+
+        self._reindexers[kind.name] = (kind, reindex)
+        return reindex
+
+    def ensure_kind(self, tx: Transaction, kind: Kind[Any]) -> None:
+        """Create or migrate ``kind``'s storage (backends make repeated calls cheap)."""
+        tx.ensure_kind(kind.schema, self._reindexer(kind))
+
+    def ensure_kinds(self, tx: Transaction) -> None:
+        """Ensure every registered kind (cheap after the first call)."""
+        for kind in self.kinds:
+            self.ensure_kind(tx, kind)
+
+    def close(self) -> None:
+        """Close the backend."""
+        self.backend.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self.url!r})"
+
+
+def _schemes(pm: pluggy.PluginManager) -> list[str]:
+    schemes: list[str] = []
+    for impl in pm.hook.csdomain_open_store.get_hookimpls():
+        schemes.extend(getattr(impl.plugin, "SCHEMES", ()))
+    return schemes
+
+
+def open_store(
+    url: str,
+    *,
+    plugin_manager: pluggy.PluginManager | None = None,
+    clock: Clock | None = None,
+    kinds: KindRegistry = KINDS,
+) -> Store:
+    """Open the store at ``url`` through whichever backend plugin answers its scheme.
+
+    ``memory://``, ``sqlite:///relative.db``, ``sqlite:////absolute.db`` and ``sqlite://``
+    (a throwaway database) come bundled. An unknown scheme raises
+    :class:`~csdomain.errors.BackendNotFound` listing the installed schemes.
+    """
+    if not isinstance(url, str) or ":" not in url:
+        raise ValidationError.at("url", f"not a store URL: {url!r}")
+    if plugin_manager is None:
+        plugin_manager = default_plugin_manager()
+    backend = plugin_manager.hook.csdomain_open_store(url=url)
+    if backend is None:
+        raise BackendNotFound(url, _schemes(plugin_manager))
+    return Store(backend, clock=clock, kinds=kinds)
