@@ -6,10 +6,19 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 
+import attrs
 import pytest
 
 from csdomain.errors import InvalidTransition, ValidationError
-from csdomain.lifecycle import StatusChange, check_transition, transition_table_problems
+from csdomain.lifecycle import (
+    Command,
+    Lifecycle,
+    StatusChange,
+    check_transition,
+    command_table,
+    command_table_problems,
+    transition_table_problems,
+)
 from csdomain.serialization import from_json, to_json
 
 
@@ -111,3 +120,84 @@ def test_status_change_requires_an_aware_time() -> None:
 def test_status_change_round_trips_through_json() -> None:
     change = StatusChange("open", "working", datetime(2026, 1, 1, tzinfo=UTC), "li.lei", "ok")
     assert from_json(StatusChange, to_json(change)) == change
+
+
+# -- command tables and the one move ---------------------------------------------------------
+
+
+@attrs.frozen
+class Job:
+    id: str
+    status: Ticket
+    history: tuple[StatusChange, ...] = ()
+    summary: str = ""
+
+
+LIFECYCLE = Lifecycle(
+    "job",
+    GOOD,
+    {
+        "start": Command("start the job", frozenset({Ticket.OPEN}), Ticket.WORKING),
+        "finish": Command("finish the job", frozenset({Ticket.WORKING}), Ticket.DONE),
+        "reopen": Command("reopen the job", frozenset({Ticket.WORKING}), Ticket.OPEN),
+        "cancel": Command("cancel the job", frozenset({Ticket.OPEN}), Ticket.CANCELLED),
+        "summarise": Command("summarise the job", frozenset({Ticket.OPEN, Ticket.WORKING})),
+    },
+)
+AT = datetime(2026, 11, 2, 1, tzinfo=UTC)
+
+
+def test_move_changes_status_appends_history_and_applies_changes() -> None:
+    job = LIFECYCLE.move(Job("J-1", Ticket.OPEN), "start", at=AT, by="ann", note="go", summary="s")
+    assert job.status is Ticket.WORKING
+    assert job.summary == "s"
+    assert job.history == (StatusChange("open", "working", AT, "ann", "go"),)
+
+
+def test_a_command_that_keeps_the_status_still_records_its_step() -> None:
+    job = LIFECYCLE.move(Job("J-1", Ticket.WORKING), "summarise", at=AT, by="ann")
+    assert job.status is Ticket.WORKING
+    assert job.history[-1].from_ == job.history[-1].to == "working"
+
+
+def test_a_refused_command_names_the_action_and_what_comes_first() -> None:
+    with pytest.raises(InvalidTransition) as err:
+        LIFECYCLE.move(Job("J-1", Ticket.OPEN), "finish", at=AT, by="ann")
+    assert err.value.action == "finish"
+    assert err.value.hint == "start the job first"
+    assert str(err.value) == "job 'J-1' cannot finish while open: start the job first"
+
+
+def test_a_command_from_a_terminal_status_gives_no_hint() -> None:
+    with pytest.raises(InvalidTransition) as err:
+        LIFECYCLE.move(Job("J-1", Ticket.DONE), "start", at=AT, by="ann")
+    assert err.value.hint == ""
+    assert str(err.value) == "job 'J-1' cannot start while done"
+
+
+def test_command_table_agrees_with_the_transitions() -> None:
+    assert command_table_problems(LIFECYCLE) == []
+
+
+def test_a_command_outside_the_transition_table_is_a_problem() -> None:
+    bad = Lifecycle(
+        "job",
+        GOOD,
+        {
+            "skip": Command("skip", frozenset({Ticket.OPEN}), Ticket.DONE),
+            "x": Command(" ", frozenset()),
+        },
+    )
+    assert command_table_problems(bad) == [
+        "skip: open -> done is not a transition",
+        "x has no label",
+        "x runs from no status",
+    ]
+
+
+def test_command_table_renders_every_command_as_a_markdown_row() -> None:
+    table = command_table(LIFECYCLE).splitlines()
+    assert table[:2] == ["| command | from | to |", "|---|---|---|"]
+    assert "| `start` | open | working |" in table
+    assert "| `summarise` | open, working | (unchanged) |" in table
+    assert len(table) == 2 + len(LIFECYCLE.commands)
