@@ -31,7 +31,7 @@ SOURCES = {
     "staff_pay": "DOMAIN.md 6",
     "notifications": "DOMAIN.md 7",
     "care": "DOMAIN.md 3.5",
-    "limits": "reliability (hostile input)",
+    "limits": "project defaults (reliability: hostile input is refused, not stored)",
 }
 
 

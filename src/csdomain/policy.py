@@ -41,7 +41,10 @@ def _positive(_instance: object, attribute: attrs.Attribute[int], value: int) ->
 
 @attrs.frozen
 class LimitsPolicy:
-    """Bounds on free text, so hostile input is refused rather than stored (reliability)."""
+    """Bounds on what the service desk accepts, so hostile input is refused rather than stored.
+
+    Every value here is a project default (the documents set no such bounds).
+    """
 
     #: Longest name, title or short field (characters).
     max_short_text: int = attrs.field(default=200, validator=_positive)
