@@ -1,0 +1,158 @@
+"""Orders, stock and delivery: from order to shipment (DOMAIN.md 2, 订货 → 发货).
+
+One package, split where the ideas split; every name is importable from here:
+
+- :mod:`~csdomain.orders.model`: :class:`Order`, its lines, consignee, payments and
+  shipment, the statuses and :data:`ORDER_TRANSITIONS` (placed -> confirmed -> paid ->
+  shipped -> delivered -> completed; custom work through prepaid, in production and
+  produced; cancellation before shipment);
+- :mod:`~csdomain.orders.stock`: :class:`Stock` of one SKU, good, damaged and gift
+  quantities (正品/残品/赠品) with reservations, never negative;
+- :mod:`~csdomain.orders.fulfilment`: the pure coordinators :func:`reserve_order`,
+  :func:`release_order`, :func:`ship_order` that change an order and its stock together,
+  and the daily out-of-stock list :func:`orders_awaiting_stock`;
+- :mod:`~csdomain.orders.delivery`: the delivery promise and delivery problems;
+- :mod:`~csdomain.orders.policy`: :class:`OrderPolicy`;
+- :mod:`~csdomain.orders.events`: the events and :func:`order_events`.
+
+Conventions for the service layer:
+
+- Every state-changing method takes ``by: Actor`` and ``access: AccessPolicy`` and checks
+  the permission itself (permission first, then state, then business rules).
+- Methods return new aggregates. :func:`order_events` derives the order's events from two
+  versions (``before=None`` for a new order); the coordinators return their events; for
+  the single-stock methods (:meth:`Stock.receive`, :meth:`Stock.mark_damaged`,
+  :meth:`Stock.write_off`) the service builds :class:`StockReceived`,
+  :class:`StockMarkedDamaged` and :class:`StockWrittenOff` from its own arguments.
+"""
+
+from __future__ import annotations
+
+from csdomain.orders.delivery import (
+    DeliveryProblem,
+    DeliveryProblemAssessment,
+    DeliveryProblemKind,
+    DeliveryWindow,
+    assess_delivery_problem,
+    promise_delivery,
+)
+from csdomain.orders.events import (
+    OrderCancelled,
+    OrderCompleted,
+    OrderConfirmed,
+    OrderConfirmedBySalesperson,
+    OrderDelivered,
+    OrderPaid,
+    OrderPlaced,
+    OrderPrepaid,
+    OrderPriceChanged,
+    OrderShipped,
+    PaymentRecorded,
+    ProductionFinished,
+    ProductionStarted,
+    StockIssued,
+    StockMarkedDamaged,
+    StockReceived,
+    StockReleased,
+    StockReserved,
+    StockReturned,
+    StockWrittenOff,
+    order_events,
+)
+from csdomain.orders.fulfilment import (
+    AwaitingStock,
+    ShipmentResult,
+    StockShortage,
+    StockUpdate,
+    orders_awaiting_stock,
+    release_order,
+    reserve_order,
+    ship_order,
+)
+from csdomain.orders.model import (
+    OPEN_ORDER_STATUSES,
+    ORDER_INITIAL,
+    ORDER_TERMINAL,
+    ORDER_TRANSITIONS,
+    ConsigneeInfo,
+    LineKey,
+    Order,
+    OrderChannel,
+    OrderKind,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    PriceChange,
+    Shipment,
+    ShipmentLine,
+    ShippingMode,
+)
+from csdomain.orders.policy import (
+    OrderPolicy,
+)
+from csdomain.orders.stock import (
+    ItemCondition,
+    Reservation,
+    Stock,
+    StockBucket,
+)
+
+
+__all__ = [
+    "OPEN_ORDER_STATUSES",
+    "ORDER_INITIAL",
+    "ORDER_TERMINAL",
+    "ORDER_TRANSITIONS",
+    "AwaitingStock",
+    "ConsigneeInfo",
+    "DeliveryProblem",
+    "DeliveryProblemAssessment",
+    "DeliveryProblemKind",
+    "DeliveryWindow",
+    "ItemCondition",
+    "LineKey",
+    "Order",
+    "OrderCancelled",
+    "OrderChannel",
+    "OrderCompleted",
+    "OrderConfirmed",
+    "OrderConfirmedBySalesperson",
+    "OrderDelivered",
+    "OrderKind",
+    "OrderLine",
+    "OrderPaid",
+    "OrderPlaced",
+    "OrderPolicy",
+    "OrderPrepaid",
+    "OrderPriceChanged",
+    "OrderShipped",
+    "OrderStatus",
+    "Payment",
+    "PaymentRecorded",
+    "PriceChange",
+    "ProductionFinished",
+    "ProductionStarted",
+    "Reservation",
+    "Shipment",
+    "ShipmentLine",
+    "ShipmentResult",
+    "ShippingMode",
+    "Stock",
+    "StockBucket",
+    "StockIssued",
+    "StockMarkedDamaged",
+    "StockReceived",
+    "StockReleased",
+    "StockReserved",
+    "StockReturned",
+    "StockShortage",
+    "StockUpdate",
+    "StockWrittenOff",
+    "assess_delivery_problem",
+    "order_events",
+    "orders_awaiting_stock",
+    "promise_delivery",
+    "release_order",
+    "reserve_order",
+    "ship_order",
+]

@@ -1,0 +1,705 @@
+"""The order: its lines, consignee, payments, shipment and lifecycle (DOMAIN.md 2, 订货 → 发货).
+
+An :class:`Order` moves along :data:`ORDER_TRANSITIONS`::
+
+    placed -> confirmed -> paid -> shipped -> delivered -> completed        (standard)
+    placed -> confirmed -> prepaid -> in_production -> produced -> paid -> shipped ...
+                                                                          (custom work)
+
+and may be cancelled from any state before shipment. Payments move the order by
+themselves: a standard order becomes ``paid`` once it is paid in full, custom work becomes
+``prepaid`` once the contracted prepayment is in and ``paid`` when it is produced and paid
+in full. A credit-exempt customer class (policy) may ship from ``confirmed`` unpaid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+import attrs
+
+from csdomain.auth import AccessPolicy, Actor, Permission
+from csdomain.calendar import BusinessCalendar
+from csdomain.clock import require_aware
+from csdomain.customers import CustomerClass
+from csdomain.errors import InvalidTransition, PermissionDenied, RuleViolation, ValidationError
+from csdomain.lifecycle import StatusChange, check_transition
+from csdomain.money import Money
+from csdomain.orders._checks import _flag, _money, _positive_int, _text
+from csdomain.orders.delivery import DeliveryWindow, promise_delivery
+from csdomain.orders.policy import OrderPolicy
+from csdomain.orders.stock import StockBucket
+from csdomain.validators import aware as _aware
+from csdomain.validators import enum_value
+from csdomain.validators import not_blank as _not_blank
+
+
+__all__ = [
+    "OPEN_ORDER_STATUSES",
+    "ORDER_INITIAL",
+    "ORDER_TERMINAL",
+    "ORDER_TRANSITIONS",
+    "ConsigneeInfo",
+    "LineKey",
+    "Order",
+    "OrderChannel",
+    "OrderKind",
+    "OrderLine",
+    "OrderStatus",
+    "Payment",
+    "PriceChange",
+    "Shipment",
+    "ShipmentLine",
+    "ShippingMode",
+]
+
+#: An order line's identity: ``(sku, gift)``. An order holds at most one line per key.
+LineKey = tuple[str, bool]
+
+
+class OrderChannel(StrEnum):
+    """How the order came in (订货方式, DOMAIN.md 2)."""
+
+    DEALER = "dealer"
+    ONLINE = "online"
+    PHONE = "phone"
+    LETTER = "letter"
+    FAX = "fax"
+    EMAIL = "email"
+
+
+class OrderKind(StrEnum):
+    """Standard goods from stock, or custom work made to order (DOMAIN.md 2)."""
+
+    STANDARD = "standard"
+    CUSTOM = "custom"
+
+
+class ShippingMode(StrEnum):
+    """Shipping mode chosen by quantity and urgency (DOMAIN.md 2)."""
+
+    EXPRESS = "express"
+    LOGISTICS = "logistics"
+    RAIL = "rail"
+
+
+class OrderStatus(StrEnum):
+    """Where an order stands."""
+
+    PLACED = "placed"
+    CONFIRMED = "confirmed"
+    PREPAID = "prepaid"
+    IN_PRODUCTION = "in_production"
+    PRODUCED = "produced"
+    PAID = "paid"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+_S = OrderStatus
+
+#: Allowed moves (DOMAIN.md 2: payment first, then shipment; custom work: prepayment,
+#: production, balance, shipment; cancellation only before shipment).
+ORDER_TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
+    _S.PLACED: frozenset({_S.CONFIRMED, _S.CANCELLED}),
+    _S.CONFIRMED: frozenset({_S.PREPAID, _S.PAID, _S.SHIPPED, _S.CANCELLED}),
+    _S.PREPAID: frozenset({_S.IN_PRODUCTION, _S.CANCELLED}),
+    _S.IN_PRODUCTION: frozenset({_S.PRODUCED, _S.CANCELLED}),
+    _S.PRODUCED: frozenset({_S.PAID, _S.CANCELLED}),
+    _S.PAID: frozenset({_S.SHIPPED, _S.CANCELLED}),
+    _S.SHIPPED: frozenset({_S.DELIVERED}),
+    _S.DELIVERED: frozenset({_S.COMPLETED}),
+    _S.COMPLETED: frozenset(),
+    _S.CANCELLED: frozenset(),
+}
+ORDER_INITIAL: frozenset[OrderStatus] = frozenset({_S.PLACED})
+ORDER_TERMINAL: frozenset[OrderStatus] = frozenset({_S.COMPLETED, _S.CANCELLED})
+#: Statuses before shipment and not cancelled: the order still waits for goods.
+OPEN_ORDER_STATUSES: frozenset[OrderStatus] = frozenset(
+    {_S.PLACED, _S.CONFIRMED, _S.PREPAID, _S.IN_PRODUCTION, _S.PRODUCED, _S.PAID}
+)
+_SHIPPABLE = frozenset({_S.CONFIRMED, _S.PRODUCED, _S.PAID})
+_PRICE_OPEN = frozenset({_S.PLACED, _S.CONFIRMED, _S.PREPAID, _S.IN_PRODUCTION, _S.PRODUCED})
+_PAYABLE = frozenset(set(OrderStatus) - ORDER_TERMINAL)
+
+
+def _channel(value: OrderChannel | str) -> OrderChannel:
+    return value if value.__class__ is OrderChannel else enum_value(OrderChannel, value, "channel")
+
+
+def _kind(value: OrderKind | str) -> OrderKind:
+    return value if value.__class__ is OrderKind else enum_value(OrderKind, value, "kind")
+
+
+def _status(value: OrderStatus | str) -> OrderStatus:
+    return value if value.__class__ is OrderStatus else enum_value(OrderStatus, value, "status")
+
+
+def _mode(value: ShippingMode | str) -> ShippingMode:
+    return enum_value(ShippingMode, value, "mode")
+
+
+def _lines(value: Iterable[OrderLine]) -> tuple[OrderLine, ...]:
+    return tuple(value)
+
+
+def _shipment_lines(value: Iterable[ShipmentLine]) -> tuple[ShipmentLine, ...]:
+    return tuple(value)
+
+
+@attrs.frozen
+class OrderLine:
+    """One ordered item: SKU, quantity, unit price; gift lines ship from gift stock."""
+
+    sku: str = attrs.field(validator=_not_blank)
+    quantity: int = attrs.field(validator=_positive_int)
+    unit_price: Money = attrs.field(validator=_money)
+    gift: bool = attrs.field(default=False, validator=_flag)
+
+    @property
+    def key(self) -> LineKey:
+        """``(sku, gift)``."""
+        return (self.sku, self.gift)
+
+    @property
+    def amount(self) -> Money:
+        """Unit price times quantity."""
+        return self.unit_price * self.quantity
+
+    @property
+    def bucket(self) -> StockBucket:
+        """The stock this line ships from."""
+        return StockBucket.GIFT if self.gift else StockBucket.GOOD
+
+
+@attrs.frozen
+class ConsigneeInfo:
+    """Invoice and delivery data that come with the remittance proof (DOMAIN.md 2)."""
+
+    consignee: str = attrs.field(validator=_not_blank)
+    phone: str = attrs.field(validator=_not_blank)
+    address: str = attrs.field(validator=_not_blank)
+    postcode: str = attrs.field(default="", validator=_text)
+    invoice_title: str = attrs.field(default="", validator=_text)
+
+
+@attrs.frozen
+class Payment:
+    """Money received for an order."""
+
+    amount: Money = attrs.field(validator=_money)
+    at: datetime = attrs.field(validator=_aware)
+    by: str
+    reference: str = attrs.field(default="", validator=_text)
+
+
+@attrs.frozen
+class ShipmentLine:
+    """One shipped item."""
+
+    sku: str = attrs.field(validator=_not_blank)
+    quantity: int = attrs.field(validator=_positive_int)
+    gift: bool = attrs.field(default=False, validator=_flag)
+
+    @property
+    def key(self) -> LineKey:
+        """``(sku, gift)``."""
+        return (self.sku, self.gift)
+
+
+@attrs.frozen
+class Shipment:
+    """The one complete shipment of an order."""
+
+    lines: tuple[ShipmentLine, ...] = attrs.field(converter=_shipment_lines)
+    at: datetime = attrs.field(validator=_aware)
+    mode: ShippingMode = attrs.field(converter=_mode)
+    by: str
+    tracking: str = ""
+
+
+@attrs.frozen
+class PriceChange:
+    """A unit price changed by someone allowed to (``order.change_price``)."""
+
+    sku: str
+    gift: bool
+    old: Money
+    new: Money
+    at: datetime = attrs.field(validator=_aware)
+    by: str
+
+
+def _order_problems(order: Order) -> list[tuple[str, str]]:
+    errors: list[tuple[str, str]] = []
+    if not order.lines:
+        errors.append(("lines", "an order needs at least one line"))
+    seen: set[LineKey] = set()
+    for i, line in enumerate(order.lines):
+        if not isinstance(line, OrderLine):
+            errors.append((f"lines.{i}", "expected an OrderLine"))
+            continue
+        key = (line.sku, line.gift)
+        if key in seen:
+            errors.append((f"lines.{i}", f"duplicate line for {line.sku!r} (gift={line.gift})"))
+        seen.add(key)
+        if line.unit_price.currency != order.currency:
+            errors.append((f"lines.{i}.unit_price", f"must be in {order.currency}"))
+    for i, payment in enumerate(order.payments):
+        if payment.amount.currency != order.currency:
+            errors.append((f"payments.{i}.amount", f"must be in {order.currency}"))
+    if order.channel is OrderChannel.DEALER and not order.dealer_id:
+        errors.append(("dealer_id", "an order placed through a dealer names the dealer"))
+    if order.kind is OrderKind.CUSTOM:
+        if not order.contract_number:
+            errors.append(("contract_number", "custom work needs a signed contract"))
+        if order.prepayment is None:
+            errors.append(("prepayment", "custom work needs a contracted prepayment"))
+    else:
+        if order.contract_number is not None:
+            errors.append(("contract_number", "only custom work has a contract number"))
+        if order.prepayment is not None:
+            errors.append(("prepayment", "only custom work has a prepayment"))
+    if order.prepayment is not None and order.prepayment.currency != order.currency:
+        errors.append(("prepayment", f"must be in {order.currency}"))
+    if order.history and order.history[-1].to != order.status:
+        errors.append(("status", "does not match the last history entry"))
+    return errors
+
+
+def _amount_problems(order: Order) -> list[tuple[str, str]]:
+    """Prepayment and payments within the order total (DOMAIN.md 2).
+
+    The sums are plain Decimals: amounts sit at the currency's exponent, so while the sums
+    stay below Money's size limit they are exact and equal the Money arithmetic. Beyond
+    it the Money arithmetic runs, to raise its own error.
+    """
+    total = sum([line.unit_price.amount * line.quantity for line in order.lines], Decimal(0))
+    paid = sum([p.amount.amount for p in order.payments], Decimal(0))
+    if not Money.fits(max(total, paid), order.currency):
+        total, paid = order.total.amount, order.paid.amount  # Money raises its size error
+    errors: list[tuple[str, str]] = []
+    if order.prepayment is not None and order.prepayment.amount > total:
+        errors.append(("prepayment", "must not exceed the order total"))
+    if paid > total:
+        errors.append(("payments", "payments exceed the order total"))
+    return errors
+
+
+@attrs.frozen
+class Order:
+    """A customer order (DOMAIN.md 2); see the module docstring for its lifecycle."""
+
+    id: str = attrs.field(validator=_not_blank)
+    customer_id: str = attrs.field(validator=_not_blank)
+    channel: OrderChannel = attrs.field(converter=_channel)
+    lines: tuple[OrderLine, ...] = attrs.field(converter=_lines)
+    currency: str
+    placed_at: datetime = attrs.field(validator=_aware)
+    placed_by: str
+    kind: OrderKind = attrs.field(default=OrderKind.STANDARD, converter=_kind)
+    dealer_id: str | None = None
+    contract_number: str | None = None
+    prepayment: Money | None = None
+    consignee: ConsigneeInfo | None = None
+    salesperson: str | None = None
+    confirmed_by_salesperson: str | None = None
+    salesperson_confirmed_at: datetime | None = None
+    payments: tuple[Payment, ...] = ()
+    shipments: tuple[Shipment, ...] = ()
+    status: OrderStatus = attrs.field(default=OrderStatus.PLACED, converter=_status)
+    history: tuple[StatusChange, ...] = ()
+    expected_delivery: DeliveryWindow | None = None
+    delivered_at: datetime | None = None
+    price_changes: tuple[PriceChange, ...] = ()
+
+    def __attrs_post_init__(self) -> None:
+        errors = _order_problems(self) or _amount_problems(self)
+        if errors:
+            raise ValidationError(errors)
+
+    # -- derived values ----------------------------------------------------------------
+
+    @property
+    def total(self) -> Money:
+        """Sum of all lines."""
+        return Money.total((line.amount for line in self.lines), self.currency)
+
+    @property
+    def paid(self) -> Money:
+        """Sum of all payments."""
+        return Money.total((p.amount for p in self.payments), self.currency)
+
+    @property
+    def balance(self) -> Money:
+        """What is still to pay."""
+        return self.total - self.paid
+
+    @property
+    def is_paid_in_full(self) -> bool:
+        """Whether the payments cover the total."""
+        return self.paid >= self.total
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the order is before shipment and not cancelled."""
+        return self.status in OPEN_ORDER_STATUSES
+
+    @property
+    def stock_lines(self) -> tuple[OrderLine, ...]:
+        """Lines drawn from stock: every line of standard goods; gifts only for custom work."""
+        if self.kind is OrderKind.CUSTOM:
+            return tuple(line for line in self.lines if line.gift)
+        return self.lines
+
+    def ordered_quantities(self) -> dict[LineKey, int]:
+        """Ordered quantity per ``(sku, gift)``."""
+        return {line.key: line.quantity for line in self.lines}
+
+    def shipped_quantities(self) -> dict[LineKey, int]:
+        """Shipped quantity per ``(sku, gift)`` (all zero before shipment)."""
+        result = dict.fromkeys(self.ordered_quantities(), 0)
+        for shipment in self.shipments:
+            for line in shipment.lines:
+                result[line.key] = result.get(line.key, 0) + line.quantity
+        return result
+
+    def line(self, sku: str, *, gift: bool = False) -> OrderLine:
+        """The line for ``sku`` (and gift flag)."""
+        for line in self.lines:
+            if line.key == (sku, gift):
+                return line
+        raise ValidationError.at("sku", f"order {self.id!r} has no line {sku!r} (gift={gift})")
+
+    def is_late(self, on: date) -> bool:
+        """Whether delivery missed the promised latest date as seen on ``on`` (DOMAIN.md 2)."""
+        if self.expected_delivery is None or self.status is OrderStatus.CANCELLED:
+            return False
+        if self.delivered_at is not None:
+            return self.delivered_at.date() > self.expected_delivery.latest
+        return on > self.expected_delivery.latest
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def _move(self, target: OrderStatus, at: datetime, by: str, note: str = "") -> Order:
+        check_transition(ORDER_TRANSITIONS, "order", self.id, self.status, target)
+        change = StatusChange(from_=self.status.value, to=target.value, at=at, by=by, note=note)
+        return attrs.evolve(self, status=target, history=(*self.history, change))
+
+    def _settled(self, at: datetime, by: str) -> Order:
+        order = self
+        if (
+            order.kind is OrderKind.CUSTOM
+            and order.status is OrderStatus.CONFIRMED
+            and order.prepayment is not None
+            and order.paid >= order.prepayment
+        ):
+            order = order._move(OrderStatus.PREPAID, at, by, "prepayment received")
+        ready = OrderStatus.PRODUCED if order.kind is OrderKind.CUSTOM else OrderStatus.CONFIRMED
+        if order.status is ready and order.is_paid_in_full:
+            order = order._move(OrderStatus.PAID, at, by, "paid in full")
+        return order
+
+    @classmethod
+    def place(
+        cls,
+        *,
+        id: str,
+        customer_id: str,
+        channel: OrderChannel | str,
+        lines: Sequence[OrderLine],
+        at: datetime,
+        by: Actor,
+        access: AccessPolicy,
+        policy: OrderPolicy,
+        kind: OrderKind | str = OrderKind.STANDARD,
+        dealer_id: str | None = None,
+        contract_number: str | None = None,
+        prepayment: Money | None = None,
+        consignee: ConsigneeInfo | None = None,
+        salesperson: str | None = None,
+    ) -> Order:
+        """Take an order in the policy currency; needs ``order.place`` (DOMAIN.md 2)."""
+        access.require(by, Permission.PLACE_ORDER)
+        require_aware(at)
+        return cls(
+            id=id,
+            customer_id=customer_id,
+            channel=_channel(channel),
+            lines=tuple(lines),
+            currency=policy.currency,
+            placed_at=at,
+            placed_by=by.id,
+            kind=_kind(kind),
+            dealer_id=dealer_id,
+            contract_number=contract_number,
+            prepayment=prepayment,
+            consignee=consignee,
+            salesperson=salesperson,
+            history=(StatusChange(from_=None, to=OrderStatus.PLACED.value, at=at, by=by.id),),
+        )
+
+    def confirm_by_salesperson(self, *, at: datetime, by: Actor, access: AccessPolicy) -> Order:
+        """Record the salesperson's confirmation a phone order needs (DOMAIN.md 2).
+
+        When the order names a salesperson, only that person may confirm.
+        """
+        access.require(by, Permission.CONFIRM_ORDER)
+        require_aware(at)
+        if self.channel is not OrderChannel.PHONE:
+            raise ValidationError.at(
+                "channel", "only phone orders need the salesperson's confirmation"
+            )
+        if self.status is not OrderStatus.PLACED:
+            raise InvalidTransition("order", self.id, self.status.value, "confirmed_by_salesperson")
+        if self.salesperson is not None and self.salesperson != by.id:
+            detail = f"only the order's salesperson {self.salesperson!r} may confirm it"
+            raise PermissionDenied(by.id, Permission.CONFIRM_ORDER, detail)
+        return attrs.evolve(
+            self,
+            salesperson=self.salesperson or by.id,
+            confirmed_by_salesperson=by.id,
+            salesperson_confirmed_at=at,
+        )
+
+    def confirm(self, *, at: datetime, by: Actor, access: AccessPolicy, note: str = "") -> Order:
+        """Confirm the order contents with the customer (DOMAIN.md 2).
+
+        A phone order needs :meth:`confirm_by_salesperson` first
+        (``salesperson_confirmation_required``).
+        """
+        access.require(by, Permission.CONFIRM_ORDER)
+        require_aware(at)
+        if self.channel is OrderChannel.PHONE and self.confirmed_by_salesperson is None:
+            raise RuleViolation(
+                "salesperson_confirmation_required",
+                "a phone order must be confirmed by the salesperson first",
+                order_id=self.id,
+            )
+        return self._move(OrderStatus.CONFIRMED, at, by.id, note)._settled(at, by.id)
+
+    def set_consignee(
+        self, consignee: ConsigneeInfo, *, at: datetime, by: Actor, access: AccessPolicy
+    ) -> Order:
+        """Record invoice title, consignee, phone, postcode and address before shipment."""
+        access.require(by, Permission.PLACE_ORDER)
+        require_aware(at)
+        if not isinstance(consignee, ConsigneeInfo):
+            raise ValidationError.at("consignee", "expected ConsigneeInfo")
+        if not self.is_open:
+            raise InvalidTransition("order", self.id, self.status.value, "consignee changed")
+        return attrs.evolve(self, consignee=consignee)
+
+    def change_price(
+        self,
+        sku: str,
+        unit_price: Money,
+        *,
+        at: datetime,
+        by: Actor,
+        access: AccessPolicy,
+        gift: bool = False,
+    ) -> Order:
+        """Change a line's unit price; needs ``order.change_price``.
+
+        Refused with ``price_locked`` once paid in full or shipped, and with
+        ``overpayment`` when the new total would fall below what was already paid.
+        """
+        access.require(by, Permission.CHANGE_PRICE)
+        require_aware(at)
+        if self.status not in _PRICE_OPEN:
+            raise RuleViolation(
+                "price_locked",
+                f"the price of an order that is {self.status} cannot change",
+                order_id=self.id,
+                status=self.status.value,
+            )
+        old = self.line(sku, gift=gift)
+        if not isinstance(unit_price, Money) or unit_price.currency != self.currency:
+            raise ValidationError.at("unit_price", f"must be Money in {self.currency}")
+        if unit_price == old.unit_price:
+            return self
+        lines = tuple(
+            attrs.evolve(line, unit_price=unit_price) if line.key == old.key else line
+            for line in self.lines
+        )
+        new_total = Money.total((line.amount for line in lines), self.currency)
+        if new_total < self.paid:
+            raise RuleViolation(
+                "overpayment",
+                "the new total would be below what was already paid",
+                order_id=self.id,
+                paid=str(self.paid),
+                total=str(new_total),
+            )
+        change = PriceChange(
+            sku=sku, gift=gift, old=old.unit_price, new=unit_price, at=at, by=by.id
+        )
+        changed = attrs.evolve(self, lines=lines, price_changes=(*self.price_changes, change))
+        return changed._settled(at, by.id)
+
+    def record_payment(
+        self,
+        amount: Money,
+        *,
+        at: datetime,
+        by: Actor,
+        access: AccessPolicy,
+        reference: str = "",
+    ) -> Order:
+        """Book a payment; refused with ``overpayment`` beyond the order total (DOMAIN.md 2).
+
+        Payments move the order on by themselves (see the module docstring).
+        """
+        access.require(by, Permission.RECORD_PAYMENT)
+        require_aware(at)
+        if not isinstance(amount, Money) or amount.currency != self.currency:
+            raise ValidationError.at("amount", f"must be Money in {self.currency}")
+        if not amount:
+            raise ValidationError.at("amount", "a payment must be more than zero")
+        if self.status not in _PAYABLE:
+            raise InvalidTransition("order", self.id, self.status.value, "payment recorded")
+        if self.paid + amount > self.total:
+            raise RuleViolation(
+                "overpayment",
+                f"{amount} would exceed the order total {self.total} (already paid {self.paid})",
+                order_id=self.id,
+                amount=str(amount),
+                balance=str(self.balance),
+            )
+        payment = Payment(amount=amount, at=at, by=by.id, reference=reference)
+        return attrs.evolve(self, payments=(*self.payments, payment))._settled(at, by.id)
+
+    def start_production(self, *, at: datetime, by: Actor, access: AccessPolicy) -> Order:
+        """Start custom work; refused with ``prepayment_required`` before the prepayment."""
+        access.require(by, Permission.MANAGE_STOCK)
+        require_aware(at)
+        if (
+            self.kind is OrderKind.CUSTOM
+            and self.status in (OrderStatus.PLACED, OrderStatus.CONFIRMED)
+            and self.prepayment is not None
+            and self.paid < self.prepayment
+        ):
+            raise RuleViolation(
+                "prepayment_required",
+                f"custom work starts after the prepayment of {self.prepayment}",
+                order_id=self.id,
+                prepayment=str(self.prepayment),
+                paid=str(self.paid),
+            )
+        return self._move(OrderStatus.IN_PRODUCTION, at, by.id)
+
+    def finish_production(self, *, at: datetime, by: Actor, access: AccessPolicy) -> Order:
+        """Custom work is produced; when already paid in full it moves on to ``paid``."""
+        access.require(by, Permission.MANAGE_STOCK)
+        require_aware(at)
+        return self._move(OrderStatus.PRODUCED, at, by.id)._settled(at, by.id)
+
+    def ship(
+        self,
+        *,
+        at: datetime,
+        by: Actor,
+        access: AccessPolicy,
+        policy: OrderPolicy,
+        calendar: BusinessCalendar,
+        mode: ShippingMode | str = ShippingMode.EXPRESS,
+        lines: Sequence[ShipmentLine] | None = None,
+        customer_class: CustomerClass | None = None,
+        tracking: str = "",
+    ) -> Order:
+        """Ship the whole order and promise a delivery window (DOMAIN.md 2).
+
+        ``lines`` defaults to every order line; anything else is
+        ``partial_shipment_forbidden``. Standard goods need full payment first
+        (``payment_required``) unless the policy says otherwise or the customer class is
+        credit-exempt; custom work always needs the balance (``balance_required``).
+        A shipment needs the consignee data (``consignee_required``). Stock is not touched
+        here: :func:`ship_order` does both.
+        """
+        access.require(by, Permission.SHIP_ORDER)
+        require_aware(at)
+        if self.status not in _SHIPPABLE:
+            raise InvalidTransition("order", self.id, self.status.value, OrderStatus.SHIPPED.value)
+        shipped = (
+            tuple(ShipmentLine(line.sku, line.quantity, line.gift) for line in self.lines)
+            if lines is None
+            else tuple(lines)
+        )
+        wanted: dict[LineKey, int] = {}
+        for i, line in enumerate(shipped):
+            if not isinstance(line, ShipmentLine):
+                raise ValidationError.at(f"lines.{i}", "expected a ShipmentLine")
+            wanted[line.key] = wanted.get(line.key, 0) + line.quantity
+        if wanted != self.ordered_quantities():
+            raise RuleViolation(
+                "partial_shipment_forbidden",
+                "an order ships complete or not at all",
+                order_id=self.id,
+                ordered={
+                    f"{s}{' (gift)' if g else ''}": q
+                    for (s, g), q in self.ordered_quantities().items()
+                },
+                shipping={f"{s}{' (gift)' if g else ''}": q for (s, g), q in wanted.items()},
+            )
+        if not self.is_paid_in_full:
+            if self.kind is OrderKind.CUSTOM:
+                raise RuleViolation(
+                    "balance_required",
+                    "custom work ships after the balance is paid in full",
+                    order_id=self.id,
+                    balance=str(self.balance),
+                )
+            exempt = customer_class is not None and customer_class in policy.credit_exempt_classes
+            if policy.require_payment_before_shipment and not exempt:
+                raise RuleViolation(
+                    "payment_required",
+                    "payment first, then shipment",
+                    order_id=self.id,
+                    balance=str(self.balance),
+                )
+        if self.consignee is None:
+            raise RuleViolation(
+                "consignee_required",
+                "invoice title, consignee, phone and address are needed to ship",
+                order_id=self.id,
+            )
+        shipment = Shipment(lines=shipped, at=at, mode=mode, by=by.id, tracking=tracking)
+        moved = self._move(OrderStatus.SHIPPED, at, by.id)
+        return attrs.evolve(
+            moved,
+            shipments=(*self.shipments, shipment),
+            expected_delivery=promise_delivery(at, calendar, policy),
+        )
+
+    def deliver(self, *, at: datetime, by: Actor, access: AccessPolicy) -> Order:
+        """The customer received the goods."""
+        access.require(by, Permission.SHIP_ORDER)
+        require_aware(at)
+        return attrs.evolve(self._move(OrderStatus.DELIVERED, at, by.id), delivered_at=at)
+
+    def complete(self, *, at: datetime, by: Actor, access: AccessPolicy) -> Order:
+        """Close a delivered order; refused with ``payment_outstanding`` while money is owed."""
+        access.require(by, Permission.CONFIRM_ORDER)
+        require_aware(at)
+        if self.status is OrderStatus.DELIVERED and not self.is_paid_in_full:
+            raise RuleViolation(
+                "payment_outstanding",
+                "an order is completed once it is paid in full",
+                order_id=self.id,
+                balance=str(self.balance),
+            )
+        return self._move(OrderStatus.COMPLETED, at, by.id)
+
+    def cancel(self, *, at: datetime, by: Actor, access: AccessPolicy, reason: str) -> Order:
+        """Cancel before shipment; payments received are to be refunded (``OrderCancelled``)."""
+        access.require(by, Permission.CANCEL_ORDER)
+        require_aware(at)
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValidationError.at("reason", "a cancellation needs a reason")
+        return self._move(OrderStatus.CANCELLED, at, by.id, reason)
