@@ -1,0 +1,72 @@
+"""The operations report: the monthly review a customer-service manager reads.
+
+:func:`gather_report` collects, through the :class:`~csdomain.service.ServiceDesk` queries
+and a few read-only store queries, everything the review needs into one typed
+:class:`OperationsReport`:
+
+- the order backlog: orders waiting for stock (每日订单确认) and orders waiting for payment
+  (先付款, 后发货: a prepayment, the full payment or the balance of custom work);
+- the monthly return and damage analysis (DOMAIN.md 2);
+- the complaint statistics table (顾客投诉分类统计表) and service-level compliance of the
+  month's complaints, the targets overdue now, the escalated complaints still open and
+  the member follow-up visits that were missed (DOMAIN.md 3);
+- warranty decisions by reason code, claims with signs of tampering, and service points
+  whose claim rate is out of line when their figures are supplied (DOMAIN.md 4);
+- CSAT, NPS and the weighted satisfaction index with confidence intervals (DOMAIN.md 5);
+- the contact-centre KPIs against their standards (DOMAIN.md 3.3).
+
+Three renderers turn it into aligned text tables (:func:`render_text`), JSON through
+:mod:`csdomain.serialization` (:func:`render_json`) and one self-contained HTML page whose
+charts are inline SVG, with no script and no external resource (:func:`render_html`).
+``csdomain report`` on the command line (:mod:`csdomain.cli.report`) does all three.
+
+Period figures count what happened in one calendar month, read in the order numbering
+time zone (``policy.orders.number_tz``). Backlog figures (orders waiting, targets overdue,
+open escalations, missed visits) are the state of the store at ``as_of``.
+
+The package: :mod:`~csdomain.report.model` (the typed report), :mod:`~csdomain.report.gather`,
+the shared :mod:`~csdomain.report.cells` and :mod:`~csdomain.report.tables`, and one module
+per renderer (:mod:`~csdomain.report.text`, :mod:`~csdomain.report.json`,
+:mod:`~csdomain.report.html`).
+"""
+
+from __future__ import annotations
+
+from csdomain.report.gather import gather_report, nps_interval
+from csdomain.report.html import CHARTS, render_html
+from csdomain.report.json import render_json
+from csdomain.report.model import (
+    REPORT_ACTOR,
+    TAMPERING_SIGNALS,
+    AwaitingPayment,
+    ClaimRateData,
+    EscalatedComplaint,
+    MissingFollowUp,
+    OperationsReport,
+    SatisfactionFigures,
+    SlaCompliance,
+    SuspectClaim,
+    parse_month,
+)
+from csdomain.report.text import render_text
+
+
+__all__ = [
+    "CHARTS",
+    "REPORT_ACTOR",
+    "TAMPERING_SIGNALS",
+    "AwaitingPayment",
+    "ClaimRateData",
+    "EscalatedComplaint",
+    "MissingFollowUp",
+    "OperationsReport",
+    "SatisfactionFigures",
+    "SlaCompliance",
+    "SuspectClaim",
+    "gather_report",
+    "nps_interval",
+    "parse_month",
+    "render_html",
+    "render_json",
+    "render_text",
+]

@@ -1,0 +1,125 @@
+"""How the report writes one figure as text: shared by its tables, text and HTML."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from csdomain.kpi import KpiFigure
+from csdomain.orders import AwaitingStock
+from csdomain.report.model import OperationsReport, parse_month
+from csdomain.satisfaction import Interval
+
+
+__all__ = [
+    "clean",
+    "fmt_duration",
+    "fmt_interval",
+    "fmt_kpi_status",
+    "fmt_kpi_target",
+    "fmt_kpi_value",
+    "fmt_num",
+    "fmt_pct",
+    "fmt_shortages",
+    "fmt_when",
+    "label_of",
+    "month_title",
+]
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def clean(text: object) -> str:
+    """Text safe for a terminal or a page: control characters become one space."""
+    return _CONTROL.sub(" ", str(text)).strip()
+
+
+def label_of(value: object) -> str:
+    """An enum member or code as words: ``"product_quality"`` reads ``product quality``."""
+    return clean(getattr(value, "value", value)).replace("_", " ")
+
+
+def fmt_pct(fraction: float | None, digits: int = 1) -> str:
+    """A 0..1 share as a percentage; ``-`` when there is none."""
+    return "-" if fraction is None else f"{100 * fraction:.{digits}f} %"
+
+
+def fmt_num(value: float | None, digits: int = 1) -> str:
+    """A number with ``digits`` decimals; ``-`` when there is none."""
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def fmt_duration(value: timedelta | None) -> str:
+    """A duration in its two largest units (``2d 04h``, ``3h 05m``, ``12m``)."""
+    if value is None:
+        return "-"
+    minutes = int(value.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours:02d}h"
+    if hours:
+        return f"{hours}h {mins:02d}m"
+    return f"{mins}m"
+
+
+def fmt_when(value: datetime | None, zone: ZoneInfo) -> str:
+    """A moment to the minute in ``zone``; ``-`` when there is none."""
+    return "-" if value is None else value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def fmt_interval(value: float | None, interval: Interval | None, digits: int = 1) -> str:
+    """A figure with its confidence interval in brackets, when it has one."""
+    if value is None:
+        return "-"
+    if interval is None:
+        return f"{value:.{digits}f}"
+    return f"{value:.{digits}f} [{interval.low:.{digits}f}, {interval.high:.{digits}f}]"
+
+
+def fmt_kpi_value(figure: KpiFigure) -> str:
+    """A KPI's value in its unit (percent, seconds or a plain number)."""
+    if figure.value is None:
+        return "-"
+    if figure.unit == "ratio":
+        return fmt_pct(figure.value)
+    if figure.unit == "seconds":
+        return f"{figure.value:.1f} s"
+    return f"{figure.value:.2f}"
+
+
+def fmt_kpi_target(figure: KpiFigure) -> str:
+    """A KPI's target band (``>= 80 %``, ``<= 20 s``, ``1 - 3``) in its unit."""
+
+    def show(value: float) -> str:
+        if figure.unit == "ratio":
+            return fmt_pct(value, 0)
+        if figure.unit == "seconds":
+            return f"{value:g} s"
+        return f"{value:g}"
+
+    if figure.low is not None and figure.high is not None:
+        return f"{show(figure.low)} - {show(figure.high)}"
+    if figure.low is not None:
+        return f">= {show(figure.low)}"
+    if figure.high is not None:
+        return f"<= {show(figure.high)}"
+    return "-"
+
+
+def fmt_kpi_status(figure: KpiFigure) -> str:
+    """Whether a KPI met its target: ``met``, ``MISSED`` or ``no data``."""
+    passed = figure.passed
+    return "no data" if passed is None else ("met" if passed else "MISSED")
+
+
+def fmt_shortages(row: AwaitingStock) -> str:
+    """What an order is short of: ``sku (bucket) available/needed`` per line."""
+    return ", ".join(f"{s.sku} ({s.bucket.value}) {s.available}/{s.needed}" for s in row.shortages)
+
+
+def month_title(report: OperationsReport) -> str:
+    """The report's month in words (``September 2026``)."""
+    year, number = parse_month(report.month)
+    return datetime(year, number, 1, tzinfo=UTC).strftime("%B %Y")

@@ -1,0 +1,298 @@
+"""Gathering the operations report from the service desk and read-only store queries."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from csdomain.auth import Actor, Permission
+from csdomain.clock import require_aware
+from csdomain.complaints import OPEN_STATUSES, SlaKind, SlaOutcome, sla_breaches
+from csdomain.errors import ValidationError
+from csdomain.kinds import COMPLAINTS, ORDERS, SURVEY_RESPONSES, SURVEYS, WARRANTY_CLAIMS
+from csdomain.orders import OrderKind, OrderStatus
+from csdomain.report.model import (
+    TAMPERING_SIGNALS,
+    AwaitingPayment,
+    ClaimRateData,
+    EscalatedComplaint,
+    MissingFollowUp,
+    OperationsReport,
+    SatisfactionFigures,
+    SlaCompliance,
+    SuspectClaim,
+    parse_month,
+)
+from csdomain.satisfaction import Interval, SurveyStats
+from csdomain.service import ServiceDesk
+from csdomain.store import UnitOfWork
+from csdomain.warranty import OutlierFlag, WarrantyClaimStatus
+
+
+__all__ = ["gather_report", "nps_interval"]
+
+_AWAITING_PAYMENT = (OrderStatus.CONFIRMED, OrderStatus.PRODUCED)
+
+
+def nps_interval(
+    promoters: int, passives: int, detractors: int, z: float = 1.959963984540054
+) -> Interval | None:
+    """Normal-approximation confidence interval of NPS on -100..100.
+
+    NPS = 100 (p - d) with p, d the promoter and detractor shares of n answers; its
+    variance is (p + d - (p - d)^2) / n. ``None`` below two answers.
+    """
+    for name, count in (
+        ("promoters", promoters),
+        ("passives", passives),
+        ("detractors", detractors),
+    ):
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValidationError.at(name, f"must be a whole number >= 0, got {count!r}")
+    n = promoters + passives + detractors
+    if n < 2:
+        return None
+    p, d = promoters / n, detractors / n
+    score = 100 * (p - d)
+    half = 100 * z * math.sqrt(max(0.0, p + d - (p - d) ** 2) / n)
+    return Interval(max(-100.0, score - half), min(100.0, score + half))
+
+
+def _zone(tz: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError.at("policy.orders.number_tz", f"unknown time zone {tz!r}") from None
+
+
+def _latest_order_month(desk: ServiceDesk, zone: ZoneInfo) -> tuple[int, int] | None:
+    latest = desk.run(
+        lambda uow: uow.repo(ORDERS).find(order_by="-placed_at", limit=1), readonly=True
+    )
+    if not latest:
+        return None
+    local = latest[0].placed_at.astimezone(zone)
+    return local.year, local.month
+
+
+def _awaiting_payment(uow: UnitOfWork) -> list[AwaitingPayment]:
+    found: list[AwaitingPayment] = []
+    for order in uow.repo(ORDERS).scan(status__in=list(_AWAITING_PAYMENT)):
+        if order.is_paid_in_full:
+            continue
+        if order.status is OrderStatus.PRODUCED:
+            waiting_for, due = "balance", order.balance
+        elif order.kind is OrderKind.CUSTOM and order.prepayment is not None:
+            waiting_for = "prepayment"
+            due = order.prepayment - order.prepayment.min(order.paid)
+        else:
+            waiting_for, due = "payment", order.balance
+        found.append(
+            AwaitingPayment(
+                order_id=order.id,
+                customer_id=order.customer_id,
+                kind=order.kind,
+                status=order.status,
+                placed_at=order.placed_at,
+                waiting_for=waiting_for,
+                total=order.total,
+                paid=order.paid,
+                due=due,
+            )
+        )
+    found.sort(key=lambda row: (row.placed_at, row.order_id))
+    return found
+
+
+def _sla_compliance(
+    uow: UnitOfWork, start: datetime, end: datetime, at: datetime
+) -> list[SlaCompliance]:
+    counts = {
+        kind: dict.fromkeys(("met", "late", "overdue", "pending", "na"), 0) for kind in SlaKind
+    }
+    for complaint in uow.repo(COMPLAINTS).scan(received_at__ge=start, received_at__lt=end):
+        found = {breach.target: breach for breach in sla_breaches(complaint, at)}
+        respond = counts[SlaKind.RESPOND]
+        if SlaKind.RESPOND in found:
+            respond["late" if found[SlaKind.RESPOND].met_at else "overdue"] += 1
+        elif complaint.first_response_at is not None:
+            respond["met"] += 1
+        else:
+            respond["pending"] += 1
+        resolve = counts[SlaKind.RESOLVE]
+        if SlaKind.RESOLVE in found:
+            resolve["late" if found[SlaKind.RESOLVE].met_at else "overdue"] += 1
+        elif complaint.sla_outcome is SlaOutcome.MET:
+            resolve["met"] += 1
+        elif complaint.is_open:
+            resolve["pending"] += 1
+        else:
+            resolve["na"] += 1
+    return [
+        SlaCompliance(kind, c["met"], c["late"], c["overdue"], c["pending"], c["na"])
+        for kind, c in counts.items()
+    ]
+
+
+def _escalated(uow: UnitOfWork) -> list[EscalatedComplaint]:
+    found: list[EscalatedComplaint] = []
+    stream = uow.repo(COMPLAINTS).scan(escalation_level__gt=1, status__in=sorted(OPEN_STATUSES))
+    for complaint in stream:
+        last = complaint.escalations[-1] if complaint.escalations else None
+        found.append(
+            EscalatedComplaint(
+                complaint_id=complaint.id,
+                customer_id=complaint.customer_id,
+                category=complaint.category,
+                urgency=complaint.urgency,
+                status=complaint.status,
+                level=complaint.escalation_level,
+                owner_role=complaint.owner_role,
+                received_at=complaint.received_at,
+                escalated_at=None if last is None else last.at,
+                reason=None if last is None else last.reason,
+            )
+        )
+    found.sort(key=lambda row: (-row.level, row.received_at, row.complaint_id))
+    return found
+
+
+def _suspect_claims(uow: UnitOfWork, start: datetime, end: datetime) -> list[SuspectClaim]:
+    found: list[SuspectClaim] = []
+    repo = uow.repo(WARRANTY_CLAIMS)
+    for case in repo.scan(status__ne=WarrantyClaimStatus.SUBMITTED):
+        decided = case.decided_at
+        override = case.manual_override
+        moment = override.at if override is not None else decided
+        if case.decision is None or moment is None or not start <= moment < end:
+            continue
+        codes = set(case.decision.reason_codes)
+        signals = [code for code in TAMPERING_SIGNALS if code in codes]
+        if override is not None:
+            signals.append("manual_override")
+        if signals:
+            found.append(
+                SuspectClaim(
+                    claim_id=case.id,
+                    customer_id=case.customer_id,
+                    product_serial=case.claim.product_serial,
+                    status=case.status,
+                    decided_at=moment,
+                    signals=tuple(signals),
+                )
+            )
+    found.sort(key=lambda row: (row.decided_at, row.claim_id))
+    return found
+
+
+def _satisfaction(
+    desk: ServiceDesk, uow: UnitOfWork, start: datetime, end: datetime
+) -> list[SatisfactionFigures]:
+    policy = desk.policy.satisfaction
+    stats: dict[str, SurveyStats] = {}
+    titles: dict[str, str] = {}
+    surveys = uow.repo(SURVEYS)
+    for response in uow.repo(SURVEY_RESPONSES).scan(answered_at__ge=start, answered_at__lt=end):
+        accumulator = stats.get(response.survey_id)
+        if accumulator is None:
+            survey = surveys.get_or_none(response.survey_id)
+            if survey is None:
+                continue
+            accumulator = stats[survey.id] = SurveyStats(survey, policy)
+            titles[survey.id] = survey.title
+        accumulator.add(response)
+    figures: list[SatisfactionFigures] = []
+    for survey_id in sorted(stats):
+        result = stats[survey_id].result()
+        interval = nps_interval(
+            result.promoters, result.passives, result.detractors, policy.confidence_z
+        )
+        figures.append(SatisfactionFigures(survey_id, titles[survey_id], result, interval))
+    return figures
+
+
+_DirectReads = tuple[
+    list[AwaitingPayment],
+    list[SlaCompliance],
+    list[EscalatedComplaint],
+    list[SuspectClaim],
+    list[SatisfactionFigures],
+]
+
+
+def gather_report(
+    desk: ServiceDesk,
+    *,
+    by: Actor,
+    month: str | None = None,
+    as_of: datetime | None = None,
+    claim_rates: ClaimRateData | None = None,
+) -> OperationsReport:
+    """The operations review of ``month`` (``"YYYY-MM"``) as of ``as_of``.
+
+    ``month`` defaults to the month of the latest order in the store (the current month
+    when there is none); ``as_of`` to the desk's clock. ``by`` needs ``report.view`` and
+    ``complaint.handle`` (:data:`REPORT_ACTOR` has both). Service points' figures for the
+    claim-rate check (DOMAIN.md 4, 质量赔偿风险控制) come in ``claim_rates``. Every read is a
+    read-only unit of work; an empty store gives an empty report.
+    """
+    desk.require(by, Permission.VIEW_REPORTS)
+    desk.require(by, Permission.HANDLE_COMPLAINT)
+    moment = (desk.now() if as_of is None else require_aware(as_of, "as_of")).astimezone(UTC)
+    tz = desk.policy.orders.number_tz
+    zone = _zone(tz)
+    if month is None:
+        year, number = _latest_order_month(desk, zone) or (
+            moment.astimezone(zone).year,
+            moment.astimezone(zone).month,
+        )
+    else:
+        year, number = parse_month(month)
+    if claim_rates is not None and not isinstance(claim_rates, ClaimRateData):
+        raise ValidationError.at("claim_rates", "expected ClaimRateData")
+    label = f"{year:04d}-{number:02d}"
+    start = datetime(year, number, 1, tzinfo=zone).astimezone(UTC)
+    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone).astimezone(UTC)
+
+    def period_reads(uow: UnitOfWork) -> _DirectReads:
+        return (
+            _awaiting_payment(uow),
+            _sla_compliance(uow, start, end, moment),
+            _escalated(uow),
+            _suspect_claims(uow, start, end),
+            _satisfaction(desk, uow, start, end),
+        )
+
+    payment, sla, escalated, suspects, satisfaction = desk.run(period_reads, readonly=True)
+    outliers: tuple[OutlierFlag, ...] = ()
+    if claim_rates is not None and claim_rates.records:
+        outliers = desk.claim_rate_outliers(
+            claim_rates.records, claim_rates.quality, by=by, period=label
+        )
+    missing = [
+        MissingFollowUp(c.id, c.customer_id, c.status, c.resolved_at, c.follow_up_due)
+        for c in desk.missing_follow_ups(by=by, at=moment)
+    ]
+    return OperationsReport(
+        month=label,
+        tz=tz,
+        start=start,
+        end=end,
+        as_of=moment,
+        currency=desk.policy.orders.currency,
+        awaiting_stock=tuple(desk.orders_awaiting_stock(by=by)),
+        awaiting_payment=tuple(payment),
+        returns=tuple(desk.return_analysis(label, by=by)),
+        complaints=desk.complaint_statistics(start, end, by=by),
+        sla=tuple(sla),
+        overdue=tuple(desk.breaches(by=by, at=moment)),
+        escalated=tuple(escalated),
+        missing_follow_ups=tuple(missing),
+        warranty_reasons=desk.warranty_decisions_by_reason(by=by, start=start, end=end),
+        suspect_claims=tuple(suspects),
+        claim_rate_outliers=outliers,
+        claim_rate_records=0 if claim_rates is None else len(claim_rates.records),
+        satisfaction=tuple(satisfaction),
+        kpis=desk.kpi_report(start, end, by=by),
+    )
