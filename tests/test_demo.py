@@ -87,7 +87,7 @@ def test_conformance_kit_is_importable_from_the_package() -> None:
 
 def test_history_is_written_in_bulk_and_counts_as_planned() -> None:
     from csdomain.demo import CITIES, PRODUCTS
-    from csdomain.demo_history import HistoryPlan, write_history
+    from csdomain.demo.history import HistoryPlan, write_history
     from csdomain.kinds import CONTACTS, CUSTOMERS, SURVEY_RESPONSES
 
     plan = HistoryPlan(40)
@@ -116,7 +116,7 @@ def _played_orders(
     plan: Any, rng: random.Random, customer_ids: list[str], products: dict[str, str]
 ) -> Iterator[Order]:
     """History orders moved step by step through the order lifecycle (the reference)."""
-    from csdomain.demo_history import (
+    from csdomain.demo.history import (
         _CONSIGNEE,
         _FINANCE,
         _SALES,
@@ -178,7 +178,7 @@ def _played_complaints(
     plan: Any, rng: random.Random, customer_ids: list[str]
 ) -> Iterator[Complaint]:
     """History complaints moved step by step through the complaint lifecycle (the reference)."""
-    from csdomain.demo_history import _CLERK, _MANAGER, _VP, _moment
+    from csdomain.demo.history import _CLERK, _MANAGER, _VP, _moment
 
     policy = Policy()
     access, rules, calendar = policy.access, policy.complaints, policy.calendar
@@ -243,7 +243,7 @@ def _played_complaints(
 
 def _played_contacts(plan: Any, rng: random.Random) -> Iterator[ContactRecord]:
     """History contact records built field by field (the reference)."""
-    from csdomain.demo_history import _moment
+    from csdomain.demo.history import _moment
 
     waits = (5, 8, 12, 18, 25, 40, 75)
     for n in range(plan.contacts):
@@ -270,7 +270,7 @@ def _played_responses(
     plan: Any, rng: random.Random, customer_ids: list[str], survey: Survey
 ) -> Iterator[SurveyResponse]:
     """History survey responses built answer by answer (the reference)."""
-    from csdomain.demo_history import _moment
+    from csdomain.demo.history import _moment
 
     for n in range(plan.responses):
         base = 3 + (n % 3 > 0)
@@ -289,7 +289,7 @@ _HISTORY_IDS = [f"HC-{n:06d}" for n in range(30)]
 
 def test_history_orders_equal_moving_each_order_through_its_lifecycle() -> None:
     from csdomain.demo import PRODUCTS
-    from csdomain.demo_history import HistoryPlan, _orders
+    from csdomain.demo.history import HistoryPlan, _orders
 
     plan = HistoryPlan(100)  # enough orders that recent ones reach every stage
     built = list(_orders(plan, random.Random(11), _HISTORY_IDS, PRODUCTS, Policy()))
@@ -311,7 +311,7 @@ def test_history_orders_equal_moving_each_order_through_its_lifecycle() -> None:
 
 
 def test_history_complaints_equal_moving_each_complaint_through_its_lifecycle() -> None:
-    from csdomain.demo_history import HistoryPlan, _complaints
+    from csdomain.demo.history import HistoryPlan, _complaints
 
     plan = HistoryPlan(40)
     built = list(_complaints(plan, random.Random(12), _HISTORY_IDS, Policy()))
@@ -323,7 +323,7 @@ def test_history_complaints_equal_moving_each_complaint_through_its_lifecycle() 
 
 
 def test_history_contacts_and_responses_equal_building_them_field_by_field() -> None:
-    from csdomain.demo_history import HistoryPlan, _contacts, _responses
+    from csdomain.demo.history import HistoryPlan, _contacts, _responses
 
     plan = HistoryPlan(8)
     survey = Survey(
@@ -343,7 +343,7 @@ def test_history_contacts_and_responses_equal_building_them_field_by_field() -> 
 
 
 def test_history_refuses_actors_the_access_policy_does_not_allow() -> None:
-    from csdomain.demo_history import _check_history_rules
+    from csdomain.demo.history import _check_history_rules
 
     roles = {**DEFAULT_ROLE_PERMISSIONS, "warehouse": frozenset()}
     policy = attrs.evolve(Policy(), access=AccessPolicy(role_permissions=roles))
@@ -377,12 +377,12 @@ class _Recorder:
 def test_history_is_stored_in_batches_over_a_few_units_of_work(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from csdomain import demo_history
-    from csdomain.demo_history import HistoryPlan, _contacts, _store_all
+    from csdomain.demo import history
+    from csdomain.demo.history import HistoryPlan, _contacts, _store_all
     from csdomain.kinds import CONTACTS
 
-    monkeypatch.setattr(demo_history, "_BATCH", 7)
-    monkeypatch.setattr(demo_history, "_UNIT", 20)
+    monkeypatch.setattr(history, "_BATCH", 7)
+    monkeypatch.setattr(history, "_UNIT", 20)
     store = open_store("memory://")
     units = 0
     open_unit = store.unit_of_work
@@ -420,3 +420,13 @@ def test_demo_relays_the_whole_outbox_under_a_progress_bar() -> None:
     assert "relaying the outbox" in recorder.closed
     with store.unit_of_work(readonly=True) as uow:
         assert uow.repo(OUTBOX).count(status="pending") == 0
+
+
+def test_the_old_history_module_path_is_the_history_module_itself() -> None:
+    import csdomain.demo_history
+    from csdomain.demo import history
+    from csdomain.demo_history import HistoryPlan, _store_all
+
+    assert csdomain.demo_history is history
+    assert HistoryPlan is history.HistoryPlan
+    assert _store_all is history._store_all

@@ -1,12 +1,8 @@
-"""A realistic, deterministic demo data set, built through the service desk's use cases.
+"""The demo's story: two months of a service team's work, played through the use cases.
 
-``build_demo(store, size="small", seed=2026)`` plays two months of a service team's work on
-a :class:`~csdomain.service.ServiceDesk` with a clock that moves forward: customers of
-every class in several cities, stock received, orders through every channel (standard and
-custom work), payments, shipments, deliveries, returns, complaints across categories and
-urgencies (some left to breach their deadlines and be escalated), warranty claims covered
-and excluded, a satisfaction survey with responses, contact-centre records, and the outbox
-relayed into messages. The same seed gives the same data.
+``build_demo`` writes the bulk history first (:mod:`csdomain.demo.history`, medium and
+large sizes only), then plays the story on a :class:`~csdomain.service.ServiceDesk` whose
+clock moves forward.
 """
 
 from __future__ import annotations
@@ -21,7 +17,7 @@ from csdomain.auth import Actor
 from csdomain.calendar import QuietHours
 from csdomain.clock import FixedClock
 from csdomain.complaints import Remedy
-from csdomain.demo_history import HistoryPlan, write_history
+from csdomain.demo.history import HistoryPlan, write_history
 from csdomain.errors import CsDomainError, RuleViolation, ValidationError
 from csdomain.kinds import (
     COMPLAINTS,
@@ -42,7 +38,19 @@ from csdomain.store import Store
 from csdomain.warranty import ProductRecord, RepairRecord, WarrantyClaim
 
 
-__all__ = ["HISTORY_CUSTOMERS", "SIZES", "build_demo"]
+__all__ = [
+    "CATEGORIES",
+    "CHANNELS",
+    "CITIES",
+    "CLASSES",
+    "HISTORY_CUSTOMERS",
+    "PRODUCTS",
+    "SIZES",
+    "START",
+    "SURNAMES",
+    "ProgressFactory",
+    "build_demo",
+]
 
 #: Customers in the story (played through the use cases) per size; everything else in
 #: the story scales with it.

@@ -1,0 +1,44 @@
+"""A realistic, deterministic demo data set, built through the service desk's use cases.
+
+``build_demo(store, size="small", seed=2026)`` plays two months of a service team's work on
+a :class:`~csdomain.service.ServiceDesk` with a clock that moves forward: customers of
+every class in several cities, stock received, orders through every channel (standard and
+custom work), payments, shipments, deliveries, returns, complaints across categories and
+urgencies (some left to breach their deadlines and be escalated), warranty claims covered
+and excluded, a satisfaction survey with responses, contact-centre records, and the outbox
+relayed into messages. The same seed gives the same data.
+
+The package: :mod:`~csdomain.demo.story` (the story and :func:`build_demo`) and
+:mod:`~csdomain.demo.history` (the year of past business the larger sizes write in bulk).
+"""
+
+from __future__ import annotations
+
+from csdomain.demo.story import (
+    CATEGORIES,
+    CHANNELS,
+    CITIES,
+    CLASSES,
+    HISTORY_CUSTOMERS,
+    PRODUCTS,
+    SIZES,
+    START,
+    SURNAMES,
+    ProgressFactory,
+    build_demo,
+)
+
+
+__all__ = [
+    "CATEGORIES",
+    "CHANNELS",
+    "CITIES",
+    "CLASSES",
+    "HISTORY_CUSTOMERS",
+    "PRODUCTS",
+    "SIZES",
+    "START",
+    "SURNAMES",
+    "ProgressFactory",
+    "build_demo",
+]
