@@ -1,0 +1,198 @@
+"""Survey campaigns: who is invited, when, and the campaign's lifecycle (DOMAIN.md 5).
+
+Surveys run in Q4 and in May; key accounts are visited twice a year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from enum import StrEnum
+
+import attrs
+from dateutil.relativedelta import relativedelta
+
+from csdomain.auth import AccessPolicy, Actor, Permission
+from csdomain.clock import require_aware
+from csdomain.errors import RuleViolation, ValidationError
+from csdomain.lifecycle import StatusChange, check_transition
+from csdomain.satisfaction._checks import _enum, _nonempty, _optional_count, _to_history
+from csdomain.satisfaction.policy import SatisfactionPolicy
+
+
+__all__ = [
+    "CAMPAIGN_INITIAL",
+    "CAMPAIGN_TERMINAL",
+    "CAMPAIGN_TRANSITIONS",
+    "CampaignStatus",
+    "SurveyCampaign",
+]
+
+
+class CampaignStatus(StrEnum):
+    """Where a survey campaign is: planned, open for answers, closed or cancelled."""
+
+    PLANNED = "planned"
+    OPEN = "open"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+CAMPAIGN_TRANSITIONS: Mapping[CampaignStatus, frozenset[CampaignStatus]] = {
+    CampaignStatus.PLANNED: frozenset({CampaignStatus.OPEN, CampaignStatus.CANCELLED}),
+    CampaignStatus.OPEN: frozenset({CampaignStatus.CLOSED, CampaignStatus.CANCELLED}),
+    CampaignStatus.CLOSED: frozenset(),
+    CampaignStatus.CANCELLED: frozenset(),
+}
+CAMPAIGN_INITIAL = frozenset({CampaignStatus.PLANNED})
+CAMPAIGN_TERMINAL = frozenset({CampaignStatus.CLOSED, CampaignStatus.CANCELLED})
+
+
+# -- campaigns -------------------------------------------------------------------------
+
+
+def _to_campaign_status(value: CampaignStatus | str) -> CampaignStatus:
+    return _enum(CampaignStatus, value, "status")
+
+
+def _to_ids(value: Iterable[str]) -> frozenset[str]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise ValidationError.at("invited", "expected a set of customer ids")
+    return frozenset(value)
+
+
+@attrs.frozen
+class SurveyCampaign:
+    """A survey sent to a set of customers over a period (DOMAIN.md 5).
+
+    Surveys run in Q4 and in May; key accounts are visited twice a year. ``customer_base``
+    is the number of customers the campaign should reach, for coverage x response rate.
+    """
+
+    id: str = attrs.field(validator=_nonempty)
+    survey_id: str = attrs.field(validator=_nonempty)
+    starts_on: date
+    ends_on: date
+    invited: frozenset[str] = attrs.field(factory=frozenset, converter=_to_ids)
+    customer_base: int | None = None
+    key_accounts: bool = False
+    status: CampaignStatus = attrs.field(
+        default=CampaignStatus.PLANNED, converter=_to_campaign_status
+    )
+    history: tuple[StatusChange, ...] = attrs.field(default=(), converter=_to_history)
+
+    def __attrs_post_init__(self) -> None:
+        errors: list[tuple[str, str]] = []
+        for name in ("starts_on", "ends_on"):
+            value = getattr(self, name)
+            if not isinstance(value, date) or isinstance(value, datetime):
+                errors.append((name, f"expected a date, got {value!r}"))
+        if not errors and self.ends_on < self.starts_on:
+            errors.append(("ends_on", "the campaign ends before it starts"))
+        if not isinstance(self.key_accounts, bool):
+            errors.append(("key_accounts", f"expected true or false, got {self.key_accounts!r}"))
+        for customer in self.invited:
+            if not isinstance(customer, str) or not customer.strip():
+                errors.append(("invited", f"not a customer id: {customer!r}"))
+        try:
+            _optional_count(self.customer_base, "customer_base")
+        except ValidationError as err:
+            errors.extend(err.errors)
+        else:
+            if self.customer_base is not None and len(self.invited) > self.customer_base:
+                errors.append(("customer_base", "fewer customers than invited"))
+        if errors:
+            raise ValidationError(errors)
+
+    @classmethod
+    def plan(
+        cls,
+        *,
+        id: str,
+        survey_id: str,
+        starts_on: date,
+        ends_on: date,
+        at: datetime,
+        by: Actor,
+        access: AccessPolicy,
+        invited: Iterable[str] = (),
+        customer_base: int | None = None,
+        key_accounts: bool = False,
+    ) -> SurveyCampaign:
+        """Plan a campaign; needs ``survey.manage``."""
+        access.require(by, Permission.MANAGE_SURVEYS)
+        require_aware(at)
+        change = StatusChange(from_=None, to=CampaignStatus.PLANNED.value, at=at, by=by.id)
+        return cls(
+            id=id,
+            survey_id=survey_id,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            invited=frozenset(invited),
+            customer_base=customer_base,
+            key_accounts=key_accounts,
+            history=(change,),
+        )
+
+    def _move(self, target: CampaignStatus, at: datetime, by: str, note: str) -> SurveyCampaign:
+        check_transition(CAMPAIGN_TRANSITIONS, "survey campaign", self.id, self.status, target)
+        change = StatusChange(from_=self.status.value, to=target.value, at=at, by=by, note=note)
+        return attrs.evolve(self, status=target, history=(*self.history, change))
+
+    def invite(
+        self, customer_ids: Iterable[str], *, at: datetime, by: Actor, access: AccessPolicy
+    ) -> SurveyCampaign:
+        """Add customers to a planned or open campaign."""
+        access.require(by, Permission.MANAGE_SURVEYS)
+        require_aware(at)
+        if self.status in CAMPAIGN_TERMINAL:
+            raise RuleViolation(
+                "campaign_finished",
+                "customers can only be invited to a planned or open campaign",
+                campaign_id=self.id,
+                status=self.status.value,
+            )
+        return attrs.evolve(self, invited=self.invited | _to_ids(customer_ids))
+
+    def open(
+        self, *, at: datetime, by: Actor, access: AccessPolicy, note: str = ""
+    ) -> SurveyCampaign:
+        """Start collecting answers; a campaign with nobody invited cannot open."""
+        access.require(by, Permission.MANAGE_SURVEYS)
+        require_aware(at)
+        if not self.invited and self.status is CampaignStatus.PLANNED:
+            raise RuleViolation(
+                "nobody_invited",
+                "invite customers before opening the campaign",
+                campaign_id=self.id,
+            )
+        return self._move(CampaignStatus.OPEN, at, by.id, note)
+
+    def close(
+        self, *, at: datetime, by: Actor, access: AccessPolicy, note: str = ""
+    ) -> SurveyCampaign:
+        """Stop collecting answers."""
+        access.require(by, Permission.MANAGE_SURVEYS)
+        require_aware(at)
+        return self._move(CampaignStatus.CLOSED, at, by.id, note)
+
+    def cancel(self, *, at: datetime, by: Actor, access: AccessPolicy, note: str) -> SurveyCampaign:
+        """Cancel the campaign with a reason."""
+        access.require(by, Permission.MANAGE_SURVEYS)
+        require_aware(at)
+        if not note.strip():
+            raise ValidationError.at("note", "say why the campaign is cancelled")
+        return self._move(CampaignStatus.CANCELLED, at, by.id, note)
+
+    def months(self) -> frozenset[int]:
+        """The calendar months (1..12) the campaign's period touches."""
+        months: set[int] = set()
+        cursor = self.starts_on.replace(day=1)
+        while cursor <= self.ends_on and len(months) < 12:
+            months.add(cursor.month)
+            cursor = cursor + relativedelta(months=1)
+        return frozenset(months)
+
+    def in_season(self, policy: SatisfactionPolicy) -> bool:
+        """Whether the campaign runs in a survey month; key-account campaigns always do."""
+        return self.key_accounts or bool(self.months() & policy.survey_months)

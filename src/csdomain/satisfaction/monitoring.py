@@ -1,0 +1,266 @@
+"""The satisfaction monitoring loop as a stored aggregate (DOMAIN.md 5).
+
+Target, measured level, gap, causes, corrective action, re-measurement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+import attrs
+
+from csdomain.auth import AccessPolicy, Actor, Permission
+from csdomain.clock import require_aware
+from csdomain.errors import RuleViolation, ValidationError
+from csdomain.lifecycle import StatusChange, check_transition
+from csdomain.satisfaction._checks import _enum, _in_range, _nonempty, _to_history
+from csdomain.validators import aware as _aware
+
+
+__all__ = [
+    "MONITOR_INITIAL",
+    "MONITOR_TERMINAL",
+    "MONITOR_TRANSITIONS",
+    "CorrectiveAction",
+    "Measurement",
+    "MonitorStatus",
+    "SatisfactionMetric",
+    "SatisfactionMonitor",
+]
+
+
+class SatisfactionMetric(StrEnum):
+    """A satisfaction figure a :class:`SatisfactionMonitor` can track."""
+
+    INDEX = "index"
+    CSAT = "csat"
+    NPS = "nps"
+    SATISFIED_SHARE = "satisfied_share"
+    COMPOSITE = "composite"
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The range of the metric: -100..100 for NPS, 0..100 for the others."""
+        return (-100.0, 100.0) if self is SatisfactionMetric.NPS else (0.0, 100.0)
+
+
+class MonitorStatus(StrEnum):
+    """Steps of the satisfaction monitoring loop (DOMAIN.md 5)."""
+
+    MEASURED = "measured"
+    ANALYSED = "analysed"
+    ACTING = "acting"
+    REMEASURED = "remeasured"
+    CLOSED = "closed"
+
+
+MONITOR_TRANSITIONS: Mapping[MonitorStatus, frozenset[MonitorStatus]] = {
+    MonitorStatus.MEASURED: frozenset({MonitorStatus.ANALYSED, MonitorStatus.CLOSED}),
+    MonitorStatus.ANALYSED: frozenset({MonitorStatus.ACTING}),
+    MonitorStatus.ACTING: frozenset({MonitorStatus.REMEASURED}),
+    MonitorStatus.REMEASURED: frozenset({MonitorStatus.ANALYSED, MonitorStatus.CLOSED}),
+    MonitorStatus.CLOSED: frozenset(),
+}
+MONITOR_INITIAL = frozenset({MonitorStatus.MEASURED})
+MONITOR_TERMINAL = frozenset({MonitorStatus.CLOSED})
+
+
+# -- monitoring ------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Measurement:
+    """One measured level of a satisfaction metric."""
+
+    level: float
+    at: datetime = attrs.field(validator=_aware)
+
+
+@attrs.frozen
+class CorrectiveAction:
+    """A corrective action decided in the monitoring loop, by whom and when."""
+
+    description: str = attrs.field(validator=_nonempty)
+    by: str = attrs.field(validator=_nonempty)
+    at: datetime = attrs.field(validator=_aware)
+    due: date | None = None
+
+
+def _to_metric(value: SatisfactionMetric | str) -> SatisfactionMetric:
+    return _enum(SatisfactionMetric, value, "metric")
+
+
+def _to_monitor_status(value: MonitorStatus | str) -> MonitorStatus:
+    return _enum(MonitorStatus, value, "status")
+
+
+def _to_measurements(value: Iterable[Measurement]) -> tuple[Measurement, ...]:
+    return tuple(value)
+
+
+def _to_actions(value: Iterable[CorrectiveAction]) -> tuple[CorrectiveAction, ...]:
+    return tuple(value)
+
+
+def _to_texts(value: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+@attrs.frozen
+class SatisfactionMonitor:
+    """The satisfaction monitoring loop (DOMAIN.md 5), a stored aggregate.
+
+    A target level and the measured level give the gap; when it falls short the causes
+    are analysed, a corrective action is taken and the level is measured again, until the
+    target is met. ``measurements`` holds the first measurement and every re-measurement.
+    """
+
+    id: str = attrs.field(validator=_nonempty)
+    subject: str = attrs.field(validator=_nonempty)
+    metric: SatisfactionMetric = attrs.field(converter=_to_metric)
+    target: float
+    measurements: tuple[Measurement, ...] = attrs.field(converter=_to_measurements)
+    causes: tuple[str, ...] = attrs.field(default=(), converter=_to_texts)
+    actions: tuple[CorrectiveAction, ...] = attrs.field(default=(), converter=_to_actions)
+    status: MonitorStatus = attrs.field(
+        default=MonitorStatus.MEASURED, converter=_to_monitor_status
+    )
+    history: tuple[StatusChange, ...] = attrs.field(default=(), converter=_to_history)
+
+    def __attrs_post_init__(self) -> None:
+        low, high = self.metric.bounds
+        errors: list[tuple[str, str]] = []
+        try:
+            _in_range(self.target, low, high, "target")
+        except ValidationError as err:
+            errors.extend(err.errors)
+        if not self.measurements:
+            errors.append(("measurements", "a monitor starts from a measured level"))
+        for i, measurement in enumerate(self.measurements):
+            try:
+                _in_range(measurement.level, low, high, f"measurements.{i}.level")
+            except ValidationError as err:
+                errors.extend(err.errors)
+        if errors:
+            raise ValidationError(errors)
+
+    @classmethod
+    def start(
+        cls,
+        *,
+        id: str,
+        subject: str,
+        metric: SatisfactionMetric | str,
+        target: float,
+        measured: float,
+        at: datetime,
+        by: Actor,
+        access: AccessPolicy,
+    ) -> SatisfactionMonitor:
+        """Record a target and the measured level; needs ``survey.manage``."""
+        access.require(by, Permission.MANAGE_SURVEYS)
+        require_aware(at)
+        change = StatusChange(from_=None, to=MonitorStatus.MEASURED.value, at=at, by=by.id)
+        return cls(
+            id=id,
+            subject=subject,
+            metric=_to_metric(metric),
+            target=target,
+            measurements=(Measurement(measured, at),),
+            history=(change,),
+        )
+
+    @property
+    def measured(self) -> float:
+        """The latest measured level."""
+        return self.measurements[-1].level
+
+    @property
+    def gap(self) -> float:
+        """Target minus measured level: positive while the target is missed."""
+        return self.target - self.measured
+
+    @property
+    def on_target(self) -> bool:
+        """Whether the latest measurement meets the target."""
+        return self.measured >= self.target
+
+    def _move(
+        self, target: MonitorStatus, at: datetime, by: str, note: str = "", **changes: Any
+    ) -> SatisfactionMonitor:
+        check_transition(MONITOR_TRANSITIONS, "satisfaction monitor", self.id, self.status, target)
+        change = StatusChange(from_=self.status.value, to=target.value, at=at, by=by, note=note)
+        return attrs.evolve(self, status=target, history=(*self.history, change), **changes)
+
+    def analyse(
+        self, causes: Iterable[str], *, at: datetime, by: Actor, access: AccessPolicy
+    ) -> SatisfactionMonitor:
+        """Record the causes of the gap."""
+        access.require(by, Permission.MANAGE_SURVEYS)
+        require_aware(at)
+        found = _to_texts(causes)
+        if not found or any(not isinstance(c, str) or not c.strip() for c in found):
+            raise ValidationError.at("causes", "name at least one cause, each as text")
+        return self._move(MonitorStatus.ANALYSED, at, by.id, causes=(*self.causes, *found))
+
+    def act(
+        self,
+        description: str,
+        *,
+        at: datetime,
+        by: Actor,
+        access: AccessPolicy,
+        due: date | None = None,
+    ) -> SatisfactionMonitor:
+        """Record the corrective action taken against the causes."""
+        access.require(by, Permission.MANAGE_SURVEYS)
+        require_aware(at)
+        action = CorrectiveAction(description=description, by=by.id, at=at, due=due)
+        return self._move(
+            MonitorStatus.ACTING, at, by.id, description, actions=(*self.actions, action)
+        )
+
+    def remeasure(
+        self, level: float, *, at: datetime, by: Actor, access: AccessPolicy
+    ) -> SatisfactionMonitor:
+        """Record the level measured again after the corrective action."""
+        access.require(by, Permission.MANAGE_SURVEYS)
+        require_aware(at)
+        low, high = self.metric.bounds
+        _in_range(level, low, high, "level")
+        return self._move(
+            MonitorStatus.REMEASURED,
+            at,
+            by.id,
+            measurements=(*self.measurements, Measurement(level, at)),
+        )
+
+    def close(
+        self,
+        *,
+        at: datetime,
+        by: Actor,
+        access: AccessPolicy,
+        note: str = "",
+        accept_gap: bool = False,
+    ) -> SatisfactionMonitor:
+        """Close the loop once the target is met (or accept the gap, with a written reason)."""
+        access.require(by, Permission.MANAGE_SURVEYS)
+        require_aware(at)
+        if not self.on_target:
+            if not accept_gap:
+                raise RuleViolation(
+                    "satisfaction_target_not_met",
+                    "the measured level is below target: analyse, act and re-measure",
+                    monitor_id=self.id,
+                    target=self.target,
+                    measured=self.measured,
+                )
+            if not note.strip():
+                raise ValidationError.at("note", "say why the remaining gap is accepted")
+        return self._move(MonitorStatus.CLOSED, at, by.id, note)

@@ -1,0 +1,300 @@
+"""Surveys as records: questionnaires, their items and the customers' responses (DOMAIN.md 5).
+
+:class:`Survey` has weighted items on one rating scale (optionally each with a SERVQUAL
+dimension) and open questions; :class:`SurveyResponse` is one customer's answers, NPS
+and the loyalty questions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from enum import StrEnum
+
+import attrs
+
+from csdomain.errors import ValidationError
+from csdomain.satisfaction._checks import _enum, _nonempty, _score
+from csdomain.satisfaction.scores import MAX_SCALE, Dimension, _check_scale, _weight, weighted_score
+from csdomain.validators import aware as _aware
+
+
+__all__ = [
+    "SUPPLIER_ITEMS",
+    "OpenQuestion",
+    "Survey",
+    "SurveyItem",
+    "SurveyMethod",
+    "SurveyResponse",
+]
+
+
+class SurveyMethod(StrEnum):
+    """How a survey reaches the customer (DOMAIN.md 5: mystery shopper, interview, ...)."""
+
+    PHONE = "phone"
+    SMS = "sms"
+    MAIL = "mail"
+    EMAIL = "email"
+    ONLINE = "online"
+    INTERVIEW = "interview"
+    DROP_OFF = "drop_off"
+    MYSTERY_SHOPPER = "mystery_shopper"
+
+
+# -- survey definitions and responses --------------------------------------------------
+
+
+def _to_dimension(value: Dimension | str | None) -> Dimension | None:
+    return None if value is None else _enum(Dimension, value, "dimension")
+
+
+def _item_weight(_instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    _weight(value, attribute.name)
+
+
+@attrs.frozen
+class SurveyItem:
+    """One rated question of a survey with its weight and optional SERVQUAL dimension."""
+
+    key: str = attrs.field(validator=_nonempty)
+    text: str = ""
+    weight: float = attrs.field(default=1.0, validator=_item_weight)
+    dimension: Dimension | None = attrs.field(default=None, converter=_to_dimension)
+
+
+@attrs.frozen
+class OpenQuestion:
+    """A free-text question ("what should we improve?")."""
+
+    key: str = attrs.field(validator=_nonempty)
+    text: str = ""
+
+
+#: The documents' survey items for a supplier (DOMAIN.md 5), equal weights by default.
+SUPPLIER_ITEMS: tuple[tuple[str, str], ...] = (
+    ("product_quality", "Product quality"),
+    ("price", "Price"),
+    ("delivery_time", "Delivery time"),
+    ("packaging", "Packaging"),
+    ("after_sales_service", "After-sales service"),
+)
+
+
+def _to_items(value: Iterable[SurveyItem]) -> tuple[SurveyItem, ...]:
+    return tuple(value)
+
+
+def _to_questions(value: Iterable[OpenQuestion]) -> tuple[OpenQuestion, ...]:
+    return tuple(value)
+
+
+def _to_method(value: SurveyMethod | str) -> SurveyMethod:
+    return _enum(SurveyMethod, value, "method")
+
+
+@attrs.frozen
+class Survey:
+    """A questionnaire: weighted items on one rating scale, plus open questions.
+
+    DOMAIN.md 5: five-point scale plus open questions; items with weights. When
+    ``overall_item`` names an item ("overall satisfaction"), CSAT and the driver analysis
+    use it; otherwise CSAT pools every item and drivers explain the weighted score.
+    """
+
+    id: str = attrs.field(validator=_nonempty)
+    title: str
+    items: tuple[SurveyItem, ...] = attrs.field(converter=_to_items)
+    scale: int = 5
+    open_questions: tuple[OpenQuestion, ...] = attrs.field(default=(), converter=_to_questions)
+    overall_item: str | None = None
+    method: SurveyMethod = attrs.field(default=SurveyMethod.PHONE, converter=_to_method)
+
+    def __attrs_post_init__(self) -> None:
+        errors: list[tuple[str, str]] = []
+        try:
+            _check_scale(self.scale)
+        except ValidationError as err:
+            errors.extend(err.errors)
+        if not self.items:
+            errors.append(("items", "a survey needs at least one rated item"))
+        seen: set[str] = set()
+        for i, item in enumerate(self.items):
+            if not isinstance(item, SurveyItem):
+                errors.append((f"items.{i}", f"expected a SurveyItem, got {item!r}"))
+                continue
+            if item.key in seen:
+                errors.append((f"items.{i}.key", f"duplicate item key {item.key!r}"))
+            seen.add(item.key)
+        if (
+            self.items
+            and all(isinstance(i, SurveyItem) for i in self.items)
+            and sum(item.weight for item in self.items) <= 0
+        ):
+            errors.append(("items", "the items' weights add up to zero"))
+        if self.overall_item is not None and self.overall_item not in seen:
+            errors.append(("overall_item", f"{self.overall_item!r} is not an item key"))
+        questions: set[str] = set()
+        for i, question in enumerate(self.open_questions):
+            if not isinstance(question, OpenQuestion):
+                errors.append((f"open_questions.{i}", f"expected an OpenQuestion: {question!r}"))
+            elif question.key in questions:
+                errors.append((f"open_questions.{i}.key", f"duplicate key {question.key!r}"))
+            else:
+                questions.add(question.key)
+        if errors:
+            raise ValidationError(errors)
+
+    @classmethod
+    def supplier(
+        cls,
+        id: str,
+        title: str = "Supplier satisfaction",
+        *,
+        weights: Mapping[str, float] | None = None,
+        scale: int = 5,
+    ) -> Survey:
+        """The documents' supplier survey: quality, price, delivery, packaging, after-sales."""
+        weights = dict(weights or {})
+        unknown = set(weights) - {key for key, _ in SUPPLIER_ITEMS}
+        if unknown:
+            raise ValidationError.at(f"weights.{sorted(unknown)[0]}", "not a supplier item")
+        items = tuple(
+            SurveyItem(key=key, text=text, weight=weights.get(key, 1.0))
+            for key, text in SUPPLIER_ITEMS
+        )
+        questions = (OpenQuestion("improve", "What should we improve?"),)
+        return cls(id=id, title=title, items=items, scale=scale, open_questions=questions)
+
+    @property
+    def item_keys(self) -> tuple[str, ...]:
+        """The item keys in questionnaire order."""
+        return tuple(item.key for item in self.items)
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """Item key to weight."""
+        return {item.key: item.weight for item in self.items}
+
+    def item(self, key: str) -> SurveyItem:
+        """The item with ``key``."""
+        for item in self.items:
+            if item.key == key:
+                return item
+        raise ValidationError.at("key", f"{key!r} is not an item of survey {self.id!r}")
+
+    def check_response(self, response: SurveyResponse) -> None:
+        """Raise ValidationError unless ``response`` answers this survey within its scale."""
+        if not isinstance(response, SurveyResponse):
+            raise ValidationError.at("response", f"expected a SurveyResponse, got {response!r}")
+        errors: list[tuple[str, str]] = []
+        if response.survey_id != self.id:
+            msg = f"answers survey {response.survey_id!r}, not {self.id!r}"
+            errors.append(("survey_id", msg))
+        keys = set(self.item_keys)
+        for field in ("ratings", "expectations"):
+            for key, value in getattr(response, field).items():
+                if key not in keys:
+                    errors.append((f"{field}.{key}", "not an item of the survey"))
+                elif not 1 <= value <= self.scale:
+                    errors.append((f"{field}.{key}", f"{value!r} is outside 1..{self.scale}"))
+        questions = {q.key for q in self.open_questions}
+        errors.extend(
+            (f"open_answers.{key}", "not an open question of the survey")
+            for key in response.open_answers
+            if key not in questions
+        )
+        if errors:
+            raise ValidationError(errors)
+
+    def score(self, response: SurveyResponse) -> float | None:
+        """The response's weighted score 0..100; ``None`` if no weighted item was rated."""
+        self.check_response(response)
+        weights = self.weights
+        rated = {k: v for k, v in response.ratings.items() if weights[k] > 0}
+        if not rated:
+            return None
+        return weighted_score(rated, weights, self.scale)
+
+
+def _rating_map(value: Mapping[str, int]) -> dict[str, int]:
+    if not isinstance(value, Mapping):
+        raise ValidationError.at("ratings", "expected a mapping of item key to score")
+    return dict(value)
+
+
+def _text_map(value: Mapping[str, str]) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise ValidationError.at("open_answers", "expected a mapping of question key to text")
+    return dict(value)
+
+
+def _check_ratings(
+    _instance: object, attribute: attrs.Attribute[Mapping[str, int]], value: Mapping[str, int]
+) -> None:
+    errors: list[tuple[str, str]] = []
+    for key, score in value.items():
+        try:
+            _score(score, 1, MAX_SCALE, f"{attribute.name}.{key}")
+        except ValidationError as err:
+            errors.extend(err.errors)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_answers(
+    _instance: object, attribute: attrs.Attribute[Mapping[str, str]], value: Mapping[str, str]
+) -> None:
+    for key, text in value.items():
+        if not isinstance(text, str):
+            raise ValidationError.at(f"{attribute.name}.{key}", f"expected text, got {text!r}")
+
+
+def _check_nps_score(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if value is not None:
+        _score(value, 0, 10, attribute.name)
+
+
+def _optional_bool(_instance: object, attribute: attrs.Attribute[bool], value: bool) -> None:
+    if value is not None and not isinstance(value, bool):
+        raise ValidationError.at(attribute.name, f"expected true, false or none, got {value!r}")
+
+
+def _to_optional_method(value: SurveyMethod | str | None) -> SurveyMethod | None:
+    return None if value is None else _to_method(value)
+
+
+@attrs.frozen
+class SurveyResponse:
+    """One customer's answers to one survey (stored; one per customer and campaign).
+
+    ``ratings`` and ``expectations`` map item keys to scores on the survey's scale
+    (expectations are for SERVQUAL items); skipped items are simply absent. Loyalty is
+    asked apart from satisfaction (DOMAIN.md 5: loyal = repurchases and recommends).
+    """
+
+    id: str = attrs.field(validator=_nonempty)
+    survey_id: str = attrs.field(validator=_nonempty)
+    customer_id: str = attrs.field(validator=_nonempty)
+    answered_at: datetime = attrs.field(validator=_aware)
+    ratings: Mapping[str, int] = attrs.field(
+        factory=dict, converter=_rating_map, validator=_check_ratings
+    )
+    open_answers: Mapping[str, str] = attrs.field(
+        factory=dict, converter=_text_map, validator=_check_answers
+    )
+    nps_score: int | None = attrs.field(default=None, validator=_check_nps_score)
+    repurchased: bool | None = attrs.field(default=None, validator=_optional_bool)
+    would_recommend: bool | None = attrs.field(default=None, validator=_optional_bool)
+    expectations: Mapping[str, int] = attrs.field(
+        factory=dict, converter=_rating_map, validator=_check_ratings
+    )
+    campaign_id: str | None = None
+    method: SurveyMethod | None = attrs.field(default=None, converter=_to_optional_method)
+
+    @property
+    def loyal(self) -> bool | None:
+        """Repurchased and would recommend; ``None`` while either answer is missing."""
+        if self.repurchased is None or self.would_recommend is None:
+            return None
+        return self.repurchased and self.would_recommend
