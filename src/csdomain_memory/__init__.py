@@ -12,9 +12,10 @@ store per name within the process.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 from csdomain.errors import AlreadyExists, ConcurrencyConflict, ValidationError
@@ -223,13 +224,22 @@ class MemoryTransaction:
 
     def insert(self, kind: str, rows: Sequence[Row]) -> None:
         """Insert new objects at version 1."""
+        self._insert(kind, rows, itertools.repeat(1))
+
+    def restore(self, kind: str, rows: Sequence[Row], versions: Sequence[int]) -> None:
+        """Insert new objects, each at its version (import)."""
+        if len(versions) != len(rows):
+            raise ValidationError.at("versions", "one version per row")
+        self._insert(kind, rows, versions)
+
+    def _insert(self, kind: str, rows: Sequence[Row], versions: Iterable[int]) -> None:
         seen: set[str] = set()
         for row in rows:
             if row.key in seen or self._current(kind, row.key) is not None:
                 raise AlreadyExists(kind, row.key)
             seen.add(row.key)
-        for row in rows:
-            self._write(kind, row.key, None, _Version(0, 1, row.doc, row.index))
+        for row, version in zip(rows, versions, strict=False):
+            self._write(kind, row.key, None, _Version(0, version, row.doc, row.index))
 
     def update(self, kind: str, row: Row, expected_version: int) -> int:
         """Replace an object if it is at ``expected_version``."""
@@ -297,6 +307,25 @@ class MemoryTransaction:
             self._counters[name] = base
         self._counters[name] += 1
         return self._counters[name]
+
+    def list_counters(self) -> Iterator[tuple[str, int]]:
+        """Every counter by name: the latest committed values (counters keep no snapshot,
+        so they are never older than this transaction's documents), then its own."""
+        with self._backend._lock:
+            counters = dict(self._backend._counters)
+        counters.update(self._counters)
+        return iter(sorted(counters.items()))
+
+    def restore_counter(self, name: str, value: int) -> None:
+        """Create a counter at ``value`` (import); a concurrent creation conflicts at commit."""
+        if self._readonly:
+            raise ValidationError.at("", "this transaction is read-only")
+        with self._backend._lock:
+            exists = name in self._backend._counters
+        if exists or name in self._counters:
+            raise AlreadyExists("counter", name)
+        self._counter_bases[name] = 0
+        self._counters[name] = value
 
     def commit(self) -> None:
         """Apply the writes if nobody committed a conflicting change since the snapshot."""

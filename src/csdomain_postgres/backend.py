@@ -76,7 +76,9 @@ POSTGRES = Dialect(
     insert_suffix=" ON CONFLICT (key) DO NOTHING",
     max_identifier=63,
     row_locks=True,
+    code_point_order=' COLLATE "C"',
 )
+_META = meta_sql(POSTGRES)
 
 #: Version of the backend's own table layout (kind tables are migrated separately).
 SCHEMA_VERSION = 1
@@ -821,15 +823,31 @@ class PostgresTransaction:
         """Insert new documents at version 1 (a taken key writes nothing of the batch)."""
         self._require_write()
         statement = self._sql(kind).insert
-        keys = [r.key for r in rows]
+        params = [
+            (_to_text(r.key), *_doc_params(r.doc), *_index_params(r.index.values())) for r in rows
+        ]
+        self._insert(kind, statement, [r.key for r in rows], params)
+
+    def restore(self, kind: str, rows: Sequence[Row], versions: Sequence[int]) -> None:
+        """Insert new documents, each at its version (import)."""
+        self._require_write()
+        if len(versions) != len(rows):
+            raise ValidationError.at("versions", "one version per row")
+        statement = self._sql(kind).restore
+        params = [
+            (_to_text(r.key), v, *_doc_params(r.doc), *_index_params(r.index.values()))
+            for r, v in zip(rows, versions, strict=True)
+        ]
+        self._insert(kind, statement, [r.key for r in rows], params)
+
+    def _insert(
+        self, kind: str, statement: str, keys: Sequence[str], params: Sequence[Sequence[Any]]
+    ) -> None:
         seen: set[str] = set()
         for key in keys:
             if key in seen:
                 raise AlreadyExists(kind, key)
             seen.add(key)
-        params = [
-            (_to_text(r.key), *_doc_params(r.doc), *_index_params(r.index.values())) for r in rows
-        ]
         self._live()
         cur = self._cur
         try:
@@ -901,6 +919,24 @@ class PostgresTransaction:
             raise self._failed(err, "counter", name) from err
         assert row is not None  # noqa: S101 - RETURNING always yields the row
         return int(row[0])
+
+    # export and import ------------------------------------------------------------------
+
+    def list_counters(self) -> Iterator[tuple[str, int]]:
+        """Every counter by name, in code-point order (``COLLATE "C"``)."""
+        for name, value in self._fetch(_META["list_counters"], (), "counter"):
+            yield _from_text(name), int(value)
+
+    def restore_counter(self, name: str, value: int) -> None:
+        """Create a counter at ``value`` (import)."""
+        self._require_write()
+        self._live()
+        try:
+            cursor = self._cur.execute(_META["restore_counter"], (_to_text(name), value))
+        except _DB_ERRORS as err:
+            raise self._failed(err, "counter", name) from err
+        if cursor.rowcount != 1:
+            raise AlreadyExists("counter", name)
 
     # the end -----------------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ from csdomain.store.sql import (
     column,
     count_sql,
     create_index,
+    meta_sql,
     select_sql,
     table,
 )
@@ -50,6 +51,8 @@ SQLITE = Dialect(
     doc_type="BLOB",
     types={"text": "TEXT", "integer": "INTEGER", "real": "REAL"},
 )
+
+_META = meta_sql(SQLITE)
 
 #: Version of the backend's own table layout (kind tables are migrated separately).
 SCHEMA_VERSION = 1
@@ -405,6 +408,20 @@ class SqliteTransaction:
             seen.add(row.key)
         return rows[0].key if rows else ""
 
+    def restore(self, kind: str, rows: Sequence[Row], versions: Sequence[int]) -> None:
+        """Insert new documents, each at its version (import)."""
+        self._require_write()
+        if len(versions) != len(rows):
+            raise ValidationError.at("versions", "one version per row")
+        statement = self._sql(kind).restore
+        params = [(r.key, v, r.doc, *r.index.values()) for r, v in zip(rows, versions, strict=True)]
+        conn = self.conn
+        try:
+            with _translated(self._path):
+                conn.executemany(statement, params)
+        except sqlite3.IntegrityError as err:
+            raise AlreadyExists(kind, self._taken_key(kind, rows)) from err
+
     def update(self, kind: str, row: Row, expected_version: int) -> int:
         """Replace a document at ``expected_version``."""
         self._require_write()
@@ -460,6 +477,22 @@ class SqliteTransaction:
                 (name,),
             ).fetchone()
         return int(row[0])
+
+    def list_counters(self) -> Iterator[tuple[str, int]]:
+        """Every counter by name (SQLite compares text by its UTF-8 bytes: code points)."""
+        with _translated(self._path):
+            cursor = self.conn.execute(_META["list_counters"])
+            while batch := cursor.fetchmany(_FETCH):
+                for name, value in batch:
+                    yield str(name), int(value)
+
+    def restore_counter(self, name: str, value: int) -> None:
+        """Create a counter at ``value`` (import)."""
+        self._require_write()
+        with _translated(self._path):
+            cursor = self.conn.execute(_META["restore_counter"], (name, value))
+        if cursor.rowcount != 1:
+            raise AlreadyExists("counter", name)
 
     def commit(self) -> None:
         """Commit and hand the connection back to the pool."""

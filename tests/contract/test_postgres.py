@@ -7,6 +7,8 @@ tests are skipped with the reason; under ``$CSDOMAIN_REQUIRE_POSTGRES`` they fai
 
 from __future__ import annotations
 
+import gzip
+import io
 import itertools
 import os
 import threading
@@ -14,12 +16,15 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
 
 import csdomain.plugins
+from csdomain.cli import main as cli_main
+from csdomain.demo import build_demo
 from csdomain.errors import (
     AlreadyExists,
     BackendUnavailable,
@@ -29,6 +34,7 @@ from csdomain.errors import (
 from csdomain.store import OUTBOX, Index, Kind, Store, open_store
 from csdomain.testing import BackendConformance
 from csdomain.testing.conformance import SPECIMENS, SpecimenRecorded, specimen
+from csdomain.transfer import export_store, import_store
 from csdomain_postgres.testing import url_or_skip
 
 
@@ -475,6 +481,59 @@ def test_a_closed_store_is_unavailable(server: str) -> None:
     store.close()
     with pytest.raises(BackendUnavailable):
         store.unit_of_work().__enter__()
+
+
+# -- export and import ---------------------------------------------------------------------------
+
+
+def _export(store: Store) -> bytes:
+    out = io.BytesIO()
+    export_store(store, out)
+    return out.getvalue()
+
+
+def test_sqlite_to_postgresql_to_export_is_byte_identical_to_the_sqlite_export(
+    server: str, tmp_path: Path
+) -> None:
+    """Rule: a store moves between backends with nothing lost (issue #14)."""
+    with open_store(f"sqlite:///{tmp_path / 'demo.db'}") as sqlite:
+        build_demo(sqlite)
+        from_sqlite = _export(sqlite)
+    store = fresh_store(server)
+    try:
+        summary = import_store(store, io.BytesIO(from_sqlite))
+        assert summary.total > 100
+        assert _export(store) == from_sqlite
+    finally:
+        store.close()
+    with open_store("memory://") as memory:
+        import_store(memory, io.BytesIO(from_sqlite))
+        assert _export(memory) == from_sqlite
+
+
+def test_the_export_and_import_commands_work_on_postgresql(
+    server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rule: ``csdomain export`` works on PostgreSQL (issue #14)."""
+    source = fresh_store(server)
+    try:
+        with source.unit_of_work() as uow:
+            uow.repo(OUTBOX).count()
+            uow.emit(SpecimenRecorded("s1", datetime(2026, 1, 1, tzinfo=UTC)))
+            uow.next_counter("series:SO-202611-#")
+        expected = _export(source)
+        backup = tmp_path / "backup.jsonl.gz"
+        assert cli_main(["export", "--store", _FULL_URLS[source.url], "-o", str(backup)]) == 0
+        assert "exported 1 documents of 1 kinds, 1 counters" in capsys.readouterr().out
+        assert gzip.decompress(backup.read_bytes()) == expected
+    finally:
+        source.close()
+    schema = f"t{_RUN}_cli"
+    _SCHEMAS.append(schema)
+    target_url = _with_query(server, schema=schema)
+    assert cli_main(["import", str(backup), "--store", target_url]) == 0
+    with open_store(target_url, plugin_manager=_plugin_manager()) as target:
+        assert _export(target) == expected
 
 
 def test_entry_point_registers_the_backend() -> None:

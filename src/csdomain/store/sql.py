@@ -64,6 +64,9 @@ class Dialect:
     max_identifier: int | None = None
     #: Whether ``SELECT ... FOR UPDATE [SKIP LOCKED]`` is available.
     row_locks: bool = False
+    #: Appended to ``ORDER BY`` of a plain ``TEXT`` column so that it sorts by code point
+    #: whatever the database's collation (PostgreSQL: `` COLLATE "C"``).
+    code_point_order: str = ""
 
     def params(self, count: int) -> str:
         """``count`` comma-separated parameter placeholders."""
@@ -102,6 +105,8 @@ class KindSql:
     update: str
     delete: str
     get: str
+    #: Like ``insert``, with the version as the second parameter (import keeps versions).
+    restore: str
 
     @classmethod
     def build(cls, dialect: Dialect, schema: KindSchema) -> KindSql:
@@ -129,12 +134,12 @@ class KindSql:
         docs = dialect.doc_columns
         sets = "".join(f", {c} = {p}" for c in cols)
         raw_set = f", raw = {p}" if raw else ""
+        into = f"INSERT INTO {t} (key, version, {docs}{''.join(', ' + c for c in cols)}) "
+        values = dialect.params(raw + 1 + len(cols))
         return cls(
             create=tuple(create),
-            insert=(
-                f"INSERT INTO {t} (key, version, {docs}{''.join(', ' + c for c in cols)}) "
-                f"VALUES ({p}, 1, {dialect.params(raw + 1 + len(cols))}){dialect.insert_suffix}"
-            ),
+            insert=f"{into}VALUES ({p}, 1, {values}){dialect.insert_suffix}",
+            restore=f"{into}VALUES ({p}, {p}, {values}){dialect.insert_suffix}",
             update=(
                 f"UPDATE {t} SET version = version + 1, doc = {p}{raw_set}{sets} "
                 f"WHERE key = {p} AND version = {p}"
@@ -202,7 +207,9 @@ def meta_sql(dialect: Dialect) -> Mapping[str, str]:
     """Statements on the backend's own tables, by purpose.
 
     ``get_meta`` / ``set_meta`` read and write ``csdomain_meta`` (the schema version);
-    ``get_kind`` / ``add_kind`` / ``set_kind`` the declared index columns of each kind.
+    ``get_kind`` / ``set_kind`` the declared index columns of each kind;
+    ``list_counters`` reads every counter by name in code-point order and
+    ``restore_counter`` creates one at a value (no row when it exists: check the count).
     """
     p = dialect.param
     return {
@@ -215,6 +222,13 @@ def meta_sql(dialect: Dialect) -> Mapping[str, str]:
         "set_kind": (
             f"INSERT INTO csdomain_kinds (kind, indexes) VALUES ({p}, {p}) "
             "ON CONFLICT (kind) DO UPDATE SET indexes = excluded.indexes"
+        ),
+        "list_counters": (
+            f"SELECT name, value FROM csdomain_counters ORDER BY name{dialect.code_point_order}"
+        ),
+        "restore_counter": (
+            f"INSERT INTO csdomain_counters (name, value) VALUES ({p}, {p}) "
+            "ON CONFLICT (name) DO NOTHING"
         ),
     }
 

@@ -13,33 +13,24 @@ byte-identical. :func:`import_store` reads such lines into an **empty** store in
 of work, keeping every document's version and every counter's value, so a store can move
 from SQLite to PostgreSQL with nothing lost; a bad line rolls the whole import back.
 
-Backends take part through three optional transaction methods,
-:class:`TransferTransaction`. A backend without them can still be imported into (versions
-and counters are rebuilt through the ordinary backend SPI, more slowly) but can only be
-exported from if it can list its counters; the bundled memory and SQLite backends are
-supported here until they implement the methods themselves.
+Every backend takes part the same way, through the transfer methods of its transactions
+(:class:`~csdomain.store.spi.Transaction`: ``list_counters``, ``restore_counter`` and
+``restore``); a backend without them cannot be exported from or imported into
+(:class:`~csdomain.errors.PluginError` names what is missing).
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterable, Iterator, Sequence
-from typing import IO, Any, Protocol, runtime_checkable
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
 
 import attrs
 import orjson
 
-from csdomain.errors import (
-    BackendUnavailable,
-    CsDomainError,
-    PluginError,
-    RuleViolation,
-    ValidationError,
-)
+from csdomain.errors import PluginError, RuleViolation, ValidationError
 from csdomain.serialization import converter, structure
 from csdomain.store.schema import Kind
-from csdomain.store.spi import Row, Transaction
-from csdomain.store.sql import table
+from csdomain.store.spi import TRANSFER_METHODS, Row, Transaction, short_repr
 from csdomain.store.uow import Store, UnitOfWork
 
 
@@ -65,22 +56,15 @@ _HEADER_FIELDS = frozenset({"format", "version"})
 _SORT = orjson.OPT_SORT_KEYS
 
 
-@runtime_checkable
-class TransferTransaction(Protocol):
-    """Optional backend SPI for export and import, implemented by a backend's transaction.
+#: What export and import need of a backend's transaction: the transfer methods are part
+#: of the backend SPI, so this is :class:`~csdomain.store.spi.Transaction` itself.
+TransferTransaction = Transaction
 
-    A transaction that has these three methods is used directly; see the module docstring
-    for what happens without them.
-    """
-
-    def list_counters(self) -> Iterator[tuple[str, int]]:
-        """Every counter as ``(name, value)``, ordered by name (code-point order)."""
-
-    def restore_counter(self, name: str, value: int) -> None:
-        """Create counter ``name`` with ``value`` (it does not exist yet)."""
-
-    def restore(self, kind: str, rows: Sequence[Row], versions: Sequence[int]) -> None:
-        """Insert new documents, each at its given version (keys are not taken yet)."""
+#: Largest version and counter value an export may hold (what every backend can store).
+_MAX_VERSION = 2**31 - 1
+_MAX_COUNTER = 2**63 - 1
+#: Longest key an error path shows whole.
+_PATH_KEY = 80
 
 
 @attrs.frozen
@@ -101,98 +85,16 @@ class TransferSummary:
         return f"{self.total} documents of {kinds} kinds, {self.counters} counters"
 
 
-# -- adapters for backends without the optional SPI ---------------------------------------
-
-
-class _Generic:
-    """Restores through the ordinary backend SPI: insert, then bump each version."""
-
-    def __init__(self, tx: Transaction) -> None:
-        self.tx = tx
-
-    def list_counters(self) -> Iterator[tuple[str, int]]:
-        name = type(self.tx).__module__
+def _transfer_tx(store: Store, tx: Transaction) -> Transaction:
+    """``tx``, once it is known to have every transfer method of the backend SPI."""
+    missing = [name for name in TRANSFER_METHODS if not callable(getattr(tx, name, None))]
+    if missing:
         msg = (
-            f"the backend {name} cannot list its counters, so it cannot be exported; "
-            "its transactions need list_counters() (csdomain.transfer.TransferTransaction)"
+            f"the backend of {store.url} cannot export or import: its transactions lack "
+            f"{', '.join(missing)} (see csdomain.store.spi.Transaction)"
         )
         raise PluginError(msg)
-
-    def restore_counter(self, name: str, value: int) -> None:
-        first = self.tx.next_counter(name)
-        if first != 1:
-            msg = f"counter {name!r} already exists; import into an empty store"
-            raise RuleViolation("store_not_empty", msg, counter=name)
-        for _ in range(value - 1):
-            self.tx.next_counter(name)
-
-    def restore(self, kind: str, rows: Sequence[Row], versions: Sequence[int]) -> None:
-        self.tx.insert(kind, rows)
-        for row, version in zip(rows, versions, strict=True):
-            for current in range(1, version):
-                self.tx.update(kind, row, current)
-
-
-class _Memory(_Generic):
-    """The bundled memory backend: counters are read from the backend itself."""
-
-    def list_counters(self) -> Iterator[tuple[str, int]]:
-        backend: Any = getattr(self.tx, "_backend", None)
-        with backend._lock:
-            counters = dict(backend._counters)
-        yield from sorted(counters.items())
-
-
-@contextlib.contextmanager
-def _driver_errors(tx: Transaction) -> Iterator[None]:
-    """A database driver's own error (the core never imports a driver) as a csdomain one."""
-    try:
-        yield
-    except CsDomainError:
-        raise
-    except Exception as err:
-        msg = f"{type(tx).__module__}: {type(err).__name__}: {err}"
-        raise BackendUnavailable(msg) from err
-
-
-class _Sqlite(_Generic):
-    """The bundled SQLite backend: plain SQL on the transaction's connection."""
-
-    def __init__(self, tx: Transaction) -> None:
-        super().__init__(tx)
-        self.conn: Any = getattr(tx, "conn", None)
-
-    def list_counters(self) -> Iterator[tuple[str, int]]:
-        with _driver_errors(self.tx):
-            cursor = self.conn.execute("SELECT name, value FROM csdomain_counters ORDER BY name")
-            while batch := cursor.fetchmany(500):
-                for name, value in batch:
-                    yield str(name), int(value)
-
-    def restore_counter(self, name: str, value: int) -> None:
-        with _driver_errors(self.tx):
-            self.conn.execute(
-                "INSERT INTO csdomain_counters (name, value) VALUES (?, ?)", (name, value)
-            )
-
-    def restore(self, kind: str, rows: Sequence[Row], versions: Sequence[int]) -> None:
-        self.tx.insert(kind, rows)
-        bumped = [(v, r.key) for r, v in zip(rows, versions, strict=True) if v != 1]
-        if bumped:
-            with _driver_errors(self.tx):
-                sql = f"UPDATE {table(kind)} SET version = ? WHERE key = ?"
-                self.conn.executemany(sql, bumped)
-
-
-def _ops(tx: Transaction) -> TransferTransaction:
-    if isinstance(tx, TransferTransaction):
-        return tx
-    module = type(tx).__module__
-    if module.startswith("csdomain_memory"):
-        return _Memory(tx)
-    if module.startswith("csdomain_sqlite") and hasattr(tx, "conn"):
-        return _Sqlite(tx)
-    return _Generic(tx)
+    return tx
 
 
 # -- export --------------------------------------------------------------------------------
@@ -214,7 +116,7 @@ def _doc_data(store: Store, doc: Any) -> Any:
 def _out_of_order(store: Store, what: str, previous: str, current: str) -> PluginError:
     msg = (
         f"the {store.url} backend returned {what} out of code-point order "
-        f"({previous!r} before {current!r}); exports must be deterministic"
+        f"({short_repr(previous)} before {short_repr(current)}); exports must be deterministic"
     )
     return PluginError(msg)
 
@@ -229,14 +131,15 @@ def _document_lines(
         if previous is not None and not previous < key:
             raise _out_of_order(store, f"{kind.name} keys", previous, key)
         previous = key
-        data = _dumps(_doc_data(store, doc), f"{kind.name}.{key}")
+        path = f"{kind.name}.{key if len(key) <= _PATH_KEY else key[: _PATH_KEY - 3] + '...'}"
+        data = _dumps(_doc_data(store, doc), path)
         counts[kind.name] += 1
         yield b"".join(
             (
                 b'{"kind":',
                 name_json,
                 b',"key":',
-                _dumps(key, f"{kind.name}.{key}"),
+                _dumps(key, path),
                 b',"version":',
                 str(int(version)).encode(),
                 b',"doc":',
@@ -261,12 +164,14 @@ def export_lines(store: Store, *, summary: list[TransferSummary] | None = None) 
             yield from _document_lines(store, uow, kind, counts)
         counters = 0
         previous: str | None = None
-        for name, value in _ops(uow.tx).list_counters():
+        for name, value in _transfer_tx(store, uow.tx).list_counters():
             if previous is not None and not previous < name:
                 raise _out_of_order(store, "counters", previous, name)
             previous = name
             counters += 1
-            yield _dumps({"counter": name, "value": value}, f"counter {name!r}", 0) + b"\n"
+            yield (
+                _dumps({"counter": name, "value": value}, f"counter {short_repr(name)}", 0) + b"\n"
+            )
         total = sum(counts.values())
         trailer = {"end": True, "documents": total, "counters": counters}
         yield _dumps(trailer, "trailer", 0) + b"\n"
@@ -313,10 +218,14 @@ def _check_fields(number: int, data: dict[str, Any], wanted: frozenset[str]) -> 
         raise ValidationError(errors)
 
 
-def _count(number: int, data: dict[str, Any], field: str, minimum: int) -> int:
+def _count(
+    number: int, data: dict[str, Any], field: str, minimum: int, maximum: int | None = None
+) -> int:
     value = data[field]
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValidationError.at(f"line {number}.{field}", f"must be an integer >= {minimum}")
+    if maximum is not None and value > maximum:
+        raise ValidationError.at(f"line {number}.{field}", f"must be at most {maximum}")
     return value
 
 
@@ -333,7 +242,7 @@ class _Importer:
     def __init__(self, store: Store, uow: UnitOfWork, batch_size: int) -> None:
         self.store = store
         self.uow = uow
-        self.ops = _ops(uow.tx)
+        self.tx = _transfer_tx(store, uow.tx)
         self.batch_size = batch_size
         self.counts: dict[str, int] = {kind.name: 0 for kind in store.kinds}
         self.counters = 0
@@ -350,14 +259,16 @@ class _Importer:
                     "import needs an empty store"
                 )
                 raise RuleViolation("store_not_empty", msg, kind=kind.name)
-        with contextlib.suppress(PluginError):
-            for name, _ in self.ops.list_counters():
-                msg = f"{self.store.url} already has counter {name!r}; import needs an empty store"
-                raise RuleViolation("store_not_empty", msg, counter=name)
+        for name, _ in self.tx.list_counters():
+            msg = (
+                f"{self.store.url} already has counter {short_repr(name)}; "
+                "import needs an empty store"
+            )
+            raise RuleViolation("store_not_empty", msg, counter=name)
 
     def flush(self) -> None:
         if self.kind is not None and self.rows:
-            self.ops.restore(self.kind.name, self.rows, self.versions)
+            self.tx.restore(self.kind.name, self.rows, self.versions)
             self.counts[self.kind.name] += len(self.rows)
         self.rows = []
         self.versions = []
@@ -366,9 +277,9 @@ class _Importer:
         _check_fields(number, data, _DOC_FIELDS)
         kind_name = _name(number, data, "kind")
         key = _name(number, data, "key")
-        version = _count(number, data, "version", 1)
+        version = _count(number, data, "version", 1, _MAX_VERSION)
         if kind_name not in self.store.kinds:
-            raise ValidationError.at(f"line {number}.kind", f"unknown kind {kind_name!r}")
+            raise ValidationError.at(f"line {number}.kind", f"unknown kind {short_repr(kind_name)}")
         kind = self.store.kinds.get(kind_name)
         try:
             obj = structure(data["doc"], kind.cls)
@@ -377,7 +288,7 @@ class _Importer:
         except ValidationError as err:
             raise _line_error(number, err.prefixed("doc")) from None
         if row_key != key:
-            msg = f"the document's key is {row_key!r}, the line says {key!r}"
+            msg = f"the document's key is {short_repr(row_key)}, the line says {short_repr(key)}"
             raise ValidationError.at(f"line {number}.key", msg)
         if self.kind is not kind:
             self.flush()
@@ -394,7 +305,8 @@ class _Importer:
     def counter(self, number: int, data: dict[str, Any]) -> None:
         _check_fields(number, data, _COUNTER_FIELDS)
         self.flush()
-        self.ops.restore_counter(_name(number, data, "counter"), _count(number, data, "value", 1))
+        name = _name(number, data, "counter")
+        self.tx.restore_counter(name, _count(number, data, "value", 1, _MAX_COUNTER))
         self.counters += 1
 
     def end(self, number: int, data: dict[str, Any]) -> None:
@@ -419,7 +331,8 @@ def _header(number: int, data: dict[str, Any] | None) -> None:
         msg = f'expected the header {{"format": "{FORMAT}", "version": {FORMAT_VERSION}}}'
         raise ValidationError.at(f"line {number}", msg)
     if data["version"] != FORMAT_VERSION:
-        msg = f"format version {data['version']!r} is not supported (only {FORMAT_VERSION})"
+        version = short_repr(data["version"])
+        msg = f"format version {version} is not supported (only {FORMAT_VERSION})"
         raise ValidationError.at(f"line {number}.version", msg)
 
 

@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import attrs
+import orjson
 import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -42,11 +43,13 @@ from csdomain.errors import (
     ConcurrencyConflict,
     CsDomainError,
     NotFound,
+    RuleViolation,
     ValidationError,
 )
 from csdomain.events import Event
 from csdomain.money import Money
-from csdomain.store import Index, Kind, Store
+from csdomain.store import OUTBOX, Index, Kind, KindRegistry, Store
+from csdomain.store.transfer import export_lines, import_store
 
 
 __all__ = ["HOSTILE_STRINGS", "SPECIMENS", "BackendConformance", "Specimen", "SpecimenRecorded"]
@@ -107,6 +110,9 @@ HOSTILE_STRINGS: tuple[str, ...] = (
 
 _LONE_SURROGATE = "broken \ud800 surrogate"
 
+#: Keys whose code-point order differs from most collations' order.
+_ODD_KEYS: tuple[str, ...] = ("B", "_", "a", "a\x00", "a\x01", "b", "Ä", "é", "客", "😀")
+
 
 def specimen(
     n: int, *, label: str | None = None, group: str | None = "g", note: str = ""
@@ -159,6 +165,33 @@ class BackendConformance:
     def _ids(self, store: Store, **where: Any) -> list[str]:
         with store.unit_of_work(readonly=True) as uow:
             return [s.id for s in uow.repo(SPECIMENS).find(**where)]
+
+    @contextmanager
+    def transfer_store(self) -> Iterator[Store]:
+        """A fresh store whose kinds are the kit's (specimens and the outbox), closed after."""
+        made = self.make_store()
+        kinds = KindRegistry()
+        kinds.register(SPECIMENS)
+        kinds.register(OUTBOX)
+        try:
+            yield Store(made.backend, kinds=kinds, clock=made.clock)
+        finally:
+            made.close()
+
+    def _fill_for_transfer(self, store: Store) -> None:
+        texts = [text for text in HOSTILE_STRINGS if len(text) < 1000]
+        with store.unit_of_work() as uow:
+            repo = uow.repo(SPECIMENS)
+            repo.add_many(specimen(n, note=text) for n, text in enumerate(texts))
+            repo.add_many(attrs.evolve(specimen(100 + n), id=k) for n, k in enumerate(_ODD_KEYS))
+            for n in range(3):
+                current = repo.get(f"s{n:06d}")
+                for bump in range(n + 1):
+                    repo.update(attrs.evolve(current, rank=bump))
+            uow.emit(SpecimenRecorded("s000001", _T0), at=_T0)
+            for name, value in (("kit", 3), ("series:KIT-202601-#", 12), ("客", 1), ("a\x00", 2)):
+                for _ in range(value):
+                    uow.next_counter(name)
 
     # CRUD -----------------------------------------------------------------------------
 
@@ -474,6 +507,76 @@ class BackendConformance:
             else:
                 with store.unit_of_work(readonly=True) as uow:
                     assert uow.repo(SPECIMENS).get(item.id) == item
+
+    # export and import (the transfer methods of the SPI) --------------------------------
+
+    def test_export_import_export_is_byte_identical_keeping_versions_and_counters(
+        self,
+    ) -> None:
+        with self.transfer_store() as source, self.transfer_store() as target:
+            self._fill_for_transfer(source)
+            exported = list(export_lines(source))
+            summary = import_store(target, exported)
+            assert list(export_lines(target)) == exported
+            assert (summary.documents["kit_specimen"], summary.counters) == (
+                len([t for t in HOSTILE_STRINGS if len(t) < 1000]) + len(_ODD_KEYS),
+                4,
+            )
+            with target.unit_of_work() as uow:
+                repo = uow.repo(SPECIMENS)
+                assert [repo.get_with_version(f"s{n:06d}")[1] for n in range(4)] == [2, 3, 4, 1]
+                assert repo.get("s000003") == specimen(3, note=HOSTILE_STRINGS[3])
+                assert uow.next_counter("series:KIT-202601-#") == 13
+                assert uow.next_counter("a\x00") == 3
+            with pytest.raises(ConcurrencyConflict), target.unit_of_work() as uow:
+                uow.repo(SPECIMENS).update(specimen(2), expected_version=3)
+
+    def test_an_export_orders_keys_and_counters_by_code_point(self) -> None:
+        with self.transfer_store() as store:
+            self._fill_for_transfer(store)
+            records = [orjson.loads(line) for line in export_lines(store)]
+        keys = [r["key"] for r in records if r.get("kind") == "kit_specimen"]
+        counters = [r["counter"] for r in records if "counter" in r]
+        assert keys == sorted(keys)
+        assert set(_ODD_KEYS) <= set(keys)
+        assert counters == ["a\x00", "kit", "series:KIT-202601-#", "客"]
+
+    def test_import_into_a_store_that_holds_documents_or_counters_is_refused(self) -> None:
+        with self.transfer_store() as source:
+            self._fill_for_transfer(source)
+            exported = list(export_lines(source))
+        with self.transfer_store() as target:
+            with target.unit_of_work() as uow:
+                uow.repo(SPECIMENS).add(specimen(999))
+            before = list(export_lines(target))
+            with pytest.raises(RuleViolation) as info:
+                import_store(target, exported)
+            assert info.value.code == "store_not_empty"
+            assert list(export_lines(target)) == before
+        with self.transfer_store() as target:
+            with target.unit_of_work() as uow:
+                uow.next_counter("elsewhere")
+            before = list(export_lines(target))
+            with pytest.raises(RuleViolation) as info:
+                import_store(target, exported)
+            assert info.value.code == "store_not_empty"
+            assert list(export_lines(target)) == before
+
+    def test_a_bad_line_rolls_the_whole_import_back(self) -> None:
+        with self.transfer_store() as source:
+            self._fill_for_transfer(source)
+            exported = list(export_lines(source))
+        broken = orjson.loads(exported[1])
+        broken["doc"]["rank"] = "not a number"
+        damaged = [*exported[:-2], orjson.dumps(broken) + b"\n", *exported[-2:]]
+        with self.transfer_store() as target:
+            empty = list(export_lines(target))
+            with pytest.raises(ValidationError) as info:
+                import_store(target, damaged)
+            assert info.value.errors[0][0] == f"line {len(exported) - 1}.doc.rank"
+            assert list(export_lines(target)) == empty
+            import_store(target, exported, batch_size=3)
+            assert list(export_lines(target)) == exported
 
     # persistence (only when reopen_store is implemented) -------------------------------
 
