@@ -1,0 +1,133 @@
+"""The numbers of the notification outbox: attempts, backoff, lease, rest hours, channels.
+
+:class:`NotificationPolicy` is part of :class:`csdomain.policy.Policy`;
+:func:`backoff_delay` is the wait after a failed attempt (DOMAIN.md 7, DESIGN.md 5: retry
+with backoff, dead letter after N tries).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import time, timedelta
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from csdomain.calendar import QuietHours
+from csdomain.errors import ValidationError
+from csdomain.notify.keys import digest
+from csdomain.validators import not_blank as _not_blank
+
+
+__all__ = ["NotificationPolicy", "backoff_delay"]
+
+
+def _positive_int(_instance: object, attribute: attrs.Attribute[int], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValidationError.at(attribute.name, f"must be a positive integer, got {value!r}")
+
+
+def _positive_duration(
+    _instance: object, attribute: attrs.Attribute[timedelta], value: object
+) -> None:
+    if not isinstance(value, timedelta) or value <= timedelta(0):
+        raise ValidationError.at(attribute.name, f"must be a positive duration, got {value!r}")
+
+
+def _quiet_hours_or_none(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, QuietHours):
+        raise ValidationError.at(attribute.name, "expected QuietHours or None")
+
+
+def _default_channels() -> dict[str, str]:
+    return {
+        "order_confirmed": "sms",
+        "order_shipped": "sms",
+        "complaint_received": "sms",
+        "complaint_closed": "sms",
+        "next_day_call": "sms",
+        "handover_one_month": "sms",
+        "annual_inspection": "sms",
+        "new_year_check": "sms",
+        "birthday": "sms",
+        "maintenance_reminder": "sms",
+        "dealer_announcement": "email",
+    }
+
+
+def _factor(_instance: object, attribute: attrs.Attribute[Decimal], value: object) -> None:
+    if not isinstance(value, Decimal) or not value.is_finite() or value < 1:
+        raise ValidationError.at(attribute.name, f"must be a Decimal >= 1, got {value!r}")
+
+
+def _fraction(_instance: object, attribute: attrs.Attribute[Decimal], value: object) -> None:
+    if not isinstance(value, Decimal) or not value.is_finite() or not 0 <= value <= 1:
+        raise ValidationError.at(attribute.name, f"must be a Decimal in [0, 1], got {value!r}")
+
+
+def _channel_map(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, Mapping):
+        raise ValidationError.at(attribute.name, "expected a mapping of kind to channel")
+    for kind, channel in value.items():
+        if not isinstance(kind, str) or not isinstance(channel, str) or not channel:
+            raise ValidationError.at(f"{attribute.name}.{kind}", "expected a channel name")
+
+
+@attrs.frozen(kw_only=True)
+class NotificationPolicy:
+    """Numbers of the notification outbox and dispatcher (DOMAIN.md 7, DESIGN.md 5).
+
+    Defaults: 5 attempts; backoff 1 min, x2 per attempt, capped at 1 h, no jitter; a
+    5-minute lease; rest hours 21:00-08:00 Asia/Shanghai for customers without their own;
+    SMS for customer notices and e-mail for dealer announcements; batches of 100.
+    """
+
+    max_attempts: int = attrs.field(default=5, validator=_positive_int)
+    backoff_base: timedelta = attrs.field(
+        default=timedelta(minutes=1), validator=_positive_duration
+    )
+    backoff_factor: Decimal = attrs.field(default=Decimal(2), validator=_factor)
+    backoff_cap: timedelta = attrs.field(default=timedelta(hours=1), validator=_positive_duration)
+    #: Fraction of each delay taken off by a deterministic per-message jitter (0 = none).
+    backoff_jitter: Decimal = attrs.field(default=Decimal(0), validator=_fraction)
+    lease: timedelta = attrs.field(default=timedelta(minutes=5), validator=_positive_duration)
+    default_rest_hours: QuietHours | None = attrs.field(
+        default=QuietHours(time(21), time(8), "Asia/Shanghai"), validator=_quiet_hours_or_none
+    )
+    default_channel: str = attrs.field(default="sms", validator=_not_blank)
+    channels: Mapping[str, str] = attrs.field(factory=_default_channels, validator=_channel_map)
+    batch_size: int = attrs.field(default=100, validator=_positive_int)
+    max_error_length: int = attrs.field(default=500, validator=_positive_int)
+
+    def __attrs_post_init__(self) -> None:
+        if self.backoff_cap < self.backoff_base:
+            raise ValidationError.at("backoff_cap", "must not be shorter than backoff_base")
+
+    def channel_for(self, kind: str) -> str:
+        """The channel a message of ``kind`` uses when its template names none."""
+        return self.channels.get(kind, self.default_channel)
+
+
+def backoff_delay(attempt: int, policy: NotificationPolicy, *, seed: str = "") -> timedelta:
+    """How long to wait after failed attempt number ``attempt`` (1-based).
+
+    ``base * factor ** (attempt - 1)``, never more than ``backoff_cap``. With
+    ``backoff_jitter`` > 0, up to that fraction is taken off, derived from ``seed`` and
+    ``attempt`` (so the result is reproducible and never above the cap).
+    """
+    if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
+        raise ValidationError.at("attempt", f"must be a positive integer, got {attempt!r}")
+    base = Decimal(policy.backoff_base // timedelta(microseconds=1))
+    cap = Decimal(policy.backoff_cap // timedelta(microseconds=1))
+    factor = policy.backoff_factor
+    delay = base
+    for _ in range(attempt - 1):
+        delay *= factor
+        if delay >= cap:
+            break
+    delay = min(delay, cap)
+    if policy.backoff_jitter:
+        fraction = Decimal(int(digest(f"{seed}:{attempt}", 8), 16)) / Decimal(2**64)
+        delay -= delay * policy.backoff_jitter * fraction
+    return timedelta(microseconds=int(delay))
