@@ -8,21 +8,48 @@ Every read of a customer file through the service desk leaves an :class:`AccessR
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import attrs
 
+from csdomain.clock import utc
+from csdomain.errors import ValidationError
 from csdomain.validators import aware as _aware
+from csdomain.validators import not_blank as _not_blank
 
 
-__all__ = ["AccessRecord"]
+__all__ = ["AccessRecord", "access_record", "access_record_id"]
+
+
+def _text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str):
+        raise ValidationError.at(attribute.name, f"expected text, got {type(value).__name__}")
 
 
 @attrs.frozen
 class AccessRecord:
     """One read of a customer file: who, when, which customer and for what."""
 
-    id: str
-    customer_id: str
-    actor_id: str
+    id: str = attrs.field(validator=_not_blank)
+    customer_id: str = attrs.field(validator=_not_blank)
+    actor_id: str = attrs.field(validator=_not_blank)
     at: datetime = attrs.field(validator=_aware)
-    purpose: str = ""
+    purpose: str = attrs.field(default="", validator=_text)
+
+
+def access_record_id(at: datetime, token: str) -> str:
+    """``AR-<UTC time to the microsecond>-<token>``: records sort by time of access."""
+    return f"AR-{utc(at):%Y%m%d%H%M%S%f}-{token}"
+
+
+def access_record(
+    customer_id: str, *, by: str, at: datetime, purpose: str, token: str
+) -> AccessRecord:
+    """The record of one read of ``customer_id`` by ``by`` at ``at`` (DOMAIN.md 1)."""
+    return AccessRecord(
+        id=access_record_id(at, token),
+        customer_id=customer_id,
+        actor_id=by,
+        at=at,
+        purpose=purpose,
+    )

@@ -26,11 +26,12 @@ import attrs
 from csdomain.auth import AccessPolicy, Actor, Permission
 from csdomain.calendar import QuietHours
 from csdomain.clock import require_aware
-from csdomain.errors import ValidationError
+from csdomain.errors import ValidationError, describe
 from csdomain.events import Event
 from csdomain.ids import CounterSource, NamingSeries
 from csdomain.money import Money
 from csdomain.validators import aware as _aware
+from csdomain.validators import enum_value
 from csdomain.validators import not_blank as _not_blank
 
 
@@ -131,9 +132,23 @@ def normalise_bank_account(account: str) -> str:
     return re.sub(r"[\s\-]+", "", account).upper()
 
 
-def _text(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+def _text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str):
         raise ValidationError.at(attribute.name, f"expected text, got {type(value).__name__}")
+
+
+def _optional_text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        _text(_instance, attribute, value)
+
+
+def _changes(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, tuple):
+        raise ValidationError.at(attribute.name, f"expected a tuple, got {type(value).__name__}")
+    for index, change in enumerate(value):
+        if not isinstance(change, CustomerFieldChange):
+            msg = f"expected a CustomerFieldChange, got {type(change).__name__}"
+            raise ValidationError.at(f"{attribute.name}.{index}", msg)
 
 
 def _optional(kind: type) -> Any:
@@ -148,33 +163,31 @@ def _optional(kind: type) -> Any:
 def _email(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     _text(_instance, attribute, value)
     if value and not re.fullmatch(r"[^@\s]+@[^@\s]+", value):
-        raise ValidationError.at(attribute.name, f"not an e-mail address: {value!r}")
+        raise ValidationError.at(attribute.name, f"not an e-mail address: {describe(value)}")
 
 
 def _phone(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     _text(_instance, attribute, value)
     if value and not re.fullmatch(r"[0-9+()\-\s/.,extEXT#]*", value):
-        raise ValidationError.at(attribute.name, f"not a phone number: {value!r}")
+        raise ValidationError.at(attribute.name, f"not a phone number: {describe(value)}")
     if value and not _NON_DIGITS.sub("", value):
-        raise ValidationError.at(attribute.name, f"a phone number needs digits: {value!r}")
+        msg = f"a phone number needs digits: {describe(value)}"
+        raise ValidationError.at(attribute.name, msg)
 
 
-def _customer_class(value: CustomerClass | str) -> CustomerClass:
-    try:
-        return CustomerClass(value)
-    except ValueError:
-        raise ValidationError.at("customer_class", f"not a customer class: {value!r}") from None
+def _customer_class(value: object) -> CustomerClass:
+    return enum_value(CustomerClass, value, "customer_class")
 
 
 @attrs.frozen
 class CustomerFieldChange:
     """One recorded change of one field: who changed it, when, from what, to what."""
 
-    field: str
-    old: str | None
-    new: str | None
+    field: str = attrs.field(validator=_not_blank)
+    old: str | None = attrs.field(validator=_optional_text)
+    new: str | None = attrs.field(validator=_optional_text)
     at: datetime = attrs.field(validator=_aware)
-    by: str
+    by: str = attrs.field(validator=_text)
 
 
 #: The fields :meth:`Customer.change` may change (everything but the identity and the log).
@@ -233,7 +246,7 @@ class Customer:
     birthday: date | None = attrs.field(default=None, validator=_optional(date))
     created_at: datetime | None = attrs.field(default=None)
     created_by: str = attrs.field(default="", validator=_text)
-    changes: tuple[CustomerFieldChange, ...] = ()
+    changes: tuple[CustomerFieldChange, ...] = attrs.field(default=(), validator=_changes)
 
     def __attrs_post_init__(self) -> None:
         if self.created_at is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import attrs
 import pytest
@@ -17,6 +17,7 @@ from csdomain.customers import (
     CustomerPolicy,
     DuplicateContactWarning,
 )
+from csdomain.desk.base import use_cases
 from csdomain.desk.customers import CustomerDesk
 from csdomain.errors import (
     AlreadyExists,
@@ -26,7 +27,7 @@ from csdomain.errors import (
     ValidationError,
 )
 from csdomain.kinds import ACCESS_LOG, CUSTOMERS
-from csdomain.policy import Policy
+from csdomain.policy import LimitsPolicy, Policy
 from csdomain.store import Store, open_store
 
 
@@ -270,7 +271,7 @@ def test_a_refused_change_leaves_the_file_unchanged(
     customer = register(desk)
     before = snapshot(store)
     with pytest.raises(error):
-        desk.change_customer(customer.id, by=by, **fields)
+        desk.change_customer(customer.id, by=by, **fields)  # type: ignore[arg-type]
     assert snapshot(store) == before
 
 
@@ -379,3 +380,100 @@ def test_searching_needs_customer_read(desk: CustomerDesk) -> None:
     register(desk)
     error = refused(lambda: desk.find_customers(by=WAREHOUSE))
     assert isinstance(error, PermissionDenied)
+
+
+def test_a_search_purpose_is_short_text_and_a_long_one_writes_nothing(
+    desk: CustomerDesk, store: Store
+) -> None:
+    """Bug (issue #14): ``find_customers(purpose=...)`` took 1 MB and wrote it into one
+    access record per customer returned; a purpose is short text."""
+    register(desk)
+    register(desk, name="Other")
+    before = snapshot(store)
+    limit = Policy().limits.max_short_text
+    for purpose in ("x" * (limit + 1), "x" * 1_000_000):
+        with pytest.raises(ValidationError) as info:
+            desk.find_customers(by=SALES, purpose=purpose)
+        assert info.value.errors == [("purpose", f"longer than {limit} characters")]
+    assert snapshot(store) == before
+    assert len(desk.find_customers(by=SALES, purpose="x" * limit)) == 2
+
+
+@pytest.mark.parametrize(
+    ("call", "path"),
+    [
+        (lambda d: d.get_customer("CU-000001", by=SALES, purpose="x" * 21), "purpose"),
+        (lambda d: d.register_customer(name="x" * 21, city="Wuhan", by=CLERK), "name"),
+        (lambda d: d.change_customer("CU-000001", phone="1" * 21, by=CLERK), "phone"),
+        (lambda d: d.change_customer("CU-000001", address="x" * 51, by=CLERK), "address"),
+        (lambda d: d.find_customers(city="x" * 21, by=SALES), "city"),
+    ],
+)
+def test_every_text_of_a_customer_use_case_is_bounded_by_the_limits_policy(
+    store: Store, clock: FixedClock, call: object, path: str
+) -> None:
+    """Rule: names, contacts and purposes are short text, addresses long text (policy)."""
+    limits = LimitsPolicy(max_short_text=20, max_long_text=50)
+    desk = CustomerDesk(store, clock=clock, policy=Policy(limits=limits))
+    register(desk)
+    before = snapshot(store)
+    assert callable(call)
+    with pytest.raises(ValidationError) as info:
+        call(desk)
+    assert [p for p, _ in info.value.errors] == [path]
+    assert snapshot(store) == before
+
+
+def test_permission_is_checked_before_the_customer_is_looked_up(desk: CustomerDesk) -> None:
+    """Rule: an outsider learns nothing about which customer ids exist."""
+    for call in (
+        lambda: desk.get_customer("CU-404", by=WAREHOUSE),
+        lambda: desk.change_customer("CU-404", phone="027-1", by=WAREHOUSE),
+        lambda: desk.access_log("CU-404", by=WAREHOUSE),
+    ):
+        assert isinstance(refused(call), PermissionDenied)
+
+
+def test_a_change_names_each_field_and_refuses_unknown_ones(
+    desk: CustomerDesk, store: Store
+) -> None:
+    customer = register(desk, birthday=date(1980, 5, 17))
+    before = snapshot(store)
+    bad: list[dict[str, object]] = [
+        {"code": "X-1"},
+        {"changes": ()},
+        {"phone": 13800138000},
+        {"birthday": "x"},
+    ]
+    for fields in bad:
+        with pytest.raises(ValidationError):
+            desk.change_customer(customer.id, by=CLERK, **fields)  # type: ignore[arg-type]
+    assert snapshot(store) == before
+    cleared, _ = desk.change_customer(customer.id, birthday=None, by=CLERK)
+    assert cleared.birthday is None
+    assert [(c.field, c.old, c.new) for c in cleared.changes] == [("birthday", "1980-05-17", None)]
+
+
+def test_access_records_take_their_ids_from_the_store_tokens(
+    desk: CustomerDesk, store: Store
+) -> None:
+    """Rule: a seeded store (the demo) gives the same access-record ids every run."""
+    customer = register(desk)
+    tokens = iter(["t1", "t2", "t3"])
+    store.tokens = lambda: next(tokens)
+    desk.get_customer(customer.id, by=SALES)
+    assert [r.id for r in access_records(store)] == ["AR-20261102010000000000-t1"]
+
+
+def test_every_public_customer_desk_method_is_a_use_case() -> None:
+    """Rule (issue #14): every use case goes through the one skeleton, checks compiled."""
+    found = use_cases(CustomerDesk)
+    assert {
+        "register_customer",
+        "change_customer",
+        "get_customer",
+        "access_log",
+        "find_customers",
+    } <= set(found)
+    for spec in found.values():
+        assert spec.checks()

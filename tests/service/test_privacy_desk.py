@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from csdomain.auth import Actor
 from csdomain.clock import FixedClock
 from csdomain.customers import Customer
+from csdomain.desk.base import use_cases
 from csdomain.desk.complaints import ComplaintDesk
 from csdomain.desk.customers import CustomerDesk
 from csdomain.desk.orders import OrderDesk
@@ -228,6 +229,26 @@ def test_an_erasure_needs_a_short_well_formed_reason(
         desk.erase_customer(ids["customer"], by=CS_MANAGER, reason=reason)
     assert info.value.errors[0][0] == path
     assert export(desk.store) == before
+
+
+def test_the_privacy_use_cases_check_the_permission_before_the_customer_id(desk: Desk) -> None:
+    """Rule: an outsider learns nothing about which customer ids exist."""
+    with pytest.raises(PermissionDenied):
+        desk.erase_customer("CU-404", by=CLERK, reason="customer asked")
+    with pytest.raises(PermissionDenied):
+        desk.export_customer("CU-404", by=CLERK)
+    for bad in ("", "   ", "bad\x00id", 7, "x" * 101):
+        with pytest.raises(ValidationError) as info:
+            desk.export_customer(bad, by=DEPT_MANAGER)  # type: ignore[arg-type]
+        assert info.value.errors[0][0] == "customer_id"
+
+
+def test_every_public_privacy_desk_method_is_a_use_case() -> None:
+    """Rule (issue #14): erasure and export go through the one use-case skeleton."""
+    found = use_cases(PrivacyDesk)
+    assert set(found) == {"erase_customer", "export_customer"}
+    for spec in found.values():
+        assert spec.checks()
 
 
 def test_erasure_empties_the_personal_fields_of_the_customer_file(

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from csdomain.audit import AccessRecord, access_record
 from csdomain.auth import AccessPolicy, Actor
 from csdomain.calendar import QuietHours
 from csdomain.customers import (
     Customer,
     CustomerChanged,
     CustomerClass,
+    CustomerFieldChange,
     CustomerPolicy,
     CustomerRegistered,
     DuplicateContactWarning,
@@ -177,6 +180,88 @@ def test_a_customer_file_needs_a_name_and_aware_times() -> None:
             by=CLERK,
             access=ACCESS,
         )
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("id", 7),
+        ("code", None),
+        ("name", b"Huake"),
+        ("customer_class", ["vip"]),
+        ("phone", 13800138000),
+        ("email", ("a@b",)),
+        ("address", 1.5),
+        ("city", None),
+        ("business_scope", {"x": 1}),
+        ("registered_capital", "100.00 CNY"),
+        ("rest_hours", "12:00-14:00"),
+        ("birthday", datetime(1980, 5, 17, tzinfo=UTC)),
+        ("created_at", "2026-11-03T09:30:00+00:00"),
+        ("created_by", 0),
+        ("changes", ["not a change"]),
+        ("changes", "abc"),
+    ],
+)
+def test_a_customer_file_refuses_wrong_types_when_built(field: str, value: object) -> None:
+    """Rule: domain aggregates refuse wrong types at construction (a ValidationError)."""
+    fields: dict[str, object] = {"id": "C1", "code": "X-1", "name": "Huake", field: value}
+    with pytest.raises(ValidationError) as info:
+        Customer(**fields)  # type: ignore[arg-type]
+    assert info.value.errors[0][0].split(".")[0] == field
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("field", 3), ("old", 1.5), ("new", b"x"), ("at", "2026-11-03"), ("by", None)],
+)
+def test_a_change_log_entry_refuses_wrong_types_when_built(field: str, value: object) -> None:
+    fields: dict[str, object] = {"field": "phone", "old": None, "new": "1", "at": T0, "by": "li"}
+    fields[field] = value
+    with pytest.raises(ValidationError) as info:
+        CustomerFieldChange(**fields)  # type: ignore[arg-type]
+    assert info.value.errors[0][0] == field
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("id", ""),
+        ("customer_id", 7),
+        ("actor_id", None),
+        ("at", datetime(2026, 11, 3)),
+        ("at", "2026-11-03T09:30:00+00:00"),
+        ("purpose", 1.5),
+    ],
+)
+def test_an_access_record_refuses_wrong_types_when_built(field: str, value: object) -> None:
+    """Rule: an access record holds text ids, an aware time and a text purpose."""
+    fields: dict[str, object] = {
+        "id": "AR-1",
+        "customer_id": "C1",
+        "actor_id": "li",
+        "at": T0,
+        "purpose": "call",
+    }
+    fields[field] = value
+    with pytest.raises(ValidationError) as info:
+        AccessRecord(**fields)  # type: ignore[arg-type]
+    assert info.value.errors[0][0] == field
+
+
+def test_an_access_record_id_sorts_by_utc_time_then_token() -> None:
+    shanghai = T0.astimezone(ZoneInfo("Asia/Shanghai"))
+    record = access_record("C1", by="li", at=shanghai, purpose="call", token="abc123")  # noqa: S106
+    assert record.id == "AR-20261103093000000000-abc123"
+    assert (record.customer_id, record.actor_id, record.purpose) == ("C1", "li", "call")
+
+
+def test_an_error_message_about_a_bad_contact_is_bounded() -> None:
+    """Rule: error messages are bounded in size, whatever the input."""
+    for field in ("email", "phone"):
+        with pytest.raises(ValidationError) as info:
+            make(**{field: "@@ " * 100_000})
+        assert len(str(info.value)) < 500
 
 
 @pytest.mark.parametrize(

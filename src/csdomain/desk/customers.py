@@ -11,54 +11,43 @@ reads a customer file without ``customer.read``: every read that shows files to 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from csdomain.audit import AccessRecord
+from csdomain.audit import AccessRecord, access_record
 from csdomain.auth import Actor, Permission
 from csdomain.calendar import QuietHours
 from csdomain.customers import (
     Customer,
     CustomerClass,
     DuplicateContactWarning,
-    customer_events,
     duplicate_contacts,
     next_customer_code,
 )
-from csdomain.desk.args import actor as _actor
-from csdomain.desk.args import key as _key
-from csdomain.desk.args import optional_text as _optional_text
-from csdomain.desk.args import text as _text
-from csdomain.desk.base import DeskBase
+from csdomain.desk.args import Id, LongText, Positive, ShortText
+from csdomain.desk.base import DeskBase, use_case
 from csdomain.errors import ValidationError
 from csdomain.kinds import ACCESS_LOG, CUSTOMERS
 from csdomain.money import Money
 from csdomain.store import Repository, UnitOfWork
 
 
-__all__ = ["CUSTOMER_ID_COUNTER", "CustomerDesk"]
+__all__ = ["CUSTOMER_ID_COUNTER", "UNCHANGED", "CustomerDesk"]
 
 #: Name of the store counter behind generated customer ids (``CU-000001``).
 CUSTOMER_ID_COUNTER = "customer.id"
 
 
-def _customer_class(value: object) -> CustomerClass:
-    try:
-        return CustomerClass(value)  # type: ignore[arg-type]
-    except ValueError:
-        raise ValidationError.at("customer_class", f"not a customer class: {value!r}") from None
+class _Unchanged:
+    """The default of a :meth:`CustomerDesk.change_customer` field: keep the value."""
+
+    def __repr__(self) -> str:
+        return "UNCHANGED"
 
 
-def _limit(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValidationError.at("limit", f"must be a positive integer, got {value!r}")
-    return value
-
-
-def _access_record_id(at: datetime) -> str:
-    return f"AR-{at:%Y%m%d%H%M%S%f}-{uuid.uuid4().hex[:12]}"
+#: The default of every field of :meth:`CustomerDesk.change_customer`: not changed.
+UNCHANGED: Any = _Unchanged()
 
 
 def _others(repo: Repository[Customer], customer: Customer) -> list[Customer]:
@@ -85,39 +74,37 @@ class CustomerDesk(DeskBase):
         )
 
     def _record_access(
-        self, uow: UnitOfWork, customers: Iterable[Customer], by: Actor, at: datetime, purpose: str
+        self, uow: UnitOfWork, customers: Iterable[Customer], by: Actor, purpose: str
     ) -> None:
+        """Leave one access record per customer file shown to ``by`` (DOMAIN.md 1)."""
+        now = self.now()
         uow.repo(ACCESS_LOG).add_many(
-            AccessRecord(
-                id=_access_record_id(at),
-                customer_id=customer.id,
-                actor_id=by.id,
-                at=at,
-                purpose=purpose,
-            )
+            access_record(customer.id, by=by.id, at=now, purpose=purpose, token=self.store.tokens())
             for customer in customers
         )
 
+    @use_case(Permission.EDIT_CUSTOMER)
     def register_customer(
         self,
+        uow: UnitOfWork,
         *,
-        name: str,
-        city: str,
+        name: ShortText,
+        city: ShortText,
         by: Actor,
         customer_class: CustomerClass | str = CustomerClass.ORDINARY,
-        legal_representative: str = "",
-        phone: str = "",
-        fax: str = "",
-        email: str = "",
-        address: str = "",
-        postcode: str = "",
-        bank_account: str = "",
-        business_scope: str = "",
+        legal_representative: ShortText = "",
+        phone: ShortText = "",
+        fax: ShortText = "",
+        email: ShortText = "",
+        address: LongText = "",
+        postcode: ShortText = "",
+        bank_account: ShortText = "",
+        business_scope: LongText = "",
         registered_capital: Money | None = None,
         rest_hours: QuietHours | None = None,
         birthday: date | None = None,
-        code_name: str | None = None,
-        id: str | None = None,
+        code_name: ShortText | None = None,
+        id: Id | None = None,
     ) -> tuple[Customer, DuplicateContactWarning | None]:
         """Open a customer file with the next customer code; warn about shared contacts.
 
@@ -126,157 +113,134 @@ class CustomerDesk(DeskBase):
         into the code (default ``name``); ``id`` defaults to the next ``CU-000001``.
         Needs ``customer.edit``.
         """
-        actor = _actor(by)
-        self.require(actor, Permission.EDIT_CUSTOMER)
-        _key(name, "name")
-        _key(city, "city")
-        for path, value in (
-            ("name", name),
-            ("city", city),
-            ("legal_representative", legal_representative),
-            ("phone", phone),
-            ("fax", fax),
-            ("email", email),
-            ("postcode", postcode),
-            ("bank_account", bank_account),
-        ):
-            self.bounded_text(value, path, long=False)
-        self.bounded_text(address, "address")
-        self.bounded_text(business_scope, "business_scope")
-        written = _key(code_name, "code_name") if code_name is not None else name
-        wanted_id = None if id is None else _key(id, "id")
-        klass = _customer_class(customer_class)
+        if code_name is not None and not code_name.strip():
+            raise ValidationError.at("code_name", "must not be empty")
+        now = self.now()
+        code = next_customer_code(
+            uow, at=now, city=city, name=code_name or name, policy=self.policy.customers
+        )
+        customer = Customer.register(
+            id=id or f"CU-{uow.next_counter(CUSTOMER_ID_COUNTER):06d}",
+            code=code,
+            name=name,
+            at=now,
+            by=by,
+            access=self.policy.access,
+            customer_class=CustomerClass(customer_class),
+            legal_representative=legal_representative,
+            phone=phone,
+            fax=fax,
+            email=email,
+            address=address,
+            postcode=postcode,
+            city=city,
+            bank_account=bank_account,
+            business_scope=business_scope,
+            registered_capital=registered_capital,
+            rest_hours=rest_hours,
+            birthday=birthday,
+        )
+        warning = self._duplicates(uow.repo(CUSTOMERS), customer)
+        return self.create(uow, CUSTOMERS, customer), warning
 
-        def work(uow: UnitOfWork) -> tuple[Customer, DuplicateContactWarning | None]:
-            now = self.now()
-            repo = uow.repo(CUSTOMERS)
-            code = next_customer_code(
-                uow, at=now, city=city, name=written, policy=self.policy.customers
-            )
-            customer_id = wanted_id or f"CU-{uow.next_counter(CUSTOMER_ID_COUNTER):06d}"
-            customer = Customer.register(
-                id=customer_id,
-                code=code,
-                name=name,
-                at=now,
-                by=actor,
-                access=self.policy.access,
-                customer_class=klass,
-                legal_representative=legal_representative,
-                phone=phone,
-                fax=fax,
-                email=email,
-                address=address,
-                postcode=postcode,
-                city=city,
-                bank_account=bank_account,
-                business_scope=business_scope,
-                registered_capital=registered_capital,
-                rest_hours=rest_hours,
-                birthday=birthday,
-            )
-            warning = self._duplicates(repo, customer)
-            repo.add(customer)
-            for event in customer_events(None, customer):
-                uow.emit(event, at=now)
-            return customer, warning
-
-        return self.run(work)
-
+    @use_case(Permission.EDIT_CUSTOMER)
     def change_customer(
-        self, customer_id: str, *, by: Actor, **fields: Any
+        self,
+        uow: UnitOfWork,
+        customer_id: Id,
+        *,
+        by: Actor,
+        customer_class: CustomerClass | str = UNCHANGED,
+        name: ShortText = UNCHANGED,
+        legal_representative: ShortText = UNCHANGED,
+        phone: ShortText = UNCHANGED,
+        fax: ShortText = UNCHANGED,
+        email: ShortText = UNCHANGED,
+        address: LongText = UNCHANGED,
+        postcode: ShortText = UNCHANGED,
+        city: ShortText = UNCHANGED,
+        bank_account: ShortText = UNCHANGED,
+        business_scope: LongText = UNCHANGED,
+        registered_capital: Money | None = UNCHANGED,
+        rest_hours: QuietHours | None = UNCHANGED,
+        birthday: date | None = UNCHANGED,
     ) -> tuple[Customer, DuplicateContactWarning | None]:
         """Change fields of a customer file, keeping the old values in its change log.
 
         Source: DOMAIN.md 1 (changes are recorded, not overwritten; the duplicate check
-        runs again on the changed file). Needs ``customer.edit``. A change that changes
-        nothing writes nothing and emits nothing.
+        runs again on the changed file). Needs ``customer.edit``. Only the fields given
+        change (``birthday=None`` clears a birthday); a change that changes nothing
+        writes nothing and emits nothing.
         """
-        actor = _actor(by)
-        _key(customer_id, "customer_id")
-        for path, value in fields.items():
-            if isinstance(value, str):
-                self.bounded_text(value, path)
+        given = {
+            "customer_class": customer_class,
+            "name": name,
+            "legal_representative": legal_representative,
+            "phone": phone,
+            "fax": fax,
+            "email": email,
+            "address": address,
+            "postcode": postcode,
+            "city": city,
+            "bank_account": bank_account,
+            "business_scope": business_scope,
+            "registered_capital": registered_capital,
+            "rest_hours": rest_hours,
+            "birthday": birthday,
+        }
+        fields = {field: value for field, value in given.items() if value is not UNCHANGED}
+        now = self.now()
+        after = self.change(
+            uow,
+            CUSTOMERS,
+            customer_id,
+            lambda customer: customer.change(at=now, by=by, access=self.policy.access, **fields),
+        )
+        return after, self._duplicates(uow.repo(CUSTOMERS), after)
 
-        def work(uow: UnitOfWork) -> tuple[Customer, DuplicateContactWarning | None]:
-            now = self.now()
-            repo = uow.repo(CUSTOMERS)
-            before = repo.get(customer_id)
-            after = before.change(at=now, by=actor, access=self.policy.access, **fields)
-            warning = self._duplicates(repo, after)
-            if after is not before:
-                repo.update(after)
-                for event in customer_events(before, after):
-                    uow.emit(event, at=now)
-            return after, warning
-
-        return self.run(work)
-
-    def get_customer(self, customer_id: str, *, by: Actor, purpose: str = "") -> Customer:
+    @use_case(Permission.READ_CUSTOMER)
+    def get_customer(
+        self, uow: UnitOfWork, customer_id: Id, *, by: Actor, purpose: ShortText = ""
+    ) -> Customer:
         """Read a customer file; the read is recorded in the access log.
 
         Source: DOMAIN.md 1 (nobody reads a customer file without permission). Needs
         ``customer.read``. This is a writing unit of work: the :class:`AccessRecord` is
         stored with the read, and a refused or failed read records nothing.
         """
-        actor = _actor(by)
-        self.require(actor, Permission.READ_CUSTOMER)
-        _key(customer_id, "customer_id")
-        self.bounded_text(purpose, "purpose", long=False)
+        customer = uow.repo(CUSTOMERS).get(customer_id)
+        self._record_access(uow, [customer], by, purpose)
+        return customer
 
-        def work(uow: UnitOfWork) -> Customer:
-            now = self.now()
-            customer = uow.repo(CUSTOMERS).get(customer_id)
-            self._record_access(uow, [customer], actor, now, purpose)
-            return customer
-
-        return self.run(work)
-
-    def access_log(self, customer_id: str, *, by: Actor) -> list[AccessRecord]:
+    @use_case(Permission.READ_CUSTOMER, readonly=True)
+    def access_log(self, uow: UnitOfWork, customer_id: Id, *, by: Actor) -> list[AccessRecord]:
         """Who read a customer file and when, newest first (needs ``customer.read``).
 
         An unknown customer id has an empty log (the log outlives an erased file).
         """
-        actor = _actor(by)
-        self.require(actor, Permission.READ_CUSTOMER)
-        _key(customer_id, "customer_id")
+        return uow.repo(ACCESS_LOG).find(customer_id=customer_id, order_by=["-at", "-key"])
 
-        def work(uow: UnitOfWork) -> list[AccessRecord]:
-            return uow.repo(ACCESS_LOG).find(customer_id=customer_id, order_by=["-at", "-key"])
-
-        return self.run(work, readonly=True)
-
+    @use_case(Permission.READ_CUSTOMER)
     def find_customers(
         self,
+        uow: UnitOfWork,
         *,
         by: Actor,
-        city: str | None = None,
+        city: ShortText | None = None,
         customer_class: CustomerClass | str | None = None,
-        code: str | None = None,
-        limit: int = 50,
-        purpose: str = "",
+        code: LongText | None = None,
+        limit: Positive = 50,
+        purpose: ShortText = "",
     ) -> list[Customer]:
         """Customer files matching every given filter, by code, at most ``limit``.
 
         Needs ``customer.read``. A search shows whole files, so every customer returned
-        gets an access record, exactly as :meth:`get_customer` does (DOMAIN.md 1).
+        gets an access record, exactly as :meth:`get_customer` does (DOMAIN.md 1); the
+        ``purpose`` written into each record is short text. A ``code`` holds a city and a
+        name, so it may be longer than one short text.
         """
-        actor = _actor(by)
-        self.require(actor, Permission.READ_CUSTOMER)
-        where: dict[str, Any] = {}
-        if _optional_text(city, "city") is not None:
-            where["city"] = city
-        if customer_class is not None:
-            where["customer_class"] = _customer_class(customer_class)
-        if _optional_text(code, "code") is not None:
-            where["code"] = code
-        wanted = _limit(limit)
-        _text(purpose, "purpose")
-
-        def work(uow: UnitOfWork) -> list[Customer]:
-            now = self.now()
-            found = uow.repo(CUSTOMERS).find(order_by="code", limit=wanted, **where)
-            self._record_access(uow, found, actor, now, purpose)
-            return found
-
-        return self.run(work)
+        filters = {"city": city, "customer_class": customer_class, "code": code}
+        where: dict[str, Any] = {k: v for k, v in filters.items() if v is not None}
+        found = uow.repo(CUSTOMERS).find(order_by="code", limit=limit, **where)
+        self._record_access(uow, found, by, purpose)
+        return found

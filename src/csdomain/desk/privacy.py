@@ -20,18 +20,17 @@ the two use cases here complete the privacy rules:
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 import attrs
 
-from csdomain.audit import AccessRecord
+from csdomain.audit import access_record
 from csdomain.auth import Actor, Permission
 from csdomain.customers import Customer, normalise_bank_account, normalise_phone
-from csdomain.desk import args
-from csdomain.desk.base import DeskBase
+from csdomain.desk.args import Id, ShortText
+from csdomain.desk.base import DeskBase, use_case
 from csdomain.errors import CsDomainError, ValidationError
 from csdomain.events import Event
 from csdomain.kinds import ACCESS_LOG, CUSTOMERS, MESSAGES, ORDERS, SURVEY_CAMPAIGNS
@@ -284,22 +283,6 @@ class ErasureReport:
         return sum(self.documents.values())
 
 
-def _well_formed(value: str, path: str) -> str:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValidationError.at(path, "must be valid Unicode text (no lone surrogates)") from None
-    return value
-
-
-def _key(value: object, path: str) -> str:
-    return _well_formed(args.key(value, path), path)
-
-
-def _access_record_id(at: datetime) -> str:
-    return f"AR-{at:%Y%m%d%H%M%S%f}-{uuid.uuid4().hex[:12]}"
-
-
 def _related(entry: OutboxEntry, ids: set[str]) -> bool:
     return any(isinstance(v, str) and v in ids for v in entry.payload.values())
 
@@ -334,15 +317,6 @@ def _payload(entry: OutboxEntry, redact: Callable[[str], str]) -> dict[str, Any]
 class PrivacyDesk(DeskBase):
     """Erasure and export of one customer's data on request (DOMAIN.md 1 privacy)."""
 
-    def _privacy_text(self, value: object, path: str) -> str:
-        text = args.text(value, path)
-        if not text.strip():
-            raise ValidationError.at(path, "must not be blank")
-        limit = self.policy.limits.max_short_text
-        if len(text) > limit:
-            raise ValidationError.at(path, f"longer than {limit} characters")
-        return _well_formed(text, path)
-
     def _customer_kinds(self) -> list[Kind[Any]]:
         return sorted(
             (k for k in self.store.kinds if "customer_id" in k.index_names),
@@ -359,81 +333,104 @@ class PrivacyDesk(DeskBase):
     def _record(
         self, uow: UnitOfWork, customer_id: str, by: Actor, at: datetime, purpose: str
     ) -> None:
-        uow.repo(ACCESS_LOG).add(
-            AccessRecord(
-                id=_access_record_id(at),
-                customer_id=customer_id,
-                actor_id=by.id,
-                at=at,
-                purpose=purpose,
-            )
+        """Leave an access record of ``by``'s request about ``customer_id`` (DOMAIN.md 1)."""
+        record = access_record(
+            customer_id, by=by.id, at=at, purpose=purpose, token=self.store.tokens()
         )
+        uow.repo(ACCESS_LOG).add(record)
 
-    def erase_customer(self, customer_id: str, *, by: Actor, reason: str) -> ErasureReport:
+    @use_case(Permission.ERASE_CUSTOMER)
+    def erase_customer(
+        self, uow: UnitOfWork, customer_id: Id, *, by: Actor, reason: ShortText
+    ) -> ErasureReport:
         """Pseudonymise one customer's personal data everywhere it is stored.
 
         Source: DOMAIN.md 1 (customer files are private). Needs ``customer.erase``. See the
         module docstring for what changes; orders and payments stay intact. Messages to
         the customer that are not delivered yet are cancelled. The erasure is recorded in
         the access log (purpose ``erasure: <reason>``) and as a :class:`CustomerErased`
-        event, without any erased value. Running it again changes nothing more.
+        event, without any erased value. Running it again changes nothing more. The
+        reason is short text that is not blank.
         """
-        actor = args.actor(by)
-        self.require(actor, Permission.ERASE_CUSTOMER)
-        key = _key(customer_id, "customer_id")
-        why = self._privacy_text(reason, "reason")
-        kinds = self._customer_kinds()
+        if not reason.strip():
+            raise ValidationError.at("reason", "must not be blank")
+        now = self.now()
+        customers = uow.repo(CUSTOMERS)
+        customer = customers.get(customer_id)
+        redact = PersonalDataRedactor.for_customer(
+            customer, country_code=self.policy.customers.phone_country_code
+        )
+        counts: dict[str, int] = {}
+        erased = erase_customer_file(customer, redact)
+        if erased != customer:
+            customers.update(erased)
+            counts[CUSTOMERS.name] = 1
+        related, cancelled = self._erase_documents(
+            uow, customer_id, redact, by=by, now=now, counts=counts
+        )
+        self._erase_events(uow, related, redact, counts)
+        self._record(uow, customer_id, by, now, f"erasure: {reason}")
+        uow.emit(CustomerErased(customer_id=customer_id, reason=reason, at=now, by=by.id), at=now)
+        return ErasureReport(
+            customer_id=customer_id,
+            at=now,
+            by=by.id,
+            reason=reason,
+            documents=counts,
+            messages_cancelled=cancelled,
+        )
 
-        def work(uow: UnitOfWork) -> ErasureReport:
-            now = self.now()
-            customers = uow.repo(CUSTOMERS)
-            customer = customers.get(key)
-            redact = PersonalDataRedactor.for_customer(
-                customer, country_code=self.policy.customers.phone_country_code
-            )
-            counts: dict[str, int] = {}
-            erased = erase_customer_file(customer, redact)
-            if erased != customer:
-                customers.update(erased)
-                counts[CUSTOMERS.name] = 1
-            related = {key}
-            cancelled = 0
-            for kind in kinds:
-                repo = uow.repo(kind)
-                for obj in repo.find(customer_id=key):
-                    related.add(kind.key(obj))
-                    if kind.name == ORDERS.name:
-                        continue
-                    new = scrub(obj, redact)
-                    if kind.name == MESSAGES.name:
-                        stopped = self._stop(new, now, actor.id)
-                        if stopped.status is not new.status:
-                            cancelled += 1
-                        new = stopped
-                    if new != obj:
-                        repo.update(new)
-                        counts[kind.name] = counts.get(kind.name, 0) + 1
-            outbox = uow.outbox
-            entries = [e for e in outbox.scan() if _related(e, related)]
-            for entry in entries:
-                payload = _payload(entry, redact)
-                if payload != entry.payload:
-                    outbox.update(attrs.evolve(entry, payload=payload))
-                    counts[outbox.kind.name] = counts.get(outbox.kind.name, 0) + 1
-            self._record(uow, key, actor, now, f"erasure: {why}")
-            uow.emit(CustomerErased(customer_id=key, reason=why, at=now, by=actor.id), at=now)
-            return ErasureReport(
-                customer_id=key,
-                at=now,
-                by=actor.id,
-                reason=why,
-                documents=counts,
-                messages_cancelled=cancelled,
-            )
+    def _erase_documents(
+        self,
+        uow: UnitOfWork,
+        customer_id: str,
+        redact: Callable[[str], str],
+        *,
+        by: Actor,
+        now: datetime,
+        counts: dict[str, int],
+    ) -> tuple[set[str], int]:
+        """Scrub every document of the customer but orders; stop undelivered messages.
 
-        return self.run(work)
+        Returns the keys of the customer's documents (the customer id included) and how
+        many messages were withdrawn; ``counts`` gets the rewritten documents per kind.
+        """
+        related = {customer_id}
+        cancelled = 0
+        for kind in self._customer_kinds():
+            repo = uow.repo(kind)
+            for obj in repo.find(customer_id=customer_id):
+                related.add(kind.key(obj))
+                if kind.name == ORDERS.name:
+                    continue
+                new = scrub(obj, redact)
+                if kind.name == MESSAGES.name:
+                    stopped = self._stop(new, now, by.id)
+                    if stopped.status is not new.status:
+                        cancelled += 1
+                    new = stopped
+                if new != obj:
+                    repo.update(new)
+                    counts[kind.name] = counts.get(kind.name, 0) + 1
+        return related, cancelled
 
-    def export_customer(self, customer_id: str, *, by: Actor) -> dict[str, Any]:
+    def _erase_events(
+        self,
+        uow: UnitOfWork,
+        related: set[str],
+        redact: Callable[[str], str],
+        counts: dict[str, int],
+    ) -> None:
+        """Scrub the outbox entries about the customer's documents."""
+        outbox = uow.outbox
+        for entry in [e for e in outbox.scan() if _related(e, related)]:
+            payload = _payload(entry, redact)
+            if payload != entry.payload:
+                outbox.update(attrs.evolve(entry, payload=payload))
+                counts[outbox.kind.name] = counts.get(outbox.kind.name, 0) + 1
+
+    @use_case(Permission.EXPORT_CUSTOMER)
+    def export_customer(self, uow: UnitOfWork, customer_id: Id, *, by: Actor) -> dict[str, Any]:
         """Everything stored about one customer, as JSON-ready data (export on request).
 
         Source: DOMAIN.md 1 (customer files are private). Needs ``customer.export``; the
@@ -443,30 +440,22 @@ class PrivacyDesk(DeskBase):
         claims, survey responses and the campaigns the customer was invited to, messages,
         access records), and ``events`` to the outbox entries about them.
         """
-        actor = args.actor(by)
-        self.require(actor, Permission.EXPORT_CUSTOMER)
-        key = _key(customer_id, "customer_id")
-        kinds = self._customer_kinds()
-
-        def work(uow: UnitOfWork) -> dict[str, Any]:
-            now = self.now()
-            customer = uow.repo(CUSTOMERS).get(key)
-            self._record(uow, key, actor, now, "export")
-            documents: dict[str, list[Any]] = {CUSTOMERS.name: [converter.unstructure(customer)]}
-            related = {key}
-            for kind in kinds:
-                found = uow.repo(kind).find(customer_id=key)
-                related.update(kind.key(obj) for obj in found)
-                documents[kind.name] = [converter.unstructure(obj) for obj in found]
-            campaigns = [c for c in uow.repo(SURVEY_CAMPAIGNS).scan() if key in c.invited]
-            documents[SURVEY_CAMPAIGNS.name] = [converter.unstructure(c) for c in campaigns]
-            events = [converter.unstructure(e) for e in uow.outbox.scan() if _related(e, related)]
-            return {
-                "customer_id": key,
-                "exported_at": now.isoformat(),
-                "exported_by": actor.id,
-                "documents": dict(sorted(documents.items())),
-                "events": events,
-            }
-
-        return self.run(work)
+        now = self.now()
+        customer = uow.repo(CUSTOMERS).get(customer_id)
+        self._record(uow, customer_id, by, now, "export")
+        documents: dict[str, list[Any]] = {CUSTOMERS.name: [converter.unstructure(customer)]}
+        related = {customer_id}
+        for kind in self._customer_kinds():
+            found = uow.repo(kind).find(customer_id=customer_id)
+            related.update(kind.key(obj) for obj in found)
+            documents[kind.name] = [converter.unstructure(obj) for obj in found]
+        campaigns = [c for c in uow.repo(SURVEY_CAMPAIGNS).scan() if customer_id in c.invited]
+        documents[SURVEY_CAMPAIGNS.name] = [converter.unstructure(c) for c in campaigns]
+        events = [converter.unstructure(e) for e in uow.outbox.scan() if _related(e, related)]
+        return {
+            "customer_id": customer_id,
+            "exported_at": now.isoformat(),
+            "exported_by": by.id,
+            "documents": dict(sorted(documents.items())),
+            "events": events,
+        }
