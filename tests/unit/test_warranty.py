@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import random
+import subprocess
+import sys
 import tracemalloc
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -15,7 +17,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import csdomain.warranty
 from csdomain.auth import AccessPolicy, Actor
+from csdomain.desk.warranty import rules_from_plugins
 from csdomain.errors import (
     CurrencyMismatch,
     InvalidTransition,
@@ -77,11 +81,11 @@ from csdomain.warranty import (
     WarrantyPolicy,
     WarrantyRule,
     WarrantyTerms,
+    check_extra_rules,
     claim_rate_outliers,
     evaluate_claim,
     event_for_last_change,
     quote_part,
-    rules_from_plugins,
 )
 
 
@@ -611,6 +615,35 @@ def test_plugin_rule_codes_are_unique() -> None:
     clash.register(Shadow())
     with pytest.raises(PluginError, match="misuse"):
         rules_from_plugins(clash)
+
+
+def test_plugin_answer_that_is_not_a_list_is_a_plugin_error() -> None:
+    class Careless:
+        @hookimpl
+        def csdomain_warranty_rules(self) -> object:
+            return 42
+
+    pm = get_plugin_manager(load_entrypoints=False)
+    pm.register(Careless())
+    with pytest.raises(PluginError, match="not a list"):
+        rules_from_plugins(pm)
+
+
+def test_extra_rules_are_checked_without_a_plugin_manager() -> None:
+    assert check_extra_rules([MileageLimit(1)]) == (MileageLimit(1),)
+    with pytest.raises(PluginError, match="not a WarrantyRule"):
+        check_extra_rules([object()])
+    with pytest.raises(PluginError, match="snake_case"):
+        check_extra_rules([MileageLimit(1, code="Mileage Limit")])
+
+
+def test_the_warranty_package_does_not_know_the_plugin_manager() -> None:
+    code = "import sys, csdomain.warranty; print('pluggy' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
+    assert not hasattr(csdomain.warranty, "rules_from_plugins")
 
 
 def test_rule_returning_a_non_reason_is_a_plugin_error() -> None:

@@ -12,11 +12,13 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+import pluggy
+
 from csdomain.auth import Actor, Permission
 from csdomain.clock import require_aware
 from csdomain.desk.args import Id, LongText
 from csdomain.desk.base import DeskBase, use_case
-from csdomain.errors import ValidationError
+from csdomain.errors import PluginError, ValidationError, describe
 from csdomain.ids import NamingSeries
 from csdomain.kinds import CUSTOMERS, WARRANTY_CLAIMS
 from csdomain.store import UnitOfWork
@@ -34,14 +36,34 @@ from csdomain.warranty import (
     WarrantyClaim,
     WarrantyClaimCase,
     WarrantyClaimStatus,
+    WarrantyRule,
+    check_extra_rules,
     claim_rate_outliers,
     event_for_last_change,
     quote_part,
-    rules_from_plugins,
 )
 
 
-__all__ = ["WarrantyDesk"]
+__all__ = ["WarrantyDesk", "rules_from_plugins"]
+
+
+def rules_from_plugins(pm: pluggy.PluginManager) -> tuple[WarrantyRule, ...]:
+    """Every rule the plugins on ``pm`` add through ``csdomain_warranty_rules``.
+
+    Raises :class:`~csdomain.errors.PluginError` for a plugin answer that is not a list of
+    rules, and (:func:`~csdomain.warranty.check_extra_rules`) for an object that is not a
+    :class:`~csdomain.warranty.WarrantyRule` or for a code used twice (built-in codes
+    included).
+    """
+    candidates: list[object] = []
+    for batch in pm.hook.csdomain_warranty_rules():
+        if batch is None:
+            continue
+        if isinstance(batch, str | bytes) or not isinstance(batch, Iterable):
+            msg = f"a csdomain_warranty_rules plugin returned {describe(batch)}, not a list"
+            raise PluginError(msg)
+        candidates.extend(batch)
+    return check_extra_rules(candidates)
 
 
 def _text_arg(value: object, path: str, *, optional: bool = False) -> None:

@@ -14,7 +14,9 @@ The package has one module per idea, all pure (no I/O, no clock, no plugin manag
   ladder (refund, exchange or repair within the return window; exchange or repair within
   the exchange window; repair within the warranty period, exchange or refund after
   repeated failed repairs). Industry plugins add rules through the
-  ``csdomain_warranty_rules`` hook.
+  ``csdomain_warranty_rules`` hook; the service desk collects them
+  (:func:`csdomain.desk.warranty.rules_from_plugins`) and :func:`check_extra_rules`
+  checks them.
 - :mod:`~csdomain.warranty.case`: :class:`WarrantyClaimCase` is the stored aggregate:
   submitted with its product record and customer, evaluated, approved or overridden (with
   authority and a written reason), repaired / exchanged / refunded, closed.
@@ -81,8 +83,8 @@ from csdomain.warranty.rules import (
     UnauthorisedRepair,
     WarrantyDecision,
     WarrantyRule,
+    check_extra_rules,
     evaluate_claim,
-    rules_from_plugins,
 )
 
 
@@ -132,9 +134,9 @@ __all__ = [
     "WarrantyPolicy",
     "WarrantyRule",
     "WarrantyTerms",
+    "check_extra_rules",
     "claim_rate_outliers",
     "evaluate_claim",
     "event_for_last_change",
     "quote_part",
-    "rules_from_plugins",
 ]

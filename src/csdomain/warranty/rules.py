@@ -13,18 +13,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
+from typing import ClassVar, Protocol, runtime_checkable
 
 import attrs
 
-from csdomain.errors import PluginError, ValidationError
+from csdomain.errors import PluginError, ValidationError, describe
 from csdomain.warranty._checks import _enum, _Problems, _raise, _same_serial, _text
 from csdomain.warranty.claims import Cause, Proof, Remedy, WarrantyClaim, _to_remedies
 from csdomain.warranty.policy import BUILTIN_RULE_CODES, WarrantyPolicy
 
-
-if TYPE_CHECKING:
-    import pluggy
 
 __all__ = [
     "BUILTIN_RULES",
@@ -39,8 +36,8 @@ __all__ = [
     "UnauthorisedRepair",
     "WarrantyDecision",
     "WarrantyRule",
+    "check_extra_rules",
     "evaluate_claim",
-    "rules_from_plugins",
 ]
 
 
@@ -434,11 +431,12 @@ def evaluate_claim(
 ) -> WarrantyDecision:
     """Decide a warranty claim under the three guarantees (DOMAIN.md 4).
 
-    Runs the active built-in rules, then ``extra_rules`` (e.g. :func:`rules_from_plugins`),
-    on the policy made effective for the claim's category. Any excluding reason means not
-    covered; then the decision keeps every exclusion (all of them, not only the first) and
-    the notes. Otherwise the remedies are the union of the grants, cut down by any limits;
-    when none is left the claim is not covered and the reason ``no_remedy`` says so.
+    Runs the active built-in rules, then ``extra_rules`` (the plugins' rules, see
+    :func:`check_extra_rules`), on the policy made effective for the claim's category.
+    Any excluding reason means not covered; then the decision keeps every exclusion (all
+    of them, not only the first) and the notes. Otherwise the remedies are the union of
+    the grants, cut down by any limits; when none is left the claim is not covered and the
+    reason ``no_remedy`` says so.
     """
     if not isinstance(claim, WarrantyClaim):
         raise ValidationError.at("claim", f"expected a WarrantyClaim, got {type(claim).__name__}")
@@ -451,34 +449,32 @@ def evaluate_claim(
     for rule in [*active, *extra_rules]:
         for reason in rule.assess(claim, effective):
             if not isinstance(reason, Reason):
-                msg = f"warranty rule {rule.code!r} returned {reason!r}, not a Reason"
+                msg = f"warranty rule {rule.code!r} returned {describe(reason)}, not a Reason"
                 raise PluginError(msg)
             reasons.append(reason)
     return _decide(reasons, effective, claim.warranty_day)
 
 
-def rules_from_plugins(pm: pluggy.PluginManager) -> tuple[WarrantyRule, ...]:
-    """Every rule the plugins on ``pm`` add through ``csdomain_warranty_rules``.
+def check_extra_rules(candidates: Iterable[object]) -> tuple[WarrantyRule, ...]:
+    """``candidates`` as extra rules for :func:`evaluate_claim`, once each is checked.
 
     Raises :class:`~csdomain.errors.PluginError` for an object that is not a
-    :class:`WarrantyRule` or for a code used twice (built-in codes included).
+    :class:`WarrantyRule`, for a code that is not snake_case, or for a code used twice
+    (built-in codes included): rules come from plugins, so a bad one is the plugin's fault.
     """
     rules: list[WarrantyRule] = []
     seen = set(BUILTIN_RULE_CODES)
-    for batch in pm.hook.csdomain_warranty_rules():
-        if batch is None:
-            continue
-        for rule in batch:
-            if not isinstance(rule, WarrantyRule) or not callable(rule.assess):
-                msg = f"a csdomain_warranty_rules plugin returned {rule!r}, not a WarrantyRule"
-                raise PluginError(msg)
-            code = rule.code
-            if not isinstance(code, str) or not _CODE.fullmatch(code):
-                msg = f"warranty rule {rule!r} has no snake_case code"
-                raise PluginError(msg)
-            if code in seen:
-                msg = f"two warranty rules use the code {code!r}"
-                raise PluginError(msg)
-            seen.add(code)
-            rules.append(rule)
+    for rule in candidates:
+        if not isinstance(rule, WarrantyRule) or not callable(rule.assess):
+            msg = f"a csdomain_warranty_rules plugin returned {describe(rule)}, not a WarrantyRule"
+            raise PluginError(msg)
+        code = rule.code
+        if not isinstance(code, str) or not _CODE.fullmatch(code):
+            msg = f"warranty rule {describe(rule)} has no snake_case code"
+            raise PluginError(msg)
+        if code in seen:
+            msg = f"two warranty rules use the code {code!r}"
+            raise PluginError(msg)
+        seen.add(code)
+        rules.append(rule)
     return tuple(rules)
