@@ -78,3 +78,37 @@ def test_the_installed_command_runs_without_a_traceback(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("csdomain: error:")
+
+
+def test_the_cli_package_runs_as_a_module_and_help_loads_no_service_layer() -> None:
+    code = (
+        "import sys\n"
+        "from csdomain.cli import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('csdomain.service', 'csdomain.store', 'csdomain.report', 'csdomain.demo')\n"
+        "print(','.join(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stderr.strip() == ""
+    assert "examples:" in result.stdout
+    module = subprocess.run(
+        [sys.executable, "-m", "csdomain.cli", "plugins", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "csdomain_open_store" in module.stdout
+
+
+def test_the_former_command_modules_are_the_cli_commands() -> None:
+    from csdomain import cli_transfer, report_cli
+    from csdomain.cli import report, transfer
+
+    assert report_cli.add_report_command is report.add_report_command
+    assert cli_transfer.add_export_command is transfer.add_export_command
+    assert cli_transfer.add_import_command is transfer.add_import_command

@@ -16,6 +16,7 @@ import pytest
 
 from csdomain import cli
 from csdomain.auth import Actor
+from csdomain.cli.report import add_report_command
 from csdomain.clock import FixedClock
 from csdomain.complaints import ComplaintCategory, SlaKind
 from csdomain.demo import build_demo
@@ -43,7 +44,6 @@ from csdomain.report import (
     render_json,
     render_text,
 )
-from csdomain.report_cli import add_report_command
 from csdomain.satisfaction import Survey, SurveyItem, SurveyResponse
 from csdomain.serialization import from_json, to_json
 from csdomain.service import ServiceDesk
