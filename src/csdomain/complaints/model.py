@@ -1,55 +1,55 @@
-"""Complaints (投诉): accept at once, resolve fast, follow up after.
+"""The complaint itself: classification, statuses and transitions, remedies, the aggregate.
 
-A :class:`Complaint` is a frozen record that walks the closed loop of DOMAIN.md 3.2
-(受理即时, 结果迅速, 处理后有回访): *received* → *assessed* (founded) or *rejected*
-(unfounded, still counted) → *investigating* → *resolution_proposed* →
-*resolution_approved* → *resolved* (the customer accepted) → *followed_up* → *closed*,
-with an explicit *on_hold* state while the team waits for the customer. The allowed moves
-are data (:data:`COMPLAINT_TRANSITIONS`); every move appends a
-:class:`~csdomain.lifecycle.StatusChange` to ``history``.
-
-Everything here is pure: time comes in as ``at=``, numbers come from
-:class:`ComplaintPolicy`, working hours from the owning team's
-:class:`~csdomain.calendar.BusinessCalendar`, the customer's rest hours from a
-:class:`~csdomain.calendar.QuietHours`. Command methods take ``by`` (an
-:class:`~csdomain.auth.Actor`) and the :class:`~csdomain.auth.AccessPolicy` and check
-:data:`~csdomain.auth.Permission.HANDLE_COMPLAINT` themselves; approving a remedy of
-substance checks :data:`~csdomain.auth.Permission.APPROVE_REMEDY` and the approver's
+A :class:`Complaint` is a frozen record that walks the closed loop of DOMAIN.md 3.2;
+the allowed moves are data (:data:`COMPLAINT_TRANSITIONS`) and every move appends a
+:class:`~csdomain.lifecycle.StatusChange` to ``history``. Command methods take ``by``
+(an :class:`~csdomain.auth.Actor`) and the :class:`~csdomain.auth.AccessPolicy` and
+check :data:`~csdomain.auth.Permission.HANDLE_COMPLAINT` themselves; approving a remedy
+of substance checks :data:`~csdomain.auth.Permission.APPROVE_REMEDY` and the approver's
 limit (DOMAIN.md 3.6).
-
-- Service levels (DOMAIN.md 3.3): ``respond_by`` and ``resolve_by`` are set at receipt
-  from the :class:`SlaPolicy` of the complaint's urgency; time on hold moves
-  ``resolve_by``; :func:`is_breached` / :func:`breaches` tell what is overdue.
-- Escalation (五级追访制, DOMAIN.md 3.4): :func:`escalate_overdue` moves an overdue
-  complaint one rung up the ladder per missed deadline; a customer who refuses the
-  remedy or is dissatisfied at the visit moves it up once more.
-- Follow-up visits (回访, DOMAIN.md 3.5): a resolved complaint gets a visit due within
-  three days at a time outside the customer's rest hours; :func:`missing_follow_ups`
-  finds member complaints that were not visited in time.
-- Statistics (顾客投诉分类统计表, DOMAIN.md 3.2 step 7): :class:`ComplaintStatistics`
-  is a streaming, mergeable accumulator with bounded memory.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from csdomain.auth import AccessPolicy, Actor, Permission
 from csdomain.calendar import BusinessCalendar, QuietHours
-from csdomain.clock import require_aware, utc
+from csdomain.clock import utc
+from csdomain.complaints._checks import (
+    level,
+    not_negative,
+    optional_aware,
+    optional_not_blank,
+)
+from csdomain.complaints.escalation import (
+    _DEADLINE_REASONS,
+    ComplaintEscalated,
+    EscalationReason,
+    EscalationStep,
+)
+from csdomain.complaints.follow_up import (
+    FollowUp,
+    FollowUpMethod,
+    FollowUpOutcome,
+    plan_follow_up,
+)
+from csdomain.complaints.sla import SlaOutcome
 from csdomain.errors import InvalidTransition, PermissionDenied, RuleViolation, ValidationError
-from csdomain.events import Event
 from csdomain.lifecycle import StatusChange, check_transition
 from csdomain.money import Money
 from csdomain.validators import aware as _aware
 from csdomain.validators import enum_value as _enum
 from csdomain.validators import not_blank as _not_blank
+
+
+if TYPE_CHECKING:
+    from csdomain.complaints.policy import ComplaintPolicy
 
 
 __all__ = [
@@ -58,50 +58,19 @@ __all__ = [
     "OPEN_STATUSES",
     "WORKING_STATUSES",
     "Approval",
-    "CauseCount",
-    "ClassificationRow",
     "Complaint",
     "ComplaintCategory",
     "ComplaintChannel",
-    "ComplaintClosed",
-    "ComplaintEscalated",
     "ComplaintNature",
-    "ComplaintPolicy",
-    "ComplaintReceived",
-    "ComplaintReport",
-    "ComplaintStatistics",
     "ComplaintStatus",
-    "ComplaintStatusChanged",
     "ComplaintUrgency",
     "CustomerAcceptance",
     "CustomerRefusal",
-    "DurationSketch",
-    "EscalationReason",
-    "EscalationStep",
-    "FollowUp",
-    "FollowUpMethod",
-    "FollowUpOutcome",
-    "FollowUpScheduled",
     "Remedy",
     "RemedyKind",
-    "SlaBreach",
-    "SlaKind",
-    "SlaOutcome",
-    "SlaPolicy",
-    "SlaTarget",
-    "TopCounter",
-    "breaches",
     "check_remedy_authority",
-    "complaint_events",
-    "escalate_overdue",
-    "is_breached",
-    "missing_follow_ups",
-    "plan_follow_up",
     "receive_complaint",
-    "sla_breaches",
 ]
-
-_E = TypeVar("_E", bound=StrEnum)
 
 
 # -- classification (DOMAIN.md 3.1) -------------------------------------------------------
@@ -222,86 +191,7 @@ _NEEDS_AMOUNT = frozenset({RemedyKind.REFUND, RemedyKind.COMPENSATION})
 _NO_AMOUNT = frozenset({RemedyKind.EXPLANATION, RemedyKind.REFERRAL})
 
 
-class SlaOutcome(StrEnum):
-    """Whether the resolution target was met, recorded when the complaint is resolved."""
-
-    MET = "met"
-    MISSED = "missed"
-
-
-class EscalationReason(StrEnum):
-    """Why a complaint moved up the five-level ladder (DOMAIN.md 3.4)."""
-
-    RESPONSE_OVERDUE = "response_overdue"
-    RESOLUTION_OVERDUE = "resolution_overdue"
-    STILL_OVERDUE = "still_overdue"
-    CUSTOMER_UNHAPPY = "customer_unhappy"
-    MANUAL = "manual"
-
-
-_DEADLINE_REASONS = frozenset(
-    {
-        EscalationReason.RESPONSE_OVERDUE,
-        EscalationReason.RESOLUTION_OVERDUE,
-        EscalationReason.STILL_OVERDUE,
-    }
-)
-
-
-class FollowUpOutcome(StrEnum):
-    """What the customer said at the follow-up visit (DOMAIN.md 3.5)."""
-
-    SATISFIED = "satisfied"
-    NEUTRAL = "neutral"
-    DISSATISFIED = "dissatisfied"
-
-
-class FollowUpMethod(StrEnum):
-    """How the follow-up visit was made (DOMAIN.md 3.5: phone, SMS)."""
-
-    PHONE = "phone"
-    SMS = "sms"
-    VISIT = "visit"
-    EMAIL = "email"
-
-
 # -- validators ---------------------------------------------------------------------------
-
-
-def _optional_not_blank(
-    _instance: object, attribute: attrs.Attribute[str | None], value: str | None
-) -> None:
-    if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise ValidationError.at(attribute.name, "must be text or nothing, not empty")
-
-
-def _optional_aware(
-    _instance: object, attribute: attrs.Attribute[datetime | None], value: datetime | None
-) -> None:
-    if value is not None:
-        require_aware(value, attribute.name)
-
-
-def _positive_duration(
-    _instance: object, attribute: attrs.Attribute[timedelta], value: timedelta
-) -> None:
-    if not isinstance(value, timedelta) or value <= timedelta(0):
-        raise ValidationError.at(attribute.name, "must be a positive duration")
-
-
-def _duration(_instance: object, attribute: attrs.Attribute[timedelta], value: timedelta) -> None:
-    if not isinstance(value, timedelta):
-        raise ValidationError.at(attribute.name, f"expected a duration, got {value!r}")
-
-
-def _level(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
-        raise ValidationError.at(attribute.name, f"must be a level from 1 to 5, got {value!r}")
-
-
-def _not_negative(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValidationError.at(attribute.name, f"must be a whole number >= 0, got {value!r}")
 
 
 def _channel(value: object) -> ComplaintChannel:
@@ -328,18 +218,6 @@ def _remedy_kind(value: object) -> RemedyKind:
     return _enum(RemedyKind, value, "kind")
 
 
-def _outcome(value: object) -> FollowUpOutcome:
-    return _enum(FollowUpOutcome, value, "outcome")
-
-
-def _method(value: object) -> FollowUpMethod:
-    return _enum(FollowUpMethod, value, "method")
-
-
-def _reason(value: object) -> EscalationReason:
-    return _enum(EscalationReason, value, "reason")
-
-
 def _sla_outcome(value: object) -> SlaOutcome | None:
     return None if value is None else _enum(SlaOutcome, value, "sla_outcome")
 
@@ -348,162 +226,6 @@ def _text(value: object, path: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValidationError.at(path, "must not be empty")
     return value
-
-
-# -- policy -------------------------------------------------------------------------------
-
-
-@attrs.frozen
-class SlaTarget:
-    """A service-level target: ``duration`` of business time on the team's calendar,
-    or of elapsed (24/7) time when ``business_time`` is false (DOMAIN.md 3.3)."""
-
-    duration: timedelta = attrs.field(validator=_positive_duration)
-    business_time: bool = True
-
-    def due(self, start: datetime, calendar: BusinessCalendar) -> datetime:
-        """The deadline of this target for work that starts at ``start`` (UTC)."""
-        if self.business_time:
-            return utc(calendar.add_business_time(utc(start, "start"), self.duration))
-        return utc(start, "start") + self.duration
-
-    def measure(self, start: datetime, end: datetime, calendar: BusinessCalendar) -> timedelta:
-        """How much of this target's kind of time passes from ``start`` to ``end``."""
-        if self.business_time:
-            return calendar.business_time_between(start, end)
-        return utc(end, "end") - utc(start, "start")
-
-    def extend(self, deadline: datetime, delta: timedelta, calendar: BusinessCalendar) -> datetime:
-        """``deadline`` moved later by ``delta`` of this target's kind of time."""
-        if delta <= timedelta(0):
-            return deadline
-        if self.business_time:
-            return utc(calendar.add_business_time(deadline, delta))
-        return deadline + delta
-
-
-@attrs.frozen
-class SlaPolicy:
-    """The response and resolution targets of one urgency (DOMAIN.md 3.3)."""
-
-    respond: SlaTarget
-    resolve: SlaTarget
-
-
-def _ladder(_instance: object, attribute: attrs.Attribute[tuple[str, ...]], value: object) -> None:
-    if not isinstance(value, tuple) or not 1 <= len(value) <= 5:
-        raise ValidationError.at(attribute.name, "the ladder is a tuple of one to five roles")
-    for i, role in enumerate(value):
-        if not isinstance(role, str) or not role.strip():
-            raise ValidationError.at(f"{attribute.name}.{i}", "a role name must not be empty")
-
-
-_DEFAULT_DEPARTMENTS: Mapping[str, str] = {
-    ComplaintCategory.PRODUCT_QUALITY.value: "quality",
-    ComplaintCategory.SERVICE.value: "customer_service",
-    ComplaintCategory.DELIVERY_PACKAGING.value: "logistics",
-    ComplaintCategory.DELIVERY_DELAY.value: "logistics",
-    ComplaintCategory.DELIVERY_QUANTITY.value: "logistics",
-    ComplaintCategory.DELIVERY_CONTENT.value: "quality",
-    ComplaintCategory.OTHER.value: "customer_service",
-}
-
-
-@attrs.frozen
-class ComplaintPolicy:
-    """Complaint handling numbers and choices (DOMAIN.md 3), with the documents' defaults.
-
-    The SLA table (see ``docs/complaints.md``), DOMAIN.md 3.3: urgent complaints follow
-    the service-call promise on the 24/7 clock (respond within 30 minutes; on site within
-    24 hours and the fault cleared within 24 hours of starting, so resolved within 48
-    hours); special complaints respond within 30 minutes and resolve within 24 hours;
-    ordinary complaints are answered within 2 business hours and resolved within 40
-    business hours (a working week).
-    """
-
-    special: SlaPolicy = SlaPolicy(
-        respond=SlaTarget(timedelta(minutes=30), business_time=False),
-        resolve=SlaTarget(timedelta(hours=24), business_time=False),
-    )
-    urgent: SlaPolicy = SlaPolicy(
-        respond=SlaTarget(timedelta(minutes=30), business_time=False),
-        resolve=SlaTarget(timedelta(hours=48), business_time=False),
-    )
-    ordinary: SlaPolicy = SlaPolicy(
-        respond=SlaTarget(timedelta(hours=2), business_time=True),
-        resolve=SlaTarget(timedelta(hours=40), business_time=True),
-    )
-    #: The five-level follow-up ladder (五级追访制), level 1 first.
-    ladder: tuple[str, ...] = attrs.field(
-        default=("specialist", "department_manager", "cs_manager", "call_team", "general_manager"),
-        validator=_ladder,
-    )
-    #: Level a special complaint starts at ("large issues go to the managers").
-    special_start_level: int = attrs.field(default=2, validator=_level)
-    #: Level an urgent complaint starts at.
-    urgent_start_level: int = attrs.field(default=1, validator=_level)
-    #: After the resolution deadline, one more rung per interval still unresolved
-    #: ("daily follow-up by the call team").
-    escalation_interval: SlaTarget = SlaTarget(timedelta(days=1), business_time=False)
-    #: Complaint reference numbers: a naming series restarting every month (DOMAIN.md 1).
-    number_pattern: str = "CP-{yyyy}{mm}-{seq:04d}"
-    #: Customer classes whose resolved complaints are all visited (DOMAIN.md 3.5: 100 % of
-    #: member customers; VIP customers get at least a member's service).
-    follow_up_classes: frozenset[str] = frozenset({"member", "vip"})
-    #: A refusal or a dissatisfied visit moves the complaint up one rung.
-    escalate_on_reopen: bool = True
-    #: A dissatisfied follow-up visit reopens the complaint.
-    reopen_on_dissatisfied: bool = True
-    #: The follow-up visit is due this long after resolution ("visit within 3 days").
-    follow_up_within: timedelta = attrs.field(
-        default=timedelta(days=3), validator=_positive_duration
-    )
-    #: Default moment of the visit after resolution (the next-day call).
-    follow_up_after: timedelta = attrs.field(default=timedelta(days=1), validator=_duration)
-    #: Responsible department per category, used when an assessment names none
-    #: (product quality → production/quality owner, service → service staff).
-    departments: Mapping[str, str] = attrs.field(factory=lambda: dict(_DEFAULT_DEPARTMENTS))
-
-    def __attrs_post_init__(self) -> None:
-        top = len(self.ladder)
-        for name in ("special_start_level", "urgent_start_level"):
-            if getattr(self, name) > top:
-                raise ValidationError.at(name, f"the ladder has only {top} levels")
-        if not timedelta(0) <= self.follow_up_after <= self.follow_up_within:
-            raise ValidationError.at(
-                "follow_up_after", "must lie between zero and follow_up_within"
-            )
-        for key in self.departments:
-            _enum(ComplaintCategory, key, f"departments.{key}")
-
-    def sla_for(self, urgency: ComplaintUrgency) -> SlaPolicy:
-        """The :class:`SlaPolicy` of ``urgency``."""
-        if urgency is ComplaintUrgency.SPECIAL:
-            return self.special
-        if urgency is ComplaintUrgency.URGENT:
-            return self.urgent
-        return self.ordinary
-
-    def start_level(self, urgency: ComplaintUrgency) -> int:
-        """The ladder level a new complaint of ``urgency`` starts at."""
-        if urgency is ComplaintUrgency.SPECIAL:
-            return self.special_start_level
-        if urgency is ComplaintUrgency.URGENT:
-            return self.urgent_start_level
-        return 1
-
-    @property
-    def top_level(self) -> int:
-        """The highest level of the ladder."""
-        return len(self.ladder)
-
-    def role_at(self, level: int) -> str:
-        """The role that owns a complaint at ``level``."""
-        return self.ladder[min(max(level, 1), self.top_level) - 1]
-
-    def department_for(self, category: ComplaintCategory) -> str | None:
-        """The default responsible department of ``category`` (``None``: not configured)."""
-        return self.departments.get(category.value)
 
 
 # -- value records ------------------------------------------------------------------------
@@ -562,35 +284,6 @@ class CustomerRefusal:
     reason: str = attrs.field(validator=_not_blank)
 
 
-@attrs.frozen
-class FollowUp:
-    """One follow-up visit (回访) and what the customer said."""
-
-    at: datetime = attrs.field(validator=_aware)
-    by: str = attrs.field(validator=_not_blank)
-    outcome: FollowUpOutcome = attrs.field(converter=_outcome)
-    notes: str = attrs.field(validator=_not_blank)
-    method: FollowUpMethod = attrs.field(default=FollowUpMethod.PHONE, converter=_method)
-
-
-@attrs.frozen
-class EscalationStep:
-    """One step up the follow-up ladder: from which level to which, why and to whom."""
-
-    from_level: int = attrs.field(validator=_level)
-    to_level: int = attrs.field(validator=_level)
-    at: datetime = attrs.field(validator=_aware)
-    by: str
-    reason: EscalationReason = attrs.field(converter=_reason)
-    owner_role: str
-    owner_id: str | None = None
-    #: The missed deadline, for deadline escalations.
-    due: datetime | None = attrs.field(default=None, validator=_optional_aware)
-    #: The resolution round (the complaint's ``reopen_count`` when it happened).
-    round: int = attrs.field(default=0, validator=_not_negative)
-    note: str = ""
-
-
 # -- the aggregate ------------------------------------------------------------------------
 
 
@@ -606,7 +299,7 @@ class Complaint:
 
     id: str = attrs.field(validator=_not_blank)
     customer_id: str = attrs.field(validator=_not_blank)
-    order_id: str | None = attrs.field(default=None, validator=_optional_not_blank)
+    order_id: str | None = attrs.field(default=None, validator=optional_not_blank)
     channel: ComplaintChannel = attrs.field(converter=_channel)
     urgency: ComplaintUrgency = attrs.field(converter=_urgency)
     nature: ComplaintNature = attrs.field(default=ComplaintNature.NORMAL, converter=_nature)
@@ -616,31 +309,31 @@ class Complaint:
     status: ComplaintStatus = attrs.field(default=ComplaintStatus.RECEIVED, converter=_status)
     #: Response (acknowledgement) deadline and the moment of the first response.
     respond_by: datetime = attrs.field(validator=_aware)
-    first_response_at: datetime | None = attrs.field(default=None, validator=_optional_aware)
+    first_response_at: datetime | None = attrs.field(default=None, validator=optional_aware)
     #: Resolution deadline; moved by time on hold, renewed when the complaint reopens.
     resolve_by: datetime = attrs.field(validator=_aware)
-    department: str | None = attrs.field(default=None, validator=_optional_not_blank)
+    department: str | None = attrs.field(default=None, validator=optional_not_blank)
     owner_role: str = attrs.field(validator=_not_blank)
-    owner_id: str | None = attrs.field(default=None, validator=_optional_not_blank)
-    escalation_level: int = attrs.field(default=1, validator=_level)
+    owner_id: str | None = attrs.field(default=None, validator=optional_not_blank)
+    escalation_level: int = attrs.field(default=1, validator=level)
     escalations: tuple[EscalationStep, ...] = ()
     #: ``True`` once assessed as founded, ``False`` when rejected, ``None`` before.
     founded: bool | None = None
     #: The tactful reply to an unfounded complaint.
     reply: str = ""
     #: The time the customer was asked to give the team (请顾客给予时间).
-    answer_promised_by: datetime | None = attrs.field(default=None, validator=_optional_aware)
-    cause: str | None = attrs.field(default=None, validator=_optional_not_blank)
-    responsible_person: str | None = attrs.field(default=None, validator=_optional_not_blank)
+    answer_promised_by: datetime | None = attrs.field(default=None, validator=optional_aware)
+    cause: str | None = attrs.field(default=None, validator=optional_not_blank)
+    responsible_person: str | None = attrs.field(default=None, validator=optional_not_blank)
     proposals: tuple[Remedy, ...] = ()
     approval: Approval | None = None
     acceptance: CustomerAcceptance | None = None
     refusals: tuple[CustomerRefusal, ...] = ()
     sla_outcome: SlaOutcome | None = attrs.field(default=None, converter=_sla_outcome)
-    follow_up_due: datetime | None = attrs.field(default=None, validator=_optional_aware)
-    follow_up_planned_at: datetime | None = attrs.field(default=None, validator=_optional_aware)
+    follow_up_due: datetime | None = attrs.field(default=None, validator=optional_aware)
+    follow_up_planned_at: datetime | None = attrs.field(default=None, validator=optional_aware)
     follow_ups: tuple[FollowUp, ...] = ()
-    reopen_count: int = attrs.field(default=0, validator=_not_negative)
+    reopen_count: int = attrs.field(default=0, validator=not_negative)
     summary: str = ""
     improvement_measure: str = ""
     history: tuple[StatusChange, ...] = ()
@@ -1383,50 +1076,6 @@ def check_remedy_authority(
         )
 
 
-def plan_follow_up(
-    resolved_at: datetime,
-    *,
-    policy: ComplaintPolicy,
-    quiet_hours: QuietHours | None = None,
-    preferred: datetime | None = None,
-) -> tuple[datetime, datetime]:
-    """The follow-up visit's due time and planned time for a resolution at ``resolved_at``.
-
-    Source: DOMAIN.md 3.5: visit within 3 days, never during the customer's rest time,
-    at a convenient time agreed with the customer (``preferred``). Without a preference
-    the visit is the next-day call, moved out of the rest hours; if that would miss the
-    due time, the earliest allowed moment after resolution is used.
-    """
-    resolved = utc(resolved_at, "resolved_at")
-    due = resolved + policy.follow_up_within
-
-    def allowed(moment: datetime) -> datetime:
-        return moment if quiet_hours is None else utc(quiet_hours.next_allowed(moment))
-
-    if preferred is not None:
-        wanted = utc(preferred, "preferred_follow_up_at")
-        if wanted < resolved:
-            raise ValidationError.at("preferred_follow_up_at", "must not precede the resolution")
-        planned = allowed(wanted)
-        if planned > due:
-            raise RuleViolation(
-                "follow_up_after_due",
-                "the visit must take place within the follow-up period",
-                planned_at=planned.isoformat(),
-                due=due.isoformat(),
-            )
-        return due, planned
-    for candidate in (resolved + policy.follow_up_after, resolved):
-        planned = allowed(candidate)
-        if planned <= due:
-            return due, planned
-    raise RuleViolation(
-        "no_follow_up_slot",
-        "the customer's rest hours leave no time for a visit within the follow-up period",
-        due=due.isoformat(),
-    )
-
-
 def receive_complaint(
     *,
     id: str,
@@ -1476,571 +1125,3 @@ def receive_complaint(
         escalation_level=level,
         history=(StatusChange(from_=None, to=_S.RECEIVED.value, at=moment, by=actor.id),),
     )
-
-
-def escalate_overdue(
-    complaint: Complaint,
-    at: datetime,
-    policy: ComplaintPolicy,
-    calendar: BusinessCalendar,
-    owners: Mapping[str, str] | None = None,
-    *,
-    by: Actor | None = None,
-) -> tuple[Complaint, tuple[ComplaintEscalated, ...]]:
-    """Escalate ``complaint`` one rung per newly missed deadline (DOMAIN.md 3.4).
-
-    See :meth:`Complaint.escalate_if_overdue`; ``by`` defaults to the system actor. The
-    returned events are the escalation events :func:`complaint_events` would list.
-    """
-    return complaint.escalate_if_overdue(
-        at=at,
-        policy=policy,
-        calendar=calendar,
-        by=by if by is not None else Actor.system(),
-        owners=owners,
-    )
-
-
-# -- SLA breaches -------------------------------------------------------------------------
-
-
-class SlaKind(StrEnum):
-    """Which service-level target."""
-
-    RESPOND = "respond"
-    RESOLVE = "resolve"
-
-
-@attrs.frozen
-class SlaBreach:
-    """A missed service-level target of one complaint."""
-
-    complaint_id: str
-    target: SlaKind
-    due: datetime
-    #: When the target was met after all (late); ``None`` while it is still not met.
-    met_at: datetime | None = None
-
-    @property
-    def still_open(self) -> bool:
-        """Whether the target is still not met."""
-        return self.met_at is None
-
-
-def sla_breaches(complaint: Complaint, at: datetime) -> tuple[SlaBreach, ...]:
-    """Every target of ``complaint`` missed as of ``at`` (DOMAIN.md 3.3).
-
-    The response target is missed when no response came by ``respond_by``. The
-    resolution target is missed when the complaint is still open after ``resolve_by``
-    (on hold: when the hold began after it), or when it was resolved late. A rejected
-    complaint has no resolution target any more.
-    """
-    moment = utc(at)
-    found: list[SlaBreach] = []
-    answered = complaint.first_response_at
-    if answered is None and moment > complaint.respond_by:
-        found.append(SlaBreach(complaint.id, SlaKind.RESPOND, complaint.respond_by))
-    elif answered is not None and answered > complaint.respond_by:
-        found.append(SlaBreach(complaint.id, SlaKind.RESPOND, complaint.respond_by, answered))
-    if complaint.is_open:
-        clock = complaint.held_since or moment
-        if min(clock, moment) > complaint.resolve_by:
-            found.append(SlaBreach(complaint.id, SlaKind.RESOLVE, complaint.resolve_by))
-    elif complaint.sla_outcome is SlaOutcome.MISSED:
-        found.append(
-            SlaBreach(complaint.id, SlaKind.RESOLVE, complaint.resolve_by, complaint.resolved_at)
-        )
-    return tuple(found)
-
-
-def is_breached(complaint: Complaint, at: datetime) -> bool:
-    """Whether ``complaint`` missed any service-level target as of ``at``."""
-    return bool(sla_breaches(complaint, at))
-
-
-def breaches(complaints: Iterable[Complaint], at: datetime) -> Iterator[SlaBreach]:
-    """Every missed target of ``complaints`` as of ``at``, streamed."""
-    for complaint in complaints:
-        yield from sla_breaches(complaint, at)
-
-
-def missing_follow_ups(
-    complaints: Iterable[Complaint], at: datetime, is_member: Callable[[str], bool]
-) -> Iterator[Complaint]:
-    """Resolved member complaints with no follow-up visit by their due time, streamed.
-
-    Source: DOMAIN.md 3.5: 100 % of member customers are visited, within 3 days.
-    ``is_member(customer_id)`` tells member customers apart.
-    """
-    moment = utc(at)
-    for complaint in complaints:
-        due = complaint.follow_up_due
-        resolved = complaint.resolved_at
-        if due is None or resolved is None or due >= moment:
-            continue
-        visited = any(resolved <= visit.at <= due for visit in complaint.follow_ups)
-        if not visited and is_member(complaint.customer_id):
-            yield complaint
-
-
-# -- events -------------------------------------------------------------------------------
-
-
-@attrs.frozen
-class ComplaintReceived(Event):
-    """A complaint was received and its deadlines set."""
-
-    complaint_id: str
-    customer_id: str
-    urgency: ComplaintUrgency
-    category: ComplaintCategory
-    nature: ComplaintNature
-    at: datetime
-    respond_by: datetime
-    resolve_by: datetime
-    owner_role: str
-    owner_id: str | None
-    by: str
-
-
-@attrs.frozen
-class ComplaintStatusChanged(Event):
-    """A complaint moved from one state to another (the customer may be told)."""
-
-    complaint_id: str
-    customer_id: str
-    from_status: ComplaintStatus | None
-    to_status: ComplaintStatus
-    at: datetime
-    by: str
-    note: str = ""
-
-
-@attrs.frozen
-class ComplaintEscalated(Event):
-    """A complaint moved up the follow-up ladder (DOMAIN.md 3.4)."""
-
-    complaint_id: str
-    from_level: int
-    to_level: int
-    reason: EscalationReason
-    at: datetime
-    owner_role: str
-    owner_id: str | None = None
-    due: datetime | None = None
-
-    @classmethod
-    def from_step(cls, complaint_id: str, step: EscalationStep) -> ComplaintEscalated:
-        """The event for one recorded :class:`EscalationStep`."""
-        return cls(
-            complaint_id=complaint_id,
-            from_level=step.from_level,
-            to_level=step.to_level,
-            reason=step.reason,
-            at=step.at,
-            owner_role=step.owner_role,
-            owner_id=step.owner_id,
-            due=step.due,
-        )
-
-
-@attrs.frozen
-class FollowUpScheduled(Event):
-    """A follow-up visit was planned (or re-planned) for a resolved complaint."""
-
-    complaint_id: str
-    customer_id: str
-    planned_at: datetime
-    due: datetime
-
-
-@attrs.frozen
-class ComplaintClosed(Event):
-    """A complaint was closed with its summary (for the statistics table)."""
-
-    complaint_id: str
-    customer_id: str
-    founded: bool | None
-    at: datetime
-    by: str
-
-
-def complaint_events(before: Complaint | None, after: Complaint) -> list[Event]:
-    """The events between two versions of a complaint (``before=None``: received)."""
-    events: list[Event] = []
-    known_history = 0 if before is None else len(before.history)
-    known_steps = 0 if before is None else len(before.escalations)
-    if before is None:
-        first = after.history[0] if after.history else None
-        events.append(
-            ComplaintReceived(
-                complaint_id=after.id,
-                customer_id=after.customer_id,
-                urgency=after.urgency,
-                category=after.category,
-                nature=after.nature,
-                at=after.received_at,
-                respond_by=after.respond_by,
-                resolve_by=after.resolve_by,
-                owner_role=after.owner_role,
-                owner_id=after.owner_id,
-                by="" if first is None else first.by,
-            )
-        )
-        known_history = 1
-    for change in after.history[known_history:]:
-        events.append(
-            ComplaintStatusChanged(
-                complaint_id=after.id,
-                customer_id=after.customer_id,
-                from_status=None if change.from_ is None else ComplaintStatus(change.from_),
-                to_status=ComplaintStatus(change.to),
-                at=change.at,
-                by=change.by,
-                note=change.note,
-            )
-        )
-        if change.to == ComplaintStatus.CLOSED.value:
-            events.append(
-                ComplaintClosed(
-                    complaint_id=after.id,
-                    customer_id=after.customer_id,
-                    founded=after.founded,
-                    at=change.at,
-                    by=change.by,
-                )
-            )
-    events.extend(
-        ComplaintEscalated.from_step(after.id, step) for step in after.escalations[known_steps:]
-    )
-    planned = after.follow_up_planned_at
-    if (
-        planned is not None
-        and after.follow_up_due is not None
-        and (before is None or before.follow_up_planned_at != planned)
-    ):
-        events.append(
-            FollowUpScheduled(
-                complaint_id=after.id,
-                customer_id=after.customer_id,
-                planned_at=planned,
-                due=after.follow_up_due,
-            )
-        )
-    return events
-
-
-# -- statistics ---------------------------------------------------------------------------
-
-
-_MIN_SECONDS = 1e-3
-_MAX_SECONDS = timedelta.max.total_seconds()
-
-
-@attrs.define
-class DurationSketch:
-    """A mergeable quantile sketch of durations with bounded relative error.
-
-    Durations go into log-spaced buckets ``(g**(k-1), g**k]`` seconds with
-    ``g = (1 + a) / (1 - a)``, ``a`` being ``relative_error``; a quantile is answered with
-    the bucket's midpoint ``2 * g**k / (g + 1)``, within relative error ``a`` of the true
-    value (durations under one millisecond count as zero). With the default ``a`` (just
-    under 1 %) every duration from 1 ms up to ``timedelta.max`` falls into one of fewer
-    than 2,000 buckets, so memory stays bounded whatever the number of durations added.
-    """
-
-    relative_error: float = 0.0099
-    count: int = 0
-    zeros: int = 0
-    buckets: dict[int, int] = attrs.field(factory=dict)
-
-    def __attrs_post_init__(self) -> None:
-        if not 0 < self.relative_error < 1:
-            raise ValidationError.at("relative_error", "must lie between 0 and 1")
-
-    @property
-    def _gamma(self) -> float:
-        return (1 + self.relative_error) / (1 - self.relative_error)
-
-    def add(self, value: timedelta) -> None:
-        """Count one duration (negative durations count as zero)."""
-        seconds = value.total_seconds()
-        self.count += 1
-        if seconds < _MIN_SECONDS:
-            self.zeros += 1
-            return
-        key = math.ceil(math.log(seconds) / math.log(self._gamma))
-        self.buckets[key] = self.buckets.get(key, 0) + 1
-
-    def merge(self, other: DurationSketch) -> DurationSketch:
-        """A new sketch holding the durations of both (same relative error required)."""
-        if other.relative_error != self.relative_error:
-            raise ValidationError.at("relative_error", "sketches with different errors")
-        merged = dict(self.buckets)
-        for key, n in other.buckets.items():
-            merged[key] = merged.get(key, 0) + n
-        return DurationSketch(
-            relative_error=self.relative_error,
-            count=self.count + other.count,
-            zeros=self.zeros + other.zeros,
-            buckets=merged,
-        )
-
-    def quantile(self, q: float) -> timedelta | None:
-        """The ``q``-quantile: the value at rank ``floor(q * (count - 1))`` of the sorted
-        durations, within the relative error (``None`` when empty)."""
-        if not 0 <= q <= 1:
-            raise ValidationError.at("q", "a quantile lies between 0 and 1")
-        if not self.count:
-            return None
-        rank = math.floor(q * (self.count - 1))
-        seen = self.zeros
-        if rank < seen:
-            return timedelta(0)
-        gamma = self._gamma
-        for key in sorted(self.buckets):
-            seen += self.buckets[key]
-            if rank < seen:
-                estimate = 2 * gamma**key / (gamma + 1)
-                return timedelta.max if estimate >= _MAX_SECONDS else timedelta(seconds=estimate)
-        raise AssertionError("bucket counts do not add up")  # pragma: no cover
-
-
-@attrs.define
-class TopCounter:
-    """Approximate counts of the most frequent items in bounded memory (Misra-Gries).
-
-    Keeps at most ``capacity`` counters; each reported count is at most
-    ``total / (capacity + 1)`` below the true count, and exact while there were no
-    more than ``capacity`` distinct items. Two counters merge (Agarwal et al., 2012).
-    """
-
-    capacity: int = 64
-    total: int = 0
-    counters: dict[str, int] = attrs.field(factory=dict)
-
-    def add(self, item: str) -> None:
-        """Count one occurrence of ``item``."""
-        self.total += 1
-        if item in self.counters:
-            self.counters[item] += 1
-        elif len(self.counters) < self.capacity:
-            self.counters[item] = 1
-        else:
-            self.counters = {k: n - 1 for k, n in self.counters.items() if n > 1}
-
-    def merge(self, other: TopCounter) -> TopCounter:
-        """A new counter summarising both streams (same capacity required)."""
-        if other.capacity != self.capacity:
-            raise ValidationError.at("capacity", "counters with different capacities")
-        combined = dict(self.counters)
-        for key, n in other.counters.items():
-            combined[key] = combined.get(key, 0) + n
-        if len(combined) > self.capacity:
-            cut = sorted(combined.values(), reverse=True)[self.capacity]
-            combined = {k: n - cut for k, n in combined.items() if n > cut}
-        return TopCounter(capacity=self.capacity, total=self.total + other.total, counters=combined)
-
-    def top(self, n: int) -> tuple[tuple[str, int], ...]:
-        """The ``n`` items with the highest counts, highest first (ties by name)."""
-        ranked = sorted(self.counters.items(), key=lambda kv: (-kv[1], kv[0]))
-        return tuple(ranked[:n])
-
-
-@attrs.frozen
-class ClassificationRow:
-    """One cell of the complaint classification table (顾客投诉分类统计表)."""
-
-    category: ComplaintCategory
-    nature: ComplaintNature
-    urgency: ComplaintUrgency
-    count: int
-
-
-@attrs.frozen
-class CauseCount:
-    """A cause and how often it was found (a lower bound beyond the counter's capacity)."""
-
-    cause: str
-    count: int
-
-
-def _rate(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
-
-
-@attrs.frozen
-class ComplaintReport:
-    """The complaint statistics table and its key figures (DOMAIN.md 3.2 step 7)."""
-
-    total: int
-    rows: tuple[ClassificationRow, ...]
-    by_status: Mapping[ComplaintStatus, int]
-    by_channel: Mapping[ComplaintChannel, int]
-    #: Founded / (founded + rejected); ``None`` when nothing was assessed yet.
-    founded_rate: float | None
-    #: Resolved within the resolution target / resolved.
-    within_sla_rate: float | None
-    response_median: timedelta | None
-    response_p90: timedelta | None
-    resolution_median: timedelta | None
-    resolution_p90: timedelta | None
-    #: Complaints reopened at least once / complaints ever resolved or reopened.
-    reopen_rate: float | None
-    #: Escalation steps by the level they reached.
-    escalations_by_level: Mapping[int, int]
-    top_causes: tuple[CauseCount, ...]
-
-    def count(
-        self,
-        *,
-        category: ComplaintCategory | None = None,
-        nature: ComplaintNature | None = None,
-        urgency: ComplaintUrgency | None = None,
-    ) -> int:
-        """Complaints in the cells matching the given classification (a table margin)."""
-        return sum(
-            row.count
-            for row in self.rows
-            if (category is None or row.category is category)
-            and (nature is None or row.nature is nature)
-            and (urgency is None or row.urgency is urgency)
-        )
-
-
-_Cell = tuple[ComplaintCategory, ComplaintNature, ComplaintUrgency]
-
-
-def _add_counts(a: Mapping[Any, int], b: Mapping[Any, int]) -> dict[Any, int]:
-    merged = dict(a)
-    for key, n in b.items():
-        merged[key] = merged.get(key, 0) + n
-    return merged
-
-
-@attrs.define
-class ComplaintStatistics:
-    """A streaming, mergeable accumulator of the complaint statistics table.
-
-    ``add`` one complaint at a time (e.g. streamed from the store); ``merge`` two
-    accumulators built on the same calendar (e.g. per shard or per month). Memory is
-    bounded whatever the number of complaints: fixed-size count tables, two
-    :class:`DurationSketch` es (relative error under 1 %) and a :class:`TopCounter` of
-    causes. Times to respond and to resolve are business time on ``calendar``; time
-    spent on hold is not counted.
-    """
-
-    calendar: BusinessCalendar
-    cause_capacity: int = 64
-    total: int = 0
-    cells: dict[_Cell, int] = attrs.field(factory=dict)
-    statuses: dict[ComplaintStatus, int] = attrs.field(factory=dict)
-    channels: dict[ComplaintChannel, int] = attrs.field(factory=dict)
-    founded: int = 0
-    rejected: int = 0
-    sla_met: int = 0
-    sla_missed: int = 0
-    ever_resolved: int = 0
-    reopened: int = 0
-    escalations: dict[int, int] = attrs.field(factory=dict)
-    response_times: DurationSketch = attrs.field(factory=DurationSketch)
-    resolution_times: DurationSketch = attrs.field(factory=DurationSketch)
-    causes: TopCounter = attrs.field(
-        default=attrs.Factory(
-            lambda self: TopCounter(capacity=self.cause_capacity), takes_self=True
-        )
-    )
-
-    def _business_time(self, complaint: Complaint, end: datetime) -> timedelta:
-        spent = self.calendar.business_time_between(complaint.received_at, end)
-        for start, stop in complaint.hold_periods():
-            if start >= end:
-                break
-            finish = end if stop is None else min(stop, end)
-            spent -= self.calendar.business_time_between(start, finish)
-        return max(spent, timedelta(0))
-
-    def add(self, complaint: Complaint) -> ComplaintStatistics:
-        """Count one complaint; returns the accumulator for chaining."""
-        self.total += 1
-        cell = (complaint.category, complaint.nature, complaint.urgency)
-        self.cells[cell] = self.cells.get(cell, 0) + 1
-        self.statuses[complaint.status] = self.statuses.get(complaint.status, 0) + 1
-        self.channels[complaint.channel] = self.channels.get(complaint.channel, 0) + 1
-        if complaint.founded is True:
-            self.founded += 1
-        elif complaint.founded is False:
-            self.rejected += 1
-        if complaint.sla_outcome is SlaOutcome.MET:
-            self.sla_met += 1
-        elif complaint.sla_outcome is SlaOutcome.MISSED:
-            self.sla_missed += 1
-        resolved_at = complaint.resolved_at
-        if resolved_at is not None or complaint.reopen_count:
-            self.ever_resolved += 1
-        if complaint.reopen_count:
-            self.reopened += 1
-        for step in complaint.escalations:
-            self.escalations[step.to_level] = self.escalations.get(step.to_level, 0) + 1
-        if complaint.first_response_at is not None:
-            self.response_times.add(
-                self.calendar.business_time_between(
-                    complaint.received_at, complaint.first_response_at
-                )
-            )
-        if resolved_at is not None and complaint.status in CONCLUDED_STATUSES:
-            self.resolution_times.add(self._business_time(complaint, resolved_at))
-        if complaint.cause is not None:
-            self.causes.add(" ".join(complaint.cause.split()).casefold())
-        return self
-
-    def add_all(self, complaints: Iterable[Complaint]) -> ComplaintStatistics:
-        """Count every complaint of ``complaints``; returns the accumulator."""
-        for complaint in complaints:
-            self.add(complaint)
-        return self
-
-    def merge(self, other: ComplaintStatistics) -> ComplaintStatistics:
-        """A new accumulator counting both; both must use the same calendar."""
-        if other.calendar != self.calendar:
-            raise ValidationError.at("calendar", "statistics on different calendars")
-        return ComplaintStatistics(
-            calendar=self.calendar,
-            cause_capacity=self.cause_capacity,
-            total=self.total + other.total,
-            cells=_add_counts(self.cells, other.cells),
-            statuses=_add_counts(self.statuses, other.statuses),
-            channels=_add_counts(self.channels, other.channels),
-            founded=self.founded + other.founded,
-            rejected=self.rejected + other.rejected,
-            sla_met=self.sla_met + other.sla_met,
-            sla_missed=self.sla_missed + other.sla_missed,
-            ever_resolved=self.ever_resolved + other.ever_resolved,
-            reopened=self.reopened + other.reopened,
-            escalations=_add_counts(self.escalations, other.escalations),
-            response_times=self.response_times.merge(other.response_times),
-            resolution_times=self.resolution_times.merge(other.resolution_times),
-            causes=self.causes.merge(other.causes),
-        )
-
-    def report(self, *, top: int = 10) -> ComplaintReport:
-        """The classification table and key figures; ``top`` causes are listed."""
-        rows = tuple(
-            ClassificationRow(category=c, nature=n, urgency=u, count=count)
-            for (c, n, u), count in sorted(self.cells.items())
-        )
-        return ComplaintReport(
-            total=self.total,
-            rows=rows,
-            by_status=dict(self.statuses),
-            by_channel=dict(self.channels),
-            founded_rate=_rate(self.founded, self.founded + self.rejected),
-            within_sla_rate=_rate(self.sla_met, self.sla_met + self.sla_missed),
-            response_median=self.response_times.quantile(0.5),
-            response_p90=self.response_times.quantile(0.9),
-            resolution_median=self.resolution_times.quantile(0.5),
-            resolution_p90=self.resolution_times.quantile(0.9),
-            reopen_rate=_rate(self.reopened, self.ever_resolved),
-            escalations_by_level=dict(sorted(self.escalations.items())),
-            top_causes=tuple(CauseCount(cause, n) for cause, n in self.causes.top(top)),
-        )

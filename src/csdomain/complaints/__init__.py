@@ -1,0 +1,144 @@
+"""Complaints (投诉): accept at once, resolve fast, follow up after.
+
+A :class:`Complaint` is a frozen record that walks the closed loop of DOMAIN.md 3.2
+(受理即时, 结果迅速, 处理后有回访): *received* → *assessed* (founded) or *rejected*
+(unfounded, still counted) → *investigating* → *resolution_proposed* →
+*resolution_approved* → *resolved* (the customer accepted) → *followed_up* → *closed*,
+with an explicit *on_hold* state while the team waits for the customer. The allowed moves
+are data (:data:`COMPLAINT_TRANSITIONS`); every move appends a
+:class:`~csdomain.lifecycle.StatusChange` to ``history``.
+
+Everything here is pure: time comes in as ``at=``, numbers come from
+:class:`ComplaintPolicy`, working hours from the owning team's
+:class:`~csdomain.calendar.BusinessCalendar`, the customer's rest hours from a
+:class:`~csdomain.calendar.QuietHours`. Command methods take ``by`` (an
+:class:`~csdomain.auth.Actor`) and the :class:`~csdomain.auth.AccessPolicy` and check
+:data:`~csdomain.auth.Permission.HANDLE_COMPLAINT` themselves; approving a remedy of
+substance checks :data:`~csdomain.auth.Permission.APPROVE_REMEDY` and the approver's
+limit (DOMAIN.md 3.6).
+
+- Service levels (DOMAIN.md 3.3): ``respond_by`` and ``resolve_by`` are set at receipt
+  from the :class:`SlaPolicy` of the complaint's urgency; time on hold moves
+  ``resolve_by``; :func:`is_breached` / :func:`breaches` tell what is overdue.
+- Escalation (五级追访制, DOMAIN.md 3.4): :func:`escalate_overdue` moves an overdue
+  complaint one rung up the ladder per missed deadline; a customer who refuses the
+  remedy or is dissatisfied at the visit moves it up once more.
+- Follow-up visits (回访, DOMAIN.md 3.5): a resolved complaint gets a visit due within
+  three days at a time outside the customer's rest hours; :func:`missing_follow_ups`
+  finds member complaints that were not visited in time.
+- Statistics (顾客投诉分类统计表, DOMAIN.md 3.2 step 7): :class:`ComplaintStatistics`
+  is a streaming, mergeable accumulator with bounded memory.
+"""
+
+from __future__ import annotations
+
+from csdomain.complaints.escalation import (
+    ComplaintEscalated,
+    EscalationReason,
+    EscalationStep,
+    escalate_overdue,
+)
+from csdomain.complaints.events import (
+    ComplaintClosed,
+    ComplaintReceived,
+    ComplaintStatusChanged,
+    FollowUpScheduled,
+    complaint_events,
+)
+from csdomain.complaints.follow_up import (
+    FollowUp,
+    FollowUpMethod,
+    FollowUpOutcome,
+    missing_follow_ups,
+    plan_follow_up,
+)
+from csdomain.complaints.model import (
+    COMPLAINT_TRANSITIONS,
+    CONCLUDED_STATUSES,
+    OPEN_STATUSES,
+    WORKING_STATUSES,
+    Approval,
+    Complaint,
+    ComplaintCategory,
+    ComplaintChannel,
+    ComplaintNature,
+    ComplaintStatus,
+    ComplaintUrgency,
+    CustomerAcceptance,
+    CustomerRefusal,
+    Remedy,
+    RemedyKind,
+    check_remedy_authority,
+    receive_complaint,
+)
+from csdomain.complaints.policy import (
+    ComplaintPolicy,
+    SlaPolicy,
+    SlaTarget,
+)
+from csdomain.complaints.sla import (
+    SlaBreach,
+    SlaKind,
+    SlaOutcome,
+    breaches,
+    is_breached,
+    sla_breaches,
+)
+from csdomain.complaints.statistics import (
+    CauseCount,
+    ClassificationRow,
+    ComplaintReport,
+    ComplaintStatistics,
+    DurationSketch,
+    TopCounter,
+)
+
+
+__all__ = [
+    "COMPLAINT_TRANSITIONS",
+    "CONCLUDED_STATUSES",
+    "OPEN_STATUSES",
+    "WORKING_STATUSES",
+    "Approval",
+    "CauseCount",
+    "ClassificationRow",
+    "Complaint",
+    "ComplaintCategory",
+    "ComplaintChannel",
+    "ComplaintClosed",
+    "ComplaintEscalated",
+    "ComplaintNature",
+    "ComplaintPolicy",
+    "ComplaintReceived",
+    "ComplaintReport",
+    "ComplaintStatistics",
+    "ComplaintStatus",
+    "ComplaintStatusChanged",
+    "ComplaintUrgency",
+    "CustomerAcceptance",
+    "CustomerRefusal",
+    "DurationSketch",
+    "EscalationReason",
+    "EscalationStep",
+    "FollowUp",
+    "FollowUpMethod",
+    "FollowUpOutcome",
+    "FollowUpScheduled",
+    "Remedy",
+    "RemedyKind",
+    "SlaBreach",
+    "SlaKind",
+    "SlaOutcome",
+    "SlaPolicy",
+    "SlaTarget",
+    "TopCounter",
+    "breaches",
+    "check_remedy_authority",
+    "complaint_events",
+    "escalate_overdue",
+    "is_breached",
+    "missing_follow_ups",
+    "plan_follow_up",
+    "receive_complaint",
+    "sla_breaches",
+]

@@ -1,0 +1,135 @@
+"""Follow-up visits (回访, DOMAIN.md 3.5): planned after resolution, never in rest hours.
+
+A resolved complaint gets a visit due within three days (:func:`plan_follow_up`) at a
+time outside the customer's rest hours; :func:`missing_follow_ups` finds member
+complaints that were not visited in time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import attrs
+
+from csdomain.calendar import QuietHours
+from csdomain.clock import utc
+from csdomain.errors import RuleViolation, ValidationError
+from csdomain.validators import aware as _aware
+from csdomain.validators import enum_value
+from csdomain.validators import not_blank as _not_blank
+
+
+if TYPE_CHECKING:
+    from csdomain.complaints.model import Complaint
+    from csdomain.complaints.policy import ComplaintPolicy
+
+
+__all__ = [
+    "FollowUp",
+    "FollowUpMethod",
+    "FollowUpOutcome",
+    "missing_follow_ups",
+    "plan_follow_up",
+]
+
+
+class FollowUpOutcome(StrEnum):
+    """What the customer said at the follow-up visit (DOMAIN.md 3.5)."""
+
+    SATISFIED = "satisfied"
+    NEUTRAL = "neutral"
+    DISSATISFIED = "dissatisfied"
+
+
+class FollowUpMethod(StrEnum):
+    """How the follow-up visit was made (DOMAIN.md 3.5: phone, SMS)."""
+
+    PHONE = "phone"
+    SMS = "sms"
+    VISIT = "visit"
+    EMAIL = "email"
+
+
+def _outcome(value: object) -> FollowUpOutcome:
+    return enum_value(FollowUpOutcome, value, "outcome")
+
+
+def _method(value: object) -> FollowUpMethod:
+    return enum_value(FollowUpMethod, value, "method")
+
+
+@attrs.frozen
+class FollowUp:
+    """One follow-up visit (回访) and what the customer said."""
+
+    at: datetime = attrs.field(validator=_aware)
+    by: str = attrs.field(validator=_not_blank)
+    outcome: FollowUpOutcome = attrs.field(converter=_outcome)
+    notes: str = attrs.field(validator=_not_blank)
+    method: FollowUpMethod = attrs.field(default=FollowUpMethod.PHONE, converter=_method)
+
+
+def plan_follow_up(
+    resolved_at: datetime,
+    *,
+    policy: ComplaintPolicy,
+    quiet_hours: QuietHours | None = None,
+    preferred: datetime | None = None,
+) -> tuple[datetime, datetime]:
+    """The follow-up visit's due time and planned time for a resolution at ``resolved_at``.
+
+    Source: DOMAIN.md 3.5: visit within 3 days, never during the customer's rest time,
+    at a convenient time agreed with the customer (``preferred``). Without a preference
+    the visit is the next-day call, moved out of the rest hours; if that would miss the
+    due time, the earliest allowed moment after resolution is used.
+    """
+    resolved = utc(resolved_at, "resolved_at")
+    due = resolved + policy.follow_up_within
+
+    def allowed(moment: datetime) -> datetime:
+        return moment if quiet_hours is None else utc(quiet_hours.next_allowed(moment))
+
+    if preferred is not None:
+        wanted = utc(preferred, "preferred_follow_up_at")
+        if wanted < resolved:
+            raise ValidationError.at("preferred_follow_up_at", "must not precede the resolution")
+        planned = allowed(wanted)
+        if planned > due:
+            raise RuleViolation(
+                "follow_up_after_due",
+                "the visit must take place within the follow-up period",
+                planned_at=planned.isoformat(),
+                due=due.isoformat(),
+            )
+        return due, planned
+    for candidate in (resolved + policy.follow_up_after, resolved):
+        planned = allowed(candidate)
+        if planned <= due:
+            return due, planned
+    raise RuleViolation(
+        "no_follow_up_slot",
+        "the customer's rest hours leave no time for a visit within the follow-up period",
+        due=due.isoformat(),
+    )
+
+
+def missing_follow_ups(
+    complaints: Iterable[Complaint], at: datetime, is_member: Callable[[str], bool]
+) -> Iterator[Complaint]:
+    """Resolved member complaints with no follow-up visit by their due time, streamed.
+
+    Source: DOMAIN.md 3.5: 100 % of member customers are visited, within 3 days.
+    ``is_member(customer_id)`` tells member customers apart.
+    """
+    moment = utc(at)
+    for complaint in complaints:
+        due = complaint.follow_up_due
+        resolved = complaint.resolved_at
+        if due is None or resolved is None or due >= moment:
+            continue
+        visited = any(resolved <= visit.at <= due for visit in complaint.follow_ups)
+        if not visited and is_member(complaint.customer_id):
+            yield complaint

@@ -1,0 +1,350 @@
+"""Complaint statistics (顾客投诉分类统计表, DOMAIN.md 3.2 step 7).
+
+:class:`ComplaintStatistics` is a streaming, mergeable accumulator with bounded memory;
+:meth:`ComplaintStatistics.report` gives the :class:`ComplaintReport`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+
+from csdomain.calendar import BusinessCalendar
+from csdomain.complaints.model import (
+    CONCLUDED_STATUSES,
+    Complaint,
+    ComplaintCategory,
+    ComplaintChannel,
+    ComplaintNature,
+    ComplaintStatus,
+    ComplaintUrgency,
+)
+from csdomain.complaints.sla import SlaOutcome
+from csdomain.errors import ValidationError
+
+
+__all__ = [
+    "CauseCount",
+    "ClassificationRow",
+    "ComplaintReport",
+    "ComplaintStatistics",
+    "DurationSketch",
+    "TopCounter",
+]
+
+
+_MIN_SECONDS = 1e-3
+_MAX_SECONDS = timedelta.max.total_seconds()
+
+
+@attrs.define
+class DurationSketch:
+    """A mergeable quantile sketch of durations with bounded relative error.
+
+    Durations go into log-spaced buckets ``(g**(k-1), g**k]`` seconds with
+    ``g = (1 + a) / (1 - a)``, ``a`` being ``relative_error``; a quantile is answered with
+    the bucket's midpoint ``2 * g**k / (g + 1)``, within relative error ``a`` of the true
+    value (durations under one millisecond count as zero). With the default ``a`` (just
+    under 1 %) every duration from 1 ms up to ``timedelta.max`` falls into one of fewer
+    than 2,000 buckets, so memory stays bounded whatever the number of durations added.
+    """
+
+    relative_error: float = 0.0099
+    count: int = 0
+    zeros: int = 0
+    buckets: dict[int, int] = attrs.field(factory=dict)
+
+    def __attrs_post_init__(self) -> None:
+        if not 0 < self.relative_error < 1:
+            raise ValidationError.at("relative_error", "must lie between 0 and 1")
+
+    @property
+    def _gamma(self) -> float:
+        return (1 + self.relative_error) / (1 - self.relative_error)
+
+    def add(self, value: timedelta) -> None:
+        """Count one duration (negative durations count as zero)."""
+        seconds = value.total_seconds()
+        self.count += 1
+        if seconds < _MIN_SECONDS:
+            self.zeros += 1
+            return
+        key = math.ceil(math.log(seconds) / math.log(self._gamma))
+        self.buckets[key] = self.buckets.get(key, 0) + 1
+
+    def merge(self, other: DurationSketch) -> DurationSketch:
+        """A new sketch holding the durations of both (same relative error required)."""
+        if other.relative_error != self.relative_error:
+            raise ValidationError.at("relative_error", "sketches with different errors")
+        merged = dict(self.buckets)
+        for key, n in other.buckets.items():
+            merged[key] = merged.get(key, 0) + n
+        return DurationSketch(
+            relative_error=self.relative_error,
+            count=self.count + other.count,
+            zeros=self.zeros + other.zeros,
+            buckets=merged,
+        )
+
+    def quantile(self, q: float) -> timedelta | None:
+        """The ``q``-quantile: the value at rank ``floor(q * (count - 1))`` of the sorted
+        durations, within the relative error (``None`` when empty)."""
+        if not 0 <= q <= 1:
+            raise ValidationError.at("q", "a quantile lies between 0 and 1")
+        if not self.count:
+            return None
+        rank = math.floor(q * (self.count - 1))
+        seen = self.zeros
+        if rank < seen:
+            return timedelta(0)
+        gamma = self._gamma
+        for key in sorted(self.buckets):
+            seen += self.buckets[key]
+            if rank < seen:
+                estimate = 2 * gamma**key / (gamma + 1)
+                return timedelta.max if estimate >= _MAX_SECONDS else timedelta(seconds=estimate)
+        raise AssertionError("bucket counts do not add up")  # pragma: no cover
+
+
+@attrs.define
+class TopCounter:
+    """Approximate counts of the most frequent items in bounded memory (Misra-Gries).
+
+    Keeps at most ``capacity`` counters; each reported count is at most
+    ``total / (capacity + 1)`` below the true count, and exact while there were no
+    more than ``capacity`` distinct items. Two counters merge (Agarwal et al., 2012).
+    """
+
+    capacity: int = 64
+    total: int = 0
+    counters: dict[str, int] = attrs.field(factory=dict)
+
+    def add(self, item: str) -> None:
+        """Count one occurrence of ``item``."""
+        self.total += 1
+        if item in self.counters:
+            self.counters[item] += 1
+        elif len(self.counters) < self.capacity:
+            self.counters[item] = 1
+        else:
+            self.counters = {k: n - 1 for k, n in self.counters.items() if n > 1}
+
+    def merge(self, other: TopCounter) -> TopCounter:
+        """A new counter summarising both streams (same capacity required)."""
+        if other.capacity != self.capacity:
+            raise ValidationError.at("capacity", "counters with different capacities")
+        combined = dict(self.counters)
+        for key, n in other.counters.items():
+            combined[key] = combined.get(key, 0) + n
+        if len(combined) > self.capacity:
+            cut = sorted(combined.values(), reverse=True)[self.capacity]
+            combined = {k: n - cut for k, n in combined.items() if n > cut}
+        return TopCounter(capacity=self.capacity, total=self.total + other.total, counters=combined)
+
+    def top(self, n: int) -> tuple[tuple[str, int], ...]:
+        """The ``n`` items with the highest counts, highest first (ties by name)."""
+        ranked = sorted(self.counters.items(), key=lambda kv: (-kv[1], kv[0]))
+        return tuple(ranked[:n])
+
+
+@attrs.frozen
+class ClassificationRow:
+    """One cell of the complaint classification table (顾客投诉分类统计表)."""
+
+    category: ComplaintCategory
+    nature: ComplaintNature
+    urgency: ComplaintUrgency
+    count: int
+
+
+@attrs.frozen
+class CauseCount:
+    """A cause and how often it was found (a lower bound beyond the counter's capacity)."""
+
+    cause: str
+    count: int
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+@attrs.frozen
+class ComplaintReport:
+    """The complaint statistics table and its key figures (DOMAIN.md 3.2 step 7)."""
+
+    total: int
+    rows: tuple[ClassificationRow, ...]
+    by_status: Mapping[ComplaintStatus, int]
+    by_channel: Mapping[ComplaintChannel, int]
+    #: Founded / (founded + rejected); ``None`` when nothing was assessed yet.
+    founded_rate: float | None
+    #: Resolved within the resolution target / resolved.
+    within_sla_rate: float | None
+    response_median: timedelta | None
+    response_p90: timedelta | None
+    resolution_median: timedelta | None
+    resolution_p90: timedelta | None
+    #: Complaints reopened at least once / complaints ever resolved or reopened.
+    reopen_rate: float | None
+    #: Escalation steps by the level they reached.
+    escalations_by_level: Mapping[int, int]
+    top_causes: tuple[CauseCount, ...]
+
+    def count(
+        self,
+        *,
+        category: ComplaintCategory | None = None,
+        nature: ComplaintNature | None = None,
+        urgency: ComplaintUrgency | None = None,
+    ) -> int:
+        """Complaints in the cells matching the given classification (a table margin)."""
+        return sum(
+            row.count
+            for row in self.rows
+            if (category is None or row.category is category)
+            and (nature is None or row.nature is nature)
+            and (urgency is None or row.urgency is urgency)
+        )
+
+
+_Cell = tuple[ComplaintCategory, ComplaintNature, ComplaintUrgency]
+
+
+def _add_counts(a: Mapping[Any, int], b: Mapping[Any, int]) -> dict[Any, int]:
+    merged = dict(a)
+    for key, n in b.items():
+        merged[key] = merged.get(key, 0) + n
+    return merged
+
+
+@attrs.define
+class ComplaintStatistics:
+    """A streaming, mergeable accumulator of the complaint statistics table.
+
+    ``add`` one complaint at a time (e.g. streamed from the store); ``merge`` two
+    accumulators built on the same calendar (e.g. per shard or per month). Memory is
+    bounded whatever the number of complaints: fixed-size count tables, two
+    :class:`DurationSketch` es (relative error under 1 %) and a :class:`TopCounter` of
+    causes. Times to respond and to resolve are business time on ``calendar``; time
+    spent on hold is not counted.
+    """
+
+    calendar: BusinessCalendar
+    cause_capacity: int = 64
+    total: int = 0
+    cells: dict[_Cell, int] = attrs.field(factory=dict)
+    statuses: dict[ComplaintStatus, int] = attrs.field(factory=dict)
+    channels: dict[ComplaintChannel, int] = attrs.field(factory=dict)
+    founded: int = 0
+    rejected: int = 0
+    sla_met: int = 0
+    sla_missed: int = 0
+    ever_resolved: int = 0
+    reopened: int = 0
+    escalations: dict[int, int] = attrs.field(factory=dict)
+    response_times: DurationSketch = attrs.field(factory=DurationSketch)
+    resolution_times: DurationSketch = attrs.field(factory=DurationSketch)
+    causes: TopCounter = attrs.field(
+        default=attrs.Factory(
+            lambda self: TopCounter(capacity=self.cause_capacity), takes_self=True
+        )
+    )
+
+    def _business_time(self, complaint: Complaint, end: datetime) -> timedelta:
+        spent = self.calendar.business_time_between(complaint.received_at, end)
+        for start, stop in complaint.hold_periods():
+            if start >= end:
+                break
+            finish = end if stop is None else min(stop, end)
+            spent -= self.calendar.business_time_between(start, finish)
+        return max(spent, timedelta(0))
+
+    def add(self, complaint: Complaint) -> ComplaintStatistics:
+        """Count one complaint; returns the accumulator for chaining."""
+        self.total += 1
+        cell = (complaint.category, complaint.nature, complaint.urgency)
+        self.cells[cell] = self.cells.get(cell, 0) + 1
+        self.statuses[complaint.status] = self.statuses.get(complaint.status, 0) + 1
+        self.channels[complaint.channel] = self.channels.get(complaint.channel, 0) + 1
+        if complaint.founded is True:
+            self.founded += 1
+        elif complaint.founded is False:
+            self.rejected += 1
+        if complaint.sla_outcome is SlaOutcome.MET:
+            self.sla_met += 1
+        elif complaint.sla_outcome is SlaOutcome.MISSED:
+            self.sla_missed += 1
+        resolved_at = complaint.resolved_at
+        if resolved_at is not None or complaint.reopen_count:
+            self.ever_resolved += 1
+        if complaint.reopen_count:
+            self.reopened += 1
+        for step in complaint.escalations:
+            self.escalations[step.to_level] = self.escalations.get(step.to_level, 0) + 1
+        if complaint.first_response_at is not None:
+            self.response_times.add(
+                self.calendar.business_time_between(
+                    complaint.received_at, complaint.first_response_at
+                )
+            )
+        if resolved_at is not None and complaint.status in CONCLUDED_STATUSES:
+            self.resolution_times.add(self._business_time(complaint, resolved_at))
+        if complaint.cause is not None:
+            self.causes.add(" ".join(complaint.cause.split()).casefold())
+        return self
+
+    def add_all(self, complaints: Iterable[Complaint]) -> ComplaintStatistics:
+        """Count every complaint of ``complaints``; returns the accumulator."""
+        for complaint in complaints:
+            self.add(complaint)
+        return self
+
+    def merge(self, other: ComplaintStatistics) -> ComplaintStatistics:
+        """A new accumulator counting both; both must use the same calendar."""
+        if other.calendar != self.calendar:
+            raise ValidationError.at("calendar", "statistics on different calendars")
+        return ComplaintStatistics(
+            calendar=self.calendar,
+            cause_capacity=self.cause_capacity,
+            total=self.total + other.total,
+            cells=_add_counts(self.cells, other.cells),
+            statuses=_add_counts(self.statuses, other.statuses),
+            channels=_add_counts(self.channels, other.channels),
+            founded=self.founded + other.founded,
+            rejected=self.rejected + other.rejected,
+            sla_met=self.sla_met + other.sla_met,
+            sla_missed=self.sla_missed + other.sla_missed,
+            ever_resolved=self.ever_resolved + other.ever_resolved,
+            reopened=self.reopened + other.reopened,
+            escalations=_add_counts(self.escalations, other.escalations),
+            response_times=self.response_times.merge(other.response_times),
+            resolution_times=self.resolution_times.merge(other.resolution_times),
+            causes=self.causes.merge(other.causes),
+        )
+
+    def report(self, *, top: int = 10) -> ComplaintReport:
+        """The classification table and key figures; ``top`` causes are listed."""
+        rows = tuple(
+            ClassificationRow(category=c, nature=n, urgency=u, count=count)
+            for (c, n, u), count in sorted(self.cells.items())
+        )
+        return ComplaintReport(
+            total=self.total,
+            rows=rows,
+            by_status=dict(self.statuses),
+            by_channel=dict(self.channels),
+            founded_rate=_rate(self.founded, self.founded + self.rejected),
+            within_sla_rate=_rate(self.sla_met, self.sla_met + self.sla_missed),
+            response_median=self.response_times.quantile(0.5),
+            response_p90=self.response_times.quantile(0.9),
+            resolution_median=self.resolution_times.quantile(0.5),
+            resolution_p90=self.resolution_times.quantile(0.9),
+            reopen_rate=_rate(self.reopened, self.ever_resolved),
+            escalations_by_level=dict(sorted(self.escalations.items())),
+            top_causes=tuple(CauseCount(cause, n) for cause, n in self.causes.top(top)),
+        )
