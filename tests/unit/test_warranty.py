@@ -10,6 +10,7 @@ import tracemalloc
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -30,7 +31,7 @@ from csdomain.errors import (
 )
 from csdomain.events import event_type
 from csdomain.hookspecs import hookimpl
-from csdomain.lifecycle import transition_table_problems
+from csdomain.lifecycle import command_table, command_table_problems, transition_table_problems
 from csdomain.money import Money
 from csdomain.plugins import get_plugin_manager
 from csdomain.serialization import from_json, to_json
@@ -50,6 +51,7 @@ from csdomain.testing.strategies_warranty import (
 from csdomain.warranty import (
     BUILTIN_RULE_CODES,
     BUILTIN_RULES,
+    WARRANTY_CLAIM_LIFECYCLE,
     WARRANTY_CLAIM_TRANSITIONS,
     Cause,
     Comparison,
@@ -811,6 +813,19 @@ def test_transition_table_is_well_formed() -> None:
         [WarrantyClaimStatus.CLOSED],
     )
     assert problems == []
+    assert WARRANTY_CLAIM_LIFECYCLE.transitions is WARRANTY_CLAIM_TRANSITIONS
+    assert command_table_problems(WARRANTY_CLAIM_LIFECYCLE) == []
+
+
+def test_the_docs_show_the_command_table() -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "warranty.md").read_text("utf-8")
+    assert f"\n{command_table(WARRANTY_CLAIM_LIFECYCLE)}\n" in page
+
+
+def test_every_step_of_a_claim_is_a_command_of_its_lifecycle() -> None:
+    steps = {"evaluate", "approve", "override", "record_repair", "record_exchange"}
+    assert set(WARRANTY_CLAIM_LIFECYCLE.commands) == steps | {"record_refund", "close"}
+    assert all(callable(getattr(WarrantyClaimCase, step)) for step in steps)
 
 
 def test_claim_needs_a_matching_product_record() -> None:
@@ -945,6 +960,25 @@ def test_steps_out_of_order_are_invalid_transitions() -> None:
     closed = case.close(at=AT, by=AGENT)
     with pytest.raises(InvalidTransition):
         closed.evaluate(POLICY, at=AT, by=AGENT)
+
+
+def test_a_refused_step_names_the_action_and_what_comes_first() -> None:
+    case = submitted()
+    with pytest.raises(InvalidTransition) as info:
+        case.approve(at=AT, by=AGENT)
+    assert (info.value.action, info.value.hint) == ("approve", "evaluate the claim first")
+    assert str(info.value) == (
+        "warranty claim 'WC-202403-0001' cannot approve while submitted: evaluate the claim first"
+    )
+    evaluated = case.evaluate(POLICY, at=AT, by=AGENT)
+    with pytest.raises(InvalidTransition) as info:
+        evaluated.record_exchange(ExchangeRecord(new_serial="SN-002", at=AT), by=AGENT)
+    assert info.value.action == "record_exchange"
+    assert info.value.hint == "approve the claim first"
+    with pytest.raises(InvalidTransition) as info:
+        case.close(at=AT, by=AGENT).evaluate(POLICY, at=AT, by=AGENT)
+    assert str(info.value) == "warranty claim 'WC-202403-0001' cannot evaluate while closed"
+    assert (info.value.from_status, info.value.to_status) == ("closed", "evaluated")
 
 
 def test_claim_steps_never_go_back_in_time() -> None:

@@ -33,6 +33,7 @@ Every name is importable from ``csdomain.warranty`` itself.
 from __future__ import annotations
 
 from csdomain.warranty.case import (
+    WARRANTY_CLAIM_LIFECYCLE,
     WARRANTY_CLAIM_TRANSITIONS,
     WarrantyClaimCase,
     WarrantyClaimOutcome,
@@ -91,6 +92,7 @@ from csdomain.warranty.rules import (
 __all__ = [
     "BUILTIN_RULES",
     "BUILTIN_RULE_CODES",
+    "WARRANTY_CLAIM_LIFECYCLE",
     "WARRANTY_CLAIM_TRANSITIONS",
     "Cause",
     "CauseExcluded",

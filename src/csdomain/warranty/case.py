@@ -12,7 +12,7 @@ import attrs
 from csdomain.auth import AccessPolicy, Actor, Permission
 from csdomain.clock import require_aware
 from csdomain.errors import RuleViolation, ValidationError
-from csdomain.lifecycle import StatusChange, check_transition
+from csdomain.lifecycle import Command, Lifecycle, StatusChange
 from csdomain.warranty._checks import _Problems, _raise, _same_serial, _text
 from csdomain.warranty.claims import (
     ExchangeRecord,
@@ -29,6 +29,7 @@ from csdomain.warranty.rules import WarrantyDecision, WarrantyRule, evaluate_cla
 
 
 __all__ = [
+    "WARRANTY_CLAIM_LIFECYCLE",
     "WARRANTY_CLAIM_TRANSITIONS",
     "WarrantyClaimCase",
     "WarrantyClaimOutcome",
@@ -73,6 +74,33 @@ WARRANTY_CLAIM_TRANSITIONS: Mapping[WarrantyClaimStatus, frozenset[WarrantyClaim
     _S.REFUNDED: frozenset({_S.CLOSED}),
     _S.CLOSED: frozenset(),
 }
+
+
+#: What each step of a claim does: the statuses it runs from and the status it leads to
+#: (the command table beside :data:`WARRANTY_CLAIM_TRANSITIONS`, rendered in the docs).
+WARRANTY_CLAIM_LIFECYCLE: Lifecycle[WarrantyClaimStatus] = Lifecycle(
+    "warranty claim",
+    WARRANTY_CLAIM_TRANSITIONS,
+    {
+        "evaluate": Command(
+            "evaluate the claim", frozenset({_S.SUBMITTED, _S.EVALUATED}), _S.EVALUATED
+        ),
+        "approve": Command("approve the claim", frozenset({_S.EVALUATED}), _S.APPROVED),
+        "override": Command(
+            "override the rules", frozenset({_S.EVALUATED, _S.APPROVED}), _S.OVERRIDDEN
+        ),
+        "record_repair": Command(
+            "record a repair", frozenset({_S.APPROVED, _S.OVERRIDDEN, _S.REPAIRED}), _S.REPAIRED
+        ),
+        "record_exchange": Command(
+            "record the exchange", frozenset({_S.APPROVED, _S.OVERRIDDEN}), _S.EXCHANGED
+        ),
+        "record_refund": Command(
+            "record the refund", frozenset({_S.APPROVED, _S.OVERRIDDEN}), _S.REFUNDED
+        ),
+        "close": Command("close the claim", frozenset(_S) - {_S.CLOSED}, _S.CLOSED),
+    },
+)
 
 
 class WarrantyClaimOutcome(StrEnum):
@@ -196,25 +224,29 @@ class WarrantyClaimCase:
             return self.decision.remedies
         return frozenset()
 
-    def _check(self, target: WarrantyClaimStatus) -> None:
-        check_transition(WARRANTY_CLAIM_TRANSITIONS, "warranty claim", self.id, self.status, target)
+    def _can(self, action: str) -> None:
+        """Raise :class:`InvalidTransition` unless ``action`` may run from the status now."""
+        WARRANTY_CLAIM_LIFECYCLE.check(self.id, self.status, action)
 
-    def _move(
+    def _step(
         self,
-        target: WarrantyClaimStatus,
+        action: str,
         *,
         at: datetime,
         by: Actor,
         note: str = "",
         **changes: Any,
     ) -> WarrantyClaimCase:
-        self._check(target)
+        """The claim after ``action`` by ``by`` at ``at``, moved by the lifecycle.
+
+        A step is never dated before the claim's previous step.
+        """
         actor = _actor(by)
-        at = require_aware(at)
-        if at < self.history[-1].at:
+        if require_aware(at) < self.history[-1].at:
             raise ValidationError.at("at", "is before the previous step of this claim")
-        change = StatusChange(self.status.value, target.value, at, actor.id, note)
-        return attrs.evolve(self, status=target, history=(*self.history, change), **changes)
+        if not isinstance(note, str):
+            raise ValidationError.at("note", f"expected text, got {type(note).__name__}")
+        return WARRANTY_CLAIM_LIFECYCLE.move(self, action, at=at, by=actor.id, note=note, **changes)
 
     def _require_remedy(self, remedy: Remedy) -> None:
         if remedy not in self.allowed_remedies:
@@ -238,16 +270,14 @@ class WarrantyClaimCase:
         note: str = "",
     ) -> WarrantyClaimCase:
         """Decide the claim under ``policy``; ``claim`` replaces the facts (after inspection)."""
-        self._check(WarrantyClaimStatus.EVALUATED)
+        self._can("evaluate")
         facts = self.claim if claim is None else claim
         decision = evaluate_claim(facts, policy, extra_rules=extra_rules)
-        return self._move(
-            WarrantyClaimStatus.EVALUATED, at=at, by=by, note=note, claim=facts, decision=decision
-        )
+        return self._step("evaluate", at=at, by=by, note=note, claim=facts, decision=decision)
 
     def approve(self, *, at: datetime, by: Actor, note: str = "") -> WarrantyClaimCase:
         """Accept the rules' decision; only a covered claim can be approved."""
-        self._check(WarrantyClaimStatus.APPROVED)
+        self._can("approve")
         if self.decision is None or not self.decision.covered:
             codes = [] if self.decision is None else list(self.decision.reason_codes)
             raise RuleViolation(
@@ -256,7 +286,7 @@ class WarrantyClaimCase:
                 claim_id=self.id,
                 reasons=codes,
             )
-        return self._move(WarrantyClaimStatus.APPROVED, at=at, by=by, note=note)
+        return self._step("approve", at=at, by=by, note=note)
 
     def override(
         self,
@@ -271,7 +301,7 @@ class WarrantyClaimCase:
 
         DOMAIN.md 3.6: nothing of substance is promised without written authority.
         """
-        self._check(WarrantyClaimStatus.OVERRIDDEN)
+        self._can("override")
         actor = _actor(by)
         access.require(actor, Permission.OVERRIDE_WARRANTY)
         if not isinstance(reason, str) or not reason.strip():
@@ -282,8 +312,8 @@ class WarrantyClaimCase:
         record = WarrantyOverride(
             remedies=chosen, reason=reason.strip(), by=actor.id, at=require_aware(at)
         )
-        return self._move(
-            WarrantyClaimStatus.OVERRIDDEN,
+        return self._step(
+            "override",
             at=at,
             by=actor,
             note=record.reason,
@@ -292,12 +322,12 @@ class WarrantyClaimCase:
 
     def record_repair(self, record: RepairRecord, *, by: Actor) -> WarrantyClaimCase:
         """Record a repair visit (the first, or a further one) with its parts and work."""
-        self._check(WarrantyClaimStatus.REPAIRED)
+        self._can("record_repair")
         if not isinstance(record, RepairRecord):
             raise ValidationError.at("record", "expected a RepairRecord")
         self._require_remedy(Remedy.REPAIR)
-        return self._move(
-            WarrantyClaimStatus.REPAIRED,
+        return self._step(
+            "record_repair",
             at=record.at,
             by=by,
             note=record.work_done,
@@ -306,29 +336,25 @@ class WarrantyClaimCase:
 
     def record_exchange(self, record: ExchangeRecord, *, by: Actor) -> WarrantyClaimCase:
         """Record the exchange of the product for a new unit."""
-        self._check(WarrantyClaimStatus.EXCHANGED)
+        self._can("record_exchange")
         if not isinstance(record, ExchangeRecord):
             raise ValidationError.at("record", "expected an ExchangeRecord")
         self._require_remedy(Remedy.EXCHANGE)
         if _same_serial(record.new_serial, self.product.serial):
             raise ValidationError.at("record.new_serial", "is the serial of the product returned")
-        return self._move(
-            WarrantyClaimStatus.EXCHANGED, at=record.at, by=by, note=record.note, exchange=record
-        )
+        return self._step("record_exchange", at=record.at, by=by, note=record.note, exchange=record)
 
     def record_refund(self, record: RefundRecord, *, by: Actor) -> WarrantyClaimCase:
         """Record the refund of the purchase price."""
-        self._check(WarrantyClaimStatus.REFUNDED)
+        self._can("record_refund")
         if not isinstance(record, RefundRecord):
             raise ValidationError.at("record", "expected a RefundRecord")
         self._require_remedy(Remedy.REFUND)
-        return self._move(
-            WarrantyClaimStatus.REFUNDED, at=record.at, by=by, note=record.note, refund=record
-        )
+        return self._step("record_refund", at=record.at, by=by, note=record.note, refund=record)
 
     def close(self, *, at: datetime, by: Actor, note: str = "") -> WarrantyClaimCase:
         """Close the claim; the outcome follows from where it stood."""
-        self._check(WarrantyClaimStatus.CLOSED)
+        self._can("close")
         outcome = {
             WarrantyClaimStatus.REPAIRED: WarrantyClaimOutcome.REPAIRED,
             WarrantyClaimStatus.EXCHANGED: WarrantyClaimOutcome.EXCHANGED,
@@ -338,4 +364,4 @@ class WarrantyClaimCase:
             self.decision is not None and self.decision.covered
         ):
             outcome = WarrantyClaimOutcome.REJECTED
-        return self._move(WarrantyClaimStatus.CLOSED, at=at, by=by, note=note, outcome=outcome)
+        return self._step("close", at=at, by=by, note=note, outcome=outcome)
