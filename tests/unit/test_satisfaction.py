@@ -6,6 +6,7 @@ import math
 import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -13,13 +14,15 @@ from hypothesis import strategies as st
 
 from csdomain.auth import AccessPolicy, Actor
 from csdomain.errors import InvalidTransition, PermissionDenied, RuleViolation, ValidationError
-from csdomain.lifecycle import transition_table_problems
+from csdomain.lifecycle import command_table, command_table_problems, transition_table_problems
 from csdomain.money import Money
 from csdomain.satisfaction import (
     CAMPAIGN_INITIAL,
+    CAMPAIGN_LIFECYCLE,
     CAMPAIGN_TERMINAL,
     CAMPAIGN_TRANSITIONS,
     MONITOR_INITIAL,
+    MONITOR_LIFECYCLE,
     MONITOR_TERMINAL,
     MONITOR_TRANSITIONS,
     CampaignStatus,
@@ -702,6 +705,7 @@ def test_campaign_transition_table_is_well_formed() -> None:
         CAMPAIGN_TRANSITIONS, list(CampaignStatus), CAMPAIGN_INITIAL, CAMPAIGN_TERMINAL
     )
     assert problems == []
+    assert command_table_problems(CAMPAIGN_LIFECYCLE) == []
 
 
 def planned_campaign(**changes: object) -> SurveyCampaign:
@@ -733,6 +737,32 @@ def test_campaign_runs_planned_open_closed_with_history() -> None:
     with pytest.raises(RuleViolation) as caught:
         closed.invite(["C3"], at=T0, by=MANAGER, access=ACCESS)
     assert caught.value.code == "campaign_finished"
+
+
+def test_a_campaign_step_out_of_turn_names_the_step_and_what_comes_first() -> None:
+    with pytest.raises(InvalidTransition) as caught:
+        planned_campaign().close(at=T0, by=MANAGER, access=ACCESS)
+    assert (caught.value.action, caught.value.hint) == (
+        "close_survey_campaign",
+        "open the campaign first",
+    )
+    assert str(caught.value) == (
+        "survey campaign 'May' cannot close_survey_campaign while planned: open the campaign first"
+    )
+    cancelled = planned_campaign().cancel(at=T0, by=MANAGER, access=ACCESS, note="budget")
+    with pytest.raises(InvalidTransition) as caught:
+        cancelled.open(at=T0, by=MANAGER, access=ACCESS)
+    assert str(caught.value) == (
+        "survey campaign 'May' cannot open_survey_campaign while cancelled"
+    )
+
+
+def test_the_docs_show_the_command_tables_of_campaigns_and_monitors() -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "satisfaction.md").read_text(
+        encoding="utf-8"
+    )
+    for lifecycle in (CAMPAIGN_LIFECYCLE, MONITOR_LIFECYCLE):
+        assert f"\n{command_table(lifecycle)}\n\n" in page, lifecycle.entity
 
 
 def test_campaign_needs_invited_customers_and_permission() -> None:
@@ -767,6 +797,36 @@ def test_monitor_transition_table_is_well_formed() -> None:
         MONITOR_TRANSITIONS, list(MonitorStatus), MONITOR_INITIAL, MONITOR_TERMINAL
     )
     assert problems == []
+    assert command_table_problems(MONITOR_LIFECYCLE) == []
+
+
+def test_a_loop_step_out_of_turn_names_the_step_and_what_comes_first() -> None:
+    monitor = SatisfactionMonitor.start(
+        id="M1",
+        subject="S1",
+        metric="index",
+        target=85,
+        measured=78,
+        at=T0,
+        by=MANAGER,
+        access=ACCESS,
+    )
+    with pytest.raises(InvalidTransition) as caught:
+        monitor.act("add a courier", at=T0, by=MANAGER, access=ACCESS)
+    assert caught.value.action == "act_on_satisfaction_gap"
+    assert str(caught.value) == (
+        "satisfaction monitor 'M1' cannot act_on_satisfaction_gap while measured: "
+        "analyse the gap first"
+    )
+    acting = monitor.analyse(["late"], at=T0, by=MANAGER, access=ACCESS).act(
+        "add a courier", at=T0, by=MANAGER, access=ACCESS
+    )
+    with pytest.raises(InvalidTransition) as caught:
+        acting.close(at=T0, by=MANAGER, access=ACCESS, accept_gap=True, note="fine")
+    assert str(caught.value) == (
+        "satisfaction monitor 'M1' cannot close_satisfaction_monitor while acting: "
+        "re-measure the level first"
+    )
 
 
 def test_monitoring_loop_runs_target_gap_causes_action_remeasure() -> None:

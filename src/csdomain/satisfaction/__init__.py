@@ -40,7 +40,9 @@ Every name is importable from ``csdomain.satisfaction`` itself.
 from __future__ import annotations
 
 from csdomain.satisfaction.campaigns import (
+    CAMPAIGN_COMMANDS,
     CAMPAIGN_INITIAL,
+    CAMPAIGN_LIFECYCLE,
     CAMPAIGN_TERMINAL,
     CAMPAIGN_TRANSITIONS,
     CampaignStatus,
@@ -54,7 +56,9 @@ from csdomain.satisfaction.events import (
     SurveySubject,
 )
 from csdomain.satisfaction.monitoring import (
+    MONITOR_COMMANDS,
     MONITOR_INITIAL,
+    MONITOR_LIFECYCLE,
     MONITOR_TERMINAL,
     MONITOR_TRANSITIONS,
     CorrectiveAction,
@@ -106,12 +110,16 @@ from csdomain.satisfaction.triggers import post_service_survey, should_request_s
 
 
 __all__ = [
+    "CAMPAIGN_COMMANDS",
     "CAMPAIGN_INITIAL",
+    "CAMPAIGN_LIFECYCLE",
     "CAMPAIGN_TERMINAL",
     "CAMPAIGN_TRANSITIONS",
     "CONTACT_CENTRE_DRIVERS",
     "MAX_SCALE",
+    "MONITOR_COMMANDS",
     "MONITOR_INITIAL",
+    "MONITOR_LIFECYCLE",
     "MONITOR_TERMINAL",
     "MONITOR_TRANSITIONS",
     "PUBLISHED_SENSITIVITIES",

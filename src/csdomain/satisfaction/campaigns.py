@@ -15,13 +15,15 @@ from dateutil.relativedelta import relativedelta
 from csdomain.auth import AccessPolicy, Actor, Permission
 from csdomain.clock import require_aware
 from csdomain.errors import RuleViolation, ValidationError
-from csdomain.lifecycle import StatusChange, check_transition
+from csdomain.lifecycle import Command, Lifecycle, StatusChange
 from csdomain.satisfaction._checks import _enum, _nonempty, _optional_count, _to_history
 from csdomain.satisfaction.policy import SatisfactionPolicy
 
 
 __all__ = [
+    "CAMPAIGN_COMMANDS",
     "CAMPAIGN_INITIAL",
+    "CAMPAIGN_LIFECYCLE",
     "CAMPAIGN_TERMINAL",
     "CAMPAIGN_TRANSITIONS",
     "CampaignStatus",
@@ -47,8 +49,25 @@ CAMPAIGN_TRANSITIONS: Mapping[CampaignStatus, frozenset[CampaignStatus]] = {
 CAMPAIGN_INITIAL = frozenset({CampaignStatus.PLANNED})
 CAMPAIGN_TERMINAL = frozenset({CampaignStatus.CLOSED, CampaignStatus.CANCELLED})
 
-
-# -- campaigns -------------------------------------------------------------------------
+#: What may be done to a campaign in which status, by the desk's use-case names.
+CAMPAIGN_COMMANDS: Mapping[str, Command[CampaignStatus]] = {
+    "invite_to_survey_campaign": Command(
+        "invite customers", frozenset({CampaignStatus.PLANNED, CampaignStatus.OPEN})
+    ),
+    "open_survey_campaign": Command(
+        "open the campaign", frozenset({CampaignStatus.PLANNED}), CampaignStatus.OPEN
+    ),
+    "close_survey_campaign": Command(
+        "close the campaign", frozenset({CampaignStatus.OPEN}), CampaignStatus.CLOSED
+    ),
+    "cancel_survey_campaign": Command(
+        "cancel the campaign",
+        frozenset({CampaignStatus.PLANNED, CampaignStatus.OPEN}),
+        CampaignStatus.CANCELLED,
+    ),
+}
+#: The campaign's lifecycle: the transition table and the command table beside it.
+CAMPAIGN_LIFECYCLE = Lifecycle("survey campaign", CAMPAIGN_TRANSITIONS, CAMPAIGN_COMMANDS)
 
 
 def _to_campaign_status(value: CampaignStatus | str) -> CampaignStatus:
@@ -134,18 +153,13 @@ class SurveyCampaign:
             history=(change,),
         )
 
-    def _move(self, target: CampaignStatus, at: datetime, by: str, note: str) -> SurveyCampaign:
-        check_transition(CAMPAIGN_TRANSITIONS, "survey campaign", self.id, self.status, target)
-        change = StatusChange(from_=self.status.value, to=target.value, at=at, by=by, note=note)
-        return attrs.evolve(self, status=target, history=(*self.history, change))
-
     def invite(
         self, customer_ids: Iterable[str], *, at: datetime, by: Actor, access: AccessPolicy
     ) -> SurveyCampaign:
         """Add customers to a planned or open campaign."""
         access.require(by, Permission.MANAGE_SURVEYS)
         require_aware(at)
-        if self.status in CAMPAIGN_TERMINAL:
+        if self.status not in CAMPAIGN_COMMANDS["invite_to_survey_campaign"].sources:
             raise RuleViolation(
                 "campaign_finished",
                 "customers can only be invited to a planned or open campaign",
@@ -166,7 +180,7 @@ class SurveyCampaign:
                 "invite customers before opening the campaign",
                 campaign_id=self.id,
             )
-        return self._move(CampaignStatus.OPEN, at, by.id, note)
+        return CAMPAIGN_LIFECYCLE.move(self, "open_survey_campaign", at=at, by=by.id, note=note)
 
     def close(
         self, *, at: datetime, by: Actor, access: AccessPolicy, note: str = ""
@@ -174,7 +188,7 @@ class SurveyCampaign:
         """Stop collecting answers."""
         access.require(by, Permission.MANAGE_SURVEYS)
         require_aware(at)
-        return self._move(CampaignStatus.CLOSED, at, by.id, note)
+        return CAMPAIGN_LIFECYCLE.move(self, "close_survey_campaign", at=at, by=by.id, note=note)
 
     def cancel(self, *, at: datetime, by: Actor, access: AccessPolicy, note: str) -> SurveyCampaign:
         """Cancel the campaign with a reason."""
@@ -182,7 +196,7 @@ class SurveyCampaign:
         require_aware(at)
         if not note.strip():
             raise ValidationError.at("note", "say why the campaign is cancelled")
-        return self._move(CampaignStatus.CANCELLED, at, by.id, note)
+        return CAMPAIGN_LIFECYCLE.move(self, "cancel_survey_campaign", at=at, by=by.id, note=note)
 
     def months(self) -> frozenset[int]:
         """The calendar months (1..12) the campaign's period touches."""

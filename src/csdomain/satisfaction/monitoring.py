@@ -8,20 +8,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
 
 import attrs
 
 from csdomain.auth import AccessPolicy, Actor, Permission
 from csdomain.clock import require_aware
 from csdomain.errors import RuleViolation, ValidationError
-from csdomain.lifecycle import StatusChange, check_transition
+from csdomain.lifecycle import Command, Lifecycle, StatusChange
 from csdomain.satisfaction._checks import _enum, _in_range, _nonempty, _to_history
 from csdomain.validators import aware as _aware
 
 
 __all__ = [
+    "MONITOR_COMMANDS",
     "MONITOR_INITIAL",
+    "MONITOR_LIFECYCLE",
     "MONITOR_TERMINAL",
     "MONITOR_TRANSITIONS",
     "CorrectiveAction",
@@ -67,8 +68,27 @@ MONITOR_TRANSITIONS: Mapping[MonitorStatus, frozenset[MonitorStatus]] = {
 MONITOR_INITIAL = frozenset({MonitorStatus.MEASURED})
 MONITOR_TERMINAL = frozenset({MonitorStatus.CLOSED})
 
-
-# -- monitoring ------------------------------------------------------------------------
+#: Each step of the loop and the statuses it may be taken from, by the desk's use cases.
+MONITOR_COMMANDS: Mapping[str, Command[MonitorStatus]] = {
+    "analyse_satisfaction_gap": Command(
+        "analyse the gap",
+        frozenset({MonitorStatus.MEASURED, MonitorStatus.REMEASURED}),
+        MonitorStatus.ANALYSED,
+    ),
+    "act_on_satisfaction_gap": Command(
+        "act on the gap", frozenset({MonitorStatus.ANALYSED}), MonitorStatus.ACTING
+    ),
+    "remeasure_satisfaction": Command(
+        "re-measure the level", frozenset({MonitorStatus.ACTING}), MonitorStatus.REMEASURED
+    ),
+    "close_satisfaction_monitor": Command(
+        "close the monitor",
+        frozenset({MonitorStatus.MEASURED, MonitorStatus.REMEASURED}),
+        MonitorStatus.CLOSED,
+    ),
+}
+#: The monitor's lifecycle: the transition table and the command table beside it.
+MONITOR_LIFECYCLE = Lifecycle("satisfaction monitor", MONITOR_TRANSITIONS, MONITOR_COMMANDS)
 
 
 @attrs.frozen
@@ -190,13 +210,6 @@ class SatisfactionMonitor:
         """Whether the latest measurement meets the target."""
         return self.measured >= self.target
 
-    def _move(
-        self, target: MonitorStatus, at: datetime, by: str, note: str = "", **changes: Any
-    ) -> SatisfactionMonitor:
-        check_transition(MONITOR_TRANSITIONS, "satisfaction monitor", self.id, self.status, target)
-        change = StatusChange(from_=self.status.value, to=target.value, at=at, by=by, note=note)
-        return attrs.evolve(self, status=target, history=(*self.history, change), **changes)
-
     def analyse(
         self, causes: Iterable[str], *, at: datetime, by: Actor, access: AccessPolicy
     ) -> SatisfactionMonitor:
@@ -206,7 +219,9 @@ class SatisfactionMonitor:
         found = _to_texts(causes)
         if not found or any(not isinstance(c, str) or not c.strip() for c in found):
             raise ValidationError.at("causes", "name at least one cause, each as text")
-        return self._move(MonitorStatus.ANALYSED, at, by.id, causes=(*self.causes, *found))
+        return MONITOR_LIFECYCLE.move(
+            self, "analyse_satisfaction_gap", at=at, by=by.id, causes=(*self.causes, *found)
+        )
 
     def act(
         self,
@@ -221,8 +236,13 @@ class SatisfactionMonitor:
         access.require(by, Permission.MANAGE_SURVEYS)
         require_aware(at)
         action = CorrectiveAction(description=description, by=by.id, at=at, due=due)
-        return self._move(
-            MonitorStatus.ACTING, at, by.id, description, actions=(*self.actions, action)
+        return MONITOR_LIFECYCLE.move(
+            self,
+            "act_on_satisfaction_gap",
+            at=at,
+            by=by.id,
+            note=description,
+            actions=(*self.actions, action),
         )
 
     def remeasure(
@@ -233,10 +253,11 @@ class SatisfactionMonitor:
         require_aware(at)
         low, high = self.metric.bounds
         _in_range(level, low, high, "level")
-        return self._move(
-            MonitorStatus.REMEASURED,
-            at,
-            by.id,
+        return MONITOR_LIFECYCLE.move(
+            self,
+            "remeasure_satisfaction",
+            at=at,
+            by=by.id,
             measurements=(*self.measurements, Measurement(level, at)),
         )
 
@@ -263,4 +284,6 @@ class SatisfactionMonitor:
                 )
             if not note.strip():
                 raise ValidationError.at("note", "say why the remaining gap is accepted")
-        return self._move(MonitorStatus.CLOSED, at, by.id, note)
+        return MONITOR_LIFECYCLE.move(
+            self, "close_satisfaction_monitor", at=at, by=by.id, note=note
+        )
