@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import pluggy
 import pytest
 
 import csdomain
 import csdomain.plugins
 from csdomain import hookspecs
-from csdomain.errors import BackendNotFound, ValidationError
+from csdomain.errors import BackendNotFound, PluginError, ValidationError
 from csdomain.store import open_store
 
 
@@ -120,3 +123,81 @@ def test_list_plugins_reports_distribution_and_version() -> None:
     assert infos["sqlite"].distribution == "csdomain"
     assert infos["sqlite"].version == csdomain.__version__
     assert infos["memory"].hooks == ("csdomain_open_store",)
+
+
+# -- the built-in plugins ----------------------------------------------------------------
+
+
+def test_built_in_hook_implementations_are_registered_from_one_table() -> None:
+    """Rule: csdomain's own hooks are plugins like any other, registered in one place."""
+    pm = csdomain.plugins.get_plugin_manager(load_entrypoints=False)
+    registered = dict(pm.list_name_plugin())
+    assert set(registered) == {name for name, _ in csdomain.plugins.DEFAULT_PLUGINS}
+    for name, module in csdomain.plugins.DEFAULT_PLUGINS:
+        assert registered[name] is importlib.import_module(module)
+    assert tuple(registered) == csdomain.plugins.INTERNAL_PLUGINS
+    assert (
+        csdomain.plugins.ESCALATION_NOTICES_PLUGIN,
+        "csdomain.notify.escalation_notices",
+    ) in csdomain.plugins.DEFAULT_PLUGINS
+
+
+@pytest.mark.parametrize("name", [name for name, _ in csdomain.plugins.DEFAULT_PLUGINS])
+def test_each_built_in_plugin_can_be_blocked_by_name(name: str) -> None:
+    pm = csdomain.plugins.get_plugin_manager(load_entrypoints=False, blocked=[name])
+    assert pm.is_blocked(name)
+    assert pm.get_plugin(name) is None
+    others = {n for n, _ in csdomain.plugins.DEFAULT_PLUGINS} - {name}
+    assert {n for n, plugin in pm.list_name_plugin() if plugin is not None} == others
+
+
+@pytest.mark.parametrize(
+    ("arguments", "path"),
+    [
+        ({"blocked": "sqlite"}, "blocked"),
+        ({"blocked": [3]}, "blocked.0"),
+        ({"load_entrypoints": "no"}, "load_entrypoints"),
+    ],
+)
+def test_plugin_manager_arguments_are_checked(arguments: dict[str, Any], path: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        csdomain.plugins.get_plugin_manager(**arguments)
+    assert info.value.errors[0][0] == path
+
+
+def test_registering_a_plugin_twice_or_with_unknown_hooks_is_refused() -> None:
+    class Quiet:
+        @csdomain.hookimpl
+        def csdomain_deliver(self, message: object) -> bool | None:
+            return None
+
+    class Misspelt:
+        @csdomain.hookimpl
+        def csdomain_delivr(self, message: object) -> bool | None:
+            return None
+
+    plugin = Quiet()
+    name = csdomain.plugins.register(plugin, name="quiet-for-test")
+    try:
+        with pytest.raises(ValidationError):
+            csdomain.plugins.register(plugin, name="quiet-again")
+        with pytest.raises(ValidationError):
+            csdomain.plugins.register(Quiet(), name="quiet-for-test")
+    finally:
+        csdomain.plugins.unregister(name)
+    with pytest.raises(PluginError, match="csdomain_delivr"):
+        csdomain.plugins.register(Misspelt(), name="misspelt")
+    assert csdomain.plugins.default_plugin_manager().get_plugin("misspelt") is None
+    with pytest.raises(ValidationError, match="quiet-for-test"):
+        csdomain.plugins.unregister("quiet-for-test")
+
+
+def test_a_plugin_that_cannot_be_imported_is_a_plugin_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(self: pluggy.PluginManager, group: str, name: str | None = None) -> int:
+        raise ModuleNotFoundError("No module named 'csdomain_broken'")
+
+    monkeypatch.setattr(pluggy.PluginManager, "load_setuptools_entrypoints", broken)
+    with pytest.raises(PluginError, match="csdomain_broken"):
+        csdomain.plugins.get_plugin_manager()

@@ -373,6 +373,16 @@ def test_escalation_notices_can_be_blocked_by_plugin_name(store: Store, clock: F
     assert stored_messages(store) == []
 
 
+
+def test_relaying_registers_no_plugin(store: Store, clock: FixedClock) -> None:
+    """Rule: built-in mappings come from the plugin manager, never from a use case."""
+    pm = get_plugin_manager(load_entrypoints=False)
+    before = pm.list_name_plugin()
+    desk = make_desk(store, clock, pm)
+    emit(store, escalated(), shipped())
+    assert desk.relay_outbox(by=OPERATOR) == 2
+    assert pm.list_name_plugin() == before
+
 # -- the dispatcher ------------------------------------------------------------------------
 
 

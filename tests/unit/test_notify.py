@@ -15,7 +15,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from csdomain import notify
 from csdomain.calendar import QuietHours
 from csdomain.clock import FixedClock
 from csdomain.errors import InvalidTransition, RuleViolation, ValidationError
@@ -34,6 +33,7 @@ from csdomain.notify import (
     MessageTemplates,
     NotificationPolicy,
     backoff_delay,
+    default_templates,
     hold_for_quiet_hours,
     idempotency_key,
     message_id_for,
@@ -677,13 +677,13 @@ def test_hook_csdomain_messages_every_registered_mapping_contributes() -> None:
             ),
         )
     )
-    pm = manager(PARCEL_TEMPLATES, extra, notify)
+    pm = manager(PARCEL_TEMPLATES, extra, default_templates)
     kinds = {m.kind for m in messages_for(EVENT, pm, at=T0, policy=POLICY, recipient_for=address)}
     assert kinds == {"parcel_sent", "parcel_audit", "parcel_thanks"}
 
 
 def test_hook_csdomain_messages_default_mapping_notifies_order_shipment() -> None:
-    pm = manager(notify)
+    pm = manager(default_templates)
     event: Any = ShippedLike(order_id="SO-7", customer_id="C-1")
     messages = messages_for(event, pm, at=T0, policy=POLICY, recipient_for=address, event_id="e1")
     assert [(m.kind, m.channel) for m in messages] == [("order_shipped", "sms")]
@@ -746,7 +746,8 @@ def test_notify_and_care_import_no_io_modules() -> None:
 
 def test_default_templates_match_the_domain_events_and_their_fields() -> None:
     import csdomain.complaints
-    import csdomain.orders  # noqa: F401 - registers the event classes
+    import csdomain.orders
+    import csdomain.satisfaction  # noqa: F401 - registers the event classes
 
     registry = event_types()
     for template in DEFAULT_TEMPLATES.templates:

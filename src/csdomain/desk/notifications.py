@@ -14,9 +14,9 @@ Domain events reach customers in three steps (DOMAIN.md 7, DESIGN.md 5):
 
 :class:`NotificationDesk` holds the use cases (relay, care scheduling, the operator's
 outbox listing, retry and cancel); :class:`Dispatcher` is the worker loop behind
-``csdomain dispatch``. Escalated complaints notify their new owner through
-:data:`ESCALATION_NOTICES`, which the relay registers on its plugin manager unless a plugin
-of that name is registered or blocked.
+``csdomain dispatch``. Which messages an event becomes is up to the plugins on the desk's
+manager: the built-in ones (:data:`csdomain.plugins.DEFAULT_PLUGINS`: customer notices,
+escalation notices to the new owner) are registered there, never by a use case.
 """
 
 from __future__ import annotations
@@ -50,18 +50,17 @@ from csdomain.errors import (
     RuleViolation,
     ValidationError,
 )
-from csdomain.events import Event
-from csdomain.hookspecs import hookimpl
 from csdomain.kinds import CUSTOMERS, MESSAGES
 from csdomain.notifiers import attempt_delivery
 from csdomain.notify import (
+    ESCALATION_NOTICES,
     Message,
     MessageStatus,
-    MessageTemplate,
-    MessageTemplates,
     NotificationPolicy,
+    OwnerNotices,
     messages_for,
 )
+from csdomain.plugins import ESCALATION_NOTICES_PLUGIN
 from csdomain.store import OutboxEntry, Store, UnitOfWork
 
 
@@ -75,7 +74,6 @@ __all__ = [
     "OwnerNotices",
     "customer_address",
     "default_worker_id",
-    "ensure_escalation_notices",
     "relay_outbox_batch",
 ]
 
@@ -95,77 +93,6 @@ _STORE_ERRORS: tuple[type[CsDomainError], ...] = (
 
 #: ``Message.claim`` refusals that mean "someone else has it" or "not yet".
 _NOT_CLAIMABLE = frozenset({"message_not_due", "lease_active"})
-
-
-# -- escalation notices ---------------------------------------------------------------------
-
-
-@attrs.frozen
-class OwnerNotices:
-    """A ``csdomain_messages`` plugin for staff notices addressed by an event field.
-
-    Renders ``templates`` and sends each draft to the staff member named by the event's
-    ``recipient_field`` (``owner_id``), or to ``role:<owner_role>`` when the event names
-    only a role. Staff notices carry no ``customer_id``, so customer rest hours never hold
-    them. Source: DOMAIN.md 3.4 (the next level of the follow-up ladder must follow).
-    """
-
-    templates: MessageTemplates
-    recipient_field: str = "owner_id"
-    role_field: str | None = "owner_role"
-
-    def recipient_of(self, event: object) -> str | None:
-        """The address of the staff member (or role) ``event`` names, if any."""
-        person = getattr(event, self.recipient_field, None)
-        if person:
-            return str(person)
-        role = getattr(event, self.role_field, None) if self.role_field else None
-        return f"role:{role}" if role else None
-
-    def render(self, event: object) -> list[Message]:
-        """Draft notices for ``event`` addressed to its owner (empty without an owner)."""
-        drafts = self.templates.render(event)
-        recipient = self.recipient_of(event) if drafts else None
-        if recipient is None:
-            return []
-        return [attrs.evolve(d, recipient=recipient, customer_id=None) for d in drafts]
-
-    @hookimpl
-    def csdomain_messages(self, event: Event) -> list[Message]:
-        """Hook: the owner notices for ``event``."""
-        return self.render(event)
-
-
-#: Plugin name under which the relay registers :data:`ESCALATION_NOTICES`.
-ESCALATION_NOTICES_PLUGIN = "csdomain.escalation_notices"
-
-#: A complaint moved up the follow-up ladder: tell its new owner (``"log"`` channel).
-ESCALATION_NOTICES = OwnerNotices(
-    MessageTemplates(
-        (
-            MessageTemplate(
-                event_type="ComplaintEscalated",
-                kind="complaint_escalated",
-                channel="log",
-                subject="Complaint {complaint_id} escalated to level {to_level}",
-                body=(
-                    "Complaint {complaint_id} moved from follow-up level {from_level} to "
-                    "{to_level} ({reason}). You ({owner_role}) follow it up now."
-                ),
-            ),
-        )
-    )
-)
-
-
-def ensure_escalation_notices(pm: pluggy.PluginManager) -> None:
-    """Register :data:`ESCALATION_NOTICES` on ``pm`` unless registered or blocked by name."""
-    if pm.is_blocked(ESCALATION_NOTICES_PLUGIN):
-        return
-    if pm.get_plugin(ESCALATION_NOTICES_PLUGIN) is None and not pm.is_registered(
-        ESCALATION_NOTICES
-    ):
-        pm.register(ESCALATION_NOTICES, name=ESCALATION_NOTICES_PLUGIN)
 
 
 # -- shared helpers ------------------------------------------------------------------------
@@ -228,7 +155,6 @@ def relay_outbox_batch(
     ``failed`` and logged instead of blocking the outbox. Source: DOMAIN.md 7.
     """
     size = policy.batch_size if limit is None else limit
-    ensure_escalation_notices(pm)
 
     def work(uow: UnitOfWork) -> _RelayResult:
         now = clock.now()

@@ -2,19 +2,17 @@
 
 The package is split where the ideas split; every name is importable from here:
 
-=====================================  ==========================================================
-module                                 what it holds
-=====================================  ==========================================================
-:mod:`csdomain.notify.model`           :class:`Message`, its statuses and lifecycle
-:mod:`csdomain.notify.policy`          :class:`NotificationPolicy`, :func:`backoff_delay`
-:mod:`csdomain.notify.keys`            :func:`idempotency_key`, :func:`message_id_for`
-:mod:`csdomain.notify.quiet_hours`     :func:`hold_for_quiet_hours` (DOMAIN.md 3.5 and 7)
-:mod:`csdomain.notify.templates`       :class:`MessageTemplate`, :class:`MessageTemplates`,
-                                       :func:`messages_for` (events become messages)
-:mod:`csdomain.notify.receivers`       :class:`Deduplicator` for receivers
-:mod:`csdomain.notify.default_templates`  the built-in plugin ``csdomain.notify``:
-                                       :data:`DEFAULT_TEMPLATES` and its hook
-=====================================  ==========================================================
+- :mod:`~csdomain.notify.model`: :class:`Message`, its statuses and lifecycle;
+- :mod:`~csdomain.notify.policy`: :class:`NotificationPolicy`, :func:`backoff_delay`;
+- :mod:`~csdomain.notify.keys`: :func:`idempotency_key`, :func:`message_id_for`;
+- :mod:`~csdomain.notify.quiet_hours`: :func:`hold_for_quiet_hours` (DOMAIN.md 3.5, 7);
+- :mod:`~csdomain.notify.templates`: :class:`MessageTemplate`, :class:`MessageTemplates`,
+  :class:`OwnerNotices` and :func:`messages_for` (domain events become messages);
+- :mod:`~csdomain.notify.receivers`: :class:`Deduplicator` for receivers;
+- the built-in plugins, registered by :func:`csdomain.plugins.get_plugin_manager`:
+  :mod:`~csdomain.notify.default_templates` (plugin ``csdomain.notify``, the customer
+  notices :data:`DEFAULT_TEMPLATES`) and :mod:`~csdomain.notify.escalation_notices`
+  (plugin ``csdomain.escalation_notices``, :data:`ESCALATION_NOTICES` to staff).
 
 Nothing here reads a clock or does I/O; the dispatcher in :mod:`csdomain.desk.notifications`
 is the thin layer that does.
@@ -23,6 +21,7 @@ is the thin layer that does.
 from __future__ import annotations
 
 from csdomain.notify.default_templates import DEFAULT_TEMPLATES, csdomain_messages
+from csdomain.notify.escalation_notices import ESCALATION_NOTICES
 from csdomain.notify.keys import idempotency_key, message_id_for
 from csdomain.notify.model import MESSAGE_TRANSITIONS, Message, MessageStatus
 from csdomain.notify.policy import NotificationPolicy, backoff_delay
@@ -31,6 +30,7 @@ from csdomain.notify.receivers import Deduplicator
 from csdomain.notify.templates import (
     MessageTemplate,
     MessageTemplates,
+    OwnerNotices,
     RecipientLookup,
     RestHoursLookup,
     event_type_name,
@@ -40,6 +40,7 @@ from csdomain.notify.templates import (
 
 __all__ = [
     "DEFAULT_TEMPLATES",
+    "ESCALATION_NOTICES",
     "MESSAGE_TRANSITIONS",
     "Deduplicator",
     "Message",
@@ -47,6 +48,7 @@ __all__ = [
     "MessageTemplate",
     "MessageTemplates",
     "NotificationPolicy",
+    "OwnerNotices",
     "RecipientLookup",
     "RestHoursLookup",
     "backoff_delay",

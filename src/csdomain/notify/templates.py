@@ -34,6 +34,7 @@ from csdomain.validators import not_blank as _not_blank
 __all__ = [
     "MessageTemplate",
     "MessageTemplates",
+    "OwnerNotices",
     "RecipientLookup",
     "RestHoursLookup",
     "event_type_name",
@@ -180,6 +181,42 @@ class MessageTemplates:
     @hookimpl
     def csdomain_messages(self, event: Event) -> list[Message]:
         """Hook: the drafts of this registry's templates for ``event``."""
+        return self.render(event)
+
+
+@attrs.frozen
+class OwnerNotices:
+    """A ``csdomain_messages`` plugin for staff notices addressed by an event field.
+
+    Renders ``templates`` and sends each draft to the staff member named by the event's
+    ``recipient_field`` (``owner_id``), or to ``role:<owner_role>`` when the event names
+    only a role. Staff notices carry no ``customer_id``, so customer rest hours never hold
+    them. Source: DOMAIN.md 3.4 (the next level of the follow-up ladder must follow).
+    """
+
+    templates: MessageTemplates
+    recipient_field: str = "owner_id"
+    role_field: str | None = "owner_role"
+
+    def recipient_of(self, event: object) -> str | None:
+        """The address of the staff member (or role) ``event`` names, if any."""
+        person = getattr(event, self.recipient_field, None)
+        if person:
+            return str(person)
+        role = getattr(event, self.role_field, None) if self.role_field else None
+        return f"role:{role}" if role else None
+
+    def render(self, event: object) -> list[Message]:
+        """Draft notices for ``event`` addressed to its owner (empty without an owner)."""
+        drafts = self.templates.render(event)
+        recipient = self.recipient_of(event) if drafts else None
+        if recipient is None:
+            return []
+        return [attrs.evolve(d, recipient=recipient, customer_id=None) for d in drafts]
+
+    @hookimpl
+    def csdomain_messages(self, event: Event) -> list[Message]:
+        """Hook: the owner notices for ``event``."""
         return self.render(event)
 
 
