@@ -1005,6 +1005,104 @@ def test_reevaluation_after_inspection_replaces_the_facts() -> None:
         case.evaluate(POLICY, at=AT, by=TECH, claim=attrs.evolve(inspected, product_serial="X"))
 
 
+def _decision(**changes: Any) -> WarrantyDecision:
+    return attrs.evolve(evaluate_claim(on_day(3), POLICY), **changes)
+
+
+def _case_with(**changes: Any) -> WarrantyClaimCase:
+    return attrs.evolve(submitted().evaluate(POLICY, at=AT, by=AGENT), **changes)
+
+
+def _quote(**changes: Any) -> PartQuote:
+    one = Money.of("1.00", "CNY")
+    fields: dict[str, Any] = {
+        "part_number": "S-1",
+        "quantity": 1,
+        "unit_price": one,
+        "list_price": one,
+        "tax_rate": Decimal(0),
+        "tax": Money.of("0.00", "CNY"),
+        "freight": Money.of("0.00", "CNY"),
+        "total": one,
+    }
+    fields.update(changes)
+    return PartQuote(**fields)
+
+
+def _flag(**changes: Any) -> OutlierFlag:
+    fields: dict[str, Any] = {
+        "service_point": "SP1",
+        "comparison": Comparison.OWN_HISTORY,
+        "rate": Decimal(1),
+        "reference": Decimal(1),
+        "ratio": None,
+    }
+    fields.update(changes)
+    return OutlierFlag(**fields)
+
+
+WRONG_TYPES = [
+    pytest.param(lambda: ExchangeRecord(new_serial="SN-2", at=AT, note=1.5), "note", id="exchange"),
+    pytest.param(
+        lambda: RefundRecord(amount=Money.of("1", "CNY"), at=AT, note={}), "note", id="refund"
+    ),
+    pytest.param(lambda: _decision(covered="yes"), "covered", id="decision_covered"),
+    pytest.param(lambda: _decision(warranty_day=True), "warranty_day", id="decision_day"),
+    pytest.param(lambda: WarrantyTerms(return_days="7"), "return_days", id="terms"),
+    pytest.param(
+        lambda: WarrantyPolicy(claim_number_pattern=1.5), "claim_number_pattern", id="pattern"
+    ),
+    pytest.param(lambda: WarrantyPolicy(currency=None), "currency", id="policy_currency"),
+    pytest.param(lambda: WarrantyPolicy(rules=({},)), "rules.0", id="unhashable_rule"),
+    pytest.param(lambda: _case_with(status="approved"), "status", id="case_status"),
+    pytest.param(lambda: _case_with(decision=1.5), "decision", id="case_decision"),
+    pytest.param(lambda: _case_with(repairs=[]), "repairs", id="case_repairs_list"),
+    pytest.param(lambda: _case_with(outcome="rejected"), "outcome", id="case_outcome"),
+    pytest.param(lambda: _case_with(history=None), "history", id="case_history"),
+    pytest.param(
+        lambda: _case_with(history=(*submitted().history, "evaluated")),
+        "history.1",
+        id="case_history_item",
+    ),
+    pytest.param(
+        lambda: _case_with(history=(attrs.evolve(submitted().history[0], note=-1),)),
+        "history.0.note",
+        id="case_history_note",
+    ),
+    pytest.param(
+        lambda: SparePart(part_number="S-1", name="belt", kind=PartKind.STANDARD, cost=1.5),
+        "cost",
+        id="spare_part_cost",
+    ),
+    pytest.param(lambda: _quote(unit_price=Decimal(1)), "unit_price", id="quote_price"),
+    pytest.param(lambda: _quote(tax_rate=0.13), "tax_rate", id="quote_tax_rate"),
+    pytest.param(lambda: _flag(rate=1.5), "rate", id="outlier_rate"),
+    pytest.param(lambda: _flag(comparison="own_history"), "comparison", id="outlier_comparison"),
+]
+
+
+@pytest.mark.parametrize(("build", "path"), WRONG_TYPES)
+def test_models_refuse_wrong_types_at_construction(build: Any, path: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        build()
+    assert [p for p, _ in info.value.errors] == [path]
+
+
+@pytest.mark.parametrize("note", [1.5, True, -1, float("nan"), {}])
+def test_a_step_note_must_be_text(note: Any) -> None:
+    case = submitted().evaluate(POLICY, at=AT, by=AGENT)
+    steps = [
+        lambda: case.close(at=AT, by=AGENT, note=note),
+        lambda: case.approve(at=AT, by=AGENT, note=note),
+        lambda: case.evaluate(POLICY, at=AT, by=AGENT, note=note),
+        lambda: submitted(note=note),
+    ]
+    for step in steps:
+        with pytest.raises(ValidationError) as info:
+            step()
+        assert [p for p, _ in info.value.errors] == ["note"]
+
+
 def test_repair_records_are_complete() -> None:
     with pytest.raises(ValidationError) as info:
         RepairRecord(technician="", at=AT, work_done=" ")
@@ -1211,6 +1309,21 @@ def test_fraud_inputs_are_validated() -> None:
     assert [p for p, _ in info.value.errors] == ["records.1"]
 
 
+@pytest.mark.parametrize(
+    ("arguments", "path"),
+    [
+        pytest.param((None, [], POLICY), "records", id="no_records"),
+        pytest.param(([], None, POLICY), "quality", id="no_quality"),
+        pytest.param(("2024-03", [], POLICY), "records", id="text_records"),
+        pytest.param(([], [], None), "policy", id="no_policy"),
+    ],
+)
+def test_claim_rate_outliers_refuse_what_is_not_a_stream(arguments: Any, path: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        claim_rate_outliers(*arguments)
+    assert [p for p, _ in info.value.errors] == [path]
+
+
 @given(claim_rate_records(), st.lists(quality_trends(), max_size=3))
 def test_outlier_flags_do_not_depend_on_record_order(
     records: list[ServicePointPeriod], quality: list[QualityTrend]
@@ -1295,6 +1408,9 @@ def test_quote_rejects_bad_quantity_and_currency() -> None:
     assert [p for p, _ in info.value.errors] == ["quantity"]
     with pytest.raises(CurrencyMismatch):
         quote_part(belt, 1, POLICY)
+    with pytest.raises(ValidationError) as info:
+        quote_part(belt, 1, None)  # type: ignore[arg-type]
+    assert [p for p, _ in info.value.errors] == ["policy"]
 
 
 def test_spare_part_needs_the_price_its_kind_uses() -> None:

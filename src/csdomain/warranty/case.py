@@ -11,9 +11,9 @@ import attrs
 
 from csdomain.auth import AccessPolicy, Actor, Permission
 from csdomain.clock import require_aware
-from csdomain.errors import RuleViolation, ValidationError
+from csdomain.errors import RuleViolation, ValidationError, describe
 from csdomain.lifecycle import Command, Lifecycle, StatusChange
-from csdomain.warranty._checks import _Problems, _raise, _same_serial, _text
+from csdomain.warranty._checks import _Problems, _raise, _same_serial, _text, tuple_of, typed
 from csdomain.warranty.claims import (
     ExchangeRecord,
     ProductRecord,
@@ -113,6 +113,26 @@ class WarrantyClaimOutcome(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+_STATUS_CHANGES = tuple_of(StatusChange, "a StatusChange")
+
+
+def _steps(instance: object, attribute: attrs.Attribute[Any], value: tuple[Any, ...]) -> None:
+    """The history is a tuple of status changes whose statuses, actor and note are text."""
+    _STATUS_CHANGES(instance, attribute, value)
+    for i, step in enumerate(value):
+        for name in ("from_", "to", "by", "note"):
+            text = getattr(step, name)
+            if not isinstance(text, str) and not (name == "from_" and text is None):
+                got = type(text).__name__
+                raise ValidationError.at(f"history.{i}.{name}", f"expected text, got {got}")
+
+
+def _note(note: object) -> str:
+    if not isinstance(note, str):
+        raise ValidationError.at("note", f"expected text, got {type(note).__name__}")
+    return note
+
+
 def _actor(by: object) -> Actor:
     if not isinstance(by, Actor):
         raise ValidationError.at("by", f"expected an Actor, got {type(by).__name__}")
@@ -136,14 +156,29 @@ class WarrantyClaimCase:
     customer_id: str
     order_id: str | None = None
     complaint_id: str | None = None
-    status: WarrantyClaimStatus = WarrantyClaimStatus.SUBMITTED
-    decision: WarrantyDecision | None = None
-    manual_override: WarrantyOverride | None = None
-    repairs: tuple[RepairRecord, ...] = ()
-    exchange: ExchangeRecord | None = None
-    refund: RefundRecord | None = None
-    outcome: WarrantyClaimOutcome | None = None
-    history: tuple[StatusChange, ...] = ()
+    status: WarrantyClaimStatus = attrs.field(
+        default=WarrantyClaimStatus.SUBMITTED,
+        validator=typed(WarrantyClaimStatus, "a WarrantyClaimStatus"),
+    )
+    decision: WarrantyDecision | None = attrs.field(
+        default=None, validator=typed(WarrantyDecision, "a WarrantyDecision", optional=True)
+    )
+    manual_override: WarrantyOverride | None = attrs.field(
+        default=None, validator=typed(WarrantyOverride, "a WarrantyOverride", optional=True)
+    )
+    repairs: tuple[RepairRecord, ...] = attrs.field(
+        default=(), validator=tuple_of(RepairRecord, "a RepairRecord")
+    )
+    exchange: ExchangeRecord | None = attrs.field(
+        default=None, validator=typed(ExchangeRecord, "an ExchangeRecord", optional=True)
+    )
+    refund: RefundRecord | None = attrs.field(
+        default=None, validator=typed(RefundRecord, "a RefundRecord", optional=True)
+    )
+    outcome: WarrantyClaimOutcome | None = attrs.field(
+        default=None, validator=typed(WarrantyClaimOutcome, "a WarrantyClaimOutcome", optional=True)
+    )
+    history: tuple[StatusChange, ...] = attrs.field(default=(), validator=_steps)
 
     def __attrs_post_init__(self) -> None:
         problems: _Problems = []
@@ -196,7 +231,7 @@ class WarrantyClaimCase:
         """Receive a claim with its product record and customer (DOMAIN.md 4, claim material)."""
         actor = _actor(by)
         change = StatusChange(
-            None, WarrantyClaimStatus.SUBMITTED.value, require_aware(at), actor.id, note
+            None, WarrantyClaimStatus.SUBMITTED.value, require_aware(at), actor.id, _note(note)
         )
         if order_id is None and isinstance(product, ProductRecord):
             order_id = product.order_id
@@ -244,15 +279,15 @@ class WarrantyClaimCase:
         actor = _actor(by)
         if require_aware(at) < self.history[-1].at:
             raise ValidationError.at("at", "is before the previous step of this claim")
-        if not isinstance(note, str):
-            raise ValidationError.at("note", f"expected text, got {type(note).__name__}")
-        return WARRANTY_CLAIM_LIFECYCLE.move(self, action, at=at, by=actor.id, note=note, **changes)
+        return WARRANTY_CLAIM_LIFECYCLE.move(
+            self, action, at=at, by=actor.id, note=_note(note), **changes
+        )
 
     def _require_remedy(self, remedy: Remedy) -> None:
         if remedy not in self.allowed_remedies:
             raise RuleViolation(
                 "remedy_not_allowed",
-                f"warranty claim {self.id!r} allows {_names(self.allowed_remedies)}, "
+                f"warranty claim {describe(self.id)} allows {_names(self.allowed_remedies)}, "
                 f"not {remedy.value}",
                 claim_id=self.id,
                 remedy=remedy.value,
@@ -282,7 +317,8 @@ class WarrantyClaimCase:
             codes = [] if self.decision is None else list(self.decision.reason_codes)
             raise RuleViolation(
                 "claim_not_covered",
-                f"warranty claim {self.id!r} is not covered; only an override can grant a remedy",
+                f"warranty claim {describe(self.id)} is not covered; "
+                "only an override can grant a remedy",
                 claim_id=self.id,
                 reasons=codes,
             )

@@ -13,10 +13,19 @@ from enum import StrEnum
 
 import attrs
 
-from csdomain.errors import ValidationError
+from csdomain.errors import ValidationError, describe
 from csdomain.money import Money
 from csdomain.validators import aware as _aware
-from csdomain.warranty._checks import _count, _date, _enum, _flag, _Problems, _raise, _text
+from csdomain.warranty._checks import (
+    _count,
+    _date,
+    _enum,
+    _flag,
+    _Problems,
+    _raise,
+    _text,
+    typed,
+)
 
 
 __all__ = [
@@ -133,7 +142,7 @@ class WarrantyClaim:
         repair_days_ok = _count(self.days_in_repair, "days_in_repair", problems)
         for key, value in self.attributes.items():
             if not isinstance(key, str) or not key.strip():
-                problems.append(("attributes", f"bad attribute name {key!r}"))
+                problems.append(("attributes", f"bad attribute name {describe(key)}"))
             elif isinstance(value, bool) or not isinstance(value, str | int):
                 problems.append((f"attributes.{key}", "must be a string or an integer"))
         if self.proof in (Proof.INVOICE, Proof.CERTIFICATE) and self.purchase_date is None:
@@ -256,7 +265,7 @@ class ExchangeRecord:
 
     new_serial: str
     at: datetime = attrs.field(validator=_aware)
-    note: str = ""
+    note: str = attrs.field(default="", validator=typed(str, "text"))
 
     def __attrs_post_init__(self) -> None:
         problems: _Problems = []
@@ -270,7 +279,7 @@ class RefundRecord:
 
     amount: Money
     at: datetime = attrs.field(validator=_aware)
-    note: str = ""
+    note: str = attrs.field(default="", validator=typed(str, "text"))
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.amount, Money):

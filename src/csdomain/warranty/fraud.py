@@ -6,14 +6,14 @@ peers, its own history and the production-quality trend, streaming.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from enum import StrEnum
 
 import attrs
 
-from csdomain.errors import ValidationError
-from csdomain.warranty._checks import _count, _decimal_at_least, _Problems, _raise, _text
+from csdomain.errors import ValidationError, describe
+from csdomain.warranty._checks import _count, _decimal_at_least, _Problems, _raise, _text, typed
 from csdomain.warranty.policy import WarrantyPolicy
 
 
@@ -80,13 +80,13 @@ class OutlierFlag:
     where and when.
     """
 
-    service_point: str
-    comparison: Comparison
-    rate: Decimal
-    reference: Decimal
-    ratio: Decimal | None
-    region: str = ""
-    period: str = ""
+    service_point: str = attrs.field(validator=typed(str, "a service point"))
+    comparison: Comparison = attrs.field(validator=typed(Comparison, "a Comparison"))
+    rate: Decimal = attrs.field(validator=typed(Decimal, "a Decimal"))
+    reference: Decimal = attrs.field(validator=typed(Decimal, "a Decimal"))
+    ratio: Decimal | None = attrs.field(validator=typed(Decimal, "a Decimal", optional=True))
+    region: str = attrs.field(default="", validator=typed(str, "a region"))
+    period: str = attrs.field(default="", validator=typed(str, "a period"))
 
 
 @attrs.define
@@ -122,6 +122,11 @@ class _Tally:
             self.past_claims += record.claims
 
 
+def _stream(value: object, path: str) -> None:
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError.at(path, f"expected a list or stream, got {type(value).__name__}")
+
+
 def _rate(claims: int, units: int, min_units: int) -> Decimal | None:
     return Decimal(claims) / Decimal(units) if units >= min_units else None
 
@@ -148,6 +153,11 @@ def claim_rate_outliers(
     """
     if period is not None and (not isinstance(period, str) or not period.strip()):
         raise ValidationError.at("period", "must be a non-empty string")
+    if not isinstance(policy, WarrantyPolicy):
+        msg = f"expected a WarrantyPolicy, got {type(policy).__name__}"
+        raise ValidationError.at("policy", msg)
+    _stream(records, "records")
+    _stream(quality, "quality")
     tallies: dict[str, _Tally] = {}
     for i, record in enumerate(records):
         if not isinstance(record, ServicePointPeriod):
@@ -168,7 +178,10 @@ def claim_rate_outliers(
     clashes = sorted(sp for sp, t in current.items() if t.regions_clash)
     if clashes:
         raise ValidationError(
-            [("records", f"service point {sp!r} has two regions in {assessed}") for sp in clashes]
+            [
+                ("records", f"service point {describe(sp)} has two regions in {assessed}")
+                for sp in clashes
+            ]
         )
     region_units: dict[str, int] = {}
     region_claims: dict[str, int] = {}

@@ -7,9 +7,9 @@ from enum import StrEnum
 
 import attrs
 
-from csdomain.errors import CurrencyMismatch, RuleViolation, ValidationError
+from csdomain.errors import CurrencyMismatch, RuleViolation, ValidationError, describe
 from csdomain.money import Money
-from csdomain.warranty._checks import _count, _enum, _Problems, _raise, _text
+from csdomain.warranty._checks import _count, _enum, _Problems, _raise, _text, typed
 from csdomain.warranty.policy import WarrantyPolicy
 
 
@@ -44,8 +44,10 @@ class SparePart:
     part_number: str
     name: str
     kind: PartKind = attrs.field(converter=_to_part_kind)
-    dealer_price: Money | None = None
-    cost: Money | None = None
+    dealer_price: Money | None = attrs.field(
+        default=None, validator=typed(Money, "Money", optional=True)
+    )
+    cost: Money | None = attrs.field(default=None, validator=typed(Money, "Money", optional=True))
 
     def __attrs_post_init__(self) -> None:
         problems: _Problems = []
@@ -62,22 +64,22 @@ class SparePart:
 class QuoteLine:
     """One visible line of a quote."""
 
-    label: str
-    amount: Money
+    label: str = attrs.field(validator=typed(str, "text"))
+    amount: Money = attrs.field(validator=typed(Money, "Money"))
 
 
 @attrs.frozen(kw_only=True)
 class PartQuote:
     """A spare-part quote: ex-tax list price + tax + freight = total (DOMAIN.md 4)."""
 
-    part_number: str
+    part_number: str = attrs.field(validator=typed(str, "a part number"))
     quantity: int
-    unit_price: Money
-    list_price: Money
-    tax_rate: Decimal
-    tax: Money
-    freight: Money
-    total: Money
+    unit_price: Money = attrs.field(validator=typed(Money, "Money"))
+    list_price: Money = attrs.field(validator=typed(Money, "Money"))
+    tax_rate: Decimal = attrs.field(validator=typed(Decimal, "a Decimal"))
+    tax: Money = attrs.field(validator=typed(Money, "Money"))
+    freight: Money = attrs.field(validator=typed(Money, "Money"))
+    total: Money = attrs.field(validator=typed(Money, "Money"))
 
     def __attrs_post_init__(self) -> None:
         problems: _Problems = []
@@ -115,7 +117,12 @@ def quote_part(part: SparePart, quantity: int, policy: WarrantyPolicy) -> PartQu
     if not isinstance(part, SparePart):
         raise ValidationError.at("part", f"expected a SparePart, got {type(part).__name__}")
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
-        raise ValidationError.at("quantity", f"must be a positive integer, got {quantity!r}")
+        raise ValidationError.at(
+            "quantity", f"must be a positive integer, got {describe(quantity)}"
+        )
+    if not isinstance(policy, WarrantyPolicy):
+        msg = f"expected a WarrantyPolicy, got {type(policy).__name__}"
+        raise ValidationError.at("policy", msg)
     if part.kind is PartKind.CORE:
         raise RuleViolation(
             "part_not_for_sale",

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import attrs
 
-from csdomain.errors import ValidationError
+from csdomain.errors import ValidationError, describe
 from csdomain.money import Money
-from csdomain.warranty._checks import _count, _decimal_at_least, _Problems, _raise, _text
+from csdomain.warranty._checks import _count, _decimal_at_least, _Problems, _raise, _text, typed
 
 
 __all__ = ["BUILTIN_RULE_CODES", "WarrantyPolicy", "WarrantyTerms"]
@@ -37,10 +37,18 @@ class WarrantyTerms:
     product catalogues give some categories other periods (DOMAIN.md 4).
     """
 
-    return_days: int | None = None
-    exchange_days: int | None = None
-    warranty_days: int | None = None
-    max_failed_repairs: int | None = None
+    return_days: int | None = attrs.field(
+        default=None, validator=typed(int, "a whole number", optional=True)
+    )
+    exchange_days: int | None = attrs.field(
+        default=None, validator=typed(int, "a whole number", optional=True)
+    )
+    warranty_days: int | None = attrs.field(
+        default=None, validator=typed(int, "a whole number", optional=True)
+    )
+    max_failed_repairs: int | None = attrs.field(
+        default=None, validator=typed(int, "a whole number", optional=True)
+    )
 
 
 def _window_problems(
@@ -94,8 +102,10 @@ class WarrantyPolicy:
     rules: tuple[str, ...] = BUILTIN_RULE_CODES
     version: str = "1"
     #: Warranty claim numbers: a naming series restarting every month.
-    claim_number_pattern: str = "WC-{yyyy}{mm}-{seq:04d}"
-    currency: str = "CNY"
+    claim_number_pattern: str = attrs.field(
+        default="WC-{yyyy}{mm}-{seq:04d}", validator=typed(str, "a naming pattern")
+    )
+    currency: str = attrs.field(default="CNY", validator=typed(str, "a currency code"))
     assembled_part_multiple: Decimal = Decimal(2)
     standard_part_margin: Decimal = Decimal(0)
     wear_part_margin: Decimal = Decimal(0)
@@ -113,7 +123,7 @@ class WarrantyPolicy:
         else:
             for name, terms in self.category_overrides.items():
                 if not isinstance(name, str) or not name.strip():
-                    problems.append(("category_overrides", f"bad category name {name!r}"))
+                    problems.append(("category_overrides", f"bad category name {describe(name)}"))
                     continue
                 if not isinstance(terms, WarrantyTerms):
                     problems.append((f"category_overrides.{name}", "expected WarrantyTerms"))
@@ -133,10 +143,11 @@ class WarrantyPolicy:
             seen: set[str] = set()
             for i, code in enumerate(self.rules):
                 if code not in BUILTIN_RULE_CODES:
-                    problems.append((f"rules.{i}", f"unknown built-in rule {code!r}"))
+                    problems.append((f"rules.{i}", f"unknown built-in rule {describe(code)}"))
                 elif code in seen:
                     problems.append((f"rules.{i}", f"rule {code!r} is listed twice"))
-                seen.add(code)
+                else:
+                    seen.add(code)
         _text(self.version, "version", problems)
         before = len(problems)
         _decimal_at_least(self.freight, Decimal(0), "freight", problems)

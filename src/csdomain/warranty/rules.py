@@ -18,7 +18,7 @@ from typing import ClassVar, Protocol, runtime_checkable
 import attrs
 
 from csdomain.errors import PluginError, ValidationError, describe
-from csdomain.warranty._checks import _enum, _Problems, _raise, _same_serial, _text
+from csdomain.warranty._checks import _enum, _Problems, _raise, _same_serial, _text, typed
 from csdomain.warranty.claims import Cause, Proof, Remedy, WarrantyClaim, _to_remedies
 from csdomain.warranty.policy import BUILTIN_RULE_CODES, WarrantyPolicy
 
@@ -79,7 +79,7 @@ class Reason:
     def __attrs_post_init__(self) -> None:
         problems: _Problems = []
         if not isinstance(self.code, str) or not _CODE.fullmatch(self.code):
-            problems.append(("code", f"must be a snake_case code, got {self.code!r}"))
+            problems.append(("code", f"must be a snake_case code, got {describe(self.code)}"))
         _text(self.message, "message", problems)
         if self.effect in (Effect.EXCLUDES, Effect.NOTE) and self.remedies:
             problems.append(("remedies", f"a reason that {self.effect.value} names no remedies"))
@@ -117,11 +117,13 @@ class WarrantyDecision:
     and ``warranty_day`` the day number it was counted on (``None`` when no date is known).
     """
 
-    covered: bool
+    covered: bool = attrs.field(validator=typed(bool, "true or false"))
     remedies: frozenset[Remedy] = attrs.field(converter=_to_remedies)
     reasons: tuple[Reason, ...]
     policy_version: str
-    warranty_day: int | None = None
+    warranty_day: int | None = attrs.field(
+        default=None, validator=typed(int, "a whole number", optional=True)
+    )
 
     def __attrs_post_init__(self) -> None:
         problems: _Problems = []
@@ -232,9 +234,9 @@ class SerialMismatch:
 class CauseExcluded:
     """Not covered when the fault has an excluded cause (DOMAIN.md 4, exclusions 3, 5, 6)."""
 
-    code: str
-    cause: Cause
-    message: str
+    code: str = attrs.field(validator=typed(str, "a rule code"))
+    cause: Cause = attrs.field(validator=typed(Cause, "a Cause"))
+    message: str = attrs.field(validator=typed(str, "text"))
 
     def assess(self, claim: WarrantyClaim, policy: WarrantyPolicy) -> tuple[Reason, ...]:
         """Exclude when the claim's cause is this rule's cause."""
