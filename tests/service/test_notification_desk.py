@@ -820,7 +820,7 @@ def test_cli_outbox_lists_and_retries_dead_letters(
     assert cli.main(["outbox", "--store", url, "retry", dead.id]) == 0
     assert f"requeued {dead.id}" in capsys.readouterr().out
     assert cli.main(["outbox", "retry", dead.id, "--store", url]) == 1
-    assert "cannot go from 'pending'" in capsys.readouterr().err
+    assert "cannot requeue while pending" in capsys.readouterr().err
 
     assert cli.main(["outbox", "--status", "all", "--json", "--store", url]) == 0
     listed = json.loads(capsys.readouterr().out)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import string
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -20,11 +22,13 @@ from csdomain.clock import FixedClock
 from csdomain.errors import InvalidTransition, RuleViolation, ValidationError
 from csdomain.events import Event, event_types
 from csdomain.hookspecs import hookimpl
-from csdomain.lifecycle import transition_table_problems
+from csdomain.lifecycle import command_table, command_table_problems, transition_table_problems
 from csdomain.money import Money
 from csdomain.notifiers import attempt_delivery
 from csdomain.notify import (
     DEFAULT_TEMPLATES,
+    MESSAGE_COMMANDS,
+    MESSAGE_LIFECYCLE,
     MESSAGE_TRANSITIONS,
     Deduplicator,
     Message,
@@ -43,6 +47,7 @@ from csdomain.plugins import get_plugin_manager
 from csdomain.serialization import from_json, to_json
 
 
+ROOT = Path(__file__).resolve().parents[2]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")
 T0 = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
@@ -144,6 +149,70 @@ def test_transition_table_is_well_formed() -> None:
         terminal=[MessageStatus.DELIVERED, MessageStatus.CANCELLED],
     )
     assert problems == []
+    assert command_table_problems(MESSAGE_LIFECYCLE) == []
+
+
+def test_every_transition_is_made_by_a_command() -> None:
+    made = {
+        (source, command.target)
+        for command in MESSAGE_COMMANDS.values()
+        for source in command.sources
+    }
+    allowed = {(s, t) for s, targets in MESSAGE_TRANSITIONS.items() for t in targets}
+    assert made == allowed
+
+
+def test_the_command_table_is_in_the_docs() -> None:
+    guide = (ROOT / "docs" / "notifications.md").read_text(encoding="utf-8")
+    assert command_table(MESSAGE_LIFECYCLE) in guide
+
+
+@pytest.mark.parametrize(
+    ("message", "step", "text"),
+    [
+        (
+            sms,
+            lambda m: m.mark_delivered(T0),
+            "cannot mark_delivered while pending: claim the message first",
+        ),
+        (
+            sms,
+            lambda m: m.mark_failed("x", T0, POLICY),
+            "cannot mark_failed while pending: claim the message first",
+        ),
+        (
+            lambda: sms().claim("w1", T0, LEASE),
+            lambda m: m.cancel("changed my mind", at=T0),
+            "cannot cancel while claimed: record a failed attempt first",
+        ),
+        (sms, lambda m: m.requeue(T0), "cannot requeue while pending"),
+        (
+            lambda: sms().cancel("withdrawn", at=T0),
+            lambda m: m.requeue(T0),
+            "cannot requeue while cancelled",
+        ),
+    ],
+)
+def test_a_refused_step_names_the_command_and_what_comes_first(
+    message: Callable[[], Message], step: Callable[[Message], Message], text: str
+) -> None:
+    before = message()
+    with pytest.raises(InvalidTransition) as info:
+        step(before)
+    assert str(info.value) == f"message {before.id!r} {text}"
+    assert info.value.action == text.split()[1]
+
+
+def test_a_dead_letter_is_claimed_only_after_a_requeue() -> None:
+    dead = sms(urgent=True)
+    for _ in range(SHORT.max_attempts):
+        now = dead.due_at or T0
+        dead = dead.claim("w1", now, LEASE).mark_failed("down", now, SHORT)
+    assert dead.status is MessageStatus.DEAD
+    with pytest.raises(InvalidTransition) as info:
+        dead.claim("w2", T0 + timedelta(days=1), LEASE)
+    assert info.value.action == "claim"
+    assert info.value.hint == "requeue the dead letter first"
 
 
 @given(messages())

@@ -23,7 +23,13 @@ from __future__ import annotations
 from csdomain.notify.default_templates import DEFAULT_TEMPLATES, csdomain_messages
 from csdomain.notify.escalation_notices import ESCALATION_NOTICES
 from csdomain.notify.keys import idempotency_key, message_id_for
-from csdomain.notify.model import MESSAGE_TRANSITIONS, Message, MessageStatus
+from csdomain.notify.model import (
+    MESSAGE_COMMANDS,
+    MESSAGE_LIFECYCLE,
+    MESSAGE_TRANSITIONS,
+    Message,
+    MessageStatus,
+)
 from csdomain.notify.policy import NotificationPolicy, backoff_delay
 from csdomain.notify.quiet_hours import hold_for_quiet_hours
 from csdomain.notify.receivers import Deduplicator
@@ -41,6 +47,8 @@ from csdomain.notify.templates import (
 __all__ = [
     "DEFAULT_TEMPLATES",
     "ESCALATION_NOTICES",
+    "MESSAGE_COMMANDS",
+    "MESSAGE_LIFECYCLE",
     "MESSAGE_TRANSITIONS",
     "Deduplicator",
     "Message",

@@ -6,8 +6,12 @@ A :class:`Message` is one notification to one recipient on one channel (``"sms"`
 :meth:`Message.claim` takes a lease, :meth:`Message.mark_delivered` and
 :meth:`Message.mark_failed` record the outcome (exponential backoff, dead letter after
 ``max_attempts``), :meth:`Message.requeue` brings a dead letter back and
-:meth:`Message.cancel` withdraws a message. Delivery is at least once; every message
-carries a stable ``idempotency_key`` so receivers can drop duplicates.
+:meth:`Message.cancel` withdraws a message. Each of them is a command of
+:data:`MESSAGE_LIFECYCLE` (the command table :data:`MESSAGE_COMMANDS` beside
+:data:`MESSAGE_TRANSITIONS`); a refused one raises
+:class:`~csdomain.errors.InvalidTransition` naming the command and what must come first.
+Delivery is at least once; every message carries a stable ``idempotency_key`` so
+receivers can drop duplicates.
 """
 
 from __future__ import annotations
@@ -21,14 +25,20 @@ import attrs
 
 from csdomain.calendar import QuietHours
 from csdomain.clock import as_utc, require_aware
-from csdomain.errors import RuleViolation, ValidationError
-from csdomain.lifecycle import StatusChange, check_transition
+from csdomain.errors import RuleViolation, ValidationError, describe
+from csdomain.lifecycle import Command, Lifecycle, StatusChange
 from csdomain.notify.keys import idempotency_key, message_id_for
 from csdomain.notify.policy import NotificationPolicy, backoff_delay
 from csdomain.validators import not_blank as _not_blank
 
 
-__all__ = ["MESSAGE_TRANSITIONS", "Message", "MessageStatus"]
+__all__ = [
+    "MESSAGE_COMMANDS",
+    "MESSAGE_LIFECYCLE",
+    "MESSAGE_TRANSITIONS",
+    "Message",
+    "MessageStatus",
+]
 
 
 class MessageStatus(StrEnum):
@@ -56,6 +66,23 @@ MESSAGE_TRANSITIONS: Mapping[MessageStatus, frozenset[MessageStatus]] = {
     MessageStatus.DELIVERED: frozenset(),
     MessageStatus.CANCELLED: frozenset(),
 }
+
+_P, _C, _D = MessageStatus.PENDING, MessageStatus.CLAIMED, MessageStatus.DEAD
+
+#: The commands that move a message (the method names), where each runs from and leads to.
+MESSAGE_COMMANDS: Mapping[str, Command[MessageStatus]] = {
+    "claim": Command("claim the message", frozenset({_P, _C}), MessageStatus.CLAIMED),
+    "mark_delivered": Command("record the delivery", frozenset({_C}), MessageStatus.DELIVERED),
+    "mark_failed": Command("record a failed attempt", frozenset({_C}), MessageStatus.PENDING),
+    "dead_letter": Command("dead-letter the message", frozenset({_C}), MessageStatus.DEAD),
+    "requeue": Command("requeue the dead letter", frozenset({_D}), MessageStatus.PENDING),
+    "cancel": Command("cancel the message", frozenset({_P, _D}), MessageStatus.CANCELLED),
+}
+
+#: The message lifecycle: :meth:`Lifecycle.move` is the one way a message changes status.
+MESSAGE_LIFECYCLE: Lifecycle[MessageStatus] = Lifecycle(
+    "message", MESSAGE_TRANSITIONS, MESSAGE_COMMANDS
+)
 
 
 # -- validators ----------------------------------------------------------------------------
@@ -207,13 +234,6 @@ class Message:
 
     # -- state changes --------------------------------------------------------------------
 
-    def _moved(
-        self, to: MessageStatus, at: datetime, by: str, note: str = "", **changes: Any
-    ) -> Message:
-        check_transition(MESSAGE_TRANSITIONS, "message", self.id, self.status, to)
-        change = StatusChange(from_=str(self.status), to=str(to), at=at, by=by, note=note)
-        return attrs.evolve(self, status=to, history=(*self.history, change), **changes)
-
     def claim(
         self, owner: str, at: datetime, lease: timedelta, *, max_attempts: int | None = None
     ) -> Message:
@@ -234,7 +254,7 @@ class Message:
         if self.status is MessageStatus.CLAIMED and not self.is_due(at):
             raise RuleViolation(
                 "lease_active",
-                f"message {self.id!r} is leased to {self.claimed_by!r}",
+                f"message {self.id!r} is leased to {describe(self.claimed_by)}",
                 message_id=self.id,
                 claimed_by=self.claimed_by,
                 lease_until=self.lease_until,
@@ -253,10 +273,11 @@ class Message:
                 message_id=self.id,
                 attempts=self.attempts,
             )
-        return self._moved(
-            MessageStatus.CLAIMED,
-            at,
-            owner,
+        return MESSAGE_LIFECYCLE.move(
+            self,
+            "claim",
+            at=at,
+            by=owner,
             claimed_by=owner,
             lease_until=at + lease,
             attempts=self.attempts + 1,
@@ -265,10 +286,11 @@ class Message:
     def mark_delivered(self, at: datetime) -> Message:
         """Record that the claimed attempt delivered the message."""
         require_aware(at)
-        return self._moved(
-            MessageStatus.DELIVERED,
-            at,
-            self.claimed_by or "dispatcher",
+        return MESSAGE_LIFECYCLE.move(
+            self,
+            "mark_delivered",
+            at=at,
+            by=self.claimed_by or "dispatcher",
             delivered_at=at,
             lease_until=None,
             next_attempt_at=None,
@@ -284,11 +306,12 @@ class Message:
         text = str(error)[: policy.max_error_length]
         by = self.claimed_by or "dispatcher"
         if self.attempts >= policy.max_attempts:
-            return self._moved(
-                MessageStatus.DEAD,
-                at,
-                by,
-                text,
+            return MESSAGE_LIFECYCLE.move(
+                self,
+                "dead_letter",
+                at=at,
+                by=by,
+                note=text,
                 last_error=text,
                 claimed_by=None,
                 lease_until=None,
@@ -297,11 +320,12 @@ class Message:
         retry_at = at + backoff_delay(max(self.attempts, 1), policy, seed=self.id)
         if self.quiet_hours is not None and not self.urgent:
             retry_at = self.quiet_hours.next_allowed(retry_at)
-        return self._moved(
-            MessageStatus.PENDING,
-            at,
-            by,
-            text,
+        return MESSAGE_LIFECYCLE.move(
+            self,
+            "mark_failed",
+            at=at,
+            by=by,
+            note=text,
             last_error=text,
             claimed_by=None,
             lease_until=None,
@@ -316,11 +340,12 @@ class Message:
             retry_at = max(retry_at, self.not_before)
         if self.quiet_hours is not None and not self.urgent:
             retry_at = self.quiet_hours.next_allowed(retry_at)
-        return self._moved(
-            MessageStatus.PENDING,
-            at,
-            by,
-            "requeued",
+        return MESSAGE_LIFECYCLE.move(
+            self,
+            "requeue",
+            at=at,
+            by=by,
+            note="requeued",
             attempts=0,
             next_attempt_at=retry_at,
             claimed_by=None,
@@ -330,8 +355,8 @@ class Message:
         """Withdraw a pending message or a dead letter; ``reason`` goes into the history."""
         require_aware(at)
         _not_blank_arg(reason, "reason")
-        return self._moved(
-            MessageStatus.CANCELLED, at, by, reason, lease_until=None, next_attempt_at=None
+        return MESSAGE_LIFECYCLE.move(
+            self, "cancel", at=at, by=by, note=reason, lease_until=None, next_attempt_at=None
         )
 
 
