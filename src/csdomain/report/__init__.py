@@ -32,12 +32,12 @@ per renderer (:mod:`~csdomain.report.text`, :mod:`~csdomain.report.json`,
 
 from __future__ import annotations
 
+from csdomain.report import html as _html
+from csdomain.report import model as _model
 from csdomain.report.gather import gather_report, nps_interval
-from csdomain.report.html import CHARTS, render_html
+from csdomain.report.html import render_html
 from csdomain.report.json import render_json
 from csdomain.report.model import (
-    REPORT_ACTOR,
-    TAMPERING_SIGNALS,
     AwaitingPayment,
     ClaimRateData,
     EscalatedComplaint,
@@ -70,3 +70,15 @@ __all__ = [
     "render_json",
     "render_text",
 ]
+
+# The constants again, with their documentation here (the API reference reads this module).
+
+#: The actor the command line reports as: a customer-service manager, who may read every
+#: figure (``report.view``) and the follow-up list (``complaint.handle``). The report only
+#: runs read-only units of work.
+REPORT_ACTOR = _model.REPORT_ACTOR
+#: Warranty reason codes that point at a tampered claim (DOMAIN.md 4, exclusion 2:
+#: 涂改三包凭证, 序列号不符); such claims are listed for audit with the manual overrides.
+TAMPERING_SIGNALS = _model.TAMPERING_SIGNALS
+#: The ``data-chart`` names of the HTML report's charts, in page order.
+CHARTS = _html.CHARTS
