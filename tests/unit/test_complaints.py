@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -17,6 +18,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from csdomain.auth import DEFAULT_ROLE_PERMISSIONS, AccessPolicy, Actor, Permission
 from csdomain.calendar import BusinessCalendar, QuietHours
 from csdomain.complaints import (
+    COMPLAINT_LIFECYCLE,
     COMPLAINT_TRANSITIONS,
     CONCLUDED_STATUSES,
     OPEN_STATUSES,
@@ -52,7 +54,7 @@ from csdomain.complaints import (
     sla_breaches,
 )
 from csdomain.errors import InvalidTransition, PermissionDenied, RuleViolation, ValidationError
-from csdomain.lifecycle import transition_table_problems
+from csdomain.lifecycle import command_table, command_table_problems, transition_table_problems
 from csdomain.money import Money
 from csdomain.serialization import from_json, to_json
 from csdomain.testing.strategies_complaints import (
@@ -147,6 +149,69 @@ def test_transition_table_is_well_formed() -> None:
         )
         == []
     )
+    assert command_table_problems(COMPLAINT_LIFECYCLE) == []
+
+
+def test_the_docs_show_the_command_table() -> None:
+    page = (Path(__file__).parents[2] / "docs" / "complaints.md").read_text(encoding="utf-8")
+    table = command_table(COMPLAINT_LIFECYCLE)
+    start = page.index(table)  # the page holds the rendered table, as one block:
+    assert page[start - 2 : start] == "\n\n"  # nothing above it
+    assert page[start + len(table) :].startswith("\n\n")  # and no row more below
+    assert page.count("| command | from | to |") == 1
+
+
+def test_every_status_leaves_only_through_the_commands_of_the_table() -> None:
+    for source, targets in COMPLAINT_TRANSITIONS.items():
+        reached = {
+            command.target
+            for command in COMPLAINT_LIFECYCLE.commands.values()
+            if source in command.sources
+        }
+        assert reached == set(targets), source
+
+
+def test_a_refused_command_names_the_action_and_what_comes_first() -> None:
+    with pytest.raises(InvalidTransition) as err:
+        receive().start_investigation(at=T0, by=HANDLER, access=ACCESS)
+    assert (err.value.action, err.value.hint) == (
+        "start_investigation",
+        "assess the complaint first",
+    )
+    assert str(err.value) == (
+        "complaint 'CP-1' cannot start_investigation while received: assess the complaint first"
+    )
+    with pytest.raises(InvalidTransition) as err:
+        approved(receive(), T0).record_follow_up(
+            outcome="satisfied",
+            notes="fine",
+            at=T0,
+            by=HANDLER,
+            access=ACCESS,
+            policy=POLICY,
+            calendar=OFFICE,
+        )
+    assert str(err.value) == (
+        "complaint 'CP-1' cannot record_follow_up while resolution_approved: "
+        "record the customer's acceptance first"
+    )
+
+
+def test_resume_without_a_hold_is_refused_as_the_resume_command() -> None:
+    with pytest.raises(InvalidTransition) as err:
+        receive().resume(at=T0, by=HANDLER, access=ACCESS, policy=POLICY, calendar=OFFICE)
+    assert err.value.action == "resume"
+    assert str(err.value) == (
+        "complaint 'CP-1' cannot resume while received: put the complaint on hold first"
+    )
+
+
+def test_resume_returns_through_the_command_of_the_status_the_hold_began_in() -> None:
+    held = receive().assess(at=T0, by=HANDLER, access=ACCESS, policy=POLICY)
+    held = held.put_on_hold(reason="waiting", at=T0, by=HANDLER, access=ACCESS)
+    back = held.resume(at=T0, by=HANDLER, access=ACCESS, policy=POLICY, calendar=OFFICE)
+    assert back.status is S.ASSESSED
+    assert (back.history[-1].from_, back.history[-1].to) == ("on_hold", "assessed")
 
 
 def test_on_hold_is_reachable_from_every_working_state_and_returns_to_them() -> None:

@@ -5,7 +5,8 @@ A :class:`Complaint` is a frozen record that walks the closed loop of DOMAIN.md 
 (unfounded, still counted) → *investigating* → *resolution_proposed* →
 *resolution_approved* → *resolved* (the customer accepted) → *followed_up* → *closed*,
 with an explicit *on_hold* state while the team waits for the customer. The allowed moves
-are data (:data:`COMPLAINT_TRANSITIONS`); every move appends a
+are data (:data:`COMPLAINT_TRANSITIONS`, and beside it the command table of
+:data:`COMPLAINT_LIFECYCLE`); every move appends a
 :class:`~csdomain.lifecycle.StatusChange` to ``history``.
 
 Everything here is pure: time comes in as ``at=``, numbers come from
@@ -53,9 +54,12 @@ from csdomain.complaints.follow_up import (
     plan_follow_up,
 )
 from csdomain.complaints.model import (
+    COMPLAINT_COMMANDS,
+    COMPLAINT_LIFECYCLE,
     COMPLAINT_TRANSITIONS,
     CONCLUDED_STATUSES,
     OPEN_STATUSES,
+    RESUME_COMMANDS,
     WORKING_STATUSES,
     Approval,
     Complaint,
@@ -95,9 +99,12 @@ from csdomain.complaints.statistics import (
 
 
 __all__ = [
+    "COMPLAINT_COMMANDS",
+    "COMPLAINT_LIFECYCLE",
     "COMPLAINT_TRANSITIONS",
     "CONCLUDED_STATUSES",
     "OPEN_STATUSES",
+    "RESUME_COMMANDS",
     "WORKING_STATUSES",
     "Approval",
     "CauseCount",

@@ -3,7 +3,10 @@
 :func:`escalate_overdue` moves an overdue complaint one rung up the ladder per missed
 deadline; a customer who refuses the remedy or is dissatisfied at the visit moves it up
 once more. Each step is an :class:`EscalationStep` in the complaint's ``escalations``
-and a :class:`ComplaintEscalated` event.
+and a :class:`ComplaintEscalated` event. The planning is here: which deadlines a
+complaint missed (:func:`missed_deadlines`), which of them no step answered yet
+(:func:`overdue_deadlines`) and the next rung (:func:`escalation_step`); the
+:class:`~csdomain.complaints.Complaint` methods record the steps.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from csdomain.auth import Actor
+from csdomain.clock import utc
 from csdomain.complaints._checks import level, not_negative, optional_aware
 from csdomain.events import Event
 from csdomain.validators import aware as _aware
@@ -33,6 +37,9 @@ __all__ = [
     "EscalationReason",
     "EscalationStep",
     "escalate_overdue",
+    "escalation_step",
+    "missed_deadlines",
+    "overdue_deadlines",
 ]
 
 
@@ -103,6 +110,102 @@ class ComplaintEscalated(Event):
             owner_id=step.owner_id,
             due=step.due,
         )
+
+
+def escalation_step(
+    complaint: Complaint,
+    *,
+    at: datetime,
+    by: str,
+    reason: EscalationReason,
+    policy: ComplaintPolicy,
+    owners: Mapping[str, str] | None,
+    due: datetime | None = None,
+    note: str = "",
+) -> EscalationStep:
+    """The next rung for ``complaint``: one level up, never past the top of the ladder.
+
+    Source: DOMAIN.md 3.4: the new level's role owns the complaint; ``owners`` maps a
+    ladder role to the id of the person who holds it.
+    """
+    level = min(complaint.escalation_level + 1, policy.top_level)
+    role = policy.role_at(level)
+    return EscalationStep(
+        from_level=complaint.escalation_level,
+        to_level=level,
+        at=at,
+        by=by,
+        reason=reason,
+        owner_role=role,
+        owner_id=None if owners is None else owners.get(role),
+        due=due,
+        round=complaint.reopen_count,
+        note=note,
+    )
+
+
+def missed_deadlines(
+    complaint: Complaint,
+    *,
+    at: datetime,
+    policy: ComplaintPolicy,
+    calendar: BusinessCalendar,
+    limit: int = 5,
+) -> tuple[tuple[EscalationReason, datetime], ...]:
+    """The deadlines ``complaint`` missed by ``at`` in its current round, earliest first.
+
+    Missed deadlines (DOMAIN.md 3.4): the response deadline (first round only); the
+    resolution deadline; then every ``policy.escalation_interval`` past it while the
+    complaint is still unresolved (at most ``limit`` of these). While on hold the
+    resolution clock stands still.
+    """
+    moment = utc(at)
+    misses: list[tuple[EscalationReason, datetime]] = []
+    responded = moment if complaint.first_response_at is None else complaint.first_response_at
+    if complaint.reopen_count == 0 and min(responded, moment) > complaint.respond_by:
+        misses.append((EscalationReason.RESPONSE_OVERDUE, complaint.respond_by))
+    if complaint.is_open:
+        clock = moment
+        held = complaint.held_since
+        if held is not None:
+            clock = min(clock, held)
+        due = complaint.resolve_by
+        reason = EscalationReason.RESOLUTION_OVERDUE
+        count = 0
+        while due < clock and count < limit:
+            misses.append((reason, due))
+            count += 1
+            due = policy.escalation_interval.due(due, calendar)
+            reason = EscalationReason.STILL_OVERDUE
+    misses.sort(key=lambda miss: miss[1])
+    return tuple(misses)
+
+
+def overdue_deadlines(
+    complaint: Complaint,
+    *,
+    at: datetime,
+    policy: ComplaintPolicy,
+    calendar: BusinessCalendar,
+) -> tuple[tuple[EscalationReason, datetime], ...]:
+    """The missed deadlines of ``complaint`` that no escalation step answered yet.
+
+    Source: DOMAIN.md 3.4: one rung per missed deadline, counted in the current round,
+    only for an open complaint and only as far as the ladder has rungs left; so a
+    second run at the same instant finds nothing.
+    """
+    if not complaint.is_open:
+        return ()
+    room = policy.top_level - complaint.escalation_level
+    if room <= 0:
+        return ()
+    done = sum(
+        1
+        for step in complaint.escalations
+        if step.round == complaint.reopen_count and step.reason in _DEADLINE_REASONS
+    )
+    misses = missed_deadlines(complaint, at=at, policy=policy, calendar=calendar, limit=done + room)
+    return misses[done : done + room]
 
 
 def escalate_overdue(

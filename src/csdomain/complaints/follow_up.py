@@ -1,8 +1,10 @@
 """Follow-up visits (回访, DOMAIN.md 3.5): planned after resolution, never in rest hours.
 
 A resolved complaint gets a visit due within three days (:func:`plan_follow_up`) at a
-time outside the customer's rest hours; :func:`missing_follow_ups` finds member
-complaints that were not visited in time.
+time outside the customer's rest hours, which may be moved to a time agreed with the
+customer (:func:`agreed_visit_time`); a call in the rest hours is refused
+(:func:`check_visit_time`); :func:`missing_follow_ups` finds member complaints that
+were not visited in time.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ __all__ = [
     "FollowUp",
     "FollowUpMethod",
     "FollowUpOutcome",
+    "agreed_visit_time",
+    "check_visit_time",
     "missing_follow_ups",
     "plan_follow_up",
 ]
@@ -114,6 +118,48 @@ def plan_follow_up(
         "the customer's rest hours leave no time for a visit within the follow-up period",
         due=due.isoformat(),
     )
+
+
+def agreed_visit_time(
+    planned_at: datetime,
+    *,
+    at: datetime,
+    due: datetime,
+    quiet_hours: QuietHours | None = None,
+) -> datetime:
+    """The visit time agreed at ``at`` for ``planned_at``, moved out of the rest hours.
+
+    Source: DOMAIN.md 3.5: at a convenient time agreed with the customer, never during
+    the customer's rest time, and within the follow-up period (by ``due``).
+    """
+    planned = utc(planned_at, "planned_at")
+    if quiet_hours is not None:
+        planned = utc(quiet_hours.next_allowed(planned))
+    if planned < at:
+        raise ValidationError.at("planned_at", "must not be in the past")
+    if planned > due:
+        raise RuleViolation(
+            "follow_up_after_due",
+            "the visit must take place within the follow-up period",
+            planned_at=planned.isoformat(),
+            due=due.isoformat(),
+        )
+    return planned
+
+
+def check_visit_time(at: datetime, quiet_hours: QuietHours | None) -> None:
+    """Refuse a visit call at ``at`` inside the customer's rest hours.
+
+    Source: DOMAIN.md 3.5: never call during the customer's rest time
+    (:class:`~csdomain.errors.RuleViolation` ``quiet_hours``, with the next allowed time).
+    """
+    if quiet_hours is not None and quiet_hours.contains(at):
+        raise RuleViolation(
+            "quiet_hours",
+            "never call during the customer's rest time",
+            at=at.isoformat(),
+            next_allowed=utc(quiet_hours.next_allowed(at)).isoformat(),
+        )
 
 
 def missing_follow_ups(

@@ -1,17 +1,25 @@
 """The complaint itself: classification, statuses and transitions, remedies, the aggregate.
 
 A :class:`Complaint` is a frozen record that walks the closed loop of DOMAIN.md 3.2;
-the allowed moves are data (:data:`COMPLAINT_TRANSITIONS`) and every move appends a
-:class:`~csdomain.lifecycle.StatusChange` to ``history``. Command methods take ``by``
-(an :class:`~csdomain.auth.Actor`) and the :class:`~csdomain.auth.AccessPolicy` and
-check :data:`~csdomain.auth.Permission.HANDLE_COMPLAINT` themselves; approving a remedy
-of substance checks :data:`~csdomain.auth.Permission.APPROVE_REMEDY` and the approver's
-limit (DOMAIN.md 3.6).
+the allowed moves are data (:data:`COMPLAINT_TRANSITIONS` and, beside it, the command
+table :data:`COMPLAINT_COMMANDS`: which statuses each command runs from), and every move
+goes through :data:`COMPLAINT_LIFECYCLE` (``Lifecycle.move``), which appends a
+:class:`~csdomain.lifecycle.StatusChange` to ``history``; a refused command raises
+:class:`~csdomain.errors.InvalidTransition` naming the command and what comes first.
+
+Command methods take ``by`` (an :class:`~csdomain.auth.Actor`) and the
+:class:`~csdomain.auth.AccessPolicy` and check
+:data:`~csdomain.auth.Permission.HANDLE_COMPLAINT` themselves; approving a remedy of
+substance checks :data:`~csdomain.auth.Permission.APPROVE_REMEDY` and the approver's
+limit (DOMAIN.md 3.6). The separate computations live in their modules and the methods
+call them: deadlines in :mod:`~csdomain.complaints.sla`, escalation planning in
+:mod:`~csdomain.complaints.escalation`, visit planning in
+:mod:`~csdomain.complaints.follow_up`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -28,23 +36,33 @@ from csdomain.complaints._checks import (
     optional_not_blank,
 )
 from csdomain.complaints.escalation import (
-    _DEADLINE_REASONS,
     ComplaintEscalated,
     EscalationReason,
     EscalationStep,
+    escalation_step,
+    missed_deadlines,
+    overdue_deadlines,
 )
 from csdomain.complaints.follow_up import (
     FollowUp,
     FollowUpMethod,
     FollowUpOutcome,
+    agreed_visit_time,
+    check_visit_time,
     plan_follow_up,
 )
-from csdomain.complaints.sla import SlaOutcome
+from csdomain.complaints.sla import (
+    SlaOutcome,
+    receipt_deadlines,
+    renewed_resolve_by,
+    resolve_by_after_hold,
+    sla_outcome,
+)
 from csdomain.errors import InvalidTransition, PermissionDenied, RuleViolation, ValidationError
-from csdomain.lifecycle import StatusChange, check_transition
+from csdomain.lifecycle import Command, Lifecycle, StatusChange
 from csdomain.money import Money
 from csdomain.validators import aware as _aware
-from csdomain.validators import enum_value as _enum
+from csdomain.validators import enum_value
 from csdomain.validators import not_blank as _not_blank
 
 
@@ -53,9 +71,12 @@ if TYPE_CHECKING:
 
 
 __all__ = [
+    "COMPLAINT_COMMANDS",
+    "COMPLAINT_LIFECYCLE",
     "COMPLAINT_TRANSITIONS",
     "CONCLUDED_STATUSES",
     "OPEN_STATUSES",
+    "RESUME_COMMANDS",
     "WORKING_STATUSES",
     "Approval",
     "Complaint",
@@ -158,17 +179,62 @@ COMPLAINT_TRANSITIONS: Mapping[ComplaintStatus, frozenset[ComplaintStatus]] = {
 }
 
 
-# Source states of each command; only these edges of the table are used by that command,
-# so e.g. only ``resume`` leaves ``on_hold`` and only a refusal or visit reopens.
-_FROM_RECEIVED = frozenset({_S.RECEIVED})
-_FROM_ASSESSED = frozenset({_S.ASSESSED})
-_FROM_INVESTIGATING = frozenset({_S.INVESTIGATING})
-_FROM_PROPOSED = frozenset({_S.RESOLUTION_PROPOSED})
-_FROM_APPROVED = frozenset({_S.RESOLUTION_APPROVED})
-_FROM_RESOLVED = frozenset({_S.RESOLVED})
-_FROM_ON_HOLD = frozenset({_S.ON_HOLD})
-_REOPENABLE = frozenset({_S.RESOLUTION_APPROVED, _S.FOLLOWED_UP})
-_CLOSABLE = frozenset({_S.REJECTED, _S.FOLLOWED_UP})
+#: The working statuses in the order of the loop (the order of the resume commands).
+_LOOP = (
+    _S.RECEIVED,
+    _S.ASSESSED,
+    _S.INVESTIGATING,
+    _S.RESOLUTION_PROPOSED,
+    _S.RESOLUTION_APPROVED,
+)
+
+#: The command that ends a hold, by the status the hold began in: ``resume`` returns
+#: the complaint there (DOMAIN.md 3.3).
+RESUME_COMMANDS: Mapping[ComplaintStatus, str] = {s: f"resume_to_{s.value}" for s in _LOOP}
+
+
+def _command(
+    label: str, sources: Iterable[ComplaintStatus], target: ComplaintStatus
+) -> Command[ComplaintStatus]:
+    return Command(label, frozenset(sources), target)
+
+
+#: The command table beside :data:`COMPLAINT_TRANSITIONS`: the statuses each command runs
+#: from and the status it leads to. Each command uses only its own edges, so only a
+#: resume leaves ``on_hold`` and only a refusal or a dissatisfied visit (``reopen``)
+#: reopens a complaint. The labels say what must come first in a refusal.
+COMPLAINT_COMMANDS: Mapping[str, Command[ComplaintStatus]] = {
+    "assess": _command("assess the complaint", {_S.RECEIVED}, _S.ASSESSED),
+    "reject": _command("reject the complaint", {_S.RECEIVED}, _S.REJECTED),
+    "start_investigation": _command("start the investigation", {_S.ASSESSED}, _S.INVESTIGATING),
+    "propose_resolution": _command(
+        "propose a resolution", {_S.INVESTIGATING}, _S.RESOLUTION_PROPOSED
+    ),
+    "send_back": _command("send the proposals back", {_S.RESOLUTION_PROPOSED}, _S.INVESTIGATING),
+    "approve_resolution": _command(
+        "approve a resolution", {_S.RESOLUTION_PROPOSED}, _S.RESOLUTION_APPROVED
+    ),
+    "accept_resolution": _command(
+        "record the customer's acceptance", {_S.RESOLUTION_APPROVED}, _S.RESOLVED
+    ),
+    "refuse_resolution": _command(
+        "record the customer's refusal", {_S.RESOLUTION_APPROVED}, _S.INVESTIGATING
+    ),
+    "record_follow_up": _command("record the follow-up visit", {_S.RESOLVED}, _S.FOLLOWED_UP),
+    "reopen": _command("reopen the complaint", {_S.FOLLOWED_UP}, _S.INVESTIGATING),
+    "close": _command("close the complaint", {_S.REJECTED, _S.FOLLOWED_UP}, _S.CLOSED),
+    "put_on_hold": _command("put the complaint on hold", _LOOP, _S.ON_HOLD),
+    **{
+        action: _command("resume the complaint", {_S.ON_HOLD}, back)
+        for back, action in RESUME_COMMANDS.items()
+    },
+}
+
+#: The complaint lifecycle: :data:`COMPLAINT_TRANSITIONS` and :data:`COMPLAINT_COMMANDS`;
+#: :meth:`~csdomain.lifecycle.Lifecycle.move` is how a complaint changes status.
+COMPLAINT_LIFECYCLE: Lifecycle[ComplaintStatus] = Lifecycle(
+    "complaint", COMPLAINT_TRANSITIONS, COMPLAINT_COMMANDS
+)
 
 
 class RemedyKind(StrEnum):
@@ -195,31 +261,31 @@ _NO_AMOUNT = frozenset({RemedyKind.EXPLANATION, RemedyKind.REFERRAL})
 
 
 def _channel(value: object) -> ComplaintChannel:
-    return _enum(ComplaintChannel, value, "channel")
+    return enum_value(ComplaintChannel, value, "channel")
 
 
 def _urgency(value: object) -> ComplaintUrgency:
-    return _enum(ComplaintUrgency, value, "urgency")
+    return enum_value(ComplaintUrgency, value, "urgency")
 
 
 def _nature(value: object) -> ComplaintNature:
-    return _enum(ComplaintNature, value, "nature")
+    return enum_value(ComplaintNature, value, "nature")
 
 
 def _category(value: object) -> ComplaintCategory:
-    return _enum(ComplaintCategory, value, "category")
+    return enum_value(ComplaintCategory, value, "category")
 
 
 def _status(value: object) -> ComplaintStatus:
-    return _enum(ComplaintStatus, value, "status")
+    return enum_value(ComplaintStatus, value, "status")
 
 
 def _remedy_kind(value: object) -> RemedyKind:
-    return _enum(RemedyKind, value, "kind")
+    return enum_value(RemedyKind, value, "kind")
 
 
 def _sla_outcome(value: object) -> SlaOutcome | None:
-    return None if value is None else _enum(SlaOutcome, value, "sla_outcome")
+    return None if value is None else enum_value(SlaOutcome, value, "sla_outcome")
 
 
 def _text(value: object, path: str) -> str:
@@ -437,65 +503,22 @@ class Complaint:
         access.require(actor, Permission.HANDLE_COMPLAINT)
         return actor
 
-    def _check_move(self, to: ComplaintStatus, sources: frozenset[ComplaintStatus]) -> None:
-        if self.status not in sources:
-            raise InvalidTransition("complaint", self.id, self.status.value, to.value)
-        check_transition(COMPLAINT_TRANSITIONS, "complaint", self.id, self.status, to)
-
-    def _moved(
-        self,
-        to: ComplaintStatus,
-        *,
-        sources: frozenset[ComplaintStatus],
-        at: datetime,
-        by: Actor,
-        note: str = "",
-        **changes: Any,
-    ) -> Complaint:
-        self._check_move(to, sources)
-        moment = self._time(at)
-        change = StatusChange(from_=self.status.value, to=to.value, at=moment, by=by.id, note=note)
-        return attrs.evolve(self, status=to, history=(*self.history, change), **changes)
-
     def _responded(self, at: datetime) -> datetime:
         return self.first_response_at if self.first_response_at is not None else utc(at)
 
-    def _escalated(
-        self,
-        *,
-        at: datetime,
-        by: Actor,
-        reason: EscalationReason,
-        policy: ComplaintPolicy,
-        owners: Mapping[str, str] | None,
-        due: datetime | None = None,
-        note: str = "",
-    ) -> Complaint:
-        level = min(self.escalation_level + 1, policy.top_level)
-        role = policy.role_at(level)
-        owner = None if owners is None else owners.get(role)
-        step = EscalationStep(
-            from_level=self.escalation_level,
-            to_level=level,
-            at=at,
-            by=by.id,
-            reason=reason,
-            owner_role=role,
-            owner_id=owner,
-            due=due,
-            round=self.reopen_count,
-            note=note,
-        )
+    def _with_step(self, step: EscalationStep) -> Complaint:
+        """The complaint one rung up: ``step`` recorded, its role (and person) the owner."""
         return attrs.evolve(
             self,
-            escalation_level=level,
-            owner_role=role,
-            owner_id=owner,
+            escalation_level=step.to_level,
+            owner_role=step.owner_role,
+            owner_id=step.owner_id,
             escalations=(*self.escalations, step),
         )
 
     def _reopened(
         self,
+        action: str,
         *,
         at: datetime,
         by: Actor,
@@ -505,15 +528,20 @@ class Complaint:
         owners: Mapping[str, str] | None,
         **changes: Any,
     ) -> Complaint:
-        moment = utc(at)
-        reopened = self._moved(
-            ComplaintStatus.INVESTIGATING,
-            sources=_REOPENABLE,
+        """Back to investigating for a new round (a refusal or a dissatisfied visit).
+
+        Source: DOMAIN.md 3.2 step 5 and 3.4: counted as a reopen, the resolution clock
+        starts again, and a customer still unhappy moves the complaint one rung up.
+        """
+        moment = self._time(at)
+        reopened = COMPLAINT_LIFECYCLE.move(
+            self,
+            action,
             at=moment,
-            by=by,
+            by=by.id,
             note=reason,
             reopen_count=self.reopen_count + 1,
-            resolve_by=policy.sla_for(self.urgency).resolve.due(moment, calendar),
+            resolve_by=renewed_resolve_by(self.urgency, moment, policy, calendar),
             approval=None,
             acceptance=None,
             sla_outcome=None,
@@ -522,14 +550,16 @@ class Complaint:
             **changes,
         )
         if policy.escalate_on_reopen and reopened.escalation_level < policy.top_level:
-            reopened = reopened._escalated(
+            step = escalation_step(
+                reopened,
                 at=moment,
-                by=by,
+                by=by.id,
                 reason=EscalationReason.CUSTOMER_UNHAPPY,
                 policy=policy,
                 owners=owners,
                 note=reason,
             )
+            reopened = reopened._with_step(step)
         return reopened
 
     # -- commands -----------------------------------------------------------------------
@@ -581,16 +611,16 @@ class Complaint:
             promised = utc(answer_promised_by, "answer_promised_by")
             if promised < moment:
                 raise ValidationError.at("answer_promised_by", "must not be in the past")
-        return self._moved(
-            ComplaintStatus.ASSESSED,
-            sources=_FROM_RECEIVED,
-            at=moment,
-            by=actor,
+        return COMPLAINT_LIFECYCLE.move(
+            self,
+            "assess",
+            at=self._time(moment),
+            by=actor.id,
             note=note,
             founded=True,
             department=_text(chosen, "department"),
             answer_promised_by=promised,
-            nature=self.nature if nature is None else _enum(ComplaintNature, nature, "nature"),
+            nature=self.nature if nature is None else _nature(nature),
             first_response_at=self._responded(moment),
         )
 
@@ -602,11 +632,11 @@ class Complaint:
         actor = self._authorised(by, access)
         moment = utc(at)
         text = _text(reply, "reply")
-        return self._moved(
-            ComplaintStatus.REJECTED,
-            sources=_FROM_RECEIVED,
-            at=moment,
-            by=actor,
+        return COMPLAINT_LIFECYCLE.move(
+            self,
+            "reject",
+            at=self._time(moment),
+            by=actor.id,
             note=text,
             founded=False,
             reply=text,
@@ -618,8 +648,8 @@ class Complaint:
     ) -> Complaint:
         """Start finding the cause and the responsible person (调查, DOMAIN.md 3.2 step 3)."""
         actor = self._authorised(by, access)
-        return self._moved(
-            ComplaintStatus.INVESTIGATING, sources=_FROM_ASSESSED, at=at, by=actor, note=note
+        return COMPLAINT_LIFECYCLE.move(
+            self, "start_investigation", at=self._time(at), by=actor.id, note=note
         )
 
     def record_cause(
@@ -654,6 +684,8 @@ class Complaint:
         The cause must be known first (investigation before remedy).
         """
         actor = self._authorised(by, access)
+        if isinstance(remedies, str | bytes) or not isinstance(remedies, Iterable):
+            raise ValidationError.at("remedies", "a sequence of Remedy")
         options = tuple(remedies)
         if not options:
             raise ValidationError.at("remedies", "propose at least one remedy")
@@ -664,23 +696,16 @@ class Complaint:
             raise RuleViolation(
                 "cause_required", "record the cause before proposing a remedy", id=self.id
             )
-        return self._moved(
-            ComplaintStatus.RESOLUTION_PROPOSED,
-            sources=_FROM_INVESTIGATING,
-            at=at,
-            by=actor,
-            proposals=options,
+        return COMPLAINT_LIFECYCLE.move(
+            self, "propose_resolution", at=self._time(at), by=actor.id, proposals=options
         )
 
     def send_back(self, *, reason: str, at: datetime, by: Actor, access: AccessPolicy) -> Complaint:
         """The manager approves none of the proposals: investigate again (not a reopen)."""
         actor = self._authorised(by, access)
-        return self._moved(
-            ComplaintStatus.INVESTIGATING,
-            sources=_FROM_PROPOSED,
-            at=at,
-            by=actor,
-            note=_text(reason, "reason"),
+        text = _text(reason, "reason")
+        return COMPLAINT_LIFECYCLE.move(
+            self, "send_back", at=self._time(at), by=actor.id, note=text
         )
 
     def approve_resolution(
@@ -699,7 +724,7 @@ class Complaint:
         goodwill to an abnormal complaint needs the top role.
         """
         actor = _check_actor(by)
-        self._check_move(ComplaintStatus.RESOLUTION_APPROVED, _FROM_PROPOSED)
+        COMPLAINT_LIFECYCLE.check(self.id, self.status, "approve_resolution")
         if isinstance(choice, bool) or not isinstance(choice, int):
             raise ValidationError.at("choice", "the index of a proposal")
         if not 0 <= choice < len(self.proposals):
@@ -708,12 +733,12 @@ class Complaint:
             )
         remedy = self.proposals[choice]
         check_remedy_authority(remedy, self.nature, actor, access)
-        moment = utc(at)
-        return self._moved(
-            ComplaintStatus.RESOLUTION_APPROVED,
-            sources=_FROM_PROPOSED,
+        moment = self._time(at)
+        return COMPLAINT_LIFECYCLE.move(
+            self,
+            "approve_resolution",
             at=moment,
-            by=actor,
+            by=actor.id,
             note=note,
             approval=Approval(remedy=remedy, at=moment, by=actor.id, note=note),
         )
@@ -738,20 +763,20 @@ class Complaint:
         """
         actor = self._authorised(by, access)
         moment = utc(at)
-        self._check_move(ComplaintStatus.RESOLVED, _FROM_APPROVED)
+        COMPLAINT_LIFECYCLE.check(self.id, self.status, "accept_resolution")
         due, planned = plan_follow_up(
             moment, policy=policy, quiet_hours=quiet_hours, preferred=preferred_follow_up_at
         )
-        return self._moved(
-            ComplaintStatus.RESOLVED,
-            sources=_FROM_APPROVED,
-            at=moment,
-            by=actor,
+        return COMPLAINT_LIFECYCLE.move(
+            self,
+            "accept_resolution",
+            at=self._time(moment),
+            by=actor.id,
             note=feedback,
             acceptance=CustomerAcceptance(
                 at=moment, signed_by=_text(signed_by, "signed_by"), feedback=feedback
             ),
-            sla_outcome=SlaOutcome.MET if moment <= self.resolve_by else SlaOutcome.MISSED,
+            sla_outcome=sla_outcome(moment, self.resolve_by),
             follow_up_due=due,
             follow_up_planned_at=planned,
         )
@@ -774,11 +799,12 @@ class Complaint:
         """
         actor = self._authorised(by, access)
         text = _text(reason, "reason")
-        self._check_move(ComplaintStatus.INVESTIGATING, _FROM_APPROVED)
+        COMPLAINT_LIFECYCLE.check(self.id, self.status, "refuse_resolution")
         if self.approval is None:
             raise ValidationError.at("approval", "a refusal needs an approved remedy")
         refusal = CustomerRefusal(at=utc(at), remedy=self.approval.remedy, reason=text)
         return self._reopened(
+            "refuse_resolution",
             at=at,
             by=actor,
             reason=text,
@@ -803,19 +829,9 @@ class Complaint:
             raise RuleViolation(
                 "not_awaiting_follow_up", "only a resolved complaint awaits its visit", id=self.id
             )
-        moment = self._time(at)
-        planned = utc(planned_at, "planned_at")
-        if quiet_hours is not None:
-            planned = utc(quiet_hours.next_allowed(planned))
-        if planned < moment:
-            raise ValidationError.at("planned_at", "must not be in the past")
-        if planned > self.follow_up_due:
-            raise RuleViolation(
-                "follow_up_after_due",
-                "the visit must take place within the follow-up period",
-                planned_at=planned.isoformat(),
-                due=self.follow_up_due.isoformat(),
-            )
+        planned = agreed_visit_time(
+            planned_at, at=self._time(at), due=self.follow_up_due, quiet_hours=quiet_hours
+        )
         return attrs.evolve(self, follow_up_planned_at=planned)
 
     def record_follow_up(
@@ -839,33 +855,28 @@ class Complaint:
         ``policy.reopen_on_dissatisfied`` the complaint goes back to investigating.
         """
         actor = self._authorised(by, access)
-        self._check_move(ComplaintStatus.FOLLOWED_UP, _FROM_RESOLVED)
+        COMPLAINT_LIFECYCLE.check(self.id, self.status, "record_follow_up")
         moment = utc(at)
-        result = _enum(FollowUpOutcome, outcome, "outcome")
-        if quiet_hours is not None and quiet_hours.contains(moment):
-            raise RuleViolation(
-                "quiet_hours",
-                "never call during the customer's rest time",
-                at=moment.isoformat(),
-                next_allowed=utc(quiet_hours.next_allowed(moment)).isoformat(),
-            )
+        result = enum_value(FollowUpOutcome, outcome, "outcome")
+        check_visit_time(moment, quiet_hours)
         visit = FollowUp(
             at=moment,
             by=actor.id,
             outcome=result,
             notes=_text(notes, "notes"),
-            method=_enum(FollowUpMethod, method, "method"),
+            method=enum_value(FollowUpMethod, method, "method"),
         )
-        visited = self._moved(
-            ComplaintStatus.FOLLOWED_UP,
-            sources=_FROM_RESOLVED,
-            at=moment,
-            by=actor,
+        visited = COMPLAINT_LIFECYCLE.move(
+            self,
+            "record_follow_up",
+            at=self._time(moment),
+            by=actor.id,
             note=result.value,
             follow_ups=(*self.follow_ups, visit),
         )
         if result is FollowUpOutcome.DISSATISFIED and policy.reopen_on_dissatisfied:
             return visited._reopened(
+                "reopen",
                 at=moment,
                 by=actor,
                 reason=f"dissatisfied at follow-up: {visit.notes}",
@@ -891,13 +902,15 @@ class Complaint:
         actor = self._authorised(by, access)
         text = _text(summary, "summary")
         measure = improvement_measure
+        if not isinstance(measure, str):
+            raise ValidationError.at("improvement_measure", "expected text")
         if self.status is not ComplaintStatus.REJECTED and not measure.strip():
             raise ValidationError.at("improvement_measure", "record the improvement measure")
-        return self._moved(
-            ComplaintStatus.CLOSED,
-            sources=_CLOSABLE,
-            at=at,
-            by=actor,
+        return COMPLAINT_LIFECYCLE.move(
+            self,
+            "close",
+            at=self._time(at),
+            by=actor.id,
             note=text,
             summary=text,
             improvement_measure=measure,
@@ -908,12 +921,9 @@ class Complaint:
     ) -> Complaint:
         """Wait for the customer; the resolution clock stops until :meth:`resume`."""
         actor = self._authorised(by, access)
-        return self._moved(
-            ComplaintStatus.ON_HOLD,
-            sources=WORKING_STATUSES,
-            at=at,
-            by=actor,
-            note=_text(reason, "reason"),
+        text = _text(reason, "reason")
+        return COMPLAINT_LIFECYCLE.move(
+            self, "put_on_hold", at=self._time(at), by=actor.id, note=text
         )
 
     def resume(
@@ -932,19 +942,32 @@ class Complaint:
         resolution target. A deadline already missed when the hold began stays missed.
         """
         actor = self._authorised(by, access)
-        back = self.held_from
+        action = None if self.held_from is None else RESUME_COMMANDS.get(self.held_from)
         started = self.held_since
-        if back is None or started is None:
-            raise InvalidTransition("complaint", self.id, self.status.value, "resumed")
-        moment = self._time(at)
-        resolve_by = self.resolve_by
-        if started < resolve_by:
-            target = policy.sla_for(self.urgency).resolve
-            resolve_by = target.extend(
-                resolve_by, target.measure(started, moment, calendar), calendar
+        if action is None or started is None:
+            raise InvalidTransition(
+                "complaint",
+                self.id,
+                self.status.value,
+                self.status.value,
+                action="resume",
+                hint=COMPLAINT_LIFECYCLE.hint(self.status, RESUME_COMMANDS[_S.RECEIVED]),
             )
-        return self._moved(
-            back, sources=_FROM_ON_HOLD, at=moment, by=actor, note=note, resolve_by=resolve_by
+        moment = self._time(at)
+        return COMPLAINT_LIFECYCLE.move(
+            self,
+            action,
+            at=moment,
+            by=actor.id,
+            note=note,
+            resolve_by=resolve_by_after_hold(
+                self.resolve_by,
+                held_since=started,
+                resumed_at=moment,
+                urgency=self.urgency,
+                policy=policy,
+                calendar=calendar,
+            ),
         )
 
     def escalate(
@@ -968,44 +991,25 @@ class Complaint:
             raise RuleViolation(
                 "escalation_at_top", "the complaint is already at the top of the ladder", id=self.id
             )
-        return self._escalated(
+        step = escalation_step(
+            self,
             at=self._time(at),
-            by=actor,
-            reason=_enum(EscalationReason, reason, "reason"),
+            by=actor.id,
+            reason=enum_value(EscalationReason, reason, "reason"),
             policy=policy,
             owners=owners,
             note=note,
         )
+        return self._with_step(step)
 
     def missed_deadlines(
         self, *, at: datetime, policy: ComplaintPolicy, calendar: BusinessCalendar, limit: int = 5
     ) -> tuple[tuple[EscalationReason, datetime], ...]:
         """The deadlines missed by ``at`` in the current round, earliest first.
 
-        Missed deadlines (DOMAIN.md 3.4): the response deadline (first round only); the
-        resolution deadline; then every ``policy.escalation_interval`` past it while the
-        complaint is still unresolved (at most ``limit`` of these). While on hold the
-        resolution clock stands still.
+        See :func:`~csdomain.complaints.escalation.missed_deadlines` (DOMAIN.md 3.4).
         """
-        moment = utc(at)
-        misses: list[tuple[EscalationReason, datetime]] = []
-        if self.reopen_count == 0 and min(self._responded(moment), moment) > self.respond_by:
-            misses.append((EscalationReason.RESPONSE_OVERDUE, self.respond_by))
-        if self.is_open:
-            clock = moment
-            held = self.held_since
-            if held is not None:
-                clock = min(clock, held)
-            due = self.resolve_by
-            reason = EscalationReason.RESOLUTION_OVERDUE
-            count = 0
-            while due < clock and count < limit:
-                misses.append((reason, due))
-                count += 1
-                due = policy.escalation_interval.due(due, calendar)
-                reason = EscalationReason.STILL_OVERDUE
-        misses.sort(key=lambda miss: miss[1])
-        return tuple(misses)
+        return missed_deadlines(self, at=at, policy=policy, calendar=calendar, limit=limit)
 
     def escalate_if_overdue(
         self,
@@ -1023,28 +1027,24 @@ class Complaint:
         ladder role to the id of the person who holds it.
         """
         actor = _check_actor(by)
-        if not self.is_open:
-            return self, ()
-        room = policy.top_level - self.escalation_level
-        if room <= 0:
-            return self, ()
-        done = sum(
-            1
-            for step in self.escalations
-            if step.round == self.reopen_count and step.reason in _DEADLINE_REASONS
-        )
-        misses = self.missed_deadlines(at=at, policy=policy, calendar=calendar, limit=done + room)
-        fresh = misses[done : done + room]
+        fresh = overdue_deadlines(self, at=at, policy=policy, calendar=calendar)
         if not fresh:
             return self, ()
         moment = self._time(at)
         complaint = self
         events: list[ComplaintEscalated] = []
         for reason, due in fresh:
-            complaint = complaint._escalated(
-                at=moment, by=actor, reason=reason, policy=policy, owners=owners, due=due
+            step = escalation_step(
+                complaint,
+                at=moment,
+                by=actor.id,
+                reason=reason,
+                policy=policy,
+                owners=owners,
+                due=due,
             )
-            events.append(ComplaintEscalated.from_step(complaint.id, complaint.escalations[-1]))
+            complaint = complaint._with_step(step)
+            events.append(ComplaintEscalated.from_step(complaint.id, step))
         return complaint, tuple(events)
 
 
@@ -1103,8 +1103,8 @@ def receive_complaint(
     actor = _check_actor(by)
     access.require(actor, Permission.HANDLE_COMPLAINT)
     moment = utc(at)
-    level_of = _enum(ComplaintUrgency, urgency, "urgency")
-    sla = policy.sla_for(level_of)
+    level_of = enum_value(ComplaintUrgency, urgency, "urgency")
+    respond_by, resolve_by = receipt_deadlines(level_of, moment, policy, calendar)
     level = policy.start_level(level_of)
     role = policy.role_at(level)
     owner = owner_id if owner_id is not None else (None if owners is None else owners.get(role))
@@ -1118,8 +1118,8 @@ def receive_complaint(
         category=category,
         description=_text(description, "description"),
         received_at=moment,
-        respond_by=sla.respond.due(moment, calendar),
-        resolve_by=sla.resolve.due(moment, calendar),
+        respond_by=respond_by,
+        resolve_by=resolve_by,
         owner_role=role,
         owner_id=owner,
         escalation_level=level,

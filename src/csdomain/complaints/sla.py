@@ -1,8 +1,11 @@
-"""Service levels of a complaint (DOMAIN.md 3.3): outcomes and missed targets.
+"""Service levels of a complaint (DOMAIN.md 3.3): deadlines, outcomes, missed targets.
 
-``respond_by`` and ``resolve_by`` are set at receipt from the :class:`SlaPolicy` of the
-complaint's urgency; time on hold moves ``resolve_by``; :func:`sla_breaches`,
-:func:`is_breached` and :func:`breaches` tell what is overdue.
+``respond_by`` and ``resolve_by`` are set at receipt from the
+:class:`~csdomain.complaints.SlaPolicy` of the complaint's urgency
+(:func:`receipt_deadlines`); a reopen starts a new resolution round
+(:func:`renewed_resolve_by`); time on hold moves ``resolve_by``
+(:func:`resolve_by_after_hold`); :func:`sla_breaches`, :func:`is_breached` and
+:func:`breaches` tell what is overdue.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from csdomain.clock import utc
 
 
 if TYPE_CHECKING:
-    from csdomain.complaints.model import Complaint
+    from csdomain.calendar import BusinessCalendar
+    from csdomain.complaints.model import Complaint, ComplaintUrgency
+    from csdomain.complaints.policy import ComplaintPolicy
 
 
 __all__ = [
@@ -27,7 +32,11 @@ __all__ = [
     "SlaOutcome",
     "breaches",
     "is_breached",
+    "receipt_deadlines",
+    "renewed_resolve_by",
+    "resolve_by_after_hold",
     "sla_breaches",
+    "sla_outcome",
 ]
 
 
@@ -36,6 +45,61 @@ class SlaOutcome(StrEnum):
 
     MET = "met"
     MISSED = "missed"
+
+
+def receipt_deadlines(
+    urgency: ComplaintUrgency,
+    at: datetime,
+    policy: ComplaintPolicy,
+    calendar: BusinessCalendar,
+) -> tuple[datetime, datetime]:
+    """``(respond_by, resolve_by)`` of a complaint of ``urgency`` received at ``at``.
+
+    Source: DOMAIN.md 3.3: both targets run from receipt, on the owning team's
+    ``calendar`` for business-time targets.
+    """
+    sla = policy.sla_for(urgency)
+    return sla.respond.due(at, calendar), sla.resolve.due(at, calendar)
+
+
+def renewed_resolve_by(
+    urgency: ComplaintUrgency,
+    at: datetime,
+    policy: ComplaintPolicy,
+    calendar: BusinessCalendar,
+) -> datetime:
+    """The resolution deadline of a new round that starts at ``at`` (a reopen).
+
+    Source: DOMAIN.md 3.2 step 5 and 3.4: a refused remedy or a dissatisfied visit
+    starts the resolution clock again.
+    """
+    return policy.sla_for(urgency).resolve.due(at, calendar)
+
+
+def resolve_by_after_hold(
+    resolve_by: datetime,
+    *,
+    held_since: datetime,
+    resumed_at: datetime,
+    urgency: ComplaintUrgency,
+    policy: ComplaintPolicy,
+    calendar: BusinessCalendar,
+) -> datetime:
+    """``resolve_by`` moved by the time on hold from ``held_since`` to ``resumed_at``.
+
+    Source: DOMAIN.md 3.3: time waiting for the customer does not count against the
+    resolution target (business time for a business-time target). A deadline already
+    missed when the hold began stays missed.
+    """
+    if held_since >= resolve_by:
+        return resolve_by
+    target = policy.sla_for(urgency).resolve
+    return target.extend(resolve_by, target.measure(held_since, resumed_at, calendar), calendar)
+
+
+def sla_outcome(resolved_at: datetime, resolve_by: datetime) -> SlaOutcome:
+    """Whether a resolution at ``resolved_at`` met the resolution target ``resolve_by``."""
+    return SlaOutcome.MET if resolved_at <= resolve_by else SlaOutcome.MISSED
 
 
 class SlaKind(StrEnum):
