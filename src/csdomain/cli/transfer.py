@@ -16,7 +16,7 @@ from csdomain.errors import ValidationError
 
 
 if TYPE_CHECKING:
-    from csdomain.transfer import TransferSummary
+    from csdomain.store.transfer import TransferSummary
 
 
 __all__ = ["add_export_command", "add_import_command"]
@@ -63,7 +63,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     # Loaded when the command runs, as in every command: `csdomain --help` stays fast.
     import csdomain.kinds  # noqa: F401, PLC0415 - registers every domain kind to export
     from csdomain.store import open_store  # noqa: PLC0415
-    from csdomain.transfer import export_lines  # noqa: PLC0415
+    from csdomain.store.transfer import export_lines  # noqa: PLC0415
 
     require_existing_store(args.store)
     store = open_store(args.store)
@@ -90,7 +90,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     # Loaded when the command runs, as in every command: `csdomain --help` stays fast.
     import csdomain.kinds  # noqa: F401, PLC0415 - registers every domain kind to import
     from csdomain.store import open_store  # noqa: PLC0415
-    from csdomain.transfer import import_store  # noqa: PLC0415
+    from csdomain.store.transfer import import_store  # noqa: PLC0415
 
     store = open_store(args.store)
     try:
