@@ -1,3 +1,5 @@
+"""``python -m csdomain``: the ``csdomain`` command."""
+
 import sys
 
 from csdomain.cli import main
