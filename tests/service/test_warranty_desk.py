@@ -12,9 +12,10 @@ import attrs
 import pytest
 
 import csdomain
-from csdomain.auth import Actor
+from csdomain.auth import Actor, Permission
 from csdomain.clock import FixedClock
 from csdomain.customers import Customer
+from csdomain.desk.base import use_cases
 from csdomain.desk.warranty import WarrantyDesk
 from csdomain.errors import (
     InvalidTransition,
@@ -422,6 +423,25 @@ def test_steps_out_of_order_are_invalid_transitions(desk: WarrantyDesk, store: S
     )
 
 
+def test_a_refused_step_names_the_action_and_what_comes_first(
+    desk: WarrantyDesk, store: Store
+) -> None:
+    case = submit(desk)
+    error = assert_unchanged(
+        store,
+        lambda: desk.record_warranty_exchange(
+            case.id, ExchangeRecord(new_serial="SN-2", at=START), by=AGENT
+        ),
+        InvalidTransition,
+    )
+    assert error.action == "record_exchange"
+    assert str(error) == f"warranty claim {case.id!r} cannot record_exchange while submitted"
+    error = assert_unchanged(
+        store, lambda: desk.approve_warranty_claim(case.id, by=AGENT), InvalidTransition
+    )
+    assert str(error).endswith("cannot approve while submitted: evaluate the claim first")
+
+
 def test_records_dated_in_the_future_are_refused(
     desk: WarrantyDesk, store: Store, clock: FixedClock
 ) -> None:
@@ -467,6 +487,95 @@ def test_an_unknown_claim_is_not_found(
 ) -> None:
     error = assert_unchanged(store, lambda: step(desk), NotFound)
     assert error.key == "WC-209901-0001"
+
+
+# -- argument checks -------------------------------------------------------------------
+
+BAD_TEXTS = [1.5, True, -1, float("nan"), {}]
+
+
+def _text_steps(case_id: str, bad: Any) -> list[Callable[[WarrantyDesk], object]]:
+    return [
+        lambda d: d.close_warranty_claim(case_id, by=TECH, note=bad),
+        lambda d: d.approve_warranty_claim(case_id, by=AGENT, note=bad),
+        lambda d: d.evaluate_warranty_claim(case_id, by=AGENT, note=bad),
+        lambda d: d.override_warranty_claim(case_id, {Remedy.REPAIR}, reason=bad, by=VP),
+        lambda d: d.submit_warranty_claim(
+            tv_claim(100), product=TV, customer_id=CUSTOMER_ID, by=AGENT, note=bad
+        ),
+    ]
+
+
+@pytest.mark.parametrize("bad", BAD_TEXTS, ids=repr)
+def test_a_note_or_reason_that_is_not_text_is_refused_before_anything_is_stored(
+    desk: WarrantyDesk, store: Store, bad: Any
+) -> None:
+    case = desk.evaluate_warranty_claim(submit(desk).id, by=AGENT)
+    for step in _text_steps(case.id, bad):
+        error = assert_unchanged(store, lambda step=step: step(desk), ValidationError)
+        assert error.errors[0][0] in {"note", "reason"}
+    assert desk.get_warranty_claim(case.id, by=AGENT) == case
+    assert desk.find_warranty_claims(by=AGENT) == [case]
+    assert desk.warranty_decisions_by_reason(by=ANALYST) == {"within_warranty_period": 1}
+
+
+def test_notes_reasons_and_record_notes_keep_the_text_limit(
+    desk: WarrantyDesk, store: Store
+) -> None:
+    case = desk.approve_warranty_claim(
+        desk.evaluate_warranty_claim(submit(desk, day=10).id, by=AGENT).id, by=AGENT
+    )
+    long = "x" * (desk.policy.limits.max_long_text + 1)
+    error = assert_unchanged(
+        store,
+        lambda: desk.override_warranty_claim(case.id, {Remedy.REFUND}, reason=long, by=VP),
+        ValidationError,
+    )
+    assert error.errors[0][0] == "reason"
+    error = assert_unchanged(
+        store, lambda: desk.close_warranty_claim(case.id, by=AGENT, note=long), ValidationError
+    )
+    assert error.errors[0][0] == "note"
+    exchange = ExchangeRecord(new_serial="SN-002", at=START, note=long)
+    error = assert_unchanged(
+        store, lambda: desk.record_warranty_exchange(case.id, exchange, by=AGENT), ValidationError
+    )
+    assert error.errors[0][0] == "record.note"
+
+
+def test_override_checks_the_permission_before_loading_the_claim(
+    desk: WarrantyDesk, store: Store
+) -> None:
+    case = desk.evaluate_warranty_claim(submit(desk, cause=Cause.MISUSE).id, by=AGENT)
+    for case_id in (case.id, "WC-209901-0001"):
+        assert_unchanged(
+            store,
+            partial(desk.override_warranty_claim, case_id, {Remedy.REFUND}, reason="r", by=AGENT),
+            PermissionDenied,
+        )
+
+
+def test_claim_rate_outliers_without_records_is_a_validation_error(desk: WarrantyDesk) -> None:
+    bad: Any = None
+    with pytest.raises(ValidationError) as caught:
+        desk.claim_rate_outliers(bad, [], by=ANALYST)
+    assert caught.value.errors[0][0] == "records"
+    with pytest.raises(ValidationError) as caught:
+        desk.claim_rate_outliers(_records(), [], by=ANALYST, period=" ")
+    assert caught.value.errors[0][0] == "period"
+
+
+def test_every_public_desk_method_is_a_use_case() -> None:
+    public = {
+        name
+        for name, member in vars(WarrantyDesk).items()
+        if callable(member) and not name.startswith("_")
+    }
+    cases = use_cases(WarrantyDesk)
+    assert public <= set(cases)
+    assert cases["override_warranty_claim"].permissions == (Permission.OVERRIDE_WARRANTY,)
+    for spec in cases.values():
+        spec.checks()
 
 
 # -- plugins ---------------------------------------------------------------------------

@@ -1,23 +1,25 @@
 """Use cases of warranty claims and the three guarantees (DOMAIN.md 4).
 
-Each step of a claim is one unit of work: load the :class:`WarrantyClaimCase`, call its
-method with the desk's clock, policy and access rules, save it, and put the event for the
-step (:func:`~csdomain.warranty.event_for_last_change`) in the outbox. Decisions use the
-built-in rules plus every rule the plugins add through ``csdomain_warranty_rules``.
+Each use case goes through the desk's skeleton (:func:`~csdomain.desk.base.use_case`):
+its arguments are checked from their annotations, the permission before anything is
+loaded, then one unit of work loads the :class:`WarrantyClaimCase`, calls its method with
+the desk's clock, policy and access rules, saves it and puts the step's event
+(:func:`~csdomain.warranty.event_for_last_change`, declared by the kind) in the outbox.
+Decisions use the built-in rules plus every rule the plugins add through
+``csdomain_warranty_rules`` (:func:`rules_from_plugins`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 import pluggy
 
 from csdomain.auth import Actor, Permission
-from csdomain.clock import require_aware
-from csdomain.desk.args import Id, LongText
-from csdomain.desk.base import DeskBase, use_case
+from csdomain.desk.args import Count, Id, LongText, Positive
+from csdomain.desk.base import DeskBase, checked, use_case
 from csdomain.errors import PluginError, ValidationError, describe
 from csdomain.ids import NamingSeries
 from csdomain.kinds import CUSTOMERS, WARRANTY_CLAIMS
@@ -39,7 +41,6 @@ from csdomain.warranty import (
     WarrantyRule,
     check_extra_rules,
     claim_rate_outliers,
-    event_for_last_change,
     quote_part,
 )
 
@@ -66,110 +67,66 @@ def rules_from_plugins(pm: pluggy.PluginManager) -> tuple[WarrantyRule, ...]:
     return check_extra_rules(candidates)
 
 
-def _text_arg(value: object, path: str, *, optional: bool = False) -> None:
-    if value is None and optional:
-        return
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError.at(path, f"must be a non-empty string, got {value!r}")
-
-
-def _not_future(at: datetime, now: datetime, path: str) -> None:
-    if require_aware(at, path) > now:
-        raise ValidationError.at(path, "is in the future")
-
-
 class WarrantyDesk(DeskBase):
     """Warranty claims from submission to closing, decision analyses, fraud control, parts."""
 
-    # -- helpers -----------------------------------------------------------------------
-
-    def _warranty_step(
-        self,
-        case_id: str,
-        change: Callable[[WarrantyClaimCase, datetime], WarrantyClaimCase],
-    ) -> WarrantyClaimCase:
-        """Load a claim, apply one step at the desk's time, save it and emit its event."""
-        _text_arg(case_id, "case_id")
-
-        def work(uow: UnitOfWork) -> WarrantyClaimCase:
-            now = self.now()
-            repo = uow.repo(WARRANTY_CLAIMS)
-            after = change(repo.get(case_id), now)
-            repo.update(after)
-            uow.emit(event_for_last_change(after), at=now)
-            return after
-
-        return self.run(work)
-
     # -- the claim's lifecycle ---------------------------------------------------------
 
+    @use_case(Permission.HANDLE_WARRANTY)
     def submit_warranty_claim(
         self,
+        uow: UnitOfWork,
         claim: WarrantyClaim,
         *,
         product: ProductRecord,
-        customer_id: str,
+        customer_id: Id,
         by: Actor,
-        order_id: str | None = None,
-        complaint_id: str | None = None,
-        note: str = "",
+        order_id: Id | None = None,
+        complaint_id: Id | None = None,
+        note: LongText = "",
     ) -> WarrantyClaimCase:
         """Receive a claim with its product record for a known customer (DOMAIN.md 4).
 
         The claim gets the next ``WC-{yyyy}{mm}-{seq:04d}`` number; the customer must be
         on file (claim material needs valid customer data), else :class:`NotFound`.
         """
-        self.require(by, Permission.HANDLE_WARRANTY)
-        _text_arg(customer_id, "customer_id")
-        _text_arg(order_id, "order_id", optional=True)
-        _text_arg(complaint_id, "complaint_id", optional=True)
-        if not isinstance(claim, WarrantyClaim):
-            raise ValidationError.at("claim", f"expected a WarrantyClaim, got {claim!r}")
-        if not isinstance(product, ProductRecord):
-            raise ValidationError.at("product", f"expected a ProductRecord, got {product!r}")
+        now = self.now()
+        uow.repo(CUSTOMERS).get(customer_id)
+        case = WarrantyClaimCase.submit(
+            id=NamingSeries(self.policy.warranty.claim_number_pattern).next(uow, now),
+            claim=claim,
+            product=product,
+            customer_id=customer_id,
+            order_id=order_id,
+            complaint_id=complaint_id,
+            at=now,
+            by=by,
+            note=note,
+        )
+        return self.create(uow, WARRANTY_CLAIMS, case)
 
-        def work(uow: UnitOfWork) -> WarrantyClaimCase:
-            now = self.now()
-            uow.repo(CUSTOMERS).get(customer_id)
-            case = WarrantyClaimCase.submit(
-                id=NamingSeries(self.policy.warranty.claim_number_pattern).next(uow, now),
-                claim=claim,
-                product=product,
-                customer_id=customer_id,
-                order_id=order_id,
-                complaint_id=complaint_id,
-                at=now,
-                by=by,
-                note=note,
-            )
-            uow.repo(WARRANTY_CLAIMS).add(case)
-            uow.emit(event_for_last_change(case), at=now)
-            return case
-
-        return self.run(work)
-
+    @use_case(Permission.HANDLE_WARRANTY)
     def evaluate_warranty_claim(
         self,
-        case_id: str,
+        uow: UnitOfWork,
+        case_id: Id,
         *,
         by: Actor,
         claim: WarrantyClaim | None = None,
-        note: str = "",
+        note: LongText = "",
     ) -> WarrantyClaimCase:
         """Decide a claim under the policy and the plugins' rules; ``claim`` brings new facts.
 
         The decision keeps its reasons and the policy version (DOMAIN.md 4). A claim may
         be evaluated again while it is only evaluated (after inspection).
         """
-        self.require(by, Permission.HANDLE_WARRANTY)
-        if claim is not None and not isinstance(claim, WarrantyClaim):
-            raise ValidationError.at("claim", f"expected a WarrantyClaim, got {claim!r}")
-        self.bounded_text(note, "note")
         extra = rules_from_plugins(self.plugin_manager)
-        policy = self.policy.warranty
-        return self._warranty_step(
+        policy, now = self.policy.warranty, self.now()
+        return self.change(
+            uow,
+            WARRANTY_CLAIMS,
             case_id,
-            lambda case, now: case.evaluate(
+            lambda case: case.evaluate(
                 policy, at=now, by=by, extra_rules=extra, claim=claim, note=note
             ),
         )
@@ -184,65 +141,74 @@ class WarrantyDesk(DeskBase):
             uow, WARRANTY_CLAIMS, case_id, lambda case: case.approve(at=now, by=by, note=note)
         )
 
+    @use_case(Permission.OVERRIDE_WARRANTY)
     def override_warranty_claim(
         self,
-        case_id: str,
+        uow: UnitOfWork,
+        case_id: Id,
         remedies: Iterable[Remedy],
         *,
-        reason: str,
+        reason: LongText,
         by: Actor,
     ) -> WarrantyClaimCase:
         """Grant remedies against the rules, with a written reason (DOMAIN.md 3.6).
 
-        The claim checks ``Permission.OVERRIDE_WARRANTY`` itself (the sales VP and above
-        by default).
+        Needs ``Permission.OVERRIDE_WARRANTY`` (the sales VP and above by default), checked
+        before the claim is loaded.
         """
-        if not isinstance(by, Actor):
-            raise ValidationError.at("by", f"expected an Actor, got {type(by).__name__}")
-        if isinstance(remedies, str) or not isinstance(remedies, Iterable):
-            raise ValidationError.at("remedies", "expected a set of remedies")
-        chosen = tuple(remedies)
-        access = self.policy.access
-        return self._warranty_step(
+        access, now = self.policy.access, self.now()
+        return self.change(
+            uow,
+            WARRANTY_CLAIMS,
             case_id,
-            lambda case, now: case.override(chosen, reason=reason, at=now, by=by, access=access),
+            lambda case: case.override(remedies, reason=reason, at=now, by=by, access=access),
         )
 
+    @use_case(Permission.HANDLE_WARRANTY)
     def record_warranty_repair(
-        self, case_id: str, record: RepairRecord, *, by: Actor
+        self, uow: UnitOfWork, case_id: Id, record: RepairRecord, *, by: Actor
     ) -> WarrantyClaimCase:
         """Record a repair visit (technician, time, work, parts); repair must be allowed."""
-        self.require(by, Permission.HANDLE_WARRANTY)
-        if not isinstance(record, RepairRecord):
-            raise ValidationError.at("record", f"expected a RepairRecord, got {record!r}")
-        _not_future(record.at, self.now(), "record.at")
-        return self._warranty_step(case_id, lambda case, _now: case.record_repair(record, by=by))
+        self._refuse_future(record)
+        return self.change(
+            uow, WARRANTY_CLAIMS, case_id, lambda case: case.record_repair(record, by=by)
+        )
 
+    @use_case(Permission.HANDLE_WARRANTY)
     def record_warranty_exchange(
-        self, case_id: str, record: ExchangeRecord, *, by: Actor
+        self, uow: UnitOfWork, case_id: Id, record: ExchangeRecord, *, by: Actor
     ) -> WarrantyClaimCase:
         """Record the exchange for a new unit; exchange must be allowed."""
-        self.require(by, Permission.HANDLE_WARRANTY)
-        if not isinstance(record, ExchangeRecord):
-            raise ValidationError.at("record", f"expected an ExchangeRecord, got {record!r}")
-        _not_future(record.at, self.now(), "record.at")
-        return self._warranty_step(case_id, lambda case, _now: case.record_exchange(record, by=by))
+        self._refuse_future(record)
+        return self.change(
+            uow, WARRANTY_CLAIMS, case_id, lambda case: case.record_exchange(record, by=by)
+        )
 
+    @use_case(Permission.HANDLE_WARRANTY)
     def record_warranty_refund(
-        self, case_id: str, record: RefundRecord, *, by: Actor
+        self, uow: UnitOfWork, case_id: Id, record: RefundRecord, *, by: Actor
     ) -> WarrantyClaimCase:
         """Record the refund of the purchase price; refund must be allowed."""
-        self.require(by, Permission.HANDLE_WARRANTY)
-        if not isinstance(record, RefundRecord):
-            raise ValidationError.at("record", f"expected a RefundRecord, got {record!r}")
-        _not_future(record.at, self.now(), "record.at")
-        return self._warranty_step(case_id, lambda case, _now: case.record_refund(record, by=by))
+        self._refuse_future(record)
+        return self.change(
+            uow, WARRANTY_CLAIMS, case_id, lambda case: case.record_refund(record, by=by)
+        )
 
-    def close_warranty_claim(self, case_id: str, *, by: Actor, note: str = "") -> WarrantyClaimCase:
+    @use_case(Permission.HANDLE_WARRANTY)
+    def close_warranty_claim(
+        self, uow: UnitOfWork, case_id: Id, *, by: Actor, note: LongText = ""
+    ) -> WarrantyClaimCase:
         """Close a claim; the outcome (repaired, exchanged, refunded, rejected, withdrawn)
         follows from where it stood."""
-        self.require(by, Permission.HANDLE_WARRANTY)
-        return self._warranty_step(case_id, lambda case, now: case.close(at=now, by=by, note=note))
+        now = self.now()
+        return self.change(
+            uow, WARRANTY_CLAIMS, case_id, lambda case: case.close(at=now, by=by, note=note)
+        )
+
+    def _refuse_future(self, record: RepairRecord | ExchangeRecord | RefundRecord) -> None:
+        """A remedy is recorded once it happened: its record is not dated after now."""
+        if record.at > self.now():
+            raise ValidationError.at("record.at", "is in the future")
 
     # -- queries -----------------------------------------------------------------------
 
@@ -251,35 +217,30 @@ class WarrantyDesk(DeskBase):
         """The stored claim; :class:`NotFound` if there is none."""
         return uow.repo(WARRANTY_CLAIMS).get(case_id)
 
+    @use_case(Permission.HANDLE_WARRANTY, readonly=True)
     def find_warranty_claims(
         self,
+        uow: UnitOfWork,
         *,
         by: Actor,
         status: WarrantyClaimStatus | str | None = None,
-        customer_id: str | None = None,
-        product_serial: str | None = None,
-        limit: int | None = None,
+        customer_id: Id | None = None,
+        product_serial: Id | None = None,
+        limit: Count | None = None,
     ) -> list[WarrantyClaimCase]:
         """Claims by status, customer and/or product serial, by claim number."""
-        self.require(by, Permission.HANDLE_WARRANTY)
-        where: dict[str, Any] = {}
-        if status is not None:
-            try:
-                where["status"] = WarrantyClaimStatus(status)
-            except ValueError:
-                raise ValidationError.at("status", f"{status!r} is not a claim status") from None
-        for name, value in (("customer_id", customer_id), ("product_serial", product_serial)):
-            _text_arg(value, name, optional=True)
-            if value is not None:
-                where[name] = value
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
-            raise ValidationError.at("limit", f"must be a whole number or None, got {limit!r}")
-        return self.run(
-            lambda uow: uow.repo(WARRANTY_CLAIMS).find(limit=limit, **where), readonly=True
-        )
+        given: dict[str, Any] = {
+            "status": status,
+            "customer_id": customer_id,
+            "product_serial": product_serial,
+        }
+        where = {name: value for name, value in given.items() if value is not None}
+        return uow.repo(WARRANTY_CLAIMS).find(limit=limit, **where)
 
+    @use_case(Permission.VIEW_REPORTS, readonly=True)
     def warranty_decisions_by_reason(
         self,
+        uow: UnitOfWork,
         *,
         by: Actor,
         start: datetime | None = None,
@@ -290,46 +251,36 @@ class WarrantyDesk(DeskBase):
         Counts every claim with a decision made in ``start <= at < end`` (either bound may
         be left open), once per reason code; streams over the stored claims.
         """
-        self.require(by, Permission.VIEW_REPORTS)
-        if start is not None:
-            require_aware(start, "start")
-        if end is not None:
-            require_aware(end, "end")
         if start is not None and end is not None and end < start:
             raise ValidationError.at("end", "is before start")
-
         where: dict[str, Any] = {"decided_at__ne": None}
         if start is not None:
             where["decided_at__ge"] = start
         if end is not None:
             where["decided_at__lt"] = end
-
-        def work(uow: UnitOfWork) -> dict[str, int]:
-            counts: dict[str, int] = {}
-            for case in uow.repo(WARRANTY_CLAIMS).scan(**where):
-                if case.decision is None:
-                    continue
-                for code in dict.fromkeys(case.decision.reason_codes):
-                    counts[code] = counts.get(code, 0) + 1
-            return dict(sorted(counts.items()))
-
-        return self.run(work, readonly=True)
+        counts: dict[str, int] = {}
+        for case in uow.repo(WARRANTY_CLAIMS).scan(**where):
+            if case.decision is None:
+                continue
+            for code in dict.fromkeys(case.decision.reason_codes):
+                counts[code] = counts.get(code, 0) + 1
+        return dict(sorted(counts.items()))
 
     # -- fraud control and spare parts -------------------------------------------------
 
+    @checked(Permission.VIEW_REPORTS)
     def claim_rate_outliers(
         self,
         records: Iterable[ServicePointPeriod],
         quality: Iterable[QualityTrend],
         *,
         by: Actor,
-        period: str | None = None,
+        period: Id | None = None,
     ) -> tuple[OutlierFlag, ...]:
         """Service points whose claim rate is suspiciously high (DOMAIN.md 4, fraud control)."""
-        self.require(by, Permission.VIEW_REPORTS)
         return claim_rate_outliers(records, quality, self.policy.warranty, period=period)
 
-    def quote_part(self, part: SparePart, quantity: int, *, by: Actor) -> PartQuote:
+    @checked(Permission.HANDLE_WARRANTY)
+    def quote_part(self, part: SparePart, quantity: Positive, *, by: Actor) -> PartQuote:
         """A spare-part quote under the policy: list price, tax and freight (DOMAIN.md 4)."""
-        self.require(by, Permission.HANDLE_WARRANTY)
         return quote_part(part, quantity, self.policy.warranty)
