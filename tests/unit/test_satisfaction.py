@@ -26,8 +26,12 @@ from csdomain.satisfaction import (
     MONITOR_TERMINAL,
     MONITOR_TRANSITIONS,
     CampaignStatus,
+    CorrectiveAction,
     Dimension,
+    Interval,
+    Measurement,
     MonitorStatus,
+    OpenQuestion,
     RatingLabel,
     SatisfactionMonitor,
     SatisfactionPolicy,
@@ -960,3 +964,147 @@ def test_recently_surveyed_customer_is_not_asked_again_within_the_cooldown() -> 
     )
     with pytest.raises(ValidationError):
         post_service_survey("visit", "X", "C1", policy, closed_at=T0)
+
+
+# -- wrong types are refused where the objects are built ---------------------------------
+
+
+def _monitor(**changes: object) -> SatisfactionMonitor:
+    fields: dict[str, object] = {
+        "id": "M1",
+        "subject": "S1",
+        "metric": "index",
+        "target": 85,
+        "measurements": (Measurement(80, T0),),
+    }
+    fields.update(changes)
+    return SatisfactionMonitor(**fields)  # type: ignore[arg-type]
+
+
+def _campaign(**changes: object) -> SurveyCampaign:
+    fields: dict[str, object] = {
+        "id": "May",
+        "survey_id": "S1",
+        "starts_on": date(2024, 5, 1),
+        "ends_on": date(2024, 5, 31),
+    }
+    fields.update(changes)
+    return SurveyCampaign(**fields)  # type: ignore[arg-type]
+
+
+def _policy(**changes: object) -> SatisfactionPolicy:
+    return SatisfactionPolicy(**changes)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("build", "path"),
+    [
+        (lambda: SurveyItem("a", text=1.5), "text"),  # type: ignore[arg-type]
+        (lambda: OpenQuestion("q", text=None), "text"),  # type: ignore[arg-type]
+        (lambda: two_item_survey(title=1.5), "title"),
+        (lambda: two_item_survey(items=5), "items"),
+        (lambda: two_item_survey(items=[{"key": "a"}]), "items.0"),
+        (lambda: two_item_survey(open_questions=["q"]), "open_questions.0"),
+        (lambda: two_item_survey(overall_item=["a"]), "overall_item"),
+        (lambda: response(1, {1: 3}), "ratings"),  # type: ignore[dict-item]
+        (lambda: response(1, {"a": True}), "ratings.a"),
+        (lambda: response(1, {}, open_answers={"q": 1}), "open_answers.q"),
+        (lambda: response(1, {}, open_answers="fine"), "open_answers"),
+        (lambda: response(1, {}, campaign_id=" "), "campaign_id"),
+        (lambda: response(1, {}, repurchased="yes"), "repurchased"),
+        (lambda: _campaign(invited="C1"), "invited"),
+        (lambda: _campaign(invited=[["C1"]]), "invited"),
+        (lambda: _campaign(history=[1]), "history.0"),
+        (lambda: _campaign(starts_on="2024-05-01"), "starts_on"),
+        (lambda: _monitor(measurements=[{"level": 80}]), "measurements.0"),
+        (lambda: _monitor(causes=[1]), "causes.0"),
+        (lambda: _monitor(actions=["call back"]), "actions.0"),
+        (lambda: _monitor(history=5), "history"),
+        (lambda: _monitor(target=10**400), "target"),
+        (lambda: Measurement("high", T0), "level"),  # type: ignore[arg-type]
+        (lambda: CorrectiveAction("fix", "m1", T0, due="soon"), "due"),  # type: ignore[arg-type]
+        (lambda: Interval("a", 1.0), "low"),  # type: ignore[arg-type]
+        (lambda: _policy(survey_after_order="false"), "survey_after_order"),
+        (lambda: _policy(survey_months=5), "survey_months"),
+        (lambda: _policy(contact_centre_drivers=(1,)), "contact_centre_drivers"),
+        (lambda: _policy(published_sensitivities={1: 2.0}), "published_sensitivities"),
+        (lambda: _policy(campaign_number_pattern=None), "campaign_number_pattern"),
+    ],
+)
+def test_models_refuse_wrong_types_when_built(build: object, path: str) -> None:
+    """Rule: domain aggregates refuse wrong types at construction, naming the field."""
+    with pytest.raises(ValidationError) as caught:
+        build()  # type: ignore[operator]
+    assert path in {p for p, _ in caught.value.errors}
+
+
+@pytest.mark.parametrize("note", [1.5, True, -1, math.nan, {}])
+def test_a_campaign_step_note_must_be_text(note: object) -> None:
+    campaign = planned_campaign()
+    with pytest.raises(ValidationError) as caught:
+        campaign.open(at=T0, by=MANAGER, access=ACCESS, note=note)  # type: ignore[arg-type]
+    assert caught.value.errors[0][0] == "note"
+    with pytest.raises(ValidationError):
+        campaign.cancel(at=T0, by=MANAGER, access=ACCESS, note=note)  # type: ignore[arg-type]
+    opened = campaign.open(at=T0, by=MANAGER, access=ACCESS)
+    with pytest.raises(ValidationError):
+        opened.close(at=T0, by=MANAGER, access=ACCESS, note=note)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("accept_gap", ["false", "true", 1, 0, None])
+def test_accepting_a_gap_takes_true_or_false_only(accept_gap: object) -> None:
+    monitor = SatisfactionMonitor.start(
+        id="M1",
+        subject="S1",
+        metric="index",
+        target=85,
+        measured=70,
+        at=T0,
+        by=MANAGER,
+        access=ACCESS,
+    )
+    with pytest.raises(ValidationError) as caught:
+        monitor.close(
+            at=T0,
+            by=MANAGER,
+            access=ACCESS,
+            note="why",
+            accept_gap=accept_gap,  # type: ignore[arg-type]
+        )
+    assert caught.value.errors[0][0] == "accept_gap"
+
+
+def test_numbers_too_large_for_a_float_are_refused_not_overflowing() -> None:
+    """Rule: only CsDomainError leaves the library, overflow included."""
+    with pytest.raises(ValidationError):
+        SatisfactionMonitor.start(
+            id="M1",
+            subject="S1",
+            metric="index",
+            target=10**400,
+            measured=70,
+            at=T0,
+            by=MANAGER,
+            access=ACCESS,
+        )
+    monitor = _monitor()
+    with pytest.raises(ValidationError):
+        monitor.analyse(["x"], at=T0, by=MANAGER, access=ACCESS).act(
+            "y", at=T0, by=MANAGER, access=ACCESS
+        ).remeasure(10**400, at=T0, by=MANAGER, access=ACCESS)
+    with pytest.raises(ValidationError):
+        composite_index(10**400, 50)
+    with pytest.raises(ValidationError):
+        weighted_score({"a": 3}, {"a": 10**400})
+
+
+def test_domain_steps_refuse_what_is_not_an_actor_or_a_customer_id() -> None:
+    campaign = planned_campaign()
+    with pytest.raises(ValidationError) as caught:
+        campaign.open(at=T0, by="m1", access=ACCESS)  # type: ignore[arg-type]
+    assert caught.value.errors[0][0] == "by"
+    with pytest.raises(ValidationError) as caught:
+        campaign.invite([["C2"]], at=T0, by=MANAGER, access=ACCESS)  # type: ignore[list-item]
+    assert caught.value.errors[0][0] == "customer_ids"
+    with pytest.raises(ValidationError):
+        _monitor().analyse(5, at=T0, by=MANAGER, access=ACCESS)  # type: ignore[arg-type]

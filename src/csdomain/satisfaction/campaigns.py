@@ -13,10 +13,9 @@ import attrs
 from dateutil.relativedelta import relativedelta
 
 from csdomain.auth import AccessPolicy, Actor, Permission
-from csdomain.clock import require_aware
-from csdomain.errors import RuleViolation, ValidationError
+from csdomain.errors import RuleViolation, ValidationError, describe
 from csdomain.lifecycle import Command, Lifecycle, StatusChange
-from csdomain.satisfaction._checks import _enum, _nonempty, _optional_count, _to_history
+from csdomain.satisfaction import _checks as check
 from csdomain.satisfaction.policy import SatisfactionPolicy
 
 
@@ -71,13 +70,7 @@ CAMPAIGN_LIFECYCLE = Lifecycle("survey campaign", CAMPAIGN_TRANSITIONS, CAMPAIGN
 
 
 def _to_campaign_status(value: CampaignStatus | str) -> CampaignStatus:
-    return _enum(CampaignStatus, value, "status")
-
-
-def _to_ids(value: Iterable[str]) -> frozenset[str]:
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        raise ValidationError.at("invited", "expected a set of customer ids")
-    return frozenset(value)
+    return check.enum_member(CampaignStatus, value, "status")
 
 
 @attrs.frozen
@@ -88,37 +81,45 @@ class SurveyCampaign:
     is the number of customers the campaign should reach, for coverage x response rate.
     """
 
-    id: str = attrs.field(validator=_nonempty)
-    survey_id: str = attrs.field(validator=_nonempty)
+    id: str = attrs.field(validator=check.nonempty)
+    survey_id: str = attrs.field(validator=check.nonempty)
     starts_on: date
     ends_on: date
-    invited: frozenset[str] = attrs.field(factory=frozenset, converter=_to_ids)
+    invited: frozenset[str] = attrs.field(factory=frozenset, converter=check.as_frozenset)
     customer_base: int | None = None
     key_accounts: bool = False
     status: CampaignStatus = attrs.field(
         default=CampaignStatus.PLANNED, converter=_to_campaign_status
     )
-    history: tuple[StatusChange, ...] = attrs.field(default=(), converter=_to_history)
+    history: tuple[StatusChange, ...] = attrs.field(
+        default=(), converter=check.as_tuple, validator=check.tuple_of(StatusChange)
+    )
 
     def __attrs_post_init__(self) -> None:
         errors: list[tuple[str, str]] = []
         for name in ("starts_on", "ends_on"):
             value = getattr(self, name)
             if not isinstance(value, date) or isinstance(value, datetime):
-                errors.append((name, f"expected a date, got {value!r}"))
+                errors.append((name, f"expected a date, got {type(value).__name__}"))
         if not errors and self.ends_on < self.starts_on:
             errors.append(("ends_on", "the campaign ends before it starts"))
         if not isinstance(self.key_accounts, bool):
-            errors.append(("key_accounts", f"expected true or false, got {self.key_accounts!r}"))
-        for customer in self.invited:
-            if not isinstance(customer, str) or not customer.strip():
-                errors.append(("invited", f"not a customer id: {customer!r}"))
+            msg = f"expected true or false, got {describe(self.key_accounts)}"
+            errors.append(("key_accounts", msg))
         try:
-            _optional_count(self.customer_base, "customer_base")
+            check.customer_ids(self.invited, "invited")
+        except ValidationError as err:
+            errors.extend(err.errors)
+        try:
+            check.optional_count(self.customer_base, "customer_base")
         except ValidationError as err:
             errors.extend(err.errors)
         else:
-            if self.customer_base is not None and len(self.invited) > self.customer_base:
+            if (
+                self.customer_base is not None
+                and isinstance(self.invited, frozenset)
+                and len(self.invited) > self.customer_base
+            ):
                 errors.append(("customer_base", "fewer customers than invited"))
         if errors:
             raise ValidationError(errors)
@@ -139,15 +140,14 @@ class SurveyCampaign:
         key_accounts: bool = False,
     ) -> SurveyCampaign:
         """Plan a campaign; needs ``survey.manage``."""
-        access.require(by, Permission.MANAGE_SURVEYS)
-        require_aware(at)
+        check.step(access, by, Permission.MANAGE_SURVEYS, at)
         change = StatusChange(from_=None, to=CampaignStatus.PLANNED.value, at=at, by=by.id)
         return cls(
             id=id,
             survey_id=survey_id,
             starts_on=starts_on,
             ends_on=ends_on,
-            invited=frozenset(invited),
+            invited=check.customer_ids(invited, "invited"),
             customer_base=customer_base,
             key_accounts=key_accounts,
             history=(change,),
@@ -157,8 +157,8 @@ class SurveyCampaign:
         self, customer_ids: Iterable[str], *, at: datetime, by: Actor, access: AccessPolicy
     ) -> SurveyCampaign:
         """Add customers to a planned or open campaign."""
-        access.require(by, Permission.MANAGE_SURVEYS)
-        require_aware(at)
+        check.step(access, by, Permission.MANAGE_SURVEYS, at)
+        customers = check.customer_ids(customer_ids, "customer_ids")
         if self.status not in CAMPAIGN_COMMANDS["invite_to_survey_campaign"].sources:
             raise RuleViolation(
                 "campaign_finished",
@@ -166,14 +166,14 @@ class SurveyCampaign:
                 campaign_id=self.id,
                 status=self.status.value,
             )
-        return attrs.evolve(self, invited=self.invited | _to_ids(customer_ids))
+        return attrs.evolve(self, invited=self.invited | customers)
 
     def open(
         self, *, at: datetime, by: Actor, access: AccessPolicy, note: str = ""
     ) -> SurveyCampaign:
         """Start collecting answers; a campaign with nobody invited cannot open."""
-        access.require(by, Permission.MANAGE_SURVEYS)
-        require_aware(at)
+        check.step(access, by, Permission.MANAGE_SURVEYS, at)
+        check.note(note)
         if not self.invited and self.status is CampaignStatus.PLANNED:
             raise RuleViolation(
                 "nobody_invited",
@@ -186,15 +186,14 @@ class SurveyCampaign:
         self, *, at: datetime, by: Actor, access: AccessPolicy, note: str = ""
     ) -> SurveyCampaign:
         """Stop collecting answers."""
-        access.require(by, Permission.MANAGE_SURVEYS)
-        require_aware(at)
+        check.step(access, by, Permission.MANAGE_SURVEYS, at)
+        check.note(note)
         return CAMPAIGN_LIFECYCLE.move(self, "close_survey_campaign", at=at, by=by.id, note=note)
 
     def cancel(self, *, at: datetime, by: Actor, access: AccessPolicy, note: str) -> SurveyCampaign:
         """Cancel the campaign with a reason."""
-        access.require(by, Permission.MANAGE_SURVEYS)
-        require_aware(at)
-        if not note.strip():
+        check.step(access, by, Permission.MANAGE_SURVEYS, at)
+        if not check.note(note).strip():
             raise ValidationError.at("note", "say why the campaign is cancelled")
         return CAMPAIGN_LIFECYCLE.move(self, "cancel_survey_campaign", at=at, by=by.id, note=note)
 

@@ -6,8 +6,9 @@ from decimal import Decimal
 
 import attrs
 
-from csdomain.errors import RuleViolation, ValidationError
+from csdomain.errors import RuleViolation, ValidationError, describe
 from csdomain.money import Money
+from csdomain.satisfaction import _checks as check
 from csdomain.satisfaction.policy import SatisfactionPolicy
 
 
@@ -25,10 +26,10 @@ class SatisfactionCost:
     service-quality cost = routine service cost + nonconforming-product service cost.
     """
 
-    conforming_quality_cost: Money
-    routine_service_cost: Money
-    nonconforming_service_cost: Money
-    amplification_factor: Decimal
+    conforming_quality_cost: Money = attrs.field(validator=check.instance_of(Money))
+    routine_service_cost: Money = attrs.field(validator=check.instance_of(Money))
+    nonconforming_service_cost: Money = attrs.field(validator=check.instance_of(Money))
+    amplification_factor: Decimal = attrs.field(validator=check.instance_of(Decimal))
 
     @property
     def service_quality_cost(self) -> Money:
@@ -58,7 +59,10 @@ def satisfaction_cost(
         ("routine_service_cost", routine_service_cost),
     ):
         if not isinstance(amount, Money):
-            raise ValidationError.at(path, f"expected Money, got {amount!r}")
+            raise ValidationError.at(path, f"expected Money, got {type(amount).__name__}")
+    if not isinstance(policy, SatisfactionPolicy):
+        msg = f"expected a SatisfactionPolicy, got {type(policy).__name__}"
+        raise ValidationError.at("policy", msg)
     factor = policy.amplification_factor if amplification_factor is None else amplification_factor
     if factor is None:
         raise RuleViolation(
@@ -66,10 +70,16 @@ def satisfaction_cost(
             "set SatisfactionPolicy.amplification_factor or pass amplification_factor",
         )
     if not isinstance(factor, Decimal) or not factor.is_finite() or factor < 1:
-        raise ValidationError.at("amplification_factor", f"must be a Decimal >= 1: {factor!r}")
+        msg = f"must be a Decimal >= 1: {describe(factor)}"
+        raise ValidationError.at("amplification_factor", msg)
+    try:
+        nonconforming = routine_service_cost * factor
+    except ArithmeticError:
+        msg = f"too large for an amount: {describe(factor)}"
+        raise ValidationError.at("amplification_factor", msg) from None
     return SatisfactionCost(
         conforming_quality_cost=conforming_quality_cost,
         routine_service_cost=routine_service_cost,
-        nonconforming_service_cost=routine_service_cost * factor,
+        nonconforming_service_cost=nonconforming,
         amplification_factor=factor,
     )

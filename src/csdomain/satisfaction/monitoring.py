@@ -8,14 +8,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 import attrs
 
 from csdomain.auth import AccessPolicy, Actor, Permission
-from csdomain.clock import require_aware
-from csdomain.errors import RuleViolation, ValidationError
+from csdomain.errors import RuleViolation, ValidationError, describe
 from csdomain.lifecycle import Command, Lifecycle, StatusChange
-from csdomain.satisfaction._checks import _enum, _in_range, _nonempty, _to_history
+from csdomain.satisfaction import _checks as check
 from csdomain.validators import aware as _aware
 
 
@@ -95,7 +95,7 @@ MONITOR_LIFECYCLE = Lifecycle("satisfaction monitor", MONITOR_TRANSITIONS, MONIT
 class Measurement:
     """One measured level of a satisfaction metric."""
 
-    level: float
+    level: float = attrs.field(validator=check.number)
     at: datetime = attrs.field(validator=_aware)
 
 
@@ -103,32 +103,25 @@ class Measurement:
 class CorrectiveAction:
     """A corrective action decided in the monitoring loop, by whom and when."""
 
-    description: str = attrs.field(validator=_nonempty)
-    by: str = attrs.field(validator=_nonempty)
+    description: str = attrs.field(validator=check.nonempty)
+    by: str = attrs.field(validator=check.nonempty)
     at: datetime = attrs.field(validator=_aware)
-    due: date | None = None
+    due: date | None = attrs.field(default=None, validator=check.optional_day)
 
 
 def _to_metric(value: SatisfactionMetric | str) -> SatisfactionMetric:
-    return _enum(SatisfactionMetric, value, "metric")
+    return check.enum_member(SatisfactionMetric, value, "metric")
 
 
 def _to_monitor_status(value: MonitorStatus | str) -> MonitorStatus:
-    return _enum(MonitorStatus, value, "status")
+    return check.enum_member(MonitorStatus, value, "status")
 
 
-def _to_measurements(value: Iterable[Measurement]) -> tuple[Measurement, ...]:
-    return tuple(value)
-
-
-def _to_actions(value: Iterable[CorrectiveAction]) -> tuple[CorrectiveAction, ...]:
-    return tuple(value)
-
-
-def _to_texts(value: Iterable[str]) -> tuple[str, ...]:
+def _to_texts(value: Any) -> Any:
+    """One cause given as text is a tuple of one; a collection becomes a tuple."""
     if isinstance(value, str):
         return (value,)
-    return tuple(value)
+    return check.as_tuple(value)
 
 
 @attrs.frozen
@@ -140,30 +133,38 @@ class SatisfactionMonitor:
     target is met. ``measurements`` holds the first measurement and every re-measurement.
     """
 
-    id: str = attrs.field(validator=_nonempty)
-    subject: str = attrs.field(validator=_nonempty)
+    id: str = attrs.field(validator=check.nonempty)
+    subject: str = attrs.field(validator=check.nonempty)
     metric: SatisfactionMetric = attrs.field(converter=_to_metric)
     target: float
-    measurements: tuple[Measurement, ...] = attrs.field(converter=_to_measurements)
-    causes: tuple[str, ...] = attrs.field(default=(), converter=_to_texts)
-    actions: tuple[CorrectiveAction, ...] = attrs.field(default=(), converter=_to_actions)
+    measurements: tuple[Measurement, ...] = attrs.field(
+        converter=check.as_tuple, validator=check.tuple_of(Measurement)
+    )
+    causes: tuple[str, ...] = attrs.field(
+        default=(), converter=_to_texts, validator=check.tuple_of(str)
+    )
+    actions: tuple[CorrectiveAction, ...] = attrs.field(
+        default=(), converter=check.as_tuple, validator=check.tuple_of(CorrectiveAction)
+    )
     status: MonitorStatus = attrs.field(
         default=MonitorStatus.MEASURED, converter=_to_monitor_status
     )
-    history: tuple[StatusChange, ...] = attrs.field(default=(), converter=_to_history)
+    history: tuple[StatusChange, ...] = attrs.field(
+        default=(), converter=check.as_tuple, validator=check.tuple_of(StatusChange)
+    )
 
     def __attrs_post_init__(self) -> None:
         low, high = self.metric.bounds
         errors: list[tuple[str, str]] = []
         try:
-            _in_range(self.target, low, high, "target")
+            check.in_range(self.target, low, high, "target")
         except ValidationError as err:
             errors.extend(err.errors)
         if not self.measurements:
             errors.append(("measurements", "a monitor starts from a measured level"))
         for i, measurement in enumerate(self.measurements):
             try:
-                _in_range(measurement.level, low, high, f"measurements.{i}.level")
+                check.in_range(measurement.level, low, high, f"measurements.{i}.level")
             except ValidationError as err:
                 errors.extend(err.errors)
         if errors:
@@ -183,8 +184,7 @@ class SatisfactionMonitor:
         access: AccessPolicy,
     ) -> SatisfactionMonitor:
         """Record a target and the measured level; needs ``survey.manage``."""
-        access.require(by, Permission.MANAGE_SURVEYS)
-        require_aware(at)
+        check.step(access, by, Permission.MANAGE_SURVEYS, at)
         change = StatusChange(from_=None, to=MonitorStatus.MEASURED.value, at=at, by=by.id)
         return cls(
             id=id,
@@ -214,10 +214,13 @@ class SatisfactionMonitor:
         self, causes: Iterable[str], *, at: datetime, by: Actor, access: AccessPolicy
     ) -> SatisfactionMonitor:
         """Record the causes of the gap."""
-        access.require(by, Permission.MANAGE_SURVEYS)
-        require_aware(at)
+        check.step(access, by, Permission.MANAGE_SURVEYS, at)
         found = _to_texts(causes)
-        if not found or any(not isinstance(c, str) or not c.strip() for c in found):
+        if (
+            not isinstance(found, tuple)
+            or not found
+            or any(not isinstance(c, str) or not c.strip() for c in found)
+        ):
             raise ValidationError.at("causes", "name at least one cause, each as text")
         return MONITOR_LIFECYCLE.move(
             self, "analyse_satisfaction_gap", at=at, by=by.id, causes=(*self.causes, *found)
@@ -233,8 +236,7 @@ class SatisfactionMonitor:
         due: date | None = None,
     ) -> SatisfactionMonitor:
         """Record the corrective action taken against the causes."""
-        access.require(by, Permission.MANAGE_SURVEYS)
-        require_aware(at)
+        check.step(access, by, Permission.MANAGE_SURVEYS, at)
         action = CorrectiveAction(description=description, by=by.id, at=at, due=due)
         return MONITOR_LIFECYCLE.move(
             self,
@@ -249,10 +251,9 @@ class SatisfactionMonitor:
         self, level: float, *, at: datetime, by: Actor, access: AccessPolicy
     ) -> SatisfactionMonitor:
         """Record the level measured again after the corrective action."""
-        access.require(by, Permission.MANAGE_SURVEYS)
-        require_aware(at)
+        check.step(access, by, Permission.MANAGE_SURVEYS, at)
         low, high = self.metric.bounds
-        _in_range(level, low, high, "level")
+        check.in_range(level, low, high, "level")
         return MONITOR_LIFECYCLE.move(
             self,
             "remeasure_satisfaction",
@@ -270,9 +271,16 @@ class SatisfactionMonitor:
         note: str = "",
         accept_gap: bool = False,
     ) -> SatisfactionMonitor:
-        """Close the loop once the target is met (or accept the gap, with a written reason)."""
-        access.require(by, Permission.MANAGE_SURVEYS)
-        require_aware(at)
+        """Close the loop once the target is met (or accept the gap, with a written reason).
+
+        DOMAIN.md 5: the loop runs until the target is met; ``accept_gap`` is ``True`` or
+        ``False`` only (never read by truthiness).
+        """
+        check.step(access, by, Permission.MANAGE_SURVEYS, at)
+        check.note(note)
+        if accept_gap is not True and accept_gap is not False:
+            msg = f"expected true or false, got {describe(accept_gap)}"
+            raise ValidationError.at("accept_gap", msg)
         if not self.on_target:
             if not accept_gap:
                 raise RuleViolation(

@@ -14,8 +14,8 @@ from decimal import Decimal
 import attrs
 from dateutil.relativedelta import relativedelta
 
-from csdomain.errors import ValidationError
-from csdomain.satisfaction._checks import _finite, _fraction, _in_range, _whole
+from csdomain.errors import ValidationError, describe
+from csdomain.satisfaction import _checks as check
 from csdomain.satisfaction.scores import MAX_SCALE, _check_nps_bands, _z
 
 
@@ -70,7 +70,9 @@ class SatisfactionPolicy:
     #: Confidence level of the intervals in survey results.
     confidence_level: float = 0.95
     #: Surveys run in Q4 (October-December) and in May.
-    survey_months: frozenset[int] = frozenset({5, 10, 11, 12})
+    survey_months: frozenset[int] = attrs.field(
+        default=frozenset({5, 10, 11, 12}), converter=check.as_frozenset
+    )
     #: Key accounts are visited twice a year.
     key_account_surveys_per_year: int = 2
     #: The published sensitivities are per this many points of a category.
@@ -78,7 +80,9 @@ class SatisfactionPolicy:
     published_sensitivities: Mapping[str, float] = attrs.field(
         factory=lambda: dict(PUBLISHED_SENSITIVITIES)
     )
-    contact_centre_drivers: tuple[str, ...] = CONTACT_CENTRE_DRIVERS
+    contact_centre_drivers: tuple[str, ...] = attrs.field(
+        default=CONTACT_CENTRE_DRIVERS, converter=check.as_tuple
+    )
     #: A closed complaint is followed by a survey (closed loop: 处理后有回访).
     survey_after_complaint: bool = True
     #: A completed order is followed by a survey (off: the documents survey periodically).
@@ -99,30 +103,37 @@ class SatisfactionPolicy:
 
     def __attrs_post_init__(self) -> None:
         checks: list[Callable[[], object]] = [
-            lambda: _in_range(self.satisfied_threshold, 0, 100, "satisfied_threshold"),
-            lambda: _whole(self.csat_top_boxes, 1, MAX_SCALE - 1, "csat_top_boxes"),
+            lambda: check.in_range(self.satisfied_threshold, 0, 100, "satisfied_threshold"),
+            lambda: check.whole(self.csat_top_boxes, 1, MAX_SCALE - 1, "csat_top_boxes"),
             lambda: _check_nps_bands(self.nps_promoter_min, self.nps_detractor_max),
-            lambda: _in_range(self.product_weight, 0, 1, "product_weight"),
-            lambda: _in_range(self.coverage_minimum, 0, 1, "coverage_minimum"),
-            lambda: _fraction(self.confidence_level, "confidence_level"),
-            lambda: [_whole(m, 1, 12, "survey_months") for m in self.survey_months],
-            lambda: _whole(
+            lambda: check.in_range(self.product_weight, 0, 1, "product_weight"),
+            lambda: check.in_range(self.coverage_minimum, 0, 1, "coverage_minimum"),
+            lambda: check.fraction(self.confidence_level, "confidence_level"),
+            lambda: [check.whole(m, 1, 12, "survey_months") for m in self._months()],
+            lambda: check.whole(
                 self.key_account_surveys_per_year, 1, 12, "key_account_surveys_per_year"
             ),
-            lambda: _in_range(self.sensitivity_step, 1e-9, 100, "sensitivity_step"),
+            lambda: check.in_range(self.sensitivity_step, 1e-9, 100, "sensitivity_step"),
             lambda: [
-                _finite(v, f"published_sensitivities.{k}")
-                for k, v in self.published_sensitivities.items()
+                check.finite(v, f"published_sensitivities.{k}")
+                for k, v in self._sensitivities().items()
             ],
+            self._drivers,
         ]
         errors: list[tuple[str, str]] = []
-        for check in checks:
+        for run in checks:
             try:
-                check()
+                run()
             except ValidationError as err:
                 errors.extend(err.errors)
-        if not isinstance(self.post_service_survey_id, str) or not self.post_service_survey_id:
-            errors.append(("post_service_survey_id", "must be a non-empty string"))
+        for name in ("survey_after_complaint", "survey_after_order"):
+            value = getattr(self, name)
+            if value is not True and value is not False:
+                errors.append((name, f"expected true or false, got {describe(value)}"))
+        for name in ("post_service_survey_id", "campaign_number_pattern", "monitor_number_pattern"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip():
+                errors.append((name, "must be a non-empty string"))
         for name in ("survey_delay", "survey_cooldown"):
             value = getattr(self, name)
             if not isinstance(value, timedelta) or value < timedelta(0):
@@ -131,14 +142,40 @@ class SatisfactionPolicy:
         if factor is not None and (
             not isinstance(factor, Decimal) or not factor.is_finite() or factor < 1
         ):
-            errors.append(("amplification_factor", f"must be a Decimal >= 1, got {factor!r}"))
+            msg = f"must be a Decimal >= 1, got {describe(factor)}"
+            errors.append(("amplification_factor", msg))
         if errors:
             raise ValidationError(errors)
+
+    def _months(self) -> frozenset[object]:
+        if not isinstance(self.survey_months, frozenset):
+            raise ValidationError.at("survey_months", "expected a set of months 1..12")
+        return self.survey_months
+
+    def _sensitivities(self) -> Mapping[str, float]:
+        found = self.published_sensitivities
+        if not isinstance(found, Mapping) or not all(isinstance(k, str) for k in found):
+            msg = "expected a mapping of category name to percent"
+            raise ValidationError.at("published_sensitivities", msg)
+        return found
+
+    def _drivers(self) -> None:
+        found = self.contact_centre_drivers
+        if not isinstance(found, tuple) or not all(isinstance(d, str) for d in found):
+            msg = "expected a list of driver names, most important first"
+            raise ValidationError.at("contact_centre_drivers", msg)
 
     @property
     def confidence_z(self) -> float:
         """The normal quantile of :attr:`confidence_level` (1.96 for 95 %)."""
         return _z(self.confidence_level)
+
+
+def _policy(policy: object) -> SatisfactionPolicy:
+    if not isinstance(policy, SatisfactionPolicy):
+        msg = f"expected a SatisfactionPolicy, got {type(policy).__name__}"
+        raise ValidationError.at("policy", msg)
+    return policy
 
 
 def expected_gain(category: str, points: float, policy: SatisfactionPolicy) -> float:
@@ -148,32 +185,37 @@ def expected_gain(category: str, points: float, policy: SatisfactionPolicy) -> f
     response), 4.2 % (image), 3.1 % (product quality) or 0.6 % (price/performance);
     other gains are read off the same straight line.
     """
-    if category not in policy.published_sensitivities:
+    policy = _policy(policy)
+    if not isinstance(category, str) or category not in policy.published_sensitivities:
         known = ", ".join(sorted(policy.published_sensitivities))
-        raise ValidationError.at("category", f"{category!r} is not one of {known}")
-    gain = _finite(points, "points")
+        raise ValidationError.at("category", f"{describe(category)} is not one of {known}")
+    gain = check.finite(points, "points")
     return policy.published_sensitivities[category] * gain / policy.sensitivity_step
 
 
 def is_survey_season(day: date, policy: SatisfactionPolicy) -> bool:
     """Whether ``day`` falls in a survey month (Q4 and May, DOMAIN.md 5)."""
     if not isinstance(day, date):
-        raise ValidationError.at("day", f"expected a date, got {day!r}")
-    return day.month in policy.survey_months
+        raise ValidationError.at("day", f"expected a date, got {type(day).__name__}")
+    return day.month in _policy(policy).survey_months
 
 
 def next_key_account_visit(last_visit: date, policy: SatisfactionPolicy) -> date:
     """When a key account is next due: twice a year means six months after the last visit."""
     if not isinstance(last_visit, date):
-        raise ValidationError.at("last_visit", f"expected a date, got {last_visit!r}")
-    months = 12 // policy.key_account_surveys_per_year
-    return last_visit + relativedelta(months=months)
+        msg = f"expected a date, got {type(last_visit).__name__}"
+        raise ValidationError.at("last_visit", msg)
+    months = 12 // _policy(policy).key_account_surveys_per_year
+    try:
+        return last_visit + relativedelta(months=months)
+    except (ValueError, OverflowError):
+        raise ValidationError.at("last_visit", "the next visit falls after year 9999") from None
 
 
 def key_account_visit_due(last_visit: date | None, on: date, policy: SatisfactionPolicy) -> bool:
     """Whether a key account must be visited on ``on`` (never visited, or due by now)."""
     if not isinstance(on, date):
-        raise ValidationError.at("on", f"expected a date, got {on!r}")
+        raise ValidationError.at("on", f"expected a date, got {type(on).__name__}")
     if last_visit is None:
         return True
     due: date = next_key_account_visit(last_visit, policy)

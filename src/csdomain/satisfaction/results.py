@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import attrs
 
-from csdomain.errors import ValidationError
+from csdomain.errors import ValidationError, describe
 from csdomain.satisfaction.scores import Dimension, Interval
 
 
@@ -191,4 +191,5 @@ class SurveyResult:
         for item in self.items:
             if item.key == key:
                 return item
-        raise ValidationError.at("key", f"{key!r} is not an item of survey {self.survey_id!r}")
+        msg = f"{describe(key)} is not an item of survey {describe(self.survey_id)}"
+        raise ValidationError.at("key", msg)

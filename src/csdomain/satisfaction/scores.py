@@ -18,17 +18,8 @@ from statistics import NormalDist
 
 import attrs
 
-from csdomain.errors import ValidationError
-from csdomain.satisfaction._checks import (
-    _count,
-    _enum,
-    _finite,
-    _fraction,
-    _in_range,
-    _is_int,
-    _score,
-    _whole,
-)
+from csdomain.errors import ValidationError, describe
+from csdomain.satisfaction import _checks as check
 
 
 __all__ = [
@@ -80,13 +71,14 @@ _LABELS = {
 
 
 def _check_scale(scale: object, path: str = "scale") -> int:
-    if not _is_int(scale):
-        raise ValidationError.at(path, f"a rating scale has 2..{MAX_SCALE} points, got {scale!r}")
-    return _whole(scale, 2, MAX_SCALE, path)
+    if not check.is_int(scale):
+        msg = f"a rating scale has 2..{MAX_SCALE} points, got {describe(scale)}"
+        raise ValidationError.at(path, msg)
+    return check.whole(scale, 2, MAX_SCALE, path)
 
 
 def _check_top_boxes(top_boxes: object, scale: int) -> int:
-    return _whole(top_boxes, 1, scale - 1, "top_boxes")
+    return check.whole(top_boxes, 1, scale - 1, "top_boxes")
 
 
 def _count_scores(scores: Iterable[int], low: int, high: int) -> Counter[int]:
@@ -98,7 +90,7 @@ def _count_scores(scores: Iterable[int], low: int, high: int) -> Counter[int]:
         msg = f"expected an iterable of whole-number scores ({err})"
         raise ValidationError.at("scores", msg) from None
     for value in counts:
-        _score(value, low, high, "scores")
+        check.score(value, low, high, "scores")
     return counts
 
 
@@ -107,7 +99,7 @@ def _count_scores(scores: Iterable[int], low: int, high: int) -> Counter[int]:
 
 def rating_label(score: int) -> RatingLabel:
     """The five-point label of a rating (5 very satisfied ... 1 very dissatisfied)."""
-    return _LABELS[_score(score, 1, 5, "score")]
+    return _LABELS[check.score(score, 1, 5, "score")]
 
 
 def csat(scores: Iterable[int], scale: int = 5, *, top_boxes: int = 2) -> float | None:
@@ -142,8 +134,8 @@ def nps(scores: Iterable[int], *, promoter_min: int = 9, detractor_max: int = 6)
 
 
 def _check_nps_bands(promoter_min: object, detractor_max: object) -> None:
-    _score(promoter_min, 1, 10, "promoter_min")
-    _score(detractor_max, 0, 9, "detractor_max")
+    check.score(promoter_min, 1, 10, "promoter_min")
+    check.score(detractor_max, 0, 9, "detractor_max")
     if detractor_max >= promoter_min:  # type: ignore[operator]
         raise ValidationError.at("detractor_max", "must be below promoter_min")
 
@@ -164,7 +156,7 @@ def weighted_score(
     numerator = 0.0
     total = 0.0
     for key, rating in ratings.items():
-        value = _in_range(rating, 1, scale, f"ratings.{key}")
+        value = check.in_range(rating, 1, scale, f"ratings.{key}")
         if key not in checked:
             raise ValidationError.at(f"weights.{key}", "no weight for a rated item")
         numerator += checked[key] * (value - 1)
@@ -175,9 +167,9 @@ def weighted_score(
 
 
 def _weight(value: object, path: str) -> float:
-    result = _finite(value, path)
+    result = check.finite(value, path)
     if result < 0:
-        raise ValidationError.at(path, f"a weight must not be negative, got {value!r}")
+        raise ValidationError.at(path, f"a weight must not be negative, got {describe(value)}")
     return result
 
 
@@ -191,9 +183,9 @@ def composite_index(product: float, service: float, product_weight: float = 0.8)
 
     DOMAIN.md 5: w = 0.8 when the industry norm is unknown.
     """
-    p = _in_range(product, 0, 100, "product")
-    s = _in_range(service, 0, 100, "service")
-    w = _in_range(product_weight, 0, 1, "product_weight")
+    p = check.in_range(product, 0, 100, "product")
+    s = check.in_range(service, 0, 100, "service")
+    w = check.in_range(product_weight, 0, 1, "product_weight")
     return _bounded(p * w + s * (1 - w))
 
 
@@ -234,11 +226,11 @@ def _dimension_means(
         raise ValidationError.at(path, "expected a mapping of dimension to item scores")
     means: dict[Dimension, float] = {}
     for key, scores in data.items():
-        dimension = _enum(Dimension, key, path)
+        dimension = check.enum_member(Dimension, key, path)
         where = f"{path}.{dimension.value}"
         if isinstance(scores, str | bytes) or not isinstance(scores, Iterable):
             raise ValidationError.at(where, "expected the item scores of the dimension")
-        values = [_in_range(v, 1, scale, f"{where}.{i}") for i, v in enumerate(scores)]
+        values = [check.in_range(v, 1, scale, f"{where}.{i}") for i, v in enumerate(scores)]
         if not values:
             raise ValidationError.at(where, "a dimension needs at least one item score")
         means[dimension] = math.fsum(values) / len(values)
@@ -249,8 +241,8 @@ def _dimension_means(
 class Interval:
     """A confidence interval ``low..high`` in the unit of the figure it belongs to."""
 
-    low: float
-    high: float
+    low: float = attrs.field(validator=check.number)
+    high: float = attrs.field(validator=check.number)
 
     def __contains__(self, value: float) -> bool:
         return self.low <= value <= self.high
@@ -262,11 +254,11 @@ def _z(confidence: float) -> float:
 
 def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> Interval | None:
     """Wilson score interval for a proportion, as fractions 0..1; ``None`` when ``n == 0``."""
-    n = _count(n, "n")
-    successes = _count(successes, "successes")
+    n = check.count(n, "n")
+    successes = check.count(successes, "successes")
     if successes > n:
         raise ValidationError.at("successes", f"{successes} successes out of {n} trials")
-    level = _fraction(confidence, "confidence")
+    level = check.fraction(confidence, "confidence")
     if n == 0:
         return None
     z = _z(level)

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
 from csdomain.errors import ValidationError, describe
-from csdomain.satisfaction._checks import _is_int, _optional_count, _score
+from csdomain.satisfaction import _checks as check
 from csdomain.satisfaction.accumulators import (
     AnswerCounts,
     ItemCounts,
@@ -58,7 +58,7 @@ def _rating_errors(survey: Survey, keys: Iterable[Row]) -> list[tuple[str, str]]
         for value in values:
             if value is not None:
                 try:
-                    _score(value, 1, survey.scale, f"ratings.{items[j]}")
+                    check.score(value, 1, survey.scale, f"ratings.{items[j]}")
                 except ValidationError as err:
                     errors.extend(err.errors)
     return errors
@@ -70,7 +70,7 @@ def _tail_errors(keys: Iterable[Row]) -> list[tuple[str, str]]:
     for nps_score, *loyalty in keys:
         if nps_score is not None:
             try:
-                _score(nps_score, 0, 10, "nps_score")
+                check.score(nps_score, 0, 10, "nps_score")
             except ValidationError as err:
                 errors.extend(err.errors)
         for name, value in zip(("repurchased", "would_recommend"), loyalty, strict=True):
@@ -135,15 +135,15 @@ class SurveyStats:
             raise ValidationError.at("policy.csat_top_boxes", msg)
         self._survey = survey
         self._policy = policy
-        self.invited = _optional_count(invited, "invited")
-        self.customer_base = _optional_count(customer_base, "customer_base")
+        self.invited = check.optional_count(invited, "invited")
+        self.customer_base = check.optional_count(customer_base, "customer_base")
         if (
             self.invited is not None
             and self.customer_base is not None
             and self.invited > self.customer_base
         ):
             raise ValidationError.at("customer_base", "fewer customers than invited")
-        if not _is_int(max_profiles) or max_profiles < 1:
+        if not check.is_int(max_profiles) or max_profiles < 1:
             msg = f"must be a positive integer: {describe(max_profiles)}"
             raise ValidationError.at("max_profiles", msg)
         self._max_profiles = int(max_profiles)
@@ -282,7 +282,7 @@ class SurveyStats:
             if isinstance(rows, Mapping):
                 batch = Counter()
                 for row, count in rows.items():
-                    if not _is_int(count) or count < 1:
+                    if not check.is_int(count) or count < 1:
                         msg = (
                             f"count of {describe(row)} must be a whole number >= 1: "
                             f"{describe(count)}"

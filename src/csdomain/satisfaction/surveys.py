@@ -7,14 +7,15 @@ and the loyalty questions.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import attrs
 
-from csdomain.errors import ValidationError
-from csdomain.satisfaction._checks import _enum, _nonempty, _score
+from csdomain.errors import ValidationError, describe
+from csdomain.satisfaction import _checks as check
 from csdomain.satisfaction.scores import MAX_SCALE, Dimension, _check_scale, _weight, weighted_score
 from csdomain.validators import aware as _aware
 
@@ -46,7 +47,7 @@ class SurveyMethod(StrEnum):
 
 
 def _to_dimension(value: Dimension | str | None) -> Dimension | None:
-    return None if value is None else _enum(Dimension, value, "dimension")
+    return None if value is None else check.enum_member(Dimension, value, "dimension")
 
 
 def _item_weight(_instance: object, attribute: attrs.Attribute[float], value: float) -> None:
@@ -57,8 +58,8 @@ def _item_weight(_instance: object, attribute: attrs.Attribute[float], value: fl
 class SurveyItem:
     """One rated question of a survey with its weight and optional SERVQUAL dimension."""
 
-    key: str = attrs.field(validator=_nonempty)
-    text: str = ""
+    key: str = attrs.field(validator=check.nonempty)
+    text: str = attrs.field(default="", validator=check.text)
     weight: float = attrs.field(default=1.0, validator=_item_weight)
     dimension: Dimension | None = attrs.field(default=None, converter=_to_dimension)
 
@@ -67,8 +68,8 @@ class SurveyItem:
 class OpenQuestion:
     """A free-text question ("what should we improve?")."""
 
-    key: str = attrs.field(validator=_nonempty)
-    text: str = ""
+    key: str = attrs.field(validator=check.nonempty)
+    text: str = attrs.field(default="", validator=check.text)
 
 
 #: The documents' survey items for a supplier (DOMAIN.md 5), equal weights by default.
@@ -81,16 +82,8 @@ SUPPLIER_ITEMS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _to_items(value: Iterable[SurveyItem]) -> tuple[SurveyItem, ...]:
-    return tuple(value)
-
-
-def _to_questions(value: Iterable[OpenQuestion]) -> tuple[OpenQuestion, ...]:
-    return tuple(value)
-
-
 def _to_method(value: SurveyMethod | str) -> SurveyMethod:
-    return _enum(SurveyMethod, value, "method")
+    return check.enum_member(SurveyMethod, value, "method")
 
 
 @attrs.frozen
@@ -102,12 +95,16 @@ class Survey:
     use it; otherwise CSAT pools every item and drivers explain the weighted score.
     """
 
-    id: str = attrs.field(validator=_nonempty)
-    title: str
-    items: tuple[SurveyItem, ...] = attrs.field(converter=_to_items)
+    id: str = attrs.field(validator=check.nonempty)
+    title: str = attrs.field(validator=check.text)
+    items: tuple[SurveyItem, ...] = attrs.field(
+        converter=check.as_tuple, validator=check.tuple_of(SurveyItem)
+    )
     scale: int = 5
-    open_questions: tuple[OpenQuestion, ...] = attrs.field(default=(), converter=_to_questions)
-    overall_item: str | None = None
+    open_questions: tuple[OpenQuestion, ...] = attrs.field(
+        default=(), converter=check.as_tuple, validator=check.tuple_of(OpenQuestion)
+    )
+    overall_item: str | None = attrs.field(default=None, validator=check.optional_text)
     method: SurveyMethod = attrs.field(default=SurveyMethod.PHONE, converter=_to_method)
 
     def __attrs_post_init__(self) -> None:
@@ -120,26 +117,18 @@ class Survey:
             errors.append(("items", "a survey needs at least one rated item"))
         seen: set[str] = set()
         for i, item in enumerate(self.items):
-            if not isinstance(item, SurveyItem):
-                errors.append((f"items.{i}", f"expected a SurveyItem, got {item!r}"))
-                continue
             if item.key in seen:
-                errors.append((f"items.{i}.key", f"duplicate item key {item.key!r}"))
+                errors.append((f"items.{i}.key", f"duplicate item key {describe(item.key)}"))
             seen.add(item.key)
-        if (
-            self.items
-            and all(isinstance(i, SurveyItem) for i in self.items)
-            and sum(item.weight for item in self.items) <= 0
-        ):
+        if self.items and sum(item.weight for item in self.items) <= 0:
             errors.append(("items", "the items' weights add up to zero"))
         if self.overall_item is not None and self.overall_item not in seen:
-            errors.append(("overall_item", f"{self.overall_item!r} is not an item key"))
+            errors.append(("overall_item", f"{describe(self.overall_item)} is not an item key"))
         questions: set[str] = set()
         for i, question in enumerate(self.open_questions):
-            if not isinstance(question, OpenQuestion):
-                errors.append((f"open_questions.{i}", f"expected an OpenQuestion: {question!r}"))
-            elif question.key in questions:
-                errors.append((f"open_questions.{i}.key", f"duplicate key {question.key!r}"))
+            if question.key in questions:
+                msg = f"duplicate key {describe(question.key)}"
+                errors.append((f"open_questions.{i}.key", msg))
             else:
                 questions.add(question.key)
         if errors:
@@ -155,10 +144,12 @@ class Survey:
         scale: int = 5,
     ) -> Survey:
         """The documents' supplier survey: quality, price, delivery, packaging, after-sales."""
+        if weights is not None and not isinstance(weights, Mapping):
+            raise ValidationError.at("weights", "expected a mapping of item key to weight")
         weights = dict(weights or {})
         unknown = set(weights) - {key for key, _ in SUPPLIER_ITEMS}
         if unknown:
-            raise ValidationError.at(f"weights.{sorted(unknown)[0]}", "not a supplier item")
+            raise ValidationError.at(f"weights.{min(map(str, unknown))}", "not a supplier item")
         items = tuple(
             SurveyItem(key=key, text=text, weight=weights.get(key, 1.0))
             for key, text in SUPPLIER_ITEMS
@@ -181,15 +172,17 @@ class Survey:
         for item in self.items:
             if item.key == key:
                 return item
-        raise ValidationError.at("key", f"{key!r} is not an item of survey {self.id!r}")
+        msg = f"{describe(key)} is not an item of survey {describe(self.id)}"
+        raise ValidationError.at("key", msg)
 
     def check_response(self, response: SurveyResponse) -> None:
         """Raise ValidationError unless ``response`` answers this survey within its scale."""
         if not isinstance(response, SurveyResponse):
-            raise ValidationError.at("response", f"expected a SurveyResponse, got {response!r}")
+            msg = f"expected a SurveyResponse, got {type(response).__name__}"
+            raise ValidationError.at("response", msg)
         errors: list[tuple[str, str]] = []
         if response.survey_id != self.id:
-            msg = f"answers survey {response.survey_id!r}, not {self.id!r}"
+            msg = f"answers survey {describe(response.survey_id)}, not {describe(self.id)}"
             errors.append(("survey_id", msg))
         keys = set(self.item_keys)
         for field in ("ratings", "expectations"):
@@ -197,7 +190,7 @@ class Survey:
                 if key not in keys:
                     errors.append((f"{field}.{key}", "not an item of the survey"))
                 elif not 1 <= value <= self.scale:
-                    errors.append((f"{field}.{key}", f"{value!r} is outside 1..{self.scale}"))
+                    errors.append((f"{field}.{key}", f"{value} is outside 1..{self.scale}"))
         questions = {q.key for q in self.open_questions}
         errors.extend(
             (f"open_answers.{key}", "not an open question of the survey")
@@ -217,47 +210,36 @@ class Survey:
         return weighted_score(rated, weights, self.scale)
 
 
-def _rating_map(value: Mapping[str, int]) -> dict[str, int]:
+def _keyed(attribute: attrs.Attribute[Any], value: object, what: str) -> Mapping[Any, Any]:
     if not isinstance(value, Mapping):
-        raise ValidationError.at("ratings", "expected a mapping of item key to score")
-    return dict(value)
+        raise ValidationError.at(attribute.name, f"expected a mapping of {what}")
+    for key in value:
+        if not isinstance(key, str):
+            raise ValidationError.at(attribute.name, f"a key must be text, got {describe(key)}")
+    return value
 
 
-def _text_map(value: Mapping[str, str]) -> dict[str, str]:
-    if not isinstance(value, Mapping):
-        raise ValidationError.at("open_answers", "expected a mapping of question key to text")
-    return dict(value)
-
-
-def _check_ratings(
-    _instance: object, attribute: attrs.Attribute[Mapping[str, int]], value: Mapping[str, int]
-) -> None:
+def _check_ratings(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     errors: list[tuple[str, str]] = []
-    for key, score in value.items():
+    for key, score in _keyed(attribute, value, "item key to score").items():
         try:
-            _score(score, 1, MAX_SCALE, f"{attribute.name}.{key}")
+            check.score(score, 1, MAX_SCALE, f"{attribute.name}.{key}")
         except ValidationError as err:
             errors.extend(err.errors)
     if errors:
         raise ValidationError(errors)
 
 
-def _check_answers(
-    _instance: object, attribute: attrs.Attribute[Mapping[str, str]], value: Mapping[str, str]
-) -> None:
-    for key, text in value.items():
+def _check_answers(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    for key, text in _keyed(attribute, value, "question key to text").items():
         if not isinstance(text, str):
-            raise ValidationError.at(f"{attribute.name}.{key}", f"expected text, got {text!r}")
+            msg = f"expected text, got {type(text).__name__}"
+            raise ValidationError.at(f"{attribute.name}.{key}", msg)
 
 
-def _check_nps_score(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+def _check_nps_score(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None:
-        _score(value, 0, 10, attribute.name)
-
-
-def _optional_bool(_instance: object, attribute: attrs.Attribute[bool], value: bool) -> None:
-    if value is not None and not isinstance(value, bool):
-        raise ValidationError.at(attribute.name, f"expected true, false or none, got {value!r}")
+        check.score(value, 0, 10, attribute.name)
 
 
 def _to_optional_method(value: SurveyMethod | str | None) -> SurveyMethod | None:
@@ -273,23 +255,23 @@ class SurveyResponse:
     asked apart from satisfaction (DOMAIN.md 5: loyal = repurchases and recommends).
     """
 
-    id: str = attrs.field(validator=_nonempty)
-    survey_id: str = attrs.field(validator=_nonempty)
-    customer_id: str = attrs.field(validator=_nonempty)
+    id: str = attrs.field(validator=check.nonempty)
+    survey_id: str = attrs.field(validator=check.nonempty)
+    customer_id: str = attrs.field(validator=check.nonempty)
     answered_at: datetime = attrs.field(validator=_aware)
     ratings: Mapping[str, int] = attrs.field(
-        factory=dict, converter=_rating_map, validator=_check_ratings
+        factory=dict, converter=check.as_dict, validator=_check_ratings
     )
     open_answers: Mapping[str, str] = attrs.field(
-        factory=dict, converter=_text_map, validator=_check_answers
+        factory=dict, converter=check.as_dict, validator=_check_answers
     )
     nps_score: int | None = attrs.field(default=None, validator=_check_nps_score)
-    repurchased: bool | None = attrs.field(default=None, validator=_optional_bool)
-    would_recommend: bool | None = attrs.field(default=None, validator=_optional_bool)
+    repurchased: bool | None = attrs.field(default=None, validator=check.optional_flag)
+    would_recommend: bool | None = attrs.field(default=None, validator=check.optional_flag)
     expectations: Mapping[str, int] = attrs.field(
-        factory=dict, converter=_rating_map, validator=_check_ratings
+        factory=dict, converter=check.as_dict, validator=_check_ratings
     )
-    campaign_id: str | None = None
+    campaign_id: str | None = attrs.field(default=None, validator=check.optional(check.nonempty))
     method: SurveyMethod | None = attrs.field(default=None, converter=_to_optional_method)
 
     @property

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from csdomain.clock import require_aware
-from csdomain.errors import ValidationError
-from csdomain.satisfaction._checks import _enum
+from csdomain.errors import ValidationError, describe
+from csdomain.satisfaction import _checks as check
 from csdomain.satisfaction.events import SurveyRequested, SurveySubject
 from csdomain.satisfaction.policy import SatisfactionPolicy
 
@@ -29,7 +29,10 @@ def should_request_survey(
     Policy flags ``survey_after_complaint`` / ``survey_after_order`` decide per subject;
     a customer surveyed less than ``survey_cooldown`` ago is not asked again.
     """
-    kind = _enum(SurveySubject, subject, "subject")
+    kind = check.enum_member(SurveySubject, subject, "subject")
+    if not isinstance(policy, SatisfactionPolicy):
+        msg = f"expected a SatisfactionPolicy, got {type(policy).__name__}"
+        raise ValidationError.at("policy", msg)
     require_aware(closed_at, "closed_at")
     wanted = (
         policy.survey_after_complaint
@@ -65,12 +68,17 @@ def post_service_survey(
         return None
     for path, value in (("subject_id", subject_id), ("customer_id", customer_id)):
         if not isinstance(value, str) or not value.strip():
-            raise ValidationError.at(path, f"must be a non-empty string, got {value!r}")
+            msg = f"must be a non-empty string, got {describe(value)}"
+            raise ValidationError.at(path, msg)
+    try:
+        send_after = closed_at + policy.survey_delay
+    except OverflowError:
+        raise ValidationError.at("closed_at", "the survey would be due after year 9999") from None
     return SurveyRequested(
         survey_id=policy.post_service_survey_id,
         customer_id=customer_id,
-        subject=_enum(SurveySubject, subject, "subject"),
+        subject=check.enum_member(SurveySubject, subject, "subject"),
         subject_id=subject_id,
         requested_at=closed_at,
-        send_after=closed_at + policy.survey_delay,
+        send_after=send_after,
     )
