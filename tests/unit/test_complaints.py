@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -22,6 +23,7 @@ from csdomain.complaints import (
     COMPLAINT_TRANSITIONS,
     CONCLUDED_STATUSES,
     OPEN_STATUSES,
+    Approval,
     Complaint,
     ComplaintCategory,
     ComplaintClosed,
@@ -35,6 +37,7 @@ from csdomain.complaints import (
     ComplaintUrgency,
     DurationSketch,
     EscalationReason,
+    EscalationStep,
     FollowUpOutcome,
     FollowUpScheduled,
     Remedy,
@@ -133,7 +136,7 @@ def approved(complaint: Complaint, at: datetime) -> Complaint:
     return proposed(complaint, at).approve_resolution(choice=0, at=at, by=GM, access=ACCESS)
 
 
-def resolved(complaint: Complaint, at: datetime, **kwargs: object) -> Complaint:
+def resolved(complaint: Complaint, at: datetime, **kwargs: Any) -> Complaint:
     return approved(complaint, at).accept_resolution(
         signed_by="Dr Chen", at=at, by=HANDLER, access=ACCESS, policy=POLICY, **kwargs
     )
@@ -954,6 +957,76 @@ def test_malformed_complaint_json_names_the_bad_field() -> None:
     with pytest.raises(ValidationError) as err:
         from_json(Complaint, data)
     assert err.value.errors[0][0] == "channel"
+
+
+def _evolved(**changes: Any) -> Callable[[], object]:
+    return lambda: attrs.evolve(resolved(receive(), T0), **changes)
+
+
+WRONG_TYPES: dict[str, tuple[Callable[[], object], str]] = {
+    "complaint reply": (_evolved(reply=1.5), "reply"),
+    "complaint summary": (_evolved(summary=None), "summary"),
+    "complaint founded": (_evolved(founded="yes"), "founded"),
+    "complaint proposals": (_evolved(proposals=["refund"]), "proposals"),
+    "complaint proposal": (_evolved(proposals=("refund",)), "proposals.0"),
+    "complaint approval": (_evolved(approval="approved"), "approval"),
+    "complaint history": (_evolved(history=({"to": "closed"},)), "history.0"),
+    "complaint escalations": (_evolved(escalations=[]), "escalations"),
+    "complaint follow-ups": (_evolved(follow_ups=(1,)), "follow_ups.0"),
+    "approval note": (
+        lambda: Approval(Remedy(RemedyKind.EXPLANATION, "why"), T0, "zhou", note=1.5),  # type: ignore[arg-type]
+        "note",
+    ),
+    "approval remedy": (lambda: Approval("refund", T0, "zhou"), "remedy"),  # type: ignore[arg-type]
+    "escalation step by": (
+        lambda: EscalationStep(1, 2, T0, by=None, reason="manual", owner_role="cs"),  # type: ignore[arg-type]
+        "by",
+    ),
+    "sla target business time": (
+        lambda: SlaTarget(timedelta(hours=1), business_time="no"),  # type: ignore[arg-type]
+        "business_time",
+    ),
+    "sla policy target": (
+        lambda: SlaPolicy(respond=timedelta(hours=1), resolve=SlaTarget(timedelta(hours=2))),  # type: ignore[arg-type]
+        "respond",
+    ),
+    "policy reopen flag": (
+        lambda: ComplaintPolicy(reopen_on_dissatisfied=0),  # type: ignore[arg-type]
+        "reopen_on_dissatisfied",
+    ),
+    "policy number pattern": (
+        lambda: ComplaintPolicy(number_pattern="CP-{nonsense}"),
+        "number_pattern",
+    ),
+    "policy departments": (
+        lambda: ComplaintPolicy(departments={"service": 7}),  # type: ignore[dict-item]
+        "departments.service",
+    ),
+    "statistics calendar": (lambda: ComplaintStatistics("24/7"), "calendar"),  # type: ignore[arg-type]
+    "sketch error": (lambda: DurationSketch(relative_error="1%"), "relative_error"),  # type: ignore[arg-type]
+    "counter capacity": (lambda: TopCounter(capacity=0), "capacity"),
+}
+
+
+@pytest.mark.parametrize("case", list(WRONG_TYPES))
+def test_records_refuse_wrong_types_at_construction(case: str) -> None:
+    build, path = WRONG_TYPES[case]
+    with pytest.raises(ValidationError) as err:
+        build()
+    assert err.value.errors[0][0] == path
+
+
+FAR_FUTURE = datetime(9999, 12, 31, 12, tzinfo=UTC)
+
+
+def test_deadlines_past_the_calendar_end_are_a_validation_error() -> None:
+    for calendar in (OFFICE, ALWAYS):
+        with pytest.raises(ValidationError):
+            receive(at=FAR_FUTURE, calendar=calendar)
+    with pytest.raises(ValidationError):
+        plan_follow_up(FAR_FUTURE, policy=POLICY, quiet_hours=REST)
+    with pytest.raises(ValidationError):
+        SlaTarget(timedelta(hours=40)).extend(FAR_FUTURE, timedelta(days=2), OFFICE)
 
 
 # -- statistics -----------------------------------------------------------------------------

@@ -20,10 +20,17 @@ import attrs
 
 from csdomain.auth import Actor
 from csdomain.clock import utc
-from csdomain.complaints._checks import level, not_negative, optional_aware
+from csdomain.complaints._checks import (
+    any_text,
+    level,
+    not_negative,
+    optional_aware,
+    optional_text,
+)
 from csdomain.events import Event
 from csdomain.validators import aware as _aware
 from csdomain.validators import enum_value
+from csdomain.validators import not_blank as _not_blank
 
 
 if TYPE_CHECKING:
@@ -73,15 +80,15 @@ class EscalationStep:
     from_level: int = attrs.field(validator=level)
     to_level: int = attrs.field(validator=level)
     at: datetime = attrs.field(validator=_aware)
-    by: str
+    by: str = attrs.field(validator=any_text)
     reason: EscalationReason = attrs.field(converter=_reason)
-    owner_role: str
-    owner_id: str | None = None
+    owner_role: str = attrs.field(validator=_not_blank)
+    owner_id: str | None = attrs.field(default=None, validator=optional_text)
     #: The missed deadline, for deadline escalations.
     due: datetime | None = attrs.field(default=None, validator=optional_aware)
     #: The resolution round (the complaint's ``reopen_count`` when it happened).
     round: int = attrs.field(default=0, validator=not_negative)
-    note: str = ""
+    note: str = attrs.field(default="", validator=any_text)
 
 
 @attrs.frozen

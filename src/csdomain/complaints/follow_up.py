@@ -18,6 +18,7 @@ import attrs
 
 from csdomain.calendar import QuietHours
 from csdomain.clock import utc
+from csdomain.complaints._checks import representable
 from csdomain.errors import RuleViolation, ValidationError
 from csdomain.validators import aware as _aware
 from csdomain.validators import enum_value
@@ -91,6 +92,17 @@ def plan_follow_up(
     due time, the earliest allowed moment after resolution is used.
     """
     resolved = utc(resolved_at, "resolved_at")
+    with representable("resolved_at"):
+        return _planned_visit(resolved, policy, quiet_hours, preferred)
+
+
+def _planned_visit(
+    resolved: datetime,
+    policy: ComplaintPolicy,
+    quiet_hours: QuietHours | None,
+    preferred: datetime | None,
+) -> tuple[datetime, datetime]:
+    """``(due, planned)`` of the visit after a resolution at ``resolved`` (UTC)."""
     due = resolved + policy.follow_up_within
 
     def allowed(moment: datetime) -> datetime:
@@ -134,7 +146,8 @@ def agreed_visit_time(
     """
     planned = utc(planned_at, "planned_at")
     if quiet_hours is not None:
-        planned = utc(quiet_hours.next_allowed(planned))
+        with representable("planned_at"):
+            planned = utc(quiet_hours.next_allowed(planned))
     if planned < at:
         raise ValidationError.at("planned_at", "must not be in the past")
     if planned > due:
@@ -154,11 +167,13 @@ def check_visit_time(at: datetime, quiet_hours: QuietHours | None) -> None:
     (:class:`~csdomain.errors.RuleViolation` ``quiet_hours``, with the next allowed time).
     """
     if quiet_hours is not None and quiet_hours.contains(at):
+        with representable("at"):
+            allowed = utc(quiet_hours.next_allowed(at))
         raise RuleViolation(
             "quiet_hours",
             "never call during the customer's rest time",
             at=at.isoformat(),
-            next_allowed=utc(quiet_hours.next_allowed(at)).isoformat(),
+            next_allowed=allowed.isoformat(),
         )
 
 

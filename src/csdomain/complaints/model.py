@@ -30,10 +30,15 @@ from csdomain.auth import AccessPolicy, Actor, Permission
 from csdomain.calendar import BusinessCalendar, QuietHours
 from csdomain.clock import utc
 from csdomain.complaints._checks import (
+    any_text,
+    instance_of,
     level,
     not_negative,
     optional_aware,
+    optional_flag,
+    optional_instance_of,
     optional_not_blank,
+    tuple_of,
 )
 from csdomain.complaints.escalation import (
     ComplaintEscalated,
@@ -326,10 +331,10 @@ class Remedy:
 class Approval:
     """The manager's decision on the best remedy (主管领导批示)."""
 
-    remedy: Remedy
+    remedy: Remedy = attrs.field(validator=instance_of(Remedy))
     at: datetime = attrs.field(validator=_aware)
     by: str = attrs.field(validator=_not_blank)
-    note: str = ""
+    note: str = attrs.field(default="", validator=any_text)
 
 
 @attrs.frozen
@@ -338,7 +343,7 @@ class CustomerAcceptance:
 
     at: datetime = attrs.field(validator=_aware)
     signed_by: str = attrs.field(validator=_not_blank)
-    feedback: str = ""
+    feedback: str = attrs.field(default="", validator=any_text)
 
 
 @attrs.frozen
@@ -346,7 +351,7 @@ class CustomerRefusal:
     """The customer refused the approved remedy; the complaint was reopened."""
 
     at: datetime = attrs.field(validator=_aware)
-    remedy: Remedy
+    remedy: Remedy = attrs.field(validator=instance_of(Remedy))
     reason: str = attrs.field(validator=_not_blank)
 
 
@@ -382,27 +387,33 @@ class Complaint:
     owner_role: str = attrs.field(validator=_not_blank)
     owner_id: str | None = attrs.field(default=None, validator=optional_not_blank)
     escalation_level: int = attrs.field(default=1, validator=level)
-    escalations: tuple[EscalationStep, ...] = ()
+    escalations: tuple[EscalationStep, ...] = attrs.field(
+        default=(), validator=tuple_of(EscalationStep)
+    )
     #: ``True`` once assessed as founded, ``False`` when rejected, ``None`` before.
-    founded: bool | None = None
+    founded: bool | None = attrs.field(default=None, validator=optional_flag)
     #: The tactful reply to an unfounded complaint.
-    reply: str = ""
+    reply: str = attrs.field(default="", validator=any_text)
     #: The time the customer was asked to give the team (请顾客给予时间).
     answer_promised_by: datetime | None = attrs.field(default=None, validator=optional_aware)
     cause: str | None = attrs.field(default=None, validator=optional_not_blank)
     responsible_person: str | None = attrs.field(default=None, validator=optional_not_blank)
-    proposals: tuple[Remedy, ...] = ()
-    approval: Approval | None = None
-    acceptance: CustomerAcceptance | None = None
-    refusals: tuple[CustomerRefusal, ...] = ()
+    proposals: tuple[Remedy, ...] = attrs.field(default=(), validator=tuple_of(Remedy))
+    approval: Approval | None = attrs.field(default=None, validator=optional_instance_of(Approval))
+    acceptance: CustomerAcceptance | None = attrs.field(
+        default=None, validator=optional_instance_of(CustomerAcceptance)
+    )
+    refusals: tuple[CustomerRefusal, ...] = attrs.field(
+        default=(), validator=tuple_of(CustomerRefusal)
+    )
     sla_outcome: SlaOutcome | None = attrs.field(default=None, converter=_sla_outcome)
     follow_up_due: datetime | None = attrs.field(default=None, validator=optional_aware)
     follow_up_planned_at: datetime | None = attrs.field(default=None, validator=optional_aware)
-    follow_ups: tuple[FollowUp, ...] = ()
+    follow_ups: tuple[FollowUp, ...] = attrs.field(default=(), validator=tuple_of(FollowUp))
     reopen_count: int = attrs.field(default=0, validator=not_negative)
-    summary: str = ""
-    improvement_measure: str = ""
-    history: tuple[StatusChange, ...] = ()
+    summary: str = attrs.field(default="", validator=any_text)
+    improvement_measure: str = attrs.field(default="", validator=any_text)
+    history: tuple[StatusChange, ...] = attrs.field(default=(), validator=tuple_of(StatusChange))
 
     def __attrs_post_init__(self) -> None:
         received = utc(self.received_at, "received_at")

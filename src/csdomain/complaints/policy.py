@@ -9,9 +9,18 @@ import attrs
 
 from csdomain.calendar import BusinessCalendar
 from csdomain.clock import utc
-from csdomain.complaints._checks import duration, level, positive_duration
+from csdomain.complaints._checks import (
+    duration,
+    flag,
+    instance_of,
+    level,
+    positive_duration,
+    representable,
+    text_mapping,
+)
 from csdomain.complaints.model import ComplaintCategory, ComplaintUrgency
 from csdomain.errors import ValidationError
+from csdomain.ids import NamingSeries
 from csdomain.validators import enum_value
 
 
@@ -24,13 +33,15 @@ class SlaTarget:
     or of elapsed (24/7) time when ``business_time`` is false (DOMAIN.md 3.3)."""
 
     duration: timedelta = attrs.field(validator=positive_duration)
-    business_time: bool = True
+    business_time: bool = attrs.field(default=True, validator=flag)
 
     def due(self, start: datetime, calendar: BusinessCalendar) -> datetime:
         """The deadline of this target for work that starts at ``start`` (UTC)."""
-        if self.business_time:
-            return utc(calendar.add_business_time(utc(start, "start"), self.duration))
-        return utc(start, "start") + self.duration
+        moment = utc(start, "start")
+        with representable("start"):
+            if self.business_time:
+                return utc(calendar.add_business_time(moment, self.duration))
+            return moment + self.duration
 
     def measure(self, start: datetime, end: datetime, calendar: BusinessCalendar) -> timedelta:
         """How much of this target's kind of time passes from ``start`` to ``end``."""
@@ -42,17 +53,18 @@ class SlaTarget:
         """``deadline`` moved later by ``delta`` of this target's kind of time."""
         if delta <= timedelta(0):
             return deadline
-        if self.business_time:
-            return utc(calendar.add_business_time(deadline, delta))
-        return deadline + delta
+        with representable("deadline"):
+            if self.business_time:
+                return utc(calendar.add_business_time(deadline, delta))
+            return deadline + delta
 
 
 @attrs.frozen
 class SlaPolicy:
     """The response and resolution targets of one urgency (DOMAIN.md 3.3)."""
 
-    respond: SlaTarget
-    resolve: SlaTarget
+    respond: SlaTarget = attrs.field(validator=instance_of(SlaTarget))
+    resolve: SlaTarget = attrs.field(validator=instance_of(SlaTarget))
 
 
 def _ladder(_instance: object, attribute: attrs.Attribute[tuple[str, ...]], value: object) -> None:
@@ -61,6 +73,20 @@ def _ladder(_instance: object, attribute: attrs.Attribute[tuple[str, ...]], valu
     for i, role in enumerate(value):
         if not isinstance(role, str) or not role.strip():
             raise ValidationError.at(f"{attribute.name}.{i}", "a role name must not be empty")
+
+
+def _pattern(_instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str):
+        raise ValidationError.at(attribute.name, f"expected text, got {type(value).__name__}")
+    try:
+        NamingSeries(value)
+    except ValidationError as err:
+        raise ValidationError([(attribute.name, m) for _, m in err.errors]) from None
+
+
+def _names(_instance: object, attribute: attrs.Attribute[frozenset[str]], value: object) -> None:
+    if not isinstance(value, frozenset) or not all(isinstance(v, str) for v in value):
+        raise ValidationError.at(attribute.name, "expected a frozenset of names")
 
 
 _DEFAULT_DEPARTMENTS: Mapping[str, str] = {
@@ -86,17 +112,26 @@ class ComplaintPolicy:
     business hours (a working week).
     """
 
-    special: SlaPolicy = SlaPolicy(
-        respond=SlaTarget(timedelta(minutes=30), business_time=False),
-        resolve=SlaTarget(timedelta(hours=24), business_time=False),
+    special: SlaPolicy = attrs.field(
+        default=SlaPolicy(
+            respond=SlaTarget(timedelta(minutes=30), business_time=False),
+            resolve=SlaTarget(timedelta(hours=24), business_time=False),
+        ),
+        validator=instance_of(SlaPolicy),
     )
-    urgent: SlaPolicy = SlaPolicy(
-        respond=SlaTarget(timedelta(minutes=30), business_time=False),
-        resolve=SlaTarget(timedelta(hours=48), business_time=False),
+    urgent: SlaPolicy = attrs.field(
+        default=SlaPolicy(
+            respond=SlaTarget(timedelta(minutes=30), business_time=False),
+            resolve=SlaTarget(timedelta(hours=48), business_time=False),
+        ),
+        validator=instance_of(SlaPolicy),
     )
-    ordinary: SlaPolicy = SlaPolicy(
-        respond=SlaTarget(timedelta(hours=2), business_time=True),
-        resolve=SlaTarget(timedelta(hours=40), business_time=True),
+    ordinary: SlaPolicy = attrs.field(
+        default=SlaPolicy(
+            respond=SlaTarget(timedelta(hours=2), business_time=True),
+            resolve=SlaTarget(timedelta(hours=40), business_time=True),
+        ),
+        validator=instance_of(SlaPolicy),
     )
     #: The five-level follow-up ladder (五级追访制), level 1 first.
     ladder: tuple[str, ...] = attrs.field(
@@ -109,16 +144,21 @@ class ComplaintPolicy:
     urgent_start_level: int = attrs.field(default=1, validator=level)
     #: After the resolution deadline, one more rung per interval still unresolved
     #: ("daily follow-up by the call team").
-    escalation_interval: SlaTarget = SlaTarget(timedelta(days=1), business_time=False)
+    escalation_interval: SlaTarget = attrs.field(
+        default=SlaTarget(timedelta(days=1), business_time=False),
+        validator=instance_of(SlaTarget),
+    )
     #: Complaint reference numbers: a naming series restarting every month (DOMAIN.md 1).
-    number_pattern: str = "CP-{yyyy}{mm}-{seq:04d}"
+    number_pattern: str = attrs.field(default="CP-{yyyy}{mm}-{seq:04d}", validator=_pattern)
     #: Customer classes whose resolved complaints are all visited (DOMAIN.md 3.5: 100 % of
     #: member customers; VIP customers get at least a member's service).
-    follow_up_classes: frozenset[str] = frozenset({"member", "vip"})
+    follow_up_classes: frozenset[str] = attrs.field(
+        default=frozenset({"member", "vip"}), validator=_names
+    )
     #: A refusal or a dissatisfied visit moves the complaint up one rung.
-    escalate_on_reopen: bool = True
+    escalate_on_reopen: bool = attrs.field(default=True, validator=flag)
     #: A dissatisfied follow-up visit reopens the complaint.
-    reopen_on_dissatisfied: bool = True
+    reopen_on_dissatisfied: bool = attrs.field(default=True, validator=flag)
     #: The follow-up visit is due this long after resolution ("visit within 3 days").
     follow_up_within: timedelta = attrs.field(
         default=timedelta(days=3), validator=positive_duration
@@ -127,7 +167,9 @@ class ComplaintPolicy:
     follow_up_after: timedelta = attrs.field(default=timedelta(days=1), validator=duration)
     #: Responsible department per category, used when an assessment names none
     #: (product quality → production/quality owner, service → service staff).
-    departments: Mapping[str, str] = attrs.field(factory=lambda: dict(_DEFAULT_DEPARTMENTS))
+    departments: Mapping[str, str] = attrs.field(
+        factory=lambda: dict(_DEFAULT_DEPARTMENTS), validator=text_mapping
+    )
 
     def __attrs_post_init__(self) -> None:
         top = len(self.ladder)

@@ -18,6 +18,10 @@ from typing import TYPE_CHECKING
 import attrs
 
 from csdomain.clock import utc
+from csdomain.complaints._checks import optional_aware
+from csdomain.validators import aware as _aware
+from csdomain.validators import enum_value
+from csdomain.validators import not_blank as _not_blank
 
 
 if TYPE_CHECKING:
@@ -109,15 +113,19 @@ class SlaKind(StrEnum):
     RESOLVE = "resolve"
 
 
+def _sla_kind(value: object) -> SlaKind:
+    return enum_value(SlaKind, value, "target")
+
+
 @attrs.frozen
 class SlaBreach:
     """A missed service-level target of one complaint."""
 
-    complaint_id: str
-    target: SlaKind
-    due: datetime
+    complaint_id: str = attrs.field(validator=_not_blank)
+    target: SlaKind = attrs.field(converter=_sla_kind)
+    due: datetime = attrs.field(validator=_aware)
     #: When the target was met after all (late); ``None`` while it is still not met.
-    met_at: datetime | None = None
+    met_at: datetime | None = attrs.field(default=None, validator=optional_aware)
 
     @property
     def still_open(self) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from csdomain.calendar import BusinessCalendar
+from csdomain.complaints._checks import instance_of
 from csdomain.complaints.model import (
     CONCLUDED_STATUSES,
     Complaint,
@@ -24,7 +25,7 @@ from csdomain.complaints.model import (
     ComplaintUrgency,
 )
 from csdomain.complaints.sla import SlaOutcome
-from csdomain.errors import ValidationError
+from csdomain.errors import ValidationError, describe
 
 
 __all__ = [
@@ -39,6 +40,13 @@ __all__ = [
 
 _MIN_SECONDS = 1e-3
 _MAX_SECONDS = timedelta.max.total_seconds()
+
+
+def _positive(_instance: object, attribute: attrs.Attribute[int], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValidationError.at(
+            attribute.name, f"must be a whole number >= 1, got {describe(value)}"
+        )
 
 
 @attrs.define
@@ -59,7 +67,8 @@ class DurationSketch:
     buckets: dict[int, int] = attrs.field(factory=dict)
 
     def __attrs_post_init__(self) -> None:
-        if not 0 < self.relative_error < 1:
+        error = self.relative_error
+        if isinstance(error, bool) or not isinstance(error, int | float) or not 0 < error < 1:
             raise ValidationError.at("relative_error", "must lie between 0 and 1")
 
     @property
@@ -119,7 +128,7 @@ class TopCounter:
     more than ``capacity`` distinct items. Two counters merge (Agarwal et al., 2012).
     """
 
-    capacity: int = 64
+    capacity: int = attrs.field(default=64, validator=_positive)
     total: int = 0
     counters: dict[str, int] = attrs.field(factory=dict)
 
@@ -234,8 +243,8 @@ class ComplaintStatistics:
     spent on hold is not counted.
     """
 
-    calendar: BusinessCalendar
-    cause_capacity: int = 64
+    calendar: BusinessCalendar = attrs.field(validator=instance_of(BusinessCalendar))
+    cause_capacity: int = attrs.field(default=64, validator=_positive)
     total: int = 0
     cells: dict[_Cell, int] = attrs.field(factory=dict)
     statuses: dict[ComplaintStatus, int] = attrs.field(factory=dict)
