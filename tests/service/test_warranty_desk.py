@@ -512,7 +512,7 @@ def test_a_note_or_reason_that_is_not_text_is_refused_before_anything_is_stored(
 ) -> None:
     case = desk.evaluate_warranty_claim(submit(desk).id, by=AGENT)
     for step in _text_steps(case.id, bad):
-        error = assert_unchanged(store, lambda step=step: step(desk), ValidationError)
+        error = assert_unchanged(store, partial(step, desk), ValidationError)
         assert error.errors[0][0] in {"note", "reason"}
     assert desk.get_warranty_claim(case.id, by=AGENT) == case
     assert desk.find_warranty_claims(by=AGENT) == [case]
