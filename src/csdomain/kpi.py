@@ -20,7 +20,7 @@ Rates are fractions 0..1 and times are seconds in reports; money is
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -29,7 +29,7 @@ from typing import TypeVar
 import attrs
 
 from csdomain.clock import require_aware
-from csdomain.errors import ValidationError
+from csdomain.errors import ValidationError, describe
 from csdomain.money import Money
 from csdomain.validators import aware as _aware
 
@@ -118,39 +118,63 @@ def _enum(cls: type[E], value: object, path: str) -> E:
         return cls(value)
     except (ValueError, TypeError):
         allowed = ", ".join(repr(member.value) for member in cls)
-        raise ValidationError.at(path, f"{value!r} is not one of {allowed}") from None
+        raise ValidationError.at(path, f"{describe(value)} is not one of {allowed}") from None
 
 
 def _fraction(value: object, path: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise ValidationError.at(path, f"must be a fraction 0..1, got {value!r}")
+        raise ValidationError.at(path, f"must be a fraction 0..1, got {describe(value)}")
 
 
 def _duration(value: object, path: str) -> None:
     if not isinstance(value, timedelta) or value < timedelta(0):
-        raise ValidationError.at(path, f"must be a duration >= 0, got {value!r}")
+        raise ValidationError.at(path, f"must be a duration >= 0, got {describe(value)}")
 
 
 def _decimal(value: object, path: str) -> Decimal:
     if isinstance(value, bool | float):
-        raise ValidationError.at(path, f"use a string, int or Decimal, never a float: {value!r}")
+        raise ValidationError.at(
+            path, f"use a string, int or Decimal, never a float: {describe(value)}"
+        )
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, int | str):
         try:
             result = Decimal(value)
         except InvalidOperation:
-            raise ValidationError.at(path, f"not a decimal number: {value!r}") from None
+            raise ValidationError.at(path, f"not a decimal number: {describe(value)}") from None
     else:
-        raise ValidationError.at(path, f"not a decimal number: {value!r}")
+        raise ValidationError.at(path, f"not a decimal number: {describe(value)}")
     if not result.is_finite():
-        raise ValidationError.at(path, f"must be finite, got {value!r}")
+        raise ValidationError.at(path, f"must be finite, got {describe(value)}")
     return result
 
 
 def _nonempty(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not isinstance(value, str) or not value.strip():
-        raise ValidationError.at(attribute.name, f"must be a non-empty string, got {value!r}")
+        raise ValidationError.at(
+            attribute.name, f"must be a non-empty string, got {describe(value)}"
+        )
+
+
+def _many(value: object, path: str) -> Iterable[object]:
+    """``value`` when it is a collection or an iterator (not text, not a mapping)."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError.at(path, f"expected a list, got {type(value).__name__}")
+    return value
+
+
+def _money_field(_instance: object, attribute: attrs.Attribute[Money], value: object) -> None:
+    if not isinstance(value, Money):
+        raise ValidationError.at(attribute.name, f"expected Money, got {type(value).__name__}")
+
+
+def _optional_share(
+    _instance: object, attribute: attrs.Attribute[Decimal | None], value: object
+) -> None:
+    if value is not None and (not isinstance(value, Decimal) or not value.is_finite()):
+        msg = f"expected a finite Decimal or nothing, got {describe(value)}"
+        raise ValidationError.at(attribute.name, msg)
 
 
 def _micros(delta: timedelta) -> int:
@@ -209,7 +233,7 @@ class ContactCentrePolicy:
         for name in ("rings_min", "rings_max"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                errors.append((name, f"must be a whole number >= 0, got {value!r}"))
+                errors.append((name, f"must be a whole number >= 0, got {describe(value)}"))
         if not errors:
             if self.handling_time_max < self.handling_time_min:
                 errors.append(("handling_time_max", "must not be below handling_time_min"))
@@ -234,26 +258,32 @@ def _optional_bool(
     _instance: object, attribute: attrs.Attribute[bool | None], value: bool | None
 ) -> None:
     if value is not None and not isinstance(value, bool):
-        raise ValidationError.at(attribute.name, f"expected true, false or none, got {value!r}")
+        raise ValidationError.at(
+            attribute.name, f"expected true, false or none, got {describe(value)}"
+        )
 
 
 def _bool(_instance: object, attribute: attrs.Attribute[bool], value: bool) -> None:
     if not isinstance(value, bool):
-        raise ValidationError.at(attribute.name, f"expected true or false, got {value!r}")
+        raise ValidationError.at(attribute.name, f"expected true or false, got {describe(value)}")
 
 
 def _optional_name(
     _instance: object, attribute: attrs.Attribute[str | None], value: str | None
 ) -> None:
     if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise ValidationError.at(attribute.name, f"expected a non-empty name, got {value!r}")
+        raise ValidationError.at(
+            attribute.name, f"expected a non-empty name, got {describe(value)}"
+        )
 
 
 def _optional_rings(
     _instance: object, attribute: attrs.Attribute[int | None], value: int | None
 ) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-        raise ValidationError.at(attribute.name, f"must be a whole number >= 0, got {value!r}")
+        raise ValidationError.at(
+            attribute.name, f"must be a whole number >= 0, got {describe(value)}"
+        )
 
 
 @attrs.frozen
@@ -369,7 +399,7 @@ class KpiReport:
         for figure in self.figures:
             if figure.kpi is wanted:
                 return figure
-        raise ValidationError.at("kpi", f"{wanted.value!r} is not in the report")
+        raise ValidationError.at("kpi", f"{describe(wanted.value)} is not in the report")
 
     def __iter__(self) -> Iterator[KpiFigure]:
         return iter(self.figures)
@@ -422,7 +452,9 @@ class ContactStats:
     def __init__(self, policy: ContactCentrePolicy | None = None) -> None:
         policy = ContactCentrePolicy() if policy is None else policy
         if not isinstance(policy, ContactCentrePolicy):
-            raise ValidationError.at("policy", f"expected a ContactCentrePolicy, got {policy!r}")
+            raise ValidationError.at(
+                "policy", f"expected a ContactCentrePolicy, got {describe(policy)}"
+            )
         self._policy = policy
         self._threshold_us = _micros(policy.service_level_threshold)
         for name in _COUNTERS:
@@ -440,7 +472,7 @@ class ContactStats:
     def add(self, record: ContactRecord) -> None:
         """Count one record."""
         if not isinstance(record, ContactRecord):
-            raise ValidationError.at("record", f"expected a ContactRecord, got {record!r}")
+            raise ValidationError.at("record", f"expected a ContactRecord, got {describe(record)}")
         self.records += 1
         answered_at = record.answered_at
         if record.direction is ContactDirection.INBOUND:
@@ -475,14 +507,14 @@ class ContactStats:
 
     def add_all(self, records: Iterable[ContactRecord]) -> ContactStats:
         """Count every record of an iterable; returns ``self``."""
-        for record in records:
-            self.add(record)
+        for record in _many(records, "records"):
+            self.add(record)  # type: ignore[arg-type]
         return self
 
     def merge(self, other: ContactStats) -> ContactStats:
         """Add another accumulator's counters (in place) and return ``self``."""
         if not isinstance(other, ContactStats):
-            raise ValidationError.at("other", f"expected ContactStats, got {other!r}")
+            raise ValidationError.at("other", f"expected ContactStats, got {describe(other)}")
         if other._policy != self._policy:
             raise ValidationError.at("other", "cannot merge counters under different policies")
         for name in _COUNTERS:
@@ -604,9 +636,9 @@ def kpi_reports_by_agent(
 ) -> dict[str, KpiReport]:
     """One report per agent, in one pass; records without an agent are left out."""
     stats: dict[str, ContactStats] = {}
-    for record in records:
+    for record in _many(records, "records"):
         if not isinstance(record, ContactRecord):
-            raise ValidationError.at("records", f"expected a ContactRecord, got {record!r}")
+            raise ValidationError.at("records", f"expected a ContactRecord, got {describe(record)}")
         if record.agent is None:
             continue
         if record.agent not in stats:
@@ -620,7 +652,7 @@ def kpi_reports_by_agent(
 
 def _policy_decimal(_instance: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
     if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
-        raise ValidationError.at(attribute.name, f"must be a Decimal >= 0, got {value!r}")
+        raise ValidationError.at(attribute.name, f"must be a Decimal >= 0, got {describe(value)}")
 
 
 @attrs.frozen
@@ -670,7 +702,7 @@ def _to_group(value: KpiGroup | str) -> KpiGroup:
 
 def _measure_value(_instance: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
     if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
-        raise ValidationError.at(attribute.name, f"must be a Decimal >= 0, got {value!r}")
+        raise ValidationError.at(attribute.name, f"must be a Decimal >= 0, got {describe(value)}")
 
 
 @attrs.frozen
@@ -686,9 +718,11 @@ class KpiMeasure:
 def _weighted_mean(measures: Iterable[KpiMeasure], path: str) -> Decimal:
     total = Decimal(0)
     weights = Decimal(0)
-    for i, measure in enumerate(measures):
+    for i, measure in enumerate(_many(measures, path)):
         if not isinstance(measure, KpiMeasure):
-            raise ValidationError.at(f"{path}.{i}", f"expected a KpiMeasure, got {measure!r}")
+            raise ValidationError.at(
+                f"{path}.{i}", f"expected a KpiMeasure, got {describe(measure)}"
+            )
         total += measure.value * measure.weight
         weights += measure.weight
     if weights == 0:
@@ -704,9 +738,11 @@ def kpi_value(measures: Iterable[KpiMeasure]) -> Decimal:
 def kpi_by_group(measures: Iterable[KpiMeasure]) -> dict[KpiGroup, Decimal]:
     """Weighted mean per group (timeliness, effectiveness, conformity) that has measures."""
     grouped: dict[KpiGroup, list[KpiMeasure]] = {}
-    for i, measure in enumerate(measures):
+    for i, measure in enumerate(_many(measures, "measures")):
         if not isinstance(measure, KpiMeasure):
-            raise ValidationError.at(f"measures.{i}", f"expected a KpiMeasure, got {measure!r}")
+            raise ValidationError.at(
+                f"measures.{i}", f"expected a KpiMeasure, got {describe(measure)}"
+            )
         grouped.setdefault(measure.group, []).append(measure)
     return {
         group: _weighted_mean(grouped[group], f"measures.{group.value}")
@@ -717,7 +753,7 @@ def kpi_by_group(measures: Iterable[KpiMeasure]) -> dict[KpiGroup, Decimal]:
 
 def _money(value: object, path: str) -> Money:
     if not isinstance(value, Money):
-        raise ValidationError.at(path, f"expected Money, got {value!r}")
+        raise ValidationError.at(path, f"expected Money, got {describe(value)}")
     return value
 
 
@@ -759,8 +795,14 @@ def staff_pay(
     remainder (average x (1 - base share)), so base + standard = average exactly.
     """
     if not isinstance(staff_id, str) or not staff_id.strip():
-        raise ValidationError.at("staff_id", f"must be a non-empty string, got {staff_id!r}")
+        raise ValidationError.at(
+            "staff_id", f"must be a non-empty string, got {describe(staff_id)}"
+        )
     average = _money(last_month_average, "last_month_average")
+    if not isinstance(policy, StaffPayPolicy):
+        raise ValidationError.at(
+            "policy", f"expected a StaffPayPolicy, got {type(policy).__name__}"
+        )
     share = policy.base_share if base_share is None else policy.check_base_share(base_share)
     value = _decimal(kpi, "kpi_value")
     if value < 0:
@@ -791,9 +833,9 @@ class StaffScore:
     """Input for one pay line: who, last month's average pay, the KPI value."""
 
     staff_id: str = attrs.field(validator=_nonempty)
-    last_month_average: Money
+    last_month_average: Money = attrs.field(validator=_money_field)
     kpi_value: Decimal = attrs.field(converter=_to_decimal_kpi)
-    base_share: Decimal | None = None
+    base_share: Decimal | None = attrs.field(default=None, validator=_optional_share)
 
     @classmethod
     def from_measures(
@@ -845,11 +887,17 @@ def pay_report(scores: Iterable[StaffScore], policy: StaffPayPolicy) -> PayRepor
     lines: list[PayLine] = []
     below = 0
     seen: set[str] = set()
-    for i, score in enumerate(scores):
+    if not isinstance(policy, StaffPayPolicy):
+        raise ValidationError.at(
+            "policy", f"expected a StaffPayPolicy, got {type(policy).__name__}"
+        )
+    for i, score in enumerate(_many(scores, "scores")):
         if not isinstance(score, StaffScore):
-            raise ValidationError.at(f"scores.{i}", f"expected a StaffScore, got {score!r}")
+            raise ValidationError.at(f"scores.{i}", f"expected a StaffScore, got {describe(score)}")
         if score.staff_id in seen:
-            raise ValidationError.at(f"scores.{i}.staff_id", f"{score.staff_id!r} appears twice")
+            raise ValidationError.at(
+                f"scores.{i}.staff_id", f"{describe(score.staff_id)} appears twice"
+            )
         seen.add(score.staff_id)
         try:
             line = staff_pay(

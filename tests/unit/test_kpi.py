@@ -355,3 +355,23 @@ def test_pay_report_total_is_the_sum_of_the_lines(scores: list[StaffScore]) -> N
     else:
         assert total == Money.total((line.actual_pay for line in report.lines), "CNY")
         assert report.scheme_suspect == (report.below_standard >= Decimal("0.8") * len(scores))
+
+
+@pytest.mark.parametrize(
+    ("call", "path"),
+    [
+        (lambda: StaffScore("li", 5000, Decimal(1)), "last_month_average"),
+        (lambda: StaffScore("li", Money.of(1, "CNY"), Decimal(1), 0.6), "base_share"),
+        (lambda: kpi_report(5), "records"),  # type: ignore[arg-type]
+        (lambda: kpi_reports_by_agent("CALL-1"), "records"),  # type: ignore[arg-type]
+        (lambda: kpi_value(7), "measures"),  # type: ignore[arg-type]
+        (lambda: kpi_by_group(None), "measures"),  # type: ignore[arg-type]
+        (lambda: pay_report([], None), "policy"),  # type: ignore[arg-type]
+        (lambda: staff_pay("li", Money.of(1, "CNY"), 1, None), "policy"),  # type: ignore[arg-type]
+    ],
+)
+def test_kpi_inputs_of_the_wrong_type_are_refused_naming_the_field(call: object, path: str) -> None:
+    """Rule: only CsDomainError leaves the library; wrong types name the bad field."""
+    with pytest.raises(ValidationError) as caught:
+        call()  # type: ignore[operator]
+    assert caught.value.errors[0][0] == path
