@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import typing
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -27,12 +28,14 @@ from csdomain.complaints import (
     EscalationReason,
 )
 from csdomain.customers import Customer
+from csdomain.desk.base import use_cases
 from csdomain.desk.notifications import (
     ESCALATION_NOTICES_PLUGIN,
     OUTBOX_FAILED,
     Dispatcher,
     DispatchSummary,
     NotificationDesk,
+    OutboxStatus,
 )
 from csdomain.errors import (
     BackendUnavailable,
@@ -55,7 +58,7 @@ from csdomain.notify import (
 from csdomain.orders import OrderConfirmedBySalesperson, OrderShipped, ShipmentLine, ShippingMode
 from csdomain.plugins import get_plugin_manager
 from csdomain.policy import Policy
-from csdomain.store import OutboxEntry, Store, open_store
+from csdomain.store import OutboxEntry, Repository, Store, open_store
 
 
 START = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
@@ -373,7 +376,6 @@ def test_escalation_notices_can_be_blocked_by_plugin_name(store: Store, clock: F
     assert stored_messages(store) == []
 
 
-
 def test_relaying_registers_no_plugin(store: Store, clock: FixedClock) -> None:
     """Rule: built-in mappings come from the plugin manager, never from a use case."""
     pm = get_plugin_manager(load_entrypoints=False)
@@ -382,6 +384,7 @@ def test_relaying_registers_no_plugin(store: Store, clock: FixedClock) -> None:
     emit(store, escalated(), shipped())
     assert desk.relay_outbox(by=OPERATOR) == 2
     assert pm.list_name_plugin() == before
+
 
 # -- the dispatcher ------------------------------------------------------------------------
 
@@ -748,6 +751,145 @@ def test_outbox_listing_rejects_an_unknown_status(
     assert len(desk.outbox(by=OPERATOR, status="all")) == 1
     with pytest.raises(ValidationError, match="status"):
         desk.outbox(by=OPERATOR, status="lost")
+
+
+# -- the boundary ----------------------------------------------------------------------
+
+
+def test_every_public_desk_method_is_a_use_case() -> None:
+    """Rule: every use case goes through the one skeleton (arguments, permission, retry)."""
+    public = {n for n in vars(NotificationDesk) if not n.startswith("_")}
+    assert public <= set(use_cases(NotificationDesk))
+    for spec in use_cases(NotificationDesk).values():
+        assert spec.checks()  # every annotation is in the vocabulary
+
+
+def test_outbox_statuses_are_the_message_statuses_and_all() -> None:
+    assert typing.get_args(OutboxStatus) == ("all", *(s.value for s in MessageStatus))
+
+
+@pytest.mark.parametrize(
+    ("call", "path"),
+    [
+        (lambda desk: desk.relay_outbox(by=OPERATOR, limit=True), "limit"),
+        (lambda desk: desk.relay_outbox(by=OPERATOR, limit=2**64), "limit"),
+        (lambda desk: desk.outbox(by=OPERATOR, limit=1.5), "limit"),
+        (lambda desk: desk.retry_message("", by=OPERATOR), "message_id"),
+        (lambda desk: desk.retry_message(7, by=OPERATOR), "message_id"),
+        (lambda desk: desk.cancel_message("msg-1", reason=1.5, by=OPERATOR), "reason"),
+        (lambda desk: desk.cancel_message("msg-1", reason="x" * 20_001, by=OPERATOR), "reason"),
+        (lambda desk: desk.schedule_care("C-1\x00", by=OPERATOR), "customer_id"),
+        (lambda desk: desk.dispatcher(worker_id=""), "worker_id"),
+        (lambda desk: desk.relay_outbox(by="ops-1"), "by"),
+    ],
+)
+def test_desk_arguments_are_checked_before_anything_is_loaded(
+    store: Store,
+    clock: FixedClock,
+    pm: pluggy.PluginManager,
+    call: Callable[[NotificationDesk], object],
+    path: str,
+) -> None:
+    desk = make_desk(store, clock, pm)
+    with pytest.raises(ValidationError) as info:
+        call(desk)
+    assert info.value.errors[0][0] == path
+
+
+def test_outbox_lists_by_status_member_and_names_every_choice(
+    store: Store, clock: FixedClock, pm: pluggy.PluginManager
+) -> None:
+    desk = make_desk(store, clock, pm)
+    message = put_message(store, note())
+    assert [m.id for m in desk.outbox(by=OPERATOR, status=MessageStatus.PENDING)] == [message.id]
+    assert desk.outbox(by=OPERATOR, status=MessageStatus.DEAD) == []
+    with pytest.raises(ValidationError) as info:
+        desk.outbox(by=OPERATOR, status="lost")
+    assert "'all'" in str(info.value)
+    assert "'cancelled'" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("call", "path"),
+    [
+        (lambda d: d.run_forever(0, until_idle="yes"), "until_idle"),
+        (lambda d: d.run_forever(0, until_idle=1), "until_idle"),
+        (lambda d: d.run_forever(0, max_rounds=True), "max_rounds"),
+        (lambda d: d.run_forever(0, max_rounds=0), "max_rounds"),
+        (lambda d: d.run_forever(0, max_rounds=2**63), "max_rounds"),
+        (lambda d: d.run_forever(float("inf")), "interval"),
+        (lambda d: d.run_forever(1e300), "interval"),
+        (lambda d: d.run_forever("5"), "interval"),
+        (lambda d: d.run_forever(0, stop=True), "stop"),
+        (lambda d: d.run_forever(0, on_round="print"), "on_round"),
+        (lambda d: d.relay(limit=False), "limit"),
+        (lambda d: d.dispatch(42), "message_id"),
+        (lambda d: d.dispatch("msg\n1"), "message_id"),
+        (lambda d: d.dispatch(), ""),
+    ],
+)
+def test_dispatcher_entry_points_check_their_arguments_like_use_cases(
+    store: Store,
+    clock: FixedClock,
+    pm: pluggy.PluginManager,
+    call: Callable[[Dispatcher], object],
+    path: str,
+) -> None:
+    """Rule: bools only bools, bounded whole numbers, ids that are ids, for the worker too."""
+    dispatcher = make_desk(store, clock, pm).dispatcher()
+    with pytest.raises(ValidationError) as info:
+        call(dispatcher)
+    assert info.value.errors[0][0] == path
+
+
+@pytest.mark.parametrize(
+    ("arguments", "path"),
+    [
+        ({"retries": 0}, "retries"),
+        ({"retries": True}, "retries"),
+        ({"worker_id": " "}, "worker_id"),
+        ({"worker_id": "w" * 101}, "worker_id"),
+        ({"policy": Policy()}, "policy"),
+        ({"store": "memory://"}, "store"),
+        ({"clock": "system"}, "clock"),
+    ],
+)
+def test_a_dispatcher_is_refused_wrong_arguments(
+    store: Store, clock: FixedClock, pm: pluggy.PluginManager, arguments: dict[str, Any], path: str
+) -> None:
+    values: dict[str, Any] = {"store": store, "plugin_manager": pm, "clock": clock}
+    values.update(arguments)
+    with pytest.raises(ValidationError) as info:
+        Dispatcher(**values)
+    assert info.value.errors[0][0] == path
+
+
+def test_a_concurrent_care_run_that_stored_the_messages_first_is_skipped(
+    clock: FixedClock, pm: pluggy.PluginManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rule: scheduling care twice at once stores each touch-point once (insert-only retry).
+
+    On the memory backend, whose units of work do not lock each other out.
+    """
+    store = open_store("memory://")
+    add_customer(store)
+    desk = make_desk(store, clock, pm)
+    real = Repository.add_many
+    raced: list[Message] = []
+
+    def racing(repo: Repository[Any], objs: Any, **kwargs: Any) -> int:
+        objs = list(objs)
+        if not raced and objs and isinstance(objs[0], Message):
+            raced.extend(objs)  # another worker stores the same messages first
+            with store.unit_of_work() as other:
+                real(other.repo(MESSAGES), objs)
+        return real(repo, objs, **kwargs)
+
+    monkeypatch.setattr(Repository, "add_many", racing)
+    assert desk.schedule_care("C-1", by=OPERATOR, job_completed_on=date(2026, 11, 2)) == []
+    assert len(raced) == 1
+    assert [m.id for m in stored_messages(store)] == [m.id for m in raced]
+    store.close()
 
 
 # -- the command line ---------------------------------------------------------------------

@@ -21,15 +21,18 @@ escalation notices to the new owner) are registered there, never by a use case.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import os
 import socket
 import threading
 import time
+import typing
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import TypeVar
+from typing import Literal, ParamSpec, Protocol, TypeVar, runtime_checkable
 
 import attrs
 import pluggy
@@ -39,7 +42,8 @@ from csdomain.calendar import QuietHours
 from csdomain.care import CarePlan, CareSubject, care_messages, due_touchpoints
 from csdomain.clock import Clock
 from csdomain.customers import Customer
-from csdomain.desk.base import DeskBase
+from csdomain.desk.args import Check, Id, LongText, Positive, checker
+from csdomain.desk.base import DeskBase, checked, retrying, use_case
 from csdomain.errors import (
     AlreadyExists,
     BackendUnavailable,
@@ -49,6 +53,7 @@ from csdomain.errors import (
     NotFound,
     RuleViolation,
     ValidationError,
+    describe,
 )
 from csdomain.kinds import CUSTOMERS, MESSAGES
 from csdomain.notifiers import attempt_delivery
@@ -61,6 +66,7 @@ from csdomain.notify import (
     messages_for,
 )
 from csdomain.plugins import ESCALATION_NOTICES_PLUGIN
+from csdomain.policy import LimitsPolicy
 from csdomain.store import OutboxEntry, Store, UnitOfWork
 
 
@@ -71,13 +77,16 @@ __all__ = [
     "DispatchSummary",
     "Dispatcher",
     "NotificationDesk",
+    "OutboxStatus",
     "OwnerNotices",
+    "RoundObserver",
     "customer_address",
     "default_worker_id",
     "relay_outbox_batch",
 ]
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 logger = logging.getLogger("csdomain.dispatch")
 
@@ -102,6 +111,8 @@ def customer_address(customer: Customer | None, channel: str) -> str | None:
     """The customer's address on ``channel``: phone for ``"sms"``, e-mail for ``"email"``."""
     if customer is None:
         return None
+    if not isinstance(customer, Customer):
+        raise ValidationError.at("customer", f"expected a Customer, got {type(customer).__name__}")
     if channel == "sms":
         return customer.phone or None
     if channel == "email":
@@ -114,21 +125,40 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-def _idempotent(store: Store, work: Callable[[UnitOfWork], T], attempts: int) -> T:
-    """Run ``work`` in a unit of work, re-running it when a concurrent writer got there first.
+#: Limits of a dispatcher made without a desk (the desk passes its own).
+_DEFAULT_LIMITS = LimitsPolicy()
 
-    For work that only inserts objects with derived ids: an :class:`AlreadyExists` at
-    commit means another worker stored the same objects, so a fresh attempt skips them.
+
+def _entry_point(function: Callable[P, T]) -> Callable[P, T]:
+    """Check the arguments of a dispatcher entry point against their annotations first.
+
+    The same vocabulary as the desk's use cases (:func:`csdomain.desk.args.checker`: only
+    ``True``/``False`` for a bool, bounded whole numbers, ids that are ids ...), with the
+    dispatcher's ``limits``; the checked values are passed on. A bad call raises
+    :class:`~csdomain.errors.ValidationError` naming the argument before anything runs.
     """
-    for attempt in range(1, attempts + 1):
+    signature = inspect.signature(function)
+    public = [name for name in signature.parameters if name != "self"]
+    checks: dict[str, Check] = {}
+
+    @functools.wraps(function)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
-            with store.unit_of_work() as uow:
-                return work(uow)
-        except (ConcurrencyConflict, AlreadyExists):
-            if attempt == attempts:
-                raise
-    msg = "unreachable"  # pragma: no cover
-    raise AssertionError(msg)  # pragma: no cover
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as err:
+            raise ValidationError.at("", f"{function.__name__}(): {err}") from None
+        if not checks:
+            hints = typing.get_type_hints(function, include_extras=True)
+            checks.update((name, checker(hints[name])) for name in public)
+        owner = bound.arguments.get("self")
+        limits = owner.limits if isinstance(owner, Dispatcher) else _DEFAULT_LIMITS
+        arguments = bound.arguments
+        for name in public:
+            if name in arguments:
+                arguments[name] = checks[name](arguments[name], name, limits)
+        return function(*bound.args, **bound.kwargs)
+
+    return run
 
 
 @attrs.frozen
@@ -137,14 +167,15 @@ class _RelayResult:
     messages: int
 
 
+@_entry_point
 def relay_outbox_batch(
     store: Store,
     pm: pluggy.PluginManager,
     *,
     clock: Clock,
     policy: NotificationPolicy,
-    limit: int | None = None,
-    attempts: int = 5,
+    limit: Positive | None = None,
+    attempts: Positive = 5,
 ) -> tuple[int, int]:
     """Turn up to ``limit`` pending outbox entries into messages in one unit of work.
 
@@ -192,7 +223,7 @@ def relay_outbox_batch(
             uow.outbox.update(entry.processed(now))
         return _RelayResult(len(entries), stored)
 
-    result = _idempotent(store, work, attempts)
+    result = retrying(store, work, attempts=attempts, retry_already_exists=True)
     return result.entries, result.messages
 
 
@@ -232,6 +263,11 @@ def _render_entry(
 # -- the dispatcher -------------------------------------------------------------------------
 
 
+def _count(_instance: object, attribute: attrs.Attribute[int], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError.at(attribute.name, f"must be a count >= 0, got {describe(value)}")
+
+
 @attrs.frozen
 class DispatchSummary:
     """What dispatcher rounds did: outbox entries relayed and message outcomes.
@@ -242,11 +278,11 @@ class DispatchSummary:
     was saved).
     """
 
-    relayed: int = 0
-    delivered: int = 0
-    retried: int = 0
-    dead: int = 0
-    skipped: int = 0
+    relayed: int = attrs.field(default=0, validator=_count)
+    delivered: int = attrs.field(default=0, validator=_count)
+    retried: int = attrs.field(default=0, validator=_count)
+    dead: int = attrs.field(default=0, validator=_count)
+    skipped: int = attrs.field(default=0, validator=_count)
 
     def __add__(self, other: DispatchSummary) -> DispatchSummary:
         if not isinstance(other, DispatchSummary):
@@ -279,9 +315,16 @@ _OUTCOMES = {
 }
 
 
-def _positive_int_or_none(value: object, path: str) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        raise ValidationError.at(path, f"must be a positive integer, got {value!r}")
+#: The longest pause between rounds ``run_forever`` accepts (seconds): one day.
+MAX_INTERVAL = 86_400.0
+
+
+@runtime_checkable
+class RoundObserver(Protocol):
+    """Called with each round's :class:`DispatchSummary` (``run_forever(on_round=...)``)."""
+
+    def __call__(self, summary: DispatchSummary, /) -> None:
+        """Take note of one round."""
 
 
 class Dispatcher:
@@ -293,8 +336,15 @@ class Dispatcher:
     messages are claimed with ``FOR UPDATE SKIP LOCKED``: what another worker is claiming
     right now is skipped at once instead of waited for. Source: DOMAIN.md 7, DESIGN.md 5
     (at-least-once delivery, retry with backoff, dead letter after N tries, quiet hours).
+
+    Its entry points check their arguments like the desk's use cases do (the vocabulary
+    of :mod:`csdomain.desk.args`, within ``limits``).
     """
 
+    #: Bounds on the arguments the entry points accept.
+    limits: LimitsPolicy = _DEFAULT_LIMITS
+
+    @_entry_point
     def __init__(
         self,
         store: Store,
@@ -302,29 +352,26 @@ class Dispatcher:
         clock: Clock,
         *,
         policy: NotificationPolicy | None = None,
-        worker_id: str | None = None,
-        retries: int = 5,
+        worker_id: Id | None = None,
+        retries: Positive = 5,
+        limits: LimitsPolicy | None = None,
     ) -> None:
-        if policy is not None and not isinstance(policy, NotificationPolicy):
-            raise ValidationError.at("policy", "expected a NotificationPolicy")
-        if worker_id is not None and (not isinstance(worker_id, str) or not worker_id.strip()):
-            raise ValidationError.at("worker_id", "must not be blank")
-        _positive_int_or_none(retries, "retries")
         self.store = store
         self.plugin_manager = plugin_manager
         self.clock = clock
         self.policy = policy or NotificationPolicy()
         self.worker_id = worker_id or default_worker_id()
         self.retries = retries
+        self.limits = limits or _DEFAULT_LIMITS
 
     def __repr__(self) -> str:
         return f"Dispatcher({self.store.url!r}, worker_id={self.worker_id!r})"
 
     # -- one round --------------------------------------------------------------------------
 
-    def relay(self, limit: int | None = None) -> int:
+    @_entry_point
+    def relay(self, limit: Positive | None = None) -> int:
         """Relay one batch of pending outbox entries; returns how many were handled."""
-        _positive_int_or_none(limit, "limit")
         entries, _ = relay_outbox_batch(
             self.store,
             self.plugin_manager,
@@ -354,7 +401,8 @@ class Dispatcher:
             counts[self.dispatch(message_id)] += 1
         return DispatchSummary(relayed=relayed, **counts)
 
-    def dispatch(self, message_id: str) -> str:
+    @_entry_point
+    def dispatch(self, message_id: Id) -> str:
         """Claim, deliver and record one message; returns the outcome's summary field."""
         claimed = self._claim(message_id)
         if isinstance(claimed, str):
@@ -431,14 +479,15 @@ class Dispatcher:
                 stop.wait(left)
                 return
 
+    @_entry_point
     def run_forever(
         self,
         interval: float,
         *,
         stop: threading.Event | None = None,
-        max_rounds: int | None = None,
+        max_rounds: Positive | None = None,
         until_idle: bool = False,
-        on_round: Callable[[DispatchSummary], None] | None = None,
+        on_round: RoundObserver | None = None,
     ) -> DispatchSummary:
         """Run rounds until ``stop`` is set, ``max_rounds`` ran or (``until_idle``) a round
         found nothing to do; returns the totals.
@@ -448,11 +497,11 @@ class Dispatcher:
         (e.g. locked) is logged and retried after ``interval`` (a short growing pause when
         ``interval`` is 0). Such a round is not idle: with ``until_idle`` the worker keeps
         trying, and re-raises :class:`BackendUnavailable` after ``retries`` failed rounds
-        in a row.
+        in a row. ``interval`` is at most :data:`MAX_INTERVAL` seconds.
         """
-        if isinstance(interval, bool) or not isinstance(interval, int | float) or interval < 0:
-            raise ValidationError.at("interval", f"must be a number of seconds >= 0: {interval!r}")
-        _positive_int_or_none(max_rounds, "max_rounds")
+        if not 0 <= interval <= MAX_INTERVAL:
+            msg = f"must be between 0 and {MAX_INTERVAL:g} seconds, got {interval:g}"
+            raise ValidationError.at("interval", msg)
         stop = stop or threading.Event()
         total = DispatchSummary()
         rounds = 0
@@ -486,26 +535,16 @@ class Dispatcher:
 # -- the use cases --------------------------------------------------------------------------
 
 
-_LISTABLE = ("all", *(s.value for s in MessageStatus))
-
-
-def _require_id(value: object, path: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError.at(path, "must be a non-empty string")
-    return value
-
-
-def _optional_date(value: object, path: str) -> date | None:
-    if value is not None and (isinstance(value, datetime) or not isinstance(value, date)):
-        raise ValidationError.at(path, f"expected a date, got {value!r}")
-    return value
+#: What the operator's outbox listing shows: the messages of one status, or ``"all"``.
+OutboxStatus = Literal["all", "pending", "claimed", "delivered", "dead", "cancelled"]
 
 
 class NotificationDesk(DeskBase):
     """Use cases of notifications: relay, care schedule, outbox listing, retry, cancel."""
 
-    def dispatcher(self, *, worker_id: str | None = None) -> Dispatcher:
-        """A :class:`Dispatcher` on this desk's store, plugins, clock and policy."""
+    @checked()
+    def dispatcher(self, *, worker_id: Id | None = None) -> Dispatcher:
+        """A :class:`Dispatcher` on this desk's store, plugins, clock, policy and limits."""
         return Dispatcher(
             self.store,
             self.plugin_manager,
@@ -513,17 +552,17 @@ class NotificationDesk(DeskBase):
             policy=self.policy.notifications,
             worker_id=worker_id,
             retries=self.retries,
+            limits=self.policy.limits,
         )
 
-    def relay_outbox(self, *, by: Actor, limit: int | None = None) -> int:
+    @checked(Permission.SEND_NOTIFICATIONS)
+    def relay_outbox(self, *, by: Actor, limit: Positive | None = None) -> int:
         """Turn pending outbox events into stored messages; returns the entries handled.
 
         Works in batches of ``policy.notifications.batch_size`` (one unit of work each),
         up to ``limit`` entries (all pending ones if ``None``). Replaying an event stores
         no second message. Needs ``notification.send``. Source: DOMAIN.md 7.
         """
-        self.require(by, Permission.SEND_NOTIFICATIONS)
-        _positive_int_or_none(limit, "limit")
         policy = self.policy.notifications
         handled = 0
         while limit is None or handled < limit:
@@ -541,9 +580,11 @@ class NotificationDesk(DeskBase):
                 break
         return handled
 
+    @use_case(Permission.SEND_NOTIFICATIONS, retry_already_exists=True)
     def schedule_care(
         self,
-        customer_id: str,
+        uow: UnitOfWork,
+        customer_id: Id,
         plan: CarePlan | None = None,
         *,
         by: Actor,
@@ -556,50 +597,40 @@ class NotificationDesk(DeskBase):
         ``job_completed_on``, one month and one year after ``handed_over_on``, maintenance
         reminders, the check before New Year and the customer's birthday, each at local time
         outside the customer's rest hours. Returns the messages stored by this call: running
-        it again stores nothing twice. Needs ``notification.send``. Source: DOMAIN.md 3.5.
+        it again stores nothing twice (a concurrent run that stored them first is skipped).
+        Needs ``notification.send``. Source: DOMAIN.md 3.5.
         """
-        self.require(by, Permission.SEND_NOTIFICATIONS)
-        _require_id(customer_id, "customer_id")
-        if plan is not None and not isinstance(plan, CarePlan):
-            raise ValidationError.at("plan", "expected a CarePlan")
-        completed = _optional_date(job_completed_on, "job_completed_on")
-        handed_over = _optional_date(handed_over_on, "handed_over_on")
         care = self.policy.care
         notifications = self.policy.notifications
-        chosen = plan or care.plan
-
-        def work(uow: UnitOfWork) -> list[Message]:
-            now = self.now()
-            customer = uow.repo(CUSTOMERS).get(customer_id)
-            subject = CareSubject(
-                customer_id=customer.id,
-                name=customer.name,
-                tz=self._customer_tz(customer),
-                birthday=customer.birthday,
-                job_completed_on=completed,
-                handed_over_on=handed_over,
-                rest_hours=customer.rest_hours,
-            )
-            occurrences = due_touchpoints(
-                chosen,
-                subject,
-                now,
-                now + care.horizon,
-                default_rest_hours=notifications.default_rest_hours,
-            )
-            messages = care_messages(
-                occurrences,
-                subject,
-                at=now,
-                policy=notifications,
-                recipient_for=lambda _cid, channel: customer_address(customer, channel),
-            )
-            repo = uow.repo(MESSAGES)
-            new = [m for m in messages if not repo.exists(m.id)]
-            repo.add_many(new)
-            return new
-
-        return _idempotent(self.store, work, self.retries)
+        now = self.now()
+        customer = uow.repo(CUSTOMERS).get(customer_id)
+        subject = CareSubject(
+            customer_id=customer.id,
+            name=customer.name,
+            tz=self._customer_tz(customer),
+            birthday=customer.birthday,
+            job_completed_on=job_completed_on,
+            handed_over_on=handed_over_on,
+            rest_hours=customer.rest_hours,
+        )
+        occurrences = due_touchpoints(
+            plan or care.plan,
+            subject,
+            now,
+            now + care.horizon,
+            default_rest_hours=notifications.default_rest_hours,
+        )
+        messages = care_messages(
+            occurrences,
+            subject,
+            at=now,
+            policy=notifications,
+            recipient_for=lambda _cid, channel: customer_address(customer, channel),
+        )
+        repo = uow.repo(MESSAGES)
+        new = [m for m in messages if not repo.exists(m.id)]
+        repo.add_many(new)
+        return new
 
     def _customer_tz(self, customer: Customer) -> str:
         if customer.rest_hours is not None:
@@ -607,59 +638,43 @@ class NotificationDesk(DeskBase):
         default = self.policy.notifications.default_rest_hours
         return default.tz if default is not None else self.calendar.tz
 
+    @use_case(Permission.SEND_NOTIFICATIONS, readonly=True)
     def outbox(
-        self, *, by: Actor, status: str = "pending", limit: int | None = None
+        self,
+        uow: UnitOfWork,
+        *,
+        by: Actor,
+        status: OutboxStatus | MessageStatus = "pending",
+        limit: Positive | None = None,
     ) -> list[Message]:
         """Stored messages with ``status`` (``"all"`` for every one), for the operator.
 
         Pending messages come in the order they fall due, others oldest first. Needs
         ``notification.send``.
         """
-        self.require(by, Permission.SEND_NOTIFICATIONS)
-        if status not in _LISTABLE:
-            raise ValidationError.at("status", f"{status!r} is not one of {', '.join(_LISTABLE)}")
-        _positive_int_or_none(limit, "limit")
+        repo = uow.repo(MESSAGES)
+        if status == "all":
+            return list(repo.scan(order_by="created_at", limit=limit))
+        order = "due_at" if status == MessageStatus.PENDING else "created_at"
+        return list(repo.scan(status=status, order_by=[order, "created_at"], limit=limit))
 
-        def work(uow: UnitOfWork) -> list[Message]:
-            repo = uow.repo(MESSAGES)
-            if status == "all":
-                return list(repo.scan(order_by="created_at", limit=limit))
-            order = "due_at" if status == MessageStatus.PENDING else "created_at"
-            return list(repo.scan(status=status, order_by=[order, "created_at"], limit=limit))
-
-        return self.run(work, readonly=True)
-
-    def retry_message(self, message_id: str, *, by: Actor) -> Message:
+    @use_case(Permission.SEND_NOTIFICATIONS)
+    def retry_message(self, uow: UnitOfWork, message_id: Id, *, by: Actor) -> Message:
         """Send a dead letter again: attempts start over (``csdomain outbox retry ID``).
 
         The next attempt still respects the customer's rest hours. Needs
         ``notification.send``.
         """
-        self.require(by, Permission.SEND_NOTIFICATIONS)
-        _require_id(message_id, "message_id")
+        now = self.now()
+        return self.change(uow, MESSAGES, message_id, lambda m: m.requeue(now, by=by.id))
 
-        def work(uow: UnitOfWork) -> Message:
-            repo = uow.repo(MESSAGES)
-            after = repo.get(message_id).requeue(self.now(), by=by.id)
-            repo.update(after)
-            return after
-
-        return self.run(work)
-
-    def cancel_message(self, message_id: str, *, reason: str, by: Actor) -> Message:
+    @use_case(Permission.SEND_NOTIFICATIONS)
+    def cancel_message(
+        self, uow: UnitOfWork, message_id: Id, *, reason: LongText, by: Actor
+    ) -> Message:
         """Withdraw a pending message or a dead letter; ``reason`` goes into its history.
 
         Needs ``notification.send``.
         """
-        self.require(by, Permission.SEND_NOTIFICATIONS)
-        _require_id(message_id, "message_id")
-        _require_id(reason, "reason")
-        self.bounded_text(reason, "reason")
-
-        def work(uow: UnitOfWork) -> Message:
-            repo = uow.repo(MESSAGES)
-            after = repo.get(message_id).cancel(reason, at=self.now(), by=by.id)
-            repo.update(after)
-            return after
-
-        return self.run(work)
+        now = self.now()
+        return self.change(uow, MESSAGES, message_id, lambda m: m.cancel(reason, at=now, by=by.id))
