@@ -22,6 +22,13 @@ _DELIVERY_REASON = re.compile(r"reasons\.append\(\"([a-z][a-z0-9_]*)\"\)")
 _TICKED = re.compile(r"`([A-Za-z_][A-Za-z0-9_.]*)`")
 
 
+def _area(name: str) -> list[Path]:
+    """The source files of an area, whether it is one module or a package."""
+    base = ROOT / "src" / "csdomain"
+    module = base / f"{name}.py"
+    return [module] if module.exists() else sorted((base / name).rglob("*.py"))
+
+
 def _codes(pattern: re.Pattern[str], paths: list[Path]) -> set[str]:
     return {code for p in paths for code in pattern.findall(p.read_text(encoding="utf-8"))}
 
@@ -37,13 +44,13 @@ def test_every_rule_violation_code_in_the_source_is_on_the_rules_page() -> None:
 
 
 def test_every_warranty_reason_code_is_on_the_rules_page() -> None:
-    codes = _codes(_REASON, [ROOT / "src" / "csdomain" / "warranty.py"]) | set(BUILTIN_RULE_CODES)
+    codes = _codes(_REASON, _area("warranty")) | set(BUILTIN_RULE_CODES)
     assert {"period_expired", "within_return_window", "no_remedy"} <= codes
     assert sorted(c for c in codes if not _on_page(c)) == []
 
 
 def test_every_delivery_problem_reason_is_on_the_rules_page() -> None:
-    codes = _codes(_DELIVERY_REASON, [ROOT / "src" / "csdomain" / "orders.py"])
+    codes = _codes(_DELIVERY_REASON, _area("orders"))
     assert "damaged_bags_over_limit" in codes
     assert sorted(c for c in codes if not _on_page(c)) == []
 
@@ -70,7 +77,10 @@ def _resolve(dotted: str) -> object:
 
 def _code_references() -> list[str]:
     """Backticked ``module.name`` references whose first part is a csdomain module."""
-    modules = {p.stem for p in (ROOT / "src" / "csdomain").glob("*.py")} | {"desk"}
+    base = ROOT / "src" / "csdomain"
+    modules = {p.stem for p in base.glob("*.py")} | {
+        p.parent.name for p in base.glob("*/__init__.py")
+    }
     permissions = {v for k, v in vars(Permission).items() if k.isupper()}
     return sorted(
         {
