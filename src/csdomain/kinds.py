@@ -16,7 +16,13 @@ from csdomain.kpi import ContactRecord
 from csdomain.notify import Message
 from csdomain.orders import Order, Stock, order_events
 from csdomain.returns import ReturnRequest, return_events
-from csdomain.satisfaction import SatisfactionMonitor, Survey, SurveyCampaign, SurveyResponse
+from csdomain.satisfaction import (
+    SatisfactionMonitor,
+    Survey,
+    SurveyCampaign,
+    SurveyResponse,
+    monitor_events,
+)
 from csdomain.store import KINDS, OUTBOX, Index, Kind
 from csdomain.warranty import WarrantyClaimCase, event_for_last_change
 
@@ -126,7 +132,12 @@ WARRANTY_CLAIMS: Kind[WarrantyClaimCase] = KINDS.register(
 )
 SURVEYS: Kind[Survey] = KINDS.register(Kind("survey", Survey))
 SATISFACTION_MONITORS: Kind[SatisfactionMonitor] = KINDS.register(
-    Kind("satisfaction_monitor", SatisfactionMonitor, indexes=["subject", "metric", "status"])
+    Kind(
+        "satisfaction_monitor",
+        SatisfactionMonitor,
+        indexes=["subject", "metric", "status"],
+        events=monitor_events,
+    )
 )
 SURVEY_CAMPAIGNS: Kind[SurveyCampaign] = KINDS.register(
     Kind("survey_campaign", SurveyCampaign, indexes=["survey_id", "status", "starts_on"])

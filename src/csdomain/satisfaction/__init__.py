@@ -54,6 +54,7 @@ from csdomain.satisfaction.events import (
     SurveyRequested,
     SurveyResponseRecorded,
     SurveySubject,
+    monitor_events,
 )
 from csdomain.satisfaction.monitoring import (
     MONITOR_COMMANDS,
@@ -157,6 +158,7 @@ __all__ = [
     "expected_gain",
     "is_survey_season",
     "key_account_visit_due",
+    "monitor_events",
     "next_key_account_visit",
     "nps",
     "post_service_survey",

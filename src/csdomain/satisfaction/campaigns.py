@@ -209,3 +209,18 @@ class SurveyCampaign:
     def in_season(self, policy: SatisfactionPolicy) -> bool:
         """Whether the campaign runs in a survey month; key-account campaigns always do."""
         return self.key_accounts or bool(self.months() & policy.survey_months)
+
+    def require_season(self, policy: SatisfactionPolicy) -> SurveyCampaign:
+        """The campaign, unless it runs in no survey month (``out_of_survey_season``).
+
+        DOMAIN.md 5: surveys run in Q4 and in May; key accounts are visited whenever due.
+        """
+        if not self.in_season(policy):
+            raise RuleViolation(
+                "out_of_survey_season",
+                f"campaign {describe(self.id)} runs in no survey month "
+                f"({', '.join(str(m) for m in sorted(policy.survey_months))})",
+                campaign_id=self.id,
+                months=sorted(self.months()),
+            )
+        return self

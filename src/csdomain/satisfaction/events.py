@@ -16,6 +16,7 @@ __all__ = [
     "SurveyRequested",
     "SurveyResponseRecorded",
     "SurveySubject",
+    "monitor_events",
 ]
 
 
@@ -83,3 +84,9 @@ class SurveyRequested(Event):
     subject_id: str
     requested_at: datetime
     send_after: datetime
+
+
+def monitor_events(_before: SatisfactionMonitor | None, after: SatisfactionMonitor) -> list[Event]:
+    """The event of a monitor's latest step, its start included (DOMAIN.md 5: every step
+    of the monitoring loop is reported with the gap to the target)."""
+    return [SatisfactionMonitorMoved.of(after)]
