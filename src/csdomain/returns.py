@@ -27,17 +27,31 @@ import attrs
 
 from csdomain.auth import AccessPolicy, Actor, Permission
 from csdomain.clock import require_aware
-from csdomain.errors import PermissionDenied, RuleViolation, ValidationError
+from csdomain.errors import PermissionDenied, RuleViolation, ValidationError, describe
 from csdomain.events import Event
-from csdomain.lifecycle import StatusChange, check_transition
+from csdomain.lifecycle import Command, Lifecycle, StatusChange
 from csdomain.money import Money
 from csdomain.orders import ItemCondition, LineKey, Order, Stock, StockBucket, StockReturned
+from csdomain.orders._checks import (
+    as_tuple,
+    currency_code,
+    enum_member,
+    flag,
+    money,
+    optional_aware,
+    optional_text,
+    positive_int,
+    text,
+    tuple_of,
+)
 from csdomain.validators import aware as _aware
 from csdomain.validators import not_blank as _not_blank
 
 
 __all__ = [
+    "RETURN_COMMANDS",
     "RETURN_INITIAL",
+    "RETURN_LIFECYCLE",
     "RETURN_TERMINAL",
     "RETURN_TRANSITIONS",
     "ReceivedLine",
@@ -101,40 +115,34 @@ RETURN_TERMINAL: frozenset[ReturnStatus] = frozenset({_R.REJECTED, _R.WITHDRAWN,
 _PENDING = frozenset({_R.REQUESTED, _R.APPROVED})
 _RECEIVED = frozenset({_R.RECEIVED, _R.CLOSED})
 
-
-def _positive_int(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValidationError.at(attribute.name, f"must be a positive integer, got {value!r}")
-
-
-def _money(_instance: object, attribute: attrs.Attribute[Money], value: Money) -> None:
-    if not isinstance(value, Money):
-        raise ValidationError.at(attribute.name, f"expected Money, got {type(value).__name__}")
+#: The commands of a return request, beside :data:`RETURN_TRANSITIONS`.
+RETURN_COMMANDS: Mapping[str, Command[ReturnStatus]] = {
+    "approve_return": Command("approve the return", frozenset({_R.REQUESTED}), _R.APPROVED),
+    "reject_return": Command("reject the return", frozenset({_R.REQUESTED}), _R.REJECTED),
+    "withdraw_return": Command("withdraw the return", _PENDING, _R.WITHDRAWN),
+    "receive_return": Command("receive the returned goods", frozenset({_R.APPROVED}), _R.RECEIVED),
+    "close_return": Command("close the return", frozenset({_R.RECEIVED}), _R.CLOSED),
+}
+#: The return request's lifecycle: :data:`RETURN_TRANSITIONS` and :data:`RETURN_COMMANDS`.
+RETURN_LIFECYCLE: Lifecycle[ReturnStatus] = Lifecycle("return", RETURN_TRANSITIONS, RETURN_COMMANDS)
 
 
 def _condition(value: ItemCondition | str) -> ItemCondition:
-    try:
-        return ItemCondition(value)
-    except ValueError:
-        raise ValidationError.at("condition", f"not an item condition: {value!r}") from None
+    return enum_member(ItemCondition, value, "condition", "an item condition")
 
 
 def _status(value: ReturnStatus | str) -> ReturnStatus:
-    try:
-        return ReturnStatus(value)
-    except ValueError:
-        raise ValidationError.at("status", f"not a return status: {value!r}") from None
+    return enum_member(ReturnStatus, value, "status", "a return status")
 
 
 def _reasons(value: Iterable[ReturnReason | str]) -> tuple[ReturnReason, ...]:
     if isinstance(value, str):
         value = (value,)
+    if isinstance(value, bytes | bytearray | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError.at("reasons", f"expected a list, got {type(value).__name__}")
     result: list[ReturnReason] = []
     for item in value:
-        try:
-            reason = ReturnReason(item)
-        except ValueError:
-            raise ValidationError.at("reasons", f"not a return reason: {item!r}") from None
+        reason = enum_member(ReturnReason, item, "reasons", "a return reason")
         if reason not in result:
             result.append(reason)
     return tuple(result)
@@ -145,8 +153,8 @@ class ReturnItem:
     """What a salesperson asks to take back: SKU, quantity, gift flag."""
 
     sku: str = attrs.field(validator=_not_blank)
-    quantity: int = attrs.field(validator=_positive_int)
-    gift: bool = False
+    quantity: int = attrs.field(validator=positive_int)
+    gift: bool = attrs.field(default=False, validator=flag)
 
     @property
     def key(self) -> LineKey:
@@ -159,9 +167,9 @@ class ReturnLine:
     """A requested return line with the unit price taken from the order."""
 
     sku: str = attrs.field(validator=_not_blank)
-    quantity: int = attrs.field(validator=_positive_int)
-    unit_price: Money = attrs.field(validator=_money)
-    gift: bool = False
+    quantity: int = attrs.field(validator=positive_int)
+    unit_price: Money = attrs.field(validator=money)
+    gift: bool = attrs.field(default=False, validator=flag)
 
     @property
     def key(self) -> LineKey:
@@ -174,9 +182,9 @@ class ReceivedLine:
     """Goods the warehouse received back: quantity and confirmed condition."""
 
     sku: str = attrs.field(validator=_not_blank)
-    quantity: int = attrs.field(validator=_positive_int)
+    quantity: int = attrs.field(validator=positive_int)
     condition: ItemCondition = attrs.field(default=ItemCondition.GOOD, converter=_condition)
-    gift: bool = False
+    gift: bool = attrs.field(default=False, validator=flag)
 
     @property
     def key(self) -> LineKey:
@@ -208,7 +216,10 @@ def returnable_quantities(
         if request.id == exclude:
             continue
         if request.order_id != order.id:
-            msg = f"return {request.id!r} belongs to order {request.order_id!r}, not {order.id!r}"
+            msg = (
+                f"return {describe(request.id)} belongs to order {describe(request.order_id)}, "
+                f"not {describe(order.id)}"
+            )
             raise ValidationError.at("returns", msg)
         for key, quantity in _counted(request).items():
             left[key] = left.get(key, 0) - quantity
@@ -245,14 +256,6 @@ def check_return_within_shipment(
         )
 
 
-def _return_lines(value: Iterable[ReturnLine]) -> tuple[ReturnLine, ...]:
-    return tuple(value)
-
-
-def _received_lines(value: Iterable[ReceivedLine]) -> tuple[ReceivedLine, ...]:
-    return tuple(value)
-
-
 @attrs.frozen
 class ReturnRequest:
     """A return report (退货), from the salesperson's request to the return note."""
@@ -260,18 +263,22 @@ class ReturnRequest:
     id: str = attrs.field(validator=_not_blank)
     order_id: str = attrs.field(validator=_not_blank)
     customer_id: str = attrs.field(validator=_not_blank)
-    lines: tuple[ReturnLine, ...] = attrs.field(converter=_return_lines)
+    lines: tuple[ReturnLine, ...] = attrs.field(converter=as_tuple, validator=tuple_of(ReturnLine))
     reasons: tuple[ReturnReason, ...] = attrs.field(converter=_reasons)
-    currency: str
+    currency: str = attrs.field(validator=currency_code)
     requested_at: datetime = attrs.field(validator=_aware)
     requested_by: str = attrs.field(validator=_not_blank)
-    note: str = ""
+    note: str = attrs.field(default="", validator=text)
     status: ReturnStatus = attrs.field(default=ReturnStatus.REQUESTED, converter=_status)
-    history: tuple[StatusChange, ...] = ()
-    decided_by: str | None = None
-    received: tuple[ReceivedLine, ...] = attrs.field(default=(), converter=_received_lines)
-    received_at: datetime | None = None
-    return_note_number: str | None = None
+    history: tuple[StatusChange, ...] = attrs.field(
+        default=(), converter=as_tuple, validator=tuple_of(StatusChange)
+    )
+    decided_by: str | None = attrs.field(default=None, validator=optional_text)
+    received: tuple[ReceivedLine, ...] = attrs.field(
+        default=(), converter=as_tuple, validator=tuple_of(ReceivedLine)
+    )
+    received_at: datetime | None = attrs.field(default=None, validator=optional_aware)
+    return_note_number: str | None = attrs.field(default=None, validator=optional_text)
 
     def __attrs_post_init__(self) -> None:
         errors: list[tuple[str, str]] = []
@@ -282,13 +289,13 @@ class ReturnRequest:
         seen: set[LineKey] = set()
         for i, line in enumerate(self.lines):
             if line.key in seen:
-                errors.append((f"lines.{i}", f"duplicate line for {line.sku!r}"))
+                errors.append((f"lines.{i}", f"duplicate line for {describe(line.sku)}"))
             seen.add(line.key)
             if line.unit_price.currency != self.currency:
                 errors.append((f"lines.{i}.unit_price", f"must be in {self.currency}"))
         for i, got in enumerate(self.received):
             if got.key not in seen:
-                errors.append((f"received.{i}", f"{got.sku!r} was not requested"))
+                errors.append((f"received.{i}", f"{describe(got.sku)} was not requested"))
         if self.history and self.history[-1].to != self.status:
             errors.append(("status", "does not match the last history entry"))
         if errors:
@@ -311,7 +318,8 @@ class ReturnRequest:
         for line in self.lines:
             if line.key == key:
                 return line.unit_price
-        raise ValidationError.at("sku", f"{key[0]!r} is not part of return {self.id!r}")
+        msg = f"{describe(key[0])} is not part of return {describe(self.id)}"
+        raise ValidationError.at("sku", msg)
 
     def requested_quantities(self) -> dict[LineKey, int]:
         """Requested quantity per ``(sku, gift)``."""
@@ -339,11 +347,6 @@ class ReturnRequest:
 
     # -- lifecycle ---------------------------------------------------------------------
 
-    def _move(self, target: ReturnStatus, at: datetime, by: str, note: str = "") -> ReturnRequest:
-        check_transition(RETURN_TRANSITIONS, "return", self.id, self.status, target)
-        change = StatusChange(from_=self.status.value, to=target.value, at=at, by=by, note=note)
-        return attrs.evolve(self, status=target, history=(*self.history, change))
-
     @classmethod
     def file(
         cls,
@@ -365,7 +368,9 @@ class ReturnRequest:
         """
         access.require(by, Permission.REQUEST_RETURN)
         require_aware(at)
-        items = tuple(items)
+        items = as_tuple(items)
+        if not isinstance(items, tuple):
+            raise ValidationError.at("items", f"expected a list, got {type(items).__name__}")
         for i, item in enumerate(items):
             if not isinstance(item, ReturnItem):
                 raise ValidationError.at(f"items.{i}", "expected a ReturnItem")
@@ -391,20 +396,20 @@ class ReturnRequest:
         )
 
     def _decide(
-        self, target: ReturnStatus, at: datetime, by: Actor, access: AccessPolicy, note: str
+        self, action: str, at: datetime, by: Actor, access: AccessPolicy, note: str
     ) -> ReturnRequest:
         access.require(by, Permission.APPROVE_RETURN)
         require_aware(at)
         if by.id == self.requested_by:
             detail = "a return is decided by a manager other than the one who filed it"
             raise PermissionDenied(by.id, Permission.APPROVE_RETURN, detail)
-        return attrs.evolve(self._move(target, at, by.id, note), decided_by=by.id)
+        return RETURN_LIFECYCLE.move(self, action, at=at, by=by.id, note=note, decided_by=by.id)
 
     def approve(
         self, *, at: datetime, by: Actor, access: AccessPolicy, note: str = ""
     ) -> ReturnRequest:
         """A manager approves the return (``return.approve``)."""
-        return self._decide(ReturnStatus.APPROVED, at, by, access, note)
+        return self._decide("approve_return", at, by, access, note)
 
     def reject(
         self, *, at: datetime, by: Actor, access: AccessPolicy, reason: str
@@ -412,7 +417,7 @@ class ReturnRequest:
         """A manager rejects the return, saying why (``return.approve``)."""
         if not isinstance(reason, str) or not reason.strip():
             raise ValidationError.at("reason", "a rejection needs a reason")
-        return self._decide(ReturnStatus.REJECTED, at, by, access, reason)
+        return self._decide("reject_return", at, by, access, reason)
 
     def withdraw(
         self, *, at: datetime, by: Actor, access: AccessPolicy, note: str = ""
@@ -420,7 +425,7 @@ class ReturnRequest:
         """The customer or salesperson withdraws the return before goods come in."""
         access.require(by, Permission.REQUEST_RETURN)
         require_aware(at)
-        return self._move(ReturnStatus.WITHDRAWN, at, by.id, note)
+        return RETURN_LIFECYCLE.move(self, "withdraw_return", at=at, by=by.id, note=note)
 
     def receive(
         self, lines: Sequence[ReceivedLine], *, at: datetime, by: Actor, access: AccessPolicy
@@ -432,7 +437,9 @@ class ReturnRequest:
         """
         access.require(by, Permission.RECEIVE_RETURN)
         require_aware(at)
-        received = tuple(lines)
+        received = as_tuple(lines)
+        if not isinstance(received, tuple):
+            raise ValidationError.at("lines", f"expected a list, got {type(received).__name__}")
         if not received:
             raise ValidationError.at("lines", "nothing received: withdraw the return instead")
         for i, got in enumerate(received):
@@ -442,7 +449,7 @@ class ReturnRequest:
         totals: dict[LineKey, int] = {}
         for i, got in enumerate(received):
             if got.key not in requested:
-                raise ValidationError.at(f"lines.{i}.sku", f"{got.sku!r} was not requested")
+                raise ValidationError.at(f"lines.{i}.sku", f"{describe(got.sku)} was not requested")
             totals[got.key] = totals.get(got.key, 0) + got.quantity
         over = sorted(key for key, quantity in totals.items() if quantity > requested[key])
         if over:
@@ -452,8 +459,9 @@ class ReturnRequest:
                 return_id=self.id,
                 skus=[sku for sku, _ in over],
             )
-        moved = self._move(ReturnStatus.RECEIVED, at, by.id)
-        return attrs.evolve(moved, received=received, received_at=at)
+        return RETURN_LIFECYCLE.move(
+            self, "receive_return", at=at, by=by.id, received=received, received_at=at
+        )
 
     def close(
         self, return_note_number: str, *, at: datetime, by: Actor, access: AccessPolicy
@@ -463,8 +471,14 @@ class ReturnRequest:
         require_aware(at)
         if not isinstance(return_note_number, str) or not return_note_number.strip():
             raise ValidationError.at("return_note_number", "must not be empty")
-        moved = self._move(ReturnStatus.CLOSED, at, by.id, return_note_number)
-        return attrs.evolve(moved, return_note_number=return_note_number)
+        return RETURN_LIFECYCLE.move(
+            self,
+            "close_return",
+            at=at,
+            by=by.id,
+            note=return_note_number,
+            return_note_number=return_note_number,
+        )
 
 
 @attrs.frozen
@@ -668,10 +682,12 @@ class ReturnAnalysis:
 
     def __init__(self, currency: str = "CNY", tz: str = "Asia/Shanghai") -> None:
         Money.zero(currency)
+        if not isinstance(tz, str):
+            raise ValidationError.at("tz", f"expected text, got {type(tz).__name__}")
         try:
             self._zone = ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValidationError.at("tz", f"unknown time zone {tz!r}") from None
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValidationError.at("tz", f"unknown time zone {describe(tz)}") from None
         self.currency = currency
         self._groups: dict[_RowKey, _Tally] = {}
         self._totals: dict[Dimension, dict[str, _Tally]] = {d: {} for d in _DIMENSIONS}
@@ -681,8 +697,11 @@ class ReturnAnalysis:
 
     def add(self, request: ReturnRequest) -> None:
         """Count one received or closed return; others raise :class:`ValidationError`."""
+        if not isinstance(request, ReturnRequest):
+            msg = f"expected a ReturnRequest, got {type(request).__name__}"
+            raise ValidationError.at("request", msg)
         if request.status not in _RECEIVED or request.received_at is None:
-            msg = f"return {request.id!r} is {request.status}: only received returns count"
+            msg = f"return {describe(request.id)} is {request.status}: only received returns count"
             raise ValidationError.at("status", msg)
         if request.currency != self.currency:
             raise ValidationError.at(
@@ -727,7 +746,7 @@ class ReturnAnalysis:
     def totals(self, by: Dimension) -> list[ReturnAnalysisTotal]:
         """Totals per value of one dimension, largest amount first."""
         if by not in self._totals:
-            raise ValidationError.at("by", f"not a dimension: {by!r}")
+            raise ValidationError.at("by", f"not a dimension: {describe(by)}")
         totals = [
             ReturnAnalysisTotal(name, t.returns, t.quantity, t.damaged, t.amount)
             for name, t in self._totals[by].items()

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -32,10 +33,12 @@ from csdomain.errors import (
     ValidationError,
 )
 from csdomain.events import Event
-from csdomain.lifecycle import transition_table_problems
+from csdomain.lifecycle import command_table, command_table_problems, transition_table_problems
 from csdomain.money import Money
 from csdomain.orders import (
+    ORDER_COMMANDS,
     ORDER_INITIAL,
+    ORDER_LIFECYCLE,
     ORDER_TERMINAL,
     ORDER_TRANSITIONS,
     ConsigneeInfo,
@@ -59,8 +62,10 @@ from csdomain.orders import (
     OrderStatus,
     Payment,
     PaymentRecorded,
+    PriceChange,
     ProductionStarted,
     Reservation,
+    Shipment,
     ShipmentLine,
     ShippingMode,
     Stock,
@@ -75,6 +80,7 @@ from csdomain.orders import (
     ship_order,
 )
 from csdomain.returns import (
+    RETURN_LIFECYCLE,
     ReceivedLine,
     ReturnItem,
     ReturnRequest,
@@ -163,6 +169,124 @@ def test_transition_table_is_well_formed() -> None:
         )
         == []
     )
+    assert command_table_problems(ORDER_LIFECYCLE) == []
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "orders.md"
+
+
+def _command_tables(page: str) -> list[str]:
+    """Every Markdown table of the page that starts with the command table's header."""
+    tables: list[str] = []
+    rows: list[str] | None = None
+    for text in [*page.splitlines(), ""]:
+        if text == "| command | from | to |":
+            rows = [text]
+        elif rows is not None and text.startswith("|"):
+            rows.append(text)
+        elif rows is not None:
+            tables.append("\n".join(rows))
+            rows = None
+    return tables
+
+
+def test_the_docs_show_exactly_the_command_tables() -> None:
+    page = DOCS.read_text(encoding="utf-8")
+    assert _command_tables(page) == [
+        command_table(ORDER_LIFECYCLE),
+        command_table(RETURN_LIFECYCLE),
+    ]
+
+
+def test_the_lifecycle_is_the_transition_table_and_the_command_table() -> None:
+    assert ORDER_LIFECYCLE.transitions is ORDER_TRANSITIONS
+    assert ORDER_LIFECYCLE.commands is ORDER_COMMANDS
+    assert ORDER_LIFECYCLE.entity == "order"
+
+
+def test_shipping_an_unconfirmed_order_says_to_confirm_it_first() -> None:
+    with pytest.raises(InvalidTransition) as info:
+        ship(place())
+    error = info.value
+    assert (error.action, error.from_status, error.hint) == (
+        "ship_order",
+        "placed",
+        "confirm the order first",
+    )
+    assert (
+        str(error)
+        == "order 'SO-202611-0001' cannot ship_order while placed: confirm the order first"
+    )
+
+
+def test_completing_a_shipped_order_says_to_confirm_the_delivery_first() -> None:
+    with pytest.raises(InvalidTransition) as info:
+        ship(paid()).complete(at=T0, by=SALES, access=ACCESS)
+    assert (info.value.action, info.value.hint) == (
+        "complete_order",
+        "confirm the delivery first",
+    )
+
+
+def test_finishing_production_before_it_started_says_to_start_it_first() -> None:
+    order = custom().record_payment(cny("90.00"), at=T0, by=FINANCE, access=ACCESS)
+    with pytest.raises(InvalidTransition) as info:
+        order.finish_production(at=T0, by=BOSS, access=ACCESS)
+    assert (info.value.action, info.value.hint) == ("finish_production", "start production first")
+
+
+@pytest.mark.parametrize(
+    ("action", "step"),
+    [
+        ("record_payment", lambda o: o.record_payment(cny(1), at=T0, by=FINANCE, access=ACCESS)),
+        ("set_consignee", lambda o: o.set_consignee(CONSIGNEE, at=T0, by=SALES, access=ACCESS)),
+        ("reserve_stock", lambda o: reserve_order(o, {}, at=T0, by=WAREHOUSE, access=ACCESS)),
+        ("cancel_order", lambda o: o.cancel(at=T0, by=SALES, access=ACCESS, reason="late")),
+    ],
+)  # fmt: skip
+def test_a_closed_order_refuses_each_command_by_its_name(
+    action: str, step: Callable[[Order], object]
+) -> None:
+    cancelled = paid().cancel(at=T0, by=SALES, access=ACCESS, reason="changed plans")
+    with pytest.raises(InvalidTransition) as info:
+        step(cancelled)
+    assert (info.value.action, info.value.from_status, info.value.hint) == (
+        action,
+        "cancelled",
+        "",
+    )
+    assert str(info.value) == f"order 'SO-202611-0001' cannot {action} while cancelled"
+
+
+def test_only_a_placed_phone_order_gets_the_salesperson_confirmation() -> None:
+    order = place(channel=OrderChannel.PHONE).confirm_by_salesperson(at=T0, by=SALES, access=ACCESS)
+    order = order.confirm(at=T0, by=MANAGER, access=ACCESS)
+    with pytest.raises(InvalidTransition) as info:
+        order.confirm_by_salesperson(at=T0, by=SALES, access=ACCESS)
+    assert (info.value.action, info.value.from_status) == ("confirm_by_salesperson", "confirmed")
+
+
+def test_commands_that_keep_the_status_leave_no_history_entry() -> None:
+    order = place(channel=OrderChannel.PHONE)
+    order = order.confirm_by_salesperson(at=T0, by=SALES, access=ACCESS)
+    order = order.set_consignee(CONSIGNEE, at=T0, by=SALES, access=ACCESS)
+    order = order.record_payment(cny(1), at=T0, by=FINANCE, access=ACCESS)
+    assert [h.to for h in order.history] == ["placed"]
+
+
+def test_payments_move_the_order_with_their_own_notes() -> None:
+    order = custom()
+    order = order.record_payment(cny("90.00"), at=T0, by=FINANCE, access=ACCESS)
+    order = order.start_production(at=T0, by=BOSS, access=ACCESS)
+    order = order.finish_production(at=T0, by=BOSS, access=ACCESS)
+    order = order.record_payment(order.balance, at=T0, by=FINANCE, access=ACCESS)
+    assert [(h.from_, h.to, h.note) for h in order.history[1:]] == [
+        ("placed", "confirmed", ""),
+        ("confirmed", "prepaid", "prepayment received"),
+        ("prepaid", "in_production", ""),
+        ("in_production", "produced", ""),
+        ("produced", "paid", "paid in full"),
+    ]
 
 
 def test_standard_order_goes_placed_confirmed_paid_shipped_delivered_completed() -> None:
@@ -384,6 +508,79 @@ def test_order_lines_are_valid_and_in_the_policy_currency() -> None:
         place(lines=[line(), line()])
     with pytest.raises(ValidationError):
         place(channel="carrier-pigeon")
+
+
+def _order(**fields: Any) -> Order:
+    return attrs.evolve(place(), **fields)
+
+
+@pytest.mark.parametrize(
+    ("build", "path"),
+    [
+        (lambda: OrderLine("AB-100", 1, cny(1), gift=1), "gift"),
+        (lambda: OrderLine(7, 1, cny(1)), "sku"),
+        (lambda: ConsigneeInfo("Dr. Chen", "138", "Wuhan", postcode=430000), "postcode"),
+        (lambda: Payment(cny(1), T0, by=7), "by"),
+        (lambda: Payment(cny(1), T0, "fin", reference=b"TT"), "reference"),
+        (lambda: Payment(1, T0, "fin"), "amount"),
+        (lambda: Shipment([ShipmentLine("AB-100", 1)], T0, "express", "wh", tracking=1.5),
+         "tracking"),
+        (lambda: Shipment(["AB-100"], T0, "express", "wh"), "lines.0"),
+        (lambda: Shipment(ShipmentLine("AB-100", 1), T0, "express", "wh"), "lines"),
+        (lambda: PriceChange("AB-100", "no", cny(1), cny(2), T0, "gm"), "gift"),
+        (lambda: DeliveryWindow(T0, date(2026, 11, 6)), "earliest"),
+        (lambda: DeliveryWindow(date(2026, 11, 5), "2026-11-06"), "latest"),
+        (lambda: _order(currency="yuan"), "currency"),
+        (lambda: _order(placed_by=None), "placed_by"),
+        (lambda: _order(dealer_id=9), "dealer_id"),
+        (lambda: _order(consignee="Dr. Chen"), "consignee"),
+        (lambda: _order(payments=[cny(1)]), "payments.0"),
+        (lambda: _order(history=("placed",)), "history.0"),
+        (lambda: _order(lines=5), "lines"),
+        (lambda: _order(salesperson_confirmed_at="2026-11-02"), "salesperson_confirmed_at"),
+        (lambda: _order(expected_delivery=(date(2026, 11, 5),)), "expected_delivery"),
+        (lambda: Stock("AB-100", good=True), "good"),
+        (lambda: Stock("AB-100", reservations=(("SO-1", 1),)), "reservations.0"),
+        (lambda: Reservation("SO-1", 1, bucket=3), "bucket"),
+        (lambda: DeliveryProblem("late_delivery", delay_curable="no"), "delay_curable"),
+        (lambda: DeliveryProblem("late_delivery", order_id=1), "order_id"),
+        (lambda: DeliveryProblem("off_spec_content", content_deviation=Decimal("NaN")),
+         "content_deviation"),
+        (lambda: DeliveryProblem("damaged_packaging", wagon_tonnes=[60]), "wagon_tonnes"),
+        (lambda: OrderPolicy(delivery_days_min="3"), "delivery_days_min"),
+        (lambda: OrderPolicy(require_payment_before_shipment=1), "require_payment_before_shipment"),
+        (lambda: OrderPolicy(credit_exempt_classes=frozenset({"dealer"})), "credit_exempt_classes"),
+        (lambda: OrderPolicy(content_tolerance=0.005), "content_tolerance"),
+        (lambda: OrderPolicy(escalation_contacts={"sales_vp"}), "escalation_contacts"),
+    ],
+)  # fmt: skip
+def test_order_models_refuse_wrong_types_when_built(build: Callable[[], object], path: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        build()
+    assert [p for p, _ in info.value.errors] == [path]
+
+
+def test_a_list_where_a_tuple_belongs_is_taken_as_the_tuple() -> None:
+    stock = Stock("AB-100", good=2, reservations=[Reservation("SO-1", 1)])
+    assert stock.reservations == (Reservation("SO-1", 1),)
+    assert _order(payments=[]).payments == ()
+
+
+def test_error_messages_stay_short_whatever_the_input() -> None:
+    with pytest.raises(ValidationError) as info:
+        DeliveryProblem("x" * 1_000_000)
+    assert len(str(info.value)) < 300
+    with pytest.raises(ValidationError) as info:
+        place().line("y" * 1_000_000)
+    assert len(str(info.value)) < 300
+
+
+def test_an_insufficient_stock_message_names_a_few_shortages() -> None:
+    lines = [line(f"SKU-{i:03d}", 1) for i in range(50)]
+    with pytest.raises(RuleViolation) as info:
+        reserve_order(confirmed(lines=lines), {}, at=T0, by=WAREHOUSE, access=ACCESS)
+    assert len(info.value.details["shortages"]) == 50
+    assert str(info.value).endswith("and 40 more")
 
 
 # -- permissions -----------------------------------------------------------------------

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,7 +14,7 @@ from hypothesis import strategies as st
 from csdomain.auth import AccessPolicy, Actor
 from csdomain.calendar import BusinessCalendar
 from csdomain.errors import InvalidTransition, PermissionDenied, RuleViolation, ValidationError
-from csdomain.lifecycle import transition_table_problems
+from csdomain.lifecycle import command_table_problems, transition_table_problems
 from csdomain.money import Money
 from csdomain.orders import (
     ConsigneeInfo,
@@ -27,7 +29,9 @@ from csdomain.orders import (
     StockReturned,
 )
 from csdomain.returns import (
+    RETURN_COMMANDS,
     RETURN_INITIAL,
+    RETURN_LIFECYCLE,
     RETURN_TERMINAL,
     RETURN_TRANSITIONS,
     ReceivedLine,
@@ -36,6 +40,7 @@ from csdomain.returns import (
     ReturnApproved,
     ReturnClosed,
     ReturnItem,
+    ReturnLine,
     ReturnReason,
     ReturnReceived,
     ReturnRejected,
@@ -114,6 +119,85 @@ def test_transition_table_is_well_formed() -> None:
         RETURN_TRANSITIONS, list(ReturnStatus), RETURN_INITIAL, RETURN_TERMINAL
     )
     assert problems == []
+    assert command_table_problems(RETURN_LIFECYCLE) == []
+    assert RETURN_LIFECYCLE.transitions is RETURN_TRANSITIONS
+    assert RETURN_LIFECYCLE.commands is RETURN_COMMANDS
+
+
+def test_receiving_before_approval_says_to_approve_first() -> None:
+    request = file(shipped_order(), [ReturnItem("AB-100", 1)])
+    with pytest.raises(InvalidTransition) as info:
+        request.receive([ReceivedLine("AB-100", 1)], at=T0, by=WAREHOUSE, access=ACCESS)
+    assert (info.value.action, info.value.from_status, info.value.hint) == (
+        "receive_return",
+        "requested",
+        "approve the return first",
+    )
+    assert str(info.value) == (
+        "return 'RR-1' cannot receive_return while requested: approve the return first"
+    )
+
+
+def test_closing_before_the_goods_came_in_says_to_receive_them_first() -> None:
+    request = file(shipped_order(), [ReturnItem("AB-100", 1)])
+    request = request.approve(at=T0, by=MANAGER, access=ACCESS)
+    with pytest.raises(InvalidTransition) as info:
+        request.close("RN-1", at=T0, by=WAREHOUSE, access=ACCESS)
+    assert (info.value.action, info.value.hint) == (
+        "close_return",
+        "receive the returned goods first",
+    )
+
+
+def test_a_received_return_can_no_longer_be_withdrawn() -> None:
+    request = file(shipped_order(), [ReturnItem("AB-100", 1)])
+    request = request.approve(at=T0, by=MANAGER, access=ACCESS)
+    request = request.receive([ReceivedLine("AB-100", 1)], at=T0, by=WAREHOUSE, access=ACCESS)
+    with pytest.raises(InvalidTransition) as info:
+        request.withdraw(at=T0, by=SALES, access=ACCESS)
+    assert (info.value.action, info.value.from_status) == ("withdraw_return", "received")
+
+
+def _request(**fields: object) -> ReturnRequest:
+    return attrs.evolve(file(shipped_order(), [ReturnItem("AB-100", 1)]), **fields)
+
+
+@pytest.mark.parametrize(
+    ("build", "path"),
+    [
+        (lambda: ReturnItem("AB-100", 1, gift="no"), "gift"),
+        (lambda: ReturnLine("AB-100", 1, cny("1.00"), gift=0), "gift"),
+        (lambda: ReturnLine("AB-100", 1, 100), "unit_price"),
+        (lambda: ReceivedLine("AB-100", 1, gift=None), "gift"),
+        (lambda: ReceivedLine("AB-100", 1, condition=["good"]), "condition"),
+        (lambda: _request(note=1.5), "note"),
+        (lambda: _request(currency=None), "currency"),
+        (lambda: _request(decided_by=7), "decided_by"),
+        (lambda: _request(received_at="2026-11-02"), "received_at"),
+        (lambda: _request(return_note_number=1), "return_note_number"),
+        (lambda: _request(history=["requested"]), "history.0"),
+        (lambda: _request(lines=[("AB-100", 1)]), "lines.0"),
+        (lambda: _request(received=7), "received"),
+        (lambda: _request(reasons=["bored"]), "reasons"),
+        (lambda: _request(reasons=7), "reasons"),
+    ],
+)  # fmt: skip
+def test_return_models_refuse_wrong_types_when_built(
+    build: Callable[[], object], path: str
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        build()
+    assert [p for p, _ in info.value.errors] == [path]
+
+
+def test_the_analysis_refuses_what_is_not_a_received_return() -> None:
+    with pytest.raises(ValidationError) as info:
+        ReturnAnalysis().add("RR-1")  # type: ignore[arg-type]
+    assert info.value.errors[0][0] == "request"
+    with pytest.raises(ValidationError):
+        ReturnAnalysis(tz="x" * 5000)
+    with pytest.raises(ValidationError):
+        ReturnAnalysis(tz=8)  # type: ignore[arg-type]
 
 
 def test_return_goes_requested_approved_received_closed() -> None:

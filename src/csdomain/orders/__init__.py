@@ -3,9 +3,10 @@
 One package, split where the ideas split; every name is importable from here:
 
 - :mod:`~csdomain.orders.model`: :class:`Order`, its lines, consignee, payments and
-  shipment, the statuses and :data:`ORDER_TRANSITIONS` (placed -> confirmed -> paid ->
+  shipment, the statuses, :data:`ORDER_TRANSITIONS` (placed -> confirmed -> paid ->
   shipped -> delivered -> completed; custom work through prepaid, in production and
-  produced; cancellation before shipment);
+  produced; cancellation before shipment) and the command table beside it
+  (:data:`ORDER_LIFECYCLE`: every status change goes through its ``move``);
 - :mod:`~csdomain.orders.stock`: :class:`Stock` of one SKU, good, damaged and gift
   quantities (正品/残品/赠品) with reservations, never negative;
 - :mod:`~csdomain.orders.fulfilment`: the pure coordinators :func:`reserve_order`,
@@ -71,7 +72,9 @@ from csdomain.orders.fulfilment import (
 )
 from csdomain.orders.model import (
     OPEN_ORDER_STATUSES,
+    ORDER_COMMANDS,
     ORDER_INITIAL,
+    ORDER_LIFECYCLE,
     ORDER_TERMINAL,
     ORDER_TRANSITIONS,
     ConsigneeInfo,
@@ -100,7 +103,9 @@ from csdomain.orders.stock import (
 
 __all__ = [
     "OPEN_ORDER_STATUSES",
+    "ORDER_COMMANDS",
     "ORDER_INITIAL",
+    "ORDER_LIFECYCLE",
     "ORDER_TERMINAL",
     "ORDER_TRANSITIONS",
     "AwaitingStock",

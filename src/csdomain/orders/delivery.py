@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 import attrs
 
 from csdomain.calendar import BusinessCalendar
 from csdomain.clock import require_aware
-from csdomain.errors import ValidationError
-from csdomain.orders._checks import _count
+from csdomain.errors import ValidationError, describe
+from csdomain.orders._checks import count, decimal, flag, frozenset_of, optional, text, tuple_of
+from csdomain.orders._checks import day as _date
 from csdomain.orders.policy import OrderPolicy
 
 
@@ -29,8 +31,8 @@ __all__ = [
 class DeliveryWindow:
     """The promised delivery dates, earliest and latest (DOMAIN.md 2: 3-4 days)."""
 
-    earliest: date
-    latest: date
+    earliest: date = attrs.field(validator=_date)
+    latest: date = attrs.field(validator=_date)
 
     def __attrs_post_init__(self) -> None:
         if self.latest < self.earliest:
@@ -79,18 +81,18 @@ def _problem_kind(value: DeliveryProblemKind | str) -> DeliveryProblemKind:
     try:
         return DeliveryProblemKind(value)
     except ValueError:
-        raise ValidationError.at("kind", f"not a delivery problem: {value!r}") from None
+        msg = f"not a delivery problem: {describe(value)}"
+        raise ValidationError.at("kind", msg) from None
 
 
-def _optional_decimal(value: object) -> Decimal | None:
-    if value is None or isinstance(value, Decimal):
-        return value
+def _to_decimal(value: Any) -> Any:
+    """An attrs converter: whole numbers and decimal text become Decimals."""
     if isinstance(value, int | str) and not isinstance(value, bool):
         try:
             return Decimal(value)
         except ArithmeticError:
             pass
-    raise ValidationError.at("", f"not a decimal number: {value!r}")
+    return value
 
 
 @attrs.frozen
@@ -102,12 +104,16 @@ class DeliveryProblem:
     """
 
     kind: DeliveryProblemKind = attrs.field(converter=_problem_kind)
-    order_id: str = ""
-    damaged_bags: int = attrs.field(default=0, validator=_count)
-    wagon_tonnes: Decimal | None = attrs.field(default=None, converter=_optional_decimal)
-    content_deviation: Decimal | None = attrs.field(default=None, converter=_optional_decimal)
-    missing_quantity: int = attrs.field(default=0, validator=_count)
-    delay_curable: bool = True
+    order_id: str = attrs.field(default="", validator=text)
+    damaged_bags: int = attrs.field(default=0, validator=count)
+    wagon_tonnes: Decimal | None = attrs.field(
+        default=None, converter=_to_decimal, validator=optional(decimal)
+    )
+    content_deviation: Decimal | None = attrs.field(
+        default=None, converter=_to_decimal, validator=optional(decimal)
+    )
+    missing_quantity: int = attrs.field(default=0, validator=count)
+    delay_curable: bool = attrs.field(default=True, validator=flag)
 
     def __attrs_post_init__(self) -> None:
         if self.wagon_tonnes is not None and self.wagon_tonnes <= 0:
@@ -118,10 +124,10 @@ class DeliveryProblem:
 class DeliveryProblemAssessment:
     """Who must be involved in a delivery problem and why."""
 
-    escalate: bool
-    involve: frozenset[str]
-    reasons: tuple[str, ...]
-    return_exchange: bool
+    escalate: bool = attrs.field(validator=flag)
+    involve: frozenset[str] = attrs.field(validator=frozenset_of(str))
+    reasons: tuple[str, ...] = attrs.field(validator=tuple_of(str))
+    return_exchange: bool = attrs.field(validator=flag)
 
 
 def assess_delivery_problem(

@@ -16,12 +16,14 @@ from csdomain.auth import AccessPolicy, Actor, Permission
 from csdomain.calendar import BusinessCalendar
 from csdomain.clock import require_aware
 from csdomain.customers import CustomerClass
-from csdomain.errors import InvalidTransition, RuleViolation
+from csdomain.errors import RuleViolation, describe
 from csdomain.events import Event
+from csdomain.orders._checks import count, instance_of, text, tuple_of
 from csdomain.orders.events import StockIssued, StockReleased, StockReserved, order_events
-from csdomain.orders.model import Order, OrderStatus, ShipmentLine, ShippingMode
+from csdomain.orders.model import ORDER_LIFECYCLE, Order, OrderStatus, ShipmentLine, ShippingMode
 from csdomain.orders.policy import OrderPolicy
 from csdomain.orders.stock import Stock, StockBucket
+from csdomain.validators import aware
 
 
 __all__ = [
@@ -37,16 +39,18 @@ __all__ = [
 
 _S = OrderStatus
 _NEEDS_STOCK = frozenset({_S.CONFIRMED, _S.PREPAID, _S.IN_PRODUCTION, _S.PRODUCED, _S.PAID})
+#: At most this many shortages are named in an ``insufficient_stock`` message.
+_NAMED_SHORTAGES = 10
 
 
 @attrs.frozen
 class StockShortage:
     """One SKU and bucket that cannot cover an order: needed versus available."""
 
-    sku: str
-    bucket: StockBucket
-    needed: int
-    available: int
+    sku: str = attrs.field(validator=text)
+    bucket: StockBucket = attrs.field(validator=instance_of(StockBucket))
+    needed: int = attrs.field(validator=count)
+    available: int = attrs.field(validator=count)
 
     @property
     def missing(self) -> int:
@@ -70,17 +74,17 @@ def _stock_for(stocks: Mapping[str, Stock], sku: str) -> Stock:
 class StockUpdate:
     """Changed stocks (by SKU) and the events describing the change."""
 
-    stocks: dict[str, Stock]
-    events: tuple[Event, ...]
+    stocks: dict[str, Stock] = attrs.field(validator=instance_of(dict))
+    events: tuple[Event, ...] = attrs.field(validator=tuple_of(Event))
 
 
 @attrs.frozen
 class ShipmentResult:
     """The shipped order, its changed stocks (by SKU) and every event to emit."""
 
-    order: Order
-    stocks: dict[str, Stock]
-    events: tuple[Event, ...]
+    order: Order = attrs.field(validator=instance_of(Order))
+    stocks: dict[str, Stock] = attrs.field(validator=instance_of(dict))
+    events: tuple[Event, ...] = attrs.field(validator=tuple_of(Event))
 
 
 def _shortages(order: Order, stocks: Mapping[str, Stock]) -> list[StockShortage]:
@@ -95,10 +99,15 @@ def _shortages(order: Order, stocks: Mapping[str, Stock]) -> list[StockShortage]
 
 
 def _insufficient(order: Order, shortages: list[StockShortage]) -> RuleViolation:
-    names = ", ".join(f"{s.sku} ({s.bucket}: {s.available}/{s.needed})" for s in shortages)
+    names = ", ".join(
+        f"{describe(s.sku)} ({s.bucket}: {s.available}/{s.needed})"
+        for s in shortages[:_NAMED_SHORTAGES]
+    )
+    if len(shortages) > _NAMED_SHORTAGES:
+        names += f" and {len(shortages) - _NAMED_SHORTAGES} more"
     return RuleViolation(
         "insufficient_stock",
-        f"order {order.id!r} cannot be covered: {names}",
+        f"order {describe(order.id)} cannot be covered: {names}",
         order_id=order.id,
         shortages=tuple(shortages),
     )
@@ -113,8 +122,7 @@ def reserve_order(
     """
     access.require(by, Permission.SHIP_ORDER)
     require_aware(at)
-    if not order.is_open:
-        raise InvalidTransition("order", order.id, order.status.value, "stock reserved")
+    ORDER_LIFECYCLE.check(order.id, order.status, "reserve_stock")
     shortages = _shortages(order, stocks)
     if shortages:
         raise _insufficient(order, shortages)
@@ -199,11 +207,11 @@ def ship_order(
 class AwaitingStock:
     """An order that stock cannot cover yet: it waits (每日订单确认, DOMAIN.md 2)."""
 
-    order_id: str
-    customer_id: str
-    placed_at: datetime
-    status: OrderStatus
-    shortages: tuple[StockShortage, ...]
+    order_id: str = attrs.field(validator=text)
+    customer_id: str = attrs.field(validator=text)
+    placed_at: datetime = attrs.field(validator=aware)
+    status: OrderStatus = attrs.field(validator=instance_of(OrderStatus))
+    shortages: tuple[StockShortage, ...] = attrs.field(validator=tuple_of(StockShortage))
 
 
 def orders_awaiting_stock(

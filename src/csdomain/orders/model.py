@@ -14,10 +14,11 @@ in full. A credit-exempt customer class (policy) may ship from ``confirmed`` unp
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 import attrs
 
@@ -25,10 +26,22 @@ from csdomain.auth import AccessPolicy, Actor, Permission
 from csdomain.calendar import BusinessCalendar
 from csdomain.clock import require_aware
 from csdomain.customers import CustomerClass
-from csdomain.errors import InvalidTransition, PermissionDenied, RuleViolation, ValidationError
-from csdomain.lifecycle import StatusChange, check_transition
+from csdomain.errors import PermissionDenied, RuleViolation, ValidationError, describe
+from csdomain.lifecycle import Command, Lifecycle, StatusChange
 from csdomain.money import Money
-from csdomain.orders._checks import _flag, _money, _positive_int, _text
+from csdomain.orders._checks import (
+    as_tuple,
+    currency_code,
+    flag,
+    instance_of,
+    money,
+    optional,
+    optional_aware,
+    optional_text,
+    positive_int,
+    text,
+    tuple_of,
+)
 from csdomain.orders.delivery import DeliveryWindow, promise_delivery
 from csdomain.orders.policy import OrderPolicy
 from csdomain.orders.stock import StockBucket
@@ -39,7 +52,9 @@ from csdomain.validators import not_blank as _not_blank
 
 __all__ = [
     "OPEN_ORDER_STATUSES",
+    "ORDER_COMMANDS",
     "ORDER_INITIAL",
+    "ORDER_LIFECYCLE",
     "ORDER_TERMINAL",
     "ORDER_TRANSITIONS",
     "ConsigneeInfo",
@@ -123,9 +138,36 @@ ORDER_TERMINAL: frozenset[OrderStatus] = frozenset({_S.COMPLETED, _S.CANCELLED})
 OPEN_ORDER_STATUSES: frozenset[OrderStatus] = frozenset(
     {_S.PLACED, _S.CONFIRMED, _S.PREPAID, _S.IN_PRODUCTION, _S.PRODUCED, _S.PAID}
 )
-_SHIPPABLE = frozenset({_S.CONFIRMED, _S.PRODUCED, _S.PAID})
 _PRICE_OPEN = frozenset({_S.PLACED, _S.CONFIRMED, _S.PREPAID, _S.IN_PRODUCTION, _S.PRODUCED})
 _PAYABLE = frozenset(set(OrderStatus) - ORDER_TERMINAL)
+
+#: The commands of an order, beside :data:`ORDER_TRANSITIONS`: the statuses each runs
+#: from and the status it leads to (``None``: the status stays). ``receive_prepayment``
+#: and ``receive_full_payment`` are taken by the order itself when a payment, a
+#: confirmation, a price change or the end of production covers what is due.
+ORDER_COMMANDS: Mapping[str, Command[OrderStatus]] = {
+    "confirm_by_salesperson": Command(
+        "have the salesperson confirm the order", frozenset({_S.PLACED})
+    ),
+    "confirm_order": Command("confirm the order", frozenset({_S.PLACED}), _S.CONFIRMED),
+    "set_consignee": Command("record the consignee", OPEN_ORDER_STATUSES),
+    "record_payment": Command("record a payment", _PAYABLE),
+    "receive_prepayment": Command(
+        "pay the contracted prepayment", frozenset({_S.CONFIRMED}), _S.PREPAID
+    ),
+    "start_production": Command("start production", frozenset({_S.PREPAID}), _S.IN_PRODUCTION),
+    "finish_production": Command("finish production", frozenset({_S.IN_PRODUCTION}), _S.PRODUCED),
+    "receive_full_payment": Command(
+        "pay the order in full", frozenset({_S.CONFIRMED, _S.PRODUCED}), _S.PAID
+    ),
+    "reserve_stock": Command("reserve the stock", OPEN_ORDER_STATUSES),
+    "ship_order": Command("ship the order", frozenset({_S.CONFIRMED, _S.PAID}), _S.SHIPPED),
+    "confirm_delivery": Command("confirm the delivery", frozenset({_S.SHIPPED}), _S.DELIVERED),
+    "complete_order": Command("complete the order", frozenset({_S.DELIVERED}), _S.COMPLETED),
+    "cancel_order": Command("cancel the order", OPEN_ORDER_STATUSES, _S.CANCELLED),
+}
+#: The order's lifecycle: :data:`ORDER_TRANSITIONS` and :data:`ORDER_COMMANDS`.
+ORDER_LIFECYCLE: Lifecycle[OrderStatus] = Lifecycle("order", ORDER_TRANSITIONS, ORDER_COMMANDS)
 
 
 def _channel(value: OrderChannel | str) -> OrderChannel:
@@ -144,12 +186,10 @@ def _mode(value: ShippingMode | str) -> ShippingMode:
     return enum_value(ShippingMode, value, "mode")
 
 
-def _lines(value: Iterable[OrderLine]) -> tuple[OrderLine, ...]:
-    return tuple(value)
-
-
-def _shipment_lines(value: Iterable[ShipmentLine]) -> tuple[ShipmentLine, ...]:
-    return tuple(value)
+def _tuple(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, tuple):
+        msg = f"expected a tuple, got {type(value).__name__}"
+        raise ValidationError.at(attribute.name, msg)
 
 
 @attrs.frozen
@@ -157,9 +197,9 @@ class OrderLine:
     """One ordered item: SKU, quantity, unit price; gift lines ship from gift stock."""
 
     sku: str = attrs.field(validator=_not_blank)
-    quantity: int = attrs.field(validator=_positive_int)
-    unit_price: Money = attrs.field(validator=_money)
-    gift: bool = attrs.field(default=False, validator=_flag)
+    quantity: int = attrs.field(validator=positive_int)
+    unit_price: Money = attrs.field(validator=money)
+    gift: bool = attrs.field(default=False, validator=flag)
 
     @property
     def key(self) -> LineKey:
@@ -184,18 +224,18 @@ class ConsigneeInfo:
     consignee: str = attrs.field(validator=_not_blank)
     phone: str = attrs.field(validator=_not_blank)
     address: str = attrs.field(validator=_not_blank)
-    postcode: str = attrs.field(default="", validator=_text)
-    invoice_title: str = attrs.field(default="", validator=_text)
+    postcode: str = attrs.field(default="", validator=text)
+    invoice_title: str = attrs.field(default="", validator=text)
 
 
 @attrs.frozen
 class Payment:
     """Money received for an order."""
 
-    amount: Money = attrs.field(validator=_money)
+    amount: Money = attrs.field(validator=money)
     at: datetime = attrs.field(validator=_aware)
-    by: str
-    reference: str = attrs.field(default="", validator=_text)
+    by: str = attrs.field(validator=text)
+    reference: str = attrs.field(default="", validator=text)
 
 
 @attrs.frozen
@@ -203,8 +243,8 @@ class ShipmentLine:
     """One shipped item."""
 
     sku: str = attrs.field(validator=_not_blank)
-    quantity: int = attrs.field(validator=_positive_int)
-    gift: bool = attrs.field(default=False, validator=_flag)
+    quantity: int = attrs.field(validator=positive_int)
+    gift: bool = attrs.field(default=False, validator=flag)
 
     @property
     def key(self) -> LineKey:
@@ -216,23 +256,25 @@ class ShipmentLine:
 class Shipment:
     """The one complete shipment of an order."""
 
-    lines: tuple[ShipmentLine, ...] = attrs.field(converter=_shipment_lines)
+    lines: tuple[ShipmentLine, ...] = attrs.field(
+        converter=as_tuple, validator=tuple_of(ShipmentLine)
+    )
     at: datetime = attrs.field(validator=_aware)
     mode: ShippingMode = attrs.field(converter=_mode)
-    by: str
-    tracking: str = ""
+    by: str = attrs.field(validator=text)
+    tracking: str = attrs.field(default="", validator=text)
 
 
 @attrs.frozen
 class PriceChange:
     """A unit price changed by someone allowed to (``order.change_price``)."""
 
-    sku: str
-    gift: bool
-    old: Money
-    new: Money
+    sku: str = attrs.field(validator=_not_blank)
+    gift: bool = attrs.field(validator=flag)
+    old: Money = attrs.field(validator=money)
+    new: Money = attrs.field(validator=money)
     at: datetime = attrs.field(validator=_aware)
-    by: str
+    by: str = attrs.field(validator=text)
 
 
 def _order_problems(order: Order) -> list[tuple[str, str]]:
@@ -246,7 +288,9 @@ def _order_problems(order: Order) -> list[tuple[str, str]]:
             continue
         key = (line.sku, line.gift)
         if key in seen:
-            errors.append((f"lines.{i}", f"duplicate line for {line.sku!r} (gift={line.gift})"))
+            errors.append(
+                (f"lines.{i}", f"duplicate line for {describe(line.sku)} (gift={line.gift})")
+            )
         seen.add(key)
         if line.unit_price.currency != order.currency:
             errors.append((f"lines.{i}.unit_price", f"must be in {order.currency}"))
@@ -298,25 +342,37 @@ class Order:
     id: str = attrs.field(validator=_not_blank)
     customer_id: str = attrs.field(validator=_not_blank)
     channel: OrderChannel = attrs.field(converter=_channel)
-    lines: tuple[OrderLine, ...] = attrs.field(converter=_lines)
-    currency: str
+    lines: tuple[OrderLine, ...] = attrs.field(converter=as_tuple, validator=_tuple)
+    currency: str = attrs.field(validator=currency_code)
     placed_at: datetime = attrs.field(validator=_aware)
-    placed_by: str
+    placed_by: str = attrs.field(validator=text)
     kind: OrderKind = attrs.field(default=OrderKind.STANDARD, converter=_kind)
-    dealer_id: str | None = None
-    contract_number: str | None = None
-    prepayment: Money | None = None
-    consignee: ConsigneeInfo | None = None
-    salesperson: str | None = None
-    confirmed_by_salesperson: str | None = None
-    salesperson_confirmed_at: datetime | None = None
-    payments: tuple[Payment, ...] = ()
-    shipments: tuple[Shipment, ...] = ()
+    dealer_id: str | None = attrs.field(default=None, validator=optional_text)
+    contract_number: str | None = attrs.field(default=None, validator=optional_text)
+    prepayment: Money | None = attrs.field(default=None, validator=optional(money))
+    consignee: ConsigneeInfo | None = attrs.field(
+        default=None, validator=optional(instance_of(ConsigneeInfo))
+    )
+    salesperson: str | None = attrs.field(default=None, validator=optional_text)
+    confirmed_by_salesperson: str | None = attrs.field(default=None, validator=optional_text)
+    salesperson_confirmed_at: datetime | None = attrs.field(default=None, validator=optional_aware)
+    payments: tuple[Payment, ...] = attrs.field(
+        default=(), converter=as_tuple, validator=tuple_of(Payment)
+    )
+    shipments: tuple[Shipment, ...] = attrs.field(
+        default=(), converter=as_tuple, validator=tuple_of(Shipment)
+    )
     status: OrderStatus = attrs.field(default=OrderStatus.PLACED, converter=_status)
-    history: tuple[StatusChange, ...] = ()
-    expected_delivery: DeliveryWindow | None = None
-    delivered_at: datetime | None = None
-    price_changes: tuple[PriceChange, ...] = ()
+    history: tuple[StatusChange, ...] = attrs.field(
+        default=(), converter=as_tuple, validator=tuple_of(StatusChange)
+    )
+    expected_delivery: DeliveryWindow | None = attrs.field(
+        default=None, validator=optional(instance_of(DeliveryWindow))
+    )
+    delivered_at: datetime | None = attrs.field(default=None, validator=optional_aware)
+    price_changes: tuple[PriceChange, ...] = attrs.field(
+        default=(), converter=as_tuple, validator=tuple_of(PriceChange)
+    )
 
     def __attrs_post_init__(self) -> None:
         errors = _order_problems(self) or _amount_problems(self)
@@ -374,7 +430,8 @@ class Order:
         for line in self.lines:
             if line.key == (sku, gift):
                 return line
-        raise ValidationError.at("sku", f"order {self.id!r} has no line {sku!r} (gift={gift})")
+        msg = f"order {describe(self.id)} has no line {describe(sku)} (gift={describe(gift)})"
+        raise ValidationError.at("sku", msg)
 
     def is_late(self, on: date) -> bool:
         """Whether delivery missed the promised latest date as seen on ``on`` (DOMAIN.md 2)."""
@@ -386,11 +443,6 @@ class Order:
 
     # -- lifecycle ---------------------------------------------------------------------
 
-    def _move(self, target: OrderStatus, at: datetime, by: str, note: str = "") -> Order:
-        check_transition(ORDER_TRANSITIONS, "order", self.id, self.status, target)
-        change = StatusChange(from_=self.status.value, to=target.value, at=at, by=by, note=note)
-        return attrs.evolve(self, status=target, history=(*self.history, change))
-
     def _settled(self, at: datetime, by: str) -> Order:
         order = self
         if (
@@ -399,10 +451,14 @@ class Order:
             and order.prepayment is not None
             and order.paid >= order.prepayment
         ):
-            order = order._move(OrderStatus.PREPAID, at, by, "prepayment received")
+            order = ORDER_LIFECYCLE.move(
+                order, "receive_prepayment", at=at, by=by, note="prepayment received"
+            )
         ready = OrderStatus.PRODUCED if order.kind is OrderKind.CUSTOM else OrderStatus.CONFIRMED
         if order.status is ready and order.is_paid_in_full:
-            order = order._move(OrderStatus.PAID, at, by, "paid in full")
+            order = ORDER_LIFECYCLE.move(
+                order, "receive_full_payment", at=at, by=by, note="paid in full"
+            )
         return order
 
     @classmethod
@@ -431,7 +487,7 @@ class Order:
             id=id,
             customer_id=customer_id,
             channel=_channel(channel),
-            lines=tuple(lines),
+            lines=lines,
             currency=policy.currency,
             placed_at=at,
             placed_by=by.id,
@@ -455,10 +511,9 @@ class Order:
             raise ValidationError.at(
                 "channel", "only phone orders need the salesperson's confirmation"
             )
-        if self.status is not OrderStatus.PLACED:
-            raise InvalidTransition("order", self.id, self.status.value, "confirmed_by_salesperson")
+        ORDER_LIFECYCLE.check(self.id, self.status, "confirm_by_salesperson")
         if self.salesperson is not None and self.salesperson != by.id:
-            detail = f"only the order's salesperson {self.salesperson!r} may confirm it"
+            detail = f"only the order's salesperson {describe(self.salesperson)} may confirm it"
             raise PermissionDenied(by.id, Permission.CONFIRM_ORDER, detail)
         return attrs.evolve(
             self,
@@ -481,7 +536,8 @@ class Order:
                 "a phone order must be confirmed by the salesperson first",
                 order_id=self.id,
             )
-        return self._move(OrderStatus.CONFIRMED, at, by.id, note)._settled(at, by.id)
+        confirmed = ORDER_LIFECYCLE.move(self, "confirm_order", at=at, by=by.id, note=note)
+        return confirmed._settled(at, by.id)
 
     def set_consignee(
         self, consignee: ConsigneeInfo, *, at: datetime, by: Actor, access: AccessPolicy
@@ -491,8 +547,7 @@ class Order:
         require_aware(at)
         if not isinstance(consignee, ConsigneeInfo):
             raise ValidationError.at("consignee", "expected ConsigneeInfo")
-        if not self.is_open:
-            raise InvalidTransition("order", self.id, self.status.value, "consignee changed")
+        ORDER_LIFECYCLE.check(self.id, self.status, "set_consignee")
         return attrs.evolve(self, consignee=consignee)
 
     def change_price(
@@ -562,8 +617,7 @@ class Order:
             raise ValidationError.at("amount", f"must be Money in {self.currency}")
         if not amount:
             raise ValidationError.at("amount", "a payment must be more than zero")
-        if self.status not in _PAYABLE:
-            raise InvalidTransition("order", self.id, self.status.value, "payment recorded")
+        ORDER_LIFECYCLE.check(self.id, self.status, "record_payment")
         if self.paid + amount > self.total:
             raise RuleViolation(
                 "overpayment",
@@ -592,13 +646,14 @@ class Order:
                 prepayment=str(self.prepayment),
                 paid=str(self.paid),
             )
-        return self._move(OrderStatus.IN_PRODUCTION, at, by.id)
+        return ORDER_LIFECYCLE.move(self, "start_production", at=at, by=by.id)
 
     def finish_production(self, *, at: datetime, by: Actor, access: AccessPolicy) -> Order:
         """Custom work is produced; when already paid in full it moves on to ``paid``."""
         access.require(by, Permission.MANAGE_STOCK)
         require_aware(at)
-        return self._move(OrderStatus.PRODUCED, at, by.id)._settled(at, by.id)
+        produced = ORDER_LIFECYCLE.move(self, "finish_production", at=at, by=by.id)
+        return produced._settled(at, by.id)
 
     def ship(
         self,
@@ -624,13 +679,16 @@ class Order:
         """
         access.require(by, Permission.SHIP_ORDER)
         require_aware(at)
-        if self.status not in _SHIPPABLE:
-            raise InvalidTransition("order", self.id, self.status.value, OrderStatus.SHIPPED.value)
+        if self.status is not OrderStatus.PRODUCED:
+            # produced custom work is not paid in full yet: balance_required below says so
+            ORDER_LIFECYCLE.check(self.id, self.status, "ship_order")
         shipped = (
             tuple(ShipmentLine(line.sku, line.quantity, line.gift) for line in self.lines)
             if lines is None
-            else tuple(lines)
+            else as_tuple(lines)
         )
+        if not isinstance(shipped, tuple):
+            raise ValidationError.at("lines", f"expected a list, got {type(shipped).__name__}")
         wanted: dict[LineKey, int] = {}
         for i, line in enumerate(shipped):
             if not isinstance(line, ShipmentLine):
@@ -670,9 +728,11 @@ class Order:
                 order_id=self.id,
             )
         shipment = Shipment(lines=shipped, at=at, mode=mode, by=by.id, tracking=tracking)
-        moved = self._move(OrderStatus.SHIPPED, at, by.id)
-        return attrs.evolve(
-            moved,
+        return ORDER_LIFECYCLE.move(
+            self,
+            "ship_order",
+            at=at,
+            by=by.id,
             shipments=(*self.shipments, shipment),
             expected_delivery=promise_delivery(at, calendar, policy),
         )
@@ -681,7 +741,7 @@ class Order:
         """The customer received the goods."""
         access.require(by, Permission.SHIP_ORDER)
         require_aware(at)
-        return attrs.evolve(self._move(OrderStatus.DELIVERED, at, by.id), delivered_at=at)
+        return ORDER_LIFECYCLE.move(self, "confirm_delivery", at=at, by=by.id, delivered_at=at)
 
     def complete(self, *, at: datetime, by: Actor, access: AccessPolicy) -> Order:
         """Close a delivered order; refused with ``payment_outstanding`` while money is owed."""
@@ -694,7 +754,7 @@ class Order:
                 order_id=self.id,
                 balance=str(self.balance),
             )
-        return self._move(OrderStatus.COMPLETED, at, by.id)
+        return ORDER_LIFECYCLE.move(self, "complete_order", at=at, by=by.id)
 
     def cancel(self, *, at: datetime, by: Actor, access: AccessPolicy, reason: str) -> Order:
         """Cancel before shipment; payments received are to be refunded (``OrderCancelled``)."""
@@ -702,4 +762,4 @@ class Order:
         require_aware(at)
         if not isinstance(reason, str) or not reason.strip():
             raise ValidationError.at("reason", "a cancellation needs a reason")
-        return self._move(OrderStatus.CANCELLED, at, by.id, reason)
+        return ORDER_LIFECYCLE.move(self, "cancel_order", at=at, by=by.id, note=reason)

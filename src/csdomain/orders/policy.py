@@ -13,6 +13,7 @@ from csdomain.customers import CustomerClass
 from csdomain.errors import ValidationError
 from csdomain.ids import NamingSeries
 from csdomain.money import Money
+from csdomain.orders._checks import decimal, flag, frozenset_of, integer, text
 
 
 __all__ = ["OrderPolicy"]
@@ -22,26 +23,30 @@ __all__ = ["OrderPolicy"]
 class OrderPolicy:
     """Policy for orders, stock, delivery and returns, with DOMAIN.md 2's defaults."""
 
-    currency: str = "CNY"
+    currency: str = attrs.field(default="CNY", validator=text)
     #: Payment first, then shipment (先付款, 后发货).
-    require_payment_before_shipment: bool = True
+    require_payment_before_shipment: bool = attrs.field(default=True, validator=flag)
     #: Customer classes that may ship on account before paying (e.g. dealers).
-    credit_exempt_classes: frozenset[CustomerClass] = frozenset()
+    credit_exempt_classes: frozenset[CustomerClass] = attrs.field(
+        default=frozenset(), validator=frozenset_of(CustomerClass)
+    )
     #: Delivery promise in business days after shipment: 3-4 days.
-    delivery_days_min: int = 3
-    delivery_days_max: int = 4
-    order_number_pattern: str = "SO-{yyyy}{mm}-{seq:04d}"
-    return_number_pattern: str = "RR-{yyyy}{mm}-{seq:04d}"
-    return_note_pattern: str = "RN-{yyyy}{mm}-{seq:04d}"
+    delivery_days_min: int = attrs.field(default=3, validator=integer)
+    delivery_days_max: int = attrs.field(default=4, validator=integer)
+    order_number_pattern: str = attrs.field(default="SO-{yyyy}{mm}-{seq:04d}", validator=text)
+    return_number_pattern: str = attrs.field(default="RR-{yyyy}{mm}-{seq:04d}", validator=text)
+    return_note_pattern: str = attrs.field(default="RN-{yyyy}{mm}-{seq:04d}", validator=text)
     #: Time zone in which reference numbers read their month.
-    number_tz: str = "Asia/Shanghai"
+    number_tz: str = attrs.field(default="Asia/Shanghai", validator=text)
     #: More than 30 damaged bags in one 60-tonne wagon goes to the sales VP and quality.
-    damaged_bags_limit: int = 30
-    reference_wagon_tonnes: Decimal = Decimal(60)
+    damaged_bags_limit: int = attrs.field(default=30, validator=integer)
+    reference_wagon_tonnes: Decimal = attrs.field(default=Decimal(60), validator=decimal)
     #: Content deviating more than +-0.5 % goes to the sales VP and quality.
-    content_tolerance: Decimal = Decimal("0.005")
+    content_tolerance: Decimal = attrs.field(default=Decimal("0.005"), validator=decimal)
     #: Who must be involved when a delivery problem crosses a threshold.
-    escalation_contacts: frozenset[str] = frozenset({"sales_vp", "quality_department"})
+    escalation_contacts: frozenset[str] = attrs.field(
+        default=frozenset({"sales_vp", "quality_department"}), validator=frozenset_of(str)
+    )
 
     def __attrs_post_init__(self) -> None:
         errors: list[tuple[str, str]] = []

@@ -11,8 +11,9 @@ from enum import StrEnum
 import attrs
 
 from csdomain.auth import AccessPolicy, Actor, Permission
-from csdomain.errors import RuleViolation, ValidationError
-from csdomain.orders._checks import _count, _positive_int, _quantity
+from csdomain.errors import RuleViolation, ValidationError, describe
+from csdomain.orders._checks import as_tuple, count, positive_int, tuple_of
+from csdomain.orders._checks import quantity as quantity_arg
 from csdomain.validators import enum_value
 from csdomain.validators import not_blank as _not_blank
 
@@ -55,7 +56,7 @@ class Reservation:
     """Stock held back for one order until it ships."""
 
     order_id: str = attrs.field(validator=_not_blank)
-    quantity: int = attrs.field(validator=_positive_int)
+    quantity: int = attrs.field(validator=positive_int)
     bucket: StockBucket = attrs.field(default=StockBucket.GOOD, converter=_bucket)
 
 
@@ -68,10 +69,12 @@ class Stock:
     """
 
     id: str = attrs.field(validator=_not_blank)
-    good: int = attrs.field(default=0, validator=_count)
-    damaged: int = attrs.field(default=0, validator=_count)
-    gift: int = attrs.field(default=0, validator=_count)
-    reservations: tuple[Reservation, ...] = ()
+    good: int = attrs.field(default=0, validator=count)
+    damaged: int = attrs.field(default=0, validator=count)
+    gift: int = attrs.field(default=0, validator=count)
+    reservations: tuple[Reservation, ...] = attrs.field(
+        default=(), converter=as_tuple, validator=tuple_of(Reservation)
+    )
 
     def __attrs_post_init__(self) -> None:
         errors: list[tuple[str, str]] = []
@@ -134,7 +137,7 @@ class Stock:
     ) -> RuleViolation:
         return RuleViolation(
             "insufficient_stock",
-            f"{self.id}: {requested} {bucket} requested, {available} available",
+            f"{describe(self.id)}: {requested} {bucket} requested, {available} available",
             sku=self.id,
             bucket=bucket.value,
             requested=requested,
@@ -152,7 +155,7 @@ class Stock:
     ) -> Stock:
         """Goods come into ``bucket``; needs ``stock.manage``."""
         access.require(by, Permission.MANAGE_STOCK)
-        quantity = _quantity(quantity, "quantity")
+        quantity = quantity_arg(quantity, "quantity")
         bucket = _bucket(bucket)
         return self._with(bucket, self.on_hand(bucket) + quantity)
 
@@ -167,7 +170,7 @@ class Stock:
     ) -> Stock:
         """Hold ``quantity`` back for an order; ``insufficient_stock`` when not available."""
         access.require(by, Permission.SHIP_ORDER)
-        quantity = _quantity(quantity, "quantity")
+        quantity = quantity_arg(quantity, "quantity")
         bucket = _shippable_bucket(bucket)
         free = self.available(bucket)
         if quantity > free:
@@ -202,7 +205,7 @@ class Stock:
         Never ships damaged goods and never goes negative (``insufficient_stock``).
         """
         access.require(by, Permission.SHIP_ORDER)
-        quantity = _quantity(quantity, "quantity")
+        quantity = quantity_arg(quantity, "quantity")
         bucket = _shippable_bucket(bucket)
         free = self.available(bucket, order_id=order_id)
         if quantity > free:
@@ -229,7 +232,7 @@ class Stock:
     ) -> Stock:
         """Book returned goods: good ones back to good (or gift) stock, damaged to damaged."""
         access.require(by, Permission.RECEIVE_RETURN)
-        quantity = _quantity(quantity, "quantity")
+        quantity = quantity_arg(quantity, "quantity")
         if _condition(condition) is ItemCondition.DAMAGED:
             bucket = StockBucket.DAMAGED
         else:
@@ -246,7 +249,7 @@ class Stock:
     ) -> Stock:
         """Move deteriorated goods from good (or gift) stock to damaged: they never ship."""
         access.require(by, Permission.MANAGE_STOCK)
-        quantity = _quantity(quantity, "quantity")
+        quantity = quantity_arg(quantity, "quantity")
         bucket = _shippable_bucket(bucket)
         free = self.available(bucket)
         if quantity > free:
@@ -264,7 +267,7 @@ class Stock:
     ) -> Stock:
         """Remove goods from stock (scrapped damaged goods, counting corrections)."""
         access.require(by, Permission.MANAGE_STOCK)
-        quantity = _quantity(quantity, "quantity")
+        quantity = quantity_arg(quantity, "quantity")
         bucket = _bucket(bucket)
         free = self.available(bucket) if bucket is not StockBucket.DAMAGED else self.damaged
         if quantity > free:
