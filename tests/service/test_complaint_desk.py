@@ -35,6 +35,7 @@ from csdomain.complaints import (
     SlaKind,
 )
 from csdomain.customers import Customer, CustomerClass
+from csdomain.desk.base import use_cases
 from csdomain.desk.complaints import ComplaintDesk
 from csdomain.errors import (
     CsDomainError,
@@ -48,7 +49,7 @@ from csdomain.events import Event
 from csdomain.kinds import COMPLAINTS, CUSTOMERS, ORDERS
 from csdomain.money import Money
 from csdomain.orders import Order, OrderLine
-from csdomain.policy import Policy
+from csdomain.policy import LimitsPolicy, Policy
 from csdomain.satisfaction import SurveyRequested, SurveySubject
 from csdomain.store import OutboxEntry, Repository, Store, open_store
 
@@ -819,3 +820,127 @@ def test_money_of_remedies_stays_decimal_through_the_store(store: Store) -> None
     amount = stored.proposals[0].amount
     assert amount is not None
     assert amount.amount == Decimal("380")
+
+
+# -- the argument boundary --------------------------------------------------------------
+
+
+def test_every_public_method_of_the_complaint_desk_is_a_use_case() -> None:
+    public = {
+        name
+        for name, member in vars(ComplaintDesk).items()
+        if callable(member) and not name.startswith("_")
+    }
+    found = use_cases(ComplaintDesk)
+    assert public <= set(found)
+    for spec in found.values():
+        spec.checks()  # every annotation is of the vocabulary
+
+
+LIMITS = LimitsPolicy(max_short_text=20, max_long_text=50, max_key=30)
+TOO_LONG: dict[str, tuple[Callable[[ComplaintDesk, Complaint], object], str]] = {
+    "description": (lambda d, _c: receive(d, description="x" * 51), "description"),
+    "order id": (lambda d, _c: receive(d, order_id="SO-" + "9" * 28), "order_id"),
+    "owner id": (lambda d, c: d.assign(c.id, owner_id="p" * 31, by=LI), "owner_id"),
+    "department": (
+        lambda d, c: d.assess_complaint(c.id, department="q" * 21, by=LI),
+        "department",
+    ),
+    "assessment note": (lambda d, c: d.assess_complaint(c.id, note="n" * 51, by=LI), "note"),
+    "cause": (lambda d, c: d.record_cause(c.id, cause="c" * 51, by=LI), "cause"),
+    "responsible person": (
+        lambda d, c: d.record_cause(c.id, cause="seal", responsible_person="z" * 21, by=LI),
+        "responsible_person",
+    ),
+    "remedy description": (
+        lambda d, c: d.propose_resolution(
+            c.id, remedies=[Remedy(RemedyKind.EXPLANATION, "r" * 51)], by=LI
+        ),
+        "remedies.0.description",
+    ),
+    "approval note": (
+        lambda d, c: d.approve_resolution(c.id, choice=0, note="n" * 51, by=SUN),
+        "note",
+    ),
+    "signature": (lambda d, c: d.accept_resolution(c.id, signed_by="s" * 21, by=LI), "signed_by"),
+    "hold reason": (lambda d, c: d.put_on_hold(c.id, reason="w" * 51, by=LI), "reason"),
+    "owner of a rung": (
+        lambda d, c: d.escalate_complaint(c.id, owners={"cs_manager": "m" * 31}, by=LI),
+        "owners.cs_manager",
+    ),
+    "escalation note": (lambda d, c: d.escalate_complaint(c.id, note="e" * 51, by=LI), "note"),
+    "visit notes": (
+        lambda d, c: d.record_follow_up(c.id, outcome="satisfied", notes="v" * 51, by=LI),
+        "notes",
+    ),
+    "summary": (lambda d, c: d.close_complaint(c.id, summary="s" * 51, by=LI), "summary"),
+}
+
+
+@pytest.mark.parametrize("case", list(TOO_LONG))
+def test_free_text_and_ids_over_the_policy_limits_are_refused(store: Store, case: str) -> None:
+    add_customer(store)
+    desk, _ = make_desk(store, policy=Policy(limits=LIMITS))
+    complaint = receive(desk)
+    action, path = TOO_LONG[case]
+    before = snapshot(store)
+    with pytest.raises(ValidationError) as err:
+        action(desk, complaint)
+    assert err.value.errors[0][0] == path
+    assert snapshot(store) == before
+
+
+BAD_IDS = ["", "   ", "CP\x00-1", "CP-1\n", "x" * 101]
+
+
+@pytest.mark.parametrize("bad", BAD_IDS)
+def test_ids_are_short_non_blank_keys_without_control_characters(store: Store, bad: str) -> None:
+    add_customer(store)
+    desk, _ = make_desk(store)
+    c = receive(desk)
+    calls: list[tuple[Callable[[], object], str]] = [
+        (lambda: desk.get_complaint(bad, by=LI), "complaint_id"),
+        (lambda: desk.acknowledge(bad, by=LI), "complaint_id"),
+        (lambda: receive(desk, bad), "customer_id"),
+        (lambda: receive(desk, order_id=bad), "order_id"),
+        (lambda: desk.assign(c.id, owner_id=bad, by=LI), "owner_id"),
+    ]
+    for action, path in calls:
+        with pytest.raises(ValidationError) as err:
+            action()
+        assert err.value.errors[0][0] == path
+
+
+@pytest.mark.parametrize("flag", ["no", "", 0, 1, None])
+def test_flags_take_only_true_or_false(store: Store, flag: object) -> None:
+    desk, _ = make_desk(store)
+    with pytest.raises(ValidationError) as err:
+        desk.breaches(by=LI, include_met=flag)  # type: ignore[arg-type]
+    assert err.value.errors[0][0] == "include_met"
+
+
+def _deeply_nested(depth: int = 50_000) -> list[object]:
+    nested: list[object] = []
+    for _ in range(depth):
+        nested = [nested]
+    return nested
+
+
+def test_extreme_arguments_are_validation_errors(store: Store) -> None:
+    add_customer(store)
+    desk, _ = make_desk(store)
+    c = receive(desk)
+    far = datetime(9999, 12, 31, 20, tzinfo=ZoneInfo("America/New_York"))
+    deep = _deeply_nested()
+    for action in (
+        lambda: desk.propose_resolution(c.id, remedies=deep, by=LI),  # type: ignore[arg-type]
+        lambda: desk.escalate_overdue(by=SYSTEM, owners={"specialist": deep}),  # type: ignore[dict-item]
+        lambda: desk.breaches(by=LI, at=far),
+        lambda: desk.missing_follow_ups(by=LI, since=far),
+        lambda: desk.complaint_statistics(MONDAY, far, by=LI),
+        lambda: desk.assess_complaint(c.id, answer_promised_by=far, by=LI),
+        lambda: desk.agree_follow_up_time(c.id, planned_at=far, by=LI),
+        lambda: desk.complaint_statistics(MONDAY, MONDAY + timedelta(days=1), top=2**64, by=LI),
+    ):
+        with pytest.raises(ValidationError):
+            action()
