@@ -7,6 +7,7 @@ drives random sequences of desk commands and checks the invariants of DOMAIN.md 
 
 from __future__ import annotations
 
+import inspect
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -25,6 +26,7 @@ from hypothesis.stateful import (
 from csdomain.auth import Actor
 from csdomain.clock import FixedClock
 from csdomain.customers import Customer, CustomerClass
+from csdomain.desk.base import DeskBase, use_cases
 from csdomain.desk.orders import OrderDesk
 from csdomain.errors import (
     CsDomainError,
@@ -52,6 +54,7 @@ from csdomain.policy import Policy
 from csdomain.returns import (
     ReceivedLine,
     ReturnItem,
+    ReturnReason,
     ReturnRequest,
     ReturnStatus,
     returnable_quantities,
@@ -898,6 +901,150 @@ def test_the_analysis_month_is_validated(desk: OrderDesk, month: object) -> None
 def test_the_return_analysis_needs_report_view(desk: OrderDesk) -> None:
     with pytest.raises(PermissionDenied):
         desk.return_analysis("2026-11", by=Actor("x", {"nobody"}))
+
+
+@pytest.mark.parametrize(
+    "month",
+    [(2026, True), ("2026", 11), (1899, 12), (3000, 1), "9999-12", "\u0662\u0660\u0662\u0666-11"],
+)
+def test_the_analysis_month_is_a_month_of_the_policys_years(desk: OrderDesk, month: object) -> None:
+    with pytest.raises(ValidationError) as info:
+        desk.return_analysis(month, by=MANAGER)  # type: ignore[arg-type]
+    assert info.value.errors[0][0].startswith("month")
+
+
+# -- the use-case skeleton: arguments, limits, permission first --------------------------------
+
+LONG = "x" * 20_001
+HUGE_KEY = "K" * 1_000_000
+
+
+def test_every_public_method_of_the_desk_is_a_use_case() -> None:
+    public = {
+        name
+        for name, member in inspect.getmembers(OrderDesk, callable)
+        if not name.startswith("_") and name not in dir(DeskBase)
+    }
+    found = use_cases(OrderDesk)
+    assert public <= set(found)
+    for spec in found.values():
+        spec.checks()  # every annotation is of the vocabulary
+
+
+def test_a_confirmation_note_is_bounded_like_every_note(desk: OrderDesk, store: Store) -> None:
+    order = place(desk)
+    error = unchanged_after(store, lambda: desk.confirm_order(order.id, by=SALES, note=LONG))
+    assert isinstance(error, ValidationError)
+    assert error.errors == [("note", "longer than 20000 characters")]
+
+
+def test_a_tracking_number_is_short_text(desk: OrderDesk, store: Store) -> None:
+    stocked(desk)
+    order = paid(desk)
+    error = unchanged_after(
+        store, lambda: desk.ship_order(order.id, by=WAREHOUSE, tracking="SF" * 101)
+    )
+    assert isinstance(error, ValidationError)
+    assert [p for p, _ in error.errors] == ["tracking"]
+    assert desk.ship_order(order.id, by=WAREHOUSE, tracking="SF-1").shipments[0].tracking == "SF-1"
+
+
+@pytest.mark.parametrize(
+    ("step", "field"),
+    [
+        (lambda desk, rid: desk.approve_return(rid, by=MANAGER, note=LONG), "note"),
+        (lambda desk, rid: desk.withdraw_return(rid, by=SALES, note=LONG), "note"),
+        (lambda desk, rid: desk.reject_return(rid, by=MANAGER, reason=LONG), "reason"),
+    ],
+)  # fmt: skip
+def test_return_notes_and_reasons_are_bounded(
+    desk: OrderDesk,
+    store: Store,
+    step: Callable[[OrderDesk, str], object],
+    field: str,
+) -> None:
+    order = shipped(desk)
+    request = desk.request_return(
+        order.id, items=[ReturnItem("AB-100", 1)], reasons=["defect"], by=SALES
+    )
+    error = unchanged_after(store, lambda: step(desk, request.id))
+    assert isinstance(error, ValidationError)
+    assert error.errors == [(field, "longer than 20000 characters")]
+
+
+@pytest.mark.parametrize(
+    ("call", "path"),
+    [
+        (lambda desk: desk.get_order(HUGE_KEY, by=SALES), "order_id"),
+        (lambda desk: desk.confirm_order(HUGE_KEY, by=SALES), "order_id"),
+        (lambda desk: desk.get_return("R\x00", by=SALES), "return_id"),
+        (lambda desk: desk.receive_stock(HUGE_KEY, good=1, by=WAREHOUSE), "sku"),
+        (lambda desk: desk.get_stock(" ", by=WAREHOUSE), "sku"),
+        (lambda desk: desk.place_order(HUGE_KEY, channel="online", lines=LINES, by=SALES),
+         "customer_id"),
+        (lambda desk: desk.place_order(
+            "C-1", channel="online", lines=[OrderLine("S" * 101, 1, cny("1.00"))], by=SALES
+        ), "lines.0.sku"),
+        (lambda desk: desk.place_order(
+            "C-1", channel="online", lines=LINES, by=SALES, dealer_id=HUGE_KEY
+        ), "dealer_id"),
+        (lambda desk: desk.change_price("SO-1", HUGE_KEY, cny("1.00"), by=VP), "sku"),
+    ],
+)  # fmt: skip
+def test_ids_and_skus_are_bounded_keys(
+    desk: OrderDesk, store: Store, call: Callable[[OrderDesk], object], path: str
+) -> None:
+    error = unchanged_after(store, lambda: call(desk))
+    assert isinstance(error, ValidationError)
+    assert [p for p, _ in error.errors] == [path]
+    assert len(str(error)) < 300
+
+
+def test_the_skus_of_returned_goods_are_bounded_keys(desk: OrderDesk, store: Store) -> None:
+    order = shipped(desk)
+    error = unchanged_after(
+        store,
+        lambda: desk.request_return(
+            order.id, items=[ReturnItem("S" * 101, 1)], reasons=["defect"], by=SALES
+        ),
+    )
+    assert isinstance(error, ValidationError)
+    assert [p for p, _ in error.errors] == ["items.0.sku"]
+
+
+@pytest.mark.parametrize("gift", [1, "yes", None])
+def test_the_gift_flag_is_true_or_false(desk: OrderDesk, store: Store, gift: object) -> None:
+    order = place(desk)
+    error = unchanged_after(
+        store,
+        lambda: desk.change_price(order.id, "PEN", cny("1.00"), by=VP, gift=gift),  # type: ignore[arg-type]
+    )
+    assert isinstance(error, ValidationError)
+    assert [p for p, _ in error.errors] == ["gift"]
+
+
+def test_the_permission_is_checked_before_anything_is_loaded(desk: OrderDesk) -> None:
+    with pytest.raises(PermissionDenied):
+        desk.confirm_order("SO-999999-9999", by=OUTSIDER)
+    with pytest.raises(PermissionDenied):
+        desk.get_return("RR-999999-9999", by=OUTSIDER)
+    with pytest.raises(NotFound):
+        desk.confirm_order("SO-999999-9999", by=SALES)
+
+
+def test_one_return_reason_may_be_given_alone(desk: OrderDesk) -> None:
+    order = shipped(desk)
+    request = desk.request_return(
+        order.id, items=[ReturnItem("AB-100", 1)], reasons="defect", by=SALES
+    )
+    assert request.reasons == (ReturnReason.DEFECT,)
+
+
+def test_a_refused_command_names_the_step_that_comes_first(desk: OrderDesk, store: Store) -> None:
+    order = place(desk)
+    error = unchanged_after(store, lambda: desk.ship_order(order.id, by=WAREHOUSE))
+    assert isinstance(error, InvalidTransition)
+    assert (error.action, error.hint) == ("ship_order", "confirm the order first")
 
 
 # -- random sequences of desk commands ---------------------------------------------------------

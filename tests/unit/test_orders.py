@@ -510,6 +510,11 @@ def test_order_lines_are_valid_and_in_the_policy_currency() -> None:
         place(channel="carrier-pigeon")
 
 
+def built(cls: Callable[..., object], *args: Any, **fields: Any) -> Callable[[], object]:
+    """Build ``cls`` later, with arguments of any type (wrong ones on purpose)."""
+    return lambda: cls(*args, **fields)
+
+
 def _order(**fields: Any) -> Order:
     return attrs.evolve(place(), **fields)
 
@@ -517,19 +522,19 @@ def _order(**fields: Any) -> Order:
 @pytest.mark.parametrize(
     ("build", "path"),
     [
-        (lambda: OrderLine("AB-100", 1, cny(1), gift=1), "gift"),
-        (lambda: OrderLine(7, 1, cny(1)), "sku"),
-        (lambda: ConsigneeInfo("Dr. Chen", "138", "Wuhan", postcode=430000), "postcode"),
-        (lambda: Payment(cny(1), T0, by=7), "by"),
-        (lambda: Payment(cny(1), T0, "fin", reference=b"TT"), "reference"),
-        (lambda: Payment(1, T0, "fin"), "amount"),
-        (lambda: Shipment([ShipmentLine("AB-100", 1)], T0, "express", "wh", tracking=1.5),
+        (built(OrderLine, "AB-100", 1, cny(1), gift=1), "gift"),
+        (built(OrderLine, 7, 1, cny(1)), "sku"),
+        (built(ConsigneeInfo, "Dr. Chen", "138", "Wuhan", postcode=430000), "postcode"),
+        (built(Payment, cny(1), T0, by=7), "by"),
+        (built(Payment, cny(1), T0, "fin", reference=b"TT"), "reference"),
+        (built(Payment, 1, T0, "fin"), "amount"),
+        (built(Shipment, [ShipmentLine("AB-100", 1)], T0, "express", "wh", tracking=1.5),
          "tracking"),
-        (lambda: Shipment(["AB-100"], T0, "express", "wh"), "lines.0"),
-        (lambda: Shipment(ShipmentLine("AB-100", 1), T0, "express", "wh"), "lines"),
-        (lambda: PriceChange("AB-100", "no", cny(1), cny(2), T0, "gm"), "gift"),
-        (lambda: DeliveryWindow(T0, date(2026, 11, 6)), "earliest"),
-        (lambda: DeliveryWindow(date(2026, 11, 5), "2026-11-06"), "latest"),
+        (built(Shipment, ["AB-100"], T0, "express", "wh"), "lines.0"),
+        (built(Shipment, ShipmentLine("AB-100", 1), T0, "express", "wh"), "lines"),
+        (built(PriceChange, "AB-100", "no", cny(1), cny(2), T0, "gm"), "gift"),
+        (built(DeliveryWindow, T0, date(2026, 11, 6)), "earliest"),
+        (built(DeliveryWindow, date(2026, 11, 5), "2026-11-06"), "latest"),
         (lambda: _order(currency="yuan"), "currency"),
         (lambda: _order(placed_by=None), "placed_by"),
         (lambda: _order(dealer_id=9), "dealer_id"),
@@ -539,19 +544,19 @@ def _order(**fields: Any) -> Order:
         (lambda: _order(lines=5), "lines"),
         (lambda: _order(salesperson_confirmed_at="2026-11-02"), "salesperson_confirmed_at"),
         (lambda: _order(expected_delivery=(date(2026, 11, 5),)), "expected_delivery"),
-        (lambda: Stock("AB-100", good=True), "good"),
-        (lambda: Stock("AB-100", reservations=(("SO-1", 1),)), "reservations.0"),
-        (lambda: Reservation("SO-1", 1, bucket=3), "bucket"),
-        (lambda: DeliveryProblem("late_delivery", delay_curable="no"), "delay_curable"),
-        (lambda: DeliveryProblem("late_delivery", order_id=1), "order_id"),
-        (lambda: DeliveryProblem("off_spec_content", content_deviation=Decimal("NaN")),
+        (built(Stock, "AB-100", good=True), "good"),
+        (built(Stock, "AB-100", reservations=(("SO-1", 1),)), "reservations.0"),
+        (built(Reservation, "SO-1", 1, bucket=3), "bucket"),
+        (built(DeliveryProblem, "late_delivery", delay_curable="no"), "delay_curable"),
+        (built(DeliveryProblem, "late_delivery", order_id=1), "order_id"),
+        (built(DeliveryProblem, "off_spec_content", content_deviation=Decimal("NaN")),
          "content_deviation"),
-        (lambda: DeliveryProblem("damaged_packaging", wagon_tonnes=[60]), "wagon_tonnes"),
-        (lambda: OrderPolicy(delivery_days_min="3"), "delivery_days_min"),
-        (lambda: OrderPolicy(require_payment_before_shipment=1), "require_payment_before_shipment"),
-        (lambda: OrderPolicy(credit_exempt_classes=frozenset({"dealer"})), "credit_exempt_classes"),
-        (lambda: OrderPolicy(content_tolerance=0.005), "content_tolerance"),
-        (lambda: OrderPolicy(escalation_contacts={"sales_vp"}), "escalation_contacts"),
+        (built(DeliveryProblem, "damaged_packaging", wagon_tonnes=[60]), "wagon_tonnes"),
+        (built(OrderPolicy, delivery_days_min="3"), "delivery_days_min"),
+        (built(OrderPolicy, require_payment_before_shipment=1), "require_payment_before_shipment"),
+        (built(OrderPolicy, credit_exempt_classes=frozenset({"dealer"})), "credit_exempt_classes"),
+        (built(OrderPolicy, content_tolerance=0.005), "content_tolerance"),
+        (built(OrderPolicy, escalation_contacts={"sales_vp"}), "escalation_contacts"),
     ],
 )  # fmt: skip
 def test_order_models_refuse_wrong_types_when_built(build: Callable[[], object], path: str) -> None:

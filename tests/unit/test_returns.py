@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import Any
 
 import attrs
 import pytest
@@ -158,18 +159,23 @@ def test_a_received_return_can_no_longer_be_withdrawn() -> None:
     assert (info.value.action, info.value.from_status) == ("withdraw_return", "received")
 
 
-def _request(**fields: object) -> ReturnRequest:
+def built(cls: Callable[..., object], *args: Any, **fields: Any) -> Callable[[], object]:
+    """Build ``cls`` later, with arguments of any type (wrong ones on purpose)."""
+    return lambda: cls(*args, **fields)
+
+
+def _request(**fields: Any) -> ReturnRequest:
     return attrs.evolve(file(shipped_order(), [ReturnItem("AB-100", 1)]), **fields)
 
 
 @pytest.mark.parametrize(
     ("build", "path"),
     [
-        (lambda: ReturnItem("AB-100", 1, gift="no"), "gift"),
-        (lambda: ReturnLine("AB-100", 1, cny("1.00"), gift=0), "gift"),
-        (lambda: ReturnLine("AB-100", 1, 100), "unit_price"),
-        (lambda: ReceivedLine("AB-100", 1, gift=None), "gift"),
-        (lambda: ReceivedLine("AB-100", 1, condition=["good"]), "condition"),
+        (built(ReturnItem, "AB-100", 1, gift="no"), "gift"),
+        (built(ReturnLine, "AB-100", 1, cny("1.00"), gift=0), "gift"),
+        (built(ReturnLine, "AB-100", 1, 100), "unit_price"),
+        (built(ReceivedLine, "AB-100", 1, gift=None), "gift"),
+        (built(ReceivedLine, "AB-100", 1, condition=["good"]), "condition"),
         (lambda: _request(note=1.5), "note"),
         (lambda: _request(currency=None), "currency"),
         (lambda: _request(decided_by=7), "decided_by"),
