@@ -23,7 +23,9 @@ Festival dates for 1990-2050 are built in; later (or corrected) dates are given 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import re
+import string
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
@@ -35,13 +37,15 @@ from dateutil.rrule import MONTHLY, YEARLY, rrule
 
 from csdomain.calendar import QuietHours
 from csdomain.clock import require_aware
-from csdomain.errors import RuleViolation, ValidationError
+from csdomain.errors import RuleViolation, ValidationError, describe
 from csdomain.notify import (
     Message,
     NotificationPolicy,
     RecipientLookup,
     hold_for_quiet_hours,
 )
+from csdomain.validators import aware as _aware
+from csdomain.validators import enum_value
 
 
 __all__ = [
@@ -108,27 +112,18 @@ _PLACEHOLDERS = frozenset({"name", "date", "customer_id", "kind"})
 # -- validators ------------------------------------------------------------------------------
 
 
-def _anchor(value: CareAnchor | str) -> CareAnchor:
-    try:
-        return CareAnchor(value)
-    except ValueError:
-        allowed = ", ".join(a.value for a in CareAnchor)
-        raise ValidationError.at("anchor", f"{value!r} is not one of {allowed}") from None
+def _anchor(value: object) -> CareAnchor:
+    return enum_value(CareAnchor, value, "anchor")
 
 
-def _leap_day(value: LeapDayBirthday | str) -> LeapDayBirthday:
-    try:
-        return LeapDayBirthday(value)
-    except ValueError:
-        allowed = ", ".join(a.value for a in LeapDayBirthday)
-        raise ValidationError.at(
-            "leap_day_birthdays", f"{value!r} is not one of {allowed}"
-        ) from None
+def _leap_day(value: object) -> LeapDayBirthday:
+    return enum_value(LeapDayBirthday, value, "leap_day_birthdays")
 
 
 def _int(_instance: object, attribute: attrs.Attribute[int], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or abs(value) > 1200:
-        raise ValidationError.at(attribute.name, f"expected a small integer, got {value!r}")
+        msg = f"expected a small integer, got {describe(value)}"
+        raise ValidationError.at(attribute.name, msg)
 
 
 def _optional_positive(
@@ -137,7 +132,8 @@ def _optional_positive(
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 1200:
-        raise ValidationError.at(attribute.name, f"expected a positive integer, got {value!r}")
+        msg = f"expected a positive integer, got {describe(value)}"
+        raise ValidationError.at(attribute.name, msg)
 
 
 def _local_time(_instance: object, attribute: attrs.Attribute[time], value: object) -> None:
@@ -150,26 +146,75 @@ def _not_blank(_instance: object, attribute: attrs.Attribute[str], value: object
         raise ValidationError.at(attribute.name, "must not be blank")
 
 
+def _any_text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str):
+        raise ValidationError.at(attribute.name, f"expected text, got {type(value).__name__}")
+
+
+def _template_problem(template: str) -> str | None:
+    """What is wrong with a message template (``None``: nothing).
+
+    Only the placeholders themselves: no attribute or index access, no conversion, and
+    no format width of 1,000 characters or more (a template must not be able to read an
+    object's internals or to blow up the message).
+    """
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as err:
+        return f"bad template ({err})"
+    for _literal, field, spec, conversion in parts:
+        if field is None:
+            continue
+        if field not in _PLACEHOLDERS or conversion is not None:
+            return f"unknown placeholder {describe(field)}"
+        if spec and (re.search(r"\d{4,}", spec) or "{" in spec):
+            return f"format {describe(spec)} is not allowed"
+    return None
+
+
 def _text(_instance: object, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str):
-        raise ValidationError.at(attribute.name, "expected a string")
-    try:
-        value.format_map(dict.fromkeys(_PLACEHOLDERS, ""))
-    except (KeyError, IndexError, AttributeError, ValueError) as err:
+        raise ValidationError.at(attribute.name, f"expected text, got {type(value).__name__}")
+    problem = _template_problem(value)
+    if problem is None:
+        try:
+            value.format_map(dict.fromkeys(_PLACEHOLDERS, ""))
+        except (KeyError, IndexError, AttributeError, ValueError) as err:
+            problem = f"bad template ({err})"
+    if problem is not None:
         allowed = ", ".join(f"{{{p}}}" for p in sorted(_PLACEHOLDERS))
-        raise ValidationError.at(attribute.name, f"bad template ({err}); use {allowed}") from None
+        raise ValidationError.at(attribute.name, f"{problem}; use {allowed}")
+
+
+def _date(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise ValidationError.at(attribute.name, f"expected a date, got {describe(value)}")
 
 
 def _optional_date(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and (isinstance(value, datetime) or not isinstance(value, date)):
-        raise ValidationError.at(attribute.name, f"expected a date, got {value!r}")
+    if value is not None:
+        _date(_instance, attribute, value)
 
 
 def _zone_name(_instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str):
+        raise ValidationError.at(attribute.name, f"expected text, got {type(value).__name__}")
     try:
-        ZoneInfo(str(value))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError.at(attribute.name, f"unknown time zone {value!r}") from None
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        msg = f"unknown time zone {describe(value)}"
+        raise ValidationError.at(attribute.name, msg) from None
+
+
+def _instance_of(
+    kind: type, *, optional: bool = False
+) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    def check(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not (isinstance(value, kind) or (optional and value is None)):
+            msg = f"expected {kind.__name__}, got {type(value).__name__}"
+            raise ValidationError.at(attribute.name, msg)
+
+    return check
 
 
 # -- the plan --------------------------------------------------------------------------------
@@ -183,7 +228,9 @@ class CareTouchpoint:
     (``count`` times, or without end), keeping the anchor's day of month (31 January ->
     28/29 February -> 31 March). Yearly anchors repeat every year by themselves.
     ``channel`` ``""`` is the notification policy's channel for ``kind``. ``subject`` and
-    ``body`` may use ``{name}``, ``{date}``, ``{customer_id}`` and ``{kind}``.
+    ``body`` may use ``{name}``, ``{date}``, ``{customer_id}`` and ``{kind}``, plainly or
+    with a format under 1,000 characters wide (no attribute or index access, no
+    conversions: a template cannot read an object's internals or blow up a message).
     """
 
     kind: str = attrs.field(validator=_not_blank)
@@ -194,7 +241,7 @@ class CareTouchpoint:
     every_months: int | None = attrs.field(default=None, validator=_optional_positive)
     count: int | None = attrs.field(default=None, validator=_optional_positive)
     local_time: time = attrs.field(default=time(10), validator=_local_time)
-    channel: str = ""
+    channel: str = attrs.field(default="", validator=_any_text)
     subject: str = attrs.field(default="", validator=_text)
     body: str = attrs.field(default="", validator=_text)
 
@@ -301,14 +348,14 @@ class CarePlan:
         for t in self.touchpoints:
             if t.kind == kind:
                 return t
-        raise ValidationError.at("kind", f"the care plan has no touch-point {kind!r}")
+        raise ValidationError.at("kind", f"the care plan has no touch-point {describe(kind)}")
 
 
 @attrs.frozen(kw_only=True)
 class CarePolicy:
     """Care schedule settings: the plan and how far ahead messages are materialised."""
 
-    plan: CarePlan = attrs.field(factory=CarePlan)
+    plan: CarePlan = attrs.field(factory=CarePlan, validator=_instance_of(CarePlan))
     #: ``schedule_care`` stores the occurrences of ``[now, now + horizon)``.
     horizon: timedelta = timedelta(days=31)
 
@@ -323,6 +370,8 @@ def spring_festival(year: int, plan: CarePlan | None = None) -> date:
     Raises :class:`~csdomain.errors.RuleViolation` ``spring_festival_unknown`` outside
     1990-2050 unless the plan supplies the date.
     """
+    if isinstance(year, bool) or not isinstance(year, int):
+        raise ValidationError.at("year", f"expected a year, got {describe(year)}")
     if plan is not None:
         for day in plan.spring_festivals:
             if day.year == year:
@@ -349,12 +398,14 @@ class CareSubject:
     """
 
     customer_id: str = attrs.field(validator=_not_blank)
-    name: str = ""
+    name: str = attrs.field(default="", validator=_any_text)
     tz: str = attrs.field(default="Asia/Shanghai", validator=_zone_name)
     birthday: date | None = attrs.field(default=None, validator=_optional_date)
     job_completed_on: date | None = attrs.field(default=None, validator=_optional_date)
     handed_over_on: date | None = attrs.field(default=None, validator=_optional_date)
-    rest_hours: QuietHours | None = None
+    rest_hours: QuietHours | None = attrs.field(
+        default=None, validator=_instance_of(QuietHours, optional=True)
+    )
 
     def anchor_date(self, anchor: CareAnchor) -> date | None:
         """The customer's date for a per-customer anchor (``None`` when not on file)."""
@@ -373,7 +424,8 @@ class CareSubject:
 def care_key(customer_id: str, kind: str, on: date) -> str:
     """The idempotency key of a touch-point: customer + kind + (local) date."""
     safe_kind = "".join(c if c.isascii() and (c.isalnum() or c in "_-") else "_" for c in kind)
-    digest = hashlib.blake2b(customer_id.encode("utf-8"), digest_size=10).hexdigest()
+    raw = customer_id.encode("utf-8", "surrogatepass")  # any text has a key
+    digest = hashlib.blake2b(raw, digest_size=10).hexdigest()
     return f"care-{safe_kind[:60]}-{on:%Y%m%d}-{digest}"
 
 
@@ -381,15 +433,15 @@ def care_key(customer_id: str, kind: str, on: date) -> str:
 class CareOccurrence:
     """One touch-point due for one customer: local date ``on``, instant ``at`` (UTC)."""
 
-    customer_id: str
-    kind: str
-    anchor: CareAnchor
-    anchor_date: date
-    on: date
-    at: datetime
-    channel: str
-    idempotency_key: str
-    touchpoint: CareTouchpoint
+    customer_id: str = attrs.field(validator=_not_blank)
+    kind: str = attrs.field(validator=_not_blank)
+    anchor: CareAnchor = attrs.field(converter=_anchor)
+    anchor_date: date = attrs.field(validator=_date)
+    on: date = attrs.field(validator=_date)
+    at: datetime = attrs.field(validator=_aware)
+    channel: str = attrs.field(validator=_any_text)
+    idempotency_key: str = attrs.field(validator=_not_blank)
+    touchpoint: CareTouchpoint = attrs.field(validator=_instance_of(CareTouchpoint))
 
 
 def _midnight(day: date) -> datetime:
@@ -482,10 +534,38 @@ def due_touchpoints(
     the rest hours (``subject.rest_hours``, else ``default_rest_hours``) when it would fall
     inside them. Touch-points whose anchor date the customer lacks are skipped. Sorted by
     instant, then kind. Source: DOMAIN.md 3.5 (care touch-points, never call during the
-    customer's rest time).
+    customer's rest time). A window or an anchor date whose occurrences would fall
+    outside the representable dates is a :class:`~csdomain.errors.ValidationError`.
     """
-    lo = require_aware(start, "start").astimezone(UTC)
-    hi = require_aware(end, "end").astimezone(UTC)
+    if not isinstance(plan, CarePlan):
+        raise ValidationError.at("plan", f"expected a CarePlan, got {type(plan).__name__}")
+    if not isinstance(subject, CareSubject):
+        msg = f"expected a CareSubject, got {type(subject).__name__}"
+        raise ValidationError.at("subject", msg)
+    if default_rest_hours is not None and not isinstance(default_rest_hours, QuietHours):
+        msg = f"expected QuietHours, got {type(default_rest_hours).__name__}"
+        raise ValidationError.at("default_rest_hours", msg)
+    lo = require_aware(start, "start")
+    hi = require_aware(end, "end")
+    try:
+        return _occurrences(plan, subject, lo, hi, default_rest_hours)
+    except (OverflowError, ValueError) as err:
+        if isinstance(err, ValidationError):
+            raise
+        msg = "the window or an anchor date reaches past the representable dates"
+        raise ValidationError.at("end", msg) from None
+
+
+def _occurrences(
+    plan: CarePlan,
+    subject: CareSubject,
+    start: datetime,
+    end: datetime,
+    default_rest_hours: QuietHours | None,
+) -> list[CareOccurrence]:
+    """The occurrences of :func:`due_touchpoints` for checked arguments."""
+    lo = start.astimezone(UTC)
+    hi = end.astimezone(UTC)
     zone = ZoneInfo(subject.tz)
     first = lo.astimezone(zone).date() - timedelta(days=2)
     last = hi.astimezone(zone).date() + timedelta(days=1)
@@ -530,8 +610,20 @@ def care_messages(
     message is held until its occurrence time and kept out of the rest hours.
     """
     require_aware(at)
+    if not isinstance(subject, CareSubject):
+        msg = f"expected a CareSubject, got {type(subject).__name__}"
+        raise ValidationError.at("subject", msg)
+    if not isinstance(policy, NotificationPolicy):
+        msg = f"expected a NotificationPolicy, got {type(policy).__name__}"
+        raise ValidationError.at("policy", msg)
+    if not isinstance(occurrences, list | tuple):
+        msg = f"expected a list of occurrences, got {type(occurrences).__name__}"
+        raise ValidationError.at("occurrences", msg)
     result = []
-    for occurrence in occurrences:
+    for index, occurrence in enumerate(occurrences):
+        if not isinstance(occurrence, CareOccurrence):
+            msg = f"expected a CareOccurrence, got {type(occurrence).__name__}"
+            raise ValidationError.at(f"occurrences.{index}", msg)
         channel = occurrence.channel or policy.channel_for(occurrence.kind)
         recipient = recipient_for(subject.customer_id, channel)
         if not recipient:

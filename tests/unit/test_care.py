@@ -389,3 +389,83 @@ def test_a_plan_needs_distinct_kinds_and_one_festival_date_per_year() -> None:
     with pytest.raises(ValidationError, match="kind"):
         PLAN.touchpoint("unknown")
     assert PLAN.touchpoint("birthday").anchor is CareAnchor.BIRTHDAY
+
+
+# -- wrong types and extreme values -----------------------------------------------------------
+
+
+#: A week with FULL's next-day call in it.
+NEXT_WEEK = (date(2026, 1, 30), date(2026, 2, 6))
+
+
+@pytest.mark.parametrize(
+    ("build", "path"),
+    [
+        (lambda: subject(name=5), "name"),
+        (lambda: subject(tz=5), "tz"),
+        (lambda: subject(tz="Asia/" + "x" * 100_000), "tz"),
+        (lambda: subject(rest_hours="22:00-08:00"), "rest_hours"),
+        (lambda: subject(birthday=datetime(1990, 1, 1, tzinfo=UTC)), "birthday"),
+        (lambda: CareTouchpoint(kind="k", anchor="birthday", channel=5), "channel"),  # type: ignore[arg-type]
+        (lambda: CarePolicy(plan="default"), "plan"),  # type: ignore[arg-type]
+        (lambda: CarePlan(leap_day_birthdays="feb_29"), "leap_day_birthdays"),
+        (
+            lambda: attrs.evolve(due_touchpoints(PLAN, FULL, *window(*NEXT_WEEK))[0], at="now"),  # type: ignore[arg-type]
+            "at",
+        ),
+    ],
+)
+def test_care_records_refuse_wrong_types_at_construction(build: object, path: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        build()  # type: ignore[operator]
+    assert info.value.errors[0][0] == path
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["{name.__class__}", "{name[0]}", "{name!r}", "{0}", "{}", "{name:>100000}", "{name:{date}}"],
+)
+def test_templates_use_only_the_plain_placeholders(template: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        CareTouchpoint(kind="k", anchor=CareAnchor.BIRTHDAY, body=template)
+    assert info.value.errors[0][0] == "body"
+    assert CareTouchpoint(kind="k", anchor=CareAnchor.BIRTHDAY, body="{name:>10} {date}")
+
+
+@pytest.mark.parametrize("year", ["2024", 2024.0, True, [2024], None])
+def test_spring_festival_needs_a_whole_year(year: object) -> None:
+    with pytest.raises(ValidationError) as info:
+        spring_festival(year)  # type: ignore[arg-type]
+    assert info.value.errors[0][0] == "year"
+
+
+def test_windows_past_the_representable_dates_are_validation_errors() -> None:
+    late = (datetime(9999, 12, 1, tzinfo=UTC), datetime(9999, 12, 31, 23, tzinfo=UTC))
+    early = (datetime(1, 1, 1, tzinfo=UTC), datetime(1, 2, 1, tzinfo=UTC))
+    century = CarePlan(
+        touchpoints=(CareTouchpoint(kind="k", anchor=CareAnchor.HANDED_OVER, years=1200),)
+    )
+    for plan, who, (start, end) in (
+        (PLAN, FULL, late),
+        (PLAN, FULL, early),
+        (century, subject(handed_over_on=date(9000, 1, 1)), window(*NEXT_WEEK)),
+    ):
+        with pytest.raises(ValidationError) as info:
+            due_touchpoints(plan, who, start, end)
+        assert info.value.errors[0][0] == "end"
+
+
+def test_schedules_refuse_what_is_not_a_plan_a_subject_or_occurrences() -> None:
+    start, end = window(*NEXT_WEEK)
+    with pytest.raises(ValidationError, match="plan"):
+        due_touchpoints("default", FULL, start, end)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="subject"):
+        due_touchpoints(PLAN, {"customer_id": "C-1"}, start, end)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match=r"occurrences\.0"):
+        care_messages(["care"], FULL, at=start, policy=POLICY, recipient_for=lambda *_: "x")  # type: ignore[list-item]
+
+
+def test_every_customer_id_has_a_care_key() -> None:
+    key = care_key("C-\ud800", "birthday", date(2026, 1, 1))
+    assert key.startswith("care-birthday-20260101-")
+    assert key != care_key("C-\ud801", "birthday", date(2026, 1, 1))
