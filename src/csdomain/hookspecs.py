@@ -30,9 +30,9 @@ import pluggy
 
 if TYPE_CHECKING:
     from csdomain.events import Event
-    from csdomain.notify import Message
-    from csdomain.store import Backend
-    from csdomain.warranty import WarrantyRule
+    from csdomain.notify.model import Message
+    from csdomain.store.spi import Backend
+    from csdomain.warranty.rules import WarrantyRule
 
 
 __all__ = [

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
 import smtplib
 import ssl
 import urllib.error
@@ -36,9 +37,10 @@ import orjson
 import pluggy
 
 from csdomain.clock import Clock
-from csdomain.errors import CsDomainError, ValidationError
+from csdomain.errors import CsDomainError, ValidationError, describe
 from csdomain.hookspecs import hookimpl
 from csdomain.notify import Message, MessageStatus, NotificationPolicy
+from csdomain.notify.model import _flag, _optional_text
 
 
 __all__ = [
@@ -86,11 +88,25 @@ def describe_error(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
+def _require_message(value: object) -> None:
+    if not isinstance(value, Message):
+        raise ValidationError.at("message", f"expected a Message, got {type(value).__name__}")
+
+
+def _channel(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError.at("channel", "expected a channel name")
+    return value
+
+
 def _channels(value: str | Iterable[str]) -> frozenset[str]:
-    result = frozenset([value] if isinstance(value, str) else value)
-    if not result or not all(isinstance(c, str) and c for c in result):
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, Iterable) or isinstance(items, Mapping):
         raise ValidationError.at("channels", "expected one or more channel names")
-    return result
+    names = list(items)
+    if not names or not all(isinstance(c, str) and c for c in names):
+        raise ValidationError.at("channels", "expected one or more channel names")
+    return frozenset(names)
 
 
 # -- log -------------------------------------------------------------------------------------
@@ -110,6 +126,10 @@ class LogNotifier:
         channels: str | Iterable[str] = "log",
         level: int = logging.INFO,
     ) -> None:
+        if not isinstance(logger, str | logging.Logger):
+            raise ValidationError.at("logger", "expected a logger or a logger name")
+        if isinstance(level, bool) or not isinstance(level, int):
+            raise ValidationError.at("level", f"expected a logging level, got {describe(level)}")
         self.logger = logging.getLogger(logger) if isinstance(logger, str) else logger
         self.channels = _channels(channels)
         self.level = level
@@ -158,23 +178,26 @@ def _bool_text(value: str, path: str) -> bool:
         return True
     if lowered in ("0", "false", "no", "off", ""):
         return False
-    raise ValidationError.at(path, f"expected 0/1 or true/false, got {value!r}")
+    raise ValidationError.at(path, f"expected 0/1 or true/false, got {describe(value)}")
 
 
 def _positive_timeout(value: object, path: str = "timeout") -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ValidationError.at(path, f"must be a positive number of seconds, got {value!r}")
+        msg = f"must be a positive number of seconds, got {describe(value)}"
+        raise ValidationError.at(path, msg)
+    if not math.isfinite(value):
+        raise ValidationError.at(path, f"must be a finite number of seconds, got {value}")
     return float(value)
 
 
 def _port(_instance: object, attribute: attrs.Attribute[int], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
-        raise ValidationError.at(attribute.name, f"not a TCP port: {value!r}")
+        raise ValidationError.at(attribute.name, f"not a TCP port: {describe(value)}")
 
 
 def _address(_instance: object, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or "@" not in parseaddr(value)[1]:
-        raise ValidationError.at(attribute.name, f"not an e-mail address: {value!r}")
+        raise ValidationError.at(attribute.name, f"not an e-mail address: {describe(value)}")
 
 
 def _host(_instance: object, attribute: attrs.Attribute[str], value: object) -> None:
@@ -192,13 +215,13 @@ class SmtpSettings:
 
     host: str = attrs.field(validator=_host)
     sender: str = attrs.field(validator=_address)
-    username: str | None = None
-    password: str | None = attrs.field(default=None, repr=False)
-    starttls: bool = False
-    ssl: bool = False
+    username: str | None = attrs.field(default=None, validator=_optional_text)
+    password: str | None = attrs.field(default=None, repr=False, validator=_optional_text)
+    starttls: bool = attrs.field(default=False, validator=_flag)
+    ssl: bool = attrs.field(default=False, validator=_flag)
     port: int = attrs.field(validator=_port)
     timeout: float = attrs.field(default=10.0, converter=_positive_timeout)
-    local_hostname: str | None = None
+    local_hostname: str | None = attrs.field(default=None, validator=_optional_text)
 
     @port.default
     def _default_port(self) -> int:
@@ -221,7 +244,8 @@ class SmtpSettings:
         except ValueError:
             raise ValidationError.at("url", "not a valid SMTP URL (bad host or port)") from None
         if parts.scheme not in ("smtp", "smtps"):
-            raise ValidationError.at("url", f"unsupported scheme {parts.scheme!r}; use smtp(s)://")
+            msg = f"unsupported scheme {describe(parts.scheme)}; use smtp(s)://"
+            raise ValidationError.at("url", msg)
         if not parts.hostname:
             raise ValidationError.at("url.host", "the URL names no host")
         try:
@@ -283,6 +307,9 @@ def build_email(message: Message, sender: str) -> EmailMessage:
     The same message sent twice gets the same ``Message-ID`` (and ``X-Idempotency-Key``),
     so mail systems and receivers can drop the duplicate.
     """
+    _require_message(message)
+    if not isinstance(sender, str):
+        raise ValidationError.at("sender", f"expected an address, got {type(sender).__name__}")
     domain = parseaddr(sender)[1].rpartition("@")[2] or "csdomain.invalid"
     key = message.idempotency_key or message.id
     email = EmailMessage()
@@ -311,7 +338,7 @@ class SmtpNotifier:
         if not isinstance(settings, SmtpSettings):
             raise ValidationError.at("settings", "expected SmtpSettings")
         self.settings = settings
-        self.channel = channel
+        self.channel = _channel(channel)
 
     @classmethod
     def from_url(cls, url: str, *, channel: str = "email") -> SmtpNotifier:
@@ -373,6 +400,8 @@ def _secret_bytes(secret: str | bytes) -> bytes:
 
 def sign_body(body: bytes, secret: str | bytes) -> str:
     """The ``X-Csdomain-Signature`` value: ``sha256=<hex HMAC-SHA256 of the raw body>``."""
+    if not isinstance(body, bytes | bytearray):
+        raise ValidationError.at("body", f"expected bytes, got {type(body).__name__}")
     digest = hmac.new(_secret_bytes(secret), body, hashlib.sha256).hexdigest()
     return f"sha256={digest}"
 
@@ -382,13 +411,14 @@ def verify_signature(body: bytes, header: str | None, secret: str | bytes) -> bo
 
     For receivers of :class:`WebhookNotifier` requests: verify before parsing the body.
     """
-    if not header or not isinstance(body, bytes):
+    if not header or not isinstance(header, str) or not isinstance(body, bytes):
         return False
     return hmac.compare_digest(header.strip().encode(), sign_body(body, secret).encode())
 
 
 def webhook_payload(message: Message) -> bytes:
     """The JSON body a webhook receives for ``message`` (sorted keys, UTF-8)."""
+    _require_message(message)
     data = {
         "id": message.id,
         "idempotency_key": message.idempotency_key,
@@ -430,11 +460,17 @@ class WebhookNotifier:
         proxies: Mapping[str, str] | None = None,
     ) -> None:
         self._secret = _secret_bytes(secret)
-        self.channel = channel
+        self.channel = _channel(channel)
+        if url is not None and not isinstance(url, str):
+            raise ValidationError.at("url", f"expected a URL, got {type(url).__name__}")
         self.url = url
         self.timeout = _positive_timeout(timeout)
         handlers: list[urllib.request.BaseHandler] = [_NoRedirects()]
         if proxies is not None:
+            if not isinstance(proxies, Mapping) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in proxies.items()
+            ):
+                raise ValidationError.at("proxies", "expected a mapping of scheme to proxy URL")
             handlers.append(urllib.request.ProxyHandler(dict(proxies)))
         self._opener = urllib.request.build_opener(*handlers)
 
@@ -504,6 +540,9 @@ def attempt_delivery(
     notifier answering ``False`` -> ``mark_failed`` (retry with backoff or dead letter).
     The outcome time is read from ``clock`` after the attempt.
     """
+    _require_message(message)
+    if not isinstance(pm, pluggy.PluginManager):
+        raise ValidationError.at("pm", "expected a pluggy PluginManager")
     if message.status is not MessageStatus.CLAIMED:
         raise ValidationError.at(
             "status", f"only a claimed message is delivered, not {message.status}"
@@ -513,7 +552,7 @@ def attempt_delivery(
     except Exception as err:  # any notifier failure is a failed attempt
         return message.mark_failed(describe_error(err), clock.now(), policy)
     if delivered is None:
-        reason = f"no notifier handles channel {message.channel!r}"
+        reason = f"no notifier handles channel {describe(message.channel)}"
         return message.mark_failed(reason, clock.now(), policy)
     if delivered is False:
         return message.mark_failed("the notifier declined the message", clock.now(), policy)

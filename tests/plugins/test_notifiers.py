@@ -396,3 +396,50 @@ def test_attempt_delivery_records_success_and_failure(
     assert HOOK_SECRET not in failed.last_error
     with pytest.raises(ValidationError):
         attempt_delivery(message("webhook", url), pm, clock=clock, policy=policy)
+
+
+# -- wrong arguments ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("build", "path"),
+    [
+        (lambda: SmtpSettings(host="mail", sender="cs@example.com", starttls="yes"), "starttls"),
+        (lambda: SmtpSettings(host="mail", sender="cs@example.com", ssl=1), "ssl"),
+        (lambda: SmtpSettings(host="mail", sender="cs@example.com", password=123), "password"),
+        (lambda: SmtpSettings(host="mail", sender="cs@example.com", username=b"cs"), "username"),
+        (
+            lambda: SmtpSettings(host="mail", sender="cs@example.com", timeout=float("inf")),
+            "timeout",
+        ),
+        (lambda: LogNotifier(level="INFO"), "level"),
+        (lambda: LogNotifier(logger=42), "logger"),
+        (lambda: LogNotifier(channels=5), "channels"),
+        (lambda: LogNotifier(channels=[["sms"]]), "channels"),
+        (lambda: WebhookNotifier(HOOK_SECRET, channel=""), "channel"),
+        (lambda: WebhookNotifier(HOOK_SECRET, url=7), "url"),
+        (lambda: WebhookNotifier(HOOK_SECRET, proxies={"https": 3}), "proxies"),
+        (lambda: sign_body("not bytes", HOOK_SECRET), "body"),
+        (lambda: notifiers.webhook_payload("msg-1"), "message"),
+        (lambda: notifiers.build_email(message("email", "li@example.com"), 5), "sender"),
+        (
+            lambda: attempt_delivery(
+                "msg-1",
+                get_plugin_manager(load_entrypoints=False),
+                clock=FixedClock(AT),
+                policy=NotificationPolicy(),
+            ),
+            "message",
+        ),
+    ],
+)
+def test_notifiers_refuse_wrong_arguments_with_a_validation_error(build: Any, path: str) -> None:
+    """Rule: only csdomain errors leave the library, and they name the bad argument."""
+    with pytest.raises(ValidationError) as info:
+        build()
+    assert info.value.errors[0][0] == path
+
+
+def test_a_signature_header_that_is_not_text_does_not_verify() -> None:
+    body = b"{}"
+    assert not verify_signature(body, 12345, HOOK_SECRET)  # type: ignore[arg-type]

@@ -36,6 +36,7 @@ from csdomain.notify import (
     MessageTemplate,
     MessageTemplates,
     NotificationPolicy,
+    OwnerNotices,
     backoff_delay,
     default_templates,
     hold_for_quiet_hours,
@@ -411,6 +412,58 @@ def test_policy_rejects_impossible_numbers() -> None:
         NotificationPolicy(backoff_jitter=Decimal(2))
     with pytest.raises(ValidationError, match="lease"):
         NotificationPolicy(lease=timedelta(0))
+
+
+DRAFT: dict[str, Any] = {"kind": "order_shipped", "body": "Shipped."}
+ONE_TEMPLATE = MessageTemplate(event_type="E", kind="k", body="{order_id}")
+
+
+@pytest.mark.parametrize(
+    ("model", "fields", "path"),
+    [
+        (Message, {**DRAFT, "urgent": "yes"}, "urgent"),
+        (Message, {**DRAFT, "urgent": 1}, "urgent"),
+        (Message, {**DRAFT, "customer_id": 5}, "customer_id"),
+        (Message, {**DRAFT, "claimed_by": 1.5}, "claimed_by"),
+        (Message, {**DRAFT, "last_error": b"boom"}, "last_error"),
+        (Message, {**DRAFT, "attempts": True}, "attempts"),
+        (Message, {**DRAFT, "status": 3}, "status"),
+        (Message, {**DRAFT, "history": []}, "history"),
+        (Message, {**DRAFT, "history": ("pending",)}, "history.0"),
+        (Message, {**DRAFT, "subject": None}, "subject"),
+        (NotificationPolicy, {"max_attempts": True}, "max_attempts"),
+        (NotificationPolicy, {"batch_size": 2.5}, "batch_size"),
+        (NotificationPolicy, {"channels": {"birthday": 3}}, "channels.birthday"),
+        (MessageTemplate, {"event_type": "E", "kind": "k", "body": "", "urgent": 1}, "urgent"),
+        (
+            MessageTemplate,
+            {"event_type": "E", "kind": "k", "body": "", "customer_field": ""},
+            "customer_field",
+        ),
+        (MessageTemplates, {"templates": [ONE_TEMPLATE]}, "templates"),
+        (MessageTemplates, {"templates": ("Order {order_id}",)}, "templates.0"),
+        (OwnerNotices, {"templates": "ComplaintEscalated"}, "templates"),
+        (
+            OwnerNotices,
+            {"templates": MessageTemplates((ONE_TEMPLATE,)), "role_field": ""},
+            "role_field",
+        ),
+    ],
+)
+def test_models_refuse_wrong_types_when_built(
+    model: type, fields: dict[str, Any], path: str
+) -> None:
+    """Rule: domain aggregates refuse wrong types at construction, with the field's path."""
+    with pytest.raises(ValidationError) as info:
+        model(**fields)
+    assert info.value.errors[0][0] == path
+
+
+def test_a_wrong_status_is_named_in_a_bounded_message() -> None:
+    with pytest.raises(ValidationError) as info:
+        Message(**DRAFT, status="lost" * 10_000)
+    assert len(str(info.value)) < 300
+    assert "pending" in str(info.value)
 
 
 # -- quiet hours ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@ receivers can drop duplicates.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -28,7 +28,7 @@ from csdomain.clock import as_utc, require_aware
 from csdomain.errors import RuleViolation, ValidationError, describe
 from csdomain.lifecycle import Command, Lifecycle, StatusChange
 from csdomain.notify.keys import idempotency_key, message_id_for
-from csdomain.notify.policy import NotificationPolicy, backoff_delay
+from csdomain.notify.policy import NotificationPolicy, _quiet_hours_or_none, backoff_delay
 from csdomain.validators import not_blank as _not_blank
 
 
@@ -38,6 +38,8 @@ __all__ = [
     "MESSAGE_TRANSITIONS",
     "Message",
     "MessageStatus",
+    "RecipientLookup",
+    "RestHoursLookup",
 ]
 
 
@@ -88,22 +90,66 @@ MESSAGE_LIFECYCLE: Lifecycle[MessageStatus] = Lifecycle(
 # -- validators ----------------------------------------------------------------------------
 
 
-def _message_status(value: MessageStatus | str) -> MessageStatus:
-    try:
-        return MessageStatus(value)
-    except ValueError:
-        allowed = ", ".join(s.value for s in MessageStatus)
-        raise ValidationError.at("status", f"{value!r} is not one of {allowed}") from None
+def _message_status(value: object) -> MessageStatus:
+    if value.__class__ is MessageStatus:
+        return value
+    if isinstance(value, str):
+        try:
+            return MessageStatus(value)
+        except ValueError:
+            pass
+    allowed = ", ".join(s.value for s in MessageStatus)
+    raise ValidationError.at("status", f"{describe(value)} is not one of {allowed}")
+
+
+Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+
+
+def _text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """The field holds text."""
+    if not isinstance(value, str):
+        raise ValidationError.at(attribute.name, f"expected a string, got {type(value).__name__}")
+
+
+def _optional_text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """The field holds text or ``None``."""
+    if value is not None:
+        _text(_instance, attribute, value)
+
+
+def _flag(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """The field holds ``True`` or ``False`` (never ``"false"`` or ``1``)."""
+    if value is not True and value is not False:
+        raise ValidationError.at(attribute.name, f"expected True or False, got {describe(value)}")
+
+
+def _non_negative(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """The field holds a whole number >= 0 (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        msg = f"must be a non-negative integer, got {describe(value)}"
+        raise ValidationError.at(attribute.name, msg)
 
 
 def _aware_or_none(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """The field holds an aware datetime or ``None``."""
     if value is not None:
         require_aware(value, attribute.name)
 
 
-def _string(_instance: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str):
-        raise ValidationError.at(attribute.name, f"expected a string, got {type(value).__name__}")
+def _tuple_of(kind: type, name: str | None = None) -> Validator:
+    """A validator: the field holds a tuple whose items are all ``kind`` instances."""
+    shown = name or kind.__name__
+
+    def check(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, tuple):
+            msg = f"expected a tuple of {shown}, got {type(value).__name__}"
+            raise ValidationError.at(attribute.name, msg)
+        for i, item in enumerate(value):
+            if not isinstance(item, kind):
+                msg = f"expected {shown}, got {type(item).__name__}"
+                raise ValidationError.at(f"{attribute.name}.{i}", msg)
+
+    return check
 
 
 def _key_text(_instance: object, attribute: attrs.Attribute[str], value: object) -> None:
@@ -112,16 +158,6 @@ def _key_text(_instance: object, attribute: attrs.Attribute[str], value: object)
         raise ValidationError.at(
             attribute.name, "must be at most 200 printable ASCII characters without spaces"
         )
-
-
-def _non_negative(_instance: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValidationError.at(attribute.name, f"must be a non-negative integer, got {value!r}")
-
-
-def _quiet_hours_or_none(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and not isinstance(value, QuietHours):
-        raise ValidationError.at(attribute.name, "expected QuietHours or None")
 
 
 # -- the message ---------------------------------------------------------------------------
@@ -139,16 +175,16 @@ class Message:
     """
 
     id: str = attrs.field(default="", validator=_key_text)
-    channel: str = attrs.field(default="", validator=_string)
-    recipient: str = attrs.field(default="", validator=_string)
-    customer_id: str | None = None
+    channel: str = attrs.field(default="", validator=_text)
+    recipient: str = attrs.field(default="", validator=_text)
+    customer_id: str | None = attrs.field(default=None, validator=_optional_text)
     kind: str = attrs.field(validator=_not_blank)
-    subject: str = attrs.field(default="", validator=_string)
-    body: str = attrs.field(validator=_string)
-    urgent: bool = False
+    subject: str = attrs.field(default="", validator=_text)
+    body: str = attrs.field(validator=_text)
+    urgent: bool = attrs.field(default=False, validator=_flag)
     idempotency_key: str = attrs.field(default="", validator=_key_text)
     #: Where the message came from: ``"<EventType>:<event id>"``, ``"care"``, ``"manual"``.
-    source: str = attrs.field(default="", validator=_string)
+    source: str = attrs.field(default="", validator=_text)
     created_at: datetime | None = attrs.field(
         default=None, converter=as_utc, validator=_aware_or_none
     )
@@ -163,15 +199,15 @@ class Message:
     next_attempt_at: datetime | None = attrs.field(
         default=None, converter=as_utc, validator=_aware_or_none
     )
-    claimed_by: str | None = None
+    claimed_by: str | None = attrs.field(default=None, validator=_optional_text)
     lease_until: datetime | None = attrs.field(
         default=None, converter=as_utc, validator=_aware_or_none
     )
-    last_error: str | None = None
+    last_error: str | None = attrs.field(default=None, validator=_optional_text)
     delivered_at: datetime | None = attrs.field(
         default=None, converter=as_utc, validator=_aware_or_none
     )
-    history: tuple[StatusChange, ...] = ()
+    history: tuple[StatusChange, ...] = attrs.field(default=(), validator=_tuple_of(StatusChange))
 
     @classmethod
     def create(
@@ -303,7 +339,7 @@ class Message:
         error text (cut to ``policy.max_error_length``) is kept as ``last_error``.
         """
         require_aware(at)
-        text = str(error)[: policy.max_error_length]
+        error_text = str(error)[: policy.max_error_length]
         by = self.claimed_by or "dispatcher"
         if self.attempts >= policy.max_attempts:
             return MESSAGE_LIFECYCLE.move(
@@ -311,8 +347,8 @@ class Message:
                 "dead_letter",
                 at=at,
                 by=by,
-                note=text,
-                last_error=text,
+                note=error_text,
+                last_error=error_text,
                 claimed_by=None,
                 lease_until=None,
                 next_attempt_at=None,
@@ -325,8 +361,8 @@ class Message:
             "mark_failed",
             at=at,
             by=by,
-            note=text,
-            last_error=text,
+            note=error_text,
+            last_error=error_text,
             claimed_by=None,
             lease_until=None,
             next_attempt_at=retry_at,
@@ -358,6 +394,12 @@ class Message:
         return MESSAGE_LIFECYCLE.move(
             self, "cancel", at=at, by=by, note=reason, lease_until=None, next_attempt_at=None
         )
+
+
+#: ``recipient_for(customer_id, channel)``: the address of a customer on a channel, if any.
+RecipientLookup = Callable[[str | None, str], str | None]
+#: ``rest_hours_for(customer_id)``: the customer's own rest hours, if set.
+RestHoursLookup = Callable[[str], QuietHours | None]
 
 
 def _not_blank_arg(value: object, path: str) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from csdomain.calendar import QuietHours
-from csdomain.errors import ValidationError
+from csdomain.errors import ValidationError, describe
 from csdomain.notify.keys import digest
 from csdomain.validators import not_blank as _not_blank
 
@@ -23,19 +23,23 @@ from csdomain.validators import not_blank as _not_blank
 __all__ = ["NotificationPolicy", "backoff_delay"]
 
 
-def _positive_int(_instance: object, attribute: attrs.Attribute[int], value: object) -> None:
+def _positive_int(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """The field holds a whole number >= 1 (not a bool)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValidationError.at(attribute.name, f"must be a positive integer, got {value!r}")
+        raise ValidationError.at(
+            attribute.name, f"must be a positive integer, got {describe(value)}"
+        )
 
 
-def _positive_duration(
-    _instance: object, attribute: attrs.Attribute[timedelta], value: object
-) -> None:
+def _positive_duration(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """The field holds a :class:`~datetime.timedelta` longer than zero."""
     if not isinstance(value, timedelta) or value <= timedelta(0):
-        raise ValidationError.at(attribute.name, f"must be a positive duration, got {value!r}")
+        msg = f"must be a positive duration, got {describe(value)}"
+        raise ValidationError.at(attribute.name, msg)
 
 
 def _quiet_hours_or_none(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """The field holds :class:`~csdomain.calendar.QuietHours` or ``None``."""
     if value is not None and not isinstance(value, QuietHours):
         raise ValidationError.at(attribute.name, "expected QuietHours or None")
 
@@ -58,12 +62,13 @@ def _default_channels() -> dict[str, str]:
 
 def _factor(_instance: object, attribute: attrs.Attribute[Decimal], value: object) -> None:
     if not isinstance(value, Decimal) or not value.is_finite() or value < 1:
-        raise ValidationError.at(attribute.name, f"must be a Decimal >= 1, got {value!r}")
+        raise ValidationError.at(attribute.name, f"must be a Decimal >= 1, got {describe(value)}")
 
 
 def _fraction(_instance: object, attribute: attrs.Attribute[Decimal], value: object) -> None:
     if not isinstance(value, Decimal) or not value.is_finite() or not 0 <= value <= 1:
-        raise ValidationError.at(attribute.name, f"must be a Decimal in [0, 1], got {value!r}")
+        msg = f"must be a Decimal in [0, 1], got {describe(value)}"
+        raise ValidationError.at(attribute.name, msg)
 
 
 def _channel_map(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -71,7 +76,8 @@ def _channel_map(_instance: object, attribute: attrs.Attribute[Any], value: obje
         raise ValidationError.at(attribute.name, "expected a mapping of kind to channel")
     for kind, channel in value.items():
         if not isinstance(kind, str) or not isinstance(channel, str) or not channel:
-            raise ValidationError.at(f"{attribute.name}.{kind}", "expected a channel name")
+            key = kind if isinstance(kind, str) else describe(kind)
+            raise ValidationError.at(f"{attribute.name}.{key}", "expected a channel name")
 
 
 @attrs.frozen(kw_only=True)
@@ -117,7 +123,7 @@ def backoff_delay(attempt: int, policy: NotificationPolicy, *, seed: str = "") -
     ``attempt`` (so the result is reproducible and never above the cap).
     """
     if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
-        raise ValidationError.at("attempt", f"must be a positive integer, got {attempt!r}")
+        raise ValidationError.at("attempt", f"must be a positive integer, got {describe(attempt)}")
     base = Decimal(policy.backoff_base // timedelta(microseconds=1))
     cap = Decimal(policy.backoff_cap // timedelta(microseconds=1))
     factor = policy.backoff_factor

@@ -11,20 +11,27 @@ idempotency key, times, rest hours). csdomain's own mapping is
 from __future__ import annotations
 
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 import attrs
 import pluggy
 
-from csdomain.calendar import QuietHours
 from csdomain.clock import require_aware
 from csdomain.errors import ValidationError
 from csdomain.events import Event
 from csdomain.hookspecs import hookimpl
 from csdomain.notify.keys import digest, idempotency_key, message_id_for
-from csdomain.notify.model import Message, MessageStatus
+from csdomain.notify.model import (
+    Message,
+    MessageStatus,
+    RecipientLookup,
+    RestHoursLookup,
+    _flag,
+    _text,
+    _tuple_of,
+)
 from csdomain.notify.policy import NotificationPolicy
 from csdomain.notify.quiet_hours import hold_for_quiet_hours
 from csdomain.serialization import to_json
@@ -40,11 +47,6 @@ __all__ = [
     "event_type_name",
     "messages_for",
 ]
-
-
-def _string(_instance: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str):
-        raise ValidationError.at(attribute.name, f"expected a string, got {type(value).__name__}")
 
 
 def event_type_name(event: object) -> str:
@@ -107,10 +109,10 @@ class MessageTemplate:
     kind: str = attrs.field(validator=_not_blank)
     body: str = attrs.field(validator=_template_text)
     subject: str = attrs.field(default="", validator=_template_text)
-    channel: str = attrs.field(default="", validator=_string)
-    urgent: bool = False
-    customer_field: str = "customer_id"
-    recipient: str = attrs.field(default="", validator=_string)
+    channel: str = attrs.field(default="", validator=_text)
+    urgent: bool = attrs.field(default=False, validator=_flag)
+    customer_field: str = attrs.field(default="customer_id", validator=_not_blank)
+    recipient: str = attrs.field(default="", validator=_text)
 
     def render(self, event: object) -> Message:
         """The draft message for ``event``."""
@@ -137,7 +139,9 @@ class MessageTemplates:
     variants with :meth:`with_template`, :meth:`without` and :meth:`merged`.
     """
 
-    templates: tuple[MessageTemplate, ...] = ()
+    templates: tuple[MessageTemplate, ...] = attrs.field(
+        default=(), validator=_tuple_of(MessageTemplate)
+    )
 
     def for_event_type(self, name: str) -> tuple[MessageTemplate, ...]:
         """The templates for the event type called ``name``."""
@@ -184,6 +188,17 @@ class MessageTemplates:
         return self.render(event)
 
 
+def _registry(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, MessageTemplates):
+        msg = f"expected MessageTemplates, got {type(value).__name__}"
+        raise ValidationError.at(attribute.name, msg)
+
+
+def _optional_field_name(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise ValidationError.at(attribute.name, "must be a field name or None")
+
+
 @attrs.frozen
 class OwnerNotices:
     """A ``csdomain_messages`` plugin for staff notices addressed by an event field.
@@ -194,9 +209,9 @@ class OwnerNotices:
     them. Source: DOMAIN.md 3.4 (the next level of the follow-up ladder must follow).
     """
 
-    templates: MessageTemplates
-    recipient_field: str = "owner_id"
-    role_field: str | None = "owner_role"
+    templates: MessageTemplates = attrs.field(validator=_registry)
+    recipient_field: str = attrs.field(default="owner_id", validator=_not_blank)
+    role_field: str | None = attrs.field(default="owner_role", validator=_optional_field_name)
 
     def recipient_of(self, event: object) -> str | None:
         """The address of the staff member (or role) ``event`` names, if any."""
@@ -218,10 +233,6 @@ class OwnerNotices:
     def csdomain_messages(self, event: Event) -> list[Message]:
         """Hook: the owner notices for ``event``."""
         return self.render(event)
-
-
-RecipientLookup = Callable[[str | None, str], str | None]
-RestHoursLookup = Callable[[str], QuietHours | None]
 
 
 def _event_source(event: Event, event_id: str | None) -> str:
