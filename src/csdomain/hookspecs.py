@@ -100,8 +100,10 @@ def csdomain_messages(event: Event) -> Iterable[Message] | None:
         ...), exactly as it was emitted in the unit of work that changed the data.
     :returns: the messages this plugin wants sent for the event (or ``None``).
 
-    Every plugin is called and all returned messages are queued. csdomain's own mapping
-    is a plugin too, so an application can block it and provide its own.
+    Every plugin is called and all returned messages are queued. csdomain's own mappings
+    are plugins too (``csdomain.notify`` for customer notices, ``csdomain.escalation_notices``
+    for staff, see :data:`csdomain.plugins.DEFAULT_PLUGINS`), so an application can block
+    one by name and provide its own.
 
     .. versionadded:: 0.1
     """

@@ -1,7 +1,8 @@
 """Hypothesis strategies for notification and care models.
 
-Messages are built through their own state changes, so every status is reachable along
-``MESSAGE_TRANSITIONS``. Knobs are keyword-only strategies.
+Messages are built through their own commands (claim, deliver, fail, requeue, cancel:
+``MESSAGE_LIFECYCLE``), so every message drawn is reachable and every status can be.
+Knobs are keyword-only strategies.
 """
 
 from __future__ import annotations
