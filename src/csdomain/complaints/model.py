@@ -956,6 +956,8 @@ class Complaint:
         action = None if self.held_from is None else RESUME_COMMANDS.get(self.held_from)
         started = self.held_since
         if action is None or started is None:
+            # which resume command applies depends on the history; they all run from
+            # on_hold, so any of them tells what must come first
             raise InvalidTransition(
                 "complaint",
                 self.id,
