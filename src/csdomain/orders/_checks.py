@@ -33,7 +33,7 @@ def _a(name: str) -> str:
 
 def text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """The field holds a string (free text may be empty)."""
-    if not isinstance(value, str):
+    if value.__class__ is not str and not isinstance(value, str):
         raise ValidationError.at(attribute.name, f"expected text, got {type(value).__name__}")
 
 
@@ -98,10 +98,28 @@ def optional(validator: Validator) -> Validator:
     return check
 
 
-#: ``None`` or text.
-optional_text = optional(text)
-#: ``None`` or an aware datetime.
-optional_aware = optional(aware)
+def optional_text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """``None`` or a string."""
+    if value is not None and not isinstance(value, str):
+        raise ValidationError.at(attribute.name, f"expected text, got {type(value).__name__}")
+
+
+def optional_aware(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """``None`` or an aware datetime."""
+    if value is not None:
+        aware(instance, attribute, value)
+
+
+def optional_instance_of(cls: type) -> Validator:
+    """``None`` or an instance of ``cls``."""
+    expected = _a(cls.__name__)
+
+    def check(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is not None and not isinstance(value, cls):
+            msg = f"expected {expected} or nothing, got {type(value).__name__}"
+            raise ValidationError.at(attribute.name, msg)
+
+    return check
 
 
 def tuple_of(cls: type | tuple[type, ...]) -> Validator:
@@ -113,9 +131,10 @@ def tuple_of(cls: type | tuple[type, ...]) -> Validator:
         if not isinstance(value, tuple):
             msg = f"expected a tuple, got {type(value).__name__}"
             raise ValidationError.at(attribute.name, msg)
-        for i, item in enumerate(value):
+        for item in value:
             if not isinstance(item, cls):
-                msg = f"expected {expected}, got {type(item).__name__}"
+                i = next(i for i, x in enumerate(value) if not isinstance(x, cls))
+                msg = f"expected {expected}, got {type(value[i]).__name__}"
                 raise ValidationError.at(f"{attribute.name}.{i}", msg)
 
     return check

@@ -33,10 +33,9 @@ from csdomain.orders._checks import (
     as_tuple,
     currency_code,
     flag,
-    instance_of,
     money,
-    optional,
     optional_aware,
+    optional_instance_of,
     optional_text,
     positive_int,
     text,
@@ -349,9 +348,9 @@ class Order:
     kind: OrderKind = attrs.field(default=OrderKind.STANDARD, converter=_kind)
     dealer_id: str | None = attrs.field(default=None, validator=optional_text)
     contract_number: str | None = attrs.field(default=None, validator=optional_text)
-    prepayment: Money | None = attrs.field(default=None, validator=optional(money))
+    prepayment: Money | None = attrs.field(default=None, validator=optional_instance_of(Money))
     consignee: ConsigneeInfo | None = attrs.field(
-        default=None, validator=optional(instance_of(ConsigneeInfo))
+        default=None, validator=optional_instance_of(ConsigneeInfo)
     )
     salesperson: str | None = attrs.field(default=None, validator=optional_text)
     confirmed_by_salesperson: str | None = attrs.field(default=None, validator=optional_text)
@@ -367,7 +366,7 @@ class Order:
         default=(), converter=as_tuple, validator=tuple_of(StatusChange)
     )
     expected_delivery: DeliveryWindow | None = attrs.field(
-        default=None, validator=optional(instance_of(DeliveryWindow))
+        default=None, validator=optional_instance_of(DeliveryWindow)
     )
     delivered_at: datetime | None = attrs.field(default=None, validator=optional_aware)
     price_changes: tuple[PriceChange, ...] = attrs.field(
