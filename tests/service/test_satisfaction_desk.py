@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from csdomain.auth import Actor
 from csdomain.clock import FixedClock
+from csdomain.desk.base import use_cases
 from csdomain.desk.satisfaction import SatisfactionDesk
 from csdomain.errors import (
     AlreadyExists,
@@ -814,3 +815,192 @@ def test_monitor_steps_check_permission_input_and_order_and_write_nothing_when_r
         monitor.id, by=MANAGER, accept_gap=True, note="market moved; new target next year"
     )
     assert accepted.status is MonitorStatus.CLOSED
+
+
+# -- the use-case skeleton: arguments checked before anything is stored ------------------
+
+
+def everything(store: Store) -> dict[str, list[Any]]:
+    """Every stored kind of the satisfaction desk, the monitors included."""
+    with store.unit_of_work(readonly=True) as uow:
+        return {**snapshot(store), "monitors": uow.repo(SATISFACTION_MONITORS).find()}
+
+
+def test_every_public_satisfaction_desk_method_is_a_use_case() -> None:
+    """Rule: every use case goes through the one skeleton (arguments, permission, unit of work)."""
+    public = {
+        name
+        for name, value in vars(SatisfactionDesk).items()
+        if callable(value) and not name.startswith("_")
+    }
+    found = use_cases(SatisfactionDesk)
+    assert public <= set(found)
+    for name in public:
+        assert found[name].checks(), name  # every annotation is of the vocabulary
+
+
+@pytest.mark.parametrize("note", [1.5, True, -1, float("nan"), {}])
+def test_a_campaign_note_that_is_not_text_is_refused_and_nothing_is_stored(
+    desk: SatisfactionDesk, store: Store, note: Any
+) -> None:
+    """Rule: bad input gets a clear error and never changes stored data."""
+    desk.define_survey(SURVEY, by=MANAGER)
+    campaign = desk.plan_survey_campaign(
+        SURVEY.id,
+        starts_on=date(2026, 11, 1),
+        ends_on=date(2026, 11, 30),
+        by=MANAGER,
+        invited={"C1"},
+    )
+    for action in (
+        lambda: desk.open_survey_campaign(campaign.id, by=MANAGER, note=note),
+        lambda: desk.cancel_survey_campaign(campaign.id, by=MANAGER, note=note),
+        lambda: desk.close_survey_campaign(campaign.id, by=MANAGER, note=note),
+    ):
+        error = assert_unchanged(store, action, ValidationError)
+        assert error.errors[0][0] == "note"
+    assert desk.get_survey_campaign(campaign.id, by=MANAGER).history == campaign.history
+
+
+@pytest.mark.parametrize("flag", ["false", "true", 1, 0, None])
+def test_flags_take_true_or_false_only_never_truthiness(
+    desk: SatisfactionDesk, store: Store, flag: Any
+) -> None:
+    monitor = desk.start_satisfaction_monitor(
+        "after-sales", metric="index", target=85, measured=70, by=MANAGER
+    )
+    before = everything(store)
+    with pytest.raises(ValidationError) as caught:
+        desk.close_satisfaction_monitor(monitor.id, by=MANAGER, note="why", accept_gap=flag)
+    assert caught.value.errors[0][0] == "accept_gap"
+    with pytest.raises(ValidationError) as caught:
+        desk.find_satisfaction_monitors(by=MANAGER, open_only=flag)
+    assert caught.value.errors[0][0] == "open_only"
+    with pytest.raises(ValidationError):
+        desk.plan_survey_campaign(
+            SURVEY.id,
+            starts_on=date(2026, 11, 1),
+            ends_on=date(2026, 11, 30),
+            by=MANAGER,
+            key_accounts=flag,
+        )
+    assert everything(store) == before
+    assert desk.get_satisfaction_monitor(monitor.id, by=MANAGER).status is MonitorStatus.MEASURED
+
+
+def test_numbers_beyond_a_float_are_refused_in_monitors(
+    desk: SatisfactionDesk, store: Store
+) -> None:
+    """Rule: only CsDomainError leaves the library, overflow included."""
+    monitor = desk.start_satisfaction_monitor(
+        "after-sales", metric="index", target=85, measured=70, by=MANAGER
+    )
+    desk.analyse_satisfaction_gap(monitor.id, ["late visits"], by=MANAGER)
+    desk.act_on_satisfaction_gap(monitor.id, "second engineer", by=MANAGER)
+    before = everything(store)
+    for action, path in (
+        (
+            lambda: desk.start_satisfaction_monitor(
+                "x", metric="index", target=10**400, measured=1, by=MANAGER
+            ),
+            "target",
+        ),
+        (
+            lambda: desk.start_satisfaction_monitor(
+                "x", metric="index", target=1, measured=-(10**400), by=MANAGER
+            ),
+            "measured",
+        ),
+        (lambda: desk.remeasure_satisfaction(monitor.id, 10**400, by=MANAGER), "level"),
+        (lambda: desk.remeasure_satisfaction(monitor.id, float("inf"), by=MANAGER), "level"),
+    ):
+        with pytest.raises(ValidationError) as caught:
+            action()
+        assert caught.value.errors[0][0] == path
+    assert everything(store) == before
+
+
+def test_text_arguments_are_held_to_the_policy_limits(desk: SatisfactionDesk, store: Store) -> None:
+    limits = desk.policy.limits
+    long_text = "x" * (limits.max_long_text + 1)
+    desk.define_survey(SURVEY, by=MANAGER)
+    campaign = desk.plan_survey_campaign(
+        SURVEY.id,
+        starts_on=date(2026, 11, 1),
+        ends_on=date(2026, 11, 30),
+        by=MANAGER,
+        invited={"C1"},
+    )
+    monitor = desk.start_satisfaction_monitor(
+        "after-sales", metric="index", target=85, measured=70, by=MANAGER
+    )
+    before = everything(store)
+    refusals: list[tuple[Callable[[], object], str]] = [
+        (lambda: desk.open_survey_campaign(campaign.id, by=MANAGER, note=long_text), "note"),
+        (lambda: desk.cancel_survey_campaign(campaign.id, by=MANAGER, note=long_text), "note"),
+        (lambda: desk.analyse_satisfaction_gap(monitor.id, [long_text], by=MANAGER), "causes.0"),
+        (lambda: desk.act_on_satisfaction_gap(monitor.id, long_text, by=MANAGER), "description"),
+        (
+            lambda: desk.close_satisfaction_monitor(
+                monitor.id, by=MANAGER, accept_gap=True, note=long_text
+            ),
+            "note",
+        ),
+        (
+            lambda: desk.find_satisfaction_monitors(
+                by=MANAGER, subject="x" * (limits.max_short_text + 1)
+            ),
+            "subject",
+        ),
+        (lambda: desk.get_survey_campaign("x" * (limits.max_key + 1), by=MANAGER), "campaign_id"),
+        (
+            lambda: desk.invite_to_survey_campaign(campaign.id, ["C\x00"], by=MANAGER),
+            "customer_ids.0",
+        ),
+        (
+            lambda: desk.define_survey(attrs.evolve(SURVEY, id="S-2", title=long_text), by=MANAGER),
+            "survey.title",
+        ),
+    ]
+    for action, path in refusals:
+        with pytest.raises(ValidationError) as caught:
+            action()
+        assert caught.value.errors[0][0] == path
+    assert everything(store) == before
+
+
+def test_a_step_out_of_turn_names_the_use_case_and_what_comes_first(
+    desk: SatisfactionDesk, store: Store
+) -> None:
+    desk.define_survey(SURVEY, by=MANAGER)
+    campaign = desk.plan_survey_campaign(
+        SURVEY.id, starts_on=date(2026, 11, 1), ends_on=date(2026, 11, 30), by=MANAGER
+    )
+    error = assert_unchanged(
+        store, lambda: desk.close_survey_campaign(campaign.id, by=MANAGER), InvalidTransition
+    )
+    assert str(error) == (
+        "survey campaign 'SC-202611-0001' cannot close_survey_campaign while planned: "
+        "open the campaign first"
+    )
+    monitor = desk.start_satisfaction_monitor(
+        "after-sales", metric="index", target=85, measured=70, by=MANAGER
+    )
+    with pytest.raises(InvalidTransition) as caught:
+        desk.remeasure_satisfaction(monitor.id, 80, by=MANAGER)
+    assert caught.value.action == "remeasure_satisfaction"
+
+
+def test_permission_is_checked_before_anything_is_loaded(
+    desk: SatisfactionDesk, store: Store
+) -> None:
+    """Rule: an outsider learns nothing about which ids exist."""
+    for action in (
+        lambda: desk.get_survey("no-such-survey", by=OUTSIDER),
+        lambda: desk.get_survey_campaign("SC-209901-0001", by=OUTSIDER),
+        lambda: desk.open_survey_campaign("SC-209901-0001", by=OUTSIDER),
+        lambda: desk.get_satisfaction_monitor("SM-209901-0001", by=OUTSIDER),
+        lambda: desk.close_satisfaction_monitor("SM-209901-0001", by=OUTSIDER),
+        lambda: desk.survey_stats("no-such-survey", by=OUTSIDER),
+    ):
+        assert_unchanged(store, action, PermissionDenied)

@@ -4,19 +4,21 @@ Surveys are defined once and answered many times; campaigns invite customers ove
 period in the survey season. Statistics stream over the stored responses into a
 :class:`~csdomain.satisfaction.SurveyStats` accumulator and KPI reports over the stored
 contact records into a :class:`~csdomain.kpi.ContactStats`, so memory does not grow with
-the number of rows read.
+the number of rows read. Every use case goes through the desk's skeleton
+(:func:`~csdomain.desk.base.use_case`): arguments checked from their annotations, the
+permission before anything is loaded, one unit of work, the kind's events emitted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from csdomain.auth import AccessPolicy, Actor, Permission
-from csdomain.clock import require_aware
-from csdomain.desk.base import DeskBase
-from csdomain.errors import RuleViolation, ValidationError
+from csdomain.auth import Actor, Permission
+from csdomain.desk.args import Count, Id, LongText, ShortText
+from csdomain.desk.base import DeskBase, checked, use_case
+from csdomain.errors import RuleViolation, ValidationError, describe
 from csdomain.ids import NamingSeries
 from csdomain.kinds import (
     CONTACTS,
@@ -32,7 +34,6 @@ from csdomain.satisfaction import (
     MonitorStatus,
     SatisfactionMetric,
     SatisfactionMonitor,
-    SatisfactionMonitorMoved,
     Survey,
     SurveyCampaign,
     SurveyRequested,
@@ -47,38 +48,9 @@ from csdomain.store import UnitOfWork
 __all__ = ["SatisfactionDesk"]
 
 
-def _text_arg(value: object, path: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError.at(path, f"must be a non-empty string, got {value!r}")
-    return value
-
-
 def _period(start: datetime, end: datetime) -> None:
-    require_aware(start, "start")
-    require_aware(end, "end")
     if end < start:
         raise ValidationError.at("end", "is before start")
-
-
-def _texts(value: Iterable[str]) -> tuple[object, ...]:
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        raise ValidationError.at("causes", "expected a collection of causes, each as text")
-    found = tuple(value)
-    if not found:
-        raise ValidationError.at("causes", "name at least one cause, each as text")
-    return found
-
-
-def _customer_ids(value: Iterable[str], path: str) -> frozenset[str]:
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        raise ValidationError.at(path, "expected a collection of customer ids")
-    try:
-        ids = frozenset(value)
-    except TypeError:
-        raise ValidationError.at(path, "expected a collection of customer ids") from None
-    for customer_id in ids:
-        _text_arg(customer_id, path)
-    return ids
 
 
 class SatisfactionDesk(DeskBase):
@@ -86,40 +58,31 @@ class SatisfactionDesk(DeskBase):
 
     # -- surveys -----------------------------------------------------------------------
 
-    def define_survey(self, survey: Survey, *, by: Actor) -> Survey:
+    @use_case(Permission.MANAGE_SURVEYS)
+    def define_survey(self, uow: UnitOfWork, survey: Survey, *, by: Actor) -> Survey:
         """Store a questionnaire (:class:`AlreadyExists` if its id is taken)."""
-        self.require(by, Permission.MANAGE_SURVEYS)
-        if not isinstance(survey, Survey):
-            raise ValidationError.at("survey", f"expected a Survey, got {survey!r}")
-        self.bounded_text(survey.title, "survey.title")
-        for i, item in enumerate(survey.items):
-            self.bounded_text(item.text, f"survey.items.{i}.text")
+        return self.create(uow, SURVEYS, survey)
 
-        def work(uow: UnitOfWork) -> Survey:
-            uow.repo(SURVEYS).add(survey)
-            return survey
-
-        return self.run(work)
-
-    def get_survey(self, survey_id: str, *, by: Actor) -> Survey:
+    @use_case(Permission.MANAGE_SURVEYS, readonly=True)
+    def get_survey(self, uow: UnitOfWork, survey_id: Id, *, by: Actor) -> Survey:
         """The stored survey; :class:`NotFound` if there is none."""
-        self.require(by, Permission.MANAGE_SURVEYS)
-        _text_arg(survey_id, "survey_id")
-        return self.run(lambda uow: uow.repo(SURVEYS).get(survey_id), readonly=True)
+        return uow.repo(SURVEYS).get(survey_id)
 
     # -- campaigns ---------------------------------------------------------------------
 
+    @use_case(Permission.MANAGE_SURVEYS)
     def plan_survey_campaign(
         self,
-        survey_id: str,
+        uow: UnitOfWork,
+        survey_id: Id,
         *,
         starts_on: date,
         ends_on: date,
         by: Actor,
-        invited: Iterable[str] = (),
-        customer_base: int | None = None,
+        invited: Iterable[Id] = (),
+        customer_base: Count | None = None,
         key_accounts: bool = False,
-        campaign_id: str | None = None,
+        campaign_id: Id | None = None,
     ) -> SurveyCampaign:
         """Plan a campaign of a stored survey in the survey season (DOMAIN.md 5).
 
@@ -128,112 +91,93 @@ class SatisfactionDesk(DeskBase):
         which are visited twice a year whenever they are due. The campaign gets the next
         ``SC-{yyyy}{mm}-{seq:04d}`` number unless ``campaign_id`` is given.
         """
-        self.require(by, Permission.MANAGE_SURVEYS)
-        _text_arg(survey_id, "survey_id")
-        if campaign_id is not None:
-            _text_arg(campaign_id, "campaign_id")
-        customers = _customer_ids(invited, "invited")
+        now = self.now()
         policy = self.policy.satisfaction
+        uow.repo(SURVEYS).get(survey_id)
+        campaign = SurveyCampaign.plan(
+            id=campaign_id or NamingSeries(policy.campaign_number_pattern).next(uow, now),
+            survey_id=survey_id,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            at=now,
+            by=by,
+            access=self.policy.access,
+            invited=invited,
+            customer_base=customer_base,
+            key_accounts=key_accounts,
+        )
+        return self.create(uow, SURVEY_CAMPAIGNS, campaign.require_season(policy))
 
-        def work(uow: UnitOfWork) -> SurveyCampaign:
-            now = self.now()
-            uow.repo(SURVEYS).get(survey_id)
-            campaign = SurveyCampaign.plan(
-                id=campaign_id
-                or NamingSeries(self.policy.satisfaction.campaign_number_pattern).next(uow, now),
-                survey_id=survey_id,
-                starts_on=starts_on,
-                ends_on=ends_on,
-                at=now,
-                by=by,
-                access=self.policy.access,
-                invited=customers,
-                customer_base=customer_base,
-                key_accounts=key_accounts,
-            )
-            if not campaign.in_season(policy):
-                raise RuleViolation(
-                    "out_of_survey_season",
-                    f"campaign {campaign.id!r} runs in no survey month "
-                    f"({', '.join(str(m) for m in sorted(policy.survey_months))})",
-                    campaign_id=campaign.id,
-                    months=sorted(campaign.months()),
-                )
-            uow.repo(SURVEY_CAMPAIGNS).add(campaign)
-            return campaign
-
-        return self.run(work)
-
-    def _survey_campaign_step(
-        self,
-        campaign_id: str,
-        change: Callable[[SurveyCampaign, datetime, AccessPolicy], SurveyCampaign],
-    ) -> SurveyCampaign:
-        """Load a campaign, apply one step at the desk's time and save it."""
-        _text_arg(campaign_id, "campaign_id")
-
-        def work(uow: UnitOfWork) -> SurveyCampaign:
-            repo = uow.repo(SURVEY_CAMPAIGNS)
-            after = change(repo.get(campaign_id), self.now(), self.policy.access)
-            repo.update(after)
-            return after
-
-        return self.run(work)
-
+    @use_case(Permission.MANAGE_SURVEYS)
     def invite_to_survey_campaign(
-        self, campaign_id: str, customer_ids: Iterable[str], *, by: Actor
+        self, uow: UnitOfWork, campaign_id: Id, customer_ids: Iterable[Id], *, by: Actor
     ) -> SurveyCampaign:
         """Add customers to a planned or open campaign."""
-        self.require(by, Permission.MANAGE_SURVEYS)
-        customers = _customer_ids(customer_ids, "customer_ids")
-        return self._survey_campaign_step(
-            campaign_id, lambda c, now, access: c.invite(customers, at=now, by=by, access=access)
+        now, access = self.now(), self.policy.access
+        return self.change(
+            uow,
+            SURVEY_CAMPAIGNS,
+            campaign_id,
+            lambda campaign: campaign.invite(customer_ids, at=now, by=by, access=access),
         )
 
+    @use_case(Permission.MANAGE_SURVEYS)
     def open_survey_campaign(
-        self, campaign_id: str, *, by: Actor, note: str = ""
+        self, uow: UnitOfWork, campaign_id: Id, *, by: Actor, note: LongText = ""
     ) -> SurveyCampaign:
         """Start collecting answers (``nobody_invited`` if no customer is invited)."""
-        self.require(by, Permission.MANAGE_SURVEYS)
-        return self._survey_campaign_step(
-            campaign_id, lambda c, now, access: c.open(at=now, by=by, access=access, note=note)
+        now, access = self.now(), self.policy.access
+        return self.change(
+            uow,
+            SURVEY_CAMPAIGNS,
+            campaign_id,
+            lambda campaign: campaign.open(at=now, by=by, access=access, note=note),
         )
 
+    @use_case(Permission.MANAGE_SURVEYS)
     def close_survey_campaign(
-        self, campaign_id: str, *, by: Actor, note: str = ""
+        self, uow: UnitOfWork, campaign_id: Id, *, by: Actor, note: LongText = ""
     ) -> SurveyCampaign:
         """Stop collecting answers."""
-        self.require(by, Permission.MANAGE_SURVEYS)
-        return self._survey_campaign_step(
-            campaign_id, lambda c, now, access: c.close(at=now, by=by, access=access, note=note)
+        now, access = self.now(), self.policy.access
+        return self.change(
+            uow,
+            SURVEY_CAMPAIGNS,
+            campaign_id,
+            lambda campaign: campaign.close(at=now, by=by, access=access, note=note),
         )
 
-    def cancel_survey_campaign(self, campaign_id: str, *, by: Actor, note: str) -> SurveyCampaign:
+    @use_case(Permission.MANAGE_SURVEYS)
+    def cancel_survey_campaign(
+        self, uow: UnitOfWork, campaign_id: Id, *, by: Actor, note: LongText
+    ) -> SurveyCampaign:
         """Cancel a campaign, saying why."""
-        self.require(by, Permission.MANAGE_SURVEYS)
-        if not isinstance(note, str):
-            raise ValidationError.at("note", "say why the campaign is cancelled")
-        return self._survey_campaign_step(
-            campaign_id, lambda c, now, access: c.cancel(at=now, by=by, access=access, note=note)
+        now, access = self.now(), self.policy.access
+        return self.change(
+            uow,
+            SURVEY_CAMPAIGNS,
+            campaign_id,
+            lambda campaign: campaign.cancel(at=now, by=by, access=access, note=note),
         )
 
-    def get_survey_campaign(self, campaign_id: str, *, by: Actor) -> SurveyCampaign:
+    @use_case(Permission.MANAGE_SURVEYS, readonly=True)
+    def get_survey_campaign(self, uow: UnitOfWork, campaign_id: Id, *, by: Actor) -> SurveyCampaign:
         """The stored campaign; :class:`NotFound` if there is none."""
-        self.require(by, Permission.MANAGE_SURVEYS)
-        _text_arg(campaign_id, "campaign_id")
-        return self.run(lambda uow: uow.repo(SURVEY_CAMPAIGNS).get(campaign_id), readonly=True)
+        return uow.repo(SURVEY_CAMPAIGNS).get(campaign_id)
 
     # -- monitoring --------------------------------------------------------------------
 
+    @use_case(Permission.MANAGE_SURVEYS)
     def start_satisfaction_monitor(
         self,
-        subject: str,
+        uow: UnitOfWork,
+        subject: ShortText,
         *,
         metric: SatisfactionMetric | str,
         target: float,
         measured: float,
         by: Actor,
-        monitor_id: str | None = None,
+        monitor_id: Id | None = None,
     ) -> SatisfactionMonitor:
         """Start the monitoring loop of ``subject``: its target and measured level (DOMAIN.md 5).
 
@@ -241,179 +185,173 @@ class SatisfactionDesk(DeskBase):
         is given; every step emits :class:`~csdomain.satisfaction.SatisfactionMonitorMoved`
         with the gap to the target.
         """
-        self.require(by, Permission.MANAGE_SURVEYS)
-        subject = self.bounded_text(_text_arg(subject, "subject"), "subject", long=False)
-        if monitor_id is not None:
-            _text_arg(monitor_id, "monitor_id")
+        now = self.now()
+        pattern = self.policy.satisfaction.monitor_number_pattern
+        monitor = SatisfactionMonitor.start(
+            id=monitor_id or NamingSeries(pattern).next(uow, now),
+            subject=subject,
+            metric=metric,
+            target=target,
+            measured=measured,
+            at=now,
+            by=by,
+            access=self.policy.access,
+        )
+        return self.create(uow, SATISFACTION_MONITORS, monitor)
 
-        def work(uow: UnitOfWork) -> SatisfactionMonitor:
-            now = self.now()
-            pattern = self.policy.satisfaction.monitor_number_pattern
-            monitor = SatisfactionMonitor.start(
-                id=monitor_id or NamingSeries(pattern).next(uow, now),
-                subject=subject,
-                metric=metric,
-                target=target,
-                measured=measured,
-                at=now,
-                by=by,
-                access=self.policy.access,
-            )
-            uow.repo(SATISFACTION_MONITORS).add(monitor)
-            uow.emit(SatisfactionMonitorMoved.of(monitor), at=now)
-            return monitor
-
-        return self.run(work)
-
-    def _monitor_step(
-        self,
-        monitor_id: str,
-        change: Callable[[SatisfactionMonitor, datetime, AccessPolicy], SatisfactionMonitor],
-    ) -> SatisfactionMonitor:
-        """Load a monitor, apply one step at the desk's time, save it and emit the step."""
-        _text_arg(monitor_id, "monitor_id")
-
-        def work(uow: UnitOfWork) -> SatisfactionMonitor:
-            repo = uow.repo(SATISFACTION_MONITORS)
-            now = self.now()
-            after = change(repo.get(monitor_id), now, self.policy.access)
-            repo.update(after)
-            uow.emit(SatisfactionMonitorMoved.of(after), at=now)
-            return after
-
-        return self.run(work)
-
+    @use_case(Permission.MANAGE_SURVEYS)
     def analyse_satisfaction_gap(
-        self, monitor_id: str, causes: Iterable[str], *, by: Actor
+        self, uow: UnitOfWork, monitor_id: Id, causes: Iterable[LongText], *, by: Actor
     ) -> SatisfactionMonitor:
         """Record the causes of the gap between target and measured level."""
-        self.require(by, Permission.MANAGE_SURVEYS)
-        found = tuple(self.bounded_text(c, f"causes.{i}") for i, c in enumerate(_texts(causes)))
-        return self._monitor_step(
-            monitor_id, lambda m, now, access: m.analyse(found, at=now, by=by, access=access)
+        now, access = self.now(), self.policy.access
+        return self.change(
+            uow,
+            SATISFACTION_MONITORS,
+            monitor_id,
+            lambda monitor: monitor.analyse(causes, at=now, by=by, access=access),
         )
 
+    @use_case(Permission.MANAGE_SURVEYS)
     def act_on_satisfaction_gap(
-        self, monitor_id: str, description: str, *, by: Actor, due: date | None = None
+        self,
+        uow: UnitOfWork,
+        monitor_id: Id,
+        description: LongText,
+        *,
+        by: Actor,
+        due: date | None = None,
     ) -> SatisfactionMonitor:
         """Record the corrective action taken against the causes."""
-        self.require(by, Permission.MANAGE_SURVEYS)
-        text = self.bounded_text(description, "description")
-        return self._monitor_step(
+        now, access = self.now(), self.policy.access
+        return self.change(
+            uow,
+            SATISFACTION_MONITORS,
             monitor_id,
-            lambda m, now, access: m.act(text, at=now, by=by, access=access, due=due),
+            lambda monitor: monitor.act(description, at=now, by=by, access=access, due=due),
         )
 
+    @use_case(Permission.MANAGE_SURVEYS)
     def remeasure_satisfaction(
-        self, monitor_id: str, level: float, *, by: Actor
+        self, uow: UnitOfWork, monitor_id: Id, level: float, *, by: Actor
     ) -> SatisfactionMonitor:
         """Record the level measured again after the corrective action."""
-        self.require(by, Permission.MANAGE_SURVEYS)
-        return self._monitor_step(
-            monitor_id, lambda m, now, access: m.remeasure(level, at=now, by=by, access=access)
+        now, access = self.now(), self.policy.access
+        return self.change(
+            uow,
+            SATISFACTION_MONITORS,
+            monitor_id,
+            lambda monitor: monitor.remeasure(level, at=now, by=by, access=access),
         )
 
+    @use_case(Permission.MANAGE_SURVEYS)
     def close_satisfaction_monitor(
-        self, monitor_id: str, *, by: Actor, note: str = "", accept_gap: bool = False
+        self,
+        uow: UnitOfWork,
+        monitor_id: Id,
+        *,
+        by: Actor,
+        note: LongText = "",
+        accept_gap: bool = False,
     ) -> SatisfactionMonitor:
         """Close the loop once the target is met (``satisfaction_target_not_met`` before
         that), or accept the remaining gap with a written reason."""
-        self.require(by, Permission.MANAGE_SURVEYS)
-        text = self.bounded_text(note, "note")
-        return self._monitor_step(
+        now, access = self.now(), self.policy.access
+        return self.change(
+            uow,
+            SATISFACTION_MONITORS,
             monitor_id,
-            lambda m, now, access: m.close(
-                at=now, by=by, access=access, note=text, accept_gap=accept_gap
+            lambda monitor: monitor.close(
+                at=now, by=by, access=access, note=note, accept_gap=accept_gap
             ),
         )
 
-    def get_satisfaction_monitor(self, monitor_id: str, *, by: Actor) -> SatisfactionMonitor:
+    @use_case(Permission.MANAGE_SURVEYS, readonly=True)
+    def get_satisfaction_monitor(
+        self, uow: UnitOfWork, monitor_id: Id, *, by: Actor
+    ) -> SatisfactionMonitor:
         """The stored monitor; :class:`NotFound` if there is none."""
-        self.require(by, Permission.MANAGE_SURVEYS)
-        _text_arg(monitor_id, "monitor_id")
-        return self.run(lambda uow: uow.repo(SATISFACTION_MONITORS).get(monitor_id), readonly=True)
+        return uow.repo(SATISFACTION_MONITORS).get(monitor_id)
 
+    @use_case(Permission.MANAGE_SURVEYS, readonly=True)
     def find_satisfaction_monitors(
-        self, *, by: Actor, subject: str | None = None, open_only: bool = False
+        self,
+        uow: UnitOfWork,
+        *,
+        by: Actor,
+        subject: ShortText | None = None,
+        open_only: bool = False,
     ) -> list[SatisfactionMonitor]:
         """Monitors, by number; of one ``subject`` and/or only those not closed yet."""
-        self.require(by, Permission.MANAGE_SURVEYS)
         where: dict[str, Any] = {}
         if subject is not None:
-            where["subject"] = self.bounded_text(
-                _text_arg(subject, "subject"), "subject", long=False
-            )
+            where["subject"] = subject
         if open_only:
             where["status__ne"] = MonitorStatus.CLOSED
-
-        def work(uow: UnitOfWork) -> list[SatisfactionMonitor]:
-            return uow.repo(SATISFACTION_MONITORS).find(order_by="key", **where)
-
-        return self.run(work, readonly=True)
+        return uow.repo(SATISFACTION_MONITORS).find(order_by="key", **where)
 
     # -- responses ---------------------------------------------------------------------
 
-    def record_survey_response(self, response: SurveyResponse, *, by: Actor) -> SurveyResponse:
+    @use_case(Permission.MANAGE_SURVEYS)
+    def record_survey_response(
+        self, uow: UnitOfWork, response: SurveyResponse, *, by: Actor
+    ) -> SurveyResponse:
         """Store one customer's answers, checked against the survey's items and scale.
 
         The survey must be stored (:class:`NotFound`); a rating outside ``1..scale`` or an
         unknown item is a :class:`ValidationError`. A response within a campaign needs the
         campaign open (``campaign_not_open``), the customer invited
         (``customer_not_invited``) and no earlier answer of that customer to the campaign
-        (``already_answered``): one response per customer and campaign.
+        (``already_answered``): one response per customer and campaign. The stored
+        response is a :class:`~csdomain.satisfaction.SurveyResponseRecorded` event (the
+        default templates thank the respondent, DOMAIN.md 5).
         """
-        self.require(by, Permission.MANAGE_SURVEYS)
-        if not isinstance(response, SurveyResponse):
-            raise ValidationError.at("response", f"expected a SurveyResponse, got {response!r}")
-        if response.answered_at > self.now():
+        now = self.now()
+        if response.answered_at > now:
             raise ValidationError.at("response.answered_at", "is in the future")
-
-        def work(uow: UnitOfWork) -> SurveyResponse:
-            survey = uow.repo(SURVEYS).get(response.survey_id)
-            try:
-                survey.check_response(response)
-            except ValidationError as err:
-                raise err.prefixed("response") from None
-            responses = uow.repo(SURVEY_RESPONSES)
-            if response.campaign_id is not None:
-                self._check_survey_campaign_answer(uow, response)
-            responses.add(response)
-            now = self.now()
-            uow.emit(
-                SurveyResponseRecorded(
-                    response_id=response.id,
-                    survey_id=response.survey_id,
-                    customer_id=response.customer_id,
-                    campaign_id=response.campaign_id,
-                    nps_score=response.nps_score,
-                    answered_at=response.answered_at,
-                    at=now,
-                    by=by.id,
-                ),
+        survey = uow.repo(SURVEYS).get(response.survey_id)
+        try:
+            survey.check_response(response)
+        except ValidationError as err:
+            raise err.prefixed("response") from None
+        if response.campaign_id is not None:
+            self._check_survey_campaign_answer(uow, response, response.campaign_id)
+        self.create(uow, SURVEY_RESPONSES, response)
+        uow.emit(
+            SurveyResponseRecorded(
+                response_id=response.id,
+                survey_id=response.survey_id,
+                customer_id=response.customer_id,
+                campaign_id=response.campaign_id,
+                nps_score=response.nps_score,
+                answered_at=response.answered_at,
                 at=now,
-            )
-            return response
+                by=by.id,
+            ),
+            at=now,
+        )
+        return response
 
-        return self.run(work)
-
-    def _check_survey_campaign_answer(self, uow: UnitOfWork, response: SurveyResponse) -> None:
-        campaign_id = response.campaign_id
-        assert campaign_id is not None  # noqa: S101 - the caller checked
+    def _check_survey_campaign_answer(
+        self, uow: UnitOfWork, response: SurveyResponse, campaign_id: str
+    ) -> None:
         campaign = uow.repo(SURVEY_CAMPAIGNS).get(campaign_id)
+        shown = describe(campaign_id)
         if campaign.survey_id != response.survey_id:
-            msg = f"campaign {campaign_id!r} runs survey {campaign.survey_id!r}"
+            msg = f"campaign {shown} runs survey {describe(campaign.survey_id)}"
             raise ValidationError.at("response.campaign_id", msg)
         if campaign.status is not CampaignStatus.OPEN:
             raise RuleViolation(
                 "campaign_not_open",
-                f"campaign {campaign_id!r} is {campaign.status.value}, not open for answers",
+                f"campaign {shown} is {campaign.status.value}, not open for answers",
                 campaign_id=campaign_id,
                 status=campaign.status.value,
             )
+        customer = describe(response.customer_id)
         if response.customer_id not in campaign.invited:
             raise RuleViolation(
                 "customer_not_invited",
-                f"customer {response.customer_id!r} is not invited to campaign {campaign_id!r}",
+                f"customer {customer} is not invited to campaign {shown}",
                 campaign_id=campaign_id,
                 customer_id=response.customer_id,
             )
@@ -423,112 +361,91 @@ class SatisfactionDesk(DeskBase):
         if earlier:
             raise RuleViolation(
                 "already_answered",
-                f"customer {response.customer_id!r} already answered campaign {campaign_id!r}",
+                f"customer {customer} already answered campaign {shown}",
                 campaign_id=campaign_id,
                 customer_id=response.customer_id,
             )
 
     # -- statistics --------------------------------------------------------------------
 
+    @use_case(Permission.VIEW_REPORTS, readonly=True)
     def survey_stats(
         self,
-        survey_id: str,
+        uow: UnitOfWork,
+        survey_id: Id,
         *,
         by: Actor,
-        campaign_id: str | None = None,
-        invited: int | None = None,
-        customer_base: int | None = None,
+        campaign_id: Id | None = None,
+        invited: Count | None = None,
+        customer_base: Count | None = None,
     ) -> SurveyResult:
         """Every figure of a survey's stored responses (DOMAIN.md 5), in one streaming pass.
 
         With ``campaign_id`` only that campaign's responses count and coverage comes from
         its invitations and customer base; ``invited`` and ``customer_base`` override them.
         """
-        self.require(by, Permission.VIEW_REPORTS)
-        _text_arg(survey_id, "survey_id")
+        survey = uow.repo(SURVEYS).get(survey_id)
+        where: dict[str, Any] = {"survey_id": survey_id}
         if campaign_id is not None:
-            _text_arg(campaign_id, "campaign_id")
-        policy = self.policy.satisfaction
+            campaign = uow.repo(SURVEY_CAMPAIGNS).get(campaign_id)
+            if campaign.survey_id != survey_id:
+                msg = f"campaign {describe(campaign_id)} runs survey {describe(campaign.survey_id)}"
+                raise ValidationError.at("campaign_id", msg)
+            where["campaign_id"] = campaign_id
+            invited = len(campaign.invited) if invited is None else invited
+            customer_base = campaign.customer_base if customer_base is None else customer_base
+        stats = SurveyStats(
+            survey, self.policy.satisfaction, invited=invited, customer_base=customer_base
+        )
+        for response in uow.repo(SURVEY_RESPONSES).scan(**where):
+            stats.add(response)
+        return stats.result()
 
-        def work(uow: UnitOfWork) -> SurveyResult:
-            survey = uow.repo(SURVEYS).get(survey_id)
-            where: dict[str, Any] = {"survey_id": survey_id}
-            invited_count, base = invited, customer_base
-            if campaign_id is not None:
-                campaign = uow.repo(SURVEY_CAMPAIGNS).get(campaign_id)
-                if campaign.survey_id != survey_id:
-                    msg = f"campaign {campaign_id!r} runs survey {campaign.survey_id!r}"
-                    raise ValidationError.at("campaign_id", msg)
-                where["campaign_id"] = campaign_id
-                invited_count = len(campaign.invited) if invited is None else invited
-                base = campaign.customer_base if customer_base is None else customer_base
-            stats = SurveyStats(survey, policy, invited=invited_count, customer_base=base)
-            for response in uow.repo(SURVEY_RESPONSES).scan(**where):
-                stats.add(response)
-            return stats.result()
-
-        return self.run(work, readonly=True)
-
+    @checked(Permission.VIEW_REPORTS)
     def driver_analysis(
-        self, survey_id: str, *, by: Actor, campaign_id: str | None = None
+        self, survey_id: Id, *, by: Actor, campaign_id: Id | None = None
     ) -> tuple[Driver, ...]:
         """Which items move the overall score most, strongest first (DOMAIN.md 5)."""
         return self.survey_stats(survey_id, by=by, campaign_id=campaign_id).drivers
 
-    def pending_survey_requests(self, *, by: Actor) -> tuple[SurveyRequested, ...]:
+    @use_case(Permission.MANAGE_SURVEYS, readonly=True)
+    def pending_survey_requests(self, uow: UnitOfWork, *, by: Actor) -> tuple[SurveyRequested, ...]:
         """Post-service survey requests in the outbox not yet turned into messages."""
-        self.require(by, Permission.MANAGE_SURVEYS)
-
-        def work(uow: UnitOfWork) -> tuple[SurveyRequested, ...]:
-            entries = uow.outbox.scan(
-                type=SurveyRequested.type_name, status="pending", order_by="created_at"
-            )
-            return tuple(
-                event for entry in entries if isinstance(event := entry.event(), SurveyRequested)
-            )
-
-        return self.run(work, readonly=True)
+        entries = uow.outbox.scan(
+            type=SurveyRequested.type_name, status="pending", order_by="created_at"
+        )
+        return tuple(
+            event for entry in entries if isinstance(event := entry.event(), SurveyRequested)
+        )
 
     # -- contact centre ----------------------------------------------------------------
 
-    def record_contacts(self, records: Iterable[ContactRecord], *, by: Actor) -> int:
+    @use_case(Permission.HANDLE_COMPLAINT)
+    def record_contacts(
+        self, uow: UnitOfWork, records: Iterable[ContactRecord], *, by: Actor
+    ) -> int:
         """Store calls from the telephony log; returns how many were added.
 
         All or nothing: a bad record or a taken id stores none of them. Needs
         ``complaint.handle``, the permission of whoever handles contacts.
         """
-        self.require(by, Permission.HANDLE_COMPLAINT)
-        if isinstance(records, str | bytes) or not isinstance(records, Iterable):
-            raise ValidationError.at("records", "expected contact records")
-        batch = list(records)
-        for i, record in enumerate(batch):
-            if not isinstance(record, ContactRecord):
-                raise ValidationError.at(f"records.{i}", f"expected a ContactRecord: {record!r}")
-        return self.run(lambda uow: uow.repo(CONTACTS).add_many(batch))
+        return uow.repo(CONTACTS).add_many(records)
 
-    def kpi_report(self, start: datetime, end: datetime, *, by: Actor) -> KpiReport:
+    @use_case(Permission.VIEW_REPORTS, readonly=True)
+    def kpi_report(
+        self, uow: UnitOfWork, start: datetime, end: datetime, *, by: Actor
+    ) -> KpiReport:
         """Contact-centre KPIs of the calls offered in ``start <= offered_at < end``
         against the policy's standards (DOMAIN.md 3.3), streaming."""
-        self.require(by, Permission.VIEW_REPORTS)
         _period(start, end)
-        policy = self.policy.contact_centre
+        calls = uow.repo(CONTACTS).scan(offered_at__ge=start, offered_at__lt=end)
+        return ContactStats(self.policy.contact_centre).add_all(calls).report()
 
-        def work(uow: UnitOfWork) -> KpiReport:
-            calls = uow.repo(CONTACTS).scan(offered_at__ge=start, offered_at__lt=end)
-            return ContactStats(policy).add_all(calls).report()
-
-        return self.run(work, readonly=True)
-
+    @use_case(Permission.VIEW_REPORTS, readonly=True)
     def agent_kpi_reports(
-        self, start: datetime, end: datetime, *, by: Actor
+        self, uow: UnitOfWork, start: datetime, end: datetime, *, by: Actor
     ) -> dict[str, KpiReport]:
         """One KPI report per agent for the calls offered in ``start <= offered_at < end``."""
-        self.require(by, Permission.VIEW_REPORTS)
         _period(start, end)
-        policy = self.policy.contact_centre
-
-        def work(uow: UnitOfWork) -> dict[str, KpiReport]:
-            calls = uow.repo(CONTACTS).scan(offered_at__ge=start, offered_at__lt=end)
-            return kpi_reports_by_agent(calls, policy)
-
-        return self.run(work, readonly=True)
+        calls = uow.repo(CONTACTS).scan(offered_at__ge=start, offered_at__lt=end)
+        return kpi_reports_by_agent(calls, self.policy.contact_centre)

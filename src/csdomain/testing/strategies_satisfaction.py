@@ -75,7 +75,10 @@ def _instants() -> st.SearchStrategy[datetime]:
 
 
 def _ids() -> st.SearchStrategy[str]:
-    return st.text(min_size=1, max_size=12).filter(lambda s: bool(s.strip()))
+    """Ids as the desk takes them: non-blank, no control characters, no lone surrogates."""
+    return st.text(
+        alphabet=st.characters(exclude_categories=("Cc", "Cs")), min_size=1, max_size=12
+    ).filter(lambda s: bool(s.strip()))
 
 
 def _keys() -> st.SearchStrategy[str]:
