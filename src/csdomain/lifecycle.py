@@ -27,6 +27,7 @@ import attrs
 from csdomain.clock import as_utc
 from csdomain.errors import InvalidTransition
 from csdomain.validators import aware as _aware
+from csdomain.validators import optional_text, text
 
 
 __all__ = [
@@ -47,11 +48,11 @@ A = TypeVar("A")
 class StatusChange:
     """One step of an aggregate's history: from which status to which, when, by whom."""
 
-    from_: str | None
-    to: str
+    from_: str | None = attrs.field(validator=optional_text)
+    to: str = attrs.field(validator=text)
     at: datetime = attrs.field(converter=as_utc, validator=_aware)
-    by: str
-    note: str = ""
+    by: str = attrs.field(validator=text)
+    note: str = attrs.field(default="", validator=text)
 
 
 def check_transition(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
 
+from csdomain import validators
 from csdomain.errors import ValidationError
 from csdomain.validators import aware, enum_value
 
@@ -75,3 +77,70 @@ def test_aware_refuses_naive_datetimes_and_other_types_with_the_field_path(
     with pytest.raises(ValidationError) as err:
         Stamp(value)  # type: ignore[arg-type]
     assert err.value.errors == [("at", message)]
+
+
+# -- the shared field validators and converters ----------------------------------------------
+
+
+@attrs.frozen
+class Record:
+    note: str = attrs.field(default="", validator=validators.text)
+    done: bool = attrs.field(default=False, validator=validators.flag)
+    count: int = attrs.field(default=0, validator=validators.count)
+    size: int = attrs.field(default=1, validator=validators.positive_int)
+    ratio: float = attrs.field(default=0.5, validator=validators.number)
+    amount: Decimal = attrs.field(default=Decimal(1), validator=validators.decimal)
+    on: date = attrs.field(default=date(2026, 11, 2), validator=validators.day)
+    wait: timedelta = attrs.field(default=timedelta(0), validator=validators.duration)
+    tags: tuple[str, ...] = attrs.field(
+        default=(), converter=validators.as_tuple, validator=validators.tuple_of(str)
+    )
+    roles: frozenset[str] = attrs.field(
+        default=frozenset(),
+        converter=validators.as_frozenset,
+        validator=validators.frozenset_of(str),
+    )
+    labels: dict[str, str] = attrs.field(
+        factory=dict, converter=validators.as_dict, validator=validators.text_mapping
+    )
+    ref: str | None = attrs.field(default=None, validator=validators.optional_text)
+    level: int = attrs.field(default=1, validator=validators.instance_of(int))
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("note", 1.5, "expected text, got float"),
+        ("done", "false", "expected True or False, got 'false'"),
+        ("done", 1, "expected True or False, got 1"),
+        ("count", -1, "must be a whole number >= 0, got -1"),
+        ("count", True, "must be a whole number >= 0, got True"),
+        ("size", 0, "must be a positive integer, got 0"),
+        ("ratio", float("nan"), "must be a finite number, got nan"),
+        ("ratio", True, "expected a number, got True"),
+        ("amount", Decimal("NaN"), "expected a finite Decimal, got Decimal('NaN')"),
+        ("on", datetime(2026, 11, 2, tzinfo=UTC), "expected a date, got datetime"),
+        ("wait", 5, "expected a duration, got 5"),
+        ("ref", 3, "expected text, got int"),
+        ("level", True, "expected an int, got bool"),
+    ],
+)
+def test_a_model_refuses_a_wrong_type_when_built(field: str, value: object, message: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        Record(**{field: value})  # type: ignore[arg-type]
+    assert err.value.errors == [(field, message)]
+
+
+def test_collections_are_kept_frozen_and_checked_item_by_item() -> None:
+    record = Record(tags=["a", "b"], roles=["x"], labels={"k": "v"})  # type: ignore[arg-type]
+    assert record.tags == ("a", "b")
+    assert record.roles == frozenset({"x"})
+    with pytest.raises(ValidationError) as err:
+        Record(tags=["a", 2])  # type: ignore[list-item]
+    assert err.value.errors == [("tags.1", "expected a str, got int")]
+    with pytest.raises(ValidationError, match="expected a tuple, got str"):
+        Record(tags="ab")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match=r"labels\.k: expected text, got int"):
+        Record(labels={"k": 1})  # type: ignore[dict-item]
+    with pytest.raises(ValidationError, match="expected a set"):
+        Record(roles=[["unhashable"]])  # type: ignore[list-item]
