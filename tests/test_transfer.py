@@ -34,8 +34,7 @@ from csdomain.errors import (
     RuleViolation,
     ValidationError,
 )
-from csdomain.kinds import ACCESS_LOG, CUSTOMERS, MESSAGES, ORDERS, STOCKS
-from csdomain.notify import Message
+from csdomain.kinds import ACCESS_LOG, CUSTOMERS, ORDERS, STOCKS
 from csdomain.orders import Stock
 from csdomain.store import (
     Filter,
@@ -428,13 +427,33 @@ def test_a_driver_error_during_export_is_a_backend_error(tmp_path: Path) -> None
             export(store)
 
 
-def test_text_that_json_cannot_hold_is_refused_by_name() -> None:
-    with open_store("memory://") as store:
-        with store.unit_of_work() as uow:
-            uow.repo(CUSTOMERS).add(customer(1, address="bad \ud800 text"))
+def test_a_stored_document_that_is_not_json_is_a_validation_error_naming_it(
+    tmp_path: Path,
+) -> None:
+    """Rule: only CsDomainError leaves store code, even for a damaged database file."""
+    path = tmp_path / "damaged.db"
+    with open_store(f"sqlite:///{path}") as store:
+        import_store(store, small_export())
+        with sqlite3.connect(path) as conn:
+            conn.execute("UPDATE k_customer SET doc = X'7B' WHERE key = 'CU-000002'")
         with pytest.raises(ValidationError) as info:
             export(store)
-    assert info.value.errors[0][0] == "customer.CU-000001"
+    assert info.value.errors[0][0] == "customer.CU-000002"
+
+
+@pytest.mark.parametrize("url", ["memory://", "sqlite://"])
+def test_text_that_json_cannot_hold_is_refused_at_add_so_every_store_can_be_exported(
+    url: str,
+) -> None:
+    """Rule: the store keeps only what it can read back, so an export never meets a
+    document it cannot write (issue #14)."""
+    with open_store(url) as store:
+        with pytest.raises(ValidationError) as info, store.unit_of_work() as uow:
+            uow.repo(CUSTOMERS).add(customer(1, address="bad \ud800 text"))
+        assert info.value.errors == [
+            ("address", "text that is not valid Unicode (surrogates not allowed)")
+        ]
+        assert lines_of(export(store))[-1] == {"end": True, "documents": 0, "counters": 0}
 
 
 # -- the command line ---------------------------------------------------------------------------
@@ -499,18 +518,18 @@ def test_the_cli_exports_to_standard_output(
 
 
 def test_a_failed_export_leaves_no_file_behind(tmp_path: Path) -> None:
-    url = "memory://transfer-cli-failure"
-    store = open_store(url)
-    with store.unit_of_work() as uow:
-        uow.repo(MESSAGES).add(
-            Message.create(
-                channel="sms", recipient="\udfff", kind="care", body="hello", at=T0, key="k"
-            )
-        )
-    file = tmp_path / "out.jsonl"
+    path = tmp_path / "broken.db"
+    url = f"sqlite:///{path}"
+    with open_store(url) as store:
+        import_store(store, small_export())
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE k_customer SET doc = X'7B' WHERE key = 'CU-000002'")
+    out = tmp_path / "out"
+    out.mkdir()
+    file = out / "out.jsonl"
     with pytest.raises(CsDomainError):
         run("export", "--store", url, "-o", str(file))
-    assert list(tmp_path.iterdir()) == []
+    assert list(out.iterdir()) == []
 
 
 def test_exporting_a_missing_sqlite_file_is_one_error_and_creates_nothing(

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 from csdomain.errors import AlreadyExists, ConcurrencyConflict, ValidationError
 from csdomain.hookspecs import hookimpl
-from csdomain.store.spi import Filter, IndexValue, KindSchema, Row, check_version
+from csdomain.store.spi import Filter, IndexValue, KindSchema, Row, check_version, short_repr
 
 
 __all__ = ["SCHEMES", "MemoryBackend", "MemoryTransaction", "csdomain_open_store"]
@@ -392,10 +392,11 @@ def csdomain_open_store(url: str) -> MemoryBackend | None:
     if not url.startswith("memory:"):
         return None
     rest = url[len("memory:") :]
-    if rest and not rest.startswith("//"):
-        raise ValidationError.at(
-            "url", f"memory URLs look like memory:// or memory://NAME, not {url!r}"
-        )
+    if (rest and not rest.startswith("//")) or "\x00" in rest:
+        msg = f"memory URLs look like memory:// or memory://NAME, not {short_repr(url)}"
+        raise ValidationError.at("url", msg)
+    if "?" in rest or "#" in rest:
+        raise ValidationError.at("url", "memory URLs take no ?options or #fragment")
     name = rest[2:]
     if not name:
         return MemoryBackend(url)

@@ -47,7 +47,15 @@ from csdomain.errors import (
     CsDomainError,
     ValidationError,
 )
-from csdomain.store.spi import Filter, IndexType, IndexValue, KindSchema, Row, check_version
+from csdomain.store.spi import (
+    Filter,
+    IndexType,
+    IndexValue,
+    KindSchema,
+    Row,
+    check_version,
+    short_repr,
+)
 from csdomain.store.sql import (
     META_TABLES,
     Dialect,
@@ -92,6 +100,11 @@ _LIBPQ_OPTIONS = frozenset(
     {"sslmode", "sslrootcert", "sslcert", "sslkey", "application_name", "target_session_attrs"}
 )
 _SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,40}")
+_DIGITS = re.compile(r"[0-9]{1,10}")
+_MAX_PORT = 65535
+_MAX_POOL = 10_000
+#: Longest timeout a URL may ask for (a day), in seconds.
+_MAX_SECONDS = 86_400
 _NUL_ESCAPE = b"\\u0000"
 _LOGIN_REFUSED = re.compile(r"authentication failed|no pg_hba\.conf entry|role .* does not exist")
 _NO_DATABASE = re.compile(r"database .* does not exist")
@@ -165,6 +178,11 @@ _ADAPTERS.register_loader("jsonb", _JsonbLoader)
 # -- connection targets and their errors ----------------------------------------------------------
 
 
+def _short(name: str) -> str:
+    """An option name short enough for an error path."""
+    return name if len(name) <= 40 else name[:37] + "..."
+
+
 def _first_line(err: BaseException) -> str:
     text = str(err).strip()
     return text.splitlines()[0] if text else type(err).__name__
@@ -234,19 +252,30 @@ def _parse_netloc(netloc: str) -> dict[str, Any]:
         host, _, port = hostport.rpartition(":") if ":" in hostport else (hostport, "", "")
     params["host"] = unquote(host) or None
     if port:
-        if not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValidationError.at("url", f"bad port {port!r}")
+        if not _DIGITS.fullmatch(port) or not 0 < int(port) <= _MAX_PORT:
+            raise ValidationError.at("url", f"bad port {short_repr(port)}")
         params["port"] = int(port)
     return params
 
 
-def _positive_number(name: str, value: str, kind: type[int] | type[float]) -> float:
+def _whole_number(name: str, value: str, maximum: int) -> int:
+    """A URL option that is a whole number from 1 to ``maximum`` (ASCII digits only)."""
+    if not _DIGITS.fullmatch(value):
+        raise ValidationError.at(name, f"not a whole number: {short_repr(value)}")
+    number = int(value)
+    if not 0 < number <= maximum:
+        raise ValidationError.at(name, f"must be from 1 to {maximum}")
+    return number
+
+
+def _seconds(name: str, value: str) -> float:
+    """A URL option that is a positive, finite number of seconds."""
     try:
-        number = kind(value)
+        number = float(value)
     except ValueError:
-        raise ValidationError.at(name, f"not a number: {value!r}") from None
-    if number <= 0:
-        raise ValidationError.at(name, "must be positive")
+        raise ValidationError.at(name, f"not a number: {short_repr(value)}") from None
+    if not 0 < number <= _MAX_SECONDS:
+        raise ValidationError.at(name, f"must be a number of seconds from 0 to {_MAX_SECONDS}")
     return number
 
 
@@ -276,16 +305,18 @@ class PostgresBackend:
     ) -> None:
         if isinstance(pool_size, bool) or not isinstance(pool_size, int) or pool_size < 1:
             raise ValidationError.at("pool_size", "must be a positive integer")
-        if pool_timeout <= 0:
-            raise ValidationError.at("pool_timeout", "must be positive")
-        if connect_timeout < 1:
+        if not 0 < pool_timeout <= _MAX_SECONDS:
+            raise ValidationError.at("pool_timeout", "must be positive (and finite)")
+        if not 1 <= connect_timeout <= _MAX_SECONDS:
             raise ValidationError.at("connect_timeout", "must be at least 1 second")
         if schema is not None and not _SCHEMA.fullmatch(schema):
             raise ValidationError.at("schema", "use lower-case letters, digits and _ (41 at most)")
         extra = dict(options or {})
         unknown = set(extra) - _LIBPQ_OPTIONS
         if unknown:
-            raise ValidationError.at(sorted(unknown)[0], "unknown PostgreSQL connection option")
+            raise ValidationError.at(
+                _short(sorted(unknown)[0]), "unknown PostgreSQL connection option"
+            )
         params: dict[str, Any] = {
             "host": host,
             "port": port,
@@ -334,7 +365,10 @@ class PostgresBackend:
     @classmethod
     def from_url(cls, url: str) -> PostgresBackend:
         """Open the database a ``postgresql:`` URL names (see the module docstring)."""
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError as err:
+            raise ValidationError.at("url", f"not a postgresql:// URL: {err}") from None
         if parts.scheme not in ("postgresql", "postgres"):
             raise ValidationError.at("url", "not a postgresql:// URL")
         if parts.fragment:
@@ -344,22 +378,27 @@ class PostgresBackend:
         params["dbname"] = path or None
         options: dict[str, str] = {}
         for name, value in parse_qsl(parts.query, keep_blank_values=True):
+            if "\x00" in value:
+                raise ValidationError.at(_short(name), "must not contain NUL characters")
             if name == "pool_size":
-                params[name] = int(_positive_number(name, value, int))
+                params[name] = _whole_number(name, value, _MAX_POOL)
             elif name == "pool_timeout":
-                params[name] = _positive_number(name, value, float)
+                params[name] = _seconds(name, value)
             elif name == "connect_timeout":
-                params[name] = int(_positive_number(name, value, int))
+                params[name] = _whole_number(name, value, _MAX_SECONDS)
             elif name == "schema":
                 params[name] = value
             elif name == "host":
                 params["host"] = value
             elif name == "port":
-                params["port"] = int(_positive_number(name, value, int))
+                params["port"] = _whole_number(name, value, _MAX_PORT)
             elif name in _LIBPQ_OPTIONS:
                 options[name] = value
             else:
-                raise ValidationError.at(name, "unknown postgresql URL option")
+                raise ValidationError.at(_short(name), "unknown postgresql URL option")
+        for name in ("user", "password", "host", "dbname"):
+            if "\x00" in str(params.get(name) or ""):
+                raise ValidationError.at("url", f"the {name} must not contain NUL characters")
         return cls(options=options, **params)
 
     def _safe_url(self, options: Mapping[str, str], schema: str | None) -> str:

@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl, urlsplit
 import orjson
 
 from csdomain.errors import AlreadyExists, BackendUnavailable, ValidationError
-from csdomain.store.spi import Filter, IndexValue, KindSchema, Row, check_version
+from csdomain.store.spi import Filter, IndexValue, KindSchema, Row, check_version, short_repr
 from csdomain.store.sql import (
     META_TABLES,
     Dialect,
@@ -61,14 +61,23 @@ _SYNCHRONOUS = ("off", "normal", "full", "extra")
 _JOURNAL = ("wal", "delete", "truncate", "persist")
 #: Numeric URL options and their units.
 _NUMBER_UNITS = {"busy_timeout": "ms", "cache_size": "KiB"}
+#: Largest value of a numeric option (SQLite keeps them in 32-bit integers).
+_MAX_NUMBER = 2**31 - 1
+_LONGEST_SHOWN = 200
 _FETCH = 500
+
+
+def _shown(path: object) -> str:
+    """A path as error messages show it: whole unless it is very long."""
+    text = str(path)
+    return text if len(text) <= _LONGEST_SHOWN else f"{text[:60]}...{text[-60:]}"
 
 
 def _unavailable(err: sqlite3.Error, path: str) -> BackendUnavailable:
     text = str(err)
     if "locked" in text or "busy" in text:
-        return BackendUnavailable(f"SQLite database {path} is locked by another writer")
-    return BackendUnavailable(f"SQLite database {path}: {text}")
+        return BackendUnavailable(f"SQLite database {_shown(path)} is locked by another writer")
+    return BackendUnavailable(f"SQLite database {_shown(path)}: {text}")
 
 
 @contextlib.contextmanager
@@ -107,15 +116,26 @@ class SqliteBackend:
             raise ValidationError.at("synchronous", f"must be one of {', '.join(_SYNCHRONOUS)}")
         if journal_mode not in _JOURNAL:
             raise ValidationError.at("journal_mode", f"must be one of {', '.join(_JOURNAL)}")
-        if busy_timeout < 0:
-            raise ValidationError.at("busy_timeout", "must not be negative")
-        if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 0:
-            raise ValidationError.at("cache_size", "must be a non-negative number of KiB")
+        if not 0 <= busy_timeout <= _MAX_NUMBER:
+            raise ValidationError.at("busy_timeout", f"must be from 0 to {_MAX_NUMBER} ms")
+        if (
+            isinstance(cache_size, bool)
+            or not isinstance(cache_size, int)
+            or not 0 <= cache_size <= _MAX_NUMBER
+        ):
+            msg = f"must be a number of KiB from 0 to {_MAX_NUMBER}"
+            raise ValidationError.at("cache_size", msg)
+        if path is not None and "\x00" in str(path):
+            raise ValidationError.at("path", "a database path cannot contain NUL characters")
         self._tempdir: str | None = None
         if path is None:
             shm = Path("/dev/shm")  # noqa: S108 - a private mkdtemp inside RAM-backed storage
             base = str(shm) if shm.is_dir() else None
-            self._tempdir = tempfile.mkdtemp(prefix="csdomain-", dir=base)
+            try:
+                self._tempdir = tempfile.mkdtemp(prefix="csdomain-", dir=base)
+            except OSError as err:
+                msg = f"cannot make a temporary database: {err.strerror}"
+                raise BackendUnavailable(msg) from None
             path = Path(self._tempdir) / "store.db"
         self.path = str(path)
         self.url = url or f"sqlite:///{self.path}"
@@ -129,8 +149,13 @@ class SqliteBackend:
         self._sql: dict[str, KindSql] = {}
         self._closed = False
         parent = Path(self.path).parent
-        if not parent.is_dir():
-            msg = f"directory {parent} does not exist"
+        try:
+            found = parent.is_dir()
+        except OSError as err:
+            msg = f"cannot use the path {_shown(self.path)}: {err.strerror}"
+            raise BackendUnavailable(msg) from None
+        if not found:
+            msg = f"directory {_shown(parent)} does not exist"
             raise BackendUnavailable(msg)
         conn = self._connect()
         try:
@@ -141,23 +166,35 @@ class SqliteBackend:
     @classmethod
     def from_url(cls, url: str) -> SqliteBackend:
         """Open the database a ``sqlite:`` URL names (see the module docstring)."""
-        parts = urlsplit(url)
-        if parts.scheme != "sqlite":
-            raise ValidationError.at("url", f"not a sqlite URL: {url!r}")
+        try:
+            parts = urlsplit(url)
+        except ValueError as err:
+            raise ValidationError.at("url", f"not a sqlite URL: {err}") from None
+        if parts.scheme != "sqlite" or "\x00" in url:
+            raise ValidationError.at("url", f"not a sqlite URL: {short_repr(url)}")
         if parts.netloc:
-            msg = f"sqlite URLs have no host: sqlite:///rel.db or sqlite:////abs.db ({url!r})"
+            msg = (
+                "sqlite URLs have no host: sqlite:///rel.db or sqlite:////abs.db "
+                f"({short_repr(url)})"
+            )
             raise ValidationError.at("url", msg)
+        if parts.fragment or url.endswith("#"):
+            raise ValidationError.at("url", "sqlite URLs have no #fragment")
         options: dict[str, Any] = {}
         for name, value in parse_qsl(parts.query, keep_blank_values=True):
             if name in ("synchronous", "journal_mode"):
                 options[name] = value.lower()
             elif name in _NUMBER_UNITS:
-                if not value.isdigit():
-                    msg = f"not a number of {_NUMBER_UNITS[name]}: {value!r}"
+                unit = _NUMBER_UNITS[name]
+                if not (value.isascii() and value.isdigit()):
+                    msg = f"not a number of {unit}: {short_repr(value)}"
                     raise ValidationError.at(name, msg)
+                if int(value) > _MAX_NUMBER:
+                    raise ValidationError.at(name, f"must be at most {_MAX_NUMBER} {unit}")
                 options[name] = int(value)
             else:
-                raise ValidationError.at(name, "unknown sqlite URL option")
+                shown = name if len(name) <= 40 else name[:37] + "..."
+                raise ValidationError.at(shown, "unknown sqlite URL option")
         path = parts.path[1:] if parts.path.startswith("/") else parts.path
         if path in ("", ":memory:"):
             return cls(None, url=url, **options)

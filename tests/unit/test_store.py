@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 
 import attrs
+import orjson
 import pytest
 
-from csdomain.errors import ValidationError
-from csdomain.store import Index, Kind, KindRegistry, Store, normalize_index_value, open_store
+from csdomain.errors import CsDomainError, ValidationError
+from csdomain.store import (
+    Index,
+    Kind,
+    KindRegistry,
+    Repository,
+    Store,
+    normalize_index_value,
+    open_store,
+    parse_order,
+    short_repr,
+)
+from csdomain.store.codec import NOT_UNICODE, unencodable
+from csdomain.store.schema import check_paging
+from csdomain.store.transfer import export_lines, import_store
 
 
 def test_index_datetimes_are_fixed_width_utc_text_so_text_order_is_time_order() -> None:
@@ -80,3 +96,212 @@ def test_a_read_only_scan_keeps_no_per_row_bookkeeping(url: str) -> None:
         with store.unit_of_work() as uow:
             assert sum(1 for _ in uow.repo(_THINGS).scan(size__lt=10)) == 10
             assert len(uow.versions) == 10
+
+
+# -- the store keeps only what it can read back (issue #14) ------------------------------------
+
+
+@attrs.frozen
+class _Step:
+    note: str
+    at: datetime | None = None
+
+
+@attrs.frozen
+class _Case:
+    id: str
+    history: tuple[_Step, ...] = ()
+    score: float = 0.0
+
+
+_CASES = Kind("case", _Case)
+_BACKENDS = ["memory://", "sqlite://"]
+
+
+def _case_store(url: str) -> Store:
+    kinds = KindRegistry()
+    kinds.register(_CASES)
+    return Store(open_store(url).backend, kinds=kinds)
+
+
+def _refusal(store: Store, write: Callable[[Repository[_Case]], object]) -> list[tuple[str, str]]:
+    with pytest.raises(ValidationError) as caught, store.unit_of_work() as uow:
+        write(uow.repo(_CASES))
+    return caught.value.errors
+
+
+@pytest.mark.parametrize("url", _BACKENDS)
+def test_a_document_that_cannot_be_read_back_is_refused_at_add(url: str) -> None:
+    """Rule: a document the converter could not read back is refused, naming the field,
+    and the store stays readable and exportable (the warranty history of issue #14)."""
+    steps = (_Step("a"), _Step("b"), _Step("c"), _Step(1.5))  # type: ignore[arg-type]
+    bad = _Case("c1", history=steps)
+    with _case_store(url) as store:
+        assert _refusal(store, lambda repo: repo.add(bad)) == [
+            ("history.3.note", "expected a string, got float")
+        ]
+        assert _refusal(store, lambda repo: repo.add_many([_Case("c0"), bad])) == [
+            ("history.3.note", "expected a string, got float")
+        ]
+        with store.unit_of_work() as uow:
+            uow.repo(_CASES).add(_Case("c2", history=steps[:3]))
+        assert _refusal(
+            store, lambda repo: repo.update(attrs.evolve(repo.get("c2"), history=steps))
+        ) == [("history.3.note", "expected a string, got float")]
+        with store.unit_of_work(readonly=True) as uow:
+            assert [c.id for c in uow.repo(_CASES).find()] == ["c2"]
+            assert uow.repo(_CASES).get_with_version("c2") == (_Case("c2", history=steps[:3]), 1)
+        exported = list(export_lines(store))
+        with _case_store("memory://") as copy:
+            import_store(copy, exported)
+            assert list(export_lines(copy)) == exported
+
+
+@pytest.mark.parametrize(
+    ("case", "errors"),
+    [
+        (
+            _Case("c", (_Step("x", at="noon"),)),  # type: ignore[arg-type]
+            [("history.0.at", "expected datetime or None, got str")],
+        ),
+        (_Case("c", (_Step("lone \ud800"),)), [("history.0.note", NOT_UNICODE)]),
+        (
+            _Case("c", (_Step("x"),), score=2**64),
+            [("score", "an integer beyond 64 bits cannot be stored")],
+        ),
+        (
+            _Case("c", score=float("nan")),
+            [("score", "NaN and infinity cannot be stored (JSON has no such numbers)")],
+        ),
+        (_Case("\udfff"), [("id", NOT_UNICODE)]),
+        (_Case("c", history=[_Step("x"), "step"]), [("history.1", "expected _Step, got str")]),  # type: ignore[arg-type]
+    ],
+)
+def test_the_memory_backend_refuses_exactly_what_sqlite_refuses(
+    case: _Case, errors: list[tuple[str, str]]
+) -> None:
+    """Rule: the read-back check runs in the core, so every backend refuses the same."""
+    for url in _BACKENDS:
+        with _case_store(url) as store:
+            assert _refusal(store, lambda repo: repo.add(case)) == errors, url
+            with store.unit_of_work(readonly=True) as uow:
+                assert uow.repo(_CASES).count() == 0
+
+
+def test_the_first_value_json_cannot_hold_is_named() -> None:
+    """Rule: bad input gets a ValidationError with the bad field's path."""
+    data = {"a": [1, {"b": "fine", "c": "bad \ud800"}], "d": 2**70}
+    assert unencodable(data, TypeError()).errors == [("a.1.c", NOT_UNICODE)]
+    assert unencodable({"n": [0, 2**64]}, TypeError()).errors == [
+        ("n.1", "an integer beyond 64 bits cannot be stored")
+    ]
+    assert unencodable({"k": {1: "x"}}, TypeError()).errors[0][0] == "k"
+    assert unencodable({"b": b"x"}, TypeError()).errors == [
+        ("b", "a bytes value cannot be stored as JSON")
+    ]
+
+
+# -- only CsDomainError leaves store code --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("limit", "offset", "path"),
+    [
+        (1.5, 0, "limit"),
+        (-1, 0, "limit"),
+        (True, 0, "limit"),
+        ("1", 0, "limit"),
+        (2**63, 0, "limit"),
+        (None, "1", "offset"),
+        (None, -1, "offset"),
+        (None, False, "offset"),
+        (None, None, "offset"),
+    ],
+)
+def test_paging_arguments_are_checked_naming_the_argument(
+    limit: object, offset: object, path: str
+) -> None:
+    """Rule: bad input gets a ValidationError with the bad argument's name."""
+    with pytest.raises(ValidationError) as caught:
+        check_paging(limit, offset)
+    assert caught.value.errors[0][0] == path
+    check_paging(None, 0)
+    check_paging(0, 2**63 - 1)
+
+
+@pytest.mark.parametrize("order_by", [123, [1], ("rank", None), b"size", "nope", ["-nope"]])
+def test_order_by_takes_field_names_only(order_by: object) -> None:
+    """Rule: bad input gets a ValidationError with the bad argument's name."""
+    with pytest.raises(ValidationError) as caught:
+        parse_order(_THINGS, order_by)
+    assert caught.value.errors[0][0] == "order_by"
+    assert parse_order(_THINGS, ["-size"]) == (("size", True), ("key", False))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///a\x00b.db",
+        "memory://a\x00b",
+        "postgresql://h/a\x00b",
+        "sqlite:///lone-\ud800.db",
+        "sqlite:///x.db?busy_timeout=1e3",
+        "sqlite:///x.db?cache_size=99999999999999999999",
+        "sqlite:///x.db?colour=blue",
+        "sqlite:///x.db#part",
+        "sqlite://[::1/x.db",
+        "memory://name?size=3",
+        "memory://name#part",
+        "postgresql://h/db?pool_timeout=nan",
+        "postgresql://h/db?pool_size=1_0",
+        "postgresql://h/db?connect_timeout=99999999999999999999",
+        "postgresql://h/d%00b",
+        "postgresql://h/db?sslmode=%00",
+        "postgresql://[::1/db",
+    ],
+)
+def test_a_malformed_store_url_is_a_validation_error(url: str, tmp_path: Path) -> None:
+    """Rule: only CsDomainError leaves the library; a bad URL is a ValidationError."""
+    with pytest.raises(ValidationError) as caught:
+        open_store(url.replace("x.db", f"{tmp_path}/x.db"))
+    assert len(str(caught.value)) < 200
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_error_messages_stay_short_whatever_the_input() -> None:
+    """Rule: an error message never repeats a huge or deeply nested value."""
+    huge = "x" * 1_000_000
+    deep: list[object] = []
+    for _ in range(10_000):
+        deep = [deep]
+    kinds = KindRegistry()
+    kinds.register(_THINGS)
+    with Store(open_store("memory://").backend, kinds=kinds) as store:
+        attempts: list[Callable[[], object]] = [
+            lambda: open_store(huge),
+            lambda: open_store(f"memory:{huge}"),
+            lambda: kinds.get(huge),
+        ]
+        with store.unit_of_work() as uow:
+            repo = uow.repo(_THINGS)
+            attempts += [
+                lambda: repo.find(**{huge: 1}),
+                lambda: repo.find(**{f"size__{huge}": 1}),
+                lambda: repo.find(order_by=huge),
+                lambda: repo.find(limit=10**1000),
+                lambda: repo.find(size=deep),
+                lambda: repo.update(_Thing(huge, 1)),
+                lambda: import_store(
+                    store,
+                    [
+                        b'{"format": "csdomain-export", "version": 1}',
+                        orjson.dumps({"kind": huge, "key": "k", "version": 1, "doc": {}}),
+                    ],
+                ),
+            ]
+            for attempt in attempts:
+                with pytest.raises(CsDomainError) as caught:
+                    attempt()
+                assert len(str(caught.value)) < 400, str(caught.value)[:200]
+    assert len(short_repr(deep)) < 100
+    assert len(short_repr(huge)) < 100

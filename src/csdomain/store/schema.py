@@ -21,7 +21,8 @@ import attrs
 from csdomain.clock import require_aware
 from csdomain.errors import ValidationError
 from csdomain.events import Event
-from csdomain.store.spi import Filter, IndexType, IndexValue, KindSchema, Op
+from csdomain.store.codec import NOT_UNICODE, valid_text
+from csdomain.store.spi import Filter, IndexType, IndexValue, KindSchema, Op, short_repr
 
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "Index",
     "Kind",
     "KindRegistry",
+    "check_paging",
     "normalize_index_value",
     "parse_order",
     "parse_where",
@@ -77,15 +79,38 @@ _PYTHON_TYPES: dict[str, tuple[type, ...]] = {
 _PLAIN: frozenset[type] = frozenset({str, int, float})
 
 
-def _wrong_type(name: str, column: str, value: object) -> ValidationError:
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+#: Longest argument name an error path shows whole.
+_LONGEST_PATH = 80
+
+
+def _wrong_type(name: str, column: str, value: object, path: str = "") -> ValidationError:
     msg = f"index {name!r} holds {column} values, got {type(value).__name__}"
-    return ValidationError.at(name, msg)
+    return ValidationError.at(path or name, msg)
 
 
-def _typed(index: Index, value: IndexValue) -> IndexValue:
-    if value is None or isinstance(value, _PYTHON_TYPES[index.type]):
+def _check_storable(name: str, value: IndexValue, path: str = "") -> None:
+    """Raise unless every backend can hold ``value`` in an index column: text is valid
+    Unicode, integers fit in 64 bits, and a number is never NaN."""
+    if isinstance(value, str):
+        if not valid_text(value):
+            raise ValidationError.at(path or name, NOT_UNICODE)
+    elif isinstance(value, int):
+        if not _INT_MIN <= value <= _INT_MAX:
+            msg = f"index {name!r} holds 64-bit integers, {short_repr(value)} is out of range"
+            raise ValidationError.at(path or name, msg)
+    elif value != value:  # noqa: PLR0124 - NaN is the one value unequal to itself
+        raise ValidationError.at(path or name, f"index {name!r} cannot hold NaN")
+
+
+def _typed(index: Index, value: IndexValue, path: str) -> IndexValue:
+    if value is None:
         return value
-    raise _wrong_type(index.name, index.type, value)
+    name = "key" if index is _KEY else index.name
+    if not isinstance(value, _PYTHON_TYPES[index.type]):
+        raise _wrong_type(name, index.type, value, path)
+    _check_storable(name, value, path)
+    return value
 
 
 @attrs.frozen
@@ -174,8 +199,10 @@ class Kind(Generic[T]):
         for name, extract, types, column in self._plan:
             raw = extract(obj)
             value: IndexValue = raw if type(raw) in _PLAIN else normalize_index_value(raw, name)
-            if value is not None and not isinstance(value, types):
-                raise _wrong_type(name, column, value)
+            if value is not None:
+                if not isinstance(value, types):
+                    raise _wrong_type(name, column, value)
+                _check_storable(name, value)
             values[name] = value
         return values
 
@@ -184,7 +211,7 @@ class Kind(Generic[T]):
         for i in self.indexes:
             if i.name == name:
                 return i
-        raise ValidationError.at(name, f"{self.name} has no index {name!r}")
+        raise ValidationError.at(name, f"{self.name} has no index {short_repr(name)}")
 
 
 class KindRegistry:
@@ -207,7 +234,7 @@ class KindRegistry:
         try:
             return self._kinds[name]
         except KeyError:
-            raise ValidationError.at("kind", f"unknown kind {name!r}") from None
+            raise ValidationError.at("kind", f"unknown kind {short_repr(name)}") from None
 
     def by_attribute(self, attribute: str) -> Kind[Any] | None:
         """The kind whose unit-of-work attribute is ``attribute``."""
@@ -226,8 +253,16 @@ class KindRegistry:
 #: The process-wide registry that domain kinds register into.
 KINDS = KindRegistry()
 
+#: The primary key, as an index for filters on ``key``.
+_KEY = Index("key_", "text")
+
 
 # -- queries -----------------------------------------------------------------------------
+
+
+def _argument(name: str) -> str:
+    """``name`` as an error path, shortened when a caller passed a huge one."""
+    return name if len(name) <= _LONGEST_PATH else name[: _LONGEST_PATH - 3] + "..."
 
 
 def parse_where(kind: Kind[Any], where: Mapping[str, Any]) -> tuple[Filter, ...]:
@@ -235,39 +270,65 @@ def parse_where(kind: Kind[Any], where: Mapping[str, Any]) -> tuple[Filter, ...]
     filters = []
     allowed = kind.index_names | {"key"}
     for name, value in where.items():
+        path = _argument(name)
         field, _, op = name.partition("__")
         op = op or "eq"
         if field not in allowed:
-            msg = f"{kind.name} has no index {field!r}; indexed: {', '.join(sorted(allowed))}"
-            raise ValidationError.at(name, msg)
+            msg = (
+                f"{kind.name} has no index {short_repr(field)}; "
+                f"indexed: {', '.join(sorted(allowed))}"
+            )
+            raise ValidationError.at(path, msg)
         if op not in _OPS:
-            raise ValidationError.at(name, f"unknown operator {op!r}")
-        index = kind.index(field) if field != "key" else Index("key_", "text")
+            raise ValidationError.at(path, f"unknown operator {short_repr(op)}")
+        index = kind.index(field) if field != "key" else _KEY
         if op == "in":
             if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-                raise ValidationError.at(name, "__in needs a collection of values")
-            norm: Any = tuple(_typed(index, normalize_index_value(v, name)) for v in value)
+                raise ValidationError.at(path, "__in needs a collection of values")
+            norm: Any = tuple(_typed(index, normalize_index_value(v, path), path) for v in value)
         else:
-            norm = _typed(index, normalize_index_value(value, name))
+            norm = _typed(index, normalize_index_value(value, path), path)
             if norm is None and op not in ("eq", "ne"):
-                raise ValidationError.at(name, f"cannot compare None with {op}")
+                raise ValidationError.at(path, f"cannot compare None with {op}")
         filters.append(Filter(field, cast(Op, op), norm))
     return tuple(filters)
 
 
-def parse_order(
-    kind: Kind[Any], order_by: str | Sequence[str] | None
-) -> tuple[tuple[str, bool], ...]:
+def parse_order(kind: Kind[Any], order_by: object) -> tuple[tuple[str, bool], ...]:
+    """``order_by`` (``"field"``, ``"-field"`` or a sequence of them) as ``(field,
+    descending)`` pairs ending with the key; anything else is a :class:`ValidationError`."""
     if order_by is None:
         return (("key", False),)
-    items = [order_by] if isinstance(order_by, str) else list(order_by)
+    if isinstance(order_by, str):
+        items: list[object] = [order_by]
+    elif isinstance(order_by, Sequence):
+        items = list(order_by)
+    else:
+        msg = f"expected a field name or a list of them, got {type(order_by).__name__}"
+        raise ValidationError.at("order_by", msg)
     result = []
     for item in items:
+        if not isinstance(item, str):
+            msg = f"expected a field name, got {type(item).__name__}"
+            raise ValidationError.at("order_by", msg)
         desc = item.startswith("-")
         field = item.lstrip("-")
         if field != "key" and field not in kind.index_names:
-            raise ValidationError.at("order_by", f"{kind.name} has no index {field!r}")
+            msg = f"{kind.name} has no index {short_repr(field)}"
+            raise ValidationError.at("order_by", msg)
         result.append((field, desc))
     if all(field != "key" for field, _ in result):
         result.append(("key", False))
     return tuple(result)
+
+
+def check_paging(limit: object, offset: object = 0) -> None:
+    """Raise unless ``limit`` is ``None`` or an integer >= 0 and ``offset`` an integer >= 0
+    (both 64-bit), naming the bad argument."""
+    for name, value in (("limit", limit), ("offset", offset)):
+        if value is None and name == "limit":
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _INT_MAX:
+            kind = "None or " if name == "limit" else ""
+            msg = f"must be {kind}an integer from 0 to {_INT_MAX}, got {short_repr(value)}"
+            raise ValidationError.at(name, msg)

@@ -107,10 +107,13 @@ def _dumps(value: Any, what: str, option: int = _SORT) -> bytes:
         raise ValidationError.at(what, f"cannot be exported as JSON: {err}") from err
 
 
-def _doc_data(store: Store, doc: Any) -> Any:
+def _doc_data(store: Store, doc: Any, path: str) -> Any:
     if store.backend.stores_objects:
         return converter.unstructure(doc)
-    return orjson.loads(doc)
+    try:
+        return orjson.loads(doc)
+    except (orjson.JSONDecodeError, TypeError) as err:
+        raise ValidationError.at(path, f"the stored document is not JSON: {err}") from None
 
 
 def _out_of_order(store: Store, what: str, previous: str, current: str) -> PluginError:
@@ -132,7 +135,7 @@ def _document_lines(
             raise _out_of_order(store, f"{kind.name} keys", previous, key)
         previous = key
         path = f"{kind.name}.{key if len(key) <= _PATH_KEY else key[: _PATH_KEY - 3] + '...'}"
-        data = _dumps(_doc_data(store, doc), path)
+        data = _dumps(_doc_data(store, doc, path), path)
         counts[kind.name] += 1
         yield b"".join(
             (
@@ -282,22 +285,16 @@ class _Importer:
             raise ValidationError.at(f"line {number}.kind", f"unknown kind {short_repr(kind_name)}")
         kind = self.store.kinds.get(kind_name)
         try:
-            obj = structure(data["doc"], kind.cls)
-            row_key = kind.key(obj)
-            index = kind.index_values(obj)
+            row = self.uow.repo(kind).row(structure(data["doc"], kind.cls))
         except ValidationError as err:
             raise _line_error(number, err.prefixed("doc")) from None
-        if row_key != key:
-            msg = f"the document's key is {short_repr(row_key)}, the line says {short_repr(key)}"
+        if row.key != key:
+            msg = f"the document's key is {short_repr(row.key)}, the line says {short_repr(key)}"
             raise ValidationError.at(f"line {number}.key", msg)
         if self.kind is not kind:
             self.flush()
             self.kind = kind
-        if self.store.backend.stores_objects:
-            doc: Any = obj
-        else:
-            doc = orjson.dumps(converter.unstructure(obj))
-        self.rows.append(Row(key, doc, index))
+        self.rows.append(row)
         self.versions.append(version)
         if len(self.rows) >= self.batch_size:
             self.flush()

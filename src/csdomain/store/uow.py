@@ -21,17 +21,24 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Generic, TypeVar, cast
 
-import orjson
 import pluggy
 
 from csdomain.clock import Clock, SystemClock, require_aware
 from csdomain.errors import BackendNotFound, NotFound, ValidationError
 from csdomain.events import Event
 from csdomain.plugins import default_plugin_manager
-from csdomain.serialization import converter, json_unstructure_hook
+from csdomain.serialization import converter
+from csdomain.store.codec import NOT_UNICODE, DocumentCodec, valid_text
 from csdomain.store.outbox import OUTBOX, OutboxEntry, outbox_id, random_token
-from csdomain.store.schema import KINDS, Kind, KindRegistry, parse_order, parse_where
-from csdomain.store.spi import Backend, IndexValue, Row, Transaction
+from csdomain.store.schema import (
+    KINDS,
+    Kind,
+    KindRegistry,
+    check_paging,
+    parse_order,
+    parse_where,
+)
+from csdomain.store.spi import Backend, IndexValue, Row, Transaction, short_repr
 
 
 __all__ = ["Repository", "Store", "UnitOfWork", "open_store"]
@@ -42,6 +49,21 @@ T = TypeVar("T")
 # -- repositories and the unit of work ----------------------------------------------------
 
 
+def _check_key(key: object) -> None:
+    if not isinstance(key, str):
+        raise ValidationError.at("key", f"expected a string, got {type(key).__name__}")
+    if not valid_text(key):
+        raise ValidationError.at("key", NOT_UNICODE)
+
+
+def _check_version(version: object) -> None:
+    if version is None:
+        return
+    if isinstance(version, bool) or not isinstance(version, int) or abs(version) >= 2**63:
+        msg = f"must be a version number (an integer), got {short_repr(version)}"
+        raise ValidationError.at("expected_version", msg)
+
+
 class Repository(Generic[T]):
     """Typed access to one kind inside a unit of work."""
 
@@ -49,39 +71,33 @@ class Repository(Generic[T]):
         self._uow = uow
         self.kind = kind
         self._name = kind.name
-        self._objects = uow.store.backend.stores_objects
-        self._structure = converter.get_structure_hook(kind.cls)
-        self._unstructure = json_unstructure_hook(kind.cls)
+        self._codec = DocumentCodec(kind.cls, stores_objects=uow.store.backend.stores_objects)
+        self._decode = self._codec.decode
 
     # encoding -------------------------------------------------------------------------
 
-    def _encode(self, obj: T) -> Any:
-        if self._objects:
-            return obj
-        try:
-            return orjson.dumps(self._unstructure(obj))
-        except (orjson.JSONEncodeError, TypeError) as err:
-            msg = f"cannot store {self._name}: {err}"
-            raise ValidationError.at("", msg) from err
+    def row(self, obj: T) -> Row:
+        """What the backend stores for ``obj``: its key, document and index values.
 
-    def _decode(self, doc: Any) -> T:
-        if self._objects:
-            return cast(T, doc)
-        return cast(T, self._structure(orjson.loads(doc), self.kind.cls))
-
-    def _row(self, obj: T) -> Row:
+        The store keeps only what it can read back: the document is encoded with the one
+        converter and read back first, and whatever would not read back is a
+        :class:`ValidationError` naming the field (``history.3.note``), on every backend.
+        """
         if not isinstance(obj, self.kind.cls):
             msg = f"expected {self.kind.cls.__name__}, got {type(obj).__name__}"
             raise ValidationError.at("", msg)
         key = self.kind.key(obj)
         if not isinstance(key, str) or not key:
             raise ValidationError.at("id", f"a {self._name} needs a non-empty string key")
-        return Row(key, self._encode(obj), self.kind.index_values(obj))
+        if not valid_text(key):
+            raise ValidationError.at("id", NOT_UNICODE)
+        return Row(key, self._codec.encode(obj), self.kind.index_values(obj))
 
     # reads ----------------------------------------------------------------------------
 
     def get_with_version(self, key: str) -> tuple[T, int]:
         """The stored object and its version; :class:`NotFound` if absent."""
+        _check_key(key)
         found = self._uow.tx.get(self._name, key)
         if found is None:
             raise NotFound(self._name, key)
@@ -103,6 +119,7 @@ class Repository(Generic[T]):
 
     def exists(self, key: str) -> bool:
         """Whether ``key`` is stored."""
+        _check_key(key)
         return self._uow.tx.get(self._name, key) is not None
 
     def find(
@@ -126,13 +143,12 @@ class Repository(Generic[T]):
         **where: Any,
     ) -> Iterator[T]:
         """Like :meth:`find`, but streams objects one by one (bounded memory)."""
-        if limit is not None and (isinstance(limit, bool) or limit < 0):
-            raise ValidationError.at("limit", "must be a non-negative integer")
-        if offset < 0:
-            raise ValidationError.at("offset", "must be a non-negative integer")
+        check_paging(limit, offset)
         filters = parse_where(self.kind, where)
         order = parse_order(self.kind, order_by)
-        rows = self._uow.tx.find(self._name, filters, order, limit, offset)
+        return self._stream(self._uow.tx.find(self._name, filters, order, limit, offset))
+
+    def _stream(self, rows: Iterator[tuple[str, int, Any]]) -> Iterator[T]:
         if self._uow.readonly:
             # Nothing is updated in a read-only unit of work: remembering the versions of
             # what it streams would only grow memory with the number of rows.
@@ -163,8 +179,7 @@ class Repository(Generic[T]):
         finder = getattr(self._uow.tx, "find_for_update", None)
         if finder is None:
             return self.find(order_by=order_by, limit=limit, **where)
-        if limit is not None and (isinstance(limit, bool) or limit < 0):
-            raise ValidationError.at("limit", "must be a non-negative integer")
+        check_paging(limit)
         filters = parse_where(self.kind, where)
         order = parse_order(self.kind, order_by)
         versions = self._uow.versions
@@ -183,18 +198,20 @@ class Repository(Generic[T]):
     def add(self, obj: T) -> None:
         """Store a new object (:class:`AlreadyExists` if its key is taken)."""
         self._uow.require_writable()
-        row = self._row(obj)
+        row = self.row(obj)
         self._uow.tx.insert(self._name, [row])
         self._uow.versions[(self._name, row.key)] = 1
 
     def add_many(self, objs: Iterable[T], *, batch_size: int = 5000) -> int:
         """Store many new objects in batches; returns how many were added."""
         self._uow.require_writable()
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValidationError.at("batch_size", "must be a positive integer")
         total = 0
         versions = self._uow.versions
         batch: list[Row] = []
         for obj in objs:
-            batch.append(self._row(obj))
+            batch.append(self.row(obj))
             if len(batch) >= batch_size:
                 self._uow.tx.insert(self._name, batch)
                 versions.update(((self._name, r.key), 1) for r in batch)
@@ -213,12 +230,14 @@ class Repository(Generic[T]):
         work loaded. A stale version raises :class:`ConcurrencyConflict` and writes nothing.
         """
         self._uow.require_writable()
-        row = self._row(obj)
+        _check_version(expected_version)
+        row = self.row(obj)
         slot = (self._name, row.key)
         if expected_version is None:
             expected_version = self._uow.versions.get(slot)
             if expected_version is None:
-                msg = f"load {self._name} {row.key!r} in this unit of work before updating it"
+                key = short_repr(row.key)
+                msg = f"load {self._name} {key} in this unit of work before updating it"
                 raise ValidationError.at("", msg)
         new_version = self._uow.tx.update(self._name, row, expected_version)
         self._uow.versions[slot] = new_version
@@ -227,6 +246,8 @@ class Repository(Generic[T]):
     def delete(self, key: str, *, expected_version: int | None = None) -> None:
         """Delete a stored object (same version rules as :meth:`update`)."""
         self._uow.require_writable()
+        _check_key(key)
+        _check_version(expected_version)
         slot = (self._name, key)
         if expected_version is None:
             expected_version = self._uow.versions.get(slot)
@@ -338,6 +359,8 @@ class UnitOfWork:
         self.require_writable()
         if not isinstance(name, str) or not name:
             raise ValidationError.at("name", "a counter needs a non-empty name")
+        if not valid_text(name):
+            raise ValidationError.at("name", NOT_UNICODE)
         return self.tx.next_counter(name)
 
 
@@ -376,10 +399,10 @@ class Store:
         if self.backend.stores_objects:
             reindex: Callable[[Any], Mapping[str, IndexValue]] = kind.index_values
         else:
-            hook = converter.get_structure_hook(kind.cls)
+            decode = DocumentCodec(kind.cls, stores_objects=False).decode
 
             def reindex(doc: Any) -> Mapping[str, IndexValue]:
-                return kind.index_values(hook(orjson.loads(doc), kind.cls))
+                return kind.index_values(decode(doc))
 
         self._reindexers[kind.name] = (kind, reindex)
         return reindex
@@ -428,7 +451,10 @@ def open_store(
     :class:`~csdomain.errors.BackendNotFound` listing the installed schemes.
     """
     if not isinstance(url, str) or ":" not in url:
-        raise ValidationError.at("url", f"not a store URL: {url!r}")
+        raise ValidationError.at("url", f"not a store URL: {short_repr(url)}")
+    if "\x00" in url or not valid_text(url):
+        msg = "a store URL is text without NUL characters or lone surrogates"
+        raise ValidationError.at("url", msg)
     if plugin_manager is None:
         plugin_manager = default_plugin_manager()
     backend = plugin_manager.hook.csdomain_open_store(url=url)
