@@ -32,12 +32,10 @@ from csdomain.events import Event
 from csdomain.lifecycle import Command, Lifecycle, StatusChange
 from csdomain.money import Money
 from csdomain.orders import ItemCondition, LineKey, Order, Stock, StockBucket, StockReturned
-from csdomain.orders._checks import (
+from csdomain.orders._checks import currency_code, enum_member, money
+from csdomain.validators import (
     as_tuple,
-    currency_code,
-    enum_member,
     flag,
-    money,
     optional_aware,
     optional_text,
     positive_int,

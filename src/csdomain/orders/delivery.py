@@ -12,9 +12,9 @@ import attrs
 from csdomain.calendar import BusinessCalendar
 from csdomain.clock import require_aware
 from csdomain.errors import ValidationError, describe
-from csdomain.orders._checks import count, decimal, flag, frozenset_of, optional, text, tuple_of
-from csdomain.orders._checks import day as _date
 from csdomain.orders.policy import OrderPolicy
+from csdomain.validators import count, decimal, flag, frozenset_of, optional, text, tuple_of
+from csdomain.validators import day as _date
 
 
 __all__ = [

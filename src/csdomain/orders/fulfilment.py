@@ -18,12 +18,11 @@ from csdomain.clock import require_aware
 from csdomain.customers import CustomerClass
 from csdomain.errors import RuleViolation, describe
 from csdomain.events import Event
-from csdomain.orders._checks import count, instance_of, text, tuple_of
 from csdomain.orders.events import StockIssued, StockReleased, StockReserved, order_events
 from csdomain.orders.model import ORDER_LIFECYCLE, Order, OrderStatus, ShipmentLine, ShippingMode
 from csdomain.orders.policy import OrderPolicy
 from csdomain.orders.stock import Stock, StockBucket
-from csdomain.validators import aware
+from csdomain.validators import aware, count, instance_of, text, tuple_of
 
 
 __all__ = [

@@ -29,23 +29,21 @@ from csdomain.customers import CustomerClass
 from csdomain.errors import PermissionDenied, RuleViolation, ValidationError, describe
 from csdomain.lifecycle import Command, Lifecycle, StatusChange
 from csdomain.money import Money
-from csdomain.orders._checks import (
+from csdomain.orders._checks import currency_code, money, optional_instance_of
+from csdomain.orders.delivery import DeliveryWindow, promise_delivery
+from csdomain.orders.policy import OrderPolicy
+from csdomain.orders.stock import StockBucket
+from csdomain.validators import (
     as_tuple,
-    currency_code,
+    enum_value,
     flag,
-    money,
     optional_aware,
-    optional_instance_of,
     optional_text,
     positive_int,
     text,
     tuple_of,
 )
-from csdomain.orders.delivery import DeliveryWindow, promise_delivery
-from csdomain.orders.policy import OrderPolicy
-from csdomain.orders.stock import StockBucket
 from csdomain.validators import aware as _aware
-from csdomain.validators import enum_value
 from csdomain.validators import not_blank as _not_blank
 
 

@@ -13,7 +13,7 @@ from csdomain.customers import CustomerClass
 from csdomain.errors import ValidationError
 from csdomain.ids import NamingSeries
 from csdomain.money import Money
-from csdomain.orders._checks import decimal, flag, frozenset_of, integer, text
+from csdomain.validators import decimal, flag, frozenset_of, integer, text
 
 
 __all__ = ["OrderPolicy"]

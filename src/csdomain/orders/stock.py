@@ -12,9 +12,8 @@ import attrs
 
 from csdomain.auth import AccessPolicy, Actor, Permission
 from csdomain.errors import RuleViolation, ValidationError, describe
-from csdomain.orders._checks import as_tuple, count, positive_int, tuple_of
 from csdomain.orders._checks import quantity as quantity_arg
-from csdomain.validators import enum_value
+from csdomain.validators import as_tuple, count, enum_value, positive_int, tuple_of
 from csdomain.validators import not_blank as _not_blank
 
 
