@@ -21,12 +21,7 @@ import attrs
 import orjson
 
 from csdomain.errors import ValidationError
-from csdomain.serialization import (
-    converter,
-    json_unstructure_hook,
-    structure,
-    validation_error_from,
-)
+from csdomain.serialization import converter, json_unstructure_hook, validation_error_from
 from csdomain.store.spi import short_repr
 
 
@@ -38,7 +33,6 @@ T = TypeVar("T")
 _HOOK_ERRORS = (AttributeError, TypeError, ValueError, KeyError, OverflowError, RecursionError)
 #: What structuring a document that does not fit its model raises (cattrs, hooks).
 _STRUCTURE_ERRORS = (
-    ValidationError,
     ValueError,
     TypeError,
     KeyError,
@@ -233,7 +227,7 @@ class DocumentCodec(Generic[T]):
         except _JSON_ERRORS as err:
             raise unencodable(data, err) from None
         try:
-            structure(orjson.loads(doc), self.cls)
+            self._read(doc)
         except ValidationError as err:
             raise _explained(err, data) from None
         return obj if self.stores_objects else doc
@@ -242,9 +236,12 @@ class DocumentCodec(Generic[T]):
         """The object a stored document holds."""
         if self.stores_objects:
             return cast(T, doc)
+        return self._read(doc)
+
+    def _read(self, doc: bytes) -> T:
         try:
             return cast(T, self._structure(orjson.loads(doc), self.cls))
+        except ValidationError:
+            raise
         except _STRUCTURE_ERRORS as err:
-            if isinstance(err, ValidationError):
-                raise
             raise validation_error_from(err) from err
