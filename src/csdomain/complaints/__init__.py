@@ -29,15 +29,25 @@ limit (DOMAIN.md 3.6).
   finds member complaints that were not visited in time.
 - Statistics (顾客投诉分类统计表, DOMAIN.md 3.2 step 7): :class:`ComplaintStatistics`
   is a streaming, mergeable accumulator with bounded memory.
+
+The modules import one way, without cycles: ``classification`` (the vocabulary) →
+``policy`` → ``sla``, ``escalation``, ``follow_up`` (the computations) → ``model``
+(statuses, the command table, remedies, the aggregate) → ``overdue``, ``events``,
+``statistics`` (over many complaints). This package re-exports every name.
 """
 
 from __future__ import annotations
 
+from csdomain.complaints.classification import (
+    ComplaintCategory,
+    ComplaintChannel,
+    ComplaintNature,
+    ComplaintUrgency,
+)
 from csdomain.complaints.escalation import (
     ComplaintEscalated,
     EscalationReason,
     EscalationStep,
-    escalate_overdue,
 )
 from csdomain.complaints.events import (
     ComplaintClosed,
@@ -50,7 +60,6 @@ from csdomain.complaints.follow_up import (
     FollowUp,
     FollowUpMethod,
     FollowUpOutcome,
-    missing_follow_ups,
     plan_follow_up,
 )
 from csdomain.complaints.model import (
@@ -63,17 +72,22 @@ from csdomain.complaints.model import (
     WORKING_STATUSES,
     Approval,
     Complaint,
-    ComplaintCategory,
-    ComplaintChannel,
-    ComplaintNature,
     ComplaintStatus,
-    ComplaintUrgency,
     CustomerAcceptance,
     CustomerRefusal,
     Remedy,
     RemedyKind,
     check_remedy_authority,
+    escalate_overdue,
     receive_complaint,
+)
+from csdomain.complaints.overdue import (
+    SlaBreach,
+    SlaKind,
+    breaches,
+    is_breached,
+    missing_follow_ups,
+    sla_breaches,
 )
 from csdomain.complaints.policy import (
     ComplaintPolicy,
@@ -81,12 +95,7 @@ from csdomain.complaints.policy import (
     SlaTarget,
 )
 from csdomain.complaints.sla import (
-    SlaBreach,
-    SlaKind,
     SlaOutcome,
-    breaches,
-    is_breached,
-    sla_breaches,
 )
 from csdomain.complaints.statistics import (
     CauseCount,

@@ -1,12 +1,14 @@
 """Escalation (五级追访制, DOMAIN.md 3.4): the five-level follow-up ladder.
 
-:func:`escalate_overdue` moves an overdue complaint one rung up the ladder per missed
-deadline; a customer who refuses the remedy or is dissatisfied at the visit moves it up
-once more. Each step is an :class:`EscalationStep` in the complaint's ``escalations``
-and a :class:`ComplaintEscalated` event. The planning is here: which deadlines a
-complaint missed (:func:`missed_deadlines`), which of them no step answered yet
-(:func:`overdue_deadlines`) and the next rung (:func:`escalation_step`); the
-:class:`~csdomain.complaints.Complaint` methods record the steps.
+An overdue complaint moves one rung up the ladder per missed deadline
+(:func:`~csdomain.complaints.escalate_overdue`); a customer who refuses the remedy or is
+dissatisfied at the visit moves it up once more. Each step is an :class:`EscalationStep`
+in the complaint's ``escalations`` and a :class:`ComplaintEscalated` event. The planning
+is here: which deadlines a complaint missed (:func:`missed_deadlines`), which of them no
+step answered yet (:func:`overdue_deadlines`) and the next rung
+(:func:`escalation_step`); the :class:`~csdomain.complaints.Complaint` methods record
+the steps. The planning reads a complaint through :class:`Escalatable`, so this module
+sits below the aggregate.
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import attrs
 
-from csdomain.auth import Actor
+from csdomain.calendar import BusinessCalendar
 from csdomain.clock import utc
 from csdomain.complaints._checks import (
     any_text,
@@ -27,23 +29,18 @@ from csdomain.complaints._checks import (
     optional_aware,
     optional_text,
 )
+from csdomain.complaints.policy import ComplaintPolicy
 from csdomain.events import Event
 from csdomain.validators import aware as _aware
 from csdomain.validators import enum_value
 from csdomain.validators import not_blank as _not_blank
 
 
-if TYPE_CHECKING:
-    from csdomain.calendar import BusinessCalendar
-    from csdomain.complaints.model import Complaint
-    from csdomain.complaints.policy import ComplaintPolicy
-
-
 __all__ = [
     "ComplaintEscalated",
+    "Escalatable",
     "EscalationReason",
     "EscalationStep",
-    "escalate_overdue",
     "escalation_step",
     "missed_deadlines",
     "overdue_deadlines",
@@ -119,8 +116,44 @@ class ComplaintEscalated(Event):
         )
 
 
+class Escalatable(Protocol):
+    """What escalation planning reads of a complaint (a :class:`~csdomain.complaints.Complaint`)."""
+
+    @property
+    def escalation_level(self) -> int:
+        """The current rung of the ladder."""
+
+    @property
+    def escalations(self) -> tuple[EscalationStep, ...]:
+        """The steps up the ladder so far."""
+
+    @property
+    def reopen_count(self) -> int:
+        """The resolution round (how often the complaint was reopened)."""
+
+    @property
+    def respond_by(self) -> datetime:
+        """The response deadline."""
+
+    @property
+    def first_response_at(self) -> datetime | None:
+        """When the customer was first answered."""
+
+    @property
+    def resolve_by(self) -> datetime:
+        """The resolution deadline of the current round."""
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the complaint still waits for a resolution."""
+
+    @property
+    def held_since(self) -> datetime | None:
+        """When the current hold started (``None`` unless on hold)."""
+
+
 def escalation_step(
-    complaint: Complaint,
+    complaint: Escalatable,
     *,
     at: datetime,
     by: str,
@@ -152,7 +185,7 @@ def escalation_step(
 
 
 def missed_deadlines(
-    complaint: Complaint,
+    complaint: Escalatable,
     *,
     at: datetime,
     policy: ComplaintPolicy,
@@ -189,7 +222,7 @@ def missed_deadlines(
 
 
 def overdue_deadlines(
-    complaint: Complaint,
+    complaint: Escalatable,
     *,
     at: datetime,
     policy: ComplaintPolicy,
@@ -213,26 +246,3 @@ def overdue_deadlines(
     )
     misses = missed_deadlines(complaint, at=at, policy=policy, calendar=calendar, limit=done + room)
     return misses[done : done + room]
-
-
-def escalate_overdue(
-    complaint: Complaint,
-    at: datetime,
-    policy: ComplaintPolicy,
-    calendar: BusinessCalendar,
-    owners: Mapping[str, str] | None = None,
-    *,
-    by: Actor | None = None,
-) -> tuple[Complaint, tuple[ComplaintEscalated, ...]]:
-    """Escalate ``complaint`` one rung per newly missed deadline (DOMAIN.md 3.4).
-
-    See :meth:`Complaint.escalate_if_overdue`; ``by`` defaults to the system actor. The
-    returned events are the escalation events :func:`complaint_events` would list.
-    """
-    return complaint.escalate_if_overdue(
-        at=at,
-        policy=policy,
-        calendar=calendar,
-        by=by if by is not None else Actor.system(),
-        owners=owners,
-    )

@@ -6,14 +6,13 @@ from datetime import datetime
 
 import attrs
 
-from csdomain.complaints.escalation import ComplaintEscalated
-from csdomain.complaints.model import (
-    Complaint,
+from csdomain.complaints.classification import (
     ComplaintCategory,
     ComplaintNature,
-    ComplaintStatus,
     ComplaintUrgency,
 )
+from csdomain.complaints.escalation import ComplaintEscalated
+from csdomain.complaints.model import Complaint, ComplaintStatus
 from csdomain.events import Event
 
 

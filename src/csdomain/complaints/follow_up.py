@@ -3,31 +3,25 @@
 A resolved complaint gets a visit due within three days (:func:`plan_follow_up`) at a
 time outside the customer's rest hours, which may be moved to a time agreed with the
 customer (:func:`agreed_visit_time`); a call in the rest hours is refused
-(:func:`check_visit_time`); :func:`missing_follow_ups` finds member complaints that
-were not visited in time.
+(:func:`check_visit_time`); :func:`~csdomain.complaints.missing_follow_ups` finds
+member complaints that were not visited in time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 import attrs
 
 from csdomain.calendar import QuietHours
 from csdomain.clock import utc
 from csdomain.complaints._checks import representable
+from csdomain.complaints.policy import ComplaintPolicy
 from csdomain.errors import RuleViolation, ValidationError
 from csdomain.validators import aware as _aware
 from csdomain.validators import enum_value
 from csdomain.validators import not_blank as _not_blank
-
-
-if TYPE_CHECKING:
-    from csdomain.complaints.model import Complaint
-    from csdomain.complaints.policy import ComplaintPolicy
 
 
 __all__ = [
@@ -36,7 +30,6 @@ __all__ = [
     "FollowUpOutcome",
     "agreed_visit_time",
     "check_visit_time",
-    "missing_follow_ups",
     "plan_follow_up",
 ]
 
@@ -175,22 +168,3 @@ def check_visit_time(at: datetime, quiet_hours: QuietHours | None) -> None:
             at=at.isoformat(),
             next_allowed=allowed.isoformat(),
         )
-
-
-def missing_follow_ups(
-    complaints: Iterable[Complaint], at: datetime, is_member: Callable[[str], bool]
-) -> Iterator[Complaint]:
-    """Resolved member complaints with no follow-up visit by their due time, streamed.
-
-    Source: DOMAIN.md 3.5: 100 % of member customers are visited, within 3 days.
-    ``is_member(customer_id)`` tells member customers apart.
-    """
-    moment = utc(at)
-    for complaint in complaints:
-        due = complaint.follow_up_due
-        resolved = complaint.resolved_at
-        if due is None or resolved is None or due >= moment:
-            continue
-        visited = any(resolved <= visit.at <= due for visit in complaint.follow_ups)
-        if not visited and is_member(complaint.customer_id):
-            yield complaint

@@ -1,4 +1,4 @@
-"""The complaint itself: classification, statuses and transitions, remedies, the aggregate.
+"""The complaint itself: statuses, transitions and commands, remedies, the aggregate.
 
 A :class:`Complaint` is a frozen record that walks the closed loop of DOMAIN.md 3.2;
 the allowed moves are data (:data:`COMPLAINT_TRANSITIONS` and, beside it, the command
@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
@@ -40,6 +40,12 @@ from csdomain.complaints._checks import (
     optional_not_blank,
     tuple_of,
 )
+from csdomain.complaints.classification import (
+    ComplaintCategory,
+    ComplaintChannel,
+    ComplaintNature,
+    ComplaintUrgency,
+)
 from csdomain.complaints.escalation import (
     ComplaintEscalated,
     EscalationReason,
@@ -56,6 +62,7 @@ from csdomain.complaints.follow_up import (
     check_visit_time,
     plan_follow_up,
 )
+from csdomain.complaints.policy import ComplaintPolicy
 from csdomain.complaints.sla import (
     SlaOutcome,
     receipt_deadlines,
@@ -71,10 +78,6 @@ from csdomain.validators import enum_value
 from csdomain.validators import not_blank as _not_blank
 
 
-if TYPE_CHECKING:
-    from csdomain.complaints.policy import ComplaintPolicy
-
-
 __all__ = [
     "COMPLAINT_COMMANDS",
     "COMPLAINT_LIFECYCLE",
@@ -85,58 +88,15 @@ __all__ = [
     "WORKING_STATUSES",
     "Approval",
     "Complaint",
-    "ComplaintCategory",
-    "ComplaintChannel",
-    "ComplaintNature",
     "ComplaintStatus",
-    "ComplaintUrgency",
     "CustomerAcceptance",
     "CustomerRefusal",
     "Remedy",
     "RemedyKind",
     "check_remedy_authority",
+    "escalate_overdue",
     "receive_complaint",
 ]
-
-
-# -- classification (DOMAIN.md 3.1) -------------------------------------------------------
-
-
-class ComplaintChannel(StrEnum):
-    """How the complaint came in: in person, written, phone (plus e-mail, online)."""
-
-    IN_PERSON = "in_person"
-    WRITTEN = "written"
-    PHONE = "phone"
-    EMAIL = "email"
-    ONLINE = "online"
-
-
-class ComplaintUrgency(StrEnum):
-    """Urgency (时效): special (特级), urgent (紧急), ordinary (普通)."""
-
-    SPECIAL = "special"
-    URGENT = "urgent"
-    ORDINARY = "ordinary"
-
-
-class ComplaintNature(StrEnum):
-    """Nature: normal, or abnormal (demands beyond law, policy, custom or agreement)."""
-
-    NORMAL = "normal"
-    ABNORMAL = "abnormal"
-
-
-class ComplaintCategory(StrEnum):
-    """Cause category: product quality, service, or one of the delivery problems."""
-
-    PRODUCT_QUALITY = "product_quality"
-    SERVICE = "service"
-    DELIVERY_PACKAGING = "delivery_packaging"
-    DELIVERY_DELAY = "delivery_delay"
-    DELIVERY_QUANTITY = "delivery_quantity"
-    DELIVERY_CONTENT = "delivery_content"
-    OTHER = "other"
 
 
 class ComplaintStatus(StrEnum):
@@ -1137,4 +1097,27 @@ def receive_complaint(
         owner_id=owner,
         escalation_level=level,
         history=(StatusChange(from_=None, to=_S.RECEIVED.value, at=moment, by=actor.id),),
+    )
+
+
+def escalate_overdue(
+    complaint: Complaint,
+    at: datetime,
+    policy: ComplaintPolicy,
+    calendar: BusinessCalendar,
+    owners: Mapping[str, str] | None = None,
+    *,
+    by: Actor | None = None,
+) -> tuple[Complaint, tuple[ComplaintEscalated, ...]]:
+    """Escalate ``complaint`` one rung per newly missed deadline (DOMAIN.md 3.4).
+
+    See :meth:`Complaint.escalate_if_overdue`; ``by`` defaults to the system actor. The
+    returned events are the escalation events :func:`complaint_events` would list.
+    """
+    return complaint.escalate_if_overdue(
+        at=at,
+        policy=policy,
+        calendar=calendar,
+        by=by if by is not None else Actor.system(),
+        owners=owners,
     )

@@ -18,7 +18,7 @@ from csdomain.complaints._checks import (
     representable,
     text_mapping,
 )
-from csdomain.complaints.model import ComplaintCategory, ComplaintUrgency
+from csdomain.complaints.classification import ComplaintCategory, ComplaintUrgency
 from csdomain.errors import ValidationError
 from csdomain.ids import NamingSeries
 from csdomain.validators import enum_value

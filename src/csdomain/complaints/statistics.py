@@ -15,15 +15,13 @@ import attrs
 
 from csdomain.calendar import BusinessCalendar
 from csdomain.complaints._checks import instance_of
-from csdomain.complaints.model import (
-    CONCLUDED_STATUSES,
-    Complaint,
+from csdomain.complaints.classification import (
     ComplaintCategory,
     ComplaintChannel,
     ComplaintNature,
-    ComplaintStatus,
     ComplaintUrgency,
 )
+from csdomain.complaints.model import CONCLUDED_STATUSES, Complaint, ComplaintStatus
 from csdomain.complaints.sla import SlaOutcome
 from csdomain.errors import ValidationError, describe
 
