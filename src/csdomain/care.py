@@ -38,12 +38,9 @@ from dateutil.rrule import MONTHLY, YEARLY, rrule
 from csdomain.calendar import QuietHours
 from csdomain.clock import require_aware
 from csdomain.errors import RuleViolation, ValidationError, describe
-from csdomain.notify import (
-    Message,
-    NotificationPolicy,
-    RecipientLookup,
-    hold_for_quiet_hours,
-)
+from csdomain.notify.model import Message, RecipientLookup
+from csdomain.notify.policy import NotificationPolicy
+from csdomain.notify.quiet_hours import hold_for_quiet_hours
 from csdomain.validators import aware as _aware
 from csdomain.validators import enum_value
 
