@@ -26,9 +26,17 @@ def require_aware(value: object, path: str = "at") -> datetime:
     return value
 
 
+def _to_utc(value: datetime, path: str) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        shown = value.isoformat()
+        raise ValidationError.at(path, f"{shown} is outside the range of UTC datetimes") from None
+
+
 def utc(value: datetime, path: str = "at") -> datetime:
-    """Check ``value`` is aware and convert it to UTC."""
-    return require_aware(value, path).astimezone(UTC)
+    """Check ``value`` is aware and convert it to UTC (a moment UTC cannot hold is refused)."""
+    return _to_utc(require_aware(value, path), path)
 
 
 def as_utc(value: Any) -> Any:
@@ -41,7 +49,7 @@ def as_utc(value: Any) -> Any:
     if isinstance(value, datetime) and value.tzinfo is not None:
         offset = value.utcoffset()
         if offset is not None:
-            return value.astimezone(UTC)
+            return _to_utc(value, "at")
     return value
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from csdomain.clock import Clock, FixedClock, SystemClock, require_aware, utc
+from csdomain.clock import Clock, FixedClock, SystemClock, as_utc, require_aware, utc
 from csdomain.errors import ValidationError
 from csdomain.testing.strategies_kernel import aware_datetimes
 
@@ -143,3 +143,11 @@ def test_fixed_clock_time_never_decreases(
             assert clock.now() == before + delta
         assert clock.now() >= before
         assert clock.now().tzinfo is UTC
+
+
+def test_a_moment_that_utc_cannot_hold_is_a_validation_error_not_an_overflow() -> None:
+    late = datetime(9999, 12, 31, 20, tzinfo=timezone(timedelta(hours=-5)))
+    with pytest.raises(ValidationError, match="outside the range of UTC datetimes"):
+        utc(late, "planned_at")
+    with pytest.raises(ValidationError, match="outside the range"):
+        as_utc(late)
