@@ -28,10 +28,9 @@ from typing import TypeVar
 
 import attrs
 
-from csdomain.clock import require_aware
+from csdomain import validators as valid
 from csdomain.errors import ValidationError, describe
 from csdomain.money import Money
-from csdomain.validators import aware as _aware
 
 
 __all__ = [
@@ -150,13 +149,6 @@ def _decimal(value: object, path: str) -> Decimal:
     return result
 
 
-def _nonempty(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError.at(
-            attribute.name, f"must be a non-empty string, got {describe(value)}"
-        )
-
-
 def _many(value: object, path: str) -> Iterable[object]:
     """``value`` when it is a collection or an iterator (not text, not a mapping)."""
     if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
@@ -164,17 +156,8 @@ def _many(value: object, path: str) -> Iterable[object]:
     return value
 
 
-def _money_field(_instance: object, attribute: attrs.Attribute[Money], value: object) -> None:
-    if not isinstance(value, Money):
-        raise ValidationError.at(attribute.name, f"expected Money, got {type(value).__name__}")
-
-
-def _optional_share(
-    _instance: object, attribute: attrs.Attribute[Decimal | None], value: object
-) -> None:
-    if value is not None and (not isinstance(value, Decimal) or not value.is_finite()):
-        msg = f"expected a finite Decimal or nothing, got {describe(value)}"
-        raise ValidationError.at(attribute.name, msg)
+#: ``None``, ``True`` or ``False``.
+_optional_flag = valid.optional(valid.flag)
 
 
 def _micros(delta: timedelta) -> int:
@@ -247,45 +230,6 @@ def _to_direction(value: ContactDirection | str) -> ContactDirection:
     return _enum(ContactDirection, value, "direction")
 
 
-def _optional_aware(
-    _instance: object, attribute: attrs.Attribute[datetime | None], value: datetime | None
-) -> None:
-    if value is not None:
-        require_aware(value, attribute.name)
-
-
-def _optional_bool(
-    _instance: object, attribute: attrs.Attribute[bool | None], value: bool | None
-) -> None:
-    if value is not None and not isinstance(value, bool):
-        raise ValidationError.at(
-            attribute.name, f"expected true, false or none, got {describe(value)}"
-        )
-
-
-def _bool(_instance: object, attribute: attrs.Attribute[bool], value: bool) -> None:
-    if not isinstance(value, bool):
-        raise ValidationError.at(attribute.name, f"expected true or false, got {describe(value)}")
-
-
-def _optional_name(
-    _instance: object, attribute: attrs.Attribute[str | None], value: str | None
-) -> None:
-    if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise ValidationError.at(
-            attribute.name, f"expected a non-empty name, got {describe(value)}"
-        )
-
-
-def _optional_rings(
-    _instance: object, attribute: attrs.Attribute[int | None], value: int | None
-) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-        raise ValidationError.at(
-            attribute.name, f"must be a whole number >= 0, got {describe(value)}"
-        )
-
-
 @attrs.frozen
 class ContactRecord:
     """One call of the contact centre, as the telephony system logs it (DOMAIN.md 3.3).
@@ -298,19 +242,19 @@ class ContactRecord:
     (outbound only) whether the call belongs to a planned outbound project.
     """
 
-    id: str = attrs.field(validator=_nonempty)
-    offered_at: datetime = attrs.field(validator=_aware)
-    answered_at: datetime | None = attrs.field(validator=_optional_aware)
-    ended_at: datetime = attrs.field(validator=_aware)
+    id: str = attrs.field(validator=valid.not_blank)
+    offered_at: datetime = attrs.field(validator=valid.aware)
+    answered_at: datetime | None = attrs.field(validator=valid.optional_aware)
+    ended_at: datetime = attrs.field(validator=valid.aware)
     direction: ContactDirection = attrs.field(
         default=ContactDirection.INBOUND, converter=_to_direction
     )
-    abandoned: bool = attrs.field(default=False, validator=_bool)
-    resolved_on_first_contact: bool | None = attrs.field(default=None, validator=_optional_bool)
-    agent: str | None = attrs.field(default=None, validator=_optional_name)
-    connected: bool | None = attrs.field(default=None, validator=_optional_bool)
-    rings: int | None = attrs.field(default=None, validator=_optional_rings)
-    project: bool | None = attrs.field(default=None, validator=_optional_bool)
+    abandoned: bool = attrs.field(default=False, validator=valid.flag)
+    resolved_on_first_contact: bool | None = attrs.field(default=None, validator=_optional_flag)
+    agent: str | None = attrs.field(default=None, validator=valid.optional(valid.not_blank))
+    connected: bool | None = attrs.field(default=None, validator=_optional_flag)
+    rings: int | None = attrs.field(default=None, validator=valid.optional(valid.count))
+    project: bool | None = attrs.field(default=None, validator=_optional_flag)
 
     def __attrs_post_init__(self) -> None:
         errors: list[tuple[str, str]] = []
@@ -709,7 +653,7 @@ def _measure_value(_instance: object, attribute: attrs.Attribute[Decimal], value
 class KpiMeasure:
     """One scored KPI of a staff member, on the KPI scale where 1 is the standard."""
 
-    name: str = attrs.field(validator=_nonempty)
+    name: str = attrs.field(validator=valid.not_blank)
     group: KpiGroup = attrs.field(converter=_to_group)
     value: Decimal = attrs.field(validator=_measure_value)
     weight: Decimal = attrs.field(default=Decimal(1), validator=_measure_value)
@@ -832,10 +776,10 @@ def _to_decimal_kpi(value: Decimal | int | str) -> Decimal:
 class StaffScore:
     """Input for one pay line: who, last month's average pay, the KPI value."""
 
-    staff_id: str = attrs.field(validator=_nonempty)
-    last_month_average: Money = attrs.field(validator=_money_field)
+    staff_id: str = attrs.field(validator=valid.not_blank)
+    last_month_average: Money = attrs.field(validator=valid.instance_of(Money))
     kpi_value: Decimal = attrs.field(converter=_to_decimal_kpi)
-    base_share: Decimal | None = attrs.field(default=None, validator=_optional_share)
+    base_share: Decimal | None = attrs.field(default=None, validator=valid.optional(valid.decimal))
 
     @classmethod
     def from_measures(

@@ -1,22 +1,18 @@
-"""Checks and attrs validators shared by the satisfaction modules.
+"""The satisfaction area's own checks (the field validators are :mod:`csdomain.validators`).
 
-The value checks (``finite``, ``in_range``, ``score`` ...) return the checked value or
-raise :class:`~csdomain.errors.ValidationError` with the given path. The validators refuse
-a wrong type at construction with the field's name as the path. Every message shows a
-bad value only in a bounded form (:func:`~csdomain.errors.describe`), and every check is
-cheap: a type test per field, one pass over a collection's elements.
+Each check returns the checked value or raises :class:`~csdomain.errors.ValidationError`
+with the given path: scores and scales (``score``, ``in_range``, ``finite`` ...), the
+notes and customer ids of lifecycle steps, and :func:`step` for who may take a step. A bad
+value shows only in a bounded form (:func:`~csdomain.errors.describe`).
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
-from typing import Any, TypeVar
-
-import attrs
+from typing import TypeVar
 
 from csdomain.auth import AccessPolicy, Actor
 from csdomain.clock import require_aware
@@ -24,9 +20,6 @@ from csdomain.errors import ValidationError, describe
 
 
 E = TypeVar("E", bound=StrEnum)
-
-#: An attrs validator: ``validator(instance, attribute, value)``.
-Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 
 
 # -- value checks ----------------------------------------------------------------------
@@ -138,148 +131,3 @@ def step(access: object, by: object, permission: str, at: object) -> Actor:
     access.require(by, permission)
     require_aware(at)
     return by
-
-
-# -- validators ------------------------------------------------------------------------
-
-
-def _a(name: str) -> str:
-    return f"an {name}" if name[:1] in "AEIOU" else f"a {name}"
-
-
-def nonempty(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    """The field holds a string with something other than whitespace in it."""
-    if not isinstance(value, str) or not value.strip():
-        msg = f"must be a non-empty string, got {describe(value)}"
-        raise ValidationError.at(attribute.name, msg)
-
-
-def text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    """The field holds a string (free text may be empty)."""
-    if not isinstance(value, str):
-        raise ValidationError.at(attribute.name, f"expected text, got {type(value).__name__}")
-
-
-def flag(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    """The field holds ``True`` or ``False``."""
-    if value is not True and value is not False:
-        raise ValidationError.at(attribute.name, f"expected true or false, got {describe(value)}")
-
-
-def number(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    """The field holds a finite real number (not a bool)."""
-    finite(value, attribute.name)
-
-
-def whole_number(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    """The field holds a whole number of zero or more (not a bool)."""
-    count(value, attribute.name)
-
-
-def day(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    """The field holds a date (not a datetime)."""
-    if isinstance(value, datetime) or not isinstance(value, date):
-        raise ValidationError.at(attribute.name, f"expected a date, got {type(value).__name__}")
-
-
-def instance_of(cls: type | tuple[type, ...]) -> Validator:
-    """The field holds an instance of ``cls`` (one of them, for a tuple)."""
-    names = cls if isinstance(cls, tuple) else (cls,)
-    expected = " or ".join(_a(c.__name__) for c in names)
-
-    def check(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if not isinstance(value, cls):
-            msg = f"expected {expected}, got {type(value).__name__}"
-            raise ValidationError.at(attribute.name, msg)
-
-    return check
-
-
-def optional(validator: Validator) -> Validator:
-    """``None`` or what ``validator`` accepts."""
-
-    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if value is not None:
-            validator(instance, attribute, value)
-
-    return check
-
-
-#: ``None``, ``True`` or ``False``.
-optional_flag = optional(flag)
-#: ``None`` or text.
-optional_text = optional(text)
-#: ``None`` or a date.
-optional_day = optional(day)
-#: ``None`` or a whole number of zero or more.
-optional_whole_number = optional(whole_number)
-
-
-def tuple_of(cls: type | tuple[type, ...]) -> Validator:
-    """The field holds a tuple whose every element is an instance of ``cls``."""
-    names = cls if isinstance(cls, tuple) else (cls,)
-    expected = " or ".join(_a(c.__name__) for c in names)
-
-    def check(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if not isinstance(value, tuple):
-            msg = f"expected a tuple, got {type(value).__name__}"
-            raise ValidationError.at(attribute.name, msg)
-        for i, item in enumerate(value):
-            if not isinstance(item, cls):
-                msg = f"expected {expected}, got {type(item).__name__}"
-                raise ValidationError.at(f"{attribute.name}.{i}", msg)
-
-    return check
-
-
-def frozenset_of(cls: type) -> Validator:
-    """The field holds a frozenset whose every element is an instance of ``cls``."""
-    expected = _a(cls.__name__)
-
-    def check(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if not isinstance(value, frozenset):
-            msg = f"expected a set, got {type(value).__name__}"
-            raise ValidationError.at(attribute.name, msg)
-        for item in value:
-            if not isinstance(item, cls):
-                msg = f"expected {expected}, got {describe(item)}"
-                raise ValidationError.at(attribute.name, msg)
-
-    return check
-
-
-def as_tuple(value: Any) -> Any:
-    """An attrs converter: a list or another collection becomes a tuple.
-
-    Text, bytes, mappings and non-iterables pass unchanged, for the validator to name.
-    """
-    if isinstance(value, tuple):
-        return value
-    if isinstance(value, list):
-        return tuple(value)
-    if isinstance(value, str | bytes | bytearray | Mapping) or not isinstance(value, Iterable):
-        return value
-    return tuple(value)
-
-
-def as_frozenset(value: Any) -> Any:
-    """An attrs converter: a collection of hashable items becomes a frozenset.
-
-    Text, bytes, mappings, non-iterables and collections holding unhashable items pass
-    unchanged, for the validator to name.
-    """
-    if isinstance(value, frozenset):
-        return value
-    if isinstance(value, str | bytes | bytearray | Mapping) or not isinstance(value, Iterable):
-        return value
-    try:
-        return frozenset(value)
-    except TypeError:
-        return value
-
-
-def as_dict(value: Any) -> Any:
-    """An attrs converter: a mapping becomes a plain dict; anything else passes unchanged."""
-    if isinstance(value, Mapping) and type(value) is not dict:
-        return dict(value)
-    return value

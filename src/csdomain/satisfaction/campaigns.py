@@ -12,6 +12,7 @@ from enum import StrEnum
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from csdomain import validators as valid
 from csdomain.auth import AccessPolicy, Actor, Permission
 from csdomain.errors import RuleViolation, ValidationError, describe
 from csdomain.lifecycle import Command, Lifecycle, StatusChange
@@ -81,18 +82,18 @@ class SurveyCampaign:
     is the number of customers the campaign should reach, for coverage x response rate.
     """
 
-    id: str = attrs.field(validator=check.nonempty)
-    survey_id: str = attrs.field(validator=check.nonempty)
+    id: str = attrs.field(validator=valid.not_blank)
+    survey_id: str = attrs.field(validator=valid.not_blank)
     starts_on: date
     ends_on: date
-    invited: frozenset[str] = attrs.field(factory=frozenset, converter=check.as_frozenset)
+    invited: frozenset[str] = attrs.field(factory=frozenset, converter=valid.as_frozenset)
     customer_base: int | None = None
     key_accounts: bool = False
     status: CampaignStatus = attrs.field(
         default=CampaignStatus.PLANNED, converter=_to_campaign_status
     )
     history: tuple[StatusChange, ...] = attrs.field(
-        default=(), converter=check.as_tuple, validator=check.tuple_of(StatusChange)
+        default=(), converter=valid.as_tuple, validator=valid.tuple_of(StatusChange)
     )
 
     def __attrs_post_init__(self) -> None:

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import attrs
 
+from csdomain import validators as valid
 from csdomain.errors import RuleViolation, ValidationError, describe
 from csdomain.money import Money
-from csdomain.satisfaction import _checks as check
 from csdomain.satisfaction.policy import SatisfactionPolicy
 
 
@@ -26,10 +26,10 @@ class SatisfactionCost:
     service-quality cost = routine service cost + nonconforming-product service cost.
     """
 
-    conforming_quality_cost: Money = attrs.field(validator=check.instance_of(Money))
-    routine_service_cost: Money = attrs.field(validator=check.instance_of(Money))
-    nonconforming_service_cost: Money = attrs.field(validator=check.instance_of(Money))
-    amplification_factor: Decimal = attrs.field(validator=check.instance_of(Decimal))
+    conforming_quality_cost: Money = attrs.field(validator=valid.instance_of(Money))
+    routine_service_cost: Money = attrs.field(validator=valid.instance_of(Money))
+    nonconforming_service_cost: Money = attrs.field(validator=valid.instance_of(Money))
+    amplification_factor: Decimal = attrs.field(validator=valid.instance_of(Decimal))
 
     @property
     def service_quality_cost(self) -> Money:

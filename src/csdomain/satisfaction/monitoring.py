@@ -12,11 +12,11 @@ from typing import Any
 
 import attrs
 
+from csdomain import validators as valid
 from csdomain.auth import AccessPolicy, Actor, Permission
 from csdomain.errors import RuleViolation, ValidationError, describe
 from csdomain.lifecycle import Command, Lifecycle, StatusChange
 from csdomain.satisfaction import _checks as check
-from csdomain.validators import aware as _aware
 
 
 __all__ = [
@@ -95,18 +95,18 @@ MONITOR_LIFECYCLE = Lifecycle("satisfaction monitor", MONITOR_TRANSITIONS, MONIT
 class Measurement:
     """One measured level of a satisfaction metric."""
 
-    level: float = attrs.field(validator=check.number)
-    at: datetime = attrs.field(validator=_aware)
+    level: float = attrs.field(validator=valid.number)
+    at: datetime = attrs.field(validator=valid.aware)
 
 
 @attrs.frozen
 class CorrectiveAction:
     """A corrective action decided in the monitoring loop, by whom and when."""
 
-    description: str = attrs.field(validator=check.nonempty)
-    by: str = attrs.field(validator=check.nonempty)
-    at: datetime = attrs.field(validator=_aware)
-    due: date | None = attrs.field(default=None, validator=check.optional_day)
+    description: str = attrs.field(validator=valid.not_blank)
+    by: str = attrs.field(validator=valid.not_blank)
+    at: datetime = attrs.field(validator=valid.aware)
+    due: date | None = attrs.field(default=None, validator=valid.optional(valid.day))
 
 
 def _to_metric(value: SatisfactionMetric | str) -> SatisfactionMetric:
@@ -121,7 +121,7 @@ def _to_texts(value: Any) -> Any:
     """One cause given as text is a tuple of one; a collection becomes a tuple."""
     if isinstance(value, str):
         return (value,)
-    return check.as_tuple(value)
+    return valid.as_tuple(value)
 
 
 @attrs.frozen
@@ -133,24 +133,24 @@ class SatisfactionMonitor:
     target is met. ``measurements`` holds the first measurement and every re-measurement.
     """
 
-    id: str = attrs.field(validator=check.nonempty)
-    subject: str = attrs.field(validator=check.nonempty)
+    id: str = attrs.field(validator=valid.not_blank)
+    subject: str = attrs.field(validator=valid.not_blank)
     metric: SatisfactionMetric = attrs.field(converter=_to_metric)
     target: float
     measurements: tuple[Measurement, ...] = attrs.field(
-        converter=check.as_tuple, validator=check.tuple_of(Measurement)
+        converter=valid.as_tuple, validator=valid.tuple_of(Measurement)
     )
     causes: tuple[str, ...] = attrs.field(
-        default=(), converter=_to_texts, validator=check.tuple_of(str)
+        default=(), converter=_to_texts, validator=valid.tuple_of(str)
     )
     actions: tuple[CorrectiveAction, ...] = attrs.field(
-        default=(), converter=check.as_tuple, validator=check.tuple_of(CorrectiveAction)
+        default=(), converter=valid.as_tuple, validator=valid.tuple_of(CorrectiveAction)
     )
     status: MonitorStatus = attrs.field(
         default=MonitorStatus.MEASURED, converter=_to_monitor_status
     )
     history: tuple[StatusChange, ...] = attrs.field(
-        default=(), converter=check.as_tuple, validator=check.tuple_of(StatusChange)
+        default=(), converter=valid.as_tuple, validator=valid.tuple_of(StatusChange)
     )
 
     def __attrs_post_init__(self) -> None:

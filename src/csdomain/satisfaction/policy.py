@@ -14,6 +14,7 @@ from decimal import Decimal
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from csdomain import validators as valid
 from csdomain.errors import ValidationError, describe
 from csdomain.satisfaction import _checks as check
 from csdomain.satisfaction.scores import MAX_SCALE, _check_nps_bands, _z
@@ -71,7 +72,7 @@ class SatisfactionPolicy:
     confidence_level: float = 0.95
     #: Surveys run in Q4 (October-December) and in May.
     survey_months: frozenset[int] = attrs.field(
-        default=frozenset({5, 10, 11, 12}), converter=check.as_frozenset
+        default=frozenset({5, 10, 11, 12}), converter=valid.as_frozenset
     )
     #: Key accounts are visited twice a year.
     key_account_surveys_per_year: int = 2
@@ -81,7 +82,7 @@ class SatisfactionPolicy:
         factory=lambda: dict(PUBLISHED_SENSITIVITIES)
     )
     contact_centre_drivers: tuple[str, ...] = attrs.field(
-        default=CONTACT_CENTRE_DRIVERS, converter=check.as_tuple
+        default=CONTACT_CENTRE_DRIVERS, converter=valid.as_tuple
     )
     #: A closed complaint is followed by a survey (closed loop: 处理后有回访).
     survey_after_complaint: bool = True

@@ -18,6 +18,7 @@ from statistics import NormalDist
 
 import attrs
 
+from csdomain import validators as valid
 from csdomain.errors import ValidationError, describe
 from csdomain.satisfaction import _checks as check
 
@@ -241,8 +242,8 @@ def _dimension_means(
 class Interval:
     """A confidence interval ``low..high`` in the unit of the figure it belongs to."""
 
-    low: float = attrs.field(validator=check.number)
-    high: float = attrs.field(validator=check.number)
+    low: float = attrs.field(validator=valid.number)
+    high: float = attrs.field(validator=valid.number)
 
     def __contains__(self, value: float) -> bool:
         return self.low <= value <= self.high

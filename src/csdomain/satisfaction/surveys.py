@@ -14,10 +14,10 @@ from typing import Any
 
 import attrs
 
+from csdomain import validators as valid
 from csdomain.errors import ValidationError, describe
 from csdomain.satisfaction import _checks as check
 from csdomain.satisfaction.scores import MAX_SCALE, Dimension, _check_scale, _weight, weighted_score
-from csdomain.validators import aware as _aware
 
 
 __all__ = [
@@ -58,8 +58,8 @@ def _item_weight(_instance: object, attribute: attrs.Attribute[float], value: fl
 class SurveyItem:
     """One rated question of a survey with its weight and optional SERVQUAL dimension."""
 
-    key: str = attrs.field(validator=check.nonempty)
-    text: str = attrs.field(default="", validator=check.text)
+    key: str = attrs.field(validator=valid.not_blank)
+    text: str = attrs.field(default="", validator=valid.text)
     weight: float = attrs.field(default=1.0, validator=_item_weight)
     dimension: Dimension | None = attrs.field(default=None, converter=_to_dimension)
 
@@ -68,8 +68,8 @@ class SurveyItem:
 class OpenQuestion:
     """A free-text question ("what should we improve?")."""
 
-    key: str = attrs.field(validator=check.nonempty)
-    text: str = attrs.field(default="", validator=check.text)
+    key: str = attrs.field(validator=valid.not_blank)
+    text: str = attrs.field(default="", validator=valid.text)
 
 
 #: The documents' survey items for a supplier (DOMAIN.md 5), equal weights by default.
@@ -95,16 +95,16 @@ class Survey:
     use it; otherwise CSAT pools every item and drivers explain the weighted score.
     """
 
-    id: str = attrs.field(validator=check.nonempty)
-    title: str = attrs.field(validator=check.text)
+    id: str = attrs.field(validator=valid.not_blank)
+    title: str = attrs.field(validator=valid.text)
     items: tuple[SurveyItem, ...] = attrs.field(
-        converter=check.as_tuple, validator=check.tuple_of(SurveyItem)
+        converter=valid.as_tuple, validator=valid.tuple_of(SurveyItem)
     )
     scale: int = 5
     open_questions: tuple[OpenQuestion, ...] = attrs.field(
-        default=(), converter=check.as_tuple, validator=check.tuple_of(OpenQuestion)
+        default=(), converter=valid.as_tuple, validator=valid.tuple_of(OpenQuestion)
     )
-    overall_item: str | None = attrs.field(default=None, validator=check.optional_text)
+    overall_item: str | None = attrs.field(default=None, validator=valid.optional_text)
     method: SurveyMethod = attrs.field(default=SurveyMethod.PHONE, converter=_to_method)
 
     def __attrs_post_init__(self) -> None:
@@ -255,23 +255,23 @@ class SurveyResponse:
     asked apart from satisfaction (DOMAIN.md 5: loyal = repurchases and recommends).
     """
 
-    id: str = attrs.field(validator=check.nonempty)
-    survey_id: str = attrs.field(validator=check.nonempty)
-    customer_id: str = attrs.field(validator=check.nonempty)
-    answered_at: datetime = attrs.field(validator=_aware)
+    id: str = attrs.field(validator=valid.not_blank)
+    survey_id: str = attrs.field(validator=valid.not_blank)
+    customer_id: str = attrs.field(validator=valid.not_blank)
+    answered_at: datetime = attrs.field(validator=valid.aware)
     ratings: Mapping[str, int] = attrs.field(
-        factory=dict, converter=check.as_dict, validator=_check_ratings
+        factory=dict, converter=valid.as_dict, validator=_check_ratings
     )
     open_answers: Mapping[str, str] = attrs.field(
-        factory=dict, converter=check.as_dict, validator=_check_answers
+        factory=dict, converter=valid.as_dict, validator=_check_answers
     )
     nps_score: int | None = attrs.field(default=None, validator=_check_nps_score)
-    repurchased: bool | None = attrs.field(default=None, validator=check.optional_flag)
-    would_recommend: bool | None = attrs.field(default=None, validator=check.optional_flag)
+    repurchased: bool | None = attrs.field(default=None, validator=valid.optional(valid.flag))
+    would_recommend: bool | None = attrs.field(default=None, validator=valid.optional(valid.flag))
     expectations: Mapping[str, int] = attrs.field(
-        factory=dict, converter=check.as_dict, validator=_check_ratings
+        factory=dict, converter=valid.as_dict, validator=_check_ratings
     )
-    campaign_id: str | None = attrs.field(default=None, validator=check.optional(check.nonempty))
+    campaign_id: str | None = attrs.field(default=None, validator=valid.optional(valid.not_blank))
     method: SurveyMethod | None = attrs.field(default=None, converter=_to_optional_method)
 
     @property
