@@ -139,7 +139,7 @@ def _entry_point(function: Callable[P, T]) -> Callable[P, T]:
     """
     signature = inspect.signature(function)
     public = [name for name in signature.parameters if name != "self"]
-    checks: dict[str, Check] = {}
+    compiled: list[dict[str, Check]] = []  # filled once, whole (threads may race to it)
 
     @functools.wraps(function)
     def run(*args: P.args, **kwargs: P.kwargs) -> T:
@@ -147,9 +147,10 @@ def _entry_point(function: Callable[P, T]) -> Callable[P, T]:
             bound = signature.bind(*args, **kwargs)
         except TypeError as err:
             raise ValidationError.at("", f"{function.__name__}(): {err}") from None
-        if not checks:
+        if not compiled:
             hints = typing.get_type_hints(function, include_extras=True)
-            checks.update((name, checker(hints[name])) for name in public)
+            compiled.append({name: checker(hints[name]) for name in public})
+        checks = compiled[0]
         owner = bound.arguments.get("self")
         limits = owner.limits if isinstance(owner, Dispatcher) else _DEFAULT_LIMITS
         arguments = bound.arguments
