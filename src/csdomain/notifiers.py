@@ -40,7 +40,7 @@ from csdomain.clock import Clock
 from csdomain.errors import CsDomainError, ValidationError, describe
 from csdomain.hookspecs import hookimpl
 from csdomain.notify import Message, MessageStatus, NotificationPolicy
-from csdomain.notify.model import _flag, _optional_text
+from csdomain.validators import flag, optional_text
 
 
 __all__ = [
@@ -215,13 +215,13 @@ class SmtpSettings:
 
     host: str = attrs.field(validator=_host)
     sender: str = attrs.field(validator=_address)
-    username: str | None = attrs.field(default=None, validator=_optional_text)
-    password: str | None = attrs.field(default=None, repr=False, validator=_optional_text)
-    starttls: bool = attrs.field(default=False, validator=_flag)
-    ssl: bool = attrs.field(default=False, validator=_flag)
+    username: str | None = attrs.field(default=None, validator=optional_text)
+    password: str | None = attrs.field(default=None, repr=False, validator=optional_text)
+    starttls: bool = attrs.field(default=False, validator=flag)
+    ssl: bool = attrs.field(default=False, validator=flag)
     port: int = attrs.field(validator=_port)
     timeout: float = attrs.field(default=10.0, converter=_positive_timeout)
-    local_hostname: str | None = attrs.field(default=None, validator=_optional_text)
+    local_hostname: str | None = attrs.field(default=None, validator=optional_text)
 
     @port.default
     def _default_port(self) -> int:

@@ -53,7 +53,6 @@ from csdomain.errors import (
     NotFound,
     RuleViolation,
     ValidationError,
-    describe,
 )
 from csdomain.kinds import CUSTOMERS, MESSAGES
 from csdomain.notifiers import attempt_delivery
@@ -68,6 +67,7 @@ from csdomain.notify import (
 from csdomain.plugins import ESCALATION_NOTICES_PLUGIN
 from csdomain.policy import LimitsPolicy
 from csdomain.store import OutboxEntry, Store, UnitOfWork
+from csdomain.validators import count
 
 
 __all__ = [
@@ -264,11 +264,6 @@ def _render_entry(
 # -- the dispatcher -------------------------------------------------------------------------
 
 
-def _count(_instance: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValidationError.at(attribute.name, f"must be a count >= 0, got {describe(value)}")
-
-
 @attrs.frozen
 class DispatchSummary:
     """What dispatcher rounds did: outbox entries relayed and message outcomes.
@@ -279,11 +274,11 @@ class DispatchSummary:
     was saved).
     """
 
-    relayed: int = attrs.field(default=0, validator=_count)
-    delivered: int = attrs.field(default=0, validator=_count)
-    retried: int = attrs.field(default=0, validator=_count)
-    dead: int = attrs.field(default=0, validator=_count)
-    skipped: int = attrs.field(default=0, validator=_count)
+    relayed: int = attrs.field(default=0, validator=count)
+    delivered: int = attrs.field(default=0, validator=count)
+    retried: int = attrs.field(default=0, validator=count)
+    dead: int = attrs.field(default=0, validator=count)
+    skipped: int = attrs.field(default=0, validator=count)
 
     def __add__(self, other: DispatchSummary) -> DispatchSummary:
         if not isinstance(other, DispatchSummary):

@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 import attrs
 
@@ -28,8 +27,18 @@ from csdomain.clock import as_utc, require_aware
 from csdomain.errors import RuleViolation, ValidationError, describe
 from csdomain.lifecycle import Command, Lifecycle, StatusChange
 from csdomain.notify.keys import idempotency_key, message_id_for
-from csdomain.notify.policy import NotificationPolicy, _quiet_hours_or_none, backoff_delay
-from csdomain.validators import not_blank as _not_blank
+from csdomain.notify.policy import NotificationPolicy, backoff_delay
+from csdomain.validators import (
+    count,
+    flag,
+    instance_of,
+    not_blank,
+    optional,
+    optional_aware,
+    optional_text,
+    text,
+    tuple_of,
+)
 
 
 __all__ = [
@@ -102,54 +111,7 @@ def _message_status(value: object) -> MessageStatus:
     raise ValidationError.at("status", f"{describe(value)} is not one of {allowed}")
 
 
-Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
-
-
-def _text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    """The field holds text."""
-    if not isinstance(value, str):
-        raise ValidationError.at(attribute.name, f"expected a string, got {type(value).__name__}")
-
-
-def _optional_text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    """The field holds text or ``None``."""
-    if value is not None:
-        _text(_instance, attribute, value)
-
-
-def _flag(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    """The field holds ``True`` or ``False`` (never ``"false"`` or ``1``)."""
-    if value is not True and value is not False:
-        raise ValidationError.at(attribute.name, f"expected True or False, got {describe(value)}")
-
-
-def _non_negative(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    """The field holds a whole number >= 0 (not a bool)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        msg = f"must be a non-negative integer, got {describe(value)}"
-        raise ValidationError.at(attribute.name, msg)
-
-
-def _aware_or_none(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    """The field holds an aware datetime or ``None``."""
-    if value is not None:
-        require_aware(value, attribute.name)
-
-
-def _tuple_of(kind: type, name: str | None = None) -> Validator:
-    """A validator: the field holds a tuple whose items are all ``kind`` instances."""
-    shown = name or kind.__name__
-
-    def check(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if not isinstance(value, tuple):
-            msg = f"expected a tuple of {shown}, got {type(value).__name__}"
-            raise ValidationError.at(attribute.name, msg)
-        for i, item in enumerate(value):
-            if not isinstance(item, kind):
-                msg = f"expected {shown}, got {type(item).__name__}"
-                raise ValidationError.at(f"{attribute.name}.{i}", msg)
-
-    return check
+_OPTIONAL_QUIET_HOURS = optional(instance_of(QuietHours))
 
 
 def _key_text(_instance: object, attribute: attrs.Attribute[str], value: object) -> None:
@@ -175,39 +137,39 @@ class Message:
     """
 
     id: str = attrs.field(default="", validator=_key_text)
-    channel: str = attrs.field(default="", validator=_text)
-    recipient: str = attrs.field(default="", validator=_text)
-    customer_id: str | None = attrs.field(default=None, validator=_optional_text)
-    kind: str = attrs.field(validator=_not_blank)
-    subject: str = attrs.field(default="", validator=_text)
-    body: str = attrs.field(validator=_text)
-    urgent: bool = attrs.field(default=False, validator=_flag)
+    channel: str = attrs.field(default="", validator=text)
+    recipient: str = attrs.field(default="", validator=text)
+    customer_id: str | None = attrs.field(default=None, validator=optional_text)
+    kind: str = attrs.field(validator=not_blank)
+    subject: str = attrs.field(default="", validator=text)
+    body: str = attrs.field(validator=text)
+    urgent: bool = attrs.field(default=False, validator=flag)
     idempotency_key: str = attrs.field(default="", validator=_key_text)
     #: Where the message came from: ``"<EventType>:<event id>"``, ``"care"``, ``"manual"``.
-    source: str = attrs.field(default="", validator=_text)
+    source: str = attrs.field(default="", validator=text)
     created_at: datetime | None = attrs.field(
-        default=None, converter=as_utc, validator=_aware_or_none
+        default=None, converter=as_utc, validator=optional_aware
     )
     #: Held until this instant (quiet hours, scheduled care touch-points).
     not_before: datetime | None = attrs.field(
-        default=None, converter=as_utc, validator=_aware_or_none
+        default=None, converter=as_utc, validator=optional_aware
     )
     #: The recipient's rest hours that apply to this message (retries avoid them too).
-    quiet_hours: QuietHours | None = attrs.field(default=None, validator=_quiet_hours_or_none)
+    quiet_hours: QuietHours | None = attrs.field(default=None, validator=_OPTIONAL_QUIET_HOURS)
     status: MessageStatus = attrs.field(default=MessageStatus.PENDING, converter=_message_status)
-    attempts: int = attrs.field(default=0, validator=_non_negative)
+    attempts: int = attrs.field(default=0, validator=count)
     next_attempt_at: datetime | None = attrs.field(
-        default=None, converter=as_utc, validator=_aware_or_none
+        default=None, converter=as_utc, validator=optional_aware
     )
-    claimed_by: str | None = attrs.field(default=None, validator=_optional_text)
+    claimed_by: str | None = attrs.field(default=None, validator=optional_text)
     lease_until: datetime | None = attrs.field(
-        default=None, converter=as_utc, validator=_aware_or_none
+        default=None, converter=as_utc, validator=optional_aware
     )
-    last_error: str | None = attrs.field(default=None, validator=_optional_text)
+    last_error: str | None = attrs.field(default=None, validator=optional_text)
     delivered_at: datetime | None = attrs.field(
-        default=None, converter=as_utc, validator=_aware_or_none
+        default=None, converter=as_utc, validator=optional_aware
     )
-    history: tuple[StatusChange, ...] = attrs.field(default=(), validator=_tuple_of(StatusChange))
+    history: tuple[StatusChange, ...] = attrs.field(default=(), validator=tuple_of(StatusChange))
 
     @classmethod
     def create(

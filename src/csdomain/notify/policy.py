@@ -17,18 +17,13 @@ import attrs
 from csdomain.calendar import QuietHours
 from csdomain.errors import ValidationError, describe
 from csdomain.notify.keys import digest
-from csdomain.validators import not_blank as _not_blank
+from csdomain.validators import instance_of, not_blank, optional, positive_int
 
 
 __all__ = ["NotificationPolicy", "backoff_delay"]
 
 
-def _positive_int(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    """The field holds a whole number >= 1 (not a bool)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValidationError.at(
-            attribute.name, f"must be a positive integer, got {describe(value)}"
-        )
+_OPTIONAL_QUIET_HOURS = optional(instance_of(QuietHours))
 
 
 def _positive_duration(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -36,12 +31,6 @@ def _positive_duration(_instance: object, attribute: attrs.Attribute[Any], value
     if not isinstance(value, timedelta) or value <= timedelta(0):
         msg = f"must be a positive duration, got {describe(value)}"
         raise ValidationError.at(attribute.name, msg)
-
-
-def _quiet_hours_or_none(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    """The field holds :class:`~csdomain.calendar.QuietHours` or ``None``."""
-    if value is not None and not isinstance(value, QuietHours):
-        raise ValidationError.at(attribute.name, "expected QuietHours or None")
 
 
 def _default_channels() -> dict[str, str]:
@@ -89,7 +78,7 @@ class NotificationPolicy:
     SMS for customer notices and e-mail for dealer announcements; batches of 100.
     """
 
-    max_attempts: int = attrs.field(default=5, validator=_positive_int)
+    max_attempts: int = attrs.field(default=5, validator=positive_int)
     backoff_base: timedelta = attrs.field(
         default=timedelta(minutes=1), validator=_positive_duration
     )
@@ -99,12 +88,13 @@ class NotificationPolicy:
     backoff_jitter: Decimal = attrs.field(default=Decimal(0), validator=_fraction)
     lease: timedelta = attrs.field(default=timedelta(minutes=5), validator=_positive_duration)
     default_rest_hours: QuietHours | None = attrs.field(
-        default=QuietHours(time(21), time(8), "Asia/Shanghai"), validator=_quiet_hours_or_none
+        default=QuietHours(time(21), time(8), "Asia/Shanghai"),
+        validator=_OPTIONAL_QUIET_HOURS,
     )
-    default_channel: str = attrs.field(default="sms", validator=_not_blank)
+    default_channel: str = attrs.field(default="sms", validator=not_blank)
     channels: Mapping[str, str] = attrs.field(factory=_default_channels, validator=_channel_map)
-    batch_size: int = attrs.field(default=100, validator=_positive_int)
-    max_error_length: int = attrs.field(default=500, validator=_positive_int)
+    batch_size: int = attrs.field(default=100, validator=positive_int)
+    max_error_length: int = attrs.field(default=500, validator=positive_int)
 
     def __attrs_post_init__(self) -> None:
         if self.backoff_cap < self.backoff_base:

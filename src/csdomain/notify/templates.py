@@ -28,14 +28,11 @@ from csdomain.notify.model import (
     MessageStatus,
     RecipientLookup,
     RestHoursLookup,
-    _flag,
-    _text,
-    _tuple_of,
 )
 from csdomain.notify.policy import NotificationPolicy
 from csdomain.notify.quiet_hours import hold_for_quiet_hours
 from csdomain.serialization import to_json
-from csdomain.validators import not_blank as _not_blank
+from csdomain.validators import flag, instance_of, not_blank, optional, text, tuple_of
 
 
 __all__ = [
@@ -105,14 +102,14 @@ class MessageTemplate:
     the address of the customer named by the event field ``customer_field``.
     """
 
-    event_type: str = attrs.field(validator=_not_blank)
-    kind: str = attrs.field(validator=_not_blank)
+    event_type: str = attrs.field(validator=not_blank)
+    kind: str = attrs.field(validator=not_blank)
     body: str = attrs.field(validator=_template_text)
     subject: str = attrs.field(default="", validator=_template_text)
-    channel: str = attrs.field(default="", validator=_text)
-    urgent: bool = attrs.field(default=False, validator=_flag)
-    customer_field: str = attrs.field(default="customer_id", validator=_not_blank)
-    recipient: str = attrs.field(default="", validator=_text)
+    channel: str = attrs.field(default="", validator=text)
+    urgent: bool = attrs.field(default=False, validator=flag)
+    customer_field: str = attrs.field(default="customer_id", validator=not_blank)
+    recipient: str = attrs.field(default="", validator=text)
 
     def render(self, event: object) -> Message:
         """The draft message for ``event``."""
@@ -140,7 +137,7 @@ class MessageTemplates:
     """
 
     templates: tuple[MessageTemplate, ...] = attrs.field(
-        default=(), validator=_tuple_of(MessageTemplate)
+        default=(), validator=tuple_of(MessageTemplate)
     )
 
     def for_event_type(self, name: str) -> tuple[MessageTemplate, ...]:
@@ -188,17 +185,6 @@ class MessageTemplates:
         return self.render(event)
 
 
-def _registry(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, MessageTemplates):
-        msg = f"expected MessageTemplates, got {type(value).__name__}"
-        raise ValidationError.at(attribute.name, msg)
-
-
-def _optional_field_name(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise ValidationError.at(attribute.name, "must be a field name or None")
-
-
 @attrs.frozen
 class OwnerNotices:
     """A ``csdomain_messages`` plugin for staff notices addressed by an event field.
@@ -209,9 +195,9 @@ class OwnerNotices:
     them. Source: DOMAIN.md 3.4 (the next level of the follow-up ladder must follow).
     """
 
-    templates: MessageTemplates = attrs.field(validator=_registry)
-    recipient_field: str = attrs.field(default="owner_id", validator=_not_blank)
-    role_field: str | None = attrs.field(default="owner_role", validator=_optional_field_name)
+    templates: MessageTemplates = attrs.field(validator=instance_of(MessageTemplates))
+    recipient_field: str = attrs.field(default="owner_id", validator=not_blank)
+    role_field: str | None = attrs.field(default="owner_role", validator=optional(not_blank))
 
     def recipient_of(self, event: object) -> str | None:
         """The address of the staff member (or role) ``event`` names, if any."""
