@@ -106,9 +106,7 @@ def test_the_cli_package_runs_as_a_module_and_help_loads_no_service_layer() -> N
 
 
 def test_the_former_command_modules_are_the_cli_commands() -> None:
-    from csdomain import cli_transfer, report_cli
-    from csdomain.cli import report, transfer
+    from csdomain import report_cli
+    from csdomain.cli import report
 
     assert report_cli.add_report_command is report.add_report_command
-    assert cli_transfer.add_export_command is transfer.add_export_command
-    assert cli_transfer.add_import_command is transfer.add_import_command

@@ -94,7 +94,6 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
             {
                 "__main__",
                 "cli",
-                "cli_transfer",
                 "demo",
                 "demo_history",
                 "report",
@@ -112,7 +111,7 @@ BACKENDS = ("csdomain_memory", "csdomain_sqlite", "csdomain_postgres")
 PACKAGE_DIR = Path(csdomain.__file__).parent
 
 FORBIDDEN = ("sqlite3", *BACKENDS, "psycopg")
-CLI_MODULES = {"cli", "cli_transfer", "report_cli"}
+CLI_MODULES = {"cli", "report_cli"}
 CORE_MODULES = sorted(
     f"csdomain.{m.name}"
     for m in pkgutil.iter_modules(csdomain.__path__)

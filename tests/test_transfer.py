@@ -23,7 +23,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from csdomain.audit import AccessRecord
-from csdomain.cli_transfer import add_export_command, add_import_command
+from csdomain.cli.transfer import add_export_command, add_import_command
 from csdomain.customers import Customer
 from csdomain.demo import build_demo
 from csdomain.errors import (

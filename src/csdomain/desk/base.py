@@ -303,24 +303,6 @@ class DeskBase:
         """Run one use case as a unit of work, retried on concurrency conflicts."""
         return retrying(self.store, work, attempts=self.retries, readonly=readonly)
 
-    def bounded_text(self, value: object, path: str, *, long: bool = True) -> str:
-        """``value`` when it is text within the policy's length limit (``limits``).
-
-        ``long`` texts (descriptions, notes, reasons) may have ``max_long_text``
-        characters, short ones (names, references, purposes) ``max_short_text``.
-        """
-        if not isinstance(value, str):
-            raise ValidationError.at(path, f"expected text, got {type(value).__name__}")
-        limits = self.policy.limits
-        limit = limits.max_long_text if long else limits.max_short_text
-        if len(value) > limit:
-            raise ValidationError.at(path, f"longer than {limit} characters")
-        return value
-
-    def optional_bounded_text(self, value: object, path: str, *, long: bool = False) -> str | None:
-        """``None`` or :meth:`bounded_text`."""
-        return None if value is None else self.bounded_text(value, path, long=long)
-
     def require(self, by: Actor, permission: str) -> None:
         """Raise :class:`PermissionDenied` unless ``by`` holds ``permission``."""
         self.require_any(by, (permission,))
