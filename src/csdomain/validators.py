@@ -22,6 +22,7 @@ import attrs
 
 from csdomain.clock import require_aware
 from csdomain.errors import ValidationError, describe
+from csdomain.money import Money
 
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "as_tuple",
     "aware",
     "count",
+    "currency_code",
     "day",
     "decimal",
     "duration",
@@ -39,10 +41,13 @@ __all__ = [
     "frozenset_of",
     "instance_of",
     "integer",
+    "money",
     "not_blank",
     "number",
     "optional",
     "optional_aware",
+    "optional_flag",
+    "optional_instance_of",
     "optional_text",
     "positive_int",
     "text",
@@ -153,6 +158,18 @@ def enum_value(kind: type[E], value: object, path: str) -> E:
     raise ValidationError.at(path, f"{describe(value)} is not one of {allowed}")
 
 
+def currency_code(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """The field holds a currency code: three capital letters (ISO 4217's form)."""
+    if not (
+        isinstance(value, str)
+        and len(value) == 3
+        and value.isascii()
+        and value.isalpha()
+        and value.isupper()
+    ):
+        raise ValidationError.at(attribute.name, f"not an ISO 4217 code: {describe(value)}")
+
+
 # -- combinators ---------------------------------------------------------------------------
 
 
@@ -170,12 +187,18 @@ def optional(validator: Validator) -> Validator:
 optional_text = optional(text)
 #: ``None`` or an aware datetime.
 optional_aware = optional(aware)
+#: ``None``, ``True`` or ``False``.
+optional_flag = optional(flag)
 
 
-def instance_of(cls: type | tuple[type, ...]) -> Validator:
+def instance_of(cls: type | tuple[type, ...], what: str | None = None) -> Validator:
     """The field holds an instance of ``cls`` (one of them, for a tuple); never a bool
-    where a number is asked for."""
-    expected = _names(cls)
+    where a number is asked for.
+
+    The message names ``what`` the field holds (``"a part number"``), by default the
+    class (``"a SparePart"``).
+    """
+    expected = what or _names(cls)
     classes = cls if isinstance(cls, tuple) else (cls,)
     bools = bool in classes
 
@@ -187,9 +210,19 @@ def instance_of(cls: type | tuple[type, ...]) -> Validator:
     return check
 
 
-def tuple_of(cls: type | tuple[type, ...]) -> Validator:
-    """The field holds a tuple whose every element is an instance of ``cls``."""
-    expected = _names(cls)
+def optional_instance_of(cls: type | tuple[type, ...], what: str | None = None) -> Validator:
+    """``None`` or what :func:`instance_of` accepts."""
+    return optional(instance_of(cls, what))
+
+
+#: The field holds :class:`~csdomain.money.Money`.
+money = instance_of(Money, "Money")
+
+
+def tuple_of(cls: type | tuple[type, ...], what: str | None = None) -> Validator:
+    """The field holds a tuple whose every element is an instance of ``cls`` (an element
+    of another type is named by its index and ``what``, by default the class)."""
+    expected = what or _names(cls)
 
     def check(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if not isinstance(value, tuple):
@@ -203,9 +236,10 @@ def tuple_of(cls: type | tuple[type, ...]) -> Validator:
     return check
 
 
-def frozenset_of(cls: type | tuple[type, ...]) -> Validator:
-    """The field holds a frozenset whose every element is an instance of ``cls``."""
-    expected = _names(cls)
+def frozenset_of(cls: type | tuple[type, ...], what: str | None = None) -> Validator:
+    """The field holds a frozenset whose every element is an instance of ``cls``
+    (``what``, by default the class, names it in the message)."""
+    expected = what or _names(cls)
 
     def check(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if not isinstance(value, frozenset):

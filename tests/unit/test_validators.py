@@ -12,6 +12,7 @@ import pytest
 
 from csdomain import validators
 from csdomain.errors import ValidationError
+from csdomain.money import Money
 from csdomain.validators import aware, enum_value
 
 
@@ -144,3 +145,54 @@ def test_collections_are_kept_frozen_and_checked_item_by_item() -> None:
         Record(labels={"k": 1})  # type: ignore[dict-item]
     with pytest.raises(ValidationError, match="expected a set"):
         Record(roles=[["unhashable"]])  # type: ignore[list-item]
+
+
+@attrs.frozen
+class Priced:
+    price: Money = attrs.field(default=Money.of("1.00", "CNY"), validator=validators.money)
+    currency: str = attrs.field(default="CNY", validator=validators.currency_code)
+    paid: bool | None = attrs.field(default=None, validator=validators.optional_flag)
+    part: str = attrs.field(default="P-1", validator=validators.instance_of(str, "a part number"))
+    stamp: Stamp | None = attrs.field(
+        default=None, validator=validators.optional_instance_of(Stamp)
+    )
+    quantity: int | None = attrs.field(
+        default=None, validator=validators.optional_instance_of(int, "a whole number")
+    )
+    stamps: tuple[Stamp, ...] = attrs.field(
+        default=(), validator=validators.tuple_of(Stamp, "a time stamp")
+    )
+    codes: frozenset[str] = attrs.field(
+        default=frozenset(), validator=validators.frozenset_of(str, "a code")
+    )
+
+
+def test_optional_validators_let_none_through_and_check_anything_else() -> None:
+    stamp = Stamp(datetime(2026, 1, 1, tzinfo=UTC))
+    assert Priced(paid=True, stamp=stamp, quantity=2).stamp is stamp
+    assert Priced().paid is None
+    assert Priced().stamp is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("price", Decimal("1.00"), "expected Money, got Decimal"),
+        ("currency", "yuan", "not an ISO 4217 code: 'yuan'"),
+        ("currency", "cny", "not an ISO 4217 code: 'cny'"),
+        ("currency", "ÄBC", "not an ISO 4217 code: 'ÄBC'"),
+        ("currency", 156, "not an ISO 4217 code: 156"),
+        ("paid", 0, "expected True or False, got 0"),
+        ("part", 7, "expected a part number, got int"),
+        ("stamp", "2026-01-01", "expected a Stamp, got str"),
+        ("quantity", True, "expected a whole number, got bool"),
+        ("quantity", 1.0, "expected a whole number, got float"),
+        ("stamps", ["x"], "expected a tuple, got list"),
+        ("stamps.0", ("x",), "expected a time stamp, got str"),
+        ("codes", frozenset({1}), "expected a code, got 1"),
+    ],
+)
+def test_the_message_names_what_the_field_holds(field: str, value: object, message: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        Priced(**{field.partition(".")[0]: value})  # type: ignore[arg-type]
+    assert err.value.errors == [(field, message)]
