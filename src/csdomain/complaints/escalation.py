@@ -22,17 +22,11 @@ import attrs
 
 from csdomain.calendar import BusinessCalendar
 from csdomain.clock import utc
-from csdomain.complaints._checks import (
-    any_text,
-    level,
-    not_negative,
-    optional_aware,
-    optional_text,
-)
+from csdomain.complaints._checks import level
 from csdomain.complaints.policy import ComplaintPolicy
 from csdomain.events import Event
 from csdomain.validators import aware as _aware
-from csdomain.validators import enum_value
+from csdomain.validators import count, enum_value, optional_aware, optional_text, text
 from csdomain.validators import not_blank as _not_blank
 
 
@@ -77,15 +71,15 @@ class EscalationStep:
     from_level: int = attrs.field(validator=level)
     to_level: int = attrs.field(validator=level)
     at: datetime = attrs.field(validator=_aware)
-    by: str = attrs.field(validator=any_text)
+    by: str = attrs.field(validator=text)
     reason: EscalationReason = attrs.field(converter=_reason)
     owner_role: str = attrs.field(validator=_not_blank)
     owner_id: str | None = attrs.field(default=None, validator=optional_text)
     #: The missed deadline, for deadline escalations.
     due: datetime | None = attrs.field(default=None, validator=optional_aware)
     #: The resolution round (the complaint's ``reopen_count`` when it happened).
-    round: int = attrs.field(default=0, validator=not_negative)
-    note: str = attrs.field(default="", validator=any_text)
+    round: int = attrs.field(default=0, validator=count)
+    note: str = attrs.field(default="", validator=text)
 
 
 @attrs.frozen

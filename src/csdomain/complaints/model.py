@@ -29,17 +29,7 @@ import attrs
 from csdomain.auth import AccessPolicy, Actor, Permission
 from csdomain.calendar import BusinessCalendar, QuietHours
 from csdomain.clock import utc
-from csdomain.complaints._checks import (
-    any_text,
-    instance_of,
-    level,
-    not_negative,
-    optional_aware,
-    optional_flag,
-    optional_instance_of,
-    optional_not_blank,
-    tuple_of,
-)
+from csdomain.complaints._checks import level
 from csdomain.complaints.classification import (
     ComplaintCategory,
     ComplaintChannel,
@@ -74,7 +64,17 @@ from csdomain.errors import InvalidTransition, PermissionDenied, RuleViolation, 
 from csdomain.lifecycle import Command, Lifecycle, StatusChange
 from csdomain.money import Money
 from csdomain.validators import aware as _aware
-from csdomain.validators import enum_value
+from csdomain.validators import (
+    count,
+    enum_value,
+    instance_of,
+    optional,
+    optional_aware,
+    optional_flag,
+    optional_instance_of,
+    text,
+    tuple_of,
+)
 from csdomain.validators import not_blank as _not_blank
 
 
@@ -294,7 +294,7 @@ class Approval:
     remedy: Remedy = attrs.field(validator=instance_of(Remedy))
     at: datetime = attrs.field(validator=_aware)
     by: str = attrs.field(validator=_not_blank)
-    note: str = attrs.field(default="", validator=any_text)
+    note: str = attrs.field(default="", validator=text)
 
 
 @attrs.frozen
@@ -303,7 +303,7 @@ class CustomerAcceptance:
 
     at: datetime = attrs.field(validator=_aware)
     signed_by: str = attrs.field(validator=_not_blank)
-    feedback: str = attrs.field(default="", validator=any_text)
+    feedback: str = attrs.field(default="", validator=text)
 
 
 @attrs.frozen
@@ -330,7 +330,7 @@ class Complaint:
 
     id: str = attrs.field(validator=_not_blank)
     customer_id: str = attrs.field(validator=_not_blank)
-    order_id: str | None = attrs.field(default=None, validator=optional_not_blank)
+    order_id: str | None = attrs.field(default=None, validator=optional(_not_blank))
     channel: ComplaintChannel = attrs.field(converter=_channel)
     urgency: ComplaintUrgency = attrs.field(converter=_urgency)
     nature: ComplaintNature = attrs.field(default=ComplaintNature.NORMAL, converter=_nature)
@@ -343,9 +343,9 @@ class Complaint:
     first_response_at: datetime | None = attrs.field(default=None, validator=optional_aware)
     #: Resolution deadline; moved by time on hold, renewed when the complaint reopens.
     resolve_by: datetime = attrs.field(validator=_aware)
-    department: str | None = attrs.field(default=None, validator=optional_not_blank)
+    department: str | None = attrs.field(default=None, validator=optional(_not_blank))
     owner_role: str = attrs.field(validator=_not_blank)
-    owner_id: str | None = attrs.field(default=None, validator=optional_not_blank)
+    owner_id: str | None = attrs.field(default=None, validator=optional(_not_blank))
     escalation_level: int = attrs.field(default=1, validator=level)
     escalations: tuple[EscalationStep, ...] = attrs.field(
         default=(), validator=tuple_of(EscalationStep)
@@ -353,11 +353,11 @@ class Complaint:
     #: ``True`` once assessed as founded, ``False`` when rejected, ``None`` before.
     founded: bool | None = attrs.field(default=None, validator=optional_flag)
     #: The tactful reply to an unfounded complaint.
-    reply: str = attrs.field(default="", validator=any_text)
+    reply: str = attrs.field(default="", validator=text)
     #: The time the customer was asked to give the team (请顾客给予时间).
     answer_promised_by: datetime | None = attrs.field(default=None, validator=optional_aware)
-    cause: str | None = attrs.field(default=None, validator=optional_not_blank)
-    responsible_person: str | None = attrs.field(default=None, validator=optional_not_blank)
+    cause: str | None = attrs.field(default=None, validator=optional(_not_blank))
+    responsible_person: str | None = attrs.field(default=None, validator=optional(_not_blank))
     proposals: tuple[Remedy, ...] = attrs.field(default=(), validator=tuple_of(Remedy))
     approval: Approval | None = attrs.field(default=None, validator=optional_instance_of(Approval))
     acceptance: CustomerAcceptance | None = attrs.field(
@@ -370,9 +370,9 @@ class Complaint:
     follow_up_due: datetime | None = attrs.field(default=None, validator=optional_aware)
     follow_up_planned_at: datetime | None = attrs.field(default=None, validator=optional_aware)
     follow_ups: tuple[FollowUp, ...] = attrs.field(default=(), validator=tuple_of(FollowUp))
-    reopen_count: int = attrs.field(default=0, validator=not_negative)
-    summary: str = attrs.field(default="", validator=any_text)
-    improvement_measure: str = attrs.field(default="", validator=any_text)
+    reopen_count: int = attrs.field(default=0, validator=count)
+    summary: str = attrs.field(default="", validator=text)
+    improvement_measure: str = attrs.field(default="", validator=text)
     history: tuple[StatusChange, ...] = attrs.field(default=(), validator=tuple_of(StatusChange))
 
     def __attrs_post_init__(self) -> None:

@@ -14,11 +14,10 @@ from enum import StrEnum
 import attrs
 
 from csdomain.clock import utc
-from csdomain.complaints._checks import optional_aware
 from csdomain.complaints.model import Complaint
 from csdomain.complaints.sla import SlaOutcome
 from csdomain.validators import aware as _aware
-from csdomain.validators import enum_value
+from csdomain.validators import enum_value, optional_aware
 from csdomain.validators import not_blank as _not_blank
 
 

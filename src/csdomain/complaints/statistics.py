@@ -14,7 +14,6 @@ from typing import Any
 import attrs
 
 from csdomain.calendar import BusinessCalendar
-from csdomain.complaints._checks import instance_of
 from csdomain.complaints.classification import (
     ComplaintCategory,
     ComplaintChannel,
@@ -23,7 +22,8 @@ from csdomain.complaints.classification import (
 )
 from csdomain.complaints.model import CONCLUDED_STATUSES, Complaint, ComplaintStatus
 from csdomain.complaints.sla import SlaOutcome
-from csdomain.errors import ValidationError, describe
+from csdomain.errors import ValidationError
+from csdomain.validators import instance_of, positive_int
 
 
 __all__ = [
@@ -38,13 +38,6 @@ __all__ = [
 
 _MIN_SECONDS = 1e-3
 _MAX_SECONDS = timedelta.max.total_seconds()
-
-
-def _positive(_instance: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValidationError.at(
-            attribute.name, f"must be a whole number >= 1, got {describe(value)}"
-        )
 
 
 @attrs.define
@@ -126,7 +119,7 @@ class TopCounter:
     more than ``capacity`` distinct items. Two counters merge (Agarwal et al., 2012).
     """
 
-    capacity: int = attrs.field(default=64, validator=_positive)
+    capacity: int = attrs.field(default=64, validator=positive_int)
     total: int = 0
     counters: dict[str, int] = attrs.field(factory=dict)
 
@@ -242,7 +235,7 @@ class ComplaintStatistics:
     """
 
     calendar: BusinessCalendar = attrs.field(validator=instance_of(BusinessCalendar))
-    cause_capacity: int = attrs.field(default=64, validator=_positive)
+    cause_capacity: int = attrs.field(default=64, validator=positive_int)
     total: int = 0
     cells: dict[_Cell, int] = attrs.field(factory=dict)
     statuses: dict[ComplaintStatus, int] = attrs.field(factory=dict)
