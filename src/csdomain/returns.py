@@ -32,10 +32,12 @@ from csdomain.events import Event
 from csdomain.lifecycle import Command, Lifecycle, StatusChange
 from csdomain.money import Money
 from csdomain.orders import ItemCondition, LineKey, Order, Stock, StockBucket, StockReturned
-from csdomain.orders._checks import currency_code, enum_member, money
 from csdomain.validators import (
     as_tuple,
+    currency_code,
+    enum_value,
     flag,
+    money,
     optional_aware,
     optional_text,
     positive_int,
@@ -126,11 +128,11 @@ RETURN_LIFECYCLE: Lifecycle[ReturnStatus] = Lifecycle("return", RETURN_TRANSITIO
 
 
 def _condition(value: ItemCondition | str) -> ItemCondition:
-    return enum_member(ItemCondition, value, "condition", "an item condition")
+    return enum_value(ItemCondition, value, "condition")
 
 
 def _status(value: ReturnStatus | str) -> ReturnStatus:
-    return enum_member(ReturnStatus, value, "status", "a return status")
+    return enum_value(ReturnStatus, value, "status")
 
 
 def _reasons(value: Iterable[ReturnReason | str]) -> tuple[ReturnReason, ...]:
@@ -140,7 +142,7 @@ def _reasons(value: Iterable[ReturnReason | str]) -> tuple[ReturnReason, ...]:
         raise ValidationError.at("reasons", f"expected a list, got {type(value).__name__}")
     result: list[ReturnReason] = []
     for item in value:
-        reason = enum_member(ReturnReason, item, "reasons", "a return reason")
+        reason = enum_value(ReturnReason, item, "reasons")
         if reason not in result:
             result.append(reason)
     return tuple(result)

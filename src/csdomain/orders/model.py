@@ -29,15 +29,18 @@ from csdomain.customers import CustomerClass
 from csdomain.errors import PermissionDenied, RuleViolation, ValidationError, describe
 from csdomain.lifecycle import Command, Lifecycle, StatusChange
 from csdomain.money import Money
-from csdomain.orders._checks import currency_code, money, optional_instance_of
 from csdomain.orders.delivery import DeliveryWindow, promise_delivery
 from csdomain.orders.policy import OrderPolicy
 from csdomain.orders.stock import StockBucket
 from csdomain.validators import (
     as_tuple,
+    currency_code,
     enum_value,
     flag,
+    money,
+    optional,
     optional_aware,
+    optional_instance_of,
     optional_text,
     positive_int,
     text,
@@ -346,7 +349,7 @@ class Order:
     kind: OrderKind = attrs.field(default=OrderKind.STANDARD, converter=_kind)
     dealer_id: str | None = attrs.field(default=None, validator=optional_text)
     contract_number: str | None = attrs.field(default=None, validator=optional_text)
-    prepayment: Money | None = attrs.field(default=None, validator=optional_instance_of(Money))
+    prepayment: Money | None = attrs.field(default=None, validator=optional(money))
     consignee: ConsigneeInfo | None = attrs.field(
         default=None, validator=optional_instance_of(ConsigneeInfo)
     )
