@@ -11,31 +11,13 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable, Mapping
-from enum import StrEnum
-from typing import TypeVar
 
 from csdomain.auth import AccessPolicy, Actor
 from csdomain.clock import require_aware
 from csdomain.errors import ValidationError, describe
 
 
-E = TypeVar("E", bound=StrEnum)
-
-
 # -- value checks ----------------------------------------------------------------------
-
-
-def enum_member(cls: type[E], value: object, path: str) -> E:
-    """The member of ``cls`` given as itself or its value; anything else names the choices."""
-    if isinstance(value, cls):
-        return value
-    if isinstance(value, str):
-        try:
-            return cls(value)
-        except ValueError:
-            pass
-    allowed = ", ".join(repr(member.value) for member in cls)
-    raise ValidationError.at(path, f"{describe(value)} is not one of {allowed}")
 
 
 def is_int(value: object) -> bool:

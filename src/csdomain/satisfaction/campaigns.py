@@ -71,7 +71,7 @@ CAMPAIGN_LIFECYCLE = Lifecycle("survey campaign", CAMPAIGN_TRANSITIONS, CAMPAIGN
 
 
 def _to_campaign_status(value: CampaignStatus | str) -> CampaignStatus:
-    return check.enum_member(CampaignStatus, value, "status")
+    return valid.enum_value(CampaignStatus, value, "status")
 
 
 @attrs.frozen

@@ -110,11 +110,11 @@ class CorrectiveAction:
 
 
 def _to_metric(value: SatisfactionMetric | str) -> SatisfactionMetric:
-    return check.enum_member(SatisfactionMetric, value, "metric")
+    return valid.enum_value(SatisfactionMetric, value, "metric")
 
 
 def _to_monitor_status(value: MonitorStatus | str) -> MonitorStatus:
-    return check.enum_member(MonitorStatus, value, "status")
+    return valid.enum_value(MonitorStatus, value, "status")
 
 
 def _to_texts(value: Any) -> Any:

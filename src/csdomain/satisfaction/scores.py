@@ -227,7 +227,7 @@ def _dimension_means(
         raise ValidationError.at(path, "expected a mapping of dimension to item scores")
     means: dict[Dimension, float] = {}
     for key, scores in data.items():
-        dimension = check.enum_member(Dimension, key, path)
+        dimension = valid.enum_value(Dimension, key, path)
         where = f"{path}.{dimension.value}"
         if isinstance(scores, str | bytes) or not isinstance(scores, Iterable):
             raise ValidationError.at(where, "expected the item scores of the dimension")

@@ -47,7 +47,7 @@ class SurveyMethod(StrEnum):
 
 
 def _to_dimension(value: Dimension | str | None) -> Dimension | None:
-    return None if value is None else check.enum_member(Dimension, value, "dimension")
+    return None if value is None else valid.enum_value(Dimension, value, "dimension")
 
 
 def _item_weight(_instance: object, attribute: attrs.Attribute[float], value: float) -> None:
@@ -83,7 +83,7 @@ SUPPLIER_ITEMS: tuple[tuple[str, str], ...] = (
 
 
 def _to_method(value: SurveyMethod | str) -> SurveyMethod:
-    return check.enum_member(SurveyMethod, value, "method")
+    return valid.enum_value(SurveyMethod, value, "method")
 
 
 @attrs.frozen

@@ -6,9 +6,9 @@ from datetime import datetime
 
 from csdomain.clock import require_aware
 from csdomain.errors import ValidationError, describe
-from csdomain.satisfaction import _checks as check
 from csdomain.satisfaction.events import SurveyRequested, SurveySubject
 from csdomain.satisfaction.policy import SatisfactionPolicy
+from csdomain.validators import enum_value
 
 
 __all__ = [
@@ -29,7 +29,7 @@ def should_request_survey(
     Policy flags ``survey_after_complaint`` / ``survey_after_order`` decide per subject;
     a customer surveyed less than ``survey_cooldown`` ago is not asked again.
     """
-    kind = check.enum_member(SurveySubject, subject, "subject")
+    kind = enum_value(SurveySubject, subject, "subject")
     if not isinstance(policy, SatisfactionPolicy):
         msg = f"expected a SatisfactionPolicy, got {type(policy).__name__}"
         raise ValidationError.at("policy", msg)
@@ -77,7 +77,7 @@ def post_service_survey(
     return SurveyRequested(
         survey_id=policy.post_service_survey_id,
         customer_id=customer_id,
-        subject=check.enum_member(SurveySubject, subject, "subject"),
+        subject=enum_value(SurveySubject, subject, "subject"),
         subject_id=subject_id,
         requested_at=closed_at,
         send_after=send_after,
