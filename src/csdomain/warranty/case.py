@@ -13,7 +13,8 @@ from csdomain.auth import AccessPolicy, Actor, Permission
 from csdomain.clock import require_aware
 from csdomain.errors import RuleViolation, ValidationError, describe
 from csdomain.lifecycle import Command, Lifecycle, StatusChange
-from csdomain.warranty._checks import _Problems, _raise, _same_serial, _text, tuple_of, typed
+from csdomain.validators import instance_of, optional_instance_of, tuple_of
+from csdomain.warranty._checks import _Problems, _raise, _same_serial, _text
 from csdomain.warranty.claims import (
     ExchangeRecord,
     ProductRecord,
@@ -113,7 +114,7 @@ class WarrantyClaimOutcome(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-_STATUS_CHANGES = tuple_of(StatusChange, "a StatusChange")
+_STATUS_CHANGES = tuple_of(StatusChange)
 
 
 def _steps(instance: object, attribute: attrs.Attribute[Any], value: tuple[Any, ...]) -> None:
@@ -158,25 +159,23 @@ class WarrantyClaimCase:
     complaint_id: str | None = None
     status: WarrantyClaimStatus = attrs.field(
         default=WarrantyClaimStatus.SUBMITTED,
-        validator=typed(WarrantyClaimStatus, "a WarrantyClaimStatus"),
+        validator=instance_of(WarrantyClaimStatus),
     )
     decision: WarrantyDecision | None = attrs.field(
-        default=None, validator=typed(WarrantyDecision, "a WarrantyDecision", optional=True)
+        default=None, validator=optional_instance_of(WarrantyDecision)
     )
     manual_override: WarrantyOverride | None = attrs.field(
-        default=None, validator=typed(WarrantyOverride, "a WarrantyOverride", optional=True)
+        default=None, validator=optional_instance_of(WarrantyOverride)
     )
-    repairs: tuple[RepairRecord, ...] = attrs.field(
-        default=(), validator=tuple_of(RepairRecord, "a RepairRecord")
-    )
+    repairs: tuple[RepairRecord, ...] = attrs.field(default=(), validator=tuple_of(RepairRecord))
     exchange: ExchangeRecord | None = attrs.field(
-        default=None, validator=typed(ExchangeRecord, "an ExchangeRecord", optional=True)
+        default=None, validator=optional_instance_of(ExchangeRecord)
     )
     refund: RefundRecord | None = attrs.field(
-        default=None, validator=typed(RefundRecord, "a RefundRecord", optional=True)
+        default=None, validator=optional_instance_of(RefundRecord)
     )
     outcome: WarrantyClaimOutcome | None = attrs.field(
-        default=None, validator=typed(WarrantyClaimOutcome, "a WarrantyClaimOutcome", optional=True)
+        default=None, validator=optional_instance_of(WarrantyClaimOutcome)
     )
     history: tuple[StatusChange, ...] = attrs.field(default=(), validator=_steps)
 

@@ -16,16 +16,8 @@ import attrs
 from csdomain.errors import ValidationError, describe
 from csdomain.money import Money
 from csdomain.validators import aware as _aware
-from csdomain.warranty._checks import (
-    _count,
-    _date,
-    _enum,
-    _flag,
-    _Problems,
-    _raise,
-    _text,
-    typed,
-)
+from csdomain.validators import enum_value, text
+from csdomain.warranty._checks import _count, _date, _flag, _Problems, _raise, _text
 
 
 __all__ = [
@@ -71,17 +63,17 @@ class Remedy(StrEnum):
 
 
 def _to_proof(value: Proof | str) -> Proof:
-    return _enum(Proof, value, "proof")
+    return enum_value(Proof, value, "proof")
 
 
 def _to_cause(value: Cause | str) -> Cause:
-    return _enum(Cause, value, "cause")
+    return enum_value(Cause, value, "cause")
 
 
 def _to_remedies(value: Iterable[Remedy | str]) -> frozenset[Remedy]:
     if isinstance(value, str) or not isinstance(value, Iterable):
         raise ValidationError.at("remedies", "expected a set of remedies")
-    return frozenset(_enum(Remedy, item, "remedies") for item in value)
+    return frozenset(enum_value(Remedy, item, "remedies") for item in value)
 
 
 def _to_text_map(value: Mapping[str, str | int]) -> dict[str, str | int]:
@@ -265,7 +257,7 @@ class ExchangeRecord:
 
     new_serial: str
     at: datetime = attrs.field(validator=_aware)
-    note: str = attrs.field(default="", validator=typed(str, "text"))
+    note: str = attrs.field(default="", validator=text)
 
     def __attrs_post_init__(self) -> None:
         problems: _Problems = []
@@ -279,7 +271,7 @@ class RefundRecord:
 
     amount: Money
     at: datetime = attrs.field(validator=_aware)
-    note: str = attrs.field(default="", validator=typed(str, "text"))
+    note: str = attrs.field(default="", validator=text)
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.amount, Money):

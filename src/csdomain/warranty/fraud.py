@@ -13,7 +13,8 @@ from enum import StrEnum
 import attrs
 
 from csdomain.errors import ValidationError, describe
-from csdomain.warranty._checks import _count, _decimal_at_least, _Problems, _raise, _text, typed
+from csdomain.validators import instance_of, optional_instance_of
+from csdomain.warranty._checks import _count, _decimal_at_least, _Problems, _raise, _text
 from csdomain.warranty.policy import WarrantyPolicy
 
 
@@ -80,13 +81,13 @@ class OutlierFlag:
     where and when.
     """
 
-    service_point: str = attrs.field(validator=typed(str, "a service point"))
-    comparison: Comparison = attrs.field(validator=typed(Comparison, "a Comparison"))
-    rate: Decimal = attrs.field(validator=typed(Decimal, "a Decimal"))
-    reference: Decimal = attrs.field(validator=typed(Decimal, "a Decimal"))
-    ratio: Decimal | None = attrs.field(validator=typed(Decimal, "a Decimal", optional=True))
-    region: str = attrs.field(default="", validator=typed(str, "a region"))
-    period: str = attrs.field(default="", validator=typed(str, "a period"))
+    service_point: str = attrs.field(validator=instance_of(str, "a service point"))
+    comparison: Comparison = attrs.field(validator=instance_of(Comparison))
+    rate: Decimal = attrs.field(validator=instance_of(Decimal))
+    reference: Decimal = attrs.field(validator=instance_of(Decimal))
+    ratio: Decimal | None = attrs.field(validator=optional_instance_of(Decimal))
+    region: str = attrs.field(default="", validator=instance_of(str, "a region"))
+    period: str = attrs.field(default="", validator=instance_of(str, "a period"))
 
 
 @attrs.define

@@ -9,7 +9,8 @@ import attrs
 
 from csdomain.errors import CurrencyMismatch, RuleViolation, ValidationError, describe
 from csdomain.money import Money
-from csdomain.warranty._checks import _count, _enum, _Problems, _raise, _text, typed
+from csdomain.validators import enum_value, instance_of, money, optional, text
+from csdomain.warranty._checks import _count, _Problems, _raise, _text
 from csdomain.warranty.policy import WarrantyPolicy
 
 
@@ -30,7 +31,7 @@ class PartKind(StrEnum):
 
 
 def _to_part_kind(value: PartKind | str) -> PartKind:
-    return _enum(PartKind, value, "kind")
+    return enum_value(PartKind, value, "kind")
 
 
 @attrs.frozen(kw_only=True)
@@ -44,10 +45,8 @@ class SparePart:
     part_number: str
     name: str
     kind: PartKind = attrs.field(converter=_to_part_kind)
-    dealer_price: Money | None = attrs.field(
-        default=None, validator=typed(Money, "Money", optional=True)
-    )
-    cost: Money | None = attrs.field(default=None, validator=typed(Money, "Money", optional=True))
+    dealer_price: Money | None = attrs.field(default=None, validator=optional(money))
+    cost: Money | None = attrs.field(default=None, validator=optional(money))
 
     def __attrs_post_init__(self) -> None:
         problems: _Problems = []
@@ -64,22 +63,22 @@ class SparePart:
 class QuoteLine:
     """One visible line of a quote."""
 
-    label: str = attrs.field(validator=typed(str, "text"))
-    amount: Money = attrs.field(validator=typed(Money, "Money"))
+    label: str = attrs.field(validator=text)
+    amount: Money = attrs.field(validator=money)
 
 
 @attrs.frozen(kw_only=True)
 class PartQuote:
     """A spare-part quote: ex-tax list price + tax + freight = total (DOMAIN.md 4)."""
 
-    part_number: str = attrs.field(validator=typed(str, "a part number"))
+    part_number: str = attrs.field(validator=instance_of(str, "a part number"))
     quantity: int
-    unit_price: Money = attrs.field(validator=typed(Money, "Money"))
-    list_price: Money = attrs.field(validator=typed(Money, "Money"))
-    tax_rate: Decimal = attrs.field(validator=typed(Decimal, "a Decimal"))
-    tax: Money = attrs.field(validator=typed(Money, "Money"))
-    freight: Money = attrs.field(validator=typed(Money, "Money"))
-    total: Money = attrs.field(validator=typed(Money, "Money"))
+    unit_price: Money = attrs.field(validator=money)
+    list_price: Money = attrs.field(validator=money)
+    tax_rate: Decimal = attrs.field(validator=instance_of(Decimal))
+    tax: Money = attrs.field(validator=money)
+    freight: Money = attrs.field(validator=money)
+    total: Money = attrs.field(validator=money)
 
     def __attrs_post_init__(self) -> None:
         problems: _Problems = []

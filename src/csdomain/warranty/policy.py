@@ -9,7 +9,8 @@ import attrs
 
 from csdomain.errors import ValidationError, describe
 from csdomain.money import Money
-from csdomain.warranty._checks import _count, _decimal_at_least, _Problems, _raise, _text, typed
+from csdomain.validators import instance_of, integer, optional
+from csdomain.warranty._checks import _count, _decimal_at_least, _Problems, _raise, _text
 
 
 __all__ = ["BUILTIN_RULE_CODES", "WarrantyPolicy", "WarrantyTerms"]
@@ -37,18 +38,10 @@ class WarrantyTerms:
     product catalogues give some categories other periods (DOMAIN.md 4).
     """
 
-    return_days: int | None = attrs.field(
-        default=None, validator=typed(int, "a whole number", optional=True)
-    )
-    exchange_days: int | None = attrs.field(
-        default=None, validator=typed(int, "a whole number", optional=True)
-    )
-    warranty_days: int | None = attrs.field(
-        default=None, validator=typed(int, "a whole number", optional=True)
-    )
-    max_failed_repairs: int | None = attrs.field(
-        default=None, validator=typed(int, "a whole number", optional=True)
-    )
+    return_days: int | None = attrs.field(default=None, validator=optional(integer))
+    exchange_days: int | None = attrs.field(default=None, validator=optional(integer))
+    warranty_days: int | None = attrs.field(default=None, validator=optional(integer))
+    max_failed_repairs: int | None = attrs.field(default=None, validator=optional(integer))
 
 
 def _window_problems(
@@ -103,9 +96,9 @@ class WarrantyPolicy:
     version: str = "1"
     #: Warranty claim numbers: a naming series restarting every month.
     claim_number_pattern: str = attrs.field(
-        default="WC-{yyyy}{mm}-{seq:04d}", validator=typed(str, "a naming pattern")
+        default="WC-{yyyy}{mm}-{seq:04d}", validator=instance_of(str, "a naming pattern")
     )
-    currency: str = attrs.field(default="CNY", validator=typed(str, "a currency code"))
+    currency: str = attrs.field(default="CNY", validator=instance_of(str, "a currency code"))
     assembled_part_multiple: Decimal = Decimal(2)
     standard_part_margin: Decimal = Decimal(0)
     wear_part_margin: Decimal = Decimal(0)

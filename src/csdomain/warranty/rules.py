@@ -18,7 +18,8 @@ from typing import ClassVar, Protocol, runtime_checkable
 import attrs
 
 from csdomain.errors import PluginError, ValidationError, describe
-from csdomain.warranty._checks import _enum, _Problems, _raise, _same_serial, _text, typed
+from csdomain.validators import enum_value, flag, instance_of, integer, optional, text
+from csdomain.warranty._checks import _Problems, _raise, _same_serial, _text
 from csdomain.warranty.claims import Cause, Proof, Remedy, WarrantyClaim, _to_remedies
 from csdomain.warranty.policy import BUILTIN_RULE_CODES, WarrantyPolicy
 
@@ -55,7 +56,7 @@ class Effect(StrEnum):
 
 
 def _to_effect(value: Effect | str) -> Effect:
-    return _enum(Effect, value, "effect")
+    return enum_value(Effect, value, "effect")
 
 
 def _start_label(claim: WarrantyClaim) -> str:
@@ -117,13 +118,11 @@ class WarrantyDecision:
     and ``warranty_day`` the day number it was counted on (``None`` when no date is known).
     """
 
-    covered: bool = attrs.field(validator=typed(bool, "true or false"))
+    covered: bool = attrs.field(validator=flag)
     remedies: frozenset[Remedy] = attrs.field(converter=_to_remedies)
     reasons: tuple[Reason, ...]
     policy_version: str
-    warranty_day: int | None = attrs.field(
-        default=None, validator=typed(int, "a whole number", optional=True)
-    )
+    warranty_day: int | None = attrs.field(default=None, validator=optional(integer))
 
     def __attrs_post_init__(self) -> None:
         problems: _Problems = []
@@ -234,9 +233,9 @@ class SerialMismatch:
 class CauseExcluded:
     """Not covered when the fault has an excluded cause (DOMAIN.md 4, exclusions 3, 5, 6)."""
 
-    code: str = attrs.field(validator=typed(str, "a rule code"))
-    cause: Cause = attrs.field(validator=typed(Cause, "a Cause"))
-    message: str = attrs.field(validator=typed(str, "text"))
+    code: str = attrs.field(validator=instance_of(str, "a rule code"))
+    cause: Cause = attrs.field(validator=instance_of(Cause))
+    message: str = attrs.field(validator=text)
 
     def assess(self, claim: WarrantyClaim, policy: WarrantyPolicy) -> tuple[Reason, ...]:
         """Exclude when the claim's cause is this rule's cause."""
