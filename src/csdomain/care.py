@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import re
 import string
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
@@ -42,7 +42,9 @@ from csdomain.notify.model import Message, RecipientLookup
 from csdomain.notify.policy import NotificationPolicy
 from csdomain.notify.quiet_hours import hold_for_quiet_hours
 from csdomain.validators import aware as _aware
-from csdomain.validators import enum_value
+from csdomain.validators import day as _date
+from csdomain.validators import enum_value, instance_of, optional, optional_instance_of, text
+from csdomain.validators import not_blank as _not_blank
 
 
 __all__ = [
@@ -138,16 +140,6 @@ def _local_time(_instance: object, attribute: attrs.Attribute[time], value: obje
         raise ValidationError.at(attribute.name, "expected a local (naive) time of day")
 
 
-def _not_blank(_instance: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError.at(attribute.name, "must not be blank")
-
-
-def _any_text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, str):
-        raise ValidationError.at(attribute.name, f"expected text, got {type(value).__name__}")
-
-
 def _template_problem(template: str) -> str | None:
     """What is wrong with a message template (``None``: nothing).
 
@@ -169,9 +161,8 @@ def _template_problem(template: str) -> str | None:
     return None
 
 
-def _text(_instance: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str):
-        raise ValidationError.at(attribute.name, f"expected text, got {type(value).__name__}")
+def _text(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    text(_instance, attribute, value)
     problem = _template_problem(value)
     if problem is None:
         try:
@@ -183,35 +174,13 @@ def _text(_instance: object, attribute: attrs.Attribute[str], value: object) -> 
         raise ValidationError.at(attribute.name, f"{problem}; use {allowed}")
 
 
-def _date(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if isinstance(value, datetime) or not isinstance(value, date):
-        raise ValidationError.at(attribute.name, f"expected a date, got {describe(value)}")
-
-
-def _optional_date(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None:
-        _date(_instance, attribute, value)
-
-
-def _zone_name(_instance: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str):
-        raise ValidationError.at(attribute.name, f"expected text, got {type(value).__name__}")
+def _zone_name(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    text(_instance, attribute, value)
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         msg = f"unknown time zone {describe(value)}"
         raise ValidationError.at(attribute.name, msg) from None
-
-
-def _instance_of(
-    kind: type, *, optional: bool = False
-) -> Callable[[object, attrs.Attribute[Any], object], None]:
-    def check(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if not (isinstance(value, kind) or (optional and value is None)):
-            msg = f"expected {kind.__name__}, got {type(value).__name__}"
-            raise ValidationError.at(attribute.name, msg)
-
-    return check
 
 
 # -- the plan --------------------------------------------------------------------------------
@@ -238,7 +207,7 @@ class CareTouchpoint:
     every_months: int | None = attrs.field(default=None, validator=_optional_positive)
     count: int | None = attrs.field(default=None, validator=_optional_positive)
     local_time: time = attrs.field(default=time(10), validator=_local_time)
-    channel: str = attrs.field(default="", validator=_any_text)
+    channel: str = attrs.field(default="", validator=text)
     subject: str = attrs.field(default="", validator=_text)
     body: str = attrs.field(default="", validator=_text)
 
@@ -352,7 +321,7 @@ class CarePlan:
 class CarePolicy:
     """Care schedule settings: the plan and how far ahead messages are materialised."""
 
-    plan: CarePlan = attrs.field(factory=CarePlan, validator=_instance_of(CarePlan))
+    plan: CarePlan = attrs.field(factory=CarePlan, validator=instance_of(CarePlan))
     #: ``schedule_care`` stores the occurrences of ``[now, now + horizon)``.
     horizon: timedelta = timedelta(days=31)
 
@@ -395,13 +364,13 @@ class CareSubject:
     """
 
     customer_id: str = attrs.field(validator=_not_blank)
-    name: str = attrs.field(default="", validator=_any_text)
+    name: str = attrs.field(default="", validator=text)
     tz: str = attrs.field(default="Asia/Shanghai", validator=_zone_name)
-    birthday: date | None = attrs.field(default=None, validator=_optional_date)
-    job_completed_on: date | None = attrs.field(default=None, validator=_optional_date)
-    handed_over_on: date | None = attrs.field(default=None, validator=_optional_date)
+    birthday: date | None = attrs.field(default=None, validator=optional(_date))
+    job_completed_on: date | None = attrs.field(default=None, validator=optional(_date))
+    handed_over_on: date | None = attrs.field(default=None, validator=optional(_date))
     rest_hours: QuietHours | None = attrs.field(
-        default=None, validator=_instance_of(QuietHours, optional=True)
+        default=None, validator=optional_instance_of(QuietHours)
     )
 
     def anchor_date(self, anchor: CareAnchor) -> date | None:
@@ -436,9 +405,9 @@ class CareOccurrence:
     anchor_date: date = attrs.field(validator=_date)
     on: date = attrs.field(validator=_date)
     at: datetime = attrs.field(validator=_aware)
-    channel: str = attrs.field(validator=_any_text)
+    channel: str = attrs.field(validator=text)
     idempotency_key: str = attrs.field(validator=_not_blank)
-    touchpoint: CareTouchpoint = attrs.field(validator=_instance_of(CareTouchpoint))
+    touchpoint: CareTouchpoint = attrs.field(validator=instance_of(CareTouchpoint))
 
 
 def _midnight(day: date) -> datetime:
