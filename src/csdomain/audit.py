@@ -8,22 +8,16 @@ Every read of a customer file through the service desk leaves an :class:`AccessR
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import attrs
 
 from csdomain.clock import utc
-from csdomain.errors import ValidationError
 from csdomain.validators import aware as _aware
 from csdomain.validators import not_blank as _not_blank
+from csdomain.validators import text
 
 
 __all__ = ["AccessRecord", "access_record", "access_record_id"]
-
-
-def _text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, str):
-        raise ValidationError.at(attribute.name, f"expected text, got {type(value).__name__}")
 
 
 @attrs.frozen
@@ -34,7 +28,7 @@ class AccessRecord:
     customer_id: str = attrs.field(validator=_not_blank)
     actor_id: str = attrs.field(validator=_not_blank)
     at: datetime = attrs.field(validator=_aware)
-    purpose: str = attrs.field(default="", validator=_text)
+    purpose: str = attrs.field(default="", validator=text)
 
 
 def access_record_id(at: datetime, token: str) -> str:

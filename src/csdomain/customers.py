@@ -31,7 +31,15 @@ from csdomain.events import Event
 from csdomain.ids import CounterSource, NamingSeries
 from csdomain.money import Money
 from csdomain.validators import aware as _aware
-from csdomain.validators import enum_value
+from csdomain.validators import (
+    day,
+    enum_value,
+    optional,
+    optional_instance_of,
+    optional_text,
+    text,
+    tuple_of,
+)
 from csdomain.validators import not_blank as _not_blank
 
 
@@ -132,42 +140,14 @@ def normalise_bank_account(account: str) -> str:
     return re.sub(r"[\s\-]+", "", account).upper()
 
 
-def _text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, str):
-        raise ValidationError.at(attribute.name, f"expected text, got {type(value).__name__}")
-
-
-def _optional_text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None:
-        _text(_instance, attribute, value)
-
-
-def _changes(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, tuple):
-        raise ValidationError.at(attribute.name, f"expected a tuple, got {type(value).__name__}")
-    for index, change in enumerate(value):
-        if not isinstance(change, CustomerFieldChange):
-            msg = f"expected a CustomerFieldChange, got {type(change).__name__}"
-            raise ValidationError.at(f"{attribute.name}.{index}", msg)
-
-
-def _optional(kind: type) -> Any:
-    def check(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if value is not None and (not isinstance(value, kind) or isinstance(value, datetime)):
-            msg = f"expected {kind.__name__} or nothing, got {type(value).__name__}"
-            raise ValidationError.at(attribute.name, msg)
-
-    return check
-
-
 def _email(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    _text(_instance, attribute, value)
+    text(_instance, attribute, value)
     if value and not re.fullmatch(r"[^@\s]+@[^@\s]+", value):
         raise ValidationError.at(attribute.name, f"not an e-mail address: {describe(value)}")
 
 
 def _phone(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    _text(_instance, attribute, value)
+    text(_instance, attribute, value)
     if value and not re.fullmatch(r"[0-9+()\-\s/.,extEXT#]*", value):
         raise ValidationError.at(attribute.name, f"not a phone number: {describe(value)}")
     if value and not _NON_DIGITS.sub("", value):
@@ -184,10 +164,10 @@ class CustomerFieldChange:
     """One recorded change of one field: who changed it, when, from what, to what."""
 
     field: str = attrs.field(validator=_not_blank)
-    old: str | None = attrs.field(validator=_optional_text)
-    new: str | None = attrs.field(validator=_optional_text)
+    old: str | None = attrs.field(validator=optional_text)
+    new: str | None = attrs.field(validator=optional_text)
     at: datetime = attrs.field(validator=_aware)
-    by: str = attrs.field(validator=_text)
+    by: str = attrs.field(validator=text)
 
 
 #: The fields :meth:`Customer.change` may change (everything but the identity and the log).
@@ -231,22 +211,28 @@ class Customer:
     customer_class: CustomerClass = attrs.field(
         default=CustomerClass.ORDINARY, converter=_customer_class
     )
-    legal_representative: str = attrs.field(default="", validator=_text)
+    legal_representative: str = attrs.field(default="", validator=text)
     phone: str = attrs.field(default="", validator=_phone)
     fax: str = attrs.field(default="", validator=_phone)
     email: str = attrs.field(default="", validator=_email)
-    address: str = attrs.field(default="", validator=_text)
-    postcode: str = attrs.field(default="", validator=_text)
-    city: str = attrs.field(default="", validator=_text)
-    bank_account: str = attrs.field(default="", validator=_text)
-    business_scope: str = attrs.field(default="", validator=_text)
-    registered_capital: Money | None = attrs.field(default=None, validator=_optional(Money))
+    address: str = attrs.field(default="", validator=text)
+    postcode: str = attrs.field(default="", validator=text)
+    city: str = attrs.field(default="", validator=text)
+    bank_account: str = attrs.field(default="", validator=text)
+    business_scope: str = attrs.field(default="", validator=text)
+    registered_capital: Money | None = attrs.field(
+        default=None, validator=optional_instance_of(Money)
+    )
     #: The customer's rest hours: nobody calls or messages them then (DOMAIN.md 3.5, 7).
-    rest_hours: QuietHours | None = attrs.field(default=None, validator=_optional(QuietHours))
-    birthday: date | None = attrs.field(default=None, validator=_optional(date))
+    rest_hours: QuietHours | None = attrs.field(
+        default=None, validator=optional_instance_of(QuietHours)
+    )
+    birthday: date | None = attrs.field(default=None, validator=optional(day))
     created_at: datetime | None = attrs.field(default=None)
-    created_by: str = attrs.field(default="", validator=_text)
-    changes: tuple[CustomerFieldChange, ...] = attrs.field(default=(), validator=_changes)
+    created_by: str = attrs.field(default="", validator=text)
+    changes: tuple[CustomerFieldChange, ...] = attrs.field(
+        default=(), validator=tuple_of(CustomerFieldChange)
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.created_at is not None:
