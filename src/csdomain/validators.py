@@ -12,7 +12,8 @@ collection a caller gave into the frozen form the model keeps.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -49,7 +50,9 @@ __all__ = [
     "optional_flag",
     "optional_instance_of",
     "optional_text",
+    "positive_duration",
     "positive_int",
+    "representable",
     "text",
     "text_mapping",
     "tuple_of",
@@ -145,6 +148,13 @@ def duration(_instance: object, attribute: attrs.Attribute[Any], value: object) 
         raise ValidationError.at(attribute.name, f"expected a duration, got {describe(value)}")
 
 
+def positive_duration(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """The field holds a :class:`~datetime.timedelta` longer than zero."""
+    if not isinstance(value, timedelta) or value <= timedelta(0):
+        msg = f"must be a positive duration, got {describe(value)}"
+        raise ValidationError.at(attribute.name, msg)
+
+
 def enum_value(kind: type[E], value: object, path: str) -> E:
     """The member of ``kind`` given as itself or its value; anything else names the choices."""
     if value.__class__ is kind:
@@ -168,6 +178,17 @@ def currency_code(_instance: object, attribute: attrs.Attribute[Any], value: obj
         and value.isupper()
     ):
         raise ValidationError.at(attribute.name, f"not an ISO 4217 code: {describe(value)}")
+
+
+@contextmanager
+def representable(path: str) -> Iterator[None]:
+    """Date arithmetic past the last (or before the first) representable moment is a
+    :class:`~csdomain.errors.ValidationError` at ``path``, not an ``OverflowError``."""
+    try:
+        yield
+    except OverflowError:
+        msg = "is too far in the future or the past for deadline arithmetic"
+        raise ValidationError.at(path, msg) from None
 
 
 # -- combinators ---------------------------------------------------------------------------

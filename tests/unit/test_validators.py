@@ -93,6 +93,7 @@ class Record:
     amount: Decimal = attrs.field(default=Decimal(1), validator=validators.decimal)
     on: date = attrs.field(default=date(2026, 11, 2), validator=validators.day)
     wait: timedelta = attrs.field(default=timedelta(0), validator=validators.duration)
+    period: timedelta = attrs.field(default=timedelta(1), validator=validators.positive_duration)
     tags: tuple[str, ...] = attrs.field(
         default=(), converter=validators.as_tuple, validator=validators.tuple_of(str)
     )
@@ -122,6 +123,8 @@ class Record:
         ("amount", Decimal("NaN"), "expected a finite Decimal, got Decimal('NaN')"),
         ("on", datetime(2026, 11, 2, tzinfo=UTC), "expected a date, got datetime"),
         ("wait", 5, "expected a duration, got 5"),
+        ("period", timedelta(0), "must be a positive duration, got datetime.timedelta(0)"),
+        ("period", 1, "must be a positive duration, got 1"),
         ("ref", 3, "expected text, got int"),
         ("level", True, "expected an int, got bool"),
     ],
@@ -196,3 +199,15 @@ def test_the_message_names_what_the_field_holds(field: str, value: object, messa
     with pytest.raises(ValidationError) as err:
         Priced(**{field.partition(".")[0]: value})  # type: ignore[arg-type]
     assert err.value.errors == [(field, message)]
+
+
+def test_representable_turns_date_arithmetic_overflow_into_a_validation_error() -> None:
+    with validators.representable("due"):
+        assert datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=1) > datetime(
+            2026, 1, 1, tzinfo=UTC
+        )
+    with pytest.raises(ValidationError) as err, validators.representable("due"):
+        datetime.max.replace(tzinfo=UTC) + timedelta(days=1)
+    assert err.value.errors == [
+        ("due", "is too far in the future or the past for deadline arithmetic")
+    ]

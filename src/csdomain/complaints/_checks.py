@@ -1,16 +1,12 @@
-"""The complaint area's own checks (the shared field validators are :mod:`csdomain.validators`).
+"""The complaint area's own check (the shared field validators are :mod:`csdomain.validators`).
 
-Each refuses a wrong value with a :class:`~csdomain.errors.ValidationError` naming the
-field, and shows a bad value only in a bounded form (:func:`~csdomain.errors.describe`):
-a level of the escalation ladder, an SLA's positive duration, and deadline arithmetic
-that stays within the representable moments.
+:func:`level` refuses a level off the five-level escalation ladder with a
+:class:`~csdomain.errors.ValidationError` naming the field, and shows the bad value only
+in a bounded form (:func:`~csdomain.errors.describe`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import timedelta
 from typing import Any
 
 import attrs
@@ -18,13 +14,7 @@ import attrs
 from csdomain.errors import ValidationError, describe
 
 
-__all__ = ["level", "positive_duration", "representable"]
-
-
-def positive_duration(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    """The field holds a duration longer than zero."""
-    if not isinstance(value, timedelta) or value <= timedelta(0):
-        raise ValidationError.at(attribute.name, "must be a positive duration")
+__all__ = ["level"]
 
 
 def level(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -32,14 +22,3 @@ def level(_instance: object, attribute: attrs.Attribute[Any], value: object) -> 
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
         msg = f"must be a level from 1 to 5, got {describe(value)}"
         raise ValidationError.at(attribute.name, msg)
-
-
-@contextmanager
-def representable(path: str) -> Iterator[None]:
-    """Date arithmetic past the last (or before the first) representable moment is a
-    :class:`~csdomain.errors.ValidationError` at ``path``, not an ``OverflowError``."""
-    try:
-        yield
-    except OverflowError:
-        msg = "is too far in the future or the past for deadline arithmetic"
-        raise ValidationError.at(path, msg) from None

@@ -16,11 +16,10 @@ import attrs
 
 from csdomain.calendar import QuietHours
 from csdomain.clock import utc
-from csdomain.complaints._checks import representable
 from csdomain.complaints.policy import ComplaintPolicy
 from csdomain.errors import RuleViolation, ValidationError
 from csdomain.validators import aware as _aware
-from csdomain.validators import enum_value
+from csdomain.validators import enum_value, representable
 from csdomain.validators import not_blank as _not_blank
 
 

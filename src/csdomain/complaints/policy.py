@@ -9,11 +9,19 @@ import attrs
 
 from csdomain.calendar import BusinessCalendar
 from csdomain.clock import utc
-from csdomain.complaints._checks import level, positive_duration, representable
+from csdomain.complaints._checks import level
 from csdomain.complaints.classification import ComplaintCategory, ComplaintUrgency
 from csdomain.errors import ValidationError
 from csdomain.ids import NamingSeries
-from csdomain.validators import duration, enum_value, flag, instance_of, text_mapping
+from csdomain.validators import (
+    duration,
+    enum_value,
+    flag,
+    instance_of,
+    positive_duration,
+    representable,
+    text_mapping,
+)
 
 
 __all__ = ["ComplaintPolicy", "SlaPolicy", "SlaTarget"]
