@@ -34,6 +34,7 @@ from csdomain.validators import aware as _aware
 from csdomain.validators import (
     day,
     enum_value,
+    money,
     optional,
     optional_instance_of,
     optional_text,
@@ -220,9 +221,7 @@ class Customer:
     city: str = attrs.field(default="", validator=text)
     bank_account: str = attrs.field(default="", validator=text)
     business_scope: str = attrs.field(default="", validator=text)
-    registered_capital: Money | None = attrs.field(
-        default=None, validator=optional_instance_of(Money)
-    )
+    registered_capital: Money | None = attrs.field(default=None, validator=optional(money))
     #: The customer's rest hours: nobody calls or messages them then (DOMAIN.md 3.5, 7).
     rest_hours: QuietHours | None = attrs.field(
         default=None, validator=optional_instance_of(QuietHours)
