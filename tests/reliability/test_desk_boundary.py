@@ -92,7 +92,7 @@ BOSS = Actor("boss", frozenset(DEFAULT_ROLE_PERMISSIONS), "Everyone at once")
 LIMITS = LimitsPolicy()
 PROFILE = os.environ.get("CSDOMAIN_HYPOTHESIS_PROFILE", "ci")
 SOAK = PROFILE == "soak"
-#: Public desk attributes that are helpers of the use cases (or factories), not use cases.
+#: Public desk attributes that are helpers of the use cases, not use cases.
 HELPERS = frozenset(
     {
         "now",
@@ -106,7 +106,6 @@ HELPERS = frozenset(
         "run",
         "bounded_text",
         "optional_bounded_text",
-        "dispatcher",
     }
 )
 #: Examples per method and backend: bounded under ``ci``, many under ``soak``.
@@ -126,15 +125,15 @@ PER_RULE = settings(
 
 
 def public_methods() -> list[str]:
-    """Every public method of the desk that is not one of the :data:`HELPERS`."""
-    found = []
+    """Every use case and every other public method of the desk but the :data:`HELPERS`."""
+    found = set(use_cases(Desk))
     for name in dir(Desk):
         if name.startswith("_") or name in HELPERS:
             continue
         attribute = inspect.getattr_static(Desk, name)
         if isinstance(attribute, types.FunctionType | property | staticmethod | classmethod):
-            found.append(name)
-    return found
+            found.add(name)
+    return sorted(found)
 
 
 PUBLIC = public_methods()
