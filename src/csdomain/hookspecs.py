@@ -30,7 +30,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from csdomain.events import Event
-    from csdomain.notify.model import Message
+    from csdomain.notify.model import Message, RetryAfter
     from csdomain.store.spi import Backend
     from csdomain.warranty.rules import WarrantyRule
 
@@ -76,17 +76,26 @@ def csdomain_open_store(url: str) -> Backend | None:
 
 
 @hookspec(firstresult=True)
-def csdomain_deliver(message: Message) -> bool | None:
+def csdomain_deliver(message: Message) -> bool | RetryAfter | None:
     """Deliver ``message`` if its channel is yours.
 
     :param message: the :class:`csdomain.notify.Message` to send; ``message.channel`` says
         which notifier should take it (``"sms"``, ``"email"``, ``"webhook"``, ``"log"`` ...)
-        and ``message.idempotency_key`` lets a receiver drop duplicates.
-    :returns: ``True`` once delivered, ``None`` when the channel is not yours.
+        and ``message.idempotency_key`` lets a receiver drop duplicates: pass it on to the
+        receiver with every attempt (a header, a request field) so a repeat after a timeout
+        or a crash is recognised as the same message.
+    :returns: ``True`` once delivered, ``None`` when the channel is not yours, or a
+        :class:`csdomain.notify.RetryAfter` when the receiver said "not now".
 
-    Stops at first non-None result. Raise any exception to report a failed attempt: the
-    dispatcher keeps the error text, retries with backoff and dead-letters the message
-    after the policy's maximum number of attempts. Never put secrets in the exception text.
+    Stops at first non-None result; the implementation registered last is asked first
+    (pluggy's order), and ``@hookimpl(tryfirst=True)`` asks yours before the others.
+    Raise :class:`csdomain.notifiers.DeliveryError` (or any exception) to report a failed
+    attempt: the dispatcher keeps the error text, retries with backoff and dead-letters the
+    message after the policy's maximum number of attempts. ``DeliveryError(...,
+    retry_after=seconds)`` defers instead, without spending an attempt. Never put secrets in
+    the exception text (the dispatcher masks URL passwords, secret query values and every
+    registered secret anyway). The hook is called from several threads at once, up to the
+    channel's ``concurrency``; finish (or time out) well within ``policy.lease``.
 
     .. versionadded:: 0.1
     """

@@ -164,6 +164,7 @@ MESSAGES: Kind[Message] = KINDS.register(
             "customer_id",
             "idempotency_key",
             "created_at",
+            "waiting_for",
         ],
         composite=(("status", "due_at"),),
     )

@@ -3,7 +3,10 @@
 Each notifier is a plugin object whose ``csdomain_deliver`` hook delivers messages of the
 channel(s) it owns and returns ``None`` for any other channel, so several notifiers sit on
 one plugin manager side by side. A failed attempt raises :class:`DeliveryError`, whose
-text never contains a password or signing secret (nor does any ``repr``).
+text never contains a password or signing secret (nor does any ``repr``). A receiver that
+answers "not now" (a rate limit) is a deferral, not a failure: raise
+``DeliveryError(..., retry_after=seconds)`` or return :class:`RetryAfter`; the message is
+tried again then without spending an attempt.
 
 This module is itself a plugin: its module-level hook delivers ``"log"`` messages to the
 ``csdomain.notify`` logger, so a development setup works without configuration. Real
@@ -12,8 +15,10 @@ notifiers are registered at run time::
     csdomain.plugins.register(SmtpNotifier.from_url("smtp://user:pw@mail:587?from=cs@x.cn&starttls=1"))
     csdomain.plugins.register(WebhookNotifier(secret=os.environ["HOOK_SECRET"]))
 
-:func:`attempt_delivery` is the dispatcher's step for one claimed message: it calls the
-hook and records the outcome with the pure state changes of :mod:`csdomain.notify`.
+:func:`attempt_delivery` is the dispatcher's step for one claimed message: it checks the
+recipient's rest hours once more, calls the hook and records the outcome with the pure
+state changes of :mod:`csdomain.notify`; every error text kept on a message goes through
+:func:`redact_secrets` first.
 """
 
 from __future__ import annotations
@@ -22,11 +27,14 @@ import hashlib
 import hmac
 import logging
 import math
+import re
 import smtplib
 import ssl
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import Any
@@ -39,20 +47,30 @@ import pluggy
 from csdomain.clock import Clock
 from csdomain.errors import CsDomainError, ValidationError, describe
 from csdomain.hookspecs import hookimpl
-from csdomain.notify import Message, MessageStatus, NotificationPolicy
+from csdomain.notify import Message, MessageStatus, NotificationPolicy, RetryAfter, WaitReason
+from csdomain.notify.model import MAX_RETRY_AFTER_SECONDS, retry_after_seconds
 from csdomain.validators import flag, optional_text
 
 
 __all__ = [
+    "ATTEMPT_HEADER",
+    "IDEMPOTENCY_HEADER",
+    "IDEMPOTENCY_HEADERS",
+    "SIGNATURE_HEADER",
     "DeliveryError",
+    "DeliveryOutcome",
     "LogNotifier",
+    "RetryAfter",
     "SmtpNotifier",
     "SmtpSettings",
     "WebhookNotifier",
     "attempt_delivery",
     "build_email",
     "csdomain_deliver",
+    "deliver_claimed",
     "describe_error",
+    "redact_secrets",
+    "register_secret",
     "sign_body",
     "verify_signature",
     "webhook_payload",
@@ -61,16 +79,84 @@ __all__ = [
 _MASK = "***"
 SIGNATURE_HEADER = "X-Csdomain-Signature"
 IDEMPOTENCY_HEADER = "X-Idempotency-Key"
+#: Every header that carries the idempotency key on a webhook request: the common
+#: ``X-Idempotency-Key`` and the IETF draft's ``Idempotency-Key``.
+IDEMPOTENCY_HEADERS = (IDEMPOTENCY_HEADER, "Idempotency-Key")
+#: The attempt number (1 for the first); a repeat with the same key is the same message.
+ATTEMPT_HEADER = "X-Csdomain-Attempt"
 
 
 class DeliveryError(CsDomainError):
-    """A notifier could not deliver a message; the text never contains secrets."""
+    """A notifier could not deliver a message; the text never contains secrets.
 
-    def __init__(self, channel: str, message_id: str, reason: str) -> None:
+    With ``retry_after`` (seconds or a ``timedelta``) it is a *deferral*, not a failure:
+    the receiver said "not now" (HTTP 429, a robot's rate-limit ``errcode``), and the
+    message is tried again after that long without spending an attempt.
+    ``pause_channel`` (the default) holds the channel's other due messages just as long.
+    """
+
+    def __init__(
+        self,
+        channel: str,
+        message_id: str,
+        reason: str,
+        *,
+        retry_after: float | timedelta | None = None,
+        pause_channel: bool = True,
+    ) -> None:
         self.channel = channel
         self.message_id = message_id
         self.reason = reason
-        super().__init__(f"{channel} delivery of {message_id!r} failed: {reason}")
+        self.retry_after = None if retry_after is None else retry_after_seconds(retry_after)
+        self.pause_channel = pause_channel is True
+        verb = "deferred" if self.retry_after is not None else "failed"
+        super().__init__(f"{channel} delivery of {message_id!r} {verb}: {reason}")
+
+
+# -- secrets in error texts ----------------------------------------------------------------
+
+_SECRETS: set[str] = set()
+_SECRETS_LOCK = threading.Lock()
+#: Secrets shorter than this are not masked (they would mask ordinary words).
+_SHORTEST_SECRET = 4
+_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:/@\s]*):[^@/\s]*@")
+_SECRET_QUERY = re.compile(
+    r"(?P<name>[?&;](?:access_?token|token|api_?key|apikey|key|secret|sign|signature|sig|"
+    r"password|passwd|pwd|auth|authorization|client_secret)=)[^&#\s'\"]+",
+    re.IGNORECASE,
+)
+
+
+def register_secret(value: str | bytes | None) -> None:
+    """Mask ``value`` in every error text kept on a message from now on (this process).
+
+    The bundled notifiers register their passwords and signing secrets, and
+    :func:`csdomain.plugins.plugin_settings` registers every secret setting it reads.
+    """
+    if value is None:
+        return
+    text_value = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+    if not isinstance(text_value, str):
+        raise ValidationError.at("value", f"expected a secret string, got {describe(value)}")
+    if len(text_value) >= _SHORTEST_SECRET:
+        with _SECRETS_LOCK:
+            _SECRETS.add(text_value)
+
+
+def redact_secrets(text: str, extra: Iterable[str | bytes | None] = ()) -> str:
+    """``text`` without secrets: URL passwords, secret query values and known secrets.
+
+    ``https://u:pw@host`` becomes ``https://u:***@host``; ``?access_token=...``,
+    ``&sign=...`` and the like become ``=***``; every value given to
+    :func:`register_secret` (and ``extra``) becomes ``***``.
+    """
+    if not isinstance(text, str):
+        raise ValidationError.at("text", f"expected text, got {describe(text)}")
+    with _SECRETS_LOCK:
+        known = sorted(_SECRETS, key=len, reverse=True)
+    text = _redact(text, [*extra, *known])
+    text = _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:{_MASK}@", text)
+    return _SECRET_QUERY.sub(lambda m: f"{m['name']}{_MASK}", text)
 
 
 def _redact(text: str, secrets: Iterable[str | bytes | None]) -> str:
@@ -339,6 +425,7 @@ class SmtpNotifier:
             raise ValidationError.at("settings", "expected SmtpSettings")
         self.settings = settings
         self.channel = _channel(channel)
+        register_secret(settings.password)
 
     @classmethod
     def from_url(cls, url: str, *, channel: str = "email") -> SmtpNotifier:
@@ -434,6 +521,16 @@ def webhook_payload(message: Message) -> bytes:
     return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
 
 
+def _retry_after_header(status: int, value: str | None) -> float | None:
+    """The seconds of a ``Retry-After`` header on a 429/503 answer (``None`` otherwise)."""
+    if status not in (429, 503) or value is None:
+        return None
+    text_value = value.strip()
+    if not text_value.isascii() or not text_value.isdigit() or len(text_value) > 6:
+        return None  # an HTTP date or garbage: an ordinary failure with backoff
+    return min(float(text_value), MAX_RETRY_AFTER_SECONDS)
+
+
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
     """A redirect is not a delivery: let it surface as an HTTP error."""
 
@@ -445,9 +542,13 @@ class WebhookNotifier:
     """POSTs ``"webhook"`` messages as signed JSON to ``message.recipient`` (or ``url``).
 
     Headers: ``X-Csdomain-Signature: sha256=<hex>`` (HMAC-SHA256 of the raw body with the
-    shared secret) and ``X-Idempotency-Key``. Any non-2xx answer, redirect, timeout or
-    connection error raises :class:`DeliveryError`. ``proxies=None`` uses the environment's
-    proxy settings, ``{}`` connects directly.
+    shared secret), the message's idempotency key as ``X-Idempotency-Key`` and
+    ``Idempotency-Key`` (the same on every attempt: a repeat after a timeout is the same
+    message) and the attempt number as ``X-Csdomain-Attempt``; the body is the same on
+    every attempt. A ``429`` or ``503`` answer with a ``Retry-After`` header (seconds) is a
+    deferral (:class:`DeliveryError` with ``retry_after``); any other non-2xx answer,
+    redirect, timeout or connection error raises :class:`DeliveryError`. ``proxies=None``
+    uses the environment's proxy settings, ``{}`` connects directly.
     """
 
     def __init__(
@@ -460,6 +561,7 @@ class WebhookNotifier:
         proxies: Mapping[str, str] | None = None,
     ) -> None:
         self._secret = _secret_bytes(secret)
+        register_secret(self._secret)
         self.channel = _channel(channel)
         if url is not None and not isinstance(url, str):
             raise ValidationError.at("url", f"expected a URL, got {type(url).__name__}")
@@ -494,7 +596,8 @@ class WebhookNotifier:
                 "Content-Type": "application/json",
                 "User-Agent": "csdomain-webhook",
                 SIGNATURE_HEADER: sign_body(body, self._secret),
-                IDEMPOTENCY_HEADER: message.idempotency_key or message.id,
+                **dict.fromkeys(IDEMPOTENCY_HEADERS, message.idempotency_key or message.id),
+                ATTEMPT_HEADER: str(max(message.attempts, 1)),
             },
         )
         try:
@@ -502,11 +605,12 @@ class WebhookNotifier:
                 status = response.status
                 response.read(65536)
         except urllib.error.HTTPError as err:
+            retry_after = _retry_after_header(err.code, err.headers.get("Retry-After"))
             err.close()
             reason = f"HTTP {err.code} {err.reason}"
-            raise DeliveryError(self.channel, message.id, reason) from None
+            raise DeliveryError(self.channel, message.id, reason, retry_after=retry_after) from None
         except (urllib.error.URLError, OSError, ValueError) as err:
-            reason = _redact(describe_error(err), [self._secret])
+            reason = redact_secrets(describe_error(err), [self._secret])
             raise DeliveryError(self.channel, message.id, reason) from None
         if not 200 <= status < 300:
             raise DeliveryError(self.channel, message.id, f"HTTP {status}")
@@ -527,6 +631,87 @@ class WebhookNotifier:
 # -- the dispatcher's step ---------------------------------------------------------------------
 
 
+@attrs.frozen
+class DeliveryOutcome:
+    """One delivery attempt's result: the message's new state, and whether to pause.
+
+    ``pause_channel_until`` is set when the notifier deferred the message for its whole
+    channel (a rate limit): the dispatcher holds the channel's other due messages until
+    then.
+    """
+
+    message: Message
+    pause_channel_until: datetime | None = None
+
+
+def deliver_claimed(
+    message: Message,
+    pm: pluggy.PluginManager,
+    *,
+    clock: Clock,
+    policy: NotificationPolicy,
+) -> DeliveryOutcome:
+    """Deliver one claimed message through the ``csdomain_deliver`` hook (see
+    :func:`attempt_delivery`), also saying whether the notifier paused its channel."""
+    _require_message(message)
+    if not isinstance(pm, pluggy.PluginManager):
+        raise ValidationError.at("pm", "expected a pluggy PluginManager")
+    if message.status is not MessageStatus.CLAIMED:
+        raise ValidationError.at(
+            "status", f"only a claimed message is delivered, not {message.status}"
+        )
+    now = clock.now()
+    resting = message.resting_until(now)
+    if resting is not None:  # the rest hours began between the claim and now
+        held = message.release(
+            now,
+            by=message.claimed_by or "dispatcher",
+            reason="the recipient's rest hours began before sending",
+            attempted=False,
+            hold=WaitReason.REST_HOURS,
+            until=resting,
+        )
+        return DeliveryOutcome(held)
+    try:
+        delivered = pm.hook.csdomain_deliver(message=message)
+    except DeliveryError as err:
+        if err.retry_after is None:
+            return DeliveryOutcome(_failed(message, describe_error(err), clock, policy))
+        answer = RetryAfter(err.retry_after, err.reason, err.pause_channel)
+        return _deferred(message, answer, clock, policy)
+    except Exception as err:  # any notifier failure is a failed attempt
+        return DeliveryOutcome(_failed(message, describe_error(err), clock, policy))
+    if isinstance(delivered, RetryAfter):
+        return _deferred(message, delivered, clock, policy)
+    if delivered is None:
+        reason = f"no notifier handles channel {describe(message.channel)}"
+        return DeliveryOutcome(_failed(message, reason, clock, policy))
+    if delivered is False:
+        reason = "the notifier declined the message"
+        return DeliveryOutcome(_failed(message, reason, clock, policy))
+    return DeliveryOutcome(message.mark_delivered(clock.now()))
+
+
+def _failed(message: Message, error: str, clock: Clock, policy: NotificationPolicy) -> Message:
+    return message.mark_failed(redact_secrets(error), clock.now(), policy)
+
+
+def _deferred(
+    message: Message,
+    answer: RetryAfter,
+    clock: Clock,
+    policy: NotificationPolicy,
+) -> DeliveryOutcome:
+    now = clock.now()
+    wait = timedelta(seconds=answer.seconds)
+    text_reason = f"retry after {answer.seconds:g}s: {redact_secrets(answer.reason)}"
+    deferred = message.defer(wait, text_reason, now, policy)
+    pause = None
+    if answer.pause_channel and deferred.status is MessageStatus.PENDING:
+        pause = now + min(wait, policy.max_retry_after)
+    return DeliveryOutcome(deferred, pause)
+
+
 def attempt_delivery(
     message: Message,
     pm: pluggy.PluginManager,
@@ -536,24 +721,13 @@ def attempt_delivery(
 ) -> Message:
     """Deliver one claimed message through the ``csdomain_deliver`` hook; return its new state.
 
-    Delivered -> ``mark_delivered``; an exception, no notifier for the channel, or a
-    notifier answering ``False`` -> ``mark_failed`` (retry with backoff or dead letter).
-    The outcome time is read from ``clock`` after the attempt.
+    First the rest hours once more: a non-urgent message whose recipient started resting
+    since the claim is released until they end, the attempt given back (DOMAIN.md 3.5, 7).
+    Delivered -> ``mark_delivered``; a "retry after" (``DeliveryError`` with
+    ``retry_after``, or a :class:`RetryAfter` answer) -> ``defer`` (no attempt spent); an
+    exception, no notifier for the channel, or a notifier answering ``False`` ->
+    ``mark_failed`` (retry with backoff or dead letter). Error texts are kept with
+    :func:`redact_secrets` applied. The outcome time is read from ``clock`` after the
+    attempt.
     """
-    _require_message(message)
-    if not isinstance(pm, pluggy.PluginManager):
-        raise ValidationError.at("pm", "expected a pluggy PluginManager")
-    if message.status is not MessageStatus.CLAIMED:
-        raise ValidationError.at(
-            "status", f"only a claimed message is delivered, not {message.status}"
-        )
-    try:
-        delivered = pm.hook.csdomain_deliver(message=message)
-    except Exception as err:  # any notifier failure is a failed attempt
-        return message.mark_failed(describe_error(err), clock.now(), policy)
-    if delivered is None:
-        reason = f"no notifier handles channel {describe(message.channel)}"
-        return message.mark_failed(reason, clock.now(), policy)
-    if delivered is False:
-        return message.mark_failed("the notifier declined the message", clock.now(), policy)
-    return message.mark_delivered(clock.now())
+    return deliver_claimed(message, pm, clock=clock, policy=policy).message

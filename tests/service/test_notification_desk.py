@@ -931,6 +931,8 @@ def test_cli_dispatch_once_prints_delivered_retried_and_dead(
         "retried": 0,
         "dead": 0,
         "skipped": 0,
+        "deferred": 0,
+        "held": 0,
     }
 
 

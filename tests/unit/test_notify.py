@@ -184,19 +184,49 @@ def test_the_command_table_is_in_the_docs() -> None:
         (
             lambda: sms().claim("w1", T0, LEASE),
             lambda m: m.cancel("changed my mind", at=T0),
-            "cannot cancel while claimed: record a failed attempt first",
+            (
+                "cannot cancel while claimed: it is being delivered by worker 'w1' since "
+                "2026-03-10 02:00:00Z (lease until 2026-03-10 02:05:00Z); "
+                "cancel is for waiting messages (pending or dead)"
+            ),
         ),
-        (sms, lambda m: m.requeue(T0), "cannot requeue while pending"),
+        (
+            lambda: sms().claim("w1", T0, LEASE),
+            lambda m: m.requeue(T0),
+            (
+                "cannot requeue while claimed: it is being delivered by worker 'w1' since "
+                "2026-03-10 02:00:00Z (lease until 2026-03-10 02:05:00Z); "
+                "retry is for dead letters"
+            ),
+        ),
+        (
+            sms,
+            lambda m: m.requeue(T0),
+            (
+                "cannot requeue while pending: it is waiting to be sent "
+                "(next attempt 2026-03-10 02:00:00Z); retry is for dead letters"
+            ),
+        ),
         (
             lambda: sms().cancel("withdrawn", at=T0),
             lambda m: m.requeue(T0),
-            "cannot requeue while cancelled",
+            "cannot requeue while cancelled: it was cancelled; retry is for dead letters",
+        ),
+        (
+            lambda: sms().claim("w1", T0, LEASE).mark_delivered(T0),
+            lambda m: m.cancel("too late", at=T0),
+            (
+                "cannot cancel while delivered: it was delivered at 2026-03-10 02:00:00Z; "
+                "cancel is for waiting messages (pending or dead)"
+            ),
         ),
     ],
 )
 def test_a_refused_step_names_the_command_and_what_comes_first(
     message: Callable[[], Message], step: Callable[[Message], Message], text: str
 ) -> None:
+    """Rule: a refusal says what the message is doing (issue 21: "retry is for dead
+    letters", never "cannot go from 'pending' to 'pending'")."""
     before = message()
     with pytest.raises(InvalidTransition) as info:
         step(before)

@@ -48,11 +48,19 @@ from csdomain.errors import (
     PermissionDenied,
     ValidationError,
 )
-from csdomain.policy import Policy
+from csdomain.policy import LimitsPolicy, Policy
 from csdomain.store import Kind, Store, UnitOfWork
 
 
-__all__ = ["DeskBase", "UseCase", "checked", "retrying", "use_case", "use_cases"]
+__all__ = [
+    "DeskBase",
+    "UseCase",
+    "checked",
+    "entry_point",
+    "retrying",
+    "use_case",
+    "use_cases",
+]
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -141,11 +149,19 @@ class UseCase:
 
     def bind(self, desk: DeskBase, args: Any, kwargs: Any) -> inspect.BoundArguments:
         """The checked arguments of one call (``ValidationError`` naming a bad one)."""
+        bound = self.check_arguments(args, kwargs, desk.policy.limits)
+        if self.permissions:
+            desk.require_any(bound.arguments.get("by"), self.permissions)
+        return bound
+
+    def check_arguments(
+        self, args: Any, kwargs: Any, limits: LimitsPolicy
+    ) -> inspect.BoundArguments:
+        """The arguments of one call checked against their annotations within ``limits``."""
         try:
             bound = self.signature.bind(*args, **kwargs)
         except TypeError as err:
             raise ValidationError.at("", f"{self.name}(): {err}") from None
-        limits = desk.policy.limits
         checks = self.checks()
         arguments = bound.arguments
         for name, value in arguments.items():
@@ -158,8 +174,6 @@ class UseCase:
                 )
             else:
                 arguments[name] = check(value, name, limits)
-        if self.permissions:
-            desk.require_any(arguments.get("by"), self.permissions)
         return bound
 
 
@@ -243,6 +257,46 @@ def checked(
         )
 
     return decorate
+
+
+def entry_point(function: Callable[P, T]) -> Callable[P, T]:
+    """Check the arguments of a worker's entry point like a use case's (step 1 only).
+
+    For callables outside a desk (the dispatcher's ``run_forever``, ``relay_outbox_batch``):
+    the same vocabulary and the same compiled checks as :func:`use_case`, no permission and
+    no unit of work. A method takes the limits from ``self.limits`` (a
+    :class:`~csdomain.policy.LimitsPolicy`), a function the default ones.
+    """
+    method = next(iter(inspect.signature(function).parameters), "") == "self"
+    spec = UseCase(
+        name=function.__name__,
+        permissions=(),
+        readonly=False,
+        transaction=False,
+        signature=_public_signature(function, 1 if method else 0),
+        function=function,
+    )
+
+    @functools.wraps(function)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        if not method:
+            bound = spec.check_arguments(args, kwargs, _DEFAULT_LIMITS)
+            return function(*bound.args, **bound.kwargs)
+        if not args:
+            raise ValidationError.at("", f"{spec.name}(): missing self")
+        owner = args[0]
+        limits = getattr(owner, "limits", None)
+        bound = spec.check_arguments(
+            args[1:], kwargs, limits if isinstance(limits, LimitsPolicy) else _DEFAULT_LIMITS
+        )
+        return function(owner, *bound.args, **bound.kwargs)
+
+    run.use_case = spec  # type: ignore[attr-defined]
+    return run
+
+
+#: The limits of an entry point whose owner has none.
+_DEFAULT_LIMITS = LimitsPolicy()
 
 
 def use_cases(desk: type[DeskBase] | DeskBase) -> dict[str, UseCase]:

@@ -21,18 +21,19 @@ escalation notices to the new owner) are registered there, never by a use case.
 
 from __future__ import annotations
 
-import functools
-import inspect
 import logging
+import math
 import os
 import socket
 import threading
 import time
-import typing
 import uuid
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from datetime import date, datetime
-from typing import Literal, ParamSpec, Protocol, TypeVar, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import attrs
 import pluggy
@@ -42,8 +43,8 @@ from csdomain.calendar import QuietHours
 from csdomain.care import CarePlan, CareSubject, care_messages, due_touchpoints
 from csdomain.clock import Clock
 from csdomain.customers import Customer
-from csdomain.desk.args import Check, Id, LongText, Positive, checker
-from csdomain.desk.base import DeskBase, checked, retrying, use_case
+from csdomain.desk.args import Id, LongText, Positive
+from csdomain.desk.base import DeskBase, checked, entry_point, retrying, use_case
 from csdomain.errors import (
     AlreadyExists,
     BackendUnavailable,
@@ -55,15 +56,17 @@ from csdomain.errors import (
     ValidationError,
 )
 from csdomain.kinds import CUSTOMERS, MESSAGES
-from csdomain.notifiers import attempt_delivery
+from csdomain.notifiers import deliver_claimed
 from csdomain.notify import (
     ESCALATION_NOTICES,
     Message,
     MessageStatus,
     NotificationPolicy,
     OwnerNotices,
+    WaitReason,
     messages_for,
 )
+from csdomain.notify.pacing import TokenBucket
 from csdomain.plugins import ESCALATION_NOTICES_PLUGIN
 from csdomain.policy import LimitsPolicy
 from csdomain.store import OutboxEntry, Store, UnitOfWork
@@ -78,15 +81,16 @@ __all__ = [
     "Dispatcher",
     "NotificationDesk",
     "OutboxStatus",
+    "OutboxSummary",
+    "Outcome",
     "OwnerNotices",
     "RoundObserver",
+    "claim_state",
     "customer_address",
     "default_worker_id",
     "relay_outbox_batch",
+    "worker_is_gone",
 ]
-
-T = TypeVar("T")
-P = ParamSpec("P")
 
 logger = logging.getLogger("csdomain.dispatch")
 
@@ -129,46 +133,13 @@ def default_worker_id() -> str:
 _DEFAULT_LIMITS = LimitsPolicy()
 
 
-def _entry_point(function: Callable[P, T]) -> Callable[P, T]:
-    """Check the arguments of a dispatcher entry point against their annotations first.
-
-    The same vocabulary as the desk's use cases (:func:`csdomain.desk.args.checker`: only
-    ``True``/``False`` for a bool, bounded whole numbers, ids that are ids ...), with the
-    dispatcher's ``limits``; the checked values are passed on. A bad call raises
-    :class:`~csdomain.errors.ValidationError` naming the argument before anything runs.
-    """
-    signature = inspect.signature(function)
-    public = [name for name in signature.parameters if name != "self"]
-    compiled: list[dict[str, Check]] = []  # filled once, whole (threads may race to it)
-
-    @functools.wraps(function)
-    def run(*args: P.args, **kwargs: P.kwargs) -> T:
-        try:
-            bound = signature.bind(*args, **kwargs)
-        except TypeError as err:
-            raise ValidationError.at("", f"{function.__name__}(): {err}") from None
-        if not compiled:
-            hints = typing.get_type_hints(function, include_extras=True)
-            compiled.append({name: checker(hints[name]) for name in public})
-        checks = compiled[0]
-        owner = bound.arguments.get("self")
-        limits = owner.limits if isinstance(owner, Dispatcher) else _DEFAULT_LIMITS
-        arguments = bound.arguments
-        for name in public:
-            if name in arguments:
-                arguments[name] = checks[name](arguments[name], name, limits)
-        return function(*bound.args, **bound.kwargs)
-
-    return run
-
-
 @attrs.frozen
 class _RelayResult:
     entries: int
     messages: int
 
 
-@_entry_point
+@entry_point
 def relay_outbox_batch(
     store: Store,
     pm: pluggy.PluginManager,
@@ -268,10 +239,12 @@ def _render_entry(
 class DispatchSummary:
     """What dispatcher rounds did: outbox entries relayed and message outcomes.
 
-    ``delivered``, ``retried`` (failed, pending again after backoff) and ``dead``
-    (dead-lettered) count messages this worker claimed; ``skipped`` counts due messages it
-    did not get (another worker won the lease, or the lease was lost before the outcome
-    was saved).
+    ``delivered``, ``retried`` (failed, pending again after backoff), ``dead``
+    (dead-lettered) and ``deferred`` (a notifier said "retry after": no attempt spent)
+    count messages this worker claimed; ``held`` counts due messages it held back instead
+    (the recipient's rest hours, a paused channel); ``skipped`` counts due messages it did
+    not get (another worker won the lease, or the lease was lost before the outcome was
+    saved).
     """
 
     relayed: int = attrs.field(default=0, validator=count)
@@ -279,40 +252,58 @@ class DispatchSummary:
     retried: int = attrs.field(default=0, validator=count)
     dead: int = attrs.field(default=0, validator=count)
     skipped: int = attrs.field(default=0, validator=count)
+    deferred: int = attrs.field(default=0, validator=count)
+    held: int = attrs.field(default=0, validator=count)
 
     def __add__(self, other: DispatchSummary) -> DispatchSummary:
         if not isinstance(other, DispatchSummary):
             return NotImplemented
         return DispatchSummary(
-            relayed=self.relayed + other.relayed,
-            delivered=self.delivered + other.delivered,
-            retried=self.retried + other.retried,
-            dead=self.dead + other.dead,
-            skipped=self.skipped + other.skipped,
+            **{
+                field.name: getattr(self, field.name) + getattr(other, field.name)
+                for field in attrs.fields(DispatchSummary)
+            }
         )
 
     @property
     def idle(self) -> bool:
         """True when the round found nothing to relay and no message due."""
-        return not (self.relayed or self.delivered or self.retried or self.dead or self.skipped)
+        return not any(getattr(self, field.name) for field in attrs.fields(DispatchSummary))
 
     def describe(self) -> str:
         """One line for people: ``delivered 3, retried 1, dead-lettered 0 ...``."""
         return (
             f"delivered {self.delivered}, retried {self.retried}, dead-lettered {self.dead}, "
-            f"skipped {self.skipped}; relayed {self.relayed} outbox event(s)"
+            f"deferred {self.deferred}, held {self.held}, skipped {self.skipped}; "
+            f"relayed {self.relayed} outbox event(s)"
         )
 
 
-_OUTCOMES = {
-    MessageStatus.DELIVERED: "delivered",
-    MessageStatus.PENDING: "retried",
-    MessageStatus.DEAD: "dead",
+#: What one message's turn came to: a :class:`DispatchSummary` field.
+Outcome = Literal["delivered", "retried", "dead", "deferred", "held", "skipped"]
+
+_WAITING_OUTCOMES: dict[WaitReason | None, Outcome] = {
+    WaitReason.BACKOFF: "retried",
+    WaitReason.RETRY_AFTER: "deferred",
+    WaitReason.REST_HOURS: "held",
+    WaitReason.RATE_LIMIT: "held",
 }
+
+
+def _outcome_of(message: Message) -> Outcome:
+    if message.status is MessageStatus.DELIVERED:
+        return "delivered"
+    if message.status is MessageStatus.DEAD:
+        return "dead"
+    return _WAITING_OUTCOMES.get(message.waiting_for, "retried")
 
 
 #: The longest pause between rounds ``run_forever`` accepts (seconds): one day.
 MAX_INTERVAL = 86_400.0
+#: How long a busy round waits for a delivery to finish before it looks for more work.
+_TICK = 0.2
+#: How often a busy dispatcher relays the outbox and looks for channels it does not know.
+_REFRESH = 0.5
 
 
 @runtime_checkable
@@ -321,6 +312,36 @@ class RoundObserver(Protocol):
 
     def __call__(self, summary: DispatchSummary, /) -> None:
         """Take note of one round."""
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process with ``pid`` runs on this host (POSIX; elsewhere: assume so)."""
+    if os.name != "posix":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. PermissionError: it exists, under another user
+        return True
+    return True
+
+
+def worker_is_gone(worker_id: str | None) -> bool:
+    """Whether the dispatcher ``worker_id`` certainly no longer runs.
+
+    Only a default worker id (:func:`default_worker_id`: host, process id, suffix) of a
+    process on this host can be checked; any other worker is gone once its lease expires.
+    """
+    if not isinstance(worker_id, str):
+        return False
+    parts = worker_id.split(":")
+    if len(parts) != 3 or not parts[1].isdigit() or len(parts[1]) > 10:
+        return False
+    host, pid = parts[0], int(parts[1])
+    if host != socket.gethostname() or pid == os.getpid():
+        return False
+    return not _pid_alive(pid)
 
 
 class Dispatcher:
@@ -333,6 +354,12 @@ class Dispatcher:
     right now is skipped at once instead of waited for. Source: DOMAIN.md 7, DESIGN.md 5
     (at-least-once delivery, retry with backoff, dead letter after N tries, quiet hours).
 
+    Deliveries run in parallel, in one bounded pool of threads per channel
+    (``policy.limits_for(channel).concurrency``), so a slow channel never stalls another;
+    a channel with a ``rate`` is paced by a token bucket, and a notifier's "retry after"
+    pauses its channel for that long. The recipient's rest hours are checked when a message
+    is claimed and again just before it is handed to the notifier.
+
     Its entry points check their arguments like the desk's use cases do (the vocabulary
     of :mod:`csdomain.desk.args`, within ``limits``).
     """
@@ -340,7 +367,7 @@ class Dispatcher:
     #: Bounds on the arguments the entry points accept.
     limits: LimitsPolicy = _DEFAULT_LIMITS
 
-    @_entry_point
+    @entry_point
     def __init__(
         self,
         store: Store,
@@ -359,13 +386,24 @@ class Dispatcher:
         self.worker_id = worker_id or default_worker_id()
         self.retries = retries
         self.limits = limits or _DEFAULT_LIMITS
+        self._lock = threading.Lock()
+        self._pools: dict[str, ThreadPoolExecutor] = {}
+        self._buckets: dict[str, TokenBucket | None] = {}
+        self._paused: dict[str, datetime] = {}
+        self._inflight: dict[Future[Outcome], tuple[str, str]] = {}
+        self._channels: set[str] = set(self.policy.known_channels())
+        self._pipelined = False
+        self._stop: threading.Event | None = None
+        self._refreshed = -math.inf
+        self._drained: dict[str, float] = {}
+        self._backlog = False
 
     def __repr__(self) -> str:
         return f"Dispatcher({self.store.url!r}, worker_id={self.worker_id!r})"
 
     # -- one round --------------------------------------------------------------------------
 
-    @_entry_point
+    @entry_point
     def relay(self, limit: Positive | None = None) -> int:
         """Relay one batch of pending outbox entries; returns how many were handled."""
         entries, _ = relay_outbox_batch(
@@ -380,33 +418,191 @@ class Dispatcher:
 
     def due_message_ids(self) -> list[str]:
         """Ids of the messages due now, oldest first, at most ``policy.batch_size``."""
+        return [message_id for message_id, _ in self._due()]
+
+    def _due(self, channel: str | None = None, limit: int | None = None) -> list[tuple[str, str]]:
+        """``(id, channel)`` of due messages, oldest first (of one channel if given)."""
+        where: dict[str, Any] = {}
+        if channel is not None:
+            where["channel"] = channel
         with self.store.unit_of_work(readonly=True) as uow:
             due = uow.repo(MESSAGES).find(
                 status__in=[MessageStatus.PENDING, MessageStatus.CLAIMED],
                 due_at__le=self.clock.now(),
                 order_by="due_at",
-                limit=self.policy.batch_size,
+                limit=self.policy.batch_size if limit is None else limit,
+                **where,
             )
-            return [m.id for m in due]
+            return [(m.id, m.channel) for m in due]
 
     def run_once(self) -> DispatchSummary:
-        """One round: relay a batch of the outbox, then deliver a batch of due messages."""
-        relayed = self.relay()
-        counts = {"delivered": 0, "retried": 0, "dead": 0, "skipped": 0}
-        for message_id in self.due_message_ids():
-            counts[self.dispatch(message_id)] += 1
-        return DispatchSummary(relayed=relayed, **counts)
+        """One round: relay a batch of the outbox, then deliver a batch of due messages.
 
-    @_entry_point
+        The round's deliveries run in parallel, each channel in its own bounded pool, and
+        the round returns when all of them are done. (Inside :meth:`run_forever` rounds
+        overlap: a round returns as soon as some deliveries finished and the next one tops
+        the channels up, so a slow channel never holds back a fast one.)
+        """
+        relayed = self._relay_if_due()
+        if self._pipelined:
+            self._top_up_channels()
+        else:
+            self._submit(self._due())
+        outcomes = self._collect(everything=not self._pipelined)
+        if not self._pipelined:
+            self._close_pools()
+        counts = Counter(outcomes)
+        return DispatchSummary(relayed=relayed, **{k: counts[k] for k in counts})
+
+    def _relay_if_due(self) -> int:
+        """Relay a batch: every round, or inside :meth:`run_forever` every ``_REFRESH``
+        seconds (at once again while the outbox has a backlog), then look for channels
+        with due messages."""
+        if not self._pipelined:
+            return self.relay()
+        now = time.monotonic()
+        if not self._backlog and now - self._refreshed < _REFRESH:
+            return 0
+        relayed = self.relay()
+        self._backlog = relayed >= self.policy.batch_size
+        self._refreshed = now
+        self._discover_channels()
+        return relayed
+
+    def _discover_channels(self) -> None:
+        """Add the channels that have due messages to the ones topped up (a skip scan)."""
+        after: str | None = None
+        with self.store.unit_of_work(readonly=True) as uow:
+            repo = uow.repo(MESSAGES)
+            for _ in range(1000):
+                where: dict[str, Any] = {} if after is None else {"channel__gt": after}
+                found = repo.find(
+                    status__in=[MessageStatus.PENDING, MessageStatus.CLAIMED],
+                    due_at__le=self.clock.now(),
+                    order_by="channel",
+                    limit=1,
+                    **where,
+                )
+                if not found:
+                    return
+                after = found[0].channel
+                self._channels.add(after)
+
+    def _top_up_channels(self) -> None:
+        """Give every channel with room in its queue its oldest due messages.
+
+        A channel holds up to twice its concurrency, so its threads never wait for the
+        next round; a channel found without more due messages is asked again only after
+        the next refresh (new messages arrive through the relay, retries after a backoff).
+        """
+        queued = Counter(channel for _, channel in self._inflight.values())
+        taken = {message_id for message_id, _ in self._inflight.values()}
+        now = time.monotonic()
+        for channel in sorted(self._channels):
+            concurrency = self.policy.limits_for(channel).concurrency
+            if queued[channel] > concurrency:
+                continue  # still at least one full set of deliveries queued
+            if self._drained.get(channel, -math.inf) > self._refreshed:
+                continue  # nothing more was due there since the last refresh
+            room = min(2 * concurrency - queued[channel], self.policy.batch_size)
+            due = self._due(channel, limit=room + queued[channel])
+            fresh = [d for d in due if d[0] not in taken][:room]
+            if len(fresh) < room:
+                self._drained[channel] = now
+            self._submit(fresh)
+
+    def _submit(self, due: list[tuple[str, str]]) -> None:
+        for message_id, channel in due:
+            self._channels.add(channel)
+            future = self._pool(channel).submit(self._turn, message_id, channel)
+            self._inflight[future] = (message_id, channel)
+
+    def _pool(self, channel: str) -> ThreadPoolExecutor:
+        pool = self._pools.get(channel)
+        if pool is None:
+            workers = self.policy.limits_for(channel).concurrency
+            pool = ThreadPoolExecutor(workers, thread_name_prefix=f"csdomain-{channel}"[:40])
+            self._pools[channel] = pool
+        return pool
+
+    def _close_pools(self) -> None:
+        pools, self._pools = self._pools, {}
+        for pool in pools.values():
+            pool.shutdown(wait=True)
+
+    def _collect(self, *, everything: bool) -> list[Outcome]:
+        """The outcomes of finished deliveries: all of them, or those done within a tick."""
+        if not self._inflight:
+            return []
+        if everything:
+            done, _ = futures_wait(list(self._inflight))
+        else:
+            done, _ = futures_wait(list(self._inflight), _TICK, FIRST_COMPLETED)
+        outcomes: list[Outcome] = []
+        error: BaseException | None = None
+        for future in done:
+            del self._inflight[future]
+            try:
+                outcomes.append(future.result())
+            except Exception as err:  # re-raised once every finished turn is counted
+                error = error or err
+        if error is not None:
+            raise error
+        return outcomes
+
+    def _drain(self) -> DispatchSummary:
+        """Wait for the deliveries still running; their outcomes."""
+        counts = Counter(self._collect(everything=True))
+        return DispatchSummary(**{k: counts[k] for k in counts})
+
+    # -- one message --------------------------------------------------------------------
+
+    def _turn(self, message_id: str, channel: str) -> Outcome:
+        """One message's turn in its channel's pool: pacing, then claim, deliver, record."""
+        stop = self._stop
+        if stop is not None and stop.is_set():
+            return "skipped"  # stopping: leave it pending for the next worker
+        paused = self._paused.get(channel)
+        if paused is not None and self.clock.now() < paused:
+            return self._hold(message_id, paused, WaitReason.RATE_LIMIT)
+        bucket = self._bucket(channel)
+        wait = bucket.reserve() if bucket is not None else 0.0
+        if wait > 0:
+            if stop is not None:
+                if stop.wait(wait):
+                    return "skipped"
+            else:
+                time.sleep(wait)
+        try:
+            return self._deliver(message_id)
+        except BackendUnavailable as err:
+            logger.warning("dispatcher %s: message %s: %s", self.worker_id, message_id, err)
+            return "skipped"
+
+    def _bucket(self, channel: str) -> TokenBucket | None:
+        with self._lock:
+            if channel not in self._buckets:
+                limits = self.policy.limits_for(channel)
+                self._buckets[channel] = TokenBucket.for_limits(limits, time.monotonic)
+            return self._buckets[channel]
+
+    @entry_point
     def dispatch(self, message_id: Id) -> str:
         """Claim, deliver and record one message; returns the outcome's summary field."""
+        return self._deliver(message_id)
+
+    def _deliver(self, message_id: str) -> Outcome:
         claimed = self._claim(message_id)
         if isinstance(claimed, str):
             return claimed
         message, version = claimed
-        outcome = attempt_delivery(
-            message, self.plugin_manager, clock=self.clock, policy=self.policy
-        )
+        result = deliver_claimed(message, self.plugin_manager, clock=self.clock, policy=self.policy)
+        outcome = result.message
+        if result.pause_channel_until is not None:
+            with self._lock:
+                until = self._paused.get(message.channel)
+                if until is None or until < result.pause_channel_until:
+                    self._paused[message.channel] = result.pause_channel_until
         try:
             with self.store.unit_of_work() as uow:
                 uow.repo(MESSAGES).update(outcome, expected_version=version)
@@ -419,30 +615,43 @@ class Dispatcher:
             return "skipped"
         if outcome.status is MessageStatus.DEAD:
             logger.warning("message %s dead-lettered: %s", message_id, outcome.last_error)
-        return _OUTCOMES[outcome.status]
+        return _outcome_of(outcome)
 
-    def _claim(self, message_id: str) -> tuple[Message, int] | str:
+    def _claim(self, message_id: str) -> tuple[Message, int] | Outcome:
         try:
             with self.store.unit_of_work() as uow:
                 return self._claim_in(uow, message_id)
         except ConcurrencyConflict:
             return "skipped"
 
-    def _claim_in(self, uow: UnitOfWork, message_id: str) -> tuple[Message, int] | str:
+    def _claim_in(self, uow: UnitOfWork, message_id: str) -> tuple[Message, int] | Outcome:
         repo = uow.repo(MESSAGES)
         candidates = repo.claim_candidates(key=message_id, limit=1)
         if not candidates:
             return "skipped"
         message = candidates[0]
         now = self.clock.now()
-        if (
-            message.status is MessageStatus.CLAIMED
-            and message.is_due(now)
-            and message.attempts >= self.policy.max_attempts
-        ):
+        if not message.is_due(now):
+            return "skipped"
+        expired = message.status is MessageStatus.CLAIMED
+        if expired and message.attempts >= self.policy.max_attempts:
             repo.update(message.mark_failed("lease expired without outcome", now, self.policy))
             logger.warning("message %s dead-lettered: its last lease expired", message_id)
             return "dead"
+        resting = message.resting_until(now)
+        if resting is not None:  # rest hours are checked when the message is claimed
+            if expired:
+                held = message.release(
+                    now,
+                    by=self.worker_id,
+                    reason="lease expired during the recipient's rest hours",
+                    hold=WaitReason.REST_HOURS,
+                    until=resting,
+                )
+            else:
+                held = message.hold(resting, WaitReason.REST_HOURS, at=now, by=self.worker_id)
+            repo.update(held)
+            return "held"
         try:
             claimed = message.claim(self.worker_id, now, self.policy.lease)
         except RuleViolation as err:
@@ -452,6 +661,77 @@ class Dispatcher:
         except InvalidTransition:
             return "skipped"
         return claimed, repo.update(claimed)
+
+    def _hold(self, message_id: str, until: datetime, reason: WaitReason) -> Outcome:
+        """Hold a due pending message until ``until`` (its channel is paused)."""
+        try:
+            with self.store.unit_of_work() as uow:
+                repo = uow.repo(MESSAGES)
+                candidates = repo.claim_candidates(key=message_id, limit=1)
+                if not candidates:
+                    return "skipped"
+                message = candidates[0]
+                now = self.clock.now()
+                if message.status is not MessageStatus.PENDING or not message.is_due(now):
+                    return "skipped"
+                note = f"channel {message.channel} paused by a retry-after answer"
+                repo.update(message.hold(until, reason, at=now, by=self.worker_id, note=note))
+                return "held"
+        except (ConcurrencyConflict, BackendUnavailable):
+            return "skipped"
+
+    # -- stale claims -------------------------------------------------------------------
+
+    def _gone(self, owner: str | None) -> bool:
+        if owner == self.worker_id:  # this id's claims from before a restart
+            return not any(mid for mid, _ in self._inflight.values())
+        return worker_is_gone(owner)
+
+    def release_stale_claims(self) -> int:
+        """Release the claims of workers that are gone; returns how many were released.
+
+        A claim is stale when its worker is certainly gone: this worker's own id from
+        before a restart, or a default worker id (:func:`default_worker_id`) of a process
+        on this host that no longer runs. Such messages are pending again at once (the
+        attempt stays counted: it may have reached the receiver), or dead-lettered when it
+        was their last one. Claims of other workers are left to their lease. Runs when
+        :meth:`run_forever` starts (and ``csdomain dispatch``).
+        """
+        with self.store.unit_of_work(readonly=True) as uow:
+            claimed = uow.repo(MESSAGES).find(
+                status=MessageStatus.CLAIMED, limit=self.policy.batch_size * 100
+            )
+        stale = [m.id for m in claimed if self._gone(m.claimed_by)]
+        released = 0
+        for message_id in stale:
+            try:
+                with self.store.unit_of_work() as uow:
+                    released += self._release_in(uow, message_id)
+            except ConcurrencyConflict:
+                continue
+        if released:
+            logger.warning(
+                "dispatcher %s released %d claim(s) of workers that are gone",
+                self.worker_id,
+                released,
+            )
+        return released
+
+    def _release_in(self, uow: UnitOfWork, message_id: str) -> int:
+        repo = uow.repo(MESSAGES)
+        candidates = repo.claim_candidates(key=message_id, limit=1)
+        if not candidates:
+            return 0
+        message = candidates[0]
+        if message.status is not MessageStatus.CLAIMED or not self._gone(message.claimed_by):
+            return 0
+        now = self.clock.now()
+        reason = f"worker {message.claimed_by} is gone without an outcome"
+        if message.attempts >= self.policy.max_attempts:
+            repo.update(message.mark_failed(reason, now, self.policy))
+        else:
+            repo.update(message.release(now, by=self.worker_id, reason=reason))
+        return 1
 
     # -- the loop -----------------------------------------------------------------------
 
@@ -475,7 +755,7 @@ class Dispatcher:
                 stop.wait(left)
                 return
 
-    @_entry_point
+    @entry_point
     def run_forever(
         self,
         interval: float,
@@ -488,12 +768,17 @@ class Dispatcher:
         """Run rounds until ``stop`` is set, ``max_rounds`` ran or (``until_idle``) a round
         found nothing to do; returns the totals.
 
-        A busy round is followed at once by the next; after an idle round the worker waits
-        ``interval`` seconds (or until ``stop`` is set). A store that is briefly unavailable
-        (e.g. locked) is logged and retried after ``interval`` (a short growing pause when
-        ``interval`` is 0). Such a round is not idle: with ``until_idle`` the worker keeps
-        trying, and re-raises :class:`BackendUnavailable` after ``retries`` failed rounds
-        in a row. ``interval`` is at most :data:`MAX_INTERVAL` seconds.
+        First the claims of workers that are gone are released
+        (:meth:`release_stale_claims`). Rounds overlap: each channel's pool is topped up
+        with due messages as deliveries finish, so a slow channel never holds back a fast
+        one. A busy round is followed at once by the next; after an idle round (nothing
+        relayed, delivered or running) the worker waits ``interval`` seconds (or until
+        ``stop`` is set). A store that is briefly unavailable (e.g. locked) is logged and
+        retried after ``interval`` (a short growing pause when ``interval`` is 0). Such a
+        round is not idle: with ``until_idle`` the worker keeps trying, and re-raises
+        :class:`BackendUnavailable` after ``retries`` failed rounds in a row. When the loop
+        ends, the deliveries still running are finished and counted. ``interval`` is at
+        most :data:`MAX_INTERVAL` seconds.
         """
         if not 0 <= interval <= MAX_INTERVAL:
             msg = f"must be between 0 and {MAX_INTERVAL:g} seconds, got {interval:g}"
@@ -502,29 +787,46 @@ class Dispatcher:
         total = DispatchSummary()
         rounds = 0
         failures = 0
-        while not stop.is_set():
+        self._stop, self._pipelined, self._refreshed = stop, True, -math.inf
+        try:
             try:
-                summary = self.run_once()
+                self.release_stale_claims()
             except BackendUnavailable as err:
-                failures += 1
                 logger.warning("dispatcher %s: store unavailable: %s", self.worker_id, err)
-                if until_idle and failures > self.retries:
-                    raise
-                summary = DispatchSummary()
-            else:
-                failures = 0
-            total += summary
-            rounds += 1
-            if on_round is not None:
-                on_round(summary)
-            if max_rounds is not None and rounds >= max_rounds:
-                break
-            if failures:
-                self._wait_for_work(interval or min(1.0, 0.05 * failures), stop)
-            elif summary.idle:
-                if until_idle:
+            while not stop.is_set():
+                try:
+                    summary = self.run_once()
+                except BackendUnavailable as err:
+                    failures += 1
+                    logger.warning("dispatcher %s: store unavailable: %s", self.worker_id, err)
+                    if until_idle and failures > self.retries:
+                        raise
+                    summary = DispatchSummary()
+                else:
+                    failures = 0
+                total += summary
+                rounds += 1
+                if on_round is not None:
+                    on_round(summary)
+                if max_rounds is not None and rounds >= max_rounds:
                     break
-                self._wait_for_work(interval, stop)
+                if failures:
+                    self._wait_for_work(interval or min(1.0, 0.05 * failures), stop)
+                elif summary.idle and not self._inflight:
+                    if until_idle:
+                        break
+                    self._refreshed = -math.inf  # look at the outbox after the pause
+                    self._wait_for_work(interval, stop)
+        finally:
+            try:
+                drained = self._drain()
+            finally:
+                self._pipelined, self._stop = False, None
+                self._close_pools()
+        if not drained.idle:
+            total += drained
+            if on_round is not None:
+                on_round(drained)
         return total
 
 
@@ -533,6 +835,56 @@ class Dispatcher:
 
 #: What the operator's outbox listing shows: the messages of one status, or ``"all"``.
 OutboxStatus = Literal["all", "pending", "claimed", "delivered", "dead", "cancelled"]
+
+
+@attrs.frozen
+class OutboxSummary:
+    """The operator's overview of the outbox at ``at``: counts, what waits and why.
+
+    ``counts`` has every status; ``waiting`` counts the pending messages that are not due
+    yet by :class:`~csdomain.notify.WaitReason` (``"other"`` for none); ``due`` the pending
+    ones due now; ``stale`` the claims whose lease expired or whose worker is gone;
+    ``next_due`` the earliest moment a waiting message or a lease falls due.
+    """
+
+    at: datetime
+    counts: Mapping[str, int]
+    waiting: Mapping[str, int]
+    due: int
+    stale: int
+    next_due: datetime | None
+
+    @property
+    def held(self) -> int:
+        """Pending messages that are not due yet, whatever the reason."""
+        return sum(self.waiting.values())
+
+    def describe(self) -> str:
+        """One line for people: ``pending 12 (due 4, held 8: rest hours 3 ...) ...``."""
+        waiting = ", ".join(
+            f"{reason.replace('_', ' ')} {n}" for reason, n in self.waiting.items() if n
+        )
+        pending = f"pending {self.counts.get('pending', 0)} (due now {self.due}"
+        pending += f"; held {self.held}: {waiting})" if waiting else ")"
+        claimed = f"claimed {self.counts.get('claimed', 0)}"
+        if self.stale:
+            claimed += f" ({self.stale} stale)"
+        others = ", ".join(
+            f"{status} {self.counts.get(status, 0)}"
+            for status in ("dead", "delivered", "cancelled")
+        )
+        return f"{pending}, {claimed}, {others}"
+
+
+def claim_state(message: Message, at: datetime) -> str:
+    """What a claim looks like at ``at``: ``"active"``, ``"expired"`` or ``"worker gone"``."""
+    if message.status is not MessageStatus.CLAIMED:
+        return ""
+    if message.lease_until is not None and message.lease_until <= at:
+        return "expired"
+    if worker_is_gone(message.claimed_by):
+        return "worker gone"
+    return "active"
 
 
 class NotificationDesk(DeskBase):
@@ -642,35 +994,114 @@ class NotificationDesk(DeskBase):
         by: Actor,
         status: OutboxStatus | MessageStatus = "pending",
         limit: Positive | None = None,
+        kind: Id | None = None,
+        channel: Id | None = None,
+        customer_id: Id | None = None,
     ) -> list[Message]:
         """Stored messages with ``status`` (``"all"`` for every one), for the operator.
 
-        Pending messages come in the order they fall due, others oldest first. Needs
-        ``notification.send``.
+        ``kind``, ``channel`` and ``customer_id`` narrow the listing. Pending messages come
+        in the order they fall due, others oldest first. Needs ``notification.send``.
         """
         repo = uow.repo(MESSAGES)
+        where = _filters(kind=kind, channel=channel, customer_id=customer_id)
         if status == "all":
-            return list(repo.scan(order_by="created_at", limit=limit))
+            return list(repo.scan(order_by="created_at", limit=limit, **where))
         order = "due_at" if status == MessageStatus.PENDING else "created_at"
-        return list(repo.scan(status=status, order_by=[order, "created_at"], limit=limit))
+        return list(repo.scan(status=status, order_by=[order, "created_at"], limit=limit, **where))
+
+    @use_case(Permission.SEND_NOTIFICATIONS, readonly=True)
+    def outbox_summary(self, uow: UnitOfWork, *, by: Actor) -> OutboxSummary:
+        """Counts per status, what waits and why, stale claims and the next due moment.
+
+        What ``csdomain outbox`` and ``csdomain dispatch`` print above their results.
+        Needs ``notification.send``.
+        """
+        now = self.now()
+        repo = uow.repo(MESSAGES)
+        counts = {status.value: repo.count(status=status) for status in MessageStatus}
+        due = repo.count(status=MessageStatus.PENDING, due_at__le=now)
+        waiting = {
+            reason.value: repo.count(
+                status=MessageStatus.PENDING, due_at__gt=now, waiting_for=reason
+            )
+            for reason in WaitReason
+        }
+        other = counts[MessageStatus.PENDING.value] - due - sum(waiting.values())
+        if other > 0:
+            waiting["other"] = other
+        claims = repo.scan(status=MessageStatus.CLAIMED, limit=_MAX_CLAIMS_SHOWN)
+        stale = sum(1 for m in claims if claim_state(m, now) in ("expired", "worker gone"))
+        upcoming = repo.find(
+            status__in=[MessageStatus.PENDING, MessageStatus.CLAIMED],
+            due_at__gt=now,
+            order_by="due_at",
+            limit=1,
+        )
+        return OutboxSummary(
+            at=now,
+            counts=counts,
+            waiting=waiting,
+            due=due,
+            stale=stale,
+            next_due=upcoming[0].due_at if upcoming else None,
+        )
 
     @use_case(Permission.SEND_NOTIFICATIONS)
     def retry_message(self, uow: UnitOfWork, message_id: Id, *, by: Actor) -> Message:
         """Send a dead letter again: attempts start over (``csdomain outbox retry ID``).
 
-        The next attempt still respects the customer's rest hours. Needs
-        ``notification.send``.
+        Only a dead letter: a message that is waiting or being delivered is refused with
+        :class:`~csdomain.errors.InvalidTransition` saying what it is doing (a claimed one
+        is being sent right now). The next attempt still respects the customer's rest
+        hours. Needs ``notification.send``.
         """
         now = self.now()
         return self.change(uow, MESSAGES, message_id, lambda m: m.requeue(now, by=by.id))
 
     @use_case(Permission.SEND_NOTIFICATIONS)
-    def cancel_message(
-        self, uow: UnitOfWork, message_id: Id, *, reason: LongText, by: Actor
-    ) -> Message:
-        """Withdraw a pending message or a dead letter; ``reason`` goes into its history.
+    def retry_dead_letters(
+        self,
+        uow: UnitOfWork,
+        *,
+        by: Actor,
+        channel: Id | None = None,
+        kind: Id | None = None,
+        limit: Positive | None = None,
+    ) -> list[Message]:
+        """Send the dead letters again, all of them or those of one channel or kind.
 
+        ``csdomain outbox retry --dead --channel sms``: each is requeued as
+        :meth:`retry_message` does (attempts start over, rest hours respected), oldest
+        first, at most ``limit``, in one unit of work. Returns the requeued messages.
         Needs ``notification.send``.
         """
         now = self.now()
+        repo = uow.repo(MESSAGES)
+        where = _filters(kind=kind, channel=channel)
+        dead = repo.find(status=MessageStatus.DEAD, order_by="created_at", limit=limit, **where)
+        again = [message.requeue(now, by=by.id) for message in dead]
+        for message in again:
+            repo.update(message)
+        return again
+
+    @use_case(Permission.SEND_NOTIFICATIONS)
+    def cancel_message(
+        self, uow: UnitOfWork, message_id: Id, *, reason: LongText, by: Actor
+    ) -> Message:
+        """Withdraw a waiting message (pending or dead); ``reason`` goes into its history.
+
+        A claimed message is being delivered right now and is refused, saying by which
+        worker and since when. Needs ``notification.send``.
+        """
+        now = self.now()
         return self.change(uow, MESSAGES, message_id, lambda m: m.cancel(reason, at=now, by=by.id))
+
+
+#: The most claimed messages :meth:`NotificationDesk.outbox_summary` looks at for staleness.
+_MAX_CLAIMS_SHOWN = 10_000
+
+
+def _filters(**fields: str | None) -> dict[str, Any]:
+    """The index filters of the given fields that are set."""
+    return {name: value for name, value in fields.items() if value is not None}

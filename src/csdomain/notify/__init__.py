@@ -2,8 +2,10 @@
 
 The package is split where the ideas split; every name is importable from here:
 
-- :mod:`~csdomain.notify.model`: :class:`Message`, its statuses and lifecycle;
-- :mod:`~csdomain.notify.policy`: :class:`NotificationPolicy`, :func:`backoff_delay`;
+- :mod:`~csdomain.notify.model`: :class:`Message`, its statuses, lifecycle and
+  :class:`WaitReason`;
+- :mod:`~csdomain.notify.policy`: :class:`NotificationPolicy`, :class:`ChannelLimits`,
+  :func:`backoff_delay`;
 - :mod:`~csdomain.notify.keys`: :func:`idempotency_key`, :func:`message_id_for`;
 - :mod:`~csdomain.notify.quiet_hours`: :func:`hold_for_quiet_hours` (DOMAIN.md 3.5, 7);
 - :mod:`~csdomain.notify.templates`: :class:`MessageTemplate`, :class:`MessageTemplates`,
@@ -29,8 +31,10 @@ from csdomain.notify.model import (
     MESSAGE_TRANSITIONS,
     Message,
     MessageStatus,
+    RetryAfter,
+    WaitReason,
 )
-from csdomain.notify.policy import NotificationPolicy, backoff_delay
+from csdomain.notify.policy import ChannelLimits, NotificationPolicy, backoff_delay
 from csdomain.notify.quiet_hours import hold_for_quiet_hours
 from csdomain.notify.receivers import Deduplicator
 from csdomain.notify.templates import (
@@ -50,6 +54,7 @@ __all__ = [
     "MESSAGE_COMMANDS",
     "MESSAGE_LIFECYCLE",
     "MESSAGE_TRANSITIONS",
+    "ChannelLimits",
     "Deduplicator",
     "Message",
     "MessageStatus",
@@ -59,6 +64,8 @@ __all__ = [
     "OwnerNotices",
     "RecipientLookup",
     "RestHoursLookup",
+    "RetryAfter",
+    "WaitReason",
     "backoff_delay",
     "csdomain_messages",
     "event_type_name",

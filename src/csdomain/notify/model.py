@@ -3,10 +3,14 @@
 A :class:`Message` is one notification to one recipient on one channel (``"sms"``,
 ``"email"``, ``"webhook"``, ``"log"`` ...). It is stored in the outbox and moved through
 ``pending -> claimed -> delivered`` by a dispatcher that only calls the methods here:
-:meth:`Message.claim` takes a lease, :meth:`Message.mark_delivered` and
-:meth:`Message.mark_failed` record the outcome (exponential backoff, dead letter after
-``max_attempts``), :meth:`Message.requeue` brings a dead letter back and
-:meth:`Message.cancel` withdraws a message. Each of them is a command of
+:meth:`Message.claim` takes a lease (never inside the recipient's rest hours unless the
+message is urgent), :meth:`Message.mark_delivered` and :meth:`Message.mark_failed` record
+the outcome (exponential backoff, dead letter after ``max_attempts``),
+:meth:`Message.defer` answers a notifier's "retry after" without spending the attempt,
+:meth:`Message.hold` makes a waiting message wait longer (rest hours, a paused channel),
+:meth:`Message.release` gives a claim back (a worker that is gone, or a message that
+must not go out yet), :meth:`Message.requeue` brings a dead letter back and
+:meth:`Message.cancel` withdraws a waiting message. Each of them is a command of
 :data:`MESSAGE_LIFECYCLE` (the command table :data:`MESSAGE_COMMANDS` beside
 :data:`MESSAGE_TRANSITIONS`); a refused one raises
 :class:`~csdomain.errors.InvalidTransition` naming the command and what must come first.
@@ -16,20 +20,22 @@ receivers can drop duplicates.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import attrs
 
 from csdomain.calendar import QuietHours
 from csdomain.clock import as_utc, require_aware
-from csdomain.errors import RuleViolation, ValidationError, describe
+from csdomain.errors import InvalidTransition, RuleViolation, ValidationError, describe
 from csdomain.lifecycle import Command, Lifecycle, StatusChange
 from csdomain.notify.keys import idempotency_key, message_id_for
 from csdomain.notify.policy import NotificationPolicy, backoff_delay
 from csdomain.validators import (
     count,
+    enum_value,
     flag,
     instance_of,
     not_blank,
@@ -49,6 +55,9 @@ __all__ = [
     "MessageStatus",
     "RecipientLookup",
     "RestHoursLookup",
+    "RetryAfter",
+    "WaitReason",
+    "retry_after_seconds",
 ]
 
 
@@ -62,9 +71,27 @@ class MessageStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-#: Allowed status moves. ``claimed -> claimed`` is a re-claim after an expired lease.
+class WaitReason(StrEnum):
+    """Why a pending message is not due yet (what ``csdomain outbox`` shows)."""
+
+    #: Held until the recipient's rest hours end (DOMAIN.md 3.5, 7).
+    REST_HOURS = "rest_hours"
+    #: Waiting out the backoff after a failed attempt (DESIGN.md 5).
+    BACKOFF = "backoff"
+    #: A notifier answered "retry after": deferred without spending an attempt.
+    RETRY_AFTER = "retry_after"
+    #: The channel is paced or paused by the dispatcher (its rate limit).
+    RATE_LIMIT = "rate_limit"
+    #: Scheduled for later when created (care touch-points, ``not_before``).
+    SCHEDULED = "scheduled"
+
+
+#: Allowed status moves. ``claimed -> claimed`` is a re-claim after an expired lease;
+#: ``pending -> pending`` a hold (rest hours, a paused channel).
 MESSAGE_TRANSITIONS: Mapping[MessageStatus, frozenset[MessageStatus]] = {
-    MessageStatus.PENDING: frozenset({MessageStatus.CLAIMED, MessageStatus.CANCELLED}),
+    MessageStatus.PENDING: frozenset(
+        {MessageStatus.CLAIMED, MessageStatus.PENDING, MessageStatus.CANCELLED}
+    ),
     MessageStatus.CLAIMED: frozenset(
         {
             MessageStatus.CLAIMED,
@@ -83,8 +110,11 @@ _P, _C, _D = MessageStatus.PENDING, MessageStatus.CLAIMED, MessageStatus.DEAD
 #: The commands that move a message (the method names), where each runs from and leads to.
 MESSAGE_COMMANDS: Mapping[str, Command[MessageStatus]] = {
     "claim": Command("claim the message", frozenset({_P, _C}), MessageStatus.CLAIMED),
+    "hold": Command("hold the message", frozenset({_P}), MessageStatus.PENDING),
     "mark_delivered": Command("record the delivery", frozenset({_C}), MessageStatus.DELIVERED),
     "mark_failed": Command("record a failed attempt", frozenset({_C}), MessageStatus.PENDING),
+    "defer": Command("defer the attempt", frozenset({_C}), MessageStatus.PENDING),
+    "release": Command("release the claim", frozenset({_C}), MessageStatus.PENDING),
     "dead_letter": Command("dead-letter the message", frozenset({_C}), MessageStatus.DEAD),
     "requeue": Command("requeue the dead letter", frozenset({_D}), MessageStatus.PENDING),
     "cancel": Command("cancel the message", frozenset({_P, _D}), MessageStatus.CANCELLED),
@@ -109,6 +139,12 @@ def _message_status(value: object) -> MessageStatus:
             pass
     allowed = ", ".join(s.value for s in MessageStatus)
     raise ValidationError.at("status", f"{describe(value)} is not one of {allowed}")
+
+
+def _wait_reason(value: object) -> WaitReason | None:
+    if value is None or isinstance(value, WaitReason):
+        return value
+    return enum_value(WaitReason, value, "waiting_for")
 
 
 _OPTIONAL_QUIET_HOURS = optional(instance_of(QuietHours))
@@ -170,6 +206,10 @@ class Message:
         default=None, converter=as_utc, validator=optional_aware
     )
     history: tuple[StatusChange, ...] = attrs.field(default=(), validator=tuple_of(StatusChange))
+    #: Why a pending message is not due yet (``None``: nothing holds it).
+    waiting_for: WaitReason | None = attrs.field(default=None, converter=_wait_reason)
+    #: How many times a notifier said "retry after" (bounded by ``max_deferrals``).
+    deferrals: int = attrs.field(default=0, validator=count)
 
     @classmethod
     def create(
@@ -207,6 +247,7 @@ class Message:
             created_at=at,
             not_before=not_before,
             next_attempt_at=first,
+            waiting_for=WaitReason.SCHEDULED if first > at else None,
         )
 
     # -- queries ------------------------------------------------------------------------
@@ -226,9 +267,62 @@ class Message:
         return None
 
     def is_due(self, at: datetime) -> bool:
-        """Whether :meth:`claim` would succeed at ``at``."""
+        """Whether the message's time has come at ``at`` (its rest hours aside)."""
         due = self.due_at
         return due is not None and due <= require_aware(at)
+
+    def resting_until(self, at: datetime) -> datetime | None:
+        """When the recipient's rest hours end, if ``at`` falls inside them; else ``None``.
+
+        Urgent messages and messages without rest hours are never held. Source: DOMAIN.md
+        3.5 and 7 (never during the customer's rest time unless urgent).
+        """
+        require_aware(at)
+        if self.urgent or self.quiet_hours is None or not self.quiet_hours.contains(at):
+            return None
+        return self.quiet_hours.next_allowed(at).astimezone(UTC)
+
+    @property
+    def claimed_since(self) -> datetime | None:
+        """When the current claim was taken (``None`` unless claimed)."""
+        if self.status is not MessageStatus.CLAIMED:
+            return None
+        for change in reversed(self.history):
+            if change.to == MessageStatus.CLAIMED:
+                return change.at
+        return None
+
+    def _outside_rest_hours(self, at: datetime) -> datetime:
+        """``at``, moved to the end of the recipient's rest hours when it falls inside."""
+        return self.resting_until(at) or at
+
+    def _refusal(self, action: str, purpose: str) -> InvalidTransition:
+        """Why ``action`` cannot run now, in the operator's words (what the message is doing)."""
+        status = self.status
+        if status is MessageStatus.CLAIMED:
+            lease = _moment(self.lease_until)
+            since = _moment(self.claimed_since)
+            doing = (
+                f"it is being delivered by worker {describe(self.claimed_by)} since {since} "
+                f"(lease until {lease})"
+            )
+        elif status is MessageStatus.PENDING:
+            doing = f"it is waiting to be sent (next attempt {_moment(self.due_at)})"
+        elif status is MessageStatus.DELIVERED:
+            doing = f"it was delivered at {_moment(self.delivered_at)}"
+        elif status is MessageStatus.DEAD:
+            doing = f"it is a dead letter ({self.attempts} attempts)"
+        else:
+            doing = "it was cancelled"
+        target = MESSAGE_COMMANDS[action].target
+        return InvalidTransition(
+            "message",
+            self.id,
+            str(status),
+            str(target),
+            action=action,
+            hint=f"{doing}; {purpose}",
+        )
 
     # -- state changes --------------------------------------------------------------------
 
@@ -264,6 +358,16 @@ class Message:
                 message_id=self.id,
                 due_at=self.due_at,
             )
+        if self.status is MessageStatus.PENDING or self.status is MessageStatus.CLAIMED:
+            resting = self.resting_until(at)
+            if resting is not None:
+                raise RuleViolation(
+                    "message_not_due",
+                    f"message {self.id!r} is held for the recipient's rest hours "
+                    f"until {_moment(resting)}",
+                    message_id=self.id,
+                    due_at=resting,
+                )
         if max_attempts is not None and self.attempts >= max_attempts:
             raise RuleViolation(
                 "attempts_exhausted",
@@ -279,6 +383,7 @@ class Message:
             claimed_by=owner,
             lease_until=at + lease,
             attempts=self.attempts + 1,
+            waiting_for=None,
         )
 
     def mark_delivered(self, at: datetime) -> Message:
@@ -292,6 +397,7 @@ class Message:
             delivered_at=at,
             lease_until=None,
             next_attempt_at=None,
+            waiting_for=None,
         )
 
     def mark_failed(self, error: str, at: datetime, policy: NotificationPolicy) -> Message:
@@ -315,9 +421,9 @@ class Message:
                 lease_until=None,
                 next_attempt_at=None,
             )
-        retry_at = at + backoff_delay(max(self.attempts, 1), policy, seed=self.id)
-        if self.quiet_hours is not None and not self.urgent:
-            retry_at = self.quiet_hours.next_allowed(retry_at)
+        retry_at = self._outside_rest_hours(
+            at + backoff_delay(max(self.attempts, 1), policy, seed=self.id)
+        )
         return MESSAGE_LIFECYCLE.move(
             self,
             "mark_failed",
@@ -328,16 +434,120 @@ class Message:
             claimed_by=None,
             lease_until=None,
             next_attempt_at=retry_at,
+            waiting_for=WaitReason.BACKOFF,
+        )
+
+    def defer(
+        self, retry_after: timedelta, reason: str, at: datetime, policy: NotificationPolicy
+    ) -> Message:
+        """A notifier's "retry after": back to pending without spending the attempt.
+
+        The next attempt is ``retry_after`` from ``at`` (at most ``policy.max_retry_after``),
+        moved out of the recipient's rest hours unless urgent. A message deferred
+        ``policy.max_deferrals`` times counts the next deferral as a failed attempt, so a
+        notifier that defers for ever still ends in the dead letters. ``reason`` goes into
+        the history.
+        """
+        require_aware(at)
+        if not isinstance(retry_after, timedelta) or retry_after < timedelta(0):
+            raise ValidationError.at("retry_after", "must be a duration of zero or more")
+        reason_text = str(reason)[: policy.max_error_length] or "deferred"
+        if self.status is MessageStatus.CLAIMED and self.deferrals >= policy.max_deferrals:
+            return self.mark_failed(
+                f"deferred {self.deferrals} times, last: {reason_text}", at, policy
+            )
+        wait = min(retry_after, policy.max_retry_after)
+        return MESSAGE_LIFECYCLE.move(
+            self,
+            "defer",
+            at=at,
+            by=self.claimed_by or "dispatcher",
+            note=reason_text,
+            claimed_by=None,
+            lease_until=None,
+            attempts=max(self.attempts - 1, 0),
+            deferrals=self.deferrals + 1,
+            next_attempt_at=self._outside_rest_hours(at + wait),
+            waiting_for=WaitReason.RETRY_AFTER,
+        )
+
+    def hold(
+        self, until: datetime, reason: WaitReason, *, at: datetime, by: str, note: str = ""
+    ) -> Message:
+        """Make a pending message wait until ``until`` for ``reason`` (spends nothing).
+
+        The dispatcher holds a due message whose recipient is resting (DOMAIN.md 3.5, 7) or
+        whose channel is paused; ``until`` never moves the message earlier.
+        """
+        require_aware(at)
+        require_aware(until, "until")
+        reason = enum_value(WaitReason, reason, "reason")
+        current = self.due_at
+        later = until if current is None else max(until, current)
+        return MESSAGE_LIFECYCLE.move(
+            self,
+            "hold",
+            at=at,
+            by=by,
+            note=note or f"held for {reason.value.replace('_', ' ')}",
+            next_attempt_at=later.astimezone(UTC),
+            waiting_for=reason,
+        )
+
+    def release(
+        self,
+        at: datetime,
+        *,
+        by: str,
+        reason: str,
+        attempted: bool = True,
+        hold: WaitReason | None = None,
+        until: datetime | None = None,
+    ) -> Message:
+        """Give a claim back: the message is pending again without an outcome.
+
+        For a claim whose worker is gone (``attempted``: the attempt may have reached the
+        receiver, so it stays counted) and for a claimed message that must not go out yet
+        (``attempted=False``: the attempt is given back), e.g. because the recipient's rest
+        hours began (``hold=WaitReason.REST_HOURS``, ``until`` their end).
+        """
+        require_aware(at)
+        _not_blank_arg(reason, "reason")
+        if hold is not None:
+            hold = enum_value(WaitReason, hold, "hold")
+        when = at if until is None else max(at, require_aware(until, "until"))
+        resting = self.resting_until(when)
+        if resting is not None:
+            when, hold = resting, WaitReason.REST_HOURS
+        attempts = self.attempts if attempted else max(self.attempts - 1, 0)
+        return MESSAGE_LIFECYCLE.move(
+            self,
+            "release",
+            at=at,
+            by=by,
+            note=reason,
+            claimed_by=None,
+            lease_until=None,
+            attempts=attempts,
+            next_attempt_at=when.astimezone(UTC),
+            waiting_for=hold,
         )
 
     def requeue(self, at: datetime, by: str = "operator") -> Message:
-        """Send a dead letter again (``csdomain outbox retry ID``): attempts start over."""
+        """Send a dead letter again (``csdomain outbox retry ID``): attempts start over.
+
+        Only a dead letter: a message that is waiting or being delivered is refused with
+        :class:`~csdomain.errors.InvalidTransition` saying what it is doing (a claimed one
+        is being sent right now; requeueing it would send it twice). The next attempt
+        still respects the recipient's rest hours.
+        """
         require_aware(at)
+        if self.status is not MessageStatus.DEAD:
+            raise self._refusal("requeue", "retry is for dead letters")
         retry_at = at
         if self.not_before is not None:
             retry_at = max(retry_at, self.not_before)
-        if self.quiet_hours is not None and not self.urgent:
-            retry_at = self.quiet_hours.next_allowed(retry_at)
+        resting = self.resting_until(retry_at)
         return MESSAGE_LIFECYCLE.move(
             self,
             "requeue",
@@ -345,23 +555,74 @@ class Message:
             by=by,
             note="requeued",
             attempts=0,
-            next_attempt_at=retry_at,
+            deferrals=0,
+            next_attempt_at=resting or retry_at,
             claimed_by=None,
+            waiting_for=WaitReason.REST_HOURS if resting else None,
         )
 
     def cancel(self, reason: str, *, at: datetime, by: str = "system") -> Message:
-        """Withdraw a pending message or a dead letter; ``reason`` goes into the history."""
+        """Withdraw a waiting message (pending or dead); ``reason`` goes into the history.
+
+        A claimed message is being delivered right now and cannot be withdrawn; the
+        refusal says by which worker and since when.
+        """
         require_aware(at)
         _not_blank_arg(reason, "reason")
+        if self.status not in MESSAGE_COMMANDS["cancel"].sources:
+            raise self._refusal("cancel", "cancel is for waiting messages (pending or dead)")
         return MESSAGE_LIFECYCLE.move(
-            self, "cancel", at=at, by=by, note=reason, lease_until=None, next_attempt_at=None
+            self,
+            "cancel",
+            at=at,
+            by=by,
+            note=reason,
+            lease_until=None,
+            next_attempt_at=None,
+            waiting_for=None,
         )
+
+
+#: The longest "retry after" a notifier can express (a day); the policy cuts it further.
+MAX_RETRY_AFTER_SECONDS = 86_400.0
+
+
+def retry_after_seconds(value: object) -> float:
+    """A "retry after" in seconds: a number or a ``timedelta`` from 0 to a day."""
+    if isinstance(value, timedelta):
+        value = value.total_seconds()
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        msg = f"must be a number of seconds or a timedelta, got {describe(value)}"
+        raise ValidationError.at("retry_after", msg)
+    if not math.isfinite(value) or not 0 <= value <= MAX_RETRY_AFTER_SECONDS:
+        msg = f"must be from 0 to {MAX_RETRY_AFTER_SECONDS:g} seconds, got {describe(value)}"
+        raise ValidationError.at("retry_after", msg)
+    return float(value)
+
+
+@attrs.frozen
+class RetryAfter:
+    """What a notifier may answer instead of ``True``: "not now, try again after".
+
+    The same as raising ``DeliveryError(..., retry_after=seconds)``: the message is
+    deferred (:meth:`Message.defer`) and no attempt is spent. ``pause_channel`` (the
+    default) holds the channel's other due messages as long, as a rate limit needs.
+    """
+
+    seconds: float = attrs.field(converter=retry_after_seconds)
+    reason: str = attrs.field(default="the receiver asked to retry later", validator=text)
+    pause_channel: bool = attrs.field(default=True, validator=flag)
 
 
 #: ``recipient_for(customer_id, channel)``: the address of a customer on a channel, if any.
 RecipientLookup = Callable[[str | None, str], str | None]
 #: ``rest_hours_for(customer_id)``: the customer's own rest hours, if set.
 RestHoursLookup = Callable[[str], QuietHours | None]
+
+
+def _moment(value: datetime | None) -> str:
+    """A moment for people, in UTC to the second (``-`` for none)."""
+    return "-" if value is None else f"{value.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z"
 
 
 def _not_blank_arg(value: object, path: str) -> None:

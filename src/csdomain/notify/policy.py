@@ -2,7 +2,8 @@
 
 :class:`NotificationPolicy` is part of :class:`csdomain.policy.Policy`;
 :func:`backoff_delay` is the wait after a failed attempt (DOMAIN.md 7, DESIGN.md 5: retry
-with backoff, dead letter after N tries).
+with backoff, dead letter after N tries); :class:`ChannelLimits` says how the dispatcher
+paces one channel (parallel deliveries, a token-bucket rate).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from csdomain.notify.keys import digest
 from csdomain.validators import instance_of, not_blank, optional, positive_int
 
 
-__all__ = ["NotificationPolicy", "backoff_delay"]
+__all__ = ["ChannelLimits", "NotificationPolicy", "backoff_delay"]
 
 
 _OPTIONAL_QUIET_HOURS = optional(instance_of(QuietHours))
@@ -69,13 +70,54 @@ def _channel_map(_instance: object, attribute: attrs.Attribute[Any], value: obje
             raise ValidationError.at(f"{attribute.name}.{key}", "expected a channel name")
 
 
+def _rate(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, Decimal) or not value.is_finite() or not 0 < value <= 1_000_000:
+        msg = f"must be a Decimal rate per second in (0, 1000000], got {describe(value)}"
+        raise ValidationError.at(attribute.name, msg)
+
+
+def _concurrency(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    positive_int(_instance, attribute, value)
+    if value > 256:  # type: ignore[operator]
+        raise ValidationError.at(attribute.name, f"must be at most 256, got {value}")
+
+
+@attrs.frozen(kw_only=True)
+class ChannelLimits:
+    """How one dispatcher paces one channel (a project default; DESIGN.md 5).
+
+    ``concurrency`` deliveries run at once on the channel (each channel has its own, so a
+    slow channel never stalls another); ``rate`` (messages per second, ``None`` for no
+    limit) and ``burst`` are a token bucket: up to ``burst`` messages at once, then
+    ``rate`` per second.
+    """
+
+    concurrency: int = attrs.field(default=8, validator=_concurrency)
+    rate: Decimal | None = attrs.field(default=None, validator=_rate)
+    burst: int = attrs.field(default=1, validator=positive_int)
+
+
+def _limits_map(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, Mapping):
+        raise ValidationError.at(attribute.name, "expected a mapping of channel to ChannelLimits")
+    for channel, limits in value.items():
+        if not isinstance(channel, str) or not channel:
+            raise ValidationError.at(attribute.name, "expected channel names as keys")
+        if not isinstance(limits, ChannelLimits):
+            raise ValidationError.at(f"{attribute.name}.{channel}", "expected ChannelLimits")
+
+
 @attrs.frozen(kw_only=True)
 class NotificationPolicy:
     """Numbers of the notification outbox and dispatcher (DOMAIN.md 7, DESIGN.md 5).
 
     Defaults: 5 attempts; backoff 1 min, x2 per attempt, capped at 1 h, no jitter; a
     5-minute lease; rest hours 21:00-08:00 Asia/Shanghai for customers without their own;
-    SMS for customer notices and e-mail for dealer announcements; batches of 100.
+    SMS for customer notices and e-mail for dealer announcements; batches of 100; 8
+    deliveries at once per channel without a rate limit; "retry after" answers wait at most
+    an hour and at most 100 of them per message (project defaults).
     """
 
     max_attempts: int = attrs.field(default=5, validator=positive_int)
@@ -95,6 +137,17 @@ class NotificationPolicy:
     channels: Mapping[str, str] = attrs.field(factory=_default_channels, validator=_channel_map)
     batch_size: int = attrs.field(default=100, validator=positive_int)
     max_error_length: int = attrs.field(default=500, validator=positive_int)
+    #: Pacing of each named channel; channels not named use ``default_channel_limits``.
+    channel_limits: Mapping[str, ChannelLimits] = attrs.field(factory=dict, validator=_limits_map)
+    default_channel_limits: ChannelLimits = attrs.field(
+        factory=ChannelLimits, validator=instance_of(ChannelLimits)
+    )
+    #: The longest "retry after" a notifier may ask for; longer answers are cut to it.
+    max_retry_after: timedelta = attrs.field(
+        default=timedelta(hours=1), validator=_positive_duration
+    )
+    #: How many "retry after" answers a message takes before they count as failures.
+    max_deferrals: int = attrs.field(default=100, validator=positive_int)
 
     def __attrs_post_init__(self) -> None:
         if self.backoff_cap < self.backoff_base:
@@ -103,6 +156,14 @@ class NotificationPolicy:
     def channel_for(self, kind: str) -> str:
         """The channel a message of ``kind`` uses when its template names none."""
         return self.channels.get(kind, self.default_channel)
+
+    def limits_for(self, channel: str) -> ChannelLimits:
+        """How the dispatcher paces ``channel``."""
+        return self.channel_limits.get(channel, self.default_channel_limits)
+
+    def known_channels(self) -> frozenset[str]:
+        """The channels this policy names (default, per kind, with limits)."""
+        return frozenset({self.default_channel, *self.channels.values(), *self.channel_limits})
 
 
 def backoff_delay(attempt: int, policy: NotificationPolicy, *, seed: str = "") -> timedelta:

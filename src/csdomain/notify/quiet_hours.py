@@ -10,7 +10,7 @@ import attrs
 
 from csdomain.calendar import QuietHours
 from csdomain.errors import ValidationError
-from csdomain.notify.model import Message, MessageStatus
+from csdomain.notify.model import Message, MessageStatus, WaitReason
 from csdomain.notify.policy import NotificationPolicy
 
 
@@ -24,7 +24,9 @@ def hold_for_quiet_hours(
 
     ``rest_hours`` is the customer's own setting; ``None`` means the policy default. Urgent
     messages and messages to no customer (staff, webhooks) are never held. The hours used
-    are recorded on the message so that retries avoid them as well.
+    are recorded on the message so that retries, and the dispatcher when it claims the
+    message, avoid them as well; a message moved out of them waits for
+    :attr:`WaitReason.REST_HOURS`.
     """
     if message.urgent or message.customer_id is None:
         return message
@@ -36,8 +38,16 @@ def hold_for_quiet_hours(
         raise ValidationError.at("created_at", "a draft message has no time to hold from")
     allowed = hours.next_allowed(earliest)
     not_before = message.not_before
+    waiting_for = message.waiting_for
     if allowed != earliest:
         not_before = allowed if not_before is None else max(not_before, allowed)
+        waiting_for = WaitReason.REST_HOURS
     if message.status is not MessageStatus.PENDING:
         return attrs.evolve(message, quiet_hours=hours)
-    return attrs.evolve(message, quiet_hours=hours, not_before=not_before, next_attempt_at=allowed)
+    return attrs.evolve(
+        message,
+        quiet_hours=hours,
+        not_before=not_before,
+        next_attempt_at=allowed,
+        waiting_for=waiting_for,
+    )
