@@ -625,6 +625,7 @@ def _text_limit(annotation: Any, limits: LimitsPolicy) -> int | None:
 def edges(annotation: Any) -> list[Hostile]:
     """Boundary values of an annotation: its limits, one past them, its range's ends."""
     found: list[Hostile] = []
+    first, last = LIMITS.earliest_year, LIMITS.latest_year
     limit = _text_limit(annotation, LIMITS)
     if limit is not None:
         found += [
@@ -645,19 +646,19 @@ def edges(annotation: Any) -> list[Hostile]:
             found += [Hostile("-0.0", -0.0), Hostile("1e308", 1e308), Hostile("5e-324", 5e-324)]
         elif plain is datetime:
             found += [
-                Hostile("first moment of the year range", datetime(1900, 1, 1, tzinfo=UTC)),
-                Hostile("last moment of the year range", datetime(2999, 12, 31, 23, tzinfo=UTC)),
-                Hostile("just before the year range", datetime(1899, 12, 31, 23, tzinfo=UTC)),
+                Hostile("first moment of the year range", datetime(first, 1, 1, tzinfo=UTC)),
+                Hostile("last hour of the year range", datetime(last, 12, 31, 23, tzinfo=UTC)),
+                Hostile("just before the year range", datetime(first - 1, 12, 31, tzinfo=UTC)),
                 Hostile(
-                    "year 3000 at +14:00, 2999 in UTC",
-                    datetime(3000, 1, 1, 9, tzinfo=timezone(timedelta(hours=14))),
+                    "the year after the range at +14:00, in the range in UTC",
+                    datetime(last + 1, 1, 1, 9, tzinfo=timezone(timedelta(hours=14))),
                 ),
             ]
         elif plain is date:
             found += [
-                Hostile("1900-01-01", date(1900, 1, 1)),
-                Hostile("2999-12-31", date(2999, 12, 31)),
-                Hostile("1899-12-31", date(1899, 12, 31)),
+                Hostile("first day of the year range", date(first, 1, 1)),
+                Hostile("last day of the year range", date(last, 12, 31)),
+                Hostile("just before the year range", date(first - 1, 12, 31)),
             ]
         elif typing.get_origin(plain) in _SEQUENCES:
             found += [Hostile("text, not a list", "CU-000001"), Hostile("[None]", [None])]
