@@ -8,7 +8,7 @@ import logging
 import socket
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
@@ -21,6 +21,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from csdomain import notifiers
 from csdomain.clock import FixedClock
 from csdomain.errors import ValidationError
+from csdomain.hookspecs import hookimpl
 from csdomain.notifiers import (
     DeliveryError,
     LogNotifier,
@@ -31,7 +32,14 @@ from csdomain.notifiers import (
     sign_body,
     verify_signature,
 )
-from csdomain.notify import Message, MessageStatus, NotificationPolicy
+from csdomain.notify import (
+    Message,
+    MessageStatus,
+    NotificationPolicy,
+    RetryAfter,
+    WaitReason,
+    hold_for_quiet_hours,
+)
 from csdomain.plugins import get_plugin_manager
 
 
@@ -227,6 +235,7 @@ class Receiver:
 
     def __init__(self) -> None:
         self.status = 200
+        self.headers: dict[str, str] = {}
         self.requests: list[tuple[dict[str, str], bytes]] = []
 
 
@@ -242,6 +251,8 @@ def webhook_server() -> Iterator[tuple[Receiver, str]]:
             self.send_response(receiver.status)
             if receiver.status in (301, 302, 307):
                 self.send_header("Location", "http://127.0.0.1:9/elsewhere")
+            for name, value in receiver.headers.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
@@ -443,3 +454,155 @@ def test_notifiers_refuse_wrong_arguments_with_a_validation_error(build: Any, pa
 def test_a_signature_header_that_is_not_text_does_not_verify() -> None:
     body = b"{}"
     assert not verify_signature(body, 12345, HOOK_SECRET)  # type: ignore[arg-type]
+
+
+# -- idempotency keys, deferrals and secrets (issue 21) ------------------------------------
+
+
+def test_every_webhook_attempt_carries_the_same_idempotency_key_and_body(
+    webhook_server: tuple[Receiver, str],
+) -> None:
+    """Rule: a retry after a timeout is recognisably the same message (issue 21)."""
+    receiver, url = webhook_server
+    notifier = WebhookNotifier(secret=HOOK_SECRET, proxies={}, timeout=5)
+    policy = NotificationPolicy()
+    first = message("webhook", url).claim("w1", AT, policy.lease)
+    notifier.deliver(first)
+    second = first.mark_failed("timeout", AT, policy).claim("w1", AT + policy.lease, policy.lease)
+    notifier.deliver(second)
+    [(one, body_one), (two, body_two)] = receiver.requests
+    for name in notifiers.IDEMPOTENCY_HEADERS:
+        assert one[name] == two[name] == first.idempotency_key
+    assert (one[notifiers.ATTEMPT_HEADER], two[notifiers.ATTEMPT_HEADER]) == ("1", "2")
+    assert body_one == body_two
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_webhook_retry_after_answer_is_a_deferral(
+    webhook_server: tuple[Receiver, str], status: int
+) -> None:
+    receiver, url = webhook_server
+    receiver.status = status
+    receiver.headers = {"Retry-After": "30"}
+    pm = manager(WebhookNotifier(secret=HOOK_SECRET, proxies={}, timeout=5))
+    policy = NotificationPolicy()
+    claimed = message("webhook", url).claim("w1", AT, policy.lease)
+    outcome = notifiers.deliver_claimed(claimed, pm, clock=FixedClock(AT), policy=policy)
+    deferred = outcome.message
+    assert deferred.status is MessageStatus.PENDING
+    assert deferred.attempts == 0
+    assert deferred.waiting_for is WaitReason.RETRY_AFTER
+    assert deferred.next_attempt_at == AT + timedelta(seconds=30)
+    assert outcome.pause_channel_until == AT + timedelta(seconds=30)
+    receiver.headers = {"Retry-After": "Wed, 21 Oct 2026 07:28:00 GMT"}
+    failed = attempt_delivery(claimed, pm, clock=FixedClock(AT), policy=policy)
+    assert failed.waiting_for is WaitReason.BACKOFF  # a date: an ordinary failure
+
+
+class RateLimitedRobot:
+    """A group robot that answers errcode 130101 (rate limited) for its first calls."""
+
+    def __init__(self, limited: int, *, answer: bool = False) -> None:
+        self.limited = limited
+        self.answer = answer
+        self.calls = 0
+
+    @hookimpl
+    def csdomain_deliver(self, message: Message) -> bool | RetryAfter | None:
+        if message.channel != "robot":
+            return None
+        self.calls += 1
+        if self.calls <= self.limited:
+            if self.answer:
+                return RetryAfter(60, "errcode 130101: send too fast", pause_channel=False)
+            raise DeliveryError("robot", message.id, "errcode 130101", retry_after=60)
+        return True
+
+
+@pytest.mark.parametrize("answer", [False, True])
+def test_a_notifier_can_defer_by_exception_or_answer(answer: bool) -> None:
+    robot = RateLimitedRobot(1, answer=answer)
+    pm = manager(robot)
+    policy = NotificationPolicy(max_attempts=1)
+    clock = FixedClock(AT)
+    claimed = message("robot", "group-1", customer_id=None).claim("w1", AT, policy.lease)
+    outcome = notifiers.deliver_claimed(claimed, pm, clock=clock, policy=policy)
+    assert outcome.message.waiting_for is WaitReason.RETRY_AFTER
+    assert (outcome.pause_channel_until is None) is answer
+    assert "130101" in outcome.message.history[-1].note
+    clock.set(AT + timedelta(minutes=1))
+    again = outcome.message.claim("w1", clock.now(), policy.lease)
+    assert attempt_delivery(again, pm, clock=clock, policy=policy).status is (
+        MessageStatus.DELIVERED
+    )
+
+
+def test_hook_csdomain_deliver_retry_after_is_checked() -> None:
+    with pytest.raises(ValidationError, match="retry_after"):
+        RetryAfter(-1)
+    with pytest.raises(ValidationError, match="retry_after"):
+        DeliveryError("robot", "msg-1", "busy", retry_after=float("nan"))
+    assert (
+        DeliveryError("robot", "msg-1", "busy", retry_after=timedelta(minutes=1)).retry_after == 60
+    )
+
+
+class LeakyRobot:
+    """A careless third-party notifier that puts its URL, token and secret in errors."""
+
+    @hookimpl
+    def csdomain_deliver(self, message: Message) -> bool | None:
+        if message.channel != "robot":
+            return None
+        url = "https://bot:pa55word@oapi.example.com/robot/send?access_token=tok-123&sign=s1g"
+        msg = f"POST {url} failed; secret={HOOK_SECRET}"
+        raise ConnectionError(msg)
+
+
+def test_secrets_are_redacted_from_stored_errors() -> None:
+    """Rule (issue 21): secrets inside URLs never end up in last_error."""
+    notifiers.register_secret(HOOK_SECRET)
+    pm = manager(LeakyRobot())
+    policy = NotificationPolicy()
+    claimed = message("robot", "group-1", customer_id=None).claim("w1", AT, policy.lease)
+    failed = attempt_delivery(claimed, pm, clock=FixedClock(AT), policy=policy)
+    error = failed.last_error or ""
+    for secret in ("pa55word", "tok-123", "s1g", HOOK_SECRET):
+        assert secret not in error
+        assert all(secret not in change.note for change in failed.history)
+    assert "https://bot:***@oapi.example.com/robot/send?access_token=***&sign=***" in error
+
+
+def test_redact_secrets_masks_registered_values_and_url_credentials() -> None:
+    notifiers.register_secret("sms-gateway-key-9")
+    text = "gateway sms-gateway-key-9 refused smtp://cs:pw@mail:25 and ?api_key=abc&x=1"
+    assert notifiers.redact_secrets(text) == (
+        "gateway *** refused smtp://cs:***@mail:25 and ?api_key=***&x=1"
+    )
+    notifiers.register_secret("ab")  # too short to mask safely: words would vanish
+    assert notifiers.redact_secrets("tab") == "tab"
+    with pytest.raises(ValidationError):
+        notifiers.redact_secrets(b"bytes")  # type: ignore[arg-type]
+
+
+def test_delivery_is_refused_when_rest_hours_began_after_the_claim() -> None:
+    """Rule: rest hours are checked again just before the notifier is called."""
+    delivered: list[Message] = []
+
+    class Gateway:
+        @hookimpl
+        def csdomain_deliver(self, message: Message) -> bool | None:
+            delivered.append(message)
+            return True
+
+    policy = NotificationPolicy()
+    evening = datetime(2026, 3, 10, 12, 59, 50, tzinfo=UTC)  # 20:59:50 in Shanghai
+    held = hold_for_quiet_hours(message("sms", "13800000000"), None, policy)
+    claimed = held.claim("w1", evening, policy.lease)
+    clock = FixedClock(evening + timedelta(seconds=20))  # 21:00:10: resting now
+    outcome = attempt_delivery(claimed, manager(Gateway()), clock=clock, policy=policy)
+    assert delivered == []
+    assert outcome.status is MessageStatus.PENDING
+    assert outcome.attempts == 0
+    assert outcome.waiting_for is WaitReason.REST_HOURS
+    assert outcome.next_attempt_at == datetime(2026, 3, 11, 0, 0, tzinfo=UTC)

@@ -37,6 +37,7 @@ from csdomain.notify import (
     MessageTemplates,
     NotificationPolicy,
     OwnerNotices,
+    WaitReason,
     backoff_delay,
     default_templates,
     hold_for_quiet_hours,
@@ -597,6 +598,133 @@ def test_held_messages_never_become_due_inside_rest_hours(
     assert held.next_attempt_at >= created
     if not urgent:
         assert not hours.contains(held.next_attempt_at)
+
+
+# -- rest hours at claim time, holds, deferrals, releases --------------------------------
+
+
+def test_a_message_is_never_claimed_inside_the_recipients_rest_hours() -> None:
+    """Rule: never during the customer's rest time unless urgent (DOMAIN.md 3.5, 7), also
+    when the message fell due before the rest hours began (issue 21: a backlog)."""
+    evening = local(SHANGHAI, 2026, 3, 10, 20, 59)
+    message = hold_for_quiet_hours(sms(evening), None, POLICY)
+    assert message.is_due(evening)
+    late = local(SHANGHAI, 2026, 3, 10, 23, 30)
+    with pytest.raises(RuleViolation) as info:
+        message.claim("w1", late, LEASE)
+    assert info.value.code == "message_not_due"
+    assert "rest hours until 2026-03-11 00:00:00Z" in str(info.value)
+    assert message.resting_until(late) == local(SHANGHAI, 2026, 3, 11, 8, 0)
+    urgent = hold_for_quiet_hours(sms(evening, urgent=True, source="u"), NIGHT, POLICY)
+    assert urgent.claim("w1", late, LEASE).status is MessageStatus.CLAIMED
+
+
+def test_an_expired_lease_is_not_reclaimed_inside_rest_hours() -> None:
+    evening = local(SHANGHAI, 2026, 3, 10, 20, 58)
+    claimed = hold_for_quiet_hours(sms(evening), None, POLICY).claim("w1", evening, LEASE)
+    with pytest.raises(RuleViolation, match="rest hours"):
+        claimed.claim("w2", local(SHANGHAI, 2026, 3, 10, 21, 30), LEASE)
+
+
+def test_hold_makes_a_pending_message_wait_without_spending_anything() -> None:
+    message = sms()
+    until = T0 + timedelta(hours=2)
+    held = message.hold(until, WaitReason.RATE_LIMIT, at=T0, by="w1")
+    assert (held.status, held.attempts, held.waiting_for) == (
+        MessageStatus.PENDING,
+        0,
+        WaitReason.RATE_LIMIT,
+    )
+    assert held.next_attempt_at == until
+    assert held.history[-1].note == "held for rate limit"
+    assert held.hold(T0, "rest_hours", at=T0, by="w1").next_attempt_at == until  # never earlier
+    with pytest.raises(InvalidTransition):
+        message.claim("w1", T0, LEASE).hold(until, WaitReason.RATE_LIMIT, at=T0, by="w1")
+    with pytest.raises(ValidationError, match="reason"):
+        message.hold(until, "soon", at=T0, by="w1")  # type: ignore[arg-type]
+
+
+def test_retry_after_defers_without_spending_the_attempt() -> None:
+    """Rule (issue 21): a "retry after" answer does not burn an attempt."""
+    policy = NotificationPolicy(max_attempts=1)
+    claimed = sms().claim("w1", T0, LEASE)
+    deferred = claimed.defer(timedelta(seconds=30), "rate limited", T0, policy)
+    assert deferred.status is MessageStatus.PENDING
+    assert (deferred.attempts, deferred.deferrals) == (0, 1)
+    assert deferred.next_attempt_at == T0 + timedelta(seconds=30)
+    assert deferred.waiting_for is WaitReason.RETRY_AFTER
+    assert deferred.last_error is None
+    assert deferred.history[-1].note == "rate limited"
+    again = deferred.claim("w1", T0 + timedelta(seconds=30), LEASE)
+    assert again.attempts == 1  # the one allowed attempt is still there
+
+
+def test_retry_after_is_capped_and_bounded_in_number() -> None:
+    policy = NotificationPolicy(max_deferrals=2, max_retry_after=timedelta(minutes=5))
+    message = sms(urgent=True)
+    now = T0
+    for _ in range(2):
+        message = message.claim("w1", now, LEASE).defer(timedelta(days=1), "busy", now, policy)
+        assert message.next_attempt_at == now + timedelta(minutes=5)
+        now = message.next_attempt_at
+    failed = message.claim("w1", now, LEASE).defer(timedelta(seconds=1), "busy", now, policy)
+    assert failed.waiting_for is WaitReason.BACKOFF
+    assert failed.attempts == 1
+    assert failed.last_error == "deferred 2 times, last: busy"
+
+
+def test_a_deferral_lands_outside_rest_hours() -> None:
+    evening = local(SHANGHAI, 2026, 3, 10, 20, 59)
+    claimed = hold_for_quiet_hours(sms(evening), None, POLICY).claim("w1", evening, LEASE)
+    deferred = claimed.defer(timedelta(minutes=5), "later", evening, POLICY)
+    assert deferred.next_attempt_at == local(SHANGHAI, 2026, 3, 11, 8, 0)
+
+
+def test_release_gives_a_claim_back() -> None:
+    claimed = sms().claim("gone-worker", T0, LEASE)
+    released = claimed.release(T0 + timedelta(minutes=1), by="w2", reason="worker gone")
+    assert released.status is MessageStatus.PENDING
+    assert released.attempts == 1  # it may have reached the receiver
+    assert released.claimed_by is None
+    assert released.is_due(T0 + timedelta(minutes=1))
+    unsent = claimed.release(T0, by="gone-worker", reason="not yet", attempted=False)
+    assert unsent.attempts == 0
+    with pytest.raises(InvalidTransition):
+        sms().release(T0, by="w2", reason="nothing claimed")
+
+
+def test_claimed_since_is_the_moment_of_the_current_claim() -> None:
+    claimed = sms().claim("w1", T0, LEASE)
+    assert claimed.claimed_since == T0
+    assert claimed.claim("w2", T0 + LEASE, LEASE).claimed_since == T0 + LEASE
+    assert sms().claimed_since is None
+
+
+def test_waiting_for_says_why_a_message_waits() -> None:
+    assert sms().waiting_for is None
+    assert sms(not_before=T0 + timedelta(days=1)).waiting_for is WaitReason.SCHEDULED
+    late = local(SHANGHAI, 2026, 3, 10, 23, 30)
+    assert hold_for_quiet_hours(sms(late), None, POLICY).waiting_for is WaitReason.REST_HOURS
+    failed = sms(urgent=True).claim("w1", T0, LEASE).mark_failed("x", T0, POLICY)
+    assert failed.waiting_for is WaitReason.BACKOFF
+    assert failed.claim("w1", failed.due_at or T0, LEASE).waiting_for is None
+
+
+@given(moments, quiet_hours, st.integers(0, 3 * 24 * 60), st.booleans())
+def test_no_claim_ever_succeeds_inside_rest_hours(
+    created: datetime, hours: QuietHours, later: int, urgent: bool
+) -> None:
+    message = hold_for_quiet_hours(sms(created, urgent=urgent), hours, POLICY)
+    at = max(created, message.due_at or created) + timedelta(minutes=later)
+    try:
+        claimed = message.claim("w1", at, LEASE)
+    except RuleViolation as refused:
+        assert refused.code == "message_not_due"
+        assert not urgent
+        assert hours.contains(at)
+    else:
+        assert urgent or not hours.contains(at)
+        assert claimed.status is MessageStatus.CLAIMED
 
 
 # -- delivering exactly once -------------------------------------------------------------

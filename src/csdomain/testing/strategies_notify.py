@@ -1,13 +1,14 @@
 """Hypothesis strategies for notification and care models.
 
-Messages are built through their own commands (claim, deliver, fail, requeue, cancel:
-``MESSAGE_LIFECYCLE``), so every message drawn is reachable and every status can be.
+Messages are built through their own commands (claim, deliver, fail, defer, release,
+hold, requeue, cancel: ``MESSAGE_LIFECYCLE``), so every message drawn is reachable and
+every status and wait reason can be.
 Knobs are keyword-only strategies.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
@@ -15,14 +16,17 @@ from hypothesis import strategies as st
 from csdomain.calendar import QuietHours
 from csdomain.care import CareSubject
 from csdomain.errors import InvalidTransition, RuleViolation
-from csdomain.notify import Message, NotificationPolicy, hold_for_quiet_hours
+from csdomain.notify import Message, NotificationPolicy, WaitReason, hold_for_quiet_hours
 
 
 __all__ = ["care_subjects", "messages"]
 
 _ZONES = st.sampled_from(["Asia/Shanghai", "America/New_York", "Europe/Berlin", "UTC"])
 _TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40)
-_STEPS = st.lists(st.sampled_from(["claim", "deliver", "fail", "requeue", "cancel"]), max_size=8)
+_STEPS = st.lists(
+    st.sampled_from(["claim", "deliver", "fail", "defer", "release", "hold", "requeue", "cancel"]),
+    max_size=8,
+)
 _POLICY = NotificationPolicy(max_attempts=2)
 _MOMENTS = st.datetimes(
     min_value=datetime(2001, 1, 1),  # noqa: DTZ001 - hypothesis bounds are naive
@@ -54,13 +58,22 @@ def _messages(draw: st.DrawFn, steps: st.SearchStrategy[list[str]]) -> Message:
     now = at
     for step in draw(steps):
         try:
-            if step in ("claim", "deliver", "fail") and message.due_at is not None:
+            claims = ("claim", "deliver", "fail", "defer", "release")
+            if step in claims and message.due_at is not None:
                 now = max(now, message.due_at)
                 message = message.claim("worker", now, _POLICY.lease)
                 if step == "deliver":
                     message = message.mark_delivered(now)
                 elif step == "fail":
                     message = message.mark_failed("boom", now, _POLICY)
+                elif step == "defer":
+                    message = message.defer(timedelta(minutes=1), "busy", now, _POLICY)
+                elif step == "release":
+                    message = message.release(now, by="worker", reason="worker gone")
+            elif step == "hold":
+                message = message.hold(
+                    now + timedelta(minutes=5), WaitReason.RATE_LIMIT, at=now, by="worker"
+                )
             elif step == "requeue":
                 message = message.requeue(now)
             elif step == "cancel":
@@ -71,7 +84,8 @@ def _messages(draw: st.DrawFn, steps: st.SearchStrategy[list[str]]) -> Message:
 
 
 def messages(*, steps: st.SearchStrategy[list[str]] | None = None) -> st.SearchStrategy[Message]:
-    """Messages in any reachable status (``steps``: claim/deliver/fail/requeue/cancel).
+    """Messages in any reachable status (``steps``: claim/deliver/fail/defer/release/hold/
+    requeue/cancel).
 
     Shrinks towards a fresh pending message with short texts.
     """
