@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-import pluggy
 import pytest
 
 import csdomain
@@ -192,12 +192,160 @@ def test_registering_a_plugin_twice_or_with_unknown_hooks_is_refused() -> None:
         csdomain.plugins.unregister("quiet-for-test")
 
 
-def test_a_plugin_that_cannot_be_imported_is_a_plugin_error(
-    monkeypatch: pytest.MonkeyPatch,
+def install_fake_distribution(
+    folder: Path, name: str, entry_points: dict[str, str], version: str = "1.0"
 ) -> None:
-    def broken(self: pluggy.PluginManager, group: str, name: str | None = None) -> int:
-        raise ModuleNotFoundError("No module named 'csdomain_broken'")
+    """What ``pip install`` leaves for a distribution: a ``.dist-info`` with entry points."""
+    info = folder / f"{name.replace('-', '_')}-{version}.dist-info"
+    info.mkdir(parents=True)
+    info.joinpath("METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n", encoding="utf-8"
+    )
+    lines = ["[csdomain]", *(f"{ep} = {target}" for ep, target in entry_points.items())]
+    info.joinpath("entry_points.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
-    monkeypatch.setattr(pluggy.PluginManager, "load_setuptools_entrypoints", broken)
-    with pytest.raises(PluginError, match="csdomain_broken"):
-        csdomain.plugins.get_plugin_manager()
+
+@pytest.fixture
+def broken_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An installed distribution whose plugin module is missing (issue 21's repro)."""
+    install_fake_distribution(
+        tmp_path, "csdomain-broken", {"broken": "csdomain_broken_missing.plugin"}, "0.3"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return tmp_path
+
+
+def test_a_plugin_that_cannot_be_imported_is_a_plugin_error_when_strict(
+    broken_distribution: Path,
+) -> None:
+    with pytest.raises(PluginError, match="csdomain_broken_missing"):
+        csdomain.plugins.get_plugin_manager(strict=True)
+
+
+def test_a_plugin_that_cannot_be_loaded_is_left_out_and_reported(
+    broken_distribution: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Rule (issue 21): a broken third-party plugin is contained; the rest works."""
+    with caplog.at_level("WARNING", logger="csdomain.plugins"):
+        pm = csdomain.plugins.get_plugin_manager()
+    [broken] = csdomain.plugins.broken_plugins(pm)
+    assert (broken.name, broken.distribution, broken.version) == (
+        "broken",
+        "csdomain-broken",
+        "0.3",
+    )
+    assert broken.target == "csdomain_broken_missing.plugin"
+    assert broken.error == "ModuleNotFoundError: No module named 'csdomain_broken_missing'"
+    assert broken.disable == "CSDOMAIN_DISABLED_PLUGINS=broken"
+    assert "CSDOMAIN_DISABLED_PLUGINS=broken" in caplog.text
+    assert "csdomain-broken 0.3" in caplog.text
+    assert {"memory", "sqlite"} <= {info.name for info in csdomain.plugins.list_plugins(pm)}
+    assert open_store("memory://", plugin_manager=pm).url == "memory://"
+
+
+def test_a_disabled_broken_plugin_is_not_reported(
+    broken_distribution: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CSDOMAIN_DISABLED_PLUGINS", "broken")
+    pm = csdomain.plugins.get_plugin_manager(strict=True)
+    assert csdomain.plugins.broken_plugins(pm) == []
+
+
+def test_a_plugin_with_hooks_that_match_no_spec_is_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "csdomain_misspelt_plugin.py").write_text(
+        "import csdomain\n\n@csdomain.hookimpl\ndef csdomain_delivr(message):\n    return None\n",
+        encoding="utf-8",
+    )
+    install_fake_distribution(tmp_path, "misspelt", {"misspelt": "csdomain_misspelt_plugin"})
+    monkeypatch.syspath_prepend(str(tmp_path))
+    pm = csdomain.plugins.get_plugin_manager()
+    [broken] = csdomain.plugins.broken_plugins(pm)
+    assert broken.name == "misspelt"
+    assert "csdomain_delivr" in broken.error
+    assert pm.get_plugin("misspelt") is None
+
+
+def test_cli_plugins_lists_a_broken_plugin_and_every_other_command_still_works(
+    broken_distribution: Path, tmp_path: Path
+) -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(broken_distribution), *sys.path])}
+    listed = subprocess.run(
+        [sys.executable, "-m", "csdomain", "plugins"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert "broken" in listed.stdout
+    assert "ModuleNotFoundError" in listed.stdout
+    assert "csdomain-broken 0.3" in listed.stdout
+    assert "CSDOMAIN_DISABLED_PLUGINS=broken" in listed.stdout
+    assert "Traceback" not in listed.stderr
+    other = subprocess.run(
+        [sys.executable, "-m", "csdomain", "outbox", "--store", f"sqlite:///{tmp_path / 'x.db'}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert "Traceback" not in other.stderr
+    assert "CSDOMAIN_DISABLED_PLUGINS=broken" in other.stderr  # one warning line
+    assert len(other.stderr.splitlines()) <= 3
+
+
+# -- settings of entry-point plugins -------------------------------------------------------
+
+
+def test_plugin_settings_come_from_the_config_file_and_the_environment(tmp_path: Path) -> None:
+    config = tmp_path / "csdomain.toml"
+    config.write_text(
+        '[plugins.group-robot]\nurl = "https://oapi.example.com/robot/send"\n'
+        'timeout = 5\nsecret = "from-file-secret"\nsigned = true\n',
+        encoding="utf-8",
+    )
+    env = {"CSDOMAIN_GROUP_ROBOT_SECRET": "env-secret-123", "CSDOMAIN_OTHER_URL": "x"}
+    settings = csdomain.plugins.plugin_settings("group-robot", environ=env, config=config)
+    assert settings.require("url") == "https://oapi.example.com/robot/send"
+    assert settings["secret"] == "env-secret-123"  # noqa: S105 - the environment wins
+    assert settings.source("secret") == "CSDOMAIN_GROUP_ROBOT_SECRET"
+    assert settings.number("timeout", 10) == 5
+    assert settings.flag("signed", default=False) is True
+    assert "other" not in settings
+    assert "url" in settings
+    assert "env-secret-123" not in repr(settings)
+    from csdomain.notifiers import redact_secrets
+
+    assert redact_secrets("bad signature env-secret-123") == "bad signature ***"
+    with pytest.raises(PluginError) as missing:
+        settings.require("token")
+    assert "CSDOMAIN_GROUP_ROBOT_TOKEN" in str(missing.value)
+    assert "[plugins.group-robot]" in str(missing.value)
+    with pytest.raises(PluginError, match="timeout"):
+        csdomain.plugins.plugin_settings(
+            "group-robot", environ={"CSDOMAIN_GROUP_ROBOT_TIMEOUT": "soon"}, config=config
+        ).number("timeout", 1)
+
+
+def test_the_config_file_is_named_by_option_or_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "cs.toml"
+    config.write_text('[plugins.robot]\nurl = "http://127.0.0.1:9/"\n', encoding="utf-8")
+    monkeypatch.setenv("CSDOMAIN_CONFIG", str(config))
+    assert csdomain.plugins.config_file() == config
+    assert csdomain.plugins.plugin_settings("robot", environ={})["url"] == "http://127.0.0.1:9/"
+    other = tmp_path / "other.toml"
+    other.write_text("[plugins.robot]\nurl = 'http://127.0.0.1:8/'\n", encoding="utf-8")
+    csdomain.plugins.use_config_file(other)
+    try:
+        assert csdomain.plugins.plugin_settings("robot", environ={})["url"] == "http://127.0.0.1:8/"
+    finally:
+        csdomain.plugins.use_config_file(None)
+    with pytest.raises(ValidationError, match="config"):
+        csdomain.plugins.use_config_file(tmp_path / "typo.toml")
+    (tmp_path / "bad.toml").write_text("url = = 1", encoding="utf-8")
+    with pytest.raises(ValidationError, match="cannot read the config file"):
+        csdomain.plugins.read_config(tmp_path / "bad.toml")

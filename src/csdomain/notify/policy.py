@@ -21,7 +21,7 @@ from csdomain.notify.keys import digest
 from csdomain.validators import instance_of, not_blank, optional, positive_int
 
 
-__all__ = ["ChannelLimits", "NotificationPolicy", "backoff_delay"]
+__all__ = ["ChannelLimits", "NotificationPolicy", "backoff_delay", "policy_with"]
 
 
 _OPTIONAL_QUIET_HOURS = optional(instance_of(QuietHours))
@@ -188,3 +188,34 @@ def backoff_delay(attempt: int, policy: NotificationPolicy, *, seed: str = "") -
         fraction = Decimal(int(digest(f"{seed}:{attempt}", 8), 16)) / Decimal(2**64)
         delay -= delay * policy.backoff_jitter * fraction
     return timedelta(microseconds=int(delay))
+
+
+#: The fields whose mappings an override merges into the base instead of replacing.
+_MERGED = ("channels", "channel_limits")
+
+
+def policy_with(base: NotificationPolicy, overrides: Mapping[str, Any]) -> NotificationPolicy:
+    """``base`` with the fields of ``overrides`` (as a config file or the CLI gives them).
+
+    Values are in the converter's form: durations in seconds, ``backoff_factor`` and
+    ``rate`` as numbers or decimal strings, rest hours as ``{"start": "21:00", ...}``.
+    ``channels`` and ``channel_limits`` are merged into the base's (a kind or channel
+    named in ``overrides`` replaces the base's entry). An unknown field or a bad value is a
+    :class:`~csdomain.errors.ValidationError` naming it.
+    """
+    from csdomain.serialization import structure, unstructure  # noqa: PLC0415 - kernel
+
+    if not isinstance(base, NotificationPolicy):
+        raise ValidationError.at("base", "expected a NotificationPolicy")
+    if not isinstance(overrides, Mapping):
+        raise ValidationError.at("notifications", "expected a table of policy values")
+    data = dict(unstructure(base))
+    for name, value in overrides.items():
+        if name in _MERGED and isinstance(value, Mapping) and isinstance(data.get(name), dict):
+            data[name] = {**data[name], **value}
+        else:
+            data[name] = value
+    try:
+        return structure(data, NotificationPolicy)
+    except ValidationError as err:
+        raise err.prefixed("notifications") from None
