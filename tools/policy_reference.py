@@ -26,6 +26,7 @@ SOURCES = {
     "orders": "DOMAIN.md 2",
     "complaints": "DOMAIN.md 3",
     "warranty": "DOMAIN.md 4",
+    "fieldservice": "DOMAIN.md 3.3 (the service-call promise), 8 (field service and repair)",
     "satisfaction": "DOMAIN.md 5",
     "contact_centre": "DOMAIN.md 3.3",
     "staff_pay": "DOMAIN.md 6",

@@ -12,6 +12,16 @@ from csdomain.audit import AccessRecord
 from csdomain.complaints import Complaint, complaint_events
 from csdomain.customers import Customer, customer_events
 from csdomain.events import Event
+from csdomain.fieldservice import (
+    ASSIGNED_STATUSES,
+    ProductFile,
+    ServiceArea,
+    ServiceOrder,
+    ServicePoint,
+    Technician,
+    product_file_events,
+    service_order_events,
+)
 from csdomain.kpi import ContactRecord
 from csdomain.notify import Message
 from csdomain.orders import Order, Stock, order_events
@@ -35,12 +45,17 @@ __all__ = [
     "MESSAGES",
     "ORDERS",
     "OUTBOX",
+    "PRODUCT_FILES",
     "RETURNS",
     "SATISFACTION_MONITORS",
+    "SERVICE_AREAS",
+    "SERVICE_ORDERS",
+    "SERVICE_POINTS",
     "STOCKS",
     "SURVEYS",
     "SURVEY_CAMPAIGNS",
     "SURVEY_RESPONSES",
+    "TECHNICIANS",
     "WARRANTY_CLAIMS",
 ]
 
@@ -167,5 +182,70 @@ MESSAGES: Kind[Message] = KINDS.register(
             "waiting_for",
         ],
         composite=(("status", "due_at"),),
+    )
+)
+
+
+# -- field service (issue #18) ---------------------------------------------------------------
+
+
+def _booked_technician(order: ServiceOrder) -> str | None:
+    """The technician holding the job now (dispatched, en route, on site, waiting)."""
+    return order.technician_id if order.status in ASSIGNED_STATUSES else None
+
+
+def _visit_day(order: ServiceOrder) -> str | None:
+    """The local day of the booked visit, while a technician holds the job."""
+    if order.status not in ASSIGNED_STATUSES or not order.dispatches:
+        return None
+    return order.dispatches[-1].day.isoformat()
+
+
+PRODUCT_FILES: Kind[ProductFile] = KINDS.register(
+    Kind(
+        "product_file",
+        ProductFile,
+        indexes=["customer_id", "model", "category", "service_area_id", "order_id"],
+        key=lambda product: product.serial,
+        events=product_file_events,
+    )
+)
+SERVICE_AREAS: Kind[ServiceArea] = KINDS.register(
+    Kind("service_area", ServiceArea, indexes=["district", "region"])
+)
+SERVICE_POINTS: Kind[ServicePoint] = KINDS.register(
+    Kind("service_point", ServicePoint, indexes=["district", "region", "ownership"])
+)
+TECHNICIANS: Kind[Technician] = KINDS.register(
+    Kind(
+        "technician",
+        Technician,
+        indexes=["service_point_id", "district", Index("active", "integer")],
+    )
+)
+SERVICE_ORDERS: Kind[ServiceOrder] = KINDS.register(
+    Kind(
+        "service_order",
+        ServiceOrder,
+        indexes=[
+            "status",
+            "kind",
+            "customer_id",
+            "product_serial",
+            "service_area_id",
+            "district",
+            "urgency",
+            "follow_up_of",
+            "received_at",
+            "respond_by",
+            "on_site_by",
+            "fix_by",
+            "fixed_at",
+            Index("technician_id", "text", lambda order: order.technician_id),
+            Index("booked_technician", "text", _booked_technician),
+            Index("visit_day", "text", _visit_day),
+        ],
+        composite=(("booked_technician", "visit_day"),),
+        events=service_order_events,
     )
 )

@@ -24,6 +24,7 @@ from csdomain.care import CarePolicy
 from csdomain.complaints import ComplaintPolicy
 from csdomain.customers import CustomerPolicy
 from csdomain.errors import ValidationError
+from csdomain.fieldservice import FieldServicePolicy
 from csdomain.kpi import ContactCentrePolicy, StaffPayPolicy
 from csdomain.notify import NotificationPolicy
 from csdomain.orders import OrderPolicy
@@ -85,6 +86,7 @@ class Policy:
     orders: OrderPolicy = attrs.field(factory=OrderPolicy)
     complaints: ComplaintPolicy = attrs.field(factory=ComplaintPolicy)
     warranty: WarrantyPolicy = attrs.field(factory=WarrantyPolicy)
+    fieldservice: FieldServicePolicy = attrs.field(factory=FieldServicePolicy)
     satisfaction: SatisfactionPolicy = attrs.field(factory=SatisfactionPolicy)
     contact_centre: ContactCentrePolicy = attrs.field(factory=ContactCentrePolicy)
     staff_pay: StaffPayPolicy = attrs.field(factory=StaffPayPolicy)

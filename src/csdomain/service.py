@@ -10,7 +10,7 @@ the same transaction; a concurrency conflict re-runs it (``retries``)::
     order = desk.place_order(customer.id, lines, channel="online", by=clerk)
 
 The use cases are grouped by area in :mod:`csdomain.desk` (customers, orders and returns,
-complaints, warranty, satisfaction and KPIs, notifications, privacy).
+complaints, warranty, field service, satisfaction and KPIs, notifications, privacy).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 from csdomain.desk.base import DeskBase, retrying
 from csdomain.desk.complaints import ComplaintDesk
 from csdomain.desk.customers import CustomerDesk
+from csdomain.desk.fieldservice import FieldServiceDesk
 from csdomain.desk.notifications import Dispatcher, NotificationDesk
 from csdomain.desk.orders import OrderDesk
 from csdomain.desk.privacy import PrivacyDesk
@@ -33,12 +34,13 @@ class ServiceDesk(
     OrderDesk,
     ComplaintDesk,
     WarrantyDesk,
+    FieldServiceDesk,
     SatisfactionDesk,
     NotificationDesk,
     PrivacyDesk,
 ):
-    """All use cases: customers, orders, stock, returns, complaints, warranty claims,
-    surveys and KPIs, notifications, privacy (erasure and export).
+    """All use cases: customers, orders, stock, returns, complaints, warranty claims, field
+    service, surveys and KPIs, notifications, privacy (erasure and export).
 
     See :class:`~csdomain.desk.base.DeskBase` for the constructor.
     """

@@ -30,6 +30,15 @@ from csdomain.testing.strategies_complaints import (
     sla_policies,
     sla_targets,
 )
+from csdomain.testing.strategies_fieldservice import (
+    fieldservice_policies,
+    product_files,
+    service_orders,
+    settlements,
+    technicians,
+    triage_results,
+    visit_records,
+)
 from csdomain.testing.strategies_kernel import (
     actors,
     aware_datetimes,
@@ -87,10 +96,12 @@ __all__ = [
     "covered_warranty_claims",
     "currencies",
     "customers",
+    "fieldservice_policies",
     "messages",
     "money",
     "order_lines",
     "orders",
+    "product_files",
     "quality_trends",
     "quiet_hours",
     "remedies",
@@ -98,7 +109,9 @@ __all__ = [
     "return_requests",
     "satisfaction_monitors",
     "satisfaction_policies",
+    "service_orders",
     "service_point_periods",
+    "settlements",
     "sla_policies",
     "sla_targets",
     "spare_parts",
@@ -110,7 +123,10 @@ __all__ = [
     "survey_responses",
     "surveys",
     "surveys_with_responses",
+    "technicians",
+    "triage_results",
     "utc_datetimes",
+    "visit_records",
     "warranty_claim_cases",
     "warranty_claims",
     "warranty_decisions",
@@ -121,6 +137,7 @@ __all__ = [
 def _model_strategies() -> list[tuple[type[Any], st.SearchStrategy[Any]]]:
     from csdomain import complaints as c  # noqa: PLC0415 - loaded when hypothesis asks
     from csdomain import customers as cu  # noqa: PLC0415
+    from csdomain import fieldservice as fs  # noqa: PLC0415
     from csdomain import kpi, notify, returns, satisfaction, warranty  # noqa: PLC0415
     from csdomain import orders as o  # noqa: PLC0415
 
@@ -154,6 +171,13 @@ def _model_strategies() -> list[tuple[type[Any], st.SearchStrategy[Any]]]:
         (warranty.ServicePointPeriod, service_point_periods()),
         (warranty.QualityTrend, quality_trends()),
         (warranty.SparePart, spare_parts()),
+        (fs.FieldServicePolicy, fieldservice_policies()),
+        (fs.ProductFile, product_files()),
+        (fs.ServiceOrder, service_orders()),
+        (fs.Settlement, settlements()),
+        (fs.Technician, technicians()),
+        (fs.TriageResult, triage_results()),
+        (fs.VisitRecord, visit_records()),
     ]
 
 
