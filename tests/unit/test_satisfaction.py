@@ -35,6 +35,7 @@ from csdomain.satisfaction import (
     RatingLabel,
     SatisfactionMonitor,
     SatisfactionPolicy,
+    ScoreMethod,
     Survey,
     SurveyCampaign,
     SurveyItem,
@@ -51,6 +52,7 @@ from csdomain.satisfaction import (
     nps,
     post_service_survey,
     rating_label,
+    rating_score,
     satisfaction_cost,
     servqual_gaps,
     weighted_score,
@@ -73,6 +75,9 @@ T0 = datetime(2024, 5, 6, 9, 0, tzinfo=UTC)
 MANAGER = Actor("m1", frozenset({"cs_manager"}))
 CLERK = Actor("w1", frozenset({"warehouse"}))
 ACCESS = AccessPolicy()
+NORMALISED = ScoreMethod.NORMALISED
+#: The named alternative scoring, (rating - 1) / (scale - 1) x 100.
+NORMALISED_POLICY = SatisfactionPolicy(score_method=NORMALISED)
 
 
 def two_item_survey(**changes: object) -> Survey:
@@ -152,12 +157,60 @@ def test_csat_refuses_something_that_is_not_scores() -> None:
 
 
 def test_weighted_score_normalises_each_rating_then_weights() -> None:
-    # quality 5 -> (5-1)/4*100 = 100, price 3 -> 50; (3*100 + 1*50) / (3+1) = 87.5
-    assert weighted_score({"quality": 5, "price": 3}, {"quality": 3, "price": 1}) == 87.5
+    # the named alternative: quality 5 -> (5-1)/4*100 = 100, price 3 -> 50;
+    # (3*100 + 1*50) / (3+1) = 87.5
+    ratings, weights = {"quality": 5, "price": 3}, {"quality": 3, "price": 1}
+    assert weighted_score(ratings, weights, method=NORMALISED) == 87.5
     # weights need not sum to 1: 0.3 and 0.1 give the same result
-    assert weighted_score({"q": 5, "p": 3}, {"q": 0.3, "p": 0.1}) == pytest.approx(87.5)
+    assert weighted_score({"q": 5, "p": 3}, {"q": 0.3, "p": 0.1}, method="normalised") == (
+        pytest.approx(87.5)
+    )
     # 7-point scale: 4 -> (4-1)/6*100 = 50
-    assert weighted_score({"q": 4}, {"q": 2}, scale=7) == 50.0
+    assert weighted_score({"q": 4}, {"q": 2}, scale=7, method=NORMALISED) == 50.0
+
+
+def test_item_score_is_the_rating_out_of_100_as_the_documents_count_it() -> None:
+    # 调查项目合计平均分数85分以上为顾客满意: score / scale x 100 is the default.
+    # quality 5 -> 100, price 3 -> 60; (3*100 + 1*60) / 4 = 90
+    assert weighted_score({"quality": 5, "price": 3}, {"quality": 3, "price": 1}) == 90.0
+    # a 100-point survey answered 85 everywhere scores 85 (84.85 when normalised)
+    assert weighted_score({"a": 85, "b": 85}, {"a": 1, "b": 1}, scale=100) == 85.0
+    assert weighted_score({"a": 85}, {"a": 1}, scale=100, method=NORMALISED) == (
+        pytest.approx(84.848, abs=1e-3)
+    )
+    # a five-point "satisfied" (4) everywhere scores 80 (75 when normalised)
+    assert rating_score(4) == 80.0
+    assert rating_score(4, method=NORMALISED) == 75.0
+    assert rating_score(85, scale=100) == 85.0
+
+
+def test_satisfied_at_85_by_the_documents_scoring_of_the_supplier_survey() -> None:
+    # weights 3,1,1,1,2 (quality, price, delivery, packaging, after-sales), five answers:
+    # 100, 85, 80, 52.5, 95 -> 3 satisfied (60 %), index 412.5 / 5 = 82.5
+    survey = Survey.supplier(
+        "S1",
+        weights={
+            "product_quality": 3,
+            "price": 1,
+            "delivery_time": 1,
+            "packaging": 1,
+            "after_sales_service": 2,
+        },
+    )
+    answers = [(5, 5, 5, 5, 5), (5, 3, 4, 4, 4), (4, 4, 4, 4, 4), (3, 2, 3, 3, 2), (5, 4, 5, 4, 5)]
+    stats = SurveyStats(survey)
+    normalised = SurveyStats(survey, NORMALISED_POLICY)
+    for row in answers:
+        stats.add_scores(list(row))
+        normalised.add_scores(list(row))
+    result = stats.result()
+    assert result.satisfied == 3
+    assert result.satisfied_share == 60.0
+    assert result.index == pytest.approx(82.5)
+    # the normalised alternative: 100, 81.25, 75, 40.625, 93.75 -> 2 satisfied, 78.125
+    other = normalised.result()
+    assert (other.satisfied, other.satisfied_share) == (2, 40.0)
+    assert other.index == pytest.approx(78.125)
 
 
 def test_weighted_score_refuses_zero_weight_and_unweighted_items() -> None:
@@ -288,11 +341,13 @@ def test_response_outside_the_survey_scale_is_refused() -> None:
 
 def test_survey_score_is_the_weighted_score_of_the_rated_items() -> None:
     survey = two_item_survey()
-    # a = 4 -> 75, b = 2 -> 25: (3*75 + 25) / 4 = 62.5
-    assert survey.score(response(1, {"a": 4, "b": 2})) == 62.5
+    # normalised: a = 4 -> 75, b = 2 -> 25: (3*75 + 25) / 4 = 62.5
+    assert survey.score(response(1, {"a": 4, "b": 2}), NORMALISED) == 62.5
     # only b rated: 25
-    assert survey.score(response(2, {"b": 2})) == 25.0
+    assert survey.score(response(2, {"b": 2}), NORMALISED) == 25.0
     assert survey.score(response(3, {})) is None
+    # the documents' scoring: a = 4 -> 80, b = 2 -> 40: (3*80 + 40) / 4 = 70
+    assert survey.score(response(1, {"a": 4, "b": 2})) == 70.0
 
 
 def test_loyalty_needs_both_repurchase_and_recommendation() -> None:
@@ -319,15 +374,15 @@ def test_key_accounts_are_visited_twice_a_year() -> None:
 # -- statistics: a worked example ------------------------------------------------------
 
 
-def worked_example() -> SurveyStats:
-    """Four answers to a two-item survey (weights a=3, b=1, five-point scale).
+def worked_example(policy: SatisfactionPolicy = NORMALISED_POLICY) -> SurveyStats:
+    """Four answers to a two-item survey (weights a=3, b=1, five-point scale), normalised.
 
     r1: a=5 b=5 -> (3*100 + 100)/4 = 100,   nps 10, repurchased yes, recommends yes
     r2: a=4 b=3 -> (3*75  + 50)/4  = 68.75, nps 8
     r3: a=5 b=1 -> (3*100 + 0)/4   = 75,    nps 3,  repurchased no,  recommends yes
     r4: a=3 b=4 -> (3*50  + 75)/4  = 56.25
     """
-    stats = SurveyStats(two_item_survey(), invited=5, customer_base=8)
+    stats = SurveyStats(two_item_survey(), policy, invited=5, customer_base=8)
     stats.add(response(1, {"a": 5, "b": 5}, nps_score=10, repurchased=True, would_recommend=True))
     stats.add(response(2, {"a": 4, "b": 3}, nps_score=8))
     stats.add(response(3, {"a": 5, "b": 1}, nps_score=3, repurchased=False, would_recommend=True))
@@ -352,6 +407,16 @@ def test_survey_stats_worked_example_scores() -> None:
     assert result.csat_interval is not None
     assert 62.5 in result.csat_interval
     assert result.suspicious_unanimity is False
+
+
+def test_survey_stats_worked_example_scores_the_documents_way_by_default() -> None:
+    # r1 (3*100 + 100)/4 = 100, r2 (3*80 + 60)/4 = 75, r3 (3*100 + 20)/4 = 80,
+    # r4 (3*60 + 80)/4 = 65: index 320 / 4 = 80, one satisfied
+    result = worked_example(SatisfactionPolicy()).result()
+    assert result.index == 80.0
+    assert result.satisfied == 1
+    # item a: mean 4.25 of 5 -> 85 points
+    assert result.item("a").mean_score == pytest.approx(85.0)
 
 
 def test_survey_stats_worked_example_items_nps_loyalty_coverage() -> None:
@@ -390,14 +455,24 @@ def test_one_hundred_percent_satisfied_is_flagged_as_suspicious() -> None:
 
 def test_satisfied_threshold_is_inclusive_at_85() -> None:
     survey = Survey("S", "t", tuple(SurveyItem(k) for k in "abcde"))
-    stats = SurveyStats(survey)
-    # 5, 5, 4, 4, 4 -> (4 + 4 + 3 + 3 + 3) / 20 * 100 = 85 exactly: satisfied
+    stats = SurveyStats(survey, NORMALISED_POLICY)
+    # normalised: 5, 5, 4, 4, 4 -> (4 + 4 + 3 + 3 + 3) / 20 * 100 = 85 exactly: satisfied
     stats.add_scores([5, 5, 4, 4, 4])
     # 5, 4, 4, 4, 4 -> 16 / 20 * 100 = 80: not satisfied
     stats.add_scores([5, 4, 4, 4, 4])
     assert survey.score(
-        SurveyResponse("R", "S", "C", T0, dict(zip("abcde", [5, 5, 4, 4, 4], strict=True)))
+        SurveyResponse("R", "S", "C", T0, dict(zip("abcde", [5, 5, 4, 4, 4], strict=True))),
+        NORMALISED,
     ) == pytest.approx(85.0)
+    assert stats.result().satisfied == 1
+
+
+def test_satisfied_at_85_points_is_inclusive_with_the_documents_scoring() -> None:
+    survey = Survey("S", "t", tuple(SurveyItem(k) for k in "abcd"), scale=10)
+    stats = SurveyStats(survey)
+    # 9, 9, 8, 8 of 10 -> 34 / 40 * 100 = 85 exactly: satisfied; 9, 8, 8, 8 -> 82.5: not
+    stats.add_scores([9, 9, 8, 8])
+    stats.add_scores([9, 8, 8, 8])
     assert stats.result().satisfied == 1
 
 
@@ -666,9 +741,12 @@ def test_weighted_score_lies_between_the_lowest_and_highest_item(
 ) -> None:
     ratings = {k: r for k, (r, _) in answers.items()}
     weights = {k: w for k, (_, w) in answers.items()}
-    score = weighted_score(ratings, weights, scale=7)
+    score = weighted_score(ratings, weights, scale=7, method=NORMALISED)
     normalised = [(r - 1) / 6 * 100 for r in ratings.values()]
     assert min(normalised) - 1e-9 <= score <= max(normalised) + 1e-9
+    share = weighted_score(ratings, weights, scale=7)
+    shares = [r / 7 * 100 for r in ratings.values()]
+    assert min(shares) - 1e-9 <= share <= max(shares) + 1e-9
 
 
 @given(st.floats(0, 100), st.floats(0, 100), st.floats(0, 1))

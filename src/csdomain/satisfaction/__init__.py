@@ -4,8 +4,9 @@ The package has these parts, all pure:
 
 - **Scores** (:mod:`~csdomain.satisfaction.scores`). :func:`csat` (top-box share),
   :func:`nps` (promoters minus detractors), :func:`weighted_score` (items on a 1..scale
-  scale, weighted, as 0..100), :func:`composite_index` (the documents' manufacturer
-  formula, product weight 0.8), :func:`servqual_gaps` (perception minus expectation per
+  scale, weighted, as 0..100: the documents' rating / scale x 100 by default, the
+  normalised reading by :class:`ScoreMethod`), :func:`composite_index` (the documents'
+  manufacturer formula, product weight 0.8), :func:`servqual_gaps` (perception minus expectation per
   SERVQUAL dimension) and :func:`wilson_interval`. A score outside its scale is a
   :class:`~csdomain.errors.ValidationError` naming the value; nothing is clipped.
 - **Surveys as records** (:mod:`~csdomain.satisfaction.surveys`,
@@ -90,10 +91,12 @@ from csdomain.satisfaction.scores import (
     Dimension,
     Interval,
     RatingLabel,
+    ScoreMethod,
     composite_index,
     csat,
     nps,
     rating_label,
+    rating_score,
     servqual_gaps,
     weighted_score,
     wilson_interval,
@@ -143,6 +146,7 @@ __all__ = [
     "SatisfactionMonitor",
     "SatisfactionMonitorMoved",
     "SatisfactionPolicy",
+    "ScoreMethod",
     "Survey",
     "SurveyCampaign",
     "SurveyItem",
@@ -163,6 +167,7 @@ __all__ = [
     "nps",
     "post_service_survey",
     "rating_label",
+    "rating_score",
     "satisfaction_cost",
     "servqual_gaps",
     "should_request_survey",

@@ -26,7 +26,14 @@ from typing import TypeAlias
 
 from csdomain.satisfaction.policy import SatisfactionPolicy
 from csdomain.satisfaction.results import Driver, Estimate, ItemResult, LoyaltyResult
-from csdomain.satisfaction.scores import Dimension, Interval, _bounded, wilson_interval
+from csdomain.satisfaction.scores import (
+    Dimension,
+    Interval,
+    ScoreMethod,
+    _bounded,
+    score_span,
+    wilson_interval,
+)
 from csdomain.satisfaction.surveys import Survey
 
 
@@ -65,16 +72,20 @@ def percent_interval(successes: int, n: int, confidence: float) -> Interval | No
 class Scoring:
     """How one tuple of ratings scores: weighted 0..100, and what the drivers explain.
 
-    The overall figure is the ``overall_item`` normalised to 0..100 when the survey names
-    one, otherwise the weighted score (DOMAIN.md 5).
+    A rating becomes a score out of 100 by the policy's ``score_method`` (the documents'
+    rating / scale x 100 by default). The overall figure is the ``overall_item``'s score
+    when the survey names one, otherwise the weighted score (docs/domain.md 5).
     """
 
-    __slots__ = ("overall", "scale", "threshold", "unit", "weights")
+    __slots__ = ("method", "offset", "overall", "scale", "span", "threshold", "unit", "weights")
 
     def __init__(self, survey: Survey, policy: SatisfactionPolicy) -> None:
         self.weights = [item.weight for item in survey.items]
         self.scale = survey.scale
-        self.unit = 100.0 / (survey.scale - 1)
+        self.method: ScoreMethod = policy.score_method
+        self.offset, self.span = score_span(survey.scale, policy.score_method)
+        #: Score points per rating point.
+        self.unit = 100.0 / self.span
         self.overall = (
             None if survey.overall_item is None else survey.item_keys.index(survey.overall_item)
         )
@@ -87,18 +98,18 @@ class Scoring:
         total = 0.0
         for w, r in zip(self.weights, row, strict=True):
             if r is not None and w > 0:
-                numerator += w * (r - 1)
+                numerator += w * (r - self.offset)
                 total += w
         if total <= 0:
             return None
-        return _bounded(numerator * 100 / (total * (self.scale - 1)))
+        return _bounded(numerator * 100 / (total * self.span))
 
     def outcome(self, row: Row, score: float | None) -> float | None:
         """The overall figure 0..100 the drivers explain (``None`` when not answered)."""
         if self.overall is None:
             return score
         rating = row[self.overall]
-        return None if rating is None else (rating - 1) * self.unit
+        return None if rating is None else (rating - self.offset) * self.unit
 
     def scored(self, profiles: Counter[Row]) -> list[ScoredRow]:
         """Each distinct tuple of ratings with its count, score and overall figure."""
@@ -156,10 +167,18 @@ class ItemCounts:
         return sum(r * c for counts in count_lists for r, c in enumerate(counts)) / n
 
     def item_results(
-        self, survey: Survey, cutoff: int, z: float, level: float
+        self,
+        survey: Survey,
+        cutoff: int,
+        z: float,
+        level: float,
+        method: ScoreMethod = ScoreMethod.SHARE_OF_SCALE,
     ) -> tuple[ItemResult, ...]:
-        """The statistics of every item: distribution, mean with interval, CSAT."""
-        scale = survey.scale
+        """The statistics of every item: distribution, mean with interval, CSAT.
+
+        ``mean_score`` is the mean as a score out of 100 by ``method``.
+        """
+        offset, span = score_span(survey.scale, method)
         results: list[ItemResult] = []
         for item, counts in zip(survey.items, self.counts, strict=True):
             n = sum(counts)
@@ -185,7 +204,7 @@ class ItemCounts:
                     dimension=item.dimension,
                     responses=n,
                     mean=Estimate(mean, n, sd, interval),
-                    mean_score=(mean - 1) * 100 / (scale - 1),
+                    mean_score=(mean - offset) * 100 / span,
                     csat=100.0 * top / n,
                     csat_interval=percent_interval(top, n, level),
                     distribution=distribution,

@@ -17,7 +17,7 @@ from dateutil.relativedelta import relativedelta
 from csdomain import validators as valid
 from csdomain.errors import ValidationError, describe
 from csdomain.satisfaction import _checks as check
-from csdomain.satisfaction.scores import MAX_SCALE, _check_nps_bands, _z
+from csdomain.satisfaction.scores import MAX_SCALE, ScoreMethod, _check_nps_bands, _z
 
 
 __all__ = [
@@ -53,12 +53,21 @@ CONTACT_CENTRE_DRIVERS: tuple[str, ...] = (
 )
 
 
+def _to_score_method(value: ScoreMethod | str) -> ScoreMethod:
+    return valid.enum_value(ScoreMethod, value, "score_method")
+
+
 @attrs.frozen
 class SatisfactionPolicy:
     """Satisfaction thresholds, weights and survey rules, with DOMAIN.md 5's defaults."""
 
     #: A customer whose weighted score is 85/100 or more is "satisfied".
     satisfied_threshold: float = 85.0
+    #: How a rating becomes a score out of 100: the documents' rating / scale x 100, or
+    #: ``normalised`` ((rating - 1) / (scale - 1) x 100).
+    score_method: ScoreMethod = attrs.field(
+        default=ScoreMethod.SHARE_OF_SCALE, converter=_to_score_method
+    )
     #: CSAT counts the top two boxes (4 and 5 on the five-point scale).
     csat_top_boxes: int = 2
     #: NPS bands on 0..10: promoters 9-10, detractors 0-6.

@@ -34,7 +34,8 @@ class Estimate:
 class ItemResult:
     """Statistics of one survey item.
 
-    ``mean`` is on the survey's scale, ``mean_score`` the same normalised to 0..100,
+    ``mean`` is on the survey's scale, ``mean_score`` the same as a score out of 100 (by
+    the policy's ``score_method``),
     ``distribution`` the number of answers for each score 1..scale.
     """
 
@@ -52,7 +53,7 @@ class ItemResult:
 class Driver:
     """How strongly one item moves the overall score (least squares over responses).
 
-    ``slope`` is overall points per item point, both normalised to 0..100;
+    ``slope`` is overall points per item point, both as scores out of 100;
     :attr:`gain_per_10_points` is what +10 points on the item bring to the overall.
     """
 

@@ -1,7 +1,8 @@
 """Satisfaction scores: CSAT, NPS, weighted score, composite index, SERVQUAL (DOMAIN.md 5).
 
 :func:`csat` (top-box share), :func:`nps` (promoters minus detractors),
-:func:`weighted_score` (items on a 1..scale scale, weighted, as 0..100),
+:func:`weighted_score` (items on a 1..scale scale, weighted, as 0..100: by default the
+documents' score / scale x 100, see :class:`ScoreMethod`),
 :func:`composite_index` (the documents' manufacturer formula, product weight 0.8),
 :func:`servqual_gaps` (perception minus expectation per SERVQUAL dimension) and
 :func:`wilson_interval`. A score outside its scale is a
@@ -28,10 +29,12 @@ __all__ = [
     "Dimension",
     "Interval",
     "RatingLabel",
+    "ScoreMethod",
     "composite_index",
     "csat",
     "nps",
     "rating_label",
+    "rating_score",
     "servqual_gaps",
     "weighted_score",
     "wilson_interval",
@@ -60,6 +63,45 @@ class RatingLabel(StrEnum):
     NEUTRAL = "neutral"
     DISSATISFIED = "dissatisfied"
     VERY_DISSATISFIED = "very_dissatisfied"
+
+
+class ScoreMethod(StrEnum):
+    """How a rating on a ``1..scale`` survey becomes a score out of 100.
+
+    Source: docs/domain.md 5 (调查项目合计平均分数85分以上为顾客满意: the average of the
+    item scores out of 100 is 85 or more). The documents read a score out of 100 as the
+    rating's share of the scale, so :attr:`SHARE_OF_SCALE` is the default; a 100-point
+    survey answered 85 scores 85, a five-point one answered 4 ("satisfied") scores 80.
+    :attr:`NORMALISED` is the named alternative that puts the bottom of the scale at 0.
+    """
+
+    #: ``rating / scale x 100``: the documents' score out of 100 (the default).
+    SHARE_OF_SCALE = "share_of_scale"
+    #: ``(rating - 1) / (scale - 1) x 100``: the lowest rating scores 0.
+    NORMALISED = "normalised"
+
+
+def _to_method(value: ScoreMethod | str) -> ScoreMethod:
+    return valid.enum_value(ScoreMethod, value, "method")
+
+
+def score_span(scale: int, method: ScoreMethod) -> tuple[int, int]:
+    """``(offset, span)`` with ``score = (rating - offset) * 100 / span`` for ``method``."""
+    offset = 1 if method is ScoreMethod.NORMALISED else 0
+    return offset, scale - offset
+
+
+def rating_score(
+    rating: float, scale: int = 5, method: ScoreMethod | str = ScoreMethod.SHARE_OF_SCALE
+) -> float:
+    """One rating (or a mean of ratings) on ``1..scale`` as a score out of 100.
+
+    Source: docs/domain.md 5; see :class:`ScoreMethod` for the two readings.
+    """
+    scale = _check_scale(scale)
+    value = check.in_range(rating, 1, scale, "rating")
+    offset, span = score_span(scale, _to_method(method))
+    return _bounded((value - offset) * 100 / span)
 
 
 _LABELS = {
@@ -142,15 +184,24 @@ def _check_nps_bands(promoter_min: object, detractor_max: object) -> None:
 
 
 def weighted_score(
-    ratings: Mapping[str, int | float], weights: Mapping[str, float], scale: int = 5
+    ratings: Mapping[str, int | float],
+    weights: Mapping[str, float],
+    scale: int = 5,
+    *,
+    method: ScoreMethod | str = ScoreMethod.SHARE_OF_SCALE,
 ) -> float:
-    """Weighted mean of ratings normalised to 0..100: ``(r - 1) / (scale - 1) * 100``.
+    """Weighted mean of the item scores out of 100 (by default ``rating / scale x 100``).
 
-    DOMAIN.md 5: survey items (quality, price, delivery, packaging, after-sales) each have
-    a weight. Weights need not sum to 1. A rating outside ``1..scale``, a rated item without
-    a weight, a negative weight or a zero total weight is a ValidationError.
+    Source: docs/domain.md 5: survey items (quality, price, delivery, packaging,
+    after-sales) each have a weight, and a customer whose weighted average item score out
+    of 100 is 85 or more is satisfied (调查项目合计平均分数85分以上为顾客满意). ``method``
+    picks how a rating becomes a score (:class:`ScoreMethod`; ``normalised`` is
+    ``(r - 1) / (scale - 1) * 100``). Weights need not sum to 1. A rating outside
+    ``1..scale``, a rated item without a weight, a negative weight or a zero total weight
+    is a ValidationError.
     """
     scale = _check_scale(scale)
+    offset, span = score_span(scale, _to_method(method))
     if not isinstance(ratings, Mapping) or not isinstance(weights, Mapping):
         raise ValidationError.at("ratings", "ratings and weights must be mappings")
     checked = {key: _weight(w, f"weights.{key}") for key, w in weights.items()}
@@ -160,11 +211,11 @@ def weighted_score(
         value = check.in_range(rating, 1, scale, f"ratings.{key}")
         if key not in checked:
             raise ValidationError.at(f"weights.{key}", "no weight for a rated item")
-        numerator += checked[key] * (value - 1)
+        numerator += checked[key] * (value - offset)
         total += checked[key]
     if total <= 0:
         raise ValidationError.at("weights", "the rated items have zero total weight")
-    return _bounded(numerator * 100 / (total * (scale - 1)))
+    return _bounded(numerator * 100 / (total * span))
 
 
 def _weight(value: object, path: str) -> float:

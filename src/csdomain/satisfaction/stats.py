@@ -425,7 +425,7 @@ class SurveyStats:
             satisfied=scores.satisfied,
             satisfied_share=scores.satisfied_share,
             satisfied_interval=percent_interval(scores.satisfied, scores.scored, level),
-            items=sums.items.item_results(survey, cutoff, z, level),
+            items=sums.items.item_results(survey, cutoff, z, level, policy.score_method),
             drivers=sums.drivers.drivers(survey, self._scoring.unit),
             servqual_gaps=servqual_gaps_of(survey, sums.items, self._expectations),
             loyalty=self._answers.loyalty(),

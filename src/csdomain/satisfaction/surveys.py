@@ -17,7 +17,14 @@ import attrs
 from csdomain import validators as valid
 from csdomain.errors import ValidationError, describe
 from csdomain.satisfaction import _checks as check
-from csdomain.satisfaction.scores import MAX_SCALE, Dimension, _check_scale, _weight, weighted_score
+from csdomain.satisfaction.scores import (
+    MAX_SCALE,
+    Dimension,
+    ScoreMethod,
+    _check_scale,
+    _weight,
+    weighted_score,
+)
 
 
 __all__ = [
@@ -200,14 +207,22 @@ class Survey:
         if errors:
             raise ValidationError(errors)
 
-    def score(self, response: SurveyResponse) -> float | None:
-        """The response's weighted score 0..100; ``None`` if no weighted item was rated."""
+    def score(
+        self,
+        response: SurveyResponse,
+        method: ScoreMethod | str = ScoreMethod.SHARE_OF_SCALE,
+    ) -> float | None:
+        """The response's weighted score 0..100; ``None`` if no weighted item was rated.
+
+        ``method``: how a rating becomes a score (:class:`ScoreMethod`; by default the
+        documents' rating / scale x 100, as ``SatisfactionPolicy.score_method``).
+        """
         self.check_response(response)
         weights = self.weights
         rated = {k: v for k, v in response.ratings.items() if weights[k] > 0}
         if not rated:
             return None
-        return weighted_score(rated, weights, self.scale)
+        return weighted_score(rated, weights, self.scale, method=method)
 
 
 def _keyed(attribute: attrs.Attribute[Any], value: object, what: str) -> Mapping[Any, Any]:
