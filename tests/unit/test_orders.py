@@ -769,7 +769,9 @@ def test_late_delivery_is_measured_against_the_promise() -> None:
     [
         (DeliveryProblem(DeliveryProblemKind.DAMAGED_PACKAGING, damaged_bags=31), True,
          ("damaged_bags_over_limit",)),
-        (DeliveryProblem(DeliveryProblemKind.DAMAGED_PACKAGING, damaged_bags=30), False, ()),
+        (DeliveryProblem(DeliveryProblemKind.DAMAGED_PACKAGING, damaged_bags=30), True,
+         ("damaged_bags_over_limit",)),
+        (DeliveryProblem(DeliveryProblemKind.DAMAGED_PACKAGING, damaged_bags=29), False, ()),
         (DeliveryProblem(DeliveryProblemKind.DAMAGED_PACKAGING, damaged_bags=16,
                          wagon_tonnes=Decimal(30)), True, ("damaged_bags_over_limit",)),
         (DeliveryProblem(DeliveryProblemKind.OFF_SPEC_CONTENT, content_deviation=Decimal("0.006")),
@@ -789,6 +791,21 @@ def test_delivery_problem_escalation_thresholds(
     assert assessment.reasons == reasons
     expected = frozenset({"sales_vp", "quality_department"}) if escalate else frozenset()
     assert assessment.involve == expected
+
+
+def test_thirty_damaged_bags_and_more_go_to_the_sales_vp_and_quality() -> None:
+    # 破损超过30袋及以上: 30 bags in a 60-tonne wagon already escalate, 29 do not;
+    # half a wagon escalates from 15 bags.
+    def escalates(bags: int, tonnes: int = 60) -> bool:
+        problem = DeliveryProblem(
+            DeliveryProblemKind.DAMAGED_PACKAGING, damaged_bags=bags, wagon_tonnes=tonnes
+        )
+        return assess_delivery_problem(problem, POLICY).escalate
+
+    assert escalates(30)
+    assert not escalates(29)
+    assert escalates(15, tonnes=30)
+    assert not escalates(14, tonnes=30)
 
 
 def test_uncurable_delay_falls_under_the_return_exchange_policy() -> None:

@@ -135,16 +135,17 @@ def assess_delivery_problem(
 ) -> DeliveryProblemAssessment:
     """Check a delivery problem against the policy thresholds (DOMAIN.md 2).
 
-    More than ``damaged_bags_limit`` damaged bags per ``reference_wagon_tonnes`` (scaled
-    to the wagon's load), or content deviating more than ``content_tolerance`` either way,
-    involves ``escalation_contacts`` (sales VP and quality department). A delay that
-    cannot be cured falls under the return/exchange policy.
+    ``damaged_bags_limit`` damaged bags and more per ``reference_wagon_tonnes`` (scaled
+    to the wagon's load: 破损超过30袋及以上, 30 bags already count), or content deviating
+    more than ``content_tolerance`` either way, involves ``escalation_contacts`` (sales VP
+    and quality department). A delay that cannot be cured falls under the return/exchange
+    policy.
     """
     reasons: list[str] = []
     if problem.damaged_bags:
         tonnes = problem.wagon_tonnes or policy.reference_wagon_tonnes
         limit = Decimal(policy.damaged_bags_limit) * tonnes / policy.reference_wagon_tonnes
-        if problem.damaged_bags > limit:
+        if problem.damaged_bags >= limit:
             reasons.append("damaged_bags_over_limit")
     if (
         problem.content_deviation is not None

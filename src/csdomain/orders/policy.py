@@ -38,7 +38,8 @@ class OrderPolicy:
     return_note_pattern: str = attrs.field(default="RN-{yyyy}{mm}-{seq:04d}", validator=text)
     #: Time zone in which reference numbers read their month.
     number_tz: str = attrs.field(default="Asia/Shanghai", validator=text)
-    #: More than 30 damaged bags in one 60-tonne wagon goes to the sales VP and quality.
+    #: 30 damaged bags and more in one 60-tonne wagon go to the sales VP and quality
+    #: (破损超过30袋及以上).
     damaged_bags_limit: int = attrs.field(default=30, validator=integer)
     reference_wagon_tonnes: Decimal = attrs.field(default=Decimal(60), validator=decimal)
     #: Content deviating more than +-0.5 % goes to the sales VP and quality.
