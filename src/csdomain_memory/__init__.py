@@ -195,17 +195,20 @@ class MemoryTransaction:
     def ensure_kind(
         self, schema: KindSchema, reindex: Callable[[Any], Mapping[str, IndexValue]]
     ) -> None:
-        """Make room for a kind; re-index stored objects when its indexes changed."""
+        """Make room for a kind; re-index stored objects when its indexes changed (an index
+        added, removed or given another type: its values are recomputed either way)."""
         backend = self._backend
         if backend._ready.get(schema.name) == schema:
             return
         with backend._lock:
+            before = backend._ready.get(schema.name)
             backend._ready[schema.name] = schema
             table = backend._data.setdefault(schema.name, {})
-            wanted = {name for name, _ in schema.indexes}
+            if before is not None and before.indexes == schema.indexes:
+                return
             for chain in table.values():
                 for i, entry in enumerate(chain):
-                    if set(entry.index) != wanted and not entry.deleted:
+                    if not entry.deleted:
                         index = dict(reindex(entry.doc))
                         chain[i] = _Version(entry.seq, entry.version, entry.doc, index)
 
