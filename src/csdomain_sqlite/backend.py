@@ -296,17 +296,32 @@ class SqliteBackend:
         return f"SqliteBackend({self.url!r})"
 
 
+def _indexes_on(conn: sqlite3.Connection, t: str, col: str) -> list[str]:
+    """The indexes of table ``t`` that cover column ``col``, composite ones included
+    (SQLite refuses to drop a column that an index still names)."""
+    names = [str(row[1]) for row in conn.execute(f"PRAGMA index_list({t})")]
+    return [
+        name
+        for name in names
+        if any(info[2] == col for info in conn.execute(f'PRAGMA index_info("{name}")'))
+    ]
+
+
+def _stored_schema(conn: sqlite3.Connection, kind: str) -> dict[str, str] | None:
+    """The index columns the database holds for ``kind`` (``None``: not set up)."""
+    row = conn.execute("SELECT indexes FROM csdomain_kinds WHERE kind = ?", (kind,)).fetchone()
+    return None if row is None else dict(orjson.loads(row[0]))
+
+
 def _migrate_kind(
     conn: sqlite3.Connection,
     schema: KindSchema,
     sql: KindSql,
     reindex: Callable[[Any], Mapping[str, IndexValue]],
 ) -> None:
-    row = conn.execute(
-        "SELECT indexes FROM csdomain_kinds WHERE kind = ?", (schema.name,)
-    ).fetchone()
+    before = _stored_schema(conn, schema.name)
     wanted = dict(schema.indexes)
-    if row is None:
+    if before is None:
         for statement in sql.create:
             conn.execute(statement)
         conn.execute(
@@ -314,7 +329,7 @@ def _migrate_kind(
             (schema.name, orjson.dumps(wanted).decode()),
         )
         return
-    stored: dict[str, str] = orjson.loads(row[0])
+    stored = before
     if stored == wanted:
         for group in schema.composite:
             conn.execute(create_index(schema.name, group))
@@ -322,7 +337,8 @@ def _migrate_kind(
     t = table(schema.name)
     for name, stored_type in stored.items():
         if wanted.get(name) != stored_type:
-            conn.execute(f"DROP INDEX IF EXISTS x_{schema.name}_{name}")
+            for index in _indexes_on(conn, t, column(name)):
+                conn.execute(f'DROP INDEX IF EXISTS "{index}"')
             conn.execute(f"ALTER TABLE {t} DROP COLUMN {column(name)}")
     added = [n for n in wanted if stored.get(n) != wanted[n]]
     for name in added:
@@ -383,8 +399,15 @@ class SqliteTransaction:
         sql = KindSql.build(SQLITE, schema)
         if self._begun:
             if self._readonly:
-                msg = f"kind {schema.name!r} is not set up; open a writing unit of work first"
-                raise ValidationError.at("", msg)
+                # A read-only transaction cannot migrate, but a kind already stored with
+                # these columns needs nothing written: it is usable here at once.
+                with _translated(self._path):
+                    stored = _stored_schema(self.conn, schema.name)
+                if stored != dict(schema.indexes):
+                    msg = f"kind {schema.name!r} is not set up; open a writing unit of work first"
+                    raise ValidationError.at("", msg)
+                self._pending[schema.name] = (schema, sql)
+                return
             with _translated(self._path):
                 _migrate_kind(self.conn, schema, sql, reindex)
             self._pending[schema.name] = (schema, sql)
