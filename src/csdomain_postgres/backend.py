@@ -604,6 +604,8 @@ class PostgresTransaction:
         self._aborted: CsDomainError | None = None
         self._wake = False
         self._exhausted: list[str] = []
+        #: Statements of kinds a read-only transaction found already set up: its own.
+        self._local_sql: dict[str, KindSql] = {}
 
     # plumbing ----------------------------------------------------------------------------
 
@@ -645,6 +647,9 @@ class PostgresTransaction:
         try:
             return self._backend._sql[kind]
         except KeyError:
+            local = self._local_sql.get(kind)
+            if local is not None:
+                return local
             raise ValidationError.at("kind", f"unknown kind {kind!r}") from None
 
     def _touch(self, kind: str) -> None:
@@ -689,8 +694,18 @@ class PostgresTransaction:
             self._pending[schema.name] = schema
             return
         if self._readonly:
-            msg = f"kind {schema.name!r} is not set up; open a writing unit of work first"
-            raise ValidationError.at("", msg)
+            # A read-only transaction cannot migrate, but a kind already stored with these
+            # columns needs nothing written: it is usable here at once.
+            self._live()
+            try:
+                stored = _stored_kinds(cur).get(schema.name)
+            except _DB_ERRORS as err:
+                raise self._failed(err, schema.name) from err
+            if stored != dict(schema.indexes):
+                msg = f"kind {schema.name!r} is not set up; open a writing unit of work first"
+                raise ValidationError.at("", msg)
+            self._local_sql[schema.name] = sql
+            return
         self._live()
         try:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (backend._lock_key,))
