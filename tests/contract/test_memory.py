@@ -8,5 +8,7 @@ from csdomain.testing import BackendConformance
 
 
 class TestMemoryBackend(BackendConformance):
+    persistent = False
+
     def make_store(self) -> Store:
         return csdomain.store.open_store("memory://")

@@ -86,7 +86,7 @@ def server() -> Iterator[str]:
 
 
 class TestPostgresBackend(BackendConformance):
-    batch_size = 5_000
+    persistent = True
 
     @pytest.fixture(autouse=True)
     def _server(self, server: str) -> None:

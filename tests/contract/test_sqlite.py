@@ -19,6 +19,9 @@ _numbers = itertools.count()
 
 
 class TestSqliteFileBackend(BackendConformance):
+    persistent = True
+    overlap_wait = 0.3
+
     def make_store(self) -> Store:
         return csdomain.store.open_store(f"sqlite:///{_DIR}/store-{next(_numbers)}.db")
 
@@ -29,19 +32,26 @@ class TestSqliteFileBackend(BackendConformance):
 
 
 class TestSqliteThrowawayBackend(BackendConformance):
-    batch_size = 2_000
+    persistent = False
+    overlap_wait = 0.3
 
     def make_store(self) -> Store:
         return csdomain.store.open_store("sqlite://")
 
 
 class TestSqliteFullSyncBackend(BackendConformance):
-    batch_size = 2_000
+    persistent = True
+    overlap_wait = 0.3
 
     def make_store(self) -> Store:
         return csdomain.store.open_store(
             f"sqlite:///{_DIR}/full-{next(_numbers)}.db?synchronous=full&journal_mode=wal"
         )
+
+    def reopen_store(self, store: Store) -> Store | None:
+        url = store.url
+        store.close()
+        return csdomain.store.open_store(url)
 
 
 @pytest.fixture(scope="session", autouse=True)
