@@ -1,0 +1,710 @@
+"""Service-layer tests of field service (现场服务) on the memory and SQLite backends."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import pytest
+
+from csdomain.auth import Actor
+from csdomain.calendar import BusinessCalendar
+from csdomain.clock import FixedClock
+from csdomain.desk.base import use_cases
+from csdomain.desk.fieldservice import FieldServiceDesk
+from csdomain.errors import (
+    CsDomainError,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    RuleViolation,
+    ValidationError,
+)
+from csdomain.fieldservice import (
+    FIELD_SERVICE_TEAM,
+    Coverage,
+    FaultEntry,
+    PartUse,
+    PromiseTarget,
+    ServiceOrder,
+    ServiceOrderStatus,
+    ShippedUnit,
+    SignOff,
+    VisitRecord,
+)
+from csdomain.kinds import (
+    ORDERS,
+    OUTBOX,
+    PRODUCT_FILES,
+    SERVICE_ORDERS,
+    TECHNICIANS,
+    WARRANTY_CLAIMS,
+)
+from csdomain.money import Money
+from csdomain.orders import ConsigneeInfo, OrderLine
+from csdomain.policy import Policy
+from csdomain.service import ServiceDesk
+from csdomain.store import Kind, Store, open_store
+from csdomain.warranty import Cause, PartKind, SparePart, WarrantyClaimStatus
+
+
+S = ServiceOrderStatus
+#: Monday 2026-11-02 09:00 in Asia/Shanghai.
+START = datetime(2026, 11, 2, 1, tzinfo=UTC)
+OFFICE = BusinessCalendar.office("Asia/Shanghai", time(9), time(18))
+MANAGER = Actor("mgr-1", frozenset({"cs_manager"}))
+DISPATCHER = Actor("disp-1", frozenset({"call_team"}))
+TECH = Actor("tech-7", frozenset({"technician"}))
+FINANCE = Actor("fin-1", frozenset({"finance"}))
+SALES = Actor("sales-1", frozenset({"salesperson"}))
+WAREHOUSE = Actor("wh-1", frozenset({"warehouse"}))
+OUTSIDER = Actor("visitor-1", frozenset({"guest"}))
+GUIDE = (
+    FaultEntry(
+        symptom="no power",
+        causes=("power board",),
+        measures=("replace the power board",),
+        parts=("PB-55",),
+        skills=frozenset({"electronics"}),
+    ),
+    FaultEntry(symptom="error E4", causes=("firmware",), route="remote"),
+)
+BOARD = SparePart(
+    part_number="PB-55", name="power board", kind=PartKind.STANDARD, cost=Money.of("100.00", "CNY")
+)
+MAIN_BOARD = SparePart(
+    part_number="MB-55", name="main board", kind=PartKind.STANDARD, cost=Money.of("800.00", "CNY")
+)
+
+
+def cny(amount: str) -> Money:
+    return Money.of(amount, "CNY")
+
+
+@pytest.fixture(params=["memory://", "sqlite://"])
+def store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    opened = open_store(request.param)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def desk(store: Store, clock: FixedClock) -> ServiceDesk:
+    policy = attrs.evolve(
+        Policy(), fieldservice=attrs.evolve(Policy().fieldservice, fault_guide=GUIDE)
+    )
+    made = ServiceDesk(
+        store, clock=clock, policy=policy, team_calendars={FIELD_SERVICE_TEAM: OFFICE}
+    )
+    customer, _ = made.register_customer(
+        name="Zhang San", city="Wuhan", phone="027-87654321", by=MANAGER
+    )
+    assert customer.id == "CU-000001"
+    made.register_service_area("WH-HS", name="Hongshan", district="WH", region="HUBEI", by=MANAGER)
+    made.register_service_area("WH-WC", name="Wuchang", district="WH", region="HUBEI", by=MANAGER)
+    made.register_service_point(
+        "SP-WH",
+        name="Wuhan own point",
+        ownership="own",
+        service_areas=["WH-HS", "WH-WC"],
+        by=MANAGER,
+    )
+    made.register_technician(
+        "tech-7",
+        name="Li",
+        service_point_id="SP-WH",
+        skills=["repair", "electronics", "installation"],
+        daily_capacity=2,
+        calendar=OFFICE,
+        by=MANAGER,
+    )
+    made.register_technician(
+        "tech-8", name="Wang", service_point_id="SP-WH", skills=["repair"], by=MANAGER
+    )
+    made.register_product_file(
+        "SN-001",
+        model="TV-55",
+        category="tv",
+        customer_id="CU-000001",
+        service_area_id="WH-HS",
+        sold_on=date(2026, 7, 1),
+        address="Luoyu Rd 1",
+        by=MANAGER,
+    )
+    made.register_product_file(
+        "SN-OLD",
+        model="TV-55",
+        category="tv",
+        customer_id="CU-000001",
+        service_area_id="WH-HS",
+        sold_on=date(2020, 7, 1),
+        address="Luoyu Rd 1",
+        by=MANAGER,
+    )
+    return made
+
+
+def snapshot(store: Store) -> dict[str, list[Any]]:
+    with store.unit_of_work(readonly=True) as uow:
+        kinds: tuple[Kind[Any], ...] = (
+            SERVICE_ORDERS,
+            PRODUCT_FILES,
+            TECHNICIANS,
+            WARRANTY_CLAIMS,
+            OUTBOX,
+        )
+        return {kind.name: uow.repo(kind).find() for kind in kinds}
+
+
+def unchanged_after(store: Store, call: Callable[[], object]) -> CsDomainError:
+    before = snapshot(store)
+    with pytest.raises(CsDomainError) as caught:
+        call()
+    assert snapshot(store) == before
+    return caught.value
+
+
+def rule_code(store: Store, call: Callable[[], object]) -> str:
+    error = unchanged_after(store, call)
+    assert isinstance(error, RuleViolation), error
+    return error.code
+
+
+def outbox_types(store: Store) -> list[str]:
+    with store.unit_of_work(readonly=True) as uow:
+        return [entry.type for entry in uow.outbox.find(order_by="created_at")]
+
+
+def opened(desk: ServiceDesk, serial: str = "SN-001", **changes: Any) -> ServiceOrder:
+    fields: dict[str, Any] = {
+        "kind": "repair",
+        "urgency": "urgent",
+        "symptoms": ["no power since the storm"],
+        "by": DISPATCHER,
+    }
+    fields.update(changes)
+    return desk.open_service_order(serial, **fields)
+
+
+def on_site(desk: ServiceDesk, clock: FixedClock, serial: str = "SN-001") -> ServiceOrder:
+    order = opened(desk, serial)
+    clock.advance(timedelta(minutes=10))
+    order = desk.triage_service_order(order.id, distance_km=12, by=DISPATCHER)
+    order = desk.dispatch_service_order(order.id, "tech-7", by=DISPATCHER)
+    clock.advance(timedelta(hours=1))
+    desk.start_service_travel(order.id, by=TECH)
+    clock.advance(timedelta(hours=1))
+    return desk.record_arrival(order.id, by=TECH)
+
+
+def visit(order: ServiceOrder, clock: FixedClock, **changes: Any) -> VisitRecord:
+    assert order.arrived_at is not None
+    clock.advance(timedelta(hours=1))
+    fields: dict[str, Any] = {
+        "technician_id": "tech-7",
+        "arrived_at": order.arrived_at,
+        "departed_at": clock.now(),
+        "fault_found": "blown power board",
+        "work_done": "replaced the power board",
+        "parts": (PartUse(part=BOARD, removed_serial="PB-1", installed_serial="PB-2"),),
+        "labour_minutes": 45,
+    }
+    fields.update(changes)
+    return VisitRecord(**fields)
+
+
+def signed(clock: FixedClock, **changes: Any) -> SignOff:
+    fields: dict[str, Any] = {
+        "customer_name": "Zhang San",
+        "signature_ref": "sig/1.png",
+        "accepted": True,
+        "at": clock.now(),
+        "feedback": "quick and friendly",
+    }
+    fields.update(changes)
+    return SignOff(**fields)
+
+
+# -- the skeleton ------------------------------------------------------------------------------
+
+
+def test_every_field_service_use_case_compiles_its_checks() -> None:
+    found = use_cases(FieldServiceDesk)
+    pinned = {
+        "open_service_order",
+        "triage_service_order",
+        "suggest_technicians",
+        "dispatch_service_order",
+        "record_arrival",
+        "record_service_visit",
+        "quote_service_order",
+        "approve_service_quote",
+        "complete_service_order",
+        "sign_off_service_order",
+        "settle_service_order",
+        "service_order_breaches",
+        "technician_daily_report",
+        "register_service_point",
+        "service_kpis",
+    }
+    assert pinned <= set(found)
+    for spec in found.values():
+        spec.checks()
+    public = {
+        n
+        for n in vars(FieldServiceDesk)
+        if not n.startswith("_") and callable(getattr(FieldServiceDesk, n))
+    }
+    assert public <= set(found)
+
+
+# -- the network and the installed base --------------------------------------------------------
+
+
+def test_a_district_lies_in_one_region(desk: ServiceDesk, store: Store) -> None:
+    code = rule_code(
+        store,
+        lambda: desk.register_service_area(
+            "WH-X", name="x", district="WH", region="HUNAN", by=MANAGER
+        ),
+    )
+    assert code == "district_in_other_region"
+
+
+def test_a_service_point_serves_one_district(desk: ServiceDesk, store: Store) -> None:
+    desk.register_service_area("YC-1", name="Yichang", district="YC", region="HUBEI", by=MANAGER)
+    code = rule_code(
+        store,
+        lambda: desk.register_service_point(
+            "SP-2", name="x", ownership="contracted", service_areas=["WH-HS", "YC-1"], by=MANAGER
+        ),
+    )
+    assert code == "areas_in_several_districts"
+    point = desk.register_service_point(
+        "SP-YC", name="Yichang partner", ownership="contracted", service_areas=["YC-1"], by=MANAGER
+    )
+    assert point.contracted
+    assert (point.district, point.region) == ("YC", "HUBEI")
+
+
+def test_a_technician_works_in_the_areas_of_their_service_point(
+    desk: ServiceDesk, store: Store
+) -> None:
+    desk.register_service_area("YC-1", name="Yichang", district="YC", region="HUBEI", by=MANAGER)
+    code = rule_code(
+        store,
+        lambda: desk.register_technician(
+            "t-9", name="x", service_point_id="SP-WH", skills=[], service_areas=["YC-1"], by=MANAGER
+        ),
+    )
+    assert code == "outside_service_point"
+    wang = desk.get_technician("tech-8", by=MANAGER)
+    assert wang.service_areas == {"WH-HS", "WH-WC"}
+    assert wang.daily_capacity == Policy().fieldservice.default_daily_capacity
+
+
+def test_a_product_file_needs_a_customer_on_file(desk: ServiceDesk, store: Store) -> None:
+    error = unchanged_after(
+        store,
+        lambda: desk.register_product_file(
+            "SN-X", model="TV-55", category="tv", customer_id="CU-404",
+            service_area_id="WH-HS", sold_on=date(2026, 1, 1), by=MANAGER,
+        ),
+    )  # fmt: skip
+    assert isinstance(error, NotFound)
+    tv = desk.get_product_file("SN-001", by=MANAGER)
+    assert tv.warranty_ends == date(2027, 7, 1)
+    assert desk.find_product_files(customer_id="CU-000001", by=MANAGER)[0].serial == "SN-001"
+
+
+def test_product_files_are_created_from_a_shipped_order(
+    desk: ServiceDesk, store: Store, clock: FixedClock
+) -> None:
+    consignee = ConsigneeInfo(consignee="Zhang San", phone="027-87654321", address="Luoyu Rd 9")
+    order = desk.place_order(
+        "CU-000001",
+        channel="online",
+        lines=[OrderLine("TV-55", 2, cny("3999.00"))],
+        consignee=consignee,
+        by=SALES,
+    )
+    units = [ShippedUnit(serial=f"TV-A{i}", sku="TV-55", category="tv") for i in (1, 2)]
+    code = rule_code(
+        store,
+        lambda: desk.register_products_from_order(
+            order.id, units, service_area_id="WH-HS", by=MANAGER
+        ),
+    )
+    assert code == "order_not_shipped"
+    desk.confirm_order(order.id, by=SALES)
+    desk.record_payment(order.id, cny("7998.00"), by=Actor("vp", frozenset({"sales_vp"})))
+    desk.receive_stock("TV-55", good=5, by=WAREHOUSE)
+    clock.advance(timedelta(days=1))
+    desk.ship_order(order.id, by=WAREHOUSE)
+    files = desk.register_products_from_order(order.id, units, service_area_id="WH-HS", by=MANAGER)
+    assert [(f.serial, f.address, f.sold_on, f.order_id) for f in files] == [
+        ("TV-A1", "Luoyu Rd 9", date(2026, 11, 3), order.id),
+        ("TV-A2", "Luoyu Rd 9", date(2026, 11, 3), order.id),
+    ]
+    assert outbox_types(store)[-2:] == ["ProductFileRegistered", "ProductFileRegistered"]
+    with store.unit_of_work(readonly=True) as uow:
+        assert uow.repo(ORDERS).get(order.id).shipments
+
+
+# -- receiving -----------------------------------------------------------------------------------
+
+
+def test_each_job_gets_a_number_and_a_follow_up_keeps_it(desk: ServiceDesk, store: Store) -> None:
+    first = opened(desk)
+    second = opened(desk)
+    assert (first.id, second.id) == ("SJ-202611-0001", "SJ-202611-0002")
+    follow = opened(desk, follow_up_of=first.id)
+    again = opened(desk, follow_up_of=follow.id)
+    assert (follow.id, again.id) == ("SJ-202611-0001-1", "SJ-202611-0001-2")
+    assert again.follow_up_of == first.id
+    code = rule_code(store, lambda: opened(desk, "SN-OLD", follow_up_of=first.id))
+    assert code == "follow_up_other_product"
+
+
+def test_a_call_gets_the_promise_on_the_teams_calendar(desk: ServiceDesk) -> None:
+    urgent = opened(desk)
+    assert urgent.respond_by == START + timedelta(minutes=30)
+    assert urgent.on_site_by == START + timedelta(hours=24)
+    assert urgent.in_warranty
+    ordinary = opened(desk, "SN-OLD", urgency="ordinary")
+    assert not ordinary.in_warranty
+    assert OFFICE.business_time_between(START, ordinary.on_site_by) == timedelta(hours=24)
+
+
+def test_opening_a_call_is_refused_before_anything_is_loaded(
+    desk: ServiceDesk, store: Store
+) -> None:
+    error = unchanged_after(store, lambda: opened(desk, "SN-404", by=FINANCE))
+    assert isinstance(error, PermissionDenied)
+    error = unchanged_after(store, lambda: opened(desk, "SN-001", description=1.5))
+    assert isinstance(error, ValidationError)
+    assert error.errors[0][0] == "description"
+    assert isinstance(unchanged_after(store, lambda: opened(desk, "SN-404")), NotFound)
+
+
+def test_triage_says_whether_someone_can_be_on_site_in_time(
+    desk: ServiceDesk, clock: FixedClock
+) -> None:
+    order = opened(desk)
+    clock.advance(timedelta(minutes=10))
+    triaged = desk.triage_service_order(order.id, distance_km=12, by=DISPATCHER)
+    assert triaged.triage is not None
+    assert triaged.triage.finding_codes == ("known_fault", "on_site_repair", "on_time_possible")
+    assert triaged.triage.skills == {"electronics", "repair"}
+    assert triaged.responded_at == clock.now()
+    desk.set_technician_availability(
+        "tech-7", blackout_days=[date(2026, 11, 2), date(2026, 11, 3)], by=MANAGER
+    )
+    late = desk.triage_service_order(order.id, by=DISPATCHER)
+    assert late.triage is not None
+    assert late.triage.finding_codes[-1] == "not_on_time"
+    desk.set_technician_availability("tech-7", active=False, by=MANAGER)
+    none = desk.triage_service_order(order.id, by=DISPATCHER)
+    assert none.triage is not None
+    assert none.triage.finding_codes[-1] == "no_technician"
+
+
+def test_phone_guidance_resolves_a_call_without_a_visit(desk: ServiceDesk, store: Store) -> None:
+    order = opened(desk, symptoms=["error E4 on the display"])
+    order = desk.triage_service_order(order.id, by=DISPATCHER)
+    assert order.route is not None
+    assert order.route.value == "remote"
+    order = desk.resolve_service_order_remotely(
+        order.id, resolution="talked the customer through a reset", by=DISPATCHER
+    )
+    order = desk.close_service_order(order.id, by=DISPATCHER)
+    assert order.status is S.CLOSED
+    assert desk.service_order_breaches(by=MANAGER, at=START + timedelta(days=3)) == []
+
+
+# -- dispatch -------------------------------------------------------------------------------------
+
+
+def test_suggestions_come_with_reasons(desk: ServiceDesk, clock: FixedClock) -> None:
+    order = opened(desk)
+    desk.triage_service_order(order.id, by=DISPATCHER)
+    found = desk.suggest_technicians(order.id, by=DISPATCHER)
+    assert [c.technician_id for c in found.candidates] == ["tech-7"]
+    assert found.candidates[0].reason_codes[-1] == "on_time"
+    assert [(p.technician_id, p.reason_codes) for p in found.passed_over] == [
+        ("tech-8", ("missing_skill",))
+    ]
+
+
+def test_a_technicians_day_fills_up_to_the_capacity(
+    desk: ServiceDesk, store: Store, clock: FixedClock
+) -> None:
+    jobs = [opened(desk) for _ in range(3)]
+    for order in jobs:
+        desk.triage_service_order(order.id, by=DISPATCHER)
+    visit_at = START + timedelta(hours=1)
+    first = desk.dispatch_service_order(jobs[0].id, "tech-7", visit_at=visit_at, by=DISPATCHER)
+    desk.dispatch_service_order(jobs[1].id, "tech-7", visit_at=visit_at, by=DISPATCHER)
+    code = rule_code(
+        store,
+        lambda: desk.dispatch_service_order(jobs[2].id, "tech-7", visit_at=visit_at, by=DISPATCHER),
+    )
+    assert code == "technician_unavailable"
+    suggested = desk.suggest_technicians(jobs[2].id, by=DISPATCHER).candidates[0]
+    assert suggested.visit_at == datetime(2026, 11, 3, 1, tzinfo=UTC)  # Tuesday 09:00
+    assert "fully_booked" in suggested.reason_codes
+    # a re-dispatch on the same day does not count the job twice
+    again = desk.dispatch_service_order(
+        first.id, "tech-7", visit_at=visit_at + timedelta(hours=2), by=DISPATCHER
+    )
+    assert len(again.dispatches) == 2
+    plan = desk.technician_day_plan("tech-7", date(2026, 11, 2), by=TECH)
+    assert [job.job_id for job in plan] == [jobs[1].id, first.id]
+
+
+def test_dispatch_refuses_who_cannot_take_the_job(desk: ServiceDesk, store: Store) -> None:
+    order = opened(desk)
+    desk.triage_service_order(order.id, by=DISPATCHER)
+    assert (
+        rule_code(store, lambda: desk.dispatch_service_order(order.id, "tech-8", by=DISPATCHER))
+        == "missing_skill"
+    )
+    night = datetime(2026, 11, 2, 13, tzinfo=UTC)  # 21:00
+    code = rule_code(
+        store,
+        lambda: desk.dispatch_service_order(order.id, "tech-7", visit_at=night, by=DISPATCHER),
+    )
+    assert code == "technician_unavailable"
+    error = unchanged_after(
+        store,
+        lambda: desk.dispatch_service_order(
+            order.id, "tech-7", visit_at=START - timedelta(hours=1), by=DISPATCHER
+        ),
+    )
+    assert isinstance(error, ValidationError)
+
+
+# -- the visit, charging and settlement ---------------------------------------------------------
+
+
+def test_a_job_within_warranty_costs_the_customer_nothing_and_becomes_a_claim(
+    desk: ServiceDesk, store: Store, clock: FixedClock
+) -> None:
+    order = on_site(desk, clock)
+    assert order.fix_by == order.arrived_at + timedelta(hours=24)  # type: ignore[operator]
+    order = desk.record_service_visit(order.id, visit(order, clock), by=TECH)
+    order = desk.complete_service_order(order.id, by=TECH)
+    assert order.coverage is Coverage.WARRANTY
+    assert order.charge_total == cny("0.00")
+    assert order.warranty_claim_id == "WC-202611-0001"
+    with store.unit_of_work(readonly=True) as uow:
+        claim = uow.repo(WARRANTY_CLAIMS).get(order.warranty_claim_id)
+    assert claim.status is WarrantyClaimStatus.EVALUATED
+    assert claim.decision is not None
+    assert claim.decision.covered
+    order = desk.sign_off_service_order(order.id, signed(clock), by=TECH)
+    order = desk.settle_service_order(order.id, by=FINANCE)
+    assert order.settlement is not None
+    assert order.settlement.total == cny("0.00")
+    order = desk.close_service_order(order.id, by=DISPATCHER)
+    history = desk.get_product_file("SN-001", by=MANAGER).history
+    assert [(entry.job_id, entry.summary) for entry in history] == [
+        (order.id, "replaced the power board")
+    ]
+    assert Counter(outbox_types(store)) == {
+        "CustomerRegistered": 1,
+        "ProductFileRegistered": 2,
+        "ServiceOrderOpened": 1,
+        # triaged, dispatched, en route, on site, visit, fixed, signed off, settled, closed
+        "ServiceOrderStatusChanged": 9,
+        "ServiceOrderDispatched": 1,
+        "WarrantyClaimSubmitted": 1,
+        "WarrantyClaimEvaluated": 1,
+        "ServiceOrderSettled": 1,
+    }
+
+
+def test_human_damage_within_warranty_is_charged_by_the_fee_schedule(
+    desk: ServiceDesk, clock: FixedClock
+) -> None:
+    order = on_site(desk, clock)
+    order = desk.record_service_visit(
+        order.id, visit(order, clock, cause=Cause.HUMAN_DAMAGE), by=TECH
+    )
+    order = desk.complete_service_order(order.id, by=TECH)
+    assert order.coverage is Coverage.CUSTOMER
+    assert order.warranty_claim_id == "WC-202611-0001"
+    assert order.charge_total == cny("253.00")
+
+
+def test_paid_work_above_the_threshold_waits_for_the_customers_approval(
+    desk: ServiceDesk, store: Store, clock: FixedClock
+) -> None:
+    order = on_site(desk, clock, "SN-OLD")
+    quote = desk.quote_service_order(
+        order.id, parts=[PartUse(part=MAIN_BOARD)], labour_minutes=60, by=TECH
+    )
+    assert [(line.label, str(line.amount)) for line in quote.lines] == [
+        ("call-out fee x 1", "50.00 CNY"),
+        ("distance 12 km x 1", "30.00 CNY"),
+        ("labour 60 min", "80.00 CNY"),
+        ("MB-55 x 1", "904.00 CNY"),
+    ]
+    assert quote.total == cny("1064.00")
+    record = visit(order, clock, parts=(PartUse(part=MAIN_BOARD),), labour_minutes=60)
+    desk.record_service_visit(order.id, record, by=TECH)
+    assert (
+        rule_code(store, lambda: desk.complete_service_order(order.id, by=TECH))
+        == "quote_not_approved"
+    )
+    desk.approve_service_quote(order.id, approved_by="Zhang San", reference="phone 10:42", by=TECH)
+    done = desk.complete_service_order(order.id, by=TECH)
+    assert done.coverage is Coverage.CUSTOMER
+    assert done.charge_total == cny("1064.00")
+    assert done.warranty_claim_id is None
+    desk.sign_off_service_order(order.id, signed(clock), by=TECH)
+    error = unchanged_after(
+        store, lambda: desk.settle_service_order(order.id, collected=cny("1000.00"), by=TECH)
+    )
+    assert isinstance(error, PermissionDenied)
+    assert (
+        rule_code(
+            store, lambda: desk.settle_service_order(order.id, collected=cny("2000.00"), by=FINANCE)
+        )
+        == "collection_exceeds_total"
+    )
+    settled = desk.settle_service_order(order.id, collected=cny("1000.00"), by=FINANCE)
+    assert settled.settlement is not None
+    assert settled.settlement.invoiced == cny("64.00")
+    assert settled.settlement.collected_by == "tech-7"
+    report = desk.technician_daily_report("tech-7", date(2026, 11, 2), by=MANAGER)
+    assert report.collected == cny("1000.00")
+    assert report.parts == {"MB-55": 1}
+    kpis = desk.service_kpis(by=MANAGER)
+    assert kpis.out_of_warranty_revenue == cny("1064.00")
+    assert kpis.first_time_fix_rate == 1.0
+
+
+def test_a_job_waiting_for_parts_goes_back_on_site(desk: ServiceDesk, clock: FixedClock) -> None:
+    order = on_site(desk, clock)
+    waiting = desk.record_service_visit(
+        order.id,
+        visit(order, clock, fault_cleared=False, parts_missing=("PB-55",), parts=()),
+        by=TECH,
+    )
+    assert waiting.status is S.WAITING_FOR_PARTS
+    clock.advance(timedelta(hours=20))
+    back = desk.record_arrival(waiting.id, by=TECH)
+    assert back.status is S.ON_SITE
+    assert back.fix_by == order.fix_by
+
+
+def test_the_customer_signs_off_and_may_refuse(
+    desk: ServiceDesk, store: Store, clock: FixedClock
+) -> None:
+    order = on_site(desk, clock)
+    desk.record_service_visit(order.id, visit(order, clock), by=TECH)
+    desk.complete_service_order(order.id, by=TECH)
+    assert (
+        rule_code(
+            store,
+            lambda: desk.sign_off_service_order(order.id, signed(clock, signature_ref=""), by=TECH),
+        )
+        == "signature_required"
+    )
+    future = signed(clock, at=clock.now() + timedelta(hours=1))
+    assert isinstance(
+        unchanged_after(store, lambda: desk.sign_off_service_order(order.id, future, by=TECH)),
+        ValidationError,
+    )
+    reopened = desk.reopen_service_order(order.id, reason="still no picture", by=TECH)
+    assert reopened.status is S.ON_SITE
+
+
+def test_a_step_out_of_order_leaves_the_store_unchanged(desk: ServiceDesk, store: Store) -> None:
+    order = opened(desk)
+    error = unchanged_after(store, lambda: desk.complete_service_order(order.id, by=TECH))
+    assert isinstance(error, InvalidTransition)
+    assert error.action == "complete"
+    error = unchanged_after(
+        store, lambda: desk.record_arrival(order.id, at=START + timedelta(days=1), by=TECH)
+    )
+    assert isinstance(error, ValidationError)
+    assert isinstance(
+        unchanged_after(store, lambda: desk.settle_service_order("SJ-404", by=OUTSIDER)),
+        PermissionDenied,
+    )
+
+
+def test_cancelling_needs_a_reason(desk: ServiceDesk) -> None:
+    order = opened(desk)
+    with pytest.raises(ValidationError):
+        desk.cancel_service_order(order.id, reason=" ", by=DISPATCHER)
+    assert (
+        desk.cancel_service_order(order.id, reason="customer withdrew", by=DISPATCHER).status
+        is S.CANCELLED
+    )
+
+
+# -- the promise ---------------------------------------------------------------------------------
+
+
+def test_breaches_and_escalation_follow_the_promise(
+    desk: ServiceDesk, store: Store, clock: FixedClock
+) -> None:
+    late = opened(desk)
+    clock.advance(timedelta(hours=1))
+    found = desk.service_order_breaches(by=MANAGER)
+    assert [(b.job_id, b.target) for b in found] == [(late.id, PromiseTarget.RESPOND)]
+    clock.advance(timedelta(hours=24))
+    assert [b.target for b in desk.service_order_breaches(by=MANAGER)] == [
+        PromiseTarget.RESPOND,
+        PromiseTarget.ON_SITE,
+    ]
+    system = Actor.system()
+    steps = desk.escalate_overdue_service_orders(by=system, owners={"department_manager": "mgr-2"})
+    assert [(s.target, s.to_level, s.owner_role) for s in steps] == [
+        ("respond", 2, "department_manager"),
+        ("on_site", 3, "cs_manager"),
+    ]
+    assert steps[0].owner_id == "mgr-2"
+    assert desk.escalate_overdue_service_orders(by=system) == []
+    assert outbox_types(store)[-2:] == ["ServiceOrderEscalated", "ServiceOrderEscalated"]
+    stored = desk.get_service_order(late.id, by=DISPATCHER)
+    assert stored.escalation_level == 3
+    met = desk.service_order_breaches(by=MANAGER, include_met=True)
+    assert len(met) == 2
+    with pytest.raises(ValidationError):
+        desk.escalate_overdue_service_orders(by=system, owners={"janitor": "x"})
+
+
+def test_queries_filter_jobs(desk: ServiceDesk, clock: FixedClock) -> None:
+    order = on_site(desk, clock)
+    opened(desk, "SN-OLD")
+    assert [o.id for o in desk.find_service_orders(technician_id="tech-7", by=TECH)] == [order.id]
+    assert len(desk.find_service_orders(status="received", by=TECH)) == 1
+    assert [t.id for t in desk.find_technicians(district="WH", by=MANAGER)] == ["tech-7", "tech-8"]
+    kpis = desk.service_kpis(by=MANAGER, start=START, end=START + timedelta(days=1))
+    assert kpis.jobs == 2
+    assert kpis.open_by_technician == {"tech-7": 1}
+    with pytest.raises(ValidationError):
+        desk.service_kpis(by=MANAGER, start=START, end=START - timedelta(days=1))
+
+
+def test_the_warranty_desk_sees_the_claim_of_a_job(desk: ServiceDesk, clock: FixedClock) -> None:
+    order = on_site(desk, clock)
+    desk.record_service_visit(order.id, visit(order, clock), by=TECH)
+    done = desk.complete_service_order(order.id, by=TECH)
+    assert done.warranty_claim_id is not None
+    claim = desk.approve_warranty_claim(done.warranty_claim_id, by=TECH)
+    assert claim.status is WarrantyClaimStatus.APPROVED
+    assert Decimal(0) == done.charge_total.amount  # type: ignore[union-attr]
