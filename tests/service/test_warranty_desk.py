@@ -30,6 +30,7 @@ from csdomain.plugins import get_plugin_manager
 from csdomain.policy import Policy
 from csdomain.store import Store, open_store
 from csdomain.warranty import (
+    BomLine,
     Cause,
     Comparison,
     ExchangeRecord,
@@ -42,6 +43,7 @@ from csdomain.warranty import (
     Remedy,
     RepairRecord,
     ReplacedPart,
+    ServiceBom,
     ServicePointPeriod,
     SparePart,
     WarrantyClaim,
@@ -729,16 +731,22 @@ def test_part_quotes_follow_the_policy(store: Store, clock: FixedClock) -> None:
         kind=PartKind.ASSEMBLED,
         dealer_price=Money.of("150.00", "CNY"),
     )
-    quote = desk.quote_part(board, 3, by=TECH)
+    # the board is the product's whole service BOM: it costs twice the dealer price
+    price = Money.of("150.00", "CNY")
+    bom = ServiceBom(product="PUMP-7", dealer_price=price, lines=[BomLine(part=board)])
+    quote = desk.quote_part(board, 3, by=TECH, bom=bom)
     assert quote.total == Money.of("1037.00", "CNY")
+    with pytest.raises(ValidationError) as missing:
+        desk.quote_part(board, 3, by=TECH)
+    assert [path for path, _ in missing.value.errors] == ["bom"]
     chip = SparePart(part_number="CORE-1", name="controller chip", kind=PartKind.CORE)
     with pytest.raises(RuleViolation) as caught:
         desk.quote_part(chip, 1, by=TECH)
     assert caught.value.code == "part_not_for_sale"
     with pytest.raises(ValidationError):
-        desk.quote_part(board, 0, by=TECH)
+        desk.quote_part(board, 0, by=TECH, bom=bom)
     with pytest.raises(PermissionDenied):
-        desk.quote_part(board, 1, by=ANALYST)
+        desk.quote_part(board, 1, by=ANALYST, bom=bom)
 
 
 def test_a_step_another_clerk_already_took_is_an_invalid_transition(

@@ -53,6 +53,7 @@ from csdomain.warranty import (
     BUILTIN_RULES,
     WARRANTY_CLAIM_LIFECYCLE,
     WARRANTY_CLAIM_TRANSITIONS,
+    BomLine,
     Cause,
     Comparison,
     Effect,
@@ -68,6 +69,7 @@ from csdomain.warranty import (
     Remedy,
     RepairRecord,
     ReplacedPart,
+    ServiceBom,
     ServicePointPeriod,
     SparePart,
     WarrantyClaim,
@@ -1359,7 +1361,10 @@ def test_assembled_part_costs_twice_the_dealer_price() -> None:
         kind=PartKind.ASSEMBLED,
         dealer_price=Money.of("150.00", "CNY"),
     )
-    quote = quote_part(board, 3, WarrantyPolicy(freight=Decimal("20.00")))
+    # the board alone assembles the product: its service BOM has one line
+    price = Money.of("150.00", "CNY")
+    bom = ServiceBom(product="P-1", dealer_price=price, lines=[BomLine(part=board)])
+    quote = quote_part(board, 3, WarrantyPolicy(freight=Decimal("20.00")), bom=bom)
     # 150.00 x 2 = 300.00 per unit; x 3 = 900.00; tax 13 % = 117.00; freight 20.00.
     assert quote.unit_price == Money.of("300.00", "CNY")
     assert quote.list_price == Money.of("900.00", "CNY")
@@ -1372,6 +1377,90 @@ def test_assembled_part_costs_twice_the_dealer_price() -> None:
         ("freight", "20.00 CNY"),
         ("total", "1037.00 CNY"),
     ]
+
+
+def assembled(number: str, cost: str | None = None, price: str = "150.00") -> SparePart:
+    return SparePart(
+        part_number=number,
+        name=f"part {number}",
+        kind=PartKind.ASSEMBLED,
+        dealer_price=Money.of(price, "CNY"),
+        cost=None if cost is None else Money.of(cost, "CNY"),
+    )
+
+
+def test_parts_that_assemble_one_product_cost_twice_its_dealer_price_together() -> None:
+    # 按服务配件组装成一台成品,其价格应该为成品经销商结算价的2倍: the board (cost 100) and
+    # the cable (cost 50) of a product sold to dealers at 150 share 2 x 150 = 300 by cost:
+    # 200 and 100, not 300 each.
+    board, cable = assembled("ASM-1", "100.00"), assembled("ASM-2", "50.00")
+    screws = SparePart(
+        part_number="STD-1", name="screws", kind=PartKind.STANDARD, cost=Money.of("2.00", "CNY")
+    )
+    bom = ServiceBom(
+        product="P-1",
+        dealer_price=Money.of("150.00", "CNY"),
+        lines=[BomLine(part=board), BomLine(part=cable), BomLine(part=screws, quantity=8)],
+    )
+    prices = bom.assembled_prices(POLICY)
+    assert prices == {"ASM-1": Money.of("200.00", "CNY"), "ASM-2": Money.of("100.00", "CNY")}
+    assert quote_part(board, 1, POLICY, bom=bom).unit_price == Money.of("200.00", "CNY")
+    assert quote_part(cable, 2, POLICY, bom=bom).list_price == Money.of("200.00", "CNY")
+    # the standard part keeps its own price: cost plus the (zero) margin
+    assert quote_part(screws, 8, POLICY, bom=bom).list_price == Money.of("16.00", "CNY")
+
+
+def test_bom_shares_add_up_to_twice_the_dealer_price_to_the_minor_unit() -> None:
+    # costs 60, 30 and 2 x 10: 300.00 split 60 : 30 : 20 by largest remainder is
+    # 163.64 + 81.82 + 2 x 27.27 = 300.00
+    parts = [assembled("A", "60.00"), assembled("B", "30.00"), assembled("C", "10.00")]
+    lines = [BomLine(part=parts[0]), BomLine(part=parts[1]), BomLine(part=parts[2], quantity=2)]
+    bom = ServiceBom(product="P", dealer_price=Money.of("150.00", "CNY"), lines=lines)
+    prices = bom.assembled_prices(POLICY)
+    assert prices == {
+        "A": Money.of("163.64", "CNY"),
+        "B": Money.of("81.82", "CNY"),
+        "C": Money.of("27.27", "CNY"),
+    }
+    total = Money.total((prices[line.part.part_number] * line.quantity for line in lines), "CNY")
+    assert total == Money.of("300.00", "CNY")
+    # without a cost on every part, each unit takes an equal share: 300 / 3 units
+    even = ServiceBom(
+        product="P",
+        dealer_price=Money.of("150.00", "CNY"),
+        lines=[BomLine(part=assembled("A")), BomLine(part=assembled("B"), quantity=2)],
+    )
+    assert even.assembled_prices(POLICY) == {
+        "A": Money.of("100.00", "CNY"),
+        "B": Money.of("100.00", "CNY"),
+    }
+
+
+def test_an_assembled_part_is_quoted_with_its_product_bom_only() -> None:
+    board = assembled("ASM-1", "100.00")
+    with pytest.raises(ValidationError) as missing:
+        quote_part(board, 1, POLICY)
+    assert [path for path, _ in missing.value.errors] == ["bom"]
+    other = ServiceBom(
+        product="P-2", dealer_price=Money.of("150.00", "CNY"), lines=[BomLine(part=assembled("X"))]
+    )
+    with pytest.raises(ValidationError) as absent:
+        quote_part(board, 1, POLICY, bom=other)
+    assert [path for path, _ in absent.value.errors] == ["part"]
+    with pytest.raises(ValidationError) as mismatch:
+        ServiceBom(product="P", dealer_price=Money.of("99.00", "CNY"), lines=[BomLine(part=board)])
+    assert [path for path, _ in mismatch.value.errors] == ["lines.0.part.dealer_price"]
+    with pytest.raises(ValidationError) as twice:
+        ServiceBom(
+            product="P",
+            dealer_price=Money.of("150.00", "CNY"),
+            lines=[BomLine(part=board), BomLine(part=board)],
+        )
+    assert [path for path, _ in twice.value.errors] == ["lines.1.part"]
+    with pytest.raises(ValidationError):
+        ServiceBom(product="P", dealer_price=Money.of("150.00", "CNY"), lines=[])
+    with pytest.raises(ValidationError):
+        BomLine(part=board, quantity=0)
 
 
 def test_standard_part_carries_the_minimal_margin_rounded_half_up() -> None:
@@ -1435,7 +1524,10 @@ def test_spare_part_needs_the_price_its_kind_uses() -> None:
 
 @given(spare_parts(kinds=st.sampled_from([PartKind.ASSEMBLED, PartKind.STANDARD, PartKind.WEAR])))
 def test_quote_total_is_list_price_plus_tax_plus_freight(part: SparePart) -> None:
-    quote = quote_part(part, 2, WarrantyPolicy(freight=Decimal("15.00")))
+    bom = None
+    if part.kind is PartKind.ASSEMBLED and part.dealer_price is not None:
+        bom = ServiceBom(product="P", dealer_price=part.dealer_price, lines=[BomLine(part=part)])
+    quote = quote_part(part, 2, WarrantyPolicy(freight=Decimal("15.00")), bom=bom)
     assert quote.total == quote.list_price + quote.tax + quote.freight
     assert quote.list_price == quote.unit_price * 2
     assert from_json(PartQuote, to_json(quote)) == quote

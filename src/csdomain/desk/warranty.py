@@ -33,6 +33,7 @@ from csdomain.warranty import (
     RefundRecord,
     Remedy,
     RepairRecord,
+    ServiceBom,
     ServicePointPeriod,
     SparePart,
     WarrantyClaim,
@@ -281,6 +282,12 @@ class WarrantyDesk(DeskBase):
         return claim_rate_outliers(records, quality, self.policy.warranty, period=period)
 
     @checked(Permission.HANDLE_WARRANTY)
-    def quote_part(self, part: SparePart, quantity: Positive, *, by: Actor) -> PartQuote:
-        """A spare-part quote under the policy: list price, tax and freight (DOMAIN.md 4)."""
-        return quote_part(part, quantity, self.policy.warranty)
+    def quote_part(
+        self, part: SparePart, quantity: Positive, *, by: Actor, bom: ServiceBom | None = None
+    ) -> PartQuote:
+        """A spare-part quote under the policy: list price, tax and freight (docs/domain.md 4).
+
+        An assembled part is quoted as its share of twice its product's dealer price over
+        the product's service ``bom``.
+        """
+        return quote_part(part, quantity, self.policy.warranty, bom=bom)

@@ -25,7 +25,8 @@ The package has one module per idea, all pure (no I/O, no clock, no plugin manag
   point's claim rate with its regional peers, its own history and the production-quality
   trend, streaming.
 - :mod:`~csdomain.warranty.parts`: :func:`quote_part` prices a spare part by its kind and
-  shows list price, tax and freight line by line.
+  shows list price, tax and freight line by line; the assembled parts of a product's
+  :class:`ServiceBom` share twice its dealer price.
 
 Every name is importable from ``csdomain.warranty`` itself.
 """
@@ -69,7 +70,15 @@ from csdomain.warranty.fraud import (
     ServicePointPeriod,
     claim_rate_outliers,
 )
-from csdomain.warranty.parts import PartKind, PartQuote, QuoteLine, SparePart, quote_part
+from csdomain.warranty.parts import (
+    BomLine,
+    PartKind,
+    PartQuote,
+    QuoteLine,
+    ServiceBom,
+    SparePart,
+    quote_part,
+)
 from csdomain.warranty.policy import BUILTIN_RULE_CODES, WarrantyPolicy, WarrantyTerms
 from csdomain.warranty.rules import (
     BUILTIN_RULES,
@@ -94,6 +103,7 @@ __all__ = [
     "BUILTIN_RULE_CODES",
     "WARRANTY_CLAIM_LIFECYCLE",
     "WARRANTY_CLAIM_TRANSITIONS",
+    "BomLine",
     "Cause",
     "CauseExcluded",
     "CertificateAltered",
@@ -116,6 +126,7 @@ __all__ = [
     "RepairRecord",
     "ReplacedPart",
     "SerialMismatch",
+    "ServiceBom",
     "ServicePointPeriod",
     "SparePart",
     "UnauthorisedRepair",
