@@ -285,7 +285,7 @@ def test_cli_plugins_lists_a_broken_plugin_and_every_other_command_still_works(
     assert "CSDOMAIN_DISABLED_PLUGINS=broken" in listed.stdout
     assert "Traceback" not in listed.stderr
     other = subprocess.run(
-        [sys.executable, "-m", "csdomain", "outbox", "--store", f"sqlite:///{tmp_path / 'x.db'}"],
+        [sys.executable, "-m", "csdomain", "outbox", "--store", "memory://"],
         capture_output=True,
         text=True,
         env=env,

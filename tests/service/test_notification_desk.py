@@ -924,6 +924,17 @@ def test_cli_dispatch_once_prints_delivered_retried_and_dead(
         == 0
     )
     totals = json.loads(capsys.readouterr().out)
+    outbox = totals.pop("outbox")
+    assert outbox["counts"] == {
+        "pending": 1,
+        "claimed": 0,
+        "delivered": 1,
+        "dead": 0,
+        "cancelled": 0,
+    }
+    assert outbox["waiting"]["backoff"] == 1
+    assert outbox["next_due"] is not None
+    assert totals.pop("released") == 0
     assert totals == {
         "rounds": 2,
         "relayed": 0,

@@ -20,6 +20,7 @@ __all__ = [
     "Handler",
     "Progress",
     "Subcommands",
+    "add_operator_option",
     "add_store_option",
     "cli_actor",
     "print_table",
@@ -78,8 +79,11 @@ class Progress:
                 self.stream.write("\n")
 
 
-def require_existing_store(url: str) -> None:
-    """Refuse a SQLite file that does not exist: opening it would create an empty store."""
+def require_existing_store(url: str, *, create_option: str | None = None) -> None:
+    """Refuse a SQLite file that does not exist: opening it would create an empty store.
+
+    ``create_option`` names the option that asks for a new store (said in the error).
+    """
     parts = urlsplit(url)
     if parts.scheme != "sqlite" or parts.netloc:
         return
@@ -87,7 +91,8 @@ def require_existing_store(url: str) -> None:
     if path in ("", ":memory:"):
         return
     if not Path(path).exists():
-        msg = f"no store at {url}: {path} does not exist (csdomain demo --store {url} builds one)"
+        msg = f"no store at {url}: {path} does not exist (csdomain demo --store {url} builds one"
+        msg += f", {create_option} starts an empty one)" if create_option else ")"
         raise BackendUnavailable(msg)
 
 
@@ -101,10 +106,30 @@ def add_store_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def cli_actor() -> Actor:
-    """The actor the command line acts as (the operator's login name, system role)."""
+def cli_actor(operator: str | None = None) -> Actor:
+    """The actor the command line acts as, with the system role.
+
+    ``operator`` (``--by``) names the person, recorded as given; without it
+    ``$CSDOMAIN_OPERATOR``, else ``cli:<login name>``.
+    """
+    if operator is not None and operator.strip():
+        return Actor.system(operator.strip())
+    named = os.environ.get("CSDOMAIN_OPERATOR", "").strip()
+    if named:
+        return Actor.system(named)
     user = os.environ.get("USER") or os.environ.get("USERNAME") or "operator"
     return Actor.system(f"cli:{user}")
+
+
+def add_operator_option(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
+    """``--by NAME``: who is acting, kept in the history of what the command changes."""
+    parser.add_argument(
+        "--by",
+        metavar="NAME",
+        default=argparse.SUPPRESS if suppress else None,
+        help="who is acting, kept in the message history (default: $CSDOMAIN_OPERATOR "
+        "or cli:$USER)",
+    )
 
 
 def print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

@@ -1,34 +1,51 @@
-"""``csdomain dispatch``: relay the outbox and deliver due messages (retry, dead letter)."""
+"""``csdomain dispatch``: relay the outbox and deliver due messages (retry, dead letter).
+
+The notification policy of a run is the default, then the config file's
+``[notifications]`` table, then the options (``--lease``, ``--channel KIND=CHANNEL``,
+``--rate-limit CHANNEL=RATE/BURST`` ...). It ends with what is still held and when the
+next message is due.
+"""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import json
+import math
 import os
 import signal
 import threading
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import attrs
 
-from csdomain.cli._common import Subcommands, add_store_option
+from csdomain.cli._common import (
+    Subcommands,
+    add_store_option,
+    cli_actor,
+    require_existing_store,
+)
+from csdomain.cli.outbox import print_outbox_summary, summary_json
 from csdomain.errors import ValidationError
 
 
 if TYPE_CHECKING:
-    from csdomain.desk.notifications import DispatchSummary
+    from csdomain.desk.notifications import Dispatcher, DispatchSummary
+    from csdomain.notify import NotificationPolicy
 
 
-__all__ = ["add_dispatch_command"]
+__all__ = ["add_dispatch_command", "dispatch_policy"]
 
 _EPILOG = """\
 examples:
   csdomain dispatch --once
   csdomain dispatch --loop --interval 5
   csdomain dispatch --loop --rounds 10 --json
+  csdomain dispatch --loop --config csdomain.toml
+  csdomain dispatch --loop --lease 600 --max-attempts 8 --channel order_shipped=robot \\
+      --concurrency robot=4 --rate-limit robot=0.33/20
   MAIL_PW=... csdomain dispatch --loop \\
       --smtp 'smtp://cs@mail.example.com:587?from=cs@example.com&starttls=1' \\
       --smtp-password-env MAIL_PW
@@ -36,7 +53,10 @@ examples:
       --webhook https://erp.example.com/hooks/cs --webhook-secret-env HOOK_SECRET
 
 The log notifier (channel "log") is built in. Secrets come from the
-environment and are never printed.
+environment and are never printed. The config file (--config, else
+$CSDOMAIN_CONFIG) holds [notifications] policy values and the [plugins.NAME]
+settings entry-point notifiers read; options given here win over it.
+A store file that does not exist is refused unless --create-store is given.
 """
 
 
@@ -88,10 +108,102 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+def _pairs(values: list[str] | None, option: str) -> list[tuple[str, str]]:
+    """``NAME=VALUE`` option values, checked."""
+    pairs = []
+    for raw in values or ():
+        name, sep, value = raw.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ValidationError.at(option, f"expected NAME=VALUE, got {raw!r}")
+        pairs.append((name.strip(), value.strip()))
+    return pairs
+
+
+def _number(text: str, option: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValidationError.at(option, f"not a number: {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ValidationError.at(option, f"must be a positive number, got {text!r}")
+    return value
+
+
+def _policy_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``[notifications]`` values the options set (the converter's form)."""
+    overrides: dict[str, Any] = {}
+    for option, field in (
+        ("lease", "lease"),
+        ("backoff_base", "backoff_base"),
+        ("backoff_cap", "backoff_cap"),
+    ):
+        value = getattr(args, option)
+        if value is not None:
+            overrides[field] = _number(str(value), f"--{option.replace('_', '-')}")
+    if args.backoff_factor is not None:
+        overrides["backoff_factor"] = str(args.backoff_factor)
+    if args.max_attempts is not None:
+        overrides["max_attempts"] = args.max_attempts
+    if args.batch_size is not None:
+        overrides["batch_size"] = args.batch_size
+    channels = dict(_pairs(args.channel, "--channel"))
+    if channels:
+        overrides["channels"] = channels
+    limits: dict[str, dict[str, Any]] = {}
+    for channel, value in _pairs(args.concurrency, "--concurrency"):
+        if not value.isdigit():
+            raise ValidationError.at("--concurrency", f"expected CHANNEL=N, got {value!r}")
+        limits.setdefault(channel, {})["concurrency"] = int(value)
+    for channel, value in _pairs(args.rate_limit, "--rate-limit"):
+        rate, _, burst = value.partition("/")
+        _number(rate, "--rate-limit")
+        limits.setdefault(channel, {})["rate"] = rate
+        if burst:
+            if not burst.isdigit():
+                raise ValidationError.at("--rate-limit", f"expected RATE[/BURST], got {value!r}")
+            limits[channel]["burst"] = int(burst)
+    if limits:
+        overrides["channel_limits"] = limits
+    return overrides
+
+
+def dispatch_policy(args: argparse.Namespace) -> NotificationPolicy:
+    """The notification policy of a ``dispatch`` run: defaults, config file, then options."""
+    from csdomain.notify import NotificationPolicy  # noqa: PLC0415
+    from csdomain.notify.policy import policy_with  # noqa: PLC0415
+    from csdomain.plugins import read_config  # noqa: PLC0415
+
+    config = read_config()
+    table = config.get("notifications", {})
+    if not isinstance(table, dict):
+        raise ValidationError.at("notifications", "expected a table of policy values")
+    return policy_with(policy_with(NotificationPolicy(), table), _policy_overrides(args))
+
+
+def _run(dispatcher: Dispatcher, args: argparse.Namespace) -> tuple[int, DispatchSummary]:
+    """``--once`` or ``--loop``: the rounds run and their totals."""
+    if args.once:
+        return 1, dispatcher.run_once()
+    rounds = 0
+    stop = threading.Event()
+
+    def report(summary: DispatchSummary) -> None:
+        nonlocal rounds
+        rounds += 1
+        if not summary.idle and not args.json:
+            print(f"round {rounds}: {summary.describe()}", flush=True)
+
+    with _stop_on_signals(stop):
+        total = dispatcher.run_forever(
+            args.interval, stop=stop, max_rounds=args.rounds, on_round=report
+        )
+    return rounds, total
+
+
 def _cmd_dispatch(args: argparse.Namespace) -> int:
     # Loaded when the command runs, as in every command: `csdomain --help` stays fast.
-    from csdomain.desk.notifications import Dispatcher  # noqa: PLC0415
-    from csdomain.plugins import default_plugin_manager  # noqa: PLC0415
+    from csdomain.desk.notifications import Dispatcher, NotificationDesk  # noqa: PLC0415
+    from csdomain.plugins import default_plugin_manager, use_config_file  # noqa: PLC0415
     from csdomain.policy import Policy  # noqa: PLC0415
     from csdomain.store import open_store  # noqa: PLC0415
 
@@ -99,6 +211,11 @@ def _cmd_dispatch(args: argparse.Namespace) -> int:
         raise ValidationError.at("--interval", "must not be negative")
     if args.rounds is not None and (args.once or args.rounds < 1):
         raise ValidationError.at("--rounds", "needs --loop and a positive number")
+    if args.config is not None:
+        use_config_file(args.config)
+    policy = dispatch_policy(args)
+    if not args.create_store:
+        require_existing_store(args.store, create_option="--create-store")
     notifiers = _dispatch_notifiers(args)
     pm = default_plugin_manager()
     names = [name for name in (pm.register(n) for n in notifiers) if name is not None]
@@ -109,35 +226,35 @@ def _cmd_dispatch(args: argparse.Namespace) -> int:
             pm.unregister(name=name)
         raise
     try:
-        dispatcher = Dispatcher(store, pm, store.clock, policy=Policy().notifications)
+        dispatcher = Dispatcher(store, pm, store.clock, policy=policy, worker_id=args.worker_id)
+        desk = NotificationDesk(store, policy=Policy(notifications=policy), plugin_manager=pm)
         if not args.json:
+            print(f"worker: {dispatcher.worker_id}")
             for notifier in notifiers:
                 print(f"notifier: {notifier!r}")
-        rounds = 0
-        if args.once:
-            total = dispatcher.run_once()
-            rounds = 1
-        else:
-            stop = threading.Event()
-
-            def report(summary: DispatchSummary) -> None:
-                nonlocal rounds
-                rounds += 1
-                if not summary.idle and not args.json:
-                    print(f"round {rounds}: {summary.describe()}", flush=True)
-
-            with _stop_on_signals(stop):
-                total = dispatcher.run_forever(
-                    args.interval, stop=stop, max_rounds=args.rounds, on_round=report
-                )
+        released = dispatcher.release_stale_claims()
+        if released and not args.json:
+            print(f"released {released} claim(s) of dispatchers that are gone")
+        rounds, total = _run(dispatcher, args)
+        summary = desk.outbox_summary(by=cli_actor())
     finally:
         store.close()
         for name in names:
             pm.unregister(name=name)
     if args.json:
-        print(json.dumps({"rounds": rounds, **attrs.asdict(total)}))
+        print(
+            json.dumps(
+                {
+                    "rounds": rounds,
+                    **attrs.asdict(total),
+                    "released": released,
+                    "outbox": summary_json(summary),
+                }
+            )
+        )
     else:
         print(f"dispatch ({rounds} round(s)): {total.describe()}")
+        print_outbox_summary(summary)
     return 0
 
 
@@ -181,6 +298,50 @@ def add_dispatch_command(subparsers: Subcommands) -> None:
         metavar="NAME",
         default="CSDOMAIN_WEBHOOK_SECRET",
         help="environment variable with the signing secret (default CSDOMAIN_WEBHOOK_SECRET)",
+    )
+    dispatch.add_argument(
+        "--worker-id",
+        metavar="ID",
+        help="this dispatcher's name in claims (default host:pid:random); unique per running "
+        "dispatcher: at start, claims held under it are released as left by a crash",
+    )
+    dispatch.add_argument(
+        "--create-store",
+        action="store_true",
+        help="create the store file if it does not exist (else a typo is refused)",
+    )
+    policy = dispatch.add_argument_group(
+        "policy", "override the notification policy (the config file's [notifications])"
+    )
+    policy.add_argument(
+        "--config",
+        metavar="FILE",
+        default=None,
+        help="TOML config file: [notifications] and [plugins.NAME] (default $CSDOMAIN_CONFIG)",
+    )
+    policy.add_argument("--lease", metavar="SECONDS", help="how long a claim lasts")
+    policy.add_argument("--max-attempts", type=int, metavar="N", help="attempts before dead letter")
+    policy.add_argument("--backoff-base", metavar="SECONDS", help="wait after a first failure")
+    policy.add_argument("--backoff-factor", metavar="X", help="growth of the wait per attempt")
+    policy.add_argument("--backoff-cap", metavar="SECONDS", help="longest wait between attempts")
+    policy.add_argument("--batch-size", type=int, metavar="N", help="messages per query")
+    policy.add_argument(
+        "--channel",
+        action="append",
+        metavar="KIND=CHANNEL",
+        help="send messages of KIND on CHANNEL (repeatable)",
+    )
+    policy.add_argument(
+        "--concurrency",
+        action="append",
+        metavar="CHANNEL=N",
+        help="deliver N messages of CHANNEL at once (repeatable; default 8)",
+    )
+    policy.add_argument(
+        "--rate-limit",
+        action="append",
+        metavar="CHANNEL=RATE[/BURST]",
+        help="at most RATE messages per second on CHANNEL, BURST at once (repeatable)",
     )
     dispatch.add_argument("--json", action="store_true", help="print the totals as JSON")
     dispatch.set_defaults(handler=_cmd_dispatch)

@@ -1011,6 +1011,14 @@ class NotificationDesk(DeskBase):
         return list(repo.scan(status=status, order_by=[order, "created_at"], limit=limit, **where))
 
     @use_case(Permission.SEND_NOTIFICATIONS, readonly=True)
+    def get_message(self, uow: UnitOfWork, message_id: Id, *, by: Actor) -> Message:
+        """One stored message (``csdomain outbox show ID``); :class:`NotFound` if none.
+
+        Needs ``notification.send``.
+        """
+        return uow.repo(MESSAGES).get(message_id)
+
+    @use_case(Permission.SEND_NOTIFICATIONS, readonly=True)
     def outbox_summary(self, uow: UnitOfWork, *, by: Actor) -> OutboxSummary:
         """Counts per status, what waits and why, stale claims and the next due moment.
 

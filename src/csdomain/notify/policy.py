@@ -199,8 +199,9 @@ def policy_with(base: NotificationPolicy, overrides: Mapping[str, Any]) -> Notif
 
     Values are in the converter's form: durations in seconds, ``backoff_factor`` and
     ``rate`` as numbers or decimal strings, rest hours as ``{"start": "21:00", ...}``.
-    ``channels`` and ``channel_limits`` are merged into the base's (a kind or channel
-    named in ``overrides`` replaces the base's entry). An unknown field or a bad value is a
+    ``channels`` and ``channel_limits`` are merged into the base's (a kind named in
+    ``overrides`` gets its channel, a channel's limits are merged value by value). An
+    unknown field or a bad value is a
     :class:`~csdomain.errors.ValidationError` naming it.
     """
     from csdomain.serialization import structure, unstructure  # noqa: PLC0415 - kernel
@@ -212,7 +213,12 @@ def policy_with(base: NotificationPolicy, overrides: Mapping[str, Any]) -> Notif
     data = dict(unstructure(base))
     for name, value in overrides.items():
         if name in _MERGED and isinstance(value, Mapping) and isinstance(data.get(name), dict):
-            data[name] = {**data[name], **value}
+            merged = dict(data[name])
+            for key, entry in value.items():
+                current = merged.get(key)
+                both = isinstance(current, dict) and isinstance(entry, Mapping)
+                merged[key] = {**current, **entry} if both else entry  # type: ignore[dict-item]
+            data[name] = merged
         else:
             data[name] = value
     try:
