@@ -16,7 +16,7 @@ Authority: :meth:`Customer.register` and :meth:`Customer.change` take ``by`` and
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -78,7 +78,7 @@ class CustomerPolicy:
     """Policy for customer files: the code series and phone normalisation (DOMAIN.md 1)."""
 
     #: Customer code pattern: city - contact month (YYYYMM) - name - 3-digit serial.
-    #: The serial counts per series key, i.e. per city, month and name.
+    #: The serial counts the customers of the city and month; the name is not counted.
     code_pattern: str = "{city}-{yyyy}{mm}-{name}-{seq:03d}"
     #: Time zone in which the contact month is read.
     code_tz: str = "Asia/Shanghai"
@@ -91,8 +91,14 @@ class CustomerPolicy:
             raise ValidationError.at("phone_country_code", "must be digits only")
 
     def code_series(self) -> NamingSeries:
-        """The :class:`~csdomain.ids.NamingSeries` that renders customer codes."""
-        return NamingSeries(self.code_pattern, tz=self.code_tz)
+        """The :class:`~csdomain.ids.NamingSeries` that renders customer codes.
+
+        ``{name}`` is written into the code but not counted: the serial counts the
+        customers contacted in the city and month (docs/domain.md 1).
+        """
+        fields = NamingSeries(self.code_pattern, tz=self.code_tz).fields
+        uncounted = ("name",) if "name" in fields else ()
+        return NamingSeries(self.code_pattern, tz=self.code_tz, uncounted=uncounted)
 
 
 def _code_part(value: str, path: str) -> str:
@@ -103,16 +109,35 @@ def _code_part(value: str, path: str) -> str:
 
 
 def next_customer_code(
-    counters: CounterSource, *, at: datetime, city: str, name: str, policy: CustomerPolicy
+    counters: CounterSource,
+    *,
+    at: datetime,
+    city: str,
+    name: str,
+    policy: CustomerPolicy,
+    codes_in_use: Callable[[str], int] | None = None,
 ) -> str:
     """Take the next customer code for ``city`` and ``name`` in the month of ``at``.
 
-    Source: DOMAIN.md 1, customer codes ``city - YYYYMM - name - 3-digit serial``.
-    ``counters`` is the unit of work (its store-backed counters).
+    Source: docs/domain.md 1, customer codes ``city - YYYYMM - name - 3-digit serial``,
+    the serial counting the customers contacted in that city and month (Huake, then Keda
+    in Wuhan in one month: ``-001``, ``-002``). ``counters`` is the unit of work (its
+    store-backed counters).
+
+    ``codes_in_use(prefix)`` says how many customer codes already start with the city and
+    month part of the code (``"Wuhan-202611-"``). A store written while the serial still
+    counted per name has no counter for the city and month yet: when its counter starts,
+    the serial continues after the codes already given, so no code is handed out twice.
     """
-    return policy.code_series().next(
-        counters, at, city=_code_part(city, "city"), name=_code_part(name, "name")
-    )
+    series = policy.code_series()
+    fields = {"city": _code_part(city, "city"), "name": _code_part(name, "name")}
+    key = series.series_key(at, **fields)
+    seq = counters.next_counter(key)
+    if seq == 1 and codes_in_use is not None:
+        used = codes_in_use(series.counted_prefix(at, **fields))
+        while seq <= used:
+            seq = counters.next_counter(key)
+    return series.render(seq, at, **fields)
 
 
 _NON_DIGITS = re.compile(r"\D+")

@@ -3,9 +3,11 @@
 ``NamingSeries("SO-{yyyy}{mm}-{seq:04d}")`` renders ``SO-202611-0001``. The counter is
 kept per *series key*: the pattern rendered with everything but ``{seq}``, so a series
 whose pattern contains ``{mm}`` restarts every month, and one that contains ``{dept}``
-counts per department (DOMAIN.md 1: job numbers restart every month and per department).
-Numbers come from counters kept in the store (:meth:`NamingSeries.next`), so two
-processes never hand out the same number.
+counts per department (docs/domain.md 1: job numbers restart every month and per
+department). A field named in ``uncounted`` is written into the number but left out of
+the key: the customer code ``{city}-{yyyy}{mm}-{name}-{seq:03d}`` counts the customers
+of a city and month, whatever their names. Numbers come from counters kept in the store
+(:meth:`NamingSeries.next`), so two processes never hand out the same number.
 
 Placeholders: ``{yyyy}``, ``{yy}``, ``{mm}``, ``{dd}`` (from ``at`` in the series' time
 zone), ``{seq}`` with any integer format spec, and any other name passed as a keyword.
@@ -63,12 +65,22 @@ def _parse(pattern: str) -> tuple[str, ...]:
     return names
 
 
+def _names(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, tuple | list | frozenset | set):
+        return tuple(value)
+    raise ValidationError.at("uncounted", "expected a list of field names")
+
+
 @attrs.frozen
 class NamingSeries:
     """A pattern for reference numbers; see the module docstring."""
 
     pattern: str
     tz: str = "Asia/Shanghai"
+    #: Fields written into the number but not part of the counter key.
+    uncounted: tuple[str, ...] = attrs.field(default=(), converter=_names)
     fields: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -77,6 +89,10 @@ class NamingSeries:
             ZoneInfo(self.tz)
         except (ValueError, OSError, ZoneInfoNotFoundError):
             raise ValidationError.at("tz", f"unknown time zone {self.tz!r}") from None
+        for name in self.uncounted:
+            if name not in self.fields or name == "seq" or name in _DATE_FIELDS:
+                msg = f"{name!r} is not a field of {self.pattern!r} that can go uncounted"
+                raise ValidationError.at("uncounted", msg)
 
     def _values(self, at: datetime, given: dict[str, Any]) -> dict[str, Any]:
         local = require_aware(at).astimezone(ZoneInfo(self.tz))
@@ -92,16 +108,22 @@ class NamingSeries:
         values.update(given)
         return values
 
-    def _format(self, values: dict[str, Any], seq: int | None) -> str:
-        """The pattern filled with ``values``; ``{seq}`` becomes ``#`` when ``seq`` is None."""
+    def _format(self, values: dict[str, Any], seq: int | None, *, until: bool = False) -> str:
+        """The pattern filled with ``values``.
+
+        With ``seq`` None (a counter key) ``{seq}`` becomes ``#`` and an uncounted field
+        ``*``; with ``until`` the text stops before the first of them (a counted prefix).
+        """
         formatter = string.Formatter()
         parts: list[str] = []
         for literal, name, spec, conversion in formatter.parse(self.pattern):
             parts.append(literal)
             if name is None:
                 continue
-            if name == "seq" and seq is None:
-                parts.append("#")
+            if seq is None and (name == "seq" or name in self.uncounted):
+                if until:
+                    break
+                parts.append("#" if name == "seq" else "*")
                 continue
             value = seq if name == "seq" else values[name]
             try:
@@ -114,8 +136,16 @@ class NamingSeries:
         return "".join(parts)
 
     def series_key(self, at: datetime, **fields: Any) -> str:
-        """The counter name for ``at`` and ``fields``: the pattern without its number."""
+        """The counter name for ``at`` and ``fields``: the pattern without its number.
+
+        Uncounted fields show as ``*``: every value of them shares the counter.
+        """
         return "series:" + self._format(self._values(at, fields), None)
+
+    def counted_prefix(self, at: datetime, **fields: Any) -> str:
+        """The start every number of this counter shares: the rendered pattern up to the
+        first uncounted field or ``{seq}`` (``"Wuhan-202611-"`` for a customer code)."""
+        return self._format(self._values(at, fields), None, until=True)
 
     def render(self, seq: int, at: datetime, **fields: Any) -> str:
         """The reference number for counter value ``seq``."""

@@ -114,6 +114,43 @@ def test_customer_code_is_city_month_name_and_a_serial(
     assert outbox_types(store) == ["CustomerRegistered"] * 3
 
 
+def test_customer_code_serial_counts_the_customers_of_the_city_and_month(
+    desk: CustomerDesk,
+) -> None:
+    # Huake then Keda in Wuhan in one month: -001, -002; Shanghai has its own serial
+    codes = [
+        register(desk, name="Huake").code,
+        register(desk, name="Keda").code,
+        register(desk, name="Huadong", city="Shanghai").code,
+    ]
+    assert codes == [
+        "Wuhan-202611-Huake-001",
+        "Wuhan-202611-Keda-002",
+        "Shanghai-202611-Huadong-001",
+    ]
+
+
+def test_a_store_numbered_per_name_continues_after_its_codes(
+    desk: CustomerDesk, store: Store
+) -> None:
+    # written before: one counter per city, month and name, and no city-and-month counter
+    with store.unit_of_work() as uow:
+        for name, count in (("Huake", 2), ("Keda", 1)):
+            for _ in range(count):
+                uow.next_counter(f"series:Wuhan-202611-{name}-#")
+        old = [("CU-OLD-1", "Huake-001"), ("CU-OLD-2", "Huake-002"), ("CU-OLD-3", "Keda-001")]
+        for customer_id, tail in old:
+            uow.repo(CUSTOMERS).add(
+                Customer(id=customer_id, code=f"Wuhan-202611-{tail}", name=tail, city="Wuhan")
+            )
+    huake = register(desk, name="Huake")
+    lab = register(desk, name="Lab", city="Beijing")
+    assert (huake.code, lab.code) == ("Wuhan-202611-Huake-004", "Beijing-202611-Lab-001")
+    with store.unit_of_work(readonly=True) as uow:
+        codes = [c.code for c in uow.repo(CUSTOMERS).find(city="Wuhan")]
+    assert len(codes) == len(set(codes)) == 4
+
+
 def test_customer_code_may_use_a_short_name(desk: CustomerDesk) -> None:
     customer = register(desk, name="Huazhong Keji Bio Ltd.", code_name="Huake")
     assert customer.code == "Wuhan-202611-Huake-001"

@@ -65,6 +65,48 @@ def test_customer_code_is_city_month_name_serial() -> None:
     assert second == "Wuhan-202611-Huake-002"
 
 
+def test_customer_code_serial_counts_the_customers_of_the_city_and_month() -> None:
+    # the serial counts the customers contacted in that city and month, not per name
+    counters = Counters()
+    policy = CustomerPolicy()
+
+    def code(city: str, name: str) -> str:
+        return next_customer_code(counters, at=T0, city=city, name=name, policy=policy)
+
+    assert [code("Wuhan", "Huake"), code("Wuhan", "Keda"), code("Shanghai", "Huadong")] == [
+        "Wuhan-202611-Huake-001",
+        "Wuhan-202611-Keda-002",
+        "Shanghai-202611-Huadong-001",
+    ]
+    # the name is not part of the counter: one counter per city and month
+    assert sorted(counters.values) == ["series:Shanghai-202611-*-#", "series:Wuhan-202611-*-#"]
+
+
+def test_customer_code_serial_continues_after_codes_numbered_per_name() -> None:
+    # a store written when the serial counted per name: Huake-001, Huake-002, Keda-001 in
+    # Wuhan this month and no city-and-month counter yet; the next code is the fourth
+    counters = Counters()
+    counters.values["series:Wuhan-202611-Huake-#"] = 2
+    counters.values["series:Wuhan-202611-Keda-#"] = 1
+    asked: list[str] = []
+
+    def codes_in_use(prefix: str) -> int:
+        asked.append(prefix)
+        return 3 if prefix == "Wuhan-202611-" else 0
+
+    def code(name: str, city: str = "Wuhan") -> str:
+        return next_customer_code(
+            counters, at=T0, city=city, name=name, policy=CustomerPolicy(),
+            codes_in_use=codes_in_use,
+        )  # fmt: skip
+
+    assert code("Huake") == "Wuhan-202611-Huake-004"
+    assert code("Keda") == "Wuhan-202611-Keda-005"
+    assert code("Lab", city="Beijing") == "Beijing-202611-Lab-001"
+    # the codes in use are counted once, when the city and month's counter starts
+    assert asked == ["Wuhan-202611-", "Beijing-202611-"]
+
+
 def test_customer_code_serial_restarts_every_month() -> None:
     counters = Counters()
     policy = CustomerPolicy()

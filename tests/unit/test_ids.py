@@ -229,3 +229,22 @@ def test_each_field_value_counts_on_its_own(departments: list[str]) -> None:
     for dept in departments:
         issued[dept] += 1
         assert series.next(counters, at, dept=dept) == f"{dept}/{issued[dept]}"
+
+
+def test_an_uncounted_field_is_written_but_shares_the_counter() -> None:
+    # the customer code: the serial counts per city and month, the name is not counted
+    series = NamingSeries("{city}-{yyyy}{mm}-{name}-{seq:03d}", uncounted=("name",))
+    at = datetime(2026, 11, 3, tzinfo=SHANGHAI)
+    counters = DictCounters()
+    assert series.next(counters, at, city="Wuhan", name="Huake") == "Wuhan-202611-Huake-001"
+    assert series.next(counters, at, city="Wuhan", name="Keda") == "Wuhan-202611-Keda-002"
+    assert series.series_key(at, city="Wuhan", name="Huake") == "series:Wuhan-202611-*-#"
+    assert series.counted_prefix(at, city="Wuhan", name="Keda") == "Wuhan-202611-"
+    assert NamingSeries(ORDER_SERIES).counted_prefix(at) == "SO-202611-"
+
+
+def test_only_a_named_field_can_go_uncounted() -> None:
+    for bad in ("seq", "mm", "dept"):
+        with pytest.raises(ValidationError) as info:
+            NamingSeries("{city}-{mm}-{name}-{seq:03d}", uncounted=(bad,))
+        assert [path for path, _ in info.value.errors] == ["uncounted"]

@@ -50,6 +50,17 @@ class _Unchanged:
 UNCHANGED: Any = _Unchanged()
 
 
+def _codes_starting_with(repo: Repository[Customer], prefix: str) -> int:
+    """How many stored customer codes start with ``prefix`` (a range on the code index)."""
+    if not prefix:
+        return repo.count()
+    last = ord(prefix[-1])
+    if last >= 0x10FFFF:
+        return sum(1 for c in repo.scan(code__ge=prefix) if c.code.startswith(prefix))
+    following = last + 1 if not 0xD800 <= last + 1 <= 0xDFFF else 0xE000
+    return repo.count(code__ge=prefix, code__lt=prefix[:-1] + chr(following))
+
+
 def _others(repo: Repository[Customer], customer: Customer) -> list[Customer]:
     """Customers that may share a phone number or bank account with ``customer``."""
     found: dict[str, Customer] = {}
@@ -108,16 +119,24 @@ class CustomerDesk(DeskBase):
     ) -> tuple[Customer, DuplicateContactWarning | None]:
         """Open a customer file with the next customer code; warn about shared contacts.
 
-        Source: DOMAIN.md 1 (customer codes ``city - YYYYMM - name - serial``, duplicate
-        phone numbers and bank accounts are a warning). ``code_name`` is the name written
-        into the code (default ``name``); ``id`` defaults to the next ``CU-000001``.
-        Needs ``customer.edit``.
+        Source: docs/domain.md 1 (customer codes ``city - YYYYMM - name - serial``, the
+        serial counting the customers of the city and month; duplicate phone numbers and
+        bank accounts are a warning). In a store whose codes were numbered per name, the
+        serial of a city and month continues after the codes already given there.
+        ``code_name`` is the name written into the code (default ``name``); ``id``
+        defaults to the next ``CU-000001``. Needs ``customer.edit``.
         """
         if code_name is not None and not code_name.strip():
             raise ValidationError.at("code_name", "must not be empty")
         now = self.now()
+        repo = uow.repo(CUSTOMERS)
         code = next_customer_code(
-            uow, at=now, city=city, name=code_name or name, policy=self.policy.customers
+            uow,
+            at=now,
+            city=city,
+            name=code_name or name,
+            policy=self.policy.customers,
+            codes_in_use=lambda prefix: _codes_starting_with(repo, prefix),
         )
         customer = Customer.register(
             id=id or f"CU-{uow.next_counter(CUSTOMER_ID_COUNTER):06d}",
