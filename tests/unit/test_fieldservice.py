@@ -6,6 +6,7 @@ import itertools
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -68,7 +69,7 @@ from csdomain.fieldservice import (
     total_of,
     triage_symptoms,
 )
-from csdomain.lifecycle import command_table_problems, transition_table_problems
+from csdomain.lifecycle import command_table, command_table_problems, transition_table_problems
 from csdomain.money import Money
 from csdomain.orders import Order, OrderLine, OrderPolicy, OrderStatus, Shipment, ShipmentLine
 from csdomain.serialization import from_json, to_json
@@ -81,7 +82,15 @@ from csdomain.testing.strategies_fieldservice import (
     triage_results,
     visit_records,
 )
-from csdomain.warranty import PartKind, Proof, SparePart, WarrantyPolicy, WarrantyTerms
+from csdomain.warranty import (
+    BomLine,
+    PartKind,
+    Proof,
+    ServiceBom,
+    SparePart,
+    WarrantyPolicy,
+    WarrantyTerms,
+)
 
 
 S = ServiceOrderStatus
@@ -526,6 +535,34 @@ def test_transition_table_is_well_formed() -> None:
     assert command_table_problems(SERVICE_ORDER_LIFECYCLE) == []
 
 
+def test_the_docs_show_the_command_table() -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "fieldservice.md").read_text("utf-8")
+    assert f"\n{command_table(SERVICE_ORDER_LIFECYCLE)}\n" in page
+
+
+def test_every_step_of_a_job_is_a_command_of_its_lifecycle() -> None:
+    methods = {
+        "triage": "triaged",
+        "resolve_remotely": "resolved_remotely",
+        "dispatch": "dispatched",
+        "redispatch": "dispatched",
+        "start_travel": "travelling",
+        "record_arrival": "arrived",
+        "record_visit": "with_visit",
+        "wait_for_parts": "with_visit",
+        "quote": "quoted",
+        "approve_quote": "quote_approved",
+        "complete": "completed",
+        "reopen": "reopened",
+        "sign_off": "signed_off",
+        "settle": "settled",
+        "close": "closed",
+        "cancel": "cancelled",
+    }
+    assert set(SERVICE_ORDER_LIFECYCLE.commands) == set(methods)
+    assert all(callable(getattr(ServiceOrder, name)) for name in methods.values())
+
+
 def test_a_job_walks_from_the_call_to_settlement() -> None:
     order = fixed()
     order = order.signed_off(sign_off(order.history[-1].at), by=TECH)
@@ -594,11 +631,11 @@ def test_a_job_can_be_dispatched_again_to_another_technician() -> None:
 def test_a_call_resolved_by_phone_needs_no_visit() -> None:
     order = triaged(job(symptoms=("error E4",)))
     assert order.route is ServiceRoute.REMOTE
-    done = order.resolve_remotely(resolution="reset by phone", at=order.history[-1].at, by=AGENT)
+    done = order.resolved_remotely(resolution="reset by phone", at=order.history[-1].at, by=AGENT)
     assert done.status is S.RESOLVED_REMOTELY
     assert done.closed(at=done.history[-1].at, by=AGENT).status is S.CLOSED
     with pytest.raises(ValidationError):
-        order.resolve_remotely(resolution=" ", at=order.history[-1].at, by=AGENT)
+        order.resolved_remotely(resolution=" ", at=order.history[-1].at, by=AGENT)
 
 
 def test_a_cancelled_job_says_why_and_counts_as_answered() -> None:
@@ -822,6 +859,19 @@ def test_an_ip_protected_core_part_is_never_priced() -> None:
     with pytest.raises(RuleViolation) as caught:
         lines_for(visited(parts=(PartUse(part=core),)))
     assert caught.value.code == "part_not_for_sale"
+
+
+def test_an_assembled_part_is_priced_as_its_share_of_the_service_bom() -> None:
+    board = SparePart(
+        part_number="ASM-55", name="board assembly", kind=PartKind.ASSEMBLED,
+        dealer_price=cny("150.00"),
+    )  # fmt: skip
+    bom = ServiceBom(product="TV-55", dealer_price=cny("150.00"), lines=[BomLine(part=board)])
+    (line,) = lines_for(visited(parts=(PartUse(part=board, bom=bom),), labour_minutes=0))[2:]
+    assert line.amount == cny("339.00")  # 2 x 150.00 + 13 % tax
+    with pytest.raises(ValidationError) as caught:
+        lines_for(visited(parts=(PartUse(part=board),), labour_minutes=0))
+    assert caught.value.errors[0][0] == "bom"
 
 
 def expensive_visit() -> ServiceOrder:

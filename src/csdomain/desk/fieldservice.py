@@ -571,7 +571,7 @@ class FieldServiceDesk(DeskBase):
             uow,
             SERVICE_ORDERS,
             job_id,
-            lambda order: order.resolve_remotely(resolution=resolution, at=now, by=by),
+            lambda order: order.resolved_remotely(resolution=resolution, at=now, by=by),
         )
 
     # -- dispatch -----------------------------------------------------------------------------

@@ -175,9 +175,9 @@ def price_work(
     Outside warranty (``coverage=customer``): a call-out fee and the distance band's fee
     per on-site visit (no distance fee while the distance is unknown), labour at the
     hourly rate by the minute (rounded half-up to the minor unit), each part at its quote
-    price (:func:`~csdomain.warranty.quote_part`: IP-protected core parts are never
-    priced, ``part_not_for_sale``). Covered work has the same lines at zero, so the
-    record of what was done stays complete.
+    price (:func:`~csdomain.warranty.quote_part`, an assembled part over its service BOM;
+    IP-protected core parts are never priced, ``part_not_for_sale``). Covered work has
+    the same lines at zero, so the record of what was done stays complete.
     """
     fees = policy.fees
     free = coverage is not Coverage.CUSTOMER
@@ -220,7 +220,7 @@ def price_work(
         if free:
             amount = zero
         else:
-            amount = quote_part(use.part, use.quantity, warranty).total
+            amount = quote_part(use.part, use.quantity, warranty, bom=use.bom).total
             if amount.currency != policy.currency:
                 raise ValidationError.at(
                     "parts", f"part {describe(use.part_number)} is priced in {amount.currency}"

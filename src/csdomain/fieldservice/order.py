@@ -449,7 +449,7 @@ class ServiceOrder:
             "triage", at=at, by=by, note=note, triage=result, responded_at=self._responded(at)
         )
 
-    def resolve_remotely(self, *, resolution: str, at: datetime, by: Actor) -> ServiceOrder:
+    def resolved_remotely(self, *, resolution: str, at: datetime, by: Actor) -> ServiceOrder:
         """Record that phone guidance cleared the fault (a remote resolution, no visit)."""
         self._can("resolve_remotely")
         if not isinstance(resolution, str) or not resolution.strip():

@@ -33,7 +33,7 @@ from csdomain.validators import (
 from csdomain.validators import (
     day as day_validator,
 )
-from csdomain.warranty import Cause, SparePart
+from csdomain.warranty import Cause, ServiceBom, SparePart
 
 
 __all__ = ["Dispatch", "PartUse", "SignOff", "VisitRecord"]
@@ -59,12 +59,16 @@ class Dispatch:
 
 @attrs.frozen(kw_only=True)
 class PartUse:
-    """Parts used on a visit: the catalogue entry, how many, and the serials swapped."""
+    """Parts used on a visit: the catalogue entry, how many, and the serials swapped.
+
+    An assembled part is priced as its share of the product's service BOM (``bom``).
+    """
 
     part: SparePart = attrs.field(validator=instance_of(SparePart))
     quantity: int = attrs.field(default=1, validator=positive_int)
     removed_serial: str | None = attrs.field(default=None, validator=optional_text)
     installed_serial: str | None = attrs.field(default=None, validator=optional_text)
+    bom: ServiceBom | None = attrs.field(default=None, validator=optional(instance_of(ServiceBom)))
 
     @property
     def part_number(self) -> str:

@@ -202,18 +202,17 @@ def shipped_units() -> st.SearchStrategy[ShippedUnit]:
 
 
 def part_uses() -> st.SearchStrategy[PartUse]:
-    """Parts used: a standard, wear or assembled part from the catalogue, 1-3 of them."""
+    """Parts used: a standard or wear part from the catalogue, 1-3 of them."""
 
     @st.composite
     def build(draw: st.DrawFn) -> PartUse:
-        kind = draw(st.sampled_from([PartKind.STANDARD, PartKind.WEAR, PartKind.ASSEMBLED]))
+        kind = draw(st.sampled_from([PartKind.STANDARD, PartKind.WEAR]))
         price = Money(draw(st.decimals("0.01", "900.00", places=2)), "CNY")
         part = SparePart(
             part_number=draw(st.sampled_from(["PB-55", "FU-1", "SE-9"])),
             name="spare part",
             kind=kind,
-            dealer_price=price if kind is PartKind.ASSEMBLED else None,
-            cost=None if kind is PartKind.ASSEMBLED else price,
+            cost=price,
         )
         return PartUse(part=part, quantity=draw(st.integers(1, 3)))
 
@@ -392,7 +391,7 @@ def service_orders(
         if target is ServiceOrderStatus.TRIAGED:
             return order
         if target is ServiceOrderStatus.RESOLVED_REMOTELY:
-            return order.resolve_remotely(resolution="reset by phone", at=later(), by=_ACTOR)
+            return order.resolved_remotely(resolution="reset by phone", at=later(), by=_ACTOR)
         technician = _technician_for(order, result.skills)
         start = later()
         dispatch = Dispatch(
