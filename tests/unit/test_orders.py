@@ -78,6 +78,7 @@ from csdomain.orders import (
     release_order,
     reserve_order,
     ship_order,
+    usual_delivery,
 )
 from csdomain.returns import (
     RETURN_LIFECYCLE,
@@ -744,16 +745,44 @@ def test_orders_awaiting_stock_lists_uncovered_orders_first_come_first_served() 
 # -- delivery --------------------------------------------------------------------------
 
 
-def test_delivery_promise_counts_business_days() -> None:
+def test_delivery_promise_counts_calendar_days_from_the_remittance_proof() -> None:
+    # 接到传真后……3-4日即可收到 (一般内2-3日即可收到): calendar days, weekends and holidays
+    # included (the issue names the business-day count of 11-11..11-12 as wrong)
     friday = datetime(2026, 11, 6, 8, tzinfo=UTC)
     window = promise_delivery(friday, CALENDAR, POLICY)
-    assert window == DeliveryWindow(date(2026, 11, 11), date(2026, 11, 12))
-    with_holiday = CALENDAR.with_holidays([date(2026, 11, 10)])
-    assert promise_delivery(friday, with_holiday, POLICY) == DeliveryWindow(
-        date(2026, 11, 12), date(2026, 11, 13)
+    assert window == DeliveryWindow(date(2026, 11, 9), date(2026, 11, 10))
+    assert usual_delivery(friday, CALENDAR, POLICY) == DeliveryWindow(
+        date(2026, 11, 8), date(2026, 11, 9)
     )
+    with_holiday = CALENDAR.with_holidays([date(2026, 11, 9)])
+    assert promise_delivery(friday, with_holiday, POLICY) == window
     fast = OrderPolicy(delivery_days_min=2, delivery_days_max=3)
-    assert promise_delivery(friday, CALENDAR, fast).earliest == date(2026, 11, 10)
+    assert promise_delivery(friday, CALENDAR, fast).earliest == date(2026, 11, 8)
+    # the day is read in the calendar's time zone: 23:30 UTC is already Saturday in Shanghai
+    late = datetime(2026, 11, 6, 23, 30, tzinfo=UTC)
+    assert promise_delivery(late, CALENDAR, POLICY).latest == date(2026, 11, 11)
+
+
+def test_delivery_promise_starts_when_the_order_is_paid_not_when_it_ships() -> None:
+    # paid on Monday 2 November, shipped on Thursday the 5th: due by Friday the 6th
+    order = paid()
+    thursday = datetime(2026, 11, 5, 2, tzinfo=UTC)
+    shipped = order.ship(at=thursday, by=WAREHOUSE, access=ACCESS, policy=POLICY, calendar=CALENDAR)
+    assert order.paid_in_full_at == T0
+    assert shipped.expected_delivery == DeliveryWindow(date(2026, 11, 5), date(2026, 11, 6))
+    # an order shipped on credit has no remittance proof: the promise starts at shipment
+    credit = OrderPolicy(require_payment_before_shipment=False)
+    unpaid = confirmed().ship(
+        at=thursday, by=WAREHOUSE, access=ACCESS, policy=credit, calendar=CALENDAR
+    )
+    assert unpaid.expected_delivery == DeliveryWindow(date(2026, 11, 8), date(2026, 11, 9))
+
+
+def test_usual_delivery_days_are_policy_values() -> None:
+    assert (POLICY.usual_delivery_days_min, POLICY.usual_delivery_days_max) == (2, 3)
+    with pytest.raises(ValidationError) as info:
+        OrderPolicy(usual_delivery_days_min=3, usual_delivery_days_max=2)
+    assert [path for path, _ in info.value.errors] == ["usual_delivery_days_max"]
 
 
 def test_late_delivery_is_measured_against_the_promise() -> None:

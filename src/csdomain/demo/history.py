@@ -421,7 +421,8 @@ def _order(  # noqa: PLR0917 - one private step of the history
             by=_WAREHOUSE.id,
         )
         shipments = (shipment,)
-        expected = _delivery_window(shipped_at, calendar, rules, windows)
+        # the promise counts from the remittance proof: the payment, not the shipment
+        expected = _delivery_window(moments[_PAID - 1], calendar, rules, windows)
     return Order(
         id=f"HO-{n:07d}",
         customer_id=customer_id,
@@ -444,16 +445,16 @@ def _order(  # noqa: PLR0917 - one private step of the history
 
 
 def _delivery_window(
-    shipped_at: datetime,
+    paid_at: datetime,
     calendar: BusinessCalendar,
     rules: OrderPolicy,
     windows: dict[date, DeliveryWindow],
 ) -> DeliveryWindow:
-    """``promise_delivery``, once per shipping day: the promise depends on the day alone."""
-    day = shipped_at.astimezone(calendar.zone).date()
+    """``promise_delivery``, once per payment day: the promise depends on the day alone."""
+    day = paid_at.astimezone(calendar.zone).date()
     window = windows.get(day)
     if window is None:
-        window = windows[day] = promise_delivery(shipped_at, calendar, rules)
+        window = windows[day] = promise_delivery(paid_at, calendar, rules)
     return window
 
 

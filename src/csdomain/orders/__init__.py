@@ -36,6 +36,7 @@ from csdomain.orders.delivery import (
     DeliveryWindow,
     assess_delivery_problem,
     promise_delivery,
+    usual_delivery,
 )
 from csdomain.orders.events import (
     OrderCancelled,
@@ -160,4 +161,5 @@ __all__ = [
     "release_order",
     "reserve_order",
     "ship_order",
+    "usual_delivery",
 ]

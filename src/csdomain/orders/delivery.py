@@ -1,4 +1,4 @@
-"""Delivery: the promised delivery window and the problems customers raise (DOMAIN.md 2)."""
+"""Delivery: the promised delivery window and the problems customers raise (docs/domain.md 2)."""
 
 from __future__ import annotations
 
@@ -24,12 +24,13 @@ __all__ = [
     "DeliveryWindow",
     "assess_delivery_problem",
     "promise_delivery",
+    "usual_delivery",
 ]
 
 
 @attrs.frozen
 class DeliveryWindow:
-    """The promised delivery dates, earliest and latest (DOMAIN.md 2: 3-4 days)."""
+    """The promised delivery dates, earliest and latest (docs/domain.md 2: 3-4 days)."""
 
     earliest: date = attrs.field(validator=_date)
     latest: date = attrs.field(validator=_date)
@@ -39,32 +40,39 @@ class DeliveryWindow:
             raise ValidationError.at("latest", "must not be before earliest")
 
 
-def _business_days_after(day: date, days: int, calendar: BusinessCalendar) -> date:
-    limit = 7 * (days + 1) + len(calendar.holidays) + 7
-    counted = 0
-    for _ in range(limit):
-        if counted >= days:
-            return day
-        day += timedelta(days=1)
-        if calendar.intervals_on(day):
-            counted += 1
-    if counted >= days:
-        return day
-    msg = "the calendar has too few business days to promise a delivery"
-    raise ValidationError.at("calendar", msg)
+def _days_after(at: datetime, calendar: BusinessCalendar, low: int, high: int) -> DeliveryWindow:
+    start = require_aware(at).astimezone(calendar.zone).date()
+    try:
+        return DeliveryWindow(
+            earliest=start + timedelta(days=low), latest=start + timedelta(days=high)
+        )
+    except OverflowError:
+        raise ValidationError.at("at", "the delivery date falls after year 9999") from None
 
 
 def promise_delivery(
     at: datetime, calendar: BusinessCalendar, policy: OrderPolicy
 ) -> DeliveryWindow:
-    """The delivery window for goods shipped at ``at``, counted in business days.
+    """The promised delivery window: calendar days after the remittance proof arrived.
 
-    Source: DOMAIN.md 2, delivery promise 3-4 days (policy ``delivery_days_min``/``max``).
+    Source: docs/domain.md 2, 接到传真后……3-4日即可收到 (once the faxed remittance proof is
+    in, the goods arrive within 3-4 days): ``at`` is when the proof arrived, the days are
+    calendar days in ``calendar``'s time zone (policy ``delivery_days_min``/``max``).
     """
-    start = require_aware(at).astimezone(calendar.zone).date()
-    return DeliveryWindow(
-        earliest=_business_days_after(start, policy.delivery_days_min, calendar),
-        latest=_business_days_after(start, policy.delivery_days_max, calendar),
+    return _days_after(at, calendar, policy.delivery_days_min, policy.delivery_days_max)
+
+
+def usual_delivery(
+    at: datetime, calendar: BusinessCalendar, policy: OrderPolicy
+) -> DeliveryWindow:
+    """When the goods usually arrive: 2-3 calendar days after the remittance proof.
+
+    Source: docs/domain.md 2, (一般内2-3日即可收到): usually within 2-3 days (policy
+    ``usual_delivery_days_min``/``max``); what a customer may be told to expect, while
+    :func:`promise_delivery` is what lateness is measured against.
+    """
+    return _days_after(
+        at, calendar, policy.usual_delivery_days_min, policy.usual_delivery_days_max
     )
 
 

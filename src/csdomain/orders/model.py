@@ -433,6 +433,14 @@ class Order:
         msg = f"order {describe(self.id)} has no line {describe(sku)} (gift={describe(gift)})"
         raise ValidationError.at("sku", msg)
 
+    @property
+    def paid_in_full_at(self) -> datetime | None:
+        """When the order was last paid in full: the remittance proof came in then."""
+        for change in reversed(self.history):
+            if change.to == OrderStatus.PAID.value:
+                return change.at
+        return None
+
     def is_late(self, on: date) -> bool:
         """Whether delivery missed the promised latest date as seen on ``on`` (DOMAIN.md 2)."""
         if self.expected_delivery is None or self.status is OrderStatus.CANCELLED:
@@ -668,7 +676,11 @@ class Order:
         customer_class: CustomerClass | None = None,
         tracking: str = "",
     ) -> Order:
-        """Ship the whole order and promise a delivery window (DOMAIN.md 2).
+        """Ship the whole order and promise a delivery window (docs/domain.md 2).
+
+        The promise counts calendar days from the remittance proof (接到传真后……3-4日即可
+        收到): from when the order was paid in full, or from the shipment itself for an
+        order shipped on credit (:func:`~csdomain.orders.promise_delivery`).
 
         ``lines`` defaults to every order line; anything else is
         ``partial_shipment_forbidden``. Standard goods need full payment first
@@ -734,7 +746,7 @@ class Order:
             at=at,
             by=by.id,
             shipments=(*self.shipments, shipment),
-            expected_delivery=promise_delivery(at, calendar, policy),
+            expected_delivery=promise_delivery(self.paid_in_full_at or at, calendar, policy),
         )
 
     def deliver(self, *, at: datetime, by: Actor, access: AccessPolicy) -> Order:

@@ -30,9 +30,13 @@ class OrderPolicy:
     credit_exempt_classes: frozenset[CustomerClass] = attrs.field(
         default=frozenset(), validator=frozenset_of(CustomerClass)
     )
-    #: Delivery promise in business days after shipment: 3-4 days.
+    #: Delivery promise in calendar days after the remittance proof arrives: 3-4 days
+    #: (接到传真后……3-4日即可收到).
     delivery_days_min: int = attrs.field(default=3, validator=integer)
     delivery_days_max: int = attrs.field(default=4, validator=integer)
+    #: Usually the goods arrive within 2-3 calendar days (一般内2-3日即可收到).
+    usual_delivery_days_min: int = attrs.field(default=2, validator=integer)
+    usual_delivery_days_max: int = attrs.field(default=3, validator=integer)
     order_number_pattern: str = attrs.field(default="SO-{yyyy}{mm}-{seq:04d}", validator=text)
     return_number_pattern: str = attrs.field(default="RR-{yyyy}{mm}-{seq:04d}", validator=text)
     return_note_pattern: str = attrs.field(default="RN-{yyyy}{mm}-{seq:04d}", validator=text)
@@ -55,6 +59,14 @@ class OrderPolicy:
             errors.append(("delivery_days_min", "must not be negative"))
         if self.delivery_days_max < self.delivery_days_min:
             errors.append(("delivery_days_max", "must not be below delivery_days_min"))
+        if self.usual_delivery_days_min < 0:
+            errors.append(("usual_delivery_days_min", "must not be negative"))
+        if self.usual_delivery_days_max < self.usual_delivery_days_min:
+            msg = "must not be below usual_delivery_days_min"
+            errors.append(("usual_delivery_days_max", msg))
+        for name in ("delivery_days_max", "usual_delivery_days_max"):
+            if getattr(self, name) > 366:
+                errors.append((name, "must be at most a year (366 days)"))
         if self.damaged_bags_limit < 0:
             errors.append(("damaged_bags_limit", "must not be negative"))
         if self.reference_wagon_tonnes <= 0:
