@@ -335,7 +335,7 @@ def add_dispatch_command(subparsers: Subcommands) -> None:
         "--concurrency",
         action="append",
         metavar="CHANNEL=N",
-        help="deliver N messages of CHANNEL at once (repeatable; default 8)",
+        help="deliver N messages of CHANNEL at once (repeatable; default 16)",
     )
     policy.add_argument(
         "--rate-limit",

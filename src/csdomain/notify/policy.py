@@ -94,7 +94,7 @@ class ChannelLimits:
     ``rate`` per second.
     """
 
-    concurrency: int = attrs.field(default=8, validator=_concurrency)
+    concurrency: int = attrs.field(default=16, validator=_concurrency)
     rate: Decimal | None = attrs.field(default=None, validator=_rate)
     burst: int = attrs.field(default=1, validator=positive_int)
 
@@ -115,7 +115,7 @@ class NotificationPolicy:
 
     Defaults: 5 attempts; backoff 1 min, x2 per attempt, capped at 1 h, no jitter; a
     5-minute lease; rest hours 21:00-08:00 Asia/Shanghai for customers without their own;
-    SMS for customer notices and e-mail for dealer announcements; batches of 100; 8
+    SMS for customer notices and e-mail for dealer announcements; batches of 100; 16
     deliveries at once per channel without a rate limit; "retry after" answers wait at most
     an hour and at most 100 of them per message (project defaults).
     """
