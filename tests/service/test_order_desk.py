@@ -431,6 +431,22 @@ def test_a_shipment_needs_the_consignee(desk: OrderDesk, store: Store, outbox: O
     assert desk.ship_order(order.id, by=WAREHOUSE).status is OrderStatus.SHIPPED
 
 
+def test_shipping_needs_every_remittance_detail_and_names_what_is_missing(
+    desk: OrderDesk, store: Store
+) -> None:
+    stocked(desk)
+    bare = ConsigneeInfo("Dr. Chen", "13800138000", "Luoyu Rd 1, Wuhan")
+    order = paid(desk, consignee=bare)
+    error = unchanged_after(store, lambda: desk.ship_order(order.id, by=WAREHOUSE))
+    assert isinstance(error, RuleViolation)
+    assert (error.code, error.details["missing"]) == (
+        "consignee_required",
+        ["invoice_title", "postcode"],
+    )
+    desk.set_consignee(order.id, CONSIGNEE, by=SALES)
+    assert desk.ship_order(order.id, by=WAREHOUSE).status is OrderStatus.SHIPPED
+
+
 @pytest.mark.parametrize(
     ("fields", "path"),
     [({"mode": "balloon"}, "mode"), ({"lines": "AB-100"}, "lines"), ({"tracking": 5}, "tracking")],

@@ -745,6 +745,38 @@ def test_orders_awaiting_stock_lists_uncovered_orders_first_come_first_served() 
 # -- delivery --------------------------------------------------------------------------
 
 
+def test_shipping_needs_every_remittance_detail_and_names_what_is_missing() -> None:
+    # remittance proof with invoice title, consignee, phone, postcode, full address
+    bare = ConsigneeInfo("Dr. Chen", "13800138000", "Luoyu Rd 1, Wuhan")
+    order = paid(consignee=bare)
+    with pytest.raises(RuleViolation) as info:
+        ship(order)
+    assert info.value.code == "consignee_required"
+    assert info.value.details["missing"] == ["invoice_title", "postcode"]
+    assert "invoice title, postcode" in str(info.value)
+    no_postcode = attrs.evolve(bare, invoice_title="Huake Bio")
+    assert code_of(lambda: ship(paid(consignee=no_postcode))) == "consignee_required"
+    complete = attrs.evolve(no_postcode, postcode="430000")
+    assert ship(paid(consignee=complete)).status is OrderStatus.SHIPPED
+    with pytest.raises(RuleViolation) as nothing:
+        ship(paid(consignee=None))
+    assert nothing.value.details["missing"] == [
+        "invoice_title", "consignee", "phone", "postcode", "address",
+    ]  # fmt: skip
+
+
+def test_the_policy_may_relax_the_remittance_details_a_shipment_needs() -> None:
+    relaxed = OrderPolicy(shipping_details_required=frozenset({"consignee", "phone", "address"}))
+    bare = ConsigneeInfo("Dr. Chen", "13800138000", "Luoyu Rd 1, Wuhan")
+    shipped = paid(consignee=bare).ship(
+        at=T0, by=WAREHOUSE, access=ACCESS, policy=relaxed, calendar=CALENDAR
+    )
+    assert shipped.status is OrderStatus.SHIPPED
+    with pytest.raises(ValidationError) as info:
+        OrderPolicy(shipping_details_required=frozenset({"fax"}))
+    assert [path for path, _ in info.value.errors] == ["shipping_details_required"]
+
+
 def test_delivery_promise_counts_calendar_days_from_the_remittance_proof() -> None:
     # 接到传真后……3-4日即可收到 (一般内2-3日即可收到): calendar days, weekends and holidays
     # included (the issue names the business-day count of 11-11..11-12 as wrong)

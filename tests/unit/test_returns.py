@@ -86,7 +86,7 @@ def shipped_order(order_id: str = "SO-1") -> Order:
         by=SALES,
         access=ACCESS,
         policy=POLICY,
-        consignee=ConsigneeInfo("Dr. Chen", "13800138000", "Luoyu Rd 1"),
+        consignee=ConsigneeInfo("Dr. Chen", "13800138000", "Luoyu Rd 1", "430000", "Huake Bio"),
     )
     order = order.confirm(at=T0, by=MANAGER, access=ACCESS)
     order = order.record_payment(order.balance, at=T0, by=BOSS, access=ACCESS)

@@ -62,18 +62,14 @@ def promise_delivery(
     return _days_after(at, calendar, policy.delivery_days_min, policy.delivery_days_max)
 
 
-def usual_delivery(
-    at: datetime, calendar: BusinessCalendar, policy: OrderPolicy
-) -> DeliveryWindow:
+def usual_delivery(at: datetime, calendar: BusinessCalendar, policy: OrderPolicy) -> DeliveryWindow:
     """When the goods usually arrive: 2-3 calendar days after the remittance proof.
 
     Source: docs/domain.md 2, (一般内2-3日即可收到): usually within 2-3 days (policy
     ``usual_delivery_days_min``/``max``); what a customer may be told to expect, while
     :func:`promise_delivery` is what lateness is measured against.
     """
-    return _days_after(
-        at, calendar, policy.usual_delivery_days_min, policy.usual_delivery_days_max
-    )
+    return _days_after(at, calendar, policy.usual_delivery_days_min, policy.usual_delivery_days_max)
 
 
 class DeliveryProblemKind(StrEnum):

@@ -14,7 +14,7 @@ in full. A credit-exempt customer class (policy) may ship from ``confirmed`` unp
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -57,6 +57,7 @@ __all__ = [
     "ORDER_LIFECYCLE",
     "ORDER_TERMINAL",
     "ORDER_TRANSITIONS",
+    "SHIPPING_DETAILS",
     "ConsigneeInfo",
     "LineKey",
     "Order",
@@ -219,13 +220,27 @@ class OrderLine:
 
 @attrs.frozen
 class ConsigneeInfo:
-    """Invoice and delivery data that come with the remittance proof (DOMAIN.md 2)."""
+    """Invoice and delivery data that come with the remittance proof (docs/domain.md 2).
+
+    The proof comes with invoice title, consignee, phone, postcode and full address;
+    postcode and invoice title may be recorded later, but an order ships only once
+    every field the policy asks for is there (``consignee_required``).
+    """
 
     consignee: str = attrs.field(validator=_not_blank)
     phone: str = attrs.field(validator=_not_blank)
     address: str = attrs.field(validator=_not_blank)
     postcode: str = attrs.field(default="", validator=text)
     invoice_title: str = attrs.field(default="", validator=text)
+
+    def missing(self, required: Iterable[str]) -> tuple[str, ...]:
+        """The ``required`` fields that are blank, in the order of the remittance proof."""
+        wanted = frozenset(required)
+        return tuple(f for f in SHIPPING_DETAILS if f in wanted and not getattr(self, f).strip())
+
+
+#: The remittance details a shipment needs, in the order the proof lists them.
+SHIPPING_DETAILS: tuple[str, ...] = ("invoice_title", "consignee", "phone", "postcode", "address")
 
 
 @attrs.frozen
@@ -686,7 +701,9 @@ class Order:
         ``partial_shipment_forbidden``. Standard goods need full payment first
         (``payment_required``) unless the policy says otherwise or the customer class is
         credit-exempt; custom work always needs the balance (``balance_required``).
-        A shipment needs the consignee data (``consignee_required``). Stock is not touched
+        A shipment needs the remittance details: invoice title, consignee, phone, postcode
+        and full address (``consignee_required`` names what is missing; the policy's
+        ``shipping_details_required``). Stock is not touched
         here: :func:`ship_order` does both.
         """
         access.require(by, Permission.SHIP_ORDER)
@@ -733,11 +750,19 @@ class Order:
                     order_id=self.id,
                     balance=str(self.balance),
                 )
-        if self.consignee is None:
+        required = policy.shipping_details_required
+        missing = (
+            tuple(f for f in SHIPPING_DETAILS if f in required)
+            if self.consignee is None
+            else self.consignee.missing(required)
+        )
+        if missing:
+            names = ", ".join(name.replace("_", " ") for name in missing)
             raise RuleViolation(
                 "consignee_required",
-                "invoice title, consignee, phone and address are needed to ship",
+                f"the remittance details are needed to ship; missing: {names}",
                 order_id=self.id,
+                missing=list(missing),
             )
         shipment = Shipment(lines=shipped, at=at, mode=mode, by=by.id, tracking=tracking)
         return ORDER_LIFECYCLE.move(

@@ -10,7 +10,7 @@ from decimal import Decimal
 import attrs
 
 from csdomain.customers import CustomerClass
-from csdomain.errors import ValidationError
+from csdomain.errors import ValidationError, describe
 from csdomain.ids import NamingSeries
 from csdomain.money import Money
 from csdomain.validators import decimal, flag, frozenset_of, integer, text
@@ -48,6 +48,12 @@ class OrderPolicy:
     reference_wagon_tonnes: Decimal = attrs.field(default=Decimal(60), validator=decimal)
     #: Content deviating more than +-0.5 % goes to the sales VP and quality.
     content_tolerance: Decimal = attrs.field(default=Decimal("0.005"), validator=decimal)
+    #: The remittance details an order needs before it ships (invoice title, consignee,
+    #: phone, postcode, full address come with the remittance proof).
+    shipping_details_required: frozenset[str] = attrs.field(
+        default=frozenset({"invoice_title", "consignee", "phone", "postcode", "address"}),
+        validator=frozenset_of(str),
+    )
     #: Who must be involved when a delivery problem crosses a threshold.
     escalation_contacts: frozenset[str] = attrs.field(
         default=frozenset({"sales_vp", "quality_department"}), validator=frozenset_of(str)
@@ -73,6 +79,11 @@ class OrderPolicy:
             errors.append(("reference_wagon_tonnes", "must be positive"))
         if self.content_tolerance < 0:
             errors.append(("content_tolerance", "must not be negative"))
+        known = {"invoice_title", "consignee", "phone", "postcode", "address"}
+        errors.extend(
+            ("shipping_details_required", f"not a remittance detail: {describe(name)}")
+            for name in sorted(self.shipping_details_required - known)
+        )
         if errors:
             raise ValidationError(errors)
         Money.zero(self.currency)
