@@ -329,7 +329,13 @@ def test_a_product_file_needs_a_customer_on_file(desk: ServiceDesk, store: Store
 def test_product_files_are_created_from_a_shipped_order(
     desk: ServiceDesk, store: Store, clock: FixedClock
 ) -> None:
-    consignee = ConsigneeInfo(consignee="Zhang San", phone="027-87654321", address="Luoyu Rd 9")
+    consignee = ConsigneeInfo(
+        consignee="Zhang San",
+        phone="027-87654321",
+        address="Luoyu Rd 9",
+        postcode="430074",
+        invoice_title="Zhang San",
+    )
     order = desk.place_order(
         "CU-000001",
         channel="online",
@@ -355,7 +361,7 @@ def test_product_files_are_created_from_a_shipped_order(
         ("TV-A1", "Luoyu Rd 9", date(2026, 11, 3), order.id),
         ("TV-A2", "Luoyu Rd 9", date(2026, 11, 3), order.id),
     ]
-    assert outbox_types(store)[-2:] == ["ProductFileRegistered", "ProductFileRegistered"]
+    assert outbox_types(store).count("ProductFileRegistered") == 4  # 2 by hand, 2 shipped
     with store.unit_of_work(readonly=True) as uow:
         assert uow.repo(ORDERS).get(order.id).shipments
 
@@ -708,3 +714,31 @@ def test_the_warranty_desk_sees_the_claim_of_a_job(desk: ServiceDesk, clock: Fix
     claim = desk.approve_warranty_claim(done.warranty_claim_id, by=TECH)
     assert claim.status is WarrantyClaimStatus.APPROVED
     assert Decimal(0) == done.charge_total.amount  # type: ignore[union-attr]
+
+
+def test_a_fault_that_comes_back_twice_earns_an_exchange(
+    desk: ServiceDesk, store: Store, clock: FixedClock
+) -> None:
+    def repaired(**changes: Any) -> ServiceOrder:
+        order = opened(desk, **changes)
+        clock.advance(timedelta(minutes=10))
+        desk.triage_service_order(order.id, by=DISPATCHER)
+        desk.dispatch_service_order(order.id, "tech-7", by=DISPATCHER)
+        clock.advance(timedelta(minutes=30))
+        order = desk.record_arrival(order.id, by=TECH)
+        desk.record_service_visit(order.id, visit(order, clock, parts=()), by=TECH)
+        return desk.complete_service_order(order.id, by=TECH)
+
+    first = repaired()
+    clock.advance(timedelta(days=2))
+    second = repaired(follow_up_of=first.id)
+    clock.advance(timedelta(days=2))
+    third = repaired(follow_up_of=second.id)
+    assert third.id == "SJ-202611-0001-2"
+    with store.unit_of_work(readonly=True) as uow:
+        claims = [uow.repo(WARRANTY_CLAIMS).get(o.warranty_claim_id or "") for o in (first, third)]
+    assert claims[0].claim.failed_repairs == 0
+    assert claims[1].claim.failed_repairs == 2
+    assert claims[1].decision is not None
+    assert claims[1].decision.reason_codes == ("repeated_failure",)
+    assert third.coverage is Coverage.WARRANTY

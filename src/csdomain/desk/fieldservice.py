@@ -731,6 +731,16 @@ class FieldServiceDesk(DeskBase):
             uow, SERVICE_ORDERS, job_id, lambda order: order.quote_approved(approval, by=by)
         )
 
+    def _failed_repairs(self, uow: UnitOfWork, order: ServiceOrder) -> int:
+        """Earlier repairs of the same fault that did not cure it: the fixed jobs of the
+        follow-up chain ``order`` belongs to (a follow-up means the fault came back)."""
+        root = order.follow_up_of
+        if root is None:
+            return 0
+        repo = uow.repo(SERVICE_ORDERS)
+        chain = [repo.get(root), *repo.scan(follow_up_of=root)]
+        return sum(1 for job in chain if job.id != order.id and job.fixed_at is not None)
+
     def _coverage(
         self, uow: UnitOfWork, order: ServiceOrder, product: ProductFile, now: datetime, by: Actor
     ) -> tuple[Coverage, str | None]:
@@ -749,7 +759,7 @@ class FieldServiceDesk(DeskBase):
             cause=visit.cause,
             unauthorised_repair=visit.unauthorised_repair,
             certificate_altered=visit.certificate_altered,
-            failed_repairs=sum(1 for entry in product.history if not entry.fault_cleared),
+            failed_repairs=self._failed_repairs(uow, order),
         )
         warranty = self.policy.warranty
         case = WarrantyClaimCase.submit(
