@@ -270,6 +270,16 @@ def test_phone_order_is_confirmed_by_the_salesperson_first(
     assert outbox.new() == ["OrderConfirmed"]
 
 
+def test_whoever_places_a_phone_order_is_its_salesperson_when_none_is_named(
+    desk: OrderDesk, store: Store
+) -> None:
+    order = place(desk, channel="phone")
+    assert order.salesperson == SALES.id
+    error = unchanged_after(store, lambda: desk.confirm_by_salesperson(order.id, by=OTHER_SALES))
+    assert isinstance(error, PermissionDenied)
+    assert desk.confirm_by_salesperson(order.id, by=SALES).confirmed_by_salesperson == SALES.id
+
+
 def test_confirming_needs_order_confirm(desk: OrderDesk, store: Store) -> None:
     order = place(desk)
     error = unchanged_after(store, lambda: desk.confirm_order(order.id, by=WAREHOUSE))

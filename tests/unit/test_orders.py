@@ -436,6 +436,18 @@ def test_only_the_orders_salesperson_confirms_a_phone_order() -> None:
         place().confirm_by_salesperson(at=T0, by=SALES, access=ACCESS)
 
 
+def test_whoever_places_a_phone_order_is_its_salesperson_when_none_is_named() -> None:
+    order = place(channel=OrderChannel.PHONE)
+    assert order.salesperson == SALES.id
+    with pytest.raises(PermissionDenied):
+        order.confirm_by_salesperson(at=T0, by=OTHER_SALES, access=ACCESS)
+    confirmed = order.confirm_by_salesperson(at=T0, by=SALES, access=ACCESS)
+    assert confirmed.confirmed_by_salesperson == SALES.id
+    # a named salesperson stays; other channels name nobody by default
+    assert place(channel=OrderChannel.PHONE, salesperson="li.sales").salesperson == "li.sales"
+    assert place(channel=OrderChannel.EMAIL).salesperson is None
+
+
 def test_shipment_needs_consignee_data() -> None:
     order = paid(consignee=None)
     assert code_of(lambda: ship(order)) == "consignee_required"

@@ -503,13 +503,20 @@ class Order:
         consignee: ConsigneeInfo | None = None,
         salesperson: str | None = None,
     ) -> Order:
-        """Take an order in the policy currency; needs ``order.place`` (DOMAIN.md 2)."""
+        """Take an order in the policy currency; needs ``order.place`` (docs/domain.md 2).
+
+        Whoever takes a phone order is its salesperson when none is named: a phone order
+        must be confirmed by the salesperson, and only by that one.
+        """
         access.require(by, Permission.PLACE_ORDER)
         require_aware(at)
+        channel = _channel(channel)
+        if salesperson is None and channel is OrderChannel.PHONE:
+            salesperson = by.id
         return cls(
             id=id,
             customer_id=customer_id,
-            channel=_channel(channel),
+            channel=channel,
             lines=lines,
             currency=policy.currency,
             placed_at=at,
