@@ -87,6 +87,7 @@ def server() -> Iterator[str]:
 
 class TestPostgresBackend(BackendConformance):
     persistent = True
+    overlap_wait = 0.5
 
     @pytest.fixture(autouse=True)
     def _server(self, server: str) -> None:

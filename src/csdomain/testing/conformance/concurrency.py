@@ -12,15 +12,15 @@ from collections.abc import Callable
 import attrs
 
 from csdomain.errors import AlreadyExists, ConcurrencyConflict
-from csdomain.store import Repository, Store, UnitOfWork
+from csdomain.store import Store, UnitOfWork
 from csdomain.testing.conformance.base import KitBase
-from csdomain.testing.conformance.specimens import SPECIMENS, Specimen, specimen
+from csdomain.testing.conformance.specimens import SPECIMENS, specimen
 
 
 __all__ = ["ConcurrencyChecks"]
 
-#: ``first(repo, let_second_run)``: the first unit of work's body.
-_First = Callable[[Repository[Specimen], Callable[[], None]], None]
+#: ``first(uow, let_second_run)``: the first unit of work's body.
+_First = Callable[[UnitOfWork, Callable[[], None]], None]
 
 
 class ConcurrencyChecks(KitBase):
@@ -38,7 +38,7 @@ class ConcurrencyChecks(KitBase):
 
         try:
             with store.unit_of_work() as uow:
-                first(uow.repo(SPECIMENS), let_second_run)
+                first(uow, let_second_run)
             result = "committed"
         except (AlreadyExists, ConcurrencyConflict) as err:
             result = f"refused: {type(err).__name__}"
@@ -74,7 +74,8 @@ class ConcurrencyChecks(KitBase):
                 except Exception as err:  # reported in the assertion below
                     outcomes["second"] = f"failed: {err!r}"
 
-            def first(repo: Repository[Specimen], let_second_run: Callable[[], None]) -> None:
+            def first(uow: UnitOfWork, let_second_run: Callable[[], None]) -> None:
+                repo = uow.repo(SPECIMENS)
                 assert not repo.exists("s000001")
                 let_second_run()
                 repo.add(specimen(1, note="first"))
@@ -109,7 +110,8 @@ class ConcurrencyChecks(KitBase):
                 except Exception as err:  # reported in the assertion below
                     outcomes["second"] = f"failed: {err!r}"
 
-            def first(repo: Repository[Specimen], let_second_run: Callable[[], None]) -> None:
+            def first(uow: UnitOfWork, let_second_run: Callable[[], None]) -> None:
+                repo = uow.repo(SPECIMENS)
                 current = repo.get("s000001")
                 let_second_run()
                 repo.update(attrs.evolve(current, label="first"))
@@ -126,6 +128,37 @@ class ConcurrencyChecks(KitBase):
             else:
                 assert final.label == winners[0]
             self._still_writable(store)
+
+    def test_two_overlapping_counter_increments_never_repeat(self) -> None:
+        self._threads()
+        with self.store() as store:
+            outcomes: dict[str, str] = {}
+            values: dict[str, int] = {}
+
+            def second() -> None:
+                try:
+                    with store.unit_of_work() as uow:
+                        values["second"] = uow.next_counter("kit")
+                    outcomes["second"] = "committed"
+                except ConcurrencyConflict:
+                    outcomes["second"] = "refused: ConcurrencyConflict"
+                except Exception as err:  # reported in the assertion below
+                    outcomes["second"] = f"failed: {err!r}"
+
+            def first(uow: UnitOfWork, let_second_run: Callable[[], None]) -> None:
+                values["first"] = uow.next_counter("kit")
+                let_second_run()
+
+            outcomes["first"] = self._overlapping(store, first, second)
+            issued = [
+                values[who] for who in ("first", "second") if outcomes.get(who) == "committed"
+            ]
+            assert issued, f"neither of two overlapping increments committed: {outcomes}"
+            assert len(set(issued)) == len(issued), (
+                f"a number was issued twice: {values}, {outcomes}"
+            )
+            with store.unit_of_work() as uow:
+                assert uow.next_counter("kit") == len(issued) + 1
 
     def test_concurrent_increments_lose_no_update(self) -> None:
         threads = self._threads()
