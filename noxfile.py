@@ -24,6 +24,13 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *args)
 
 
+@nox.session(name="kit-mutants")
+def kit_mutants(session: nox.Session) -> None:
+    """The kit checks itself: it must catch every broken backend in tests/kit_mutants."""
+    session.install("-e", ".[testing]")
+    session.run("python", "tests/kit_mutants/run.py", *session.posargs)
+
+
 @nox.session
 def soak(session: nox.Session) -> None:
     """Heavy property runs: the hypothesis ``soak`` profile over the whole suite."""
