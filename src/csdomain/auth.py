@@ -3,10 +3,12 @@
 Every use case of :class:`~csdomain.service.ServiceDesk` takes ``by: Actor``. The role to
 permission table and the approval limits live in :class:`AccessPolicy` (part of
 :class:`~csdomain.policy.Policy`), so an application changes them without touching code.
-The documents' rule "staff must not promise anything of substance without written
-authorisation of the sales VP or above" (DOMAIN.md 3.6) is the default: only ``sales_vp``
-and ``general_manager`` may approve remedies of any amount; other roles can be given
-limits per app.
+A resolution is approved by a manager (主管领导批示, docs/domain.md 3.2 step 4): the
+department manager, the customer-service manager, the sales VP and the general manager
+hold ``complaint.approve_remedy``. The documents' rule "staff must not promise anything of
+substance without written authorisation of the sales VP or above" (docs/domain.md 3.6) is
+the default for remedies of substance: only roles with an approval limit (``sales_vp`` and
+``general_manager``, without limit) approve them; other roles can be given limits per app.
 """
 
 from __future__ import annotations
@@ -65,9 +67,9 @@ _MANAGER = _SPECIALIST | {
     _P.REQUEST_RETURN,
     _P.APPROVE_RETURN,
     _P.EXPORT_CUSTOMER,
+    _P.APPROVE_REMEDY,
 }
 _EXECUTIVE = _MANAGER | {
-    _P.APPROVE_REMEDY,
     _P.OVERRIDE_WARRANTY,
     _P.CHANGE_PRICE,
     _P.ERASE_CUSTOMER,
@@ -193,6 +195,22 @@ class AccessPolicy:
             if best is not None and limit > best:
                 best = limit
         return Money(best if best is not None else Decimal(0), currency)
+
+    def has_approval_authority(self, actor: Actor) -> bool:
+        """Whether one of the actor's roles has an approval limit (or an unlimited one).
+
+        Promises of substance need it (docs/domain.md 3.6: the sales VP or above, or a
+        role the application gives a limit).
+        """
+        return any(role in self.approval_limits for role in actor.roles)
+
+    def require_approval_authority(
+        self, actor: Actor, what: str = "a promise of substance"
+    ) -> None:
+        """Raise :class:`PermissionDenied` unless :meth:`has_approval_authority`."""
+        if not self.has_approval_authority(actor):
+            detail = f"{what} needs the authority of the {self.top_role} or an approval limit"
+            raise PermissionDenied(actor.id, "approve", detail)
 
     def require_approval(self, actor: Actor, amount: Money, what: str = "approval") -> None:
         """Raise :class:`PermissionDenied` unless the actor may approve ``amount``."""

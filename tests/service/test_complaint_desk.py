@@ -24,6 +24,7 @@ from csdomain.complaints import (
     ComplaintChannel,
     ComplaintEscalated,
     ComplaintNature,
+    ComplaintPolicy,
     ComplaintReceived,
     ComplaintStatus,
     ComplaintUrgency,
@@ -513,12 +514,32 @@ def test_a_specialist_may_not_approve_a_remedy_of_substance(store: Store) -> Non
 
 
 def test_a_specialist_may_approve_an_explanation(store: Store) -> None:
+    # only when the policy relaxes 主管领导批示 for remedies of no substance
     add_customer(store)
-    desk, _ = make_desk(store)
+    relaxed = attrs.evolve(
+        Policy(), complaints=ComplaintPolicy(manager_approves_every_remedy=False)
+    )
+    desk, _ = make_desk(store, policy=relaxed)
     c = proposed(desk, [EXPLANATION, EXCHANGE])
     assert desk.approve_resolution(c.id, choice=0, by=LI).status is (
         ComplaintStatus.RESOLUTION_APPROVED
     )
+
+
+def test_a_resolution_is_approved_by_a_manager(store: Store) -> None:
+    # 主管领导批示: by default a specialist approves nothing, an explanation included
+    add_customer(store)
+    desk, _ = make_desk(store)
+    c = proposed(desk, [EXPLANATION, EXCHANGE])
+    before = snapshot(store)
+    with pytest.raises(PermissionDenied):
+        desk.approve_resolution(c.id, choice=0, by=LI)
+    assert snapshot(store) == before
+    with pytest.raises(PermissionDenied):
+        desk.approve_resolution(c.id, choice=1, by=ZHOU)  # an exchange needs the VP
+    approved = desk.approve_resolution(c.id, choice=0, by=ZHOU)
+    assert approved.approval is not None
+    assert approved.approval.by == ZHOU.id
 
 
 def test_goodwill_to_an_abnormal_complaint_needs_the_top_role(store: Store) -> None:

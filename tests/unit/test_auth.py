@@ -45,6 +45,8 @@ def test_every_permission_is_granted_to_some_role() -> None:
         ("cs_manager", Permission.ERASE_CUSTOMER, True),
         ("department_manager", Permission.ERASE_CUSTOMER, False),
         ("sales_vp", Permission.APPROVE_REMEDY, True),
+        ("department_manager", Permission.APPROVE_REMEDY, True),
+        ("cs_manager", Permission.APPROVE_REMEDY, True),
         ("general_manager", Permission.OVERRIDE_WARRANTY, True),
         ("system", Permission.SEND_NOTIFICATIONS, True),
         ("system", Permission.PLACE_ORDER, False),
@@ -52,6 +54,19 @@ def test_every_permission_is_granted_to_some_role() -> None:
 )
 def test_role_table_grants_permissions(role: str, permission: str, allowed: bool) -> None:
     assert POLICY.allows(Actor("u1", {role}), permission) is allowed
+
+
+def test_a_resolution_is_approved_by_a_manager_and_substance_by_the_vp() -> None:
+    # 主管领导批示: the managers approve remedies; 严禁给予客户任何实质性的承诺: promises of
+    # substance need an approval limit, by default only the sales VP's and the GM's
+    for role in ("department_manager", "cs_manager", "sales_vp", "general_manager"):
+        assert POLICY.allows(Actor("u1", {role}), Permission.APPROVE_REMEDY)
+    assert not POLICY.has_approval_authority(Actor("u1", {"cs_manager"}))
+    assert POLICY.has_approval_authority(Actor("u1", {"sales_vp"}))
+    with pytest.raises(PermissionDenied):
+        POLICY.require_approval_authority(Actor("u1", {"department_manager"}))
+    limited = AccessPolicy(approval_limits={"department_manager": "500"})
+    assert limited.has_approval_authority(Actor("u1", {"department_manager"}))
 
 
 def test_unknown_roles_grant_nothing() -> None:

@@ -478,12 +478,38 @@ def test_amount_above_the_approvers_limit_is_denied() -> None:
 
 
 def test_explanation_needs_only_complaint_handling_permission() -> None:
+    # only when the policy relaxes 主管领导批示 for remedies of no substance (issue #20
+    # item 8: by default a manager approves every remedy, see the test below)
+    relaxed = ComplaintPolicy(manager_approves_every_remedy=False)
     c = proposed(receive(), T0, Remedy(RemedyKind.EXPLANATION, "why the colour differs"))
-    assert c.approve_resolution(choice=0, at=T0, by=HANDLER, access=ACCESS).status is (
-        S.RESOLUTION_APPROVED
-    )
+    assert c.approve_resolution(
+        choice=0, at=T0, by=HANDLER, access=ACCESS, policy=relaxed
+    ).status is (S.RESOLUTION_APPROVED)
     with pytest.raises(PermissionDenied):
-        c.approve_resolution(choice=0, at=T0, by=WAREHOUSE, access=ACCESS)
+        c.approve_resolution(choice=0, at=T0, by=WAREHOUSE, access=ACCESS, policy=relaxed)
+
+
+def test_a_resolution_is_approved_by_a_manager() -> None:
+    # 主管领导批示: by default every remedy needs a manager, an explanation and a referral
+    # included; the department and customer-service managers hold complaint.approve_remedy
+    explanation = Remedy(RemedyKind.EXPLANATION, "why the colour differs")
+    referral = Remedy(RemedyKind.REFERRAL, "to the consumer association")
+    c = proposed(receive(), T0, explanation, referral)
+    for choice in (0, 1):
+        with pytest.raises(PermissionDenied):
+            c.approve_resolution(choice=choice, at=T0, by=HANDLER, access=ACCESS)
+        with pytest.raises(PermissionDenied):
+            c.approve_resolution(choice=choice, at=T0, by=HANDLER, access=ACCESS, policy=POLICY)
+    cs_manager = Actor(id="qian", roles=frozenset({"cs_manager"}))
+    for manager in (MANAGER, cs_manager):
+        approved = c.approve_resolution(choice=1, at=T0, by=manager, access=ACCESS)
+        assert approved.approval is not None
+        assert approved.approval.by == manager.id
+    # a promise of substance still needs the sales VP's authority (an approval limit)
+    exchange = proposed(receive(), T0, Remedy(RemedyKind.EXCHANGE, "new vial"))
+    with pytest.raises(PermissionDenied):
+        exchange.approve_resolution(choice=0, at=T0, by=cs_manager, access=ACCESS)
+    assert exchange.approve_resolution(choice=0, at=T0, by=VP, access=ACCESS).approval is not None
 
 
 def test_goodwill_to_an_abnormal_complaint_needs_the_top_role() -> None:

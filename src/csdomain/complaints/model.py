@@ -9,10 +9,11 @@ goes through :data:`COMPLAINT_LIFECYCLE` (``Lifecycle.move``), which appends a
 
 Command methods take ``by`` (an :class:`~csdomain.auth.Actor`) and the
 :class:`~csdomain.auth.AccessPolicy` and check
-:data:`~csdomain.auth.Permission.HANDLE_COMPLAINT` themselves; approving a remedy of
-substance checks :data:`~csdomain.auth.Permission.APPROVE_REMEDY` and the approver's
-limit (DOMAIN.md 3.6). The separate computations live in their modules and the methods
-call them: deadlines in :mod:`~csdomain.complaints.sla`, escalation planning in
+:data:`~csdomain.auth.Permission.HANDLE_COMPLAINT` themselves; approving a remedy checks
+:data:`~csdomain.auth.Permission.APPROVE_REMEDY` (a manager's, 主管领导批示) and, for a
+remedy of substance, the approver's limit (docs/domain.md 3.2 step 4 and 3.6). The
+separate computations live in their modules and the methods call them: deadlines in
+:mod:`~csdomain.complaints.sla`, escalation planning in
 :mod:`~csdomain.complaints.escalation`, visit planning in
 :mod:`~csdomain.complaints.follow_up`.
 """
@@ -687,12 +688,15 @@ class Complaint:
         by: Actor,
         access: AccessPolicy,
         note: str = "",
+        policy: ComplaintPolicy | None = None,
     ) -> Complaint:
-        """A manager approves the best proposal (主管领导批示, DOMAIN.md 3.2 step 4).
+        """A manager approves the best proposal (主管领导批示, docs/domain.md 3.2 step 4).
 
-        Source: DOMAIN.md 3.6: a remedy of substance needs an approver with
-        :data:`~csdomain.auth.Permission.APPROVE_REMEDY` whose limit covers the amount;
-        goodwill to an abnormal complaint needs the top role.
+        Every remedy needs :data:`~csdomain.auth.Permission.APPROVE_REMEDY` (unless
+        ``policy.manager_approves_every_remedy`` is off for remedies of no substance);
+        docs/domain.md 3.6: a remedy of substance needs an approver whose approval limit
+        covers the amount; goodwill to an abnormal complaint needs the top role
+        (:func:`check_remedy_authority`).
         """
         actor = _check_actor(by)
         COMPLAINT_LIFECYCLE.check(self.id, self.status, "approve_resolution")
@@ -703,7 +707,7 @@ class Complaint:
                 "choice", f"no proposal {choice}; there are {len(self.proposals)}"
             )
         remedy = self.proposals[choice]
-        check_remedy_authority(remedy, self.nature, actor, access)
+        check_remedy_authority(remedy, self.nature, actor, access, policy=policy)
         moment = self._time(at)
         return COMPLAINT_LIFECYCLE.move(
             self,
@@ -1022,19 +1026,33 @@ class Complaint:
 
 
 def check_remedy_authority(
-    remedy: Remedy, nature: ComplaintNature, by: Actor, access: AccessPolicy
+    remedy: Remedy,
+    nature: ComplaintNature,
+    by: Actor,
+    access: AccessPolicy,
+    *,
+    policy: ComplaintPolicy | None = None,
 ) -> None:
     """Raise :class:`~csdomain.errors.PermissionDenied` unless ``by`` may approve ``remedy``.
 
-    Source: DOMAIN.md 3.6: staff must not promise anything of substance without the
-    authority to; goodwill to an unreasonable (abnormal) complaint needs the top role.
-    Explanation and referral need only complaint-handling permission.
+    Source: docs/domain.md 3.2 step 4 (主管领导批示): a manager approves the remedy, so
+    every remedy needs :data:`~csdomain.auth.Permission.APPROVE_REMEDY` (held by the
+    managers); ``policy.manager_approves_every_remedy=False`` lets a complaint handler
+    approve an explanation or a referral. docs/domain.md 3.6: nothing of substance is
+    promised without the authority to (an approval limit covering the amount: the sales
+    VP or above by default); goodwill to an unreasonable (abnormal) complaint needs the
+    top role.
     """
     actor = _check_actor(by)
+    relaxed = policy is not None and not policy.manager_approves_every_remedy
     if not remedy.is_substantive:
-        access.require(actor, Permission.HANDLE_COMPLAINT)
+        if relaxed:
+            access.require(actor, Permission.HANDLE_COMPLAINT)
+        else:
+            access.require(actor, Permission.APPROVE_REMEDY)
         return
     access.require(actor, Permission.APPROVE_REMEDY)
+    access.require_approval_authority(actor, what=f"a {remedy.kind} remedy")
     if remedy.amount is not None:
         access.require_approval(actor, remedy.amount, what=f"{remedy.kind} remedy")
     if (

@@ -155,6 +155,9 @@ class ComplaintPolicy:
     follow_up_classes: frozenset[str] = attrs.field(
         default=frozenset({"member", "vip"}), validator=_names
     )
+    #: Every remedy is approved by a manager (主管领导批示), an explanation or a referral
+    #: included; false lets whoever handles complaints approve remedies of no substance.
+    manager_approves_every_remedy: bool = attrs.field(default=True, validator=flag)
     #: A refusal or a dissatisfied visit moves the complaint up one rung.
     escalate_on_reopen: bool = attrs.field(default=True, validator=flag)
     #: A dissatisfied follow-up visit reopens the complaint.

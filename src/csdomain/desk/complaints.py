@@ -325,19 +325,23 @@ class ComplaintDesk(DeskBase):
     def approve_resolution(
         self, uow: UnitOfWork, complaint_id: Id, *, choice: int, by: Actor, note: LongText = ""
     ) -> Complaint:
-        """A manager approves the best proposal (主管领导批示, DOMAIN.md 3.2 step 4).
+        """A manager approves the best proposal (主管领导批示, docs/domain.md 3.2 step 4).
 
-        Source: DOMAIN.md 3.6: a remedy of substance needs ``complaint.approve_remedy``
-        and an approval limit covering its amount; goodwill to an abnormal complaint
-        needs the top role. Otherwise :class:`~csdomain.errors.PermissionDenied`. The
-        complaint checks the authority itself: it depends on the chosen remedy.
+        Every remedy needs ``complaint.approve_remedy`` (the managers'; the policy's
+        ``manager_approves_every_remedy`` may let handlers approve remedies of no
+        substance). docs/domain.md 3.6: a remedy of substance needs an approval limit
+        covering its amount; goodwill to an abnormal complaint needs the top role.
+        Otherwise :class:`~csdomain.errors.PermissionDenied`. The complaint checks the
+        authority itself: it depends on the chosen remedy.
         """
-        now, access = self.now(), self.policy.access
+        now, access, policy = self.now(), self.policy.access, self.policy.complaints
         return self.change(
             uow,
             COMPLAINTS,
             complaint_id,
-            lambda c: c.approve_resolution(choice=choice, at=now, by=by, access=access, note=note),
+            lambda c: c.approve_resolution(
+                choice=choice, at=now, by=by, access=access, note=note, policy=policy
+            ),
         )
 
     @use_case(_HANDLE)
