@@ -608,6 +608,27 @@ def test_the_follow_up_is_planned_outside_the_customers_rest_hours(store: Store)
     assert visited.status is ComplaintStatus.FOLLOWED_UP
 
 
+def test_the_default_rest_hours_apply_to_every_customer_without_their_own(store: Store) -> None:
+    # a member with no rest hours on file: the policy's 21:00-08:00 apply (domain.md 3.5)
+    add_customer(store, customer_class=CustomerClass.MEMBER)
+    desk, clock = make_desk(store)
+    assert desk.policy.notifications.default_rest_hours is not None
+    c = approved(desk)
+    clock.set(datetime(2026, 11, 2, 22, 30, tzinfo=SHANGHAI))
+    c = desk.accept_resolution(c.id, signed_by="Dr Chen", by=LI)
+    # the next-day call at 22:30 falls in the rest hours: planned for 08:00 the day after
+    assert c.follow_up_planned_at == datetime(2026, 11, 4, 8, tzinfo=SHANGHAI)
+    clock.set(datetime(2026, 11, 3, 3, tzinfo=SHANGHAI))
+    before = snapshot(store)
+    with pytest.raises(RuleViolation) as err:
+        desk.record_follow_up(c.id, outcome="satisfied", notes="fine", by=LI)
+    assert err.value.code == "quiet_hours"
+    assert snapshot(store) == before
+    clock.set(datetime(2026, 11, 3, 10, tzinfo=SHANGHAI))
+    visited = desk.record_follow_up(c.id, outcome="satisfied", notes="fine", by=LI)
+    assert visited.status is ComplaintStatus.FOLLOWED_UP
+
+
 def test_a_dissatisfied_follow_up_reopens_the_complaint(store: Store) -> None:
     add_customer(store)
     desk, clock = make_desk(store)

@@ -11,6 +11,7 @@ import random
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any, Protocol
 
 from csdomain.auth import Actor
@@ -172,6 +173,7 @@ class _DemoStory:
         self.progress = progress
         self.customer_ids: list[str] = []
         self.member_ids: set[str] = set()
+        self.rest_hours: dict[str, QuietHours | None] = {}
         self.order_ids: list[str] = []
         self.shipped: list[str] = []
         self.open_complaints = 0
@@ -203,6 +205,7 @@ class _DemoStory:
             phone = f"138{self.rng.randrange(10**8):08d}"
             if n % 29 == 28:
                 phone = f"138{n - 1:08d}"
+            rest = QuietHours(time(22), time(8), "Asia/Shanghai") if n % 4 == 0 else None
             customer, _warning = self.desk.register_customer(
                 name=name,
                 city=CITIES[n % len(CITIES)],
@@ -212,11 +215,12 @@ class _DemoStory:
                 address=f"{n + 1} Science Road, {CITIES[n % len(CITIES)]}",
                 postcode=f"{100000 + n:06d}",
                 bank_account=f"6222{n:012d}",
-                rest_hours=QuietHours(time(22), time(8), "Asia/Shanghai") if n % 4 == 0 else None,
+                rest_hours=rest,
                 birthday=date(1970 + n % 30, 1 + n % 12, 1 + n % 28),
                 by=self.team.clerk,
             )
             self.customer_ids.append(customer.id)
+            self.rest_hours[customer.id] = rest
             if klass in ("member", "vip"):
                 self.member_ids.add(customer.id)
             if meter:
@@ -326,12 +330,29 @@ class _DemoStory:
             if stage == 0:
                 self.open_complaints += 1
             else:
-                _work_complaint(self.desk, complaint.id, n, stage, self.refused)
+                _work_complaint(
+                    self.desk,
+                    complaint.id,
+                    n,
+                    stage,
+                    self.refused,
+                    partial(self.wait_out_rest_hours, customer_id),
+                )
             if meter:
                 meter.advance()
             self.clock.advance(timedelta(minutes=17))
         if meter:
             meter.close()
+
+    def wait_out_rest_hours(self, customer_id: str) -> None:
+        """Nobody calls a customer in their rest hours (their own, else the policy's):
+        the clock moves on to when they end."""
+        hours = self.rest_hours.get(customer_id)
+        if hours is None:
+            hours = self.desk.policy.notifications.default_rest_hours
+        now = self.clock.now()
+        if hours is not None and hours.contains(now):
+            self.clock.set(hours.next_allowed(now))
 
     def handle_warranty_claims(self) -> None:
         """Warranty claims covered and excluded, some repaired."""
@@ -522,8 +543,13 @@ def _advance_order(  # noqa: PLR0917 - one private step of the story
         desk.complete_order(order_id, by=team.sales)
 
 
-def _work_complaint(
-    desk: ServiceDesk, complaint_id: str, n: int, stage: int, refused: dict[str, int]
+def _work_complaint(  # noqa: PLR0917 - one private step of the story
+    desk: ServiceDesk,
+    complaint_id: str,
+    n: int,
+    stage: int,
+    refused: dict[str, int],
+    wait_out_rest_hours: Callable[[], None],
 ) -> None:
     team = _Team
     desk.acknowledge(complaint_id, by=team.clerk)
@@ -564,6 +590,7 @@ def _work_complaint(
     if stage == 4:
         return
     outcome = ("satisfied", "satisfied", "neutral", "dissatisfied")[n % 4]
+    wait_out_rest_hours()
     desk.record_follow_up(
         complaint_id, outcome=outcome, notes="Follow-up call after handling", by=team.clerk
     )

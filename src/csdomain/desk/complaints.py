@@ -12,8 +12,9 @@ unit of work back, so the store is left unchanged.
   policy's default department of its category; its calendar is
   :meth:`~csdomain.desk.base.DeskBase.calendar_for` that team. Deadlines at receipt,
   holds, reopens and the escalation job all use that calendar.
-- The customer's ``rest_hours`` (from the customer file) are the quiet hours for
-  planning and recording the follow-up visit (DOMAIN.md 3.5).
+- The customer's ``rest_hours`` (from the customer file), else the policy's
+  ``notifications.default_rest_hours``, are the quiet hours for planning and recording
+  the follow-up visit (docs/domain.md 3.5: never call during the customer's rest time).
 - Closing a complaint asks :func:`csdomain.satisfaction.post_service_survey` whether to
   send the post-service survey, and emits its :class:`~csdomain.satisfaction.SurveyRequested`.
 - Reports stream the store with ``scan()``; the escalation job reads open complaints in
@@ -98,8 +99,12 @@ class ComplaintDesk(DeskBase):
         return self._team_calendar(complaint.department, complaint.category)
 
     def _rest_hours(self, uow: UnitOfWork, customer_id: str) -> QuietHours | None:
+        """The customer's rest hours, else the policy's default rest hours (every customer
+        has rest hours nobody calls in, docs/domain.md 3.5)."""
         customer = uow.repo(CUSTOMERS).get_or_none(customer_id)
-        return None if customer is None else customer.rest_hours
+        if customer is not None and customer.rest_hours is not None:
+            return customer.rest_hours
+        return self.policy.notifications.default_rest_hours
 
     def _last_survey_at(self, uow: UnitOfWork, customer_id: str, now: datetime) -> datetime | None:
         """When the customer was last asked or answered a survey, within the cooldown."""
