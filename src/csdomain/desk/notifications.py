@@ -710,7 +710,7 @@ class Dispatcher:
             except ConcurrencyConflict:
                 continue
         if released:
-            logger.warning(
+            logger.info(
                 "dispatcher %s released %d claim(s) of workers that are gone",
                 self.worker_id,
                 released,
