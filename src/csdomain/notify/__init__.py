@@ -11,6 +11,7 @@ The package is split where the ideas split; every name is importable from here:
 - :mod:`~csdomain.notify.templates`: :class:`MessageTemplate`, :class:`MessageTemplates`,
   :class:`OwnerNotices` and :func:`messages_for` (domain events become messages);
 - :mod:`~csdomain.notify.receivers`: :class:`Deduplicator` for receivers;
+- :mod:`~csdomain.notify.pacing`: the token bucket behind a channel's rate limit;
 - the built-in plugins, registered by :func:`csdomain.plugins.get_plugin_manager`:
   :mod:`~csdomain.notify.default_templates` (plugin ``csdomain.notify``, the customer
   notices :data:`DEFAULT_TEMPLATES`) and :mod:`~csdomain.notify.escalation_notices`
