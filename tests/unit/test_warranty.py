@@ -332,6 +332,60 @@ def test_day_number_subtracts_repair_days_from_calendar_days() -> None:
     assert evaluate_claim(facts, POLICY).warranty_day == 18
 
 
+def test_the_validity_period_leaves_out_time_in_repair_and_waiting_for_parts() -> None:
+    # 扣除因修理占用和无零配件待修的时间: day 370 with 5 days in repair or waiting for parts
+    # is day 365, still within the period; with 4 it is day 366, past it
+    assert evaluate_claim(on_day(370, days_in_repair=5), POLICY).covered
+    assert evaluate_claim(on_day(370, days_in_repair=4), POLICY).reason_codes == ("period_expired",)
+
+
+def test_the_validity_period_restarts_after_an_exchange() -> None:
+    # 换货后的三包有效期自换货之日起重新计算
+    late = claim(purchase_date=date(2023, 1, 1), exchanged_on=date(2023, 12, 1))
+    assert evaluate_claim(attrs.evolve(late, fault_date=date(2024, 11, 30)), POLICY).covered
+    assert evaluate_claim(on_day(400), POLICY).covered is False
+
+
+def test_a_repair_waiting_more_than_90_days_for_parts_is_exchanged_free() -> None:
+    # art. 12: not repaired more than 90 days after it was handed in, for want of parts
+    waiting = on_day(200, days_awaiting_repair=91, awaiting_parts=True)
+    decision = evaluate_claim(waiting, POLICY)
+    assert decision.remedies == {P, E}
+    assert "parts_not_supplied" in decision.reason_codes
+    assert evaluate_claim(attrs.evolve(waiting, days_awaiting_repair=90), POLICY).remedies == {P}
+    # outside the validity period the rule does not apply
+    expired = on_day(400, days_awaiting_repair=120, awaiting_parts=True)
+    assert evaluate_claim(expired, POLICY).reason_codes == ("period_expired",)
+
+
+def test_a_repair_over_30_days_through_the_repairers_fault_is_exchanged_free() -> None:
+    # art. 12: 因修理者自身原因使修理期超过30日的, 由其免费为消费者调换
+    slow = on_day(100, days_awaiting_repair=31)
+    decision = evaluate_claim(slow, POLICY)
+    assert decision.remedies == {P, E}
+    assert "repair_overrun" in decision.reason_codes
+    assert evaluate_claim(on_day(100, days_awaiting_repair=30), POLICY).remedies == {P}
+    # waiting for parts, the repairer has 90 days
+    assert evaluate_claim(attrs.evolve(slow, awaiting_parts=True), POLICY).remedies == {P}
+
+
+def test_a_repair_guarantees_30_days_of_normal_use() -> None:
+    # 修理者应当保证修理后的产品能够正常使用30日以上: the fault back 20 days after a repair
+    # on day 350 is repaired free even on day 370, past the 365-day period
+    again = on_day(370, last_repaired_on=BOUGHT + timedelta(days=350))
+    assert again.days_since_repair == 20
+    decision = evaluate_claim(again, POLICY)
+    assert decision.remedies == {P}
+    assert decision.reason_codes == ("within_repair_guarantee",)
+    too_late = on_day(385, last_repaired_on=BOUGHT + timedelta(days=350))
+    assert evaluate_claim(too_late, POLICY).reason_codes == ("period_expired",)
+    misuse = attrs.evolve(again, cause=Cause.MISUSE)
+    assert not evaluate_claim(misuse, POLICY).covered
+    with pytest.raises(ValidationError) as info:
+        on_day(10, last_repaired_on=BOUGHT + timedelta(days=20))
+    assert [path for path, _ in info.value.errors] == ["last_repaired_on"]
+
+
 def test_exchange_date_is_the_start_of_the_count() -> None:
     facts = claim(exchanged_on=date(2024, 5, 1), fault_date=date(2024, 5, 9))
     assert facts.start_date == date(2024, 5, 1)
@@ -358,9 +412,14 @@ def test_covered_decision_states_its_window() -> None:
 # -- policy ------------------------------------------------------------------------------
 
 
-def test_policy_defaults_are_the_documents_numbers() -> None:
+def test_policy_defaults_are_the_regulations_numbers_and_the_documents_multiple() -> None:
+    # 7 / 15 days, two failed repairs: 部分商品修理更换退货责任规定 arts. 9-11 (the documents
+    # name the three guarantees without numbers); the 2x spare-part multiple is the
+    # documents' (成品经销商结算价的2倍)
     assert (POLICY.return_days, POLICY.exchange_days, POLICY.warranty_days) == (7, 15, 365)
     assert POLICY.max_failed_repairs == 2
+    assert (POLICY.parts_wait_exchange_days, POLICY.repair_overrun_exchange_days) == (90, 30)
+    assert POLICY.repair_guarantee_days == 30
     assert POLICY.assembled_part_multiple == Decimal(2)
     assert POLICY.rules == BUILTIN_RULE_CODES
     assert tuple(rule.code for rule in BUILTIN_RULES) == BUILTIN_RULE_CODES

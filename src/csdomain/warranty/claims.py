@@ -90,10 +90,16 @@ class WarrantyClaim:
     """The facts of one warranty claim, as the rules see them (DOMAIN.md 4).
 
     ``failed_repairs`` counts earlier repairs of the same fault that did not cure it;
-    ``days_in_repair`` counts the days the product spent in repair between the start of the
-    count (purchase, or the last exchange) and the fault; ``exchanged_on`` is the date of
-    the last exchange under the guarantee, which restarts every window. ``attributes``
-    carries industry facts for plugin rules (``{"mileage_km": 42_000}``).
+    ``days_in_repair`` counts the days the product spent in repair or waiting for parts
+    between the start of the count (purchase, or the last exchange) and the fault: the
+    validity period leaves them out (扣除因修理占用和无零配件待修的时间); ``exchanged_on`` is
+    the date of the last exchange under the guarantee, which restarts every window
+    (换货后的三包有效期自换货之日起重新计算). ``days_awaiting_repair`` counts the days since
+    the product was handed in for a repair that is not finished yet, ``awaiting_parts``
+    says whether it waits for parts the maker did not supply (else the delay is the
+    repairer's); ``last_repaired_on`` is when the last repair of the fault was finished
+    (a repair guarantees 30 days of normal use). ``attributes`` carries industry facts
+    for plugin rules (``{"mileage_km": 42_000}``).
 
     An invoice or certificate dates the purchase, so with ``proof`` ``invoice`` or
     ``certificate`` the ``purchase_date`` is required. With ``proof=other`` it may be
@@ -114,6 +120,9 @@ class WarrantyClaim:
     days_in_repair: int = 0
     exchanged_on: date | None = None
     attributes: Mapping[str, str | int] = attrs.field(factory=dict, converter=_to_text_map)
+    days_awaiting_repair: int = 0
+    awaiting_parts: bool = False
+    last_repaired_on: date | None = None
 
     def __attrs_post_init__(self) -> None:
         problems: _Problems = []
@@ -124,6 +133,7 @@ class WarrantyClaim:
                 _date(self.purchase_date, "purchase_date", problems, optional=True),
                 _date(self.fault_date, "fault_date", problems, optional=False),
                 _date(self.exchanged_on, "exchanged_on", problems, optional=True),
+                _date(self.last_repaired_on, "last_repaired_on", problems, optional=True),
             ]
         )
         if self.certificate_serial is not None:
@@ -131,6 +141,8 @@ class WarrantyClaim:
         _flag(self.certificate_altered, "certificate_altered", problems)
         _flag(self.unauthorised_repair, "unauthorised_repair", problems)
         _count(self.failed_repairs, "failed_repairs", problems)
+        _count(self.days_awaiting_repair, "days_awaiting_repair", problems)
+        _flag(self.awaiting_parts, "awaiting_parts", problems)
         repair_days_ok = _count(self.days_in_repair, "days_in_repair", problems)
         for key, value in self.attributes.items():
             if not isinstance(key, str) or not key.strip():
@@ -154,6 +166,8 @@ class WarrantyClaim:
                 problems.append(("exchanged_on", "is before the purchase date"))
         if self.exchanged_on is not None and self.fault_date < self.exchanged_on:
             problems.append(("fault_date", "is before the exchange date"))
+        if self.last_repaired_on is not None and self.fault_date < self.last_repaired_on:
+            problems.append(("last_repaired_on", "is after the fault"))
         start = self.start_date
         if check_repair_days and start is not None and start <= self.fault_date:
             elapsed = (self.fault_date - start).days
@@ -167,6 +181,13 @@ class WarrantyClaim:
     def start_date(self) -> date | None:
         """Where the count starts: the last exchange date, else the purchase date."""
         return self.exchanged_on if self.exchanged_on is not None else self.purchase_date
+
+    @property
+    def days_since_repair(self) -> int | None:
+        """Days from the last repair of the fault to the fault (``None``: no repair)."""
+        if self.last_repaired_on is None:
+            return None
+        return (self.fault_date - self.last_repaired_on).days
 
     @property
     def warranty_day(self) -> int | None:

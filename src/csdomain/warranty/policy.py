@@ -27,6 +27,8 @@ BUILTIN_RULE_CODES: tuple[str, ...] = (
     "force_majeure",
     "unauthorised_repair",
     "remedy_windows",
+    "repair_delays",
+    "repair_guarantee",
 )
 
 
@@ -73,9 +75,17 @@ def _window_problems(
 
 @attrs.frozen(kw_only=True)
 class WarrantyPolicy:
-    """Every number of the three guarantees, with the documents' defaults (DOMAIN.md 4).
+    """Every number of the three guarantees (docs/domain.md 4 and 10).
 
-    Windows are counted in days (see :attr:`WarrantyClaim.warranty_day`). ``rules`` lists
+    The documents name the three guarantees without their numbers: the windows (7 / 15 /
+    365 days, two failed repairs) and the repair delays come from the national
+    regulation 部分商品修理更换退货责任规定 (docs/domain.md 10); ``docs/policy.md`` gives
+    each value's source. Windows are counted in days (see
+    :attr:`WarrantyClaim.warranty_day`): the period leaves out the days in repair and
+    waiting for parts, and restarts after an exchange. A repair still unfinished after
+    ``parts_wait_exchange_days`` for want of parts, or after
+    ``repair_overrun_exchange_days`` through the repairer's fault, is exchanged free; a
+    repair guarantees ``repair_guarantee_days`` of normal use. ``rules`` lists
     the active built-in rules by code; rules from plugins always run (block the plugin to
     switch them off). ``version`` is recorded with every decision. Spare-part pricing:
     assembled parts cost ``assembled_part_multiple`` times the finished product's dealer
@@ -87,10 +97,21 @@ class WarrantyPolicy:
     two.
     """
 
+    #: 7 days: return, exchange or repair (部分商品修理更换退货责任规定 art. 9).
     return_days: int = 7
+    #: 15 days: exchange or repair (art. 10).
     exchange_days: int = 15
+    #: The validity period: repair (e.g. one year for a whole unit).
     warranty_days: int = 365
+    #: Still failing after 2 repairs: exchange or return (art. 11).
     max_failed_repairs: int = 2
+    #: Not repaired more than 90 days after submission for want of parts: free exchange
+    #: (art. 12).
+    parts_wait_exchange_days: int = 90
+    #: A repair over 30 days through the repairer's own fault: free exchange (art. 12).
+    repair_overrun_exchange_days: int = 30
+    #: A repair guarantees 30 days of normal use (the repairer's duties).
+    repair_guarantee_days: int = 30
     category_overrides: Mapping[str, WarrantyTerms] = attrs.field(factory=dict)
     rules: tuple[str, ...] = BUILTIN_RULE_CODES
     version: str = "1"
@@ -157,6 +178,12 @@ class WarrantyPolicy:
         _decimal_at_least(self.tax_rate, Decimal(0), "tax_rate", problems)
         _decimal_at_least(self.outlier_ratio, Decimal(1), "outlier_ratio", problems)
         _count(self.outlier_min_units, "outlier_min_units", problems, minimum=1)
+        for name in (
+            "parts_wait_exchange_days",
+            "repair_overrun_exchange_days",
+            "repair_guarantee_days",
+        ):
+            _count(getattr(self, name), name, problems, minimum=1)
         _raise(problems)
 
     def for_category(self, name: str) -> WarrantyPolicy:

@@ -33,6 +33,8 @@ __all__ = [
     "PeriodExpired",
     "Reason",
     "RemedyWindows",
+    "RepairDelays",
+    "RepairGuarantee",
     "SerialMismatch",
     "UnauthorisedRepair",
     "WarrantyDecision",
@@ -61,6 +63,11 @@ def _to_effect(value: Effect | str) -> Effect:
 
 def _start_label(claim: WarrantyClaim) -> str:
     return "exchange" if claim.exchanged_on is not None else "purchase"
+
+
+def _within_repair_guarantee(claim: WarrantyClaim, policy: WarrantyPolicy) -> bool:
+    days = claim.days_since_repair
+    return days is not None and days <= policy.repair_guarantee_days
 
 
 # -- reasons and decisions -------------------------------------------------------------
@@ -184,9 +191,12 @@ class PeriodExpired:
     code: ClassVar[str] = "period_expired"
 
     def assess(self, claim: WarrantyClaim, policy: WarrantyPolicy) -> tuple[Reason, ...]:
-        """Exclude when day N is beyond ``warranty_days``."""
+        """Exclude when day N is beyond ``warranty_days``, unless a repair of the fault is
+        still within its guarantee (:class:`RepairGuarantee`)."""
         day = claim.warranty_day
         if day is None or day <= policy.warranty_days:
+            return ()
+        if claim.cause is Cause.PERFORMANCE_FAULT and _within_repair_guarantee(claim, policy):
             return ()
         message = (
             f"Day {day} after {_start_label(claim)} is past the "
@@ -371,6 +381,71 @@ class RemedyWindows:
         return tuple(found)
 
 
+@attrs.frozen
+class RepairDelays:
+    """A repair that takes too long is exchanged free (部分商品修理更换退货责任规定 art. 12).
+
+    Within the validity period, a product handed in for repair and not repaired more than
+    ``parts_wait_exchange_days`` (90) later because the maker supplied no parts
+    (``parts_not_supplied``), or more than ``repair_overrun_exchange_days`` (30) later
+    through the repairer's own fault (``repair_overrun``), is exchanged for the same model
+    and specification free of charge.
+    """
+
+    code: ClassVar[str] = "repair_delays"
+
+    def assess(self, claim: WarrantyClaim, policy: WarrantyPolicy) -> tuple[Reason, ...]:
+        """Grant a free exchange when the open repair waited past its limit."""
+        waited = claim.days_awaiting_repair
+        if claim.cause is not Cause.PERFORMANCE_FAULT or waited == 0:
+            return ()
+        day = claim.warranty_day
+        if day is not None and day > policy.warranty_days:
+            return ()
+        if claim.awaiting_parts:
+            if waited <= policy.parts_wait_exchange_days:
+                return ()
+            message = (
+                f"Handed in {waited} days ago and not repaired for want of parts the maker "
+                f"did not supply (more than {policy.parts_wait_exchange_days} days): a free "
+                "exchange for the same model and specification."
+            )
+            return (Reason.grants("parts_not_supplied", message, Remedy.EXCHANGE),)
+        if waited <= policy.repair_overrun_exchange_days:
+            return ()
+        message = (
+            f"The repair has taken {waited} days through the repairer's own fault (more than "
+            f"{policy.repair_overrun_exchange_days} days): a free exchange for the same model "
+            "and specification, at the repairer's cost."
+        )
+        return (Reason.grants("repair_overrun", message, Remedy.EXCHANGE),)
+
+
+@attrs.frozen
+class RepairGuarantee:
+    """A repair guarantees normal use for ``repair_guarantee_days`` (30) days.
+
+    Source: 部分商品修理更换退货责任规定, the repairer's duties (修理者应当保证修理后的产品
+    能够正常使用30日以上): the same fault coming back within that time after the last repair
+    is repaired free (``within_repair_guarantee``), even when the validity period has run
+    out meanwhile.
+    """
+
+    code: ClassVar[str] = "repair_guarantee"
+
+    def assess(self, claim: WarrantyClaim, policy: WarrantyPolicy) -> tuple[Reason, ...]:
+        """Grant a free repair while the last repair is within its guarantee."""
+        if claim.cause is not Cause.PERFORMANCE_FAULT:
+            return ()
+        if not _within_repair_guarantee(claim, policy):
+            return ()
+        message = (
+            f"The fault came back {claim.days_since_repair} days after its last repair, within "
+            f"the {policy.repair_guarantee_days} days a repair guarantees: free repair."
+        )
+        return (Reason.grants("within_repair_guarantee", message, Remedy.REPAIR),)
+
+
 #: The built-in rules in the order they run (their codes are :data:`BUILTIN_RULE_CODES`).
 BUILTIN_RULES: tuple[WarrantyRule, ...] = (
     PeriodExpired(),
@@ -389,6 +464,8 @@ BUILTIN_RULES: tuple[WarrantyRule, ...] = (
     CauseExcluded("force_majeure", Cause.FORCE_MAJEURE, "The damage was caused by force majeure."),
     UnauthorisedRepair(),
     RemedyWindows(),
+    RepairDelays(),
+    RepairGuarantee(),
 )
 
 _NO_REMEDY = Reason.note(
