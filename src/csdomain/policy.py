@@ -1,15 +1,17 @@
-"""Policy: every number of the source documents, as data with the documents' defaults.
+"""Policy: every number the rules use, as data with a stated default.
 
-``Policy()`` is the documents' policy. An application overrides what differs, section by
-section, and the whole tree round-trips through the converter, so it can live in a JSON
-file::
+``Policy()`` is the default policy: the source documents' numbers where they give one
+(docs/domain.md), the national three-guarantees regulation's for the warranty windows,
+and project defaults elsewhere; ``docs/policy.md`` names the source of every value. An
+application overrides what differs, section by section, and the whole tree round-trips
+through the converter, so it can live in a JSON file::
 
     policy = attrs.evolve(Policy(), orders=attrs.evolve(Policy().orders, delivery_days_max=5))
     same = csdomain.from_json(Policy, csdomain.to_json(policy))
 
 Each area owns its section class next to its rules (``OrderPolicy`` in
 :mod:`csdomain.orders`, ``WarrantyPolicy`` in :mod:`csdomain.warranty` ...); this module
-composes them. ``docs/policy.md`` lists every value with its default and source.
+composes them.
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ def _office_calendar() -> BusinessCalendar:
 
 @attrs.frozen
 class Policy:
-    """The whole policy tree; every field is a section with the documents' defaults."""
+    """The whole policy tree; every field is a section with its defaults (see docs/policy.md)."""
 
     #: The currency amounts are reckoned in unless a section says otherwise.
     currency: str = "CNY"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -192,3 +195,61 @@ def test_actor_roles_must_be_role_names(roles: object, message: str) -> None:
     with pytest.raises(ValidationError) as caught:
         Actor("u1", roles=roles)  # type: ignore[arg-type]
     assert caught.value.errors == [("roles", message)]
+
+
+def _policy_reference() -> Any:
+    """tools/policy_reference.py, which states the source of every policy value."""
+    path = Path(__file__).resolve().parents[2] / "tools" / "policy_reference.py"
+    spec = importlib.util.spec_from_file_location("policy_reference", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_policy_value_states_its_source() -> None:
+    # the documents (with the phrase), the regulation (with the article) or a project
+    # default; field service is another area's section and shows its section's source
+    tool = _policy_reference()
+    missing = [name for name in tool.unsourced() if not name.startswith("fieldservice.")]
+    assert missing == []
+    kinds = ("documents (domain.md ", "regulation: 部分商品修理更换退货责任规定", "project default")
+    for name in tool.value_names():
+        if not name.startswith("fieldservice."):
+            assert tool.source_of(name).startswith(kinds), name
+    page = (Path(__file__).resolve().parents[2] / "docs" / "policy.md").read_text("utf-8")
+    assert "| value | default | source |" in page
+    assert "DOMAIN.md" not in page
+
+
+def test_defaults_that_are_not_the_documents_say_where_they_come_from() -> None:
+    tool = _policy_reference()
+    # the three-guarantee numbers are the national regulation's, not the documents'
+    for name, article in [
+        ("warranty.return_days", "art. 9"),
+        ("warranty.exchange_days", "art. 10"),
+        ("warranty.max_failed_repairs", "art. 11"),
+        ("warranty.parts_wait_exchange_days", "art. 12"),
+        ("warranty.repair_overrun_exchange_days", "art. 12"),
+    ]:
+        assert tool.source_of(name).startswith("regulation: 部分商品修理更换退货责任规定"), name
+        assert article in tool.source_of(name), name
+    assert tool.source_of("warranty.warranty_days").startswith("regulation:")
+    assert tool.source_of("warranty.repair_guarantee_days").startswith("regulation:")
+    # 13 % tax, the complaint SLA hours, rest hours 21:00-08:00 and base share 0.65 are ours
+    for name in (
+        "warranty.tax_rate",
+        "complaints.special",
+        "complaints.urgent",
+        "complaints.ordinary",
+        "notifications.default_rest_hours",
+        "staff_pay.base_share",
+    ):
+        assert tool.source_of(name).startswith("project default"), name
+    # the care plan is the documents', its 10:00 send time is ours
+    assert "10:00 send time" in tool.source_of("care.plan")
+    # and the documents' numbers quote the documents
+    assert "85分以上" in tool.source_of("satisfaction.satisfied_threshold")
+    assert "3-4日" in tool.source_of("orders.delivery_days_max")
+    assert "30袋" in tool.source_of("orders.damaged_bags_limit")

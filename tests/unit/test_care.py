@@ -59,7 +59,7 @@ def dates_of(
 PLAN = CarePlan()
 
 
-# -- the documents' touch-points ----------------------------------------------------------
+# -- the documents' touch-points (their 10:00 local time is a project default) ------------
 
 
 def test_next_day_call_lands_the_day_after_the_job_at_local_time() -> None:
