@@ -142,7 +142,7 @@ def _limits(value: Mapping[str, Decimal | str | int | None]) -> Mapping[str, Dec
 
 @attrs.frozen
 class AccessPolicy:
-    """Role permissions and approval limits (DOMAIN.md 1 privacy and 3.6 authority)."""
+    """Role permissions and approval limits (docs/domain.md 1 privacy and 3.6 authority)."""
 
     role_permissions: Mapping[str, frozenset[str]] = attrs.field(
         factory=lambda: dict(DEFAULT_ROLE_PERMISSIONS)
@@ -150,7 +150,7 @@ class AccessPolicy:
     approval_limits: Mapping[str, Decimal | None] = attrs.field(
         factory=lambda: dict(DEFAULT_APPROVAL_LIMITS), converter=_limits
     )
-    #: The role whose approval goodwill to an abnormal complaint needs (DOMAIN.md 3.6).
+    #: The role whose approval goodwill to an abnormal complaint needs (docs/domain.md 3.6).
     top_role: str = "sales_vp"
     #: Roles above ``top_role`` that may do whatever it may.
     senior_roles: frozenset[str] = frozenset({"general_manager"})

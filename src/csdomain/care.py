@@ -1,4 +1,4 @@
-"""Care touch-points: the recurring follow-up schedule after a job (DOMAIN.md 3.5).
+"""Care touch-points: the recurring follow-up schedule after a job (docs/domain.md 3.5).
 
 The documents list the touch-points of after-sales care: a call the day after a job, a
 visit one month after hand-over, a one-year inspection, a check one month before New Year,
@@ -292,7 +292,7 @@ def _dates(_instance: object, attribute: attrs.Attribute[Any], value: object) ->
 
 @attrs.frozen(kw_only=True)
 class CarePlan:
-    """The care touch-points of a customer (DOMAIN.md 3.5); defaults are the documents'.
+    """The care touch-points of a customer (docs/domain.md 3.5); defaults are the documents'.
 
     Default plan: a call the day after a job; one month after hand-over; a one-year
     inspection; a check one month before the Spring Festival; birthday greetings (29
@@ -499,7 +499,7 @@ def due_touchpoints(
     Each happens at its touch-point's ``local_time`` in ``subject.tz``, moved to the end of
     the rest hours (``subject.rest_hours``, else ``default_rest_hours``) when it would fall
     inside them. Touch-points whose anchor date the customer lacks are skipped. Sorted by
-    instant, then kind. Source: DOMAIN.md 3.5 (care touch-points, never call during the
+    instant, then kind. Source: docs/domain.md 3.5 (care touch-points, never call during the
     customer's rest time). A window or an anchor date whose occurrences would fall
     outside the representable dates is a :class:`~csdomain.errors.ValidationError`.
     """

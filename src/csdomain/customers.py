@@ -1,6 +1,6 @@
 """Customer files: classes, contact data, human-readable codes and an append-only change log.
 
-A :class:`Customer` is a frozen record (DOMAIN.md 1, 客户档案). Every change made with
+A :class:`Customer` is a frozen record (docs/domain.md 1, 客户档案). Every change made with
 :meth:`Customer.change` is appended to :attr:`Customer.changes` with who, when, the old
 and the new value, so a phone number, bank account, address or class is never silently
 overwritten (客户信息变更查询). Customer codes follow the documents' format
@@ -63,7 +63,7 @@ __all__ = [
 
 
 class CustomerClass(StrEnum):
-    """Customer classes; service rules differ by class (DOMAIN.md 1)."""
+    """Customer classes; service rules differ by class (docs/domain.md 1)."""
 
     ORDINARY = "ordinary"
     MEMBER = "member"
@@ -75,7 +75,7 @@ class CustomerClass(StrEnum):
 
 @attrs.frozen
 class CustomerPolicy:
-    """Policy for customer files: the code series and phone normalisation (DOMAIN.md 1)."""
+    """Policy for customer files: the code series and phone normalisation (docs/domain.md 1)."""
 
     #: Customer code pattern: city - contact month (YYYYMM) - name - 3-digit serial.
     #: The serial counts the customers of the city and month; the name is not counted.
@@ -150,7 +150,7 @@ def normalise_phone(phone: str, country_code: str = "86") -> str:
     """The digits of a phone number without country code or trunk ``0``, for comparison.
 
     ``"+86 (010) 8765-4321"``, ``"0086 10 87654321"`` and ``"010-87654321"`` all give
-    ``"1087654321"``. Source: DOMAIN.md 1, the same phone number on two customers is a
+    ``"1087654321"``. Source: docs/domain.md 1, the same phone number on two customers is a
     warning.
     """
     digits = _NON_DIGITS.sub("", phone)
@@ -229,7 +229,7 @@ def _display(value: object) -> str | None:
 
 @attrs.frozen
 class Customer:
-    """A customer file (客户档案, DOMAIN.md 1); changes are kept in ``changes``."""
+    """A customer file (客户档案, docs/domain.md 1); changes are kept in ``changes``."""
 
     id: str = attrs.field(validator=_not_blank)
     code: str = attrs.field(validator=_not_blank)
@@ -247,7 +247,7 @@ class Customer:
     bank_account: str = attrs.field(default="", validator=text)
     business_scope: str = attrs.field(default="", validator=text)
     registered_capital: Money | None = attrs.field(default=None, validator=optional(money))
-    #: The customer's rest hours: nobody calls or messages them then (DOMAIN.md 3.5, 7).
+    #: The customer's rest hours: nobody calls or messages them then (docs/domain.md 3.5, 7).
     rest_hours: QuietHours | None = attrs.field(
         default=None, validator=optional_instance_of(QuietHours)
     )
@@ -286,7 +286,7 @@ class Customer:
         rest_hours: QuietHours | None = None,
         birthday: date | None = None,
     ) -> Customer:
-        """Open a new customer file; needs ``customer.edit`` (DOMAIN.md 1)."""
+        """Open a new customer file; needs ``customer.edit`` (docs/domain.md 1)."""
         access.require(by, Permission.EDIT_CUSTOMER)
         return cls(
             id=id,
@@ -310,7 +310,7 @@ class Customer:
         )
 
     def change(self, *, at: datetime, by: Actor, access: AccessPolicy, **fields: Any) -> Customer:
-        """Change fields and append one log entry per changed field (DOMAIN.md 1).
+        """Change fields and append one log entry per changed field (docs/domain.md 1).
 
         Fields whose value does not change leave no entry. Unknown or fixed fields (``id``,
         ``code``, the log itself) raise :class:`ValidationError`.
@@ -399,7 +399,7 @@ class DuplicateContactWarning:
     """Other customers share a phone number or bank account with the candidate (预警).
 
     A value the service returns next to the customer; it is never raised and nothing is
-    merged. Source: DOMAIN.md 1, duplicates are checked.
+    merged. Source: docs/domain.md 1, duplicates are checked.
     """
 
     customer_id: str
@@ -423,7 +423,7 @@ class DuplicateContactWarning:
 def duplicate_contacts(
     candidate: Customer, existing: Iterable[Customer], *, country_code: str = "86"
 ) -> DuplicateContactWarning | None:
-    """Warn when other customers have the same phone number or bank account (DOMAIN.md 1).
+    """Warn when other customers have the same phone number or bank account (docs/domain.md 1).
 
     Phone numbers are compared after :func:`normalise_phone`, bank accounts after
     :func:`normalise_bank_account`; the candidate itself (same id) is skipped.
@@ -457,7 +457,7 @@ class CustomerRegistered(Event):
 
 @attrs.frozen
 class CustomerChanged(Event):
-    """Fields of a customer file changed; values stay in the file (privacy, DOMAIN.md 1)."""
+    """Fields of a customer file changed; values stay in the file (privacy, docs/domain.md 1)."""
 
     customer_id: str
     fields: tuple[str, ...]

@@ -1,4 +1,4 @@
-"""Contact-centre KPIs and staff performance pay (DOMAIN.md 3.3 and 6).
+"""Contact-centre KPIs and staff performance pay (docs/domain.md 3.3 and 6).
 
 - **Contact centre.** :class:`ContactRecord` is one call or contact (inbound or outbound).
   :class:`ContactStats` reads a stream of them once, keeps only integer counters (times
@@ -72,7 +72,7 @@ class ContactDirection(StrEnum):
 
 
 class KpiGroup(StrEnum):
-    """The three groups service KPIs fall into (DOMAIN.md 6)."""
+    """The three groups service KPIs fall into (docs/domain.md 6)."""
 
     TIMELINESS = "timeliness"
     EFFECTIVENESS = "effectiveness"
@@ -80,7 +80,7 @@ class KpiGroup(StrEnum):
 
 
 class ContactKpi(StrEnum):
-    """The contact-centre standards of DOMAIN.md 3.3."""
+    """The contact-centre standards of docs/domain.md 3.3."""
 
     SERVICE_LEVEL = "service_level"
     AVERAGE_HANDLING_TIME = "average_handling_time"
@@ -169,7 +169,7 @@ def _micros(delta: timedelta) -> int:
 
 @attrs.frozen
 class ContactCentrePolicy:
-    """Contact-centre standards with DOMAIN.md 3.3's defaults."""
+    """Contact-centre standards with docs/domain.md 3.3's defaults."""
 
     #: Service level: 80 % of inbound calls answered within 20 s.
     service_level_threshold: timedelta = timedelta(seconds=20)
@@ -232,7 +232,7 @@ def _to_direction(value: ContactDirection | str) -> ContactDirection:
 
 @attrs.frozen
 class ContactRecord:
-    """One call of the contact centre, as the telephony system logs it (DOMAIN.md 3.3).
+    """One call of the contact centre, as the telephony system logs it (docs/domain.md 3.3).
 
     ``offered_at`` is when the call reached the queue (inbound) or was dialled (outbound),
     ``answered_at`` when an agent (inbound) or the customer (outbound) picked up, ``None``
@@ -385,7 +385,7 @@ _COUNTERS = (
 
 
 class ContactStats:
-    """One-pass, mergeable counters over :class:`ContactRecord` objects (DOMAIN.md 3.3).
+    """One-pass, mergeable counters over :class:`ContactRecord` objects (docs/domain.md 3.3).
 
     Every counter is an integer (durations in microseconds), so merging partial
     accumulators gives exactly the figures of one pass over all records, in any order.
@@ -601,7 +601,7 @@ def _policy_decimal(_instance: object, attribute: attrs.Attribute[Decimal], valu
 
 @attrs.frozen
 class StaffPayPolicy:
-    """Performance-pay rules with DOMAIN.md 6's defaults.
+    """Performance-pay rules with docs/domain.md 6's defaults.
 
     Base pay = last month's average x ``base_share`` (allowed 0.5-0.8; the default is
     the middle of that range); performance share = 1 - base share; KPI values are clamped
@@ -703,7 +703,7 @@ def _money(value: object, path: str) -> Money:
 
 @attrs.frozen
 class PayLine:
-    """One staff member's pay, part by part (DOMAIN.md 6).
+    """One staff member's pay, part by part (docs/domain.md 6).
 
     ``kpi_value`` is the score as given, ``applied_kpi`` the value used after clamping
     to the policy band; :attr:`clamped` says whether they differ.
@@ -733,7 +733,7 @@ def staff_pay(
     *,
     base_share: Decimal | None = None,
 ) -> PayLine:
-    """Actual pay = base pay + standard performance pay x KPI value (DOMAIN.md 6).
+    """Actual pay = base pay + standard performance pay x KPI value (docs/domain.md 6).
 
     Base pay = last month's average x base share; the standard performance pay is the
     remainder (average x (1 - base share)), so base + standard = average exactly.
@@ -798,7 +798,7 @@ class StaffScore:
 class PayReport:
     """Pay lines of a team and the documents' check on the KPI scheme itself.
 
-    DOMAIN.md 6: if 80 % of staff score below 1, the KPI scheme is wrong, not the staff.
+    docs/domain.md 6: if 80 % of staff score below 1, the KPI scheme is wrong, not the staff.
     """
 
     lines: tuple[PayLine, ...]
@@ -827,7 +827,7 @@ class PayReport:
 
 
 def pay_report(scores: Iterable[StaffScore], policy: StaffPayPolicy) -> PayReport:
-    """Pay every staff member and check the KPI scheme (DOMAIN.md 6), in one pass."""
+    """Pay every staff member and check the KPI scheme (docs/domain.md 6), in one pass."""
     lines: list[PayLine] = []
     below = 0
     seen: set[str] = set()

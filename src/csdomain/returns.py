@@ -1,4 +1,4 @@
-"""Returns (退货流程) and the monthly return and damage analysis (DOMAIN.md 2).
+"""Returns (退货流程) and the monthly return and damage analysis (docs/domain.md 2).
 
 A salesperson files a :class:`ReturnRequest` (``return.request``); a manager approves or
 rejects it (``return.approve``; never the person who filed it); the warehouse confirms
@@ -78,7 +78,7 @@ __all__ = [
 
 
 class ReturnReason(StrEnum):
-    """Why goods come back (DOMAIN.md 2: delivery problems, plus change of mind, defects)."""
+    """Why goods come back (docs/domain.md 2: delivery problems, plus change of mind, defects)."""
 
     DAMAGED_PACKAGING = "damaged_packaging"
     LATE_DELIVERY = "late_delivery"
@@ -101,7 +101,7 @@ class ReturnStatus(StrEnum):
 
 _R = ReturnStatus
 
-#: Allowed moves (DOMAIN.md 2: report -> manager approves -> goods in -> return note).
+#: Allowed moves (docs/domain.md 2: report -> manager approves -> goods in -> return note).
 RETURN_TRANSITIONS: Mapping[ReturnStatus, frozenset[ReturnStatus]] = {
     _R.REQUESTED: frozenset({_R.APPROVED, _R.REJECTED, _R.WITHDRAWN}),
     _R.APPROVED: frozenset({_R.RECEIVED, _R.WITHDRAWN}),
@@ -235,7 +235,7 @@ def check_return_within_shipment(
 ) -> None:
     """Raise ``return_exceeds_shipment`` when ``items`` exceed what is left to return.
 
-    Source: DOMAIN.md 2 (returns); the check spans every other return of the order.
+    Source: docs/domain.md 2 (returns); the check spans every other return of the order.
     """
     left = returnable_quantities(order, other_returns, exclude=exclude)
     asked: dict[LineKey, int] = {}
@@ -361,7 +361,7 @@ class ReturnRequest:
         other_returns: Iterable[ReturnRequest] = (),
         note: str = "",
     ) -> ReturnRequest:
-        """The salesperson files a return report; needs ``return.request`` (DOMAIN.md 2).
+        """The salesperson files a return report; needs ``return.request`` (docs/domain.md 2).
 
         Unit prices come from the order; ``other_returns`` are the order's other returns
         (``return_exceeds_shipment`` spans all of them).
@@ -501,7 +501,7 @@ def receive_return(
 ) -> ReturnReceipt:
     """Receive returned goods and book them: good to good (gift) stock, damaged to damaged.
 
-    Source: DOMAIN.md 2, warehouse confirms quantity and reason, stock is booked.
+    Source: docs/domain.md 2, warehouse confirms quantity and reason, stock is booked.
     """
     received = request.receive(lines, at=at, by=by, access=access)
     changed: dict[str, Stock] = {}
@@ -673,7 +673,7 @@ class _Tally:
 
 
 class ReturnAnalysis:
-    """Monthly return and damage analysis, fed one received return at a time (DOMAIN.md 2).
+    """Monthly return and damage analysis, fed one received return at a time (docs/domain.md 2).
 
     Groups by month of receipt (in ``tz``), salesperson, item and primary reason; counts
     returns, quantity, damaged quantity and refund amount. Memory grows with the number

@@ -1,4 +1,4 @@
-"""Complaint rules (DOMAIN.md 3) through ComplaintDesk, on memory:// and sqlite://."""
+"""Complaint rules (docs/domain.md 3) through ComplaintDesk, on memory:// and sqlite://."""
 
 from __future__ import annotations
 

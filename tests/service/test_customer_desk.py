@@ -1,4 +1,4 @@
-"""CustomerDesk: customer files through the service layer (DOMAIN.md 1), on both backends."""
+"""CustomerDesk: customer files through the service layer (docs/domain.md 1), on both backends."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""OrderDesk: orders, stock and returns through the service layer (DOMAIN.md 2).
+"""OrderDesk: orders, stock and returns through the service layer (docs/domain.md 2).
 
 Every use case runs on both bundled backends; a refused use case leaves the store exactly
 as it was; the outbox holds the events of every use case that succeeded. A state machine
-drives random sequences of desk commands and checks the invariants of DOMAIN.md 2.
+drives random sequences of desk commands and checks the invariants of docs/domain.md 2.
 """
 
 from __future__ import annotations
@@ -1105,7 +1105,7 @@ def order_lines(draw: st.DrawFn) -> list[OrderLine]:
 
 
 class DeskMachine(RuleBasedStateMachine):
-    """Random desk commands on a memory store never break the invariants of DOMAIN.md 2."""
+    """Random desk commands on a memory store never break the invariants of docs/domain.md 2."""
 
     @initialize(good=st.integers(2, 9), gift=st.integers(1, 3))
     def open(self, good: int, gift: int) -> None:

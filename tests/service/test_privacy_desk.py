@@ -1,4 +1,4 @@
-"""PrivacyDesk: erasure and export of one customer's data on request (DOMAIN.md 1), on both
+"""PrivacyDesk: erasure and export of one customer's data on request (docs/domain.md 1), on both
 backends. The customer's history is built through the other desks' use cases."""
 
 from __future__ import annotations

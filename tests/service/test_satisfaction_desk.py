@@ -1,6 +1,6 @@
 """Service-layer tests of surveys, campaigns, survey statistics and contact-centre KPIs.
 
-DOMAIN.md 3.3 (contact-centre standards), 5 (satisfaction) and 6 (KPIs), on the memory and
+docs/domain.md 3.3 (contact-centre standards), 5 (satisfaction) and 6 (KPIs), on the memory and
 SQLite backends.
 """
 
@@ -313,7 +313,7 @@ def test_a_response_is_stored_after_checking_it_against_the_survey(
 def test_a_recorded_response_is_an_event_that_thanks_the_respondent(
     desk: SatisfactionDesk, store: Store
 ) -> None:
-    """Rule: act on results and thank respondents (DOMAIN.md 5)."""
+    """Rule: act on results and thank respondents (docs/domain.md 5)."""
     desk.define_survey(SURVEY, by=MANAGER)
     response = answer("C1", {"overall": 2, "product_quality": 2}, nps_score=3)
     desk.record_survey_response(response, by=CALLER)

@@ -1,4 +1,4 @@
-"""Service-layer tests of warranty claims (DOMAIN.md 4) on the memory and SQLite backends."""
+"""Service-layer tests of warranty claims (docs/domain.md 4) on the memory and SQLite backends."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Rules of the care touch-point schedule (DOMAIN.md 3.5)."""
+"""Rules of the care touch-point schedule (docs/domain.md 3.5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Complaint rules (DOMAIN.md 3): lifecycle, SLA on team calendars, escalation, visits, stats."""
+"""Complaint rules (docs/domain.md 3): lifecycle, SLA on team calendars, escalation, visits."""
 
 from __future__ import annotations
 
@@ -435,7 +435,7 @@ def test_rejected_complaint_closes_without_an_improvement_measure() -> None:
     assert c.status is S.CLOSED
 
 
-# -- authority (DOMAIN.md 3.6) -------------------------------------------------------------
+# -- authority (docs/domain.md 3.6) -------------------------------------------------------------
 
 
 def test_refund_and_compensation_need_an_amount() -> None:
@@ -536,7 +536,7 @@ def test_approval_choice_must_name_a_proposal() -> None:
     assert err.value.errors[0][0] == "choice"
 
 
-# -- SLA and calendars (DOMAIN.md 3.3) -----------------------------------------------------
+# -- SLA and calendars (docs/domain.md 3.3) -----------------------------------------------------
 
 
 def test_default_sla_covers_the_service_call_promise() -> None:
@@ -717,7 +717,7 @@ def test_rejected_complaint_has_no_resolution_target_any_more() -> None:
     assert not is_breached(c, T0 + timedelta(days=30))
 
 
-# -- escalation (DOMAIN.md 3.4) -------------------------------------------------------------
+# -- escalation (docs/domain.md 3.4) -------------------------------------------------------------
 
 
 def test_special_complaint_starts_higher_on_the_ladder() -> None:
@@ -845,7 +845,7 @@ def test_dissatisfied_follow_up_reopens_the_complaint_when_the_policy_says_so() 
     assert kept.status is S.FOLLOWED_UP
 
 
-# -- follow-up visits (DOMAIN.md 3.5) -------------------------------------------------------
+# -- follow-up visits (docs/domain.md 3.5) -------------------------------------------------------
 
 
 def test_follow_up_is_planned_within_three_days_outside_rest_hours() -> None:

@@ -1,4 +1,4 @@
-"""Customer files: codes, change log, duplicate warning, permissions (DOMAIN.md 1)."""
+"""Customer files: codes, change log, duplicate warning, permissions (docs/domain.md 1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Contact-centre KPIs and staff performance pay (DOMAIN.md 3.3 and 6)."""
+"""Contact-centre KPIs and staff performance pay (docs/domain.md 3.3 and 6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Orders, stock and delivery: one test per rule of DOMAIN.md 2, plus a state machine."""
+"""Orders, stock and delivery: one test per rule of docs/domain.md 2, plus a state machine."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Returns and the monthly return/damage analysis (DOMAIN.md 2, 退货流程)."""
+"""Returns and the monthly return/damage analysis (docs/domain.md 2, 退货流程)."""
 
 from __future__ import annotations
 

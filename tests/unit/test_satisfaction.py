@@ -1,4 +1,4 @@
-"""Satisfaction scores, surveys, streaming statistics and monitoring (DOMAIN.md 5)."""
+"""Satisfaction scores, surveys, streaming statistics and monitoring (docs/domain.md 5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests of the three guarantees (DOMAIN.md 4): rules, claim records, fraud control, parts."""
+"""Tests of the three guarantees (docs/domain.md 4): rules, claim records, fraud control, parts."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Complaints (投诉): accept at once, resolve fast, follow up after.
 
-A :class:`Complaint` is a frozen record that walks the closed loop of DOMAIN.md 3.2
+A :class:`Complaint` is a frozen record that walks the closed loop of docs/domain.md 3.2
 (受理即时, 结果迅速, 处理后有回访): *received* → *assessed* (founded) or *rejected*
 (unfounded, still counted) → *investigating* → *resolution_proposed* →
 *resolution_approved* → *resolved* (the customer accepted) → *followed_up* → *closed*,
@@ -16,18 +16,18 @@ Everything here is pure: time comes in as ``at=``, numbers come from
 :class:`~csdomain.auth.Actor`) and the :class:`~csdomain.auth.AccessPolicy` and check
 :data:`~csdomain.auth.Permission.HANDLE_COMPLAINT` themselves; approving a remedy of
 substance checks :data:`~csdomain.auth.Permission.APPROVE_REMEDY` and the approver's
-limit (DOMAIN.md 3.6).
+limit (docs/domain.md 3.6).
 
-- Service levels (DOMAIN.md 3.3): ``respond_by`` and ``resolve_by`` are set at receipt
+- Service levels (docs/domain.md 3.3): ``respond_by`` and ``resolve_by`` are set at receipt
   from the :class:`SlaPolicy` of the complaint's urgency; time on hold moves
   ``resolve_by``; :func:`is_breached` / :func:`breaches` tell what is overdue.
-- Escalation (五级追访制, DOMAIN.md 3.4): :func:`escalate_overdue` moves an overdue
+- Escalation (五级追访制, docs/domain.md 3.4): :func:`escalate_overdue` moves an overdue
   complaint one rung up the ladder per missed deadline; a customer who refuses the
   remedy or is dissatisfied at the visit moves it up once more.
-- Follow-up visits (回访, DOMAIN.md 3.5): a resolved complaint gets a visit due within
+- Follow-up visits (回访, docs/domain.md 3.5): a resolved complaint gets a visit due within
   three days at a time outside the customer's rest hours; :func:`missing_follow_ups`
   finds member complaints that were not visited in time.
-- Statistics (顾客投诉分类统计表, DOMAIN.md 3.2 step 7): :class:`ComplaintStatistics`
+- Statistics (顾客投诉分类统计表, docs/domain.md 3.2 step 7): :class:`ComplaintStatistics`
   is a streaming, mergeable accumulator with bounded memory.
 
 The modules import one way, without cycles: ``classification`` (the vocabulary) →

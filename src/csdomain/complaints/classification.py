@@ -1,4 +1,4 @@
-"""How a complaint is classified (DOMAIN.md 3.1): channel, urgency, nature, cause category.
+"""How a complaint is classified (docs/domain.md 3.1): channel, urgency, nature, cause category.
 
 The vocabulary every other complaint module uses, so it depends on nothing else of them.
 """

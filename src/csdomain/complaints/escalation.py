@@ -1,4 +1,4 @@
-"""Escalation (五级追访制, DOMAIN.md 3.4): the five-level follow-up ladder.
+"""Escalation (五级追访制, docs/domain.md 3.4): the five-level follow-up ladder.
 
 An overdue complaint moves one rung up the ladder per missed deadline
 (:func:`~csdomain.complaints.escalate_overdue`); a customer who refuses the remedy or is
@@ -42,7 +42,7 @@ __all__ = [
 
 
 class EscalationReason(StrEnum):
-    """Why a complaint moved up the five-level ladder (DOMAIN.md 3.4)."""
+    """Why a complaint moved up the five-level ladder (docs/domain.md 3.4)."""
 
     RESPONSE_OVERDUE = "response_overdue"
     RESOLUTION_OVERDUE = "resolution_overdue"
@@ -84,7 +84,7 @@ class EscalationStep:
 
 @attrs.frozen
 class ComplaintEscalated(Event):
-    """A complaint moved up the follow-up ladder (DOMAIN.md 3.4)."""
+    """A complaint moved up the follow-up ladder (docs/domain.md 3.4)."""
 
     complaint_id: str
     from_level: int
@@ -159,7 +159,7 @@ def escalation_step(
 ) -> EscalationStep:
     """The next rung for ``complaint``: one level up, never past the top of the ladder.
 
-    Source: DOMAIN.md 3.4: the new level's role owns the complaint; ``owners`` maps a
+    Source: docs/domain.md 3.4: the new level's role owns the complaint; ``owners`` maps a
     ladder role to the id of the person who holds it.
     """
     level = min(complaint.escalation_level + 1, policy.top_level)
@@ -188,7 +188,7 @@ def missed_deadlines(
 ) -> tuple[tuple[EscalationReason, datetime], ...]:
     """The deadlines ``complaint`` missed by ``at`` in its current round, earliest first.
 
-    Missed deadlines (DOMAIN.md 3.4): the response deadline (first round only); the
+    Missed deadlines (docs/domain.md 3.4): the response deadline (first round only); the
     resolution deadline; then every ``policy.escalation_interval`` past it while the
     complaint is still unresolved (at most ``limit`` of these). While on hold the
     resolution clock stands still.
@@ -224,7 +224,7 @@ def overdue_deadlines(
 ) -> tuple[tuple[EscalationReason, datetime], ...]:
     """The missed deadlines of ``complaint`` that no escalation step answered yet.
 
-    Source: DOMAIN.md 3.4: one rung per missed deadline, counted in the current round,
+    Source: docs/domain.md 3.4: one rung per missed deadline, counted in the current round,
     only for an open complaint and only as far as the ladder has rungs left; so a
     second run at the same instant finds nothing.
     """

@@ -1,4 +1,4 @@
-"""Follow-up visits (回访, DOMAIN.md 3.5): planned after resolution, never in rest hours.
+"""Follow-up visits (回访, docs/domain.md 3.5): planned after resolution, never in rest hours.
 
 A resolved complaint gets a visit due within three days (:func:`plan_follow_up`) at a
 time outside the customer's rest hours, which may be moved to a time agreed with the
@@ -34,7 +34,7 @@ __all__ = [
 
 
 class FollowUpOutcome(StrEnum):
-    """What the customer said at the follow-up visit (DOMAIN.md 3.5)."""
+    """What the customer said at the follow-up visit (docs/domain.md 3.5)."""
 
     SATISFIED = "satisfied"
     NEUTRAL = "neutral"
@@ -42,7 +42,7 @@ class FollowUpOutcome(StrEnum):
 
 
 class FollowUpMethod(StrEnum):
-    """How the follow-up visit was made (DOMAIN.md 3.5: phone, SMS)."""
+    """How the follow-up visit was made (docs/domain.md 3.5: phone, SMS)."""
 
     PHONE = "phone"
     SMS = "sms"
@@ -78,7 +78,7 @@ def plan_follow_up(
 ) -> tuple[datetime, datetime]:
     """The follow-up visit's due time and planned time for a resolution at ``resolved_at``.
 
-    Source: DOMAIN.md 3.5: visit within 3 days, never during the customer's rest time,
+    Source: docs/domain.md 3.5: visit within 3 days, never during the customer's rest time,
     at a convenient time agreed with the customer (``preferred``). Without a preference
     the visit is the next-day call, moved out of the rest hours; if that would miss the
     due time, the earliest allowed moment after resolution is used.
@@ -133,7 +133,7 @@ def agreed_visit_time(
 ) -> datetime:
     """The visit time agreed at ``at`` for ``planned_at``, moved out of the rest hours.
 
-    Source: DOMAIN.md 3.5: at a convenient time agreed with the customer, never during
+    Source: docs/domain.md 3.5: at a convenient time agreed with the customer, never during
     the customer's rest time, and within the follow-up period (by ``due``).
     """
     planned = utc(planned_at, "planned_at")
@@ -155,7 +155,7 @@ def agreed_visit_time(
 def check_visit_time(at: datetime, quiet_hours: QuietHours | None) -> None:
     """Refuse a visit call at ``at`` inside the customer's rest hours.
 
-    Source: DOMAIN.md 3.5: never call during the customer's rest time
+    Source: docs/domain.md 3.5: never call during the customer's rest time
     (:class:`~csdomain.errors.RuleViolation` ``quiet_hours``, with the next allowed time).
     """
     if quiet_hours is not None and quiet_hours.contains(at):

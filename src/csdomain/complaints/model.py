@@ -1,6 +1,6 @@
 """The complaint itself: statuses, transitions and commands, remedies, the aggregate.
 
-A :class:`Complaint` is a frozen record that walks the closed loop of DOMAIN.md 3.2;
+A :class:`Complaint` is a frozen record that walks the closed loop of docs/domain.md 3.2;
 the allowed moves are data (:data:`COMPLAINT_TRANSITIONS` and, beside it, the command
 table :data:`COMPLAINT_COMMANDS`: which statuses each command runs from), and every move
 goes through :data:`COMPLAINT_LIFECYCLE` (``Lifecycle.move``), which appends a
@@ -101,7 +101,7 @@ __all__ = [
 
 
 class ComplaintStatus(StrEnum):
-    """Where a complaint is in its closed loop (DOMAIN.md 3.2)."""
+    """Where a complaint is in its closed loop (docs/domain.md 3.2)."""
 
     RECEIVED = "received"
     ASSESSED = "assessed"
@@ -155,7 +155,7 @@ _LOOP = (
 )
 
 #: The command that ends a hold, by the status the hold began in: ``resume`` returns
-#: the complaint there (DOMAIN.md 3.3).
+#: the complaint there (docs/domain.md 3.3).
 RESUME_COMMANDS: Mapping[ComplaintStatus, str] = {s: f"resume_to_{s.value}" for s in _LOOP}
 
 
@@ -204,7 +204,7 @@ COMPLAINT_LIFECYCLE: Lifecycle[ComplaintStatus] = Lifecycle(
 
 
 class RemedyKind(StrEnum):
-    """Remedies (处理方式, DOMAIN.md 3.2)."""
+    """Remedies (处理方式, docs/domain.md 3.2)."""
 
     EXPLANATION = "explanation"
     REPAIR = "repair"
@@ -215,7 +215,7 @@ class RemedyKind(StrEnum):
     REFERRAL = "referral"
 
 
-#: Remedies that promise something of substance whatever their amount (DOMAIN.md 3.6).
+#: Remedies that promise something of substance whatever their amount (docs/domain.md 3.6).
 _SUBSTANTIVE = frozenset(
     {RemedyKind.EXCHANGE, RemedyKind.REFUND, RemedyKind.COMPENSATION, RemedyKind.GOODWILL}
 )
@@ -284,7 +284,7 @@ class Remedy:
 
     @property
     def is_substantive(self) -> bool:
-        """Whether the remedy promises something of substance (DOMAIN.md 3.6)."""
+        """Whether the remedy promises something of substance (docs/domain.md 3.6)."""
         return self.kind in _SUBSTANTIVE or bool(self.amount)
 
 
@@ -502,7 +502,7 @@ class Complaint:
     ) -> Complaint:
         """Back to investigating for a new round (a refusal or a dissatisfied visit).
 
-        Source: DOMAIN.md 3.2 step 5 and 3.4: counted as a reopen, the resolution clock
+        Source: docs/domain.md 3.2 step 5 and 3.4: counted as a reopen, the resolution clock
         starts again, and a customer still unhappy moves the complaint one rung up.
         """
         moment = self._time(at)
@@ -539,7 +539,7 @@ class Complaint:
     def acknowledge(self, *, at: datetime, by: Actor, access: AccessPolicy) -> Complaint:
         """Record the first response to the customer (受理即时); later calls change nothing.
 
-        Source: DOMAIN.md 3.2 (ISO 10002 "acknowledgement") and the response target of 3.3.
+        Source: docs/domain.md 3.2 (ISO 10002 "acknowledgement") and the response target of 3.3.
         """
         self._authorised(by, access)
         if self.first_response_at is not None:
@@ -570,7 +570,7 @@ class Complaint:
     ) -> Complaint:
         """Judge the complaint founded, name the responsible department, ask for time.
 
-        Source: DOMAIN.md 3.2 step 2 (判断). Without ``department`` the policy's default
+        Source: docs/domain.md 3.2 step 2 (判断). Without ``department`` the policy's default
         for the category is used (quality → production owner, service → service staff).
         """
         actor = self._authorised(by, access)
@@ -599,7 +599,7 @@ class Complaint:
     def reject(self, *, reply: str, at: datetime, by: Actor, access: AccessPolicy) -> Complaint:
         """Close the case as unfounded with a tactful reply; it is still counted.
 
-        Source: DOMAIN.md 3.2 step 2 (not founded: reply tactfully, reach understanding).
+        Source: docs/domain.md 3.2 step 2 (not founded: reply tactfully, reach understanding).
         """
         actor = self._authorised(by, access)
         moment = utc(at)
@@ -618,7 +618,7 @@ class Complaint:
     def start_investigation(
         self, *, at: datetime, by: Actor, access: AccessPolicy, note: str = ""
     ) -> Complaint:
-        """Start finding the cause and the responsible person (调查, DOMAIN.md 3.2 step 3)."""
+        """Start finding the cause and the responsible person (调查, docs/domain.md 3.2 step 3)."""
         actor = self._authorised(by, access)
         return COMPLAINT_LIFECYCLE.move(
             self, "start_investigation", at=self._time(at), by=actor.id, note=note
@@ -633,7 +633,7 @@ class Complaint:
         access: AccessPolicy,
         responsible_person: str | None = None,
     ) -> Complaint:
-        """Record the cause found and the responsible person (DOMAIN.md 3.2 step 3)."""
+        """Record the cause found and the responsible person (docs/domain.md 3.2 step 3)."""
         self._authorised(by, access)
         if self.status is not ComplaintStatus.INVESTIGATING:
             raise RuleViolation(
@@ -732,7 +732,7 @@ class Complaint:
     ) -> Complaint:
         """The customer accepts (signs for) the approved remedy: the complaint is resolved.
 
-        Source: DOMAIN.md 3.2 step 5 and 3.5: the SLA outcome is recorded and a follow-up
+        Source: docs/domain.md 3.2 step 5 and 3.5: the SLA outcome is recorded and a follow-up
         visit is planned within ``policy.follow_up_within`` outside the customer's rest
         hours (``preferred_follow_up_at``: the time agreed with the customer).
         """
@@ -769,7 +769,7 @@ class Complaint:
     ) -> Complaint:
         """The customer refuses the approved remedy: investigate again, counted as a reopen.
 
-        Source: DOMAIN.md 3.2 step 5 and 3.4 (a customer still unhappy moves the case up).
+        Source: docs/domain.md 3.2 step 5 and 3.4 (a customer still unhappy moves the case up).
         The resolution deadline starts again from the refusal.
         """
         actor = self._authorised(by, access)
@@ -798,7 +798,7 @@ class Complaint:
         access: AccessPolicy,
         quiet_hours: QuietHours | None = None,
     ) -> Complaint:
-        """Move the planned visit to a time agreed with the customer (DOMAIN.md 3.5)."""
+        """Move the planned visit to a time agreed with the customer (docs/domain.md 3.5)."""
         self._authorised(by, access)
         if self.status is not ComplaintStatus.RESOLVED or self.follow_up_due is None:
             raise RuleViolation(
@@ -825,7 +825,7 @@ class Complaint:
     ) -> Complaint:
         """Record the follow-up visit (回访); a dissatisfied customer may reopen the case.
 
-        Source: DOMAIN.md 3.5: never call during the customer's rest time; the visit record
+        Source: docs/domain.md 3.5: never call during the customer's rest time; the visit record
         is complete (notes are required); not satisfied → ask what to improve, and with
         ``policy.reopen_on_dissatisfied`` the complaint goes back to investigating.
         """
@@ -913,7 +913,7 @@ class Complaint:
     ) -> Complaint:
         """End the hold: back to the state it came from, ``resolve_by`` moved by the hold.
 
-        Source: DOMAIN.md 3.3: time waiting for the customer does not count against the
+        Source: docs/domain.md 3.3: time waiting for the customer does not count against the
         resolution target. A deadline already missed when the hold began stays missed.
         """
         actor = self._authorised(by, access)
@@ -958,7 +958,7 @@ class Complaint:
         owners: Mapping[str, str] | None = None,
         note: str = "",
     ) -> Complaint:
-        """Move the complaint one rung up the ladder by hand (DOMAIN.md 3.4)."""
+        """Move the complaint one rung up the ladder by hand (docs/domain.md 3.4)."""
         actor = self._authorised(by, access)
         if not self.is_open:
             raise RuleViolation(
@@ -984,7 +984,7 @@ class Complaint:
     ) -> tuple[tuple[EscalationReason, datetime], ...]:
         """The deadlines missed by ``at`` in the current round, earliest first.
 
-        See :func:`~csdomain.complaints.escalation.missed_deadlines` (DOMAIN.md 3.4).
+        See :func:`~csdomain.complaints.escalation.missed_deadlines` (docs/domain.md 3.4).
         """
         return missed_deadlines(self, at=at, policy=policy, calendar=calendar, limit=limit)
 
@@ -999,7 +999,7 @@ class Complaint:
     ) -> tuple[Complaint, tuple[ComplaintEscalated, ...]]:
         """Move an overdue open complaint up one rung per newly missed deadline.
 
-        Source: DOMAIN.md 3.4 (五级追访制). Idempotent: a second call at the same instant
+        Source: docs/domain.md 3.4 (五级追访制). Idempotent: a second call at the same instant
         changes nothing; the level never passes the top of the ladder. ``owners`` maps a
         ladder role to the id of the person who holds it.
         """
@@ -1087,7 +1087,7 @@ def receive_complaint(
 ) -> Complaint:
     """Receive a complaint (受理): record it and set its response and resolution deadlines.
 
-    Source: DOMAIN.md 3.2 step 1 and 3.3. ``calendar`` is the owning team's calendar;
+    Source: docs/domain.md 3.2 step 1 and 3.3. ``calendar`` is the owning team's calendar;
     the complaint starts on the ladder level of its urgency, owned by that level's role
     (``owner_id``, else the holder named in ``owners``).
     """
@@ -1127,7 +1127,7 @@ def escalate_overdue(
     *,
     by: Actor | None = None,
 ) -> tuple[Complaint, tuple[ComplaintEscalated, ...]]:
-    """Escalate ``complaint`` one rung per newly missed deadline (DOMAIN.md 3.4).
+    """Escalate ``complaint`` one rung per newly missed deadline (docs/domain.md 3.4).
 
     See :meth:`Complaint.escalate_if_overdue`; ``by`` defaults to the system actor. The
     returned events are the escalation events :func:`complaint_events` would list.

@@ -1,8 +1,8 @@
 """What is overdue over many complaints: missed service levels and missing visits.
 
 :func:`sla_breaches`, :func:`is_breached` and :func:`breaches` tell which targets
-(DOMAIN.md 3.3) a complaint missed; :func:`missing_follow_ups` finds the member
-complaints that were not visited in time (DOMAIN.md 3.5). Everything streams.
+(docs/domain.md 3.3) a complaint missed; :func:`missing_follow_ups` finds the member
+complaints that were not visited in time (docs/domain.md 3.5). Everything streams.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class SlaBreach:
 
 
 def sla_breaches(complaint: Complaint, at: datetime) -> tuple[SlaBreach, ...]:
-    """Every target of ``complaint`` missed as of ``at`` (DOMAIN.md 3.3).
+    """Every target of ``complaint`` missed as of ``at`` (docs/domain.md 3.3).
 
     The response target is missed when no response came by ``respond_by``. The
     resolution target is missed when the complaint is still open after ``resolve_by``
@@ -100,7 +100,7 @@ def missing_follow_ups(
 ) -> Iterator[Complaint]:
     """Resolved member complaints with no follow-up visit by their due time, streamed.
 
-    Source: DOMAIN.md 3.5: 100 % of member customers are visited, within 3 days.
+    Source: docs/domain.md 3.5: 100 % of member customers are visited, within 3 days.
     ``is_member(customer_id)`` tells member customers apart.
     """
     moment = utc(at)

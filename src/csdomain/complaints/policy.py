@@ -1,4 +1,4 @@
-"""Complaint policy (DOMAIN.md 3): SLA targets per urgency, the ladder, the visit rules."""
+"""Complaint policy (docs/domain.md 3): SLA targets per urgency, the ladder, the visit rules."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ __all__ = ["ComplaintPolicy", "SlaPolicy", "SlaTarget"]
 @attrs.frozen
 class SlaTarget:
     """A service-level target: ``duration`` of business time on the team's calendar,
-    or of elapsed (24/7) time when ``business_time`` is false (DOMAIN.md 3.3)."""
+    or of elapsed (24/7) time when ``business_time`` is false (docs/domain.md 3.3)."""
 
     duration: timedelta = attrs.field(validator=positive_duration)
     business_time: bool = attrs.field(default=True, validator=flag)
@@ -61,7 +61,7 @@ class SlaTarget:
 
 @attrs.frozen
 class SlaPolicy:
-    """The response and resolution targets of one urgency (DOMAIN.md 3.3)."""
+    """The response and resolution targets of one urgency (docs/domain.md 3.3)."""
 
     respond: SlaTarget = attrs.field(validator=instance_of(SlaTarget))
     resolve: SlaTarget = attrs.field(validator=instance_of(SlaTarget))
@@ -102,9 +102,9 @@ _DEFAULT_DEPARTMENTS: Mapping[str, str] = {
 
 @attrs.frozen
 class ComplaintPolicy:
-    """Complaint handling numbers and choices (DOMAIN.md 3), with the documents' defaults.
+    """Complaint handling numbers and choices (docs/domain.md 3), with the documents' defaults.
 
-    The SLA table (see ``docs/complaints.md``), DOMAIN.md 3.3: urgent complaints follow
+    The SLA table (see ``docs/complaints.md``), docs/domain.md 3.3: urgent complaints follow
     the service-call promise on the 24/7 clock (respond within 30 minutes; on site within
     24 hours and the fault cleared within 24 hours of starting, so resolved within 48
     hours); special complaints respond within 30 minutes and resolve within 24 hours;
@@ -148,9 +148,9 @@ class ComplaintPolicy:
         default=SlaTarget(timedelta(days=1), business_time=False),
         validator=instance_of(SlaTarget),
     )
-    #: Complaint reference numbers: a naming series restarting every month (DOMAIN.md 1).
+    #: Complaint reference numbers: a naming series restarting every month (docs/domain.md 1).
     number_pattern: str = attrs.field(default="CP-{yyyy}{mm}-{seq:04d}", validator=_pattern)
-    #: Customer classes whose resolved complaints are all visited (DOMAIN.md 3.5: 100 % of
+    #: Customer classes whose resolved complaints are all visited (docs/domain.md 3.5: 100 % of
     #: member customers; VIP customers get at least a member's service).
     follow_up_classes: frozenset[str] = attrs.field(
         default=frozenset({"member", "vip"}), validator=_names

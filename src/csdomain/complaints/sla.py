@@ -1,4 +1,4 @@
-"""Service levels of a complaint (DOMAIN.md 3.3): its deadlines and their outcome.
+"""Service levels of a complaint (docs/domain.md 3.3): its deadlines and their outcome.
 
 ``respond_by`` and ``resolve_by`` are set at receipt from the
 :class:`~csdomain.complaints.SlaPolicy` of the complaint's urgency
@@ -43,7 +43,7 @@ def receipt_deadlines(
 ) -> tuple[datetime, datetime]:
     """``(respond_by, resolve_by)`` of a complaint of ``urgency`` received at ``at``.
 
-    Source: DOMAIN.md 3.3: both targets run from receipt, on the owning team's
+    Source: docs/domain.md 3.3: both targets run from receipt, on the owning team's
     ``calendar`` for business-time targets.
     """
     sla = policy.sla_for(urgency)
@@ -58,7 +58,7 @@ def renewed_resolve_by(
 ) -> datetime:
     """The resolution deadline of a new round that starts at ``at`` (a reopen).
 
-    Source: DOMAIN.md 3.2 step 5 and 3.4: a refused remedy or a dissatisfied visit
+    Source: docs/domain.md 3.2 step 5 and 3.4: a refused remedy or a dissatisfied visit
     starts the resolution clock again.
     """
     return policy.sla_for(urgency).resolve.due(at, calendar)
@@ -75,7 +75,7 @@ def resolve_by_after_hold(
 ) -> datetime:
     """``resolve_by`` moved by the time on hold from ``held_since`` to ``resumed_at``.
 
-    Source: DOMAIN.md 3.3: time waiting for the customer does not count against the
+    Source: docs/domain.md 3.3: time waiting for the customer does not count against the
     resolution target (business time for a business-time target). A deadline already
     missed when the hold began stays missed.
     """

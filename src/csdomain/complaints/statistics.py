@@ -1,4 +1,4 @@
-"""Complaint statistics (顾客投诉分类统计表, DOMAIN.md 3.2 step 7).
+"""Complaint statistics (顾客投诉分类统计表, docs/domain.md 3.2 step 7).
 
 :class:`ComplaintStatistics` is a streaming, mergeable accumulator with bounded memory;
 :meth:`ComplaintStatistics.report` gives the :class:`ComplaintReport`.
@@ -175,7 +175,7 @@ def _rate(part: int, whole: int) -> float | None:
 
 @attrs.frozen
 class ComplaintReport:
-    """The complaint statistics table and its key figures (DOMAIN.md 3.2 step 7)."""
+    """The complaint statistics table and its key figures (docs/domain.md 3.2 step 7)."""
 
     total: int
     rows: tuple[ClassificationRow, ...]

@@ -1,4 +1,4 @@
-"""Complaint use cases: the closed loop of DOMAIN.md 3 on a store, a clock and calendars.
+"""Complaint use cases: the closed loop of docs/domain.md 3 on a store, a clock and calendars.
 
 Every use case goes through the desk's skeleton (:func:`~csdomain.desk.base.use_case`):
 its arguments are checked against their annotations and the policy's text limits, the
@@ -70,7 +70,7 @@ _HANDLE = Permission.HANDLE_COMPLAINT
 
 
 class ComplaintDesk(DeskBase):
-    """The complaint use cases (投诉, DOMAIN.md 3) of the service desk."""
+    """The complaint use cases (投诉, docs/domain.md 3) of the service desk."""
 
     #: How many complaints the escalation job loads into one unit of work.
     escalation_batch: int = ESCALATION_BATCH
@@ -152,7 +152,7 @@ class ComplaintDesk(DeskBase):
     ) -> Complaint:
         """Receive a complaint at once (受理即时) under the next complaint number.
 
-        Source: DOMAIN.md 3.2 step 1 and 3.3: the response and resolution deadlines are
+        Source: docs/domain.md 3.2 step 1 and 3.3: the response and resolution deadlines are
         set on the owning team's calendar. The customer (and the order, if named, which
         must be the customer's) must be on file.
         """
@@ -200,7 +200,7 @@ class ComplaintDesk(DeskBase):
 
     @use_case(_HANDLE)
     def acknowledge(self, uow: UnitOfWork, complaint_id: Id, *, by: Actor) -> Complaint:
-        """Record the first response to the customer (DOMAIN.md 3.2, 3.3); idempotent."""
+        """Record the first response to the customer (docs/domain.md 3.2, 3.3); idempotent."""
         now, access = self.now(), self.policy.access
         return self.change(
             uow, COMPLAINTS, complaint_id, lambda c: c.acknowledge(at=now, by=by, access=access)
@@ -256,7 +256,7 @@ class ComplaintDesk(DeskBase):
     ) -> Complaint:
         """Answer an unfounded complaint tactfully and reject it; it is still counted.
 
-        Source: DOMAIN.md 3.2 step 2.
+        Source: docs/domain.md 3.2 step 2.
         """
         now, access = self.now(), self.policy.access
         return self.change(
@@ -289,7 +289,7 @@ class ComplaintDesk(DeskBase):
         by: Actor,
         responsible_person: str | None = None,
     ) -> Complaint:
-        """Record the cause found and who is responsible (DOMAIN.md 3.2 step 3)."""
+        """Record the cause found and who is responsible (docs/domain.md 3.2 step 3)."""
         now, access = self.now(), self.policy.access
         return self.change(
             uow,
@@ -362,7 +362,7 @@ class ComplaintDesk(DeskBase):
     ) -> Complaint:
         """The customer accepts (signs for) the remedy: resolved, visit planned.
 
-        Source: DOMAIN.md 3.2 step 5 and 3.5: the follow-up visit is due within the
+        Source: docs/domain.md 3.2 step 5 and 3.5: the follow-up visit is due within the
         policy's period and planned outside the customer's rest hours.
         """
         now = self.now()
@@ -394,7 +394,7 @@ class ComplaintDesk(DeskBase):
     ) -> Complaint:
         """The customer refuses the remedy: reopened, investigated again, one rung up.
 
-        Source: DOMAIN.md 3.2 step 5 and 3.4 (a customer still unhappy moves the case up).
+        Source: docs/domain.md 3.2 step 5 and 3.4 (a customer still unhappy moves the case up).
         """
         holders = self._ladder_owners(owners)
         now = self.now()
@@ -417,7 +417,7 @@ class ComplaintDesk(DeskBase):
     def put_on_hold(
         self, uow: UnitOfWork, complaint_id: Id, *, reason: LongText, by: Actor
     ) -> Complaint:
-        """Wait for the customer; the resolution clock stops (DOMAIN.md 3.3)."""
+        """Wait for the customer; the resolution clock stops (docs/domain.md 3.3)."""
         now, access = self.now(), self.policy.access
         return self.change(
             uow,
@@ -450,7 +450,7 @@ class ComplaintDesk(DeskBase):
     def agree_follow_up_time(
         self, uow: UnitOfWork, complaint_id: Id, *, planned_at: datetime, by: Actor
     ) -> Complaint:
-        """Move the planned visit to a time agreed with the customer (DOMAIN.md 3.5);
+        """Move the planned visit to a time agreed with the customer (docs/domain.md 3.5);
         a time inside the customer's rest hours moves to the end of them."""
         now = self.now()
         return self.change(
@@ -480,7 +480,7 @@ class ComplaintDesk(DeskBase):
     ) -> Complaint:
         """Record the follow-up visit (回访); a dissatisfied customer reopens the case.
 
-        Source: DOMAIN.md 3.5: never during the customer's rest hours
+        Source: docs/domain.md 3.5: never during the customer's rest hours
         (:class:`~csdomain.errors.RuleViolation` ``quiet_hours``), the record is complete.
         """
         holders = self._ladder_owners(owners)
@@ -557,7 +557,7 @@ class ComplaintDesk(DeskBase):
         owners: Mapping[str, Id] | None = None,
         note: LongText = "",
     ) -> Complaint:
-        """Move an open complaint one rung up the five-level ladder by hand (DOMAIN.md 3.4)."""
+        """Move an open complaint one rung up the five-level ladder by hand (docs/domain.md 3.4)."""
         holders = self._ladder_owners(owners)
         now = self.now()
         return self.change(
@@ -581,7 +581,7 @@ class ComplaintDesk(DeskBase):
     ) -> list[ComplaintEscalated]:
         """Move every overdue open complaint one rung up the ladder per missed deadline.
 
-        Source: DOMAIN.md 3.4 (五级追访制). ``owners`` maps a ladder role to the person
+        Source: docs/domain.md 3.4 (五级追访制). ``owners`` maps a ladder role to the person
         holding it, recorded as the new owner. Idempotent: a second run at the same
         instant changes nothing. Each step emits a
         :class:`~csdomain.complaints.ComplaintEscalated` (so the new owner can be told)
@@ -646,7 +646,7 @@ class ComplaintDesk(DeskBase):
     ) -> list[SlaBreach]:
         """Service-level targets missed as of ``at`` (default: now), earliest due first.
 
-        Source: DOMAIN.md 3.3. By default only targets still not met, i.e. open
+        Source: docs/domain.md 3.3. By default only targets still not met, i.e. open
         complaints past their response or resolution deadline; with ``include_met`` also
         the targets met late, over every complaint received before ``at``.
         """
@@ -677,7 +677,7 @@ class ComplaintDesk(DeskBase):
     ) -> list[Complaint]:
         """Resolved complaints of member customers not visited by their due time.
 
-        Source: DOMAIN.md 3.5: 100 % of member customers are visited, within 3 days.
+        Source: docs/domain.md 3.5: 100 % of member customers are visited, within 3 days.
         Members are the customers whose class is in ``policy.complaints.follow_up_classes``
         (member and VIP). ``since`` limits the report to visits due from then on.
         """
@@ -700,7 +700,7 @@ class ComplaintDesk(DeskBase):
     def complaint_statistics(
         self, uow: UnitOfWork, start: datetime, end: datetime, *, by: Actor, top: Count = 10
     ) -> ComplaintReport:
-        """The complaint statistics table (顾客投诉分类统计表, DOMAIN.md 3.2 step 7).
+        """The complaint statistics table (顾客投诉分类统计表, docs/domain.md 3.2 step 7).
 
         Counts the complaints received in ``[start, end)``, streamed from the store in
         bounded memory; durations are business time on the desk's calendar.

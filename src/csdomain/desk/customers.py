@@ -1,6 +1,6 @@
 """Use cases for customer files: register, change, read (with an access log) and search.
 
-Source: DOMAIN.md 1. Customer codes come from the store-backed naming series
+Source: docs/domain.md 1. Customer codes come from the store-backed naming series
 (``city - YYYYMM - name - 3-digit serial``); changes are kept in the file's change log;
 the same phone number or bank account on another customer comes back as a
 :class:`~csdomain.customers.DuplicateContactWarning` next to the saved file; and nobody
@@ -73,7 +73,7 @@ def _others(repo: Repository[Customer], customer: Customer) -> list[Customer]:
 
 
 class CustomerDesk(DeskBase):
-    """Customer-file use cases of the service desk (DOMAIN.md 1)."""
+    """Customer-file use cases of the service desk (docs/domain.md 1)."""
 
     def _duplicates(
         self, repo: Repository[Customer], customer: Customer
@@ -87,7 +87,7 @@ class CustomerDesk(DeskBase):
     def _record_access(
         self, uow: UnitOfWork, customers: Iterable[Customer], by: Actor, purpose: str
     ) -> None:
-        """Leave one access record per customer file shown to ``by`` (DOMAIN.md 1)."""
+        """Leave one access record per customer file shown to ``by`` (docs/domain.md 1)."""
         now = self.now()
         uow.repo(ACCESS_LOG).add_many(
             access_record(customer.id, by=by.id, at=now, purpose=purpose, token=self.store.tokens())
@@ -186,7 +186,7 @@ class CustomerDesk(DeskBase):
     ) -> tuple[Customer, DuplicateContactWarning | None]:
         """Change fields of a customer file, keeping the old values in its change log.
 
-        Source: DOMAIN.md 1 (changes are recorded, not overwritten; the duplicate check
+        Source: docs/domain.md 1 (changes are recorded, not overwritten; the duplicate check
         runs again on the changed file). Needs ``customer.edit``. Only the fields given
         change (``birthday=None`` clears a birthday); a change that changes nothing
         writes nothing and emits nothing.
@@ -223,7 +223,7 @@ class CustomerDesk(DeskBase):
     ) -> Customer:
         """Read a customer file; the read is recorded in the access log.
 
-        Source: DOMAIN.md 1 (nobody reads a customer file without permission). Needs
+        Source: docs/domain.md 1 (nobody reads a customer file without permission). Needs
         ``customer.read``. This is a writing unit of work: the :class:`AccessRecord` is
         stored with the read, and a refused or failed read records nothing.
         """
@@ -254,7 +254,7 @@ class CustomerDesk(DeskBase):
         """Customer files matching every given filter, by code, at most ``limit``.
 
         Needs ``customer.read``. A search shows whole files, so every customer returned
-        gets an access record, exactly as :meth:`get_customer` does (DOMAIN.md 1); the
+        gets an access record, exactly as :meth:`get_customer` does (docs/domain.md 1); the
         ``purpose`` written into each record is short text. A ``code`` holds a city and a
         name, so it may be longer than one short text.
         """

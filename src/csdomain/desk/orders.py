@@ -1,6 +1,6 @@
 """Use cases for orders, stock and returns: from order to shipment and back.
 
-Source: DOMAIN.md 2. Each use case goes through the one skeleton
+Source: docs/domain.md 2. Each use case goes through the one skeleton
 (:func:`~csdomain.desk.base.use_case`): its arguments are checked against their
 annotations and the policy's limits, the permission before anything is loaded, and the
 body is one unit of work around the pure rules of :mod:`csdomain.orders` and
@@ -153,7 +153,7 @@ def _stock_skus(order: Order) -> list[str]:
 
 
 class OrderDesk(DeskBase):
-    """Order, stock and return use cases of the service desk (DOMAIN.md 2)."""
+    """Order, stock and return use cases of the service desk (docs/domain.md 2)."""
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -224,7 +224,7 @@ class OrderDesk(DeskBase):
         consignee: ConsigneeInfo | None = None,
         salesperson: Id | None = None,
     ) -> Order:
-        """Take an order for a known customer under the next order number (DOMAIN.md 2).
+        """Take an order for a known customer under the next order number (docs/domain.md 2).
 
         The number comes from ``policy.orders.order_series()`` (``SO-202611-0001``).
         Needs ``order.place``; an unknown customer is :class:`NotFound`.
@@ -252,7 +252,7 @@ class OrderDesk(DeskBase):
 
     @use_case(Permission.CONFIRM_ORDER)
     def confirm_by_salesperson(self, uow: UnitOfWork, order_id: Id, *, by: Actor) -> Order:
-        """The salesperson confirms a phone order (DOMAIN.md 2); needs ``order.confirm``."""
+        """The salesperson confirms a phone order (docs/domain.md 2); needs ``order.confirm``."""
         now = self.now()
         return self.change(
             uow,
@@ -265,7 +265,7 @@ class OrderDesk(DeskBase):
     def confirm_order(
         self, uow: UnitOfWork, order_id: Id, *, by: Actor, note: LongText = ""
     ) -> Order:
-        """Confirm the order contents with the customer (DOMAIN.md 2).
+        """Confirm the order contents with the customer (docs/domain.md 2).
 
         A phone order needs the salesperson's confirmation first
         (``salesperson_confirmation_required``). Needs ``order.confirm``.
@@ -288,7 +288,7 @@ class OrderDesk(DeskBase):
         by: Actor,
         reference: ShortText = "",
     ) -> Order:
-        """Book a payment; more than the order total is ``overpayment`` (DOMAIN.md 2).
+        """Book a payment; more than the order total is ``overpayment`` (docs/domain.md 2).
 
         Payments move the order on by themselves (``prepaid``, ``paid``). Needs
         ``order.record_payment``.
@@ -329,7 +329,7 @@ class OrderDesk(DeskBase):
     def set_consignee(
         self, uow: UnitOfWork, order_id: Id, consignee: ConsigneeInfo, *, by: Actor
     ) -> Order:
-        """Record invoice title, consignee, phone and address (DOMAIN.md 2, 汇款凭证)."""
+        """Record invoice title, consignee, phone and address (docs/domain.md 2, 汇款凭证)."""
         now = self.now()
         return self.change(
             uow,
@@ -371,7 +371,7 @@ class OrderDesk(DeskBase):
         lines: Sequence[ShipmentLine] | None = None,
         tracking: ShortText = "",
     ) -> Order:
-        """Ship the whole order and issue its stock in one unit of work (DOMAIN.md 2).
+        """Ship the whole order and issue its stock in one unit of work (docs/domain.md 2).
 
         Payment first (``payment_required`` unless the customer's class is credit-exempt;
         custom work ``balance_required``), complete or not at all
@@ -423,7 +423,7 @@ class OrderDesk(DeskBase):
         Refused with ``payment_outstanding`` while money is owed. The
         :class:`~csdomain.satisfaction.SurveyRequested` event is emitted when
         ``policy.satisfaction.survey_after_order`` is on and the customer was not asked for
-        (or did not answer) a survey within ``survey_cooldown`` (DOMAIN.md 3.2, 3.5).
+        (or did not answer) a survey within ``survey_cooldown`` (docs/domain.md 3.2, 3.5).
         Needs ``order.confirm``.
         """
         now = self.now()
@@ -471,7 +471,7 @@ class OrderDesk(DeskBase):
 
     @use_case(Permission.SHIP_ORDER)
     def reserve_stock(self, uow: UnitOfWork, order_id: Id, *, by: Actor) -> list[Stock]:
-        """Hold back everything an open order needs, all or nothing (DOMAIN.md 2).
+        """Hold back everything an open order needs, all or nothing (docs/domain.md 2).
 
         Returns the stock of every SKU the order draws on, after reserving. Shortages are
         ``insufficient_stock``. The order is written too (its version moves), so a
@@ -503,7 +503,7 @@ class OrderDesk(DeskBase):
         gift: Count = 0,
         by: Actor,
     ) -> Stock:
-        """Goods come into good, damaged and gift stock (正品/残品/赠品, DOMAIN.md 2).
+        """Goods come into good, damaged and gift stock (正品/残品/赠品, docs/domain.md 2).
 
         At least one quantity must be positive. Needs ``stock.manage``.
         """
@@ -538,7 +538,7 @@ class OrderDesk(DeskBase):
         by: Actor,
         bucket: StockBucket | str = StockBucket.GOOD,
     ) -> Stock:
-        """Move deteriorated goods to damaged stock: they never ship (DOMAIN.md 2).
+        """Move deteriorated goods to damaged stock: they never ship (docs/domain.md 2).
 
         Only unreserved goods can be moved (``insufficient_stock``). Needs ``stock.manage``.
         """
@@ -587,7 +587,7 @@ class OrderDesk(DeskBase):
 
     @use_case(*_STOCK_READERS, readonly=True)
     def orders_awaiting_stock(self, uow: UnitOfWork, *, by: Actor) -> list[AwaitingStock]:
-        """The daily out-of-stock confirmation list (每日订单确认, DOMAIN.md 2).
+        """The daily out-of-stock confirmation list (每日订单确认, docs/domain.md 2).
 
         Confirmed, unshipped orders are served first come, first served from their own
         reservations, then free stock; those that cannot be covered completely are listed
@@ -612,7 +612,7 @@ class OrderDesk(DeskBase):
         by: Actor,
         note: LongText = "",
     ) -> ReturnRequest:
-        """The salesperson files a return report under the next return number (DOMAIN.md 2).
+        """The salesperson files a return report under the next return number (docs/domain.md 2).
 
         Nobody returns more than was shipped, across every return of the order
         (``return_exceeds_shipment``). The order is written too (its version moves), so
@@ -681,7 +681,7 @@ class OrderDesk(DeskBase):
     def receive_return(
         self, uow: UnitOfWork, return_id: Id, lines: Sequence[ReceivedLine], *, by: Actor
     ) -> ReturnRequest:
-        """The warehouse confirms what came back; goods are booked to stock (DOMAIN.md 2).
+        """The warehouse confirms what came back; goods are booked to stock (docs/domain.md 2).
 
         Good goods go back to good (or gift) stock, damaged ones to damaged stock. More
         than requested is ``received_exceeds_request``. Needs ``return.receive``.
@@ -722,7 +722,7 @@ class OrderDesk(DeskBase):
     def return_analysis(
         self, uow: UnitOfWork, month: ShortText | tuple[int, int], *, by: Actor
     ) -> list[ReturnAnalysisRow]:
-        """The monthly return and damage analysis (DOMAIN.md 2): by salesperson, item,
+        """The monthly return and damage analysis (docs/domain.md 2): by salesperson, item,
         reason, with quantity, damaged quantity and amount.
 
         Counts the returns received in ``month`` (``"2026-11"`` or ``(2026, 11)``, a year

@@ -1,6 +1,6 @@
 """Use cases for the customer's own data: erasure and export on request.
 
-Source: DOMAIN.md 1 (nobody reads a customer file without permission). Reading a file
+Source: docs/domain.md 1 (nobody reads a customer file without permission). Reading a file
 leaves an :class:`~csdomain.audit.AccessRecord` (see :mod:`csdomain.desk.customers`);
 the two use cases here complete the privacy rules:
 
@@ -224,7 +224,7 @@ def _blank(value: str | None) -> str | None:
 
 
 def erase_customer_file(customer: Customer, redact: Callable[[str], str]) -> Customer:
-    """The customer file without personal data (DOMAIN.md 1 privacy, erasure on request).
+    """The customer file without personal data (docs/domain.md 1 privacy, erasure on request).
 
     Identity (``id``), class, city, registered capital and the creation record stay; the
     code becomes ``ERASED-<id>`` (it contains the name); personal fields are emptied and
@@ -315,7 +315,7 @@ def _payload(entry: OutboxEntry, redact: Callable[[str], str]) -> dict[str, Any]
 
 
 class PrivacyDesk(DeskBase):
-    """Erasure and export of one customer's data on request (DOMAIN.md 1 privacy)."""
+    """Erasure and export of one customer's data on request (docs/domain.md 1 privacy)."""
 
     def _customer_kinds(self) -> list[Kind[Any]]:
         return sorted(
@@ -333,7 +333,7 @@ class PrivacyDesk(DeskBase):
     def _record(
         self, uow: UnitOfWork, customer_id: str, by: Actor, at: datetime, purpose: str
     ) -> None:
-        """Leave an access record of ``by``'s request about ``customer_id`` (DOMAIN.md 1)."""
+        """Leave an access record of ``by``'s request about ``customer_id`` (docs/domain.md 1)."""
         record = access_record(
             customer_id, by=by.id, at=at, purpose=purpose, token=self.store.tokens()
         )
@@ -345,7 +345,7 @@ class PrivacyDesk(DeskBase):
     ) -> ErasureReport:
         """Pseudonymise one customer's personal data everywhere it is stored.
 
-        Source: DOMAIN.md 1 (customer files are private). Needs ``customer.erase``. See the
+        Source: docs/domain.md 1 (customer files are private). Needs ``customer.erase``. See the
         module docstring for what changes; orders and payments stay intact. Messages to
         the customer that are not delivered yet are cancelled. The erasure is recorded in
         the access log (purpose ``erasure: <reason>``) and as a :class:`CustomerErased`
@@ -433,7 +433,7 @@ class PrivacyDesk(DeskBase):
     def export_customer(self, uow: UnitOfWork, customer_id: Id, *, by: Actor) -> dict[str, Any]:
         """Everything stored about one customer, as JSON-ready data (export on request).
 
-        Source: DOMAIN.md 1 (customer files are private). Needs ``customer.export``; the
+        Source: docs/domain.md 1 (customer files are private). Needs ``customer.export``; the
         export is recorded in the access log (purpose ``export``) and the record is part of
         the export. The result maps ``documents`` to every stored document that belongs to
         the customer, by kind (the file itself, orders, returns, complaints, warranty

@@ -1,4 +1,4 @@
-"""Use cases of satisfaction surveys and contact-centre KPIs (DOMAIN.md 3.3, 5 and 6).
+"""Use cases of satisfaction surveys and contact-centre KPIs (docs/domain.md 3.3, 5 and 6).
 
 Surveys are defined once and answered many times; campaigns invite customers over a
 period in the survey season. Statistics stream over the stored responses into a
@@ -84,7 +84,7 @@ class SatisfactionDesk(DeskBase):
         key_accounts: bool = False,
         campaign_id: Id | None = None,
     ) -> SurveyCampaign:
-        """Plan a campaign of a stored survey in the survey season (DOMAIN.md 5).
+        """Plan a campaign of a stored survey in the survey season (docs/domain.md 5).
 
         Surveys run in the policy's survey months (Q4 and May); a campaign that touches
         none of them is refused with ``out_of_survey_season``, except for key accounts,
@@ -179,7 +179,7 @@ class SatisfactionDesk(DeskBase):
         by: Actor,
         monitor_id: Id | None = None,
     ) -> SatisfactionMonitor:
-        """Start the monitoring loop of ``subject``: its target and measured level (DOMAIN.md 5).
+        """Start the monitoring loop of ``subject``: target and measured level (docs/domain.md 5).
 
         The monitor gets the next ``SM-{yyyy}{mm}-{seq:04d}`` number unless ``monitor_id``
         is given; every step emits :class:`~csdomain.satisfaction.SatisfactionMonitorMoved`
@@ -304,7 +304,7 @@ class SatisfactionDesk(DeskBase):
         (``customer_not_invited``) and no earlier answer of that customer to the campaign
         (``already_answered``): one response per customer and campaign. The stored
         response is a :class:`~csdomain.satisfaction.SurveyResponseRecorded` event (the
-        default templates thank the respondent, DOMAIN.md 5).
+        default templates thank the respondent, docs/domain.md 5).
         """
         now = self.now()
         if response.answered_at > now:
@@ -379,7 +379,7 @@ class SatisfactionDesk(DeskBase):
         invited: Count | None = None,
         customer_base: Count | None = None,
     ) -> SurveyResult:
-        """Every figure of a survey's stored responses (DOMAIN.md 5), in one streaming pass.
+        """Every figure of a survey's stored responses (docs/domain.md 5), in one streaming pass.
 
         With ``campaign_id`` only that campaign's responses count and coverage comes from
         its invitations and customer base; ``invited`` and ``customer_base`` override them.
@@ -405,7 +405,7 @@ class SatisfactionDesk(DeskBase):
     def driver_analysis(
         self, survey_id: Id, *, by: Actor, campaign_id: Id | None = None
     ) -> tuple[Driver, ...]:
-        """Which items move the overall score most, strongest first (DOMAIN.md 5)."""
+        """Which items move the overall score most, strongest first (docs/domain.md 5)."""
         return self.survey_stats(survey_id, by=by, campaign_id=campaign_id).drivers
 
     @use_case(Permission.MANAGE_SURVEYS, readonly=True)
@@ -436,7 +436,7 @@ class SatisfactionDesk(DeskBase):
         self, uow: UnitOfWork, start: datetime, end: datetime, *, by: Actor
     ) -> KpiReport:
         """Contact-centre KPIs of the calls offered in ``start <= offered_at < end``
-        against the policy's standards (DOMAIN.md 3.3), streaming."""
+        against the policy's standards (docs/domain.md 3.3), streaming."""
         _period(start, end)
         calls = uow.repo(CONTACTS).scan(offered_at__ge=start, offered_at__lt=end)
         return ContactStats(self.policy.contact_centre).add_all(calls).report()

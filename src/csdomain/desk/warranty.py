@@ -1,4 +1,4 @@
-"""Use cases of warranty claims and the three guarantees (DOMAIN.md 4).
+"""Use cases of warranty claims and the three guarantees (docs/domain.md 4).
 
 Each use case goes through the desk's skeleton (:func:`~csdomain.desk.base.use_case`):
 its arguments are checked from their annotations, the permission before anything is
@@ -86,7 +86,7 @@ class WarrantyDesk(DeskBase):
         complaint_id: Id | None = None,
         note: LongText = "",
     ) -> WarrantyClaimCase:
-        """Receive a claim with its product record for a known customer (DOMAIN.md 4).
+        """Receive a claim with its product record for a known customer (docs/domain.md 4).
 
         The claim gets the next ``WC-{yyyy}{mm}-{seq:04d}`` number; the customer must be
         on file (claim material needs valid customer data), else :class:`NotFound`.
@@ -118,7 +118,7 @@ class WarrantyDesk(DeskBase):
     ) -> WarrantyClaimCase:
         """Decide a claim under the policy and the plugins' rules; ``claim`` brings new facts.
 
-        The decision keeps its reasons and the policy version (DOMAIN.md 4). A claim may
+        The decision keeps its reasons and the policy version (docs/domain.md 4). A claim may
         be evaluated again while it is only evaluated (after inspection).
         """
         extra = rules_from_plugins(self.plugin_manager)
@@ -152,7 +152,7 @@ class WarrantyDesk(DeskBase):
         reason: LongText,
         by: Actor,
     ) -> WarrantyClaimCase:
-        """Grant remedies against the rules, with a written reason (DOMAIN.md 3.6).
+        """Grant remedies against the rules, with a written reason (docs/domain.md 3.6).
 
         Needs ``Permission.OVERRIDE_WARRANTY`` (the sales VP and above by default), checked
         before the claim is loaded.
@@ -278,7 +278,7 @@ class WarrantyDesk(DeskBase):
         by: Actor,
         period: Id | None = None,
     ) -> tuple[OutlierFlag, ...]:
-        """Service points whose claim rate is suspiciously high (DOMAIN.md 4, fraud control)."""
+        """Service points whose claim rate is suspiciously high (docs/domain.md 4, fraud)."""
         return claim_rate_outliers(records, quality, self.policy.warranty, period=period)
 
     @checked(Permission.HANDLE_WARRANTY)

@@ -1,4 +1,4 @@
-"""Orders, stock and delivery: from order to shipment (DOMAIN.md 2, 订货 → 发货).
+"""Orders, stock and delivery: from order to shipment (docs/domain.md 2, 订货 → 发货).
 
 One package, split where the ideas split; every name is importable from here:
 

@@ -73,7 +73,7 @@ def usual_delivery(at: datetime, calendar: BusinessCalendar, policy: OrderPolicy
 
 
 class DeliveryProblemKind(StrEnum):
-    """Delivery problems customers raise (DOMAIN.md 2)."""
+    """Delivery problems customers raise (docs/domain.md 2)."""
 
     DAMAGED_PACKAGING = "damaged_packaging"
     LATE_DELIVERY = "late_delivery"
@@ -137,7 +137,7 @@ class DeliveryProblemAssessment:
 def assess_delivery_problem(
     problem: DeliveryProblem, policy: OrderPolicy
 ) -> DeliveryProblemAssessment:
-    """Check a delivery problem against the policy thresholds (DOMAIN.md 2).
+    """Check a delivery problem against the policy thresholds (docs/domain.md 2).
 
     ``damaged_bags_limit`` damaged bags and more per ``reference_wagon_tonnes`` (scaled
     to the wagon's load: 破损超过30袋及以上, 30 bags already count), or content deviating

@@ -150,7 +150,7 @@ class OrderPaid(Event):
 
 @attrs.frozen
 class OrderShipped(Event):
-    """The order left the warehouse complete (shipment notice, DOMAIN.md 7)."""
+    """The order left the warehouse complete (shipment notice, docs/domain.md 7)."""
 
     order_id: str
     customer_id: str

@@ -2,7 +2,7 @@
 
 The pure coordinators :func:`reserve_order`, :func:`release_order` and :func:`ship_order`
 change an order and the stock of its SKUs in one step and return the events;
-:func:`orders_awaiting_stock` is the daily out-of-stock confirmation list (DOMAIN.md 2).
+:func:`orders_awaiting_stock` is the daily out-of-stock confirmation list (docs/domain.md 2).
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def reserve_order(
 ) -> StockUpdate:
     """Reserve everything an open order needs from stock, all or nothing.
 
-    Raises ``insufficient_stock`` listing every short SKU (DOMAIN.md 2, 不开负库存).
+    Raises ``insufficient_stock`` listing every short SKU (docs/domain.md 2, 不开负库存).
     """
     access.require(by, Permission.SHIP_ORDER)
     require_aware(at)
@@ -170,7 +170,7 @@ def ship_order(
     customer_class: CustomerClass | None = None,
     tracking: str = "",
 ) -> ShipmentResult:
-    """Ship an order complete and issue its stock in one step (DOMAIN.md 2).
+    """Ship an order complete and issue its stock in one step (docs/domain.md 2).
 
     The order's rules come first (:meth:`Order.ship`), then stock: when any SKU cannot be
     covered nothing changes and ``insufficient_stock`` lists every shortage. Custom work
@@ -204,7 +204,7 @@ def ship_order(
 
 @attrs.frozen
 class AwaitingStock:
-    """An order that stock cannot cover yet: it waits (每日订单确认, DOMAIN.md 2)."""
+    """An order that stock cannot cover yet: it waits (每日订单确认, docs/domain.md 2)."""
 
     order_id: str = attrs.field(validator=text)
     customer_id: str = attrs.field(validator=text)
@@ -216,7 +216,7 @@ class AwaitingStock:
 def orders_awaiting_stock(
     orders: Iterable[Order], stocks: Mapping[str, Stock]
 ) -> list[AwaitingStock]:
-    """The daily out-of-stock confirmation list (DOMAIN.md 2: an uncovered order waits).
+    """The daily out-of-stock confirmation list (docs/domain.md 2: an uncovered order waits).
 
     Confirmed, not yet shipped orders are served first come, first served (by
     ``placed_at``, then id): each uses its own reservations, then free stock. An order

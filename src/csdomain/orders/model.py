@@ -1,4 +1,4 @@
-"""The order: its lines, consignee, payments, shipment and lifecycle (DOMAIN.md 2, 订货 → 发货).
+"""The order: lines, consignee, payments, shipment, lifecycle (docs/domain.md 2, 订货 → 发货).
 
 An :class:`Order` moves along :data:`ORDER_TRANSITIONS`::
 
@@ -77,7 +77,7 @@ LineKey = tuple[str, bool]
 
 
 class OrderChannel(StrEnum):
-    """How the order came in (订货方式, DOMAIN.md 2)."""
+    """How the order came in (订货方式, docs/domain.md 2)."""
 
     DEALER = "dealer"
     ONLINE = "online"
@@ -88,14 +88,14 @@ class OrderChannel(StrEnum):
 
 
 class OrderKind(StrEnum):
-    """Standard goods from stock, or custom work made to order (DOMAIN.md 2)."""
+    """Standard goods from stock, or custom work made to order (docs/domain.md 2)."""
 
     STANDARD = "standard"
     CUSTOM = "custom"
 
 
 class ShippingMode(StrEnum):
-    """Shipping mode chosen by quantity and urgency (DOMAIN.md 2)."""
+    """Shipping mode chosen by quantity and urgency (docs/domain.md 2)."""
 
     EXPRESS = "express"
     LOGISTICS = "logistics"
@@ -119,7 +119,7 @@ class OrderStatus(StrEnum):
 
 _S = OrderStatus
 
-#: Allowed moves (DOMAIN.md 2: payment first, then shipment; custom work: prepayment,
+#: Allowed moves (docs/domain.md 2: payment first, then shipment; custom work: prepayment,
 #: production, balance, shipment; cancellation only before shipment).
 ORDER_TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
     _S.PLACED: frozenset({_S.CONFIRMED, _S.CANCELLED}),
@@ -332,7 +332,7 @@ def _order_problems(order: Order) -> list[tuple[str, str]]:
 
 
 def _amount_problems(order: Order) -> list[tuple[str, str]]:
-    """Prepayment and payments within the order total (DOMAIN.md 2).
+    """Prepayment and payments within the order total (docs/domain.md 2).
 
     The sums are plain Decimals: amounts sit at the currency's exponent, so while the sums
     stay below Money's size limit they are exact and equal the Money arithmetic. Beyond
@@ -352,7 +352,7 @@ def _amount_problems(order: Order) -> list[tuple[str, str]]:
 
 @attrs.frozen
 class Order:
-    """A customer order (DOMAIN.md 2); see the module docstring for its lifecycle."""
+    """A customer order (docs/domain.md 2); see the module docstring for its lifecycle."""
 
     id: str = attrs.field(validator=_not_blank)
     customer_id: str = attrs.field(validator=_not_blank)
@@ -457,7 +457,7 @@ class Order:
         return None
 
     def is_late(self, on: date) -> bool:
-        """Whether delivery missed the promised latest date as seen on ``on`` (DOMAIN.md 2)."""
+        """Whether delivery missed the promised latest date as seen on ``on`` (docs/domain.md 2)."""
         if self.expected_delivery is None or self.status is OrderStatus.CANCELLED:
             return False
         if self.delivered_at is not None:
@@ -531,7 +531,7 @@ class Order:
         )
 
     def confirm_by_salesperson(self, *, at: datetime, by: Actor, access: AccessPolicy) -> Order:
-        """Record the salesperson's confirmation a phone order needs (DOMAIN.md 2).
+        """Record the salesperson's confirmation a phone order needs (docs/domain.md 2).
 
         When the order names a salesperson, only that person may confirm.
         """
@@ -553,7 +553,7 @@ class Order:
         )
 
     def confirm(self, *, at: datetime, by: Actor, access: AccessPolicy, note: str = "") -> Order:
-        """Confirm the order contents with the customer (DOMAIN.md 2).
+        """Confirm the order contents with the customer (docs/domain.md 2).
 
         A phone order needs :meth:`confirm_by_salesperson` first
         (``salesperson_confirmation_required``).
@@ -637,7 +637,7 @@ class Order:
         access: AccessPolicy,
         reference: str = "",
     ) -> Order:
-        """Book a payment; refused with ``overpayment`` beyond the order total (DOMAIN.md 2).
+        """Book a payment; refused with ``overpayment`` beyond the order total (docs/domain.md 2).
 
         Payments move the order on by themselves (see the module docstring).
         """

@@ -1,6 +1,6 @@
 """The order policy: payment before shipment, delivery promise, numbers, thresholds.
 
-Source: DOMAIN.md 2; every number there is a field here with the documents' default.
+Source: docs/domain.md 2; every number there is a field here with the documents' default.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ __all__ = ["OrderPolicy"]
 
 @attrs.frozen
 class OrderPolicy:
-    """Policy for orders, stock, delivery and returns, with DOMAIN.md 2's defaults."""
+    """Policy for orders, stock, delivery and returns, with docs/domain.md 2's defaults."""
 
     currency: str = attrs.field(default="CNY", validator=text)
     #: Payment first, then shipment (先付款, 后发货).
@@ -100,5 +100,5 @@ class OrderPolicy:
         return NamingSeries(self.return_number_pattern, tz=self.number_tz)
 
     def return_note_series(self) -> NamingSeries:
-        """Return note numbers issued when goods come back (DOMAIN.md 2, 退货流程)."""
+        """Return note numbers issued when goods come back (docs/domain.md 2, 退货流程)."""
         return NamingSeries(self.return_note_pattern, tz=self.number_tz)

@@ -1,4 +1,4 @@
-"""Stock of one SKU: good, damaged and gift quantities and reservations (DOMAIN.md 2).
+"""Stock of one SKU: good, damaged and gift quantities and reservations (docs/domain.md 2).
 
 :class:`Stock` keeps good, damaged and gift quantities per SKU (正品/残品/赠品) and never
 goes negative (不开负库存): a change that would is ``insufficient_stock``.
@@ -63,7 +63,7 @@ class Reservation:
 class Stock:
     """Stock of one SKU (``id`` is the SKU), kept as good, damaged and gift quantities.
 
-    Source: DOMAIN.md 2, stock is kept separately as good, damaged and gift stock, and
+    Source: docs/domain.md 2, stock is kept separately as good, damaged and gift stock, and
     never goes negative (不开负库存): a change that would is ``insufficient_stock``.
     """
 

@@ -1,4 +1,4 @@
-"""Customer satisfaction: scores, surveys, streaming survey statistics, monitoring (DOMAIN.md 5).
+"""Customer satisfaction: scores, surveys, streaming statistics, monitoring (docs/domain.md 5).
 
 The package has these parts, all pure:
 

@@ -216,7 +216,7 @@ class ItemCounts:
 def servqual_gaps_of(
     survey: Survey, perceived: ItemCounts, expected: ItemCounts
 ) -> dict[Dimension, float]:
-    """Perceived minus expected mean per SERVQUAL dimension that has both (DOMAIN.md 5)."""
+    """Perceived minus expected mean per SERVQUAL dimension that has both (docs/domain.md 5)."""
     gaps: dict[Dimension, float] = {}
     for dimension in Dimension:
         members = [i for i, it in enumerate(survey.items) if it.dimension is dimension]
@@ -353,7 +353,7 @@ class DriverSums:
             self.xy[i] = math.fsum([self.xy[i], *xy_terms[i]])
 
     def drivers(self, survey: Survey, unit: float) -> tuple[Driver, ...]:
-        """The items other than the overall one, strongest slope first (DOMAIN.md 5)."""
+        """The items other than the overall one, strongest slope first (docs/domain.md 5)."""
         found: list[Driver] = []
         for i in self.items:
             n, sx, sxx = self.n[i], self.x[i], self.xx[i]
@@ -425,7 +425,7 @@ class AnswerCounts:
         return n, promoters, detractors
 
     def loyalty(self) -> LoyaltyResult:
-        """Repurchase, recommendation and both, kept apart from satisfaction (DOMAIN.md 5)."""
+        """Repurchase, recommendation and both, kept apart from satisfaction (docs/domain.md 5)."""
         rep = rep_n = rec = rec_n = loyal = loyal_n = 0
         for (_score, repurchased, recommends), count in self.counts.items():
             if repurchased is not None:

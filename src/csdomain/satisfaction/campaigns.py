@@ -1,4 +1,4 @@
-"""Survey campaigns: who is invited, when, and the campaign's lifecycle (DOMAIN.md 5).
+"""Survey campaigns: who is invited, when, and the campaign's lifecycle (docs/domain.md 5).
 
 Surveys run in Q4 and in May; key accounts are visited twice a year.
 """
@@ -76,7 +76,7 @@ def _to_campaign_status(value: CampaignStatus | str) -> CampaignStatus:
 
 @attrs.frozen
 class SurveyCampaign:
-    """A survey sent to a set of customers over a period (DOMAIN.md 5).
+    """A survey sent to a set of customers over a period (docs/domain.md 5).
 
     Surveys run in Q4 and in May; key accounts are visited twice a year. ``customer_base``
     is the number of customers the campaign should reach, for coverage x response rate.
@@ -214,7 +214,7 @@ class SurveyCampaign:
     def require_season(self, policy: SatisfactionPolicy) -> SurveyCampaign:
         """The campaign, unless it runs in no survey month (``out_of_survey_season``).
 
-        DOMAIN.md 5: surveys run in Q4 and in May; key accounts are visited whenever due.
+        docs/domain.md 5: surveys run in Q4 and in May; key accounts are visited whenever due.
         """
         if not self.in_season(policy):
             raise RuleViolation(

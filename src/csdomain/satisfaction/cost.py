@@ -1,4 +1,4 @@
-"""The documents' customer-satisfaction cost view (DOMAIN.md 5)."""
+"""The documents' customer-satisfaction cost view (docs/domain.md 5)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ __all__ = [
 
 @attrs.frozen
 class SatisfactionCost:
-    """The documents' customer-satisfaction cost, part by part (DOMAIN.md 5).
+    """The documents' customer-satisfaction cost, part by part (docs/domain.md 5).
 
     satisfaction cost = conforming-product quality cost + service-quality cost;
     service-quality cost = routine service cost + nonconforming-product service cost.

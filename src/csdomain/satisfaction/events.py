@@ -1,4 +1,4 @@
-"""The satisfaction area's domain events (DOMAIN.md 5)."""
+"""The satisfaction area's domain events (docs/domain.md 5)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ class SurveySubject(StrEnum):
 
 @attrs.frozen
 class SurveyResponseRecorded(Event):
-    """A customer's survey answers were stored (DOMAIN.md 5: act on results and thank
+    """A customer's survey answers were stored (docs/domain.md 5: act on results and thank
     respondents; the default notification templates send the thanks)."""
 
     response_id: str
@@ -45,7 +45,7 @@ class SurveyResponseRecorded(Event):
 @attrs.frozen
 class SatisfactionMonitorMoved(Event):
     """A satisfaction monitor took a step of its loop (measured, analysed, acting,
-    re-measured, closed), with the gap to its target at that moment (DOMAIN.md 5)."""
+    re-measured, closed), with the gap to its target at that moment (docs/domain.md 5)."""
 
     monitor_id: str
     subject: str
@@ -87,6 +87,6 @@ class SurveyRequested(Event):
 
 
 def monitor_events(_before: SatisfactionMonitor | None, after: SatisfactionMonitor) -> list[Event]:
-    """The event of a monitor's latest step, its start included (DOMAIN.md 5: every step
+    """The event of a monitor's latest step, its start included (docs/domain.md 5: every step
     of the monitoring loop is reported with the gap to the target)."""
     return [SatisfactionMonitorMoved.of(after)]

@@ -1,4 +1,4 @@
-"""The satisfaction monitoring loop as a stored aggregate (DOMAIN.md 5).
+"""The satisfaction monitoring loop as a stored aggregate (docs/domain.md 5).
 
 Target, measured level, gap, causes, corrective action, re-measurement.
 """
@@ -49,7 +49,7 @@ class SatisfactionMetric(StrEnum):
 
 
 class MonitorStatus(StrEnum):
-    """Steps of the satisfaction monitoring loop (DOMAIN.md 5)."""
+    """Steps of the satisfaction monitoring loop (docs/domain.md 5)."""
 
     MEASURED = "measured"
     ANALYSED = "analysed"
@@ -126,7 +126,7 @@ def _to_texts(value: Any) -> Any:
 
 @attrs.frozen
 class SatisfactionMonitor:
-    """The satisfaction monitoring loop (DOMAIN.md 5), a stored aggregate.
+    """The satisfaction monitoring loop (docs/domain.md 5), a stored aggregate.
 
     A target level and the measured level give the gap; when it falls short the causes
     are analysed, a corrective action is taken and the level is measured again, until the
@@ -273,7 +273,7 @@ class SatisfactionMonitor:
     ) -> SatisfactionMonitor:
         """Close the loop once the target is met (or accept the gap, with a written reason).
 
-        DOMAIN.md 5: the loop runs until the target is met; ``accept_gap`` is ``True`` or
+        docs/domain.md 5: the loop runs until the target is met; ``accept_gap`` is ``True`` or
         ``False`` only (never read by truthiness).
         """
         check.step(access, by, Permission.MANAGE_SURVEYS, at)

@@ -1,4 +1,4 @@
-"""The satisfaction policy and the survey calendar (DOMAIN.md 5).
+"""The satisfaction policy and the survey calendar (docs/domain.md 5).
 
 :class:`SatisfactionPolicy` holds every number of the documents' satisfaction rules;
 :func:`expected_gain` reads the published sensitivities, :func:`is_survey_season` and
@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 
-#: Rise in overall satisfaction (percent) per +10 points in a category (DOMAIN.md 5).
+#: Rise in overall satisfaction (percent) per +10 points in a category (docs/domain.md 5).
 PUBLISHED_SENSITIVITIES: Mapping[str, float] = {
     "service_failure_response": 4.6,
     "image": 4.2,
@@ -39,7 +39,7 @@ PUBLISHED_SENSITIVITIES: Mapping[str, float] = {
     "price_performance": 0.6,
 }
 
-#: Contact-centre satisfaction drivers, most important first (DOMAIN.md 5).
+#: Contact-centre satisfaction drivers, most important first (docs/domain.md 5).
 CONTACT_CENTRE_DRIVERS: tuple[str, ...] = (
     "agent_quality",
     "speed_of_answer",
@@ -59,7 +59,7 @@ def _to_score_method(value: ScoreMethod | str) -> ScoreMethod:
 
 @attrs.frozen
 class SatisfactionPolicy:
-    """Satisfaction thresholds, weights and survey rules, with DOMAIN.md 5's defaults."""
+    """Satisfaction thresholds, weights and survey rules, with docs/domain.md 5's defaults."""
 
     #: A customer whose weighted score is 85/100 or more is "satisfied".
     satisfied_threshold: float = 85.0
@@ -191,7 +191,7 @@ def _policy(policy: object) -> SatisfactionPolicy:
 def expected_gain(category: str, points: float, policy: SatisfactionPolicy) -> float:
     """Expected rise of overall satisfaction (percent) when a category gains ``points``.
 
-    DOMAIN.md 5: +10 points raise overall satisfaction by 4.6 % (service / failure
+    docs/domain.md 5: +10 points raise overall satisfaction by 4.6 % (service / failure
     response), 4.2 % (image), 3.1 % (product quality) or 0.6 % (price/performance);
     other gains are read off the same straight line.
     """
@@ -204,7 +204,7 @@ def expected_gain(category: str, points: float, policy: SatisfactionPolicy) -> f
 
 
 def is_survey_season(day: date, policy: SatisfactionPolicy) -> bool:
-    """Whether ``day`` falls in a survey month (Q4 and May, DOMAIN.md 5)."""
+    """Whether ``day`` falls in a survey month (Q4 and May, docs/domain.md 5)."""
     if not isinstance(day, date):
         raise ValidationError.at("day", f"expected a date, got {type(day).__name__}")
     return day.month in _policy(policy).survey_months

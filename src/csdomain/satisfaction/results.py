@@ -72,7 +72,7 @@ class Driver:
 class LoyaltyResult:
     """Loyalty, kept apart from satisfaction: repurchase, recommendation, both.
 
-    DOMAIN.md 5: satisfaction is not loyalty; loyal = repurchases and recommends.
+    docs/domain.md 5: satisfaction is not loyalty; loyal = repurchases and recommends.
     """
 
     repurchased: int
@@ -104,7 +104,7 @@ class LoyaltyResult:
 
 @attrs.frozen
 class Coverage:
-    """Coverage x response rate against the policy minimum (DOMAIN.md 5: 75 %).
+    """Coverage x response rate against the policy minimum (docs/domain.md 5: 75 %).
 
     ``coverage`` = invited / customer base, ``response_rate`` = respondents / invited,
     ``reach`` = their product = respondents / customer base; all fractions 0..1.

@@ -1,4 +1,4 @@
-"""Satisfaction scores: CSAT, NPS, weighted score, composite index, SERVQUAL (DOMAIN.md 5).
+"""Satisfaction scores: CSAT, NPS, weighted score, composite index, SERVQUAL (docs/domain.md 5).
 
 :func:`csat` (top-box share), :func:`nps` (promoters minus detractors),
 :func:`weighted_score` (items on a 1..scale scale, weighted, as 0..100: by default the
@@ -46,7 +46,7 @@ MAX_SCALE = 100
 
 
 class Dimension(StrEnum):
-    """The five service-quality dimensions (SERVQUAL, DOMAIN.md 5)."""
+    """The five service-quality dimensions (SERVQUAL, docs/domain.md 5)."""
 
     RELIABILITY = "reliability"
     RESPONSIVENESS = "responsiveness"
@@ -148,7 +148,7 @@ def rating_label(score: int) -> RatingLabel:
 def csat(scores: Iterable[int], scale: int = 5, *, top_boxes: int = 2) -> float | None:
     """Percentage (0..100) of responses in the top boxes: 4 and 5 on a five-point scale.
 
-    ``None`` when there are no responses. DOMAIN.md 5 (five-point scale).
+    ``None`` when there are no responses. docs/domain.md 5 (five-point scale).
     """
     scale = _check_scale(scale)
     top_boxes = _check_top_boxes(top_boxes, scale)
@@ -233,7 +233,7 @@ def _bounded(score: float) -> float:
 def composite_index(product: float, service: float, product_weight: float = 0.8) -> float:
     """Manufacturer satisfaction = product x w + service x (1 - w), both on 0..100.
 
-    DOMAIN.md 5: w = 0.8 when the industry norm is unknown.
+    docs/domain.md 5: w = 0.8 when the industry norm is unknown.
     """
     p = check.in_range(product, 0, 100, "product")
     s = check.in_range(service, 0, 100, "service")
@@ -249,7 +249,7 @@ def servqual_gaps(
 ) -> dict[Dimension, float]:
     """Perception minus expectation per SERVQUAL dimension, each the mean over its items.
 
-    DOMAIN.md 5: satisfaction is perceived performance compared with expectation, over
+    docs/domain.md 5: satisfaction is perceived performance compared with expectation, over
     reliability, responsiveness, assurance, empathy and tangibles. Both mappings must name
     the same dimensions; a negative gap means the service falls short of expectations.
     """

@@ -1,4 +1,4 @@
-"""Streaming, mergeable statistics of a survey's responses (DOMAIN.md 5).
+"""Streaming, mergeable statistics of a survey's responses (docs/domain.md 5).
 
 :class:`SurveyStats` counts identical answers instead of keeping responses, so adding a
 million rows costs about what a :class:`collections.Counter` pass costs, and the result
@@ -80,7 +80,7 @@ def _tail_errors(keys: Iterable[Row]) -> list[tuple[str, str]]:
 
 
 class SurveyStats:
-    """Streaming, mergeable statistics of one survey's responses (DOMAIN.md 5).
+    """Streaming, mergeable statistics of one survey's responses (docs/domain.md 5).
 
     Add responses with :meth:`add` (a :class:`SurveyResponse`), :meth:`add_scores` (one
     response as plain scores) or :meth:`add_rows` (many rows at once, the fast path). A

@@ -1,4 +1,4 @@
-"""Surveys as records: questionnaires, their items and the customers' responses (DOMAIN.md 5).
+"""Surveys as records: questionnaires, their items and the customers' responses (docs/domain.md 5).
 
 :class:`Survey` has weighted items on one rating scale (optionally each with a SERVQUAL
 dimension) and open questions; :class:`SurveyResponse` is one customer's answers, NPS
@@ -38,7 +38,7 @@ __all__ = [
 
 
 class SurveyMethod(StrEnum):
-    """How a survey reaches the customer (DOMAIN.md 5: mystery shopper, interview, ...)."""
+    """How a survey reaches the customer (docs/domain.md 5: mystery shopper, interview, ...)."""
 
     PHONE = "phone"
     SMS = "sms"
@@ -79,7 +79,7 @@ class OpenQuestion:
     text: str = attrs.field(default="", validator=valid.text)
 
 
-#: The documents' survey items for a supplier (DOMAIN.md 5), equal weights by default.
+#: The documents' survey items for a supplier (docs/domain.md 5), equal weights by default.
 SUPPLIER_ITEMS: tuple[tuple[str, str], ...] = (
     ("product_quality", "Product quality"),
     ("price", "Price"),
@@ -97,7 +97,7 @@ def _to_method(value: SurveyMethod | str) -> SurveyMethod:
 class Survey:
     """A questionnaire: weighted items on one rating scale, plus open questions.
 
-    DOMAIN.md 5: five-point scale plus open questions; items with weights. When
+    docs/domain.md 5: five-point scale plus open questions; items with weights. When
     ``overall_item`` names an item ("overall satisfaction"), CSAT and the driver analysis
     use it; otherwise CSAT pools every item and drivers explain the weighted score.
     """
@@ -267,7 +267,7 @@ class SurveyResponse:
 
     ``ratings`` and ``expectations`` map item keys to scores on the survey's scale
     (expectations are for SERVQUAL items); skipped items are simply absent. Loyalty is
-    asked apart from satisfaction (DOMAIN.md 5: loyal = repurchases and recommends).
+    asked apart from satisfaction (docs/domain.md 5: loyal = repurchases and recommends).
     """
 
     id: str = attrs.field(validator=valid.not_blank)

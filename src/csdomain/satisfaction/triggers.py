@@ -1,4 +1,4 @@
-"""Post-service surveys: whether a closed order or complaint asks for one (DOMAIN.md 3.2, 5)."""
+"""Post-service surveys: does a closed order or complaint ask for one (docs/domain.md 3.2, 5)."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def post_service_survey(
 ) -> SurveyRequested | None:
     """The :class:`SurveyRequested` event for a closed order or complaint, or ``None``.
 
-    DOMAIN.md 3.2 (follow-up after handling) and 3.5 (next-day call): the survey is due
+    docs/domain.md 3.2 (follow-up after handling) and 3.5 (next-day call): the survey is due
     ``survey_delay`` after closing; quiet hours are the dispatcher's business.
     """
     if not should_request_survey(

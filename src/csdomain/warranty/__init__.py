@@ -1,4 +1,4 @@
-"""Warranty and the "three guarantees" (三包: 修理、更换、退货), DOMAIN.md section 4.
+"""Warranty and the "three guarantees" (三包: 修理、更换、退货), docs/domain.md section 4.
 
 The package has one module per idea, all pure (no I/O, no clock, no plugin manager):
 

@@ -142,7 +142,7 @@ def _actor(by: object) -> Actor:
 
 @attrs.frozen(kw_only=True)
 class WarrantyClaimCase:
-    """A warranty claim as a stored record, from submission to closing (DOMAIN.md 4).
+    """A warranty claim as a stored record, from submission to closing (docs/domain.md 4).
 
     Submitted with the product record and the customer (both required: the product
     record verifies the item, the customer gets the satisfaction visit) -> evaluated
@@ -227,7 +227,7 @@ class WarrantyClaimCase:
         complaint_id: str | None = None,
         note: str = "",
     ) -> WarrantyClaimCase:
-        """Receive a claim with its product record and customer (DOMAIN.md 4, claim material)."""
+        """Receive a claim with its product record and customer (docs/domain.md 4, claim data)."""
         actor = _actor(by)
         change = StatusChange(
             None, WarrantyClaimStatus.SUBMITTED.value, require_aware(at), actor.id, _note(note)
@@ -334,7 +334,7 @@ class WarrantyClaimCase:
     ) -> WarrantyClaimCase:
         """Grant ``remedies`` against the rules: needs OVERRIDE_WARRANTY and a written reason.
 
-        DOMAIN.md 3.6: nothing of substance is promised without written authority.
+        docs/domain.md 3.6: nothing of substance is promised without written authority.
         """
         self._can("override")
         actor = _actor(by)

@@ -1,4 +1,4 @@
-"""The facts of a warranty claim and the records kept with it (DOMAIN.md 4).
+"""The facts of a warranty claim and the records kept with it (docs/domain.md 4).
 
 :class:`WarrantyClaim` holds what the rules look at; :class:`ProductRecord` is the maker's
 record of the product, and the repair, exchange, refund and override records are what a
@@ -35,7 +35,7 @@ __all__ = [
 
 
 class Proof(StrEnum):
-    """What the customer shows to prove the purchase (DOMAIN.md 4, exclusion 4)."""
+    """What the customer shows to prove the purchase (docs/domain.md 4, exclusion 4)."""
 
     INVOICE = "invoice"
     CERTIFICATE = "certificate"
@@ -44,7 +44,7 @@ class Proof(StrEnum):
 
 
 class Cause(StrEnum):
-    """What caused the fault, as established by inspection (DOMAIN.md 4, exclusions 3, 5, 6)."""
+    """What caused the fault, established by inspection (docs/domain.md 4, exclusions 3, 5, 6)."""
 
     PERFORMANCE_FAULT = "performance_fault"
     MISUSE = "misuse"
@@ -87,7 +87,7 @@ def _to_text_map(value: Mapping[str, str | int]) -> dict[str, str | int]:
 
 @attrs.frozen(kw_only=True)
 class WarrantyClaim:
-    """The facts of one warranty claim, as the rules see them (DOMAIN.md 4).
+    """The facts of one warranty claim, as the rules see them (docs/domain.md 4).
 
     ``failed_repairs`` counts earlier repairs of the same fault that did not cure it;
     ``days_in_repair`` counts the days the product spent in repair or waiting for parts
@@ -207,7 +207,7 @@ class WarrantyClaim:
 
 @attrs.frozen
 class ProductRecord:
-    """The maker's record of the product a claim is about (claim material, DOMAIN.md 4)."""
+    """The maker's record of the product a claim is about (claim material, docs/domain.md 4)."""
 
     serial: str
     model: str
@@ -244,7 +244,7 @@ class ReplacedPart:
 
 @attrs.frozen(kw_only=True)
 class RepairRecord:
-    """One repair, complete and true: technician, time, work done, parts replaced (DOMAIN.md 4).
+    """One repair, complete and true: technician, time, work, parts replaced (docs/domain.md 4).
 
     ``fault_cleared`` is ``False`` for a repair that did not cure the fault; such repairs
     are what :attr:`WarrantyClaim.failed_repairs` counts on the next claim.

@@ -1,4 +1,4 @@
-"""Fraud control of the service points' warranty claims (质量赔偿风险控制, DOMAIN.md 4).
+"""Fraud control of the service points' warranty claims (质量赔偿风险控制, docs/domain.md 4).
 
 :func:`claim_rate_outliers` compares each service point's claim rate with its regional
 peers, its own history and the production-quality trend, streaming.
@@ -28,7 +28,7 @@ __all__ = [
 
 
 class Comparison(StrEnum):
-    """What a service point's claim rate was compared with (质量赔偿风险控制, DOMAIN.md 4)."""
+    """What a service point's claim rate was compared with (质量赔偿风险控制, docs/domain.md 4)."""
 
     REGIONAL_PEERS = "regional_peers"
     OWN_HISTORY = "own_history"
@@ -139,7 +139,7 @@ def claim_rate_outliers(
     *,
     period: str | None = None,
 ) -> tuple[OutlierFlag, ...]:
-    """Flag service points whose warranty claim rate is suspiciously high (DOMAIN.md 4).
+    """Flag service points whose warranty claim rate is suspiciously high (docs/domain.md 4).
 
     The assessed period is ``period`` (default: the latest period in ``records``). Each
     service point's claim rate there (claims per unit sold or serviced) is compared with

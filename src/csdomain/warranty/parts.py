@@ -43,7 +43,7 @@ __all__ = [
 
 
 class PartKind(StrEnum):
-    """How a spare part is priced (DOMAIN.md 4, spare parts)."""
+    """How a spare part is priced (docs/domain.md 4, spare parts)."""
 
     #: A part of a finished product's service BOM: its share of the policy multiple (2x)
     #: of the product's dealer price.

@@ -37,7 +37,7 @@ class WarrantyTerms:
     """Per-category windows that differ from the general ones; ``None`` keeps the general value.
 
     The documents' windows (7 / 15 / 365 days, two failed repairs) are the general case;
-    product catalogues give some categories other periods (DOMAIN.md 4).
+    product catalogues give some categories other periods (docs/domain.md 4).
     """
 
     return_days: int | None = attrs.field(default=None, validator=optional(integer))
@@ -91,7 +91,7 @@ class WarrantyPolicy:
     assembled parts cost ``assembled_part_multiple`` times the finished product's dealer
     price, standard and wear parts carry a markup on cost (zero by default: "minimal/zero
     margin"), tax is ``tax_rate`` of the ex-tax list price and ``freight`` is added per
-    quote (orders ship free by default, DOMAIN.md 2). Fraud control flags a service point
+    quote (orders ship free by default, docs/domain.md 2). Fraud control flags a service point
     whose claim rate exceeds a reference by more than ``outlier_ratio`` times, counting only
     rates over at least ``outlier_min_units`` units; the documents give no number for these
     two.

@@ -1,4 +1,4 @@
-"""The rules of the three guarantees and the decisions they make (DOMAIN.md 4).
+"""The rules of the three guarantees and the decisions they make (docs/domain.md 4).
 
 :func:`evaluate_claim` runs small :class:`WarrantyRule` objects over a
 :class:`~csdomain.warranty.claims.WarrantyClaim` and combines what they find into a
@@ -186,7 +186,7 @@ class WarrantyRule(Protocol):
 
 @attrs.frozen
 class PeriodExpired:
-    """Not covered past the warranty period (DOMAIN.md 4, exclusion 1: 超过三包有效期)."""
+    """Not covered past the warranty period (docs/domain.md 4, exclusion 1: 超过三包有效期)."""
 
     code: ClassVar[str] = "period_expired"
 
@@ -207,7 +207,7 @@ class PeriodExpired:
 
 @attrs.frozen
 class CertificateAltered:
-    """Not covered with an altered warranty certificate (DOMAIN.md 4, exclusion 2: 涂改三包凭证)."""
+    """Not covered with an altered certificate (docs/domain.md 4, exclusion 2: 涂改三包凭证)."""
 
     code: ClassVar[str] = "certificate_altered"
 
@@ -241,7 +241,7 @@ class SerialMismatch:
 
 @attrs.frozen
 class CauseExcluded:
-    """Not covered when the fault has an excluded cause (DOMAIN.md 4, exclusions 3, 5, 6)."""
+    """Not covered when the fault has an excluded cause (docs/domain.md 4, exclusions 3, 5, 6)."""
 
     code: str = attrs.field(validator=instance_of(str, "a rule code"))
     cause: Cause = attrs.field(validator=instance_of(Cause))
@@ -256,7 +256,7 @@ class CauseExcluded:
 
 @attrs.frozen
 class NoProofOfPurchase:
-    """Not covered without certificate, invoice or other proof (DOMAIN.md 4, exclusion 4).
+    """Not covered without certificate, invoice or other proof (docs/domain.md 4, exclusion 4).
 
     ``proof=other`` is the documents' "unless the customer can otherwise prove the product
     is within the period": it counts as proof.
@@ -277,7 +277,7 @@ class NoProofOfPurchase:
 
 @attrs.frozen
 class UnauthorisedRepair:
-    """Not covered after an unauthorised repair or dismantling (DOMAIN.md 4, exclusion 7)."""
+    """Not covered after an unauthorised repair or dismantling (docs/domain.md 4, exclusion 7)."""
 
     code: ClassVar[str] = "unauthorised_repair"
 
@@ -507,7 +507,7 @@ def evaluate_claim(
     *,
     extra_rules: Iterable[WarrantyRule] = (),
 ) -> WarrantyDecision:
-    """Decide a warranty claim under the three guarantees (DOMAIN.md 4).
+    """Decide a warranty claim under the three guarantees (docs/domain.md 4).
 
     Runs the active built-in rules, then ``extra_rules`` (the plugins' rules, see
     :func:`check_extra_rules`), on the policy made effective for the claim's category.
