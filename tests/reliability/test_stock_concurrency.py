@@ -36,7 +36,7 @@ MONDAY = datetime(2026, 11, 2, 1, tzinfo=UTC)
 SALES = Actor("zhang.sales", {"salesperson"})
 FINANCE = Actor("qian.finance", {"finance"})
 WAREHOUSE = Actor("zhao.wh", {"warehouse"})
-CONSIGNEE = ConsigneeInfo("Dr. Chen", "13800138000", "Luoyu Rd 1, Wuhan")
+CONSIGNEE = ConsigneeInfo("Dr. Chen", "13800138000", "Luoyu Rd 1, Wuhan", "430000", "Huake Bio")
 ROUNDS = 4
 #: Units on hand per round; each order needs ``NEEDED``, so only one can ship.
 ON_HAND = 3
