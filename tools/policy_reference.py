@@ -98,6 +98,8 @@ VALUE_SOURCES: dict[str, str] = {
     ),
     "orders.return_number_pattern": project("readable numbers restarting monthly"),
     "orders.return_note_pattern": project("readable numbers restarting monthly"),
+    "orders.stock_count_pattern": project("readable numbers restarting monthly"),
+    "orders.stock_take_interval": documents("9", "每周仓管员进行仓库盘点 (a count every week)"),
     "orders.number_tz": project("the month is read where the team works"),
     "orders.damaged_bags_limit": documents("2", "破损超过30袋及以上 (in a 60-tonne wagon)"),
     "orders.reference_wagon_tonnes": documents("2", "30 damaged bags in a 60-tonne wagon"),

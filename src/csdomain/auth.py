@@ -39,6 +39,7 @@ class Permission:
     CANCEL_ORDER = "order.cancel"
     CHANGE_PRICE = "order.change_price"
     MANAGE_STOCK = "stock.manage"
+    APPROVE_STOCK_ADJUSTMENT = "stock.approve_adjustment"
     REQUEST_RETURN = "return.request"
     APPROVE_RETURN = "return.approve"
     RECEIVE_RETURN = "return.receive"
@@ -70,6 +71,7 @@ _MANAGER = _SPECIALIST | {
     _P.APPROVE_REMEDY,
 }
 _EXECUTIVE = _MANAGER | {
+    _P.APPROVE_STOCK_ADJUSTMENT,
     _P.OVERRIDE_WARRANTY,
     _P.CHANGE_PRICE,
     _P.ERASE_CUSTOMER,
@@ -91,7 +93,7 @@ DEFAULT_ROLE_PERMISSIONS: Mapping[str, frozenset[str]] = {
     "warehouse": frozenset({_P.SHIP_ORDER, _P.MANAGE_STOCK, _P.RECEIVE_RETURN, _P.VIEW_REPORTS}),
     "finance": frozenset({_P.RECORD_PAYMENT, _P.VIEW_REPORTS}),
     "department_manager": _MANAGER,
-    "cs_manager": _MANAGER | {_P.ERASE_CUSTOMER},
+    "cs_manager": _MANAGER | {_P.ERASE_CUSTOMER, _P.APPROVE_STOCK_ADJUSTMENT},
     "sales_vp": _EXECUTIVE,
     "general_manager": _EXECUTIVE,
     "system": frozenset({_P.SEND_NOTIFICATIONS, _P.HANDLE_COMPLAINT, _P.VIEW_REPORTS}),

@@ -687,6 +687,51 @@ def test_deteriorated_goods_move_to_damaged_and_are_written_off(
     )
 
 
+CS_MANAGER = Actor("qian.cs", {"cs_manager"})
+
+
+def test_a_stock_take_that_differs_is_booked_only_after_the_cs_manager_approves(
+    desk: OrderDesk, store: Store, outbox: Outbox
+) -> None:
+    # 每周仓库盘点 ... 经客户服务经理批准
+    desk.receive_stock("AB-100", good=10, damaged=1, by=WAREHOUSE)
+    outbox.new()
+    counted = desk.count_stock("AB-100", good=9, damaged=1, by=WAREHOUSE)
+    record = counted.counts[-1]
+    assert (record.number, record.status, counted.good) == ("ST-202611-0001", "pending", 10)
+    assert outbox.new() == ["StockCounted"]
+    assert rule_code(store, lambda: desk.count_stock("AB-100", good=9, by=WAREHOUSE)) == (
+        "stock_count_pending"
+    )
+    denied = unchanged_after(
+        store, lambda: desk.approve_stock_count("AB-100", record.number, by=MANAGER)
+    )
+    assert isinstance(denied, PermissionDenied)
+    approved = desk.approve_stock_count("AB-100", record.number, by=CS_MANAGER)
+    assert approved.good == 9
+    assert desk.get_stock("AB-100", by=WAREHOUSE) == approved
+    assert outbox.new() == ["StockAdjusted"]
+    again = desk.count_stock("AB-100", good=7, by=WAREHOUSE)
+    rejected = desk.reject_stock_count(
+        "AB-100", again.counts[-1].number, reason="recount the top shelf", by=VP
+    )
+    assert (rejected.good, rejected.counts[-1].status) == (9, "rejected")
+    assert sorted(outbox.new()) == ["StockCountRejected", "StockCounted"]
+    matched = desk.count_stock("AB-100", good=9, by=WAREHOUSE)
+    assert matched.counts[-1].status == "matched"
+    error = unchanged_after(store, lambda: desk.count_stock("AB-100", by=WAREHOUSE))
+    assert isinstance(error, ValidationError)
+
+
+def test_every_sku_is_counted_every_week(desk: OrderDesk, clock: FixedClock) -> None:
+    desk.receive_stock("AB-100", good=1, by=WAREHOUSE)
+    desk.receive_stock("PEN", gift=1, by=WAREHOUSE)
+    desk.count_stock("AB-100", good=1, by=WAREHOUSE)
+    assert desk.stock_counts_due(by=WAREHOUSE) == ["PEN"]
+    clock.advance(timedelta(days=7))
+    assert desk.stock_counts_due(by=WAREHOUSE) == ["AB-100", "PEN"]
+
+
 def test_reserved_goods_cannot_be_written_off(desk: OrderDesk, store: Store) -> None:
     stocked(desk, good=2)
     order = paid(desk)

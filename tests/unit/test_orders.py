@@ -42,6 +42,7 @@ from csdomain.orders import (
     ORDER_TERMINAL,
     ORDER_TRANSITIONS,
     ConsigneeInfo,
+    CountStatus,
     DeliveryProblem,
     DeliveryProblemKind,
     DeliveryWindow,
@@ -78,6 +79,7 @@ from csdomain.orders import (
     release_order,
     reserve_order,
     ship_order,
+    stock_counts_due,
     usual_delivery,
 )
 from csdomain.returns import (
@@ -752,6 +754,99 @@ def test_orders_awaiting_stock_lists_uncovered_orders_first_come_first_served() 
     assert [w.order_id for w in waiting] == ["SO-1"]
     assert waiting[0].shortages[0].available == 2
     assert [w.order_id for w in orders_awaiting_stock([first, second], {})] == ["SO-1", "SO-2"]
+
+
+# -- stock-take --------------------------------------------------------------------------
+
+CS_MANAGER = Actor("qian.cs", {"cs_manager"})
+
+
+def test_a_stock_take_that_differs_is_booked_only_after_the_cs_manager_approves() -> None:
+    # 每周仓库盘点 ... 经客户服务经理批准: the count is recorded, the books stay until approved
+    stock = Stock("AB-100", good=10, damaged=2)
+    counted = stock.take_count(
+        {"good": 8, StockBucket.DAMAGED: 2}, number="ST-1", at=T0, by=WAREHOUSE, access=ACCESS
+    )
+    (record,) = counted.counts
+    assert record.status is CountStatus.PENDING
+    assert record.differences == {StockBucket.GOOD: -2}
+    assert [(line.bucket, line.counted, line.booked) for line in record.lines] == [
+        (StockBucket.GOOD, 8, 10),
+        (StockBucket.DAMAGED, 2, 2),
+    ]
+    assert counted.good == 10
+    with pytest.raises(PermissionDenied):
+        counted.approve_count("ST-1", at=T0, by=MANAGER, access=ACCESS)
+    with pytest.raises(PermissionDenied):
+        counted.approve_count("ST-1", at=T0, by=WAREHOUSE, access=ACCESS)
+    assert (
+        code_of(
+            lambda: counted.take_count(
+                {"good": 9}, number="ST-2", at=T0, by=WAREHOUSE, access=ACCESS
+            )
+        )
+        == "stock_count_pending"
+    )
+    approved = counted.approve_count("ST-1", at=T0, by=CS_MANAGER, access=ACCESS, note="ok")
+    assert approved.good == 8
+    assert approved.counts[0].status is CountStatus.APPROVED
+    assert approved.counts[0].decided_by == CS_MANAGER.id
+    assert (
+        code_of(lambda: approved.approve_count("ST-1", at=T0, by=CS_MANAGER, access=ACCESS))
+        == "stock_count_not_pending"
+    )
+    assert from_json(Stock, to_json(approved)) == approved
+
+
+def test_a_stock_take_that_agrees_with_the_books_needs_no_approval() -> None:
+    stock = Stock("AB-100", good=10).take_count(
+        {"good": 10}, number="ST-1", at=T0, by=WAREHOUSE, access=ACCESS
+    )
+    assert stock.counts[0].status is CountStatus.MATCHED
+    assert stock.counts[0].accurate
+    assert stock.pending_count is None
+
+
+def test_approved_differences_apply_to_what_is_on_hand_now_and_never_go_negative() -> None:
+    stock = Stock("AB-100", good=5).take_count(
+        {"good": 2}, number="ST-1", at=T0, by=WAREHOUSE, access=ACCESS
+    )
+    # 2 units shipped since the count: booking -3 leaves 0
+    moved = stock.issue(2, by=WAREHOUSE, access=ACCESS)
+    assert moved.approve_count("ST-1", at=T0, by=CS_MANAGER, access=ACCESS).good == 0
+    gone = moved.issue(1, by=WAREHOUSE, access=ACCESS)
+    assert (
+        code_of(lambda: gone.approve_count("ST-1", at=T0, by=CS_MANAGER, access=ACCESS))
+        == "insufficient_stock"
+    )
+
+
+def test_a_rejected_stock_take_books_nothing_and_keeps_the_reason() -> None:
+    stock = Stock("AB-100", good=5).take_count(
+        {"good": 7}, number="ST-1", at=T0, by=WAREHOUSE, access=ACCESS
+    )
+    rejected = stock.reject_count(
+        "ST-1", reason="count again: a pallet was missed", at=T0, by=BOSS, access=ACCESS
+    )
+    assert rejected.good == 5
+    assert (rejected.counts[0].status, rejected.counts[0].note) == (
+        CountStatus.REJECTED,
+        "count again: a pallet was missed",
+    )
+    with pytest.raises(ValidationError):
+        stock.reject_count("ST-1", reason=" ", at=T0, by=BOSS, access=ACCESS)
+
+
+def test_every_sku_is_counted_every_week() -> None:
+    # 每周仓管员进行仓库盘点: a SKU counted 7 days ago or never is due
+    counted = Stock("AB-100", good=1).take_count(
+        {"good": 1}, number="ST-1", at=T0, by=WAREHOUSE, access=ACCESS
+    )
+    stocks = [counted, Stock("AB-200", good=3)]
+    week = POLICY.stock_take_interval
+    assert week == timedelta(days=7)
+    assert stock_counts_due(stocks, T0 + timedelta(days=6), week) == ["AB-200"]
+    assert stock_counts_due(stocks, T0 + week, week) == ["AB-100", "AB-200"]
 
 
 # -- delivery --------------------------------------------------------------------------

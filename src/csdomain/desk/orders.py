@@ -38,7 +38,10 @@ from csdomain.orders import (
     ShipmentLine,
     ShippingMode,
     Stock,
+    StockAdjusted,
     StockBucket,
+    StockCounted,
+    StockCountRejected,
     StockMarkedDamaged,
     StockReceived,
     StockWrittenOff,
@@ -47,6 +50,7 @@ from csdomain.orders import (
 )
 from csdomain.orders import orders_awaiting_stock as _orders_awaiting_stock
 from csdomain.orders import ship_order as _ship_order
+from csdomain.orders import stock_counts_due as _stock_counts_due
 from csdomain.policy import LimitsPolicy
 from csdomain.returns import (
     ReceivedLine,
@@ -575,6 +579,90 @@ class OrderDesk(DeskBase):
                 quantity, by=by, access=self.policy.access, bucket=removed
             ),
             lambda now: StockWrittenOff(sku, quantity, removed, now, by.id),
+        )
+
+    @use_case(Permission.MANAGE_STOCK)
+    def count_stock(
+        self,
+        uow: UnitOfWork,
+        sku: Id,
+        *,
+        by: Actor,
+        good: Count | None = None,
+        damaged: Count | None = None,
+        gift: Count | None = None,
+    ) -> Stock:
+        """Record the weekly stock-take of one SKU (每周仓库盘点, docs/domain.md 9).
+
+        Give the counted quantity of each bucket counted. Nothing is booked: a count that
+        differs from the books waits for :meth:`approve_stock_count`
+        (``stock_count_pending`` while one waits). Needs ``stock.manage``.
+        """
+        counted: dict[StockBucket | str, int] = {
+            bucket: quantity
+            for bucket, quantity in (
+                (StockBucket.GOOD, good),
+                (StockBucket.DAMAGED, damaged),
+                (StockBucket.GIFT, gift),
+            )
+            if quantity is not None
+        }
+        if not counted:
+            raise ValidationError.at("good", "count at least one of good, damaged or gift")
+        now = self.now()
+        number = self.policy.orders.stock_count_series().next(uow, now)
+        repo = uow.repo(STOCKS)
+        before = repo.get_or_none(sku)
+        after = (before or Stock(id=sku)).take_count(
+            counted, number=number, at=now, by=by, access=self.policy.access
+        )
+        _save_stocks(repo, {} if before is None else {sku: before}, {sku: after})
+        matched = after.counts[-1].accurate
+        uow.emit(StockCounted(sku, number, matched=matched, at=now, by=by.id), at=now)
+        return after
+
+    @use_case(Permission.APPROVE_STOCK_ADJUSTMENT)
+    def approve_stock_count(
+        self, uow: UnitOfWork, sku: Id, number: Id, *, by: Actor, note: LongText = ""
+    ) -> Stock:
+        """Book a stock-take's differences (经客户服务经理批准, docs/domain.md 9).
+
+        Needs ``stock.approve_adjustment`` (the customer-service manager and above); only
+        a pending count (``stock_count_not_pending``), and never below zero or the
+        reserved goods (``insufficient_stock``).
+        """
+        now, access = self.now(), self.policy.access
+        return self._change_stock(
+            uow,
+            sku,
+            lambda stock: stock.approve_count(number, at=now, by=by, access=access, note=note),
+            lambda at: StockAdjusted(sku, number, at, by.id),
+        )
+
+    @use_case(Permission.APPROVE_STOCK_ADJUSTMENT)
+    def reject_stock_count(
+        self, uow: UnitOfWork, sku: Id, number: Id, *, reason: LongText, by: Actor
+    ) -> Stock:
+        """Refuse a pending stock-take (count again): nothing is booked.
+
+        Needs ``stock.approve_adjustment``; the reason is kept with the count.
+        """
+        now, access = self.now(), self.policy.access
+        return self._change_stock(
+            uow,
+            sku,
+            lambda stock: stock.reject_count(number, reason=reason, at=now, by=by, access=access),
+            lambda at: StockCountRejected(sku, number, reason, at, by.id),
+        )
+
+    @use_case(*_STOCK_READERS, readonly=True)
+    def stock_counts_due(self, uow: UnitOfWork, *, by: Actor) -> list[str]:
+        """The SKUs not counted within the week (每周仓库盘点), sorted.
+
+        Needs ``report.view``, ``stock.manage`` or ``order.ship``.
+        """
+        return _stock_counts_due(
+            uow.repo(STOCKS).scan(), self.now(), self.policy.orders.stock_take_interval
         )
 
     @use_case(*_STOCK_READERS, readonly=True)

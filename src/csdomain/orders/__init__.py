@@ -8,7 +8,8 @@ One package, split where the ideas split; every name is importable from here:
   produced; cancellation before shipment) and the command table beside it
   (:data:`ORDER_LIFECYCLE`: every status change goes through its ``move``);
 - :mod:`~csdomain.orders.stock`: :class:`Stock` of one SKU, good, damaged and gift
-  quantities (正品/残品/赠品) with reservations, never negative;
+  quantities (正品/残品/赠品) with reservations, never negative, and its weekly
+  stock-takes (:class:`StockCount`), booked only once approved;
 - :mod:`~csdomain.orders.fulfilment`: the pure coordinators :func:`reserve_order`,
   :func:`release_order`, :func:`ship_order` that change an order and its stock together,
   and the daily out-of-stock list :func:`orders_awaiting_stock`;
@@ -52,6 +53,9 @@ from csdomain.orders.events import (
     PaymentRecorded,
     ProductionFinished,
     ProductionStarted,
+    StockAdjusted,
+    StockCounted,
+    StockCountRejected,
     StockIssued,
     StockMarkedDamaged,
     StockReceived,
@@ -96,10 +100,14 @@ from csdomain.orders.policy import (
     OrderPolicy,
 )
 from csdomain.orders.stock import (
+    CountLine,
+    CountStatus,
     ItemCondition,
     Reservation,
     Stock,
     StockBucket,
+    StockCount,
+    stock_counts_due,
 )
 
 
@@ -113,6 +121,8 @@ __all__ = [
     "SHIPPING_DETAILS",
     "AwaitingStock",
     "ConsigneeInfo",
+    "CountLine",
+    "CountStatus",
     "DeliveryProblem",
     "DeliveryProblemAssessment",
     "DeliveryProblemKind",
@@ -146,7 +156,11 @@ __all__ = [
     "ShipmentResult",
     "ShippingMode",
     "Stock",
+    "StockAdjusted",
     "StockBucket",
+    "StockCount",
+    "StockCountRejected",
+    "StockCounted",
     "StockIssued",
     "StockMarkedDamaged",
     "StockReceived",
@@ -163,5 +177,6 @@ __all__ = [
     "release_order",
     "reserve_order",
     "ship_order",
+    "stock_counts_due",
     "usual_delivery",
 ]

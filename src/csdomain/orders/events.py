@@ -41,6 +41,9 @@ __all__ = [
     "PaymentRecorded",
     "ProductionFinished",
     "ProductionStarted",
+    "StockAdjusted",
+    "StockCountRejected",
+    "StockCounted",
     "StockIssued",
     "StockMarkedDamaged",
     "StockReceived",
@@ -270,6 +273,38 @@ class StockWrittenOff(Event):
     sku: str
     quantity: int
     bucket: StockBucket
+    at: datetime
+    by: str
+
+
+@attrs.frozen
+class StockCounted(Event):
+    """A stock-take was recorded; ``matched`` is false when it waits for approval."""
+
+    sku: str
+    number: str
+    matched: bool
+    at: datetime
+    by: str
+
+
+@attrs.frozen
+class StockAdjusted(Event):
+    """A stock-take's differences were approved and booked (经客户服务经理批准)."""
+
+    sku: str
+    number: str
+    at: datetime
+    by: str
+
+
+@attrs.frozen
+class StockCountRejected(Event):
+    """A stock-take was not approved: nothing was booked."""
+
+    sku: str
+    number: str
+    reason: str
     at: datetime
     by: str
 

@@ -5,6 +5,7 @@ Source: docs/domain.md 2; every number there is a field here with the documents'
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import attrs
@@ -13,7 +14,7 @@ from csdomain.customers import CustomerClass
 from csdomain.errors import ValidationError, describe
 from csdomain.ids import NamingSeries
 from csdomain.money import Money
-from csdomain.validators import decimal, flag, frozenset_of, integer, text
+from csdomain.validators import decimal, flag, frozenset_of, integer, positive_duration, text
 
 
 __all__ = ["OrderPolicy"]
@@ -40,6 +41,12 @@ class OrderPolicy:
     order_number_pattern: str = attrs.field(default="SO-{yyyy}{mm}-{seq:04d}", validator=text)
     return_number_pattern: str = attrs.field(default="RR-{yyyy}{mm}-{seq:04d}", validator=text)
     return_note_pattern: str = attrs.field(default="RN-{yyyy}{mm}-{seq:04d}", validator=text)
+    #: Stock-take numbers, restarting monthly.
+    stock_count_pattern: str = attrs.field(default="ST-{yyyy}{mm}-{seq:04d}", validator=text)
+    #: Every SKU is counted every week (每周仓管员进行仓库盘点).
+    stock_take_interval: timedelta = attrs.field(
+        default=timedelta(days=7), validator=positive_duration
+    )
     #: Time zone in which reference numbers read their month.
     number_tz: str = attrs.field(default="Asia/Shanghai", validator=text)
     #: 30 damaged bags and more in one 60-tonne wagon go to the sales VP and quality
@@ -90,6 +97,7 @@ class OrderPolicy:
         self.order_series()
         self.return_series()
         self.return_note_series()
+        self.stock_count_series()
 
     def order_series(self) -> NamingSeries:
         """Order numbers (``SO-202611-0001``), restarting monthly."""
@@ -102,3 +110,7 @@ class OrderPolicy:
     def return_note_series(self) -> NamingSeries:
         """Return note numbers issued when goods come back (docs/domain.md 2, 退货流程)."""
         return NamingSeries(self.return_note_pattern, tz=self.number_tz)
+
+    def stock_count_series(self) -> NamingSeries:
+        """Stock-take numbers (``ST-202611-0001``), restarting monthly."""
+        return NamingSeries(self.stock_count_pattern, tz=self.number_tz)

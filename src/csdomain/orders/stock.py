@@ -1,23 +1,49 @@
 """Stock of one SKU: good, damaged and gift quantities and reservations (docs/domain.md 2).
 
 :class:`Stock` keeps good, damaged and gift quantities per SKU (正品/残品/赠品) and never
-goes negative (不开负库存): a change that would is ``insufficient_stock``.
+goes negative (不开负库存): a change that would is ``insufficient_stock``. The weekly
+stock-take (每周仓库盘点) is kept with the stock as :class:`StockCount` records: a count
+that agrees with the books is ``matched``; one that differs waits until the
+customer-service manager approves it (经客户服务经理批准), and only then are the
+differences booked.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 import attrs
 
 from csdomain.auth import AccessPolicy, Actor, Permission
+from csdomain.clock import require_aware
 from csdomain.errors import RuleViolation, ValidationError, describe
 from csdomain.orders._checks import quantity as quantity_arg
-from csdomain.validators import as_tuple, count, enum_value, positive_int, tuple_of
+from csdomain.validators import (
+    as_tuple,
+    aware,
+    count,
+    enum_value,
+    optional_aware,
+    optional_text,
+    positive_int,
+    text,
+    tuple_of,
+)
 from csdomain.validators import not_blank as _not_blank
 
 
-__all__ = ["ItemCondition", "Reservation", "Stock", "StockBucket"]
+__all__ = [
+    "CountLine",
+    "CountStatus",
+    "ItemCondition",
+    "Reservation",
+    "Stock",
+    "StockBucket",
+    "StockCount",
+    "stock_counts_due",
+]
 
 
 class StockBucket(StrEnum):
@@ -59,12 +85,88 @@ class Reservation:
     bucket: StockBucket = attrs.field(default=StockBucket.GOOD, converter=_bucket)
 
 
+class CountStatus(StrEnum):
+    """Where a stock-take stands."""
+
+    #: The count agrees with the books: nothing to book.
+    MATCHED = "matched"
+    #: The count differs: the differences wait for the customer-service manager.
+    PENDING = "pending"
+    #: Approved: the differences were booked.
+    APPROVED = "approved"
+    #: Not approved (count again): nothing was booked.
+    REJECTED = "rejected"
+
+
+def _count_status(value: CountStatus | str) -> CountStatus:
+    return enum_value(CountStatus, value, "status")
+
+
+@attrs.frozen
+class CountLine:
+    """One bucket of a stock-take: what was counted and what the books said then."""
+
+    bucket: StockBucket = attrs.field(converter=_bucket)
+    counted: int = attrs.field(validator=count)
+    booked: int = attrs.field(validator=count)
+
+    @property
+    def difference(self) -> int:
+        """Counted minus booked: positive when more was found than the books say."""
+        return self.counted - self.booked
+
+
+@attrs.frozen
+class StockCount:
+    """A stock-take of one SKU (每周仓库盘点), numbered, with its decision.
+
+    ``lines`` hold each counted bucket; a count with differences is ``pending`` until the
+    customer-service manager approves (booked) or rejects it (经客户服务经理批准).
+    """
+
+    number: str = attrs.field(validator=_not_blank)
+    at: datetime = attrs.field(validator=aware)
+    by: str = attrs.field(validator=text)
+    lines: tuple[CountLine, ...] = attrs.field(converter=as_tuple, validator=tuple_of(CountLine))
+    status: CountStatus = attrs.field(converter=_count_status)
+    decided_at: datetime | None = attrs.field(default=None, validator=optional_aware)
+    decided_by: str | None = attrs.field(default=None, validator=optional_text)
+    note: str = attrs.field(default="", validator=text)
+
+    def __attrs_post_init__(self) -> None:
+        errors: list[tuple[str, str]] = []
+        if not self.lines:
+            errors.append(("lines", "a stock-take counts at least one bucket"))
+        buckets = [line.bucket for line in self.lines]
+        if len(set(buckets)) != len(buckets):
+            errors.append(("lines", "one line per bucket"))
+        differs = any(line.difference for line in self.lines)
+        if (self.status is CountStatus.MATCHED) == differs and self.lines:
+            errors.append(("status", "matched exactly when no bucket differs"))
+        decided = self.status in (CountStatus.APPROVED, CountStatus.REJECTED)
+        if decided != (self.decided_at is not None and self.decided_by is not None):
+            errors.append(("decided_at", "an approved or rejected count says who decided when"))
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def differences(self) -> dict[StockBucket, int]:
+        """The buckets that differ, with counted minus booked."""
+        return {line.bucket: line.difference for line in self.lines if line.difference}
+
+    @property
+    def accurate(self) -> bool:
+        """Whether every counted bucket agreed with the books."""
+        return not self.differences
+
+
 @attrs.frozen
 class Stock:
     """Stock of one SKU (``id`` is the SKU), kept as good, damaged and gift quantities.
 
     Source: docs/domain.md 2, stock is kept separately as good, damaged and gift stock, and
     never goes negative (不开负库存): a change that would is ``insufficient_stock``.
+    ``counts`` are its stock-takes, oldest first (docs/domain.md 9).
     """
 
     id: str = attrs.field(validator=_not_blank)
@@ -73,6 +175,9 @@ class Stock:
     gift: int = attrs.field(default=0, validator=count)
     reservations: tuple[Reservation, ...] = attrs.field(
         default=(), converter=as_tuple, validator=tuple_of(Reservation)
+    )
+    counts: tuple[StockCount, ...] = attrs.field(
+        default=(), converter=as_tuple, validator=tuple_of(StockCount)
     )
 
     def __attrs_post_init__(self) -> None:
@@ -87,6 +192,11 @@ class Stock:
         for bucket in (StockBucket.GOOD, StockBucket.GIFT):
             if self.reserved(bucket) > self.on_hand(bucket):
                 errors.append(("reservations", f"more {bucket} stock reserved than on hand"))
+        numbers = [c.number for c in self.counts]
+        if len(set(numbers)) != len(numbers):
+            errors.append(("counts", "stock-take numbers are unique"))
+        if sum(1 for c in self.counts if c.status is CountStatus.PENDING) > 1:
+            errors.append(("counts", "at most one stock-take waits for approval"))
         if errors:
             raise ValidationError(errors)
 
@@ -272,3 +382,144 @@ class Stock:
         if quantity > free:
             raise self._short(bucket, quantity, free, None)
         return self._with(bucket, self.on_hand(bucket) - quantity)
+
+    # -- stock-take ------------------------------------------------------------------
+
+    @property
+    def pending_count(self) -> StockCount | None:
+        """The stock-take whose differences wait for approval, if any."""
+        for stock_count in self.counts:
+            if stock_count.status is CountStatus.PENDING:
+                return stock_count
+        return None
+
+    @property
+    def last_counted_at(self) -> datetime | None:
+        """When the stock was last counted (``None``: never)."""
+        return max((c.at for c in self.counts), default=None)
+
+    def take_count(
+        self,
+        counted: Mapping[StockBucket | str, int],
+        *,
+        number: str,
+        at: datetime,
+        by: Actor,
+        access: AccessPolicy,
+    ) -> Stock:
+        """Record a stock-take of the given buckets against the books (每周仓库盘点).
+
+        Needs ``stock.manage``. Nothing is booked here: a count that differs is
+        ``pending`` until :meth:`approve_count`. While one waits, another count is refused
+        with ``stock_count_pending``.
+        """
+        access.require(by, Permission.MANAGE_STOCK)
+        moment = require_aware(at)
+        if not isinstance(counted, Mapping) or not counted:
+            raise ValidationError.at("counted", "count at least one bucket")
+        waiting = self.pending_count
+        if waiting is not None:
+            raise RuleViolation(
+                "stock_count_pending",
+                f"stock-take {describe(waiting.number)} of {describe(self.id)} waits for approval",
+                sku=self.id,
+                number=waiting.number,
+            )
+        lines = []
+        for key, quantity in counted.items():
+            bucket = _bucket(key)
+            if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+                msg = f"a counted quantity is a whole number >= 0, got {describe(quantity)}"
+                raise ValidationError.at(f"counted.{bucket.value}", msg)
+            lines.append(CountLine(bucket, quantity, self.on_hand(bucket)))
+        differs = any(line.difference for line in lines)
+        record = StockCount(
+            number=number,
+            at=moment,
+            by=by.id,
+            lines=tuple(sorted(lines, key=lambda line: list(StockBucket).index(line.bucket))),
+            status=CountStatus.PENDING if differs else CountStatus.MATCHED,
+        )
+        return attrs.evolve(self, counts=(*self.counts, record))
+
+    def _decide(self, number: str, by: Actor, access: AccessPolicy) -> StockCount:
+        access.require(by, Permission.APPROVE_STOCK_ADJUSTMENT)
+        for stock_count in self.counts:
+            if stock_count.number == number:
+                if stock_count.status is not CountStatus.PENDING:
+                    raise RuleViolation(
+                        "stock_count_not_pending",
+                        f"stock-take {describe(number)} is {stock_count.status}, not pending",
+                        sku=self.id,
+                        number=number,
+                        status=stock_count.status.value,
+                    )
+                return stock_count
+        raise ValidationError.at(
+            "number", f"{describe(self.id)} has no stock-take {describe(number)}"
+        )
+
+    def _replaced(self, decided: StockCount) -> tuple[StockCount, ...]:
+        return tuple(decided if c.number == decided.number else c for c in self.counts)
+
+    def approve_count(
+        self, number: str, *, at: datetime, by: Actor, access: AccessPolicy, note: str = ""
+    ) -> Stock:
+        """Book a pending stock-take's differences (经客户服务经理批准).
+
+        Needs ``stock.approve_adjustment`` (the customer-service manager and above). The
+        differences are added to what is on hand now, so goods moved since the count stay
+        booked; a result below zero or below the reserved goods is ``insufficient_stock``.
+        """
+        pending = self._decide(number, by, access)
+        moment = require_aware(at)
+        stock = self
+        for bucket, difference in pending.differences.items():
+            target = stock.on_hand(bucket) + difference
+            floor = stock.reserved(bucket) if bucket is not StockBucket.DAMAGED else 0
+            if target < floor:
+                raise self._short(bucket, -difference, stock.on_hand(bucket) - floor, None)
+            stock = stock._with(bucket, target)
+        approved = attrs.evolve(
+            pending,
+            status=CountStatus.APPROVED,
+            decided_at=moment,
+            decided_by=by.id,
+            note=note,
+        )
+        return attrs.evolve(stock, counts=self._replaced(approved))
+
+    def reject_count(
+        self, number: str, *, reason: str, at: datetime, by: Actor, access: AccessPolicy
+    ) -> Stock:
+        """Refuse a pending stock-take (count again); nothing is booked.
+
+        Needs ``stock.approve_adjustment``; the reason is kept with the count.
+        """
+        pending = self._decide(number, by, access)
+        moment = require_aware(at)
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValidationError.at("reason", "a rejected stock-take needs a reason")
+        rejected = attrs.evolve(
+            pending,
+            status=CountStatus.REJECTED,
+            decided_at=moment,
+            decided_by=by.id,
+            note=reason,
+        )
+        return attrs.evolve(self, counts=self._replaced(rejected))
+
+
+def stock_counts_due(stocks: Iterable[Stock], on: datetime, every: timedelta) -> list[str]:
+    """The SKUs whose last stock-take is older than ``every`` on ``on`` (or never counted).
+
+    Source: docs/domain.md 9, 每周仓库盘点: the warehouse counts every week
+    (``OrderPolicy.stock_take_interval``). Sorted by SKU.
+    """
+    moment = require_aware(on, "on")
+    due = []
+    for stock in stocks:
+        last = stock.last_counted_at
+        if last is None or moment - last >= every:
+            due.append(stock.id)
+    return sorted(due)
