@@ -684,7 +684,7 @@ class Dispatcher:
 
     def _gone(self, owner: str | None) -> bool:
         if owner == self.worker_id:  # this id's claims from before a restart
-            return not any(mid for mid, _ in self._inflight.values())
+            return not self._inflight
         return worker_is_gone(owner)
 
     def release_stale_claims(self) -> int:
