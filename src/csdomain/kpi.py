@@ -1,4 +1,4 @@
-"""Contact-centre KPIs and staff performance pay (docs/domain.md 3.3 and 6).
+"""Contact-centre KPIs, order KPIs and staff performance pay (docs/domain.md 2, 3.3, 6).
 
 - **Contact centre.** :class:`ContactRecord` is one call or contact (inbound or outbound).
   :class:`ContactStats` reads a stream of them once, keeps only integer counters (times
@@ -8,6 +8,10 @@
   and whether it passes (service level 80 % within 20 s, handling time 210-330 s, queue
   time 20 s, first-contact resolution 85 %, connection rate 80 % inbound / 60 % outbound,
   outbound project share 90 %, 2-3 rings).
+- **Order KPIs** (订单KPI). :func:`order_kpis` reads the orders, return reports and stock
+  of a period once and gives :class:`OrderKpis`: the valid-order rate, the return and
+  refusal rates, stock accuracy and the manual-adjustment rate from the stock-takes, the
+  service level (shipped complete and delivered by the promised date) and the stock days.
 - **Staff pay.** Actual pay = base pay + standard performance pay x KPI value, where base
   pay = last month's average x base share (0.5-0.8) and the standard performance pay is
   the rest; the KPI value is clamped to 0.5-5 (and the line says so). :func:`pay_report`
@@ -29,8 +33,11 @@ from typing import TypeVar
 import attrs
 
 from csdomain import validators as valid
+from csdomain.clock import require_aware
 from csdomain.errors import ValidationError, describe
 from csdomain.money import Money
+from csdomain.orders import CountStatus, Order, OrderStatus, Stock, StockBucket
+from csdomain.returns import ReturnReason, ReturnRequest, ReturnStatus
 
 
 __all__ = [
@@ -44,6 +51,7 @@ __all__ = [
     "KpiGroup",
     "KpiMeasure",
     "KpiReport",
+    "OrderKpis",
     "PayLine",
     "PayReport",
     "StaffPayPolicy",
@@ -52,6 +60,7 @@ __all__ = [
     "kpi_report",
     "kpi_reports_by_agent",
     "kpi_value",
+    "order_kpis",
     "pay_report",
     "staff_pay",
 ]
@@ -856,3 +865,172 @@ def pay_report(scores: Iterable[StaffScore], policy: StaffPayPolicy) -> PayRepor
         below += line.kpi_value < policy.standard_kpi
         lines.append(line)
     return PayReport(tuple(lines), below, policy.scheme_alarm_share)
+
+
+# -- order KPIs (订单KPI) -------------------------------------------------------------------
+
+_RETURNED = frozenset({ReturnStatus.RECEIVED, ReturnStatus.CLOSED})
+
+
+def _share(part: int, whole: int) -> float | None:
+    return None if whole == 0 else part / whole
+
+
+@attrs.frozen
+class OrderKpis:
+    """The order KPIs of one period ``start <= t < end`` (订单KPI, docs/domain.md 2).
+
+    Counts, with each rate as a property (``None`` when there is nothing to divide by):
+
+    - ``placed`` orders placed in the period, ``valid_orders`` those confirmed at some point
+      (有效订单): :attr:`valid_order_rate`;
+    - ``shipped`` orders shipped in the period; of those, ``returned`` had goods come back
+      and ``refused`` were refused on delivery (a return with the reason
+      ``refused_on_delivery``): :attr:`return_rate`, :attr:`refusal_rate`;
+    - ``due`` shipped orders delivered or past their promised date by ``end``, ``on_time``
+      those delivered by the promised date (every shipment is complete):
+      :attr:`service_level`;
+    - ``counted_lines`` buckets counted in the period's stock-takes, ``accurate_lines``
+      those that agreed with the books: :attr:`stock_accuracy`; ``stock_takes`` counts
+      and ``adjusted`` those whose differences were booked (manual adjustments):
+      :attr:`manual_adjustment_rate`;
+    - ``units_on_hand`` good and gift units of the stock given, ``units_shipped`` units
+      shipped in the period: :attr:`stock_days`.
+    """
+
+    start: datetime = attrs.field(validator=valid.aware)
+    end: datetime = attrs.field(validator=valid.aware)
+    placed: int = attrs.field(validator=valid.count)
+    valid_orders: int = attrs.field(validator=valid.count)
+    shipped: int = attrs.field(validator=valid.count)
+    returned: int = attrs.field(validator=valid.count)
+    refused: int = attrs.field(validator=valid.count)
+    due: int = attrs.field(validator=valid.count)
+    on_time: int = attrs.field(validator=valid.count)
+    counted_lines: int = attrs.field(validator=valid.count)
+    accurate_lines: int = attrs.field(validator=valid.count)
+    stock_takes: int = attrs.field(validator=valid.count)
+    adjusted: int = attrs.field(validator=valid.count)
+    units_on_hand: int = attrs.field(validator=valid.count)
+    units_shipped: int = attrs.field(validator=valid.count)
+
+    @property
+    def days(self) -> float:
+        """The length of the period in days."""
+        return (self.end - self.start) / timedelta(days=1)
+
+    @property
+    def valid_order_rate(self) -> float | None:
+        """Valid orders over orders placed."""
+        return _share(self.valid_orders, self.placed)
+
+    @property
+    def return_rate(self) -> float | None:
+        """Shipped orders with goods returned over shipped orders."""
+        return _share(self.returned, self.shipped)
+
+    @property
+    def refusal_rate(self) -> float | None:
+        """Shipped orders refused on delivery over shipped orders."""
+        return _share(self.refused, self.shipped)
+
+    @property
+    def service_level(self) -> float | None:
+        """Orders shipped complete and delivered on time over those due."""
+        return _share(self.on_time, self.due)
+
+    @property
+    def stock_accuracy(self) -> float | None:
+        """Counted buckets that agreed with the books over counted buckets."""
+        return _share(self.accurate_lines, self.counted_lines)
+
+    @property
+    def manual_adjustment_rate(self) -> float | None:
+        """Stock-takes whose differences were booked over stock-takes."""
+        return _share(self.adjusted, self.stock_takes)
+
+    @property
+    def stock_days(self) -> float | None:
+        """Days the stock on hand lasts at the period's rate of shipment."""
+        if self.units_shipped == 0 or self.days <= 0:
+            return None
+        return self.units_on_hand / (self.units_shipped / self.days)
+
+
+def _confirmed(order: Order) -> bool:
+    return any(change.to == OrderStatus.CONFIRMED.value for change in order.history)
+
+
+def order_kpis(
+    orders: Iterable[Order],
+    returns: Iterable[ReturnRequest],
+    stocks: Iterable[Stock],
+    *,
+    start: datetime,
+    end: datetime,
+) -> OrderKpis:
+    """The order KPIs of ``start <= t < end`` (订单KPI: valid orders, returns and refusals,
+    stock accuracy, service level, stock days, manual adjustments; docs/domain.md 2).
+
+    Each input is read once; see :class:`OrderKpis` for what each figure counts. An order
+    is on time when it was delivered on or before its promised latest date
+    (:meth:`~csdomain.orders.Order.is_late`); one not yet delivered counts as due, and
+    late, once that date is before the day of ``end``.
+    """
+    begin = require_aware(start, "start")
+    finish = require_aware(end, "end")
+    if finish <= begin:
+        raise ValidationError.at("end", "must be after start")
+    placed = valid_orders = shipped = due = on_time = units_shipped = 0
+    shipped_ids: set[str] = set()
+    for order in orders:
+        if begin <= order.placed_at < finish:
+            placed += 1
+            valid_orders += int(_confirmed(order))
+        shipment = order.shipments[-1] if order.shipments else None
+        if shipment is None or not begin <= shipment.at < finish:
+            continue
+        shipped += 1
+        shipped_ids.add(order.id)
+        units_shipped += sum(line.quantity for line in shipment.lines)
+        if order.expected_delivery is None:
+            continue
+        late = order.is_late(finish.date())
+        if order.delivered_at is not None or late:
+            due += 1
+            on_time += int(not late)
+    returned: set[str] = set()
+    refused: set[str] = set()
+    for request in returns:
+        if request.order_id in shipped_ids and request.status in _RETURNED:
+            if ReturnReason.REFUSED_ON_DELIVERY in request.reasons:
+                refused.add(request.order_id)
+            else:
+                returned.add(request.order_id)
+    counted_lines = accurate_lines = stock_takes = adjusted = units_on_hand = 0
+    for stock in stocks:
+        units_on_hand += stock.on_hand(StockBucket.GOOD) + stock.on_hand(StockBucket.GIFT)
+        for stock_count in stock.counts:
+            if not begin <= stock_count.at < finish:
+                continue
+            stock_takes += 1
+            adjusted += int(stock_count.status is CountStatus.APPROVED)
+            counted_lines += len(stock_count.lines)
+            accurate_lines += sum(1 for line in stock_count.lines if not line.difference)
+    return OrderKpis(
+        start=begin,
+        end=finish,
+        placed=placed,
+        valid_orders=valid_orders,
+        shipped=shipped,
+        returned=len(returned),
+        refused=len(refused),
+        due=due,
+        on_time=on_time,
+        counted_lines=counted_lines,
+        accurate_lines=accurate_lines,
+        stock_takes=stock_takes,
+        adjusted=adjusted,
+        units_on_hand=units_on_hand,
+        units_shipped=units_shipped,
+    )

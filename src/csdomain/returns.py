@@ -86,6 +86,8 @@ class ReturnReason(StrEnum):
     OFF_SPEC_CONTENT = "off_spec_content"
     CHANGED_MIND = "changed_mind"
     DEFECT = "defect"
+    #: The customer refused the goods on delivery (拒收): counted as a refusal, not a return.
+    REFUSED_ON_DELIVERY = "refused_on_delivery"
 
 
 class ReturnStatus(StrEnum):

@@ -732,6 +732,31 @@ def test_every_sku_is_counted_every_week(desk: OrderDesk, clock: FixedClock) -> 
     assert desk.stock_counts_due(by=WAREHOUSE) == ["AB-100", "PEN"]
 
 
+def test_order_kpis_count_valid_orders_refusals_the_service_level_and_stock_accuracy(
+    desk: OrderDesk, store: Store, clock: FixedClock
+) -> None:
+    # 订单KPI: one order shipped and refused on delivery, one placed and never confirmed
+    order = shipped(desk)
+    place(desk)
+    request = desk.request_return(
+        order.id, items=[ReturnItem("AB-100", 2)], reasons=["refused_on_delivery"], by=SALES
+    )
+    desk.approve_return(request.id, by=MANAGER)
+    desk.receive_return(request.id, [ReceivedLine("AB-100", 2)], by=WAREHOUSE)
+    desk.count_stock("AB-100", good=10, by=WAREHOUSE)
+    start = clock.now() - timedelta(days=1)
+    clock.advance(timedelta(days=10))
+    kpis = desk.order_kpis(start=start, end=clock.now(), by=MANAGER)
+    assert (kpis.placed, kpis.valid_orders, kpis.shipped, kpis.refused) == (2, 1, 1, 1)
+    assert (kpis.returned, kpis.refusal_rate) == (0, 1.0)
+    assert (kpis.due, kpis.on_time) == (1, 0)  # never delivered and past its promise
+    assert (kpis.stock_takes, kpis.stock_accuracy, kpis.manual_adjustment_rate) == (1, 1.0, 0.0)
+    denied = unchanged_after(
+        store, lambda: desk.order_kpis(start=start, end=clock.now(), by=OUTSIDER)
+    )
+    assert isinstance(denied, PermissionDenied)
+
+
 def test_reserved_goods_cannot_be_written_off(desk: OrderDesk, store: Store) -> None:
     stocked(desk, good=2)
     order = paid(desk)

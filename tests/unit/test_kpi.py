@@ -10,6 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from csdomain.auth import AccessPolicy, Actor
+from csdomain.calendar import BusinessCalendar
 from csdomain.errors import ValidationError
 from csdomain.kpi import (
     KPI_GROUPS,
@@ -20,6 +22,7 @@ from csdomain.kpi import (
     ContactStats,
     KpiGroup,
     KpiMeasure,
+    OrderKpis,
     PayReport,
     StaffPayPolicy,
     StaffScore,
@@ -27,10 +30,13 @@ from csdomain.kpi import (
     kpi_report,
     kpi_reports_by_agent,
     kpi_value,
+    order_kpis,
     pay_report,
     staff_pay,
 )
 from csdomain.money import Money
+from csdomain.orders import ConsigneeInfo, Order, OrderLine, OrderPolicy, Stock
+from csdomain.returns import ReceivedLine, ReturnItem, ReturnRequest
 from csdomain.serialization import from_json, to_json
 from csdomain.testing.strategies_satisfaction import (
     contact_centre_policies,
@@ -375,3 +381,97 @@ def test_kpi_inputs_of_the_wrong_type_are_refused_naming_the_field(call: object,
     with pytest.raises(ValidationError) as caught:
         call()  # type: ignore[operator]
     assert caught.value.errors[0][0] == path
+
+
+# -- order KPIs (订单KPI) -------------------------------------------------------------------
+
+_ACCESS = AccessPolicy()
+_SALES = Actor("zhang.sales", {"salesperson"})
+_FINANCE = Actor("fin", {"finance"})
+_WAREHOUSE = Actor("wh", {"warehouse"})
+_CS = Actor("qian.cs", {"cs_manager"})
+_ORDERS = OrderPolicy()
+_CALENDAR = BusinessCalendar.office("Asia/Shanghai")
+_MONDAY = datetime(2026, 11, 2, 1, tzinfo=UTC)
+_CONSIGNEE = ConsigneeInfo("Dr. Chen", "13800138000", "Luoyu Rd 1", "430000", "Huake Bio")
+
+
+def _order(n: int, *, confirm: bool = True, ship: bool = True) -> Order:
+    order = Order.place(
+        id=f"SO-{n}",
+        customer_id="C1",
+        channel="online",
+        lines=[OrderLine("AB-100", 2, Money.of("10.00", "CNY"))],
+        at=_MONDAY,
+        by=_SALES,
+        access=_ACCESS,
+        policy=_ORDERS,
+        consignee=_CONSIGNEE,
+    )
+    if not confirm:
+        return order
+    order = order.confirm(at=_MONDAY, by=_SALES, access=_ACCESS)
+    if not ship:
+        return order
+    order = order.record_payment(order.balance, at=_MONDAY, by=_FINANCE, access=_ACCESS)
+    return order.ship(at=_MONDAY, by=_WAREHOUSE, access=_ACCESS, policy=_ORDERS, calendar=_CALENDAR)
+
+
+def _returned(order: Order, reason: str) -> ReturnRequest:
+    request = ReturnRequest.file(
+        id=f"RR-{order.id}",
+        order=order,
+        items=[ReturnItem("AB-100", 1)],
+        reasons=(reason,),
+        at=_MONDAY,
+        by=_SALES,
+        access=_ACCESS,
+    )
+    manager = Actor("wu.manager", {"department_manager"})
+    request = request.approve(at=_MONDAY, by=manager, access=_ACCESS)
+    return request.receive([ReceivedLine("AB-100", 1)], at=_MONDAY, by=_WAREHOUSE, access=_ACCESS)
+
+
+def test_order_kpis_count_valid_orders_returns_refusals_and_the_service_level() -> None:
+    # promised 5-6 November: delivered on the 6th is on time, on the 7th late
+    on_time = _order(1).deliver(
+        at=datetime(2026, 11, 6, 2, tzinfo=UTC), by=_WAREHOUSE, access=_ACCESS
+    )
+    late = _order(2).deliver(at=datetime(2026, 11, 7, 2, tzinfo=UTC), by=_WAREHOUSE, access=_ACCESS)
+    undelivered = _order(3)  # past its promise by the end of the month: due and late
+    returned, refused = _order(4), _order(5)
+    unconfirmed = _order(6, confirm=False)
+    confirmed = _order(7, ship=False)
+    orders = [on_time, late, undelivered, returned, refused, unconfirmed, confirmed]
+    returns = [_returned(returned, "defect"), _returned(refused, "refused_on_delivery")]
+    stock = Stock("AB-100", good=20, gift=5)
+    stock = stock.take_count({"good": 20}, number="ST-1", at=_MONDAY, by=_WAREHOUSE, access=_ACCESS)
+    stock = stock.take_count(
+        {"good": 18, "gift": 5}, number="ST-2", at=_MONDAY, by=_WAREHOUSE, access=_ACCESS
+    )
+    stock = stock.approve_count("ST-2", at=_MONDAY, by=_CS, access=_ACCESS)
+    start, end = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)
+    kpis = order_kpis(orders, returns, [stock], start=start, end=end)
+    assert (kpis.placed, kpis.valid_orders, kpis.valid_order_rate) == (7, 6, 6 / 7)
+    assert (kpis.shipped, kpis.returned, kpis.refused) == (5, 1, 1)
+    assert (kpis.return_rate, kpis.refusal_rate) == (0.2, 0.2)
+    # due: the two delivered and the three undelivered past 6 November; on time: one
+    assert (kpis.due, kpis.on_time, kpis.service_level) == (5, 1, 0.2)
+    # stock-takes: ST-1 one line agreed; ST-2 good differed, gift agreed; ST-2 was booked
+    assert (kpis.counted_lines, kpis.accurate_lines, kpis.stock_accuracy) == (3, 2, 2 / 3)
+    assert (kpis.stock_takes, kpis.adjusted, kpis.manual_adjustment_rate) == (2, 1, 0.5)
+    # 18 good + 5 gift on hand, 10 units shipped in 30 days: 23 / (10 / 30) = 69 days
+    assert (kpis.units_on_hand, kpis.units_shipped) == (23, 10)
+    assert kpis.stock_days == pytest.approx(69.0)
+    assert from_json(OrderKpis, to_json(kpis)) == kpis
+
+
+def test_order_kpis_of_an_empty_period_have_no_rates() -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    kpis = order_kpis([_order(1)], [], [], start=start, end=start + timedelta(days=7))
+    assert (kpis.placed, kpis.shipped) == (0, 0)
+    assert kpis.valid_order_rate is None
+    assert kpis.service_level is None
+    assert kpis.stock_days is None
+    with pytest.raises(ValidationError):
+        order_kpis([], [], [], start=start, end=start)

@@ -26,6 +26,8 @@ from csdomain.desk.base import DeskBase, use_case
 from csdomain.errors import ValidationError, describe
 from csdomain.events import Event
 from csdomain.kinds import CUSTOMERS, ORDERS, OUTBOX, RETURNS, STOCKS, SURVEY_RESPONSES
+from csdomain.kpi import OrderKpis
+from csdomain.kpi import order_kpis as _order_kpis
 from csdomain.money import Money
 from csdomain.orders import (
     AwaitingStock,
@@ -663,6 +665,25 @@ class OrderDesk(DeskBase):
         """
         return _stock_counts_due(
             uow.repo(STOCKS).scan(), self.now(), self.policy.orders.stock_take_interval
+        )
+
+    @use_case(Permission.VIEW_REPORTS, readonly=True)
+    def order_kpis(
+        self, uow: UnitOfWork, *, start: datetime, end: datetime, by: Actor
+    ) -> OrderKpis:
+        """The order KPIs of ``start <= t < end`` (订单KPI, docs/domain.md 2).
+
+        Valid-order rate, return and refusal rates, stock accuracy and manual-adjustment
+        rate from the stock-takes, service level and stock days
+        (:func:`csdomain.kpi.order_kpis`); the store is streamed once. Needs
+        ``report.view``.
+        """
+        return _order_kpis(
+            uow.repo(ORDERS).scan(),
+            uow.repo(RETURNS).scan(),
+            uow.repo(STOCKS).scan(),
+            start=start,
+            end=end,
         )
 
     @use_case(*_STOCK_READERS, readonly=True)
