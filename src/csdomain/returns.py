@@ -281,6 +281,8 @@ class ReturnRequest:
     )
     received_at: datetime | None = attrs.field(default=None, validator=optional_aware)
     return_note_number: str | None = attrs.field(default=None, validator=optional_text)
+    #: What is done about it (the return analysis's next action), recorded at closing.
+    next_action: str = attrs.field(default="", validator=text)
 
     def __attrs_post_init__(self) -> None:
         errors: list[tuple[str, str]] = []
@@ -466,13 +468,25 @@ class ReturnRequest:
         )
 
     def close(
-        self, return_note_number: str, *, at: datetime, by: Actor, access: AccessPolicy
+        self,
+        return_note_number: str,
+        *,
+        at: datetime,
+        by: Actor,
+        access: AccessPolicy,
+        next_action: str = "",
     ) -> ReturnRequest:
-        """Issue the return note and close the return (``return.receive``)."""
+        """Issue the return note and close the return (``return.receive``).
+
+        ``next_action`` is what is done about it (docs/domain.md 2: the monthly return
+        analysis names the next action); it goes into :class:`ReturnAnalysis`.
+        """
         access.require(by, Permission.RECEIVE_RETURN)
         require_aware(at)
         if not isinstance(return_note_number, str) or not return_note_number.strip():
             raise ValidationError.at("return_note_number", "must not be empty")
+        if not isinstance(next_action, str):
+            raise ValidationError.at("next_action", "expected text")
         return RETURN_LIFECYCLE.move(
             self,
             "close_return",
@@ -480,6 +494,7 @@ class ReturnRequest:
             by=by.id,
             note=return_note_number,
             return_note_number=return_note_number,
+            next_action=next_action.strip(),
         )
 
 
@@ -642,6 +657,8 @@ class ReturnAnalysisRow:
     quantity: int
     damaged_quantity: int
     amount: Money
+    #: The next actions recorded on these returns, each once, in the order first seen.
+    next_actions: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -666,19 +683,22 @@ class _Tally:
     quantity: int
     damaged: int
     amount: Money
+    actions: list[str] = attrs.field(factory=list)
 
     def add(self, other: _Tally) -> None:
         self.returns += other.returns
         self.quantity += other.quantity
         self.damaged += other.damaged
         self.amount = self.amount + other.amount
+        self.actions.extend(a for a in other.actions if a not in self.actions)
 
 
 class ReturnAnalysis:
     """Monthly return and damage analysis, fed one received return at a time (docs/domain.md 2).
 
     Groups by month of receipt (in ``tz``), salesperson, item and primary reason; counts
-    returns, quantity, damaged quantity and refund amount. Memory grows with the number
+    returns, quantity, damaged quantity and refund amount, and lists the next actions
+    recorded when the returns were closed. Memory grows with the number
     of groups, not with the number of returns.
     """
 
@@ -715,8 +735,9 @@ class ReturnAnalysis:
             key = (month, request.requested_by, got.sku, request.primary_reason)
             damaged = got.quantity if got.condition is ItemCondition.DAMAGED else 0
             amount = request.unit_price(got.key) * got.quantity
+            actions = [request.next_action] if request.next_action else []
             mine.setdefault(key, _Tally(1, 0, 0, Money.zero(self.currency))).add(
-                _Tally(0, got.quantity, damaged, amount)
+                _Tally(0, got.quantity, damaged, amount, actions)
             )
         for key, tally in mine.items():
             self._groups.setdefault(key, self._zero()).add(tally)
@@ -740,7 +761,15 @@ class ReturnAnalysis:
         """One row per month, salesperson, item and reason, sorted by those."""
         return [
             ReturnAnalysisRow(
-                month, person, sku, reason, t.returns, t.quantity, t.damaged, t.amount
+                month,
+                person,
+                sku,
+                reason,
+                t.returns,
+                t.quantity,
+                t.damaged,
+                t.amount,
+                tuple(t.actions),
             )
             for (month, person, sku, reason), t in sorted(self._groups.items())
         ]

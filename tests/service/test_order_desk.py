@@ -988,6 +988,15 @@ def test_monthly_return_analysis_counts_returns_received_in_the_month(
     assert desk.return_analysis("2027-01", by=MANAGER) == []
 
 
+def test_returns_and_the_return_analysis_carry_the_next_action(desk: OrderDesk) -> None:
+    order = shipped(desk)
+    request = received_return(desk, order, 1, 1)
+    closed = desk.close_return(request.id, by=WAREHOUSE, next_action="Check the seal supplier")
+    assert closed.next_action == "Check the seal supplier"
+    (row,) = desk.return_analysis("2026-11", by=MANAGER)
+    assert row.next_actions == ("Check the seal supplier",)
+
+
 @pytest.mark.parametrize("month", ["2026-13", "2026-1", "Nov 2026", (2026, 0), (2026,), 202611])
 def test_the_analysis_month_is_validated(desk: OrderDesk, month: object) -> None:
     with pytest.raises(ValidationError):

@@ -525,3 +525,20 @@ def test_returned_never_exceeds_shipped(order: Order, attempts: list[tuple[int, 
     assert all(quantity >= 0 for quantity in left_over.values())
     asked = sum(r.lines[0].quantity for r in requests)
     assert asked == sum(order.ordered_quantities().values()) - sum(left_over.values())
+
+
+def test_returns_and_the_return_analysis_carry_the_next_action() -> None:
+    # the monthly return analysis names the next action for each group
+    lines = [ReceivedLine("AB-100", 1)]
+    first = received(shipped_order(), "RR-1", SALES, lines, reasons=("defect",))
+    second = received(shipped_order("SO-2"), "RR-2", SALES, lines, reasons=("defect",))
+    closed = first.close(
+        "RN-1", at=T0, by=WAREHOUSE, access=ACCESS, next_action="  Stronger cartons from May  "
+    )
+    assert closed.next_action == "Stronger cartons from May"
+    also = second.close(
+        "RN-2", at=T0, by=WAREHOUSE, access=ACCESS, next_action="Stronger cartons from May"
+    )
+    (row,) = ReturnAnalysis().add_all([closed, also]).rows()
+    assert (row.returns, row.next_actions) == (2, ("Stronger cartons from May",))
+    assert ReturnAnalysis().add_all([first]).rows()[0].next_actions == ()

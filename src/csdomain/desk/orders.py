@@ -809,16 +809,21 @@ class OrderDesk(DeskBase):
         return receipt.request
 
     @use_case(Permission.RECEIVE_RETURN)
-    def close_return(self, uow: UnitOfWork, return_id: Id, *, by: Actor) -> ReturnRequest:
+    def close_return(
+        self, uow: UnitOfWork, return_id: Id, *, by: Actor, next_action: LongText = ""
+    ) -> ReturnRequest:
         """Issue the return note (next number of ``return_note_series()``) and close.
 
-        Finance books the refund from the ``ReturnClosed`` event. Needs ``return.receive``.
+        Finance books the refund from the ``ReturnClosed`` event; ``next_action`` (what is
+        done about it) goes into the monthly return analysis. Needs ``return.receive``.
         """
         now = self.now()
 
         def close(request: ReturnRequest) -> ReturnRequest:
             number = self.policy.orders.return_note_series().next(uow, now)
-            return request.close(number, at=now, by=by, access=self.policy.access)
+            return request.close(
+                number, at=now, by=by, access=self.policy.access, next_action=next_action
+            )
 
         return self.change(uow, RETURNS, return_id, close)
 
