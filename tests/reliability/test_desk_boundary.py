@@ -108,12 +108,9 @@ HELPERS = frozenset(
         "optional_bounded_text",
     }
 )
-#: Examples per method and backend: bounded under ``ci``, many under ``soak``.
-PER_METHOD = settings(
-    max_examples=200 if SOAK else 10,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-    deadline=None,
-)
+#: Calls per backend under ``ci``, shared by the methods, so the file keeps to about a
+#: minute on one core as use cases are added (never fewer than 4 calls per method).
+CI_CALLS = 1_000
 #: Examples of the annotation rules per method (each example checks every parameter; a
 #: refusal does not depend on the other arguments, so a failure is not shrunk).
 PER_RULE = settings(
@@ -137,6 +134,12 @@ def public_methods() -> list[str]:
 
 
 PUBLIC = public_methods()
+#: Examples per method and backend: bounded under ``ci``, many under ``soak``.
+PER_METHOD = settings(
+    max_examples=200 if SOAK else min(10, max(4, CI_CALLS // len(PUBLIC))),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    deadline=None,
+)
 
 
 # -- what a method takes ---------------------------------------------------------------------
