@@ -757,6 +757,29 @@ def test_order_kpis_count_valid_orders_refusals_the_service_level_and_stock_accu
     assert isinstance(denied, PermissionDenied)
 
 
+def test_damage_carries_reason_amount_responsible_party_and_enters_the_analysis(
+    desk: OrderDesk,
+) -> None:
+    desk.receive_stock("AB-100", good=5, by=WAREHOUSE)
+    desk.mark_damaged(
+        "AB-100",
+        2,
+        by=WAREHOUSE,
+        reason="crushed in transit",
+        amount=cny("300.00"),
+        responsible="courier",
+        next_action="claim from the courier",
+    )
+    desk.write_off("AB-100", 2, by=WAREHOUSE, reason="crushed in transit")
+    rows = desk.damage_analysis("2026-11", by=MANAGER)
+    assert [(r.kind, r.quantity, r.amount, r.responsible) for r in rows] == [
+        ("marked_damaged", 2, cny("300.00"), ("courier",)),
+        ("written_off", 2, cny("0"), ()),
+    ]
+    assert rows[0].next_actions == ("claim from the courier",)
+    assert desk.damage_analysis((2026, 12), by=MANAGER) == []
+
+
 def test_reserved_goods_cannot_be_written_off(desk: OrderDesk, store: Store) -> None:
     stocked(desk, good=2)
     order = paid(desk)

@@ -43,6 +43,7 @@ from csdomain.orders import (
     ORDER_TRANSITIONS,
     ConsigneeInfo,
     CountStatus,
+    DamageKind,
     DeliveryProblem,
     DeliveryProblemKind,
     DeliveryWindow,
@@ -73,6 +74,7 @@ from csdomain.orders import (
     StockBucket,
     StockIssued,
     assess_delivery_problem,
+    damage_analysis,
     order_events,
     orders_awaiting_stock,
     promise_delivery,
@@ -847,6 +849,64 @@ def test_every_sku_is_counted_every_week() -> None:
     assert week == timedelta(days=7)
     assert stock_counts_due(stocks, T0 + timedelta(days=6), week) == ["AB-200"]
     assert stock_counts_due(stocks, T0 + week, week) == ["AB-100", "AB-200"]
+
+
+def test_damage_and_write_offs_carry_reason_amount_and_responsible_party() -> None:
+    stock = Stock("AB-100", good=10)
+    moved = stock.mark_damaged(
+        3,
+        by=WAREHOUSE,
+        access=ACCESS,
+        at=T0,
+        reason="crushed in the cold room",
+        amount=cny("450.00"),
+        responsible="zhao.wh",
+        next_action="shelve vials upright",
+    )
+    (entry,) = moved.damage
+    assert (entry.kind, entry.quantity, entry.bucket, entry.amount) == (
+        DamageKind.MARKED_DAMAGED, 3, StockBucket.GOOD, cny("450.00"),
+    )  # fmt: skip
+    assert (entry.reason, entry.responsible, entry.by) == (
+        "crushed in the cold room", "zhao.wh", WAREHOUSE.id,
+    )  # fmt: skip
+    scrapped = moved.write_off(
+        3, by=WAREHOUSE, access=ACCESS, at=T0, reason="crushed in the cold room"
+    )
+    assert [e.kind for e in scrapped.damage] == [DamageKind.MARKED_DAMAGED, DamageKind.WRITTEN_OFF]
+    # without a moment nothing is recorded; details without one are refused
+    assert stock.mark_damaged(1, by=WAREHOUSE, access=ACCESS).damage == ()
+    with pytest.raises(ValidationError):
+        stock.mark_damaged(1, by=WAREHOUSE, access=ACCESS, reason="dropped")
+
+
+def test_monthly_damage_analysis_by_item_reason_and_next_action() -> None:
+    stock = Stock("AB-100", good=10)
+    for n, reason in enumerate(["crushed", "crushed", "expired"]):
+        stock = stock.mark_damaged(
+            1,
+            by=WAREHOUSE,
+            access=ACCESS,
+            at=T0 + timedelta(days=n),
+            reason=reason,
+            amount=cny("150.00"),
+            responsible="zhao.wh",
+            next_action="shelve vials upright" if reason == "crushed" else "",
+        )
+    later = stock.write_off(
+        1, by=WAREHOUSE, access=ACCESS, at=datetime(2026, 12, 3, tzinfo=UTC), reason="expired"
+    )
+    rows = damage_analysis([later], "2026-11")
+    assert [(r.sku, r.kind, r.reason, r.entries, r.quantity, r.amount) for r in rows] == [
+        ("AB-100", DamageKind.MARKED_DAMAGED, "crushed", 2, 2, cny("300.00")),
+        ("AB-100", DamageKind.MARKED_DAMAGED, "expired", 1, 1, cny("150.00")),
+    ]
+    assert rows[0].next_actions == ("shelve vials upright",)
+    assert rows[0].responsible == ("zhao.wh",)
+    (december,) = damage_analysis([later], "2026-12")
+    assert (december.kind, december.amount) == (DamageKind.WRITTEN_OFF, cny("0"))
+    with pytest.raises(ValidationError):
+        damage_analysis([later], "2026-13")
 
 
 # -- delivery --------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from csdomain.money import Money
 from csdomain.orders import (
     AwaitingStock,
     ConsigneeInfo,
+    DamageAnalysisRow,
     Order,
     OrderChannel,
     OrderKind,
@@ -50,6 +51,7 @@ from csdomain.orders import (
     release_order,
     reserve_order,
 )
+from csdomain.orders import damage_analysis as _damage_analysis
 from csdomain.orders import orders_awaiting_stock as _orders_awaiting_stock
 from csdomain.orders import ship_order as _ship_order
 from csdomain.orders import stock_counts_due as _stock_counts_due
@@ -543,19 +545,34 @@ class OrderDesk(DeskBase):
         *,
         by: Actor,
         bucket: StockBucket | str = StockBucket.GOOD,
+        reason: LongText = "",
+        amount: Money | None = None,
+        responsible: ShortText = "",
+        next_action: LongText = "",
     ) -> Stock:
         """Move deteriorated goods to damaged stock: they never ship (docs/domain.md 2).
 
-        Only unreserved goods can be moved (``insufficient_stock``). Needs ``stock.manage``.
+        Only unreserved goods can be moved (``insufficient_stock``). The move is kept with
+        its reason, amount, responsible party and next action for the monthly damage
+        analysis. Needs ``stock.manage``.
         """
         moved = StockBucket(bucket)
+        now = self.now()
         return self._change_stock(
             uow,
             sku,
             lambda stock: stock.mark_damaged(
-                quantity, by=by, access=self.policy.access, bucket=moved
+                quantity,
+                by=by,
+                access=self.policy.access,
+                bucket=moved,
+                at=now,
+                reason=reason,
+                amount=amount,
+                responsible=responsible,
+                next_action=next_action,
             ),
-            lambda now: StockMarkedDamaged(sku, quantity, moved, now, by.id),
+            lambda at: StockMarkedDamaged(sku, quantity, moved, at, by.id),
         )
 
     @use_case(Permission.MANAGE_STOCK)
@@ -567,20 +584,50 @@ class OrderDesk(DeskBase):
         *,
         by: Actor,
         bucket: StockBucket | str = StockBucket.DAMAGED,
+        reason: LongText = "",
+        amount: Money | None = None,
+        responsible: ShortText = "",
+        next_action: LongText = "",
     ) -> Stock:
         """Remove goods from stock (scrapped damaged goods, counting corrections).
 
-        Never below zero nor into reserved goods (``insufficient_stock``). Needs
-        ``stock.manage``.
+        Never below zero nor into reserved goods (``insufficient_stock``). Kept with its
+        reason, amount, responsible party and next action. Needs ``stock.manage``.
         """
         removed = StockBucket(bucket)
+        now = self.now()
         return self._change_stock(
             uow,
             sku,
             lambda stock: stock.write_off(
-                quantity, by=by, access=self.policy.access, bucket=removed
+                quantity,
+                by=by,
+                access=self.policy.access,
+                bucket=removed,
+                at=now,
+                reason=reason,
+                amount=amount,
+                responsible=responsible,
+                next_action=next_action,
             ),
-            lambda now: StockWrittenOff(sku, quantity, removed, now, by.id),
+            lambda at: StockWrittenOff(sku, quantity, removed, at, by.id),
+        )
+
+    @use_case(Permission.VIEW_REPORTS, readonly=True)
+    def damage_analysis(
+        self, uow: UnitOfWork, month: ShortText | tuple[int, int], *, by: Actor
+    ) -> list[DamageAnalysisRow]:
+        """The monthly damage analysis (残损, docs/domain.md 2): item, kind, reason,
+        quantity, amount, responsible parties and next actions.
+
+        ``month`` as for :meth:`return_analysis`. Needs ``report.view``.
+        """
+        year, number = _year_month(month, self.policy.limits)
+        return _damage_analysis(
+            uow.repo(STOCKS).scan(),
+            f"{year:04d}-{number:02d}",
+            tz=self.policy.orders.number_tz,
+            currency=self.policy.orders.currency,
         )
 
     @use_case(Permission.MANAGE_STOCK)

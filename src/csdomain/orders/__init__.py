@@ -102,11 +102,15 @@ from csdomain.orders.policy import (
 from csdomain.orders.stock import (
     CountLine,
     CountStatus,
+    DamageAnalysisRow,
+    DamageEntry,
+    DamageKind,
     ItemCondition,
     Reservation,
     Stock,
     StockBucket,
     StockCount,
+    damage_analysis,
     stock_counts_due,
 )
 
@@ -123,6 +127,9 @@ __all__ = [
     "ConsigneeInfo",
     "CountLine",
     "CountStatus",
+    "DamageAnalysisRow",
+    "DamageEntry",
+    "DamageKind",
     "DeliveryProblem",
     "DeliveryProblemAssessment",
     "DeliveryProblemKind",
@@ -171,6 +178,7 @@ __all__ = [
     "StockUpdate",
     "StockWrittenOff",
     "assess_delivery_problem",
+    "damage_analysis",
     "order_events",
     "orders_awaiting_stock",
     "promise_delivery",

@@ -10,21 +10,27 @@ differences booked.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
 from csdomain.auth import AccessPolicy, Actor, Permission
 from csdomain.clock import require_aware
 from csdomain.errors import RuleViolation, ValidationError, describe
+from csdomain.money import Money
 from csdomain.orders._checks import quantity as quantity_arg
 from csdomain.validators import (
     as_tuple,
     aware,
     count,
     enum_value,
+    money,
+    optional,
     optional_aware,
     optional_text,
     positive_int,
@@ -37,11 +43,15 @@ from csdomain.validators import not_blank as _not_blank
 __all__ = [
     "CountLine",
     "CountStatus",
+    "DamageAnalysisRow",
+    "DamageEntry",
+    "DamageKind",
     "ItemCondition",
     "Reservation",
     "Stock",
     "StockBucket",
     "StockCount",
+    "damage_analysis",
     "stock_counts_due",
 ]
 
@@ -160,13 +170,46 @@ class StockCount:
         return not self.differences
 
 
+class DamageKind(StrEnum):
+    """What happened to damaged goods."""
+
+    #: Deteriorated goods moved from good or gift stock to damaged.
+    MARKED_DAMAGED = "marked_damaged"
+    #: Goods removed from stock (scrapped, counting corrections).
+    WRITTEN_OFF = "written_off"
+
+
+def _damage_kind(value: DamageKind | str) -> DamageKind:
+    return enum_value(DamageKind, value, "kind")
+
+
+@attrs.frozen
+class DamageEntry:
+    """One damage or write-off, with its reason, amount and responsible party (残损).
+
+    Kept with the stock for the monthly damage analysis (item, quantity, amount, reason,
+    next action; docs/domain.md 2).
+    """
+
+    kind: DamageKind = attrs.field(converter=_damage_kind)
+    at: datetime = attrs.field(validator=aware)
+    by: str = attrs.field(validator=text)
+    bucket: StockBucket = attrs.field(converter=_bucket)
+    quantity: int = attrs.field(validator=positive_int)
+    reason: str = attrs.field(default="", validator=text)
+    amount: Money | None = attrs.field(default=None, validator=optional(money))
+    responsible: str = attrs.field(default="", validator=text)
+    next_action: str = attrs.field(default="", validator=text)
+
+
 @attrs.frozen
 class Stock:
     """Stock of one SKU (``id`` is the SKU), kept as good, damaged and gift quantities.
 
     Source: docs/domain.md 2, stock is kept separately as good, damaged and gift stock, and
     never goes negative (不开负库存): a change that would is ``insufficient_stock``.
-    ``counts`` are its stock-takes, oldest first (docs/domain.md 9).
+    ``counts`` are its stock-takes, oldest first (docs/domain.md 9); ``damage`` its
+    damages and write-offs with reason, amount and responsible party.
     """
 
     id: str = attrs.field(validator=_not_blank)
@@ -178,6 +221,9 @@ class Stock:
     )
     counts: tuple[StockCount, ...] = attrs.field(
         default=(), converter=as_tuple, validator=tuple_of(StockCount)
+    )
+    damage: tuple[DamageEntry, ...] = attrs.field(
+        default=(), converter=as_tuple, validator=tuple_of(DamageEntry)
     )
 
     def __attrs_post_init__(self) -> None:
@@ -348,6 +394,19 @@ class Stock:
             bucket = StockBucket.GIFT if gift else StockBucket.GOOD
         return self._with(bucket, self.on_hand(bucket) + quantity)
 
+    def _logged(
+        self, kind: DamageKind, bucket: StockBucket, quantity: int, by: Actor, details: Any
+    ) -> tuple[DamageEntry, ...]:
+        at = details.pop("at", None)
+        if at is None:
+            if any(details.values()):
+                raise ValidationError.at("at", "a damage record says when")
+            return self.damage
+        entry = DamageEntry(
+            kind=kind, at=require_aware(at), by=by.id, bucket=bucket, quantity=quantity, **details
+        )
+        return (*self.damage, entry)
+
     def mark_damaged(
         self,
         quantity: int,
@@ -355,16 +414,33 @@ class Stock:
         by: Actor,
         access: AccessPolicy,
         bucket: StockBucket | str = StockBucket.GOOD,
+        at: datetime | None = None,
+        reason: str = "",
+        amount: Money | None = None,
+        responsible: str = "",
+        next_action: str = "",
     ) -> Stock:
-        """Move deteriorated goods from good (or gift) stock to damaged: they never ship."""
+        """Move deteriorated goods from good (or gift) stock to damaged: they never ship.
+
+        With ``at`` the move is recorded as a :class:`DamageEntry` with its reason, amount,
+        responsible party and next action, for the monthly damage analysis.
+        """
         access.require(by, Permission.MANAGE_STOCK)
         quantity = quantity_arg(quantity, "quantity")
         bucket = _shippable_bucket(bucket)
         free = self.available(bucket)
         if quantity > free:
             raise self._short(bucket, quantity, free, None)
+        details = {
+            "at": at,
+            "reason": reason,
+            "amount": amount,
+            "responsible": responsible,
+            "next_action": next_action,
+        }
+        log = self._logged(DamageKind.MARKED_DAMAGED, bucket, quantity, by, details)
         moved = self._with(bucket, self.on_hand(bucket) - quantity)
-        return attrs.evolve(moved, damaged=self.damaged + quantity)
+        return attrs.evolve(moved, damaged=self.damaged + quantity, damage=log)
 
     def write_off(
         self,
@@ -373,15 +449,32 @@ class Stock:
         by: Actor,
         access: AccessPolicy,
         bucket: StockBucket | str = StockBucket.DAMAGED,
+        at: datetime | None = None,
+        reason: str = "",
+        amount: Money | None = None,
+        responsible: str = "",
+        next_action: str = "",
     ) -> Stock:
-        """Remove goods from stock (scrapped damaged goods, counting corrections)."""
+        """Remove goods from stock (scrapped damaged goods, counting corrections).
+
+        With ``at`` the write-off is recorded as a :class:`DamageEntry` (see
+        :meth:`mark_damaged`).
+        """
         access.require(by, Permission.MANAGE_STOCK)
         quantity = quantity_arg(quantity, "quantity")
         bucket = _bucket(bucket)
         free = self.available(bucket) if bucket is not StockBucket.DAMAGED else self.damaged
         if quantity > free:
             raise self._short(bucket, quantity, free, None)
-        return self._with(bucket, self.on_hand(bucket) - quantity)
+        details = {
+            "at": at,
+            "reason": reason,
+            "amount": amount,
+            "responsible": responsible,
+            "next_action": next_action,
+        }
+        log = self._logged(DamageKind.WRITTEN_OFF, bucket, quantity, by, details)
+        return attrs.evolve(self._with(bucket, self.on_hand(bucket) - quantity), damage=log)
 
     # -- stock-take ------------------------------------------------------------------
 
@@ -523,3 +616,65 @@ def stock_counts_due(stocks: Iterable[Stock], on: datetime, every: timedelta) ->
         if last is None or moment - last >= every:
             due.append(stock.id)
     return sorted(due)
+
+
+@attrs.frozen
+class DamageAnalysisRow:
+    """Damages of one month, item, kind and reason: quantity, amount, who, what next."""
+
+    month: str
+    sku: str
+    kind: DamageKind
+    reason: str
+    entries: int
+    quantity: int
+    amount: Money
+    responsible: tuple[str, ...]
+    next_actions: tuple[str, ...]
+
+
+def damage_analysis(
+    stocks: Iterable[Stock], month: str, *, tz: str = "Asia/Shanghai", currency: str = "CNY"
+) -> list[DamageAnalysisRow]:
+    """The monthly damage analysis (残损分析): item, quantity, amount, reason, next action.
+
+    Source: docs/domain.md 2, damage (残损) is analysed monthly the same way as returns.
+    Groups the :class:`DamageEntry` records of ``month`` (``"2026-11"``, read in ``tz``)
+    by item, kind and reason; amounts in other currencies are refused. Sorted by item,
+    kind and reason.
+    """
+    if not isinstance(month, str) or not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        raise ValidationError.at("month", f"expected YYYY-MM, got {describe(month)}")
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError, OSError, TypeError):
+        raise ValidationError.at("tz", f"unknown time zone {describe(tz)}") from None
+    zero = Money.zero(currency)
+    groups: dict[tuple[str, DamageKind, str], list[DamageEntry]] = {}
+    for stock in stocks:
+        for entry in stock.damage:
+            if entry.at.astimezone(zone).strftime("%Y-%m") == month:
+                groups.setdefault((stock.id, entry.kind, entry.reason), []).append(entry)
+    rows = []
+    for (sku, kind, reason), entries in sorted(groups.items()):
+        amount = zero
+        for entry in entries:
+            if entry.amount is not None:
+                if entry.amount.currency != currency:
+                    msg = f"expected {currency}, got {entry.amount.currency}"
+                    raise ValidationError.at("amount", msg)
+                amount = amount + entry.amount
+        rows.append(
+            DamageAnalysisRow(
+                month=month,
+                sku=sku,
+                kind=kind,
+                reason=reason,
+                entries=len(entries),
+                quantity=sum(entry.quantity for entry in entries),
+                amount=amount,
+                responsible=tuple(dict.fromkeys(e.responsible for e in entries if e.responsible)),
+                next_actions=tuple(dict.fromkeys(e.next_action for e in entries if e.next_action)),
+            )
+        )
+    return rows
