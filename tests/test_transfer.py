@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import functools
 import gzip
+import hashlib
 import inspect
 import io
 import os
@@ -69,6 +70,13 @@ def lines_of(data: bytes) -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in data.splitlines()]
 
 
+def end_counts(data: bytes) -> dict[str, Any]:
+    """The end line of an export without its digest (which the digest tests check)."""
+    end: dict[str, Any] = orjson.loads(data.splitlines()[-1])
+    del end["sha256"]
+    return end
+
+
 @pytest.fixture(scope="module")
 def demo_export() -> bytes:
     """The small demo data set, exported from the memory backend."""
@@ -113,7 +121,11 @@ def test_an_export_is_a_header_documents_by_kind_and_key_counters_and_a_trailer(
         (d["kind"], d["key"]) for d in documents
     )
     assert [c["counter"] for c in counters] == sorted(c["counter"] for c in counters)
-    assert records[-1] == {"end": True, "documents": len(documents), "counters": len(counters)}
+    assert end_counts(demo_export) == {
+        "end": True,
+        "documents": len(documents),
+        "counters": len(counters),
+    }
     assert {d["kind"] for d in documents} >= {"customer", "order", "complaint", "outbox"}
     assert all(set(d) == {"kind", "key", "version", "doc"} for d in documents)
 
@@ -212,7 +224,7 @@ def test_import_refuses_a_store_that_holds_only_counters(demo_export: bytes, url
         with pytest.raises(RuleViolation) as info:
             import_store(store, io.BytesIO(demo_export))
         assert info.value.code == "store_not_empty"
-        assert lines_of(export(store))[-1] == {"end": True, "documents": 0, "counters": 1}
+        assert end_counts(export(store)) == {"end": True, "documents": 0, "counters": 1}
 
 
 def small_export() -> list[bytes]:
@@ -265,7 +277,7 @@ def test_a_damaged_export_imports_nothing(damage: str) -> None:
         with pytest.raises(ValidationError) as info:
             import_store(store, lines)
         assert info.value.errors[0][0].startswith("line ")
-        assert lines_of(export(store))[-1] == {"end": True, "documents": 0, "counters": 0}
+        assert end_counts(export(store)) == {"end": True, "documents": 0, "counters": 0}
 
 
 def test_import_takes_lines_not_one_string() -> None:
@@ -278,6 +290,175 @@ def test_text_lines_import_like_bytes() -> None:
     with open_store("memory://") as store:
         import_store(store, [line.decode() for line in lines], batch_size=1)
         assert list(export_lines(store)) == lines
+
+
+# -- exports verify themselves (issue #19 item 8) -----------------------------------------------
+
+
+def edited_stock(data: bytes, more: int = 1000) -> bytes:
+    """``data`` with the first stock's good quantity raised by ``more``: a schema-valid edit."""
+    lines = data.splitlines(keepends=True)
+    number = next(i for i, line in enumerate(lines) if line.startswith(b'{"kind":"stock"'))
+    record = orjson.loads(lines[number])
+    record["doc"]["good"] += more
+    lines[number] = orjson.dumps(record, option=orjson.OPT_SORT_KEYS) + b"\n"
+    return b"".join(lines)
+
+
+def test_the_end_line_carries_the_sha256_of_every_line_before_it(demo_export: bytes) -> None:
+    """Rule: an export ends with a digest of its content, header included (issue #19, 8)."""
+    content, _, end = demo_export.rstrip(b"\n").rpartition(b"\n")
+    assert orjson.loads(end)["sha256"] == hashlib.sha256(content + b"\n").hexdigest()
+
+
+def test_an_edited_export_is_refused_and_nothing_is_written(demo_export: bytes) -> None:
+    """Rule: import checks the digest; a mismatch refuses the whole file (issue #19, 8)."""
+    edited = edited_stock(demo_export)
+    with open_store("sqlite://") as store:
+        with pytest.raises(ValidationError) as info:
+            import_store(store, io.BytesIO(edited))
+        path, message = info.value.errors[0]
+        assert path == f"line {len(edited.splitlines())}.sha256"
+        assert "does not match" in message
+        assert "verify=False" in message
+        assert end_counts(export(store)) == {"end": True, "documents": 0, "counters": 0}
+
+
+def test_a_deliberately_edited_export_imports_with_verify_false(demo_export: bytes) -> None:
+    """Rule: an explicit option imports a deliberately edited export (issue #19, 8)."""
+    first = next(line for line in demo_export.splitlines() if line.startswith(b'{"kind":"stock"'))
+    stock = orjson.loads(first)
+    with open_store("memory://") as store:
+        import_store(store, io.BytesIO(edited_stock(demo_export)), verify=False)
+        with store.unit_of_work(readonly=True) as uow:
+            assert uow.repo(STOCKS).get(stock["key"]).good == stock["doc"]["good"] + 1000
+        again = export(store)
+    assert again != demo_export
+    content, _, end = again.rstrip(b"\n").rpartition(b"\n")
+    assert orjson.loads(end)["sha256"] == hashlib.sha256(content + b"\n").hexdigest()
+
+
+def test_an_end_line_without_a_digest_is_refused_unless_verify_is_false() -> None:
+    """Rule: dropping the digest does not dodge the check (issue #19, 8)."""
+    lines = small_export()
+    end = orjson.loads(lines[-1])
+    del end["sha256"]
+    stripped = [*lines[:-1], orjson.dumps(end) + b"\n"]
+    with open_store("sqlite://") as store:
+        with pytest.raises(ValidationError) as info:
+            import_store(store, stripped)
+        assert info.value.errors[0][0] == f"line {len(lines)}.sha256"
+        assert "--no-verify" in info.value.errors[0][1]
+        assert end_counts(export(store)) == {"end": True, "documents": 0, "counters": 0}
+        import_store(store, stripped, verify=False)
+        assert list(export_lines(store)) == lines
+
+
+@pytest.mark.parametrize("digest", [None, 7, "", "ABC", "0" * 63, "F" * 64, ["0" * 64]])
+@pytest.mark.parametrize("verify", [True, False])
+def test_a_digest_that_is_not_64_lowercase_hex_digits_is_refused(digest: Any, verify: bool) -> None:
+    """Rule: the end line's fields are type-checked, with or without verification."""
+    lines = small_export()
+    end = orjson.loads(lines[-1]) | {"sha256": digest}
+    with open_store("memory://") as store:
+        with pytest.raises(ValidationError) as info:
+            import_store(store, [*lines[:-1], orjson.dumps(end)], verify=verify)
+        assert info.value.errors == [
+            (
+                f"line {len(lines)}.sha256",
+                "must be a SHA-256 digest: 64 lowercase hexadecimal digits",
+            )
+        ]
+
+
+def test_the_digest_does_not_depend_on_line_endings_or_blank_lines() -> None:
+    """Rule: the digest covers the content of the lines, not how a copy ended them."""
+    lines = small_export()
+    crlf = [line.replace(b"\n", b"\r\n") for line in lines]
+    with open_store("memory://") as store:
+        import_store(store, [crlf[0], b"\r\n", *crlf[1:]])
+        assert list(export_lines(store)) == lines
+
+
+@pytest.mark.parametrize("version", [True, 1.0, "1", None, [1]])
+def test_header_fields_are_type_checked(version: Any) -> None:
+    """Rule: ``"version": true`` is not version 1 (issue #19, 8)."""
+    lines = small_export()
+    header = orjson.dumps({"format": FORMAT, "version": version}) + b"\n"
+    with open_store("memory://") as store:
+        with pytest.raises(ValidationError) as info:
+            import_store(store, [header, *lines[1:]], verify=False)
+        assert info.value.errors[0][0] == "line 1.version"
+        assert end_counts(export(store)) == {"end": True, "documents": 0, "counters": 0}
+
+
+def test_verify_must_be_true_or_false() -> None:
+    with open_store("memory://") as store, pytest.raises(ValidationError) as info:
+        import_store(store, small_export(), verify="no")  # type: ignore[arg-type]
+    assert info.value.errors == [("verify", "must be True or False")]
+
+
+def gzipped(data: bytes) -> bytes:
+    out = io.BytesIO()
+    with gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as packed:
+        packed.write(data)
+    return out.getvalue()
+
+
+CORRUPT_GZIP: dict[str, Callable[[bytes], bytes]] = {
+    "truncated": lambda packed: packed[: len(packed) // 2],
+    "cut before its trailer": lambda packed: packed[:-8],
+    "not gzip at all": lambda packed: b"plain text, not gzip\n",
+    "a damaged middle": lambda packed: packed[:40] + bytes(64) + packed[104:],
+}
+
+
+@pytest.mark.parametrize("damage", list(CORRUPT_GZIP), ids=list(CORRUPT_GZIP))
+def test_a_truncated_or_corrupt_gzip_export_is_a_validation_error(
+    damage: str, demo_export: bytes, tmp_path: Path
+) -> None:
+    """Rule: compressed input errors are clean CsDomainErrors, nothing written (issue #19, 8)."""
+    path = tmp_path / "backup.jsonl.gz"
+    path.write_bytes(CORRUPT_GZIP[damage](gzipped(demo_export)))
+    with open_store("sqlite://") as store:
+        with pytest.raises(ValidationError) as info, gzip.open(path, "rb") as source:
+            import_store(store, source)
+        assert info.value.errors[0][0].startswith("line ")
+        assert end_counts(export(store)) == {"end": True, "documents": 0, "counters": 0}
+
+
+def test_the_cli_refuses_a_corrupt_gzip_export_in_one_line(
+    demo_export: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rule: errors are one clear line and a non-zero exit, not a traceback."""
+    from csdomain.cli import main
+
+    path = tmp_path / "backup.jsonl.gz"
+    path.write_bytes(gzipped(demo_export)[:-100])
+    url = f"sqlite:///{tmp_path / 'target.db'}"
+    assert main(["import", str(path), "--store", url]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("csdomain: error: line ")
+    assert "cannot be read" in err
+    assert err.count("\n") == 1
+
+
+def test_the_cli_refuses_an_edited_export_unless_no_verify_is_given(
+    demo_export: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rule: ``csdomain import --no-verify`` is the explicit option for deliberate edits."""
+    from csdomain.cli import main
+
+    path = tmp_path / "edited.jsonl.gz"
+    path.write_bytes(gzipped(edited_stock(demo_export)))
+    url = f"sqlite:///{tmp_path / 'target.db'}"
+    assert main(["import", str(path), "--store", url]) == 1
+    assert "does not match" in capsys.readouterr().err
+    with open_store(url) as store:
+        assert end_counts(export(store)) == {"end": True, "documents": 0, "counters": 0}
+    assert main(["import", str(path), "--no-verify", "--store", url]) == 0
+    with open_store(url) as store:
+        assert export(store).count(b'{"kind":"stock"') == demo_export.count(b'{"kind":"stock"')
 
 
 # -- backends without the optional SPI ------------------------------------------------------------
@@ -338,7 +519,7 @@ class PlainBackend:
         self.url = "plain+" + inner.url
 
     def begin(self, *, readonly: bool = False) -> Transaction:
-        return PlainTransaction(self.inner.begin(readonly=readonly))
+        return PlainTransaction(self.inner.begin(readonly=readonly))  # type: ignore[return-value]
 
     def close(self) -> None:
         self.inner.close()
@@ -358,10 +539,8 @@ def test_a_backend_without_the_transfer_methods_is_refused_by_name_and_nothing_i
             import_store(plain, io.BytesIO(demo_export))
         with pytest.raises(PluginError, match="list_counters"):
             export(plain)
-        assert lines_of(export(inner)) == [
-            {"format": FORMAT, "version": FORMAT_VERSION},
-            {"end": True, "documents": 0, "counters": 0},
-        ]
+        assert lines_of(export(inner))[:-1] == [{"format": FORMAT, "version": FORMAT_VERSION}]
+        assert end_counts(export(inner)) == {"end": True, "documents": 0, "counters": 0}
     finally:
         inner.close()
 
@@ -453,7 +632,7 @@ def test_text_that_json_cannot_hold_is_refused_at_add_so_every_store_can_be_expo
         assert info.value.errors == [
             ("address", "text that is not valid Unicode (surrogates not allowed)")
         ]
-        assert lines_of(export(store))[-1] == {"end": True, "documents": 0, "counters": 0}
+        assert end_counts(export(store)) == {"end": True, "documents": 0, "counters": 0}
 
 
 # -- the command line ---------------------------------------------------------------------------
@@ -555,7 +734,8 @@ def test_importing_a_missing_file_names_it_and_writes_nothing(
     err = capsys.readouterr().err
     assert err == f"csdomain: error: input: file {tmp_path / 'nope.jsonl'} does not exist\n"
     with open_store(url) as store:
-        assert list(export_lines(store))[1:] == [b'{"end":true,"documents":0,"counters":0}\n']
+        assert len(list(export_lines(store))) == 2
+        assert end_counts(export(store)) == {"end": True, "documents": 0, "counters": 0}
 
 
 def test_the_cli_round_trips_every_kind_in_a_fresh_interpreter(

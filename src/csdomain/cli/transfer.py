@@ -95,7 +95,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     store = open_store(args.store)
     try:
         with _input(args.input) as source:
-            summary = import_store(store, source)
+            summary = import_store(store, source, verify=not args.no_verify)
     finally:
         store.close()
     print(f"imported {summary.describe()} into {store.url}")
@@ -141,7 +141,8 @@ def add_import_command(subparsers: Subcommands) -> None:
         description=(
             "Read a file written by 'csdomain export' into an EMPTY store, keeping every\n"
             "document's version and every counter. All or nothing: a bad line, a cut-off\n"
-            "file or a store that already holds data imports nothing."
+            "or corrupt file, content that does not match the digest on its end line (an\n"
+            "edited file) or a store that already holds data imports nothing."
         ),
         epilog=(
             "examples:\n"
@@ -149,8 +150,15 @@ def add_import_command(subparsers: Subcommands) -> None:
             "  csdomain import cs.jsonl.gz --store postgresql://cs@db/cs\n"
             "  csdomain export --store sqlite:///old.db | \\\n"
             "      csdomain import - --store sqlite:///new.db\n"
+            "  csdomain import edited.jsonl --no-verify --store sqlite:///fixed.db\n"
         ),
     )
     add_store_option(imp)
     imp.add_argument("input", metavar="FILE", help="the export to read (- for standard input)")
+    imp.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="import a deliberately edited export: do not compare its digest "
+        "(every line is still validated)",
+    )
     imp.set_defaults(handler=_cmd_import)

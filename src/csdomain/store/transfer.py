@@ -6,12 +6,17 @@ An export is one JSON object per line, written while reading one snapshot of the
 - one line per stored document, ``{"kind": ..., "key": ..., "version": ..., "doc": {...}}``,
   ordered by kind name, then key (code-point order), the document with sorted keys;
 - one line per store counter (naming series), ``{"counter": ..., "value": ...}``, by name;
-- a trailer ``{"end": true, "documents": N, "counters": M}``, so a cut-off file is refused.
+- a trailer ``{"end": true, "documents": N, "counters": M, "sha256": "..."}``, so a cut-off
+  file is refused; ``sha256`` is the SHA-256 digest (hex) of every line before it, header
+  included, each without its line ending and followed by ``\n`` (for an export as written:
+  the digest of all its bytes before the trailer).
 
 The same store gives the same bytes on every backend, and export -> import -> export is
 byte-identical. :func:`import_store` reads such lines into an **empty** store in one unit
 of work, keeping every document's version and every counter's value, so a store can move
-from SQLite to PostgreSQL with nothing lost; a bad line rolls the whole import back.
+from SQLite to PostgreSQL with nothing lost; a bad line rolls the whole import back, and so
+does content that does not match the trailer's digest (an edited or damaged file) unless the
+caller deliberately imports an edited export with ``verify=False``.
 
 Every backend takes part the same way, through the transfer methods of its transactions
 (:class:`~csdomain.store.spi.Transaction`: ``list_counters``, ``restore_counter`` and
@@ -21,6 +26,9 @@ Every backend takes part the same way, through the transfer methods of its trans
 
 from __future__ import annotations
 
+import hashlib
+import re
+import zlib
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
@@ -51,7 +59,9 @@ FORMAT_VERSION = 1
 
 _DOC_FIELDS = frozenset({"kind", "key", "version", "doc"})
 _COUNTER_FIELDS = frozenset({"counter", "value"})
-_END_FIELDS = frozenset({"end", "documents", "counters"})
+_END_FIELDS = frozenset({"end", "documents", "counters", "sha256"})
+_DIGEST_FIELD = "sha256"
+_DIGEST_TEXT = re.compile(r"[0-9a-f]{64}")
 _HEADER_FIELDS = frozenset({"format", "version"})
 _SORT = orjson.OPT_SORT_KEYS
 
@@ -161,10 +171,15 @@ def export_lines(store: Store, *, summary: list[TransferSummary] | None = None) 
     """
     kinds = sorted(store.kinds, key=lambda k: k.name)
     counts = {kind.name: 0 for kind in kinds}
+    digest = hashlib.sha256()
     with store.unit_of_work(readonly=True) as uow:
-        yield _dumps({"format": FORMAT, "version": FORMAT_VERSION}, "header", 0) + b"\n"
+        header = _dumps({"format": FORMAT, "version": FORMAT_VERSION}, "header", 0) + b"\n"
+        digest.update(header)
+        yield header
         for kind in kinds:
-            yield from _document_lines(store, uow, kind, counts)
+            for line in _document_lines(store, uow, kind, counts):
+                digest.update(line)
+                yield line
         counters = 0
         previous: str | None = None
         for name, value in _transfer_tx(store, uow.tx).list_counters():
@@ -172,11 +187,18 @@ def export_lines(store: Store, *, summary: list[TransferSummary] | None = None) 
                 raise _out_of_order(store, "counters", previous, name)
             previous = name
             counters += 1
-            yield (
+            line = (
                 _dumps({"counter": name, "value": value}, f"counter {short_repr(name)}", 0) + b"\n"
             )
+            digest.update(line)
+            yield line
         total = sum(counts.values())
-        trailer = {"end": True, "documents": total, "counters": counters}
+        trailer = {
+            "end": True,
+            "documents": total,
+            "counters": counters,
+            _DIGEST_FIELD: digest.hexdigest(),
+        }
         yield _dumps(trailer, "trailer", 0) + b"\n"
     if summary is not None:
         summary.append(TransferSummary(documents=counts, counters=counters))
@@ -212,9 +234,14 @@ def _parse(number: int, line: bytes | str) -> dict[str, Any] | None:
     return data
 
 
-def _check_fields(number: int, data: dict[str, Any], wanted: frozenset[str]) -> None:
+def _check_fields(
+    number: int,
+    data: dict[str, Any],
+    wanted: frozenset[str],
+    optional: frozenset[str] = frozenset(),
+) -> None:
     extra = sorted(set(data) - wanted)
-    missing = sorted(wanted - set(data))
+    missing = sorted(wanted - optional - set(data))
     errors = [(f"line {number}.{name}", "unknown field") for name in extra]
     errors += [(f"line {number}.{name}", "required field missing") for name in missing]
     if errors:
@@ -242,7 +269,7 @@ def _name(number: int, data: dict[str, Any], field: str) -> str:
 class _Importer:
     """Reads export lines into one unit of work, batching documents of one kind."""
 
-    def __init__(self, store: Store, uow: UnitOfWork, batch_size: int) -> None:
+    def __init__(self, store: Store, uow: UnitOfWork, batch_size: int, *, verify: bool) -> None:
         self.store = store
         self.uow = uow
         self.tx = _transfer_tx(store, uow.tx)
@@ -253,6 +280,15 @@ class _Importer:
         self.rows: list[Row] = []
         self.versions: list[int] = []
         self.ended = False
+        self.verify = verify
+        self.digest = hashlib.sha256()
+
+    def add_to_digest(self, line: bytes | str) -> None:
+        """Count a content line (header, document or counter) into the digest; the line was
+        parsed, so text is valid UTF-8."""
+        raw = line.encode() if isinstance(line, str) else line
+        self.digest.update(raw.rstrip(b"\r\n"))
+        self.digest.update(b"\n")
 
     def require_empty(self) -> None:
         for kind in self.store.kinds:
@@ -307,12 +343,28 @@ class _Importer:
         self.counters += 1
 
     def end(self, number: int, data: dict[str, Any]) -> None:
-        _check_fields(number, data, _END_FIELDS)
+        optional = frozenset() if self.verify else frozenset({_DIGEST_FIELD})
+        try:
+            _check_fields(number, data, _END_FIELDS, optional)
+        except ValidationError as err:
+            if _DIGEST_FIELD in data or len(err.errors) > 1:
+                raise
+            msg = (
+                "required field missing: the end line carries no digest, so the content "
+                "cannot be verified; nothing was imported (import it deliberately with "
+                "verify=False, csdomain import --no-verify)"
+            )
+            raise ValidationError.at(f"line {number}.{_DIGEST_FIELD}", msg) from None
         self.flush()
         if data["end"] is not True:
             raise ValidationError.at(f"line {number}.end", "must be true")
         documents = _count(number, data, "documents", 0)
         counters = _count(number, data, "counters", 0)
+        claimed = data.get(_DIGEST_FIELD)
+        well_formed = isinstance(claimed, str) and _DIGEST_TEXT.fullmatch(claimed) is not None
+        if (_DIGEST_FIELD in data or self.verify) and not well_formed:
+            msg = "must be a SHA-256 digest: 64 lowercase hexadecimal digits"
+            raise ValidationError.at(f"line {number}.{_DIGEST_FIELD}", msg)
         total = sum(self.counts.values())
         if (documents, counters) != (total, self.counters):
             msg = (
@@ -320,6 +372,13 @@ class _Importer:
                 f"but holds {total} and {self.counters}"
             )
             raise ValidationError.at(f"line {number}", msg)
+        if self.verify and claimed != self.digest.hexdigest():
+            msg = (
+                "the content does not match the end line's digest (the export was edited "
+                "or damaged); nothing was imported (import a deliberately edited export "
+                "with verify=False, csdomain import --no-verify)"
+            )
+            raise ValidationError.at(f"line {number}.{_DIGEST_FIELD}", msg)
         self.ended = True
 
 
@@ -327,43 +386,72 @@ def _header(number: int, data: dict[str, Any] | None) -> None:
     if data is None or set(data) != _HEADER_FIELDS or data.get("format") != FORMAT:
         msg = f'expected the header {{"format": "{FORMAT}", "version": {FORMAT_VERSION}}}'
         raise ValidationError.at(f"line {number}", msg)
-    if data["version"] != FORMAT_VERSION:
+    version = data["version"]
+    if isinstance(version, bool) or not isinstance(version, int):
+        msg = f"must be an integer (the format version, {FORMAT_VERSION})"
+        raise ValidationError.at(f"line {number}.version", msg)
+    if version != FORMAT_VERSION:
         version = short_repr(data["version"])
         msg = f"format version {version} is not supported (only {FORMAT_VERSION})"
         raise ValidationError.at(f"line {number}.version", msg)
 
 
+def _read(lines: Iterable[bytes | str]) -> Iterator[tuple[int, bytes | str]]:
+    """``lines`` numbered from 1; a stream that cannot be read (a truncated or corrupt
+    ``.gz`` file, text that is not UTF-8, a failing disk) is a :class:`ValidationError`."""
+    number = 0
+    iterator = iter(lines)
+    while True:
+        try:
+            line = next(iterator)
+        except StopIteration:
+            return
+        except (EOFError, OSError, zlib.error, UnicodeDecodeError) as err:
+            msg = f"the input cannot be read (truncated or corrupt file?): {err}"
+            raise ValidationError.at(f"line {number + 1}", msg) from None
+        number += 1
+        yield number, line
+
+
 def import_store(
-    store: Store, lines: Iterable[bytes | str], *, batch_size: int = 500
+    store: Store, lines: Iterable[bytes | str], *, batch_size: int = 500, verify: bool = True
 ) -> TransferSummary:
     """Read an export into ``store``, which must be empty; returns what was imported.
 
-    Runs in one unit of work: a bad line, a missing trailer or a store that already
-    holds documents or counters (:class:`RuleViolation` ``store_not_empty``) writes
-    nothing. Documents keep their versions, counters their values.
+    Runs in one unit of work: a bad line, a missing trailer, content that does not match
+    the trailer's digest, input that cannot be read (a truncated ``.gz``) or a store that
+    already holds documents or counters (:class:`RuleViolation` ``store_not_empty``)
+    writes nothing. ``verify=False`` imports a deliberately edited export: the digest is
+    then not compared (nor required), every line is still validated. Documents keep their
+    versions, counters their values.
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValidationError.at("batch_size", "must be a positive integer")
+    if not isinstance(verify, bool):
+        raise ValidationError.at("verify", "must be True or False")
     if isinstance(lines, str | bytes):
         raise ValidationError.at("lines", "pass an iterable of lines, e.g. an open file")
     with store.unit_of_work() as uow:
-        importer = _Importer(store, uow, batch_size)
+        importer = _Importer(store, uow, batch_size, verify=verify)
         importer.require_empty()
         number = 0
         header_seen = False
-        for number, line in enumerate(lines, start=1):
+        for number, line in _read(lines):
             data = _parse(number, line)
             if data is None:
                 continue
             if not header_seen:
                 _header(number, data)
                 header_seen = True
+                importer.add_to_digest(line)
             elif importer.ended:
                 raise ValidationError.at(f"line {number}", "nothing may follow the end line")
             elif "kind" in data:
                 importer.document(number, data)
+                importer.add_to_digest(line)
             elif "counter" in data:
                 importer.counter(number, data)
+                importer.add_to_digest(line)
             elif "end" in data:
                 importer.end(number, data)
             else:
