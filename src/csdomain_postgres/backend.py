@@ -111,6 +111,11 @@ _NO_DATABASE = re.compile(r"database .* does not exist")
 _IDLE = pq.TransactionStatus.IDLE
 _INERROR = pq.TransactionStatus.INERROR
 _DB_ERRORS = (psycopg.Error, UnicodeEncodeError)
+#: What the server's transaction-rollback SQLSTATEs (class 40) mean, for conflict messages.
+_ROLLBACK_REASONS = {
+    "40001": "serialization failure: a concurrent unit of work changed what this one read or wrote",
+    "40P01": "deadlock detected: a concurrent unit of work waited for locks this one held",
+}
 _cursor_names = itertools.count()
 
 
@@ -235,6 +240,36 @@ class _Target:
             reason = self.scrub(_first_line(err))
         prefix = f"{doing}: " if doing else ""
         return BackendUnavailable(f"{prefix}PostgreSQL at {where}: {reason}")
+
+
+def _is_conflict(err: BaseException) -> bool:
+    """Whether ``err`` is a transaction rollback (SQLSTATE class 40: serialization failure,
+    deadlock): the server undid the transaction, and running it again can succeed."""
+    return (getattr(err, "sqlstate", None) or "").startswith("40")
+
+
+def _conflict(
+    err: BaseException, kind: str = "", key: str = "", expected: int = 0, doing: str = ""
+) -> ConcurrencyConflict:
+    """The :class:`ConcurrencyConflict` for a serialization failure or deadlock, with a
+    message that says what conflicted and why (no stored version is known)."""
+    state = str(getattr(err, "sqlstate", None) or "")
+    reason = _ROLLBACK_REASONS.get(state) or f"transaction rolled back: {_first_line(err)}"
+    if doing:
+        what = doing
+    elif kind and key:
+        what = f"{kind} {short_repr(key)}"
+    elif kind:
+        what = kind
+    else:
+        what = "the unit of work"
+    conflict = ConcurrencyConflict(kind or "transaction", key, expected, None)
+    message = (
+        f"{what} conflicted with a concurrent unit of work on PostgreSQL ({reason}; "
+        f"SQLSTATE {state}); nothing of this unit of work was written, run it again"
+    )
+    conflict.args = (message,)
+    return conflict
 
 
 def _parse_netloc(netloc: str) -> dict[str, Any]:
@@ -626,8 +661,8 @@ class PostgresTransaction:
         result: CsDomainError
         if isinstance(err, UnicodeEncodeError):
             result = ValidationError.at("", "text that is not valid Unicode cannot be stored")
-        elif (getattr(err, "sqlstate", None) or "").startswith("40"):
-            result = ConcurrencyConflict(kind or "transaction", key, expected, None)
+        elif _is_conflict(err):
+            result = _conflict(err, kind, key, expected)
         elif isinstance(err, psycopg.errors.UniqueViolation):
             result = AlreadyExists(kind, key)
         elif isinstance(err, psycopg.DataError):
@@ -683,12 +718,16 @@ class PostgresTransaction:
                 self._migration = _stored_kinds(cur)
             except psycopg.Error as err:
                 self._abandon_migration(conn)
+                if _is_conflict(err):
+                    raise _conflict(err, doing="setting up the store") from err
                 raise backend._target.unavailable(err, "cannot set up the store") from err
         if self._migration is not None:
             try:
                 _migrate_kind(conn, cur, self._migration, schema=schema, sql=sql, reindex=reindex)
             except _DB_ERRORS as err:
                 self._abandon_migration(conn)
+                if _is_conflict(err):
+                    raise _conflict(err, doing=f"setting up {schema.name}") from err
                 raise backend._target.unavailable(err, f"cannot set up {schema.name}") from err
             backend._sql[schema.name] = sql
             self._pending[schema.name] = schema
@@ -730,6 +769,8 @@ class PostgresTransaction:
             conn.commit()
         except psycopg.Error as err:
             self._abandon_migration(conn)
+            if _is_conflict(err):
+                raise _conflict(err, doing="setting up the store") from err
             raise self._backend._target.unavailable(err, "cannot set up the store") from err
         self._migration = None
         self._backend._ready.update(self._pending)

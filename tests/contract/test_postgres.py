@@ -542,3 +542,108 @@ def test_entry_point_registers_the_backend() -> None:
 
     names = {ep.name: ep.value for ep in entry_points(group="csdomain")}
     assert names.get("postgres") == "csdomain_postgres"
+
+
+# -- contention heals (issue #19 item 5) --------------------------------------------------------
+
+
+class _ServerError(Exception):
+    """Stands in for a psycopg error with a SQLSTATE."""
+
+    def __init__(self, sqlstate: str, text: str) -> None:
+        super().__init__(text)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("sqlstate", "reason"),
+    [("40001", "serialization failure"), ("40P01", "deadlock detected")],
+)
+def test_serialization_failures_and_deadlocks_are_conflicts_that_say_what_conflicted(
+    sqlstate: str, reason: str
+) -> None:
+    """Rule: 40001 and 40P01 become ConcurrencyConflict naming what conflicted, never
+    "stored version None" (issue #19 item 5)."""
+    from csdomain_postgres.backend import _conflict, _is_conflict
+
+    err = _ServerError(sqlstate, f"{reason}\nDETAIL: process 1 waits for ShareLock")
+    assert _is_conflict(err)
+    on_row = _conflict(err, "order", "SO-202611-0001", 3)
+    assert isinstance(on_row, ConcurrencyConflict)
+    assert (on_row.kind, on_row.key, on_row.expected) == ("order", "SO-202611-0001", 3)
+    assert str(on_row).startswith("order 'SO-202611-0001' conflicted with a concurrent unit")
+    assert reason in str(on_row)
+    assert f"SQLSTATE {sqlstate}" in str(on_row)
+    assert "None" not in str(on_row)
+    set_up = _conflict(err, doing="setting up order")
+    assert str(set_up).startswith("setting up order conflicted")
+    assert "DETAIL" not in str(set_up)
+    assert not _is_conflict(_ServerError("23505", "duplicate key"))
+
+
+def test_a_serialization_failure_names_the_document_not_a_stored_version(server: str) -> None:
+    """Rule: a conflict's message says what conflicted (issue #19 item 5)."""
+    store = fresh_store(server)
+    try:
+        with store.unit_of_work() as uow:
+            uow.repo(SPECIMENS).add(specimen(1))
+        first = store.unit_of_work().__enter__()
+        repo = first.repo(SPECIMENS)
+        current = repo.get("s000001")
+        with store.unit_of_work() as second:
+            other = second.repo(SPECIMENS)
+            other.update(attrs.evolve(other.get("s000001"), label="second"))
+        with pytest.raises(ConcurrencyConflict) as info:
+            repo.update(attrs.evolve(current, label="first"))
+        first.__exit__(ConcurrencyConflict, info.value, None)
+        message = str(info.value)
+        assert message.startswith(f"{SPECIMENS.name} 's000001' conflicted")
+        assert "SQLSTATE 40001" in message
+        assert "stored version None" not in message
+    finally:
+        store.close()
+
+
+def test_a_deadlock_is_a_conflict_for_one_unit_of_work_and_the_other_commits(
+    server: str,
+) -> None:
+    """Rule: a deadlock (40P01) is a ConcurrencyConflict, not BackendUnavailable (issue #19
+    item 5); the server undoes one side and the other goes on."""
+    store = fresh_store(server)
+    try:
+        with store.unit_of_work() as uow:
+            uow.repo(SPECIMENS).add_many([specimen(1), specimen(2)])
+        outcomes: dict[str, BaseException | None] = {}
+        a = store.unit_of_work().__enter__()
+        b = store.unit_of_work().__enter__()
+        a_repo, b_repo = a.repo(SPECIMENS), b.repo(SPECIMENS)
+        a1, a2 = a_repo.get("s000001"), a_repo.get("s000002")
+        b1, b2 = b_repo.get("s000001"), b_repo.get("s000002")
+        a_repo.update(attrs.evolve(a1, label="a"))
+        b_repo.update(attrs.evolve(b2, label="b"))
+
+        def cross(name: str, uow: Any, repo: Any, doc: Any) -> None:
+            try:
+                repo.update(attrs.evolve(doc, label=name))
+                uow.__exit__(None, None, None)
+                outcomes[name] = None
+            except BaseException as err:  # reported to the main thread
+                uow.__exit__(type(err), err, None)
+                outcomes[name] = err
+
+        thread = threading.Thread(target=cross, args=("a", a, a_repo, a2))
+        thread.start()
+        time.sleep(0.2)  # a now waits for b's lock on s000002
+        cross("b", b, b_repo, b1)
+        thread.join(30)
+        failed = [err for err in outcomes.values() if err is not None]
+        assert len(outcomes) == 2
+        assert len(failed) == 1, outcomes
+        assert isinstance(failed[0], ConcurrencyConflict), repr(failed[0])
+        assert "deadlock detected" in str(failed[0])
+        assert "SQLSTATE 40P01" in str(failed[0])
+        winner = next(name for name, err in outcomes.items() if err is None)
+        with store.unit_of_work(readonly=True) as uow:
+            assert {s.label for s in uow.repo(SPECIMENS).find()} == {winner}
+    finally:
+        store.close()

@@ -28,8 +28,10 @@ import csdomain.plugins
 from csdomain.auth import Actor
 from csdomain.clock import FixedClock, SystemClock
 from csdomain.customers import Customer
+from csdomain.desk.base import retrying
 from csdomain.desk.notifications import Dispatcher, DispatchSummary
 from csdomain.desk.orders import OrderDesk
+from csdomain.errors import ConcurrencyConflict
 from csdomain.hookspecs import hookimpl
 from csdomain.kinds import CUSTOMERS, MESSAGES, STOCKS
 from csdomain.notify import Message, MessageStatus, NotificationPolicy
@@ -74,6 +76,66 @@ def server() -> Iterator[str]:
 
 def schema_url(base: str, name: str) -> str:
     return f"{base}{'&' if '?' in base else '?'}schema=r{_RUN}_{name}"
+
+
+# -- conflicts are re-run after a short, jittered, growing pause (issue #19 item 5) ----------------
+
+
+def conflicted_then_done(failures: int) -> tuple[list[int], Any]:
+    """A unit of work that conflicts ``failures`` times, then answers its attempt number."""
+    calls: list[int] = []
+
+    def work(uow: Any) -> int:
+        calls.append(len(calls) + 1)
+        if len(calls) <= failures:
+            raise ConcurrencyConflict(SKU, SKU, len(calls), len(calls) + 1)
+        return len(calls)
+
+    return calls, work
+
+
+@pytest.mark.parametrize(("jitter", "factor"), [(0.0, 0.5), (0.5, 0.75), (1.0, 1.0)])
+def test_retrying_waits_exponentially_longer_with_jitter_between_attempts(
+    jitter: float, factor: float
+) -> None:
+    """Rule: a conflicted unit of work is re-run after 2 ms, 4 ms, 8 ms ... times a jitter
+    factor in [0.5, 1] (issue #19 item 5)."""
+    waits: list[float] = []
+    calls, work = conflicted_then_done(4)
+    with open_store("memory://") as store:
+        result = retrying(store, work, attempts=5, sleep=waits.append, jitter=lambda: jitter)
+    assert (result, calls) == (5, [1, 2, 3, 4, 5])
+    assert waits == pytest.approx([factor * d for d in (0.002, 0.004, 0.008, 0.016)])
+
+
+def test_retrying_waits_are_capped_and_none_follows_the_last_attempt() -> None:
+    """Rule: backoff is bounded: each wait at most max_backoff, nothing after giving up."""
+    waits: list[float] = []
+    _, work = conflicted_then_done(100)
+    with open_store("memory://") as store, pytest.raises(ConcurrencyConflict):
+        retrying(store, work, attempts=12, sleep=waits.append, jitter=lambda: 1.0)
+    assert len(waits) == 11
+    assert max(waits) == pytest.approx(0.05)
+    assert waits[-5:] == pytest.approx([0.05] * 5)
+
+
+def test_retrying_by_default_waits_at_most_30_ms_in_all_over_five_attempts() -> None:
+    """Rule: the default backoff is small (first wait a few ms, bounded total)."""
+    waits: list[float] = []
+    _, work = conflicted_then_done(100)
+    with open_store("memory://") as store, pytest.raises(ConcurrencyConflict):
+        retrying(store, work, sleep=waits.append)
+    assert len(waits) == 4
+    assert 0.001 <= waits[0] <= 0.002
+    assert sum(waits) <= 0.030
+
+
+def test_retrying_does_not_wait_when_the_first_attempt_succeeds() -> None:
+    waits: list[float] = []
+    _, work = conflicted_then_done(0)
+    with open_store("memory://") as store:
+        assert retrying(store, work, sleep=waits.append) == 1
+    assert waits == []
 
 
 # -- four processes, one stock item ------------------------------------------------------------

@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import random
+import time
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -74,19 +76,29 @@ def retrying(
     attempts: int = 5,
     readonly: bool = False,
     retry_already_exists: bool = False,
+    backoff: float = 0.002,
+    max_backoff: float = 0.05,
+    sleep: Callable[[float], object] | None = None,
+    jitter: Callable[[], float] = random.random,
 ) -> T:
     """Run ``work`` in a unit of work, re-running it on :class:`ConcurrencyConflict`.
 
     Each attempt is a fresh unit of work, so the loaded state is current; after
     ``attempts`` conflicts the last one is raised. Nothing of a failed attempt is written.
-    An :class:`AlreadyExists` raised by the commit (another unit of work stored the same
-    new key first, e.g. two first receipts of one SKU on the memory backend) is a conflict
-    too; raised by ``work`` itself it is an answer and is not retried, unless
-    ``retry_already_exists`` says that ``work`` only inserts objects with derived ids (a
-    fresh attempt then skips what the other writer stored).
+    Before re-run ``n`` it waits ``min(max_backoff, backoff * 2**(n - 1))`` seconds times
+    a factor in [0.5, 1) drawn from ``jitter`` (2 ms, then 4, 8, ...; each at most 50 ms;
+    with the default 5 attempts at most 30 ms in all), so competing writers spread out
+    instead of colliding again in step (issue #19 item 5), through ``sleep``
+    (:func:`time.sleep` unless given; tests pass their own). An :class:`AlreadyExists`
+    raised by the commit (another unit of work stored the same new key first, e.g. two
+    first receipts of one SKU on the memory backend) is a conflict too; raised by ``work``
+    itself it is an answer and is not retried, unless ``retry_already_exists`` says that
+    ``work`` only inserts objects with derived ids (a fresh attempt then skips what the
+    other writer stored).
     """
     if attempts < 1:
         raise ValidationError.at("attempts", "must be at least 1")
+    pause = time.sleep if sleep is None else sleep
     for attempt in range(1, attempts + 1):
         committing = False
         try:
@@ -100,6 +112,8 @@ def retrying(
         except AlreadyExists:
             if attempt == attempts or not (committing or retry_already_exists):
                 raise
+        ceiling = min(max_backoff, backoff * 2 ** min(attempt - 1, 32))
+        pause(ceiling * (0.5 + 0.5 * jitter()))
     msg = "unreachable"  # pragma: no cover
     raise AssertionError(msg)  # pragma: no cover
 
