@@ -76,8 +76,8 @@ def retrying(
     attempts: int = 5,
     readonly: bool = False,
     retry_already_exists: bool = False,
-    backoff: float = 0.002,
-    max_backoff: float = 0.05,
+    backoff: float = 0.005,
+    max_backoff: float = 0.1,
     sleep: Callable[[float], object] | None = None,
     jitter: Callable[[], float] = random.random,
 ) -> T:
@@ -86,8 +86,8 @@ def retrying(
     Each attempt is a fresh unit of work, so the loaded state is current; after
     ``attempts`` conflicts the last one is raised. Nothing of a failed attempt is written.
     Before re-run ``n`` it waits ``min(max_backoff, backoff * 2**(n - 1))`` seconds times
-    a factor in [0.5, 1) drawn from ``jitter`` (2 ms, then 4, 8, ...; each at most 50 ms;
-    with the default 5 attempts at most 30 ms in all), so competing writers spread out
+    a factor in [0.5, 1) drawn from ``jitter`` (5 ms, then 10, 20, ...; each at most 100 ms;
+    with the default 5 attempts at most 75 ms in all), so competing writers spread out
     instead of colliding again in step (issue #19 item 5), through ``sleep``
     (:func:`time.sleep` unless given; tests pass their own). An :class:`AlreadyExists`
     raised by the commit (another unit of work stored the same new key first, e.g. two
