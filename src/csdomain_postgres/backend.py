@@ -63,6 +63,7 @@ from csdomain.store.sql import (
     Lock,
     count_sql,
     create_index,
+    index_name,
     meta_sql,
     migration_sql,
     next_counter_sql,
@@ -596,7 +597,17 @@ def _migrate_kind(
     before = stored.get(schema.name)
     added: list[str] = []
     if before == wanted:
-        statements = [create_index(schema.name, g, POSTGRES) for g in schema.composite]
+        # Only the composite indexes that are missing: CREATE INDEX, even IF NOT EXISTS,
+        # takes a table lock that queues behind every open writer of the kind, and those
+        # writers may wait for the set-up lock this transaction holds (a deadlock).
+        statements = [
+            create_index(schema.name, g, POSTGRES)
+            for g in schema.composite
+            if cur.execute(
+                "SELECT to_regclass(%s)", (index_name(schema.name, g, POSTGRES),)
+            ).fetchone()
+            == (None,)
+        ]
     elif before is None:
         statements = list(sql.create)
     else:

@@ -647,3 +647,40 @@ def test_a_deadlock_is_a_conflict_for_one_unit_of_work_and_the_other_commits(
             assert {s.label for s in uow.repo(SPECIMENS).find()} == {winner}
     finally:
         store.close()
+
+
+def test_a_second_stores_first_unit_of_work_does_not_wait_for_a_running_writer(
+    server: str,
+) -> None:
+    """Rule: schema set-up is safe under concurrent first use (issue #19 item 5): a kind
+    already set up takes no table lock, so a new store does not queue behind an open
+    writer (which, needing the set-up lock itself, deadlocked with it)."""
+    schema = f"t{_RUN}_{next(_numbers)}"
+    _SCHEMAS.append(schema)
+    url = _with_query(server, schema=schema)
+    writer = open_store(url, plugin_manager=_plugin_manager())
+    newcomer = open_store(url, plugin_manager=_plugin_manager())
+    try:
+        with writer.unit_of_work() as uow:
+            uow.repo(SPECIMENS).add(specimen(1))
+        done: list[BaseException | None] = []
+
+        def first_use() -> None:
+            try:
+                with newcomer.unit_of_work() as uow:
+                    uow.repo(SPECIMENS).add(specimen(2))
+                done.append(None)
+            except BaseException as err:  # reported to the main thread
+                done.append(err)
+
+        with writer.unit_of_work() as uow:
+            uow.repo(SPECIMENS).add(specimen(3))
+            thread = threading.Thread(target=first_use)
+            thread.start()
+            thread.join(10)
+            assert done == [None]
+        with writer.unit_of_work(readonly=True) as uow:
+            assert uow.repo(SPECIMENS).count() == 3
+    finally:
+        newcomer.close()
+        writer.close()
