@@ -32,6 +32,7 @@ runs many more examples and round-trips the whole export after every successful 
 from __future__ import annotations
 
 import enum
+import hashlib
 import inspect
 import math
 import os
@@ -728,7 +729,8 @@ def _round_trip_input(lines: list[bytes], template: Template) -> list[bytes]:
             counters.append(line)
         elif line not in known:
             body.append(line)
-    trailer = {"end": True, "documents": len(body), "counters": len(counters)}
+    digest = hashlib.sha256(b"".join([header, *body, *counters])).hexdigest()
+    trailer = {"end": True, "documents": len(body), "counters": len(counters), "sha256": digest}
     return [header, *body, *counters, orjson.dumps(trailer) + b"\n"]
 
 
