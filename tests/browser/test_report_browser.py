@@ -1,13 +1,15 @@
 """The HTML operations report in a real browser: every chart is laid out and painted.
 
 Needs Chromium (the Debian package ``chromium``); ``nox -s browser`` installs it when it is
-missing and runs this directory. Without it the tests are skipped, visibly.
+missing and runs this directory. Without it the tests are skipped, visibly, except where
+``$CSDOMAIN_REQUIRE_BROWSER`` is set (CI, which installs Chromium): there a missing browser fails.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import shutil
 import struct
@@ -61,6 +63,8 @@ def chromium() -> str:
     if found is None and Path("/usr/bin/chromium").exists():
         found = "/usr/bin/chromium"
     if found is None:
+        if os.environ.get("CSDOMAIN_REQUIRE_BROWSER"):
+            pytest.fail("chromium is required here (CSDOMAIN_REQUIRE_BROWSER) but not installed")
         pytest.skip("chromium not installed: run nox -s browser")
     return found
 
@@ -219,3 +223,13 @@ def test_the_page_without_script_paints_its_charts(
     assert white < width * height * 0.97, "the page is blank"
     assert len(colours) > 20
     assert colours.get(bytes.fromhex("3b6ea5"), 0) > 200, "no chart bars painted"
+
+
+def test_a_required_browser_that_is_missing_fails_instead_of_skipping(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CSDOMAIN_REQUIRE_BROWSER", "1")
+    monkeypatch.setattr(shutil, "which", lambda _name: None)
+    monkeypatch.setattr(Path, "exists", lambda _self: False)
+    with pytest.raises(pytest.fail.Exception, match="CSDOMAIN_REQUIRE_BROWSER"):
+        chromium()
