@@ -28,7 +28,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import TypeVar
 
 import attrs
 
@@ -65,7 +64,6 @@ __all__ = [
     "staff_pay",
 ]
 
-E = TypeVar("E", bound=StrEnum)
 
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -115,18 +113,6 @@ KPI_GROUPS: dict[ContactKpi, KpiGroup] = {
 
 
 # -- helpers ---------------------------------------------------------------------------
-
-
-def _enum(cls: type[E], value: object, path: str) -> E:
-    if isinstance(value, cls):
-        return value
-    try:
-        if not isinstance(value, str):
-            raise TypeError
-        return cls(value)
-    except (ValueError, TypeError):
-        allowed = ", ".join(repr(member.value) for member in cls)
-        raise ValidationError.at(path, f"{describe(value)} is not one of {allowed}") from None
 
 
 def _fraction(value: object, path: str) -> None:
@@ -236,7 +222,7 @@ class ContactCentrePolicy:
 
 
 def _to_direction(value: ContactDirection | str) -> ContactDirection:
-    return _enum(ContactDirection, value, "direction")
+    return valid.enum_value(ContactDirection, value, "direction")
 
 
 @attrs.frozen
@@ -348,7 +334,7 @@ class KpiReport:
     figures: tuple[KpiFigure, ...]
 
     def __getitem__(self, kpi: ContactKpi | str) -> KpiFigure:
-        wanted = _enum(ContactKpi, kpi, "kpi")
+        wanted = valid.enum_value(ContactKpi, kpi, "kpi")
         for figure in self.figures:
             if figure.kpi is wanted:
                 return figure
@@ -650,7 +636,7 @@ class StaffPayPolicy:
 
 
 def _to_group(value: KpiGroup | str) -> KpiGroup:
-    return _enum(KpiGroup, value, "group")
+    return valid.enum_value(KpiGroup, value, "group")
 
 
 def _measure_value(_instance: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
