@@ -3,15 +3,11 @@
 
 Each refuses a wrong value with a :class:`~csdomain.errors.ValidationError` naming the
 field and shows a bad value only in a bounded form (:func:`~csdomain.errors.describe`):
-a positive duration, a set of names, a non-negative amount of money, and deadline
-arithmetic that stays within the representable moments.
+a set of names, a set of texts, a non-negative amount of money.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -23,18 +19,8 @@ from csdomain.errors import ValidationError, describe
 __all__ = [
     "amount",
     "names",
-    "positive_duration",
-    "representable",
     "texts",
 ]
-
-
-def positive_duration(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    """The field holds a duration longer than zero."""
-    if not isinstance(value, timedelta) or value <= timedelta(0):
-        raise ValidationError.at(
-            attribute.name, f"must be a positive duration, got {describe(value)}"
-        )
 
 
 def names(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -64,14 +50,3 @@ def amount(_instance: object, attribute: attrs.Attribute[Any], value: object) ->
     if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
         msg = f"must be a finite Decimal of zero or more, got {describe(value)}"
         raise ValidationError.at(attribute.name, msg)
-
-
-@contextmanager
-def representable(path: str) -> Iterator[None]:
-    """Date arithmetic past the last (or before the first) representable moment is a
-    :class:`~csdomain.errors.ValidationError` at ``path``, not an ``OverflowError``."""
-    try:
-        yield
-    except OverflowError:
-        msg = "is too far in the future or the past for deadline arithmetic"
-        raise ValidationError.at(path, msg) from None

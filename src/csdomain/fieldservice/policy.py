@@ -17,12 +17,20 @@ import attrs
 
 from csdomain.complaints import ComplaintUrgency, SlaTarget
 from csdomain.errors import ValidationError, describe
-from csdomain.fieldservice._checks import amount, positive_duration
+from csdomain.fieldservice._checks import amount
 from csdomain.fieldservice.classification import ServiceOrderKind
 from csdomain.fieldservice.triage import FaultEntry
 from csdomain.ids import NamingSeries
 from csdomain.money import Money
-from csdomain.validators import as_dict, as_tuple, instance_of, optional, positive_int, tuple_of
+from csdomain.validators import (
+    as_dict,
+    as_tuple,
+    instance_of,
+    optional,
+    positive_duration,
+    positive_int,
+    tuple_of,
+)
 
 
 __all__ = ["DistanceBand", "FeeSchedule", "FieldServicePolicy", "ServicePromise"]

@@ -130,15 +130,7 @@ MESSAGE_LIFECYCLE: Lifecycle[MessageStatus] = Lifecycle(
 
 
 def _message_status(value: object) -> MessageStatus:
-    if value.__class__ is MessageStatus:
-        return value
-    if isinstance(value, str):
-        try:
-            return MessageStatus(value)
-        except ValueError:
-            pass
-    allowed = ", ".join(s.value for s in MessageStatus)
-    raise ValidationError.at("status", f"{describe(value)} is not one of {allowed}")
+    return enum_value(MessageStatus, value, "status")
 
 
 def _wait_reason(value: object) -> WaitReason | None:

@@ -18,20 +18,13 @@ import attrs
 from csdomain.calendar import QuietHours
 from csdomain.errors import ValidationError, describe
 from csdomain.notify.keys import digest
-from csdomain.validators import instance_of, not_blank, optional, positive_int
+from csdomain.validators import instance_of, not_blank, optional, positive_duration, positive_int
 
 
 __all__ = ["ChannelLimits", "NotificationPolicy", "backoff_delay", "policy_with"]
 
 
 _OPTIONAL_QUIET_HOURS = optional(instance_of(QuietHours))
-
-
-def _positive_duration(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    """The field holds a :class:`~datetime.timedelta` longer than zero."""
-    if not isinstance(value, timedelta) or value <= timedelta(0):
-        msg = f"must be a positive duration, got {describe(value)}"
-        raise ValidationError.at(attribute.name, msg)
 
 
 def _default_channels() -> dict[str, str]:
@@ -121,14 +114,12 @@ class NotificationPolicy:
     """
 
     max_attempts: int = attrs.field(default=5, validator=positive_int)
-    backoff_base: timedelta = attrs.field(
-        default=timedelta(minutes=1), validator=_positive_duration
-    )
+    backoff_base: timedelta = attrs.field(default=timedelta(minutes=1), validator=positive_duration)
     backoff_factor: Decimal = attrs.field(default=Decimal(2), validator=_factor)
-    backoff_cap: timedelta = attrs.field(default=timedelta(hours=1), validator=_positive_duration)
+    backoff_cap: timedelta = attrs.field(default=timedelta(hours=1), validator=positive_duration)
     #: Fraction of each delay taken off by a deterministic per-message jitter (0 = none).
     backoff_jitter: Decimal = attrs.field(default=Decimal(0), validator=_fraction)
-    lease: timedelta = attrs.field(default=timedelta(minutes=5), validator=_positive_duration)
+    lease: timedelta = attrs.field(default=timedelta(minutes=5), validator=positive_duration)
     default_rest_hours: QuietHours | None = attrs.field(
         default=QuietHours(time(21), time(8), "Asia/Shanghai"),
         validator=_OPTIONAL_QUIET_HOURS,
@@ -144,7 +135,7 @@ class NotificationPolicy:
     )
     #: The longest "retry after" a notifier may ask for; longer answers are cut to it.
     max_retry_after: timedelta = attrs.field(
-        default=timedelta(hours=1), validator=_positive_duration
+        default=timedelta(hours=1), validator=positive_duration
     )
     #: How many "retry after" answers a message takes before they count as failures.
     max_deferrals: int = attrs.field(default=100, validator=positive_int)
