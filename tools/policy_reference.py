@@ -79,6 +79,7 @@ VALUE_SOURCES: dict[str, str] = {
     ),
     "access.top_role": documents("3.6", "written authorisation of the sales VP (营销副总)"),
     "access.senior_roles": documents("3.6", "the sales VP or above: the general manager"),
+    "access.currency": project("limits given as bare numbers are in yuan, like the prices"),
     # customers
     "customers.code_pattern": documents(
         "1", "city - contact time (YYYYMM, 月份补零) - name - 3-digit serial"

@@ -13,16 +13,40 @@ the default for remedies of substance: only roles with an approval limit (``sale
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 import attrs
 
-from csdomain.errors import PermissionDenied, ValidationError
+from csdomain.errors import PermissionDenied, RuleViolation, ValidationError
 from csdomain.money import Money
 
 
-__all__ = ["DEFAULT_ROLE_PERMISSIONS", "AccessPolicy", "Actor", "Permission"]
+__all__ = [
+    "DEFAULT_ROLE_PERMISSIONS",
+    "AccessPolicy",
+    "Actor",
+    "Permission",
+    "normal_identity",
+    "same_identity",
+]
+
+
+def normal_identity(value: str) -> str:
+    """The form in which two identities are compared: NFKC, no outer blanks, case-folded.
+
+    ``"department_manager.1 "`` and ``"Department_Manager.1"`` are the same person to
+    every four-eyes check (a filer cannot approve their own request by re-spelling their id).
+    """
+    return unicodedata.normalize("NFKC", value).strip().casefold()
+
+
+def same_identity(a: str | None, b: str | None) -> bool:
+    """Whether ``a`` and ``b`` name the same actor (compared by :func:`normal_identity`)."""
+    if a is None or b is None:
+        return False
+    return normal_identity(a) == normal_identity(b)
 
 
 class Permission:
@@ -30,6 +54,7 @@ class Permission:
 
     READ_CUSTOMER = "customer.read"
     EDIT_CUSTOMER = "customer.edit"
+    CLASSIFY_CUSTOMER = "customer.classify"
     ERASE_CUSTOMER = "customer.erase"
     EXPORT_CUSTOMER = "customer.export"
     PLACE_ORDER = "order.place"
@@ -50,6 +75,10 @@ class Permission:
     MANAGE_SURVEYS = "survey.manage"
     SEND_NOTIFICATIONS = "notification.send"
     VIEW_REPORTS = "report.view"
+    DISPATCH_SERVICE = "service.dispatch"
+    VISIT_SERVICE = "service.visit"
+    SETTLE_SERVICE = "service.settle"
+    MANAGE_SERVICE_NETWORK = "service.network"
 
 
 _P = Permission
@@ -61,8 +90,12 @@ _SPECIALIST = _STAFF | {
     _P.HANDLE_WARRANTY,
     _P.MANAGE_SURVEYS,
     _P.SEND_NOTIFICATIONS,
+    _P.DISPATCH_SERVICE,
 }
 _MANAGER = _SPECIALIST | {
+    _P.CLASSIFY_CUSTOMER,
+    _P.SETTLE_SERVICE,
+    _P.MANAGE_SERVICE_NETWORK,
     _P.CONFIRM_ORDER,
     _P.CANCEL_ORDER,
     _P.REQUEST_RETURN,
@@ -87,11 +120,11 @@ _EXECUTIVE = _MANAGER | {
 DEFAULT_ROLE_PERMISSIONS: Mapping[str, frozenset[str]] = {
     "specialist": _SPECIALIST,
     "call_team": _SPECIALIST,
-    "technician": _STAFF | {_P.HANDLE_WARRANTY, _P.HANDLE_COMPLAINT},
+    "technician": _STAFF | {_P.HANDLE_WARRANTY, _P.HANDLE_COMPLAINT, _P.VISIT_SERVICE},
     "salesperson": _STAFF
     | {_P.EDIT_CUSTOMER, _P.PLACE_ORDER, _P.CONFIRM_ORDER, _P.REQUEST_RETURN, _P.CANCEL_ORDER},
     "warehouse": frozenset({_P.SHIP_ORDER, _P.MANAGE_STOCK, _P.RECEIVE_RETURN, _P.VIEW_REPORTS}),
-    "finance": frozenset({_P.RECORD_PAYMENT, _P.VIEW_REPORTS}),
+    "finance": frozenset({_P.RECORD_PAYMENT, _P.SETTLE_SERVICE, _P.VIEW_REPORTS}),
     "department_manager": _MANAGER,
     "cs_manager": _MANAGER | {_P.ERASE_CUSTOMER, _P.APPROVE_STOCK_ADJUSTMENT},
     "sales_vp": _EXECUTIVE,
@@ -99,11 +132,15 @@ DEFAULT_ROLE_PERMISSIONS: Mapping[str, frozenset[str]] = {
     "system": frozenset({_P.SEND_NOTIFICATIONS, _P.HANDLE_COMPLAINT, _P.VIEW_REPORTS}),
 }
 
-#: Approval limits per role, in the policy currency; ``None`` means no limit.
+#: Approval limits per role; ``None`` means no limit. A limit is a :class:`Money`, a
+#: mapping of currency to amount, or a bare number in :attr:`AccessPolicy.currency`.
 DEFAULT_APPROVAL_LIMITS: Mapping[str, Decimal | None] = {
     "sales_vp": None,
     "general_manager": None,
 }
+
+#: What :class:`AccessPolicy` accepts as one role's approval limit.
+LimitValue = Decimal | str | int | Money | Mapping[str, Decimal | str | int] | None
 
 
 def _roles(value: Iterable[str]) -> frozenset[str]:
@@ -119,16 +156,27 @@ def _roles(value: Iterable[str]) -> frozenset[str]:
     return roles
 
 
-def _nonempty_id(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError.at(attribute.name, "an actor needs a non-empty id")
+def _actor_id(value: object) -> str:
+    """An actor id in NFKC form without outer blanks; blank or control characters refused."""
+    if not isinstance(value, str):
+        raise ValidationError.at("id", f"an actor id is text, not {type(value).__name__}")
+    normal = unicodedata.normalize("NFKC", value).strip()
+    if not normal:
+        raise ValidationError.at("id", "an actor needs a non-empty id")
+    if any(unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co", "Cn"} for ch in normal):
+        raise ValidationError.at("id", "an actor id must not hold control characters")
+    return normal
 
 
 @attrs.frozen
 class Actor:
-    """A person or process acting on the desk: an id and the roles it holds."""
+    """A person or process acting on the desk: an id and the roles it holds.
 
-    id: str = attrs.field(validator=_nonempty_id)
+    The id is kept in NFKC form without outer blanks, and four-eyes checks compare ids
+    with :func:`same_identity`, so re-spelling one's own id does not make a second person.
+    """
+
+    id: str = attrs.field(converter=_actor_id)
     roles: frozenset[str] = attrs.field(converter=_roles, factory=frozenset)
     name: str = ""
 
@@ -138,24 +186,58 @@ class Actor:
         return cls(id=name, roles=frozenset({"system"}), name=name)
 
 
-def _limits(value: Mapping[str, Decimal | str | int | None]) -> Mapping[str, Decimal | None]:
-    return {role: None if limit is None else Decimal(str(limit)) for role, limit in value.items()}
+def _amount(role: str, currency: str, value: object) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        amount = Decimal("NaN")
+    if not amount.is_finite() or amount < 0:
+        msg = f"an approval limit is a non-negative amount, not {value!r}"
+        raise ValidationError.at(f"approval_limits.{role}.{currency}", msg)
+    return amount
+
+
+def _limit(role: str, value: object, currency: str) -> Mapping[str, Decimal] | None:
+    if value is None:
+        return None
+    if isinstance(value, Money):
+        return {value.currency: value.amount}
+    if isinstance(value, Mapping):
+        return {str(cur): _amount(role, str(cur), amount) for cur, amount in value.items()}
+    if isinstance(value, bool):
+        raise ValidationError.at(f"approval_limits.{role}", "an approval limit is an amount")
+    return {currency: _amount(role, currency, value)}
 
 
 @attrs.frozen
 class AccessPolicy:
-    """Role permissions and approval limits (docs/domain.md 1 privacy and 3.6 authority)."""
+    """Role permissions and approval limits (docs/domain.md 1 privacy and 3.6 authority).
+
+    Approval limits are amounts with a currency: ``{"department_manager": "500"}`` means
+    500 in :attr:`currency`; ``{"department_manager": {"CNY": "500", "USD": "70"}}`` or a
+    :class:`Money` name the currencies. A remedy in a currency none of the actor's limits
+    names is refused (``approval_limit_currency``) rather than compared as a bare number.
+    """
 
     role_permissions: Mapping[str, frozenset[str]] = attrs.field(
         factory=lambda: dict(DEFAULT_ROLE_PERMISSIONS)
     )
-    approval_limits: Mapping[str, Decimal | None] = attrs.field(
-        factory=lambda: dict(DEFAULT_APPROVAL_LIMITS), converter=_limits
+    approval_limits: Mapping[str, Mapping[str, Decimal] | None] = attrs.field(
+        factory=lambda: dict(DEFAULT_APPROVAL_LIMITS)
     )
     #: The role whose approval goodwill to an abnormal complaint needs (docs/domain.md 3.6).
     top_role: str = "sales_vp"
     #: Roles above ``top_role`` that may do whatever it may.
     senior_roles: frozenset[str] = frozenset({"general_manager"})
+    #: The currency of limits given as bare numbers (project default: the policy's CNY).
+    currency: str = "CNY"
+
+    def __attrs_post_init__(self) -> None:
+        raw: object = self.approval_limits
+        if not isinstance(raw, Mapping):
+            raise ValidationError.at("approval_limits", "expected a mapping of role to limit")
+        limits = {str(role): _limit(str(role), value, self.currency) for role, value in raw.items()}
+        object.__setattr__(self, "approval_limits", limits)
 
     def permissions_of(self, actor: Actor) -> frozenset[str]:
         """Every permission any of the actor's roles grants."""
@@ -168,35 +250,69 @@ class AccessPolicy:
         """Whether one of the actor's roles grants ``permission``."""
         return any(permission in self.role_permissions.get(r, ()) for r in actor.roles)
 
+    def roles_granting(self, permission: str) -> list[str]:
+        """The roles of the table that grant ``permission``, sorted."""
+        return sorted(
+            role for role, granted in self.role_permissions.items() if permission in granted
+        )
+
+    def denial(self, actor: Actor, *permissions: str) -> PermissionDenied:
+        """The :class:`PermissionDenied` for ``actor`` lacking all of ``permissions``.
+
+        The message names the roles that would grant them and any of the actor's roles the
+        table does not know (a misspelt role is the usual cause).
+        """
+        parts = []
+        if len(permissions) > 1:
+            parts.append(f"needs one of {', '.join(permissions)}")
+        granting = sorted({role for p in permissions for role in self.roles_granting(p)})
+        parts.append(f"granted by {', '.join(granting)}" if granting else "granted by no role")
+        unknown = sorted(role for role in actor.roles if role not in self.role_permissions)
+        if unknown:
+            parts.append(f"unknown roles {', '.join(map(repr, unknown))}")
+        return PermissionDenied(actor.id, permissions[0], "; ".join(parts))
+
     def require(self, actor: Actor, permission: str) -> None:
         """Raise :class:`PermissionDenied` unless the actor holds ``permission``."""
         if not self.allows(actor, permission):
-            raise PermissionDenied(actor.id, permission)
+            raise self.denial(actor, permission)
 
     def require_any(self, actor: Actor, *permissions: str) -> None:
         """Raise :class:`PermissionDenied` unless the actor holds one of ``permissions``."""
         if not any(self.allows(actor, permission) for permission in permissions):
-            raise PermissionDenied(actor.id, " or ".join(permissions))
+            raise self.denial(actor, *permissions)
 
     def is_top(self, actor: Actor) -> bool:
         """Whether the actor holds the top role (or a role senior to it)."""
         return self.top_role in actor.roles or bool(actor.roles & self.senior_roles)
 
     def approval_limit(self, actor: Actor, currency: str) -> Money | None:
-        """The largest amount the actor may approve (``None``: no limit).
+        """The largest amount in ``currency`` the actor may approve (``None``: no limit).
 
-        An actor without any limited or unlimited role gets zero.
+        An actor without any limited or unlimited role gets zero. An actor whose limits
+        name other currencies only is refused with ``approval_limit_currency``: a limit in
+        CNY says nothing about KWD.
         """
-        best: Decimal | None = Decimal(0)
-        for role in actor.roles:
+        best = Decimal(0)
+        named: list[str] = []
+        for role in sorted(actor.roles):
             if role not in self.approval_limits:
                 continue
-            limit = self.approval_limits[role]
-            if limit is None:
+            limits = self.approval_limits[role]
+            if limits is None:
                 return None
-            if best is not None and limit > best:
-                best = limit
-        return Money(best if best is not None else Decimal(0), currency)
+            named.extend(limits)
+            if currency in limits and limits[currency] > best:
+                best = limits[currency]
+        if named and currency not in named:
+            raise RuleViolation(
+                "approval_limit_currency",
+                f"{actor.id!r} has approval limits in {', '.join(sorted(set(named)))} only, "
+                f"not in {currency}; the policy must give a limit in {currency}",
+                currency=currency,
+                limits=sorted(set(named)),
+            )
+        return Money(best, currency)
 
     def has_approval_authority(self, actor: Actor) -> bool:
         """Whether one of the actor's roles has an approval limit (or an unlimited one).
@@ -215,7 +331,11 @@ class AccessPolicy:
             raise PermissionDenied(actor.id, "approve", detail)
 
     def require_approval(self, actor: Actor, amount: Money, what: str = "approval") -> None:
-        """Raise :class:`PermissionDenied` unless the actor may approve ``amount``."""
+        """Raise unless the actor may approve ``amount``.
+
+        :class:`PermissionDenied` when it exceeds the limit in its currency,
+        :class:`RuleViolation` ``approval_limit_currency`` when no limit names its currency.
+        """
         limit = self.approval_limit(actor, amount.currency)
         if limit is not None and amount > limit:
             detail = f"{what} of {amount} exceeds the approval limit {limit}"

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from csdomain.auth import DEFAULT_ROLE_PERMISSIONS, AccessPolicy, Actor, Permission
-from csdomain.errors import PermissionDenied, ValidationError
+from csdomain.auth import DEFAULT_ROLE_PERMISSIONS, AccessPolicy, Actor, Permission, same_identity
+from csdomain.errors import PermissionDenied, RuleViolation, ValidationError
 from csdomain.money import Money
 from csdomain.serialization import from_json, to_json
 from csdomain.testing.strategies_kernel import actors, money, role_names
@@ -114,7 +114,7 @@ def test_the_highest_limit_of_an_actors_roles_applies() -> None:
     policy = AccessPolicy(approval_limits={"cs_manager": "500", "department_manager": 2000})
     actor = Actor("m1", {"cs_manager", "department_manager"})
     assert policy.approval_limit(actor, "CNY") == Money.of("2000", "CNY")
-    assert policy.approval_limits["cs_manager"] == Decimal("500")
+    assert policy.approval_limits["cs_manager"] == {"CNY": Decimal("500")}
 
 
 def test_require_approval_refuses_amounts_above_the_limit() -> None:
@@ -277,3 +277,63 @@ def test_the_domain_page_lists_every_rule_code() -> None:
     assert len(codes) >= 60
     assert sorted(code for code in codes if f"`{code}`" not in page) == []
     assert "DOMAIN.md" not in page
+
+
+def test_approval_limit_in_another_currency_is_refused_not_compared() -> None:
+    # Rule: an approval limit is an amount in a currency (approval_limit_currency).
+    limited = AccessPolicy(approval_limits={"department_manager": "500"})
+    manager = Actor("m1", {"department_manager"})
+    limited.require_approval(manager, Money("499", "CNY"))
+    with pytest.raises(PermissionDenied):
+        limited.require_approval(manager, Money("500.01", "CNY"))
+    for currency in ("KWD", "USD", "EUR"):
+        with pytest.raises(RuleViolation) as refused:
+            limited.require_approval(manager, Money("499", currency))
+        assert refused.value.code == "approval_limit_currency"
+        assert currency in refused.value.message
+
+
+def test_approval_limits_name_their_currencies() -> None:
+    # Rule: a policy gives a limit per currency; a Money limit names its own currency.
+    policy = AccessPolicy(
+        approval_limits={
+            "department_manager": {"CNY": "500", "USD": "70"},
+            "cs_manager": Money("80", "EUR"),
+        }
+    )
+    both = Actor("m2", {"department_manager", "cs_manager"})
+    policy.require_approval(both, Money("70", "USD"))
+    policy.require_approval(both, Money("80", "EUR"))
+    with pytest.raises(PermissionDenied):
+        policy.require_approval(both, Money("70.01", "USD"))
+    with pytest.raises(RuleViolation):
+        policy.require_approval(both, Money("1", "KWD"))
+    with pytest.raises(ValidationError) as bad:
+        AccessPolicy(approval_limits={"cs_manager": {"CNY": "-1"}})
+    assert "approval_limits.cs_manager.CNY" in str(bad.value)
+
+
+def test_identities_are_compared_normalised() -> None:
+    # Rule: a four-eyes check cannot be dodged by re-spelling one's id.
+    assert same_identity("department_manager.1", "department_manager.1 ")
+    assert same_identity("Department_Manager.1", "department_manager.1")
+    assert same_identity("\uff4d1", "m1")  # a full-width m is NFKC-equal to m
+    assert not same_identity("m1", "m2")
+    assert not same_identity(None, "m1")
+    assert Actor(" department_manager.1 ", {"department_manager"}).id == "department_manager.1"
+    with pytest.raises(ValidationError):
+        Actor("m\x001", {"department_manager"})
+    with pytest.raises(ValidationError):
+        Actor("   ", {"department_manager"})
+
+
+def test_permission_denied_names_the_roles_that_grant_it() -> None:
+    # Rule: a refusal says which roles would grant the permission and flags unknown roles.
+    policy = AccessPolicy()
+    with pytest.raises(PermissionDenied) as denied:
+        policy.require(Actor("dev", {"admin"}), Permission.EDIT_CUSTOMER)
+    message = str(denied.value)
+    assert "granted by" in message
+    assert "specialist" in message
+    assert "salesperson" in message
+    assert "unknown roles 'admin'" in message

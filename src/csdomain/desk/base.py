@@ -33,23 +33,24 @@ import inspect
 import random
 import time
 import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import attrs
 import pluggy
 
-from csdomain.auth import Actor
+from csdomain.audit import access_record
+from csdomain.auth import Actor, Permission
 from csdomain.calendar import BusinessCalendar
 from csdomain.clock import Clock
 from csdomain.desk.args import Check, checker
 from csdomain.errors import (
     AlreadyExists,
     ConcurrencyConflict,
-    PermissionDenied,
     ValidationError,
 )
+from csdomain.kinds import ACCESS_LOG
 from csdomain.policy import LimitsPolicy, Policy
 from csdomain.store import Kind, Store, UnitOfWork
 
@@ -381,8 +382,30 @@ class DeskBase:
             raise ValidationError.at("by", f"expected an Actor, got {type(by).__name__}")
         access = self.policy.access
         if not any(access.allows(by, permission) for permission in permissions):
-            detail = f"needs one of {', '.join(permissions)}" if len(permissions) > 1 else ""
-            raise PermissionDenied(by.id, permissions[0], detail)
+            raise access.denial(by, *permissions)
+
+    # -- personal data ---------------------------------------------------------------------
+
+    def may_read_personal(self, by: Actor) -> bool:
+        """Whether ``by`` may see personal data (holds ``customer.read``); else redact it."""
+        return self.policy.access.allows(by, Permission.READ_CUSTOMER)
+
+    def record_access(
+        self, uow: UnitOfWork, customer_ids: Iterable[str | None], by: Actor, purpose: str
+    ) -> None:
+        """Leave one access record per customer whose personal data ``by`` is shown.
+
+        Every path that returns personal data calls it in the same unit of work (docs/domain.md
+        1: nobody reads a customer's data without it being on record); ``None`` and repeated
+        ids are skipped, so a list of orders of one customer leaves one record.
+        """
+        now = self.now()
+        seen = dict.fromkeys(cid for cid in customer_ids if cid)
+        if seen:
+            uow.repo(ACCESS_LOG).add_many(
+                access_record(cid, by=by.id, at=now, purpose=purpose, token=self.store.tokens())
+                for cid in seen
+            )
 
     # -- the skeleton's steps --------------------------------------------------------------
 
