@@ -267,6 +267,7 @@ VALUE_SOURCES: dict[str, str] = {
             "max_long_text",
             "max_key",
             "max_items",
+            "max_quantity",
             "max_depth",
             "earliest_year",
             "latest_year",

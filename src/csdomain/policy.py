@@ -57,6 +57,9 @@ class LimitsPolicy:
     max_key: int = attrs.field(default=100, validator=_positive)
     #: Most items in one list or mapping argument (order lines, records); a project default.
     max_items: int = attrs.field(default=100_000, validator=_positive)
+    #: Largest quantity, count or number of days a desk argument typed ``Count`` or
+    #: ``Positive`` takes (a billion: no order, stock or count is larger); a project default.
+    max_quantity: int = attrs.field(default=1_000_000_000, validator=_positive)
     #: Deepest nesting of values inside an object argument; a project default.
     max_depth: int = attrs.field(default=20, validator=_positive)
     #: Earliest and latest year of a date or moment the desk accepts: a project default

@@ -181,3 +181,19 @@ def test_error_messages_are_bounded_whatever_the_value() -> None:
     assert len(str(error)) < 2_100
     many = ValidationError([(f"f{i}", "bad") for i in range(1_000)])
     assert str(many).endswith("and 950 more")
+
+
+def test_quantities_are_bounded_by_policy() -> None:
+    # Rule: integer quantities are bounded by limits.max_quantity (receive_stock(good=2**63) is refused).
+    from csdomain.desk.args import Count, Positive, checker
+    from csdomain.policy import LimitsPolicy
+
+    limits = LimitsPolicy(max_quantity=1000)
+    assert checker(Count)(1000, "good", limits) == 1000
+    for annotation in (Count, Positive):
+        with pytest.raises(ValidationError) as refused:
+            checker(annotation)(1001, "good", limits)
+        assert refused.value.errors[0][0] == "good"
+        assert "max_quantity" in str(refused.value)
+    with pytest.raises(ValidationError):
+        checker(Count)(2**63, "good", LimitsPolicy())

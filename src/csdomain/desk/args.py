@@ -15,7 +15,8 @@ annotation                                 accepted
 ``str`` (also ``ShortText``)               text of at most ``max_short_text`` characters
 ``LongText``                               text of at most ``max_long_text`` characters
 ``bool``                                   ``True`` or ``False`` only (never ``"false"`` or 1)
-``int``, ``Count`` (>= 0), ``Positive``    whole numbers (not bools) in the signed 64-bit range
+``int``, ``Count`` (>= 0), ``Positive``    whole numbers (not bools) in the signed 64-bit range;
+                                           ``Count``/``Positive`` at most ``max_quantity``
 ``float``                                  a finite number (int or float, not bool)
 ``Decimal``                                a finite decimal
 ``datetime``                               an aware datetime in the policy's year range,
@@ -99,9 +100,9 @@ Id = Annotated[str, _Text(key=True)]
 ShortText = Annotated[str, _Text()]
 #: A description, a note, a reason, a reply (``max_long_text``).
 LongText = Annotated[str, _Text(long=True)]
-#: A whole number that is zero or more.
+#: A whole number that is zero or more and at most ``limits.max_quantity``.
 Count = Annotated[int, _Range(0)]
-#: A whole number that is one or more.
+#: A whole number that is one or more and at most ``limits.max_quantity``.
 Positive = Annotated[int, _Range(1)]
 
 
@@ -425,8 +426,12 @@ def _text_check(value: object, path: str, limits: LimitsPolicy, *, spec: _Text) 
     return _check_text(value, path, limits, spec)
 
 
-def _range_check(value: object, path: str, _limits: LimitsPolicy, *, minimum: int) -> int:
-    return _check_int(value, path, minimum)
+def _range_check(value: object, path: str, limits: LimitsPolicy, *, minimum: int) -> int:
+    number = _check_int(value, path, minimum)
+    if number > limits.max_quantity:
+        msg = f"must be at most {limits.max_quantity} (limits.max_quantity), got {number}"
+        raise ValidationError.at(path, msg)
+    return number
 
 
 def _annotated(base: object, extras: tuple[object, ...]) -> Check:
