@@ -184,7 +184,8 @@ def test_error_messages_are_bounded_whatever_the_value() -> None:
 
 
 def test_quantities_are_bounded_by_policy() -> None:
-    # Rule: integer quantities are bounded by limits.max_quantity (receive_stock(good=2**63) is refused).
+    # Rule: integer quantities are bounded by limits.max_quantity
+    # (receive_stock(good=2**63) is refused).
     from csdomain.desk.args import Count, Positive, checker
     from csdomain.policy import LimitsPolicy
 
