@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import attrs
@@ -265,6 +266,56 @@ def test_every_field_service_use_case_compiles_its_checks() -> None:
         if not n.startswith("_") and callable(getattr(FieldServiceDesk, n))
     }
     assert public <= set(found)
+
+
+# -- who may do what ---------------------------------------------------------------------------
+
+
+def test_a_technician_may_no_longer_dispatch(desk: ServiceDesk, store: Store) -> None:
+    # Rule: dispatching is the dispatch centre's step (service.dispatch), not the technician's.
+    order = opened(desk)
+    for step in (
+        lambda: opened(desk, by=TECH),
+        lambda: desk.triage_service_order(order.id, by=TECH),
+        lambda: desk.dispatch_service_order(order.id, "tech-7", by=TECH),
+        lambda: desk.cancel_service_order(order.id, reason="no", by=TECH),
+    ):
+        assert isinstance(unchanged_after(store, step), PermissionDenied)
+
+
+def test_the_visit_steps_are_the_technicians(
+    desk: ServiceDesk, store: Store, clock: FixedClock
+) -> None:
+    # Rule: the technician's steps need service.visit: neither the dispatch centre nor a
+    # manager records an arrival or a visit in the technician's name.
+    order = opened(desk)
+    order = desk.triage_service_order(order.id, by=DISPATCHER)
+    order = desk.dispatch_service_order(order.id, "tech-7", by=DISPATCHER)
+    for actor in (DISPATCHER, MANAGER, FINANCE):
+        error = unchanged_after(store, partial(desk.record_arrival, order.id, by=actor))
+        assert isinstance(error, PermissionDenied)
+    assert desk.record_arrival(order.id, by=TECH).status is S.ON_SITE
+
+
+def test_the_service_network_is_the_managers(desk: ServiceDesk, store: Store) -> None:
+    # Rule: service points, territories and technicians need service.network (managers).
+    for actor in (DISPATCHER, TECH, FINANCE):
+        error = unchanged_after(
+            store,
+            partial(
+                desk.register_service_area,
+                "WH-JA",
+                name="Jiang'an",
+                district="WH",
+                region="HUBEI",
+                by=actor,
+            ),
+        )
+        assert isinstance(error, PermissionDenied)
+        assert "service.network" in str(error)
+    blackout = [date(2026, 11, 9)]
+    changed = desk.set_technician_availability("tech-7", blackout_days=blackout, by=DISPATCHER)
+    assert date(2026, 11, 9) in changed.blackout_days
 
 
 # -- the network and the installed base --------------------------------------------------------

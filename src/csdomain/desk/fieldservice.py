@@ -21,11 +21,15 @@ unit of work back, so the store is left unchanged.
   plugins' rules) and costs the customer nothing when the rules cover it; everything
   else is charged by the fee schedule. The product file's service history gets the job.
 
-Permissions (the existing ones, until field service gets its own): the base data
-(product files, the service network) needs ``customer.edit``; receiving, triaging,
-dispatching, cancelling and closing a call ``complaint.handle`` (the dispatch centre and
-the escalation job); the technician's steps ``warranty.handle``; settling
-``order.record_payment`` (cash handed over and reconciled); reports ``report.view``.
+Permissions (docs/rules.md, authority): the service network (areas, points, technicians)
+needs ``service.network``; technicians' availability ``service.network`` or
+``service.dispatch``; product files, receiving, triaging, dispatching, cancelling and
+closing a call ``service.dispatch`` (the dispatch centre); the technician's steps
+(travel, arrival, the visit record and the parts used, the quote, completion, sign-off)
+``service.visit`` (a quote may also be given by the dispatch centre); settling
+``service.settle`` (cash handed over and reconciled); the escalation job
+``service.dispatch`` or ``complaint.handle`` (the complaint ladder's scheduler); reports
+``report.view``. A technician no longer dispatches.
 """
 
 from __future__ import annotations
@@ -109,12 +113,16 @@ T = TypeVar("T")
 #: How many jobs the escalation job loads into one unit of work.
 ESCALATION_BATCH = 200
 
-_BASE_DATA = Permission.EDIT_CUSTOMER
-_READ_BASE_DATA = Permission.READ_CUSTOMER
-_DISPATCH = Permission.HANDLE_COMPLAINT
-_TECHNICIAN = Permission.HANDLE_WARRANTY
-_SETTLE = Permission.RECORD_PAYMENT
+_NETWORK = Permission.MANAGE_SERVICE_NETWORK
+_DISPATCH = Permission.DISPATCH_SERVICE
+_TECHNICIAN = Permission.VISIT_SERVICE
+_SETTLE = Permission.SETTLE_SERVICE
 _REPORTS = Permission.VIEW_REPORTS
+#: Who may read the service network and the product files: every field-service permission.
+_SERVICE_STAFF = (_DISPATCH, _TECHNICIAN, _SETTLE, _NETWORK)
+#: The escalation job: the dispatch centre, or the complaint area's scheduler (the ladder a
+#: late job climbs is the complaint ladder, run by the holder of ``complaint.handle``).
+_ESCALATE = (_DISPATCH, Permission.HANDLE_COMPLAINT)
 
 #: Kinds of job that are part of the service promise within warranty (no claim needed).
 _INCLUDED_KINDS = frozenset(
@@ -184,7 +192,7 @@ class FieldServiceDesk(DeskBase):
 
     # -- the service network ----------------------------------------------------------------
 
-    @use_case(_BASE_DATA)
+    @use_case(_NETWORK)
     def register_service_area(
         self, uow: UnitOfWork, area_id: Id, *, name: str, district: Id, region: Id, by: Actor
     ) -> ServiceArea:
@@ -204,7 +212,7 @@ class FieldServiceDesk(DeskBase):
         area = ServiceArea(id=area_id, name=name, district=district, region=region)
         return self.create(uow, SERVICE_AREAS, area)
 
-    @use_case(_BASE_DATA)
+    @use_case(_NETWORK)
     def register_service_point(
         self,
         uow: UnitOfWork,
@@ -245,7 +253,7 @@ class FieldServiceDesk(DeskBase):
         )
         return self.create(uow, SERVICE_POINTS, point)
 
-    @use_case(_BASE_DATA)
+    @use_case(_NETWORK)
     def register_technician(
         self,
         uow: UnitOfWork,
@@ -287,7 +295,7 @@ class FieldServiceDesk(DeskBase):
         )
         return self.create(uow, TECHNICIANS, technician)
 
-    @use_case(_BASE_DATA)
+    @use_case(_NETWORK, _DISPATCH)
     def set_technician_availability(
         self,
         uow: UnitOfWork,
@@ -311,12 +319,12 @@ class FieldServiceDesk(DeskBase):
 
         return self.change(uow, TECHNICIANS, technician_id, step)
 
-    @use_case(_READ_BASE_DATA, readonly=True)
+    @use_case(*_SERVICE_STAFF, readonly=True)
     def get_technician(self, uow: UnitOfWork, technician_id: Id, *, by: Actor) -> Technician:
         """The stored technician; :class:`NotFound` if there is none."""
         return uow.repo(TECHNICIANS).get(technician_id)
 
-    @use_case(_READ_BASE_DATA, readonly=True)
+    @use_case(*_SERVICE_STAFF, readonly=True)
     def find_technicians(
         self,
         uow: UnitOfWork,
@@ -333,7 +341,7 @@ class FieldServiceDesk(DeskBase):
 
     # -- product files ------------------------------------------------------------------------
 
-    @use_case(_BASE_DATA)
+    @use_case(_DISPATCH)
     def register_product_file(
         self,
         uow: UnitOfWork,
@@ -377,7 +385,7 @@ class FieldServiceDesk(DeskBase):
         )
         return self.create(uow, PRODUCT_FILES, product)
 
-    @use_case(_BASE_DATA)
+    @use_case(_DISPATCH)
     def register_products_from_order(
         self,
         uow: UnitOfWork,
@@ -413,12 +421,12 @@ class FieldServiceDesk(DeskBase):
         )
         return [self.create(uow, PRODUCT_FILES, product) for product in files]
 
-    @use_case(_READ_BASE_DATA, readonly=True)
+    @use_case(*_SERVICE_STAFF, readonly=True)
     def get_product_file(self, uow: UnitOfWork, serial: Id, *, by: Actor) -> ProductFile:
         """The stored product file; :class:`NotFound` if there is none."""
         return uow.repo(PRODUCT_FILES).get(serial)
 
-    @use_case(_READ_BASE_DATA, readonly=True)
+    @use_case(*_SERVICE_STAFF, readonly=True)
     def find_product_files(
         self,
         uow: UnitOfWork,
@@ -685,7 +693,7 @@ class FieldServiceDesk(DeskBase):
             uow, SERVICE_ORDERS, job_id, lambda order: order.with_visit(visit, at=now, by=by)
         )
 
-    @use_case(_TECHNICIAN)
+    @use_case(_TECHNICIAN, _DISPATCH)
     def quote_service_order(
         self,
         uow: UnitOfWork,
@@ -715,7 +723,7 @@ class FieldServiceDesk(DeskBase):
         self.change(uow, SERVICE_ORDERS, job_id, lambda o: o.quoted(quote, by=by))
         return quote
 
-    @use_case(_TECHNICIAN)
+    @use_case(_TECHNICIAN, _DISPATCH)
     def approve_service_quote(
         self,
         uow: UnitOfWork,
@@ -906,12 +914,12 @@ class FieldServiceDesk(DeskBase):
 
     # -- reads ----------------------------------------------------------------------------------
 
-    @use_case(_DISPATCH, _TECHNICIAN, readonly=True)
+    @use_case(_DISPATCH, _TECHNICIAN, _SETTLE, readonly=True)
     def get_service_order(self, uow: UnitOfWork, job_id: Id, *, by: Actor) -> ServiceOrder:
         """The stored job; :class:`NotFound` if there is none."""
         return uow.repo(SERVICE_ORDERS).get(job_id)
 
-    @use_case(_DISPATCH, _TECHNICIAN, readonly=True)
+    @use_case(_DISPATCH, _TECHNICIAN, _SETTLE, readonly=True)
     def find_service_orders(
         self,
         uow: UnitOfWork,
@@ -964,7 +972,7 @@ class FieldServiceDesk(DeskBase):
         found.sort(key=lambda b: (b.due, b.job_id, b.target.value))
         return found
 
-    @checked(_DISPATCH)
+    @checked(*_ESCALATE)
     def escalate_overdue_service_orders(
         self, *, by: Actor, owners: Mapping[str, Id] | None = None
     ) -> list[ServiceOrderEscalated]:
