@@ -69,7 +69,7 @@ def test_a_bad_store_url_is_one_clear_line_and_a_non_zero_exit(
 
 def test_the_installed_command_runs_without_a_traceback(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "csdomain", "demo", "--store", "bad"],
+        [sys.executable, "-m", "csdomain", "demo", "--store", "nosuch://x"],
         capture_output=True,
         text=True,
         cwd=tmp_path,

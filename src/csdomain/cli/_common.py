@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from csdomain.auth import Actor
-from csdomain.errors import BackendUnavailable
+from csdomain.errors import BackendUnavailable, ValidationError
 
 
 __all__ = [
@@ -23,8 +24,12 @@ __all__ = [
     "add_operator_option",
     "add_store_option",
     "cli_actor",
+    "file_error",
+    "new_sqlite_file",
     "print_table",
     "require_existing_store",
+    "sqlite_path",
+    "store_url",
 ]
 
 #: The embedded default store: a SQLite file in the working directory.
@@ -79,21 +84,91 @@ class Progress:
                 self.stream.write("\n")
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file of a ``sqlite:///FILE`` URL; ``None`` for other schemes and in-memory SQLite."""
+    parts = urlsplit(url)
+    if parts.scheme != "sqlite" or parts.netloc:
+        return None
+    path = parts.path[1:] if parts.path.startswith("/") else parts.path
+    if path in ("", ":memory:"):
+        return None
+    return Path(path)
+
+
+def _in_memory_sqlite(url: str) -> bool:
+    parts = urlsplit(url)
+    path = parts.path[1:] if parts.path.startswith("/") else parts.path
+    return parts.scheme == "sqlite" and not parts.netloc and path in ("", ":memory:")
+
+
 def require_existing_store(url: str, *, create_option: str | None = None) -> None:
-    """Refuse a SQLite file that does not exist: opening it would create an empty store.
+    """Refuse a store a reading command would find empty: a SQLite file that does not
+    exist (opening it would create an empty store) or in-memory SQLite (``sqlite:///``).
 
     ``create_option`` names the option that asks for a new store (said in the error).
     """
-    parts = urlsplit(url)
-    if parts.scheme != "sqlite" or parts.netloc:
-        return
-    path = parts.path[1:] if parts.path.startswith("/") else parts.path
-    if path in ("", ":memory:"):
-        return
-    if not Path(path).exists():
+    if _in_memory_sqlite(url) and create_option is None:
+        msg = (
+            f"{url} is an in-memory store, empty when the command starts: give a file, "
+            "e.g. sqlite:///csdomain.db"
+        )
+        raise BackendUnavailable(msg)
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
         msg = f"no store at {url}: {path} does not exist (csdomain demo --store {url} builds one"
         msg += f", {create_option} starts an empty one)" if create_option else ")"
         raise BackendUnavailable(msg)
+
+
+def store_url(value: str) -> str:
+    """An ``argparse`` type for ``--store``: a URL, with a suggestion for a bare file name."""
+    text = value.strip()
+    scheme, sep, _rest = text.partition(":")
+    if not sep or not scheme or len(scheme) == 1 or "/" in scheme or "." in scheme:
+        # no scheme (``csdomain.db``), or a Windows drive letter (``C:\\cs.db``)
+        hint = f"sqlite:///{text}" if text else "sqlite:///csdomain.db"
+        msg = f"not a store URL: {value!r} (did you mean {hint}?)"
+        raise argparse.ArgumentTypeError(msg)
+    return text
+
+
+def file_error(err: OSError, path: str, doing: str) -> ValidationError:
+    """A one-line error for a file the command cannot read or write, naming the user's path."""
+    reason = err.strerror or type(err).__name__
+    folder = Path(path).parent
+    if isinstance(err, FileNotFoundError) and not folder.exists():
+        reason = f"the folder {folder} does not exist"
+    return ValidationError.at(path, f"cannot {doing} {path}: {reason}")
+
+
+@contextlib.contextmanager
+def new_sqlite_file(url: str) -> Iterator[str]:
+    """Build a new SQLite store at ``url`` in a temporary file, renamed into place at the end.
+
+    Yields the URL to build into. Interrupted or failed, nothing is left behind: no
+    half-built store for a later command to read without warning. An existing file and
+    other URLs are yielded as they are (the command refuses a store that holds data).
+    """
+    path = sqlite_path(url)
+    if path is None or path.exists():
+        # an existing file is built in place: the command refuses one that holds data
+        yield url
+        return
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    leftovers = [partial.with_name(partial.name + suffix) for suffix in ("", "-wal", "-shm")]
+    for leftover in leftovers:
+        leftover.unlink(missing_ok=True)
+    try:
+        yield f"sqlite:///{partial}"
+        if path.exists():
+            msg = f"{path} appeared while the store was being built; nothing was replaced"
+            raise BackendUnavailable(msg)
+        for suffix in ("-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        os.replace(partial, path)
+    finally:
+        for leftover in leftovers:
+            leftover.unlink(missing_ok=True)
 
 
 def add_store_option(parser: argparse.ArgumentParser) -> None:
@@ -101,6 +176,7 @@ def add_store_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--store",
         default=os.environ.get("CSDOMAIN_STORE", DEFAULT_STORE),
+        type=store_url,
         metavar="URL",
         help=f"store URL (default: $CSDOMAIN_STORE or {DEFAULT_STORE})",
     )

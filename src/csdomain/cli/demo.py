@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 
-from csdomain.cli._common import Progress, Subcommands, add_store_option, print_table
+from csdomain.cli._common import (
+    Progress,
+    Subcommands,
+    add_store_option,
+    new_sqlite_file,
+    print_table,
+)
 
 
 __all__ = ["add_demo_command"]
@@ -16,11 +22,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from csdomain.demo import build_demo  # noqa: PLC0415
     from csdomain.store import open_store  # noqa: PLC0415
 
-    store = open_store(args.store)
-    try:
-        summary = build_demo(store, size=args.size, seed=args.seed, progress=Progress)
-    finally:
-        store.close()
+    # built in a temporary file renamed at the end: Ctrl-C leaves no half-built store
+    with new_sqlite_file(args.store) as url:
+        store = open_store(url)
+        try:
+            summary = build_demo(store, size=args.size, seed=args.seed, progress=Progress)
+        finally:
+            store.close()
     if args.json:
         print(json.dumps(summary, indent=2, default=str))
     else:

@@ -11,7 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from csdomain.cli._common import Progress, Subcommands, add_store_option, require_existing_store
+from csdomain.cli._common import (
+    Progress,
+    Subcommands,
+    add_store_option,
+    file_error,
+    new_sqlite_file,
+    require_existing_store,
+)
 from csdomain.errors import ValidationError
 
 
@@ -40,9 +47,16 @@ def _output(path: str) -> Iterator[IO[bytes]]:
     target = Path(path)
     partial = target.with_name(target.name + ".partial")
     try:
-        with _open(partial, "wb") as out:
+        try:
+            out = _open(partial, "wb")
+        except OSError as err:
+            raise file_error(err, path, "write") from None
+        with out:
             yield out
-        os.replace(partial, target)
+        try:
+            os.replace(partial, target)
+        except OSError as err:
+            raise file_error(err, path, "write") from None
     finally:
         partial.unlink(missing_ok=True)
 
@@ -55,7 +69,11 @@ def _input(path: str) -> Iterator[IO[bytes]]:
     source_path = Path(path)
     if not source_path.is_file():
         raise ValidationError.at("input", f"file {path} does not exist")
-    with _open(source_path, "rb") as source:
+    try:
+        source = _open(source_path, "rb")
+    except OSError as err:
+        raise file_error(err, path, "read") from None
+    with source:
         yield source
 
 
@@ -92,13 +110,16 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from csdomain.store import open_store  # noqa: PLC0415
     from csdomain.store.transfer import import_store  # noqa: PLC0415
 
-    store = open_store(args.store)
-    try:
-        with _input(args.input) as source:
-            summary = import_store(store, source, verify=not args.no_verify)
-    finally:
-        store.close()
-    print(f"imported {summary.describe()} into {store.url}")
+    # a new SQLite file is built aside and renamed at the end: a refused import leaves
+    # no empty database behind
+    with new_sqlite_file(args.store) as url:
+        store = open_store(url)
+        try:
+            with _input(args.input) as source:
+                summary = import_store(store, source, verify=not args.no_verify)
+        finally:
+            store.close()
+    print(f"imported {summary.describe()} into {args.store}")
     return 0
 
 

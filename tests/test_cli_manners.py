@@ -1,0 +1,153 @@
+"""The command line's manners: version, loudness, exit statuses, store URLs, file errors."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from csdomain._version import __version__
+from csdomain.cli import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE, main
+
+
+def run(*args: str, cwd: Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: PLW1510 - the status is what is checked
+        [sys.executable, "-m", "csdomain", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        **kwargs,  # type: ignore[call-overload]
+    )
+
+
+def test_version_is_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    # Rule: `csdomain --version` prints the one version source.
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"csdomain {__version__}"
+
+
+def test_a_bare_file_name_gets_a_did_you_mean(capsys: pytest.CaptureFixture[str]) -> None:
+    # Rule: a usage error exits 2 with usage; a bare path suggests the sqlite:/// URL.
+    with pytest.raises(SystemExit) as done:
+        main(["report", "--store", "csdomain.db"])
+    assert done.value.code == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.startswith("usage: csdomain report")
+    assert "did you mean sqlite:///csdomain.db?" in err
+
+
+def test_the_librarys_own_option_checks_exit_2_with_usage(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Rule: every usage error exits 2 with the command's usage, argparse's or ours.
+    store = f"sqlite:///{tmp_path / 'cs.db'}"
+    assert main(["dispatch", "--once", "--store", store, "--create-store", "--interval", "-1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: csdomain dispatch")
+    assert "--interval" in err
+
+
+def test_an_in_memory_store_is_refused_where_a_command_reads_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Rule: `--store sqlite:///` would report on an empty store without saying so.
+    for command in (["report"], ["outbox"], ["export", "-o", "-"]):
+        assert main([*command, "--store", "sqlite:///"]) == 1
+        assert "in-memory store" in capsys.readouterr().err
+
+
+def test_export_to_a_missing_folder_names_the_users_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Rule: file errors are one friendly line naming the user's file, not the .partial.
+    store = f"sqlite:///{tmp_path / 'cs.db'}"
+    assert main(["demo", "--store", store]) == 0
+    capsys.readouterr()
+    target = tmp_path / "nonexistent" / "x.jsonl"
+    assert main(["export", "--store", store, "-o", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot write {target}" in err
+    assert "does not exist" in err
+    assert ".partial" not in err
+
+
+def test_a_refused_import_leaves_no_database_behind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Rule: a refused import removes the database it created.
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"not": "an export"}\n', encoding="utf-8")
+    target = tmp_path / "restored.db"
+    assert main(["import", str(bad), "--store", f"sqlite:///{target}"]) == 1
+    assert "error" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.jsonl"]
+
+
+def test_verbose_shows_the_log_notifiers_deliveries(tmp_path: Path) -> None:
+    # Rule: -v makes the log notifier's deliveries visible through stdlib logging.
+    stores = [f"sqlite:///{tmp_path / name}" for name in ("a.db", "b.db")]
+    for store in stores:
+        assert run("demo", "--store", store, cwd=tmp_path).returncode == 0
+    quiet = run("dispatch", "--once", "--store", stores[0], cwd=tmp_path)
+    loud = run("dispatch", "--once", "--store", stores[1], "-v", cwd=tmp_path)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "csdomain.notify" not in quiet.stderr
+    assert loud.returncode == 0, loud.stderr
+    assert "csdomain.notify" in loud.stderr
+
+
+def test_a_broken_pipe_is_quiet(tmp_path: Path) -> None:
+    # Rule: `csdomain outbox --limit 100000 | head -1` ends quietly, not with "Broken pipe".
+    store = f"sqlite:///{tmp_path / 'cs.db'}"
+    assert run("demo", "--store", store, cwd=tmp_path).returncode == 0
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "csdomain", "outbox", "--store", store, "--limit", "100000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    assert reader.stdout is not None
+    reader.stdout.readline()
+    reader.stdout.close()  # the reader goes away, like `head -1`
+    _, err = reader.communicate(timeout=120)
+    assert reader.returncode in (0, EXIT_BROKEN_PIPE)
+    assert b"Broken pipe" not in err
+    assert b"Traceback" not in err
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGINT to a child process is POSIX")
+def test_ctrl_c_exits_130_and_leaves_no_half_built_demo(tmp_path: Path) -> None:
+    # Rule: Ctrl-C exits 130; the demo builds into a temporary file renamed at the end.
+    target = tmp_path / "big.db"
+    demo = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "csdomain",
+            "demo",
+            "--size",
+            "medium",
+            "--store",
+            f"sqlite:///{target}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(tmp_path.glob(".big.db.*.partial")):
+        time.sleep(0.05)
+    time.sleep(0.5)
+    demo.send_signal(signal.SIGINT)
+    _, err = demo.communicate(timeout=120)
+    assert demo.returncode == EXIT_INTERRUPTED, err
+    assert b"interrupted" in err
+    assert list(tmp_path.iterdir()) == []
