@@ -9,8 +9,16 @@ them as ``uow.customers``, ``uow.orders`` ... (the ``attribute`` of each kind).
 from __future__ import annotations
 
 from csdomain.audit import AccessRecord
+from csdomain.auth import normal_identity
 from csdomain.complaints import Complaint, complaint_events
-from csdomain.customers import Customer, customer_events
+from csdomain.customers import (
+    Customer,
+    CustomerHandover,
+    Interaction,
+    customer_events,
+    handover_events,
+    interaction_events,
+)
 from csdomain.events import Event
 from csdomain.fieldservice import (
     ASSIGNED_STATUSES,
@@ -42,6 +50,8 @@ __all__ = [
     "COMPLAINTS",
     "CONTACTS",
     "CUSTOMERS",
+    "CUSTOMER_HANDOVERS",
+    "INTERACTIONS",
     "MESSAGES",
     "ORDERS",
     "OUTBOX",
@@ -64,12 +74,42 @@ def _warranty_events(_before: WarrantyClaimCase | None, after: WarrantyClaimCase
     return [event_for_last_change(after)]
 
 
+def _account_manager(customer: Customer) -> str | None:
+    """The account manager as identities are compared (NFKC, case-folded), for handovers."""
+    return normal_identity(customer.account_manager) or None
+
+
 CUSTOMERS: Kind[Customer] = KINDS.register(
     Kind(
         "customer",
         Customer,
-        indexes=["code", "phone_tail", "bank_account_key", "customer_class", "city"],
+        indexes=[
+            "code",
+            "phone_tail",
+            "bank_account_key",
+            "customer_class",
+            "city",
+            Index("account_manager", "text", _account_manager),
+            "first_contact_due",
+        ],
         events=customer_events,
+    )
+)
+INTERACTIONS: Kind[Interaction] = KINDS.register(
+    Kind(
+        "interaction",
+        Interaction,
+        indexes=["customer_id", "channel", "at", "source"],
+        composite=(("customer_id", "at"),),
+        events=interaction_events,
+    )
+)
+CUSTOMER_HANDOVERS: Kind[CustomerHandover] = KINDS.register(
+    Kind(
+        "customer_handover",
+        CustomerHandover,
+        indexes=["leaving", "successor", "at"],
+        events=handover_events,
     )
 )
 ACCESS_LOG: Kind[AccessRecord] = KINDS.register(
@@ -141,6 +181,8 @@ WARRANTY_CLAIMS: Kind[WarrantyClaimCase] = KINDS.register(
             "complaint_id",
             Index("product_serial", "text", lambda case: case.claim.product_serial),
             "decided_at",
+            "service_point_id",
+            "submitted_at",
         ],
         events=_warranty_events,
     )

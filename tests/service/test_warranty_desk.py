@@ -24,8 +24,10 @@ from csdomain.errors import (
     RuleViolation,
     ValidationError,
 )
-from csdomain.kinds import CUSTOMERS, OUTBOX, WARRANTY_CLAIMS
+from csdomain.fieldservice import ServicePoint
+from csdomain.kinds import CUSTOMERS, ORDERS, OUTBOX, SERVICE_POINTS, WARRANTY_CLAIMS
 from csdomain.money import Money
+from csdomain.orders import Order, OrderLine
 from csdomain.plugins import get_plugin_manager
 from csdomain.policy import Policy
 from csdomain.store import Store, open_store
@@ -69,6 +71,21 @@ ANALYST = Actor("analyst-1", {"finance"})
 OUTSIDER = Actor("visitor-1", {"guest"})
 
 CUSTOMER_ID = "BJ-202607-ZHANG-001"
+TV_ORDER_ID = "SO-202607-0007"
+
+
+def sale_order(order_id: str, customer_id: str = CUSTOMER_ID) -> Order:
+    """The stored sale a claim links to (linked ids must exist)."""
+    return Order.place(
+        id=order_id,
+        customer_id=customer_id,
+        channel="online",
+        lines=[OrderLine("TV-55", 1, Money.of("3999.00", "CNY"))],
+        at=datetime(2026, 7, 1, 2, tzinfo=UTC),
+        by=AGENT,
+        access=Policy().access,
+        policy=Policy().orders,
+    )
 
 
 @pytest.fixture(params=["memory://", "sqlite://"])
@@ -76,6 +93,7 @@ def store(request: pytest.FixtureRequest) -> Iterator[Store]:
     opened = open_store(request.param)
     with opened.unit_of_work() as uow:
         uow.repo(CUSTOMERS).add(Customer(id=CUSTOMER_ID, code=CUSTOMER_ID, name="Zhang San"))
+        uow.repo(ORDERS).add(sale_order(TV_ORDER_ID))
     yield opened
     opened.close()
 
@@ -106,7 +124,7 @@ def tv_claim(day: int, **changes: Any) -> WarrantyClaim:
 
 
 TV = ProductRecord(
-    serial="SN-001", model="TV-55", category="tv", sold_on=BOUGHT, order_id="SO-202607-0007"
+    serial="SN-001", model="TV-55", category="tv", sold_on=BOUGHT, order_id=TV_ORDER_ID
 )
 
 
@@ -175,6 +193,76 @@ def test_claim_needs_a_customer_on_file(desk: WarrantyDesk, store: Store) -> Non
     )
     assert error.key == "NOBODY"
     assert submit(desk).id == "WC-202611-0001"
+
+
+def sale_point(point_id: str = "SP-WUHAN-1", region: str = "central") -> ServicePoint:
+    return ServicePoint(
+        id=point_id,
+        name=f"Service point {point_id}",
+        ownership="contracted",
+        district="wuhan",
+        region=region,
+        service_areas=frozenset({"wuchang"}),
+    )
+
+
+@pytest.mark.parametrize(
+    ("link", "kind"),
+    [("order_id", "order"), ("complaint_id", "complaint"), ("service_point_id", "service_point")],
+)
+def test_linked_ids_must_exist(desk: WarrantyDesk, store: Store, link: str, kind: str) -> None:
+    # Rule: a claim links only to an order, complaint and service point on file (#19 item 3).
+    error = assert_unchanged(
+        store,
+        lambda: desk.submit_warranty_claim(
+            tv_claim(100), product=TV, customer_id=CUSTOMER_ID, by=AGENT, **{link: "NO-SUCH-ID"}
+        ),
+        NotFound,
+    )
+    assert (error.kind, error.key) == (kind, "NO-SUCH-ID")
+
+
+def test_the_product_records_order_must_exist(desk: WarrantyDesk, store: Store) -> None:
+    # Rule: the order a claim links to through its product record must be on file too.
+    unknown = attrs.evolve(TV, order_id="SO-209901-0001")
+    error = assert_unchanged(
+        store,
+        lambda: desk.submit_warranty_claim(
+            tv_claim(100), product=unknown, customer_id=CUSTOMER_ID, by=AGENT
+        ),
+        NotFound,
+    )
+    assert error.key == "SO-209901-0001"
+
+
+def test_a_claim_carries_the_service_point_that_did_the_work(
+    desk: WarrantyDesk, store: Store
+) -> None:
+    # Rule: a stored claim names the service point that did the work (issue #18).
+    with store.unit_of_work() as uow:
+        uow.repo(SERVICE_POINTS).add(sale_point())
+    case = desk.submit_warranty_claim(
+        tv_claim(100), product=TV, customer_id=CUSTOMER_ID, by=AGENT, service_point_id="SP-WUHAN-1"
+    )
+    assert case.service_point_id == "SP-WUHAN-1"
+    assert desk.get_warranty_claim(case.id, by=AGENT).service_point_id == "SP-WUHAN-1"
+    assert [c.id for c in desk.find_warranty_claims(by=AGENT)] == [case.id]
+    assert submit(desk).service_point_id is None
+
+
+def test_override_checks_the_permission_before_loading(desk: WarrantyDesk, store: Store) -> None:
+    # Rule: permission first, so an outsider cannot tell which claim ids exist (#19 item 3).
+    case = submit(desk)
+    for case_id in (case.id, "WC-209901-0001"):
+        assert_unchanged(
+            store,
+            lambda case_id=case_id: desk.override_warranty_claim(
+                case_id, [Remedy.EXCHANGE], reason="goodwill", by=AGENT
+            ),
+            PermissionDenied,
+        )
+    with pytest.raises(NotFound):
+        desk.override_warranty_claim("WC-209901-0001", [Remedy.EXCHANGE], reason="x", by=VP)
 
 
 def test_claim_material_must_match_the_product_record(desk: WarrantyDesk, store: Store) -> None:

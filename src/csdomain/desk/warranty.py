@@ -22,7 +22,7 @@ from csdomain.desk.args import Count, Id, LongText, Positive
 from csdomain.desk.base import DeskBase, checked, use_case
 from csdomain.errors import PluginError, ValidationError, describe
 from csdomain.ids import NamingSeries
-from csdomain.kinds import CUSTOMERS, WARRANTY_CLAIMS
+from csdomain.kinds import COMPLAINTS, CUSTOMERS, ORDERS, SERVICE_POINTS, WARRANTY_CLAIMS
 from csdomain.store import UnitOfWork
 from csdomain.warranty import (
     ExchangeRecord,
@@ -84,15 +84,25 @@ class WarrantyDesk(DeskBase):
         by: Actor,
         order_id: Id | None = None,
         complaint_id: Id | None = None,
+        service_point_id: Id | None = None,
         note: LongText = "",
     ) -> WarrantyClaimCase:
         """Receive a claim with its product record for a known customer (docs/domain.md 4).
 
         The claim gets the next ``WC-{yyyy}{mm}-{seq:04d}`` number; the customer must be
-        on file (claim material needs valid customer data), else :class:`NotFound`.
+        on file (claim material needs valid customer data), and so must every linked id:
+        the order (``order_id``, else the product record's), the complaint and the service
+        point that did the work (``service_point_id``, issue #18), else :class:`NotFound`.
         """
         now = self.now()
         uow.repo(CUSTOMERS).get(customer_id)
+        linked_order = order_id if order_id is not None else product.order_id
+        if linked_order is not None:
+            uow.repo(ORDERS).get(linked_order)
+        if complaint_id is not None:
+            uow.repo(COMPLAINTS).get(complaint_id)
+        if service_point_id is not None:
+            uow.repo(SERVICE_POINTS).get(service_point_id)
         case = WarrantyClaimCase.submit(
             id=NamingSeries(self.policy.warranty.claim_number_pattern).next(uow, now),
             claim=claim,
@@ -100,6 +110,7 @@ class WarrantyDesk(DeskBase):
             customer_id=customer_id,
             order_id=order_id,
             complaint_id=complaint_id,
+            service_point_id=service_point_id,
             at=now,
             by=by,
             note=note,

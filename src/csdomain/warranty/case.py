@@ -157,6 +157,9 @@ class WarrantyClaimCase:
     customer_id: str
     order_id: str | None = None
     complaint_id: str | None = None
+    #: The service point that did the work the claim is for (issue #18: the claim-rate
+    #: outlier check compares service points), ``None`` when no service point is named.
+    service_point_id: str | None = None
     status: WarrantyClaimStatus = attrs.field(
         default=WarrantyClaimStatus.SUBMITTED,
         validator=instance_of(WarrantyClaimStatus),
@@ -183,7 +186,11 @@ class WarrantyClaimCase:
         problems: _Problems = []
         _text(self.id, "id", problems)
         _text(self.customer_id, "customer_id", problems)
-        for path, value in (("order_id", self.order_id), ("complaint_id", self.complaint_id)):
+        for path, value in (
+            ("order_id", self.order_id),
+            ("complaint_id", self.complaint_id),
+            ("service_point_id", self.service_point_id),
+        ):
             if value is not None:
                 _text(value, path, problems)
         if not isinstance(self.claim, WarrantyClaim):
@@ -225,9 +232,13 @@ class WarrantyClaimCase:
         by: Actor,
         order_id: str | None = None,
         complaint_id: str | None = None,
+        service_point_id: str | None = None,
         note: str = "",
     ) -> WarrantyClaimCase:
-        """Receive a claim with its product record and customer (docs/domain.md 4, claim data)."""
+        """Receive a claim with its product record and customer (docs/domain.md 4, claim data).
+
+        ``service_point_id`` names the service point that did the work, when there is one.
+        """
         actor = _actor(by)
         change = StatusChange(
             None, WarrantyClaimStatus.SUBMITTED.value, require_aware(at), actor.id, _note(note)
@@ -241,6 +252,7 @@ class WarrantyClaimCase:
             customer_id=customer_id,
             order_id=order_id,
             complaint_id=complaint_id,
+            service_point_id=service_point_id,
             history=(change,),
         )
 
