@@ -151,3 +151,20 @@ def test_ctrl_c_exits_130_and_leaves_no_half_built_demo(tmp_path: Path) -> None:
     assert demo.returncode == EXIT_INTERRUPTED, err
     assert b"interrupted" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_dispatch_has_an_sms_sender_for_development_and_a_gateway(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Rule: the "sms" channel the demo queues has senders: a file/console one and a gateway.
+    store = f"sqlite:///{tmp_path / 'cs.db'}"
+    base = ["dispatch", "--once", "--store", store, "--create-store"]
+    assert main([*base, "--sms-file", str(tmp_path / "sms.jsonl")]) == 0
+    assert "notifier: SmsFileNotifier" in capsys.readouterr().out
+    monkeypatch.setenv("CSDOMAIN_SMS_SECRET", "gateway-secret")
+    assert main([*base, "--sms-gateway", "https://sms.example.com/send"]) == 0
+    out = capsys.readouterr().out
+    assert "notifier: SmsGatewayNotifier" in out
+    assert "gateway-secret" not in out
+    assert main([*base, "--sms-gateway", "ftp://sms.example.com"]) == EXIT_USAGE
+    assert "--sms-gateway" in capsys.readouterr().err

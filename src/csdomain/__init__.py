@@ -75,7 +75,14 @@ if TYPE_CHECKING:
     )
     from csdomain.lifecycle import StatusChange
     from csdomain.money import Money
-    from csdomain.notifiers import LogNotifier, SmtpNotifier, WebhookNotifier, verify_signature
+    from csdomain.notifiers import (
+        LogNotifier,
+        SmsFileNotifier,
+        SmsGatewayNotifier,
+        SmtpNotifier,
+        WebhookNotifier,
+        verify_signature,
+    )
     from csdomain.notify import Message, MessageStatus, NotificationPolicy
     from csdomain.orders import (
         ConsigneeInfo,
@@ -232,6 +239,8 @@ _EXPORTS: dict[str, str] = {
     "WarrantyPolicy": "csdomain.warranty",
     "WarrantyRule": "csdomain.warranty",
     "WebhookNotifier": "csdomain.notifiers",
+    "SmsFileNotifier": "csdomain.notifiers",
+    "SmsGatewayNotifier": "csdomain.notifiers",
     "claim_rate_outliers": "csdomain.warranty",
     "composite_index": "csdomain.satisfaction",
     "csat": "csdomain.satisfaction",
@@ -371,6 +380,8 @@ __all__ = [
     "WarrantyPolicy",
     "WarrantyRule",
     "WebhookNotifier",
+    "SmsFileNotifier",
+    "SmsGatewayNotifier",
     "__version__",
     "claim_rate_outliers",
     "composite_index",

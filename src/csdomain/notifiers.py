@@ -30,6 +30,7 @@ import math
 import re
 import smtplib
 import ssl
+import sys
 import threading
 import urllib.error
 import urllib.request
@@ -61,6 +62,8 @@ __all__ = [
     "DeliveryOutcome",
     "LogNotifier",
     "RetryAfter",
+    "SmsFileNotifier",
+    "SmsGatewayNotifier",
     "SmtpNotifier",
     "SmtpSettings",
     "WebhookNotifier",
@@ -72,6 +75,7 @@ __all__ = [
     "redact_secrets",
     "register_secret",
     "sign_body",
+    "sms_payload",
     "verify_signature",
     "webhook_payload",
 ]
@@ -538,6 +542,60 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def _post_signed(
+    opener: urllib.request.OpenerDirector,
+    url: str,
+    body: bytes,
+    *,
+    secret: bytes,
+    message: Message,
+    channel: str,
+    timeout: float,
+) -> None:
+    """POST ``body`` signed with ``secret`` and ``message``'s idempotency key; raise on failure.
+
+    A ``429``/``503`` with ``Retry-After`` is a deferral; any other non-2xx answer, redirect,
+    timeout or connection error is a :class:`DeliveryError` (secrets redacted).
+    """
+    request = urllib.request.Request(  # noqa: S310 - callers check the scheme
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": f"csdomain-{channel}",
+            SIGNATURE_HEADER: sign_body(body, secret),
+            **dict.fromkeys(IDEMPOTENCY_HEADERS, message.idempotency_key or message.id),
+            ATTEMPT_HEADER: str(max(message.attempts, 1)),
+        },
+    )
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            status = response.status
+            response.read(65536)
+    except urllib.error.HTTPError as err:
+        retry_after = _retry_after_header(err.code, err.headers.get("Retry-After"))
+        err.close()
+        reason = f"HTTP {err.code} {err.reason}"
+        raise DeliveryError(channel, message.id, reason, retry_after=retry_after) from None
+    except (urllib.error.URLError, OSError, ValueError) as err:
+        reason = redact_secrets(describe_error(err), [secret])
+        raise DeliveryError(channel, message.id, reason) from None
+    if not 200 <= status < 300:
+        raise DeliveryError(channel, message.id, f"HTTP {status}")
+
+
+def _opener(proxies: Mapping[str, str] | None) -> urllib.request.OpenerDirector:
+    handlers: list[urllib.request.BaseHandler] = [_NoRedirects()]
+    if proxies is not None:
+        if not isinstance(proxies, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in proxies.items()
+        ):
+            raise ValidationError.at("proxies", "expected a mapping of scheme to proxy URL")
+        handlers.append(urllib.request.ProxyHandler(dict(proxies)))
+    return urllib.request.build_opener(*handlers)
+
+
 class WebhookNotifier:
     """POSTs ``"webhook"`` messages as signed JSON to ``message.recipient`` (or ``url``).
 
@@ -567,14 +625,7 @@ class WebhookNotifier:
             raise ValidationError.at("url", f"expected a URL, got {type(url).__name__}")
         self.url = url
         self.timeout = _positive_timeout(timeout)
-        handlers: list[urllib.request.BaseHandler] = [_NoRedirects()]
-        if proxies is not None:
-            if not isinstance(proxies, Mapping) or not all(
-                isinstance(k, str) and isinstance(v, str) for k, v in proxies.items()
-            ):
-                raise ValidationError.at("proxies", "expected a mapping of scheme to proxy URL")
-            handlers.append(urllib.request.ProxyHandler(dict(proxies)))
-        self._opener = urllib.request.build_opener(*handlers)
+        self._opener = _opener(proxies)
 
     def _target(self, message: Message) -> str:
         target = message.recipient or self.url or ""
@@ -588,32 +639,16 @@ class WebhookNotifier:
         if message.channel != self.channel:
             return None
         body = webhook_payload(message)
-        request = urllib.request.Request(  # noqa: S310 - scheme checked in _target
-            self._target(message),
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": "csdomain-webhook",
-                SIGNATURE_HEADER: sign_body(body, self._secret),
-                **dict.fromkeys(IDEMPOTENCY_HEADERS, message.idempotency_key or message.id),
-                ATTEMPT_HEADER: str(max(message.attempts, 1)),
-            },
+        target = self._target(message)
+        _post_signed(
+            self._opener,
+            target,
+            body,
+            secret=self._secret,
+            message=message,
+            channel=self.channel,
+            timeout=self.timeout,
         )
-        try:
-            with self._opener.open(request, timeout=self.timeout) as response:
-                status = response.status
-                response.read(65536)
-        except urllib.error.HTTPError as err:
-            retry_after = _retry_after_header(err.code, err.headers.get("Retry-After"))
-            err.close()
-            reason = f"HTTP {err.code} {err.reason}"
-            raise DeliveryError(self.channel, message.id, reason, retry_after=retry_after) from None
-        except (urllib.error.URLError, OSError, ValueError) as err:
-            reason = redact_secrets(describe_error(err), [self._secret])
-            raise DeliveryError(self.channel, message.id, reason) from None
-        if not 200 <= status < 300:
-            raise DeliveryError(self.channel, message.id, f"HTTP {status}")
         return True
 
     @hookimpl
@@ -629,6 +664,124 @@ class WebhookNotifier:
 
 
 # -- the dispatcher's step ---------------------------------------------------------------------
+
+
+def sms_payload(message: Message) -> bytes:
+    """The JSON body an SMS gateway receives: the phone number, the text and the ids."""
+    _require_message(message)
+    text_body = message.body if not message.subject else f"{message.subject}\n{message.body}"
+    data = {
+        "id": message.id,
+        "idempotency_key": message.idempotency_key,
+        "to": message.recipient,
+        "text": text_body,
+        "kind": message.kind,
+        "customer_id": message.customer_id,
+        "urgent": message.urgent,
+    }
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+
+
+def _sms_recipient(message: Message, channel: str) -> str:
+    phone = (message.recipient or "").strip()
+    if not phone or not any(ch.isdigit() for ch in phone):
+        raise DeliveryError(channel, message.id, "the message has no phone number to send to")
+    return phone
+
+
+class SmsFileNotifier:
+    """Writes ``"sms"`` messages as JSON lines to a file or the console (development).
+
+    Each delivery appends one :func:`sms_payload` line to ``path``; ``"-"`` writes to
+    standard error, so ``csdomain dispatch --sms-file -`` shows the texts a gateway would
+    send without sending them. For production use :class:`SmsGatewayNotifier`.
+    """
+
+    def __init__(self, path: str = "-", *, channel: str = "sms") -> None:
+        if not isinstance(path, str) or not path.strip():
+            raise ValidationError.at("path", "expected a file path or - for the console")
+        self.path = path
+        self.channel = _channel(channel)
+        self._lock = threading.Lock()
+
+    def deliver(self, message: Message) -> bool | None:
+        """Write ``message`` if its channel is ours; raise :class:`DeliveryError` on failure."""
+        if message.channel != self.channel:
+            return None
+        _sms_recipient(message, self.channel)
+        line = sms_payload(message).decode("utf-8") + "\n"
+        with self._lock:
+            if self.path == "-":
+                sys.stderr.write(line)
+                sys.stderr.flush()
+                return True
+            try:
+                with open(self.path, "a", encoding="utf-8") as out:
+                    out.write(line)
+            except OSError as err:
+                raise DeliveryError(self.channel, message.id, describe_error(err)) from None
+        return True
+
+    @hookimpl
+    def csdomain_deliver(self, message: Message) -> bool | None:
+        """Hook: write the message when its channel is ours."""
+        return self.deliver(message)
+
+    def __repr__(self) -> str:
+        return f"SmsFileNotifier(path={self.path!r}, channel={self.channel!r})"
+
+
+class SmsGatewayNotifier:
+    """POSTs ``"sms"`` messages to an HTTP SMS gateway, signed like :class:`WebhookNotifier`.
+
+    The body is :func:`sms_payload` (``to``, ``text``, ``id``, ``idempotency_key`` ...);
+    headers carry the HMAC-SHA256 signature (``X-Csdomain-Signature``), the idempotency
+    key (the same on every attempt, so a gateway drops a repeat) and the attempt number.
+    ``429``/``503`` with ``Retry-After`` defers; other failures raise
+    :class:`DeliveryError` and are retried with the policy's backoff.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        secret: str | bytes,
+        *,
+        channel: str = "sms",
+        timeout: float = 10.0,
+        proxies: Mapping[str, str] | None = None,
+    ) -> None:
+        if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+            raise ValidationError.at("url", "expected the gateway's http(s):// URL")
+        self.url = url
+        self._secret = _secret_bytes(secret)
+        register_secret(self._secret)
+        self.channel = _channel(channel)
+        self.timeout = _positive_timeout(timeout)
+        self._opener = _opener(proxies)
+
+    def deliver(self, message: Message) -> bool | None:
+        """POST ``message`` if its channel is ours; raise :class:`DeliveryError` on failure."""
+        if message.channel != self.channel:
+            return None
+        _sms_recipient(message, self.channel)
+        _post_signed(
+            self._opener,
+            self.url,
+            sms_payload(message),
+            secret=self._secret,
+            message=message,
+            channel=self.channel,
+            timeout=self.timeout,
+        )
+        return True
+
+    @hookimpl
+    def csdomain_deliver(self, message: Message) -> bool | None:
+        """Hook: POST the message when its channel is ours."""
+        return self.deliver(message)
+
+    def __repr__(self) -> str:
+        return f"SmsGatewayNotifier(url={self.url!r}, channel={self.channel!r}, secret=***)"
 
 
 @attrs.frozen

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -25,6 +26,8 @@ from csdomain.hookspecs import hookimpl
 from csdomain.notifiers import (
     DeliveryError,
     LogNotifier,
+    SmsFileNotifier,
+    SmsGatewayNotifier,
     SmtpNotifier,
     SmtpSettings,
     WebhookNotifier,
@@ -606,3 +609,52 @@ def test_delivery_is_refused_when_rest_hours_began_after_the_claim() -> None:
     assert outcome.attempts == 0
     assert outcome.waiting_for is WaitReason.REST_HOURS
     assert outcome.next_attempt_at == datetime(2026, 3, 11, 0, 0, tzinfo=UTC)
+
+
+def test_sms_gateway_posts_signed_json_with_phone_and_text(
+    webhook_server: tuple[Receiver, str],
+) -> None:
+    # Rule: an "sms" channel that works: the gateway gets the number, the text, the
+    # idempotency key, signed like a webhook.
+    receiver, url = webhook_server
+    notifier = SmsGatewayNotifier(url, HOOK_SECRET, proxies={}, timeout=5)
+    sent = message("sms", "+86 138 0013 8000")
+    assert manager(notifier).hook.csdomain_deliver(message=sent) is True
+    [(headers, body)] = receiver.requests
+    assert verify_signature(body, headers["X-Csdomain-Signature"], HOOK_SECRET)
+    assert headers["X-Idempotency-Key"] == sent.idempotency_key
+    payload = orjson.loads(body)
+    assert payload["to"] == "+86 138 0013 8000"
+    assert payload["text"] == f"{sent.subject}\n{sent.body}"
+    assert HOOK_SECRET not in repr(notifier)
+
+
+def test_sms_gateway_failures_are_delivery_errors_and_defer_on_retry_after(
+    webhook_server: tuple[Receiver, str],
+) -> None:
+    # Rule: a refused or overloaded gateway is retried, never a crash.
+    receiver, url = webhook_server
+    notifier = SmsGatewayNotifier(url, HOOK_SECRET, proxies={}, timeout=5)
+    receiver.status = 503
+    receiver.headers = {"Retry-After": "30"}
+    with pytest.raises(DeliveryError) as deferred:
+        notifier.deliver(message("sms", "13800138000"))
+    assert deferred.value.retry_after == 30
+    with pytest.raises(DeliveryError, match="no phone number"):
+        notifier.deliver(message("sms", "not a number"))
+    assert notifier.deliver(message("email", "a@example.com")) is None
+    with pytest.raises(ValidationError):
+        SmsGatewayNotifier("ftp://gateway", HOOK_SECRET)
+
+
+def test_sms_file_notifier_writes_one_json_line_per_text(tmp_path: Path) -> None:
+    # Rule: a development sender for "sms" shows what would be sent without sending it.
+    target = tmp_path / "sms.jsonl"
+    notifier = SmsFileNotifier(str(target))
+    first, second = message("sms", "13800138000"), message("sms", "13900139000", body="再见")
+    assert notifier.deliver(first) is True
+    assert notifier.deliver(second) is True
+    assert notifier.deliver(message("log", "ops")) is None
+    lines = [orjson.loads(line) for line in target.read_text("utf-8").splitlines()]
+    assert [line["to"] for line in lines] == ["13800138000", "13900139000"]
+    assert lines[1]["text"].endswith("再见")

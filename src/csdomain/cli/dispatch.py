@@ -51,6 +51,8 @@ examples:
       --smtp-password-env MAIL_PW
   HOOK_SECRET=... csdomain dispatch --once \\
       --webhook https://erp.example.com/hooks/cs --webhook-secret-env HOOK_SECRET
+  csdomain dispatch --once --sms-file -          # show the texts instead of sending
+  CSDOMAIN_SMS_SECRET=... csdomain dispatch --loop --sms-gateway https://sms.example.com/send
 
 The log notifier (channel "log") is built in. Secrets come from the
 environment and are never printed. The config file (--config, else
@@ -70,7 +72,12 @@ def _secret_from_env(name: str, option: str) -> str:
 def _dispatch_notifiers(args: argparse.Namespace) -> list[object]:
     """The notifiers ``--smtp`` and ``--webhook`` ask for (secrets read from the environment)."""
     # Loaded when the command runs, as in every command: `csdomain --help` stays fast.
-    from csdomain.notifiers import SmtpNotifier, WebhookNotifier  # noqa: PLC0415
+    from csdomain.notifiers import (  # noqa: PLC0415
+        SmsFileNotifier,
+        SmsGatewayNotifier,
+        SmtpNotifier,
+        WebhookNotifier,
+    )
 
     notifiers: list[object] = []
     if args.smtp:
@@ -84,6 +91,15 @@ def _dispatch_notifiers(args: argparse.Namespace) -> list[object]:
             raise ValidationError.at("--webhook", "expected an http(s):// URL")
         secret = _secret_from_env(args.webhook_secret_env, "--webhook-secret-env")
         notifiers.append(WebhookNotifier(secret, url=args.webhook))
+    if args.sms_gateway and args.sms_file:
+        raise ValidationError.at("--sms-file", "give --sms-file or --sms-gateway, not both")
+    if args.sms_gateway:
+        if urlsplit(args.sms_gateway).scheme not in ("http", "https"):
+            raise ValidationError.at("--sms-gateway", "expected an http(s):// URL")
+        secret = _secret_from_env(args.sms_secret_env, "--sms-secret-env")
+        notifiers.append(SmsGatewayNotifier(args.sms_gateway, secret))
+    if args.sms_file:
+        notifiers.append(SmsFileNotifier(args.sms_file))
     return notifiers
 
 
@@ -298,6 +314,23 @@ def add_dispatch_command(subparsers: Subcommands) -> None:
         metavar="NAME",
         default="CSDOMAIN_WEBHOOK_SECRET",
         help="environment variable with the signing secret (default CSDOMAIN_WEBHOOK_SECRET)",
+    )
+    dispatch.add_argument(
+        "--sms-gateway",
+        metavar="URL",
+        help='POST "sms" messages, signed like webhooks, to this SMS gateway',
+    )
+    dispatch.add_argument(
+        "--sms-secret-env",
+        metavar="NAME",
+        default="CSDOMAIN_SMS_SECRET",
+        help="environment variable with the gateway's signing secret (default CSDOMAIN_SMS_SECRET)",
+    )
+    dispatch.add_argument(
+        "--sms-file",
+        metavar="FILE",
+        help='write "sms" messages as JSON lines to FILE instead of sending them '
+        "(- for the console; development)",
     )
     dispatch.add_argument(
         "--worker-id",
