@@ -25,13 +25,22 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
-from csdomain.auth import AccessPolicy, Actor, Permission
+from csdomain.auth import AccessPolicy, Actor, Permission, same_identity
 from csdomain.clock import require_aware
 from csdomain.errors import PermissionDenied, RuleViolation, ValidationError, describe
 from csdomain.events import Event
 from csdomain.lifecycle import Command, Lifecycle, StatusChange
 from csdomain.money import Money
-from csdomain.orders import ItemCondition, LineKey, Order, Stock, StockBucket, StockReturned
+from csdomain.orders import (
+    REDACTED,
+    ItemCondition,
+    LineKey,
+    Order,
+    Stock,
+    StockBucket,
+    StockReturned,
+)
+from csdomain.orders._checks import stored_positive
 from csdomain.validators import (
     as_tuple,
     currency_code,
@@ -40,7 +49,6 @@ from csdomain.validators import (
     money,
     optional_aware,
     optional_text,
-    positive_int,
     text,
     tuple_of,
 )
@@ -155,7 +163,7 @@ class ReturnItem:
     """What a salesperson asks to take back: SKU, quantity, gift flag."""
 
     sku: str = attrs.field(validator=_not_blank)
-    quantity: int = attrs.field(validator=positive_int)
+    quantity: int = attrs.field(validator=stored_positive)
     gift: bool = attrs.field(default=False, validator=flag)
 
     @property
@@ -169,7 +177,7 @@ class ReturnLine:
     """A requested return line with the unit price taken from the order."""
 
     sku: str = attrs.field(validator=_not_blank)
-    quantity: int = attrs.field(validator=positive_int)
+    quantity: int = attrs.field(validator=stored_positive)
     unit_price: Money = attrs.field(validator=money)
     gift: bool = attrs.field(default=False, validator=flag)
 
@@ -184,7 +192,7 @@ class ReceivedLine:
     """Goods the warehouse received back: quantity and confirmed condition."""
 
     sku: str = attrs.field(validator=_not_blank)
-    quantity: int = attrs.field(validator=positive_int)
+    quantity: int = attrs.field(validator=stored_positive)
     condition: ItemCondition = attrs.field(default=ItemCondition.GOOD, converter=_condition)
     gift: bool = attrs.field(default=False, validator=flag)
 
@@ -349,6 +357,14 @@ class ReturnRequest:
             amounts = (line.unit_price * line.quantity for line in self.lines)
         return Money.total(amounts, self.currency)
 
+    def redacted(self) -> ReturnRequest:
+        """The request with its free-text note read as :data:`~csdomain.orders.REDACTED`.
+
+        Source: docs/domain.md 1 (保护客户隐私): the salesperson's note is free text about the
+        customer, shown only to ``customer.read``.
+        """
+        return attrs.evolve(self, note=REDACTED) if self.note.strip() else self
+
     # -- lifecycle ---------------------------------------------------------------------
 
     @classmethod
@@ -404,7 +420,7 @@ class ReturnRequest:
     ) -> ReturnRequest:
         access.require(by, Permission.APPROVE_RETURN)
         require_aware(at)
-        if by.id == self.requested_by:
+        if same_identity(by.id, self.requested_by):
             detail = "a return is decided by a manager other than the one who filed it"
             raise PermissionDenied(by.id, Permission.APPROVE_RETURN, detail)
         return RETURN_LIFECYCLE.move(self, action, at=at, by=by.id, note=note, decided_by=by.id)

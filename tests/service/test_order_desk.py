@@ -36,10 +36,11 @@ from csdomain.errors import (
     RuleViolation,
     ValidationError,
 )
-from csdomain.kinds import ORDERS, RETURNS, STOCKS
+from csdomain.kinds import ACCESS_LOG, ORDERS, RETURNS, STOCKS
 from csdomain.lifecycle import StatusChange
 from csdomain.money import Money
 from csdomain.orders import (
+    REDACTED,
     ConsigneeInfo,
     ItemCondition,
     Order,
@@ -307,7 +308,9 @@ def test_full_payment_moves_the_order_to_paid(
     full = desk.record_payment(order.id, part.balance, by=FINANCE, reference="TT-2")
     assert full.status is OrderStatus.PAID
     assert full.paid == cny("300.00")
-    assert stored_order(store, order.id) == full
+    # finance holds no customer.read: the consignee comes back redacted, the store keeps it
+    assert stored_order(store, order.id) == attrs.evolve(full, consignee=CONSIGNEE)
+    assert full.consignee == CONSIGNEE.redacted()
     assert outbox.new() == ["OrderPaid", "PaymentRecorded"]
 
 
@@ -365,7 +368,7 @@ def test_shipping_issues_stock_and_promises_delivery(
     assert sent.shipped_quantities() == sent.ordered_quantities()
     assert sent.expected_delivery is not None
     assert (sent.expected_delivery.earliest.day, sent.expected_delivery.latest.day) == (5, 6)
-    assert stored_order(store, order.id) == sent
+    assert stored_order(store, order.id).redacted() == sent
     good = desk.get_stock("AB-100", by=WAREHOUSE)
     gift = desk.get_stock("PEN", by=WAREHOUSE)
     assert (good.good, good.reservations) == (8, ())
@@ -624,10 +627,81 @@ def test_a_shipped_order_cannot_be_cancelled(desk: OrderDesk, store: Store) -> N
 
 def test_reading_an_order_needs_an_order_permission(desk: OrderDesk) -> None:
     order = place(desk)
-    assert desk.get_order(order.id, by=WAREHOUSE) == order
-    assert desk.get_order(order.id, by=FINANCE) == order
+    assert desk.get_order(order.id, by=WAREHOUSE) == order.redacted()
+    assert desk.get_order(order.id, by=FINANCE) == order.redacted()
     with pytest.raises(PermissionDenied):
         desk.get_order(order.id, by=OUTSIDER)
+
+
+def access_records(store: Store) -> Counter[tuple[str, str, str]]:
+    """Every access record as (customer, reader, purpose), counted."""
+    with store.unit_of_work(readonly=True) as uow:
+        found = uow.repo(ACCESS_LOG).find()
+    return Counter((r.customer_id, r.actor_id, r.purpose) for r in found)
+
+
+def test_the_consignee_is_redacted_for_roles_without_customer_read(
+    desk: OrderDesk, store: Store
+) -> None:
+    # Rule: 保护客户隐私 - the consignee's name, phone and address are personal data; the
+    # warehouse and finance (no customer.read) see them redacted and nothing is recorded
+    order = place(desk)
+    before = access_records(store)
+    for reader in (WAREHOUSE, FINANCE):
+        shown = desk.get_order(order.id, by=reader)
+        assert shown.consignee is not None
+        assert {shown.consignee.consignee, shown.consignee.phone, shown.consignee.address} == {
+            REDACTED
+        }
+        assert shown.lines == order.lines
+        assert shown.total == order.total
+        (listed,) = desk.find_orders(customer_id="C-1", by=reader)
+        assert listed == shown
+    assert access_records(store) == before
+    paid_by_finance = desk.record_payment(
+        desk.confirm_order(order.id, by=SALES).id, cny("1.00"), by=FINANCE
+    )
+    assert paid_by_finance.consignee == CONSIGNEE.redacted()
+
+
+def test_every_order_read_with_customer_read_is_on_record(desk: OrderDesk, store: Store) -> None:
+    # Rule: nobody reads a customer's data without it being on record (未经许可不得访问客户文件)
+    order = place(desk)
+    assert access_records(store) == Counter([("C-1", SALES.id, "place_order")])
+    assert desk.get_order(order.id, by=MANAGER, purpose="call back") == order
+    assert desk.find_orders(status="placed", by=MANAGER) == [order]
+    assert access_records(store) == Counter(
+        [
+            ("C-1", SALES.id, "place_order"),
+            ("C-1", MANAGER.id, "call back"),
+            ("C-1", MANAGER.id, "find_orders"),
+        ]
+    )
+    before = access_records(store)
+    bare = place(desk, consignee=None)
+    assert access_records(store) == before  # no consignee: no personal data shown
+    assert desk.find_orders(customer_id="C-1", limit=1, by=MANAGER) == [order]
+    assert [o.id for o in desk.find_orders(customer_id="C-1", by=SALES)] == [order.id, bare.id]
+    assert [o.id for o in desk.find_orders(customer_id="C-2", by=SALES)] == []
+
+
+def test_a_return_note_is_redacted_for_the_warehouse_and_recorded_for_readers(
+    desk: OrderDesk, store: Store
+) -> None:
+    # Rule: the salesperson's note is free text about the customer (保护客户隐私)
+    order = shipped(desk)
+    request = desk.request_return(
+        order.id,
+        items=[ReturnItem("AB-100", 1)],
+        reasons="defect",
+        by=SALES,
+        note="Dr. Chen, 13800138000, says the vial leaked",
+    )
+    before = access_records(store)
+    assert desk.get_return(request.id, by=WAREHOUSE).note == REDACTED
+    assert access_records(store) == before
+    assert desk.get_return(request.id, by=MANAGER).note == request.note
+    assert access_records(store) - before == Counter([("C-1", MANAGER.id, "get_return")])
 
 
 # -- stock ----------------------------------------------------------------------------------------

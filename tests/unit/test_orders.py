@@ -440,6 +440,29 @@ def test_only_the_orders_salesperson_confirms_a_phone_order() -> None:
         place().confirm_by_salesperson(at=T0, by=SALES, access=ACCESS)
 
 
+def test_the_orders_salesperson_is_recognised_under_another_spelling() -> None:
+    # Rule: identities are compared normalised (NFKC, stripped, case-folded)
+    order = place(channel=OrderChannel.PHONE, salesperson="zhang.sales")
+    same = Actor(" Zhang.Sales", {"salesperson"})
+    assert order.confirm_by_salesperson(at=T0, by=same, access=ACCESS).confirmed_by_salesperson
+
+
+def test_a_stock_never_holds_more_than_the_store_keeps() -> None:
+    # Rule: a quantity kept in a stored document fits a signed 64-bit integer
+    full = Stock("AB-100", good=2**63 - 1)
+    with pytest.raises(ValidationError) as info:
+        full.receive(1, by=WAREHOUSE, access=ACCESS)
+    assert [path for path, _ in info.value.errors] == ["good"]
+    with pytest.raises(ValidationError):
+        Stock("AB-100").receive(2**63, by=WAREHOUSE, access=ACCESS)
+    with pytest.raises(ValidationError):
+        Stock("AB-100", damaged=2**63)
+    with pytest.raises(ValidationError):
+        OrderLine("AB-100", 2**63, cny("1"))
+    with pytest.raises(ValidationError):
+        Stock("AB-100", damaged=2**63 - 1, good=1).mark_damaged(1, by=WAREHOUSE, access=ACCESS)
+
+
 def test_whoever_places_a_phone_order_is_its_salesperson_when_none_is_named() -> None:
     order = place(channel=OrderChannel.PHONE)
     assert order.salesperson == SALES.id

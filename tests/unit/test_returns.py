@@ -290,6 +290,20 @@ def test_nobody_approves_their_own_return() -> None:
     assert request.approve(at=T0, by=BOSS, access=ACCESS).status is ReturnStatus.APPROVED
 
 
+@pytest.mark.parametrize(
+    "spelling", ["department_manager.1 ", "Department_Manager.1", "\uff44epartment_manager.1"]
+)
+def test_the_filer_cannot_approve_their_own_return_under_another_spelling(spelling: str) -> None:
+    # Rule: four eyes (docs/domain.md 2): identities are compared normalised
+    filer = Actor("department_manager.1", {"department_manager"})
+    request = file(shipped_order(), [ReturnItem("AB-100", 1)], by=filer)
+    again = Actor(spelling, {"department_manager"})
+    with pytest.raises(PermissionDenied):
+        request.approve(at=T0, by=again, access=ACCESS)
+    with pytest.raises(PermissionDenied):
+        request.reject(at=T0, by=again, access=ACCESS, reason="no")
+
+
 def test_goods_come_in_only_after_approval() -> None:
     request = file(shipped_order(), [ReturnItem("AB-100", 1)])
     with pytest.raises(InvalidTransition):

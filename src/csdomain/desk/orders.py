@@ -165,6 +165,59 @@ class OrderDesk(DeskBase):
 
     # -- helpers ---------------------------------------------------------------------------
 
+    def _shown_orders(
+        self, uow: UnitOfWork, orders: Sequence[Order], by: Actor, purpose: str
+    ) -> list[Order]:
+        """``orders`` as ``by`` may see them (docs/domain.md 1, 保护客户隐私).
+
+        The consignee's details are personal data: with ``customer.read`` they are shown
+        and every customer concerned gets an access record in this unit of work; without
+        it they are redacted (:meth:`Order.redacted`) and nothing is recorded.
+        """
+        if not self.may_read_personal(by):
+            return [order.redacted() for order in orders]
+        self.record_access(
+            uow, (o.customer_id for o in orders if o.consignee is not None), by, purpose
+        )
+        return list(orders)
+
+    def _shown_order(self, uow: UnitOfWork, order: Order, by: Actor, purpose: str) -> Order:
+        """One order as ``by`` may see it (see :meth:`_shown_orders`)."""
+        return self._shown_orders(uow, [order], by, purpose)[0]
+
+    def _shown_return(
+        self, uow: UnitOfWork, request: ReturnRequest, by: Actor, purpose: str
+    ) -> ReturnRequest:
+        """A return as ``by`` may see it: its free-text note is personal data."""
+        if not self.may_read_personal(by):
+            return request.redacted()
+        if request.note.strip():
+            self.record_access(uow, [request.customer_id], by, purpose)
+        return request
+
+    def _change_order(
+        self,
+        uow: UnitOfWork,
+        by: Actor,
+        purpose: str,
+        order_id: str,
+        step: Callable[[Order], Order],
+    ) -> Order:
+        """:meth:`change` an order and return it as ``by`` may see it."""
+        return self._shown_order(uow, self.change(uow, ORDERS, order_id, step), by, purpose)
+
+    def _change_return(
+        self,
+        uow: UnitOfWork,
+        by: Actor,
+        purpose: str,
+        return_id: str,
+        step: Callable[[ReturnRequest], ReturnRequest],
+    ) -> ReturnRequest:
+        """:meth:`change` a return and return it as ``by`` may see it."""
+        request = self.change(uow, RETURNS, return_id, step)
+        return self._shown_return(uow, request, by, purpose)
+
     def _change_stock(
         self,
         uow: UnitOfWork,
@@ -256,15 +309,16 @@ class OrderDesk(DeskBase):
             consignee=consignee,
             salesperson=salesperson,
         )
-        return self.create(uow, ORDERS, order)
+        return self._shown_order(uow, self.create(uow, ORDERS, order), by, "place_order")
 
     @use_case(Permission.CONFIRM_ORDER)
     def confirm_by_salesperson(self, uow: UnitOfWork, order_id: Id, *, by: Actor) -> Order:
         """The salesperson confirms a phone order (docs/domain.md 2); needs ``order.confirm``."""
         now = self.now()
-        return self.change(
+        return self._change_order(
             uow,
-            ORDERS,
+            by,
+            "confirm_by_salesperson",
             order_id,
             lambda order: order.confirm_by_salesperson(at=now, by=by, access=self.policy.access),
         )
@@ -279,9 +333,10 @@ class OrderDesk(DeskBase):
         (``salesperson_confirmation_required``). Needs ``order.confirm``.
         """
         now = self.now()
-        return self.change(
+        return self._change_order(
             uow,
-            ORDERS,
+            by,
+            "confirm_order",
             order_id,
             lambda order: order.confirm(at=now, by=by, access=self.policy.access, note=note),
         )
@@ -302,9 +357,10 @@ class OrderDesk(DeskBase):
         ``order.record_payment``.
         """
         now = self.now()
-        return self.change(
+        return self._change_order(
             uow,
-            ORDERS,
+            by,
+            "record_payment",
             order_id,
             lambda order: order.record_payment(
                 amount, at=now, by=by, access=self.policy.access, reference=reference
@@ -324,9 +380,10 @@ class OrderDesk(DeskBase):
     ) -> Order:
         """Change a line's unit price before the order is paid (``order.change_price``)."""
         now = self.now()
-        return self.change(
+        return self._change_order(
             uow,
-            ORDERS,
+            by,
+            "change_price",
             order_id,
             lambda order: order.change_price(
                 sku, unit_price, at=now, by=by, access=self.policy.access, gift=gift
@@ -339,9 +396,10 @@ class OrderDesk(DeskBase):
     ) -> Order:
         """Record invoice title, consignee, phone and address (docs/domain.md 2, 汇款凭证)."""
         now = self.now()
-        return self.change(
+        return self._change_order(
             uow,
-            ORDERS,
+            by,
+            "set_consignee",
             order_id,
             lambda order: order.set_consignee(consignee, at=now, by=by, access=self.policy.access),
         )
@@ -350,9 +408,10 @@ class OrderDesk(DeskBase):
     def start_production(self, uow: UnitOfWork, order_id: Id, *, by: Actor) -> Order:
         """Start custom work; before the prepayment it is ``prepayment_required``."""
         now = self.now()
-        return self.change(
+        return self._change_order(
             uow,
-            ORDERS,
+            by,
+            "start_production",
             order_id,
             lambda order: order.start_production(at=now, by=by, access=self.policy.access),
         )
@@ -361,9 +420,10 @@ class OrderDesk(DeskBase):
     def finish_production(self, uow: UnitOfWork, order_id: Id, *, by: Actor) -> Order:
         """Custom work is produced (and ``paid`` at once when the balance is in)."""
         now = self.now()
-        return self.change(
+        return self._change_order(
             uow,
-            ORDERS,
+            by,
+            "finish_production",
             order_id,
             lambda order: order.finish_production(at=now, by=by, access=self.policy.access),
         )
@@ -411,15 +471,16 @@ class OrderDesk(DeskBase):
         _save_stocks(stocks, loaded, result.stocks)
         for event in result.events:
             uow.emit(event, at=now)
-        return result.order
+        return self._shown_order(uow, result.order, by, "ship_order")
 
     @use_case(Permission.SHIP_ORDER)
     def confirm_delivery(self, uow: UnitOfWork, order_id: Id, *, by: Actor) -> Order:
         """The customer received the goods (``order.ship``)."""
         now = self.now()
-        return self.change(
+        return self._change_order(
             uow,
-            ORDERS,
+            by,
+            "confirm_delivery",
             order_id,
             lambda order: order.deliver(at=now, by=by, access=self.policy.access),
         )
@@ -444,7 +505,7 @@ class OrderDesk(DeskBase):
         survey = self._survey_after(uow, completed, now)
         if survey is not None:
             uow.emit(survey, at=now)
-        return completed
+        return self._shown_order(uow, completed, by, "complete_order")
 
     @use_case(Permission.CANCEL_ORDER)
     def cancel_order(self, uow: UnitOfWork, order_id: Id, *, by: Actor, reason: LongText) -> Order:
@@ -468,12 +529,44 @@ class OrderDesk(DeskBase):
             _save_stocks(stocks, loaded, update.stocks)
             for event in update.events:
                 uow.emit(event, at=now)
-        return cancelled
+        return self._shown_order(uow, cancelled, by, "cancel_order")
 
-    @use_case(*_ORDER_READERS, readonly=True)
-    def get_order(self, uow: UnitOfWork, order_id: Id, *, by: Actor) -> Order:
-        """One order; needs any order permission or ``customer.read``."""
-        return uow.repo(ORDERS).get(order_id)
+    @use_case(*_ORDER_READERS)
+    def get_order(
+        self, uow: UnitOfWork, order_id: Id, *, by: Actor, purpose: ShortText = ""
+    ) -> Order:
+        """One order; needs any order permission or ``customer.read``.
+
+        Source: docs/domain.md 1 (保护客户隐私). The consignee's details are personal data:
+        an actor holding ``customer.read`` sees them and the read is recorded in the
+        customer's access log (``purpose``, or ``get_order``); anyone else (warehouse,
+        finance) gets them redacted and nothing is recorded.
+        """
+        order = uow.repo(ORDERS).get(order_id)
+        return self._shown_order(uow, order, by, purpose or "get_order")
+
+    @use_case(*_ORDER_READERS)
+    def find_orders(
+        self,
+        uow: UnitOfWork,
+        *,
+        by: Actor,
+        customer_id: Id | None = None,
+        status: OrderStatus | str | None = None,
+        salesperson: Id | None = None,
+        limit: Positive = 50,
+        purpose: ShortText = "",
+    ) -> list[Order]:
+        """Orders matching every given filter, oldest first, at most ``limit``.
+
+        Needs any order permission or ``customer.read``. Shown like :meth:`get_order`:
+        with ``customer.read`` each customer whose consignee details are returned gets one
+        access record; without it those details are redacted.
+        """
+        filters = {"customer_id": customer_id, "status": status, "salesperson": salesperson}
+        where: dict[str, Any] = {k: v for k, v in filters.items() if v is not None}
+        found = uow.repo(ORDERS).find(order_by=["placed_at", "key"], limit=limit, **where)
+        return self._shown_orders(uow, found, by, purpose or "find_orders")
 
     # -- stock -----------------------------------------------------------------------------
 
@@ -792,7 +885,7 @@ class OrderDesk(DeskBase):
             note=note,
         )
         orders.update(order)
-        return self.create(uow, RETURNS, request)
+        return self._shown_return(uow, self.create(uow, RETURNS, request), by, "request_return")
 
     @use_case(Permission.APPROVE_RETURN)
     def approve_return(
@@ -800,9 +893,10 @@ class OrderDesk(DeskBase):
     ) -> ReturnRequest:
         """A manager other than the filer approves the return (``return.approve``)."""
         now = self.now()
-        return self.change(
+        return self._change_return(
             uow,
-            RETURNS,
+            by,
+            "approve_return",
             return_id,
             lambda request: request.approve(at=now, by=by, access=self.policy.access, note=note),
         )
@@ -813,9 +907,10 @@ class OrderDesk(DeskBase):
     ) -> ReturnRequest:
         """A manager other than the filer rejects the return, saying why."""
         now = self.now()
-        return self.change(
+        return self._change_return(
             uow,
-            RETURNS,
+            by,
+            "reject_return",
             return_id,
             lambda request: request.reject(at=now, by=by, access=self.policy.access, reason=reason),
         )
@@ -826,9 +921,10 @@ class OrderDesk(DeskBase):
     ) -> ReturnRequest:
         """Withdraw a return before the goods come in (``return.request``)."""
         now = self.now()
-        return self.change(
+        return self._change_return(
             uow,
-            RETURNS,
+            by,
+            "withdraw_return",
             return_id,
             lambda request: request.withdraw(at=now, by=by, access=self.policy.access, note=note),
         )
@@ -853,7 +949,7 @@ class OrderDesk(DeskBase):
         _save_stocks(stocks, loaded, receipt.stocks)
         for event in receipt.events:
             uow.emit(event, at=now)
-        return receipt.request
+        return self._shown_return(uow, receipt.request, by, "receive_return")
 
     @use_case(Permission.RECEIVE_RETURN)
     def close_return(
@@ -872,12 +968,20 @@ class OrderDesk(DeskBase):
                 number, at=now, by=by, access=self.policy.access, next_action=next_action
             )
 
-        return self.change(uow, RETURNS, return_id, close)
+        return self._change_return(uow, by, "close_return", return_id, close)
 
-    @use_case(*_RETURN_READERS, readonly=True)
-    def get_return(self, uow: UnitOfWork, return_id: Id, *, by: Actor) -> ReturnRequest:
-        """One return request; needs a return permission or ``customer.read``."""
-        return uow.repo(RETURNS).get(return_id)
+    @use_case(*_RETURN_READERS)
+    def get_return(
+        self, uow: UnitOfWork, return_id: Id, *, by: Actor, purpose: ShortText = ""
+    ) -> ReturnRequest:
+        """One return request; needs a return permission or ``customer.read``.
+
+        Source: docs/domain.md 1 (保护客户隐私). The salesperson's note is free text about
+        the customer: shown to ``customer.read`` with an access record, redacted for
+        anyone else (the warehouse).
+        """
+        request = uow.repo(RETURNS).get(return_id)
+        return self._shown_return(uow, request, by, purpose or "get_return")
 
     @use_case(Permission.VIEW_REPORTS, readonly=True)
     def return_analysis(

@@ -12,9 +12,10 @@ import attrs
 from csdomain.calendar import BusinessCalendar
 from csdomain.clock import require_aware
 from csdomain.errors import ValidationError, describe
+from csdomain.orders._checks import stored_count
 from csdomain.orders.policy import OrderPolicy
-from csdomain.validators import count, decimal, flag, frozenset_of, optional, text, tuple_of
 from csdomain.validators import day as _date
+from csdomain.validators import decimal, flag, frozenset_of, optional, text, tuple_of
 
 
 __all__ = [
@@ -109,14 +110,14 @@ class DeliveryProblem:
 
     kind: DeliveryProblemKind = attrs.field(converter=_problem_kind)
     order_id: str = attrs.field(default="", validator=text)
-    damaged_bags: int = attrs.field(default=0, validator=count)
+    damaged_bags: int = attrs.field(default=0, validator=stored_count)
     wagon_tonnes: Decimal | None = attrs.field(
         default=None, converter=_to_decimal, validator=optional(decimal)
     )
     content_deviation: Decimal | None = attrs.field(
         default=None, converter=_to_decimal, validator=optional(decimal)
     )
-    missing_quantity: int = attrs.field(default=0, validator=count)
+    missing_quantity: int = attrs.field(default=0, validator=stored_count)
     delay_curable: bool = attrs.field(default=True, validator=flag)
 
     def __attrs_post_init__(self) -> None:

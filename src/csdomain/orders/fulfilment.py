@@ -18,11 +18,12 @@ from csdomain.clock import require_aware
 from csdomain.customers import CustomerClass
 from csdomain.errors import RuleViolation, describe
 from csdomain.events import Event
+from csdomain.orders._checks import stored_count
 from csdomain.orders.events import StockIssued, StockReleased, StockReserved, order_events
 from csdomain.orders.model import ORDER_LIFECYCLE, Order, OrderStatus, ShipmentLine, ShippingMode
 from csdomain.orders.policy import OrderPolicy
 from csdomain.orders.stock import Stock, StockBucket
-from csdomain.validators import aware, count, instance_of, text, tuple_of
+from csdomain.validators import aware, instance_of, text, tuple_of
 
 
 __all__ = [
@@ -48,8 +49,8 @@ class StockShortage:
 
     sku: str = attrs.field(validator=text)
     bucket: StockBucket = attrs.field(validator=instance_of(StockBucket))
-    needed: int = attrs.field(validator=count)
-    available: int = attrs.field(validator=count)
+    needed: int = attrs.field(validator=stored_count)
+    available: int = attrs.field(validator=stored_count)
 
     @property
     def missing(self) -> int:

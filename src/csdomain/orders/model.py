@@ -22,13 +22,14 @@ from typing import Any
 
 import attrs
 
-from csdomain.auth import AccessPolicy, Actor, Permission
+from csdomain.auth import AccessPolicy, Actor, Permission, same_identity
 from csdomain.calendar import BusinessCalendar
 from csdomain.clock import require_aware
 from csdomain.customers import CustomerClass
 from csdomain.errors import PermissionDenied, RuleViolation, ValidationError, describe
 from csdomain.lifecycle import Command, Lifecycle, StatusChange
 from csdomain.money import Money
+from csdomain.orders._checks import stored_positive
 from csdomain.orders.delivery import DeliveryWindow, promise_delivery
 from csdomain.orders.policy import OrderPolicy
 from csdomain.orders.stock import StockBucket
@@ -42,7 +43,6 @@ from csdomain.validators import (
     optional_aware,
     optional_instance_of,
     optional_text,
-    positive_int,
     text,
     tuple_of,
 )
@@ -57,6 +57,7 @@ __all__ = [
     "ORDER_LIFECYCLE",
     "ORDER_TERMINAL",
     "ORDER_TRANSITIONS",
+    "REDACTED",
     "SHIPPING_DETAILS",
     "ConsigneeInfo",
     "LineKey",
@@ -198,7 +199,7 @@ class OrderLine:
     """One ordered item: SKU, quantity, unit price; gift lines ship from gift stock."""
 
     sku: str = attrs.field(validator=_not_blank)
-    quantity: int = attrs.field(validator=positive_int)
+    quantity: int = attrs.field(validator=stored_positive)
     unit_price: Money = attrs.field(validator=money)
     gift: bool = attrs.field(default=False, validator=flag)
 
@@ -233,11 +234,26 @@ class ConsigneeInfo:
     postcode: str = attrs.field(default="", validator=text)
     invoice_title: str = attrs.field(default="", validator=text)
 
+    def redacted(self) -> ConsigneeInfo:
+        """The same details with every filled-in field read as :data:`REDACTED`.
+
+        What an actor without ``customer.read`` is shown (docs/domain.md 1, 保护客户隐私):
+        which details are there stays visible (a shipment's checks still read), not what
+        they say.
+        """
+        return attrs.evolve(
+            self,
+            **{name: REDACTED for name in SHIPPING_DETAILS if getattr(self, name).strip()},
+        )
+
     def missing(self, required: Iterable[str]) -> tuple[str, ...]:
         """The ``required`` fields that are blank, in the order of the remittance proof."""
         wanted = frozenset(required)
         return tuple(f for f in SHIPPING_DETAILS if f in wanted and not getattr(self, f).strip())
 
+
+#: What a personal field reads when it is shown to an actor without ``customer.read``.
+REDACTED = "[redacted]"
 
 #: The remittance details a shipment needs, in the order the proof lists them.
 SHIPPING_DETAILS: tuple[str, ...] = ("invoice_title", "consignee", "phone", "postcode", "address")
@@ -258,7 +274,7 @@ class ShipmentLine:
     """One shipped item."""
 
     sku: str = attrs.field(validator=_not_blank)
-    quantity: int = attrs.field(validator=positive_int)
+    quantity: int = attrs.field(validator=stored_positive)
     gift: bool = attrs.field(default=False, validator=flag)
 
     @property
@@ -464,6 +480,16 @@ class Order:
             return self.delivered_at.date() > self.expected_delivery.latest
         return on > self.expected_delivery.latest
 
+    def redacted(self) -> Order:
+        """The order with its consignee's details redacted (see :meth:`ConsigneeInfo.redacted`).
+
+        Source: docs/domain.md 1 (保护客户隐私): the consignee's name, phone, postcode,
+        address and invoice title are personal data, shown only to ``customer.read``.
+        """
+        if self.consignee is None:
+            return self
+        return attrs.evolve(self, consignee=self.consignee.redacted())
+
     # -- lifecycle ---------------------------------------------------------------------
 
     def _settled(self, at: datetime, by: str) -> Order:
@@ -542,7 +568,7 @@ class Order:
                 "channel", "only phone orders need the salesperson's confirmation"
             )
         ORDER_LIFECYCLE.check(self.id, self.status, "confirm_by_salesperson")
-        if self.salesperson is not None and self.salesperson != by.id:
+        if self.salesperson is not None and not same_identity(self.salesperson, by.id):
             detail = f"only the order's salesperson {describe(self.salesperson)} may confirm it"
             raise PermissionDenied(by.id, Permission.CONFIRM_ORDER, detail)
         return attrs.evolve(

@@ -24,16 +24,15 @@ from csdomain.clock import require_aware
 from csdomain.errors import RuleViolation, ValidationError, describe
 from csdomain.money import Money
 from csdomain.orders._checks import quantity as quantity_arg
+from csdomain.orders._checks import stored_count, stored_positive
 from csdomain.validators import (
     as_tuple,
     aware,
-    count,
     enum_value,
     money,
     optional,
     optional_aware,
     optional_text,
-    positive_int,
     text,
     tuple_of,
 )
@@ -91,7 +90,7 @@ class Reservation:
     """Stock held back for one order until it ships."""
 
     order_id: str = attrs.field(validator=_not_blank)
-    quantity: int = attrs.field(validator=positive_int)
+    quantity: int = attrs.field(validator=stored_positive)
     bucket: StockBucket = attrs.field(default=StockBucket.GOOD, converter=_bucket)
 
 
@@ -117,8 +116,8 @@ class CountLine:
     """One bucket of a stock-take: what was counted and what the books said then."""
 
     bucket: StockBucket = attrs.field(converter=_bucket)
-    counted: int = attrs.field(validator=count)
-    booked: int = attrs.field(validator=count)
+    counted: int = attrs.field(validator=stored_count)
+    booked: int = attrs.field(validator=stored_count)
 
     @property
     def difference(self) -> int:
@@ -195,7 +194,7 @@ class DamageEntry:
     at: datetime = attrs.field(validator=aware)
     by: str = attrs.field(validator=text)
     bucket: StockBucket = attrs.field(converter=_bucket)
-    quantity: int = attrs.field(validator=positive_int)
+    quantity: int = attrs.field(validator=stored_positive)
     reason: str = attrs.field(default="", validator=text)
     amount: Money | None = attrs.field(default=None, validator=optional(money))
     responsible: str = attrs.field(default="", validator=text)
@@ -213,9 +212,9 @@ class Stock:
     """
 
     id: str = attrs.field(validator=_not_blank)
-    good: int = attrs.field(default=0, validator=count)
-    damaged: int = attrs.field(default=0, validator=count)
-    gift: int = attrs.field(default=0, validator=count)
+    good: int = attrs.field(default=0, validator=stored_count)
+    damaged: int = attrs.field(default=0, validator=stored_count)
+    gift: int = attrs.field(default=0, validator=stored_count)
     reservations: tuple[Reservation, ...] = attrs.field(
         default=(), converter=as_tuple, validator=tuple_of(Reservation)
     )
