@@ -18,7 +18,7 @@ TEST_TOOLS = ("pytest-xdist>=3.5", "aiosmtpd>=1.4")
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite (hypothesis profile ``ci`` unless CSDOMAIN_HYPOTHESIS_PROFILE says)."""
-    session.install("-e", ".[testing,postgres]", *TEST_TOOLS)
+    session.install("-e", ".[testing,postgres,holidays]", *TEST_TOOLS)
     session.env.setdefault("CSDOMAIN_HYPOTHESIS_PROFILE", "ci")
     args = session.posargs or ["-n", "2", "--dist", "loadfile", "-q"]
     session.run("pytest", *args)
@@ -34,7 +34,7 @@ def kit_mutants(session: nox.Session) -> None:
 @nox.session
 def soak(session: nox.Session) -> None:
     """Heavy property runs: the hypothesis ``soak`` profile over the whole suite."""
-    session.install("-e", ".[testing,postgres]", *TEST_TOOLS)
+    session.install("-e", ".[testing,postgres,holidays]", *TEST_TOOLS)
     session.env["CSDOMAIN_HYPOTHESIS_PROFILE"] = "soak"
     session.env.setdefault("CSDOMAIN_CRASH_KILLS", "5000")
     session.run("pytest", "-n", "2", "-q", *session.posargs)
@@ -51,14 +51,14 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the three packages."""
-    session.install("-e", ".[testing,postgres]", "mypy>=1.10", "types-python-dateutil")
+    session.install("-e", ".[testing,postgres,holidays]", "mypy>=1.10", "types-python-dateutil")
     session.run("mypy", "--strict", "src")
 
 
 @nox.session
 def docs(session: nox.Session) -> None:
     """Build the documentation site (Sphinx + MyST, API from docstrings); warnings fail."""
-    session.install("-e", ".[testing,postgres]", "sphinx>=7", "myst-parser>=2")
+    session.install("-e", ".[testing,postgres,holidays]", "sphinx>=7", "myst-parser>=2")
     session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
 
 

@@ -205,6 +205,49 @@ class BusinessCalendar:
             extra_workdays=extra_workdays,
         )
 
+    @classmethod
+    def for_country(
+        cls,
+        country: str,
+        years: int | Iterable[int],
+        *,
+        tz: str | None = None,
+        start: time = time(9),
+        end: time = time(18),
+        weekdays: Iterable[int] = range(5),
+        subdivision: str | None = None,
+    ) -> BusinessCalendar:
+        """An office calendar with a country's public holidays for ``years``.
+
+        ``"CN"`` reads the State Council's holidays and the adjusted working days (调休) from
+        the ``chinesecalendar`` package, time zone Asia/Shanghai; other countries read
+        their holidays from the ``holidays`` package (``subdivision`` for a state or
+        province) and need ``tz``. Both come with the ``holidays`` extra
+        (``pip install 'csdomain[holidays]'``). A year the installed data does not cover is
+        refused with a :class:`ValidationError` naming the years it does (China's schedule
+        for a year is published late in the year before: upgrade ``chinesecalendar`` then).
+        """
+        wanted = _years(years)
+        if not isinstance(country, str) or not country.strip():
+            raise ValidationError.at("country", "expected a country code such as 'CN'")
+        code = country.strip().upper()
+        if code == "CN" and subdivision is None:
+            holidays, workdays = _china_days(wanted)
+            zone = tz or "Asia/Shanghai"
+        else:
+            if tz is None:
+                raise ValidationError.at("tz", f"give the time zone of the team in {code}")
+            holidays, workdays = _country_holidays(code, subdivision, wanted), frozenset()
+            zone = tz
+        return cls.office(
+            zone,
+            start,
+            end,
+            weekdays=weekdays,
+            holidays=holidays,
+            extra_workdays=workdays,
+        )
+
     def with_holidays(self, dates: Iterable[date | datetime]) -> BusinessCalendar:
         """A copy with more holidays, e.g. from a ``dateutil.rrule`` of yearly dates."""
         extra = {d.date() if isinstance(d, datetime) else d for d in dates}
@@ -459,3 +502,61 @@ class QuietHours:
             repeated = datetime.combine(day, self.end, tzinfo=self.zone).replace(fold=1)
             end = repeated.astimezone(UTC)
         return end.astimezone(at.tzinfo)
+
+
+def _years(years: int | Iterable[int]) -> list[int]:
+    values = [years] if isinstance(years, int) else list(years)
+    if not values or not all(isinstance(y, int) and not isinstance(y, bool) for y in values):
+        raise ValidationError.at("years", "expected a year or a collection of years")
+    return sorted(set(values))
+
+
+def _missing_extra(package: str) -> ValidationError:
+    msg = f"holiday data needs the {package!r} package: pip install 'csdomain[holidays]'"
+    return ValidationError.at("country", msg)
+
+
+def _china_days(years: Sequence[int]) -> tuple[frozenset[date], frozenset[date]]:
+    """China's public holidays and adjusted working days (调休) from ``chinesecalendar``."""
+    try:
+        import chinese_calendar  # noqa: PLC0415 - optional, loaded when asked for
+    except ImportError:
+        raise _missing_extra("chinesecalendar") from None
+    holidays: dict[date, str] = chinese_calendar.holidays
+    workdays: dict[date, str] = chinese_calendar.workdays
+    known = sorted({d.year for d in holidays})
+    missing = [year for year in years if year not in known]
+    if missing:
+        msg = (
+            f"the installed chinesecalendar covers {known[0]}-{known[-1]}, not "
+            f"{', '.join(map(str, missing))}: upgrade it once the State Council has "
+            "published that year's schedule, or add the days with with_holidays()"
+        )
+        raise ValidationError.at("years", msg)
+    wanted = set(years)
+    return (
+        frozenset(d for d in holidays if d.year in wanted),
+        frozenset(d for d in workdays if d.year in wanted),
+    )
+
+
+def _country_holidays(code: str, subdivision: str | None, years: Sequence[int]) -> frozenset[date]:
+    """A country's public holidays from the ``holidays`` package."""
+    try:
+        import holidays as holiday_data  # noqa: PLC0415 - optional, loaded when asked for
+    except ImportError:
+        raise _missing_extra("holidays") from None
+    supported = holiday_data.list_supported_countries()
+    if code not in supported:
+        raise ValidationError.at("country", f"no holiday data for {code!r}")
+    if subdivision is not None and subdivision not in supported[code]:
+        choices = ", ".join(supported[code]) or "none"
+        raise ValidationError.at("subdivision", f"{code} has subdivisions {choices}")
+    table = holiday_data.country_holidays(code, subdiv=subdivision)
+    first, last = table.start_year, table.end_year
+    outside = [year for year in years if not first <= year <= last]
+    if outside:
+        msg = f"holiday data for {code} covers {first}-{last}, not {', '.join(map(str, outside))}"
+        raise ValidationError.at("years", msg)
+    table = holiday_data.country_holidays(code, subdiv=subdivision, years=years)
+    return frozenset(table)

@@ -729,3 +729,50 @@ def test_calendars_from_untrusted_data_raise_nothing_but_validation_error(
     except ValidationError:
         return
     assert any(cal.hours)
+
+
+def test_chinas_holidays_and_adjusted_workdays_come_from_the_data_package() -> None:
+    # Rule: holidays and 调休 working days need not be typed in by hand each year.
+    china = BusinessCalendar.for_country("cn", years=[2025, 2026])
+    assert date(2025, 10, 1) in china.holidays
+    assert date(2026, 2, 17) in china.holidays  # 春节 初一
+    assert date(2026, 2, 28) in china.extra_workdays
+    assert china.tz == "Asia/Shanghai"
+    assert {d.year for d in china.holidays} == {2025, 2026}
+
+
+def test_a_year_the_data_does_not_cover_is_refused_clearly() -> None:
+    # Rule: a clear error for years the data does not cover.
+    with pytest.raises(ValidationError) as refused:
+        BusinessCalendar.for_country("CN", years=2101)
+    assert refused.value.errors[0][0] == "years"
+    assert "upgrade" in str(refused.value)
+    with pytest.raises(ValidationError, match="covers"):
+        BusinessCalendar.for_country("DE", years=1800, tz="Europe/Berlin")
+
+
+def test_other_countries_need_a_known_code_a_time_zone_and_a_known_subdivision() -> None:
+    # Rule: other countries come from the holidays package, with the team's time zone.
+    france = BusinessCalendar.for_country("FR", years=2026, tz="Europe/Paris")
+    assert date(2026, 7, 14) in france.holidays
+    assert france.extra_workdays == frozenset()
+    with pytest.raises(ValidationError) as no_tz:
+        BusinessCalendar.for_country("FR", years=2026)
+    assert no_tz.value.errors[0][0] == "tz"
+    with pytest.raises(ValidationError, match="no holiday data"):
+        BusinessCalendar.for_country("XX", years=2026, tz="UTC")
+    with pytest.raises(ValidationError) as bad_state:
+        BusinessCalendar.for_country("DE", years=2026, tz="Europe/Berlin", subdivision="ZZ")
+    assert bad_state.value.errors[0][0] == "subdivision"
+    for years in ([], ["2026"], True):
+        with pytest.raises(ValidationError):
+            BusinessCalendar.for_country("CN", years=years)  # type: ignore[arg-type]
+
+
+def test_without_the_extra_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Rule: the holiday data is an optional extra; its absence is a clear error.
+    import sys
+
+    monkeypatch.setitem(sys.modules, "chinese_calendar", None)
+    with pytest.raises(ValidationError, match=r"csdomain\[holidays\]"):
+        BusinessCalendar.for_country("CN", years=2026)
