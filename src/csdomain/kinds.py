@@ -14,6 +14,7 @@ from csdomain.complaints import Complaint, complaint_events
 from csdomain.customers import (
     Customer,
     CustomerHandover,
+    CustomerPolicy,
     Interaction,
     customer_events,
     handover_events,
@@ -22,6 +23,8 @@ from csdomain.customers import (
 from csdomain.events import Event
 from csdomain.fieldservice import (
     ASSIGNED_STATUSES,
+    MaintenancePlan,
+    PointAssessment,
     ProductFile,
     ServiceArea,
     ServiceOrder,
@@ -30,6 +33,7 @@ from csdomain.fieldservice import (
     product_file_events,
     service_order_events,
 )
+from csdomain.fieldservice.partstock import PartMovement, PartStock, PartTransfer
 from csdomain.kpi import ContactRecord
 from csdomain.notify import Message
 from csdomain.orders import Order, Stock, order_events
@@ -41,8 +45,8 @@ from csdomain.satisfaction import (
     SurveyResponse,
     monitor_events,
 )
-from csdomain.store import KINDS, OUTBOX, Index, Kind
-from csdomain.warranty import WarrantyClaimCase, event_for_last_change
+from csdomain.store import KINDS, OUTBOX, Index, Kind, counter_fold
+from csdomain.warranty import RuleGuard, WarrantyClaimCase, event_for_last_change
 
 
 __all__ = [
@@ -52,15 +56,21 @@ __all__ = [
     "CUSTOMERS",
     "CUSTOMER_HANDOVERS",
     "INTERACTIONS",
+    "MAINTENANCE_PLANS",
     "MESSAGES",
     "ORDERS",
     "OUTBOX",
+    "PART_MOVEMENTS",
+    "PART_STOCKS",
+    "PART_TRANSFERS",
     "PRODUCT_FILES",
     "RETURNS",
+    "RULE_GUARDS",
     "SATISFACTION_MONITORS",
     "SERVICE_AREAS",
     "SERVICE_ORDERS",
     "SERVICE_POINTS",
+    "SERVICE_POINT_ASSESSMENTS",
     "STOCKS",
     "SURVEYS",
     "SURVEY_CAMPAIGNS",
@@ -111,6 +121,12 @@ CUSTOMER_HANDOVERS: Kind[CustomerHandover] = KINDS.register(
         indexes=["leaving", "successor", "at"],
         events=handover_events,
     )
+)
+#: Counter keys carry no personal data: the customer-code counters an older csdomain kept
+#: per name (``series:Wuhan-202611-Chen Wei-#``) fold into the city-month counter when a
+#: store is opened (:meth:`csdomain.ids.NamingSeries.fold_uncounted`).
+KINDS.register_migration(
+    counter_fold("customer-code-counters", CustomerPolicy().code_series().fold_uncounted)
 )
 ACCESS_LOG: Kind[AccessRecord] = KINDS.register(
     Kind(
@@ -186,6 +202,12 @@ WARRANTY_CLAIMS: Kind[WarrantyClaimCase] = KINDS.register(
         ],
         events=_warranty_events,
     )
+)
+#: Slots of the "at most one" rules (one active claim per product and fault, one survey
+#: response per customer and campaign): adding a guard is the write that competing units
+#: of work conflict on (csdomain.warranty.guards).
+RULE_GUARDS: Kind[RuleGuard] = KINDS.register(
+    Kind("rule_guard", RuleGuard, indexes=["rule", "holder"])
 )
 SURVEYS: Kind[Survey] = KINDS.register(Kind("survey", Survey))
 SATISFACTION_MONITORS: Kind[SatisfactionMonitor] = KINDS.register(
@@ -289,5 +311,49 @@ SERVICE_ORDERS: Kind[ServiceOrder] = KINDS.register(
         ],
         composite=(("booked_technician", "visit_day"),),
         events=service_order_events,
+    )
+)
+SERVICE_POINT_ASSESSMENTS: Kind[PointAssessment] = KINDS.register(
+    Kind(
+        "service_point_assessment",
+        PointAssessment,
+        indexes=[
+            "service_point_id",
+            Index("period_end", "text", lambda assessment: assessment.period_end.isoformat()),
+        ],
+    )
+)
+MAINTENANCE_PLANS: Kind[MaintenancePlan] = KINDS.register(
+    Kind(
+        "maintenance_plan",
+        MaintenancePlan,
+        indexes=["customer_id", "model", Index("active", "integer")],
+        key=lambda plan: plan.product_serial,
+    )
+)
+# -- spare parts at the service points (issue #18, 配件管理) -----------------------------------
+PART_STOCKS: Kind[PartStock] = KINDS.register(
+    Kind(
+        "part_stock",
+        PartStock,
+        indexes=[
+            "service_point_id",
+            Index("part_number", "text", lambda stock: stock.part_number),
+        ],
+    )
+)
+PART_MOVEMENTS: Kind[PartMovement] = KINDS.register(
+    Kind(
+        "part_movement",
+        PartMovement,
+        indexes=["service_point_id", "part_number", "kind", "reference", "at"],
+        composite=(("service_point_id", "at"),),
+    )
+)
+PART_TRANSFERS: Kind[PartTransfer] = KINDS.register(
+    Kind(
+        "part_transfer",
+        PartTransfer,
+        indexes=["source_point_id", "destination_point_id", "status", "received_at"],
     )
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -128,7 +129,13 @@ TV = ProductRecord(
 )
 
 
+#: Each claim :func:`submit` files names a fault of its own (one active claim per product
+#: and fault), unless the test names the fault.
+_FAULTS = itertools.count(1)
+
+
 def submit(desk: WarrantyDesk, day: int = 100, **changes: Any) -> WarrantyClaimCase:
+    changes.setdefault("fault", f"fault {next(_FAULTS)}")
     return desk.submit_warranty_claim(
         tv_claim(day, **changes), product=TV, customer_id=CUSTOMER_ID, by=AGENT
     )
@@ -263,6 +270,67 @@ def test_override_checks_the_permission_before_loading(desk: WarrantyDesk, store
         )
     with pytest.raises(NotFound):
         desk.override_warranty_claim("WC-209901-0001", [Remedy.EXCHANGE], reason="x", by=VP)
+
+
+def test_one_active_claim_per_product_and_fault(
+    desk: WarrantyDesk, store: Store, clock: FixedClock
+) -> None:
+    # Rule: a product has at most one active (not closed) claim per fault (docs/domain.md 4).
+    first = submit(desk, fault="E21 no power")
+    error = assert_unchanged(store, lambda: submit(desk, fault="  e21   NO power "), RuleViolation)
+    assert (error.code, error.details["claim_id"]) == ("claim_already_open", first.id)
+    assert submit(desk, fault="E07 no picture").status is WarrantyClaimStatus.SUBMITTED
+    clock.advance(STEP)
+    desk.close_warranty_claim(first.id, by=AGENT)
+    again = submit(desk, fault="E21 no power")
+    assert again.id != first.id
+
+
+def test_claims_without_a_named_fault_are_one_fault_per_fault_date(
+    desk: WarrantyDesk, store: Store
+) -> None:
+    # Rule: with no fault named, the fault date tells the product's faults apart.
+    submit(desk, day=100, fault="")
+    error = assert_unchanged(store, lambda: submit(desk, day=100, fault=""), RuleViolation)
+    assert error.code == "claim_already_open"
+    assert submit(desk, day=101, fault="").claim.fault_date == BOUGHT + timedelta(days=101)
+
+
+def test_new_facts_that_name_a_taken_fault_are_refused(
+    desk: WarrantyDesk, store: Store, clock: FixedClock
+) -> None:
+    # Rule: re-evaluated facts move the claim to its new fault's slot, if that is free.
+    submit(desk, fault="E21")
+    moving = submit(desk, fault="E07")
+    clock.advance(STEP)
+    error = assert_unchanged(
+        store,
+        lambda: desk.evaluate_warranty_claim(moving.id, claim=tv_claim(100, fault="E21"), by=AGENT),
+        RuleViolation,
+    )
+    assert error.code == "claim_already_open"
+    moved = desk.evaluate_warranty_claim(moving.id, claim=tv_claim(100, fault="E99"), by=AGENT)
+    assert moved.claim.fault == "E99"
+    assert submit(desk, fault="E07").claim.fault == "E07"
+
+
+def test_an_active_claim_stored_without_its_guard_still_counts(
+    desk: WarrantyDesk, store: Store
+) -> None:
+    # Rule: claims stored before the guards existed hold their fault too.
+    with store.unit_of_work() as uow:
+        uow.repo(WARRANTY_CLAIMS).add(
+            WarrantyClaimCase.submit(
+                id="WC-202610-0001",
+                claim=tv_claim(100, fault="E21"),
+                product=TV,
+                customer_id=CUSTOMER_ID,
+                at=START - timedelta(days=30),
+                by=AGENT,
+            )
+        )
+    error = assert_unchanged(store, lambda: submit(desk, fault="E21"), RuleViolation)
+    assert error.details["claim_id"] == "WC-202610-0001"
 
 
 def test_claim_material_must_match_the_product_record(desk: WarrantyDesk, store: Store) -> None:

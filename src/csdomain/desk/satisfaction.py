@@ -18,10 +18,11 @@ from typing import Any
 from csdomain.auth import Actor, Permission
 from csdomain.desk.args import Count, Id, LongText, ShortText
 from csdomain.desk.base import DeskBase, checked, use_case
-from csdomain.errors import RuleViolation, ValidationError, describe
+from csdomain.errors import AlreadyExists, RuleViolation, ValidationError, describe
 from csdomain.ids import NamingSeries
 from csdomain.kinds import (
     CONTACTS,
+    RULE_GUARDS,
     SATISFACTION_MONITORS,
     SURVEY_CAMPAIGNS,
     SURVEY_RESPONSES,
@@ -43,9 +44,13 @@ from csdomain.satisfaction import (
     SurveyStats,
 )
 from csdomain.store import UnitOfWork
+from csdomain.warranty import RuleGuard
 
 
 __all__ = ["SatisfactionDesk"]
+
+#: The "at most one" rule of campaign answers: one response per customer and campaign.
+_ANSWER_RULE = "survey_answer"
 
 
 def _period(start: datetime, end: datetime) -> None:
@@ -302,7 +307,9 @@ class SatisfactionDesk(DeskBase):
         unknown item is a :class:`ValidationError`. A response within a campaign needs the
         campaign open (``campaign_not_open``), the customer invited
         (``customer_not_invited``) and no earlier answer of that customer to the campaign
-        (``already_answered``): one response per customer and campaign. The stored
+        (``already_answered``): one response per customer and campaign, also when two
+        desks record one at the same moment (the response takes the customer's slot of the
+        campaign, a :class:`~csdomain.warranty.RuleGuard`; issue #19 item 6). The stored
         response is a :class:`~csdomain.satisfaction.SurveyResponseRecorded` event (the
         default templates thank the respondent, docs/domain.md 5).
         """
@@ -355,16 +362,24 @@ class SatisfactionDesk(DeskBase):
                 campaign_id=campaign_id,
                 customer_id=response.customer_id,
             )
+        already = RuleViolation(
+            "already_answered",
+            f"customer {customer} already answered campaign {shown}",
+            campaign_id=campaign_id,
+            customer_id=response.customer_id,
+        )
         earlier = uow.repo(SURVEY_RESPONSES).count(
             campaign_id=campaign_id, customer_id=response.customer_id
         )
         if earlier:
-            raise RuleViolation(
-                "already_answered",
-                f"customer {customer} already answered campaign {shown}",
-                campaign_id=campaign_id,
-                customer_id=response.customer_id,
-            )
+            raise already
+        guard = RuleGuard.of(
+            _ANSWER_RULE, (campaign_id, response.customer_id), holder=response.id, at=self.now()
+        )
+        try:
+            uow.repo(RULE_GUARDS).add(guard)
+        except AlreadyExists:
+            raise already from None
 
     # -- statistics --------------------------------------------------------------------
 

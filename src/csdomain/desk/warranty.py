@@ -20,9 +20,16 @@ import pluggy
 from csdomain.auth import Actor, Permission
 from csdomain.desk.args import Count, Id, LongText, Positive
 from csdomain.desk.base import DeskBase, checked, use_case
-from csdomain.errors import PluginError, ValidationError, describe
+from csdomain.errors import AlreadyExists, PluginError, RuleViolation, ValidationError, describe
 from csdomain.ids import NamingSeries
-from csdomain.kinds import COMPLAINTS, CUSTOMERS, ORDERS, SERVICE_POINTS, WARRANTY_CLAIMS
+from csdomain.kinds import (
+    COMPLAINTS,
+    CUSTOMERS,
+    ORDERS,
+    RULE_GUARDS,
+    SERVICE_POINTS,
+    WARRANTY_CLAIMS,
+)
 from csdomain.store import UnitOfWork
 from csdomain.warranty import (
     ExchangeRecord,
@@ -33,6 +40,7 @@ from csdomain.warranty import (
     RefundRecord,
     Remedy,
     RepairRecord,
+    RuleGuard,
     ServiceBom,
     ServicePointPeriod,
     SparePart,
@@ -46,7 +54,12 @@ from csdomain.warranty import (
 )
 
 
-__all__ = ["WarrantyDesk", "rules_from_plugins"]
+__all__ = [
+    "WarrantyDesk",
+    "claim_guard",
+    "file_warranty_claim",
+    "rules_from_plugins",
+]
 
 
 def rules_from_plugins(pm: pluggy.PluginManager) -> tuple[WarrantyRule, ...]:
@@ -66,6 +79,66 @@ def rules_from_plugins(pm: pluggy.PluginManager) -> tuple[WarrantyRule, ...]:
             raise PluginError(msg)
         candidates.extend(batch)
     return check_extra_rules(candidates)
+
+
+_OPEN_CLAIM_RULE = "open_warranty_claim"
+
+
+def claim_guard(case: WarrantyClaimCase) -> RuleGuard:
+    """The guard of ``case``'s slot: one active claim per product and fault."""
+    return RuleGuard.of(
+        _OPEN_CLAIM_RULE, case.claim.fault_identity, holder=case.id, at=case.history[-1].at
+    )
+
+
+def _already_open(case: WarrantyClaimCase, other: str) -> RuleViolation:
+    serial, _fault = case.claim.fault_identity
+    return RuleViolation(
+        "claim_already_open",
+        f"product {describe(serial)} already has an active claim for this fault: "
+        f"{describe(other)}; close it first",
+        claim_id=other,
+        product_serial=serial,
+    )
+
+
+def _hold_fault(uow: UnitOfWork, case: WarrantyClaimCase) -> None:
+    """Take ``case``'s product-and-fault slot, or refuse with ``claim_already_open``.
+
+    Adding the guard is the write a competing claim for the same fault conflicts on; the
+    scan finds active claims stored before guards existed.
+    """
+    identity = case.claim.fault_identity
+    for other in uow.repo(WARRANTY_CLAIMS).scan(
+        product_serial=case.claim.product_serial, status__ne=WarrantyClaimStatus.CLOSED
+    ):
+        if other.id != case.id and other.claim.fault_identity == identity:
+            raise _already_open(case, other.id)
+    guard = claim_guard(case)
+    try:
+        uow.repo(RULE_GUARDS).add(guard)
+    except AlreadyExists:
+        raise _already_open(case, "another claim") from None
+
+
+def _release_fault(uow: UnitOfWork, case: WarrantyClaimCase) -> None:
+    """Give back the slot ``case`` holds (a closed claim, or facts that name another fault)."""
+    repo = uow.repo(RULE_GUARDS)
+    key = claim_guard(case).id
+    if repo.exists(key) and repo.get(key).holder == case.id:
+        repo.delete(key)
+
+
+def file_warranty_claim(desk: DeskBase, uow: UnitOfWork, case: WarrantyClaimCase) -> None:
+    """Store a new claim in ``uow`` under the one-active-claim-per-fault rule, with its event.
+
+    For every path that creates claims (the warranty desk, field service's covered work):
+    a second active claim for the same product and fault (:attr:`WarrantyClaim.fault_identity`)
+    is refused with ``claim_already_open`` (docs/domain.md 4), also when both are filed at
+    the same moment (issue #19 item 6).
+    """
+    _hold_fault(uow, case)
+    desk.create(uow, WARRANTY_CLAIMS, case)
 
 
 class WarrantyDesk(DeskBase):
@@ -93,6 +166,8 @@ class WarrantyDesk(DeskBase):
         on file (claim material needs valid customer data), and so must every linked id:
         the order (``order_id``, else the product record's), the complaint and the service
         point that did the work (``service_point_id``, issue #18), else :class:`NotFound`.
+        A product has at most one active (not closed) claim per fault
+        (``claim_already_open``, :func:`file_warranty_claim`).
         """
         now = self.now()
         uow.repo(CUSTOMERS).get(customer_id)
@@ -115,7 +190,8 @@ class WarrantyDesk(DeskBase):
             by=by,
             note=note,
         )
-        return self.create(uow, WARRANTY_CLAIMS, case)
+        file_warranty_claim(self, uow, case)
+        return case
 
     @use_case(Permission.HANDLE_WARRANTY)
     def evaluate_warranty_claim(
@@ -130,11 +206,14 @@ class WarrantyDesk(DeskBase):
         """Decide a claim under the policy and the plugins' rules; ``claim`` brings new facts.
 
         The decision keeps its reasons and the policy version (docs/domain.md 4). A claim may
-        be evaluated again while it is only evaluated (after inspection).
+        be evaluated again while it is only evaluated (after inspection); new facts that name
+        another fault move the claim to that fault's slot (``claim_already_open`` if it is
+        taken).
         """
         extra = rules_from_plugins(self.plugin_manager)
         policy, now = self.policy.warranty, self.now()
-        return self.change(
+        before = uow.repo(WARRANTY_CLAIMS).get(case_id)
+        after = self.change(
             uow,
             WARRANTY_CLAIMS,
             case_id,
@@ -142,6 +221,10 @@ class WarrantyDesk(DeskBase):
                 policy, at=now, by=by, extra_rules=extra, claim=claim, note=note
             ),
         )
+        if after.claim.fault_identity != before.claim.fault_identity:
+            _hold_fault(uow, after)
+            _release_fault(uow, before)
+        return after
 
     @use_case(Permission.HANDLE_WARRANTY)
     def approve_warranty_claim(
@@ -211,11 +294,13 @@ class WarrantyDesk(DeskBase):
         self, uow: UnitOfWork, case_id: Id, *, by: Actor, note: LongText = ""
     ) -> WarrantyClaimCase:
         """Close a claim; the outcome (repaired, exchanged, refunded, rejected, withdrawn)
-        follows from where it stood."""
+        follows from where it stood. The product may then get a new claim for the fault."""
         now = self.now()
-        return self.change(
+        closed = self.change(
             uow, WARRANTY_CLAIMS, case_id, lambda case: case.close(at=now, by=by, note=note)
         )
+        _release_fault(uow, closed)
+        return closed
 
     def _refuse_future(self, record: RepairRecord | ExchangeRecord | RefundRecord) -> None:
         """A remedy is recorded once it happened: its record is not dated after now."""

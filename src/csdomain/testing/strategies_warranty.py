@@ -181,9 +181,14 @@ def warranty_claims(
             days_in_repair=draw(st.integers(0, elapsed)),
             exchanged_on=exchanged_on,
             attributes=draw(attributes),
+            fault=draw(_FAULT_NAMES),
         )
 
     return build()
+
+
+#: The faults a generated claim names: none (the fault date tells them apart) or a code.
+_FAULT_NAMES = st.sampled_from(["", "E21 no power", "E07 no picture", "pump leaks"])
 
 
 def covered_warranty_claims(

@@ -24,6 +24,9 @@ The package has one module per idea, all pure (no I/O, no clock, no plugin manag
 - :mod:`~csdomain.warranty.fraud`: :func:`claim_rate_outliers` compares each service
   point's claim rate with its regional peers, its own history and the production-quality
   trend, streaming.
+- :mod:`~csdomain.warranty.guards`: :class:`RuleGuard`, the stored slot that holds an
+  "at most one" rule under concurrency (one active claim per product and fault, one
+  survey response per customer and campaign).
 - :mod:`~csdomain.warranty.parts`: :func:`quote_part` prices a spare part by its kind and
   shows list price, tax and freight line by line; the assembled parts of a product's
   :class:`ServiceBom` share twice its dealer price.
@@ -70,6 +73,7 @@ from csdomain.warranty.fraud import (
     ServicePointPeriod,
     claim_rate_outliers,
 )
+from csdomain.warranty.guards import RuleGuard, guard_key
 from csdomain.warranty.parts import (
     BomLine,
     PartKind,
@@ -129,6 +133,7 @@ __all__ = [
     "RepairGuarantee",
     "RepairRecord",
     "ReplacedPart",
+    "RuleGuard",
     "SerialMismatch",
     "ServiceBom",
     "ServicePointPeriod",
@@ -155,5 +160,6 @@ __all__ = [
     "claim_rate_outliers",
     "evaluate_claim",
     "event_for_last_change",
+    "guard_key",
     "quote_part",
 ]

@@ -99,7 +99,9 @@ class WarrantyClaim:
     says whether it waits for parts the maker did not supply (else the delay is the
     repairer's); ``last_repaired_on`` is when the last repair of the fault was finished
     (a repair guarantees 30 days of normal use). ``attributes`` carries industry facts
-    for plugin rules (``{"mileage_km": 42_000}``).
+    for plugin rules (``{"mileage_km": 42_000}``). ``fault`` names what failed (a fault
+    code or a short description, e.g. ``"E21 no power"``): one product has at most one
+    active claim per fault (:attr:`fault_identity`).
 
     An invoice or certificate dates the purchase, so with ``proof`` ``invoice`` or
     ``certificate`` the ``purchase_date`` is required. With ``proof=other`` it may be
@@ -123,6 +125,7 @@ class WarrantyClaim:
     days_awaiting_repair: int = 0
     awaiting_parts: bool = False
     last_repaired_on: date | None = None
+    fault: str = attrs.field(default="", validator=text)
 
     def __attrs_post_init__(self) -> None:
         problems: _Problems = []
@@ -176,6 +179,18 @@ class WarrantyClaim:
                     ("days_in_repair", f"exceeds the {elapsed} days from {start} to the fault")
                 )
         return problems
+
+    @property
+    def fault_identity(self) -> tuple[str, str]:
+        """Which fault of which product the claim is about: the serial (upper case, no
+        surrounding spaces) and the named ``fault`` (case-folded), else the fault date.
+
+        Two claims with the same identity are claims for one fault (docs/domain.md 4:
+        one active claim per product and fault).
+        """
+        named = " ".join(self.fault.split()).casefold()
+        fault = f"fault:{named}" if named else f"on:{self.fault_date.isoformat()}"
+        return self.product_serial.strip().upper(), fault
 
     @property
     def start_date(self) -> date | None:
