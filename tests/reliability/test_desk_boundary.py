@@ -107,6 +107,9 @@ HELPERS = frozenset(
         "run",
         "bounded_text",
         "optional_bounded_text",
+        "record_access",
+        "may_read_personal",
+        "close",
     }
 )
 #: Calls per backend under ``ci``, shared by the methods, so the file keeps to about a

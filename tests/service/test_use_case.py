@@ -195,3 +195,22 @@ def test_a_use_case_with_an_annotation_outside_the_vocabulary_fails_when_compile
 
     with pytest.raises(TypeError, match="no argument check"):
         use_cases(BadDesk)["anything"].checks()
+
+
+def test_a_desk_is_a_context_manager_that_closes_its_store(tmp_path: object) -> None:
+    # Rule: `with ServiceDesk(open_store(url)) as desk:` closes the store's connections.
+    from csdomain.service import ServiceDesk
+
+    closed: list[bool] = []
+    store = open_store("memory://")
+    original = store.close
+
+    def close() -> None:
+        closed.append(True)
+        original()
+
+    store.close = close  # type: ignore[method-assign]
+    with ServiceDesk(store) as desk:
+        assert desk.store is store
+        assert closed == []
+    assert closed == [True]

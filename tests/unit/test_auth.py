@@ -337,3 +337,14 @@ def test_permission_denied_names_the_roles_that_grant_it() -> None:
     assert "specialist" in message
     assert "salesperson" in message
     assert "unknown roles 'admin'" in message
+
+
+def test_a_superuser_holds_every_role_but_four_eyes_still_hold() -> None:
+    # Rule: Actor.superuser() is for scripts and tests; two superusers are two people.
+    root = Actor.superuser()
+    assert root.roles == frozenset(DEFAULT_ROLE_PERMISSIONS)
+    policy = AccessPolicy()
+    assert all(policy.allows(root, p) for p in policy.permissions_of(root))
+    assert not same_identity(Actor.superuser("filer").id, Actor.superuser("approver").id)
+    custom = AccessPolicy(role_permissions={"boss": frozenset({"customer.read"})})
+    assert Actor.superuser(policy=custom).roles == {"boss"}

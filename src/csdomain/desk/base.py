@@ -35,7 +35,7 @@ import time
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
 import attrs
 import pluggy
@@ -348,6 +348,17 @@ class DeskBase:
         if retries < 1:
             raise ValidationError.at("retries", "must be at least 1")
         self.retries = retries
+
+    def __enter__(self) -> Self:
+        """``with ServiceDesk(open_store(url)) as desk:`` closes the store at the end."""
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the desk's store (its connections); the desk is not usable afterwards."""
+        self.store.close()
 
     @property
     def plugin_manager(self) -> pluggy.PluginManager:
