@@ -86,6 +86,9 @@ VALUE_SOURCES: dict[str, str] = {
     ),
     "customers.code_tz": project("the month is read where the team works"),
     "customers.phone_country_code": project("China, +86"),
+    "customers.first_contact_within": documents(
+        "9", "确定客户所属的客户经理: a newly assigned customer is contacted within a week"
+    ),
     # orders
     "orders.currency": documents("2", "prices and remittances in yuan (元)"),
     "orders.require_payment_before_shipment": documents("2", "先付款,后发货"),
@@ -102,6 +105,8 @@ VALUE_SOURCES: dict[str, str] = {
     "orders.stock_count_pattern": project("readable numbers restarting monthly"),
     "orders.stock_take_interval": documents("9", "每周仓管员进行仓库盘点 (a count every week)"),
     "orders.number_tz": project("the month is read where the team works"),
+    "orders.damage_needs_approval": documents("9", "审批残损申请 (damage applications approved)"),
+    "orders.damage_application_pattern": project("readable numbers restarting monthly"),
     "orders.damaged_bags_limit": documents("2", "破损超过30袋及以上 (in a 60-tonne wagon)"),
     "orders.reference_wagon_tonnes": documents("2", "30 damaged bags in a 60-tonne wagon"),
     "orders.content_tolerance": documents("2", "content deviating more than ±0.5 %"),
@@ -139,6 +144,12 @@ VALUE_SOURCES: dict[str, str] = {
     "complaints.reopen_on_dissatisfied": documents("3.2", "a closed loop: 处理后有回访"),
     "complaints.follow_up_within": documents("3.5", "visit within 3 days"),
     "complaints.follow_up_after": documents("3.5", "the next-day call"),
+    "complaints.penalty_required_at_fault": documents(
+        "3.2 step 5", "responsible staff may be penalised: may, so off until you require it"
+    ),
+    "complaints.visit_answer_required": project(
+        "the script's answer is kept when given; a visit without it stays valid"
+    ),
     "complaints.departments": project(
         "after 3.1: product quality → the production owner, service → service staff"
     ),
@@ -172,6 +183,32 @@ VALUE_SOURCES: dict[str, str] = {
     "warranty.freight": project("none, as orders ship free by express (2)"),
     "warranty.outlier_ratio": project("the documents ask for the comparison, not a number (4)"),
     "warranty.outlier_min_units": project("the documents give no number"),
+    # fieldservice: the service network (contracts, assessments, plans, statements)
+    "fieldservice.assessment_criteria": project(
+        "the handbook asks for periodic assessment (定期给每个外包售后网点进行跟踪服务) but "
+        "names no criteria: the promise kept, first-time fix, satisfaction, the forms, "
+        "the parts; the points (100 in all) are ours"
+    ),
+    "fieldservice.assessment_grades": project("A from 90, B from 75, C from 60, D below"),
+    "fieldservice.suspend_on_grades": project(
+        "the lowest grade suspends an active point until it is reinstated"
+    ),
+    "fieldservice.maintenance_frequency": project(
+        "quarterly, the less frequent of the two the plans offer (monthly or quarterly)"
+    ),
+    "fieldservice.installation_models": project(
+        "none until you say which products need installation (送货上门安装)"
+    ),
+    "fieldservice.training_models": project(
+        "none until you say which products need usage guidance (使用的指导服务)"
+    ),
+    "fieldservice.delivery_lookback_days": project(
+        "a month of delivered orders per run; the jobs are opened once whatever the window"
+    ),
+    "fieldservice.point_fee_share": project(
+        "a contracted point is paid the fee schedule's call-out, distance and labour in "
+        "full (单单结); the handbook gives no share"
+    ),
     # satisfaction
     "satisfaction.satisfied_threshold": documents("5", "调查项目合计平均分数85分以上为顾客满意"),
     "satisfaction.score_method": documents(

@@ -742,9 +742,14 @@ def test_receiving_needs_stock_manage(desk: OrderDesk, store: Store) -> None:
 def test_deteriorated_goods_move_to_damaged_and_are_written_off(
     desk: OrderDesk, store: Store, outbox: Outbox
 ) -> None:
+    # Rule: damage applications are approved before stock moves to damaged (审批残损申请)
     desk.receive_stock("AB-100", good=5, by=WAREHOUSE)
     outbox.new()
-    moved = desk.mark_damaged("AB-100", 2, by=WAREHOUSE)
+    applied = desk.mark_damaged("AB-100", 2, by=WAREHOUSE)
+    (application,) = applied.pending_applications
+    assert (applied.good, applied.damaged, applied.available()) == (5, 0, 3)
+    assert outbox.new() == ["DamageApplied"]
+    moved = desk.approve_damage("AB-100", application.number, by=CS_MANAGER)
     assert (moved.good, moved.damaged) == (3, 2)
     assert outbox.new() == ["StockMarkedDamaged"]
     scrapped = desk.write_off("AB-100", 2, by=WAREHOUSE)
@@ -762,6 +767,46 @@ def test_deteriorated_goods_move_to_damaged_and_are_written_off(
 
 
 CS_MANAGER = Actor("qian.cs", {"cs_manager"})
+
+
+def test_a_damage_application_waits_for_stock_approve_adjustment_and_holds_its_goods(
+    desk: OrderDesk, store: Store, outbox: Outbox
+) -> None:
+    # Rule: 审批残损申请 - the stock moves to damaged only once someone holding
+    # stock.approve_adjustment approves; until then the goods neither ship nor are reserved
+    desk.receive_stock("AB-100", good=3, by=WAREHOUSE)
+    desk.receive_stock("PEN", gift=1, by=WAREHOUSE)
+    applied = desk.mark_damaged("AB-100", 2, by=WAREHOUSE, reason="mould")
+    number = applied.applications[-1].number
+    assert number == "DA-202611-0001"
+    order = paid(desk)  # needs 2 of AB-100, only 1 is free
+    assert rule_code(store, lambda: desk.ship_order(order.id, by=WAREHOUSE)) == (
+        "insufficient_stock"
+    )
+    for refused_by in (WAREHOUSE, MANAGER):
+        denied = unchanged_after(
+            store, lambda by=refused_by: desk.approve_damage("AB-100", number, by=by)
+        )
+        assert isinstance(denied, PermissionDenied)
+    outbox.new()
+    kept = desk.reject_damage("AB-100", number, reason="only the label is stained", by=VP)
+    assert (kept.good, kept.damaged, kept.available()) == (3, 0, 3)
+    assert kept.applications[-1].note == "only the label is stained"
+    assert outbox.new() == ["DamageRejected"]
+    assert rule_code(store, lambda: desk.approve_damage("AB-100", number, by=CS_MANAGER)) == (
+        "damage_application_not_pending"
+    )
+    assert desk.damage_analysis("2026-11", by=MANAGER) == []  # nothing approved, nothing counted
+    assert desk.ship_order(order.id, by=WAREHOUSE).status is OrderStatus.SHIPPED
+
+
+def test_with_damage_approval_off_the_goods_move_at_once(store: Store, clock: FixedClock) -> None:
+    # Rule: policy orders.damage_needs_approval=False keeps the direct move
+    policy = Policy(orders=attrs.evolve(Policy().orders, damage_needs_approval=False))
+    desk = OrderDesk(store, clock=clock, policy=policy)
+    desk.receive_stock("AB-100", good=5, by=WAREHOUSE)
+    moved = desk.mark_damaged("AB-100", 2, by=WAREHOUSE)
+    assert (moved.good, moved.damaged, moved.applications) == (3, 2, ())
 
 
 def test_a_stock_take_that_differs_is_booked_only_after_the_cs_manager_approves(
@@ -844,6 +889,8 @@ def test_damage_carries_reason_amount_responsible_party_and_enters_the_analysis(
         responsible="courier",
         next_action="claim from the courier",
     )
+    assert desk.damage_analysis("2026-11", by=MANAGER) == []  # counted once approved
+    desk.approve_damage("AB-100", "DA-202611-0001", by=CS_MANAGER)
     desk.write_off("AB-100", 2, by=WAREHOUSE, reason="crushed in transit")
     rows = desk.damage_analysis("2026-11", by=MANAGER)
     assert [(r.kind, r.quantity, r.amount, r.responsible) for r in rows] == [
@@ -1439,6 +1486,17 @@ class DeskMachine(RuleBasedStateMachine):
         else:
             self.attempt(lambda: self.desk.mark_damaged(sku, n, by=by))
 
+    @rule(sku=st.sampled_from(SKUS), approve=st.booleans(), by=usually(VP))
+    def decide_damage(self, sku: str, approve: bool, by: Actor) -> None:
+        with self.store.unit_of_work(readonly=True) as uow:
+            stock = uow.repo(STOCKS).get_or_none(sku)
+        pending = stock.pending_applications if stock is not None else ()
+        number = pending[0].number if pending else "DA-000000-0000"
+        if approve:
+            self.attempt(lambda: self.desk.approve_damage(sku, number, by=by))
+        else:
+            self.attempt(lambda: self.desk.reject_damage(sku, number, reason="fine", by=by))
+
     @precondition(lambda self: self.shipped)
     @rule(
         i=pick,
@@ -1539,8 +1597,9 @@ class DeskMachine(RuleBasedStateMachine):
         stocks, _, _ = self.stored()
         for stock in stocks:
             assert min(stock.good, stock.damaged, stock.gift) >= 0
-            assert stock.reserved(StockBucket.GOOD) <= stock.good
-            assert stock.reserved(StockBucket.GIFT) <= stock.gift
+            for bucket in (StockBucket.GOOD, StockBucket.GIFT):
+                held = stock.reserved(bucket) + stock.held_for_damage(bucket)
+                assert held <= stock.on_hand(bucket)
             assert stock.good + stock.damaged + stock.gift == self.on_hand[stock.id]
 
     @invariant()

@@ -463,6 +463,30 @@ def test_a_stock_never_holds_more_than_the_store_keeps() -> None:
         Stock("AB-100", damaged=2**63 - 1, good=1).mark_damaged(1, by=WAREHOUSE, access=ACCESS)
 
 
+def test_a_damage_application_moves_goods_only_once_approved() -> None:
+    # Rule: 审批残损申请 (docs/domain.md 9): damage applications are approved first
+    stock = Stock("AB-100", good=5).apply_damage(
+        2, number="DA-1", at=T0, by=WAREHOUSE, access=ACCESS, reason="mould", responsible="wh"
+    )
+    assert (stock.good, stock.damaged, stock.held_for_damage(), stock.available()) == (5, 0, 2, 3)
+    assert code_of(lambda: stock.reserve("SO-1", 4, by=WAREHOUSE, access=ACCESS)) == (
+        "insufficient_stock"
+    )
+    with pytest.raises(PermissionDenied):
+        stock.approve_damage("DA-1", at=T0, by=WAREHOUSE, access=ACCESS)
+    moved = stock.approve_damage("DA-1", at=T0, by=BOSS, access=ACCESS, note="seen")
+    assert (moved.good, moved.damaged, moved.available()) == (3, 2, 3)
+    (entry,) = moved.damage
+    assert (entry.by, entry.reason, entry.responsible) == (WAREHOUSE.id, "mould", "wh")
+    assert code_of(
+        lambda: moved.reject_damage("DA-1", reason="x", at=T0, by=BOSS, access=ACCESS)
+    ) == ("damage_application_not_pending")
+    freed = stock.reject_damage("DA-1", reason="label only", at=T0, by=BOSS, access=ACCESS)
+    assert (freed.good, freed.available(), freed.damage) == (5, 5, ())
+    with pytest.raises(ValidationError):
+        stock.approve_damage("DA-9", at=T0, by=BOSS, access=ACCESS)
+
+
 def test_whoever_places_a_phone_order_is_its_salesperson_when_none_is_named() -> None:
     order = place(channel=OrderChannel.PHONE)
     assert order.salesperson == SALES.id

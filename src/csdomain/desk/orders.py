@@ -33,6 +33,8 @@ from csdomain.orders import (
     AwaitingStock,
     ConsigneeInfo,
     DamageAnalysisRow,
+    DamageApplied,
+    DamageRejected,
     Order,
     OrderChannel,
     OrderKind,
@@ -643,14 +645,37 @@ class OrderDesk(DeskBase):
         responsible: ShortText = "",
         next_action: LongText = "",
     ) -> Stock:
-        """Move deteriorated goods to damaged stock: they never ship (docs/domain.md 2).
+        """Deteriorated goods go to damaged stock: they never ship (docs/domain.md 2, 9).
 
-        Only unreserved goods can be moved (``insufficient_stock``). The move is kept with
-        its reason, amount, responsible party and next action for the monthly damage
-        analysis. Needs ``stock.manage``.
+        Damage applications are approved first (审批残损申请): by default
+        (``policy.orders.damage_needs_approval``) this files a numbered
+        :class:`~csdomain.orders.DamageApplication` (``DamageApplied``) that holds the goods
+        back until :meth:`approve_damage` moves them or :meth:`reject_damage` frees them;
+        with the policy off the goods move at once (``StockMarkedDamaged``). Only
+        unreserved goods (``insufficient_stock``). The reason, amount, responsible party
+        and next action go into the monthly damage analysis. Needs ``stock.manage``.
         """
         moved = StockBucket(bucket)
         now = self.now()
+        if self.policy.orders.damage_needs_approval:
+            number = self.policy.orders.damage_application_series().next(uow, now)
+            return self._change_stock(
+                uow,
+                sku,
+                lambda stock: stock.apply_damage(
+                    quantity,
+                    number=number,
+                    at=now,
+                    by=by,
+                    access=self.policy.access,
+                    bucket=moved,
+                    reason=reason,
+                    amount=amount,
+                    responsible=responsible,
+                    next_action=next_action,
+                ),
+                lambda at: DamageApplied(sku, number, quantity, moved, at, by.id),
+            )
         return self._change_stock(
             uow,
             sku,
@@ -666,6 +691,41 @@ class OrderDesk(DeskBase):
                 next_action=next_action,
             ),
             lambda at: StockMarkedDamaged(sku, quantity, moved, at, by.id),
+        )
+
+    @use_case(Permission.APPROVE_STOCK_ADJUSTMENT)
+    def approve_damage(
+        self, uow: UnitOfWork, sku: Id, number: Id, *, by: Actor, note: LongText = ""
+    ) -> Stock:
+        """Approve a damage application: its goods move to damaged stock (审批残损申请).
+
+        Source: docs/domain.md 9. Needs ``stock.approve_adjustment`` (the customer-service
+        manager and above); only a pending application (``damage_application_not_pending``).
+        Emits ``StockMarkedDamaged`` in the approver's name; the damage analysis counts it.
+        """
+        now, access = self.now(), self.policy.access
+        repo = uow.repo(STOCKS)
+        before = repo.get(sku)
+        after = before.approve_damage(number, at=now, by=by, access=access, note=note)
+        repo.update(after)
+        decided = next(a for a in after.applications if a.number == number)
+        uow.emit(StockMarkedDamaged(sku, decided.quantity, decided.bucket, now, by.id), at=now)
+        return after
+
+    @use_case(Permission.APPROVE_STOCK_ADJUSTMENT)
+    def reject_damage(
+        self, uow: UnitOfWork, sku: Id, number: Id, *, reason: LongText, by: Actor
+    ) -> Stock:
+        """Refuse a damage application: the goods stay and are free again (``DamageRejected``).
+
+        Needs ``stock.approve_adjustment``; the reason is kept with the application.
+        """
+        now, access = self.now(), self.policy.access
+        return self._change_stock(
+            uow,
+            sku,
+            lambda stock: stock.reject_damage(number, reason=reason, at=now, by=by, access=access),
+            lambda at: DamageRejected(sku, number, reason, at, by.id),
         )
 
     @use_case(Permission.MANAGE_STOCK)

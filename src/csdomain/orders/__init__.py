@@ -40,6 +40,8 @@ from csdomain.orders.delivery import (
     usual_delivery,
 )
 from csdomain.orders.events import (
+    DamageApplied,
+    DamageRejected,
     OrderCancelled,
     OrderCompleted,
     OrderConfirmed,
@@ -101,9 +103,11 @@ from csdomain.orders.policy import (
     OrderPolicy,
 )
 from csdomain.orders.stock import (
+    ApplicationStatus,
     CountLine,
     CountStatus,
     DamageAnalysisRow,
+    DamageApplication,
     DamageEntry,
     DamageKind,
     ItemCondition,
@@ -125,13 +129,17 @@ __all__ = [
     "ORDER_TRANSITIONS",
     "REDACTED",
     "SHIPPING_DETAILS",
+    "ApplicationStatus",
     "AwaitingStock",
     "ConsigneeInfo",
     "CountLine",
     "CountStatus",
     "DamageAnalysisRow",
+    "DamageApplication",
+    "DamageApplied",
     "DamageEntry",
     "DamageKind",
+    "DamageRejected",
     "DeliveryProblem",
     "DeliveryProblemAssessment",
     "DeliveryProblemKind",

@@ -28,6 +28,8 @@ from csdomain.orders.stock import StockBucket
 
 
 __all__ = [
+    "DamageApplied",
+    "DamageRejected",
     "OrderCancelled",
     "OrderCompleted",
     "OrderConfirmed",
@@ -262,6 +264,29 @@ class StockMarkedDamaged(Event):
     sku: str
     quantity: int
     bucket: StockBucket
+    at: datetime
+    by: str
+
+
+@attrs.frozen
+class DamageApplied(Event):
+    """A damage application was filed; its goods are held back until it is decided."""
+
+    sku: str
+    number: str
+    quantity: int
+    bucket: StockBucket
+    at: datetime
+    by: str
+
+
+@attrs.frozen
+class DamageRejected(Event):
+    """A damage application was rejected: the goods stay where they were."""
+
+    sku: str
+    number: str
+    reason: str
     at: datetime
     by: str
 

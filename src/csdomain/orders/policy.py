@@ -47,6 +47,12 @@ class OrderPolicy:
     stock_take_interval: timedelta = attrs.field(
         default=timedelta(days=7), validator=positive_duration
     )
+    #: Damage applications are approved before stock moves to damaged (审批残损申请):
+    #: ``mark_damaged`` files an application that someone holding
+    #: ``stock.approve_adjustment`` approves; ``False`` moves the goods at once.
+    damage_needs_approval: bool = attrs.field(default=True, validator=flag)
+    #: Damage application numbers, restarting monthly.
+    damage_application_pattern: str = attrs.field(default="DA-{yyyy}{mm}-{seq:04d}", validator=text)
     #: Time zone in which reference numbers read their month.
     number_tz: str = attrs.field(default="Asia/Shanghai", validator=text)
     #: 30 damaged bags and more in one 60-tonne wagon go to the sales VP and quality
@@ -98,6 +104,7 @@ class OrderPolicy:
         self.return_series()
         self.return_note_series()
         self.stock_count_series()
+        self.damage_application_series()
 
     def order_series(self) -> NamingSeries:
         """Order numbers (``SO-202611-0001``), restarting monthly."""
@@ -114,3 +121,7 @@ class OrderPolicy:
     def stock_count_series(self) -> NamingSeries:
         """Stock-take numbers (``ST-202611-0001``), restarting monthly."""
         return NamingSeries(self.stock_count_pattern, tz=self.number_tz)
+
+    def damage_application_series(self) -> NamingSeries:
+        """Damage application numbers (``DA-202611-0001``), restarting monthly."""
+        return NamingSeries(self.damage_application_pattern, tz=self.number_tz)

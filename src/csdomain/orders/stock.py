@@ -40,9 +40,11 @@ from csdomain.validators import not_blank as _not_blank
 
 
 __all__ = [
+    "ApplicationStatus",
     "CountLine",
     "CountStatus",
     "DamageAnalysisRow",
+    "DamageApplication",
     "DamageEntry",
     "DamageKind",
     "ItemCondition",
@@ -201,6 +203,57 @@ class DamageEntry:
     next_action: str = attrs.field(default="", validator=text)
 
 
+class ApplicationStatus(StrEnum):
+    """Where a damage application stands (审批残损申请)."""
+
+    #: Filed: the goods are held back (they do not ship) until someone decides.
+    PENDING = "pending"
+    #: Approved: the goods were moved to damaged stock.
+    APPROVED = "approved"
+    #: Rejected: the goods stay where they were.
+    REJECTED = "rejected"
+
+
+def _application_status(value: ApplicationStatus | str) -> ApplicationStatus:
+    return enum_value(ApplicationStatus, value, "status")
+
+
+@attrs.frozen
+class DamageApplication:
+    """An application to move deteriorated goods to damaged stock (审批残损申请).
+
+    Source: docs/domain.md 9, damage applications are approved: filed with the reason,
+    amount and responsible party, the goods move to damaged only once someone holding
+    ``stock.approve_adjustment`` approves it. While pending, its goods are held back.
+    """
+
+    number: str = attrs.field(validator=_not_blank)
+    at: datetime = attrs.field(validator=aware)
+    by: str = attrs.field(validator=text)
+    bucket: StockBucket = attrs.field(converter=_bucket)
+    quantity: int = attrs.field(validator=stored_positive)
+    reason: str = attrs.field(default="", validator=text)
+    amount: Money | None = attrs.field(default=None, validator=optional(money))
+    responsible: str = attrs.field(default="", validator=text)
+    next_action: str = attrs.field(default="", validator=text)
+    status: ApplicationStatus = attrs.field(
+        default=ApplicationStatus.PENDING, converter=_application_status
+    )
+    decided_at: datetime | None = attrs.field(default=None, validator=optional_aware)
+    decided_by: str | None = attrs.field(default=None, validator=optional_text)
+    note: str = attrs.field(default="", validator=text)
+
+    def __attrs_post_init__(self) -> None:
+        errors: list[tuple[str, str]] = []
+        if self.bucket is StockBucket.DAMAGED:
+            errors.append(("bucket", "goods move to damaged from good or gift stock"))
+        decided = self.status is not ApplicationStatus.PENDING
+        if decided != (self.decided_at is not None and self.decided_by is not None):
+            errors.append(("decided_at", "a decided application says who decided when"))
+        if errors:
+            raise ValidationError(errors)
+
+
 @attrs.frozen
 class Stock:
     """Stock of one SKU (``id`` is the SKU), kept as good, damaged and gift quantities.
@@ -224,6 +277,9 @@ class Stock:
     damage: tuple[DamageEntry, ...] = attrs.field(
         default=(), converter=as_tuple, validator=tuple_of(DamageEntry)
     )
+    applications: tuple[DamageApplication, ...] = attrs.field(
+        default=(), converter=as_tuple, validator=tuple_of(DamageApplication)
+    )
 
     def __attrs_post_init__(self) -> None:
         errors: list[tuple[str, str]] = []
@@ -235,8 +291,11 @@ class Stock:
                 errors.append((f"reservations.{i}", "one reservation per order and bucket"))
             seen.add((r.order_id, r.bucket))
         for bucket in (StockBucket.GOOD, StockBucket.GIFT):
-            if self.reserved(bucket) > self.on_hand(bucket):
+            if self.reserved(bucket) + self.held_for_damage(bucket) > self.on_hand(bucket):
                 errors.append(("reservations", f"more {bucket} stock reserved than on hand"))
+        applied = [a.number for a in self.applications]
+        if len(set(applied)) != len(applied):
+            errors.append(("applications", "damage application numbers are unique"))
         numbers = [c.number for c in self.counts]
         if len(set(numbers)) != len(numbers):
             errors.append(("counts", "stock-take numbers are unique"))
@@ -266,12 +325,22 @@ class Stock:
             if r.bucket == bucket and (order_id is None or r.order_id == order_id)
         )
 
+    def held_for_damage(self, bucket: StockBucket = StockBucket.GOOD) -> int:
+        """Quantity of ``bucket`` held back by pending damage applications: it never ships."""
+        return sum(
+            a.quantity
+            for a in self.applications
+            if a.bucket == bucket and a.status is ApplicationStatus.PENDING
+        )
+
     def available(
         self, bucket: StockBucket = StockBucket.GOOD, *, order_id: str | None = None
     ) -> int:
-        """What can still be promised: on hand minus reservations (plus ``order_id``'s own)."""
+        """What can still be promised: on hand minus reservations and goods held for a damage
+        application (plus ``order_id``'s own reservations)."""
         own = self.reserved(bucket, order_id=order_id) if order_id is not None else 0
-        return self.on_hand(bucket) - self.reserved(bucket) + own
+        held = self.held_for_damage(bucket) if bucket is not StockBucket.DAMAGED else 0
+        return self.on_hand(bucket) - self.reserved(bucket) - held + own
 
     def _with(
         self,
@@ -475,6 +544,134 @@ class Stock:
         log = self._logged(DamageKind.WRITTEN_OFF, bucket, quantity, by, details)
         return attrs.evolve(self._with(bucket, self.on_hand(bucket) - quantity), damage=log)
 
+    # -- damage applications (审批残损申请) --------------------------------------------
+
+    @property
+    def pending_applications(self) -> tuple[DamageApplication, ...]:
+        """The damage applications that wait for a decision, oldest first."""
+        return tuple(a for a in self.applications if a.status is ApplicationStatus.PENDING)
+
+    def apply_damage(
+        self,
+        quantity: int,
+        *,
+        number: str,
+        at: datetime,
+        by: Actor,
+        access: AccessPolicy,
+        bucket: StockBucket | str = StockBucket.GOOD,
+        reason: str = "",
+        amount: Money | None = None,
+        responsible: str = "",
+        next_action: str = "",
+    ) -> Stock:
+        """File a damage application for deteriorated goods (审批残损申请, docs/domain.md 9).
+
+        Needs ``stock.manage``. Nothing moves yet: the goods are held back (they neither
+        ship nor can be reserved) until :meth:`approve_damage` moves them to damaged or
+        :meth:`reject_damage` frees them. Only unreserved goods (``insufficient_stock``).
+        """
+        access.require(by, Permission.MANAGE_STOCK)
+        quantity = quantity_arg(quantity, "quantity")
+        bucket = _shippable_bucket(bucket)
+        free = self.available(bucket)
+        if quantity > free:
+            raise self._short(bucket, quantity, free, None)
+        application = DamageApplication(
+            number=number,
+            at=require_aware(at),
+            by=by.id,
+            bucket=bucket,
+            quantity=quantity,
+            reason=reason,
+            amount=amount,
+            responsible=responsible,
+            next_action=next_action,
+        )
+        return attrs.evolve(self, applications=(*self.applications, application))
+
+    def _pending_application(self, number: str, by: Actor, access: AccessPolicy) -> int:
+        access.require(by, Permission.APPROVE_STOCK_ADJUSTMENT)
+        for index, application in enumerate(self.applications):
+            if application.number == number:
+                if application.status is not ApplicationStatus.PENDING:
+                    raise RuleViolation(
+                        "damage_application_not_pending",
+                        f"damage application {describe(number)} is {application.status}, "
+                        "not pending",
+                        sku=self.id,
+                        number=number,
+                        status=application.status.value,
+                    )
+                return index
+        raise ValidationError.at(
+            "number", f"{describe(self.id)} has no damage application {describe(number)}"
+        )
+
+    def _decided(self, index: int, decided: DamageApplication) -> tuple[DamageApplication, ...]:
+        return (*self.applications[:index], decided, *self.applications[index + 1 :])
+
+    def approve_damage(
+        self, number: str, *, at: datetime, by: Actor, access: AccessPolicy, note: str = ""
+    ) -> Stock:
+        """Approve a pending damage application: its goods move to damaged stock.
+
+        Needs ``stock.approve_adjustment``; a decided one is
+        ``damage_application_not_pending``. The move is recorded as a :class:`DamageEntry`
+        of the applicant with the application's reason, amount, responsible party and next
+        action, so the monthly damage analysis counts approved damage only.
+        """
+        index = self._pending_application(number, by, access)
+        moment = require_aware(at)
+        application = self.applications[index]
+        approved = attrs.evolve(
+            application,
+            status=ApplicationStatus.APPROVED,
+            decided_at=moment,
+            decided_by=by.id,
+            note=note,
+        )
+        entry = DamageEntry(
+            kind=DamageKind.MARKED_DAMAGED,
+            at=moment,
+            by=application.by,
+            bucket=application.bucket,
+            quantity=application.quantity,
+            reason=application.reason,
+            amount=application.amount,
+            responsible=application.responsible,
+            next_action=application.next_action,
+        )
+        released = attrs.evolve(self, applications=self._decided(index, approved))
+        moved = released._with(
+            application.bucket, released.on_hand(application.bucket) - application.quantity
+        )
+        return attrs.evolve(
+            moved,
+            damaged=self.damaged + application.quantity,
+            damage=(*self.damage, entry),
+        )
+
+    def reject_damage(
+        self, number: str, *, reason: str, at: datetime, by: Actor, access: AccessPolicy
+    ) -> Stock:
+        """Refuse a pending damage application: the goods stay and are free again.
+
+        Needs ``stock.approve_adjustment``; the reason is kept with the application.
+        """
+        index = self._pending_application(number, by, access)
+        moment = require_aware(at)
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValidationError.at("reason", "a rejected damage application needs a reason")
+        rejected = attrs.evolve(
+            self.applications[index],
+            status=ApplicationStatus.REJECTED,
+            decided_at=moment,
+            decided_by=by.id,
+            note=reason,
+        )
+        return attrs.evolve(self, applications=self._decided(index, rejected))
+
     # -- stock-take ------------------------------------------------------------------
 
     @property
@@ -568,7 +765,11 @@ class Stock:
         stock = self
         for bucket, difference in pending.differences.items():
             target = stock.on_hand(bucket) + difference
-            floor = stock.reserved(bucket) if bucket is not StockBucket.DAMAGED else 0
+            floor = (
+                stock.reserved(bucket) + stock.held_for_damage(bucket)
+                if bucket is not StockBucket.DAMAGED
+                else 0
+            )
             if target < floor:
                 raise self._short(bucket, -difference, stock.on_hand(bucket) - floor, None)
             stock = stock._with(bucket, target)
