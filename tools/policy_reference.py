@@ -113,6 +113,10 @@ VALUE_SOURCES: dict[str, str] = {
     "orders.shipping_details_required": documents(
         "2", "remittance proof with invoice title, consignee, phone, postcode, full address"
     ),
+    "orders.express_max_quantity": project("express for small orders; the documents give no number"),
+    "orders.express_max_weight_kg": project("express for light orders; the documents give no number"),
+    "orders.bulk_shipping_mode": documents("2", "shipping mode by quantity: express, or logistics/rail"),
+    "orders.urgent_goes_express": documents("2", "shipping mode by quantity and urgency"),
     "orders.escalation_contacts": documents("2", "goes to the sales VP and quality department"),
     # complaints
     "complaints.special": project(

@@ -47,7 +47,7 @@ from csdomain.errors import (
     ValidationError,
 )
 from csdomain.events import Event
-from csdomain.kinds import COMPLAINTS, CUSTOMERS, ORDERS
+from csdomain.kinds import ACCESS_LOG, COMPLAINTS, CUSTOMERS, ORDERS
 from csdomain.money import Money
 from csdomain.orders import Order, OrderLine
 from csdomain.policy import LimitsPolicy, Policy
@@ -986,3 +986,350 @@ def test_extreme_arguments_are_validation_errors(store: Store) -> None:
     ):
         with pytest.raises(ValidationError):
             action()
+
+
+# -- personal data in complaints (issue #19 item 1) ----------------------------------------
+
+PRIVATE = "Chen Wei (138 0013 8000, chen.wei@example.com) says the vial leaked."
+
+
+def private_customer(store: Store, customer_id: str = "CU-1", **fields: Any) -> Customer:
+    customer = Customer(
+        id=customer_id,
+        code=f"SH-202611-Chen Wei-{customer_id}",
+        name="Chen Wei",
+        phone="13800138000",
+        email="chen.wei@example.com",
+        **fields,
+    )
+    with store.unit_of_work() as uow:
+        uow.repo(CUSTOMERS).add(customer)
+    return customer
+
+
+def access_records(store: Store) -> list[tuple[str, str, str]]:
+    with store.unit_of_work(readonly=True) as uow:
+        records = uow.repo(ACCESS_LOG).find(order_by="key")
+    return [(r.customer_id, r.actor_id, r.purpose) for r in records]
+
+
+def test_reading_a_complaint_leaves_an_access_record(store: Store) -> None:
+    # Rule: nobody reads a customer's data without it being on record (docs/domain.md 1)
+    private_customer(store)
+    desk, _ = make_desk(store)
+    c = receive(desk, description=PRIVATE)
+    assert access_records(store) == []
+    shown = desk.get_complaint(c.id, by=LI)
+    assert shown.description == PRIVATE
+    assert access_records(store) == [("CU-1", "li", "complaint")]
+
+
+def test_a_complaint_read_without_customer_read_has_the_personal_data_masked(
+    store: Store,
+) -> None:
+    # Rule: an actor without customer.read sees no personal data and records nothing
+    private_customer(store)
+    desk, _ = make_desk(store)
+    c = receive(desk, description=PRIVATE)
+    shown = desk.get_complaint(c.id, by=SYSTEM)
+    assert shown.description == "[erased] ([erased], [erased]) says the vial leaked."
+    assert (shown.id, shown.customer_id, shown.status) == (c.id, "CU-1", c.status)
+    assert access_records(store) == []
+    assert desk.get_complaint(c.id, by=LI).description == PRIVATE  # the store keeps it
+
+
+def test_the_steps_return_the_complaint_masked_to_an_actor_without_customer_read(
+    store: Store,
+) -> None:
+    # Rule: no path returns personal data to an actor without customer.read
+    private_customer(store)
+    desk, _ = make_desk(store)
+    c = receive(desk, description=PRIVATE, by=SYSTEM)
+    assert "Chen Wei" not in c.description
+    acknowledged = desk.acknowledge(c.id, by=SYSTEM)
+    assert "13800138000" not in acknowledged.description
+    assert "138 0013 8000" not in acknowledged.description
+    assert acknowledged.first_response_at == MONDAY
+    with store.unit_of_work(readonly=True) as uow:
+        assert uow.repo(COMPLAINTS).get(c.id).description == PRIVATE
+
+
+def test_missing_follow_ups_show_complaints_as_a_read_does(store: Store) -> None:
+    # Rule: a report that lists complaints records the access or masks the data
+    private_customer(store, customer_class=CustomerClass.MEMBER)
+    desk, clock = make_desk(store)
+    c = approved(desk)
+    desk.accept_resolution(c.id, signed_by="Chen Wei", by=LI)
+    clock.advance(timedelta(days=5))
+    (masked,) = desk.missing_follow_ups(by=SYSTEM)
+    assert masked.acceptance is not None
+    assert masked.acceptance.signed_by == "[erased]"
+    assert access_records(store) == []
+    (shown,) = desk.missing_follow_ups(by=LI)
+    assert shown.acceptance is not None
+    assert shown.acceptance.signed_by == "Chen Wei"
+    assert access_records(store) == [("CU-1", "li", "missing follow-ups")]
+
+
+def test_the_statistics_table_lists_causes_without_personal_data(store: Store) -> None:
+    # Rule: a statistic needs no personal data; the causes are masked for everyone
+    private_customer(store)
+    desk, _ = make_desk(store)
+    c = receive(desk)
+    desk.assess_complaint(c.id, by=LI)
+    desk.start_investigation(c.id, by=LI)
+    desk.record_cause(c.id, cause="Chen Wei stored it warm", by=LI)
+    report = desk.complaint_statistics(MONDAY, MONDAY + timedelta(days=1), by=ZHOU)
+    assert [(row.cause, row.count) for row in report.top_causes] == [("[erased] stored it warm", 1)]
+    assert access_records(store) == []
+
+
+# -- authority (issue #19 items 2 and 3) --------------------------------------------------
+
+
+@pytest.mark.parametrize("currency", ["KWD", "USD", "EUR"])
+def test_an_approval_limit_in_yuan_does_not_cover_another_currency(
+    store: Store, currency: str
+) -> None:
+    # Rule: approval limits are amounts with a currency (docs/domain.md 3.6)
+    add_customer(store)
+    limited = AccessPolicy(approval_limits={"department_manager": "500"})
+    desk, _ = make_desk(store, policy=attrs.evolve(Policy(), access=limited))
+    foreign = Remedy(RemedyKind.COMPENSATION, "compensation", Money.of("499", currency))
+    c = proposed(desk, [foreign])
+    before = snapshot(store)
+    with pytest.raises(RuleViolation) as refused:
+        desk.approve_resolution(c.id, choice=0, by=ZHOU)
+    assert refused.value.code == "approval_limit_currency"
+    assert snapshot(store) == before
+
+
+def test_an_approval_limit_in_yuan_covers_a_smaller_amount_in_yuan(store: Store) -> None:
+    # Rule: approval limits are amounts with a currency (docs/domain.md 3.6)
+    add_customer(store)
+    limited = AccessPolicy(approval_limits={"department_manager": "500"})
+    desk, _ = make_desk(store, policy=attrs.evolve(Policy(), access=limited))
+    yuan = Remedy(RemedyKind.COMPENSATION, "compensation", Money.of("499", "CNY"))
+    c = proposed(desk, [yuan])
+    done = desk.approve_resolution(c.id, choice=0, by=ZHOU)
+    assert done.approval is not None
+    assert (done.status, done.approval.remedy.amount) == (
+        ComplaintStatus.RESOLUTION_APPROVED,
+        Money.of("499", "CNY"),
+    )
+
+
+def test_approval_is_refused_before_the_complaint_is_loaded(store: Store) -> None:
+    # Rule: permission before load: an outsider learns nothing about which ids exist
+    add_customer(store)
+    desk, _ = make_desk(store)
+    c = proposed(desk, [EXPLANATION])
+    for complaint_id in (c.id, "CP-000000-9999"):
+        with pytest.raises(PermissionDenied):
+            desk.approve_resolution(complaint_id, choice=0, by=CLERK)
+
+
+def test_a_complaint_names_a_customer_and_an_order_that_exist(store: Store) -> None:
+    # Rule: linked ids must exist
+    add_customer(store)
+    desk, _ = make_desk(store)
+    before = snapshot(store)
+    with pytest.raises(NotFound):
+        receive(desk, "CU-404")
+    with pytest.raises(NotFound):
+        receive(desk, order_id="SO-404")
+    assert snapshot(store) == before
+
+
+# -- written statements, penalties, the visit script (issue #20) ---------------------------
+
+
+def test_a_customer_insisting_on_an_unreasonable_demand_gives_a_written_statement(
+    store: Store,
+) -> None:
+    # Rule: 要求其出具无理要求的书面材料, recorded with reference, date and who recorded it
+    add_customer(store)
+    desk, clock = make_desk(store)
+    c = receive(desk, nature="abnormal")
+    clock.advance(timedelta(hours=1))
+    done = desk.record_written_statement(
+        c.id, reference="WS-2026-11-001", dated=date(2026, 11, 1), by=LI
+    )
+    (statement,) = done.statements
+    assert (statement.reference, statement.dated, statement.by, statement.at) == (
+        "WS-2026-11-001",
+        date(2026, 11, 1),
+        "li",
+        MONDAY + timedelta(hours=1),
+    )
+    again = desk.record_written_statement(c.id, reference="WS-2026-11-001", by=LI)
+    assert again.statements == done.statements
+    today = desk.record_written_statement(c.id, reference="WS-2026-11-002", by=LI)
+    assert today.statements[-1].dated == date(2026, 11, 2)
+
+
+def test_a_written_statement_belongs_to_an_abnormal_complaint_not_yet_closed(
+    store: Store,
+) -> None:
+    # Rule: only an unreasonable (abnormal) demand asks for a statement; not after closing
+    add_customer(store)
+    desk, _ = make_desk(store)
+    normal = receive(desk)
+    before = snapshot(store)
+    with pytest.raises(RuleViolation) as refused:
+        desk.record_written_statement(normal.id, reference="WS-1", by=LI)
+    assert refused.value.code == "written_statement_not_abnormal"
+    abnormal = receive(desk, nature="abnormal")
+    with pytest.raises(ValidationError) as future:
+        desk.record_written_statement(abnormal.id, reference="WS-1", dated=date(2026, 11, 3), by=LI)
+    assert future.value.errors[0][0] == "dated"
+    desk.reject_complaint(abnormal.id, reply="Beyond the agreement, we are sorry.", by=LI)
+    desk.close_complaint(abnormal.id, summary="Explained.", by=LI)
+    before = snapshot(store)
+    with pytest.raises(RuleViolation) as closed:
+        desk.record_written_statement(abnormal.id, reference="WS-1", by=LI)
+    assert closed.value.code == "statement_after_closing"
+    assert snapshot(store) == before
+
+
+def visited(desk: ComplaintDesk, clock: FixedClock) -> Complaint:
+    c = resolved(desk)
+    clock.advance(timedelta(days=1))
+    return desk.record_follow_up(c.id, outcome="satisfied", notes="all good", by=LI)
+
+
+def test_the_responsible_staffs_penalty_is_recorded_at_closing(store: Store) -> None:
+    # Rule: responsible staff may be penalised (docs/domain.md 3.2 step 5): who, what, by whom
+    add_customer(store)
+    desk, clock = make_desk(store)
+    c = visited(desk, clock)
+    closed = desk.close_complaint(
+        c.id,
+        summary="Seal fixed.",
+        improvement_measure="Check seals",
+        penalty="warning",
+        by=ZHOU,
+    )
+    assert closed.penalty is not None
+    assert (closed.penalty.person, closed.penalty.penalty, closed.penalty.by) == (
+        "zhao",
+        "warning",
+        "zhou",
+    )
+
+
+def test_the_penalised_staff_member_does_not_record_their_own_penalty(store: Store) -> None:
+    # Rule: four-eyes, identities compared normalised (auth.same_identity)
+    add_customer(store)
+    desk, clock = make_desk(store)
+    c = visited(desk, clock)
+    before = snapshot(store)
+    zhao = Actor(id=" Zhao", roles={"specialist"})
+    with pytest.raises(RuleViolation) as refused:
+        desk.close_complaint(
+            c.id,
+            summary="Fixed.",
+            improvement_measure="Check seals",
+            penalty="warning",
+            by=zhao,
+        )
+    assert refused.value.code == "penalty_by_penalised"
+    assert snapshot(store) == before
+
+
+def test_a_rejected_complaint_penalises_nobody(store: Store) -> None:
+    # Rule: only a complaint found at the company's fault penalises the responsible staff
+    add_customer(store)
+    desk, _ = make_desk(store)
+    c = receive(desk)
+    desk.reject_complaint(c.id, reply="It was the courier; we are sorry.", by=LI)
+    with pytest.raises(RuleViolation) as refused:
+        desk.close_complaint(c.id, summary="Explained.", penalty="warning", penalised="zhao", by=LI)
+    assert refused.value.code == "penalty_without_fault"
+
+
+def test_the_policy_may_require_a_penalty_when_the_company_is_at_fault(store: Store) -> None:
+    # Rule: policy decides whether a complaint found at the company's fault needs a penalty
+    add_customer(store)
+    strict = attrs.evolve(Policy(), complaints=ComplaintPolicy(penalty_required_at_fault=True))
+    desk, clock = make_desk(store, policy=strict)
+    c = visited(desk, clock)
+    before = snapshot(store)
+    with pytest.raises(RuleViolation) as refused:
+        desk.close_complaint(c.id, summary="Fixed.", improvement_measure="Check seals", by=LI)
+    assert refused.value.code == "penalty_required"
+    assert snapshot(store) == before
+    rejected = closed_rejected(desk)  # not at fault: closes without one
+    assert rejected.penalty is None
+
+
+def test_the_visit_script_answer_is_stored_with_the_visit(store: Store) -> None:
+    # Rule: satisfied -> ask for suggestions; not satisfied or neutral -> what to improve
+    add_customer(store)
+    desk, clock = make_desk(store)
+    c = resolved(desk)
+    clock.advance(timedelta(days=1))
+    with pytest.raises(ValidationError) as wrong:
+        desk.record_follow_up(c.id, outcome="satisfied", notes="fine", improvements="faster", by=LI)
+    assert wrong.value.errors[0][0] == "improvements"
+    done = desk.record_follow_up(
+        c.id, outcome="satisfied", notes="fine", suggestions="send an SMS first", by=LI
+    )
+    (visit,) = done.follow_ups
+    assert (visit.suggestions, visit.improvements) == ("send an SMS first", "")
+
+
+def test_the_policy_may_require_the_visit_script_answer(store: Store) -> None:
+    # Rule: the visit record is complete: the script's answer is on record
+    add_customer(store)
+    strict = attrs.evolve(Policy(), complaints=ComplaintPolicy(visit_answer_required=True))
+    desk, clock = make_desk(store, policy=strict)
+    c = resolved(desk)
+    clock.advance(timedelta(days=1))
+    before = snapshot(store)
+    with pytest.raises(RuleViolation) as refused:
+        desk.record_follow_up(c.id, outcome="neutral", notes="so-so", by=LI)
+    assert refused.value.code == "visit_answer_missing"
+    assert snapshot(store) == before
+    done = desk.record_follow_up(
+        c.id, outcome="neutral", notes="so-so", improvements="call back sooner", by=LI
+    )
+    assert done.follow_ups[-1].improvements == "call back sooner"
+
+
+def test_the_monthly_visit_report_sums_up_visits_outcomes_and_answers(store: Store) -> None:
+    # Rule: the visit records go into a visit log and a monthly summary report (3.5)
+    private_customer(store)
+    add_customer(store, "CU-2")
+    desk, clock = make_desk(store)
+    first = resolved(desk, "CU-1")
+    clock.advance(timedelta(days=1))
+    desk.record_follow_up(
+        first.id, outcome="satisfied", notes="ok", suggestions="ask Chen Wei first", by=LI
+    )
+    clock.set(datetime(2026, 12, 1, 10, tzinfo=SHANGHAI))
+    second = resolved(desk, "CU-2")
+    clock.advance(timedelta(days=1))
+    desk.record_follow_up(
+        second.id, outcome="dissatisfied", notes="no", improvements="faster parts", by=LI
+    )
+    start, end = datetime(2026, 11, 1, tzinfo=SHANGHAI), datetime(2027, 1, 1, tzinfo=SHANGHAI)
+    november, december = desk.visit_report(start, end, by=ZHOU)
+    assert (november.month, november.visits, december.month, december.visits) == (
+        "2026-11",
+        1,
+        "2026-12",
+        1,
+    )
+    assert november.outcomes[FollowUpOutcome.SATISFIED] == 1
+    assert december.outcomes[FollowUpOutcome.DISSATISFIED] == 1
+    assert [r.text for r in november.suggestions] == ["ask Chen Wei first"]
+    assert [r.text for r in december.improvements] == ["faster parts"]
+    assert (november.satisfied_rate, december.satisfied_rate) == (1.0, 0.0)
+    assert sorted(access_records(store)) == [
+        ("CU-1", "zhou", "visit report"),
+        ("CU-2", "zhou", "visit report"),
+    ]
+    masked, _ = desk.visit_report(start, end, by=CLERK)
+    assert [r.text for r in masked.suggestions] == ["ask [erased] first"]
+    assert len(access_records(store)) == 2

@@ -47,7 +47,9 @@ from csdomain.complaints import (
     SlaPolicy,
     SlaTarget,
     TopCounter,
+    WrittenStatement,
     breaches,
+    check_visit_answers,
     complaint_events,
     escalate_overdue,
     is_breached,
@@ -55,6 +57,7 @@ from csdomain.complaints import (
     plan_follow_up,
     receive_complaint,
     sla_breaches,
+    visit_report,
 )
 from csdomain.errors import InvalidTransition, PermissionDenied, RuleViolation, ValidationError
 from csdomain.lifecycle import command_table, command_table_problems, transition_table_problems
@@ -1449,3 +1452,131 @@ class ComplaintCommands(RuleBasedStateMachine):
 
 
 TestComplaintCommands = ComplaintCommands.TestCase
+
+
+# -- the visit script, the monthly visit report, statements (issue #20) ----------------------
+
+
+@pytest.mark.parametrize(
+    ("outcome", "suggestions", "improvements", "wrong"),
+    [
+        (FollowUpOutcome.SATISFIED, "", "be faster", "improvements"),
+        (FollowUpOutcome.NEUTRAL, "more SMS", "", "suggestions"),
+        (FollowUpOutcome.DISSATISFIED, "more SMS", "", "suggestions"),
+    ],
+)
+def test_the_visit_script_asks_one_question_per_outcome(
+    outcome: FollowUpOutcome, suggestions: str, improvements: str, wrong: str
+) -> None:
+    # Rule: satisfied -> ask for suggestions; not satisfied or neutral -> what to improve
+    with pytest.raises(ValidationError) as refused:
+        check_visit_answers(outcome, suggestions, improvements, required=False)
+    assert refused.value.errors[0][0] == wrong
+
+
+@pytest.mark.parametrize("outcome", list(FollowUpOutcome))
+def test_the_visit_script_answer_is_required_only_when_the_policy_says_so(
+    outcome: FollowUpOutcome,
+) -> None:
+    # Rule: the visit record is complete (docs/domain.md 3.5); policy decides on the answer
+    check_visit_answers(outcome, "", "", required=False)
+    with pytest.raises(RuleViolation) as refused:
+        check_visit_answers(outcome, "", "  ", required=True)
+    assert refused.value.code == "visit_answer_missing"
+
+
+def visit(complaint: Complaint, at: datetime, outcome: str, **answers: str) -> Complaint:
+    return complaint.record_follow_up(
+        outcome=outcome,
+        notes="called",
+        at=at,
+        by=HANDLER,
+        access=ACCESS,
+        policy=attrs.evolve(POLICY, reopen_on_dissatisfied=False),
+        calendar=ALWAYS,
+        **answers,
+    )
+
+
+def test_the_visit_report_has_a_row_for_every_month_of_the_period() -> None:
+    # Rule: the visit log is summed up in a monthly report (docs/domain.md 3.5)
+    done = visit(resolved(receive(), T0), T0 + timedelta(days=1), "satisfied", suggestions="ok")
+    other = visit(
+        resolved(receive(customer_id="CU-2"), T0),
+        T0 + timedelta(days=1, hours=2),
+        "neutral",
+        improvements="call earlier",
+    )
+    other = attrs.evolve(other, id="CP-2")
+    start = datetime(2024, 5, 1, tzinfo=SHANGHAI)
+    end = datetime(2024, 8, 1, tzinfo=SHANGHAI)
+    may, june, july = visit_report([done, other], start, end, "Asia/Shanghai")
+    assert [(m.month, m.visits) for m in (may, june, july)] == [
+        ("2024-05", 0),
+        ("2024-06", 2),
+        ("2024-07", 0),
+    ]
+    assert (may.satisfied_rate, june.satisfied_rate) == (None, 0.5)
+    assert dict(june.outcomes) == {
+        FollowUpOutcome.SATISFIED: 1,
+        FollowUpOutcome.NEUTRAL: 1,
+        FollowUpOutcome.DISSATISFIED: 0,
+    }
+    assert [(r.complaint_id, r.text) for r in june.suggestions] == [("CP-1", "ok")]
+    assert [(r.customer_id, r.text) for r in june.improvements] == [("CU-2", "call earlier")]
+    with pytest.raises(ValidationError):
+        visit_report([], end, start, "Asia/Shanghai")
+
+
+def test_a_visit_belongs_to_the_month_of_its_local_time() -> None:
+    # Rule: months are the team's local months
+    evening = datetime(2024, 6, 30, 18, tzinfo=UTC)  # 1 July, 02:00 in Shanghai
+    done = visit(resolved(receive(), T0), evening, "satisfied")
+    start = datetime(2024, 6, 1, tzinfo=SHANGHAI)
+    june, july = visit_report([done], start, datetime(2024, 8, 1, tzinfo=SHANGHAI), SHANGHAI.key)
+    assert (june.visits, july.visits) == (0, 1)
+    assert july.suggestions == ()
+
+
+def test_a_written_statement_bears_a_date_not_a_moment() -> None:
+    # Rule: the statement is recorded with reference, date and who recorded it
+    with pytest.raises(ValidationError):
+        WrittenStatement(reference="WS-1", dated=T0, at=T0, by="li")  # type: ignore[arg-type]
+    statement = WrittenStatement(reference="WS-1", dated=T0.date(), at=T0, by="li")
+    complaint = receive(nature="abnormal").record_written_statement(
+        reference=" WS-1 ", dated=T0.date(), at=T0, by=HANDLER, access=ACCESS
+    )
+    assert complaint.statements == (statement,)
+    assert from_json(Complaint, to_json(complaint)) == complaint
+
+
+def test_a_penalty_names_the_responsible_person_by_default() -> None:
+    # Rule: the penalty says who, what and by whom (docs/domain.md 3.2 step 5)
+    visited = visit(resolved(receive(), T0), T0 + timedelta(days=1), "satisfied")
+    assert not visited.at_company_fault  # founded, but nobody named responsible
+    done = attrs.evolve(visited, responsible_person="zhao")
+    assert done.at_company_fault
+    closed = done.close(
+        summary="ok",
+        improvement_measure="x",
+        at=T0 + timedelta(days=2),
+        by=MANAGER,
+        access=ACCESS,
+        penalty=" written warning ",
+    )
+    assert closed.penalty is not None
+    assert (closed.penalty.person, closed.penalty.penalty, closed.penalty.by) == (
+        done.responsible_person,
+        "written warning",
+        "zhou",
+    )
+    with pytest.raises(ValidationError) as unnamed:
+        done.close(
+            summary="ok",
+            improvement_measure="x",
+            at=T0 + timedelta(days=2),
+            by=MANAGER,
+            access=ACCESS,
+            penalised="zhao",
+        )
+    assert unnamed.value.errors[0][0] == "penalty"

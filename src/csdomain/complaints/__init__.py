@@ -26,14 +26,16 @@ limit (docs/domain.md 3.6).
   remedy or is dissatisfied at the visit moves it up once more.
 - Follow-up visits (回访, docs/domain.md 3.5): a resolved complaint gets a visit due within
   three days at a time outside the customer's rest hours; :func:`missing_follow_ups`
-  finds member complaints that were not visited in time.
+  finds member complaints that were not visited in time; the visit script's answers
+  (satisfied → suggestions, otherwise what to improve) are kept with each visit and
+  :func:`visit_report` sums them up per month.
 - Statistics (顾客投诉分类统计表, docs/domain.md 3.2 step 7): :class:`ComplaintStatistics`
   is a streaming, mergeable accumulator with bounded memory.
 
 The modules import one way, without cycles: ``classification`` (the vocabulary) →
 ``policy`` → ``sla``, ``escalation``, ``follow_up`` (the computations) → ``model``
 (statuses, the command table, remedies, the aggregate) → ``overdue``, ``events``,
-``statistics`` (over many complaints). This package re-exports every name.
+``statistics``, ``visits`` (over many complaints). This package re-exports every name.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ from csdomain.complaints.follow_up import (
     FollowUp,
     FollowUpMethod,
     FollowUpOutcome,
+    check_visit_answers,
     plan_follow_up,
 )
 from csdomain.complaints.model import (
@@ -77,6 +80,8 @@ from csdomain.complaints.model import (
     CustomerRefusal,
     Remedy,
     RemedyKind,
+    StaffPenalty,
+    WrittenStatement,
     check_remedy_authority,
     escalate_overdue,
     receive_complaint,
@@ -105,6 +110,7 @@ from csdomain.complaints.statistics import (
     DurationSketch,
     TopCounter,
 )
+from csdomain.complaints.visits import VisitMonth, VisitRemark, visit_report
 
 
 __all__ = [
@@ -147,9 +153,14 @@ __all__ = [
     "SlaOutcome",
     "SlaPolicy",
     "SlaTarget",
+    "StaffPenalty",
     "TopCounter",
+    "VisitMonth",
+    "VisitRemark",
+    "WrittenStatement",
     "breaches",
     "check_remedy_authority",
+    "check_visit_answers",
     "complaint_events",
     "escalate_overdue",
     "is_breached",
@@ -157,4 +168,5 @@ __all__ = [
     "plan_follow_up",
     "receive_complaint",
     "sla_breaches",
+    "visit_report",
 ]

@@ -19,7 +19,7 @@ from csdomain.clock import utc
 from csdomain.complaints.policy import ComplaintPolicy
 from csdomain.errors import RuleViolation, ValidationError
 from csdomain.validators import aware as _aware
-from csdomain.validators import enum_value, representable
+from csdomain.validators import enum_value, representable, text
 from csdomain.validators import not_blank as _not_blank
 
 
@@ -28,6 +28,7 @@ __all__ = [
     "FollowUpMethod",
     "FollowUpOutcome",
     "agreed_visit_time",
+    "check_visit_answers",
     "check_visit_time",
     "plan_follow_up",
 ]
@@ -60,13 +61,54 @@ def _method(value: object) -> FollowUpMethod:
 
 @attrs.frozen
 class FollowUp:
-    """One follow-up visit (回访) and what the customer said."""
+    """One follow-up visit (回访) and what the customer said.
+
+    The visit script (docs/domain.md 3.5): a satisfied customer is asked for
+    ``suggestions``, a neutral or dissatisfied one for what to improve (``improvements``).
+    """
 
     at: datetime = attrs.field(validator=_aware)
     by: str = attrs.field(validator=_not_blank)
     outcome: FollowUpOutcome = attrs.field(converter=_outcome)
     notes: str = attrs.field(validator=_not_blank)
     method: FollowUpMethod = attrs.field(default=FollowUpMethod.PHONE, converter=_method)
+    #: A satisfied customer's suggestions (the script's question to the satisfied).
+    suggestions: str = attrs.field(default="", validator=text)
+    #: What a neutral or dissatisfied customer wants improved.
+    improvements: str = attrs.field(default="", validator=text)
+
+
+def check_visit_answers(
+    outcome: FollowUpOutcome, suggestions: str, improvements: str, *, required: bool
+) -> None:
+    """Check the visit script's answer against the outcome (docs/domain.md 3.5).
+
+    Satisfied → suggestions; not satisfied or neutral → what to improve. The other
+    question is not asked, so its answer is refused (:class:`ValidationError` at the
+    field); with ``required`` (``ComplaintPolicy.visit_answer_required``) a visit without
+    the answer to its question is refused (:class:`RuleViolation` ``visit_answer_missing``).
+    """
+    for name, value in (("suggestions", suggestions), ("improvements", improvements)):
+        if not isinstance(value, str):
+            raise ValidationError.at(name, f"expected text, got {type(value).__name__}")
+    satisfied = outcome is FollowUpOutcome.SATISFIED
+    if satisfied and improvements.strip():
+        raise ValidationError.at(
+            "improvements", "a satisfied customer is asked for suggestions, not improvements"
+        )
+    if not satisfied and suggestions.strip():
+        raise ValidationError.at(
+            "suggestions", f"a {outcome} customer is asked what to improve, not for suggestions"
+        )
+    answer = suggestions if satisfied else improvements
+    if required and not answer.strip():
+        question = "suggestions" if satisfied else "improvements"
+        raise RuleViolation(
+            "visit_answer_missing",
+            f"the visit script asks a {outcome} customer for {question}: record the answer",
+            outcome=outcome.value,
+            field=question,
+        )
 
 
 def plan_follow_up(

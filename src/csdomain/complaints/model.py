@@ -21,13 +21,13 @@ separate computations live in their modules and the methods call them: deadlines
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 import attrs
 
-from csdomain.auth import AccessPolicy, Actor, Permission
+from csdomain.auth import AccessPolicy, Actor, Permission, same_identity
 from csdomain.calendar import BusinessCalendar, QuietHours
 from csdomain.clock import utc
 from csdomain.complaints._checks import level
@@ -50,6 +50,7 @@ from csdomain.complaints.follow_up import (
     FollowUpMethod,
     FollowUpOutcome,
     agreed_visit_time,
+    check_visit_answers,
     check_visit_time,
     plan_follow_up,
 )
@@ -94,6 +95,8 @@ __all__ = [
     "CustomerRefusal",
     "Remedy",
     "RemedyKind",
+    "StaffPenalty",
+    "WrittenStatement",
     "check_remedy_authority",
     "escalate_overdue",
     "receive_complaint",
@@ -316,6 +319,38 @@ class CustomerRefusal:
     reason: str = attrs.field(validator=_not_blank)
 
 
+def _calendar_date(_instance: object, attribute: attrs.Attribute[date], value: object) -> None:
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise ValidationError.at(attribute.name, "expected a date (not a datetime)")
+
+
+@attrs.frozen
+class WrittenStatement:
+    """The written statement of a customer who insists on an unreasonable demand.
+
+    Source: docs/domain.md 3.6 and 9 (要求其出具无理要求的书面材料): the statement's
+    ``reference`` (how it is filed), the date it bears, who recorded it and when.
+    """
+
+    reference: str = attrs.field(validator=_not_blank)
+    dated: date = attrs.field(validator=_calendar_date)
+    at: datetime = attrs.field(validator=_aware)
+    by: str = attrs.field(validator=_not_blank)
+
+
+@attrs.frozen
+class StaffPenalty:
+    """The penalty of the staff member responsible for a complaint (docs/domain.md 3.2 step 5).
+
+    Who was penalised (``person``), what the penalty is, who recorded it and when.
+    """
+
+    person: str = attrs.field(validator=_not_blank)
+    penalty: str = attrs.field(validator=_not_blank)
+    at: datetime = attrs.field(validator=_aware)
+    by: str = attrs.field(validator=_not_blank)
+
+
 # -- the aggregate ------------------------------------------------------------------------
 
 
@@ -374,6 +409,14 @@ class Complaint:
     reopen_count: int = attrs.field(default=0, validator=count)
     summary: str = attrs.field(default="", validator=text)
     improvement_measure: str = attrs.field(default="", validator=text)
+    #: Written statements of an insisting customer's unreasonable demand (书面材料).
+    statements: tuple[WrittenStatement, ...] = attrs.field(
+        default=(), validator=tuple_of(WrittenStatement)
+    )
+    #: The responsible staff member's penalty, recorded at closing.
+    penalty: StaffPenalty | None = attrs.field(
+        default=None, validator=optional_instance_of(StaffPenalty)
+    )
     history: tuple[StatusChange, ...] = attrs.field(default=(), validator=tuple_of(StatusChange))
 
     def __attrs_post_init__(self) -> None:
@@ -384,6 +427,12 @@ class Complaint:
             raise ValidationError.at("resolve_by", "a deadline cannot precede receipt")
 
     # -- derived facts ------------------------------------------------------------------
+
+    @property
+    def at_company_fault(self) -> bool:
+        """Whether the complaint was found at the company's fault: founded, with the
+        responsible person named (docs/domain.md 3.2 steps 2-3)."""
+        return self.founded is True and self.responsible_person is not None
 
     @property
     def is_open(self) -> bool:
@@ -402,6 +451,8 @@ class Complaint:
             moments.append(self.first_response_at)
         if self.follow_ups:
             moments.append(self.follow_ups[-1].at)
+        if self.statements:
+            moments.append(self.statements[-1].at)
         return max(moments)
 
     def _last_entry_into(self, status: ComplaintStatus) -> StatusChange | None:
@@ -822,17 +873,25 @@ class Complaint:
         method: FollowUpMethod | str = FollowUpMethod.PHONE,
         quiet_hours: QuietHours | None = None,
         owners: Mapping[str, str] | None = None,
+        suggestions: str = "",
+        improvements: str = "",
     ) -> Complaint:
         """Record the follow-up visit (回访); a dissatisfied customer may reopen the case.
 
         Source: docs/domain.md 3.5: never call during the customer's rest time; the visit record
-        is complete (notes are required); not satisfied → ask what to improve, and with
-        ``policy.reopen_on_dissatisfied`` the complaint goes back to investigating.
+        is complete (notes are required); the script: satisfied → ask for suggestions, not
+        satisfied or neutral → ask what to improve (the answer is kept with the visit,
+        :func:`~csdomain.complaints.follow_up.check_visit_answers`); with
+        ``policy.reopen_on_dissatisfied`` a dissatisfied customer's complaint goes back to
+        investigating.
         """
         actor = self._authorised(by, access)
         COMPLAINT_LIFECYCLE.check(self.id, self.status, "record_follow_up")
         moment = utc(at)
         result = enum_value(FollowUpOutcome, outcome, "outcome")
+        check_visit_answers(
+            result, suggestions, improvements, required=policy.visit_answer_required
+        )
         check_visit_time(moment, quiet_hours)
         visit = FollowUp(
             at=moment,
@@ -840,6 +899,8 @@ class Complaint:
             outcome=result,
             notes=_text(notes, "notes"),
             method=enum_value(FollowUpMethod, method, "method"),
+            suggestions=suggestions.strip(),
+            improvements=improvements.strip(),
         )
         visited = COMPLAINT_LIFECYCLE.move(
             self,
@@ -861,6 +922,80 @@ class Complaint:
             )
         return visited
 
+    def record_written_statement(
+        self, *, reference: str, dated: date, at: datetime, by: Actor, access: AccessPolicy
+    ) -> Complaint:
+        """Record the written statement of a customer who insists on an unreasonable demand.
+
+        Source: docs/domain.md 3.6 and 9 (出具无理要求的书面材料). Only an abnormal complaint
+        (非正常: the demand goes beyond law, policy or the agreement) asks for one
+        (:class:`~csdomain.errors.RuleViolation` ``written_statement_not_abnormal``), and
+        not once it is closed (``statement_after_closing``). The statement may not be dated after
+        the day it is recorded. Recording the same reference again changes nothing.
+        """
+        actor = self._authorised(by, access)
+        ref = _text(reference, "reference").strip()
+        moment = self._time(at)
+        if self.nature is not ComplaintNature.ABNORMAL:
+            raise RuleViolation(
+                "written_statement_not_abnormal",
+                "a written statement is asked of a customer insisting on an unreasonable "
+                "demand: assess the complaint as abnormal first",
+                id=self.id,
+                nature=self.nature.value,
+            )
+        if self.status is ComplaintStatus.CLOSED:
+            raise RuleViolation(
+                "statement_after_closing", "a closed complaint takes no more statements", id=self.id
+            )
+        if any(s.reference == ref for s in self.statements):
+            return self
+        statement = WrittenStatement(reference=ref, dated=dated, at=moment, by=actor.id)
+        return attrs.evolve(self, statements=(*self.statements, statement))
+
+    def _penalty(
+        self,
+        penalty: str,
+        penalised: str | None,
+        *,
+        at: datetime,
+        by: Actor,
+        policy: ComplaintPolicy | None,
+    ) -> StaffPenalty | None:
+        """The penalty recorded at closing, checked (docs/domain.md 3.2 step 5)."""
+        if not isinstance(penalty, str):
+            raise ValidationError.at("penalty", "expected text")
+        if not penalty.strip():
+            if penalised is not None:
+                raise ValidationError.at("penalty", "say what the penalty is")
+            if policy is not None and policy.penalty_required_at_fault and self.at_company_fault:
+                raise RuleViolation(
+                    "penalty_required",
+                    "a complaint found at the company's fault closes with the responsible "
+                    "staff's penalty on record",
+                    id=self.id,
+                    responsible_person=self.responsible_person,
+                )
+            return None
+        if self.founded is not True:
+            raise RuleViolation(
+                "penalty_without_fault",
+                "only a founded complaint penalises the responsible staff",
+                id=self.id,
+            )
+        person = penalised if penalised is not None else self.responsible_person
+        if person is None:
+            raise ValidationError.at("penalised", "name the responsible person penalised")
+        person = _text(person, "penalised")
+        if same_identity(person, by.id):
+            raise RuleViolation(
+                "penalty_by_penalised",
+                "the penalised staff member does not record their own penalty",
+                id=self.id,
+                person=person,
+            )
+        return StaffPenalty(person=person, penalty=penalty.strip(), at=at, by=by.id)
+
     def close(
         self,
         *,
@@ -869,10 +1004,20 @@ class Complaint:
         by: Actor,
         access: AccessPolicy,
         improvement_measure: str = "",
+        penalty: str = "",
+        penalised: str | None = None,
+        policy: ComplaintPolicy | None = None,
     ) -> Complaint:
         """Close the complaint with a summary and an improvement measure (总结评价, step 7).
 
         A founded complaint needs an improvement measure; a rejected one may have none.
+        docs/domain.md 3.2 step 5 (responsible staff may be penalised): ``penalty`` records
+        what the responsible staff member (``penalised``, else the complaint's
+        ``responsible_person``) is given, and by whom; only on a founded complaint
+        (``penalty_without_fault``), never recorded by the penalised person themselves
+        (``penalty_by_penalised``, identities compared normalised). With
+        ``policy.penalty_required_at_fault`` a complaint found at the company's fault
+        (:attr:`at_company_fault`) closes only with one (``penalty_required``).
         """
         actor = self._authorised(by, access)
         text = _text(summary, "summary")
@@ -881,14 +1026,18 @@ class Complaint:
             raise ValidationError.at("improvement_measure", "expected text")
         if self.status is not ComplaintStatus.REJECTED and not measure.strip():
             raise ValidationError.at("improvement_measure", "record the improvement measure")
+        COMPLAINT_LIFECYCLE.check(self.id, self.status, "close")
+        moment = self._time(at)
+        given = self._penalty(penalty, penalised, at=moment, by=actor, policy=policy)
         return COMPLAINT_LIFECYCLE.move(
             self,
             "close",
-            at=self._time(at),
+            at=moment,
             by=actor.id,
             note=text,
             summary=text,
             improvement_measure=measure,
+            penalty=given,
         )
 
     def put_on_hold(

@@ -168,6 +168,13 @@ class ComplaintPolicy:
     )
     #: Default moment of the visit after resolution (the next-day call).
     follow_up_after: timedelta = attrs.field(default=timedelta(days=1), validator=duration)
+    #: Closing a complaint found at the company's fault (founded, a responsible person
+    #: named) needs the responsible staff's penalty on record ("responsible staff may be
+    #: penalised": may, so not required unless the application says so).
+    penalty_required_at_fault: bool = attrs.field(default=False, validator=flag)
+    #: A follow-up visit needs the answer to the script's question (satisfied: suggestions;
+    #: neutral or dissatisfied: what to improve); off, the answer is kept when given.
+    visit_answer_required: bool = attrs.field(default=False, validator=flag)
     #: Responsible department per category, used when an assessment names none
     #: (product quality → production/quality owner, service → service staff).
     departments: Mapping[str, str] = attrs.field(

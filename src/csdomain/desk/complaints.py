@@ -19,14 +19,26 @@ unit of work back, so the store is left unchanged.
   send the post-service survey, and emits its :class:`~csdomain.satisfaction.SurveyRequested`.
 - Reports stream the store with ``scan()``; the escalation job reads open complaints in
   batches of bounded size, each batch its own unit of work.
+- Personal data (docs/domain.md 1): a complaint's description, notes, replies and the
+  customer's signature are about the customer. The queries that show them
+  (:meth:`ComplaintDesk.get_complaint`, :meth:`ComplaintDesk.missing_follow_ups`,
+  :meth:`ComplaintDesk.visit_report`) leave an access record per customer for an actor
+  with ``customer.read``, in the same unit of work; an actor without it gets the
+  customer's name, phone, e-mail, address and bank account masked in every free text
+  (:class:`~csdomain.desk.privacy.PersonalDataRedactor`) and records nothing. The steps
+  of the loop return the complaint masked the same way to an actor without
+  ``customer.read``. The statistics table masks the customers' data in the causes it
+  lists for everyone: a statistic needs no personal data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import date, datetime, timedelta
 from functools import lru_cache, partial
 from typing import Any
+
+import attrs
 
 from csdomain.auth import Actor, Permission
 from csdomain.calendar import BusinessCalendar, QuietHours
@@ -45,13 +57,17 @@ from csdomain.complaints import (
     FollowUpOutcome,
     Remedy,
     SlaBreach,
+    VisitMonth,
+    VisitRemark,
     escalate_overdue,
     missing_follow_ups,
     receive_complaint,
     sla_breaches,
+    visit_report,
 )
-from csdomain.desk.args import Count, Id, LongText
+from csdomain.desk.args import Count, Id, LongText, ShortText
 from csdomain.desk.base import DeskBase, checked, use_case
+from csdomain.desk.privacy import ERASED, PersonalDataRedactor, scrub
 from csdomain.errors import NotFound, RuleViolation, ValidationError
 from csdomain.ids import NamingSeries
 from csdomain.kinds import COMPLAINTS, CUSTOMERS, ORDERS, SURVEY_RESPONSES
@@ -69,11 +85,71 @@ _CACHED_CUSTOMERS = 4096
 _HANDLE = Permission.HANDLE_COMPLAINT
 
 
+def _mask_all(text: str) -> str:
+    """Every free text masked: the customer is unknown, so is what to look for."""
+    return ERASED if text else text
+
+
+def _masked(complaint: Complaint, redact: Callable[[str], str]) -> Complaint:
+    """``complaint`` with ``redact`` applied to every free text and the signature erased.
+
+    The name of whoever signed for the customer is personal data as a whole
+    (:func:`~csdomain.desk.privacy.scrub` keeps fields ending in ``_by``, staff ids).
+    """
+    masked: Complaint = scrub(complaint, redact)
+    if masked.acceptance is not None and masked.acceptance.signed_by != ERASED:
+        masked = attrs.evolve(masked, acceptance=attrs.evolve(masked.acceptance, signed_by=ERASED))
+    return masked
+
+
 class ComplaintDesk(DeskBase):
     """The complaint use cases (投诉, docs/domain.md 3) of the service desk."""
 
     #: How many complaints the escalation job loads into one unit of work.
     escalation_batch: int = ESCALATION_BATCH
+
+    # -- personal data ---------------------------------------------------------------------
+
+    def _redactor(self, uow: UnitOfWork, customer_id: str) -> Callable[[str], str]:
+        """What masks ``customer_id``'s personal data in free text (everything if unknown)."""
+        customer = uow.repo(CUSTOMERS).get_or_none(customer_id)
+        if customer is None:
+            return _mask_all
+        return PersonalDataRedactor.for_customer(
+            customer, country_code=self.policy.customers.phone_country_code
+        )
+
+    def _redactors(self, uow: UnitOfWork) -> Callable[[str], Callable[[str], str]]:
+        """:meth:`_redactor` per customer id, each customer read once."""
+        return lru_cache(maxsize=_CACHED_CUSTOMERS)(partial(self._redactor, uow))
+
+    def _masked(self, uow: UnitOfWork, complaint: Complaint) -> Complaint:
+        """``complaint`` with its customer's personal data masked in every free text."""
+        return _masked(complaint, self._redactor(uow, complaint.customer_id))
+
+    def _out(self, uow: UnitOfWork, complaint: Complaint, by: Actor) -> Complaint:
+        """A step's result for ``by``: masked unless ``by`` may read personal data."""
+        return complaint if self.may_read_personal(by) else self._masked(uow, complaint)
+
+    def _change(
+        self, uow: UnitOfWork, by: Actor, complaint_id: str, step: Callable[[Complaint], Complaint]
+    ) -> Complaint:
+        """:meth:`~csdomain.desk.base.DeskBase.change` of one complaint, shown to ``by``."""
+        return self._out(uow, self.change(uow, COMPLAINTS, complaint_id, step), by)
+
+    def _shown(
+        self, uow: UnitOfWork, complaints: list[Complaint], by: Actor, purpose: str
+    ) -> list[Complaint]:
+        """``complaints`` as a query shows them to ``by`` (docs/domain.md 1).
+
+        With ``customer.read``: as stored, one access record per customer (``purpose``);
+        without: masked, nothing recorded.
+        """
+        if self.may_read_personal(by):
+            self.record_access(uow, [c.customer_id for c in complaints], by, purpose)
+            return complaints
+        redactor = self._redactors(uow)
+        return [_masked(c, redactor(c.customer_id)) for c in complaints]
 
     # -- what the use cases look up ---------------------------------------------------------
 
@@ -189,12 +265,19 @@ class ComplaintDesk(DeskBase):
             owner_id=owner_id,
             owners=holders,
         )
-        return self.create(uow, COMPLAINTS, complaint)
+        return self._out(uow, self.create(uow, COMPLAINTS, complaint), by)
 
-    @use_case(_HANDLE, readonly=True)
+    @use_case(_HANDLE)
     def get_complaint(self, uow: UnitOfWork, complaint_id: Id, *, by: Actor) -> Complaint:
-        """The stored complaint; :class:`~csdomain.errors.NotFound` if there is none."""
-        return uow.repo(COMPLAINTS).get(complaint_id)
+        """The stored complaint; :class:`~csdomain.errors.NotFound` if there is none.
+
+        Source: docs/domain.md 1 (nobody reads a customer's data without it being on
+        record): the description and notes are about the customer, so an actor with
+        ``customer.read`` leaves an access record (purpose ``complaint``) in the same unit
+        of work; one without it gets the customer's personal data masked and records nothing.
+        """
+        complaint = uow.repo(COMPLAINTS).get(complaint_id)
+        return self._shown(uow, [complaint], by, "complaint")[0]
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -202,17 +285,17 @@ class ComplaintDesk(DeskBase):
     def acknowledge(self, uow: UnitOfWork, complaint_id: Id, *, by: Actor) -> Complaint:
         """Record the first response to the customer (docs/domain.md 3.2, 3.3); idempotent."""
         now, access = self.now(), self.policy.access
-        return self.change(
-            uow, COMPLAINTS, complaint_id, lambda c: c.acknowledge(at=now, by=by, access=access)
+        return self._change(
+            uow, by, complaint_id, lambda c: c.acknowledge(at=now, by=by, access=access)
         )
 
     @use_case(_HANDLE)
     def assign(self, uow: UnitOfWork, complaint_id: Id, *, owner_id: Id, by: Actor) -> Complaint:
         """Hand an open complaint to a named person at its current ladder level."""
         now, access = self.now(), self.policy.access
-        return self.change(
+        return self._change(
             uow,
-            COMPLAINTS,
+            by,
             complaint_id,
             lambda c: c.assign(owner_id=owner_id, at=now, by=by, access=access),
         )
@@ -234,9 +317,9 @@ class ComplaintDesk(DeskBase):
         Without ``department`` the policy's default for the category is used.
         """
         now = self.now()
-        return self.change(
+        return self._change(
             uow,
-            COMPLAINTS,
+            by,
             complaint_id,
             lambda c: c.assess(
                 at=now,
@@ -259,9 +342,9 @@ class ComplaintDesk(DeskBase):
         Source: docs/domain.md 3.2 step 2.
         """
         now, access = self.now(), self.policy.access
-        return self.change(
+        return self._change(
             uow,
-            COMPLAINTS,
+            by,
             complaint_id,
             lambda c: c.reject(reply=reply, at=now, by=by, access=access),
         )
@@ -272,9 +355,9 @@ class ComplaintDesk(DeskBase):
     ) -> Complaint:
         """Start looking for the cause and the responsible person (调查, step 3)."""
         now, access = self.now(), self.policy.access
-        return self.change(
+        return self._change(
             uow,
-            COMPLAINTS,
+            by,
             complaint_id,
             lambda c: c.start_investigation(at=now, by=by, access=access, note=note),
         )
@@ -291,9 +374,9 @@ class ComplaintDesk(DeskBase):
     ) -> Complaint:
         """Record the cause found and who is responsible (docs/domain.md 3.2 step 3)."""
         now, access = self.now(), self.policy.access
-        return self.change(
+        return self._change(
             uow,
-            COMPLAINTS,
+            by,
             complaint_id,
             lambda c: c.record_cause(
                 cause=cause, at=now, by=by, access=access, responsible_person=responsible_person
@@ -306,9 +389,9 @@ class ComplaintDesk(DeskBase):
     ) -> Complaint:
         """Propose one or more remedies for a manager to choose from (方案, step 4)."""
         now, access = self.now(), self.policy.access
-        return self.change(
+        return self._change(
             uow,
-            COMPLAINTS,
+            by,
             complaint_id,
             lambda c: c.propose_resolution(remedies=remedies, at=now, by=by, access=access),
         )
@@ -319,14 +402,14 @@ class ComplaintDesk(DeskBase):
     ) -> Complaint:
         """The manager approves none of the proposals: investigate again (not a reopen)."""
         now, access = self.now(), self.policy.access
-        return self.change(
+        return self._change(
             uow,
-            COMPLAINTS,
+            by,
             complaint_id,
             lambda c: c.send_back(reason=reason, at=now, by=by, access=access),
         )
 
-    @use_case()
+    @use_case(Permission.APPROVE_REMEDY, _HANDLE)
     def approve_resolution(
         self, uow: UnitOfWork, complaint_id: Id, *, choice: int, by: Actor, note: LongText = ""
     ) -> Complaint:
@@ -336,13 +419,14 @@ class ComplaintDesk(DeskBase):
         ``manager_approves_every_remedy`` may let handlers approve remedies of no
         substance). docs/domain.md 3.6: a remedy of substance needs an approval limit
         covering its amount; goodwill to an abnormal complaint needs the top role.
-        Otherwise :class:`~csdomain.errors.PermissionDenied`. The complaint checks the
-        authority itself: it depends on the chosen remedy.
+        Otherwise :class:`~csdomain.errors.PermissionDenied`. An actor with neither
+        permission is refused before anything is loaded; the complaint checks the rest of
+        the authority itself: it depends on the chosen remedy.
         """
         now, access, policy = self.now(), self.policy.access, self.policy.complaints
-        return self.change(
+        return self._change(
             uow,
-            COMPLAINTS,
+            by,
             complaint_id,
             lambda c: c.approve_resolution(
                 choice=choice, at=now, by=by, access=access, note=note, policy=policy
@@ -366,9 +450,9 @@ class ComplaintDesk(DeskBase):
         policy's period and planned outside the customer's rest hours.
         """
         now = self.now()
-        return self.change(
+        return self._change(
             uow,
-            COMPLAINTS,
+            by,
             complaint_id,
             lambda c: c.accept_resolution(
                 signed_by=signed_by,
@@ -398,9 +482,9 @@ class ComplaintDesk(DeskBase):
         """
         holders = self._ladder_owners(owners)
         now = self.now()
-        return self.change(
+        return self._change(
             uow,
-            COMPLAINTS,
+            by,
             complaint_id,
             lambda c: c.refuse_resolution(
                 reason=reason,
@@ -419,9 +503,9 @@ class ComplaintDesk(DeskBase):
     ) -> Complaint:
         """Wait for the customer; the resolution clock stops (docs/domain.md 3.3)."""
         now, access = self.now(), self.policy.access
-        return self.change(
+        return self._change(
             uow,
-            COMPLAINTS,
+            by,
             complaint_id,
             lambda c: c.put_on_hold(reason=reason, at=now, by=by, access=access),
         )
@@ -432,9 +516,9 @@ class ComplaintDesk(DeskBase):
     ) -> Complaint:
         """End the hold; the resolution deadline moves by the business time on hold."""
         now = self.now()
-        return self.change(
+        return self._change(
             uow,
-            COMPLAINTS,
+            by,
             complaint_id,
             lambda c: c.resume(
                 at=now,
@@ -453,9 +537,9 @@ class ComplaintDesk(DeskBase):
         """Move the planned visit to a time agreed with the customer (docs/domain.md 3.5);
         a time inside the customer's rest hours moves to the end of them."""
         now = self.now()
-        return self.change(
+        return self._change(
             uow,
-            COMPLAINTS,
+            by,
             complaint_id,
             lambda c: c.agree_follow_up_time(
                 planned_at=planned_at,
@@ -477,17 +561,22 @@ class ComplaintDesk(DeskBase):
         by: Actor,
         method: FollowUpMethod | str = FollowUpMethod.PHONE,
         owners: Mapping[str, Id] | None = None,
+        suggestions: LongText = "",
+        improvements: LongText = "",
     ) -> Complaint:
         """Record the follow-up visit (回访); a dissatisfied customer reopens the case.
 
         Source: docs/domain.md 3.5: never during the customer's rest hours
-        (:class:`~csdomain.errors.RuleViolation` ``quiet_hours``), the record is complete.
+        (:class:`~csdomain.errors.RuleViolation` ``quiet_hours``), the record is complete,
+        and the script's answer is kept with the visit: a satisfied customer's
+        ``suggestions``, a neutral or dissatisfied one's ``improvements`` (required with
+        ``complaints.visit_answer_required``: ``visit_answer_missing``).
         """
         holders = self._ladder_owners(owners)
         now = self.now()
-        return self.change(
+        return self._change(
             uow,
-            COMPLAINTS,
+            by,
             complaint_id,
             lambda c: c.record_follow_up(
                 outcome=outcome,
@@ -500,8 +589,41 @@ class ComplaintDesk(DeskBase):
                 method=method,
                 quiet_hours=self._rest_hours(uow, c.customer_id),
                 owners=holders,
+                suggestions=suggestions,
+                improvements=improvements,
             ),
         )
+
+    @use_case(_HANDLE)
+    def record_written_statement(
+        self,
+        uow: UnitOfWork,
+        complaint_id: Id,
+        *,
+        reference: ShortText,
+        by: Actor,
+        dated: date | None = None,
+    ) -> Complaint:
+        """Record the written statement of a customer insisting on an unreasonable demand.
+
+        Source: docs/domain.md 3.6 and 9 (要求其出具无理要求的书面材料): its ``reference``, the
+        date it bears (``dated``, default today on the owning team's calendar, never
+        later) and who recorded it. Only an abnormal complaint
+        (``written_statement_not_abnormal``) that is not closed (``statement_after_closing``).
+        """
+        now = self.now()
+
+        def step(c: Complaint) -> Complaint:
+            today = now.astimezone(self._calendar_of(c).zone).date()
+            day = today if dated is None else dated
+            if day > today:
+                raise ValidationError.at("dated", f"must not be after today ({today})")
+            access = self.policy.access
+            return c.record_written_statement(
+                reference=reference, dated=day, at=now, by=by, access=access
+            )
+
+        return self._change(uow, by, complaint_id, step)
 
     @use_case(_HANDLE)
     def close_complaint(
@@ -512,17 +634,25 @@ class ComplaintDesk(DeskBase):
         summary: LongText,
         by: Actor,
         improvement_measure: LongText = "",
+        penalty: LongText = "",
+        penalised: Id | None = None,
     ) -> Complaint:
         """Close with a summary and an improvement measure (总结评价, step 7).
+
+        docs/domain.md 3.2 step 5 (responsible staff may be penalised): ``penalty`` is
+        recorded with who was penalised (``penalised``, else the complaint's responsible
+        person) and by whom; ``complaints.penalty_required_at_fault`` makes it required
+        for a complaint found at the company's fault (``penalty_required``); see
+        :meth:`~csdomain.complaints.Complaint.close` for the other codes.
 
         When the satisfaction policy asks for it (``survey_after_complaint``, outside the
         ``survey_cooldown`` of the customer's last survey) a
         :class:`~csdomain.satisfaction.SurveyRequested` goes to the outbox as well.
         """
         now, access = self.now(), self.policy.access
-        closed = self.change(
+        closed = self._change(
             uow,
-            COMPLAINTS,
+            by,
             complaint_id,
             lambda c: c.close(
                 summary=summary,
@@ -530,6 +660,9 @@ class ComplaintDesk(DeskBase):
                 by=by,
                 access=access,
                 improvement_measure=improvement_measure,
+                penalty=penalty,
+                penalised=penalised,
+                policy=self.policy.complaints,
             ),
         )
         survey = post_service_survey(
@@ -560,9 +693,9 @@ class ComplaintDesk(DeskBase):
         """Move an open complaint one rung up the five-level ladder by hand (docs/domain.md 3.4)."""
         holders = self._ladder_owners(owners)
         now = self.now()
-        return self.change(
+        return self._change(
             uow,
-            COMPLAINTS,
+            by,
             complaint_id,
             lambda c: c.escalate(
                 at=now,
@@ -666,7 +799,7 @@ class ComplaintDesk(DeskBase):
         found.sort(key=lambda b: (b.due, b.complaint_id, b.target.value))
         return found
 
-    @use_case(_HANDLE, readonly=True)
+    @use_case(_HANDLE)
     def missing_follow_ups(
         self,
         uow: UnitOfWork,
@@ -679,7 +812,9 @@ class ComplaintDesk(DeskBase):
 
         Source: docs/domain.md 3.5: 100 % of member customers are visited, within 3 days.
         Members are the customers whose class is in ``policy.complaints.follow_up_classes``
-        (member and VIP). ``since`` limits the report to visits due from then on.
+        (member and VIP). ``since`` limits the report to visits due from then on. The
+        complaints are shown as :meth:`get_complaint` shows them (an access record per
+        customer, purpose ``missing follow-ups``, or masked).
         """
         moment = self.now() if at is None else at
         classes = self.policy.complaints.follow_up_classes
@@ -694,7 +829,8 @@ class ComplaintDesk(DeskBase):
         if since is not None:
             where["follow_up_due__ge"] = since
         stream = uow.repo(COMPLAINTS).scan(order_by="follow_up_due", **where)
-        return list(missing_follow_ups(stream, moment, is_member))
+        found = list(missing_follow_ups(stream, moment, is_member))
+        return self._shown(uow, found, by, "missing follow-ups")
 
     @use_case(Permission.VIEW_REPORTS, readonly=True)
     def complaint_statistics(
@@ -708,4 +844,46 @@ class ComplaintDesk(DeskBase):
         if end <= start:
             raise ValidationError.at("end", "must be after start")
         stream = uow.repo(COMPLAINTS).scan(received_at__ge=start, received_at__lt=end)
-        return ComplaintStatistics(self.calendar).add_all(stream).report(top=top)
+        redactor = self._redactors(uow)
+        masked = (
+            c if c.cause is None else attrs.evolve(c, cause=redactor(c.customer_id)(c.cause))
+            for c in stream
+        )
+        return ComplaintStatistics(self.calendar).add_all(masked).report(top=top)
+
+    @use_case(Permission.VIEW_REPORTS)
+    def visit_report(
+        self, uow: UnitOfWork, start: datetime, end: datetime, *, by: Actor
+    ) -> list[VisitMonth]:
+        """The monthly visit report (docs/domain.md 3.5: a visit log and a summary report).
+
+        Per local month of the desk's calendar in ``[start, end)``: the visits made, their
+        outcomes, the satisfied customers' suggestions and what the others want improved
+        (:func:`~csdomain.complaints.visit_report`). The answers are about customers: an
+        actor with ``customer.read`` leaves an access record per customer listed (purpose
+        ``visit report``), one without it gets them masked.
+        """
+        if end <= start:
+            raise ValidationError.at("end", "must be after start")
+        stream = uow.repo(COMPLAINTS).scan(received_at__lt=end)
+        months = list(visit_report(stream, start, end, self.calendar.tz))
+        remarks = [r for m in months for r in (*m.suggestions, *m.improvements)]
+        if self.may_read_personal(by):
+            self.record_access(uow, [r.customer_id for r in remarks], by, "visit report")
+            return months
+        redactor = self._redactors(uow)
+        return [
+            attrs.evolve(
+                m,
+                suggestions=_masked_remarks(m.suggestions, redactor),
+                improvements=_masked_remarks(m.improvements, redactor),
+            )
+            for m in months
+        ]
+
+
+def _masked_remarks(
+    remarks: Iterable[VisitRemark], redactor: Callable[[str], Callable[[str], str]]
+) -> tuple[VisitRemark, ...]:
+    """``remarks`` with each customer's personal data masked."""
+    return tuple(attrs.evolve(r, text=redactor(r.customer_id)(r.text)) for r in remarks)

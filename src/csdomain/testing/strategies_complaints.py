@@ -270,21 +270,18 @@ def _complaint(
             policy=rules,
             quiet_hours=_REST,
         ),
-        "visit": lambda c: c.record_follow_up(
-            outcome=draw(
+        "visit": lambda c: _visit(
+            c,
+            draw(
                 st.sampled_from(
                     [FollowUpOutcome.SATISFIED, FollowUpOutcome.NEUTRAL]
                     if rules.reopen_on_dissatisfied
                     else list(FollowUpOutcome)
                 )
             ),
-            notes="asked for suggestions",
             at=_next(c.follow_up_planned_at, now),
-            by=_HANDLER,
-            access=_ACCESS,
             policy=rules,
             calendar=team,
-            quiet_hours=_REST,
         ),
         "close": lambda c: c.close(
             summary="handled",
@@ -292,6 +289,7 @@ def _complaint(
             at=later(),
             by=_HANDLER,
             access=_ACCESS,
+            penalty="warning" if c.at_company_fault and draw(st.booleans()) else "",
         ),
         "hold": lambda c: c.put_on_hold(
             reason="waiting for the customer's photos", at=later(), by=_HANDLER, access=_ACCESS
@@ -315,11 +313,46 @@ def _complaint(
             complaint, _ = escalate_overdue(complaint, later(), rules, team)
         complaint = commands[step](complaint)
         now = max(now, complaint.updated_at)
+        if (
+            complaint.nature is ComplaintNature.ABNORMAL
+            and complaint.status is not _S.CLOSED
+            and not complaint.statements
+            and draw(st.booleans())
+        ):
+            moment = later()
+            complaint = complaint.record_written_statement(
+                reference="WS-1", dated=moment.date(), at=moment, by=_HANDLER, access=_ACCESS
+            )
+            now = max(now, complaint.updated_at)
     return complaint
 
 
 def _next(planned: datetime | None, now: datetime) -> datetime:
     return now if planned is None else max(planned, now)
+
+
+def _visit(
+    complaint: Complaint,
+    outcome: FollowUpOutcome,
+    *,
+    at: datetime,
+    policy: ComplaintPolicy,
+    calendar: BusinessCalendar,
+) -> Complaint:
+    """The follow-up visit with the script's answer to its outcome's question."""
+    satisfied = outcome is FollowUpOutcome.SATISFIED
+    return complaint.record_follow_up(
+        outcome=outcome,
+        notes="asked the script's question",
+        at=at,
+        by=_HANDLER,
+        access=_ACCESS,
+        policy=policy,
+        calendar=calendar,
+        quiet_hours=_REST,
+        suggestions="call before noon" if satisfied else "",
+        improvements="" if satisfied else "faster answers",
+    )
 
 
 def complaints(
