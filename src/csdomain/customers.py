@@ -10,23 +10,34 @@ same phone number or bank account (相同电话号码/银行账号 → 预警); 
 :class:`DuplicateContactWarning` value and never merges anything.
 
 Authority: :meth:`Customer.register` and :meth:`Customer.change` take ``by`` and the
-:class:`~csdomain.auth.AccessPolicy` and check :data:`Permission.EDIT_CUSTOMER` themselves.
+:class:`~csdomain.auth.AccessPolicy` and check :data:`Permission.EDIT_CUSTOMER` themselves;
+a change of the class also needs :data:`Permission.CLASSIFY_CUSTOMER` (a class decides
+credit and prices), and a change of phone or bank account needs the reference of its
+supporting document, kept in the change log.
+
+The rest of the file follows docs/domain.md 9: market type, customer type and delivery
+route; the account manager (客户所属的客户经理), who contacts a newly assigned customer
+within :attr:`CustomerPolicy.first_contact_within` (:attr:`Customer.first_contact_due`);
+the handover of a leaving employee's customers to a successor (:class:`CustomerHandover`,
+指派其员工接替); the interaction log (:class:`Interaction`: call, visit, letter, message);
+and the filing document (备案文件) without which a bank account already on another customer
+is refused. :func:`redacted` is the file as a role without ``customer.read`` sees it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 import attrs
 
-from csdomain.auth import AccessPolicy, Actor, Permission
+from csdomain.auth import AccessPolicy, Actor, Permission, same_identity
 from csdomain.calendar import QuietHours
-from csdomain.clock import require_aware
-from csdomain.errors import ValidationError, describe
+from csdomain.clock import require_aware, utc
+from csdomain.errors import RuleViolation, ValidationError, describe
 from csdomain.events import Event
 from csdomain.ids import CounterSource, NamingSeries
 from csdomain.money import Money
@@ -38,6 +49,7 @@ from csdomain.validators import (
     optional,
     optional_instance_of,
     optional_text,
+    positive_duration,
     text,
     tuple_of,
 )
@@ -46,19 +58,36 @@ from csdomain.validators import not_blank as _not_blank
 
 __all__ = [
     "CHANGEABLE_FIELDS",
+    "DOCUMENTED_FIELDS",
+    "LOGGED_FIELDS",
+    "PERSONAL_FIELDS",
+    "REDACTED",
     "Customer",
     "CustomerChanged",
     "CustomerClass",
     "CustomerFieldChange",
+    "CustomerHandedOver",
+    "CustomerHandover",
     "CustomerPolicy",
     "CustomerRegistered",
+    "DueContact",
     "DuplicateContactWarning",
     "DuplicateMatch",
+    "Interaction",
+    "InteractionChannel",
+    "InteractionRecorded",
     "customer_events",
     "duplicate_contacts",
+    "handover_events",
+    "handover_id",
+    "interaction_events",
+    "interaction_id",
     "next_customer_code",
     "normalise_bank_account",
     "normalise_phone",
+    "redacted",
+    "redacted_interaction",
+    "require_filing_for_shared_account",
 ]
 
 
@@ -84,6 +113,11 @@ class CustomerPolicy:
     code_tz: str = "Asia/Shanghai"
     #: Country calling code stripped from phone numbers before they are compared.
     phone_country_code: str = "86"
+    #: How soon a newly assigned account manager contacts the customer (docs/domain.md 9:
+    #: a newly assigned customer is contacted within a week).
+    first_contact_within: timedelta = attrs.field(
+        default=timedelta(days=7), validator=positive_duration
+    )
 
     def __attrs_post_init__(self) -> None:
         self.code_series()
@@ -187,13 +221,19 @@ def _customer_class(value: object) -> CustomerClass:
 
 @attrs.frozen
 class CustomerFieldChange:
-    """One recorded change of one field: who changed it, when, from what, to what."""
+    """One recorded change of one field: who changed it, when, from what, to what.
+
+    ``document`` is the reference of the document behind the change: the supporting
+    copies of a phone or bank-account change (开户身份证及新卡号的复印件), the filing document
+    of a shared bank account (备案文件), the handover record of a new account manager.
+    """
 
     field: str = attrs.field(validator=_not_blank)
     old: str | None = attrs.field(validator=optional_text)
     new: str | None = attrs.field(validator=optional_text)
     at: datetime = attrs.field(validator=_aware)
     by: str = attrs.field(validator=text)
+    document: str = attrs.field(default="", validator=text)
 
 
 #: The fields :meth:`Customer.change` may change (everything but the identity and the log).
@@ -213,8 +253,43 @@ CHANGEABLE_FIELDS: frozenset[str] = frozenset(
         "registered_capital",
         "rest_hours",
         "birthday",
+        "market_type",
+        "customer_type",
+        "delivery_route",
     }
 )
+
+#: Every field the change log records: the changeable ones, the account manager and the
+#: filing document of the bank account.
+LOGGED_FIELDS: frozenset[str] = CHANGEABLE_FIELDS | {"account_manager", "bank_account_filing"}
+
+#: Fields whose change needs the reference of a supporting document (docs/domain.md 9:
+#: a bank change needs 开户身份证及新卡号的复印件; phone and bank account keep a trace, 1).
+DOCUMENTED_FIELDS: frozenset[str] = frozenset({"phone", "bank_account"})
+
+#: Customer-file fields that hold the customer's personal data: a role without
+#: ``customer.read`` sees them redacted (:func:`redacted`, docs/domain.md 1 privacy). The
+#: id, the code, the class, the city, the market and customer types, the delivery route and
+#: the account manager are not personal data.
+PERSONAL_FIELDS: frozenset[str] = frozenset(
+    {
+        "name",
+        "legal_representative",
+        "phone",
+        "fax",
+        "email",
+        "address",
+        "postcode",
+        "bank_account",
+        "business_scope",
+        "registered_capital",
+        "rest_hours",
+        "birthday",
+    }
+)
+
+#: What a redacted text field shows.
+REDACTED = "[redacted]"
 
 
 def _display(value: object) -> str | None:
@@ -257,6 +332,21 @@ class Customer:
     changes: tuple[CustomerFieldChange, ...] = attrs.field(
         default=(), validator=tuple_of(CustomerFieldChange)
     )
+    #: The customer's market type (an onboarding field, docs/domain.md 9; the documents name
+    #: no list, so it is the application's own short text).
+    market_type: str = attrs.field(default="", validator=text)
+    #: The customer type (an onboarding field, docs/domain.md 9), the application's text.
+    customer_type: str = attrs.field(default="", validator=text)
+    #: The delivery route of the customer's shipments (an onboarding field, docs/domain.md 9).
+    delivery_route: str = attrs.field(default="", validator=text)
+    #: The staff id of the customer's account manager (客户所属的客户经理, docs/domain.md 9).
+    account_manager: str = attrs.field(default="", validator=text)
+    #: When the account manager's first contact is due; ``None`` once it was made or when
+    #: nobody is assigned (a newly assigned customer is contacted within a week).
+    first_contact_due: datetime | None = attrs.field(default=None, validator=optional(_aware))
+    #: The filing document (备案文件) that lets a bank account shared with another
+    #: customer stay on this file (docs/domain.md 9); empty when none was needed or given.
+    bank_account_filing: str = attrs.field(default="", validator=text)
 
     def __attrs_post_init__(self) -> None:
         if self.created_at is not None:
@@ -285,9 +375,24 @@ class Customer:
         registered_capital: Money | None = None,
         rest_hours: QuietHours | None = None,
         birthday: date | None = None,
+        market_type: str = "",
+        customer_type: str = "",
+        delivery_route: str = "",
+        account_manager: str = "",
+        first_contact_within: timedelta | None = None,
+        bank_account_filing: str = "",
     ) -> Customer:
-        """Open a new customer file; needs ``customer.edit`` (docs/domain.md 1)."""
+        """Open a new customer file; needs ``customer.edit`` (docs/domain.md 1).
+
+        With an ``account_manager`` the first contact is due ``first_contact_within``
+        after ``at`` (docs/domain.md 9; :attr:`CustomerPolicy.first_contact_within`).
+        """
         access.require(by, Permission.EDIT_CUSTOMER)
+        manager = account_manager.strip()
+        due = None
+        if manager:
+            within = first_contact_within or CustomerPolicy().first_contact_within
+            due = require_aware(at) + within
         return cls(
             id=id,
             code=code,
@@ -307,21 +412,60 @@ class Customer:
             birthday=birthday,
             created_at=require_aware(at),
             created_by=by.id,
+            market_type=market_type,
+            customer_type=customer_type,
+            delivery_route=delivery_route,
+            account_manager=manager,
+            first_contact_due=due,
+            bank_account_filing=bank_account_filing,
         )
 
-    def change(self, *, at: datetime, by: Actor, access: AccessPolicy, **fields: Any) -> Customer:
+    def change(
+        self,
+        *,
+        at: datetime,
+        by: Actor,
+        access: AccessPolicy,
+        document: str = "",
+        filing_document: str | None = None,
+        **fields: Any,
+    ) -> Customer:
         """Change fields and append one log entry per changed field (docs/domain.md 1).
 
         Fields whose value does not change leave no entry. Unknown or fixed fields (``id``,
-        ``code``, the log itself) raise :class:`ValidationError`.
+        ``code``, the log itself) raise :class:`ValidationError`. Needs ``customer.edit``;
+        a change of ``customer_class`` also needs ``customer.classify`` (docs/domain.md 1: a
+        class decides credit and prices). A change of phone or bank account needs
+        ``document``, the reference of its supporting copies (docs/domain.md 9), which every
+        entry of the change keeps. A new bank account keeps ``filing_document`` as its
+        filing document (备案文件), or none.
         """
         access.require(by, Permission.EDIT_CUSTOMER)
         require_aware(at)
         bad = sorted(set(fields) - CHANGEABLE_FIELDS)
         if bad:
             raise ValidationError([(name, "cannot be changed") for name in bad])
+        if not isinstance(document, str):
+            raise ValidationError.at("document", "a document reference is text")
         if "customer_class" in fields:
             fields["customer_class"] = _customer_class(fields["customer_class"])
+        changed = {
+            name: value for name, value in sorted(fields.items()) if getattr(self, name) != value
+        }
+        if not changed:
+            return self
+        if "customer_class" in changed:
+            access.require(by, Permission.CLASSIFY_CUSTOMER)
+        documented = sorted(DOCUMENTED_FIELDS & set(changed))
+        if documented and not document.strip():
+            msg = (
+                f"a change of {' and '.join(documented)} needs the reference of its "
+                "supporting document (开户身份证及新卡号的复印件)"
+            )
+            raise ValidationError.at("document", msg)
+        filing = (filing_document or "").strip()
+        if "bank_account" in changed and filing != self.bank_account_filing:
+            changed["bank_account_filing"] = filing
         log = [
             CustomerFieldChange(
                 field=name,
@@ -329,16 +473,69 @@ class Customer:
                 new=_display(value),
                 at=at,
                 by=by.id,
+                document=document.strip(),
             )
-            for name, value in sorted(fields.items())
-            if getattr(self, name) != value
+            for name, value in changed.items()
         ]
-        if not log:
-            return self
         try:
-            return attrs.evolve(self, changes=(*self.changes, *log), **fields)
+            return attrs.evolve(self, changes=(*self.changes, *log), **changed)
         except TypeError as err:
             raise ValidationError.at("", f"bad field value: {err}") from None
+
+    def assign_account_manager(
+        self,
+        manager: str,
+        *,
+        at: datetime,
+        by: Actor,
+        access: AccessPolicy,
+        within: timedelta,
+        document: str = "",
+    ) -> Customer:
+        """Make ``manager`` the account manager; their first contact is due ``within``.
+
+        Source: docs/domain.md 9 (确定客户所属的客户经理; a newly assigned customer is
+        contacted within a week). Needs ``customer.edit``. The change is kept in the log
+        (``document``: e.g. the handover record); the same manager again changes nothing.
+        """
+        access.require(by, Permission.EDIT_CUSTOMER)
+        moment = require_aware(at)
+        if not isinstance(manager, str) or not manager.strip():
+            raise ValidationError.at("manager", "an account manager is a staff id")
+        manager = manager.strip()
+        if same_identity(manager, self.account_manager):
+            return self
+        entry = CustomerFieldChange(
+            field="account_manager",
+            old=self.account_manager or None,
+            new=manager,
+            at=moment,
+            by=by.id,
+            document=document.strip(),
+        )
+        return attrs.evolve(
+            self,
+            account_manager=manager,
+            first_contact_due=moment + within,
+            changes=(*self.changes, entry),
+        )
+
+    def contacted(self, *, by: str, at: datetime) -> Customer:
+        """The file after ``by`` contacted the customer at ``at`` (docs/domain.md 9).
+
+        The account manager's contact ends the wait for a first contact; anyone else's
+        contact, or one before the assignment, leaves it due.
+        """
+        moment = require_aware(at)
+        if self.first_contact_due is None or not same_identity(by, self.account_manager):
+            return self
+        assigned = next(
+            (c.at for c in reversed(self.changes) if c.field == "account_manager"),
+            self.created_at,
+        )
+        if assigned is not None and moment < assigned:
+            return self
+        return attrs.evolve(self, first_contact_due=None)
 
     def history_of(self, field: str) -> tuple[CustomerFieldChange, ...]:
         """Every recorded change of ``field``, oldest first."""
@@ -347,7 +544,7 @@ class Customer:
     def value_at(self, field: str, at: datetime) -> str | None:
         """The displayed value ``field`` had at instant ``at`` (change log lookup)."""
         moment = require_aware(at)
-        if field not in CHANGEABLE_FIELDS:
+        if field not in LOGGED_FIELDS:
             raise ValidationError.at(field, "not a customer field")
         value = _display(getattr(self, field))
         for entry in reversed(self.changes):
@@ -377,6 +574,183 @@ class Customer:
         """The normalised bank account (an index field for the duplicate check)."""
         key = normalise_bank_account(self.bank_account)
         return key or None
+
+
+def redacted(customer: Customer) -> Customer:
+    """The file as a role without ``customer.read`` sees it (docs/domain.md 1 privacy).
+
+    The :data:`PERSONAL_FIELDS` are emptied (the name reads :data:`REDACTED`) and the
+    change log keeps which field changed when and by whom, but not the old and new values
+    of personal fields (nor the documents behind them).
+    """
+    changes = tuple(
+        attrs.evolve(
+            change,
+            old=REDACTED if change.old else change.old,
+            new=REDACTED if change.new else change.new,
+            document=REDACTED if change.document else "",
+        )
+        if change.field in PERSONAL_FIELDS
+        else change
+        for change in customer.changes
+    )
+    return attrs.evolve(
+        customer,
+        name=REDACTED,
+        legal_representative="",
+        phone="",
+        fax="",
+        email="",
+        address="",
+        postcode="",
+        bank_account="",
+        business_scope="",
+        registered_capital=None,
+        rest_hours=None,
+        birthday=None,
+        changes=changes,
+    )
+
+
+@attrs.frozen
+class DueContact:
+    """A customer whose new account manager has not made the first contact yet.
+
+    Holds no personal data (id, code, staff id, due time), so listing it needs no access
+    record. Source: docs/domain.md 9 (a newly assigned customer is contacted within a week).
+    """
+
+    customer_id: str
+    code: str
+    account_manager: str
+    due: datetime
+
+    @classmethod
+    def of(cls, customer: Customer) -> DueContact:
+        """The due contact of ``customer`` (which must have one)."""
+        if customer.first_contact_due is None:
+            raise ValidationError.at("first_contact_due", "no first contact is due")
+        return cls(customer.id, customer.code, customer.account_manager, customer.first_contact_due)
+
+
+@attrs.frozen
+class CustomerHandover:
+    """One handover of a leaving employee's customers to a successor, on record.
+
+    Source: docs/domain.md 9 (when staff leave, 及时通知有关客户,并指派其员工接替). Each file's
+    change log names this record's ``id`` as the document of its new account manager.
+    """
+
+    id: str = attrs.field(validator=_not_blank)
+    leaving: str = attrs.field(validator=_not_blank)
+    successor: str = attrs.field(validator=_not_blank)
+    customer_ids: tuple[str, ...] = attrs.field(validator=tuple_of(str))
+    at: datetime = attrs.field(validator=_aware)
+    by: str = attrs.field(validator=_not_blank)
+    reason: str = attrs.field(default="", validator=text)
+
+
+def handover_id(at: datetime, token: str) -> str:
+    """``HO-<UTC time to the microsecond>-<token>``: handovers sort by time."""
+    return f"HO-{utc(at):%Y%m%d%H%M%S%f}-{token}"
+
+
+class InteractionChannel(StrEnum):
+    """How staff and a customer were in touch (docs/domain.md 3.5 and 9: 联系者报告制度)."""
+
+    CALL = "call"
+    VISIT = "visit"
+    LETTER = "letter"
+    MESSAGE = "message"
+
+
+def _channel(value: object) -> InteractionChannel:
+    return enum_value(InteractionChannel, value, "channel")
+
+
+@attrs.frozen
+class Interaction:
+    """One contact with a customer in the customer's interaction log: who, when, how, what.
+
+    Source: docs/domain.md 9 (the contact report of the account manager, 联系者报告制度) and
+    3.5 (follow-up visits and care touch-points go into a visit log). ``source`` names
+    what wrote the entry (``"account_manager"``, ``"complaint_follow_up"``, ``"care"``),
+    ``subject_id`` the record it belongs to (a complaint, a care schedule), if any. The
+    summary is free text about the customer: reading it is a personal-data read.
+    """
+
+    id: str = attrs.field(validator=_not_blank)
+    customer_id: str = attrs.field(validator=_not_blank)
+    channel: InteractionChannel = attrs.field(converter=_channel)
+    at: datetime = attrs.field(validator=_aware)
+    by: str = attrs.field(validator=_not_blank)
+    summary: str = attrs.field(validator=_not_blank)
+    source: str = attrs.field(default="", validator=text)
+    subject_id: str = attrs.field(default="", validator=text)
+
+
+def interaction_id(at: datetime, token: str) -> str:
+    """``IA-<UTC time to the microsecond>-<token>``: a log sorts by time of contact."""
+    return f"IA-{utc(at):%Y%m%d%H%M%S%f}-{token}"
+
+
+def redacted_interaction(interaction: Interaction) -> Interaction:
+    """The entry without its summary, for a role without ``customer.read``."""
+    return attrs.evolve(interaction, summary=REDACTED)
+
+
+@attrs.frozen
+class InteractionRecorded(Event):
+    """A contact was added to a customer's interaction log (no summary: privacy)."""
+
+    customer_id: str
+    interaction_id: str
+    channel: InteractionChannel
+    at: datetime
+    by: str
+
+
+@attrs.frozen
+class CustomerHandedOver(Event):
+    """A leaving employee's customers went to a successor (docs/domain.md 9)."""
+
+    handover_id: str
+    leaving: str
+    successor: str
+    customers: int
+    at: datetime
+    by: str
+
+
+def interaction_events(before: Interaction | None, after: Interaction) -> list[Event]:
+    """The event of a new interaction log entry (entries never change)."""
+    if before is not None:
+        return []
+    return [
+        InteractionRecorded(
+            customer_id=after.customer_id,
+            interaction_id=after.id,
+            channel=after.channel,
+            at=after.at,
+            by=after.by,
+        )
+    ]
+
+
+def handover_events(before: CustomerHandover | None, after: CustomerHandover) -> list[Event]:
+    """The event of a new handover record."""
+    if before is not None:
+        return []
+    return [
+        CustomerHandedOver(
+            handover_id=after.id,
+            leaving=after.leaving,
+            successor=after.successor,
+            customers=len(after.customer_ids),
+            at=after.at,
+            by=after.by,
+        )
+    ]
 
 
 class DuplicateField(StrEnum):
@@ -418,6 +792,30 @@ class DuplicateContactWarning:
     def __str__(self) -> str:
         parts = ", ".join(f"{m.customer_id} ({m.field})" for m in self.matches)
         return f"customer {self.customer_id!r} shares contact data with {parts}"
+
+
+def require_filing_for_shared_account(
+    customer: Customer, warning: DuplicateContactWarning | None
+) -> None:
+    """Refuse a bank account another customer has, unless a filing document is on the file.
+
+    Source: docs/domain.md 9 (a bank account already on another customer is kept only after
+    提供备案文件). Raises :class:`RuleViolation` ``shared_bank_account`` naming the others.
+    """
+    if warning is None or DuplicateField.BANK_ACCOUNT not in warning.fields:
+        return
+    if customer.bank_account_filing:
+        return
+    others = sorted(
+        {m.customer_id for m in warning.matches if m.field is DuplicateField.BANK_ACCOUNT}
+    )
+    raise RuleViolation(
+        "shared_bank_account",
+        f"bank account of {customer.id!r} is already on {', '.join(others)}; "
+        "it is kept only with the reference of a filing document (备案文件, filing_document=)",
+        customer_id=customer.id,
+        others=others,
+    )
 
 
 def duplicate_contacts(

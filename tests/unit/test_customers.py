@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,6 +14,7 @@ from csdomain.audit import AccessRecord, access_record
 from csdomain.auth import AccessPolicy, Actor
 from csdomain.calendar import QuietHours
 from csdomain.customers import (
+    REDACTED,
     Customer,
     CustomerChanged,
     CustomerClass,
@@ -21,13 +23,19 @@ from csdomain.customers import (
     CustomerRegistered,
     DuplicateContactWarning,
     DuplicateMatch,
+    Interaction,
+    InteractionChannel,
     customer_events,
     duplicate_contacts,
+    interaction_id,
     next_customer_code,
     normalise_bank_account,
     normalise_phone,
+    redacted,
+    redacted_interaction,
+    require_filing_for_shared_account,
 )
-from csdomain.errors import PermissionDenied, ValidationError
+from csdomain.errors import PermissionDenied, RuleViolation, ValidationError
 from csdomain.money import Money
 from csdomain.serialization import from_json, to_json
 from csdomain.testing.strategies_orders import customers
@@ -35,6 +43,8 @@ from csdomain.testing.strategies_orders import customers
 
 ACCESS = AccessPolicy()
 CLERK = Actor("li.clerk", {"specialist"})
+SALES = Actor("zhang.sales", {"salesperson"})
+MANAGER = Actor("zhao.dm", {"department_manager"})
 AUDITOR = Actor("wang.audit", {"finance"})
 T0 = datetime(2026, 11, 3, 9, 30, tzinfo=UTC)
 
@@ -140,17 +150,190 @@ def test_every_change_is_kept_with_who_when_old_and_new() -> None:
     customer = make(phone="13800138000", bank_account="6222 0001")
     later = T0 + timedelta(days=3)
     changed = customer.change(
-        at=later, by=CLERK, access=ACCESS, phone="13900000000", customer_class=CustomerClass.VIP
+        at=later,
+        by=MANAGER,
+        access=ACCESS,
+        document="DOC-1",
+        phone="13900000000",
+        customer_class=CustomerClass.VIP,
     )
     assert changed.phone == "13900000000"
     assert changed.customer_class is CustomerClass.VIP
     entries = {(c.field, c.old, c.new, c.at, c.by) for c in changed.changes}
     assert entries == {
-        ("phone", "13800138000", "13900000000", later, "li.clerk"),
-        ("customer_class", "ordinary", "vip", later, "li.clerk"),
+        ("phone", "13800138000", "13900000000", later, MANAGER.id),
+        ("customer_class", "ordinary", "vip", later, MANAGER.id),
     }
-    again = changed.change(at=later + timedelta(days=1), by=CLERK, access=ACCESS, phone="1")
+    again = changed.change(
+        at=later + timedelta(days=1), by=CLERK, access=ACCESS, phone="1", document="DOC-2"
+    )
     assert [c.new for c in again.history_of("phone")] == ["13900000000", "1"]
+
+
+def test_changing_the_class_needs_the_classify_permission() -> None:
+    # Rule (docs/domain.md 1, issue #19 item 3): a class decides credit and prices, so a
+    # specialist or salesperson cannot make a customer a dealer; a manager can, on record.
+    customer = make()
+    for actor in (CLERK, SALES):
+        with pytest.raises(PermissionDenied) as info:
+            customer.change(at=T0, by=actor, access=ACCESS, customer_class="dealer")
+        assert info.value.permission == "customer.classify"
+    changed = customer.change(at=T0, by=MANAGER, access=ACCESS, customer_class="dealer")
+    assert [(c.field, c.old, c.new, c.by, c.at) for c in changed.history_of("customer_class")] == [
+        ("customer_class", "ordinary", "dealer", MANAGER.id, T0)
+    ]
+    assert customer.change(at=T0, by=CLERK, access=ACCESS, customer_class="ordinary") is customer
+
+
+@pytest.mark.parametrize("field", ["phone", "bank_account"])
+def test_a_phone_or_bank_account_change_carries_its_supporting_document(field: str) -> None:
+    # Rule (docs/domain.md 9): a bank change needs 开户身份证及新卡号的复印件; the reference
+    # is kept with the change.
+    customer = make(phone="13800138000", bank_account="6222 0001")
+    value = "13912345678" if field == "phone" else "6222 0002"
+    with pytest.raises(ValidationError) as info:
+        customer.change(at=T0, by=CLERK, access=ACCESS, **{field: value})
+    assert [path for path, _ in info.value.errors] == ["document"]
+    changed = customer.change(
+        at=T0, by=CLERK, access=ACCESS, document="ID-2026-7", **{field: value}
+    )
+    (entry,) = changed.history_of(field)
+    assert (entry.new, entry.document) == (value, "ID-2026-7")
+    assert (
+        customer.change(at=T0, by=CLERK, access=ACCESS, address="Luoyu Rd 1").changes[0].document
+        == ""
+    )
+
+
+def test_a_new_bank_account_keeps_its_filing_document_or_none() -> None:
+    # Rule (docs/domain.md 9): the filing document (备案文件) belongs to the bank account.
+    customer = make(bank_account="6222 0001")
+    filed = customer.change(
+        at=T0,
+        by=CLERK,
+        access=ACCESS,
+        bank_account="6222 0002",
+        document="D",
+        filing_document="F-1",
+    )
+    assert filed.bank_account_filing == "F-1"
+    assert [c.field for c in filed.changes] == ["bank_account", "bank_account_filing"]
+    moved = filed.change(at=T0, by=CLERK, access=ACCESS, bank_account="6222 0003", document="D")
+    assert moved.bank_account_filing == ""
+
+
+def test_a_shared_bank_account_is_refused_without_a_filing_document() -> None:
+    # Rule (docs/domain.md 9): 提供备案文件 before a bank account already on another
+    # customer is kept.
+    first = make("C1", bank_account="6222 0001")
+    second = make("C2", bank_account="6222-0001")
+    warning = duplicate_contacts(second, [first])
+    with pytest.raises(RuleViolation) as info:
+        require_filing_for_shared_account(second, warning)
+    assert (info.value.code, info.value.details["others"]) == ("shared_bank_account", ["C1"])
+    filed = make("C2", bank_account="6222-0001", bank_account_filing="F-9")
+    require_filing_for_shared_account(filed, duplicate_contacts(filed, [first]))
+    phone_only = duplicate_contacts(make("C3", phone="1"), [make("C4", phone="1")])
+    require_filing_for_shared_account(make("C3", phone="1"), phone_only)
+
+
+def test_a_newly_assigned_account_manager_owes_a_first_contact_within_a_week() -> None:
+    # Rule (docs/domain.md 9): a newly assigned customer is contacted within a week.
+    week = CustomerPolicy().first_contact_within
+    assert week == timedelta(days=7)
+    customer = make(account_manager="wang.am", first_contact_within=week)
+    assert customer.first_contact_due == T0 + week
+    later = T0 + timedelta(days=2)
+    moved = customer.assign_account_manager(
+        "liu.am", at=later, by=CLERK, access=ACCESS, within=week, document="HO-1"
+    )
+    assert (moved.account_manager, moved.first_contact_due) == ("liu.am", later + week)
+    assert [(c.old, c.new, c.document) for c in moved.history_of("account_manager")] == [
+        ("wang.am", "liu.am", "HO-1")
+    ]
+    assert moved.value_at("account_manager", T0) == "wang.am"
+    same = moved.assign_account_manager(" LIU.am", at=later, by=CLERK, access=ACCESS, within=week)
+    assert same is moved
+    assert moved.contacted(by="wang.am", at=later) is moved
+    assert moved.contacted(by="liu.am", at=T0) is moved
+    assert moved.contacted(by="Liu.AM", at=later + timedelta(days=9)).first_contact_due is None
+    with pytest.raises(ValidationError):
+        moved.assign_account_manager(" ", at=later, by=CLERK, access=ACCESS, within=week)
+    with pytest.raises(PermissionDenied):
+        moved.assign_account_manager("x", at=later, by=AUDITOR, access=ACCESS, within=week)
+
+
+def test_a_role_without_customer_read_sees_no_personal_data() -> None:
+    # Rule (docs/domain.md 1 privacy, issue #19 item 1): name, contacts, address, bank
+    # account, legal representative, birthday are redacted; id, code, class, city stay
+    # (the code holds the name given for it, code_name: a short name keeps it apart).
+    customer = make(
+        code="Wuhan-202611-HK-001",
+        phone="13800138000",
+        email="chen.wei@example.com",
+        address="Luoyu Road 1",
+        bank_account="6222 0001",
+        legal_representative="Chen Da",
+        birthday=date(1980, 5, 17),
+        market_type="research",
+    ).change(at=T0, by=CLERK, access=ACCESS, phone="13912345678", document="D-1", city="Hefei")
+    hidden = redacted(customer)
+    assert (hidden.id, hidden.code, hidden.city, hidden.market_type) == (
+        customer.id,
+        customer.code,
+        "Hefei",
+        "research",
+    )
+    assert hidden.name == REDACTED
+    text = to_json(hidden).decode()
+    for secret in (
+        "Huake",
+        "13800138000",
+        "13912345678",
+        "chen.wei",
+        "Luoyu",
+        "6222",
+        "Chen Da",
+        "1980",
+    ):
+        assert secret not in text, secret
+    assert [(c.field, c.new) for c in hidden.changes] == [("city", "Hefei"), ("phone", REDACTED)]
+
+
+def test_an_interaction_is_a_call_visit_letter_or_message() -> None:
+    # Rule (docs/domain.md 9 contact report, 3.5 visit log): who, when, channel, summary.
+    entry = Interaction(
+        id=interaction_id(T0, "t1"),
+        customer_id="C1",
+        channel="visit",
+        at=T0,
+        by="liu.am",
+        summary="Visited the lab",
+    )
+    assert entry.id == "IA-20261103093000000000-t1"
+    assert entry.channel is InteractionChannel.VISIT
+    assert {c.value for c in InteractionChannel} == {"call", "visit", "letter", "message"}
+    with pytest.raises(ValidationError) as info:
+        attrs.evolve(entry, channel="fax")
+    assert [path for path, _ in info.value.errors] == ["channel"]
+    with pytest.raises(ValidationError):
+        attrs.evolve(entry, summary=" ")
+    assert redacted_interaction(entry).summary == REDACTED
+    assert from_json(Interaction, to_json(entry)) == entry
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("market_type", 7), ("customer_type", None), ("delivery_route", b"r")]
+)
+def test_market_type_customer_type_and_delivery_route_are_text(field: str, value: object) -> None:
+    # Rule (docs/domain.md 9): onboarding fields; a bad value is refused naming the field.
+    assert (
+        make(market_type="research", customer_type="company", delivery_route="R-3").delivery_route
+        == "R-3"
+    )
+    with pytest.raises(ValidationError) as info:
+        make("C1", **{field: value})
+    assert [path for path, _ in info.value.errors] == [field]
 
 
 def test_an_unchanged_value_leaves_no_log_entry() -> None:
@@ -368,7 +551,9 @@ def test_phone_tail_index_is_the_same_whatever_the_country_code_or_trunk_zero() 
 def test_registration_and_changes_become_events() -> None:
     customer = make()
     later = T0 + timedelta(hours=1)
-    changed = customer.change(at=later, by=CLERK, access=ACCESS, phone="1", city="Wuhan")
+    changed = customer.change(
+        at=later, by=CLERK, access=ACCESS, phone="1", city="Wuhan", document="D-1"
+    )
     assert customer_events(None, customer) == [
         CustomerRegistered("C1", customer.code, CustomerClass.ORDINARY, T0, "li.clerk")
     ]
@@ -402,7 +587,7 @@ def test_change_log_only_grows(customer: Customer, phones: list[str]) -> None:
     at = T0
     for phone in phones:
         at += timedelta(hours=1)
-        changed = customer.change(at=at, by=CLERK, access=ACCESS, phone=phone)
+        changed = customer.change(at=at, by=CLERK, access=ACCESS, phone=phone, document="D")
         assert changed.changes[: len(customer.changes)] == customer.changes
         assert len(changed.changes) == len(customer.changes) + (phone != customer.phone)
         customer = changed

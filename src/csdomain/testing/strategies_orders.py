@@ -138,6 +138,7 @@ def customers(
                 at=at,
                 by=_CLERK,
                 access=_ACCESS,
+                document="copies of the ID card and the new card",
                 phone=draw(phone),
                 customer_class=draw(customer_class),
                 bank_account=draw(bank_account),
