@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from csdomain.auth import Actor
 from csdomain.clock import FixedClock
+from csdomain.customers import Customer
 from csdomain.desk.base import use_cases
 from csdomain.desk.satisfaction import SatisfactionDesk
 from csdomain.errors import (
@@ -31,7 +32,9 @@ from csdomain.errors import (
     ValidationError,
 )
 from csdomain.kinds import (
+    ACCESS_LOG,
     CONTACTS,
+    CUSTOMERS,
     OUTBOX,
     SATISFACTION_MONITORS,
     SURVEY_CAMPAIGNS,
@@ -1004,3 +1007,38 @@ def test_permission_is_checked_before_anything_is_loaded(
         lambda: desk.survey_stats("no-such-survey", by=OUTSIDER),
     ):
         assert_unchanged(store, action, PermissionDenied)
+
+
+# -- personal data in survey responses ----------------------------------------------------
+
+
+def test_a_recorded_response_is_on_record_or_redacted(store: Store, clock: FixedClock) -> None:
+    # Rule: open answers are free text about a customer: shown whole only with customer.read
+    # and then on record; masked without it, with nothing recorded (issue #19 item 1).
+    with store.unit_of_work() as uow:
+        uow.repo(CUSTOMERS).add(Customer(id="C1", code="C1", name="Chen Wei", phone="13800138000"))
+    roles = {**Policy().access.role_permissions, "survey_clerk": frozenset({"survey.manage"})}
+    policy = Policy(access=attrs.evolve(Policy().access, role_permissions=roles))
+    clerk = Actor("survey-clerk-1", {"survey_clerk"})
+    desk = SatisfactionDesk(store, clock=clock, policy=policy)
+    desk.define_survey(SURVEY, by=MANAGER)
+    said = "Chen Wei here, call 138-0013-8000 about the pump"
+    shown = desk.record_survey_response(
+        answer("C1", {"overall": 5}, open_answers={"improve": said}), by=clerk
+    )
+    assert shown.open_answers == {"improve": "[erased] here, call [erased] about the pump"}
+    with store.unit_of_work(readonly=True) as uow:
+        assert uow.repo(ACCESS_LOG).count() == 0
+        assert uow.repo(SURVEY_RESPONSES).get(shown.id).open_answers == {"improve": said}
+    whole = desk.record_survey_response(
+        attrs.evolve(answer("C1", {"overall": 4}, open_answers={"improve": said}), id="R-2"),
+        by=MANAGER,
+    )
+    assert whole.open_answers == {"improve": said}
+    with store.unit_of_work(readonly=True) as uow:
+        (record,) = uow.repo(ACCESS_LOG).find()
+    assert (record.customer_id, record.actor_id, record.purpose) == (
+        "C1",
+        MANAGER.id,
+        "survey response",
+    )

@@ -26,7 +26,7 @@ from csdomain.errors import (
     ValidationError,
 )
 from csdomain.fieldservice import ServicePoint
-from csdomain.kinds import CUSTOMERS, ORDERS, OUTBOX, SERVICE_POINTS, WARRANTY_CLAIMS
+from csdomain.kinds import ACCESS_LOG, CUSTOMERS, ORDERS, OUTBOX, SERVICE_POINTS, WARRANTY_CLAIMS
 from csdomain.money import Money
 from csdomain.orders import Order, OrderLine
 from csdomain.plugins import get_plugin_manager
@@ -394,6 +394,69 @@ def test_the_actor_must_be_an_actor(desk: WarrantyDesk, store: Store) -> None:
 
 def submit_as(desk: WarrantyDesk, by: Actor) -> WarrantyClaimCase:
     return desk.submit_warranty_claim(tv_claim(100), product=TV, customer_id=CUSTOMER_ID, by=by)
+
+
+# -- personal data -----------------------------------------------------------------------
+
+#: A claims clerk of a custom role: handles claims, may not read customer files.
+CLERK = Actor("claims-clerk-1", {"claims_clerk"})
+
+
+def clerk_desk(store: Store, clock: FixedClock) -> WarrantyDesk:
+    roles = {**Policy().access.role_permissions, "claims_clerk": frozenset({"warranty.handle"})}
+    policy = Policy(access=attrs.evolve(Policy().access, role_permissions=roles))
+    return WarrantyDesk(
+        store,
+        policy=policy,
+        clock=clock,
+        plugin_manager=get_plugin_manager(load_entrypoints=False),
+    )
+
+
+def access_log(store: Store) -> list[tuple[str, str, str]]:
+    """Every access record as (customer, actor, purpose), sorted."""
+    with store.unit_of_work(readonly=True) as uow:
+        return sorted((r.customer_id, r.actor_id, r.purpose) for r in uow.repo(ACCESS_LOG).find())
+
+
+def test_reading_a_claim_is_on_record(desk: WarrantyDesk, store: Store) -> None:
+    # Rule: every read of a customer's data is on record: who, when, which customer, why
+    # (docs/domain.md 1, issue #19 item 1).
+    case = desk.submit_warranty_claim(
+        tv_claim(100), product=TV, customer_id=CUSTOMER_ID, by=AGENT, note="Zhang San called"
+    )
+    desk.get_warranty_claim(case.id, by=AGENT)
+    desk.find_warranty_claims(by=TECH, customer_id=CUSTOMER_ID)
+    assert access_log(store) == sorted(
+        [
+            (CUSTOMER_ID, AGENT.id, "warranty claim submission"),
+            (CUSTOMER_ID, AGENT.id, "warranty claim"),
+            (CUSTOMER_ID, TECH.id, "warranty claim search"),
+        ]
+    )
+
+
+def test_without_customer_read_a_claims_personal_data_is_redacted(
+    store: Store, clock: FixedClock
+) -> None:
+    # Rule: an actor without customer.read sees claims with the customer's personal data
+    # masked, and nothing is recorded (issue #19 item 1).
+    desk = clerk_desk(store, clock)
+    with store.unit_of_work() as uow:
+        uow.repo(CUSTOMERS).update(
+            attrs.evolve(uow.repo(CUSTOMERS).get(CUSTOMER_ID), phone="13800138000")
+        )
+    note = "Zhang San (138 0013 8000) reports no power"
+    case = desk.submit_warranty_claim(
+        tv_claim(100), product=TV, customer_id=CUSTOMER_ID, by=CLERK, note=note
+    )
+    shown = [case, desk.get_warranty_claim(case.id, by=CLERK)]
+    shown += desk.find_warranty_claims(by=CLERK)
+    for claim in shown:
+        assert claim.history[0].note == "[erased] ([erased]) reports no power"
+        assert (claim.id, claim.customer_id) == (case.id, CUSTOMER_ID)
+    assert access_log(store) == []
+    assert desk.get_warranty_claim(case.id, by=AGENT).history[0].note == note
 
 
 # -- the lifecycle ---------------------------------------------------------------------

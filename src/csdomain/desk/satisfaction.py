@@ -15,13 +15,17 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
+import attrs
+
 from csdomain.auth import Actor, Permission
 from csdomain.desk.args import Count, Id, LongText, ShortText
 from csdomain.desk.base import DeskBase, checked, use_case
+from csdomain.desk.privacy import PersonalDataRedactor
 from csdomain.errors import AlreadyExists, RuleViolation, ValidationError, describe
 from csdomain.ids import NamingSeries
 from csdomain.kinds import (
     CONTACTS,
+    CUSTOMERS,
     RULE_GUARDS,
     SATISFACTION_MONITORS,
     SURVEY_CAMPAIGNS,
@@ -311,7 +315,8 @@ class SatisfactionDesk(DeskBase):
         desks record one at the same moment (the response takes the customer's slot of the
         campaign, a :class:`~csdomain.warranty.RuleGuard`; issue #19 item 6). The stored
         response is a :class:`~csdomain.satisfaction.SurveyResponseRecorded` event (the
-        default templates thank the respondent, docs/domain.md 5).
+        default templates thank the respondent, docs/domain.md 5). The response returned is
+        on record, or its open answers redacted without ``customer.read``.
         """
         now = self.now()
         if response.answered_at > now:
@@ -337,7 +342,26 @@ class SatisfactionDesk(DeskBase):
             ),
             at=now,
         )
-        return response
+        return self._shown_response(uow, response, by)
+
+    def _shown_response(
+        self, uow: UnitOfWork, response: SurveyResponse, by: Actor
+    ) -> SurveyResponse:
+        """``response`` as ``by`` may see it: open answers are free text about a customer
+        (docs/domain.md 1). With ``customer.read`` the response is shown whole and the
+        reading is on record; without it the customer's name, phone, address, e-mail and
+        bank account are masked in the open answers and nothing is recorded (issue #19
+        item 1).
+        """
+        if self.may_read_personal(by):
+            self.record_access(uow, [response.customer_id], by, "survey response")
+            return response
+        customer = uow.repo(CUSTOMERS).get_or_none(response.customer_id)
+        if customer is None:
+            return response
+        redact = PersonalDataRedactor.for_customer(customer)
+        answers = {key: redact(text) for key, text in response.open_answers.items()}
+        return attrs.evolve(response, open_answers=answers)
 
     def _check_survey_campaign_answer(
         self, uow: UnitOfWork, response: SurveyResponse, campaign_id: str

@@ -20,6 +20,7 @@ import pluggy
 from csdomain.auth import Actor, Permission
 from csdomain.desk.args import Count, Id, LongText, Positive
 from csdomain.desk.base import DeskBase, checked, use_case
+from csdomain.desk.privacy import PersonalDataRedactor, scrub
 from csdomain.errors import AlreadyExists, PluginError, RuleViolation, ValidationError, describe
 from csdomain.ids import NamingSeries
 from csdomain.kinds import (
@@ -191,7 +192,7 @@ class WarrantyDesk(DeskBase):
             note=note,
         )
         file_warranty_claim(self, uow, case)
-        return case
+        return self._shown(uow, case, by, "warranty claim submission")
 
     @use_case(Permission.HANDLE_WARRANTY)
     def evaluate_warranty_claim(
@@ -224,7 +225,7 @@ class WarrantyDesk(DeskBase):
         if after.claim.fault_identity != before.claim.fault_identity:
             _hold_fault(uow, after)
             _release_fault(uow, before)
-        return after
+        return self._shown(uow, after, by, "warranty claim evaluation")
 
     @use_case(Permission.HANDLE_WARRANTY)
     def approve_warranty_claim(
@@ -232,9 +233,10 @@ class WarrantyDesk(DeskBase):
     ) -> WarrantyClaimCase:
         """Accept the rules' decision; a claim that is not covered needs an override."""
         now = self.now()
-        return self.change(
+        case = self.change(
             uow, WARRANTY_CLAIMS, case_id, lambda case: case.approve(at=now, by=by, note=note)
         )
+        return self._shown(uow, case, by, "warranty claim approval")
 
     @use_case(Permission.OVERRIDE_WARRANTY)
     def override_warranty_claim(
@@ -252,12 +254,13 @@ class WarrantyDesk(DeskBase):
         before the claim is loaded.
         """
         access, now = self.policy.access, self.now()
-        return self.change(
+        case = self.change(
             uow,
             WARRANTY_CLAIMS,
             case_id,
             lambda case: case.override(remedies, reason=reason, at=now, by=by, access=access),
         )
+        return self._shown(uow, case, by, "warranty claim override")
 
     @use_case(Permission.HANDLE_WARRANTY)
     def record_warranty_repair(
@@ -265,9 +268,10 @@ class WarrantyDesk(DeskBase):
     ) -> WarrantyClaimCase:
         """Record a repair visit (technician, time, work, parts); repair must be allowed."""
         self._refuse_future(record)
-        return self.change(
+        case = self.change(
             uow, WARRANTY_CLAIMS, case_id, lambda case: case.record_repair(record, by=by)
         )
+        return self._shown(uow, case, by, "warranty repair")
 
     @use_case(Permission.HANDLE_WARRANTY)
     def record_warranty_exchange(
@@ -275,9 +279,10 @@ class WarrantyDesk(DeskBase):
     ) -> WarrantyClaimCase:
         """Record the exchange for a new unit; exchange must be allowed."""
         self._refuse_future(record)
-        return self.change(
+        case = self.change(
             uow, WARRANTY_CLAIMS, case_id, lambda case: case.record_exchange(record, by=by)
         )
+        return self._shown(uow, case, by, "warranty exchange")
 
     @use_case(Permission.HANDLE_WARRANTY)
     def record_warranty_refund(
@@ -285,9 +290,10 @@ class WarrantyDesk(DeskBase):
     ) -> WarrantyClaimCase:
         """Record the refund of the purchase price; refund must be allowed."""
         self._refuse_future(record)
-        return self.change(
+        case = self.change(
             uow, WARRANTY_CLAIMS, case_id, lambda case: case.record_refund(record, by=by)
         )
+        return self._shown(uow, case, by, "warranty refund")
 
     @use_case(Permission.HANDLE_WARRANTY)
     def close_warranty_claim(
@@ -300,7 +306,44 @@ class WarrantyDesk(DeskBase):
             uow, WARRANTY_CLAIMS, case_id, lambda case: case.close(at=now, by=by, note=note)
         )
         _release_fault(uow, closed)
-        return closed
+        return self._shown(uow, closed, by, "warranty claim closing")
+
+    # -- personal data -----------------------------------------------------------------
+
+    def _shown(
+        self, uow: UnitOfWork, case: WarrantyClaimCase, by: Actor, purpose: str
+    ) -> WarrantyClaimCase:
+        """``case`` as ``by`` may see it (:meth:`_shown_all`)."""
+        return self._shown_all(uow, [case], by, purpose)[0]
+
+    def _shown_all(
+        self, uow: UnitOfWork, cases: list[WarrantyClaimCase], by: Actor, purpose: str
+    ) -> list[WarrantyClaimCase]:
+        """Claims as ``by`` may see them: the customer's data in a claim's free text (notes,
+        work done, reasons) is personal data (docs/domain.md 1, 未经许可不得访问客户文件).
+
+        To an actor with ``customer.read`` they are shown whole and the reading is on record
+        (one access record per customer); to one without it, the customer's name, phone,
+        address, e-mail and bank account are masked in every free-text field and nothing is
+        recorded (issue #19 item 1).
+        """
+        if self.may_read_personal(by):
+            self.record_access(uow, [case.customer_id for case in cases], by, purpose)
+            return cases
+        redactors: dict[str, PersonalDataRedactor] = {}
+        shown = []
+        for case in cases:
+            redact = redactors.get(case.customer_id)
+            if redact is None:
+                customer = uow.repo(CUSTOMERS).get_or_none(case.customer_id)
+                redact = (
+                    PersonalDataRedactor(None)
+                    if customer is None
+                    else PersonalDataRedactor.for_customer(customer)
+                )
+                redactors[case.customer_id] = redact
+            shown.append(scrub(case, redact))
+        return shown
 
     def _refuse_future(self, record: RepairRecord | ExchangeRecord | RefundRecord) -> None:
         """A remedy is recorded once it happened: its record is not dated after now."""
@@ -309,12 +352,15 @@ class WarrantyDesk(DeskBase):
 
     # -- queries -----------------------------------------------------------------------
 
-    @use_case(Permission.HANDLE_WARRANTY, readonly=True)
+    @use_case(Permission.HANDLE_WARRANTY)
     def get_warranty_claim(self, uow: UnitOfWork, case_id: Id, *, by: Actor) -> WarrantyClaimCase:
-        """The stored claim; :class:`NotFound` if there is none."""
-        return uow.repo(WARRANTY_CLAIMS).get(case_id)
+        """The stored claim; :class:`NotFound` if there is none.
 
-    @use_case(Permission.HANDLE_WARRANTY, readonly=True)
+        Reading it is on record (:meth:`_shown`), or redacted without ``customer.read``.
+        """
+        return self._shown(uow, uow.repo(WARRANTY_CLAIMS).get(case_id), by, "warranty claim")
+
+    @use_case(Permission.HANDLE_WARRANTY)
     def find_warranty_claims(
         self,
         uow: UnitOfWork,
@@ -325,14 +371,18 @@ class WarrantyDesk(DeskBase):
         product_serial: Id | None = None,
         limit: Count | None = None,
     ) -> list[WarrantyClaimCase]:
-        """Claims by status, customer and/or product serial, by claim number."""
+        """Claims by status, customer and/or product serial, by claim number.
+
+        One access record per customer shown, or redacted without ``customer.read``.
+        """
         given: dict[str, Any] = {
             "status": status,
             "customer_id": customer_id,
             "product_serial": product_serial,
         }
         where = {name: value for name, value in given.items() if value is not None}
-        return uow.repo(WARRANTY_CLAIMS).find(limit=limit, **where)
+        found = uow.repo(WARRANTY_CLAIMS).find(limit=limit, **where)
+        return self._shown_all(uow, found, by, "warranty claim search")
 
     @use_case(Permission.VIEW_REPORTS, readonly=True)
     def warranty_decisions_by_reason(
