@@ -9,13 +9,20 @@ the key: the customer code ``{city}-{yyyy}{mm}-{name}-{seq:03d}`` counts the cus
 of a city and month, whatever their names. Numbers come from counters kept in the store
 (:meth:`NamingSeries.next`), so two processes never hand out the same number.
 
+Counter keys carry only the counted fields: a store written while the customer code still
+counted per name (``series:Wuhan-202611-Chen Wei-#``, a customer's name in a key for good)
+is migrated when it is opened (:meth:`NamingSeries.fold_uncounted`, registered for the
+customer code in :mod:`csdomain.kinds`).
+
 Placeholders: ``{yyyy}``, ``{yy}``, ``{mm}``, ``{dd}`` (from ``at`` in the series' time
 zone), ``{seq}`` with any integer format spec, and any other name passed as a keyword.
 """
 
 from __future__ import annotations
 
+import re
 import string
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -30,6 +37,7 @@ __all__ = ["CounterSource", "NamingSeries"]
 
 _DATE_FIELDS = frozenset({"yyyy", "yy", "mm", "dd"})
 _SAMPLE_VALUES: dict[str, object] = {"seq": 1, "yyyy": "2026", "yy": "26", "mm": "01", "dd": "01"}
+_DATE_DIGITS = {"yyyy": r"\d{4}", "yy": r"\d{2}", "mm": r"\d{2}", "dd": r"\d{2}"}
 
 
 class CounterSource(Protocol):
@@ -146,6 +154,61 @@ class NamingSeries:
         """The start every number of this counter shares: the rendered pattern up to the
         first uncounted field or ``{seq}`` (``"Wuhan-202611-"`` for a customer code)."""
         return self._format(self._values(at, fields), None, until=True)
+
+    def _counted_key(self) -> re.Pattern[str] | None:
+        """What a counter key looked like when the uncounted fields were still counted:
+        each uncounted field is a group (``None`` when the series has none)."""
+        if not self.uncounted:
+            return None
+        parts = [re.escape("series:")]
+        for literal, name, spec, conversion in string.Formatter().parse(self.pattern):
+            parts.append(re.escape(literal))
+            if name is None:
+                continue
+            if name == "seq":
+                parts.append(re.escape("#"))
+            elif name in self.uncounted:
+                parts.append("(.+)")
+            elif name in _DATE_DIGITS and not spec and not conversion:
+                parts.append(_DATE_DIGITS[name])
+            else:
+                parts.append("(?:.+?)")
+        return re.compile("".join(parts), re.DOTALL)
+
+    def fold_uncounted(
+        self, counters: Iterable[tuple[str, int]]
+    ) -> tuple[dict[str, int], list[str]]:
+        """How to fold counters kept per value of an uncounted field into the shared one.
+
+        A store written while the customer-code serial still counted per name holds
+        ``series:Wuhan-202611-Chen Wei-#``, one counter per name and a customer's name in
+        a key for good. Of ``counters`` (``(name, value)``) this returns the shared
+        counters to raise (``series:Wuhan-202611-*-#`` to the larger of its value and the
+        sum of the per-name counters folded into it: the serial continues after every
+        code already given, as many as were counted) and the per-name counters to remove.
+        Nothing to do (``{}, []``) once folded. Source: docs/domain.md 1, the serial counts
+        the customers of the city and month; personal data leaves no trace after erasure.
+        """
+        shape = self._counted_key()
+        if shape is None:
+            return {}, []
+        have: dict[str, int] = {}
+        folded: dict[str, int] = {}
+        remove: list[str] = []
+        for name, value in counters:
+            have[name] = value
+            found = shape.fullmatch(name)
+            if found is None or all(group == "*" for group in found.groups()):
+                continue
+            shared, end = [], 0
+            for index in range(1, len(found.groups()) + 1):
+                shared += [name[end : found.start(index)], "*"]
+                end = found.end(index)
+            key = "".join(shared) + name[end:]
+            folded[key] = folded.get(key, 0) + value
+            remove.append(name)
+        raise_to = {key: total for key, total in folded.items() if total > have.get(key, 0)}
+        return raise_to, remove
 
     def render(self, seq: int, at: datetime, **fields: Any) -> str:
         """The reference number for counter value ``seq``."""

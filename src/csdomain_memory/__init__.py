@@ -73,6 +73,11 @@ class MemoryBackend:
             self._active[snapshot] += 1
         return MemoryTransaction(self, snapshot, readonly=readonly)
 
+    def purge_erased(self, kinds: Sequence[str]) -> None:
+        """Nothing to do: no file holds the data, and a replaced object's old version is
+        dropped as soon as no unit of work that began before the erasure still reads it."""
+        del kinds
+
     def close(self) -> None:
         """Drop all data."""
         with self._lock:
@@ -183,6 +188,8 @@ class MemoryTransaction:
         self._bases: dict[tuple[str, str], int | None] = {}
         self._counters: dict[str, int] = {}
         self._counter_bases: dict[str, int] = {}
+        #: Counters this transaction removed (data migrations).
+        self._dropped: set[str] = set()
         self._open = True
 
     def _current(self, kind: str, key: str) -> _Version | None:
@@ -303,13 +310,30 @@ class MemoryTransaction:
         """Increment a counter; concurrent increments conflict at commit."""
         if self._readonly:
             raise ValidationError.at("", "this transaction is read-only")
-        if name not in self._counters:
-            with self._backend._lock:
-                base = self._backend._counters.get(name, 0)
-            self._counter_bases[name] = base
-            self._counters[name] = base
+        if name in self._dropped:
+            self._dropped.discard(name)
+            self._counters[name] = 0
+        elif name not in self._counters:
+            self._base(name)
         self._counters[name] += 1
         return self._counters[name]
+
+    def _base(self, name: str) -> int:
+        """Remember the committed value of counter ``name`` as this transaction's base."""
+        with self._backend._lock:
+            base = self._backend._counters.get(name, 0)
+        self._counter_bases.setdefault(name, base)
+        self._counters[name] = base
+        return base
+
+    def delete_counter(self, name: str) -> None:
+        """Remove a counter (data migrations); a concurrent change conflicts at commit."""
+        if self._readonly:
+            raise ValidationError.at("", "this transaction is read-only")
+        if name not in self._counters and name not in self._dropped:
+            self._base(name)
+        self._counters.pop(name, None)
+        self._dropped.add(name)
 
     def list_counters(self) -> Iterator[tuple[str, int]]:
         """Every counter by name: the latest committed values (counters keep no snapshot,
@@ -317,12 +341,18 @@ class MemoryTransaction:
         with self._backend._lock:
             counters = dict(self._backend._counters)
         counters.update(self._counters)
+        for name in self._dropped:
+            counters.pop(name, None)
         return iter(sorted(counters.items()))
 
     def restore_counter(self, name: str, value: int) -> None:
         """Create a counter at ``value`` (import); a concurrent creation conflicts at commit."""
         if self._readonly:
             raise ValidationError.at("", "this transaction is read-only")
+        if name in self._dropped:
+            self._dropped.discard(name)
+            self._counters[name] = value
+            return
         with self._backend._lock:
             exists = name in self._backend._counters
         if exists or name in self._counters:
@@ -336,7 +366,7 @@ class MemoryTransaction:
         with backend._lock:
             try:
                 self._validate()
-                if self._writes or self._counters:
+                if self._writes or self._counters or self._dropped:
                     backend._seq += 1
                     seq = backend._seq
                     data = backend._data
@@ -355,6 +385,8 @@ class MemoryTransaction:
                         if len(chain) == 1 and chain[0].deleted:
                             del table[key]
                     backend._counters.update(self._counters)
+                    for name in self._dropped:
+                        backend._counters.pop(name, None)
             finally:
                 self._finish()
 

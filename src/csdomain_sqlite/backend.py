@@ -11,6 +11,12 @@ URLs: ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db`` and ``sqli
 
 Writers start with ``BEGIN IMMEDIATE`` so several processes on one file queue up instead
 of failing half-way; readers see a snapshot. Driver errors come out as csdomain errors.
+
+Every connection runs with ``PRAGMA secure_delete = ON``: deleted and overwritten content
+is zeroed, not left in free space. Old page images stay in the write-ahead log (or a
+``persist`` journal) until the next checkpoint: :meth:`SqliteBackend.purge_erased`, which
+the store calls after an erasure, checkpoints and truncates them away (and, once, rebuilds
+a file an older csdomain wrote without ``secure_delete``).
 """
 
 from __future__ import annotations
@@ -53,6 +59,10 @@ SQLITE = Dialect(
 )
 
 _META = meta_sql(SQLITE)
+#: Meta row set when every write to the file ran with ``secure_delete`` (created so, or
+#: rebuilt once by :meth:`SqliteBackend.purge_erased`).
+_SECURE_SINCE_CREATION = "secure_delete"
+_SET_META = _META["set_meta"]
 
 #: Version of the backend's own table layout (kind tables are migrated separately).
 SCHEMA_VERSION = 1
@@ -215,6 +225,7 @@ class SqliteBackend:
             conn.execute(f"PRAGMA synchronous = {self.synchronous}")
             conn.execute("PRAGMA foreign_keys = OFF")
             conn.execute(f"PRAGMA cache_size = {-int(self.cache_size)}")
+            conn.execute("PRAGMA secure_delete = ON")
         except sqlite3.Error as err:
             raise _unavailable(err, self.path) from err
         return conn
@@ -252,6 +263,7 @@ class SqliteBackend:
                         "INSERT INTO csdomain_meta (name, value) VALUES ('schema_version', ?)",
                         (str(SCHEMA_VERSION),),
                     )
+                    conn.execute(_SET_META, (_SECURE_SINCE_CREATION, "1"))
                 elif int(row[0]) > SCHEMA_VERSION:
                     msg = (
                         f"{self.path} was written by a newer csdomain "
@@ -287,6 +299,55 @@ class SqliteBackend:
         finally:
             self._release(conn)
         return [r[0] for r in rows if r[0] != "ok"]
+
+    def purge_erased(self, kinds: Sequence[str]) -> None:
+        """Leave no erased value in the database file, its write-ahead log or journal.
+
+        ``secure_delete`` has zeroed the deleted content in the pages the erasure wrote;
+        the old page images are still in the WAL (or a ``persist`` journal): a
+        ``wal_checkpoint(TRUNCATE)`` writes the new pages into the database and empties
+        the log. A file an older csdomain wrote without ``secure_delete`` is rebuilt once
+        (``VACUUM``), since its free space may still hold values from before. The whole
+        file is purged, whichever ``kinds`` erased; :class:`BackendUnavailable` when
+        readers kept the log busy beyond the busy timeout (call it again).
+        """
+        del kinds  # every kind lives in the one file
+        conn = self._acquire()
+        try:
+            with _translated(self.path):
+                row = conn.execute(_META["get_meta"], (_SECURE_SINCE_CREATION,)).fetchone()
+                if row is None or row[0] != "1":
+                    conn.execute("VACUUM")
+                    conn.execute(_SET_META, (_SECURE_SINCE_CREATION, "1"))
+                if self.journal_mode == "wal":
+                    busy, _log, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                    if busy:
+                        msg = (
+                            f"SQLite database {_shown(self.path)}: readers kept the write-ahead "
+                            "log busy; old page images remain in it until the next checkpoint"
+                        )
+                        raise BackendUnavailable(msg)
+                elif self.journal_mode == "persist":
+                    self._empty_persistent_journal(conn)
+        finally:
+            self._release(conn)
+
+    def _empty_persistent_journal(self, conn: sqlite3.Connection) -> None:
+        """Truncate a ``persist`` journal, which keeps the page images of the last write:
+        one small write with ``journal_size_limit = 0`` makes SQLite truncate it (a row
+        written and removed again: a write that changes nothing would not touch a page)."""
+        conn.execute("PRAGMA journal_size_limit = 0")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute(_SET_META, ("journal_purge", "1"))
+                conn.execute("DELETE FROM csdomain_meta WHERE name = 'journal_purge'")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        finally:
+            conn.execute("PRAGMA journal_size_limit = -1")
 
     def kind_sql(self, kind: str) -> KindSql:
         """The prepared statement texts of a ready kind."""
@@ -537,6 +598,12 @@ class SqliteTransaction:
                 (name,),
             ).fetchone()
         return int(row[0])
+
+    def delete_counter(self, name: str) -> None:
+        """Remove a counter (data migrations); nothing happens when it is absent."""
+        self._require_write()
+        with _translated(self._path):
+            self.conn.execute(_META["delete_counter"], (name,))
 
     def list_counters(self) -> Iterator[tuple[str, int]]:
         """Every counter by name (SQLite compares text by its UTF-8 bytes: code points)."""

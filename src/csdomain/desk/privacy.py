@@ -13,6 +13,9 @@ the two use cases here complete the privacy rules:
   are erased and messages not yet delivered are cancelled. Orders and payments stay intact
   for accounting, ids and statistics stay as they are. The erasure is logged (an access
   record and a :class:`CustomerErased` event) with who, when and why, but no erased data.
+  Once the erasure has committed, the store purges the old bytes
+  (:meth:`~csdomain.store.Store.purge_erased`): on SQLite no erased value remains in the
+  database file, its write-ahead log or journal (docs/reliability.md, "Erasure").
 - :meth:`PrivacyDesk.export_customer` (``customer.export``) returns everything stored about
   one customer as JSON-ready data, and is recorded in the access log.
 """
@@ -350,7 +353,10 @@ class PrivacyDesk(DeskBase):
         the customer that are not delivered yet are cancelled. The erasure is recorded in
         the access log (purpose ``erasure: <reason>``) and as a :class:`CustomerErased`
         event, without any erased value. Running it again changes nothing more. The
-        reason is short text that is not blank.
+        reason is short text that is not blank. After the commit the backend purges the
+        old content of the rewritten kinds from its files (``purge_erased``); if that
+        cannot finish (:class:`~csdomain.errors.BackendUnavailable`), the erasure stands
+        and running it again purges again.
         """
         if not reason.strip():
             raise ValidationError.at("reason", "must not be blank")
@@ -370,6 +376,7 @@ class PrivacyDesk(DeskBase):
         )
         self._erase_events(uow, related, redact, counts)
         self._record(uow, customer_id, by, now, f"erasure: {reason}")
+        uow.after_commit(lambda: self.store.purge_erased(sorted(counts)))
         uow.emit(CustomerErased(customer_id=customer_id, reason=reason, at=now, by=by.id), at=now)
         return ErasureReport(
             customer_id=customer_id,

@@ -22,7 +22,16 @@ from csdomain.clock import require_aware
 from csdomain.errors import ValidationError
 from csdomain.events import Event
 from csdomain.store.codec import NOT_UNICODE, valid_text
-from csdomain.store.spi import Filter, IndexType, IndexValue, KindSchema, Op, short_repr
+from csdomain.store.spi import (
+    CounterDeletingTransaction,
+    Filter,
+    IndexType,
+    IndexValue,
+    KindSchema,
+    Op,
+    Transaction,
+    short_repr,
+)
 
 
 __all__ = [
@@ -30,7 +39,9 @@ __all__ = [
     "Index",
     "Kind",
     "KindRegistry",
+    "Migration",
     "check_paging",
+    "counter_fold",
     "normalize_index_value",
     "parse_order",
     "parse_where",
@@ -214,11 +225,84 @@ class Kind(Generic[T]):
         raise ValidationError.at(name, f"{self.name} has no index {short_repr(name)}")
 
 
+@attrs.frozen
+class Migration:
+    """A data migration: brings what an older csdomain wrote up to date in a store.
+
+    A :class:`~csdomain.store.Store` runs every migration of its registry in one writing
+    transaction each, before its first writing unit of work (``run(tx)``; the store
+    commits). A migration is idempotent: run on a store it already migrated it finds
+    nothing to do and writes nothing.
+    """
+
+    name: str
+    run: Callable[[Transaction], None] = attrs.field(eq=False)
+
+
+#: What a counter fold computes from every ``(name, value)`` counter: the counters to raise
+#: to at least a value, and the counters to remove.
+CounterPlan = Callable[[Sequence[tuple[str, int]]], tuple[Mapping[str, int], Sequence[str]]]
+
+
+def _raise_counter(tx: Transaction, name: str, have: int | None, want: int) -> None:
+    if have is None:
+        tx.restore_counter(name, want)
+    elif isinstance(tx, CounterDeletingTransaction):
+        tx.delete_counter(name)
+        tx.restore_counter(name, want)
+    else:
+        for _ in range(want - have):
+            tx.next_counter(name)
+
+
+def counter_fold(name: str, plan: CounterPlan) -> Migration:
+    """A :class:`Migration` that folds counters into others as ``plan`` says.
+
+    ``plan`` gets every counter as ``(name, value)`` and returns the counters to raise to
+    a value (created when absent, never lowered) and the counters to remove (on a
+    backend whose transactions are :class:`~csdomain.store.spi.CounterDeletingTransaction`;
+    elsewhere they stay and the fold raises the others only). A backend that cannot list
+    its counters (no :meth:`~csdomain.store.spi.Transaction.list_counters`) is left as it
+    is. The customer-code
+    migration is one (:meth:`csdomain.ids.NamingSeries.fold_uncounted`).
+    """
+
+    def run(tx: Transaction) -> None:
+        lister = getattr(tx, "list_counters", None)
+        if lister is None:
+            return  # a backend without the transfer methods cannot list its counters
+        counters: list[tuple[str, int]] = list(lister())
+        raise_to, remove = plan(counters)
+        have = dict(counters)
+        for counter, want in sorted(raise_to.items()):
+            if have.get(counter, 0) < want:
+                _raise_counter(tx, counter, have.get(counter), want)
+        if isinstance(tx, CounterDeletingTransaction):
+            for counter in sorted(set(remove) - set(raise_to)):
+                tx.delete_counter(counter)
+
+    return Migration(name, run)
+
+
 class KindRegistry:
-    """The kinds a store knows, by name."""
+    """The kinds a store knows, by name, and the data migrations it runs when opened."""
 
     def __init__(self) -> None:
         self._kinds: dict[str, Kind[Any]] = {}
+        self._migrations: dict[str, Migration] = {}
+
+    def register_migration(self, migration: Migration) -> Migration:
+        """Add a data migration (one of a name: registering it again replaces it)."""
+        if not isinstance(migration, Migration):
+            msg = f"expected a Migration, got {type(migration).__name__}"
+            raise ValidationError.at("migration", msg)
+        self._migrations[migration.name] = migration
+        return migration
+
+    @property
+    def migrations(self) -> tuple[Migration, ...]:
+        """The registered data migrations, in the order they were registered."""
+        return tuple(self._migrations.values())
 
     def register(self, kind: Kind[T]) -> Kind[T]:
         """Add ``kind`` (re-registering the same declaration is allowed)."""

@@ -15,7 +15,10 @@ The contract
   (:mod:`csdomain.store.transfer`) call them on every backend, bundled or not. A backend
   without them still works for everything else; exporting from it or importing into it
   raises :class:`~csdomain.errors.PluginError` naming the missing methods.
-  :class:`ClaimingTransaction` is the one optional capability.
+  Three capabilities are optional: :class:`ClaimingTransaction` (rows locked for
+  claiming), :class:`CounterDeletingTransaction` (removing a counter, which data
+  migrations use) and :class:`PurgingBackend` (making erased content unreadable in the
+  backend's files).
 - **Documents** are the converter's JSON bytes, or the frozen objects themselves for a
   backend whose ``stores_objects`` is ``True``. Store them verbatim and hand the same bytes
   (or object) back; the core has already checked that each one reads back (text is valid
@@ -55,11 +58,13 @@ __all__ = [
     "TRANSFER_METHODS",
     "Backend",
     "ClaimingTransaction",
+    "CounterDeletingTransaction",
     "Filter",
     "IndexType",
     "IndexValue",
     "KindSchema",
     "Op",
+    "PurgingBackend",
     "Row",
     "Transaction",
     "check_version",
@@ -184,6 +189,22 @@ class ClaimingTransaction(Transaction, Protocol):
 
 
 @runtime_checkable
+class CounterDeletingTransaction(Transaction, Protocol):
+    """Optional capability of a transaction: remove a counter.
+
+    Data migrations use it (:meth:`KindRegistry.register_migration
+    <csdomain.store.schema.KindRegistry.register_migration>`): the customer-code
+    migration folds counters whose names held a customer's name into the city-month
+    counter and removes them. Without it such a migration folds but cannot remove.
+    """
+
+    def delete_counter(self, name: str) -> None:
+        """Remove counter ``name`` in this transaction (nothing happens if it is absent);
+        a later :meth:`~Transaction.next_counter` of that name starts again at 1.
+        A concurrent change of the counter conflicts like one of a document."""
+
+
+@runtime_checkable
 class Backend(Protocol):
     """A storage backend: hands out transactions over documents."""
 
@@ -197,6 +218,26 @@ class Backend(Protocol):
 
     def close(self) -> None:
         """Release every resource (connections, temporary files)."""
+
+
+@runtime_checkable
+class PurgingBackend(Backend, Protocol):
+    """Optional capability of a backend: make erased content unreadable in its files.
+
+    A database keeps overwritten and deleted content around for a while (SQLite in free
+    space and in its write-ahead log, PostgreSQL in dead row versions until ``VACUUM``).
+    After an erasure on request has committed (:meth:`PrivacyDesk.erase_customer
+    <csdomain.desk.privacy.PrivacyDesk.erase_customer>`), the store calls
+    :meth:`purge_erased` so that none of the erased values can be read from the
+    backend's files any more. A backend without it keeps them until it reuses the space.
+    """
+
+    def purge_erased(self, kinds: Sequence[str]) -> None:
+        """Make overwritten and deleted content of these kinds unreadable in the backend's
+        files. Runs outside any transaction, after the erasing one committed; may take
+        long on a large store; raises :class:`~csdomain.errors.BackendUnavailable` when
+        it could not finish (the erased data is gone from every read, only the old bytes
+        may remain: call it again)."""
 
 
 def check_version(kind: str, key: str, expected: int, actual: int | None) -> None:

@@ -208,8 +208,9 @@ def meta_sql(dialect: Dialect) -> Mapping[str, str]:
 
     ``get_meta`` / ``set_meta`` read and write ``csdomain_meta`` (the schema version);
     ``get_kind`` / ``set_kind`` the declared index columns of each kind;
-    ``list_counters`` reads every counter by name in code-point order and
-    ``restore_counter`` creates one at a value (no row when it exists: check the count).
+    ``list_counters`` reads every counter by name in code-point order,
+    ``restore_counter`` creates one at a value (no row when it exists: check the count)
+    and ``delete_counter`` removes one (data migrations).
     """
     p = dialect.param
     return {
@@ -230,6 +231,7 @@ def meta_sql(dialect: Dialect) -> Mapping[str, str]:
             f"INSERT INTO csdomain_counters (name, value) VALUES ({p}, {p}) "
             "ON CONFLICT (name) DO NOTHING"
         ),
+        "delete_counter": f"DELETE FROM csdomain_counters WHERE name = {p}",
     }
 
 

@@ -16,6 +16,7 @@ objects themselves; the others receive the converter's JSON bytes.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
@@ -24,7 +25,13 @@ from typing import Any, Generic, TypeVar, cast
 import pluggy
 
 from csdomain.clock import Clock, SystemClock, require_aware
-from csdomain.errors import BackendNotFound, NotFound, ValidationError
+from csdomain.errors import (
+    AlreadyExists,
+    BackendNotFound,
+    ConcurrencyConflict,
+    NotFound,
+    ValidationError,
+)
 from csdomain.events import Event
 from csdomain.plugins import default_plugin_manager
 from csdomain.serialization import converter
@@ -38,7 +45,14 @@ from csdomain.store.schema import (
     parse_order,
     parse_where,
 )
-from csdomain.store.spi import Backend, IndexValue, Row, Transaction, short_repr
+from csdomain.store.spi import (
+    Backend,
+    IndexValue,
+    PurgingBackend,
+    Row,
+    Transaction,
+    short_repr,
+)
 
 
 __all__ = ["Repository", "Store", "UnitOfWork", "open_store"]
@@ -266,15 +280,17 @@ class UnitOfWork:
     Repositories come from :meth:`repo` (or ``uow.<kind attribute>``, e.g. ``uow.outbox``).
     """
 
-    def __init__(self, store: Store, *, readonly: bool = False) -> None:
+    def __init__(self, store: Store, *, readonly: bool = False, migrate: bool = True) -> None:
         self.store = store
         self.readonly = readonly
+        self._migrate = migrate
         self.versions: dict[tuple[str, str], int] = {}
         self.emitted: list[Event] = []
         self._tx: Transaction | None = None
         self._repos: dict[str, Repository[Any]] = {}
         self._done = False
         self._token = ""
+        self._after_commit: list[Callable[[], object]] = []
 
     @property
     def tx(self) -> Transaction:
@@ -287,6 +303,8 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         if self._tx is not None:
             raise ValidationError.at("", "a unit of work can be entered only once")
+        if not self.readonly and self._migrate:
+            self.store.migrate()
         self._tx = self.store.backend.begin(readonly=self.readonly)
         try:
             self.store.ensure_kinds(self._tx)
@@ -305,8 +323,21 @@ class UnitOfWork:
         self._done = True
         if exc_type is None and not self.readonly:
             tx.commit()
+            callbacks, self._after_commit = self._after_commit, []
+            for callback in callbacks:
+                callback()
         else:
+            self._after_commit = []
             tx.rollback()
+
+    def after_commit(self, callback: Callable[[], object]) -> None:
+        """Call ``callback`` once this unit of work has committed (never after a rollback).
+
+        Callbacks run in the order given, outside the transaction; an error one raises
+        reaches the caller, with the unit of work's writes already committed.
+        """
+        self.require_writable()
+        self._after_commit.append(callback)
 
     def require_writable(self) -> None:
         """Raise unless this unit of work may write."""
@@ -382,15 +413,21 @@ class Store:
         self.tokens: Callable[[], str] = random_token
         self._reindexers: dict[str, tuple[Kind[Any], Callable[[Any], Mapping[str, IndexValue]]]]
         self._reindexers = {}
+        self._migrated = False
+        self._migrating = threading.Lock()
 
     @property
     def url(self) -> str:
         """The backend's URL without credentials."""
         return self.backend.url
 
-    def unit_of_work(self, *, readonly: bool = False) -> UnitOfWork:
-        """A new unit of work (use it as a context manager)."""
-        return UnitOfWork(self, readonly=readonly)
+    def unit_of_work(self, *, readonly: bool = False, migrate: bool = True) -> UnitOfWork:
+        """A new unit of work (use it as a context manager).
+
+        A writing one first runs the data migrations (:meth:`migrate`) unless ``migrate``
+        is false (an import into an empty store).
+        """
+        return UnitOfWork(self, readonly=readonly, migrate=migrate)
 
     def _reindexer(self, kind: Kind[Any]) -> Callable[[Any], Mapping[str, IndexValue]]:
         found = self._reindexers.get(kind.name)
@@ -415,6 +452,56 @@ class Store:
         """Ensure every registered kind (cheap after the first call)."""
         for kind in self.kinds:
             self.ensure_kind(tx, kind)
+
+    def migrate(self, *, attempts: int = 5) -> None:
+        """Run the registry's data migrations, once per store object (each migration in
+        its own writing transaction; a concurrent writer's conflict is retried).
+
+        Every writing unit of work calls it first, so a store written by an older csdomain
+        is brought up to date before anything is written to it.
+        """
+        if self._migrated:
+            return
+        with self._migrating:
+            if self._migrated:
+                return
+            for migration in getattr(self.kinds, "migrations", ()):
+                for attempt in range(1, attempts + 1):
+                    tx = self.backend.begin()
+                    try:
+                        migration.run(tx)
+                        tx.commit()
+                        break
+                    except (ConcurrencyConflict, AlreadyExists):
+                        tx.rollback()
+                        if attempt == attempts:
+                            raise
+                    except BaseException:
+                        tx.rollback()
+                        raise
+            self._migrated = True
+
+    def migrate_again(self) -> None:
+        """Run the data migrations again before the next writing unit of work (the store's
+        content was replaced underneath, by an import)."""
+        with self._migrating:
+            self._migrated = False
+
+    def purge_erased(self, kinds: Sequence[str]) -> bool:
+        """Make overwritten and deleted content of ``kinds`` unreadable in the backend's
+        files (:class:`~csdomain.store.spi.PurgingBackend`); ``False`` when the backend
+        cannot (it keeps old content until it reuses the space).
+
+        Call it outside any unit of work, after the one that erased has committed.
+        """
+        names = [kinds] if isinstance(kinds, str) else list(kinds)
+        for name in names:
+            if not isinstance(name, str):
+                raise ValidationError.at("kinds", f"expected kind names, got {short_repr(name)}")
+        if not isinstance(self.backend, PurgingBackend):
+            return False
+        self.backend.purge_erased(sorted(set(names)))
+        return True
 
     def close(self) -> None:
         """Close the backend."""
