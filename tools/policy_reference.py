@@ -113,9 +113,9 @@ VALUE_SOURCES: dict[str, str] = {
     "orders.shipping_details_required": documents(
         "2", "remittance proof with invoice title, consignee, phone, postcode, full address"
     ),
-    "orders.express_max_quantity": project("express for small orders; the documents give no number"),
-    "orders.express_max_weight_kg": project("express for light orders; the documents give no number"),
-    "orders.bulk_shipping_mode": documents("2", "shipping mode by quantity: express, or logistics/rail"),
+    "orders.express_max_quantity": project("express for small orders; no number given"),
+    "orders.express_max_weight_kg": project("express for light orders; no number given"),
+    "orders.bulk_shipping_mode": documents("2", "by quantity: express, or logistics/rail"),
     "orders.urgent_goes_express": documents("2", "shipping mode by quantity and urgency"),
     "orders.escalation_contacts": documents("2", "goes to the sales VP and quality department"),
     # complaints
@@ -213,6 +213,21 @@ VALUE_SOURCES: dict[str, str] = {
         "a contracted point is paid the fee schedule's call-out, distance and labour in "
         "full (单单结); the handbook gives no share"
     ),
+    # fieldservice: spare parts for service (配件管理)
+    "fieldservice.part_settlement_discounts": project(
+        "the handbook names two price lists (dealer settlement and market guide) but no "
+        "discount: agents 25 %, dealers and service points 20 % off the guide price"
+    ),
+    "fieldservice.young_part_stock_months": documents("8", "配件账龄周期80%控制在3个月内"),
+    "fieldservice.young_part_stock_target": documents("8", "配件账龄周期80%控制在3个月内"),
+    "fieldservice.part_reserve_days": project(
+        "the last 90 days of parts used, the same window as the stock's age"
+    ),
+    "fieldservice.part_replacement_ratio": project(
+        "one part planned in reserve for each part used (planned replacements 1:1); "
+        "the documents name no ratio"
+    ),
+    "fieldservice.part_transfer_pattern": project("调拨单 numbers restart every month"),
     # satisfaction
     "satisfaction.satisfied_threshold": documents("5", "调查项目合计平均分数85分以上为顾客满意"),
     "satisfaction.score_method": documents(

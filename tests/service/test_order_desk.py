@@ -376,6 +376,20 @@ def test_shipping_issues_stock_and_promises_delivery(
     assert outbox.new() == ["OrderShipped", "StockIssued", "StockIssued"]
 
 
+def test_an_order_ships_by_the_mode_its_quantity_and_urgency_call_for(desk: OrderDesk) -> None:
+    # Rule: shipping mode by quantity and urgency, overridable per order
+    stocked(desk, good=200, gift=5)
+    small = desk.ship_order(paid(desk).id, by=WAREHOUSE)
+    assert small.shipments[-1].mode == "express"
+    bulk_lines = (OrderLine("AB-100", 60, cny("1.00")),)
+    bulk = desk.ship_order(paid(desk, lines=bulk_lines).id, by=WAREHOUSE)
+    assert bulk.shipments[-1].mode == "logistics"
+    urgent = desk.ship_order(paid(desk, lines=bulk_lines, urgent=True).id, by=WAREHOUSE)
+    assert urgent.shipments[-1].mode == "express"
+    by_rail = paid(desk, lines=bulk_lines, shipping_mode="rail")
+    assert desk.ship_order(by_rail.id, by=WAREHOUSE).shipments[-1].mode == "rail"
+
+
 def test_no_shipment_before_full_payment(desk: OrderDesk, store: Store) -> None:
     stocked(desk)
     order = confirmed(desk)

@@ -74,6 +74,7 @@ from csdomain.orders import (
     StockBucket,
     StockIssued,
     assess_delivery_problem,
+    choose_shipping_mode,
     damage_analysis,
     order_events,
     orders_awaiting_stock,
@@ -485,6 +486,24 @@ def test_a_damage_application_moves_goods_only_once_approved() -> None:
     assert (freed.good, freed.available(), freed.damage) == (5, 5, ())
     with pytest.raises(ValidationError):
         stock.approve_damage("DA-9", at=T0, by=BOSS, access=ACCESS)
+
+
+def test_the_shipping_mode_follows_quantity_and_urgency_unless_the_order_names_one() -> None:
+    # Rule: shipping mode by quantity and urgency: express, or logistics/rail freight
+    assert choose_shipping_mode(50, POLICY) is ShippingMode.EXPRESS
+    assert choose_shipping_mode(51, POLICY) is ShippingMode.LOGISTICS
+    assert choose_shipping_mode(10, POLICY, weight_kg=Decimal(31)) is ShippingMode.LOGISTICS
+    assert choose_shipping_mode(500, POLICY, urgent=True) is ShippingMode.EXPRESS
+    rail = attrs.evolve(POLICY, bulk_shipping_mode="rail", urgent_goes_express=False)
+    assert choose_shipping_mode(500, rail, urgent=True) is ShippingMode.RAIL
+    with pytest.raises(ValidationError):
+        attrs.evolve(POLICY, bulk_shipping_mode="camel")
+    bulk = paid(lines=[line("AB-100", 60, "1.00")])
+    assert bulk.planned_shipping_mode(POLICY) is ShippingMode.LOGISTICS
+    assert attrs.evolve(bulk, urgent=True).planned_shipping_mode(POLICY) is ShippingMode.EXPRESS
+    chosen = attrs.evolve(bulk, shipping_mode="rail")
+    assert chosen.planned_shipping_mode(POLICY) is ShippingMode.RAIL
+    assert ship(chosen).shipments[-1].mode is ShippingMode.RAIL
 
 
 def test_whoever_places_a_phone_order_is_its_salesperson_when_none_is_named() -> None:

@@ -286,8 +286,13 @@ class OrderDesk(DeskBase):
         prepayment: Money | None = None,
         consignee: ConsigneeInfo | None = None,
         salesperson: Id | None = None,
+        urgent: bool = False,
+        shipping_mode: ShippingMode | str | None = None,
     ) -> Order:
         """Take an order for a known customer under the next order number (docs/domain.md 2).
+
+        ``urgent`` and ``shipping_mode`` (overriding the policy's choice by quantity and
+        urgency) decide how it ships.
 
         The number comes from ``policy.orders.order_series()`` (``SO-202611-0001``).
         Needs ``order.place``; an unknown customer is :class:`NotFound`.
@@ -310,6 +315,8 @@ class OrderDesk(DeskBase):
             prepayment=prepayment,
             consignee=consignee,
             salesperson=salesperson,
+            urgent=urgent,
+            shipping_mode=shipping_mode,
         )
         return self._shown_order(uow, self.create(uow, ORDERS, order), by, "place_order")
 
@@ -437,11 +444,14 @@ class OrderDesk(DeskBase):
         order_id: Id,
         *,
         by: Actor,
-        mode: ShippingMode | str = ShippingMode.EXPRESS,
+        mode: ShippingMode | str | None = None,
         lines: Sequence[ShipmentLine] | None = None,
         tracking: ShortText = "",
     ) -> Order:
         """Ship the whole order and issue its stock in one unit of work (docs/domain.md 2).
+
+        ``mode`` defaults to the order's planned mode (its own, or the policy's by
+        quantity and urgency: :func:`~csdomain.orders.choose_shipping_mode`).
 
         Payment first (``payment_required`` unless the customer's class is credit-exempt;
         custom work ``balance_required``), complete or not at all

@@ -98,6 +98,7 @@ from csdomain.orders.model import (
     Shipment,
     ShipmentLine,
     ShippingMode,
+    choose_shipping_mode,
 )
 from csdomain.orders.policy import (
     OrderPolicy,
@@ -188,6 +189,7 @@ __all__ = [
     "StockUpdate",
     "StockWrittenOff",
     "assess_delivery_problem",
+    "choose_shipping_mode",
     "damage_analysis",
     "order_events",
     "orders_awaiting_stock",

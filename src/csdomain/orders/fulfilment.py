@@ -166,7 +166,7 @@ def ship_order(
     access: AccessPolicy,
     policy: OrderPolicy,
     calendar: BusinessCalendar,
-    mode: ShippingMode | str = ShippingMode.EXPRESS,
+    mode: ShippingMode | str | None = None,
     lines: Sequence[ShipmentLine] | None = None,
     customer_class: CustomerClass | None = None,
     tracking: str = "",

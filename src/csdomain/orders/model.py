@@ -71,6 +71,7 @@ __all__ = [
     "Shipment",
     "ShipmentLine",
     "ShippingMode",
+    "choose_shipping_mode",
 ]
 
 #: An order line's identity: ``(sku, gift)``. An order holds at most one line per key.
@@ -192,6 +193,38 @@ def _tuple(_instance: object, attribute: attrs.Attribute[Any], value: object) ->
     if not isinstance(value, tuple):
         msg = f"expected a tuple, got {type(value).__name__}"
         raise ValidationError.at(attribute.name, msg)
+
+
+def choose_shipping_mode(
+    quantity: int,
+    policy: OrderPolicy,
+    *,
+    urgent: bool = False,
+    weight_kg: Decimal | None = None,
+) -> ShippingMode:
+    """The shipping mode for ``quantity`` units by quantity and urgency (docs/domain.md 2).
+
+    Source: docs/domain.md 2, shipping mode by quantity and urgency (express, or
+    logistics/rail freight). Urgent goes express (``urgent_goes_express``); otherwise up
+    to ``express_max_quantity`` units and, when the weight is given, up to
+    ``express_max_weight_kg`` go express, anything larger ``bulk_shipping_mode``.
+    """
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+        raise ValidationError.at(
+            "quantity", f"must be a whole number >= 0, got {describe(quantity)}"
+        )
+    if weight_kg is not None and (not isinstance(weight_kg, Decimal) or weight_kg < 0):
+        raise ValidationError.at("weight_kg", f"must be a Decimal >= 0, got {describe(weight_kg)}")
+    if urgent and policy.urgent_goes_express:
+        return ShippingMode.EXPRESS
+    small = quantity <= policy.express_max_quantity and (
+        weight_kg is None or weight_kg <= policy.express_max_weight_kg
+    )
+    return ShippingMode.EXPRESS if small else ShippingMode(policy.bulk_shipping_mode)
+
+
+def _optional_mode(value: ShippingMode | str | None) -> ShippingMode | None:
+    return None if value is None else _mode(value)
 
 
 @attrs.frozen
@@ -404,6 +437,10 @@ class Order:
     price_changes: tuple[PriceChange, ...] = attrs.field(
         default=(), converter=as_tuple, validator=tuple_of(PriceChange)
     )
+    #: The customer needs the goods urgently: by default they go express.
+    urgent: bool = attrs.field(default=False, validator=flag)
+    #: The shipping mode chosen for this order, overriding the policy's choice.
+    shipping_mode: ShippingMode | None = attrs.field(default=None, converter=_optional_mode)
 
     def __attrs_post_init__(self) -> None:
         errors = _order_problems(self) or _amount_problems(self)
@@ -443,6 +480,17 @@ class Order:
         if self.kind is OrderKind.CUSTOM:
             return tuple(line for line in self.lines if line.gift)
         return self.lines
+
+    @property
+    def units(self) -> int:
+        """How many units the order ships, every line together."""
+        return sum(line.quantity for line in self.lines)
+
+    def planned_shipping_mode(self, policy: OrderPolicy) -> ShippingMode:
+        """The order's own shipping mode, or the policy's by quantity and urgency."""
+        if self.shipping_mode is not None:
+            return self.shipping_mode
+        return choose_shipping_mode(self.units, policy, urgent=self.urgent)
 
     def ordered_quantities(self) -> dict[LineKey, int]:
         """Ordered quantity per ``(sku, gift)``."""
@@ -528,8 +576,13 @@ class Order:
         prepayment: Money | None = None,
         consignee: ConsigneeInfo | None = None,
         salesperson: str | None = None,
+        urgent: bool = False,
+        shipping_mode: ShippingMode | str | None = None,
     ) -> Order:
         """Take an order in the policy currency; needs ``order.place`` (docs/domain.md 2).
+
+        ``urgent`` and ``shipping_mode`` (an override of the policy's choice) decide how
+        it ships (:meth:`planned_shipping_mode`).
 
         Whoever takes a phone order is its salesperson when none is named: a phone order
         must be confirmed by the salesperson, and only by that one.
@@ -553,6 +606,8 @@ class Order:
             prepayment=prepayment,
             consignee=consignee,
             salesperson=salesperson,
+            urgent=urgent,
+            shipping_mode=shipping_mode,
             history=(StatusChange(from_=None, to=OrderStatus.PLACED.value, at=at, by=by.id),),
         )
 
@@ -719,12 +774,15 @@ class Order:
         access: AccessPolicy,
         policy: OrderPolicy,
         calendar: BusinessCalendar,
-        mode: ShippingMode | str = ShippingMode.EXPRESS,
+        mode: ShippingMode | str | None = None,
         lines: Sequence[ShipmentLine] | None = None,
         customer_class: CustomerClass | None = None,
         tracking: str = "",
     ) -> Order:
         """Ship the whole order and promise a delivery window (docs/domain.md 2).
+
+        ``mode`` (``None``: :meth:`planned_shipping_mode`, by quantity and urgency unless
+        the order names its own) is how the goods go.
 
         The promise counts calendar days from the remittance proof (接到传真后……3-4日即可
         收到): from when the order was paid in full, or from the shipment itself for an
@@ -797,7 +855,8 @@ class Order:
                 order_id=self.id,
                 missing=list(missing),
             )
-        shipment = Shipment(lines=shipped, at=at, mode=mode, by=by.id, tracking=tracking)
+        chosen = self.planned_shipping_mode(policy) if mode is None else mode
+        shipment = Shipment(lines=shipped, at=at, mode=chosen, by=by.id, tracking=tracking)
         return ORDER_LIFECYCLE.move(
             self,
             "ship_order",

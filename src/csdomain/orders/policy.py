@@ -67,6 +67,15 @@ class OrderPolicy:
         default=frozenset({"invoice_title", "consignee", "phone", "postcode", "address"}),
         validator=frozenset_of(str),
     )
+    #: Shipping mode by quantity and urgency (express, or logistics/rail freight): an
+    #: order of at most ``express_max_quantity`` units and, when its weight is known, at
+    #: most ``express_max_weight_kg`` goes express, a larger one ``bulk_shipping_mode``
+    #: (``logistics`` or ``rail``); an urgent order goes express when
+    #: ``urgent_goes_express``. The limits are project defaults: the documents give none.
+    express_max_quantity: int = attrs.field(default=50, validator=integer)
+    express_max_weight_kg: Decimal = attrs.field(default=Decimal(30), validator=decimal)
+    bulk_shipping_mode: str = attrs.field(default="logistics", validator=text)
+    urgent_goes_express: bool = attrs.field(default=True, validator=flag)
     #: Who must be involved when a delivery problem crosses a threshold.
     escalation_contacts: frozenset[str] = attrs.field(
         default=frozenset({"sales_vp", "quality_department"}), validator=frozenset_of(str)
@@ -92,6 +101,13 @@ class OrderPolicy:
             errors.append(("reference_wagon_tonnes", "must be positive"))
         if self.content_tolerance < 0:
             errors.append(("content_tolerance", "must not be negative"))
+        if self.express_max_quantity < 0:
+            errors.append(("express_max_quantity", "must not be negative"))
+        if self.express_max_weight_kg < 0:
+            errors.append(("express_max_weight_kg", "must not be negative"))
+        if self.bulk_shipping_mode not in ("logistics", "rail"):
+            msg = f"must be logistics or rail, got {describe(self.bulk_shipping_mode)}"
+            errors.append(("bulk_shipping_mode", msg))
         known = {"invoice_title", "consignee", "phone", "postcode", "address"}
         errors.extend(
             ("shipping_details_required", f"not a remittance detail: {describe(name)}")
