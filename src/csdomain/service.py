@@ -23,6 +23,7 @@ from csdomain.desk.notifications import Dispatcher, NotificationDesk
 from csdomain.desk.orders import OrderDesk
 from csdomain.desk.privacy import PrivacyDesk
 from csdomain.desk.satisfaction import SatisfactionDesk
+from csdomain.desk.service_network import ServiceNetworkDesk
 from csdomain.desk.warranty import WarrantyDesk
 
 
@@ -35,6 +36,7 @@ class ServiceDesk(
     ComplaintDesk,
     WarrantyDesk,
     FieldServiceDesk,
+    ServiceNetworkDesk,
     SatisfactionDesk,
     NotificationDesk,
     PrivacyDesk,

@@ -25,6 +25,12 @@ working hours from a :class:`~csdomain.calendar.BusinessCalendar`.
 - :mod:`~csdomain.fieldservice.order`: :class:`ServiceOrder` and its lifecycle
   (:data:`SERVICE_ORDER_LIFECYCLE`); late jobs climb the complaint area's ladder.
 - :mod:`~csdomain.fieldservice.dispatch`: :func:`suggest_technicians`, ranked with reasons.
+- :mod:`~csdomain.fieldservice.contracts`, :mod:`~csdomain.fieldservice.plans`,
+  :mod:`~csdomain.fieldservice.statements`: service-point contracts and assessments,
+  maintenance plans, a contracted point's monthly statement (the service network page).
+- :mod:`~csdomain.fieldservice.partstock` and :mod:`~csdomain.fieldservice.partreports`:
+  spare-part stock per service point (receipts, issues to jobs, transfers 调拨, write-offs
+  核销), the monthly parts reconciliation, the reserve plan and the stock's age.
 - :mod:`~csdomain.fieldservice.overdue`, :mod:`~csdomain.fieldservice.events`,
   :mod:`~csdomain.fieldservice.reports`: missed promises, events, daily report and KPIs.
 
@@ -51,6 +57,14 @@ from csdomain.fieldservice.classification import (
     ServiceOrderSource,
     ServiceRoute,
 )
+from csdomain.fieldservice.contracts import (
+    CONTRACT_LIFECYCLE,
+    CONTRACT_TRANSITIONS,
+    ContractStatus,
+    PointAssessment,
+    assess,
+    grade_for,
+)
 from csdomain.fieldservice.dispatch import (
     Candidate,
     PassedOver,
@@ -72,7 +86,7 @@ from csdomain.fieldservice.events import (
     product_file_events,
     service_order_events,
 )
-from csdomain.fieldservice.network import ServiceArea, ServicePoint, Technician
+from csdomain.fieldservice.network import ServiceArea, ServicePoint, Technician, check_takes_jobs
 from csdomain.fieldservice.order import (
     ASSIGNED_STATUSES,
     OPEN_SERVICE_STATUSES,
@@ -83,6 +97,38 @@ from csdomain.fieldservice.order import (
     check_technician_fits,
 )
 from csdomain.fieldservice.overdue import PromiseBreach, PromiseTarget, breaches, promise_breaches
+from csdomain.fieldservice.partreports import (
+    JobParts,
+    PartReconciliation,
+    ReconciliationLine,
+    ReserveLine,
+    ReservePlan,
+    StockAge,
+    reconcile_parts,
+    reserve_plan,
+    stock_age,
+)
+from csdomain.fieldservice.partstock import (
+    PART_TRANSFER_LIFECYCLE,
+    PART_TRANSFER_TRANSITIONS,
+    MovementKind,
+    PartLot,
+    PartMovement,
+    PartStock,
+    PartTransfer,
+    ReceiptLine,
+    TransferLine,
+    TransferStatus,
+    check_receipt,
+    part_stock_key,
+)
+from csdomain.fieldservice.plans import (
+    MaintenanceFrequency,
+    MaintenancePlan,
+    PlanRun,
+    due_now,
+    occurrences,
+)
 from csdomain.fieldservice.policy import (
     DistanceBand,
     FeeSchedule,
@@ -103,19 +149,30 @@ from csdomain.fieldservice.reports import (
     TechnicianDayReport,
     technician_daily_report,
 )
+from csdomain.fieldservice.statements import (
+    MonthlyStatement,
+    StatementLine,
+    monthly_statement,
+    point_fee,
+)
 from csdomain.fieldservice.triage import FaultEntry, Finding, TriageResult, triage_symptoms
 from csdomain.fieldservice.visits import Dispatch, PartUse, SignOff, VisitRecord
 
 
 __all__ = [
     "ASSIGNED_STATUSES",
+    "CONTRACT_LIFECYCLE",
+    "CONTRACT_TRANSITIONS",
     "FIELD_SERVICE_TEAM",
     "OPEN_SERVICE_STATUSES",
+    "PART_TRANSFER_LIFECYCLE",
+    "PART_TRANSFER_TRANSITIONS",
     "SERVICE_ORDER_LIFECYCLE",
     "SERVICE_ORDER_TRANSITIONS",
     "Candidate",
     "ChargeKind",
     "ChargeLine",
+    "ContractStatus",
     "Coverage",
     "DayJob",
     "Dispatch",
@@ -124,14 +181,30 @@ __all__ = [
     "FeeSchedule",
     "FieldServicePolicy",
     "Finding",
+    "JobParts",
+    "MaintenanceFrequency",
+    "MaintenancePlan",
+    "MonthlyStatement",
+    "MovementKind",
+    "PartLot",
+    "PartMovement",
+    "PartReconciliation",
+    "PartStock",
+    "PartTransfer",
     "PartUse",
     "PassedOver",
+    "PlanRun",
+    "PointAssessment",
     "PointOwnership",
     "ProductFile",
     "ProductFileRegistered",
     "PromiseBreach",
     "PromiseTarget",
     "QuoteApproval",
+    "ReceiptLine",
+    "ReconciliationLine",
+    "ReserveLine",
+    "ReservePlan",
     "ServiceArea",
     "ServiceHistoryEntry",
     "ServiceKpiAccumulator",
@@ -153,24 +226,40 @@ __all__ = [
     "ShippedUnit",
     "SignOff",
     "Slot",
+    "StatementLine",
+    "StockAge",
     "Suggestion",
     "Technician",
     "TechnicianDayReport",
+    "TransferLine",
+    "TransferStatus",
     "TriageResult",
     "VisitRecord",
+    "assess",
     "breaches",
     "call_deadlines",
     "check_available",
+    "check_receipt",
+    "check_takes_jobs",
     "check_technician_fits",
     "day_plan",
+    "due_now",
     "earliest_slot",
     "escalation_target",
     "fix_deadline",
+    "grade_for",
+    "monthly_statement",
+    "occurrences",
+    "part_stock_key",
+    "point_fee",
     "price_work",
     "product_file_events",
     "product_files_from_order",
     "promise_breaches",
+    "reconcile_parts",
+    "reserve_plan",
     "service_order_events",
+    "stock_age",
     "suggest_technicians",
     "technician_daily_report",
     "total_of",

@@ -17,13 +17,23 @@ import attrs
 
 from csdomain.complaints import ComplaintUrgency, SlaTarget
 from csdomain.errors import ValidationError, describe
-from csdomain.fieldservice._checks import amount
+from csdomain.fieldservice._checks import amount, names
 from csdomain.fieldservice.classification import ServiceOrderKind
+from csdomain.fieldservice.contracts import (
+    check_criteria,
+    check_grades,
+    check_share,
+    check_suspend_grades,
+    default_criteria,
+    default_grades,
+)
+from csdomain.fieldservice.plans import MaintenanceFrequency, maintenance_frequency
 from csdomain.fieldservice.triage import FaultEntry
 from csdomain.ids import NamingSeries
 from csdomain.money import Money
 from csdomain.validators import (
     as_dict,
+    as_frozenset,
     as_tuple,
     instance_of,
     optional,
@@ -33,7 +43,13 @@ from csdomain.validators import (
 )
 
 
-__all__ = ["DistanceBand", "FeeSchedule", "FieldServicePolicy", "ServicePromise"]
+__all__ = [
+    "CHANNEL_LEVELS",
+    "DistanceBand",
+    "FeeSchedule",
+    "FieldServicePolicy",
+    "ServicePromise",
+]
 
 
 @attrs.frozen
@@ -148,6 +164,40 @@ def _default_kind_skills() -> dict[str, str]:
     return {kind.value: kind.value for kind in ServiceOrderKind}
 
 
+#: The channel levels a parts quote goes to (配件报价 only through the channel).
+CHANNEL_LEVELS = ("agent", "dealer", "service_point")
+
+
+def _default_discounts() -> dict[str, Decimal]:
+    return {"agent": Decimal("0.25"), "dealer": Decimal("0.20"), "service_point": Decimal("0.20")}
+
+
+def _share(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, Decimal) or not value.is_finite() or not 0 <= value <= 1:
+        raise ValidationError.at(
+            attribute.name, f"must be a Decimal from 0 to 1, got {describe(value)}"
+        )
+
+
+def _discounts(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, Mapping):
+        raise ValidationError.at(attribute.name, f"expected a mapping, got {describe(value)}")
+    for level in CHANNEL_LEVELS:
+        if level not in value:
+            raise ValidationError.at(f"{attribute.name}.{level}", "every channel level is listed")
+    for level, discount in value.items():
+        if level not in CHANNEL_LEVELS:
+            raise ValidationError.at(
+                attribute.name,
+                f"{describe(level)} is not a channel level ({', '.join(CHANNEL_LEVELS)})",
+            )
+        if not isinstance(discount, Decimal) or not discount.is_finite() or not 0 <= discount < 1:
+            raise ValidationError.at(
+                f"{attribute.name}.{level}",
+                f"a discount is a Decimal from 0 up to 1, got {describe(discount)}",
+            )
+
+
 def _currency(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     try:
         Money.zero(value)  # type: ignore[arg-type]
@@ -182,6 +232,15 @@ class FieldServicePolicy:
     ``fault_guide`` is the triage guide (empty by default: the handbook asks the
     questions, the products give the answers); ``kind_skills`` names the skill each kind
     of job needs (project default: the kind's own name).
+
+    Spare parts (配件管理): ``part_settlement_discounts`` is the dealer settlement list's
+    discount off the market guide list per channel level (the handbook names the two price
+    lists but gives no discount: project defaults). ``young_part_stock_months`` and
+    ``young_part_stock_target``: 配件账龄周期80%控制在3个月内 (80 % of part stock younger
+    than 3 months). The reserve plan replaces ``part_replacement_ratio`` parts for each
+    part used (planned replacements 1:1, a project default) over the last
+    ``part_reserve_days`` (90 days, the age window, is a project default). Transfer
+    notes (调拨单) are numbered by ``part_transfer_pattern`` (project default).
     """
 
     special: ServicePromise = attrs.field(
@@ -209,6 +268,43 @@ class FieldServicePolicy:
     kind_skills: Mapping[str, str] = attrs.field(
         factory=_default_kind_skills, converter=as_dict, validator=_kind_skills
     )
+    # -- the service network: contracts, assessments, plans, post-delivery jobs, statements
+    #: Assessment criteria and the most points each gives (contracts.default_criteria).
+    assessment_criteria: Mapping[str, int] = attrs.field(
+        factory=default_criteria, converter=as_dict, validator=check_criteria
+    )
+    #: Grade bands: the least total of each grade.
+    assessment_grades: Mapping[str, int] = attrs.field(
+        factory=default_grades, converter=as_dict, validator=check_grades
+    )
+    #: Grades that suspend an active service point when it is assessed.
+    suspend_on_grades: frozenset[str] = attrs.field(
+        factory=lambda: frozenset({"D"}), converter=as_frozenset, validator=check_suspend_grades
+    )
+    #: How often a new maintenance plan repeats unless told.
+    maintenance_frequency: MaintenanceFrequency = attrs.field(
+        default=MaintenanceFrequency.QUARTERLY, converter=maintenance_frequency
+    )
+    #: Models (or SKUs, where a unit has no model) that get an installation job after delivery.
+    installation_models: frozenset[str] = attrs.field(
+        factory=frozenset, converter=as_frozenset, validator=names
+    )
+    #: Models (or SKUs) that get a user-training job after delivery.
+    training_models: frozenset[str] = attrs.field(
+        factory=frozenset, converter=as_frozenset, validator=names
+    )
+    #: How many days back the post-delivery run looks for delivered orders.
+    delivery_lookback_days: int = attrs.field(default=30, validator=positive_int)
+    #: The share of the fee schedule's call-out, distance and labour paid to a contracted point.
+    point_fee_share: Decimal = attrs.field(default=Decimal("1.00"), validator=check_share)
+    part_settlement_discounts: Mapping[str, Decimal] = attrs.field(
+        factory=_default_discounts, converter=as_dict, validator=_discounts
+    )
+    young_part_stock_months: int = attrs.field(default=3, validator=positive_int)
+    young_part_stock_target: Decimal = attrs.field(default=Decimal("0.80"), validator=_share)
+    part_reserve_days: int = attrs.field(default=90, validator=positive_int)
+    part_replacement_ratio: int = attrs.field(default=1, validator=positive_int)
+    part_transfer_pattern: str = attrs.field(default="DB-{yyyy}{mm}-{seq:04d}", validator=_pattern)
 
     def __attrs_post_init__(self) -> None:
         if self.planning_days > 366:
@@ -239,6 +335,15 @@ class FieldServicePolicy:
     def skill_for(self, kind: ServiceOrderKind) -> str | None:
         """The skill a job of ``kind`` needs (``None``: no particular one)."""
         return self.kind_skills.get(kind.value)
+
+    def settlement_discount(self, level: str) -> Decimal:
+        """The dealer settlement list's discount for a channel ``level``."""
+        try:
+            return self.part_settlement_discounts[level]
+        except KeyError:
+            raise ValidationError.at(
+                "level", f"{describe(level)} is not a channel level ({', '.join(CHANNEL_LEVELS)})"
+            ) from None
 
     def money(self, value: Decimal) -> Money:
         """``value`` as money of the policy currency."""
