@@ -29,17 +29,22 @@ from csdomain.fieldservice import (
     FIELD_SERVICE_TEAM,
     Coverage,
     FaultEntry,
+    PartStock,
     PartUse,
     PromiseTarget,
     ServiceOrder,
     ServiceOrderStatus,
     ShippedUnit,
     SignOff,
+    TransferLine,
     VisitRecord,
 )
 from csdomain.kinds import (
     ORDERS,
     OUTBOX,
+    PART_MOVEMENTS,
+    PART_STOCKS,
+    PART_TRANSFERS,
     PRODUCT_FILES,
     SERVICE_ORDERS,
     TECHNICIANS,
@@ -51,6 +56,7 @@ from csdomain.policy import Policy
 from csdomain.service import ServiceDesk
 from csdomain.store import Kind, Store, open_store
 from csdomain.warranty import Cause, PartKind, SparePart, WarrantyClaimStatus
+from csdomain.warranty.parts import PriceList
 
 
 S = ServiceOrderStatus
@@ -151,6 +157,12 @@ def desk(store: Store, clock: FixedClock) -> ServiceDesk:
         address="Luoyu Rd 1",
         by=MANAGER,
     )
+    made.receive_parts(
+        "SP-WH",
+        "DN-0001",
+        [TransferLine(part=BOARD, quantity=10), TransferLine(part=MAIN_BOARD, quantity=5)],
+        by=MANAGER,
+    )
     return made
 
 
@@ -162,6 +174,9 @@ def snapshot(store: Store) -> dict[str, list[Any]]:
             TECHNICIANS,
             WARRANTY_CLAIMS,
             OUTBOX,
+            PART_STOCKS,
+            PART_MOVEMENTS,
+            PART_TRANSFERS,
         )
         return {kind.name: uow.repo(kind).find() for kind in kinds}
 
@@ -793,3 +808,232 @@ def test_a_fault_that_comes_back_twice_earns_an_exchange(
     assert claims[1].decision is not None
     assert claims[1].decision.reason_codes == ("repeated_failure",)
     assert third.coverage is Coverage.WARRANTY
+
+
+# -- spare parts at the service points (配件管理) -------------------------------------------------
+
+CHIP = SparePart(part_number="IC-9", name="controller chip", kind=PartKind.CORE)
+
+
+def on_hand(desk: ServiceDesk, part: str, point: str = "SP-WH") -> int:
+    return desk.get_part_stock(point, part, by=MANAGER).on_hand
+
+
+def second_point(desk: ServiceDesk) -> None:
+    desk.register_service_area("YC-1", name="Yichang", district="YC", region="HUBEI", by=MANAGER)
+    desk.register_service_point(
+        "SP-YC", name="Yichang partner", ownership="contracted", service_areas=["YC-1"], by=MANAGER
+    )
+
+
+def test_the_parts_of_a_visit_come_from_the_service_points_stock(
+    desk: ServiceDesk, store: Store, clock: FixedClock
+) -> None:
+    # Rule: the visit record's parts used come from the technician's service point stock,
+    # in the same unit of work, never below zero (part_out_of_stock).
+    order = on_site(desk, clock)
+    desk.record_service_visit(order.id, visit(order, clock), by=TECH)
+    assert on_hand(desk, "PB-55") == 9
+    with store.unit_of_work(readonly=True) as uow:
+        (issued,) = uow.repo(PART_MOVEMENTS).find(kind="issued")
+    assert (issued.reference, issued.quantity, issued.service_point_id) == (order.id, 1, "SP-WH")
+    again = on_site(desk, clock, "SN-OLD")
+    record = visit(again, clock, parts=(PartUse(part=BOARD, quantity=10),))
+    assert (
+        rule_code(store, lambda: desk.record_service_visit(again.id, record, by=TECH))
+        == "part_out_of_stock"
+    )
+    assert desk.get_service_order(again.id, by=TECH).visits == ()
+
+
+def test_a_delivery_is_received_once_against_its_note(desk: ServiceDesk, store: Store) -> None:
+    # Rule: receipts are checked against the delivery note (receipt_exceeds_note,
+    # receipt_not_on_note); a note is received once (note_already_received).
+    lines = [TransferLine(part=BOARD, quantity=4)]
+    assert (
+        rule_code(store, lambda: desk.receive_parts("SP-WH", "DN-0001", lines, by=MANAGER))
+        == "note_already_received"
+    )
+    over = {"PB-55": 5}
+    assert (
+        rule_code(
+            store,
+            lambda: desk.receive_parts("SP-WH", "DN-0002", lines, received=over, by=MANAGER),
+        )
+        == "receipt_exceeds_note"
+    )
+    short = desk.receive_parts("SP-WH", "DN-0002", lines, received={"PB-55": 3}, by=DISPATCHER)
+    assert short.shortfall == 1
+    assert on_hand(desk, "PB-55") == 13
+    error = unchanged_after(store, lambda: desk.receive_parts("SP-WH", "DN-0003", lines, by=TECH))
+    assert isinstance(error, PermissionDenied)
+
+
+def test_a_transfer_between_points_is_shipped_then_received(
+    desk: ServiceDesk, store: Store, clock: FixedClock
+) -> None:
+    # Rule: 调拨: the parts leave the source when shipped and arrive when received, with a
+    # receipt check; never more than the source holds.
+    second_point(desk)
+    assert (
+        rule_code(
+            store, lambda: desk.ship_part_transfer("SP-WH", "SP-YC", {"PB-55": 11}, by=MANAGER)
+        )
+        == "part_out_of_stock"
+    )
+    transfer = desk.ship_part_transfer("SP-WH", "SP-YC", {"PB-55": 4}, by=MANAGER)
+    assert transfer.id == "DB-202611-0001"
+    assert on_hand(desk, "PB-55") == 6
+    clock.advance(timedelta(days=1))
+    done = desk.receive_part_transfer(transfer.id, received={"PB-55": 4}, by=MANAGER)
+    assert done.status.value == "received"
+    assert on_hand(desk, "PB-55", "SP-YC") == 4
+    assert isinstance(
+        unchanged_after(store, lambda: desk.receive_part_transfer(transfer.id, by=MANAGER)),
+        InvalidTransition,
+    )
+
+
+def test_an_ip_protected_core_part_is_never_transferred(desk: ServiceDesk, store: Store) -> None:
+    # Rule: IP-protected core parts are never priced, transferred or sold.
+    second_point(desk)
+    desk.receive_parts("SP-WH", "DN-CORE", [TransferLine(part=CHIP, quantity=2)], by=MANAGER)
+    assert (
+        rule_code(store, lambda: desk.ship_part_transfer("SP-WH", "SP-YC", {"IC-9": 1}, by=MANAGER))
+        == "part_not_transferable"
+    )
+    assert (
+        rule_code(
+            store,
+            lambda: desk.quote_parts_to_channel(
+                [PartUse(part=CHIP)], service_point_id="SP-YC", by=MANAGER
+            ),
+        )
+        == "part_not_for_sale"
+    )
+
+
+def test_claim_material_is_written_off_only_with_its_product_and_user_data(
+    desk: ServiceDesk, store: Store
+) -> None:
+    # Rule: claim material (索赔物料) is written off (核销) only with a valid product record
+    # and user data.
+    def write_off(serial: str, customer: str) -> object:
+        return desk.write_off_claim_material(
+            "SP-WH", "PB-55", 1, product_serial=serial, customer_id=customer, by=FINANCE
+        )
+
+    assert rule_code(store, lambda: write_off("SN-404", "CU-000001")) == (
+        "claim_material_without_product"
+    )
+    assert rule_code(store, lambda: write_off("SN-001", "CU-999999")) == (
+        "claim_material_without_user_data"
+    )
+    stock = write_off("SN-001", "CU-000001")
+    assert isinstance(stock, PartStock)
+    assert stock.on_hand == 9
+    with store.unit_of_work(readonly=True) as uow:
+        (moved,) = uow.repo(PART_MOVEMENTS).find(kind="written_off")
+    assert (moved.product_serial, moved.customer_id) == ("SN-001", "CU-000001")
+
+
+def test_parts_are_quoted_through_the_channel_only(desk: ServiceDesk, store: Store) -> None:
+    # Rule: parts are not quoted straight to end users (不可对用户直接报价): a dealer or
+    # agent on file, or a service point, on the dealer settlement list.
+    dealer, _ = desk.register_customer(
+        name="Hubei Parts Co", city="Wuhan", customer_class="dealer", by=MANAGER
+    )
+    second_point(desk)
+    (to_dealer,) = desk.quote_parts_to_channel(
+        [PartUse(part=BOARD, quantity=2)], dealer_id=dealer.id, by=DISPATCHER
+    )
+    assert to_dealer.price_list is PriceList.DEALER_SETTLEMENT
+    assert to_dealer.list_price == cny("200.00")  # a standard part stays at cost
+    (to_point,) = desk.quote_parts_to_channel(
+        [PartUse(part=BOARD)], service_point_id="SP-YC", by=DISPATCHER
+    )
+    assert to_point.unit_price == cny("100.00")
+    assert (
+        rule_code(
+            store,
+            lambda: desk.quote_parts_to_channel(
+                [PartUse(part=BOARD)], dealer_id="CU-000001", by=DISPATCHER
+            ),
+        )
+        == "no_direct_quote_to_end_user"
+    )
+
+
+def test_the_monthly_parts_reconciliation_follows_every_job(
+    desk: ServiceDesk, clock: FixedClock
+) -> None:
+    # Rule: parts settled per job and reconciled monthly: a job that drew parts and is
+    # not settled is flagged; once settled its parts' charge shows.
+    order = on_site(desk, clock, "SN-OLD")
+    desk.record_service_visit(order.id, visit(order, clock), by=TECH)
+    month = desk.part_reconciliation("SP-WH", date(2026, 11, 1), by=FINANCE)
+    line = month.line("PB-55")
+    assert (line.opening, line.received, line.issued, line.closing) == (0, 10, 1, 9)
+    assert [(job.job_id, job.settled) for job in month.jobs] == [(order.id, False)]
+    assert month.flagged
+    desk.complete_service_order(order.id, by=TECH)
+    desk.sign_off_service_order(order.id, signed(clock), by=TECH)
+    desk.settle_service_order(order.id, by=FINANCE)
+    month = desk.part_reconciliation(
+        "SP-WH", date(2026, 11, 30), counted={"PB-55": 9, "MB-55": 5}, by=FINANCE
+    )
+    assert [(job.settled, job.parts_charged) for job in month.jobs] == [(True, cny("113.00"))]
+    assert not month.flagged
+    december = desk.part_reconciliation("SP-WH", date(2026, 12, 1), by=FINANCE)
+    assert (december.line("PB-55").opening, december.jobs) == (9, ())
+
+
+def test_the_reserve_plan_and_the_stock_age_kpi(desk: ServiceDesk, clock: FixedClock) -> None:
+    # Rule: planned replacements 1:1 of the parts used; 80 % of stock younger than 3 months.
+    order = on_site(desk, clock)
+    desk.record_service_visit(order.id, visit(order, clock), by=TECH)
+    plan = desk.part_reserve_plan("SP-WH", by=DISPATCHER)
+    assert [(line.part_number, line.used, line.planned, line.on_hand) for line in plan.lines] == [
+        ("MB-55", 0, 0, 5),
+        ("PB-55", 1, 1, 9),
+    ]
+    overall, points = desk.part_stock_age(by=FINANCE)
+    assert (overall.on_hand, overall.share, overall.met) == (14, 1.0, True)
+    assert [point.service_point_id for point in points] == ["SP-WH"]
+    clock.advance(timedelta(days=100))
+    overall, _ = desk.part_stock_age(service_point_id="SP-WH", by=FINANCE)
+    assert (overall.share, overall.met) == (0.0, False)
+
+
+def test_a_claim_made_for_covered_work_names_the_service_point(
+    desk: ServiceDesk, store: Store, clock: FixedClock
+) -> None:
+    # Rule: stored warranty claims carry the service point that did the work.
+    order = on_site(desk, clock)
+    desk.record_service_visit(order.id, visit(order, clock), by=TECH)
+    done = desk.complete_service_order(order.id, by=TECH)
+    with store.unit_of_work(readonly=True) as uow:
+        claim = uow.repo(WARRANTY_CLAIMS).get(done.warranty_claim_id or "")
+    assert claim.service_point_id == "SP-WH"
+
+
+def test_a_job_goes_only_to_a_technician_of_an_active_point(
+    desk: ServiceDesk, store: Store
+) -> None:
+    # Rule: a service order is dispatched only to a technician of an active service point.
+    desk.register_service_area("WH-JX", name="Jiangxia", district="WH", region="HUBEI", by=MANAGER)
+    desk.register_service_point(
+        "SP-JX",
+        name="Jiangxia partner",
+        ownership="contracted",
+        service_areas=["WH-JX"],
+        by=MANAGER,
+    )
+    desk.register_technician(
+        "tech-9", name="Zhao", service_point_id="SP-JX", skills=["repair"], by=MANAGER
+    )
+    order = desk.triage_service_order(opened(desk).id, by=DISPATCHER)
+    assert (
+        rule_code(store, lambda: desk.dispatch_service_order(order.id, "tech-9", by=DISPATCHER))
+        == "service_point_not_active"
+    )

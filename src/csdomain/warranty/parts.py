@@ -4,6 +4,12 @@ The parts that assemble one finished product cost together twice that product's 
 price (按服务配件组装成一台成品,其价格应该为成品经销商结算价的2倍): a :class:`ServiceBom` lists
 those parts with the product's dealer price, and each assembled part's quote is its share
 of the multiple (:meth:`ServiceBom.assembled_prices`), never the multiple itself.
+
+Two price lists (两套价格): the market guide list (:attr:`PriceList.MARKET_GUIDE`, what the
+rules above give) and the dealer settlement list (:attr:`PriceList.DEALER_SETTLEMENT`): one
+formula, the guide price less a settlement discount per channel level
+(``quote_part(..., settlement_discount=...)``). Standard and wear parts stay at cost plus
+their minimal margin on both lists; IP-protected core parts are on neither.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ __all__ = [
     "BomLine",
     "PartKind",
     "PartQuote",
+    "PriceList",
     "QuoteLine",
     "ServiceBom",
     "SparePart",
@@ -54,6 +61,20 @@ class PartKind(StrEnum):
     WEAR = "wear"
     #: An IP-protected core part: not sold.
     CORE = "core"
+
+
+class PriceList(StrEnum):
+    """Which of the two spare-part price lists a quote is on (docs/domain.md 8, parts)."""
+
+    #: The market guide list (市场指导价): the pricing rules as they stand.
+    MARKET_GUIDE = "market_guide"
+    #: The dealer settlement list (经销商结算价): the guide price less the channel level's
+    #: settlement discount (assembled parts; standard and wear parts keep their price).
+    DEALER_SETTLEMENT = "dealer_settlement"
+
+
+def _to_price_list(value: PriceList | str) -> PriceList:
+    return enum_value(PriceList, value, "price_list")
 
 
 def _to_part_kind(value: PartKind | str) -> PartKind:
@@ -201,10 +222,17 @@ class PartQuote:
     tax: Money = attrs.field(validator=money)
     freight: Money = attrs.field(validator=money)
     total: Money = attrs.field(validator=money)
+    price_list: PriceList = attrs.field(default=PriceList.MARKET_GUIDE, converter=_to_price_list)
+    #: The settlement discount applied (zero on the market guide list).
+    discount: Decimal = attrs.field(default=Decimal(0), validator=instance_of(Decimal))
 
     def __attrs_post_init__(self) -> None:
         problems: _Problems = []
         _count(self.quantity, "quantity", problems, minimum=1)
+        if not self.discount.is_finite() or not 0 <= self.discount < 1:
+            problems.append(("discount", "must be from 0 up to 1"))
+        elif self.price_list is PriceList.MARKET_GUIDE and self.discount:
+            problems.append(("discount", "the market guide list has no discount"))
         if not problems:
             if self.unit_price * self.quantity != self.list_price:
                 problems.append(("list_price", "is not unit_price x quantity"))
@@ -228,7 +256,12 @@ class PartQuote:
 
 
 def quote_part(
-    part: SparePart, quantity: int, policy: WarrantyPolicy, *, bom: ServiceBom | None = None
+    part: SparePart,
+    quantity: int,
+    policy: WarrantyPolicy,
+    *,
+    bom: ServiceBom | None = None,
+    settlement_discount: Decimal | None = None,
 ) -> PartQuote:
     """Quote ``quantity`` units of a spare part (docs/domain.md 4, spare parts).
 
@@ -239,6 +272,11 @@ def quote_part(
     policy's margin; IP-protected core parts are not sold
     (``RuleViolation("part_not_for_sale")``). Tax is ``policy.tax_rate`` of the ex-tax
     list price, rounded half-up to the minor unit.
+
+    ``settlement_discount`` (a channel level's discount, from 0 up to 1) quotes the dealer
+    settlement list instead of the market guide list: an assembled part's guide price
+    less the discount; standard and wear parts keep cost plus their minimal margin, so no
+    list sells them below cost.
     """
     if not isinstance(part, SparePart):
         raise ValidationError.at("part", f"expected a SparePart, got {type(part).__name__}")
@@ -255,6 +293,10 @@ def quote_part(
             f"{part.part_number} ({part.name}) is an IP-protected core part and is not sold",
             part_number=part.part_number,
         )
+    discount = Decimal(0) if settlement_discount is None else settlement_discount
+    if not isinstance(discount, Decimal) or not discount.is_finite() or not 0 <= discount < 1:
+        msg = f"must be a Decimal from 0 up to 1, got {describe(settlement_discount)}"
+        raise ValidationError.at("settlement_discount", msg)
     if bom is not None and not isinstance(bom, ServiceBom):
         raise ValidationError.at("bom", f"expected a ServiceBom, got {type(bom).__name__}")
     base: Money | None
@@ -269,7 +311,7 @@ def quote_part(
             raise ValidationError.at("part", f"differs from {part.part_number} in the BOM")
         if bom.dealer_price.currency != policy.currency:
             raise CurrencyMismatch(policy.currency, bom.dealer_price.currency)
-        base, factor = bom.assembled_prices(policy)[part.part_number], Decimal(1)
+        base, factor = bom.assembled_prices(policy)[part.part_number], 1 - discount
     elif part.kind is PartKind.STANDARD:
         base, factor = part.cost, 1 + policy.standard_part_margin
     else:
@@ -291,4 +333,8 @@ def quote_part(
         tax=tax,
         freight=freight,
         total=list_price + tax + freight,
+        price_list=PriceList.MARKET_GUIDE
+        if settlement_discount is None
+        else PriceList.DEALER_SETTLEMENT,
+        discount=discount if part.kind is PartKind.ASSEMBLED else Decimal(0),
     )
