@@ -15,6 +15,7 @@ import pytest
 import csdomain
 from csdomain.auth import Actor, Permission
 from csdomain.clock import FixedClock
+from csdomain.complaints import ComplaintUrgency
 from csdomain.customers import Customer
 from csdomain.desk.base import use_cases
 from csdomain.desk.warranty import WarrantyDesk
@@ -25,8 +26,22 @@ from csdomain.errors import (
     RuleViolation,
     ValidationError,
 )
-from csdomain.fieldservice import ServicePoint
-from csdomain.kinds import ACCESS_LOG, CUSTOMERS, ORDERS, OUTBOX, SERVICE_POINTS, WARRANTY_CLAIMS
+from csdomain.fieldservice import (
+    Dispatch,
+    ServiceOrder,
+    ServiceOrderKind,
+    ServiceOrderSource,
+    ServicePoint,
+)
+from csdomain.kinds import (
+    ACCESS_LOG,
+    CUSTOMERS,
+    ORDERS,
+    OUTBOX,
+    SERVICE_ORDERS,
+    SERVICE_POINTS,
+    WARRANTY_CLAIMS,
+)
 from csdomain.money import Money
 from csdomain.orders import Order, OrderLine
 from csdomain.plugins import get_plugin_manager
@@ -255,6 +270,104 @@ def test_a_claim_carries_the_service_point_that_did_the_work(
     assert desk.get_warranty_claim(case.id, by=AGENT).service_point_id == "SP-WUHAN-1"
     assert [c.id for c in desk.find_warranty_claims(by=AGENT)] == [case.id]
     assert submit(desk).service_point_id is None
+
+
+def fixed_job(number: int, point: str, fixed_at: datetime) -> ServiceOrder:
+    """A stored job that ``point``'s technician fixed at ``fixed_at``."""
+    policy = Policy()
+    job = ServiceOrder.open(
+        id=f"SV-{number:05d}",
+        kind=ServiceOrderKind.REPAIR,
+        source=ServiceOrderSource.CALL,
+        customer_id=CUSTOMER_ID,
+        product_serial=f"SN-J{number}",
+        model="TV-55",
+        address="",
+        service_area_id="wuchang",
+        district="wuhan",
+        urgency=ComplaintUrgency.ORDINARY,
+        in_warranty=True,
+        at=fixed_at - timedelta(days=1),
+        by=AGENT,
+        policy=policy.fieldservice,
+        complaints=policy.complaints,
+        calendar=policy.calendar,
+    )
+    visit = Dispatch(
+        technician_id="tech-7",
+        service_point_id=point,
+        window_start=fixed_at - timedelta(hours=2),
+        window_end=fixed_at,
+        day=fixed_at.date(),
+        at=fixed_at - timedelta(hours=3),
+        by=AGENT.id,
+    )
+    return attrs.evolve(job, dispatches=(visit,), fixed_at=fixed_at)
+
+
+def test_claim_rate_outliers_run_on_stored_jobs_and_claims_per_service_point(
+    desk: WarrantyDesk, store: Store
+) -> None:
+    # Rule: a service point whose claim rate is far above its region's, its own history's
+    # or production's is flagged, from the stored jobs and claims (docs/domain.md 4, #18).
+    october = datetime(2026, 10, 12, 2, tzinfo=UTC)
+    with store.unit_of_work() as uow:
+        for point in ("SP-A", "SP-B"):
+            uow.repo(SERVICE_POINTS).add(sale_point(point))
+        jobs = [(point, october) for point in ("SP-A", "SP-B") for _ in range(4)]
+        jobs += [(point, START) for point in ("SP-A", "SP-B") for _ in range(4)]
+        for number, (point, at) in enumerate(jobs):
+            uow.repo(SERVICE_ORDERS).add(fixed_job(number, point, at))
+    earlier = WarrantyDesk(
+        store, clock=FixedClock(october), plugin_manager=get_plugin_manager(load_entrypoints=False)
+    )
+    earlier.submit_warranty_claim(
+        tv_claim(100, fault="E1"),
+        product=TV,
+        customer_id=CUSTOMER_ID,
+        by=AGENT,
+        service_point_id="SP-A",
+    )
+    for n in range(3):
+        desk.submit_warranty_claim(
+            tv_claim(100, fault=f"N{n}"),
+            product=TV,
+            customer_id=CUSTOMER_ID,
+            by=AGENT,
+            service_point_id="SP-A",
+        )
+    desk.submit_warranty_claim(
+        tv_claim(100, fault="B1"),
+        product=TV,
+        customer_id=CUSTOMER_ID,
+        by=AGENT,
+        service_point_id="SP-B",
+    )
+    submit(desk)  # no service point: not counted
+    flags = desk.service_point_claim_outliers(
+        datetime(2026, 10, 1, tzinfo=UTC),
+        datetime(2026, 12, 1, tzinfo=UTC),
+        by=ANALYST,
+        quality=[QualityTrend("2026-11", Decimal("0.1"))],
+    )
+    found = {(f.service_point, f.comparison, f.period, f.rate) for f in flags}
+    assert found == {
+        ("SP-A", Comparison.REGIONAL_PEERS, "2026-11", Decimal("0.75")),
+        ("SP-A", Comparison.OWN_HISTORY, "2026-11", Decimal("0.75")),
+        ("SP-A", Comparison.PRODUCTION_QUALITY, "2026-11", Decimal("0.75")),
+        ("SP-B", Comparison.OWN_HISTORY, "2026-11", Decimal("0.25")),
+        ("SP-B", Comparison.PRODUCTION_QUALITY, "2026-11", Decimal("0.25")),
+    }
+    october_only = desk.service_point_claim_outliers(
+        datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC), by=ANALYST
+    )
+    assert [(f.service_point, f.comparison) for f in october_only] == [
+        ("SP-A", Comparison.REGIONAL_PEERS)
+    ]
+    with pytest.raises(PermissionDenied):
+        desk.service_point_claim_outliers(START, START, by=OUTSIDER)
+    with pytest.raises(ValidationError):
+        desk.service_point_claim_outliers(START, START - STEP, by=ANALYST)
 
 
 def test_override_checks_the_permission_before_loading(desk: WarrantyDesk, store: Store) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pluggy
 
@@ -28,6 +29,7 @@ from csdomain.kinds import (
     CUSTOMERS,
     ORDERS,
     RULE_GUARDS,
+    SERVICE_ORDERS,
     SERVICE_POINTS,
     WARRANTY_CLAIMS,
 )
@@ -140,6 +142,11 @@ def file_warranty_claim(desk: DeskBase, uow: UnitOfWork, case: WarrantyClaimCase
     """
     _hold_fault(uow, case)
     desk.create(uow, WARRANTY_CLAIMS, case)
+
+
+def _period(start: datetime, end: datetime) -> None:
+    if end < start:
+        raise ValidationError.at("end", "is before start")
 
 
 class WarrantyDesk(DeskBase):
@@ -426,6 +433,69 @@ class WarrantyDesk(DeskBase):
     ) -> tuple[OutlierFlag, ...]:
         """Service points whose claim rate is suspiciously high (docs/domain.md 4, fraud)."""
         return claim_rate_outliers(records, quality, self.policy.warranty, period=period)
+
+    @use_case(Permission.VIEW_REPORTS, readonly=True)
+    def service_point_claim_outliers(
+        self,
+        uow: UnitOfWork,
+        start: datetime,
+        end: datetime,
+        *,
+        by: Actor,
+        period: Id | None = None,
+        quality: Iterable[QualityTrend] = (),
+    ) -> tuple[OutlierFlag, ...]:
+        """Service points whose stored claims are suspiciously many (docs/domain.md 4, fraud).
+
+        The claim-rate outlier check (:func:`~csdomain.warranty.claim_rate_outliers`) on
+        the store: per service point and month (``YYYY-MM`` in the desk calendar's time
+        zone) of ``start <= at < end``, the units are the service orders the point fixed
+        and the claims the warranty claims that name it (``service_point_id``) received
+        then; the region is the service point's. The assessed month is ``period`` (default:
+        the latest), compared with the point's regional peers, its own earlier months and
+        production's defect rate from ``quality``. Streams over the stored jobs and claims.
+        """
+        _period(start, end)
+        return claim_rate_outliers(
+            self._service_point_periods(uow, start, end),
+            quality,
+            self.policy.warranty,
+            period=period,
+        )
+
+    def _service_point_periods(
+        self, uow: UnitOfWork, start: datetime, end: datetime
+    ) -> list[ServicePointPeriod]:
+        """Units (jobs fixed) and claims per service point and month of ``[start, end)``."""
+        zone = ZoneInfo(self.calendar.tz)
+        units: dict[tuple[str, str], int] = {}
+        claims: dict[tuple[str, str], int] = {}
+        for job in uow.repo(SERVICE_ORDERS).scan(fixed_at__ge=start, fixed_at__lt=end):
+            point = job.service_point_id
+            if point is not None and job.fixed_at is not None:
+                slot = (point, f"{job.fixed_at.astimezone(zone):%Y-%m}")
+                units[slot] = units.get(slot, 0) + 1
+        for case in uow.repo(WARRANTY_CLAIMS).scan(
+            submitted_at__ge=start, submitted_at__lt=end, service_point_id__ne=None
+        ):
+            if case.service_point_id is not None:
+                slot = (case.service_point_id, f"{case.submitted_at.astimezone(zone):%Y-%m}")
+                claims[slot] = claims.get(slot, 0) + 1
+        regions: dict[str, str] = {}
+        periods = []
+        for point, month in sorted(units.keys() | claims.keys()):
+            if point not in regions:
+                regions[point] = uow.repo(SERVICE_POINTS).get(point).region
+            periods.append(
+                ServicePointPeriod(
+                    service_point=point,
+                    region=regions[point],
+                    period=month,
+                    units=units.get((point, month), 0),
+                    claims=claims.get((point, month), 0),
+                )
+            )
+        return periods
 
     @checked(Permission.HANDLE_WARRANTY)
     def quote_part(
