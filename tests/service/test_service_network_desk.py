@@ -37,6 +37,7 @@ from csdomain.fieldservice import (
 )
 from csdomain.kinds import (
     MAINTENANCE_PLANS,
+    RULE_GUARDS,
     SERVICE_ORDERS,
     SERVICE_POINT_ASSESSMENTS,
     SERVICE_POINTS,
@@ -435,6 +436,9 @@ def test_delivered_products_get_their_installation_and_training_once(
         ("WM-A1", "user_training"),
     ]
     assert {(j.source, j.source_ref) for j in made} == {(DELIVERY_JOB_SOURCE, order_id)}
+    with store.unit_of_work(readonly=True) as uow:
+        guards = [g for g in uow.repo(RULE_GUARDS).find() if g.rule == "delivery_job"]
+    assert sorted(g.holder for g in guards) == sorted(j.id for j in made)  # one slot each
     again = desk.open_delivery_jobs(by=DISPATCHER)
     assert (again.opened, again.orders) == ((), 1)
     assert len(jobs(store)) == 5

@@ -55,12 +55,14 @@ from csdomain.kinds import (
     MAINTENANCE_PLANS,
     ORDERS,
     PRODUCT_FILES,
+    RULE_GUARDS,
     SERVICE_AREAS,
     SERVICE_ORDERS,
     SERVICE_POINT_ASSESSMENTS,
     SERVICE_POINTS,
 )
 from csdomain.store import UnitOfWork
+from csdomain.warranty import RuleGuard
 
 
 __all__ = [
@@ -471,6 +473,12 @@ class ServiceNetworkDesk(DeskBase):
                         now=now,
                         note=f"after delivery of order {order.id}",
                     )
+                    # the slot of "one such job per product": a run racing this one
+                    # stores the same key and is retried, then sees the job
+                    guard = RuleGuard.of(
+                        "delivery_job", (product.serial, kind.value), holder=job.id, at=now
+                    )
+                    uow.repo(RULE_GUARDS).add(guard)
                     opened.append(job.id)
         return DeliveryRun(opened=tuple(opened), orders=orders)
 
