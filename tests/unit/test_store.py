@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import attrs
 import orjson
@@ -17,6 +18,7 @@ from csdomain.store import (
     KindRegistry,
     Repository,
     Store,
+    UnitOfWork,
     normalize_index_value,
     open_store,
     parse_order,
@@ -305,3 +307,66 @@ def test_error_messages_stay_short_whatever_the_input() -> None:
                 assert len(str(caught.value)) < 400, str(caught.value)[:200]
     assert len(short_repr(deep)) < 100
     assert len(short_repr(huge)) < 100
+
+
+@pytest.mark.parametrize("url", ["memory://", "sqlite://"])
+def test_after_commit_callbacks_run_once_the_unit_of_work_committed_never_after_a_rollback(
+    url: str,
+) -> None:
+    # Rule: work that must follow a commit (purging erased bytes) never runs for writes
+    # that were rolled back.
+    store = open_store(url)
+    calls: list[str] = []
+    try:
+        with store.unit_of_work() as uow:
+            uow.after_commit(lambda: calls.append("first"))
+            uow.after_commit(lambda: calls.append("second"))
+            assert calls == []
+        assert calls == ["first", "second"]
+
+        def fail(uow: UnitOfWork) -> None:
+            uow.after_commit(lambda: calls.append("rolled back"))
+            raise KeyError("boom")
+
+        with pytest.raises(KeyError):
+            run_in(store, fail)
+        with pytest.raises(ValidationError), store.unit_of_work(readonly=True) as uow:
+            uow.after_commit(lambda: calls.append("read-only"))
+        assert calls == ["first", "second"]
+    finally:
+        store.close()
+
+
+def run_in(store: Store, work: Callable[[UnitOfWork], None]) -> None:
+    """Run ``work`` in a writing unit of work of ``store``."""
+    with store.unit_of_work() as uow:
+        work(uow)
+
+
+class _NoPurge:
+    """A backend without the optional purge_erased."""
+
+    stores_objects = True
+    url = "nopurge://"
+
+    def __init__(self) -> None:
+        self.inner = open_store("memory://").backend
+
+    def begin(self, *, readonly: bool = False) -> Any:
+        return self.inner.begin(readonly=readonly)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_purge_erased_says_whether_the_backend_could_purge() -> None:
+    # Rule: purge_erased is optional in the SPI; the bundled backends offer it.
+    assert Store(_NoPurge()).purge_erased(["customer"]) is False
+    for url in ("memory://", "sqlite://"):
+        store = open_store(url)
+        try:
+            assert store.purge_erased(["customer"]) is True
+            with pytest.raises(ValidationError):
+                store.purge_erased([7])  # type: ignore[list-item]
+        finally:
+            store.close()
