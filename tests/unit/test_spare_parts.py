@@ -29,6 +29,7 @@ from csdomain.fieldservice import (
 )
 from csdomain.lifecycle import command_table_problems, transition_table_problems
 from csdomain.money import Money
+from csdomain.testing.strategies_fieldservice import part_stocks, part_transfers
 from csdomain.warranty import BomLine, PartKind, ServiceBom, SparePart, WarrantyPolicy, quote_part
 from csdomain.warranty.parts import PriceList
 
@@ -325,3 +326,31 @@ def test_eighty_percent_of_part_stock_is_younger_than_three_months() -> None:
     overall, _ = stock_age([older], on=date(2026, 11, 2), months=3, target=Decimal("0.80"))
     assert not overall.met
     assert [p.service_point_id for p in points] == ["SP-1"]
+
+
+@given(part_stocks(), st.integers(1, 200))
+def test_taking_from_any_stock_leaves_it_whole_or_refuses(held: PartStock, wanted: int) -> None:
+    # Rule: part stock never negative: a take within what is on hand leaves the rest,
+    # oldest lots gone first; beyond it, part_out_of_stock.
+    if wanted > held.on_hand:
+        with pytest.raises(RuleViolation, match="part_out_of_stock"):
+            held.taken(wanted, purpose="use")
+        return
+    after, taken = held.taken(wanted, purpose="use")
+    assert after.on_hand == held.on_hand - wanted >= 0
+    assert sum(lot.quantity for lot in taken) == wanted
+    if after.lots and taken:
+        assert taken[0].received_on <= after.lots[0].received_on
+
+
+@given(part_transfers())
+def test_a_received_transfer_books_what_arrived_and_keeps_the_shortfall(
+    transfer: PartTransfer,
+) -> None:
+    # Rule: a transfer's receipt is checked against its note; the shortfall is kept.
+    if transfer.status is TransferStatus.SHIPPED:
+        assert transfer.receipt == ()
+        return
+    (line,) = transfer.lines
+    booked = transfer.arrived_lots(date(2026, 11, 3)).get(line.part_number, ())
+    assert sum(lot.quantity for lot in booked) + transfer.shortfall == line.quantity

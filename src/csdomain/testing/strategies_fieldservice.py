@@ -24,6 +24,9 @@ from csdomain.fieldservice import (
     FaultEntry,
     FeeSchedule,
     FieldServicePolicy,
+    PartLot,
+    PartStock,
+    PartTransfer,
     PartUse,
     PointOwnership,
     ProductFile,
@@ -40,6 +43,7 @@ from csdomain.fieldservice import (
     ShippedUnit,
     SignOff,
     Technician,
+    TransferLine,
     TriageResult,
     VisitRecord,
     price_work,
@@ -54,6 +58,9 @@ __all__ = [
     "charge_lines",
     "fault_entries",
     "fieldservice_policies",
+    "part_lots",
+    "part_stocks",
+    "part_transfers",
     "part_uses",
     "product_files",
     "service_areas",
@@ -215,6 +222,64 @@ def part_uses() -> st.SearchStrategy[PartUse]:
             cost=price,
         )
         return PartUse(part=part, quantity=draw(st.integers(1, 3)))
+
+    return build()
+
+
+def part_lots() -> st.SearchStrategy[tuple[PartLot, ...]]:
+    """Lots of parts, oldest first and one per day, from the last two years."""
+
+    @st.composite
+    def build(draw: st.DrawFn) -> tuple[PartLot, ...]:
+        days = draw(st.sets(st.integers(0, 730), max_size=6))
+        return tuple(
+            PartLot(date(2025, 1, 1) + timedelta(days=offset), draw(st.integers(1, 20)))
+            for offset in sorted(days)
+        )
+
+    return build()
+
+
+def part_stocks(
+    *, service_point_id: st.SearchStrategy[str] | None = None
+) -> st.SearchStrategy[PartStock]:
+    """The stock of one catalogue part at a service point, in lots by age."""
+
+    @st.composite
+    def build(draw: st.DrawFn) -> PartStock:
+        points = (
+            st.sampled_from(["SP-WH", "SP-YC"]) if service_point_id is None else service_point_id
+        )
+        point = draw(points)
+        part = draw(part_uses()).part
+        return PartStock(service_point_id=point, part=part, lots=draw(part_lots()))
+
+    return build()
+
+
+def part_transfers() -> st.SearchStrategy[PartTransfer]:
+    """Transfers between two points (调拨), shipped and sometimes received, maybe short."""
+
+    @st.composite
+    def build(draw: st.DrawFn) -> PartTransfer:
+        stock = draw(part_stocks(service_point_id=st.just("SP-WH")))
+        lots = stock.lots or (PartLot(date(2026, 1, 1), 1),)
+        quantity = sum(lot.quantity for lot in lots)
+        at = datetime(2026, 11, 2, 1, tzinfo=UTC)
+        shipped = PartTransfer.shipped(
+            id="DB-202611-0001",
+            source_point_id="SP-WH",
+            destination_point_id="SP-YC",
+            lines=[TransferLine(part=stock.part, quantity=quantity, lots=lots)],
+            at=at,
+            by="disp-1",
+        )
+        if not draw(st.booleans()):
+            return shipped
+        arrived = draw(st.integers(0, quantity))
+        return shipped.received(
+            {stock.part_number: arrived}, at=at + timedelta(days=1), by="disp-2"
+        )
 
     return build()
 
