@@ -307,12 +307,15 @@ VALUE_SOURCES: dict[str, str] = {
     "notifications.default_channel_limits": project("delivery mechanics"),
     "notifications.max_retry_after": project("delivery mechanics"),
     "notifications.max_deferrals": project("delivery mechanics"),
+    "notifications.announcement_classes": documents("7", "announcements to dealers"),
+    "notifications.announcement_number_pattern": project("readable numbers restarting monthly"),
     # care
     "care.plan": documents(
         "3.5",
         "next-day call, one month after hand-over, one-year inspection, a check a month "
-        "before New Year, birthday greetings, maintenance reminders; the 10:00 send time and "
-        "the texts are project defaults",
+        "before New Year, birthday greetings, holiday greetings (节日问候, 9), maintenance "
+        "reminders; the 10:00 send time, greeting on a holiday's first day and the texts "
+        "are project defaults",
     ),
     "care.horizon": project("a month of care messages at a time"),
     # limits

@@ -2,7 +2,8 @@
 
 The documents list the touch-points of after-sales care: a call the day after a job, a
 visit one month after hand-over, a one-year inspection, a check one month before New Year,
-birthday greetings, and periodic maintenance reminders. A :class:`CarePlan` is a list of
+birthday greetings, holiday greetings (节日问候, the business calendar's holidays) and
+periodic maintenance reminders. A :class:`CarePlan` is a list of
 :class:`CareTouchpoint` rules, each measured from an *anchor* (:class:`CareAnchor`): a date
 of the customer (job completed, hand-over, birthday) or a yearly holiday. Dates come from
 ``dateutil.rrule`` (yearly anchors, monthly repetition that keeps month ends) and
@@ -25,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import re
 import string
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
@@ -58,6 +59,7 @@ __all__ = [
     "care_key",
     "care_messages",
     "due_touchpoints",
+    "holiday_starts",
     "spring_festival",
 ]
 
@@ -72,10 +74,17 @@ class CareAnchor(StrEnum):
     NEW_YEAR = "new_year"
     #: Chinese New Year (春节), first day of the first lunar month.
     SPRING_FESTIVAL = "spring_festival"
+    #: The first day of each holiday of the business calendar (节日问候: holiday greetings);
+    #: consecutive holidays (a Golden Week) are one holiday.
+    HOLIDAY = "holiday"
 
 
 #: Anchors that recur every year by themselves (no ``every_months`` allowed).
 YEARLY_ANCHORS = frozenset({CareAnchor.BIRTHDAY, CareAnchor.NEW_YEAR, CareAnchor.SPRING_FESTIVAL})
+
+#: Anchors that recur by themselves (no ``every_months`` allowed): the yearly ones and the
+#: business calendar's holidays.
+RECURRING_ANCHORS = YEARLY_ANCHORS | {CareAnchor.HOLIDAY}
 
 
 class LeapDayBirthday(StrEnum):
@@ -212,8 +221,8 @@ class CareTouchpoint:
     body: str = attrs.field(default="", validator=_text)
 
     def __attrs_post_init__(self) -> None:
-        if self.every_months is not None and self.anchor in YEARLY_ANCHORS:
-            raise ValidationError.at("every_months", f"{self.anchor} already repeats yearly")
+        if self.every_months is not None and self.anchor in RECURRING_ANCHORS:
+            raise ValidationError.at("every_months", f"{self.anchor} already repeats by itself")
         if self.count is not None and self.every_months is None:
             raise ValidationError.at("count", "only a repeating touch-point has a count")
 
@@ -261,6 +270,12 @@ def _documents_touchpoints() -> tuple[CareTouchpoint, ...]:
             body="Happy birthday, {name}! Best wishes from your service team.",
         ),
         CareTouchpoint(
+            kind="holiday_greeting",
+            anchor=CareAnchor.HOLIDAY,
+            subject="Holiday greetings",
+            body="Dear {name}, warm holiday wishes from your service team.",
+        ),
+        CareTouchpoint(
             kind="maintenance_reminder",
             anchor=CareAnchor.HANDED_OVER,
             months=3,
@@ -296,9 +311,12 @@ class CarePlan:
 
     Default plan: a call the day after a job; one month after hand-over; a one-year
     inspection; a check one month before the Spring Festival; birthday greetings (29
-    February birthdays on 28 February in common years); a maintenance reminder every 3
-    months after hand-over, 4 times (quarterly within a one-year warranty). All at 10:00
-    local time. ``spring_festivals`` adds or corrects Spring Festival dates by year.
+    February birthdays on 28 February in common years); holiday greetings (节日问候) on the
+    first day of each holiday of the business calendar (the documents ask for the greeting,
+    not its day: on the holiday itself is a project default, ``days=-1`` greets the day
+    before); a maintenance reminder every 3 months after hand-over, 4 times (quarterly
+    within a one-year warranty). All at 10:00 local time. ``spring_festivals`` adds or
+    corrects Spring Festival dates by year.
     """
 
     touchpoints: tuple[CareTouchpoint, ...] = attrs.field(
@@ -463,10 +481,31 @@ def _repeating_dates(
             yield day
 
 
+def holiday_starts(holidays: Iterable[date]) -> list[date]:
+    """The first day of each holiday: a holiday whose day before is not one, in order.
+
+    Consecutive holidays (the National Day week, 国庆节) are one holiday, greeted once.
+    """
+    days = frozenset(holidays)
+    return sorted(day for day in days if day - timedelta(days=1) not in days)
+
+
 def _nominal_dates(
-    tp: CareTouchpoint, plan: CarePlan, subject: CareSubject, first: date, last: date
+    tp: CareTouchpoint,
+    plan: CarePlan,
+    subject: CareSubject,
+    first: date,
+    last: date,
+    *,
+    holidays: frozenset[date] = frozenset(),
 ) -> Iterator[tuple[date, date]]:
     """``(date, anchor date)`` of every occurrence of ``tp`` from ``first`` to ``last``."""
+    if tp.anchor is CareAnchor.HOLIDAY:
+        for holiday in holiday_starts(holidays):
+            day = holiday + tp.offset
+            if first <= day <= last:
+                yield day, holiday
+        return
     if tp.anchor in YEARLY_ANCHORS:
         span = timedelta(days=abs(tp.years) * 366 + abs(tp.months) * 31 + abs(tp.days) + 1)
         for anchor_day in _yearly_anchor_dates(tp.anchor, plan, subject, first - span, last + span):
@@ -493,8 +532,12 @@ def due_touchpoints(
     end: datetime,
     *,
     default_rest_hours: QuietHours | None = None,
+    holidays: Iterable[date] = (),
 ) -> list[CareOccurrence]:
     """Care occurrences for ``subject`` whose send instant falls in ``[start, end)``.
+
+    ``holidays`` are the business calendar's holidays (``policy.calendar.holidays``): the
+    :attr:`CareAnchor.HOLIDAY` touch-points greet the first day of each.
 
     Each happens at its touch-point's ``local_time`` in ``subject.tz``, moved to the end of
     the rest hours (``subject.rest_hours``, else ``default_rest_hours``) when it would fall
@@ -513,13 +556,23 @@ def due_touchpoints(
         raise ValidationError.at("default_rest_hours", msg)
     lo = require_aware(start, "start")
     hi = require_aware(end, "end")
+    days = _holiday_dates(holidays)
     try:
-        return _occurrences(plan, subject, lo, hi, default_rest_hours)
+        return _occurrences(plan, subject, lo, hi, default_rest_hours, holidays=days)
     except (OverflowError, ValueError) as err:
         if isinstance(err, ValidationError):
             raise
         msg = "the window or an anchor date reaches past the representable dates"
         raise ValidationError.at("end", msg) from None
+
+
+def _holiday_dates(holidays: object) -> frozenset[date]:
+    if isinstance(holidays, str | bytes) or not isinstance(holidays, Iterable):
+        raise ValidationError.at("holidays", "expected a collection of dates")
+    days = frozenset(holidays)
+    if not all(isinstance(d, date) and not isinstance(d, datetime) for d in days):
+        raise ValidationError.at("holidays", "expected dates, not datetimes or other values")
+    return days
 
 
 def _occurrences(
@@ -528,6 +581,8 @@ def _occurrences(
     start: datetime,
     end: datetime,
     default_rest_hours: QuietHours | None,
+    *,
+    holidays: frozenset[date] = frozenset(),
 ) -> list[CareOccurrence]:
     """The occurrences of :func:`due_touchpoints` for checked arguments."""
     lo = start.astimezone(UTC)
@@ -538,7 +593,7 @@ def _occurrences(
     hours = subject.rest_hours if subject.rest_hours is not None else default_rest_hours
     result = []
     for tp in plan.touchpoints:
-        for day, anchor_day in _nominal_dates(tp, plan, subject, first, last):
+        for day, anchor_day in _nominal_dates(tp, plan, subject, first, last, holidays=holidays):
             moment = datetime.combine(day, tp.local_time, tzinfo=zone).astimezone(UTC)
             if hours is not None:
                 moment = hours.next_allowed(moment).astimezone(UTC)

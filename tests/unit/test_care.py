@@ -469,3 +469,70 @@ def test_every_customer_id_has_a_care_key() -> None:
     key = care_key("C-\ud800", "birthday", date(2026, 1, 1))
     assert key.startswith("care-birthday-20260101-")
     assert key != care_key("C-\ud801", "birthday", date(2026, 1, 1))
+
+
+# -- holiday greetings (节日问候) -----------------------------------------------------------
+
+#: Mid-Autumn Festival and the National Day week of 2026, as a business calendar has them.
+HOLIDAYS = frozenset(
+    {date(2026, 9, 25), *(date(2026, 10, 1) + timedelta(days=n) for n in range(7))}
+)
+
+
+def greetings(plan: CarePlan, holidays: frozenset[date]) -> list[CareOccurrence]:
+    start, end = window(date(2026, 9, 1), date(2026, 10, 31))
+    found = due_touchpoints(plan, subject(), start, end, holidays=holidays)
+    return [o for o in found if o.kind == "holiday_greeting"]
+
+
+def test_holiday_greeting_on_the_first_day_of_each_business_calendar_holiday() -> None:
+    # Rule: holiday greetings (节日问候) from the business calendar's holidays, one per
+    # holiday (a holiday week is one holiday), on its first day at the plan's local time.
+    found = greetings(PLAN, HOLIDAYS)
+    assert [(o.on, o.anchor_date) for o in found] == [
+        (date(2026, 9, 25), date(2026, 9, 25)),
+        (date(2026, 10, 1), date(2026, 10, 1)),
+    ]
+    assert [o.at.astimezone(SHANGHAI).time() for o in found] == [time(10), time(10)]
+    assert found[0].anchor is CareAnchor.HOLIDAY
+
+
+def test_holiday_greeting_comes_from_the_policys_calendar() -> None:
+    # Rule: the holidays are the policy calendar's (calendar.holidays).
+    from csdomain.calendar import BusinessCalendar
+
+    calendar = BusinessCalendar.office("Asia/Shanghai", holidays=HOLIDAYS)
+    assert [o.on for o in greetings(PLAN, calendar.holidays)] == [
+        date(2026, 9, 25),
+        date(2026, 10, 1),
+    ]
+    assert greetings(PLAN, frozenset()) == []
+
+
+def test_holiday_greeting_the_day_before_with_an_offset() -> None:
+    # Rule: a plan may greet on the eve instead (days=-1), still once per holiday.
+    eve = CarePlan(
+        touchpoints=(CareTouchpoint(kind="holiday_greeting", anchor="holiday", days=-1),)
+    )
+    assert [o.on for o in greetings(eve, HOLIDAYS)] == [date(2026, 9, 24), date(2026, 9, 30)]
+
+
+def test_holiday_greetings_are_idempotent_per_customer_and_day() -> None:
+    # Rule: materialising the same window twice gives the same keys (no double greeting).
+    first = [o.idempotency_key for o in greetings(PLAN, HOLIDAYS)]
+    assert first == [o.idempotency_key for o in greetings(PLAN, HOLIDAYS)]
+    assert first[0] == care_key("C-1", "holiday_greeting", date(2026, 9, 25))
+
+
+@pytest.mark.parametrize("bad", ["2026-10-01", [datetime(2026, 10, 1, tzinfo=UTC)], [1]])
+def test_holidays_must_be_dates(bad: object) -> None:
+    start, end = window(date(2026, 9, 1), date(2026, 10, 31))
+    with pytest.raises(ValidationError) as caught:
+        due_touchpoints(PLAN, subject(), start, end, holidays=bad)  # type: ignore[arg-type]
+    assert caught.value.errors[0][0] == "holidays"
+
+
+def test_a_holiday_touchpoint_repeats_by_itself() -> None:
+    with pytest.raises(ValidationError) as caught:
+        CareTouchpoint(kind="h", anchor=CareAnchor.HOLIDAY, every_months=12)
+    assert caught.value.errors[0][0] == "every_months"
