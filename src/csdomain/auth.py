@@ -55,6 +55,7 @@ class Permission:
     READ_CUSTOMER = "customer.read"
     EDIT_CUSTOMER = "customer.edit"
     CLASSIFY_CUSTOMER = "customer.classify"
+    ASSIGN_CUSTOMER = "customer.assign"
     ERASE_CUSTOMER = "customer.erase"
     EXPORT_CUSTOMER = "customer.export"
     PLACE_ORDER = "order.place"
@@ -94,6 +95,7 @@ _SPECIALIST = _STAFF | {
 }
 _MANAGER = _SPECIALIST | {
     _P.CLASSIFY_CUSTOMER,
+    _P.ASSIGN_CUSTOMER,
     _P.SETTLE_SERVICE,
     _P.MANAGE_SERVICE_NETWORK,
     _P.CONFIRM_ORDER,
@@ -129,7 +131,9 @@ DEFAULT_ROLE_PERMISSIONS: Mapping[str, frozenset[str]] = {
     "cs_manager": _MANAGER | {_P.ERASE_CUSTOMER, _P.APPROVE_STOCK_ADJUSTMENT},
     "sales_vp": _EXECUTIVE,
     "general_manager": _EXECUTIVE,
-    "system": frozenset({_P.SEND_NOTIFICATIONS, _P.HANDLE_COMPLAINT, _P.VIEW_REPORTS}),
+    "system": frozenset(
+        {_P.SEND_NOTIFICATIONS, _P.HANDLE_COMPLAINT, _P.DISPATCH_SERVICE, _P.VIEW_REPORTS}
+    ),
 }
 
 #: Approval limits per role; ``None`` means no limit. A limit is a :class:`Money`, a

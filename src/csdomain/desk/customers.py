@@ -400,7 +400,7 @@ class CustomerDesk(DeskBase):
         Source: docs/domain.md 9 (确定客户所属的客户经理; a newly assigned customer is
         contacted within a week, :attr:`~csdomain.customers.CustomerPolicy.first_contact_within`).
         Needs ``customer.edit`` for a customer without a manager; taking a customer from
-        another manager also needs ``customer.classify`` (a manager's decision, like a
+        another manager also needs ``customer.assign`` (a manager's decision, like a
         handover). The change is in the file's log; the file returned is on record
         (purpose ``assign``).
         """
@@ -408,7 +408,7 @@ class CustomerDesk(DeskBase):
         repo = uow.repo(CUSTOMERS)
         before = repo.get(customer_id)
         if before.account_manager and not same_identity(before.account_manager, manager):
-            self.require(by, Permission.CLASSIFY_CUSTOMER)
+            self.require(by, Permission.ASSIGN_CUSTOMER)
         after = before.assign_account_manager(
             manager,
             at=now,
@@ -461,12 +461,12 @@ class CustomerDesk(DeskBase):
         """Give every customer of a leaving employee to a successor, in one unit of work.
 
         Source: docs/domain.md 9 (when staff leave, 及时通知有关客户,并指派其员工接替; staff who
-        leave cannot take customer data, 1). Needs ``customer.edit`` and ``customer.classify``
+        leave cannot take customer data, 1). Needs ``customer.edit`` and ``customer.assign``
         (a manager's decision). Each file's log names the :class:`CustomerHandover` record as
         the document of its new manager, whose first contact is due within a week; the
         record lists the customers (ids only). All files change or none.
         """
-        self.require(by, Permission.CLASSIFY_CUSTOMER)
+        self.require(by, Permission.ASSIGN_CUSTOMER)
         if same_identity(leaving, successor):
             raise ValidationError.at("successor", "the successor is the employee who leaves")
         now = self.now()
