@@ -42,11 +42,12 @@ from csdomain.errors import (
     InvalidTransition,
     NotFound,
     PermissionDenied,
+    RuleViolation,
     ValidationError,
 )
 from csdomain.events import Event
 from csdomain.hookspecs import hookimpl
-from csdomain.kinds import CUSTOMERS, MESSAGES
+from csdomain.kinds import ACCESS_LOG, CUSTOMERS, MESSAGES
 from csdomain.notify import (
     Deduplicator,
     Message,
@@ -54,6 +55,7 @@ from csdomain.notify import (
     MessageTemplate,
     MessageTemplates,
     NotificationPolicy,
+    WaitReason,
 )
 from csdomain.orders import OrderConfirmedBySalesperson, OrderShipped, ShipmentLine, ShippingMode
 from csdomain.plugins import get_plugin_manager
@@ -1003,8 +1005,9 @@ def test_cli_dispatch_registers_smtp_and_webhook_without_printing_secrets(
     monkeypatch.setenv("TEST_MAIL_PW", "mail-pass-7")
     monkeypatch.setenv("TEST_HOOK_SECRET", "hook-secret-7")
 
+    # a webhook without its secret is a usage error of the command line (exit 2)
     assert (
-        cli.main(["dispatch", "--once", "--store", url, "--webhook", "http://127.0.0.1:9/h"]) == 1
+        cli.main(["dispatch", "--once", "--store", url, "--webhook", "http://127.0.0.1:9/h"]) == 2
     )
     assert "CSDOMAIN_WEBHOOK_SECRET" in capsys.readouterr().err
 
@@ -1053,3 +1056,144 @@ def test_cli_dispatch_needs_once_or_loop(capsys: pytest.CaptureFixture[str]) -> 
         cli.main(["dispatch"])
     assert exit_info.value.code == 2
     assert "--once" in capsys.readouterr().err
+
+
+# -- personal data in messages (issue #19 item 1) ------------------------------------------
+
+SYSTEM = Actor.system()
+
+
+def access_records(store: Store) -> list[tuple[str, str, str]]:
+    with store.unit_of_work(readonly=True) as uow:
+        records = uow.repo(ACCESS_LOG).find(order_by="key")
+    return [(r.customer_id, r.actor_id, r.purpose) for r in records]
+
+
+def personal_message(store: Store, desk: NotificationDesk) -> Message:
+    add_customer(store, rest_hours=None)
+    emit(store, shipped())
+    desk.relay_outbox(by=OPERATOR)
+    (message,) = desk.outbox(by=SYSTEM, status="all")
+    return message
+
+
+def test_reading_messages_leaves_an_access_record(
+    store: Store, clock: FixedClock, pm: pluggy.PluginManager
+) -> None:
+    # Rule: nobody reads a customer's data without it being on record (docs/domain.md 1)
+    desk = make_desk(store, clock, pm)
+    message = personal_message(store, desk)
+    assert access_records(store) == []
+    (listed,) = desk.outbox(by=OPERATOR, status="all")
+    assert listed.recipient == PHONE
+    assert desk.get_message(message.id, by=OPERATOR).recipient == PHONE
+    assert sorted(access_records(store)) == [
+        ("C-1", "ops-1", "message"),
+        ("C-1", "ops-1", "outbox"),
+    ]
+
+
+def test_messages_shown_without_customer_read_are_masked(
+    store: Store, clock: FixedClock, pm: pluggy.PluginManager
+) -> None:
+    # Rule: an actor without customer.read (the command line's system role) sees no
+    # address and no personal data in the text, and records nothing
+    desk = make_desk(store, clock, pm)
+    message = personal_message(store, desk)
+    shown = desk.get_message(message.id, by=SYSTEM)
+    assert (shown.recipient, shown.customer_id, shown.status) == ("[erased]", "C-1", "pending")
+    assert access_records(store) == []
+    cancelled = desk.cancel_message(message.id, reason="Li Lei asked us to stop", by=SYSTEM)
+    assert cancelled.recipient == "[erased]"
+    assert cancelled.history[-1].note == "[erased] asked us to stop"
+    with store.unit_of_work(readonly=True) as uow:
+        stored = uow.repo(MESSAGES).get(message.id)
+    assert (stored.recipient, stored.history[-1].note) == (PHONE, "Li Lei asked us to stop")
+
+
+def test_a_message_body_naming_the_customer_is_masked(store: Store, clock: FixedClock) -> None:
+    # Rule: the rendered text is personal data too
+    add_customer(store)
+    desk = NotificationDesk(store, clock=clock)
+    text = "Dear Li Lei, call 138-0000-0000 or write to li@example.com."
+    message = Message.create(
+        customer_id="C-1", kind="manual", body=text, recipient=PHONE, channel="sms", at=START
+    )
+    with store.unit_of_work() as uow:
+        uow.repo(MESSAGES).add(message)
+    shown = desk.get_message(message.id, by=SYSTEM)
+    assert shown.body == "Dear [erased], call [erased] or write to [erased]."
+
+
+# -- dispatcher identities (issue #19 item 3) ------------------------------------------------
+
+
+def test_a_restarted_worker_knows_its_own_claims_however_its_id_is_spelt(
+    store: Store, clock: FixedClock, pm: pluggy.PluginManager
+) -> None:
+    # Rule: identities are compared normalised (auth.same_identity), also claimed-by
+    desk = make_desk(store, clock, pm)
+    message = personal_message(store, desk)
+    with store.unit_of_work() as uow:
+        repo = uow.repo(MESSAGES)
+        repo.update(repo.get(message.id).claim("Worker-7 ", START, timedelta(hours=1)))
+    worker = desk.dispatcher(worker_id="worker-7")
+    assert worker.release_stale_claims() == 1
+
+
+# -- announcements to dealers (issue #20) -----------------------------------------------------
+
+
+def test_an_announcement_goes_to_every_dealer_through_the_outbox(
+    store: Store, clock: FixedClock, pm: pluggy.PluginManager
+) -> None:
+    # Rule: announcements to dealers: one message to every dealer (docs/domain.md 7)
+    desk = make_desk(store, clock, pm)
+    add_customer(store, "D-1", customer_class="dealer", email="d1@example.com")
+    add_customer(store, "D-2", customer_class="dealer", email="d2@example.com")
+    add_customer(store, "C-1")  # not a dealer
+    announcement = desk.announce_to_dealers(
+        title="New price list", text="The 2027 price list applies from 1 January.", by=OPERATOR
+    )
+    assert (announcement.id, announcement.customer_ids) == ("AN-202611-0001", ("D-1", "D-2"))
+    with store.unit_of_work(readonly=True) as uow:
+        types = [entry.type for entry in uow.outbox.find(order_by="created_at")]
+    assert types == ["DealerAnnouncement", "DealerAnnouncement"]
+    assert desk.relay_outbox(by=OPERATOR) == 2
+    messages = desk.outbox(by=OPERATOR, kind="dealer_announcement")
+    assert sorted((m.customer_id, m.channel, m.recipient) for m in messages) == [
+        ("D-1", "email", "d1@example.com"),
+        ("D-2", "email", "d2@example.com"),
+    ]
+    assert {(m.subject, m.body) for m in messages} == {
+        ("New price list", "The 2027 price list applies from 1 January.")
+    }
+
+
+def test_an_announcement_respects_the_dealers_rest_hours(
+    store: Store, pm: pluggy.PluginManager
+) -> None:
+    # Rule: a message never goes out during the customer's rest hours unless urgent
+    late = FixedClock(LATE)
+    desk = make_desk(store, late, pm)
+    add_customer(store, "D-1", customer_class="dealer")
+    desk.announce_to_dealers(title="Notice", text="Depot closed on Friday.", by=OPERATOR)
+    desk.relay_outbox(by=OPERATOR)
+    (message,) = desk.outbox(by=OPERATOR, kind="dealer_announcement")
+    assert message.due_at == datetime(2026, 11, 3, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
+    assert message.waiting_for is WaitReason.REST_HOURS
+
+
+def test_an_announcement_without_dealers_is_refused_and_writes_nothing(
+    store: Store, clock: FixedClock, pm: pluggy.PluginManager
+) -> None:
+    # Rule: an announcement goes to the dealers on file; none on file is a mistake
+    desk = make_desk(store, clock, pm)
+    add_customer(store, "C-1")
+    with pytest.raises(RuleViolation) as refused:
+        desk.announce_to_dealers(title="Notice", text="Hello.", by=OPERATOR)
+    assert refused.value.code == "no_dealers"
+    with store.unit_of_work(readonly=True) as uow:
+        assert uow.outbox.find() == []
+    with pytest.raises(PermissionDenied):
+        desk.announce_to_dealers(title="Notice", text="Hello.", by=WAREHOUSE)

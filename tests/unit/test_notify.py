@@ -30,6 +30,7 @@ from csdomain.notify import (
     MESSAGE_COMMANDS,
     MESSAGE_LIFECYCLE,
     MESSAGE_TRANSITIONS,
+    DealerAnnouncement,
     Deduplicator,
     Message,
     MessageStatus,
@@ -604,7 +605,7 @@ def test_held_messages_never_become_due_inside_rest_hours(
 
 
 def test_a_message_is_never_claimed_inside_the_recipients_rest_hours() -> None:
-    """Rule: never during the customer's rest time unless urgent (DOMAIN.md 3.5, 7), also
+    """Rule: never during the customer's rest time unless urgent (docs/domain.md 3.5, 7), also
     when the message fell due before the rest hours began (issue 21: a backlog)."""
     evening = local(SHANGHAI, 2026, 3, 10, 20, 59)
     message = hold_for_quiet_hours(sms(evening), None, POLICY)
@@ -1035,3 +1036,42 @@ def test_default_templates_match_the_domain_events_and_their_fields() -> None:
         }
         assert placeholders - {None} <= fields, template.event_type
         assert template.customer_field in fields
+
+
+# -- announcements to dealers (issue #20) ---------------------------------------------------
+
+
+def test_a_dealer_announcement_becomes_the_dealers_message_by_the_default_templates() -> None:
+    # Rule: announcements to dealers (docs/domain.md 7) go through the outbox and a template
+    event = DealerAnnouncement(
+        announcement_id="AN-202603-0001",
+        customer_id="D-1",
+        title="New price list",
+        text="The new prices apply from April.",
+        at=T0,
+        by="ops-1",
+    )
+    (draft,) = DEFAULT_TEMPLATES.render(event)
+    assert (draft.kind, draft.customer_id, draft.subject, draft.body) == (
+        "dealer_announcement",
+        "D-1",
+        "New price list",
+        "The new prices apply from April.",
+    )
+    assert POLICY.channel_for(draft.kind) == "email"
+    assert POLICY.announcement_classes == frozenset({"dealer"})
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("announcement_classes", frozenset()),
+        ("announcement_classes", frozenset({" "})),
+        ("announcement_number_pattern", "AN-{nope}"),
+    ],
+)
+def test_announcement_policy_values_are_checked(field: str, value: object) -> None:
+    # Rule: every policy value is checked when the policy is made
+    with pytest.raises(ValidationError) as refused:
+        NotificationPolicy(**{field: value})
+    assert refused.value.errors[0][0] == field

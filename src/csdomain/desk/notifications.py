@@ -1,6 +1,6 @@
 """Notifications in the store: the outbox relay, the dispatcher and care scheduling.
 
-Domain events reach customers in three steps (DOMAIN.md 7, DESIGN.md 5):
+Domain events reach customers in three steps (docs/domain.md 7, DESIGN.md 5):
 
 1. a use case writes its events to the outbox in the same unit of work as the change;
 2. the **relay** turns each pending outbox entry into stored messages
@@ -38,13 +38,14 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import attrs
 import pluggy
 
-from csdomain.auth import Actor, Permission
+from csdomain.auth import Actor, Permission, same_identity
 from csdomain.calendar import QuietHours
 from csdomain.care import CarePlan, CareSubject, care_messages, due_touchpoints
 from csdomain.clock import Clock
 from csdomain.customers import Customer
-from csdomain.desk.args import Id, LongText, Positive
+from csdomain.desk.args import Id, LongText, Positive, ShortText
 from csdomain.desk.base import DeskBase, checked, entry_point, retrying, use_case
+from csdomain.desk.privacy import ERASED, PersonalDataRedactor, scrub
 from csdomain.errors import (
     AlreadyExists,
     BackendUnavailable,
@@ -55,10 +56,13 @@ from csdomain.errors import (
     RuleViolation,
     ValidationError,
 )
+from csdomain.ids import NamingSeries
 from csdomain.kinds import CUSTOMERS, MESSAGES
 from csdomain.notifiers import deliver_claimed
 from csdomain.notify import (
     ESCALATION_NOTICES,
+    Announcement,
+    DealerAnnouncement,
     Message,
     MessageStatus,
     NotificationPolicy,
@@ -88,6 +92,7 @@ __all__ = [
     "claim_state",
     "customer_address",
     "default_worker_id",
+    "masked_message",
     "relay_outbox_batch",
     "worker_is_gone",
 ]
@@ -155,7 +160,7 @@ def relay_outbox_batch(
     (also when no template matches its event type); messages whose id is already stored
     are skipped, so relaying the same event twice stores nothing twice. An entry whose
     event cannot be read or rendered (an unknown type, a broken template) is marked
-    ``failed`` and logged instead of blocking the outbox. Source: DOMAIN.md 7.
+    ``failed`` and logged instead of blocking the outbox. Source: docs/domain.md 7.
     """
     size = policy.batch_size if limit is None else limit
 
@@ -351,7 +356,7 @@ class Dispatcher:
     own small unit of work, delivered outside any transaction, and its outcome saved only
     if the lease is still this worker's. On backends with row locks, outbox entries and
     messages are claimed with ``FOR UPDATE SKIP LOCKED``: what another worker is claiming
-    right now is skipped at once instead of waited for. Source: DOMAIN.md 7, DESIGN.md 5
+    right now is skipped at once instead of waited for. Source: docs/domain.md 7, DESIGN.md 5
     (at-least-once delivery, retry with backoff, dead letter after N tries, quiet hours).
 
     Deliveries run in parallel, in one bounded pool of threads per channel
@@ -683,7 +688,7 @@ class Dispatcher:
     # -- stale claims -------------------------------------------------------------------
 
     def _gone(self, owner: str | None) -> bool:
-        if owner == self.worker_id:  # this id's claims from before a restart
+        if same_identity(owner, self.worker_id):  # this id's claims from before a restart
             return not self._inflight
         return worker_is_gone(owner)
 
@@ -887,8 +892,73 @@ def claim_state(message: Message, at: datetime) -> str:
     return "active"
 
 
+def _mask_all(text: str) -> str:
+    """Every free text masked: the customer is unknown, so is what to look for."""
+    return ERASED if text else text
+
+
+def masked_message(message: Message, redact: Callable[[str], str]) -> Message:
+    """``message`` without its customer's personal data (docs/domain.md 1).
+
+    The recipient's address is erased; ``redact`` masks the customer's data in the
+    subject, the body, the last error and the notes of the history.
+    """
+    history = scrub(message.history, redact)
+    return attrs.evolve(
+        message,
+        recipient=ERASED if message.recipient else "",
+        subject=redact(message.subject),
+        body=redact(message.body),
+        last_error=None if message.last_error is None else redact(message.last_error),
+        history=history,
+    )
+
+
 class NotificationDesk(DeskBase):
-    """Use cases of notifications: relay, care schedule, outbox listing, retry, cancel."""
+    """Use cases of notifications: relay, care schedule, outbox listing, retry, cancel.
+
+    Messages to a customer carry personal data (the address, the rendered text): the
+    listing and :meth:`get_message` leave an access record per customer for an actor with
+    ``customer.read`` and mask the messages for one without it (the ``system`` role the
+    command line acts as); the other use cases that return messages mask them the same way.
+    Messages to staff (no ``customer_id``) are shown as they are.
+    """
+
+    def _redactor(self, uow: UnitOfWork, customer_id: str) -> Callable[[str], str]:
+        """What masks ``customer_id``'s personal data in free text (everything if unknown)."""
+        customer = uow.repo(CUSTOMERS).get_or_none(customer_id)
+        if customer is None:
+            return _mask_all
+        return PersonalDataRedactor.for_customer(
+            customer, country_code=self.policy.customers.phone_country_code
+        )
+
+    def _masked(self, uow: UnitOfWork, messages: list[Message]) -> list[Message]:
+        """``messages`` with the personal data of their customers masked."""
+        redactors: dict[str, Callable[[str], str]] = {}
+        shown = []
+        for message in messages:
+            cid = message.customer_id
+            if cid is None:
+                shown.append(message)
+                continue
+            if cid not in redactors:
+                redactors[cid] = self._redactor(uow, cid)
+            shown.append(masked_message(message, redactors[cid]))
+        return shown
+
+    def _out(self, uow: UnitOfWork, messages: list[Message], by: Actor) -> list[Message]:
+        """Messages a step returns to ``by``: masked unless ``by`` may read personal data."""
+        return messages if self.may_read_personal(by) else self._masked(uow, messages)
+
+    def _shown(
+        self, uow: UnitOfWork, messages: list[Message], by: Actor, purpose: str
+    ) -> list[Message]:
+        """Messages a query shows ``by``: recorded per customer (``purpose``), or masked."""
+        if self.may_read_personal(by):
+            self.record_access(uow, [m.customer_id for m in messages], by, purpose)
+            return messages
+        return self._masked(uow, messages)
 
     @checked()
     def dispatcher(self, *, worker_id: Id | None = None) -> Dispatcher:
@@ -909,7 +979,7 @@ class NotificationDesk(DeskBase):
 
         Works in batches of ``policy.notifications.batch_size`` (one unit of work each),
         up to ``limit`` entries (all pending ones if ``None``). Replaying an event stores
-        no second message. Needs ``notification.send``. Source: DOMAIN.md 7.
+        no second message. Needs ``notification.send``. Source: docs/domain.md 7.
         """
         policy = self.policy.notifications
         handled = 0
@@ -946,7 +1016,7 @@ class NotificationDesk(DeskBase):
         reminders, the check before New Year and the customer's birthday, each at local time
         outside the customer's rest hours. Returns the messages stored by this call: running
         it again stores nothing twice (a concurrent run that stored them first is skipped).
-        Needs ``notification.send``. Source: DOMAIN.md 3.5.
+        Needs ``notification.send``. Source: docs/domain.md 3.5.
         """
         care = self.policy.care
         notifications = self.policy.notifications
@@ -978,7 +1048,7 @@ class NotificationDesk(DeskBase):
         repo = uow.repo(MESSAGES)
         new = [m for m in messages if not repo.exists(m.id)]
         repo.add_many(new)
-        return new
+        return self._out(uow, new, by)
 
     def _customer_tz(self, customer: Customer) -> str:
         if customer.rest_hours is not None:
@@ -986,7 +1056,7 @@ class NotificationDesk(DeskBase):
         default = self.policy.notifications.default_rest_hours
         return default.tz if default is not None else self.calendar.tz
 
-    @use_case(Permission.SEND_NOTIFICATIONS, readonly=True)
+    @use_case(Permission.SEND_NOTIFICATIONS)
     def outbox(
         self,
         uow: UnitOfWork,
@@ -1001,22 +1071,30 @@ class NotificationDesk(DeskBase):
         """Stored messages with ``status`` (``"all"`` for every one), for the operator.
 
         ``kind``, ``channel`` and ``customer_id`` narrow the listing. Pending messages come
-        in the order they fall due, others oldest first. Needs ``notification.send``.
+        in the order they fall due, others oldest first. Needs ``notification.send``. The
+        listing shows customers' addresses and texts: an actor with ``customer.read``
+        leaves an access record per customer listed (purpose ``outbox``), one without it
+        gets the messages masked (docs/domain.md 1).
         """
         repo = uow.repo(MESSAGES)
         where = _filters(kind=kind, channel=channel, customer_id=customer_id)
         if status == "all":
-            return list(repo.scan(order_by="created_at", limit=limit, **where))
-        order = "due_at" if status == MessageStatus.PENDING else "created_at"
-        return list(repo.scan(status=status, order_by=[order, "created_at"], limit=limit, **where))
+            found = list(repo.scan(order_by="created_at", limit=limit, **where))
+        else:
+            order = "due_at" if status == MessageStatus.PENDING else "created_at"
+            found = list(
+                repo.scan(status=status, order_by=[order, "created_at"], limit=limit, **where)
+            )
+        return self._shown(uow, found, by, "outbox")
 
-    @use_case(Permission.SEND_NOTIFICATIONS, readonly=True)
+    @use_case(Permission.SEND_NOTIFICATIONS)
     def get_message(self, uow: UnitOfWork, message_id: Id, *, by: Actor) -> Message:
         """One stored message (``csdomain outbox show ID``); :class:`NotFound` if none.
 
-        Needs ``notification.send``.
+        Needs ``notification.send``. Shown as :meth:`outbox` shows messages (an access
+        record, purpose ``message``, or masked).
         """
-        return uow.repo(MESSAGES).get(message_id)
+        return self._shown(uow, [uow.repo(MESSAGES).get(message_id)], by, "message")[0]
 
     @use_case(Permission.SEND_NOTIFICATIONS, readonly=True)
     def outbox_summary(self, uow: UnitOfWork, *, by: Actor) -> OutboxSummary:
@@ -1065,7 +1143,8 @@ class NotificationDesk(DeskBase):
         hours. Needs ``notification.send``.
         """
         now = self.now()
-        return self.change(uow, MESSAGES, message_id, lambda m: m.requeue(now, by=by.id))
+        again = self.change(uow, MESSAGES, message_id, lambda m: m.requeue(now, by=by.id))
+        return self._out(uow, [again], by)[0]
 
     @use_case(Permission.SEND_NOTIFICATIONS)
     def retry_dead_letters(
@@ -1091,7 +1170,7 @@ class NotificationDesk(DeskBase):
         again = [message.requeue(now, by=by.id) for message in dead]
         for message in again:
             repo.update(message)
-        return again
+        return self._out(uow, again, by)
 
     @use_case(Permission.SEND_NOTIFICATIONS)
     def cancel_message(
@@ -1103,7 +1182,61 @@ class NotificationDesk(DeskBase):
         worker and since when. Needs ``notification.send``.
         """
         now = self.now()
-        return self.change(uow, MESSAGES, message_id, lambda m: m.cancel(reason, at=now, by=by.id))
+        gone = self.change(uow, MESSAGES, message_id, lambda m: m.cancel(reason, at=now, by=by.id))
+        return self._out(uow, [gone], by)[0]
+
+    @use_case(Permission.SEND_NOTIFICATIONS)
+    def announce_to_dealers(
+        self, uow: UnitOfWork, *, title: ShortText, text: LongText, by: Actor
+    ) -> Announcement:
+        """One announcement to every dealer (docs/domain.md 7: announcements to dealers).
+
+        Every customer whose class is in ``notifications.announcement_classes`` (``dealer``)
+        gets a :class:`~csdomain.notify.DealerAnnouncement` in the outbox, all in this unit
+        of work and under one number (``notifications.announcement_number_pattern``); the
+        relay turns each into a message with the template ``dealer_announcement`` on that
+        kind's channel (e-mail by default), held for the dealer's rest hours (their own,
+        else ``notifications.default_rest_hours``) like every customer message. A dealer
+        without an address on the channel gets no message. No dealer on file:
+        :class:`~csdomain.errors.RuleViolation` ``no_dealers``, nothing written. Needs
+        ``notification.send``.
+        """
+        if not title.strip():
+            raise ValidationError.at("title", "must not be blank")
+        if not text.strip():
+            raise ValidationError.at("text", "must not be blank")
+        policy = self.policy.notifications
+        customers = uow.repo(CUSTOMERS)
+        dealers = sorted(
+            {
+                customer.id
+                for customer_class in sorted(policy.announcement_classes)
+                for customer in customers.scan(customer_class=customer_class)
+            }
+        )
+        if not dealers:
+            raise RuleViolation(
+                "no_dealers",
+                "no customer of the announcement classes is on file",
+                classes=sorted(policy.announcement_classes),
+            )
+        now = self.now()
+        number = NamingSeries(policy.announcement_number_pattern).next(uow, now)
+        for customer_id in dealers:
+            uow.emit(
+                DealerAnnouncement(
+                    announcement_id=number,
+                    customer_id=customer_id,
+                    title=title.strip(),
+                    text=text,
+                    at=now,
+                    by=by.id,
+                ),
+                at=now,
+            )
+        return Announcement(
+            id=number, title=title.strip(), text=text, at=now, by=by.id, customer_ids=tuple(dealers)
+        )
 
 
 #: The most claimed messages :meth:`NotificationDesk.outbox_summary` looks at for staleness.

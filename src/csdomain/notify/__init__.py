@@ -7,10 +7,12 @@ The package is split where the ideas split; every name is importable from here:
 - :mod:`~csdomain.notify.policy`: :class:`NotificationPolicy`, :class:`ChannelLimits`,
   :func:`backoff_delay`;
 - :mod:`~csdomain.notify.keys`: :func:`idempotency_key`, :func:`message_id_for`;
-- :mod:`~csdomain.notify.quiet_hours`: :func:`hold_for_quiet_hours` (DOMAIN.md 3.5, 7);
+- :mod:`~csdomain.notify.quiet_hours`: :func:`hold_for_quiet_hours` (docs/domain.md 3.5, 7);
 - :mod:`~csdomain.notify.templates`: :class:`MessageTemplate`, :class:`MessageTemplates`,
   :class:`OwnerNotices` and :func:`messages_for` (domain events become messages);
 - :mod:`~csdomain.notify.receivers`: :class:`Deduplicator` for receivers;
+- :mod:`~csdomain.notify.announcements`: :class:`DealerAnnouncement`, one dealer's copy of
+  an announcement to every dealer, and its template;
 - :mod:`~csdomain.notify.pacing`: the token bucket behind a channel's rate limit;
 - the built-in plugins, registered by :func:`csdomain.plugins.get_plugin_manager`:
   :mod:`~csdomain.notify.default_templates` (plugin ``csdomain.notify``, the customer
@@ -23,6 +25,11 @@ is the thin layer that does.
 
 from __future__ import annotations
 
+from csdomain.notify.announcements import (
+    DEALER_ANNOUNCEMENT_TEMPLATE,
+    Announcement,
+    DealerAnnouncement,
+)
 from csdomain.notify.default_templates import DEFAULT_TEMPLATES, csdomain_messages
 from csdomain.notify.escalation_notices import ESCALATION_NOTICES
 from csdomain.notify.keys import idempotency_key, message_id_for
@@ -50,12 +57,15 @@ from csdomain.notify.templates import (
 
 
 __all__ = [
+    "DEALER_ANNOUNCEMENT_TEMPLATE",
     "DEFAULT_TEMPLATES",
     "ESCALATION_NOTICES",
     "MESSAGE_COMMANDS",
     "MESSAGE_LIFECYCLE",
     "MESSAGE_TRANSITIONS",
+    "Announcement",
     "ChannelLimits",
+    "DealerAnnouncement",
     "Deduplicator",
     "Message",
     "MessageStatus",

@@ -1,14 +1,16 @@
 """csdomain's own event-to-message mapping, a built-in plugin (``csdomain.notify``).
 
-:data:`DEFAULT_TEMPLATES` are the customer notices the documents ask for (DOMAIN.md 7:
-order and shipment notices, complaint status); this module's ``csdomain_messages`` hook
-renders them. Block the plugin named ``csdomain.notify`` to replace them.
+:data:`DEFAULT_TEMPLATES` are the customer notices the documents ask for (docs/domain.md
+7: order and shipment notices, complaint status, announcements to dealers); this module's
+``csdomain_messages`` hook renders them. Block the plugin named ``csdomain.notify`` to
+replace them.
 """
 
 from __future__ import annotations
 
 from csdomain.events import Event
 from csdomain.hookspecs import hookimpl
+from csdomain.notify.announcements import DEALER_ANNOUNCEMENT_TEMPLATE
 from csdomain.notify.model import Message
 from csdomain.notify.templates import MessageTemplate, MessageTemplates
 
@@ -49,6 +51,7 @@ DEFAULT_TEMPLATES = MessageTemplates(
             subject="Thank you for your answers",
             body="Thank you for answering our survey. We read every answer and act on it.",
         ),
+        DEALER_ANNOUNCEMENT_TEMPLATE,
     )
 )
 

@@ -1,6 +1,6 @@
 """Escalation notices, a built-in plugin (``csdomain.escalation_notices``).
 
-When a complaint moves up the follow-up ladder (``ComplaintEscalated``, DOMAIN.md 3.4: the
+When a complaint moves up the follow-up ladder (``ComplaintEscalated``, docs/domain.md 3.4: the
 next level must follow it up) its new owner is told on the ``"log"`` channel: the staff
 member the event names, else ``role:<owner_role>``. Block the plugin named
 ``csdomain.escalation_notices`` to turn the notices off, or register another

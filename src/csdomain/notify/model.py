@@ -74,7 +74,7 @@ class MessageStatus(StrEnum):
 class WaitReason(StrEnum):
     """Why a pending message is not due yet (what ``csdomain outbox`` shows)."""
 
-    #: Held until the recipient's rest hours end (DOMAIN.md 3.5, 7).
+    #: Held until the recipient's rest hours end (docs/domain.md 3.5, 7).
     REST_HOURS = "rest_hours"
     #: Waiting out the backoff after a failed attempt (DESIGN.md 5).
     BACKOFF = "backoff"
@@ -266,7 +266,7 @@ class Message:
     def resting_until(self, at: datetime) -> datetime | None:
         """When the recipient's rest hours end, if ``at`` falls inside them; else ``None``.
 
-        Urgent messages and messages without rest hours are never held. Source: DOMAIN.md
+        Urgent messages and messages without rest hours are never held. Source: docs/domain.md
         3.5 and 7 (never during the customer's rest time unless urgent).
         """
         require_aware(at)
@@ -468,7 +468,7 @@ class Message:
     ) -> Message:
         """Make a pending message wait until ``until`` for ``reason`` (spends nothing).
 
-        The dispatcher holds a due message whose recipient is resting (DOMAIN.md 3.5, 7) or
+        The dispatcher holds a due message whose recipient is resting (docs/domain.md 3.5, 7) or
         whose channel is paused; ``until`` never moves the message earlier.
         """
         require_aware(at)

@@ -1,7 +1,7 @@
 """The numbers of the notification outbox: attempts, backoff, lease, rest hours, channels.
 
 :class:`NotificationPolicy` is part of :class:`csdomain.policy.Policy`;
-:func:`backoff_delay` is the wait after a failed attempt (DOMAIN.md 7, DESIGN.md 5: retry
+:func:`backoff_delay` is the wait after a failed attempt (docs/domain.md 7, DESIGN.md 5: retry
 with backoff, dead letter after N tries); :class:`ChannelLimits` says how the dispatcher
 paces one channel (parallel deliveries, a token-bucket rate).
 """
@@ -17,6 +17,7 @@ import attrs
 
 from csdomain.calendar import QuietHours
 from csdomain.errors import ValidationError, describe
+from csdomain.ids import NamingSeries
 from csdomain.notify.keys import digest
 from csdomain.validators import instance_of, not_blank, optional, positive_duration, positive_int
 
@@ -41,6 +42,24 @@ def _default_channels() -> dict[str, str]:
         "maintenance_reminder": "sms",
         "dealer_announcement": "email",
     }
+
+
+def _class_names(
+    _instance: object, attribute: attrs.Attribute[frozenset[str]], value: object
+) -> None:
+    if not isinstance(value, frozenset) or not value:
+        raise ValidationError.at(attribute.name, "expected a non-empty frozenset of class names")
+    if not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValidationError.at(attribute.name, "a class name is non-empty text")
+
+
+def _pattern(_instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str):
+        raise ValidationError.at(attribute.name, f"expected text, got {type(value).__name__}")
+    try:
+        NamingSeries(value)
+    except ValidationError as err:
+        raise ValidationError([(attribute.name, m) for _, m in err.errors]) from None
 
 
 def _factor(_instance: object, attribute: attrs.Attribute[Decimal], value: object) -> None:
@@ -104,13 +123,15 @@ def _limits_map(_instance: object, attribute: attrs.Attribute[Any], value: objec
 
 @attrs.frozen(kw_only=True)
 class NotificationPolicy:
-    """Numbers of the notification outbox and dispatcher (DOMAIN.md 7, DESIGN.md 5).
+    """Numbers of the notification outbox and dispatcher (docs/domain.md 7, DESIGN.md 5).
 
     Defaults: 5 attempts; backoff 1 min, x2 per attempt, capped at 1 h, no jitter; a
     5-minute lease; rest hours 21:00-08:00 Asia/Shanghai for customers without their own;
     SMS for customer notices and e-mail for dealer announcements; batches of 100; 16
     deliveries at once per channel without a rate limit; "retry after" answers wait at most
-    an hour and at most 100 of them per message (project defaults).
+    an hour and at most 100 of them per message; announcements numbered
+    ``AN-{yyyy}{mm}-{seq:04d}`` (project defaults); announcements go to the customers of
+    class ``dealer`` (docs/domain.md 7: announcements to dealers).
     """
 
     max_attempts: int = attrs.field(default=5, validator=positive_int)
@@ -139,6 +160,14 @@ class NotificationPolicy:
     )
     #: How many "retry after" answers a message takes before they count as failures.
     max_deferrals: int = attrs.field(default=100, validator=positive_int)
+    #: The customer classes an announcement to dealers goes to (docs/domain.md 7).
+    announcement_classes: frozenset[str] = attrs.field(
+        default=frozenset({"dealer"}), validator=_class_names
+    )
+    #: Announcement numbers: a naming series restarting every month.
+    announcement_number_pattern: str = attrs.field(
+        default="AN-{yyyy}{mm}-{seq:04d}", validator=_pattern
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.backoff_cap < self.backoff_base:

@@ -1,6 +1,6 @@
 """Rest hours: a message to a customer never goes out while the customer rests.
 
-DOMAIN.md 3.5 and 7: unless urgent. The hours used are kept on the message so that
+docs/domain.md 3.5 and 7: unless urgent. The hours used are kept on the message so that
 retries after a failure land outside them too.
 """
 
@@ -20,7 +20,7 @@ __all__ = ["hold_for_quiet_hours"]
 def hold_for_quiet_hours(
     message: Message, rest_hours: QuietHours | None, policy: NotificationPolicy
 ) -> Message:
-    """Hold a message to a customer until the customer's rest hours end (DOMAIN.md 3.5, 7).
+    """Hold a message to a customer until the customer's rest hours end (docs/domain.md 3.5, 7).
 
     ``rest_hours`` is the customer's own setting; ``None`` means the policy default. Urgent
     messages and messages to no customer (staff, webhooks) are never held. The hours used

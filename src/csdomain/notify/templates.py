@@ -94,7 +94,7 @@ def _event_fields(event: object) -> dict[str, Any]:
 
 @attrs.frozen(kw_only=True)
 class MessageTemplate:
-    """How one event type becomes one message (DOMAIN.md 7: order/shipment notices ...).
+    """How one event type becomes one message (docs/domain.md 7: order/shipment notices ...).
 
     ``subject`` and ``body`` are :meth:`str.format` strings whose plain ``{field}``
     placeholders are filled from the event's attrs fields (plus ``{event_type}``).
@@ -192,7 +192,7 @@ class OwnerNotices:
     Renders ``templates`` and sends each draft to the staff member named by the event's
     ``recipient_field`` (``owner_id``), or to ``role:<owner_role>`` when the event names
     only a role. Staff notices carry no ``customer_id``, so customer rest hours never hold
-    them. Source: DOMAIN.md 3.4 (the next level of the follow-up ladder must follow).
+    them. Source: docs/domain.md 3.4 (the next level of the follow-up ladder must follow).
     """
 
     templates: MessageTemplates = attrs.field(validator=instance_of(MessageTemplates))
