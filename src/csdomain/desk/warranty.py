@@ -199,7 +199,7 @@ class WarrantyDesk(DeskBase):
             note=note,
         )
         file_warranty_claim(self, uow, case)
-        return self._shown(uow, case, by, "warranty claim submission")
+        return self._shown_claim(uow, case, by, "warranty claim submission")
 
     @use_case(Permission.HANDLE_WARRANTY)
     def evaluate_warranty_claim(
@@ -232,7 +232,7 @@ class WarrantyDesk(DeskBase):
         if after.claim.fault_identity != before.claim.fault_identity:
             _hold_fault(uow, after)
             _release_fault(uow, before)
-        return self._shown(uow, after, by, "warranty claim evaluation")
+        return self._shown_claim(uow, after, by, "warranty claim evaluation")
 
     @use_case(Permission.HANDLE_WARRANTY)
     def approve_warranty_claim(
@@ -243,7 +243,7 @@ class WarrantyDesk(DeskBase):
         case = self.change(
             uow, WARRANTY_CLAIMS, case_id, lambda case: case.approve(at=now, by=by, note=note)
         )
-        return self._shown(uow, case, by, "warranty claim approval")
+        return self._shown_claim(uow, case, by, "warranty claim approval")
 
     @use_case(Permission.OVERRIDE_WARRANTY)
     def override_warranty_claim(
@@ -267,7 +267,7 @@ class WarrantyDesk(DeskBase):
             case_id,
             lambda case: case.override(remedies, reason=reason, at=now, by=by, access=access),
         )
-        return self._shown(uow, case, by, "warranty claim override")
+        return self._shown_claim(uow, case, by, "warranty claim override")
 
     @use_case(Permission.HANDLE_WARRANTY)
     def record_warranty_repair(
@@ -278,7 +278,7 @@ class WarrantyDesk(DeskBase):
         case = self.change(
             uow, WARRANTY_CLAIMS, case_id, lambda case: case.record_repair(record, by=by)
         )
-        return self._shown(uow, case, by, "warranty repair")
+        return self._shown_claim(uow, case, by, "warranty repair")
 
     @use_case(Permission.HANDLE_WARRANTY)
     def record_warranty_exchange(
@@ -289,7 +289,7 @@ class WarrantyDesk(DeskBase):
         case = self.change(
             uow, WARRANTY_CLAIMS, case_id, lambda case: case.record_exchange(record, by=by)
         )
-        return self._shown(uow, case, by, "warranty exchange")
+        return self._shown_claim(uow, case, by, "warranty exchange")
 
     @use_case(Permission.HANDLE_WARRANTY)
     def record_warranty_refund(
@@ -300,7 +300,7 @@ class WarrantyDesk(DeskBase):
         case = self.change(
             uow, WARRANTY_CLAIMS, case_id, lambda case: case.record_refund(record, by=by)
         )
-        return self._shown(uow, case, by, "warranty refund")
+        return self._shown_claim(uow, case, by, "warranty refund")
 
     @use_case(Permission.HANDLE_WARRANTY)
     def close_warranty_claim(
@@ -313,17 +313,17 @@ class WarrantyDesk(DeskBase):
             uow, WARRANTY_CLAIMS, case_id, lambda case: case.close(at=now, by=by, note=note)
         )
         _release_fault(uow, closed)
-        return self._shown(uow, closed, by, "warranty claim closing")
+        return self._shown_claim(uow, closed, by, "warranty claim closing")
 
     # -- personal data -----------------------------------------------------------------
 
-    def _shown(
+    def _shown_claim(
         self, uow: UnitOfWork, case: WarrantyClaimCase, by: Actor, purpose: str
     ) -> WarrantyClaimCase:
-        """``case`` as ``by`` may see it (:meth:`_shown_all`)."""
-        return self._shown_all(uow, [case], by, purpose)[0]
+        """``case`` as ``by`` may see it (:meth:`_shown_claims`)."""
+        return self._shown_claims(uow, [case], by, purpose)[0]
 
-    def _shown_all(
+    def _shown_claims(
         self, uow: UnitOfWork, cases: list[WarrantyClaimCase], by: Actor, purpose: str
     ) -> list[WarrantyClaimCase]:
         """Claims as ``by`` may see them: the customer's data in a claim's free text (notes,
@@ -363,9 +363,9 @@ class WarrantyDesk(DeskBase):
     def get_warranty_claim(self, uow: UnitOfWork, case_id: Id, *, by: Actor) -> WarrantyClaimCase:
         """The stored claim; :class:`NotFound` if there is none.
 
-        Reading it is on record (:meth:`_shown`), or redacted without ``customer.read``.
+        Reading it is on record (:meth:`_shown_claim`), or redacted without ``customer.read``.
         """
-        return self._shown(uow, uow.repo(WARRANTY_CLAIMS).get(case_id), by, "warranty claim")
+        return self._shown_claim(uow, uow.repo(WARRANTY_CLAIMS).get(case_id), by, "warranty claim")
 
     @use_case(Permission.HANDLE_WARRANTY)
     def find_warranty_claims(
@@ -389,7 +389,7 @@ class WarrantyDesk(DeskBase):
         }
         where = {name: value for name, value in given.items() if value is not None}
         found = uow.repo(WARRANTY_CLAIMS).find(limit=limit, **where)
-        return self._shown_all(uow, found, by, "warranty claim search")
+        return self._shown_claims(uow, found, by, "warranty claim search")
 
     @use_case(Permission.VIEW_REPORTS, readonly=True)
     def warranty_decisions_by_reason(
