@@ -12,6 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 
 from csdomain._version import __version__  # noqa: E402 - importable through the path above
 
@@ -25,6 +26,7 @@ extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
     "sphinx.ext.viewcode",
+    "csdomain_autodoc",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
@@ -41,11 +43,8 @@ autodoc_typehints_description_target = "documented_params"
 autodoc_default_options = {"members": True, "show-inheritance": True}
 autodoc_preserve_defaults = True
 autoclass_content = "class"
+# csdomain_autodoc's documenter of long constants is a class-based documenter
+autodoc_use_legacy_class_based = True
 
-try:
-    import furo  # noqa: F401
-except ImportError:
-    html_theme = "alabaster"
-else:
-    html_theme = "furo"
-html_title = "csdomain"
+html_theme = "furo"
+html_title = f"csdomain {release}"

@@ -65,7 +65,7 @@ class Dialect:
     #: Whether ``SELECT ... FOR UPDATE [SKIP LOCKED]`` is available.
     row_locks: bool = False
     #: Appended to ``ORDER BY`` of a plain ``TEXT`` column so that it sorts by code point
-    #: whatever the database's collation (PostgreSQL: `` COLLATE "C"``).
+    #: whatever the database's collation (PostgreSQL: ``' COLLATE "C"'``).
     code_point_order: str = ""
 
     def params(self, count: int) -> str:

@@ -1,4 +1,4 @@
-"""Moving a whole store between backends: streaming export and import as JSON Lines.
+r"""Moving a whole store between backends: streaming export and import as JSON Lines.
 
 An export is one JSON object per line, written while reading one snapshot of the store:
 
