@@ -28,6 +28,7 @@ import contextlib
 import hashlib
 import itertools
 import re
+import select
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, cast
@@ -66,7 +67,6 @@ from csdomain.store.sql import (
     index_name,
     meta_sql,
     migration_sql,
-    next_counter_sql,
     reindex_sql,
     select_sql,
     table,
@@ -87,10 +87,10 @@ POSTGRES = Dialect(
     row_locks=True,
     code_point_order=' COLLATE "C"',
 )
-_META = meta_sql(POSTGRES)
 
-#: Version of the backend's own table layout (kind tables are migrated separately).
-SCHEMA_VERSION = 1
+#: Version of the backend's own table layout (kind tables are migrated separately): 2 keeps
+#: one counter row per number issued (:data:`NEXT_COUNTER_FUNCTION`).
+SCHEMA_VERSION = 2
 #: Oldest server this backend runs on (``pg_current_xact_id`` came with 13).
 MIN_SERVER_VERSION = 130000
 #: Kinds whose writes wake a waiting dispatcher (``LISTEN``/``NOTIFY``).
@@ -118,6 +118,53 @@ _ROLLBACK_REASONS = {
     "40P01": "deadlock detected: a concurrent unit of work waited for locks this one held",
 }
 _cursor_names = itertools.count()
+#: Most rows a transaction takes a row-update lock for (an advisory lock each, see
+#: :meth:`PostgresTransaction.update`): PostgreSQL's lock table is small and shared.
+ROW_UPDATE_LOCKS = 16
+#: Most rows a unit of work that conflicted locks before its re-run's snapshot.
+RETRY_LOCKS = 16
+
+#: Schema 2: a counter is the rows of its name, one per number issued, unique by
+#: ``(name, value)``. Taking a number inserts the next value above the greatest one the
+#: snapshot shows; a value another unit of work committed after the snapshot is a unique
+#: violation inside the loop's subtransaction, and the next value is tried. No step of it
+#: can fail with a serialization failure under ``REPEATABLE READ`` (only a plain row
+#: update or ``ON CONFLICT`` on a row newer than the snapshot does), a value held by a
+#: running unit of work is waited for (taken by the next one if that one rolls back, so
+#: no gap), and the unique index rules out the same number twice.
+_COUNTER_LAYOUT = (
+    "ALTER TABLE csdomain_counters DROP CONSTRAINT csdomain_counters_pkey, "
+    "ADD CONSTRAINT csdomain_counters_pkey PRIMARY KEY (name, value)"
+)
+NEXT_COUNTER_FUNCTION = """\
+CREATE OR REPLACE FUNCTION csdomain_next_counter(counter_name TEXT) RETURNS BIGINT
+LANGUAGE plpgsql AS $$
+DECLARE
+    taken BIGINT;
+BEGIN
+    SELECT coalesce(max(value), 0) INTO taken FROM csdomain_counters WHERE name = counter_name;
+    LOOP
+        taken := taken + 1;
+        BEGIN
+            INSERT INTO csdomain_counters (name, value) VALUES (counter_name, taken);
+            RETURN taken;
+        EXCEPTION WHEN unique_violation THEN
+            NULL;  -- issued by a unit of work that committed after this one's snapshot
+        END;
+    END LOOP;
+END
+$$"""
+_COUNTER_SQL = {
+    "next": "SELECT csdomain_next_counter(%s)",
+    "list": (
+        'SELECT name, max(value) FROM csdomain_counters GROUP BY name ORDER BY name COLLATE "C"'
+    ),
+    "restore": (
+        "INSERT INTO csdomain_counters (name, value) SELECT %s, %s "
+        "WHERE NOT EXISTS (SELECT 1 FROM csdomain_counters WHERE name = %s)"
+    ),
+    "delete": "DELETE FROM csdomain_counters WHERE name = %s",
+}
 
 
 # -- values the server cannot hold as they are --------------------------------------------------
@@ -381,6 +428,9 @@ class PostgresBackend:
         self._closed = False
         self._listener: psycopg.Connection[Any] | None = None
         self._listen_lock = threading.Lock()
+        #: Per thread: the rows the last unit of work conflicted on, locked before the
+        #: snapshot of the thread's next writing one (its re-run).
+        self._retry = threading.local()
         conn = self._connect(doing="cannot open the store")
         try:
             self._check_server(conn)
@@ -393,6 +443,7 @@ class PostgresBackend:
             max_size=pool_size,
             open=False,
             configure=_configure,
+            check=_still_connected,
             timeout=pool_timeout,
             name=f"csdomain {self._target.describe()}",
         )
@@ -490,14 +541,18 @@ class PostgresBackend:
                 for statement in META_TABLES:
                     cur.execute(statement)
                 row = cur.execute(meta["get_meta"], ("schema_version",)).fetchone()
-                if row is None:
-                    cur.execute(meta["set_meta"], ("schema_version", str(SCHEMA_VERSION)))
-                elif int(row[0]) > SCHEMA_VERSION:
+                stored = 0 if row is None else int(row[0])
+                if stored > SCHEMA_VERSION:
                     msg = (
                         f"the database at {self._target.describe()} was written by a newer "
-                        f"csdomain (schema {row[0]} > {SCHEMA_VERSION})"
+                        f"csdomain (schema {stored} > {SCHEMA_VERSION})"
                     )
                     raise BackendUnavailable(msg)
+                if stored < SCHEMA_VERSION:
+                    # schema 1 kept one row per counter (name the key, updated in place)
+                    cur.execute(_COUNTER_LAYOUT)
+                    cur.execute(NEXT_COUNTER_FUNCTION)
+                    cur.execute(meta["set_meta"], ("schema_version", str(SCHEMA_VERSION)))
             conn.commit()
         except psycopg.Error as err:
             raise self._target.unavailable(err, "cannot set up the store") from err
@@ -511,12 +566,47 @@ class PostgresBackend:
             conn = self._pool.getconn()
         except psycopg.Error as err:
             raise self._target.unavailable(err) from None
+        locks: tuple[int, ...] = () if readonly else self._retry_locks()
         try:
+            if locks:
+                self._lock_before_snapshot(conn, locks)
             conn.read_only = readonly
         except psycopg.Error as err:
-            self._pool.putconn(conn)
+            self._discard(conn)
+            if _is_conflict(err):
+                self.remember_conflict(locks)
+                raise _conflict(err, doing="waiting for the rows a re-run locks first") from err
             raise self._target.unavailable(err) from None
-        return PostgresTransaction(self, conn, readonly=readonly)
+        return PostgresTransaction(self, conn, readonly=readonly, locks=locks)
+
+    def row_lock_key(self, kind: str, key: str) -> int:
+        """The advisory lock that stands for document ``key`` of ``kind`` (64 bits)."""
+        text = f"{self.schema or ''}\x00{kind}\x00{key}".encode("utf-8", "surrogatepass")
+        return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big", signed=True)
+
+    def _retry_locks(self) -> tuple[int, ...]:
+        locks: tuple[int, ...] = getattr(self._retry, "locks", ())
+        self._retry.locks = ()
+        return locks
+
+    def remember_conflict(self, locks: Iterable[int]) -> None:
+        """Have this thread's next writing unit of work lock ``locks`` before its snapshot."""
+        self._retry.locks = tuple(sorted(set(locks)))[:RETRY_LOCKS]
+
+    @staticmethod
+    def _lock_before_snapshot(conn: psycopg.Connection[Any], locks: Sequence[int]) -> None:
+        """Take session advisory locks outside any transaction, in order, so that the
+        next transaction's snapshot is taken after every holder of them has committed."""
+        conn.autocommit = True
+        for lock in locks:
+            conn.execute("SELECT pg_advisory_lock(%s)", (lock,))
+        conn.autocommit = False
+
+    def _discard(self, conn: psycopg.Connection[Any]) -> None:
+        """Hand back a connection that may hold session state: closed, so the pool drops it."""
+        with contextlib.suppress(psycopg.Error):
+            conn.close()
+        self._release(conn)
 
     def _release(self, conn: psycopg.Connection[Any]) -> None:
         with contextlib.suppress(PoolClosed):
@@ -573,6 +663,25 @@ class PostgresBackend:
 
 def _configure(conn: psycopg.Connection[Any]) -> None:
     conn.isolation_level = IsolationLevel.REPEATABLE_READ
+
+
+def _still_connected(conn: psycopg.Connection[Any]) -> None:
+    """The pool's check of a connection it is about to hand out: raises when the server
+    has hung up (it restarted, crashed or ended the session), so the pool drops it and
+    hands out another or a new one, and a unit of work after a restart finds a live one.
+
+    No round trip in the usual case: an idle connection has nothing to read unless the
+    server closed it or sent a notice before doing so; only then is the server asked.
+    """
+    if conn.closed or conn.broken:
+        msg = "the connection is closed"
+        raise psycopg.OperationalError(msg)
+    try:
+        ready, _, _ = select.select([conn.fileno()], [], [], 0)
+    except (OSError, ValueError) as err:
+        raise psycopg.OperationalError(str(err)) from err
+    if ready:
+        ConnectionPool.check_connection(conn)
 
 
 # -- kinds ---------------------------------------------------------------------------------------
@@ -639,9 +748,20 @@ class PostgresTransaction:
     """One ``REPEATABLE READ`` transaction (``READ ONLY`` for readers) on a pooled connection."""
 
     def __init__(
-        self, backend: PostgresBackend, conn: psycopg.Connection[Any], *, readonly: bool
+        self,
+        backend: PostgresBackend,
+        conn: psycopg.Connection[Any],
+        *,
+        readonly: bool,
+        locks: tuple[int, ...] = (),
     ) -> None:
         self._backend = backend
+        #: Session advisory locks taken before this transaction began (it is a re-run).
+        self._session_locks = locks
+        #: Advisory locks taken in this transaction for the rows it updates or deletes.
+        self._row_locks: set[int] = set(locks)
+        #: Rows this transaction conflicted on (``None``: it did not conflict).
+        self._conflicts: set[int] | None = None
         self._conn: psycopg.Connection[Any] | None = conn
         self._cur = conn.cursor()
         self._readonly = readonly
@@ -666,14 +786,24 @@ class PostgresTransaction:
         return conn
 
     def _failed(
-        self, err: BaseException, kind: str = "", key: str = "", expected: int = 0
+        self,
+        err: BaseException,
+        kind: str = "",
+        key: str = "",
+        expected: int = 0,
+        *,
+        row: bool = False,
     ) -> CsDomainError:
-        """The csdomain error for a driver error; remembers it if it aborted the transaction."""
+        """The csdomain error for a driver error; remembers it if it aborted the transaction
+        (and, for a conflict on a document ``row`` updated or deleted, the row)."""
         result: CsDomainError
         if isinstance(err, UnicodeEncodeError):
             result = ValidationError.at("", "text that is not valid Unicode cannot be stored")
         elif _is_conflict(err):
             result = _conflict(err, kind, key, expected)
+            self._conflicts = self._conflicts or set()
+            if row:
+                self._conflicts.add(self._backend.row_lock_key(kind, key))
         elif isinstance(err, psycopg.errors.UniqueViolation):
             result = AlreadyExists(kind, key)
         elif isinstance(err, psycopg.DataError):
@@ -982,19 +1112,43 @@ class PostgresTransaction:
             raise self._failed(err, kind) from err
         return _from_text(row[0]) if row is not None else keys[0]
 
+    def _locked_write(
+        self, kind: str, key: str, statement: str, params: Sequence[Any]
+    ) -> psycopg.Cursor[Any]:
+        """Run an ``UPDATE``/``DELETE`` of one document, first taking the row's advisory
+        lock (for the first :data:`ROW_UPDATE_LOCKS` rows of the transaction).
+
+        A unit of work re-run after a conflict on a row holds that lock from before its
+        snapshot (:meth:`PostgresBackend.begin`), so no writer can change the row between
+        its snapshot and its write: the re-run does not conflict on it again. Waiting for
+        the lock here is one round trip with the write (a pipeline).
+        """
+        conn = self._live()
+        cur = self._cur
+        lock = self._backend.row_lock_key(kind, key)
+        if lock in self._row_locks or len(self._row_locks) >= ROW_UPDATE_LOCKS:
+            return cur.execute(statement, params)
+        self._row_locks.add(lock)
+        with conn.pipeline():
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (lock,))
+            cur.execute(statement, params)
+        return cur
+
     def update(self, kind: str, row: Row, expected_version: int) -> int:
-        """Replace a document at ``expected_version``."""
+        """Replace a document at ``expected_version`` (see :meth:`_locked_write`)."""
         self._require_write()
         statement = self._sql(kind).update
         self._live()
         key = _to_text(row.key)
         try:
-            cursor = self._cur.execute(
+            cursor = self._locked_write(
+                kind,
+                row.key,
                 statement,
                 (*_doc_params(row.doc), *_index_params(row.index.values()), key, expected_version),
             )
         except _DB_ERRORS as err:
-            raise self._failed(err, kind, row.key, expected_version) from err
+            raise self._failed(err, kind, row.key, expected_version, row=True) from err
         self._touch(kind)
         if cursor.rowcount != 1:
             found = self.get(kind, row.key)
@@ -1007,30 +1161,40 @@ class PostgresTransaction:
         statement = self._sql(kind).delete
         self._live()
         try:
-            cursor = self._cur.execute(statement, (_to_text(key), expected_version))
+            cursor = self._locked_write(kind, key, statement, (_to_text(key), expected_version))
         except _DB_ERRORS as err:
-            raise self._failed(err, kind, key, expected_version) from err
+            raise self._failed(err, kind, key, expected_version, row=True) from err
         self._touch(kind)
         if cursor.rowcount != 1:
             found = self.get(kind, key)
             check_version(kind, key, expected_version, None if found is None else found[0])
 
     def next_counter(self, name: str) -> int:
-        """Increment a counter; concurrent increments conflict like concurrent updates."""
+        """Take the counter's next number (:data:`NEXT_COUNTER_FUNCTION`): never a
+        serialization failure, never a number twice, no gap left by a rolled-back one."""
         self._require_write()
         self._live()
         try:
-            row = self._cur.execute(next_counter_sql(POSTGRES), (_to_text(name),)).fetchone()
+            row = self._cur.execute(_COUNTER_SQL["next"], (_to_text(name),)).fetchone()
         except _DB_ERRORS as err:
             raise self._failed(err, "counter", name) from err
-        assert row is not None  # noqa: S101 - RETURNING always yields the row
+        assert row is not None  # noqa: S101 - a function call always yields its row
         return int(row[0])
+
+    def delete_counter(self, name: str) -> None:
+        """Remove counter ``name`` (every number it issued); the next number is 1 again."""
+        self._require_write()
+        self._live()
+        try:
+            self._cur.execute(_COUNTER_SQL["delete"], (_to_text(name),))
+        except _DB_ERRORS as err:
+            raise self._failed(err, "counter", name) from err
 
     # export and import ------------------------------------------------------------------
 
     def list_counters(self) -> Iterator[tuple[str, int]]:
         """Every counter by name, in code-point order (``COLLATE "C"``)."""
-        for name, value in self._fetch(_META["list_counters"], (), "counter"):
+        for name, value in self._fetch(_COUNTER_SQL["list"], (), "counter"):
             yield _from_text(name), int(value)
 
     def restore_counter(self, name: str, value: int) -> None:
@@ -1038,7 +1202,8 @@ class PostgresTransaction:
         self._require_write()
         self._live()
         try:
-            cursor = self._cur.execute(_META["restore_counter"], (_to_text(name), value))
+            stored = _to_text(name)
+            cursor = self._cur.execute(_COUNTER_SQL["restore"], (stored, value, stored))
         except _DB_ERRORS as err:
             raise self._failed(err, "counter", name) from err
         if cursor.rowcount != 1:
@@ -1086,9 +1251,23 @@ class PostgresTransaction:
         self._conn = None
         self._pending = {}
         self._exhausted = []
+        backend = self._backend
+        if not self._readonly:
+            conflicts = self._conflicts
+            backend.remember_conflict(
+                () if conflicts is None else (*self._session_locks, *conflicts)
+            )
         with contextlib.suppress(psycopg.Error):
             self._cur.close()
         if conn.info.transaction_status != _IDLE:
             with contextlib.suppress(psycopg.Error):
                 conn.rollback()
-        self._backend._release(conn)
+        if self._session_locks:
+            try:
+                conn.autocommit = True
+                conn.execute("SELECT pg_advisory_unlock_all()")
+                conn.autocommit = False
+            except psycopg.Error:
+                backend._discard(conn)
+                return
+        backend._release(conn)

@@ -29,11 +29,13 @@ import pwd
 import re
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -94,11 +96,19 @@ def _free_port() -> int:
 class LocalCluster:
     """A private PostgreSQL server in a temporary directory (see the module docstring)."""
 
-    def __init__(self, root: Path, port: int, bin_dir: Path, run_as: pwd.struct_passwd | None):
+    def __init__(
+        self,
+        root: Path,
+        port: int,
+        bin_dir: Path,
+        run_as: pwd.struct_passwd | None,
+        settings: Mapping[str, str] | None = None,
+    ):
         self.root = root
         self.port = port
         self.bin_dir = bin_dir
         self._run_as = run_as
+        self._settings = dict(settings or {})
         self._stopped = False
 
     @property
@@ -114,9 +124,51 @@ class LocalCluster:
             f"{dbname}{query}"
         )
 
+    @property
+    def pid(self) -> int:
+        """The process id of the running server (the postmaster)."""
+        return int((self.data / "postmaster.pid").read_text(encoding="utf-8").split()[0])
+
+    def kill(self, *, wait: float = 30.0) -> None:
+        """``kill -9`` the postmaster, as a crash would, and wait until the server processes
+        it leaves behind have noticed and exited (those still there after ``wait`` seconds
+        are killed too), so that :meth:`restart` can start a new server on the same data."""
+        pid = self.pid
+        group = os.getpgid(pid)
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + wait
+        while _server_processes(pid, group):
+            if time.monotonic() > deadline:
+                for left in _server_processes(pid, group):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(left, signal.SIGKILL)
+                break
+            time.sleep(0.05)
+        # A dead postmaster not yet reaped by its new parent still "exists", and a new
+        # server would take its lock files for a running one's: they go (nothing runs).
+        (self.data / "postmaster.pid").unlink(missing_ok=True)
+        for lock in self.root.glob(".s.PGSQL.*"):
+            lock.unlink(missing_ok=True)
+
+    def restart(self) -> None:
+        """Start the server again on the same data and port (after :meth:`kill`: crash
+        recovery replays the write-ahead log)."""
+        last = self._pg_ctl_start()
+        if last:
+            msg = f"the PostgreSQL server did not restart: {last}"
+            raise ClusterUnavailable(msg)
+
     @classmethod
-    def start(cls, *, bin_dir: Path | None = None) -> LocalCluster:
-        """Create and start a cluster; :class:`ClusterUnavailable` if that is impossible."""
+    def start(
+        cls, *, bin_dir: Path | None = None, settings: Mapping[str, str] | None = None
+    ) -> LocalCluster:
+        """Create and start a cluster; :class:`ClusterUnavailable` if that is impossible.
+
+        ``settings`` are server parameters over the defaults, which trade durability for
+        speed (``fsync``, ``synchronous_commit`` and ``full_page_writes`` off): a test that
+        crashes the server and counts on every acknowledged commit passes
+        ``{"synchronous_commit": "on"}`` (``fsync`` off only matters if the machine fails).
+        """
         folder = bin_dir or find_server_binaries()
         if folder is None:
             msg = (
@@ -127,7 +179,7 @@ class LocalCluster:
             raise ClusterUnavailable(msg)
         run_as = _unprivileged_user()
         root = Path(tempfile.mkdtemp(prefix="csdomain-pg-"))
-        cluster = cls(root, 0, folder, run_as)
+        cluster = cls(root, 0, folder, run_as, settings)
         try:
             cluster._create()
             last = ""
@@ -193,7 +245,8 @@ class LocalCluster:
     def _pg_ctl_start(self) -> str:
         """Start the server; ``""`` on success, else the end of its log."""
         log = self.root / "server.log"
-        options = f"-p {self.port} -k {shlex.quote(str(self.root))} {_SERVER_SETTINGS}"
+        extra = "".join(f" -c {shlex.quote(f'{k}={v}')}" for k, v in self._settings.items())
+        options = f"-p {self.port} -k {shlex.quote(str(self.root))} {_SERVER_SETTINGS}{extra}"
         try:
             result = self._run(
                 "pg_ctl", "-D", str(self.data), "-l", str(log), "-w", "-t", "60", "-o", options,
@@ -241,6 +294,23 @@ class LocalCluster:
 
     def __repr__(self) -> str:
         return f"LocalCluster(port={self.port}, root={str(self.root)!r})"
+
+
+def _server_processes(pid: int, group: int) -> list[int]:
+    """The live (not zombie) processes of the server's process group: ``pg_ctl`` makes the
+    postmaster a group leader, and its children stay in that group."""
+    if group != pid or not Path("/proc").is_dir():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, 0)
+            return [pid]
+        return []
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text(encoding="utf-8").rpartition(")")[2].split()
+            if fields[0] != "Z" and int(fields[2]) == group:
+                found.append(int(stat.parent.name))
+    return found
 
 
 def _unprivileged_user() -> pwd.struct_passwd | None:
