@@ -699,6 +699,37 @@ def test_every_order_read_with_customer_read_is_on_record(desk: OrderDesk, store
     assert [o.id for o in desk.find_orders(customer_id="C-2", by=SALES)] == []
 
 
+def test_free_text_notes_of_the_order_history_are_redacted_without_customer_read(
+    desk: OrderDesk, store: Store
+) -> None:
+    # Rule: 保护客户隐私 - a confirmation note or a cancellation reason is free text about
+    # the customer: redacted for the warehouse and finance, on record for customer.read
+    order = place(desk, consignee=None)
+    desk.confirm_order(order.id, by=SALES, note="Dr. Chen asks for a call at 13800138000")
+    cancelled = desk.cancel_order(order.id, by=SALES, reason="Dr. Chen moved to Beijing")
+    assert cancelled.personal_notes == (
+        "Dr. Chen asks for a call at 13800138000",
+        "Dr. Chen moved to Beijing",
+    )
+    before = access_records(store)
+    for reader in (WAREHOUSE, FINANCE):
+        shown = desk.get_order(order.id, by=reader)
+        assert [change.note for change in shown.history] == ["", REDACTED, REDACTED]
+        assert [change.to for change in shown.history] == [c.to for c in cancelled.history]
+        assert desk.find_orders(customer_id="C-1", by=reader) == [shown]
+    assert access_records(store) == before
+    assert desk.get_order(order.id, by=MANAGER) == cancelled
+    assert access_records(store) - before == Counter([("C-1", MANAGER.id, "get_order")])
+
+
+def test_the_notes_an_order_writes_itself_are_not_redacted(desk: OrderDesk) -> None:
+    # Rule: only what people wrote is personal data; "paid in full" stays readable
+    order = paid(desk, consignee=None)
+    shown = desk.get_order(order.id, by=WAREHOUSE)
+    assert shown == order
+    assert shown.history[-1].note == "paid in full"
+
+
 def test_a_return_note_is_redacted_for_the_warehouse_and_recorded_for_readers(
     desk: OrderDesk, store: Store
 ) -> None:

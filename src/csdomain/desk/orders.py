@@ -172,14 +172,15 @@ class OrderDesk(DeskBase):
     ) -> list[Order]:
         """``orders`` as ``by`` may see them (docs/domain.md 1, 保护客户隐私).
 
-        The consignee's details are personal data: with ``customer.read`` they are shown
-        and every customer concerned gets an access record in this unit of work; without
-        it they are redacted (:meth:`Order.redacted`) and nothing is recorded.
+        The consignee's details and the free-text notes of the history (confirmation
+        notes, cancellation reasons) are personal data: with ``customer.read`` they are
+        shown and every customer concerned gets an access record in this unit of work;
+        without it they are redacted (:meth:`Order.redacted`) and nothing is recorded.
         """
         if not self.may_read_personal(by):
             return [order.redacted() for order in orders]
         self.record_access(
-            uow, (o.customer_id for o in orders if o.consignee is not None), by, purpose
+            uow, (o.customer_id for o in orders if o.holds_personal_data), by, purpose
         )
         return list(orders)
 

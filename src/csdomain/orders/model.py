@@ -288,6 +288,12 @@ class ConsigneeInfo:
 #: What a personal field reads when it is shown to an actor without ``customer.read``.
 REDACTED = "[redacted]"
 
+#: The notes an order writes into its own history when a payment moves it on: not free
+#: text about the customer, so never redacted.
+_PREPAID_NOTE = "prepayment received"
+_PAID_NOTE = "paid in full"
+_SYSTEM_NOTES: frozenset[str] = frozenset({_PREPAID_NOTE, _PAID_NOTE})
+
 #: The remittance details a shipment needs, in the order the proof lists them.
 SHIPPING_DETAILS: tuple[str, ...] = ("invoice_title", "consignee", "phone", "postcode", "address")
 
@@ -528,15 +534,40 @@ class Order:
             return self.delivered_at.date() > self.expected_delivery.latest
         return on > self.expected_delivery.latest
 
+    @property
+    def personal_notes(self) -> tuple[str, ...]:
+        """The free-text notes of the order's history (confirmation notes, cancellation
+        reasons): what people wrote, not the notes the order writes itself."""
+        return tuple(
+            change.note
+            for change in self.history
+            if change.note.strip() and change.note not in _SYSTEM_NOTES
+        )
+
+    @property
+    def holds_personal_data(self) -> bool:
+        """Whether the order holds personal data: a consignee or a free-text note."""
+        return self.consignee is not None or bool(self.personal_notes)
+
     def redacted(self) -> Order:
-        """The order with its consignee's details redacted (see :meth:`ConsigneeInfo.redacted`).
+        """The order with its consignee's details (see :meth:`ConsigneeInfo.redacted`) and
+        the free-text notes of its history read as :data:`REDACTED`.
 
         Source: docs/domain.md 1 (保护客户隐私): the consignee's name, phone, postcode,
-        address and invoice title are personal data, shown only to ``customer.read``.
+        address and invoice title are personal data, and so is what people wrote about the
+        customer in a confirmation note or a cancellation reason; shown only to
+        ``customer.read``. The notes the order writes itself ("paid in full") stay.
         """
-        if self.consignee is None:
+        if not self.holds_personal_data:
             return self
-        return attrs.evolve(self, consignee=self.consignee.redacted())
+        history = tuple(
+            attrs.evolve(change, note=REDACTED)
+            if change.note.strip() and change.note not in _SYSTEM_NOTES
+            else change
+            for change in self.history
+        )
+        consignee = None if self.consignee is None else self.consignee.redacted()
+        return attrs.evolve(self, consignee=consignee, history=history)
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -549,12 +580,12 @@ class Order:
             and order.paid >= order.prepayment
         ):
             order = ORDER_LIFECYCLE.move(
-                order, "receive_prepayment", at=at, by=by, note="prepayment received"
+                order, "receive_prepayment", at=at, by=by, note=_PREPAID_NOTE
             )
         ready = OrderStatus.PRODUCED if order.kind is OrderKind.CUSTOM else OrderStatus.CONFIRMED
         if order.status is ready and order.is_paid_in_full:
             order = ORDER_LIFECYCLE.move(
-                order, "receive_full_payment", at=at, by=by, note="paid in full"
+                order, "receive_full_payment", at=at, by=by, note=_PAID_NOTE
             )
         return order
 
