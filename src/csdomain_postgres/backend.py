@@ -101,6 +101,7 @@ _LIBPQ_OPTIONS = frozenset(
     {"sslmode", "sslrootcert", "sslcert", "sslkey", "application_name", "target_session_attrs"}
 )
 _SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,40}")
+_KIND = re.compile(r"[a-z_][a-z0-9_]{0,60}")
 _DIGITS = re.compile(r"[0-9]{1,10}")
 _MAX_PORT = 65535
 _MAX_POOL = 10_000
@@ -652,6 +653,38 @@ class PostgresBackend:
                 self._close_listener()
             finally:
                 self._listen_lock.release()
+
+    def purge_erased(self, kinds: Sequence[str]) -> None:
+        """Make overwritten and deleted content of ``kinds`` unreadable in the table files.
+
+        An update or delete leaves the old row version in the table file until ``VACUUM``
+        reclaims it, and plain ``VACUUM`` only marks the space free. ``VACUUM FULL``
+        rewrites each kind's table, its TOAST table and its indexes into new files with
+        the live rows only, and the old files are deleted. It runs outside a transaction,
+        takes the table's ``ACCESS EXCLUSIVE`` lock (waiting for running units of work on
+        the kind, blocking new ones until it is done) and keeps a row version that a unit
+        of work still running may see. What remains elsewhere (write-ahead log segments
+        until they are recycled, base backups, replicas' own files) is documented in
+        ``docs/postgres.md``. :class:`BackendUnavailable` when it could not finish.
+        """
+        names = [kinds] if isinstance(kinds, str) else list(kinds)
+        for kind in names:
+            if not isinstance(kind, str) or not _KIND.fullmatch(kind):
+                raise ValidationError.at("kinds", f"not a kind name: {short_repr(kind)}")
+        if self._closed:
+            msg = f"the store {self.url} is closed"
+            raise BackendUnavailable(msg)
+        doing = "cannot purge erased content"
+        conn = self._connect(autocommit=True, doing=doing)
+        try:
+            for kind in sorted(set(names)):
+                name = table(kind)
+                if conn.execute("SELECT to_regclass(%s)", (name,)).fetchone() != (None,):
+                    conn.execute(f"VACUUM (FULL, ANALYZE) {name}")
+        except psycopg.Error as err:
+            raise self._target.unavailable(err, doing) from err
+        finally:
+            conn.close()
 
     def kind_sql(self, kind: str) -> KindSql:
         """The statement texts of a ready kind."""

@@ -684,3 +684,67 @@ def test_a_second_stores_first_unit_of_work_does_not_wait_for_a_running_writer(
     finally:
         newcomer.close()
         writer.close()
+
+
+# -- erasure: purge_erased -----------------------------------------------------------------------
+
+
+def _table_files(store: Store, kind: str) -> bytes:
+    """The bytes of every file of ``kind``'s table now: heap, TOAST and indexes (after a
+    checkpoint, so the files hold what the server has in memory)."""
+    backend: Any = store.backend
+    conn = backend._connect(autocommit=True)
+    try:
+        conn.execute("CHECKPOINT")
+        rows = conn.execute(
+            "SELECT pg_relation_filepath(c.oid) FROM pg_class c WHERE c.oid = %(t)s::regclass"
+            " OR c.oid = (SELECT reltoastrelid FROM pg_class WHERE oid = %(t)s::regclass)"
+            " OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = %(t)s::regclass"
+            "   OR indrelid = (SELECT reltoastrelid FROM pg_class WHERE oid = %(t)s::regclass))",
+            {"t": f"k_{kind}"},
+        ).fetchall()
+        paths = [path for (path,) in rows if path]
+        return b"".join(
+            conn.execute("SELECT pg_read_binary_file(%s)", (path,)).fetchone()[0] for path in paths
+        )
+    finally:
+        conn.close()
+
+
+def test_purge_erased_leaves_no_overwritten_or_deleted_value_in_the_table_files(
+    server: str,
+) -> None:
+    """Rule: after an erasure, purge_erased leaves none of the overwritten or deleted values
+    of the kind readable in its table files (issue #19 item 4)."""
+    erased = ["Chen Wei", "13800138000", "陈伟 Luoyu Rd 1", "cw@huake.example"]
+    kept = "Keda Instruments"
+    store = fresh_store(server)
+    try:
+        with store.unit_of_work() as uow:
+            repo = uow.repo(SPECIMENS)
+            repo.add(specimen(1, label=erased[0], note=f"{erased[1]} {erased[2]}"))
+            repo.add(specimen(2, label=erased[3], note=erased[1]))
+            repo.add(specimen(3, label=kept))
+        with store.unit_of_work() as uow:
+            repo = uow.repo(SPECIMENS)
+            repo.update(attrs.evolve(repo.get("s000001"), label="erased", note=""))
+            repo.delete("s000002")
+        before = _table_files(store, SPECIMENS.name)
+        assert [v for v in erased if v.encode() in before], "the old versions are on disk"
+        store.backend.purge_erased([SPECIMENS.name, "not_stored_here"])  # type: ignore[attr-defined]
+        after = _table_files(store, SPECIMENS.name)
+        assert kept.encode() in after
+        assert [v for v in erased if v.encode() in after] == []
+        with store.unit_of_work(readonly=True) as uow:
+            assert [s.label for s in uow.repo(SPECIMENS).find()] == ["erased", kept]
+    finally:
+        store.close()
+
+
+def test_purge_erased_refuses_what_is_not_a_kind_name(server: str) -> None:
+    store = fresh_store(server)
+    try:
+        with pytest.raises(ValidationError):
+            store.backend.purge_erased(["k; DROP TABLE csdomain_meta"])  # type: ignore[attr-defined]
+    finally:
+        store.close()
