@@ -40,6 +40,7 @@ from csdomain.fieldservice import (
     VisitRecord,
 )
 from csdomain.kinds import (
+    ACCESS_LOG,
     ORDERS,
     OUTBOX,
     PART_MOVEMENTS,
@@ -1037,3 +1038,30 @@ def test_a_job_goes_only_to_a_technician_of_an_active_point(
         rule_code(store, lambda: desk.dispatch_service_order(order.id, "tech-9", by=DISPATCHER))
         == "service_point_not_active"
     )
+    # and suggest_technicians passes them over with the same reason
+    suggestion = desk.suggest_technicians(order.id, by=DISPATCHER)
+    assert "tech-9" not in [c.technician_id for c in suggestion.candidates]
+    [passed] = [p for p in suggestion.passed_over if p.technician_id == "tech-9"]
+    assert passed.reason_codes[0] == "service_point_not_active"
+
+
+def test_a_job_and_its_product_file_show_the_address_on_record_or_redacted(
+    desk: ServiceDesk, store: Store
+) -> None:
+    # Rule: personal data (the address, the caller's words) is shown on record to
+    # customer.read holders and redacted for others (finance settles without seeing it).
+    job = opened(desk, description="the caller says no picture")
+    with store.unit_of_work(readonly=True) as uow:
+        before = uow.repo(ACCESS_LOG).count(customer_id=job.customer_id)
+    seen = desk.get_service_order(job.id, by=DISPATCHER)
+    assert seen.address == job.address
+    assert desk.get_product_file(job.product_serial, by=DISPATCHER).address == job.address
+    with store.unit_of_work(readonly=True) as uow:
+        assert uow.repo(ACCESS_LOG).count(customer_id=job.customer_id) == before + 2
+    hidden = desk.get_service_order(job.id, by=FINANCE)
+    assert hidden.address == "[redacted]"
+    assert hidden.description == "[redacted]"
+    assert hidden.id == job.id
+    assert [j.address for j in desk.find_service_orders(by=FINANCE)] == ["[redacted]"]
+    with store.unit_of_work(readonly=True) as uow:
+        assert uow.repo(ACCESS_LOG).count(customer_id=job.customer_id) == before + 2

@@ -210,6 +210,40 @@ def _seed(store: Store) -> Seeded:
         lambda messages: messages[0].id,
     )
     step(
+        "register_service_area",
+        "service_area",
+        lambda: desk.register_service_area(
+            "WH-EAST", name="Wuhan east", district="Wuhan", region="Hubei", by=BOSS
+        ),
+        lambda area: area.id,
+    )
+    step(
+        "register_product_file",
+        "product_file",
+        lambda: desk.register_product_file(
+            "SN-OX-2",
+            model="TV-55",
+            category="tv",
+            customer_id=customer.id,
+            service_area_id="WH-EAST",
+            sold_on=date(2026, 9, 1),
+            address=ADDRESS,
+            by=BOSS,
+        ),
+        lambda product: product.serial,
+    )
+    step(
+        "open_service_order",
+        "service_order",
+        lambda: desk.open_service_order(
+            "SN-OX-2",
+            kind="repair",
+            description=f"{NAME} ({PHONE}) reports no picture",
+            by=BOSS,
+        ),
+        lambda job: job.id,
+    )
+    step(
         "record_interaction",
         "interaction",
         lambda: desk.record_interaction(

@@ -194,6 +194,11 @@ class FieldServiceDesk(DeskBase):
     ) -> Suggestion:
         repo = uow.repo(SERVICE_ORDERS)
         technicians = uow.repo(TECHNICIANS).scan(district=order.district, order_by="key")
+        closed = {
+            point.id: point.status.value
+            for point in uow.repo(SERVICE_POINTS).scan(district=order.district)
+            if not point.takes_jobs
+        }
         return suggest_technicians(
             order,
             technicians,
@@ -203,6 +208,7 @@ class FieldServiceDesk(DeskBase):
             policy=self.policy.fieldservice,
             calendar_of=self._technician_calendar,
             limit=limit,
+            closed_points=closed,
         )
 
     def _not_in_future(self, moment: datetime, path: str) -> None:
@@ -440,12 +446,35 @@ class FieldServiceDesk(DeskBase):
         )
         return [self.create(uow, PRODUCT_FILES, product) for product in files]
 
-    @use_case(*_SERVICE_STAFF, readonly=True)
-    def get_product_file(self, uow: UnitOfWork, serial: Id, *, by: Actor) -> ProductFile:
-        """The stored product file; :class:`NotFound` if there is none."""
-        return uow.repo(PRODUCT_FILES).get(serial)
+    def _shown_files(
+        self, uow: UnitOfWork, files: Sequence[ProductFile], by: Actor, purpose: str
+    ) -> list[ProductFile]:
+        """Product files as ``by`` may see them: on record, or with the address redacted."""
+        if self.may_read_personal(by):
+            self.record_access(uow, (f.customer_id for f in files), by, purpose)
+            return list(files)
+        return [f.redacted() for f in files]
 
-    @use_case(*_SERVICE_STAFF, readonly=True)
+    def _shown_jobs(
+        self, uow: UnitOfWork, jobs: Sequence[ServiceOrder], by: Actor, purpose: str
+    ) -> list[ServiceOrder]:
+        """Jobs as ``by`` may see them: on record, or with the personal data redacted."""
+        if self.may_read_personal(by):
+            self.record_access(uow, (job.customer_id for job in jobs), by, purpose)
+            return list(jobs)
+        return [job.redacted() for job in jobs]
+
+    @use_case(*_SERVICE_STAFF)
+    def get_product_file(self, uow: UnitOfWork, serial: Id, *, by: Actor) -> ProductFile:
+        """The stored product file; :class:`NotFound` if there is none.
+
+        The address is personal data: the read is on record for ``customer.read`` holders
+        and redacted for others (docs/domain.md 1).
+        """
+        found = uow.repo(PRODUCT_FILES).get(serial)
+        return self._shown_files(uow, [found], by, "product file")[0]
+
+    @use_case(*_SERVICE_STAFF)
     def find_product_files(
         self,
         uow: UnitOfWork,
@@ -455,10 +484,11 @@ class FieldServiceDesk(DeskBase):
         model: Id | None = None,
         limit: Count | None = None,
     ) -> list[ProductFile]:
-        """Product files by customer and/or model, by serial."""
+        """Product files by customer and/or model, by serial (each customer's read on record)."""
         given: dict[str, Any] = {"customer_id": customer_id, "model": model}
         where = {name: value for name, value in given.items() if value is not None}
-        return uow.repo(PRODUCT_FILES).find(order_by="key", limit=limit, **where)
+        found = uow.repo(PRODUCT_FILES).find(order_by="key", limit=limit, **where)
+        return self._shown_files(uow, found, by, "product files")
 
     # -- receiving and triage -----------------------------------------------------------------
 
@@ -942,12 +972,17 @@ class FieldServiceDesk(DeskBase):
 
     # -- reads ----------------------------------------------------------------------------------
 
-    @use_case(_DISPATCH, _TECHNICIAN, _SETTLE, readonly=True)
+    @use_case(_DISPATCH, _TECHNICIAN, _SETTLE)
     def get_service_order(self, uow: UnitOfWork, job_id: Id, *, by: Actor) -> ServiceOrder:
-        """The stored job; :class:`NotFound` if there is none."""
-        return uow.repo(SERVICE_ORDERS).get(job_id)
+        """The stored job; :class:`NotFound` if there is none.
 
-    @use_case(_DISPATCH, _TECHNICIAN, _SETTLE, readonly=True)
+        The address, the caller's words and the customer's sign-off are personal data: the
+        read is on record for ``customer.read`` holders, redacted for others (finance).
+        """
+        found = uow.repo(SERVICE_ORDERS).get(job_id)
+        return self._shown_jobs(uow, [found], by, "service order")[0]
+
+    @use_case(_DISPATCH, _TECHNICIAN, _SETTLE)
     def find_service_orders(
         self,
         uow: UnitOfWork,
@@ -967,7 +1002,8 @@ class FieldServiceDesk(DeskBase):
             "product_serial": product_serial,
         }
         where = {name: value for name, value in given.items() if value is not None}
-        return uow.repo(SERVICE_ORDERS).find(order_by="key", limit=limit, **where)
+        found = uow.repo(SERVICE_ORDERS).find(order_by="key", limit=limit, **where)
+        return self._shown_jobs(uow, found, by, "service orders")
 
     # -- the promise ----------------------------------------------------------------------------
 
@@ -1072,14 +1108,18 @@ class FieldServiceDesk(DeskBase):
     def _technician_jobs(self, uow: UnitOfWork, technician_id: str) -> list[ServiceOrder]:
         return uow.repo(SERVICE_ORDERS).find(technician_id=technician_id, order_by="key")
 
-    @use_case(_DISPATCH, _TECHNICIAN, readonly=True)
+    @use_case(_DISPATCH, _TECHNICIAN)
     def technician_day_plan(
         self, uow: UnitOfWork, technician_id: Id, day: date, *, by: Actor
     ) -> tuple[DayJob, ...]:
-        """A technician's day (local ``day``): the jobs booked for it in visit order."""
+        """A technician's day (local ``day``): the jobs booked for it in visit order.
+
+        The plan gives each job's address: on record per customer, or redacted.
+        """
         technician = uow.repo(TECHNICIANS).get(technician_id)
         repo = uow.repo(SERVICE_ORDERS)
-        jobs = repo.find(booked_technician=technician.id, visit_day=day.isoformat())
+        booked = repo.find(booked_technician=technician.id, visit_day=day.isoformat())
+        jobs = self._shown_jobs(uow, booked, by, "day plan")
         calendar = self._technician_calendar(technician)
         report = technician_daily_report(
             technician.id,

@@ -14,7 +14,7 @@ only the technicians that pass the cheap checks cost a lookup.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 
 import attrs
@@ -181,8 +181,13 @@ def suggest_technicians(
     policy: FieldServicePolicy,
     calendar_of: Callable[[Technician], BusinessCalendar],
     limit: int | None = None,
+    closed_points: Mapping[str, str] | None = None,
 ) -> Suggestion:
     """Rank who can take ``order``, with reasons (see the module docstring).
+
+    ``closed_points`` maps the ids of service points that take no jobs (a contract still
+    opening, or suspended) to their status: their technicians are passed over with
+    ``service_point_not_active``, as dispatch would refuse them.
 
     The visit is looked for from ``at`` or the customer's requested time, whichever is
     later, over ``policy.planning_days`` days. The ranking: on site before
@@ -196,8 +201,18 @@ def suggest_technicians(
     needed = order.triage.skills if order.triage is not None else frozenset()
     ranked: list[tuple[tuple[object, ...], Technician, Slot, int, BusinessCalendar]] = []
     passed: list[PassedOver] = []
+    closed = closed_points or {}
     for technician in technicians:
         problems = _fits(order, technician)
+        if technician.service_point_id in closed:
+            status = closed[technician.service_point_id].replace("_", " ")
+            problems.insert(
+                0,
+                Finding(
+                    "service_point_not_active",
+                    f"service point {technician.service_point_id} is {status}: it takes no jobs",
+                ),
+            )
         if problems:
             passed.append(PassedOver(technician_id=technician.id, reasons=problems))
             continue

@@ -50,6 +50,7 @@ from csdomain.fieldservice.triage import TriageResult
 from csdomain.fieldservice.visits import Dispatch, SignOff, VisitRecord
 from csdomain.lifecycle import Command, Lifecycle, StatusChange
 from csdomain.money import Money
+from csdomain.orders import REDACTED
 from csdomain.validators import (
     as_tuple,
     aware,
@@ -347,6 +348,34 @@ class ServiceOrder:
     def reopen_count(self) -> int:
         """The promise's round: 0 until the first arrival (on site), 1 after (fixed)."""
         return 0 if self.arrived_at is None else 1
+
+    def redacted(self) -> ServiceOrder:
+        """The job as an actor without ``customer.read`` sees it (docs/domain.md 1, 保护客户隐私).
+
+        The address, the caller's description and notes, the visit notes and the customer's
+        name and feedback at sign-off read ``[redacted]``; what was done, when, and the
+        money stay, so settlement and reports still work.
+        """
+
+        def blank(text: str) -> str:
+            return REDACTED if text.strip() else text
+
+        visits = tuple(attrs.evolve(v, note=blank(v.note)) for v in self.visits)
+        sign_off = self.sign_off
+        if sign_off is not None:
+            sign_off = attrs.evolve(
+                sign_off,
+                customer_name=blank(sign_off.customer_name),
+                feedback=blank(sign_off.feedback),
+            )
+        return attrs.evolve(
+            self,
+            address=blank(self.address),
+            description=blank(self.description),
+            resolution=blank(self.resolution),
+            visits=visits,
+            sign_off=sign_off,
+        )
 
     @property
     def first_response_at(self) -> datetime | None:

@@ -19,7 +19,7 @@ import attrs
 
 from csdomain.errors import RuleViolation, ValidationError, describe
 from csdomain.fieldservice.classification import ServiceOrderKind
-from csdomain.orders import Order
+from csdomain.orders import REDACTED, Order
 from csdomain.validators import (
     as_tuple,
     aware,
@@ -91,6 +91,13 @@ class ProductFile:
             problems.append(("installed_on", "is before the sale"))
         if problems:
             raise ValidationError(problems)
+
+    def redacted(self) -> ProductFile:
+        """The file as an actor without ``customer.read`` sees it: the address reads
+        ``[redacted]`` (docs/domain.md 1, 保护客户隐私); the product facts stay."""
+        if not self.address.strip():
+            return self
+        return attrs.evolve(self, address=REDACTED)
 
     def within_warranty(self, on: date) -> bool:
         """Whether ``on`` (a local date) falls within the warranty period."""
