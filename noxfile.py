@@ -71,8 +71,12 @@ def demo(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Side-by-side benchmarks (never part of the test run)."""
-    session.install("-e", ".[postgres]", "sqlalchemy>=2", "pydantic>=2")
+    """Side-by-side benchmarks (never part of the test run).
+
+    Baseline-only packages (SQLAlchemy, pydantic, msgspec, and orjson for its own floor
+    row) are installed here, never by the library.
+    """
+    session.install("-e", ".[postgres]", "sqlalchemy>=2", "pydantic>=2", "msgspec>=0.18", "orjson")
     for script in sorted(Path("benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)
 

@@ -13,7 +13,13 @@ Two ways an application would store csdomain's orders with the SQLAlchemy ORM:
   version, the converter's JSON document and the index columns, one row per order).
   Turning an order into its row is part of storing it here, as it is for csdomain.
 
-Both engines use the SQLite settings of csdomain's backend (WAL, ``synchronous=normal``).
+Each comes in two ways of writing: ``Session.add_all`` (the unit-of-work flush, one ORM
+object per row) and the ORM's bulk ``insert()`` with lists of parameter dictionaries
+(SQLAlchemy 2's fastest ORM path, several times faster than ``add_all``). The bulk rows
+are the ones the store is measured against; ``add_all`` is kept for reference.
+
+Every engine uses the SQLite settings of csdomain's backend (WAL, ``synchronous=normal``,
+a 64 MiB page cache) and the converter's JSON hook (:func:`json_unstructure_hook`).
 """
 
 from __future__ import annotations
@@ -36,17 +42,22 @@ from sqlalchemy import (
     create_engine,
     event,
     exc,
+    insert,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from csdomain.kinds import ORDERS
 from csdomain.orders import Order
-from csdomain.serialization import converter
+from csdomain.serialization import json_unstructure_hook
 
 
 warnings.filterwarnings("ignore", category=exc.SAWarning, message=".*Decimal.*")
-UNSTRUCTURE = converter.get_unstructure_hook(Order)
+UNSTRUCTURE = json_unstructure_hook(Order)
+#: The page cache csdomain's SQLite backend gives every connection (KiB).
+CACHE_KIB = 65536
+#: The batch size of csdomain's ``add_many``.
+BATCH = 5000
 
 
 class Base(DeclarativeBase):
@@ -148,6 +159,7 @@ def engine_for(path: Path) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode = wal")
         cursor.execute("PRAGMA synchronous = normal")
+        cursor.execute(f"PRAGMA cache_size = {-CACHE_KIB}")
         cursor.close()
 
     return engine
@@ -228,6 +240,126 @@ def document_orders(directory: Path, orders: list[Order]) -> Callable[[], None]:
             )
         with Session(engine) as session:
             session.add_all(rows)
+            session.commit()
+        engine.dispose()
+
+    return run
+
+
+def relational_params(orders: list[Order]) -> dict[str, list[dict[str, Any]]]:
+    """The parameter dictionaries of each table for a bulk ``insert()`` of ``orders``."""
+    tables: dict[str, list[dict[str, Any]]] = {
+        "orders": [],
+        "order_lines": [],
+        "payments": [],
+        "status_changes": [],
+    }
+    for order in orders:
+        c = order.consignee
+        tables["orders"].append(
+            {
+                "id": order.id,
+                "version": 1,
+                "customer_id": order.customer_id,
+                "channel": order.channel.value,
+                "currency": order.currency,
+                "placed_at": order.placed_at,
+                "placed_by": order.placed_by,
+                "kind": order.kind.value,
+                "dealer_id": order.dealer_id,
+                "contract_number": order.contract_number,
+                "prepayment": None if order.prepayment is None else order.prepayment.amount,
+                "consignee": None if c is None else c.consignee,
+                "consignee_phone": None if c is None else c.phone,
+                "consignee_address": None if c is None else c.address,
+                "consignee_postcode": None if c is None else c.postcode,
+                "invoice_title": None if c is None else c.invoice_title,
+                "salesperson": order.salesperson,
+                "status": order.status.value,
+                "delivered_at": order.delivered_at,
+            }
+        )
+        tables["order_lines"].extend(
+            {
+                "order_id": order.id,
+                "sku": x.sku,
+                "quantity": x.quantity,
+                "unit_price": x.unit_price.amount,
+                "gift": x.gift,
+            }
+            for x in order.lines
+        )
+        tables["payments"].extend(
+            {
+                "order_id": order.id,
+                "amount": p.amount.amount,
+                "at": p.at,
+                "by": p.by,
+                "reference": p.reference,
+            }
+            for p in order.payments
+        )
+        tables["status_changes"].extend(
+            {
+                "order_id": order.id,
+                "from_": h.from_,
+                "to": h.to,
+                "at": h.at,
+                "by": h.by,
+                "note": h.note,
+            }
+            for h in order.history
+        )
+    return tables
+
+
+_MODELS: dict[str, Any] = {
+    "orders": OrderRow,
+    "order_lines": LineRow,
+    "payments": PaymentRow,
+    "status_changes": StatusChangeRow,
+}
+
+
+def relational_orders_bulk(directory: Path, orders: list[Order]) -> Callable[[], None]:
+    """The relational mapping written with the ORM's bulk ``insert()``, in batches of
+    :data:`BATCH` orders; building the parameter dictionaries is part of the work."""
+    counter = iter(range(10**6))
+
+    def run() -> None:
+        engine = engine_for(directory / f"sa-relational-bulk-{next(counter)}.db")
+        Base.metadata.create_all(engine)
+        with Session(engine) as session:
+            for start in range(0, len(orders), BATCH):
+                tables = relational_params(orders[start : start + BATCH])
+                for name, model in _MODELS.items():
+                    if tables[name]:
+                        session.execute(insert(model), tables[name])
+            session.commit()
+        engine.dispose()
+
+    return run
+
+
+def document_orders_bulk(directory: Path, orders: list[Order]) -> Callable[[], None]:
+    """csdomain's documents written with the ORM's bulk ``insert()``, in batches of
+    :data:`BATCH` orders."""
+    counter = iter(range(10**6))
+
+    def run() -> None:
+        engine = engine_for(directory / f"sa-document-bulk-{next(counter)}.db")
+        DocumentBase.metadata.create_all(engine)
+        with Session(engine) as session:
+            for start in range(0, len(orders), BATCH):
+                rows = []
+                for order in orders[start : start + BATCH]:
+                    index = ORDERS.index_values(order)
+                    row = {f"i_{name}": value for name, value in index.items()}
+                    row["key"] = order.id
+                    row["version"] = 1
+                    row["doc"] = orjson.dumps(UNSTRUCTURE(order))
+                    rows.append(row)
+                session.execute(insert(OrderDocument), rows)
             session.commit()
         engine.dispose()
 
