@@ -326,11 +326,13 @@ def test_dispatch_policy_comes_from_defaults_config_file_and_options(tmp_path: P
 def test_bad_policy_options_are_one_clear_line(
     cli_store: tuple[str, Store], capsys: pytest.CaptureFixture[str], option: str, value: str
 ) -> None:
+    # Rule: a bad option value is a usage error: exit 2, the usage line and one error line.
     url, _ = cli_store
     code, _, err = run(capsys, "dispatch", "--once", option, value, "--store", url)
-    assert code == 1
-    assert err.startswith("csdomain: error: ")
-    assert len(err.splitlines()) == 1
+    assert code == 2
+    usage, message = err.split("\ncsdomain dispatch: error: ")
+    assert usage.startswith("usage: csdomain dispatch")
+    assert len(message.strip().splitlines()) == 1
 
 
 def test_an_unknown_policy_value_in_the_config_file_is_named(

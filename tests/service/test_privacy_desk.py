@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -25,6 +26,7 @@ from csdomain.desk.privacy import (
     CustomerErased,
     PersonalDataRedactor,
     PrivacyDesk,
+    _scrub_plain,
     scrub,
 )
 from csdomain.desk.satisfaction import SatisfactionDesk
@@ -115,7 +117,7 @@ def history(desk: Desk, clock: FixedClock) -> dict[str, str]:
         by=CLERK,
     )
     clock.advance(timedelta(hours=1))
-    desk.change_customer(customer.id, phone=PHONE, by=CLERK)
+    desk.change_customer(customer.id, phone=PHONE, document="letter of 2026-09-03", by=CLERK)
     order = desk.place_order(
         customer.id,
         channel="online",
@@ -335,7 +337,8 @@ def test_erasure_is_logged_without_the_erased_data(
     clock.advance(timedelta(days=1))
     desk.erase_customer(ids["customer"], by=CS_MANAGER, reason="request 2026-17")
     log = desk.access_log(ids["customer"], by=CLERK)
-    assert [(r.actor_id, r.at, r.purpose) for r in log] == [
+    # the file's earlier reads (register, change) are on record too: the erasure's is last
+    assert [(r.actor_id, r.at, r.purpose) for r in log if r.purpose.startswith("erasure")] == [
         (CS_MANAGER.id, clock.now(), "erasure: request 2026-17")
     ]
     with store.unit_of_work(readonly=True) as uow:
@@ -425,8 +428,12 @@ def test_an_export_is_recorded_in_the_access_log_and_is_part_of_itself(
     ids = history(desk, clock)
     data = desk.export_customer(ids["customer"], by=DEPT_MANAGER)
     log = desk.access_log(ids["customer"], by=CLERK)
-    assert [(r.actor_id, r.purpose) for r in log] == [(DEPT_MANAGER.id, "export")]
-    assert [r["id"] for r in data["documents"]["access_record"]] == [log[0].id]
+    exports = [r for r in log if r.purpose == "export"]
+    assert [(r.actor_id, r.purpose) for r in exports] == [(DEPT_MANAGER.id, "export")]
+    # the export holds the customer's access records, its own included
+    exported = {r["id"] for r in data["documents"]["access_record"]}
+    assert exports[0].id in exported
+    assert exported <= {r.id for r in log}
 
 
 def test_an_erased_customer_exports_without_personal_data(desk: Desk, clock: FixedClock) -> None:
@@ -488,3 +495,20 @@ def test_scrub_leaves_ids_enums_and_staff_fields_alone() -> None:
     assert (cleaned.channel, cleaned.customer_id, cleaned.id) == ("sms", "CU-1", entry.id)
     assert cleaned.recipient == ERASED
     assert scrub(("a", 1, None), redact) == ("a", 1, None)
+
+
+def test_scrub_replaces_the_customers_signature_though_it_ends_like_a_staff_field() -> None:
+    # Rule: erasure leaves nothing readable: ``signed_by`` holds the customer's own name,
+    # so it is replaced whole, although ``*_by`` fields name staff and are kept.
+    @attrs.frozen
+    class Acceptance:
+        signed_by: str
+        accepted_by: str
+
+    def keep(text: str) -> str:
+        return text
+
+    cleaned = scrub(Acceptance(signed_by="Chen Wei", accepted_by="clerk-1"), keep)
+    assert cleaned == Acceptance(signed_by=ERASED, accepted_by="clerk-1")
+    plain = _scrub_plain({"signed_by": "Chen Wei", "accepted_by": "clerk-1"}, keep)
+    assert plain == {"signed_by": ERASED, "accepted_by": "clerk-1"}

@@ -186,7 +186,9 @@ class PersonalDataRedactor:
 
 
 def _kept(name: str) -> bool:
-    return name in _KEEP or name.endswith(_KEEP_SUFFIXES)
+    # a field replaced whole (``signed_by``: the customer's name) is never kept, even when
+    # its name ends like a staff field (``_by``)
+    return name not in _REPLACE and (name in _KEEP or name.endswith(_KEEP_SUFFIXES))
 
 
 def scrub(value: Any, redact: Callable[[str], str], name: str = "") -> Any:
