@@ -686,6 +686,144 @@ def test_a_second_stores_first_unit_of_work_does_not_wait_for_a_running_writer(
         writer.close()
 
 
+# -- counters and re-runs under load (issue #19 item 5) ------------------------------------------
+
+
+def test_a_counter_taken_after_a_newer_commit_is_the_next_number_not_a_conflict(
+    server: str,
+) -> None:
+    """Rule: counters take a path that does not conflict: a unit of work whose snapshot
+    predates another's committed number gets the next one instead of a serialization
+    failure."""
+    store = fresh_store(server)
+    try:
+        with store.unit_of_work() as uow:
+            uow.repo(SPECIMENS).add(specimen(1))
+        with store.unit_of_work() as older:
+            older.repo(SPECIMENS).get("s000001")  # the snapshot is taken here
+            with store.unit_of_work() as newer:
+                assert newer.next_counter("SO") == 1
+            assert older.next_counter("SO") == 2
+            assert older.next_counter("SO") == 3
+        with store.unit_of_work(readonly=True) as uow:
+            assert list(uow.tx.list_counters()) == [("SO", 3)]
+    finally:
+        store.close()
+
+
+def test_a_number_held_by_a_unit_of_work_that_rolls_back_goes_to_the_next_one_without_a_gap(
+    server: str,
+) -> None:
+    """Rule: 0 duplicate numbers and no gap: a number taken by a running unit of work is
+    waited for; if that unit of work rolls back, the waiting one gets it."""
+    store = fresh_store(server)
+    try:
+        taken: list[int] = []
+        holder = store.unit_of_work().__enter__()
+        assert holder.next_counter("SO") == 1
+
+        def wait_for_it() -> None:
+            with store.unit_of_work() as uow:
+                taken.append(uow.next_counter("SO"))
+
+        thread = threading.Thread(target=wait_for_it)
+        thread.start()
+        thread.join(0.3)
+        assert taken == [], "the second waits for the first's number"
+        holder.__exit__(RuntimeError, RuntimeError("rolled back"), None)
+        thread.join(10)
+        assert taken == [1]
+        with store.unit_of_work() as uow:
+            assert uow.next_counter("SO") == 2
+    finally:
+        store.close()
+
+
+def test_a_rerun_after_a_conflict_on_a_row_locks_it_before_its_snapshot(server: str) -> None:
+    """Rule: a unit of work re-run after a conflict on a row cannot be overtaken on that
+    row again: it holds the row's lock from before its snapshot, and a writer that read the
+    row meanwhile is the one that conflicts."""
+    store = fresh_store(server)
+    other = open_store(_FULL_URLS[store.url], plugin_manager=_plugin_manager())
+    try:
+        with store.unit_of_work() as uow:
+            uow.repo(SPECIMENS).add(specimen(1))
+        first = store.unit_of_work().__enter__()
+        current = first.repo(SPECIMENS).get("s000001")
+        with other.unit_of_work() as uow:
+            repo = uow.repo(SPECIMENS)
+            repo.update(attrs.evolve(repo.get("s000001"), label="other"))
+        with pytest.raises(ConcurrencyConflict) as info:
+            first.repo(SPECIMENS).update(attrs.evolve(current, label="first"))
+        first.__exit__(ConcurrencyConflict, info.value, None)
+
+        rerun = store.unit_of_work().__enter__()  # this thread's next writing unit of work
+        again = rerun.repo(SPECIMENS).get("s000001")
+        outcome: list[str] = []
+
+        def overtake() -> None:
+            try:
+                with other.unit_of_work() as uow:
+                    repo = uow.repo(SPECIMENS)
+                    repo.update(attrs.evolve(repo.get("s000001"), label="overtaker"))
+                outcome.append("committed")
+            except ConcurrencyConflict:
+                outcome.append("conflict")
+
+        thread = threading.Thread(target=overtake)
+        thread.start()
+        thread.join(0.3)
+        assert outcome == [], "the overtaker waits for the re-run's lock"
+        rerun.repo(SPECIMENS).update(attrs.evolve(again, label="rerun"))
+        rerun.__exit__(None, None, None)
+        thread.join(10)
+        assert outcome == ["conflict"]
+        with store.unit_of_work(readonly=True) as uow:
+            assert uow.repo(SPECIMENS).get("s000001").label == "rerun"
+    finally:
+        other.close()
+        store.close()
+
+
+def test_a_store_with_one_row_per_counter_is_migrated_on_open_and_its_counters_go_on(
+    server: str,
+) -> None:
+    """Rule: a database of schema 1 (one row per counter, updated in place) is migrated
+    when a store opens it; every counter continues after its value."""
+    store = fresh_store(server)
+    url = _FULL_URLS[store.url]
+    try:
+        with store.unit_of_work() as uow:
+            for _ in range(3):
+                uow.next_counter("SO")
+            uow.next_counter("WC")
+        backend: Any = store.backend
+        with backend._connect(autocommit=True) as conn:
+            conn.execute("DELETE FROM csdomain_counters WHERE name = 'SO' AND value < 3")
+            conn.execute(
+                "ALTER TABLE csdomain_counters DROP CONSTRAINT csdomain_counters_pkey, "
+                "ADD CONSTRAINT csdomain_counters_pkey PRIMARY KEY (name)"
+            )
+            conn.execute("DROP FUNCTION csdomain_next_counter(TEXT)")
+            conn.execute("UPDATE csdomain_meta SET value = '1' WHERE name = 'schema_version'")
+    finally:
+        store.close()
+    store = open_store(url, plugin_manager=_plugin_manager())
+    try:
+        with store.unit_of_work() as uow:
+            assert (uow.next_counter("SO"), uow.next_counter("WC")) == (4, 2)
+        with store.unit_of_work(readonly=True) as uow:
+            assert list(uow.tx.list_counters()) == [("SO", 4), ("WC", 2)]
+        backend = store.backend
+        with backend._connect(autocommit=True) as conn:
+            version = conn.execute(
+                "SELECT value FROM csdomain_meta WHERE name = 'schema_version'"
+            ).fetchone()
+        assert version == ("2",)
+    finally:
+        store.close()
+
+
 # -- erasure: purge_erased -----------------------------------------------------------------------
 
 
