@@ -47,7 +47,7 @@ from csdomain.errors import (
     ValidationError,
 )
 from csdomain.events import Event
-from csdomain.kinds import ACCESS_LOG, COMPLAINTS, CUSTOMERS, ORDERS
+from csdomain.kinds import ACCESS_LOG, COMPLAINTS, CUSTOMERS, INTERACTIONS, ORDERS
 from csdomain.money import Money
 from csdomain.orders import Order, OrderLine
 from csdomain.policy import LimitsPolicy, Policy
@@ -289,6 +289,8 @@ def test_every_step_of_the_loop_goes_to_the_outbox_with_the_saved_complaint(
         "FollowUpScheduled": 1,
         "ComplaintClosed": 1,
         "SurveyRequested": 1,
+        # the follow-up visit is a contact: it goes into the customer's interaction log
+        "InteractionRecorded": 1,
     }
 
 
@@ -1333,3 +1335,23 @@ def test_the_monthly_visit_report_sums_up_visits_outcomes_and_answers(store: Sto
     masked, _ = desk.visit_report(start, end, by=CLERK)
     assert [r.text for r in masked.suggestions] == ["ask [erased] first"]
     assert len(access_records(store)) == 2
+
+
+def test_the_follow_up_visit_goes_into_the_customers_interaction_log(store: Store) -> None:
+    # Rule: follow-ups write to the customer's interaction log (联系者报告制度, with the visit).
+    add_customer(store)
+    desk, clock = make_desk(store)
+    c = receive(desk)
+    desk.acknowledge(c.id, by=LI)
+    desk.assess_complaint(c.id, by=LI, answer_promised_by=MONDAY + timedelta(days=2))
+    desk.start_investigation(c.id, by=LI)
+    desk.record_cause(c.id, cause="Damaged seal", by=LI)
+    desk.propose_resolution(c.id, remedies=[EXPLANATION], by=LI)
+    desk.approve_resolution(c.id, choice=0, by=SUN)
+    c = desk.accept_resolution(c.id, signed_by="Dr Chen", by=LI)
+    clock.set(c.follow_up_planned_at)
+    desk.record_follow_up(c.id, outcome="satisfied", notes="fine", method="phone", by=LI)
+    with store.unit_of_work(readonly=True) as uow:
+        [entry] = uow.repo(INTERACTIONS).find(customer_id=c.customer_id)
+    assert (entry.channel, entry.source, entry.subject_id) == ("call", "complaint_follow_up", c.id)
+    assert entry.at == clock.now()

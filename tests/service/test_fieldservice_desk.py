@@ -41,6 +41,7 @@ from csdomain.fieldservice import (
 )
 from csdomain.kinds import (
     ACCESS_LOG,
+    INTERACTIONS,
     ORDERS,
     OUTBOX,
     PART_MOVEMENTS,
@@ -603,6 +604,8 @@ def test_a_job_within_warranty_costs_the_customer_nothing_and_becomes_a_claim(
         "WarrantyClaimSubmitted": 1,
         "WarrantyClaimEvaluated": 1,
         "ServiceOrderSettled": 1,
+        # the visit is a contact: it goes into the customer's interaction log
+        "InteractionRecorded": 1,
     }
 
 
@@ -1065,3 +1068,17 @@ def test_a_job_and_its_product_file_show_the_address_on_record_or_redacted(
     assert [j.address for j in desk.find_service_orders(by=FINANCE)] == ["[redacted]"]
     with store.unit_of_work(readonly=True) as uow:
         assert uow.repo(ACCESS_LOG).count(customer_id=job.customer_id) == before + 2
+
+
+def test_a_visit_goes_into_the_customers_interaction_log(
+    desk: ServiceDesk, store: Store, clock: FixedClock
+) -> None:
+    # Rule: a field visit is a contact with the customer (联系者报告制度): it is logged.
+    order = on_site(desk, clock)
+    record = visit(order, clock)
+    desk.record_service_visit(order.id, record, by=TECH)
+    with store.unit_of_work(readonly=True) as uow:
+        [entry] = uow.repo(INTERACTIONS).find(customer_id=order.customer_id)
+    assert (entry.channel, entry.source, entry.subject_id) == ("visit", "service_visit", order.id)
+    assert entry.at == record.arrived_at
+    assert entry.by == TECH.id

@@ -65,8 +65,10 @@ from csdomain.complaints import (
     sla_breaches,
     visit_report,
 )
+from csdomain.customers import InteractionChannel
 from csdomain.desk.args import Count, Id, LongText, ShortText
 from csdomain.desk.base import DeskBase, checked, use_case
+from csdomain.desk.customers import log_interaction
 from csdomain.desk.privacy import ERASED, PersonalDataRedactor, scrub
 from csdomain.errors import NotFound, RuleViolation, ValidationError
 from csdomain.ids import NamingSeries
@@ -83,6 +85,14 @@ ESCALATION_BATCH = 200
 _CACHED_CUSTOMERS = 4096
 
 _HANDLE = Permission.HANDLE_COMPLAINT
+
+#: The interaction-log channel of each follow-up method (docs/domain.md 3.5 and 9).
+_FOLLOW_UP_CHANNELS: dict[FollowUpMethod, InteractionChannel] = {
+    FollowUpMethod.PHONE: InteractionChannel.CALL,
+    FollowUpMethod.SMS: InteractionChannel.MESSAGE,
+    FollowUpMethod.VISIT: InteractionChannel.VISIT,
+    FollowUpMethod.EMAIL: InteractionChannel.MESSAGE,
+}
 
 
 def _mask_all(text: str) -> str:
@@ -574,7 +584,7 @@ class ComplaintDesk(DeskBase):
         """
         holders = self._ladder_owners(owners)
         now = self.now()
-        return self._change(
+        done = self._change(
             uow,
             by,
             complaint_id,
@@ -593,6 +603,18 @@ class ComplaintDesk(DeskBase):
                 improvements=improvements,
             ),
         )
+        # the visit is a contact with the customer: it goes into their interaction log
+        log_interaction(
+            uow,
+            customer_id=done.customer_id,
+            channel=_FOLLOW_UP_CHANNELS[FollowUpMethod(method)],
+            summary=f"follow-up visit of complaint {done.id}: {FollowUpOutcome(outcome).value}",
+            at=now,
+            by=by.id,
+            source="complaint_follow_up",
+            subject_id=done.id,
+        )
+        return done
 
     @use_case(_HANDLE)
     def record_written_statement(

@@ -45,8 +45,10 @@ from dateutil.relativedelta import relativedelta
 from csdomain.auth import Actor, Permission
 from csdomain.calendar import BusinessCalendar
 from csdomain.complaints import ComplaintUrgency
+from csdomain.customers import InteractionChannel
 from csdomain.desk.args import Count, Id, LongText, Positive
 from csdomain.desk.base import DeskBase, checked, use_case
+from csdomain.desk.customers import log_interaction
 from csdomain.desk.warranty import rules_from_plugins
 from csdomain.errors import RuleViolation, ValidationError, describe
 from csdomain.fieldservice import (
@@ -748,6 +750,17 @@ class FieldServiceDesk(DeskBase):
             uow, SERVICE_ORDERS, job_id, lambda order: order.with_visit(visit, at=now, by=by)
         )
         self._issue_visit_parts(uow, done, visit, by)
+        # the visit is a contact with the customer: it goes into their interaction log
+        log_interaction(
+            uow,
+            customer_id=done.customer_id,
+            channel=InteractionChannel.VISIT,
+            summary=f"on-site visit for job {done.id}",
+            at=visit.arrived_at,
+            by=by.id,
+            source="service_visit",
+            subject_id=done.id,
+        )
         return done
 
     @use_case(_TECHNICIAN, _DISPATCH)
