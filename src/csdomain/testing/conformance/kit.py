@@ -6,6 +6,7 @@ from csdomain.testing.conformance.concurrency import ConcurrencyChecks
 from csdomain.testing.conformance.crud import CrudChecks
 from csdomain.testing.conformance.inputs import InputChecks
 from csdomain.testing.conformance.machine import MachineChecks
+from csdomain.testing.conformance.optional import OptionalChecks
 from csdomain.testing.conformance.outbox import OutboxChecks
 from csdomain.testing.conformance.persistence import PersistenceChecks
 from csdomain.testing.conformance.queries import QueryChecks
@@ -24,6 +25,7 @@ class BackendConformance(
     OutboxChecks,
     InputChecks,
     TransferChecks,
+    OptionalChecks,
     PersistenceChecks,
     MachineChecks,
 ):
