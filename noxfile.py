@@ -58,7 +58,7 @@ def typecheck(session: nox.Session) -> None:
 @nox.session
 def docs(session: nox.Session) -> None:
     """Build the documentation site (Sphinx + MyST, API from docstrings); warnings fail."""
-    session.install("-e", ".[testing,postgres,holidays]", "sphinx>=7", "myst-parser>=2")
+    session.install("-e", ".[docs]")
     session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
 
 
