@@ -33,6 +33,7 @@ from csdomain.kinds import (
 from csdomain.kpi import ContactRecord
 from csdomain.orders import OrderKind, OrderStatus
 from csdomain.report import (
+    CHARTED_TABLES,
     CHARTS,
     REPORT_ACTOR,
     TAMPERING_SIGNALS,
@@ -449,28 +450,44 @@ def test_every_chart_has_one_data_point_per_figure(report: OperationsReport) -> 
     parsed = parse_page(render_html(report))
     assert list(parsed.points) == list(CHARTS)
     for chart, points in parsed.points.items():
-        assert points, f"chart {chart} has no data points"
-    by_category = {
-        p["data-label"]: float(p["data-value"] or 0) for p in parsed.points["complaint-categories"]
+        if chart != "escalations-by-level" or report.trend[-1].escalations:
+            assert points, f"chart {chart} has no data points"
+    orders = {
+        p["data-label"]: float(p["data-value"] or 0) for p in parsed.points["orders-by-month"]
     }
-    assert by_category == {
-        c.value.replace("_", " "): float(n) for c, n in report.complaints_by_category().items()
+    assert orders == {m.month: float(m.orders_placed) for m in report.trend}
+    received = {
+        p["data-label"]: int(float(p["data-value"] or 0))
+        for p in parsed.points["complaints-by-month"]
+        if p["data-series"] == "received"
     }
-    sla = {
-        (p["data-target"], p["data-series"]): int(p["data-value"] or 0)
-        for p in parsed.points["sla-compliance"]
-    }
-    for row in report.sla:
-        assert sla[(row.target.value, "met")] == row.met
-        assert sla[(row.target.value, "overdue")] == row.overdue
+    assert received == {m.month: m.complaints_received for m in report.trend}
+    backlog = [p for p in parsed.points["backlog-by-month"] if p["data-label"] == report.month]
+    assert [int(float(p["data-value"] or 0)) for p in backlog] == list(
+        report.trend[-1].backlog_by_age
+    )
     reasons = [int(float(p["data-value"] or 0)) for p in parsed.points["warranty-reasons"]]
     assert reasons == list(report.warranty_reasons.values())
     kpis = {p["data-kpi"]: float(p["data-value"] or 0) for p in parsed.points["kpi-vs-target"]}
     assert kpis == {f.kpi.value: f.value for f in report.kpis.figures if f.value is not None}
-    nps = next(p for p in parsed.points["satisfaction"] if p["data-label"] == "NPS")
-    assert float(nps["data-value"] or 0) == report.satisfaction[0].result.nps
+    (main,) = report.satisfaction
+    nps = next(
+        p
+        for p in parsed.points["satisfaction-trend"]
+        if p["data-series"] == f"{main.survey_id}:nps" and p["data-label"] == report.month
+    )
+    assert float(nps["data-value"] or 0) == pytest.approx(main.result.nps)
     assert "data-low" in nps
     assert "data-high" in nps
+
+
+def test_no_chart_repeats_a_table_on_the_page(report: OperationsReport) -> None:
+    """Rule: the HTML page shows each figure once, as a chart or as a table."""
+    page = render_html(report)
+    shown = set(re.findall(r'<table data-table="([a-z-]+)"', page))
+    assert not shown & CHARTED_TABLES
+    assert "complaint-table" in shown
+    assert 'data-chart="complaint-categories"' not in page
 
 
 def test_hostile_text_is_escaped_in_html_and_cleaned_in_text() -> None:
@@ -541,6 +558,8 @@ def test_an_empty_store_gives_empty_tables_not_errors() -> None:
     parsed = parse_page(render_html(report))
     assert list(parsed.points) == list(CHARTS)
     assert all(not points for points in parsed.points.values())
+    assert len(report.trend) == 1
+    assert report.headline("complaints_received").previous is None
     empty = [found for tag, found in parsed.tags if tag == "svg"]
     assert all(found.get("data-empty") == "true" for found in empty)
     assert json.loads(render_json(report))["complaints"]["total"] == 0
@@ -609,36 +628,43 @@ def test_report_command_reads_service_points_for_the_claim_rate_check(
     flags = json.loads(capsys.readouterr().out)["claim_rate_outliers"]
     assert [f["service_point"] for f in flags] == ["SP-0"]
     points.write_text('{"records": [{"service_point": "SP-1"}]}', encoding="utf-8")
-    assert run_cli(argv, monkeypatch) == 1
+    assert run_cli(argv, monkeypatch) == 2
     assert "--service-points" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
-    ("argv", "message"),
+    ("argv", "message", "code"),
     [
-        (["--store", "nosuch://x"], "no backend for 'nosuch' URLs"),
-        (["--store", "sqlite:///no/such/dir/cs.db"], "does not exist"),
-        (["--store", "sqlite:///missing-store.db"], "no store at sqlite:///missing-store.db"),
-        (["--month", "2026-13"], "month"),
-        (["--html", "no/such/dir/report.html"], "--html"),
-        (["--service-points", "missing.json"], "missing.json does not exist"),
-        (["--rows", "-1"], "--rows"),
+        (["--store", "nosuch://x"], "no backend for 'nosuch' URLs", 1),
+        (["--store", "sqlite:///no/such/dir/cs.db"], "does not exist", 1),
+        (["--store", "sqlite:///missing-store.db"], "no store at sqlite:///missing-store.db", 1),
+        (["--month", "2026-13"], "month", 2),
+        (["--html", "no/such/dir/report.html"], "--html", 2),
+        (["--service-points", "missing.json"], "missing.json does not exist", 2),
+        (["--rows", "-1"], "--rows", 2),
     ],
 )
-def test_report_errors_are_one_line_and_a_non_zero_exit(
+def test_report_errors_end_in_one_error_line_and_a_non_zero_exit(
     argv: list[str],
     message: str,
+    code: int,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """Rule: a store error is one line and exit 1; a bad argument is usage and exit 2."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CSDOMAIN_STORE", "memory://")
-    assert run_cli(["report", *argv], monkeypatch) == 1
+    assert run_cli(["report", *argv], monkeypatch) == code
     err = capsys.readouterr().err.strip()
-    assert err.startswith("csdomain: error:")
-    assert message in err
-    assert "\n" not in err
+    last = err.splitlines()[-1]
+    assert message in last
+    if code == 1:
+        assert err.startswith("csdomain: error:")
+        assert "\n" not in err
+    else:
+        assert err.startswith("usage: csdomain report")
+        assert last.startswith("csdomain report: error:")
     assert not (tmp_path / "missing-store.db").exists()
 
 

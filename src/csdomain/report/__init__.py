@@ -13,7 +13,12 @@ and a few read-only store queries, everything the review needs into one typed
 - warranty decisions by reason code, claims with signs of tampering, and service points
   whose claim rate is out of line when their figures are supplied (DOMAIN.md 4);
 - CSAT, NPS and the weighted satisfaction index with confidence intervals (DOMAIN.md 5);
-- the contact-centre KPIs against their standards (DOMAIN.md 3.3).
+- the contact-centre KPIs against their standards (DOMAIN.md 3.3), per agent too;
+- a time axis over the trailing twelve months (or what the store holds): orders, complaints
+  received and closed, the backlog by age, escalations by level, service-level breaches by
+  week and by team, CSAT and NPS with their intervals, and every headline figure beside
+  the month before (:mod:`~csdomain.report.trend`);
+- the order KPIs (订单KPI) and the field-service KPIs of the month and the month before.
 
 Three renderers turn it into aligned text tables (:func:`render_text`), JSON through
 :mod:`csdomain.serialization` (:func:`render_json`) and one self-contained HTML page whose
@@ -34,35 +39,53 @@ from __future__ import annotations
 
 from csdomain.report import html as _html
 from csdomain.report import model as _model
-from csdomain.report.gather import gather_report, nps_interval
+from csdomain.report.gather import TRAILING_MONTHS, gather_report, nps_interval
 from csdomain.report.html import render_html
 from csdomain.report.json import render_json
 from csdomain.report.model import (
+    AGEING_BUCKETS,
+    RESOLUTION_BUCKETS,
     AwaitingPayment,
     ClaimRateData,
+    DurationSummary,
     EscalatedComplaint,
+    GroupFigures,
+    Headline,
     MissingFollowUp,
+    MonthTrend,
     OperationsReport,
     SatisfactionFigures,
+    SatisfactionMonth,
     SlaCompliance,
     SuspectClaim,
+    WeekSla,
     parse_month,
 )
 from csdomain.report.text import render_text
 
 
 __all__ = [
+    "AGEING_BUCKETS",
+    "CHARTED_TABLES",
     "CHARTS",
     "REPORT_ACTOR",
+    "RESOLUTION_BUCKETS",
     "TAMPERING_SIGNALS",
+    "TRAILING_MONTHS",
     "AwaitingPayment",
     "ClaimRateData",
+    "DurationSummary",
     "EscalatedComplaint",
+    "GroupFigures",
+    "Headline",
     "MissingFollowUp",
+    "MonthTrend",
     "OperationsReport",
     "SatisfactionFigures",
+    "SatisfactionMonth",
     "SlaCompliance",
     "SuspectClaim",
+    "WeekSla",
     "gather_report",
     "nps_interval",
     "parse_month",
@@ -82,3 +105,5 @@ REPORT_ACTOR = _model.REPORT_ACTOR
 TAMPERING_SIGNALS = _model.TAMPERING_SIGNALS
 #: The ``data-chart`` names of the HTML report's charts, in page order.
 CHARTS = _html.CHARTS
+#: Tables the HTML page leaves out because a chart shows the same figures.
+CHARTED_TABLES = _html.CHARTED_TABLES

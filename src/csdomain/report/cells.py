@@ -8,13 +8,15 @@ from zoneinfo import ZoneInfo
 
 from csdomain.kpi import KpiFigure
 from csdomain.orders import AwaitingStock
-from csdomain.report.model import OperationsReport, parse_month
+from csdomain.report.model import Headline, OperationsReport, parse_month
 from csdomain.satisfaction import Interval
 
 
 __all__ = [
     "clean",
+    "fmt_change",
     "fmt_duration",
+    "fmt_headline",
     "fmt_interval",
     "fmt_kpi_status",
     "fmt_kpi_target",
@@ -51,10 +53,13 @@ def fmt_num(value: float | None, digits: int = 1) -> str:
 
 
 def fmt_duration(value: timedelta | None) -> str:
-    """A duration in its two largest units (``2d 04h``, ``3h 05m``, ``12m``)."""
+    """A duration in its two largest units (``2d 04h``, ``3h 05m``, ``12m``, ``40s``)."""
     if value is None:
         return "-"
-    minutes = int(value.total_seconds() // 60)
+    seconds = value.total_seconds()
+    if seconds < 60:
+        return f"{max(0, int(seconds))}s"
+    minutes = int(seconds // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
     if days:
@@ -76,6 +81,33 @@ def fmt_interval(value: float | None, interval: Interval | None, digits: int = 1
     if interval is None:
         return f"{value:.{digits}f}"
     return f"{value:.{digits}f} [{interval.low:.{digits}f}, {interval.high:.{digits}f}]"
+
+
+def fmt_headline(figure: Headline, value: float | None) -> str:
+    """A headline's value in its unit: a count, a percentage, a score, days or money."""
+    if value is None:
+        return "-"
+    if figure.unit == "ratio":
+        return fmt_pct(value)
+    if figure.unit == "count":
+        return f"{value:g}" if float(value).is_integer() else f"{value:.1f}"
+    if figure.unit == "money":
+        return f"{value:,.2f}"
+    return f"{value:.1f}"
+
+
+def fmt_change(figure: Headline) -> str:
+    """A headline's month-on-month change, signed: percentage points for ratios."""
+    change = figure.change
+    if change is None:
+        return "-"
+    if figure.unit == "ratio":
+        return f"{100 * change:+.1f} pts"
+    if figure.unit == "count":
+        return f"{change:+g}" if float(change).is_integer() else f"{change:+.1f}"
+    if figure.unit == "money":
+        return f"{change:+,.2f}"
+    return f"{change:+.1f}"
 
 
 def fmt_kpi_value(figure: KpiFigure) -> str:

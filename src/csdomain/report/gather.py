@@ -10,29 +10,44 @@ from csdomain.auth import Actor, Permission
 from csdomain.clock import require_aware
 from csdomain.complaints import OPEN_STATUSES, SlaKind, SlaOutcome, sla_breaches
 from csdomain.errors import ValidationError
-from csdomain.kinds import COMPLAINTS, ORDERS, SURVEY_RESPONSES, SURVEYS, WARRANTY_CLAIMS
+from csdomain.kinds import (
+    COMPLAINTS,
+    ORDERS,
+    RETURNS,
+    STOCKS,
+    SURVEY_RESPONSES,
+    SURVEYS,
+    WARRANTY_CLAIMS,
+)
+from csdomain.kpi import ContactKpi, KpiReport, OrderKpis, order_kpis
 from csdomain.orders import OrderKind, OrderStatus
 from csdomain.report.model import (
     TAMPERING_SIGNALS,
     AwaitingPayment,
     ClaimRateData,
     EscalatedComplaint,
+    Headline,
     MissingFollowUp,
+    MonthTrend,
     OperationsReport,
     SatisfactionFigures,
+    SatisfactionMonth,
     SlaCompliance,
     SuspectClaim,
     parse_month,
 )
+from csdomain.report.trend import ComplaintTimeline, MonthWindow, month_windows
 from csdomain.satisfaction import Interval, SurveyStats
 from csdomain.service import ServiceDesk
 from csdomain.store import UnitOfWork
 from csdomain.warranty import OutlierFlag, WarrantyClaimStatus
 
 
-__all__ = ["gather_report", "nps_interval"]
+__all__ = ["TRAILING_MONTHS", "gather_report", "nps_interval"]
 
 _AWAITING_PAYMENT = (OrderStatus.CONFIRMED, OrderStatus.PRODUCED)
+#: How many months the time axis covers at most (fewer when the store holds less).
+TRAILING_MONTHS = 12
 
 
 def nps_interval(
@@ -152,6 +167,8 @@ def _escalated(uow: UnitOfWork) -> list[EscalatedComplaint]:
                 received_at=complaint.received_at,
                 escalated_at=None if last is None else last.at,
                 reason=None if last is None else last.reason,
+                first_escalated_at=(complaint.escalations[0].at if complaint.escalations else None),
+                steps=len(complaint.escalations),
             )
         )
     found.sort(key=lambda row: (-row.level, row.received_at, row.complaint_id))
@@ -212,13 +229,175 @@ def _satisfaction(
     return figures
 
 
+def _earliest_month(uow: UnitOfWork, zone: ZoneInfo) -> tuple[int, int] | None:
+    """The first month the store holds an order or a complaint in."""
+    moments = [
+        found[0].placed_at
+        for found in [uow.repo(ORDERS).find(order_by="placed_at", limit=1)]
+        if found
+    ] + [
+        found[0].received_at
+        for found in [uow.repo(COMPLAINTS).find(order_by="received_at", limit=1)]
+        if found
+    ]
+    if not moments:
+        return None
+    local = min(moments).astimezone(zone)
+    return local.year, local.month
+
+
+def _axis(uow: UnitOfWork, year: int, number: int, zone: ZoneInfo) -> list[MonthWindow]:
+    """The trailing months up to ``year-number``: twelve, or from the store's first month."""
+    first = _earliest_month(uow, zone)
+    count = TRAILING_MONTHS
+    if first is not None:
+        span = (year * 12 + number) - (first[0] * 12 + first[1]) + 1
+        count = max(1, min(TRAILING_MONTHS, span))
+    else:
+        count = 1
+    return [
+        (label, start.astimezone(UTC), end.astimezone(UTC))
+        for label, start, end in month_windows(year, number, zone, count)
+    ]
+
+
+def _satisfaction_trend(
+    desk: ServiceDesk, uow: UnitOfWork, axis: list[MonthWindow]
+) -> list[SatisfactionMonth]:
+    """CSAT and NPS with their intervals per survey and month of the axis."""
+    policy = desk.policy.satisfaction
+    stats: dict[tuple[str, str], SurveyStats] = {}
+    surveys = uow.repo(SURVEYS)
+    known: dict[str, object] = {}
+    start, end = axis[0][1], axis[-1][2]
+    for response in uow.repo(SURVEY_RESPONSES).scan(answered_at__ge=start, answered_at__lt=end):
+        month = next(label for label, low, high in axis if low <= response.answered_at < high)
+        key = (month, response.survey_id)
+        accumulator = stats.get(key)
+        if accumulator is None:
+            survey = known.get(response.survey_id)
+            if survey is None:
+                survey = known[response.survey_id] = surveys.get_or_none(response.survey_id)
+            if survey is None:
+                continue
+            accumulator = stats[key] = SurveyStats(survey, policy)  # type: ignore[arg-type]
+        accumulator.add(response)
+    found: list[SatisfactionMonth] = []
+    for month, survey_id in sorted(stats):
+        result = stats[month, survey_id].result()
+        interval = nps_interval(
+            result.promoters, result.passives, result.detractors, policy.confidence_z
+        )
+        found.append(
+            SatisfactionMonth(
+                month,
+                survey_id,
+                result.responses,
+                result.csat,
+                result.csat_interval,
+                result.nps,
+                interval,
+            )
+        )
+    return found
+
+
+def _order_kpis(uow: UnitOfWork, windows: list[MonthWindow]) -> list[OrderKpis]:
+    """The order KPIs (订单KPI, docs/domain.md 2) of each window from one pass over orders.
+
+    The same computation as ``ServiceDesk.order_kpis`` (:func:`csdomain.kpi.order_kpis`),
+    given only the orders placed or last shipped within the windows, so that the store is
+    read once for the month and the month before.
+    """
+    low, high = windows[0][1], windows[-1][2]
+    orders = [
+        order
+        for order in uow.repo(ORDERS).scan()
+        if low <= order.placed_at < high
+        or (order.shipments and low <= order.shipments[-1].at < high)
+    ]
+    returns = list(uow.repo(RETURNS).scan())
+    stocks = list(uow.repo(STOCKS).scan())
+    return [order_kpis(orders, returns, stocks, start=a, end=b) for _, a, b in windows]
+
+
 _DirectReads = tuple[
     list[AwaitingPayment],
     list[SlaCompliance],
     list[EscalatedComplaint],
     list[SuspectClaim],
     list[SatisfactionFigures],
+    list[MonthWindow],
+    ComplaintTimeline,
+    list[int],
+    list[SatisfactionMonth],
+    list[OrderKpis],
 ]
+
+
+def _service_level(report: KpiReport | None) -> float | None:
+    if report is None:
+        return None
+    figure = next((f for f in report.figures if f.kpi is ContactKpi.SERVICE_LEVEL), None)
+    return None if figure is None else figure.value
+
+
+_Pair = tuple[float | None, float | None]
+
+_TREND_HEADLINES: tuple[tuple[str, str, str], ...] = (
+    ("orders_placed", "orders placed", "count"),
+    ("complaints_received", "complaints received", "count"),
+    ("complaints_closed", "complaints closed", "count"),
+    ("backlog", "complaints open at month end", "count"),
+    ("respond_on_time", "responded on time", "ratio"),
+    ("resolve_on_time", "resolved on time", "ratio"),
+    ("escalations", "escalation steps", "count"),
+)
+
+
+def _headlines(
+    trend: tuple[MonthTrend, ...],
+    satisfaction: list[SatisfactionMonth],
+    others: list[tuple[str, str, _Pair]],
+) -> tuple[Headline, ...]:
+    """The month's headline figures beside the month before (``None`` where it has none).
+
+    The first figures come from the last two months of ``trend``, CSAT and NPS from the
+    survey with the most responses in the month (then on the whole axis); ``others`` are
+    ratios given as pairs.
+    """
+    now = trend[-1]
+    before = trend[-2] if len(trend) > 1 else None
+    figures = [
+        Headline(
+            key,
+            label,
+            getattr(now, key),
+            None if before is None else getattr(before, key),
+            unit,
+        )
+        for key, label, unit in _TREND_HEADLINES
+    ]
+    totals: dict[str, int] = {}
+    for month in satisfaction:
+        totals[month.survey_id] = totals.get(month.survey_id, 0) + month.responses
+    this_month = {s.survey_id: s.responses for s in satisfaction if s.month == now.month}
+    main = max(sorted(totals), key=lambda sid: (this_month.get(sid, 0), totals[sid]), default=None)
+    survey = {s.month: s for s in satisfaction if s.survey_id == main}
+    current = survey.get(now.month)
+    earlier = None if before is None else survey.get(before.month)
+    for key, label in (("csat", "CSAT %"), ("nps", "NPS")):
+        figures.append(
+            Headline(
+                key,
+                label,
+                None if current is None else getattr(current, key),
+                None if earlier is None else getattr(earlier, key),
+                "score",
+            )
+        )
+    figures += [Headline(key, label, v, p, "ratio") for key, label, (v, p) in others]
+    return tuple(figures)
 
 
 def gather_report(
@@ -256,15 +435,70 @@ def gather_report(
     end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone).astimezone(UTC)
 
     def period_reads(uow: UnitOfWork) -> _DirectReads:
+        axis = _axis(uow, year, number, zone)
+        timeline = ComplaintTimeline(axis, moment, zone)
+        for complaint in uow.repo(COMPLAINTS).scan():
+            timeline.add(complaint)
+        orders = [
+            uow.repo(ORDERS).count(placed_at__ge=low, placed_at__lt=high) for _, low, high in axis
+        ]
         return (
             _awaiting_payment(uow),
             _sla_compliance(uow, start, end, moment),
             _escalated(uow),
             _suspect_claims(uow, start, end),
             _satisfaction(desk, uow, start, end),
+            axis,
+            timeline,
+            orders,
+            _satisfaction_trend(desk, uow, axis),
+            _order_kpis(uow, axis[-2:]),
         )
 
-    payment, sla, escalated, suspects, satisfaction = desk.run(period_reads, readonly=True)
+    reads = desk.run(period_reads, readonly=True)
+    payment, sla, escalated, suspects, satisfaction, axis, timeline, orders = reads[:8]
+    trend_sat, ok = reads[8], reads[9]
+    trend = timeline.trend(orders)
+    earlier = axis[-2] if len(axis) > 1 else None
+    kpis = desk.kpi_report(start, end, by=by)
+    kpis_before = None if earlier is None else desk.kpi_report(earlier[1], earlier[2], by=by)
+    month_orders = ok[-1]
+    order_before = ok[0] if len(ok) > 1 else None
+    service_kpis = desk.service_kpis(start=start, end=end, by=by)
+    service_before = None
+    if earlier is not None:
+        service_before = desk.service_kpis(start=earlier[1], end=earlier[2], by=by)
+    others: list[tuple[str, str, _Pair]] = [
+        (
+            "service_level",
+            "call service level",
+            (_service_level(kpis), _service_level(kpis_before)),
+        ),
+        (
+            "valid_order_rate",
+            "valid orders",
+            (
+                month_orders.valid_order_rate,
+                None if order_before is None else order_before.valid_order_rate,
+            ),
+        ),
+        (
+            "order_service_level",
+            "orders complete and on time",
+            (
+                month_orders.service_level,
+                None if order_before is None else order_before.service_level,
+            ),
+        ),
+        (
+            "first_time_fix_rate",
+            "first-time fix",
+            (
+                service_kpis.first_time_fix_rate,
+                None if service_before is None else service_before.first_time_fix_rate,
+            ),
+        ),
+    ]
     outliers: tuple[OutlierFlag, ...] = ()
     if claim_rates is not None and claim_rates.records:
         outliers = desk.claim_rate_outliers(
@@ -294,5 +528,20 @@ def gather_report(
         claim_rate_outliers=outliers,
         claim_rate_records=0 if claim_rates is None else len(claim_rates.records),
         satisfaction=tuple(satisfaction),
-        kpis=desk.kpi_report(start, end, by=by),
+        kpis=kpis,
+        trend=trend,
+        weekly_sla=timeline.weeks(),
+        by_team=timeline.teams(),
+        by_handler=timeline.handlers(),
+        response_elapsed=timeline.response(),
+        resolution_elapsed=timeline.resolution(),
+        resolution_distribution=timeline.distribution(),
+        backlog_now=timeline.backlog_now(),
+        satisfaction_trend=tuple(trend_sat),
+        agent_kpis=desk.agent_kpi_reports(start, end, by=by),
+        order_kpis=month_orders,
+        order_kpis_previous=order_before,
+        service_kpis=service_kpis,
+        service_kpis_previous=service_before,
+        headlines=_headlines(trend, trend_sat, others),
     )

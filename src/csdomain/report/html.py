@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Callable, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from csdomain._version import __version__
-from csdomain.complaints import SlaKind
 from csdomain.errors import ValidationError
-from csdomain.kpi import ContactKpi, KpiFigure, KpiReport
+from csdomain.kpi import KpiFigure, KpiReport
 from csdomain.report.cells import (
     clean,
+    fmt_change,
+    fmt_headline,
     fmt_kpi_target,
     fmt_kpi_value,
     fmt_pct,
@@ -19,21 +21,42 @@ from csdomain.report.cells import (
     label_of,
     month_title,
 )
-from csdomain.report.model import OperationsReport
+from csdomain.report.model import AGEING_BUCKETS, RESOLUTION_BUCKETS, OperationsReport
 from csdomain.report.tables import Table, report_tables
-from csdomain.satisfaction import Interval
 
 
-__all__ = ["CHARTS", "render_html"]
+__all__ = ["CHARTED_TABLES", "CHARTS", "render_html"]
 
 #: The ``data-chart`` names of the HTML report's charts, in page order.
 CHARTS: tuple[str, ...] = (
+    "orders-by-month",
     "returns-by-reason",
-    "complaint-categories",
-    "sla-compliance",
+    "complaints-by-month",
+    "backlog-by-month",
+    "resolution-time",
+    "sla-by-week",
+    "sla-by-team",
+    "escalations-by-level",
     "warranty-reasons",
-    "satisfaction",
+    "satisfaction-trend",
+    "service-open-jobs",
+    "failure-rate-by-model",
     "kpi-vs-target",
+)
+#: Tables the HTML page leaves out because a chart shows the same figures (text and JSON
+#: keep them): the page shows each figure once.
+CHARTED_TABLES: frozenset[str] = frozenset(
+    {
+        "headlines",
+        "trend",
+        "resolution-distribution",
+        "sla-by-week",
+        "sla-by-team",
+        "warranty-reasons",
+        "open-jobs",
+        "failure-rates",
+        "kpis",
+    }
 )
 
 _W = 760
@@ -110,45 +133,6 @@ def _bar_chart(
     return _svg(chart, title, _TOP + len(points) * _ROW + 8, body, empty=False)
 
 
-def _sla_chart(report: OperationsReport) -> str:
-    """Stacked bars per target: met on time, met late, overdue, not due yet."""
-    title = "Service-level targets of the month's complaints"
-    rows = [r for r in report.sla if r.due or r.pending]
-    if not rows:
-        return _no_data("sla-compliance", title, "no complaints received this month")
-    body: list[str] = []
-    span = _BAR_END - _BAR_X
-    for i, row in enumerate(rows):
-        y = _TOP + i * (_ROW + 8)
-        total = row.due + row.pending
-        body.append(
-            f'<text x="{_LABEL_X}" y="{y + 14}" text-anchor="end">'
-            f"{_e(label_of(row.target))}: {_e(fmt_pct(row.rate, 0))} on time</text>"
-        )
-        x = float(_BAR_X)
-        for key, name, colour in _SERIES:
-            value = getattr(row, key)
-            width = span * value / total
-            body.append(
-                f'<rect class="point mark" data-series="{key}" data-target="{row.target.value}" '
-                f'data-value="{value}" x="{x:.2f}" y="{y + 2}" width="{width:.2f}" height="18" '
-                f'fill="{colour}"><title>{_e(label_of(row.target))}, {name}: {value}</title></rect>'
-            )
-            x += width
-        body.append(
-            f'<text x="{_BAR_END + 6}" y="{y + 14}">{row.due} due, {row.pending} not yet</text>'
-        )
-    legend_y = _TOP + len(rows) * (_ROW + 8) + 2
-    x = _BAR_X
-    for _key, name, colour in _SERIES:
-        body.append(
-            f'<rect x="{x}" y="{legend_y}" width="12" height="12" fill="{colour}"/>'
-            f'<text x="{x + 16}" y="{legend_y + 10}" class="muted">{_e(name)}</text>'
-        )
-        x += 16 + 7 * len(name) + 16
-    return _svg("sla-compliance", title, legend_y + 20, body, empty=False)
-
-
 def _kpi_scale(figure: KpiFigure) -> float:
     if figure.unit == "ratio":
         return 1.0
@@ -208,82 +192,261 @@ def _kpi_chart(report: KpiReport) -> str:
     return _svg("kpi-vs-target", title, _TOP + len(report.figures) * _ROW + 8, body, empty=False)
 
 
-_SatisfactionRow = tuple[str, str | None, float | None, Interval | None]
+_PLOT_LEFT = 56
+_PLOT_RIGHT = _W - 12
+_PLOT_H = 150
+_PALETTE = ("#3b6ea5", "#e07b39", "#2e7d32", "#8e44ad", "#c62828", "#00838f", "#6d4c41")
+_AGE_COLOURS = ("#c8e6c9", "#81c784", "#fbc02d", "#ef6c00", "#c62828")
 
 
-def _satisfaction_rows(report: OperationsReport) -> list[_SatisfactionRow]:
-    """A heading row per survey (label, None ...) then its figures with intervals."""
-    rows: list[_SatisfactionRow] = []
-    for figures in report.satisfaction:
-        result = figures.result
-        rows.append((figures.title, None, None, None))
-        measured: tuple[_SatisfactionRow, ...] = (
-            ("CSAT %", figures.survey_id, result.csat, result.csat_interval),
-            ("satisfied %", figures.survey_id, result.satisfied_share, result.satisfied_interval),
-            (
-                "weighted index",
-                figures.survey_id,
-                result.index,
-                None if result.score is None else result.score.interval,
-            ),
-            ("NPS", figures.survey_id, result.nps, figures.nps_interval),
+def _axis_labels(labels: Sequence[str], slot: float, y: float) -> list[str]:
+    """Category labels under a plot, thinned so that they never overlap (80 px apart at least)."""
+    step = max(1, math.ceil(80 / slot))
+    return [
+        f'<text x="{_PLOT_LEFT + slot * (i + 0.5):.2f}" y="{y}" text-anchor="middle" '
+        f'class="muted">{_e(label)}</text>'
+        for i, label in enumerate(labels)
+        if i % step == 0
+    ]
+
+
+def _y_axis(top: float, shown: Callable[[float], str]) -> list[str]:
+    """Three gridlines with their values, 0 at the bottom of the plot."""
+    parts = []
+    for fraction in (0.0, 0.5, 1.0):
+        y = _TOP + _PLOT_H * (1 - fraction)
+        parts.append(
+            f'<line x1="{_PLOT_LEFT}" y1="{y:.2f}" x2="{_PLOT_RIGHT}" y2="{y:.2f}" '
+            f'stroke="#e0e0e0"/><text x="{_PLOT_LEFT - 6}" y="{y + 4:.2f}" '
+            f'text-anchor="end" class="muted">{_e(shown(top * fraction))}</text>'
         )
-        rows += [row for row in measured if row[2] is not None]
-    return rows
+    return parts
 
 
-def _satisfaction_chart(report: OperationsReport) -> str:
-    """Dots with confidence-interval whiskers on one -100..100 axis."""
-    title = "Satisfaction: percentages and index on 0 to 100, NPS on -100 to 100, with intervals"
-    rows = _satisfaction_rows(report)
-    if not any(value is not None for _, _, value, _ in rows):
-        return _no_data("satisfaction", title, "no survey responses this month")
-    left, right = _BAR_X, _BAR_END + 60
+def _legend(series: Sequence[tuple[str, str]], y: float) -> list[str]:
+    parts, x = [], float(_PLOT_LEFT)
+    for name, colour in series:
+        parts.append(
+            f'<rect x="{x:.2f}" y="{y}" width="12" height="12" fill="{colour}"/>'
+            f'<text x="{x + 16:.2f}" y="{y + 10}" class="muted">{_e(name)}</text>'
+        )
+        x += 16 + 7 * len(name) + 18
+    return parts
 
-    def x_of(value: float) -> float:
-        return left + (right - left) * (max(-100.0, min(100.0, value)) + 100) / 200
 
-    axis_y = _TOP + len(rows) * _ROW
+_Series = tuple[str, str, str, Sequence[float]]
+
+
+def _column_chart(
+    chart: str,
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[_Series],
+    empty_message: str,
+    *,
+    stacked: bool,
+    line: _Series | None = None,
+) -> str:
+    """Columns per category (months), stacked or side by side, with an optional line.
+
+    Every column and line point is a ``class="point mark"`` element with ``data-series``,
+    ``data-label`` and ``data-value``.
+    """
+    every = [*series, *([line] if line else [])]
+    if not any(v for _key, _name, _colour, values in every for v in values):
+        return _no_data(chart, title, empty_message)
+    totals = [
+        sum(values[i] for *_, values in series) if stacked else max(v[i] for *_, v in series)
+        for i in range(len(labels))
+    ]
+    top = max([*totals, *(line[3] if line else [])]) or 1.0
+    slot = (_PLOT_RIGHT - _PLOT_LEFT) / max(1, len(labels))
+    width = slot * 0.7 / (1 if stacked else len(series))
+    bottom = _TOP + _PLOT_H
+    body = _y_axis(top, lambda v: f"{v:.0f}")
+    for i, label in enumerate(labels):
+        base = 0.0
+        for n, (key, name, colour, values) in enumerate(series):
+            value = values[i]
+            height = _PLOT_H * value / top
+            x = _PLOT_LEFT + slot * i + slot * 0.15 + (0 if stacked else n * width)
+            y = bottom - base - height
+            body.append(
+                f'<rect class="point mark" data-series="{key}" data-label="{_e(label)}" '
+                f'data-value="{_data(value)}" x="{x:.2f}" y="{y:.2f}" width="{width:.2f}" '
+                f'height="{height:.2f}" fill="{colour}"><title>{_e(label)}, {_e(name)}: '
+                f"{_data(value)}</title></rect>"
+            )
+            if stacked:
+                base += height
+    if line is not None:
+        key, name, colour, values = line
+        points = [
+            (_PLOT_LEFT + slot * (i + 0.5), bottom - _PLOT_H * v / top)
+            for i, v in enumerate(values)
+        ]
+        path = " ".join(f"{x:.2f},{y:.2f}" for x, y in points)
+        body.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        for (x, y), label, value in zip(points, labels, values, strict=True):
+            body.append(
+                f'<circle class="point mark" data-series="{key}" data-label="{_e(label)}" '
+                f'data-value="{_data(value)}" cx="{x:.2f}" cy="{y:.2f}" r="3.5" '
+                f'fill="{colour}"><title>{_e(label)}, {_e(name)}: {_data(value)}</title></circle>'
+            )
+    body += _axis_labels(labels, slot, bottom + 16)
+    body += _legend([(name, colour) for _k, name, colour, _v in every], bottom + 28)
+    return _svg(chart, title, bottom + 48, body, empty=False)
+
+
+_Band = tuple[float, float] | None
+_LineSeries = tuple[str, str, str, Sequence[float | None], Sequence[_Band]]
+
+
+def _line_chart(
+    chart: str,
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[_LineSeries],
+    empty_message: str,
+    *,
+    low: float,
+    high: float,
+    shown: Callable[[float], str],
+) -> str:
+    """Lines over categories on a fixed ``low..high`` scale, with shaded interval bands.
+
+    Every measured point is a ``class="point mark"`` circle with ``data-series``,
+    ``data-label``, ``data-value`` and, with a band, ``data-low`` / ``data-high``.
+    """
+    if not any(v is not None for *_, values, _bands in series for v in values):
+        return _no_data(chart, title, empty_message)
+    slot = (_PLOT_RIGHT - _PLOT_LEFT) / max(1, len(labels))
+    bottom = _TOP + _PLOT_H
+
+    def y_of(value: float) -> float:
+        return bottom - _PLOT_H * (min(high, max(low, value)) - low) / (high - low)
+
     body = []
-    for tick in (-100, -50, 0, 50, 100):
-        x = x_of(tick)
+    for fraction in (0.0, 0.5, 1.0):
+        tick = low + (high - low) * fraction
+        y = y_of(tick)
         body.append(
-            f'<line x1="{x:.2f}" y1="{_TOP - 4}" x2="{x:.2f}" y2="{axis_y}" '
-            f'stroke="{"#9e9e9e" if tick == 0 else "#e0e0e0"}"/>'
-            f'<text x="{x:.2f}" y="{axis_y + 14}" text-anchor="middle" class="muted">{tick}</text>'
+            f'<line x1="{_PLOT_LEFT}" y1="{y:.2f}" x2="{_PLOT_RIGHT}" y2="{y:.2f}" '
+            f'stroke="#e0e0e0"/><text x="{_PLOT_LEFT - 6}" y="{y + 4:.2f}" '
+            f'text-anchor="end" class="muted">{_e(shown(tick))}</text>'
         )
-    for i, (label, survey_id, value, interval) in enumerate(rows):
-        y = _TOP + i * _ROW + 9
-        if value is None or survey_id is None:
-            body.append(f'<text x="0" y="{y + 4}" class="group">{_e(_short(label, 60))}</text>')
-            continue
-        extra, whisker, shown = "", "", f"{value:.1f}"
-        if interval is not None:
-            lo, hi = x_of(interval.low), x_of(interval.high)
-            extra = f' data-low="{_data(interval.low)}" data-high="{_data(interval.high)}"'
-            shown += f" [{interval.low:.1f}, {interval.high:.1f}]"
-            whisker = "".join(
-                f'<line x1="{x1:.2f}" y1="{y1}" x2="{x2:.2f}" y2="{y2}" {_INK}/>'
-                for x1, y1, x2, y2 in (
-                    (lo, y, hi, y),
-                    (lo, y - 5, lo, y + 5),
-                    (hi, y - 5, hi, y + 5),
+    for key, name, colour, values, bands in series:
+        xs = [_PLOT_LEFT + slot * (i + 0.5) for i in range(len(labels))]
+        for i, band in enumerate(bands):
+            if band is not None and values[i] is not None:
+                top, foot = y_of(band[1]), y_of(band[0])
+                body.append(
+                    f'<rect class="band" x="{xs[i] - min(slot * 0.4, 14):.2f}" y="{top:.2f}" '
+                    f'width="{min(slot * 0.8, 28):.2f}" height="{max(foot - top, 0.5):.2f}" '
+                    f'fill="{colour}" fill-opacity="0.18"/>'
+                )
+        runs: list[list[str]] = [[]]
+        for x, value in zip(xs, values, strict=True):
+            if value is None:
+                runs.append([])
+            else:
+                runs[-1].append(f"{x:.2f},{y_of(value):.2f}")
+        body += [
+            f'<polyline points="{" ".join(run)}" fill="none" stroke="{colour}" stroke-width="2"/>'
+            for run in runs
+            if len(run) > 1
+        ]
+        for x, label, value, band in zip(xs, labels, values, bands, strict=True):
+            if value is None:
+                continue
+            extra = (
+                "" if band is None else f' data-low="{_data(band[0])}" data-high="{_data(band[1])}"'
+            )
+            text = shown(value) + ("" if band is None else f" [{shown(band[0])}, {shown(band[1])}]")
+            body.append(
+                f'<circle class="point mark" data-series="{_e(key)}" data-label="{_e(label)}" '
+                f'data-value="{_data(value)}"{extra} cx="{x:.2f}" cy="{y_of(value):.2f}" r="3.5" '
+                f'fill="{colour}"><title>{_e(label)}, {_e(name)}: {_e(text)}</title></circle>'
+            )
+    body += _axis_labels(labels, slot, bottom + 16)
+    body += _legend([(name, colour) for _k, name, colour, _v, _b in series], bottom + 28)
+    return _svg(chart, title, bottom + 48, body, empty=False)
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.0f} %"
+
+
+def _satisfaction_trend(report: OperationsReport) -> str:
+    """CSAT (0..100) and NPS (-100..100) per month and survey, with interval bands."""
+    months = [m.month for m in report.trend]
+    surveys = sorted({s.survey_id for s in report.satisfaction_trend})
+    by_key = {(s.survey_id, s.month): s for s in report.satisfaction_trend}
+    series: list[_LineSeries] = []
+    for n, survey_id in enumerate(surveys):
+        colour = _PALETTE[(2 * n) % len(_PALETTE)]
+        rows = [by_key.get((survey_id, month)) for month in months]
+        for figure, other, name in (
+            ("csat", "csat_interval", "CSAT"),
+            ("nps", "nps_interval", "NPS"),
+        ):
+            values = [None if r is None else getattr(r, figure) for r in rows]
+            bands: list[_Band] = []
+            for r in rows:
+                interval = None if r is None else getattr(r, other)
+                bands.append(None if interval is None else (interval.low, interval.high))
+            series.append(
+                (
+                    f"{survey_id}:{figure}",
+                    f"{name} {survey_id}",
+                    colour if figure == "csat" else _PALETTE[(2 * n + 1) % len(_PALETTE)],
+                    values,
+                    bands,
                 )
             )
-        body.append(
-            f'<g class="point" data-survey="{_e(survey_id)}" data-label="{_e(label)}" '
-            f'data-value="{_data(value)}"{extra}><title>{_e(label)}: {_e(shown)}</title>'
-            f'<text x="{_LABEL_X}" y="{y + 4}" text-anchor="end">{_e(label)}</text>{whisker}'
-            f'<circle class="mark" cx="{x_of(value):.2f}" cy="{y}" r="5" fill="{_BLUE}"/>'
-            f'<text x="{right + 12}" y="{y + 4}">{_e(shown)}</text></g>'
-        )
-    return _svg("satisfaction", title, axis_y + 22, body, empty=False)
+    return _line_chart(
+        "satisfaction-trend",
+        "CSAT % and NPS per month with their confidence intervals (shaded)",
+        months,
+        series,
+        "no survey responses in these months",
+        low=-100.0,
+        high=100.0,
+        shown=lambda v: f"{v:.0f}",
+    )
 
 
 def _charts(report: OperationsReport) -> dict[str, str]:
     """Every chart of the page by its ``data-chart`` name."""
+    months = [m.month for m in report.trend]
     by_reason = report.returns_by_reason()
+    levels = sorted({level for m in report.trend for level in m.escalations_by_level})
+    weeks = [w.week.isoformat() for w in report.weekly_sla]
+    service = report.service_kpis
+    jobs: list[tuple[str, float, str]] = []
+    if service is not None:
+        jobs += [
+            (f"technician {k}", float(n), str(n)) for k, n in service.open_by_technician.items()
+        ]
+        jobs += [(f"area {k}", float(n), str(n)) for k, n in service.open_by_area.items()]
+    failures = (
+        []
+        if service is None
+        else [
+            (model, rate, f"{fmt_pct(rate, 2)} ({service.repairs_by_model.get(model, 0)} repairs)")
+            for model, rate in service.failure_rate_by_model.items()
+        ]
+    )
+    total_resolved = sum(report.resolution_distribution)
     return {
+        "orders-by-month": _column_chart(
+            "orders-by-month",
+            "Orders placed per month",
+            months,
+            [("orders", "orders placed", _BLUE, [float(m.orders_placed) for m in report.trend])],
+            "no orders in these months",
+            stacked=True,
+        ),
         "returns-by-reason": _bar_chart(
             "returns-by-reason",
             "Returns received by reason (refund amount)",
@@ -293,23 +456,131 @@ def _charts(report: OperationsReport) -> dict[str, str]:
             ],
             "no returns received this month",
         ),
-        "complaint-categories": _bar_chart(
-            "complaint-categories",
-            "Complaints received by category",
+        "complaints-by-month": _column_chart(
+            "complaints-by-month",
+            "Complaints received and closed per month, open at each month's end (line)",
+            months,
             [
-                (label_of(category), float(n), str(n))
-                for category, n in report.complaints_by_category().items()
+                (
+                    "received",
+                    "received",
+                    _BLUE,
+                    [float(m.complaints_received) for m in report.trend],
+                ),
+                ("closed", "closed", "#2e7d32", [float(m.complaints_closed) for m in report.trend]),
             ],
-            "no complaints received this month",
+            "no complaints in these months",
+            stacked=False,
+            line=("open", "open at month end", "#c62828", [float(m.backlog) for m in report.trend]),
         ),
-        "sla-compliance": _sla_chart(report),
+        "backlog-by-month": _column_chart(
+            "backlog-by-month",
+            "Open complaints at each month's end by age",
+            months,
+            [
+                (
+                    f"age-{i}",
+                    label,
+                    _AGE_COLOURS[i % len(_AGE_COLOURS)],
+                    [float(m.backlog_by_age[i]) for m in report.trend],
+                )
+                for i, (label, _upper) in enumerate(AGEING_BUCKETS)
+            ],
+            "no open complaints at these months' ends",
+            stacked=True,
+        ),
+        "resolution-time": _bar_chart(
+            "resolution-time",
+            f"Resolution time of the complaints received in {report.month} (elapsed)",
+            [
+                (
+                    label,
+                    float(n),
+                    f"{n} ({fmt_pct(n / total_resolved if total_resolved else None, 0)})",
+                )
+                for (label, _upper), n in zip(
+                    RESOLUTION_BUCKETS, report.resolution_distribution, strict=True
+                )
+            ],
+            "no complaint of the month resolved yet",
+        ),
+        "sla-by-week": _line_chart(
+            "sla-by-week",
+            "Service-level breach rate by week received (targets missed / due)",
+            weeks,
+            [
+                (
+                    "respond",
+                    "response target",
+                    "#e07b39",
+                    [w.respond_breach_rate for w in report.weekly_sla],
+                    [None] * len(weeks),
+                ),
+                (
+                    "resolve",
+                    "resolution target",
+                    "#c62828",
+                    [w.resolve_breach_rate for w in report.weekly_sla],
+                    [None] * len(weeks),
+                ),
+            ],
+            "no complaints received in these weeks",
+            low=0.0,
+            high=1.0,
+            shown=_pct,
+        ),
+        "sla-by-team": _bar_chart(
+            "sla-by-team",
+            f"Service-level breach rate by team, complaints received in {report.month}",
+            [
+                (
+                    label_of(g.name),
+                    g.breach_rate or 0.0,
+                    (
+                        f"{fmt_pct(g.breach_rate)} ({g.respond_missed + g.resolve_missed} of "
+                        f"{g.respond_due + g.resolve_due})"
+                    ),
+                )
+                for g in report.by_team
+                if g.respond_due + g.resolve_due
+            ],
+            "no targets due this month",
+        ),
+        "escalations-by-level": _column_chart(
+            "escalations-by-level",
+            "Escalation steps per month by the level reached",
+            months,
+            [
+                (
+                    f"level-{level}",
+                    f"level {level}",
+                    _PALETTE[i % len(_PALETTE)],
+                    [float(m.escalations_by_level.get(level, 0)) for m in report.trend],
+                )
+                for i, level in enumerate(levels)
+            ],
+            "no escalations in these months",
+            stacked=True,
+        ),
         "warranty-reasons": _bar_chart(
             "warranty-reasons",
             "Warranty decisions by reason code",
             [(label_of(code), float(n), str(n)) for code, n in report.warranty_reasons.items()],
             "no warranty decisions this month",
         ),
-        "satisfaction": _satisfaction_chart(report),
+        "satisfaction-trend": _satisfaction_trend(report),
+        "service-open-jobs": _bar_chart(
+            "service-open-jobs",
+            f"Open service jobs received in {report.month}, by technician and by area",
+            jobs,
+            "no open service jobs",
+        ),
+        "failure-rate-by-model": _bar_chart(
+            "failure-rate-by-model",
+            "Failure rate by model: repairs per installed unit (故障率分析)",
+            failures,
+            "no repairs this month",
+        ),
         "kpi-vs-target": _kpi_chart(report.kpis),
     }
 
@@ -322,9 +593,13 @@ h1 { font-size: 24px; margin: 0 0 4px; }
 h2 { font-size: 19px; margin: 32px 0 8px; padding-bottom: 4px; border-bottom: 2px solid #d9e2ec; }
 h3 { font-size: 15px; margin: 20px 0 6px; }
 .muted, p.meta { color: #616e7c; }
-.cards { display: flex; flex-wrap: wrap; gap: 10px; margin: 16px 0; padding: 0; list-style: none; }
-.cards li { border: 1px solid #d9e2ec; border-radius: 6px; padding: 8px 12px; min-width: 130px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(190px, 1fr)); gap: 10px;
+  margin: 16px 0; padding: 0; list-style: none; }
+.cards li { border: 1px solid #d9e2ec; border-radius: 6px; padding: 8px 12px; min-width: 0;
+  overflow-wrap: anywhere; }
+.cards .label { display: block; color: #52606d; }
 .cards strong { display: block; font-size: 20px; }
+.cards .change { display: block; font-size: 12px; color: #616e7c; }
 table { border-collapse: collapse; margin: 6px 0 10px; font-size: 13px; }
 th, td { border-bottom: 1px solid #e4e7eb; padding: 3px 10px 3px 0; text-align: left;
   vertical-align: top; }
@@ -378,26 +653,18 @@ def _html_table(table: Table, max_rows: int) -> str:
 
 
 def _cards(report: OperationsReport) -> str:
-    resolve = report.sla_for(SlaKind.RESOLVE)
-    main_survey = max(report.satisfaction, key=lambda s: s.result.responses, default=None)
-    first = None if main_survey is None else main_survey.result
-    survey = "" if main_survey is None else f" ({_short(main_survey.title, 24)})"
-    service_level = next(
-        (f for f in report.kpis.figures if f.kpi is ContactKpi.SERVICE_LEVEL), None
-    )
-    cards = (
-        ("orders awaiting stock", str(len(report.awaiting_stock))),
-        ("orders awaiting payment", str(len(report.awaiting_payment))),
-        ("complaints received", str(report.complaints.total)),
-        ("resolved on time", fmt_pct(resolve.rate, 0)),
-        ("escalated, still open", str(len(report.escalated))),
-        ("follow-ups missed", str(len(report.missing_follow_ups))),
-        (f"CSAT{survey}", "-" if first is None or first.csat is None else f"{first.csat:.1f} %"),
-        (f"NPS{survey}", "-" if first is None or first.nps is None else f"{first.nps:.1f}"),
-        ("service level", "-" if service_level is None else fmt_kpi_value(service_level)),
-    )
-    items = "".join(f"<li><strong>{_e(value)}</strong>{_e(name)}</li>" for name, value in cards)
-    return f'<ul class="cards">{items}</ul>'
+    """One card per headline figure: its name in full, the value and the change."""
+    previous = report.trend[-2].month if len(report.trend) > 1 else None
+    items = []
+    for figure in report.headlines:
+        change = fmt_change(figure)
+        against = "no figure the month before" if change == "-" else f"{change} on {previous}"
+        items.append(
+            f'<li data-headline="{_e(figure.key)}"><span class="label">{_e(figure.label)}</span>'
+            f"<strong>{_e(fmt_headline(figure, figure.value))}</strong>"
+            f'<span class="change">{_e(against)}</span></li>'
+        )
+    return f'<ul class="cards">{"".join(items)}</ul>'
 
 
 def render_html(report: OperationsReport, *, max_rows: int = 200) -> str:
@@ -418,19 +685,35 @@ def render_html(report: OperationsReport, *, max_rows: int = 200) -> str:
 
     title = f"Operations report {report.month}"
     sections = [
-        ("orders", "Orders", [table("awaiting-stock"), table("awaiting-payment")]),
+        (
+            "orders",
+            "Orders",
+            [
+                charts["orders-by-month"],
+                table("order-kpis"),
+                table("awaiting-stock"),
+                table("awaiting-payment"),
+            ],
+        ),
         ("returns", "Returns and damage", [charts["returns-by-reason"], table("returns")]),
         (
             "complaints",
             "Complaints",
             [
-                charts["complaint-categories"],
+                charts["complaints-by-month"],
+                charts["backlog-by-month"],
                 table("complaint-table"),
                 table("complaint-figures"),
-                charts["sla-compliance"],
+                charts["resolution-time"],
+                table("backlog-ageing"),
                 table("sla"),
-                table("overdue"),
+                charts["sla-by-week"],
+                charts["sla-by-team"],
+                table("teams"),
+                table("handlers"),
+                charts["escalations-by-level"],
                 table("escalated"),
+                table("overdue"),
                 table("missing-follow-ups"),
             ],
         ),
@@ -439,13 +722,25 @@ def render_html(report: OperationsReport, *, max_rows: int = 200) -> str:
             "Warranty",
             [
                 charts["warranty-reasons"],
-                table("warranty-reasons"),
                 table("suspect-claims"),
                 table("claim-rate-outliers"),
             ],
         ),
-        ("satisfaction", "Customer satisfaction", [charts["satisfaction"], table("satisfaction")]),
-        ("contact-centre", "Contact centre", [charts["kpi-vs-target"], table("kpis")]),
+        (
+            "satisfaction",
+            "Customer satisfaction",
+            [charts["satisfaction-trend"], table("satisfaction")],
+        ),
+        (
+            "field-service",
+            "Field service",
+            [
+                table("service-kpis"),
+                charts["service-open-jobs"],
+                charts["failure-rate-by-model"],
+            ],
+        ),
+        ("contact-centre", "Contact centre", [charts["kpi-vs-target"], table("agents")]),
     ]
     body = [
         "<header>",
