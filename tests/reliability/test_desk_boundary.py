@@ -110,6 +110,8 @@ HELPERS = frozenset(
         "record_access",
         "may_read_personal",
         "close",
+        "owners_of_ladder",
+        "ladder_owners",
     }
 )
 #: Calls per backend under ``ci``, shared by the methods, so the file keeps to about a

@@ -1355,3 +1355,19 @@ def test_the_follow_up_visit_goes_into_the_customers_interaction_log(store: Stor
         [entry] = uow.repo(INTERACTIONS).find(customer_id=c.customer_id)
     assert (entry.channel, entry.source, entry.subject_id) == ("call", "complaint_follow_up", c.id)
     assert entry.at == clock.now()
+
+
+def test_the_ladders_owners_can_be_given_once_for_the_desk(store: Store) -> None:
+    # Rule: owners= need not be passed on every call: the desk's ladder_owners is the default,
+    # and a call's own owners= still wins.
+    add_customer(store)
+    clock = FixedClock(MONDAY)
+    desk = ComplaintDesk(store, clock=clock, ladder_owners=OWNERS)
+    urgent = receive(desk, urgency="urgent")
+    clock.advance(timedelta(hours=73))
+    desk.escalate_overdue(by=SYSTEM)
+    stored = desk.get_complaint(urgent.id, by=LI)
+    assert [step.owner_id for step in stored.escalations] == ["zhou", "qian", "call-1"]
+    with pytest.raises(ValidationError) as bad:
+        ComplaintDesk(store, ladder_owners={"janitor": "x"})
+    assert bad.value.errors[0][0] == "ladder_owners.janitor"

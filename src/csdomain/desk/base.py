@@ -338,6 +338,7 @@ class DeskBase:
         team_calendars: Mapping[str, BusinessCalendar] | None = None,
         plugin_manager: pluggy.PluginManager | None = None,
         retries: int = 5,
+        ladder_owners: Mapping[str, str] | None = None,
     ) -> None:
         self.store = store
         self.policy = policy or Policy()
@@ -348,6 +349,9 @@ class DeskBase:
         if retries < 1:
             raise ValidationError.at("retries", "must be at least 1")
         self.retries = retries
+        #: Who holds each level of the escalation ladder (role -> person id), the default of
+        #: every complaint and field-service call that takes ``owners=``.
+        self.ladder_owners = self.owners_of_ladder(ladder_owners, path="ladder_owners")
 
     def __enter__(self) -> Self:
         """``with ServiceDesk(open_store(url)) as desk:`` closes the store at the end."""
@@ -359,6 +363,27 @@ class DeskBase:
     def close(self) -> None:
         """Close the desk's store (its connections); the desk is not usable afterwards."""
         self.store.close()
+
+    def owners_of_ladder(
+        self, owners: Mapping[str, str] | None, *, path: str = "owners"
+    ) -> Mapping[str, str] | None:
+        """``owners`` checked against the policy's escalation ladder, else the desk's default.
+
+        Each key must be a role of ``policy.complaints.ladder`` and each value a person's id;
+        ``None`` gives the desk-wide :attr:`ladder_owners` (given when the desk was made).
+        """
+        if owners is None:
+            return getattr(self, "ladder_owners", None)
+        if not isinstance(owners, Mapping):
+            raise ValidationError.at(path, "expected a mapping of ladder role to person id")
+        ladder = self.policy.complaints.ladder
+        for role, person in owners.items():
+            if role not in ladder:
+                msg = f"not a role of the ladder ({', '.join(ladder)})"
+                raise ValidationError.at(f"{path}.{role}", msg)
+            if not isinstance(person, str) or not person.strip():
+                raise ValidationError.at(f"{path}.{role}", "expected a person's id")
+        return dict(owners)
 
     @property
     def plugin_manager(self) -> pluggy.PluginManager:

@@ -164,16 +164,8 @@ class ComplaintDesk(DeskBase):
     # -- what the use cases look up ---------------------------------------------------------
 
     def _ladder_owners(self, owners: Mapping[str, str] | None) -> Mapping[str, str] | None:
-        """``owners`` when every role it names is a role of the policy's ladder."""
-        if owners is None:
-            return None
-        ladder = self.policy.complaints.ladder
-        for role in owners:
-            if role not in ladder:
-                raise ValidationError.at(
-                    f"owners.{role}", f"not a role of the ladder ({', '.join(ladder)})"
-                )
-        return owners
+        """``owners`` checked against the ladder, else the desk-wide ``ladder_owners``."""
+        return self.owners_of_ladder(owners)
 
     def _team_calendar(
         self, department: str | None, category: ComplaintCategory

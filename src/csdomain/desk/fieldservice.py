@@ -1059,14 +1059,9 @@ class FieldServiceDesk(DeskBase):
         runs to the on-site deadline, its second, from the first arrival, to the fix
         deadline. Idempotent; jobs are read in batches of :attr:`service_escalation_batch`, each
         batch in its own unit of work. ``owners`` maps a ladder role to the person holding
-        it.
+        it (default: the desk's ``ladder_owners``).
         """
-        ladder = self.policy.complaints.ladder
-        for role in owners or {}:
-            if role not in ladder:
-                raise ValidationError.at(
-                    f"owners.{role}", f"not a role of the ladder ({', '.join(ladder)})"
-                )
+        owners = self.owners_of_ladder(owners)
         escalated: list[ServiceOrderEscalated] = []
         last: str | None = None
         while True:
