@@ -27,6 +27,7 @@ from csdomain.warranty import (
     Remedy,
     RepairRecord,
     ReplacedPart,
+    RuleGuard,
     ServicePointPeriod,
     SparePart,
     WarrantyClaim,
@@ -47,6 +48,7 @@ __all__ = [
     "reasons",
     "repair_records",
     "replaced_parts",
+    "rule_guards",
     "service_point_periods",
     "spare_parts",
     "warranty_claim_cases",
@@ -468,5 +470,23 @@ def spare_parts(
             dealer_price=price if kind is PartKind.ASSEMBLED else None,
             cost=price if kind in (PartKind.STANDARD, PartKind.WEAR) else None,
         )
+
+    return build()
+
+
+_GUARD_RULES = st.sampled_from(["open_warranty_claim", "survey_answer"])
+_GUARD_PARTS = st.tuples(_SERIAL, _SERIAL)
+
+
+def rule_guards(
+    *,
+    rules: st.SearchStrategy[str] = _GUARD_RULES,
+    parts: st.SearchStrategy[tuple[str, ...]] = _GUARD_PARTS,
+) -> st.SearchStrategy[RuleGuard]:
+    """Guards of "at most one" slots, each keyed by its rule and parts."""
+
+    @st.composite
+    def build(draw: st.DrawFn) -> RuleGuard:
+        return RuleGuard.of(draw(rules), draw(parts), holder=draw(_SERIAL), at=draw(_AT))
 
     return build()
