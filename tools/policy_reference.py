@@ -118,6 +118,12 @@ VALUE_SOURCES: dict[str, str] = {
     "orders.bulk_shipping_mode": documents("2", "by quantity: express, or logistics/rail"),
     "orders.urgent_goes_express": documents("2", "shipping mode by quantity and urgency"),
     "orders.escalation_contacts": documents("2", "goes to the sales VP and quality department"),
+    "orders.delay_escalation_contacts": documents(
+        "9", "交货延期太长……营销副总 (a delay too long goes to the marketing VP)"
+    ),
+    "orders.problem_default_route": project("customer service records and handles it"),
+    "orders.delivery_problem_pattern": project("readable numbers restarting monthly"),
+    "orders.make_up_urgent": project("the customer waits for the missing goods"),
     # complaints
     "complaints.special": project(
         "respond in 30 minutes as 售后服务响应时间 (3.3); resolve within 24 hours"

@@ -36,7 +36,13 @@ from csdomain.fieldservice import (
 from csdomain.fieldservice.partstock import PartMovement, PartStock, PartTransfer
 from csdomain.kpi import ContactRecord
 from csdomain.notify import Message
-from csdomain.orders import Order, Stock, order_events
+from csdomain.orders import (
+    DeliveryProblemCase,
+    Order,
+    Stock,
+    delivery_problem_events,
+    order_events,
+)
 from csdomain.returns import ReturnRequest, return_events
 from csdomain.satisfaction import (
     SatisfactionMonitor,
@@ -55,6 +61,7 @@ __all__ = [
     "CONTACTS",
     "CUSTOMERS",
     "CUSTOMER_HANDOVERS",
+    "DELIVERY_PROBLEMS",
     "INTERACTIONS",
     "MAINTENANCE_PLANS",
     "MESSAGES",
@@ -163,6 +170,15 @@ RETURNS: Kind[ReturnRequest] = KINDS.register(
         indexes=["order_id", "customer_id", "status", "requested_by", "received_at"],
         attribute="returns",
         events=return_events,
+    )
+)
+#: Delivery problems customers raise, from the report to the outcome (docs/domain.md 2, 9).
+DELIVERY_PROBLEMS: Kind[DeliveryProblemCase] = KINDS.register(
+    Kind(
+        "delivery_problem",
+        DeliveryProblemCase,
+        indexes=["order_id", "customer_id", "status", "kind", "reported_at"],
+        events=delivery_problem_events,
     )
 )
 COMPLAINTS: Kind[Complaint] = KINDS.register(

@@ -10,7 +10,8 @@ the same transaction; a concurrency conflict re-runs it (``retries``)::
     order = desk.place_order(customer.id, lines, channel="online", by=clerk)
 
 The use cases are grouped by area in :mod:`csdomain.desk` (customers, orders and returns,
-complaints, warranty, field service, satisfaction and KPIs, notifications, privacy).
+delivery problems, complaints, warranty, field service, satisfaction and KPIs,
+notifications, privacy).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 from csdomain.desk.base import DeskBase, retrying
 from csdomain.desk.complaints import ComplaintDesk
 from csdomain.desk.customers import CustomerDesk
+from csdomain.desk.delivery import DeliveryDesk
 from csdomain.desk.fieldservice import FieldServiceDesk
 from csdomain.desk.notifications import Dispatcher, NotificationDesk
 from csdomain.desk.orders import OrderDesk
@@ -33,6 +35,7 @@ __all__ = ["DeskBase", "Dispatcher", "ServiceDesk", "retrying"]
 class ServiceDesk(
     CustomerDesk,
     OrderDesk,
+    DeliveryDesk,
     ComplaintDesk,
     WarrantyDesk,
     FieldServiceDesk,

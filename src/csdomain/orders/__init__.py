@@ -14,6 +14,10 @@ One package, split where the ideas split; every name is importable from here:
   :func:`release_order`, :func:`ship_order` that change an order and its stock together,
   and the daily out-of-stock list :func:`orders_awaiting_stock`;
 - :mod:`~csdomain.orders.delivery`: the delivery promise and delivery problems;
+- :mod:`~csdomain.orders.problems`: delivery problems as stored cases
+  (:class:`DeliveryProblemCase`: reported -> routed -> being remedied -> resolved or
+  closed), the make-up shipment :func:`ship_make_up` and the monthly
+  :func:`delivery_problem_analysis`;
 - :mod:`~csdomain.orders.policy`: :class:`OrderPolicy`;
 - :mod:`~csdomain.orders.events`: the events and :func:`order_events`.
 
@@ -103,6 +107,31 @@ from csdomain.orders.model import (
 from csdomain.orders.policy import (
     OrderPolicy,
 )
+from csdomain.orders.problems import (
+    CLOSING_OUTCOMES,
+    PROBLEM_COMMANDS,
+    PROBLEM_INITIAL,
+    PROBLEM_LIFECYCLE,
+    PROBLEM_TERMINAL,
+    PROBLEM_TRANSITIONS,
+    DeliveryProblemAnalysisRow,
+    DeliveryProblemCase,
+    DeliveryProblemClosed,
+    DeliveryProblemReported,
+    DeliveryProblemResolved,
+    DeliveryProblemReturnLinked,
+    DeliveryProblemRouted,
+    LateDeliveryEscalated,
+    MakeUpResult,
+    MakeUpShipment,
+    MakeUpShipped,
+    ProblemLine,
+    ProblemOutcome,
+    ProblemStatus,
+    delivery_problem_analysis,
+    delivery_problem_events,
+    ship_make_up,
+)
 from csdomain.orders.stock import (
     ApplicationStatus,
     CountLine,
@@ -122,12 +151,18 @@ from csdomain.orders.stock import (
 
 
 __all__ = [
+    "CLOSING_OUTCOMES",
     "OPEN_ORDER_STATUSES",
     "ORDER_COMMANDS",
     "ORDER_INITIAL",
     "ORDER_LIFECYCLE",
     "ORDER_TERMINAL",
     "ORDER_TRANSITIONS",
+    "PROBLEM_COMMANDS",
+    "PROBLEM_INITIAL",
+    "PROBLEM_LIFECYCLE",
+    "PROBLEM_TERMINAL",
+    "PROBLEM_TRANSITIONS",
     "REDACTED",
     "SHIPPING_DETAILS",
     "ApplicationStatus",
@@ -142,11 +177,22 @@ __all__ = [
     "DamageKind",
     "DamageRejected",
     "DeliveryProblem",
+    "DeliveryProblemAnalysisRow",
     "DeliveryProblemAssessment",
+    "DeliveryProblemCase",
+    "DeliveryProblemClosed",
     "DeliveryProblemKind",
+    "DeliveryProblemReported",
+    "DeliveryProblemResolved",
+    "DeliveryProblemReturnLinked",
+    "DeliveryProblemRouted",
     "DeliveryWindow",
     "ItemCondition",
+    "LateDeliveryEscalated",
     "LineKey",
+    "MakeUpResult",
+    "MakeUpShipment",
+    "MakeUpShipped",
     "Order",
     "OrderCancelled",
     "OrderChannel",
@@ -166,6 +212,9 @@ __all__ = [
     "Payment",
     "PaymentRecorded",
     "PriceChange",
+    "ProblemLine",
+    "ProblemOutcome",
+    "ProblemStatus",
     "ProductionFinished",
     "ProductionStarted",
     "Reservation",
@@ -191,11 +240,14 @@ __all__ = [
     "assess_delivery_problem",
     "choose_shipping_mode",
     "damage_analysis",
+    "delivery_problem_analysis",
+    "delivery_problem_events",
     "order_events",
     "orders_awaiting_stock",
     "promise_delivery",
     "release_order",
     "reserve_order",
+    "ship_make_up",
     "ship_order",
     "stock_counts_due",
     "usual_delivery",

@@ -80,6 +80,21 @@ class OrderPolicy:
     escalation_contacts: frozenset[str] = attrs.field(
         default=frozenset({"sales_vp", "quality_department"}), validator=frozenset_of(str)
     )
+    #: Who decides a delay that cannot be cured (交货延期太长……营销副总): the sales VP,
+    #: before the return/exchange policy applies.
+    delay_escalation_contacts: frozenset[str] = attrs.field(
+        default=frozenset({"sales_vp"}), validator=frozenset_of(str)
+    )
+    #: Who handles a delivery problem below every threshold (a project default: customer
+    #: service, which records it).
+    problem_default_route: frozenset[str] = attrs.field(
+        default=frozenset({"customer_service"}), validator=frozenset_of(str)
+    )
+    #: Delivery problem numbers, restarting monthly.
+    delivery_problem_pattern: str = attrs.field(default="DP-{yyyy}{mm}-{seq:04d}", validator=text)
+    #: A make-up shipment for a short quantity is urgent (the customer waits for the missing
+    #: goods), so by default it goes express (a project default).
+    make_up_urgent: bool = attrs.field(default=True, validator=flag)
 
     def __attrs_post_init__(self) -> None:
         errors: list[tuple[str, str]] = []
@@ -108,6 +123,15 @@ class OrderPolicy:
         if self.bulk_shipping_mode not in ("logistics", "rail"):
             msg = f"must be logistics or rail, got {describe(self.bulk_shipping_mode)}"
             errors.append(("bulk_shipping_mode", msg))
+        for name in ("escalation_contacts", "delay_escalation_contacts", "problem_default_route"):
+            contacts = getattr(self, name)
+            if not contacts:
+                errors.append((name, "names at least one decider"))
+            errors.extend(
+                (name, f"not a decider's name: {describe(contact)}")
+                for contact in sorted(contacts)
+                if not contact.strip()
+            )
         known = {"invoice_title", "consignee", "phone", "postcode", "address"}
         errors.extend(
             ("shipping_details_required", f"not a remittance detail: {describe(name)}")
@@ -121,6 +145,7 @@ class OrderPolicy:
         self.return_note_series()
         self.stock_count_series()
         self.damage_application_series()
+        self.delivery_problem_series()
 
     def order_series(self) -> NamingSeries:
         """Order numbers (``SO-202611-0001``), restarting monthly."""
@@ -141,3 +166,7 @@ class OrderPolicy:
     def damage_application_series(self) -> NamingSeries:
         """Damage application numbers (``DA-202611-0001``), restarting monthly."""
         return NamingSeries(self.damage_application_pattern, tz=self.number_tz)
+
+    def delivery_problem_series(self) -> NamingSeries:
+        """Delivery problem numbers (``DP-202611-0001``), restarting monthly."""
+        return NamingSeries(self.delivery_problem_pattern, tz=self.number_tz)
