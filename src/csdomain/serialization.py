@@ -26,6 +26,7 @@ import enum
 import linecache
 import re
 import threading
+import types
 from collections.abc import (
     Callable,
     Iterator,
@@ -77,6 +78,7 @@ __all__ = [
     "make_converter",
     "structure",
     "to_json",
+    "trusted_structure_hook",
     "unstructure",
 ]
 
@@ -341,6 +343,8 @@ _SET_MAKERS: dict[Any, type[Any]] = {
 #: Attributes naming what a hook made here does, for the generated code that inlines it.
 _COLLECTION = "_csdomain_collection"
 _FAST = "_csdomain_fast_structure"
+_TRUSTED = "_csdomain_trusted_structure"
+_TRUSTED_MAKER = "_csdomain_make_trusted_structure"
 _FIELDS = "_csdomain_unstructure_fields"
 _JSON = "_csdomain_unstructure_json"
 #: How deep the unstructuring of nested attrs classes is inlined into one expression.
@@ -427,8 +431,13 @@ def _hook_for(conv: cattrs.Converter, cls: Any) -> Any:
         return conv.structure
 
 
-def _structure_expr(src: _Source, conv: cattrs.Converter, value: str, cls: Any, hook: Any) -> str:
+def _structure_expr(  # noqa: PLR0917 - the generator's one recursive step
+    src: _Source, conv: cattrs.Converter, value: str, cls: Any, hook: Any, trusted: bool = False
+) -> str:
     """An expression equal to ``hook(value, cls)`` that evaluates ``value`` once.
+
+    With ``trusted`` the expression builds attrs classes and money without running their
+    validators (see :func:`trusted_structure_hook`); the shapes and types are checked alike.
 
     The inlined cases return exactly what the hook returns for the inputs they accept
     (exact ``str``/``int``/``bool``, an enum's string value, money with a string amount,
@@ -459,7 +468,12 @@ def _structure_expr(src: _Source, conv: cattrs.Converter, value: str, cls: Any, 
             f"{first}.__class__ is dict and len({n}) == 2"
             f" and ({a} := {n}.get('amount')).__class__ is str and 'currency' in {n}"
         )
-        made = f"{src.bind(Money)}({src.bind(Decimal)}({a}), {n}['currency'])"
+        if trusted:
+            c = src.temp()
+            well_formed += f" and ({c} := {n}['currency']).__class__ is str"
+            made = f"{src.bind(_trusted_money)}({a}, {c})"
+        else:
+            made = f"{src.bind(Money)}({src.bind(Decimal)}({a}), {n}['currency'])"
         return f"({made} if {well_formed} else {slow})"
     if hook is _structure_datetime and cls is datetime:
         d = src.temp()
@@ -472,19 +486,28 @@ def _structure_expr(src: _Source, conv: cattrs.Converter, value: str, cls: Any, 
         args = get_args(cls)
         if len(args) == 2 and type(None) in args:
             other = args[0] if args[1] is type(None) else args[1]
-            inner = _structure_expr(src, conv, n, other, _hook_for(conv, other))
+            inner = _structure_expr(src, conv, n, other, _hook_for(conv, other), trusted)
             return f"(None if {first} is None else {inner})"
     fast = getattr(hook, _FAST, None)
+    if fast is not None and trusted:
+        try:
+            built = _trusted_of(hook)
+        except RecursionError:  # a class graph that refers back to a class being built
+
+            def built(data: Any, hook: Any = hook) -> Any:
+                return _trusted_of(hook)(data)
+
+        return f"{src.bind(built)}({value})"
     if fast is not None:
         return f"{src.bind(fast)}({value})"
     collection = getattr(hook, _COLLECTION, None)
     if collection is not None:
         made, item_type = collection
         item = src.temp()
-        item_expr = _structure_expr(src, conv, item, item_type, _hook_for(conv, item_type))
+        item_expr = _structure_expr(src, conv, item, item_type, _hook_for(conv, item_type), trusted)
         items = f"[{item_expr} for {item} in {n}]"
-        built = items if made is list else f"{src.bind(made)}({items})"
-        return f"({built} if {first}.__class__ is list else {slow})"
+        listed = items if made is list else f"{src.bind(made)}({items})"
+        return f"({listed} if {first}.__class__ is list else {slow})"
     return f"{src.bind(hook)}({value}, {src.bind(cls)})"
 
 
@@ -526,6 +549,85 @@ def _fast_structure_fn(cls: type, conv: cattrs.Converter) -> Callable[[Any], Any
     return src.compile(name, cls, lines)
 
 
+def _trusted_money(amount: str, currency: str) -> Money:
+    """Money from stored text without re-checking it (the store checked it when writing)."""
+    money = _new(Money)
+    _set(money, "amount", Decimal(amount))
+    _set(money, "currency", currency)
+    return money
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _built_without_init(cls: type) -> bool:
+    """Whether ``cls`` can be built by setting its fields: attrs' own ``__init__``, every
+    field set from the document and compared by ``==`` (so the store's write check sees
+    every one), no cached hash."""
+    init = getattr(cls.__dict__.get("__init__"), "__code__", None)
+    if init is None or not init.co_filename.startswith("<attrs generated"):
+        return False
+    if hasattr(cls, "_attrs_cached_hash"):
+        return False
+    return all(a.init and a.eq for a in attrs.fields(cls))
+
+
+def _setter(src: _Source, cls: type, field: str) -> str:
+    """The start of a call setting ``field`` of ``r``: the slot's own setter when the
+    class has one (the quickest way), else ``object.__setattr__``."""
+    for klass in cls.__mro__:
+        slot = klass.__dict__.get(field)
+        if slot is not None:
+            if isinstance(slot, types.MemberDescriptorType):
+                return f"{src.bind(slot.__set__)}(r"
+            break
+    return f"{src.bind(_set)}(r, {field!r}"
+
+
+def _trusted_structure_fn(cls: type, conv: cattrs.Converter) -> Callable[[Any], Any] | None:
+    """A function building ``cls`` from a well-formed document the store wrote, without
+    running validators, converters or ``__attrs_post_init__``; raising on anything else.
+
+    A class whose fields are not all set from the document keeps its ``__init__`` (with
+    its nested values built trusted).
+    """
+    if getattr(conv, "use_alias", False) or conv.type_overrides:
+        return None
+    src = _Source()
+    fields = attrs.fields(cls)
+    values: list[tuple[str, str, str]] = []
+    for a in fields:
+        if not a.init or not _plain_field_type(a.type):
+            return None
+        hook = _find_structure_handler(a, a.type, conv, conv._prefer_attrib_converters)
+        expr = _structure_expr(src, conv, f"o[{a.name!r}]", a.type, hook, trusted=True)
+        values.append((a.name, a.alias, expr))
+    if conv.forbid_extra_keys:
+        check = f"o.__class__ is not dict or len(o) != {len(fields)}"
+    else:
+        check = "o.__class__ is not dict"
+    name = f"trusted_structure_{cls.__name__}"
+    lines = [f"def {name}(o):", f"    if {check}:", "        _defer()"]
+    made = src.bind(cls)
+    if _built_without_init(cls):
+        lines.append(f"    r = {src.bind(_new)}({made})")
+        lines.extend(f"    {_setter(src, cls, field)}, {expr})" for field, _, expr in values)
+        lines.append("    return r")
+    else:
+        call = ", ".join(f"{alias}={expr}" for _, alias, expr in values)
+        lines.append(f"    return {made}({call})")
+    return src.compile(name, cls, lines)
+
+
+def _trusted_of(hook: Any) -> Callable[[Any], Any]:
+    """The trusted builder a csdomain attrs hook carries, generated at its first use."""
+    found: Callable[[Any], Any] | None = getattr(hook, _TRUSTED, None)
+    if found is None:
+        found = getattr(hook, _TRUSTED_MAKER)()
+    return found
+
+
 @contextmanager
 def _generating(direction: str, cls: type) -> Iterator[None]:
     """Mark ``cls`` as being generated; a nested request for it raises RecursionError.
@@ -558,7 +660,14 @@ def _attrs_structure_factory(cls: type, conv: cattrs.Converter) -> Callable[[Any
         except Exception:  # the detailed hook below raises the error to report
             return detailed(value, type_)
 
+    def make_trusted() -> Callable[[Any], Any]:
+        with _generating("trusted", cls):
+            trusted = _trusted_structure_fn(cls, conv) or fast
+        setattr(structure_attrs, _TRUSTED, trusted)
+        return trusted
+
     setattr(structure_attrs, _FAST, fast)
+    setattr(structure_attrs, _TRUSTED_MAKER, make_trusted)
     return structure_attrs
 
 
@@ -753,6 +862,38 @@ def structure(data: Any, cls: type[T], conv: cattrs.Converter | None = None) -> 
         OverflowError,
     ) as err:
         raise validation_error_from(err) from err
+
+
+def trusted_structure_hook(
+    cls: type[T], conv: cattrs.Converter | None = None
+) -> Callable[[Any], T]:
+    """A function building a ``cls`` from a document the store itself wrote.
+
+    The store validated every object when it was built and checks, at every write, that
+    the document reads back equal to it (:class:`~csdomain.store.codec.DocumentCodec`):
+    so reading its own documents need not run the validators again. The function checks
+    the document's shape and types as :func:`structure` does and builds attrs classes by
+    setting their fields, without validators, converters or ``__attrs_post_init__``
+    (a class whose fields the document does not all set keeps its ``__init__``). Any
+    document it does not take goes to the checked hook, so what it raises is exactly what
+    :func:`structure` raises (cattrs' errors; wrap them with :func:`validation_error_from`).
+
+    Never use it on outside input: :func:`from_json`, :func:`structure` and the store's
+    import run every check.
+    """
+    c = conv or converter
+    hook: Callable[[Any, Any], T] = c.get_structure_hook(cls)
+    if getattr(hook, _TRUSTED_MAKER, None) is None:
+        return lambda data: hook(data, cls)
+    trusted: Callable[[Any], T] = _trusted_of(hook)
+
+    def structure_trusted(data: Any) -> T:
+        try:
+            return trusted(data)
+        except Exception:  # the checked hook decides, and raises the error to report
+            return hook(data, cls)
+
+    return structure_trusted
 
 
 def unstructure(obj: Any, conv: cattrs.Converter | None = None) -> Any:

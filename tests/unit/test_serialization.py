@@ -20,7 +20,15 @@ from csdomain.calendar import BusinessCalendar, QuietHours
 from csdomain.errors import ValidationError
 from csdomain.money import Money
 from csdomain.orders import Order
-from csdomain.serialization import from_json, make_converter, structure, to_json, unstructure
+from csdomain.serialization import (
+    from_json,
+    make_converter,
+    structure,
+    to_json,
+    trusted_structure_hook,
+    unstructure,
+    validation_error_from,
+)
 from csdomain.testing.strategies_kernel import aware_datetimes, money, register_kernel_strategies
 from csdomain.testing.strategies_orders import orders
 
@@ -629,3 +637,72 @@ def test_an_int_enum_takes_only_its_integer_values(value: object) -> None:
     assert structure(1, Level) is Level.LOW
     with pytest.raises(ValidationError, match="is not one of 1, 2"):
         structure(value, Level)
+
+
+# -- the trusted read path: validate on write, trust on read (issue #15) -----------------------
+
+
+def _models() -> st.SearchStrategy[Any]:
+    from csdomain.testing.strategies import _model_strategies
+
+    return st.one_of([strategy for _cls, strategy in _model_strategies()])
+
+
+def _trusted_or_errors(data: Any, cls: type[Any]) -> object:
+    try:
+        return trusted_structure_hook(cls)(data)
+    except Exception as err:
+        return validation_error_from(err).errors
+
+
+@given(_models())
+def test_trusted_and_checked_decoding_agree_on_every_valid_document(model: Any) -> None:
+    # Rule: documents the store wrote are built on read without re-running validators,
+    # and give exactly the object the checked decoding gives (docs/reliability.md).
+    cls = type(model)
+    data = orjson.loads(to_json(model))
+    trusted = trusted_structure_hook(cls)(data)
+    checked = structure(data, cls)
+    assert type(trusted) is cls
+    assert trusted == checked == model
+    assert to_json(trusted) == to_json(checked)
+
+
+@given(orders(), st.data(), _json)
+def test_a_bad_document_on_the_trusted_path_gives_the_checked_errors(
+    order: Order, data: st.DataObject, value: Any
+) -> None:
+    # Rule: a document the trusted path does not take goes to the checked hook, so its
+    # errors and paths are exactly those of structure().
+    doc = orjson.loads(to_json(order))
+    place = data.draw(st.sampled_from(_mutations(doc)))
+    mutated = _mutated(doc, place, value)
+    ours, _reference_errors = _both(mutated, Order)
+    if isinstance(ours, list):
+        assert _trusted_or_errors(mutated, Order) == ours
+
+
+#: Documents that break a validator (not a type): the checked path refuses them.
+_BROKEN_RULES: list[tuple[str, Callable[[dict[str, Any]], object]]] = [
+    ("id", lambda d: d.update(id=" ")),
+    ("lines", lambda d: d.update(lines=[])),
+    ("currency", lambda d: d.update(currency="cny")),
+    ("lines.0.unit_price", lambda d: d["lines"][0]["unit_price"].update(amount="-1.00")),
+]
+
+
+@given(orders(), st.sampled_from(_BROKEN_RULES))
+def test_outside_input_keeps_every_check(
+    order: Order, broken: tuple[str, Callable[[dict[str, Any]], object]]
+) -> None:
+    # Rule: untrusted input (from_json of outside data, import) keeps full checking and
+    # path-accurate errors; only the store's own documents take the trusted path, which
+    # does not re-run the validators.
+    path, breaks = broken
+    data = orjson.loads(to_json(order))
+    breaks(data)
+    with pytest.raises(ValidationError) as caught:
+        from_json(Order, orjson.dumps(data))
+    assert caught.value.errors == _both(data, Order)[1]
+    assert any(p == path or p.startswith(path + ".") for p, _ in caught.value.errors)
+    assert type(trusted_structure_hook(Order)(data)) is Order

@@ -2,11 +2,21 @@
 
 The store keeps only what it can read back (issue #14): :meth:`DocumentCodec.encode`
 unstructures an object with the converter of :mod:`csdomain.serialization`, encodes it as
-JSON and structures the JSON again, on every backend. Whatever fails — a value of the
-wrong type, text that is not valid Unicode, an integer beyond 64 bits, NaN where the model
-wants a number — is a :class:`~csdomain.errors.ValidationError` naming the field
-(``history.3.note``), and nothing is written. A backend that keeps objects
-(``stores_objects``) then receives the object itself, the others the JSON bytes.
+JSON and reads the JSON back, on every backend. Whatever fails — a value of the wrong
+type, text that is not valid Unicode, an integer beyond 64 bits, NaN or infinity — is a
+:class:`~csdomain.errors.ValidationError` naming the field (``history.3.note``), and
+nothing is written. A backend that keeps objects (``stores_objects``) then receives the
+object itself, the others the JSON bytes.
+
+Validate on write, trust on read (issue #15): the object being written was validated
+when it was built, so the read-back check builds the document on the trusted path
+(:func:`~csdomain.serialization.trusted_structure_hook`, no validators re-run) and
+requires the result to equal the object: equal to a valid object, the document reads
+back as that object. Reads of stored documents take the same trusted path. Only when the
+two differ does the check run the full, checked structuring: it names the field that does
+not read back, or accepts a document that reads back, fully checked, to the same JSON
+(a list held where the model declares a tuple). Outside input (``from_json``, import)
+never takes the trusted path.
 """
 
 from __future__ import annotations
@@ -21,7 +31,12 @@ import attrs
 import orjson
 
 from csdomain.errors import ValidationError
-from csdomain.serialization import converter, json_unstructure_hook, validation_error_from
+from csdomain.serialization import (
+    converter,
+    json_unstructure_hook,
+    trusted_structure_hook,
+    validation_error_from,
+)
 from csdomain.store.spi import short_repr
 
 
@@ -208,6 +223,7 @@ class DocumentCodec(Generic[T]):
         self.cls = cls
         self.stores_objects = stores_objects
         self._structure: Callable[[Any, Any], Any] = converter.get_structure_hook(cls)
+        self._trusted: Callable[[Any], T] = trusted_structure_hook(cls)
         self._unstructure = json_unstructure_hook(cls)
 
     def encode(self, obj: T) -> Any:
@@ -227,21 +243,62 @@ class DocumentCodec(Generic[T]):
         except _JSON_ERRORS as err:
             raise unencodable(data, err) from None
         try:
-            self._read(doc)
+            back = self._read(doc)
         except ValidationError as err:
             raise _explained(err, data) from None
+        try:
+            same = back == obj
+        except (ArithmeticError, TypeError, ValueError):  # e.g. a signalling Decimal NaN
+            same = False
+        if not same:
+            self._check_unequal(data, doc)
         return obj if self.stores_objects else doc
 
+    def _check_unequal(self, data: Any, doc: bytes) -> None:
+        """Accept a document that reads back unequal to its object only if the checked
+        read takes it and writes the same JSON again; else name what does not read back."""
+        try:
+            checked = self._read(doc, trusted=False)
+        except ValidationError as err:
+            raise _explained(err, data) from None
+        non_finite = sorted(_non_finite(data))
+        if non_finite:
+            msg = "NaN and infinity cannot be stored (JSON has no such numbers)"
+            raise ValidationError([(path, msg) for path in non_finite])
+        again = orjson.dumps(self._unstructure(checked))
+        if again != doc:
+            path = _first_difference(orjson.loads(doc), orjson.loads(again), "")
+            raise ValidationError.at(path, "does not read back as written")
+
     def decode(self, doc: Any) -> T:
-        """The object a stored document holds."""
+        """The object a stored document holds (built on the trusted path: the store
+        validated it when it was written)."""
         if self.stores_objects:
             return cast(T, doc)
         return self._read(doc)
 
-    def _read(self, doc: bytes) -> T:
+    def _read(self, doc: bytes, *, trusted: bool = True) -> T:
         try:
-            return cast(T, self._structure(orjson.loads(doc), self.cls))
+            data = orjson.loads(doc)
+            if trusted:
+                return self._trusted(data)
+            return cast(T, self._structure(data, self.cls))
         except ValidationError:
             raise
+        except orjson.JSONDecodeError as err:
+            raise ValidationError.at("", f"not valid JSON: {err}") from err
         except _STRUCTURE_ERRORS as err:
             raise validation_error_from(err) from err
+
+
+def _first_difference(a: Any, b: Any, path: str) -> str:
+    """The path of the first place where two JSON values differ."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for name in [*a, *(k for k in b if k not in a)]:
+            if a.get(name) != b.get(name):
+                return _first_difference(a.get(name), b.get(name), _join(path, name))
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            if x != y:
+                return _first_difference(x, y, _join(path, i))
+    return path
