@@ -20,11 +20,18 @@ like the memory backend; a versioned update of a stale or concurrently changed d
 a :class:`~csdomain.errors.ConcurrencyConflict`. Driver errors come out as csdomain
 errors; a server that is down or refuses the login is a
 :class:`~csdomain.errors.BackendUnavailable` whose message never holds the credentials.
+
+Under load (issue #19 item 5): counters never conflict (:data:`NEXT_COUNTER_FUNCTION`), and
+a unit of work re-run after a conflict on a document locks it before its snapshot
+(:meth:`PostgresTransaction._locked_write`), so it is not overtaken there again. The pool
+drops connections the server hung up on before handing them out, so the store goes on by
+itself after a server restart (issue #19 item 7).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import itertools
 import re
@@ -698,6 +705,17 @@ def _configure(conn: psycopg.Connection[Any]) -> None:
     conn.isolation_level = IsolationLevel.REPEATABLE_READ
 
 
+@functools.cache
+def _with_row_lock(statement: str) -> str:
+    """``statement`` (an ``UPDATE``/``DELETE`` ending in its ``WHERE`` clause) taking the
+    advisory lock given as a first parameter before it touches a row (an uncorrelated
+    condition: the server evaluates it once, before the scan)."""
+    return (
+        "WITH csdomain_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(%s)) "
+        f"{statement} AND EXISTS (SELECT FROM csdomain_lock)"
+    )
+
+
 def _still_connected(conn: psycopg.Connection[Any]) -> None:
     """The pool's check of a connection it is about to hand out: raises when the server
     has hung up (it restarted, crashed or ended the session), so the pool drops it and
@@ -1153,19 +1171,16 @@ class PostgresTransaction:
 
         A unit of work re-run after a conflict on a row holds that lock from before its
         snapshot (:meth:`PostgresBackend.begin`), so no writer can change the row between
-        its snapshot and its write: the re-run does not conflict on it again. Waiting for
-        the lock here is one round trip with the write (a pipeline).
+        its snapshot and its write: the re-run does not conflict on it again. The lock is
+        taken by the statement itself (:func:`_with_row_lock`), before the row's own lock,
+        at no extra round trip.
         """
-        conn = self._live()
-        cur = self._cur
+        self._live()
         lock = self._backend.row_lock_key(kind, key)
         if lock in self._row_locks or len(self._row_locks) >= ROW_UPDATE_LOCKS:
-            return cur.execute(statement, params)
+            return self._cur.execute(statement, params)
         self._row_locks.add(lock)
-        with conn.pipeline():
-            cur.execute("SELECT pg_advisory_xact_lock(%s)", (lock,))
-            cur.execute(statement, params)
-        return cur
+        return self._cur.execute(_with_row_lock(statement), (lock, *params))
 
     def update(self, kind: str, row: Row, expected_version: int) -> int:
         """Replace a document at ``expected_version`` (see :meth:`_locked_write`)."""
