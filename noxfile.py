@@ -12,7 +12,9 @@ import nox
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["lint", "typecheck", "tests"]
 
-TEST_TOOLS = ("pytest-xdist>=3.5", "aiosmtpd>=1.4")
+#: Test-only tools: parallel runs, a local SMTP server, and the example HTTP API's framework
+#: with its test client (examples/http_api).
+TEST_TOOLS = ("pytest-xdist>=3.5", "aiosmtpd>=1.4", "starlette>=1.10", "httpx2>=2.17")
 
 
 @nox.session

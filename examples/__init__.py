@@ -1,0 +1,1 @@
+"""Examples of applications built on csdomain (not part of the package)."""

@@ -1,0 +1,1 @@
+"""A small HTTP API over the service desk (Starlette)."""
