@@ -728,11 +728,22 @@ def _still_connected(conn: psycopg.Connection[Any]) -> None:
         msg = "the connection is closed"
         raise psycopg.OperationalError(msg)
     try:
-        ready, _, _ = select.select([conn.fileno()], [], [], 0)
+        ready = _readable(conn.fileno())
     except (OSError, ValueError) as err:
         raise psycopg.OperationalError(str(err)) from err
     if ready:
         ConnectionPool.check_connection(conn)
+
+
+def _readable(fd: int) -> bool:
+    """Whether ``fd`` has something to read (or hung up), without waiting; ``poll`` where
+    there is one, as ``select`` refuses descriptors above 1023."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLIN | select.POLLERR | select.POLLHUP)
+        return bool(poller.poll(0))
+    ready, _, _ = select.select([fd], [], [], 0)
+    return bool(ready)
 
 
 # -- kinds ---------------------------------------------------------------------------------------
