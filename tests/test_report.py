@@ -12,13 +12,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from csdomain import cli
 from csdomain.auth import Actor
 from csdomain.cli.report import add_report_command
 from csdomain.clock import FixedClock
-from csdomain.complaints import ComplaintCategory, SlaKind
+from csdomain.complaints import ComplaintCategory, ComplaintStatus, SlaKind, SlaOutcome
 from csdomain.demo import build_demo
 from csdomain.errors import PermissionDenied, ValidationError
 from csdomain.kinds import (
@@ -31,6 +32,7 @@ from csdomain.kinds import (
     WARRANTY_CLAIMS,
 )
 from csdomain.kpi import ContactRecord
+from csdomain.lifecycle import StatusChange
 from csdomain.orders import OrderKind, OrderStatus
 from csdomain.report import (
     CHARTED_TABLES,
@@ -38,6 +40,7 @@ from csdomain.report import (
     REPORT_ACTOR,
     TAMPERING_SIGNALS,
     ClaimRateData,
+    DurationSummary,
     OperationsReport,
     gather_report,
     nps_interval,
@@ -45,6 +48,8 @@ from csdomain.report import (
     render_json,
     render_text,
 )
+from csdomain.report.cells import fmt_duration
+from csdomain.report.tables import report_tables
 from csdomain.satisfaction import Survey, SurveyItem, SurveyResponse
 from csdomain.serialization import from_json, to_json
 from csdomain.service import ServiceDesk
@@ -644,7 +649,7 @@ def test_report_command_reads_service_points_for_the_claim_rate_check(
         (["--rows", "-1"], "--rows", 2),
     ],
 )
-def test_report_errors_end_in_one_error_line_and_a_non_zero_exit(
+def test_report_errors_end_in_one_error_line_and_a_non_zero_exit(  # noqa: PLR0917 - fixtures
     argv: list[str],
     message: str,
     code: int,
@@ -694,3 +699,230 @@ def test_a_month_without_data_reports_empty_sections(
     assert (
         ComplaintCategory.SERVICE.value not in out.split("Complaints received")[1].split("\n\n")[0]
     )
+
+
+# -- the time axis, from a small seeded store with known answers ------------------------------
+
+
+@pytest.fixture(scope="module")
+def seeded() -> Iterator[OperationsReport]:
+    """Five complaints over July to September 2026 (Shanghai), as of 15 October.
+
+    A: 10 July, answered after 30 min, rejected next day. B: 5 August, answered, open.
+    C: 2 September, never answered, open. D: 3 September, answered after 10 min, rejected.
+    E: 4 September, answered after 10 min, resolved 5 h after receipt by the quality team.
+    """
+    store = open_store("sqlite://")
+    clock = FixedClock(datetime(2026, 7, 10, 2, tzinfo=UTC))
+    desk = ServiceDesk(store, clock=clock)
+    customer, _ = desk.register_customer(name="Zhang San", city="Wuhan", by=CLERK)
+
+    def receive(at: datetime, answer_after: timedelta | None) -> str:
+        clock.set(at)
+        complaint = desk.receive_complaint(
+            customer.id,
+            channel="phone",
+            urgency="ordinary",
+            category="service",
+            description="Late reply",
+            by=CLERK,
+        )
+        if answer_after is not None:
+            clock.set(at + answer_after)
+            desk.acknowledge(complaint.id, by=CLERK)
+        return complaint.id
+
+    def reject(complaint_id: str, at: datetime) -> None:
+        clock.set(at)
+        desk.reject_complaint(complaint_id, reply="Not our product", by=CLERK)
+
+    a = receive(datetime(2026, 7, 10, 2, tzinfo=UTC), timedelta(minutes=30))
+    reject(a, datetime(2026, 7, 11, 2, tzinfo=UTC))
+    receive(datetime(2026, 8, 5, 2, tzinfo=UTC), timedelta(minutes=30))
+    receive(datetime(2026, 9, 2, 2, tzinfo=UTC), None)
+    d = receive(datetime(2026, 9, 3, 2, tzinfo=UTC), timedelta(minutes=10))
+    reject(d, datetime(2026, 9, 3, 5, tzinfo=UTC))
+    e_at = datetime(2026, 9, 4, 2, tzinfo=UTC)
+    e = receive(e_at, timedelta(minutes=10))
+
+    def resolve(uow: Any) -> None:
+        repo = uow.repo(COMPLAINTS)
+        before = repo.get(e)
+        resolved = StatusChange(
+            from_=before.status.value, to="resolved", at=e_at + timedelta(hours=5), by=CLERK.id
+        )
+        repo.update(
+            attrs.evolve(
+                before,
+                status=ComplaintStatus.RESOLVED,
+                department="quality",
+                history=(*before.history, resolved),
+                sla_outcome=SlaOutcome.MET,
+            )
+        )
+
+    desk.run(resolve)
+    clock.set(AS_OF)
+    yield gather_report(desk, by=REPORT_ACTOR, month="2026-09")
+    store.close()
+
+
+def test_the_time_axis_starts_at_the_first_month_the_store_holds(seeded: OperationsReport) -> None:
+    """Rule: twelve trailing months, or fewer when the store holds less."""
+    assert [m.month for m in seeded.trend] == ["2026-07", "2026-08", "2026-09"]
+
+
+def test_complaints_received_and_closed_count_per_month(seeded: OperationsReport) -> None:
+    assert [m.complaints_received for m in seeded.trend] == [1, 1, 3]
+    assert [m.complaints_closed for m in seeded.trend] == [1, 0, 2]
+    assert [m.orders_placed for m in seeded.trend] == [0, 0, 0]
+
+
+def test_backlog_at_month_end_falls_into_its_age_band(seeded: OperationsReport) -> None:
+    """Rule: a complaint is in the backlog from receipt until it is resolved or rejected."""
+    july, august, september = seeded.trend
+    assert july.backlog_by_age == (0, 0, 0, 0, 0)
+    assert august.backlog_by_age == (0, 0, 0, 1, 0)  # B: 26 days old at 31 August
+    assert september.backlog_by_age == (0, 0, 0, 1, 1)  # C: 28 days, B: 56 days
+    assert seeded.backlog_now == (0, 0, 0, 0, 2)
+
+
+def test_service_levels_by_month_and_week_count_due_and_missed_targets(
+    seeded: OperationsReport,
+) -> None:
+    """Rule: a target is due once met or past its deadline; missed when breached."""
+    september = seeded.trend[-1]
+    assert (september.respond_due, september.respond_missed) == (3, 1)
+    assert (september.resolve_due, september.resolve_missed) == (2, 1)
+    assert september.respond_on_time == pytest.approx(2 / 3)
+    assert september.resolve_on_time == 0.5
+    week = seeded.weekly_sla[-1]
+    assert week.week.isoformat() == "2026-08-31"
+    assert (week.respond_due, week.respond_missed, week.resolve_due, week.resolve_missed) == (
+        3,
+        1,
+        2,
+        1,
+    )
+    assert [w.week.isoformat() for w in seeded.weekly_sla] == [
+        "2026-07-06",
+        "2026-08-03",
+        "2026-08-31",
+    ]
+
+
+def test_breakdowns_by_team_and_handler(seeded: OperationsReport) -> None:
+    teams = {g.name: g for g in seeded.by_team}
+    assert [g.name for g in seeded.by_team] == ["unassigned", "quality"]
+    assert (teams["unassigned"].received, teams["unassigned"].open_now) == (2, 1)
+    assert teams["quality"].resolution.median == timedelta(hours=5)
+    assert teams["quality"].breach_rate == 0.0
+    assert teams["unassigned"].breach_rate == pytest.approx(2 / 3)
+    (handler,) = seeded.by_handler
+    assert (handler.name, handler.received, handler.closed) == (CLERK.id, 3, 2)
+
+
+def test_elapsed_times_and_the_resolution_distribution(seeded: OperationsReport) -> None:
+    assert seeded.response_elapsed == DurationSummary(
+        2, timedelta(minutes=10), timedelta(minutes=10)
+    )
+    assert seeded.resolution_elapsed.count == 1
+    assert seeded.resolution_elapsed.median == timedelta(hours=5)
+    assert seeded.resolution_distribution == (0, 0, 1, 0, 0, 0)  # 4-24 hours
+
+
+def test_every_headline_figure_stands_beside_the_month_before(seeded: OperationsReport) -> None:
+    """Rule: month-on-month change on every headline figure."""
+    received = seeded.headline("complaints_received")
+    assert (received.value, received.previous, received.change) == (3, 1, 2)
+    backlog = seeded.headline("backlog")
+    assert (backlog.value, backlog.previous) == (2, 1)
+    resolve = seeded.headline("resolve_on_time")
+    assert resolve.value == 0.5
+    assert resolve.previous == 0.0  # B is past its resolution target and still open
+    text = render_text(seeded)
+    assert "Headline figures, 2026-09 against 2026-08" in text
+    cards = render_html(seeded).split('<ul class="cards">')[1].split("</ul>")[0]
+    assert cards.count("<li ") == len(seeded.headlines)
+    assert "+2 on 2026-08" in cards
+
+
+def test_overdue_items_say_how_long_they_are_overdue(seeded: OperationsReport) -> None:
+    table = report_tables(seeded)["overdue"]
+    assert table.header[-1] == "overdue by"
+    for breach, row in zip(seeded.overdue, table.rows, strict=True):
+        assert row[-1] == fmt_duration(seeded.as_of - breach.due)
+
+
+# -- the sections come from the desk's queries ------------------------------------------------
+
+
+def test_order_kpis_are_the_desk_query_of_the_month_and_the_month_before(
+    report: OperationsReport, desk: ServiceDesk
+) -> None:
+    """Rule: the order KPIs (订单KPI) are the desk's, for the month and the month before."""
+    start, end = SEPTEMBER
+    assert report.order_kpis == desk.order_kpis(start=start, end=end, by=REPORT_ACTOR)
+    assert report.order_kpis_previous is None  # the store holds nothing before September
+    october = gather_report(desk, by=REPORT_ACTOR, month="2026-10")
+    assert october.order_kpis_previous == report.order_kpis
+    assert [m.month for m in october.trend] == ["2026-09", "2026-10"]
+    valid = report.headline("valid_order_rate")
+    assert valid.value == report.order_kpis.valid_order_rate
+    text = render_text(report)
+    assert "valid-order rate" in text
+    assert "manual-adjustment rate" in text
+
+
+def test_service_kpis_are_the_desk_query_of_the_month(
+    report: OperationsReport, desk: ServiceDesk
+) -> None:
+    kpis = desk.service_kpis(start=SEPTEMBER[0], end=SEPTEMBER[1], by=REPORT_ACTOR)
+    assert report.service_kpis == kpis
+    parsed = parse_page(render_html(report))
+    jobs = parsed.points["service-open-jobs"]
+    expected = sum(kpis.open_by_technician.values()) + sum(kpis.open_by_area.values())
+    assert sum(int(float(p["data-value"] or 0)) for p in jobs) == expected
+    rates = {
+        p["data-label"]: float(p["data-value"] or 0) for p in parsed.points["failure-rate-by-model"]
+    }
+    assert rates == pytest.approx(dict(kpis.failure_rate_by_model))
+
+
+def test_agent_kpis_are_the_desk_reports_per_agent(
+    report: OperationsReport, desk: ServiceDesk
+) -> None:
+    assert dict(report.agent_kpis) == desk.agent_kpi_reports(*SEPTEMBER, by=REPORT_ACTOR)
+    assert "agent-0" in render_text(report)
+
+
+def test_the_trend_agrees_with_the_store(report: OperationsReport, desk: ServiceDesk) -> None:
+    def counts(uow: Any) -> tuple[int, int]:
+        low, high = SEPTEMBER
+        return (
+            uow.repo(ORDERS).count(placed_at__ge=low, placed_at__lt=high),
+            sum(
+                1
+                for c in uow.repo(COMPLAINTS).scan()
+                for step in c.escalations
+                if low <= step.at < high
+            ),
+        )
+
+    orders, steps = desk.run(counts, readonly=True)
+    september = report.trend[-1]
+    assert september.orders_placed == orders
+    assert september.escalations == steps
+    assert september.complaints_received == report.complaints.total
+    assert (september.respond_due, september.respond_missed) == (
+        report.sla_for("respond").due,
+        report.sla_for("respond").missed,
+    )
+
+
+def test_escalations_show_their_first_and_last_step(report: OperationsReport) -> None:
+    for row in report.escalated:
+        assert row.steps >= 1
+        assert row.first_escalated_at is not None
+        assert row.escalated_at is not None
+        assert row.first_escalated_at <= row.escalated_at
