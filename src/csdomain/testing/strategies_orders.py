@@ -20,6 +20,8 @@ from csdomain.money import Money
 from csdomain.orders import (
     OPEN_ORDER_STATUSES,
     ConsigneeInfo,
+    DeliveryProblemCase,
+    DeliveryProblemKind,
     ItemCondition,
     Order,
     OrderChannel,
@@ -27,6 +29,7 @@ from csdomain.orders import (
     OrderLine,
     OrderPolicy,
     OrderStatus,
+    ProblemLine,
     Reservation,
     ShippingMode,
     Stock,
@@ -38,6 +41,7 @@ from csdomain.returns import ReceivedLine, ReturnItem, ReturnReason, ReturnReque
 __all__ = [
     "DEFAULT_SKUS",
     "customers",
+    "delivery_problems",
     "order_lines",
     "orders",
     "return_requests",
@@ -78,6 +82,7 @@ def _cents(low: int, high: int, currency: str) -> st.SearchStrategy[Money]:
 
 
 _BOOLS = st.booleans()
+_PROBLEM_KINDS = st.sampled_from(list(DeliveryProblemKind))
 _CNY = st.just("CNY")
 _CLASSES = st.sampled_from(CustomerClass)
 _SKUS = st.sampled_from(DEFAULT_SKUS)
@@ -352,3 +357,53 @@ def return_requests(
         return request
     at += draw(_steps)
     return request.close("RN-" + draw(_ids), at=at, by=filer, access=_ACCESS)
+
+
+@st.composite
+def delivery_problems(
+    draw: st.DrawFn,
+    *,
+    kind: st.SearchStrategy[DeliveryProblemKind] = _PROBLEM_KINDS,
+    routed: st.SearchStrategy[bool] = _BOOLS,
+) -> DeliveryProblemCase:
+    """Delivery problems of a shipped standard order, reported or routed by the policy.
+
+    The goods named are goods the order shipped (a late delivery or off-spec content may
+    name none), so every problem is one :meth:`DeliveryProblemCase.report` accepts.
+    """
+    order = draw(orders(status=st.just(OrderStatus.SHIPPED), kind=st.just(OrderKind.STANDARD)))
+    problem_kind = draw(kind)
+    needs_lines = problem_kind in (
+        DeliveryProblemKind.SHORT_QUANTITY,
+        DeliveryProblemKind.DAMAGED_PACKAGING,
+    )
+    chosen = draw(
+        st.lists(
+            st.sampled_from(order.lines),
+            min_size=1 if needs_lines else 0,
+            max_size=len(order.lines),
+            unique=True,
+        )
+    )
+    lines = [
+        ProblemLine(line.sku, draw(st.integers(1, line.quantity)), line.gift) for line in chosen
+    ]
+    deviation = None
+    if problem_kind is DeliveryProblemKind.OFF_SPEC_CONTENT:
+        deviation = draw(st.none() | st.decimals("-0.05", "0.05", places=4))
+    at = order.history[-1].at + draw(_steps)
+    case = DeliveryProblemCase.report(
+        id="DP-" + draw(_ids),
+        order=order,
+        kind=problem_kind,
+        at=at,
+        by=_CLERK,
+        access=_ACCESS,
+        lines=lines,
+        description=draw(st.sampled_from(["", "two bags torn at the corner"])),
+        content_deviation=deviation,
+        delay_curable=draw(_BOOLS),
+    )
+    if draw(routed):
+        case = case.route_to(policy=OrderPolicy(), at=at + draw(_steps), by=_CLERK, access=_ACCESS)
+    return case
