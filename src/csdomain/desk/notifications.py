@@ -1013,7 +1013,8 @@ class NotificationDesk(DeskBase):
 
         Touch-points come from ``plan`` (default ``policy.care.plan``): next-day call after
         ``job_completed_on``, one month and one year after ``handed_over_on``, maintenance
-        reminders, the check before New Year and the customer's birthday, each at local time
+        reminders, the check before New Year, the customer's birthday and a greeting on the
+        first day of each holiday of the desk's business calendar (节日问候), each at local time
         outside the customer's rest hours. Returns the messages stored by this call: running
         it again stores nothing twice (a concurrent run that stored them first is skipped).
         Needs ``notification.send``. Source: docs/domain.md 3.5.
@@ -1037,6 +1038,7 @@ class NotificationDesk(DeskBase):
             now,
             now + care.horizon,
             default_rest_hours=notifications.default_rest_hours,
+            holidays=self.calendar.holidays,
         )
         messages = care_messages(
             occurrences,
