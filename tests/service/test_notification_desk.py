@@ -362,8 +362,10 @@ def test_hook_csdomain_messages_escalation_notifies_the_new_owner(
     assert {(m.channel, m.kind, m.customer_id) for m in notices} == {
         ("log", "complaint_escalated", None)
     }
-    assert notices[0].subject == "Complaint CP-1 escalated to level 2"
-    assert "response_overdue" in notices[0].body
+    # Rule: staff notices are written in the policy's language (zh-CN by default)
+    assert notices[0].subject == "投诉 CP-1 已升级至第 2 级"
+    assert "响应超时" in notices[0].body
+    assert notices[0].language == "zh-CN"
     with caplog.at_level(logging.INFO, logger="csdomain.notify"):
         summary = desk.dispatcher().run_once()  # staff notices are not held by rest hours
     assert summary.delivered == 2

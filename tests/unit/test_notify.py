@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -823,15 +823,6 @@ class ParcelSentForNotifyTest(Event):
     total: Money
 
 
-@attrs.frozen
-class ShippedLike:
-    """Stands in for orders' OrderShipped (the real class lives in another module)."""
-
-    type_name: ClassVar[str] = "OrderShipped"
-    order_id: str
-    customer_id: str
-
-
 PARCEL_TEMPLATES = MessageTemplates(
     (
         MessageTemplate(
@@ -867,9 +858,11 @@ def manager(*plugins: object) -> Any:
 
 
 def test_templates_fill_subject_and_body_from_event_fields() -> None:
+    # Rule: money in a message is formatted the language's way (English outside messages_for)
     drafts = PARCEL_TEMPLATES.render(EVENT)
     assert [d.kind for d in drafts] == ["parcel_sent", "parcel_audit"]
-    assert drafts[0].body == "Order SO-1 (12.30 CNY) is on its way."
+    assert drafts[0].body == "Order SO-1 (CN¥12.30) is on its way."
+    assert drafts[0].language == "en"
     assert drafts[0].customer_id == "C-1"
     assert drafts[0].is_draft
     assert drafts[1].body == "ParcelSentForNotifyTest for SO-1"
@@ -961,8 +954,20 @@ def test_hook_csdomain_messages_every_registered_mapping_contributes() -> None:
 
 
 def test_hook_csdomain_messages_default_mapping_notifies_order_shipment() -> None:
+    from csdomain.orders import OrderShipped, ShippingMode
+
     pm = manager(default_templates)
-    event: Any = ShippedLike(order_id="SO-7", customer_id="C-1")
+    event = OrderShipped(
+        order_id="SO-7",
+        customer_id="C-1",
+        lines=(),
+        mode=ShippingMode.EXPRESS,
+        tracking="",
+        expected_earliest=None,
+        expected_latest=None,
+        at=T0,
+        by="wh-1",
+    )
     messages = messages_for(event, pm, at=T0, policy=POLICY, recipient_for=address, event_id="e1")
     assert [(m.kind, m.channel) for m in messages] == [("order_shipped", "sms")]
     assert "SO-7" in messages[0].body

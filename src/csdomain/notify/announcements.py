@@ -15,6 +15,7 @@ from datetime import datetime
 import attrs
 
 from csdomain.events import Event
+from csdomain.i18n import N_
 from csdomain.notify.templates import MessageTemplate
 
 
@@ -50,6 +51,6 @@ class Announcement:
 DEALER_ANNOUNCEMENT_TEMPLATE = MessageTemplate(
     event_type="DealerAnnouncement",
     kind="dealer_announcement",
-    subject="{title}",
-    body="{text}",
+    subject=N_("{title}"),
+    body=N_("{text}"),
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from csdomain.events import Event
 from csdomain.hookspecs import hookimpl
+from csdomain.i18n import N_
 from csdomain.notify.model import Message
 from csdomain.notify.templates import MessageTemplate, MessageTemplates, OwnerNotices
 
@@ -25,8 +26,8 @@ ESCALATION_NOTICES = OwnerNotices(
                 event_type="ComplaintEscalated",
                 kind="complaint_escalated",
                 channel="log",
-                subject="Complaint {complaint_id} escalated to level {to_level}",
-                body=(
+                subject=N_("Complaint {complaint_id} escalated to level {to_level}"),
+                body=N_(
                     "Complaint {complaint_id} moved from follow-up level {from_level} to "
                     "{to_level} ({reason}). You ({owner_role}) follow it up now."
                 ),

@@ -202,6 +202,9 @@ class Message:
     waiting_for: WaitReason | None = attrs.field(default=None, converter=_wait_reason)
     #: How many times a notifier said "retry after" (bounded by ``max_deferrals``).
     deferrals: int = attrs.field(default=0, validator=count)
+    #: The language ``subject`` and ``body`` are in (``"zh-CN"``, ``"en"``); ``""`` when
+    #: the text did not come from a catalog template (a plugin's own text, a care plan's).
+    language: str = attrs.field(default="", validator=text)
 
     @classmethod
     def create(
@@ -218,6 +221,7 @@ class Message:
         source: str = "manual",
         key: str | None = None,
         not_before: datetime | None = None,
+        language: str = "",
     ) -> Message:
         """A ready-to-store pending message (id and key derived unless ``key`` is given)."""
         require_aware(at)
@@ -240,6 +244,7 @@ class Message:
             not_before=not_before,
             next_attempt_at=first,
             waiting_for=WaitReason.SCHEDULED if first > at else None,
+            language=language,
         )
 
     # -- queries ------------------------------------------------------------------------

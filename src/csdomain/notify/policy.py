@@ -8,15 +8,17 @@ paces one channel (parallel deliveries, a token-bucket rate).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import time, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
 from csdomain.calendar import QuietHours
 from csdomain.errors import ValidationError, describe
+from csdomain.i18n import normalize_language
 from csdomain.ids import NamingSeries
 from csdomain.notify.keys import digest
 from csdomain.validators import instance_of, not_blank, optional, positive_duration, positive_int
@@ -40,6 +42,13 @@ def _default_channels() -> dict[str, str]:
         "new_year_check": "sms",
         "birthday": "sms",
         "maintenance_reminder": "sms",
+        "holiday_greeting": "sms",
+        "complaint_status": "sms",
+        "follow_up_appointment": "sms",
+        "survey_thanks": "sms",
+        "service_request_received": "sms",
+        "service_appointment": "sms",
+        "technician_on_the_way": "sms",
         "dealer_announcement": "email",
     }
 
@@ -90,6 +99,30 @@ def _rate(_instance: object, attribute: attrs.Attribute[Any], value: object) -> 
         raise ValidationError.at(attribute.name, msg)
 
 
+def _language(value: object) -> str:
+    return normalize_language(value, "language")
+
+
+def _time_zone(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str):
+        raise ValidationError.at(
+            attribute.name, f"expected a time zone name, got {describe(value)}"
+        )
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError.at(attribute.name, f"unknown time zone {value!r}") from None
+
+
+def _catalog_dirs(value: object) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise ValidationError.at("catalog_dirs", "expected a list of directory names")
+    dirs = tuple(value)
+    if not all(isinstance(d, str) and d.strip() for d in dirs):
+        raise ValidationError.at("catalog_dirs", "a directory name is non-empty text")
+    return dirs
+
+
 def _concurrency(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     positive_int(_instance, attribute, value)
     if value > 256:  # type: ignore[operator]
@@ -131,7 +164,10 @@ class NotificationPolicy:
     deliveries at once per channel without a rate limit; "retry after" answers wait at most
     an hour and at most 100 of them per message; announcements numbered
     ``AN-{yyyy}{mm}-{seq:04d}`` (project defaults); announcements go to the customers of
-    class ``dealer`` (docs/domain.md 7: announcements to dealers).
+    class ``dealer`` (docs/domain.md 7: announcements to dealers). Customer messages are
+    written in ``zh-CN`` with times in ``Asia/Shanghai`` (a project default: the teams and
+    customers the documents describe are Chinese) unless the customer's own language says
+    otherwise; ``catalog_dirs`` are searched for catalogs before the built-in ones.
     """
 
     max_attempts: int = attrs.field(default=5, validator=positive_int)
@@ -168,6 +204,15 @@ class NotificationPolicy:
     announcement_number_pattern: str = attrs.field(
         default="AN-{yyyy}{mm}-{seq:04d}", validator=_pattern
     )
+    #: The language of customer messages for customers without their own (a project
+    #: default: the documents' service teams and customers are Chinese).
+    language: str = attrs.field(default="zh-CN", converter=_language)
+    #: The time zone times in messages are shown in, unless the customer's rest hours
+    #: name another (China Standard Time, a project default).
+    time_zone: str = attrs.field(default="Asia/Shanghai", validator=_time_zone)
+    #: Directories searched for message catalogs (``<lang>/LC_MESSAGES/csdomain.po`` or
+    #: ``<lang>.po``) before the built-in ones: a third language is one ``.po`` file.
+    catalog_dirs: tuple[str, ...] = attrs.field(default=(), converter=_catalog_dirs)
 
     def __attrs_post_init__(self) -> None:
         if self.backoff_cap < self.backoff_base:
