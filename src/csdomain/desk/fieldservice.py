@@ -49,7 +49,7 @@ from csdomain.customers import InteractionChannel
 from csdomain.desk.args import Count, Id, LongText, Positive
 from csdomain.desk.base import DeskBase, checked, use_case
 from csdomain.desk.customers import log_interaction
-from csdomain.desk.warranty import rules_from_plugins
+from csdomain.desk.warranty import file_warranty_claim, rules_from_plugins
 from csdomain.errors import RuleViolation, ValidationError, describe
 from csdomain.fieldservice import (
     ASSIGNED_STATUSES,
@@ -838,6 +838,8 @@ class FieldServiceDesk(DeskBase):
             unauthorised_repair=visit.unauthorised_repair,
             certificate_altered=visit.certificate_altered,
             failed_repairs=self._failed_repairs(uow, order),
+            # each job is its own fault occurrence: a follow-up job files a claim of its own
+            fault=f"service order {order.id}",
         )
         warranty = self.policy.warranty
         case = WarrantyClaimCase.submit(
@@ -850,7 +852,8 @@ class FieldServiceDesk(DeskBase):
             service_point_id=order.service_point_id,
             note=f"service order {order.id}",
         )
-        self.create(uow, WARRANTY_CLAIMS, case)
+        # under the one-active-claim-per-fault rule, like every other path that files claims
+        file_warranty_claim(self, uow, case)
         extra = rules_from_plugins(self.plugin_manager)
         case = self.change(
             uow,
