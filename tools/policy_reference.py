@@ -315,6 +315,12 @@ VALUE_SOURCES: dict[str, str] = {
     "notifications.max_deferrals": project("delivery mechanics"),
     "notifications.announcement_classes": documents("7", "announcements to dealers"),
     "notifications.announcement_number_pattern": project("readable numbers restarting monthly"),
+    "notifications.language": project(
+        "zh-CN: the documents' service teams and customers are Chinese; a customer's own "
+        "language wins"
+    ),
+    "notifications.time_zone": project("China Standard Time, where the documents' teams work"),
+    "notifications.catalog_dirs": project("none: the built-in zh-CN catalog; add a language"),
     # care
     "care.plan": documents(
         "3.5",
