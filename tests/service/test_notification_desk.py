@@ -1199,3 +1199,69 @@ def test_an_announcement_without_dealers_is_refused_and_writes_nothing(
         assert uow.outbox.find() == []
     with pytest.raises(PermissionDenied):
         desk.announce_to_dealers(title="Notice", text="Hello.", by=WAREHOUSE)
+
+
+# -- languages (issue #16 item 3) -----------------------------------------------------------
+
+
+def test_the_outbox_stores_the_language_each_message_was_rendered_in(
+    store: Store, clock: FixedClock, pm: pluggy.PluginManager
+) -> None:
+    # Rule: customer messages are written in the policy's language (zh-CN by default) and
+    # the stored message says which
+    desk = make_desk(store, clock, pm)
+    add_customer(store)
+    emit(store, shipped(), received())
+    assert desk.relay_outbox(by=OPERATOR) == 2
+    by_kind = {m.kind: m for m in stored_messages(store)}
+    assert by_kind["order_shipped"].body == (
+        "您的订单 SO-202611-0001 已通过快递发出，预计 2026年11月5日 前送达。"  # noqa: RUF001
+    )
+    assert {m.language for m in by_kind.values()} == {"zh-CN"}
+    with store.unit_of_work(readonly=True) as uow:
+        again = uow.repo(MESSAGES).get(by_kind["order_shipped"].id)
+    assert again.language == "zh-CN"
+
+
+def test_a_policy_in_english_sends_english_messages(
+    store: Store, clock: FixedClock, pm: pluggy.PluginManager
+) -> None:
+    # Rule: the language is chosen by policy (notifications.language)
+    desk = make_desk(store, clock, pm, language="en")
+    add_customer(store)
+    emit(store, shipped())
+    desk.relay_outbox(by=OPERATOR)
+    (message,) = stored_messages(store)
+    assert (message.language, message.subject) == ("en", "Order SO-202611-0001 shipped")
+
+
+def test_a_customer_in_another_language_and_time_zone_gets_their_own(
+    pm: pluggy.PluginManager,
+) -> None:
+    # Rule: a customer's own language wins over the policy's; times in the customer's zone
+    from csdomain.complaints import FollowUpScheduled
+    from csdomain.notify import messages_for
+
+    event = FollowUpScheduled(
+        complaint_id="CP-1", customer_id="C-2", planned_at=START, due=START + timedelta(days=1)
+    )
+    hours = {"C-2": QuietHours(time(22), time(7), "Europe/Berlin")}
+    policy = NotificationPolicy()
+    (zh,) = messages_for(event, pm, at=START, policy=policy, recipient_for=lambda c, ch: PHONE)
+    (en,) = messages_for(
+        event,
+        pm,
+        at=START,
+        policy=policy,
+        recipient_for=lambda c, ch: PHONE,
+        rest_hours_for=hours.get,
+        language_for={"C-2": "en"}.get,
+    )
+    assert zh.language == "zh-CN"
+    assert "2026年11月2日 10:00" in zh.body
+    assert en.language == "en"
+    assert en.body == (
+        "We will call you on November 2, 2026, 3:00\u202fAM to hear how the handling of your "
+        "complaint CP-1 went."
+    )
+    assert en.id == zh.id  # one message per event and customer, whatever the language
