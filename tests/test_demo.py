@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -14,7 +16,18 @@ from csdomain.auth import DEFAULT_ROLE_PERMISSIONS, AccessPolicy
 from csdomain.complaints import Complaint, Remedy, receive_complaint
 from csdomain.demo import build_demo
 from csdomain.errors import PermissionDenied, RuleViolation, ValidationError
-from csdomain.kinds import COMPLAINTS, ORDERS, OUTBOX
+from csdomain.kinds import (
+    COMPLAINTS,
+    CUSTOMERS,
+    ORDERS,
+    OUTBOX,
+    PRODUCT_FILES,
+    SERVICE_ORDERS,
+    SERVICE_POINT_ASSESSMENTS,
+    SERVICE_POINTS,
+    TECHNICIANS,
+    WARRANTY_CLAIMS,
+)
 from csdomain.kpi import ContactRecord
 from csdomain.money import Money
 from csdomain.orders import Order, OrderLine, Stock, ship_order
@@ -31,14 +44,14 @@ def test_demo_covers_every_area_on_the_embedded_default() -> None:
         summary = build_demo(store, size="small", seed=7)
         assert summary["customers"] == 60
         assert summary["orders"] >= 200
-        assert summary["orders shipped"] > 0
+        assert summary["orders_shipped"] > 0
         assert summary["returns"] > 0
         assert summary["complaints"] >= 20
         assert summary["escalations"] > 0
-        assert summary["warranty claims"] > 0
-        assert summary["survey responses"] > 0
-        assert summary["contact records"] > 0
-        assert summary["messages queued"] > 0
+        assert summary["warranty_claims"] > 0
+        assert summary["survey_responses"] > 0
+        assert summary["contact_records"] > 0
+        assert summary["messages_queued"] > 0
         with store.unit_of_work(readonly=True) as uow:
             channels = {o.channel for o in uow.repo(ORDERS).scan()}
             kinds = {o.kind for o in uow.repo(ORDERS).scan()}
@@ -416,7 +429,7 @@ def test_demo_relays_the_whole_outbox_under_a_progress_bar() -> None:
     recorder = _Recorder()
     summary = build_demo(store, seed=4, progress=recorder)
     relayed = recorder.bars["relaying the outbox"]
-    assert sum(relayed) == summary["outbox events relayed"] > 0
+    assert sum(relayed) == summary["outbox_events_relayed"] > 0
     assert "relaying the outbox" in recorder.closed
     with store.unit_of_work(readonly=True) as uow:
         assert uow.repo(OUTBOX).count(status="pending") == 0
@@ -425,8 +438,168 @@ def test_demo_relays_the_whole_outbox_under_a_progress_bar() -> None:
 def test_the_old_history_module_path_is_the_history_module_itself() -> None:
     import csdomain.demo_history
     from csdomain.demo import history
-    from csdomain.demo_history import HistoryPlan, _store_all
+    from csdomain.demo_history import HistoryPlan, _store_all  # type: ignore[attr-defined]
 
     assert csdomain.demo_history is history
     assert HistoryPlan is history.HistoryPlan
     assert _store_all is history._store_all
+
+
+# -- the field-service month and the summary ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_demo() -> Iterator[tuple[Any, dict[str, int]]]:
+    """The small demo on memory, built once for the field-service checks."""
+    store = open_store("memory://")
+    summary = build_demo(store, seed=7)
+    yield store, summary
+    store.close()
+
+
+def test_every_service_order_is_about_a_product_on_file_of_its_customer(
+    small_demo: tuple[Any, dict[str, int]],
+) -> None:
+    # Rule: every service order and warranty claim refers to a product file (docs/domain.md,
+    # field service: without product files there is no after-sales service)
+    store, summary = small_demo
+    with store.unit_of_work(readonly=True) as uow:
+        files = {p.serial: p for p in uow.repo(PRODUCT_FILES).scan()}
+        jobs = list(uow.repo(SERVICE_ORDERS).scan())
+        customers = {c.id for c in uow.repo(CUSTOMERS).scan()}
+        claims = {c.id: c for c in uow.repo(WARRANTY_CLAIMS).scan()}
+    assert len(jobs) == summary["service_orders"] > 0
+    for job in jobs:
+        product = files[job.product_serial]
+        assert (job.customer_id, job.model) == (product.customer_id, product.model)
+        assert job.customer_id in customers
+        if job.warranty_claim_id is not None:
+            assert claims[job.warranty_claim_id].claim.product_serial == job.product_serial
+        if job.fixed_at is not None:
+            assert job.id in {entry.job_id for entry in product.history}
+    from_orders = [p for p in files.values() if p.order_id is not None]
+    assert len(from_orders) == summary["product_files_from_orders"] > 0
+    assert len(files) > len(from_orders)  # older units registered by hand
+
+
+def test_settlements_add_up_and_cash_never_exceeds_the_total(
+    small_demo: tuple[Any, dict[str, int]],
+) -> None:
+    # Rule: a settlement's total is the sum of its lines, the collected cash never more than
+    # it, and covered work costs the customer nothing (docs/domain.md, field service)
+    store, summary = small_demo
+    with store.unit_of_work(readonly=True) as uow:
+        settled = [j for j in uow.repo(SERVICE_ORDERS).scan() if j.settlement is not None]
+    assert len(settled) == summary["service_orders_settled"] > 0
+    for job in settled:
+        bill = job.settlement
+        assert bill.total.amount == sum((line.amount.amount for line in bill.lines), Decimal(0))
+        assert bill.total == job.charge_total
+        assert bill.collected.amount <= bill.total.amount
+        if str(bill.coverage) in {"warranty", "included"}:
+            assert bill.total.amount == 0
+    assert {str(j.settlement.coverage) for j in settled} == {"warranty", "included", "customer"}
+    assert any(j.settlement.collected.amount > 0 for j in settled)
+    assert any(j.quote_approval is not None for j in settled)
+
+
+def test_the_month_runs_every_field_service_use_case(
+    small_demo: tuple[Any, dict[str, int]],
+) -> None:
+    # Rule: a month of service orders from calls, complaints, warranty calls, maintenance
+    # plans and deliveries, through triage, dispatch, visits and settlement (issue #18)
+    store, summary = small_demo
+    with store.unit_of_work(readonly=True) as uow:
+        jobs = list(uow.repo(SERVICE_ORDERS).scan())
+        points = {p.id: p for p in uow.repo(SERVICE_POINTS).scan()}
+        technicians = list(uow.repo(TECHNICIANS).scan())
+        assessments = list(uow.repo(SERVICE_POINT_ASSESSMENTS).scan())
+    sources = {str(j.source) for j in jobs}
+    assert {"call", "complaint", "warranty_claim", "maintenance_plan", "care_reminder"} <= sources
+    assert {str(j.kind) for j in jobs} >= {
+        "repair",
+        "installation",
+        "user_training",
+        "planned_maintenance",
+    }
+    statuses = {str(j.status) for j in jobs}
+    assert {"closed", "cancelled"} <= statuses
+    assert any(j.status.value == "closed" and j.resolution for j in jobs)  # by phone
+    assert any(j.follow_up_of is not None for j in jobs)
+    assert any(len(j.dispatches) > 1 or len(j.visits) > 1 for j in jobs)
+    assert {str(p.ownership) for p in points.values()} == {"own", "contracted"}
+    contracted = [p for p in points.values() if str(p.ownership) == "contracted"]
+    assert all([c.to for c in p.history][-1] == "active" for p in contracted)
+    assert all(t.calendar is not None for t in technicians)
+    assert any(t.blackout_days for t in technicians)
+    assert len(assessments) == summary["point_assessments"] == len(contracted)
+    assert summary["maintenance_jobs"] > 0
+    assert summary["delivery_jobs"] > 0
+    assert summary["service_breaches"] > 0
+    assert summary["service_escalations"] > 0
+    assert all(j.received_at.date().month == 9 for j in jobs)
+
+
+def test_dealers_and_other_classes_are_registered_by_a_manager(
+    small_demo: tuple[Any, dict[str, int]],
+) -> None:
+    # Rule: a class decides credit and prices, so only customer.classify sets one
+    # (docs/domain.md 1); the clerk opens the ordinary files
+    store, _summary = small_demo
+    with store.unit_of_work(readonly=True) as uow:
+        by_class = {(str(c.customer_class), c.created_by) for c in uow.repo(CUSTOMERS).scan()}
+    access = Policy().access
+    for klass, by in by_class:
+        roles = {"cs-li": {"specialist"}, "mgr-zhao": {"department_manager"}}[by]
+        granted = set().union(*(access.role_permissions[r] for r in roles))
+        assert klass == "ordinary" or "customer.classify" in granted
+    assert ("dealer", "mgr-zhao") in by_class
+    assert ("ordinary", "cs-li") in by_class
+
+
+_SNAKE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
+
+
+def test_summary_keys_are_stable_snake_case(small_demo: tuple[Any, dict[str, int]]) -> None:
+    # Rule: `demo --json` keys are identifiers, not sentences (issue #16)
+    from csdomain.demo import REFUSALS, refusal_key, split_refusal_key
+
+    _store, summary = small_demo
+    for key in summary:
+        refused = split_refusal_key(key)
+        if refused is None:
+            assert _SNAKE.fullmatch(key), key
+        else:
+            assert all(_SNAKE.fullmatch(part) for part in refused), key
+            assert refusal_key(*refused) == key
+    assert not [key for key in summary if " " in key or ":" in key]
+    assert summary[refusal_key("ship_order", "payment_required")] > 0
+    refusals = {split_refusal_key(k) for k in summary} - {None}
+    assert refusals <= set(REFUSALS)
+    assert {"customers", "orders", "service_orders", "product_files"} <= set(summary)
+
+
+def test_the_text_summary_labels_refusals_as_the_rules_at_work() -> None:
+    # Rule: a refusal the demo provokes reads as a rule at work, and the demo ends by
+    # saying what to try next (issue #16 item 1)
+    from csdomain.cli.demo import render_summary
+    from csdomain.demo import refusal_key
+
+    summary = {"customers": 60, refusal_key("ship_order", "payment_required"): 29}
+    text = render_summary(summary, "sqlite:///csdomain.db")
+    assert "customers  60" in text
+    assert (
+        "the rules refused: ship_order before payment (payment_required) 29 times "
+        "\N{EM DASH} as designed"
+    ) in text
+    assert "refused_ship_order" not in text
+    tail = text[text.index("What to try next:") :]
+    for command in (
+        "csdomain report --html report.html",
+        "csdomain outbox",
+        "csdomain dispatch --once --sms-file -",
+        "docs/quickstart.md",
+    ):
+        assert command in tail
+    other = render_summary(summary, "sqlite:///demo.db")
+    assert "csdomain report --store sqlite:///demo.db --html report.html" in other

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
+from collections.abc import Mapping
 
 from csdomain.cli._common import (
+    DEFAULT_STORE,
     Progress,
     Subcommands,
     add_store_option,
@@ -14,7 +18,7 @@ from csdomain.cli._common import (
 )
 
 
-__all__ = ["add_demo_command"]
+__all__ = ["add_demo_command", "render_summary"]
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -32,9 +36,46 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary, indent=2, default=str))
     else:
-        print(f"demo store: {args.store}")
-        print_table(("what", "count"), [(k, str(v)) for k, v in summary.items()])
+        print(render_summary(summary, args.store))
     return 0
+
+
+def render_summary(summary: Mapping[str, int], store: str) -> str:
+    """The demo's summary as text: what it built, the rules at work, what to try next.
+
+    The refusals (keys of :func:`csdomain.demo.refusal_key`) are the business rules
+    saying no to steps the demo tries on purpose, so they are told as such, not as errors.
+    """
+    from csdomain.demo import REFUSALS, split_refusal_key  # noqa: PLC0415
+
+    counts: list[tuple[str, str]] = []
+    refusals: list[str] = []
+    for key, value in summary.items():
+        refused = split_refusal_key(key)
+        if refused is None:
+            counts.append((key.replace("_", " "), str(value)))
+            continue
+        step, code = refused
+        tried = REFUSALS.get(refused, step)
+        times = "once" if value == 1 else f"{value} times"
+        refusals.append(f"  the rules refused: {tried} ({code}) {times} \N{EM DASH} as designed")
+    out = io.StringIO()
+    print(f"demo store: {store}", file=out)
+    with contextlib.redirect_stdout(out):
+        print_table(("what", "count"), counts)
+    if refusals:
+        print("\nThe rules at work (steps the demo tries on purpose):", file=out)
+        print("\n".join(refusals), file=out)
+    shown = "" if store == DEFAULT_STORE else f" --store {store}"
+    print("\nWhat to try next:", file=out)
+    for command, what in (
+        (f"csdomain report{shown} --html report.html", "the operations report, in a browser"),
+        (f"csdomain outbox{shown}", "the messages the demo queued for customers"),
+        (f"csdomain dispatch{shown} --once --sms-file -", "deliver them, the SMS printed here"),
+        ("docs/quickstart.md", "a first app of your own, step by step"),
+    ):
+        print(f"  {what}:\n      {command}", file=out)
+    return out.getvalue().rstrip("\n")
 
 
 def add_demo_command(subparsers: Subcommands) -> None:

@@ -6,9 +6,18 @@ every class in several cities, stock received, orders through every channel (sta
 custom work), payments, shipments, deliveries, returns, complaints across categories and
 urgencies (some left to breach their deadlines and be escalated), warranty claims covered
 and excluded, a satisfaction survey with responses, contact-centre records, and the outbox
-relayed into messages. The same seed gives the same data.
+relayed into messages; then the after-sales team's September: product files from shipped
+orders, a service network of own and contracted points, technicians with calendars, and
+service orders from calls, complaints, warranty calls, maintenance plans and deliveries
+through triage, dispatch, visits, quotes, sign-off and settlement. The same seed gives the
+same data.
 
-The package: :mod:`~csdomain.demo.story` (the story and :func:`build_demo`) and
+``build_demo`` returns the counts under stable snake_case keys; the refusals the story
+provokes on purpose (the rules at work) count under :func:`refusal_key` keys, explained
+by :data:`REFUSALS`.
+
+The package: :mod:`~csdomain.demo.story` (the story and :func:`build_demo`),
+:mod:`~csdomain.demo.fieldservice` (the field-service month) and
 :mod:`~csdomain.demo.history` (the year of past business the larger sizes write in bulk).
 """
 
@@ -21,10 +30,13 @@ from csdomain.demo.story import (
     CITIES,
     CLASSES,
     PRODUCTS,
+    REFUSALS,
     START,
     SURNAMES,
     ProgressFactory,
     build_demo,
+    refusal_key,
+    split_refusal_key,
 )
 
 
@@ -35,11 +47,14 @@ __all__ = [
     "CLASSES",
     "HISTORY_CUSTOMERS",
     "PRODUCTS",
+    "REFUSALS",
     "SIZES",
     "START",
     "SURNAMES",
     "ProgressFactory",
     "build_demo",
+    "refusal_key",
+    "split_refusal_key",
 ]
 
 # The sizes again, with their documentation here (the API reference reads this module).

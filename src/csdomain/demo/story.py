@@ -13,11 +13,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from csdomain.auth import Actor
 from csdomain.calendar import QuietHours
 from csdomain.clock import FixedClock
 from csdomain.complaints import Remedy
+from csdomain.demo.fieldservice import SERVICE_LAST_DAY, ServiceMonth, demo_policy
 from csdomain.demo.history import HistoryPlan, write_history
 from csdomain.errors import CsDomainError, RuleViolation, ValidationError
 from csdomain.kinds import (
@@ -46,11 +48,14 @@ __all__ = [
     "CLASSES",
     "HISTORY_CUSTOMERS",
     "PRODUCTS",
+    "REFUSALS",
     "SIZES",
     "START",
     "SURNAMES",
     "ProgressFactory",
     "build_demo",
+    "refusal_key",
+    "split_refusal_key",
 ]
 
 #: Customers in the story (played through the use cases) per size; everything else in
@@ -61,6 +66,7 @@ SIZES = {"small": 60, "medium": 200, "large": 300}
 HISTORY_CUSTOMERS = {"small": 0, "medium": 2_200, "large": 22_000}
 
 START = datetime(2026, 9, 1, 1, 0, tzinfo=UTC)
+_ZONE = ZoneInfo("Asia/Shanghai")
 CITIES = ("Beijing", "Shanghai", "Guangzhou", "Chengdu", "Wuhan", "Xian")
 CLASSES = ("ordinary", "member", "vip", "dealer", "agent", "special", "member", "ordinary")
 SURNAMES = ("Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Zhao", "Huang", "Zhou", "Wu")
@@ -84,6 +90,44 @@ CATEGORIES = (
 )
 
 
+#: The refusals the demo provokes on purpose, by (step, rule code): what the step tried.
+#: Each is a business rule saying no, as designed; the summary counts them.
+REFUSALS = {
+    ("ship_order", "payment_required"): "ship_order before payment",
+    ("ship_order", "balance_required"): "ship_order before a custom order's balance was paid",
+    ("ship_order", "insufficient_stock"): "ship_order beyond the stock on hand",
+    (
+        "approve_resolution",
+        "remedy_not_allowed",
+    ): "approve_resolution beyond the approver's authority",
+    ("record_warranty_repair", "remedy_not_allowed"): (
+        "record_warranty_repair of a claim whose remedy is not a repair"
+    ),
+    ("dispatch_service_order", "service_point_not_active"): (
+        "dispatch_service_order to a point whose contract is not active yet"
+    ),
+    ("complete_service_order", "quote_not_approved"): (
+        "complete_service_order of chargeable work without the customer's approved quote"
+    ),
+    ("sign_off_service_order", "signature_required"): "sign_off_service_order without a signature",
+}
+_REFUSED = "refused_"
+
+
+def refusal_key(step: str, code: str) -> str:
+    """The summary key counting the refusals of ``step`` by the rule ``code``:
+    ``refused_<step>__<code>`` (both snake_case, a double underscore between them)."""
+    return f"{_REFUSED}{step}__{code}"
+
+
+def split_refusal_key(key: str) -> tuple[str, str] | None:
+    """The (step, code) of a refusal key; ``None`` for the other keys of the summary."""
+    if not key.startswith(_REFUSED) or "__" not in key:
+        return None
+    step, _, code = key[len(_REFUSED) :].partition("__")
+    return step, code
+
+
 class ProgressFactory(Protocol):
     """What the CLI passes as ``progress``: ``Progress(label, total)`` with advance/close."""
 
@@ -91,6 +135,8 @@ class ProgressFactory(Protocol):
 
 
 class _Team:
+    """The office story's actors, each holding the roles their steps need."""
+
     clerk = Actor("cs-li", {"specialist"}, "Li Na (customer service)")
     sales = Actor("sales-wang", {"salesperson"}, "Wang Lei (sales)")
     manager = Actor("mgr-zhao", {"department_manager"}, "Zhao Min (department manager)")
@@ -109,10 +155,14 @@ def _safely(
     try:
         return step(*args, **kwargs)
     except CsDomainError as err:
-        reason = getattr(err, "code", type(err).__name__)
-        key = f"{label} ({reason})"
+        reason = getattr(err, "code", None) or _snake(type(err).__name__)
+        key = refusal_key(label, reason)
         tally[key] = tally.get(key, 0) + 1
         return None
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
 def build_demo(
@@ -156,7 +206,8 @@ def _build(store: Store, size: str, seed: int, progress: ProgressFactory | None)
     story.handle_complaints()
     story.handle_warranty_claims()
     story.survey_and_contacts()
-    return history | story.week_passes()
+    story.service_month()
+    return history | story.month_ends()
 
 
 class _DemoStory:
@@ -164,14 +215,18 @@ class _DemoStory:
 
     def __init__(self, store: Store, size: str, seed: int, progress: ProgressFactory | None):
         self.store = store
+        self.seed = seed
         self.rng = random.Random(seed)  # noqa: S311 - demo data, not security
         self.clock = FixedClock(START)
-        self.desk = ServiceDesk(store, clock=self.clock)
+        self.desk = ServiceDesk(store, clock=self.clock, policy=demo_policy())
         self.team = _Team
         self.refused: dict[str, int] = {}
         self.customers_wanted = SIZES[size]
         self.progress = progress
         self.customer_ids: list[str] = []
+        self.cities: dict[str, str] = {}
+        self.names: dict[str, str] = {}
+        self.service: ServiceMonth | None = None
         self.member_ids: set[str] = set()
         self.rest_hours: dict[str, QuietHours | None] = {}
         self.order_ids: list[str] = []
@@ -197,7 +252,11 @@ class _DemoStory:
         self.desk.receive_stock("AG-999", damaged=3, by=self.team.warehouse)
 
     def register_customers(self) -> None:
-        """Customers of every class in several cities, some sharing a phone number."""
+        """Customers of every class in several cities, some sharing a phone number.
+
+        A class decides credit and prices, so the clerk opens ordinary files and the
+        department manager (``customer.classify``) those of members, VIPs, dealers,
+        agents and special customers."""
         meter = self.bar("customers", self.customers_wanted)
         for n in range(self.customers_wanted):
             klass = CLASSES[n % len(CLASSES)]
@@ -217,9 +276,11 @@ class _DemoStory:
                 bank_account=f"6222{n:012d}",
                 rest_hours=rest,
                 birthday=date(1970 + n % 30, 1 + n % 12, 1 + n % 28),
-                by=self.team.clerk,
+                by=self.team.clerk if klass == "ordinary" else self.team.manager,
             )
             self.customer_ids.append(customer.id)
+            self.cities[customer.id] = CITIES[n % len(CITIES)]
+            self.names[customer.id] = name
             self.rest_hours[customer.id] = rest
             if klass in ("member", "vip"):
                 self.member_ids.add(customer.id)
@@ -474,32 +535,66 @@ class _DemoStory:
             meter.close()
         return relayed
 
-    def week_passes(self) -> dict[str, int]:
-        """Three days later: escalate what is overdue, relay the outbox, count it all."""
-        self.clock.advance(timedelta(days=3))
-        escalations = self.desk.escalate_overdue(by=self.team.system)
+    def service_month(self) -> None:
+        """The after-sales team's September (:mod:`csdomain.demo.fieldservice`): set up
+        the next morning, then every day to the end of the service month."""
+        self.clock.set(max(self.clock.now(), _next_morning(self.clock.now())))
+        self.service = ServiceMonth(
+            self.desk,
+            self.clock,
+            self.seed,
+            self.customer_ids,
+            self.cities,
+            self.names,
+            partial(_safely, self.refused),
+        )
+        self.service.set_up()
+        first = self.clock.now().astimezone(_ZONE).date() + timedelta(days=1)
+        meter = self.bar("field service days", max(1, (SERVICE_LAST_DAY - first).days + 1))
+        self.service.play(meter)
+        if meter:
+            meter.close()
+        self.service.close_month()
+
+    def month_ends(self) -> dict[str, int]:
+        """The last morning of the month: escalate what is overdue, relay the outbox,
+        count it all (snake_case keys; refusals under :func:`refusal_key`)."""
+        self.clock.set(max(self.clock.now(), _next_morning(self.clock.now())))
+        escalations = len(self.desk.escalate_overdue(by=self.team.system))
+        service: dict[str, int] = {}
+        if self.service is not None:
+            escalations += self.service.complaint_escalations
+            service = self.service.summary()
         relayed = self.relay_outbox()
 
         with self.store.unit_of_work(readonly=True) as uow:
             summary = {
                 "customers": uow.repo(CUSTOMERS).count(),
-                "members and VIPs": len(self.member_ids),
+                "members_and_vips": len(self.member_ids),
                 "orders": uow.repo(ORDERS).count(),
-                "orders shipped": len(self.shipped),
+                "orders_shipped": len(self.shipped),
                 "returns": uow.repo(RETURNS).count(),
                 "complaints": uow.repo(COMPLAINTS).count(),
-                "complaints left open": self.open_complaints,
-                "escalations": len(escalations),
-                "warranty claims": uow.repo(WARRANTY_CLAIMS).count(),
-                "survey responses": self.responses,
-                "contact records": self.recorded,
-                "messages queued": uow.repo(MESSAGES).count(),
-                "outbox events relayed": relayed,
+                "complaints_left_open": self.open_complaints,
+                "escalations": escalations,
+                "warranty_claims": uow.repo(WARRANTY_CLAIMS).count(),
+                "survey_responses": self.responses,
+                "contact_records": self.recorded,
             }
-        for label, count in sorted(self.refused.items()):
-            summary[f"refused by the rules: {label}"] = count
-        assert self.claims == summary["warranty claims"]  # noqa: S101 - internal consistency
+            summary |= service
+            summary["messages_queued"] = uow.repo(MESSAGES).count()
+            summary["outbox_events_relayed"] = relayed
+        summary |= dict(sorted(self.refused.items()))
+        made_by_jobs = service.get("warranty_claims_from_jobs", 0)
+        # internal consistency: every claim is the story's or a job's
+        assert self.claims + made_by_jobs == summary["warranty_claims"]  # noqa: S101
         return summary
+
+
+def _next_morning(moment: datetime) -> datetime:
+    """08:00 in Shanghai on the day after ``moment``'s local day."""
+    day = moment.astimezone(_ZONE).date() + timedelta(days=1)
+    return datetime.combine(day, time(8), tzinfo=_ZONE).astimezone(UTC)
 
 
 def _advance_order(  # noqa: PLR0917 - one private step of the story
