@@ -24,10 +24,15 @@ from csdomain.fieldservice import (
     FaultEntry,
     FeeSchedule,
     FieldServicePolicy,
+    MaintenanceFrequency,
+    MaintenancePlan,
+    MovementKind,
     PartLot,
+    PartMovement,
     PartStock,
     PartTransfer,
     PartUse,
+    PointAssessment,
     PointOwnership,
     ProductFile,
     QuoteApproval,
@@ -50,6 +55,7 @@ from csdomain.fieldservice import (
     total_of,
     triage_symptoms,
 )
+from csdomain.fieldservice.contracts import assessment_id
 from csdomain.money import Money
 from csdomain.warranty import Cause, PartKind, SparePart, WarrantyPolicy
 
@@ -279,6 +285,90 @@ def part_transfers() -> st.SearchStrategy[PartTransfer]:
         arrived = draw(st.integers(0, quantity))
         return shipped.received(
             {stock.part_number: arrived}, at=at + timedelta(days=1), by="disp-2"
+        )
+
+    return build()
+
+
+def part_movements() -> st.SearchStrategy[PartMovement]:
+    """Stored movements of a point's part stock; claim write-offs name the product and user."""
+
+    @st.composite
+    def build(draw: st.DrawFn) -> PartMovement:
+        kind = draw(st.sampled_from(MovementKind))
+        claim = kind is MovementKind.WRITTEN_OFF
+        return PartMovement(
+            id=f"PM-{draw(st.integers(1, 9999)):04d}",
+            service_point_id=draw(st.sampled_from(["SP-WH", "SP-YC"])),
+            part_number=draw(st.sampled_from(["PB-55", "FU-1", "SE-9"])),
+            kind=kind,
+            quantity=draw(st.integers(1, 20)),
+            reference=draw(st.sampled_from(["SJ-202611-0001", "DN-7", "DB-202611-0001"])),
+            at=draw(
+                st.datetimes(
+                    datetime(2026, 1, 1),  # noqa: DTZ001 - hypothesis adds the zone below
+                    datetime(2026, 12, 31),  # noqa: DTZ001
+                    timezones=st.just(UTC),
+                )
+            ),
+            by=draw(st.sampled_from(["tech-1", "disp-1"])),
+            product_serial="SN-001" if claim else None,
+            customer_id="CU-000001" if claim else None,
+            note=draw(st.sampled_from(["", "checked on arrival"])),
+        )
+
+    return build()
+
+
+def maintenance_plans() -> st.SearchStrategy[MaintenancePlan]:
+    """Maintenance plans of a product, active or ended, with the jobs they opened."""
+
+    @st.composite
+    def build(draw: st.DrawFn) -> MaintenancePlan:
+        first = draw(st.dates(date(2025, 1, 1), date(2026, 12, 1)))
+        handled = draw(st.integers(0, 4))
+        jobs = tuple(f"SJ-2026{n + 1:02d}-{n + 1:04d}" for n in range(handled))
+        active = draw(st.booleans())
+        return MaintenancePlan(
+            product_serial=draw(st.sampled_from(["SN-001", "SN-002"])),
+            customer_id="CU-000001",
+            model=draw(st.sampled_from(["TV-55", "WM-8"])),
+            frequency=draw(st.sampled_from(MaintenanceFrequency)),
+            first_due=first,
+            last_due=first + timedelta(days=90 * (handled - 1)) if handled else None,
+            jobs=jobs,
+            active=active,
+            ended_on=None if active else first + timedelta(days=400),
+            created_at=datetime.combine(first, datetime.min.time(), UTC) - timedelta(days=1),
+            created_by="disp-1",
+        )
+
+    return build()
+
+
+def point_assessments() -> st.SearchStrategy[PointAssessment]:
+    """Periodic assessments of a service point: scores per criterion, their total, a grade."""
+
+    @st.composite
+    def build(draw: st.DrawFn) -> PointAssessment:
+        criteria = draw(
+            st.lists(
+                st.sampled_from(["quality", "timeliness", "satisfaction"]), unique=True, min_size=1
+            )
+        )
+        scores = {name: draw(st.integers(0, 40)) for name in criteria}
+        start = draw(st.dates(date(2025, 1, 1), date(2026, 10, 1)))
+        return PointAssessment(
+            id=assessment_id("SP-YC", start),
+            service_point_id="SP-YC",
+            period_start=start,
+            period_end=start + timedelta(days=draw(st.integers(0, 90))),
+            scores=scores,
+            total=sum(scores.values()),
+            grade=draw(st.sampled_from(["A", "B", "C", "D"])),
+            suspended=draw(st.booleans()),
+            at=datetime.combine(start, datetime.min.time(), UTC) + timedelta(days=100),
+            by="mgr-1",
         )
 
     return build()

@@ -15,7 +15,13 @@ from hypothesis import strategies as st
 
 from csdomain.auth import AccessPolicy, Actor
 from csdomain.calendar import BusinessCalendar, QuietHours
-from csdomain.customers import Customer, CustomerClass
+from csdomain.customers import (
+    Customer,
+    CustomerClass,
+    CustomerHandover,
+    Interaction,
+    InteractionChannel,
+)
 from csdomain.money import Money
 from csdomain.orders import (
     OPEN_ORDER_STATUSES,
@@ -407,3 +413,44 @@ def delivery_problems(
     if draw(routed):
         case = case.route_to(policy=OrderPolicy(), at=at + draw(_steps), by=_CLERK, access=_ACCESS)
     return case
+
+
+def interactions() -> st.SearchStrategy[Interaction]:
+    """Entries of a customer's interaction log: a call, a visit, a letter or a message."""
+    return st.builds(
+        Interaction,
+        id=st.integers(1, 99_999).map(lambda n: f"IX-{n:06d}"),
+        customer_id=st.sampled_from(["CU-000001", "CU-000002"]),
+        channel=st.sampled_from(InteractionChannel),
+        at=st.datetimes(
+            datetime(2025, 1, 1),  # noqa: DTZ001 - hypothesis adds the zone below
+            datetime(2026, 12, 31),  # noqa: DTZ001
+            timezones=st.just(UTC),
+        ),
+        by=st.sampled_from(["li.am", "wang.am", "tech-1"]),
+        summary=st.sampled_from(
+            ["called about the order", "visited the lab", "sent the price list"]
+        ),
+        source=st.sampled_from(["", "account_manager", "complaint_follow_up", "service_visit"]),
+        subject_id=st.sampled_from(["", "CP-202611-0001", "SJ-202611-0001"]),
+    )
+
+
+def customer_handovers() -> st.SearchStrategy[CustomerHandover]:
+    """Handovers of a leaving employee's customers to a successor."""
+    return st.builds(
+        CustomerHandover,
+        id=st.integers(1, 9_999).map(lambda n: f"HO-{n:04d}"),
+        leaving=st.just("li.am"),
+        successor=st.just("wang.am"),
+        customer_ids=st.lists(
+            st.integers(1, 50).map(lambda n: f"CU-{n:06d}"), unique=True, max_size=5
+        ).map(tuple),
+        at=st.datetimes(
+            datetime(2025, 1, 1),  # noqa: DTZ001 - hypothesis adds the zone below
+            datetime(2026, 12, 31),  # noqa: DTZ001
+            timezones=st.just(UTC),
+        ),
+        by=st.just("qian.csm"),
+        reason=st.sampled_from(["", "left the company"]),
+    )
