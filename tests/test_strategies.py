@@ -41,9 +41,9 @@ def test_every_exported_strategy_returns_a_strategy() -> None:
 def test_every_stored_kind_has_a_registered_strategy() -> None:
     # Rule: the hostile-input and round-trip tests draw every stored kind from a strategy that
     # builds valid objects; a new kind without one would be drawn field by field (invalid).
-    import csdomain.kinds  # noqa: F401, PLC0415 - registers every stored kind
-    from csdomain.store import KINDS  # noqa: PLC0415
-    from csdomain.testing.strategies import _model_strategies  # noqa: PLC0415
+    import csdomain.kinds  # noqa: F401 - registers every stored kind
+    from csdomain.store import KINDS
+    from csdomain.testing.strategies import _model_strategies
 
     registered = {cls for cls, _strategy in _model_strategies()}
     missing = sorted(kind.name for kind in KINDS if kind.cls not in registered)
