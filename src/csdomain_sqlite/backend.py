@@ -486,6 +486,42 @@ class SqliteTransaction:
         backend._sql[schema.name] = sql
         backend._ready[schema.name] = schema
 
+    def ensure_kinds(
+        self, kinds: Sequence[tuple[KindSchema, Callable[[Any], Mapping[str, IndexValue]]]]
+    ) -> None:
+        """:meth:`ensure_kind` for several kinds; before the transaction's first statement
+        the ones not ready are created or migrated together in one transaction (one
+        commit instead of one per kind: a new store's first unit of work)."""
+        backend = self._backend
+        todo = [
+            (schema, reindex)
+            for schema, reindex in kinds
+            if backend._ready.get(schema.name) != schema
+        ]
+        if not todo:
+            return
+        if self._begun or self._pending:
+            for schema, reindex in todo:
+                self.ensure_kind(schema, reindex)
+            return
+        conn = self._conn
+        assert conn is not None  # noqa: S101 - the transaction is open
+        built: list[tuple[KindSchema, KindSql]] = []
+        with _translated(self._path):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for schema, reindex in todo:
+                    sql = KindSql.build(SQLITE, schema)
+                    _migrate_kind(conn, schema, sql, reindex)
+                    built.append((schema, sql))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        for schema, sql in built:
+            backend._sql[schema.name] = sql
+            backend._ready[schema.name] = schema
+
     def _sql(self, kind: str) -> KindSql:
         if self._pending:
             pending = self._pending.get(kind)

@@ -370,3 +370,67 @@ def test_purge_erased_says_whether_the_backend_could_purge() -> None:
                 store.purge_erased([7])  # type: ignore[list-item]
         finally:
             store.close()
+
+
+# -- kinds known set up are not ensured again (issue #15 item 4) -------------------------------
+
+
+class _Counting:
+    """A backend whose transactions count the kinds they are asked to set up."""
+
+    def __init__(self, backend: Any) -> None:
+        self._backend = backend
+        self.asked: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._backend, name)
+
+    def begin(self, *, readonly: bool = False) -> Any:
+        tx = self._backend.begin(readonly=readonly)
+        asked = self.asked
+        ensure_kind = tx.ensure_kind
+
+        class Tx:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(tx, name)
+
+            def ensure_kind(self, schema: Any, reindex: Any) -> None:
+                asked.append(schema.name)
+                ensure_kind(schema, reindex)
+
+            def ensure_kinds(self, kinds: list[tuple[Any, Any]]) -> None:
+                for schema, reindex in kinds:
+                    self.ensure_kind(schema, reindex)
+
+        return Tx()
+
+
+@pytest.mark.parametrize("url", _BACKENDS)
+def test_kinds_are_set_up_once_a_writing_unit_of_work_committed(url: str) -> None:
+    # Rule: a store does not ensure a kind again once a unit of work that set it up has
+    # committed; a rolled-back one leaves it to be ensured again, and a changed kind is.
+    kinds = KindRegistry()
+    kinds.register(_CASES)
+    counting = _Counting(open_store(url).backend)
+    store = Store(counting, kinds=kinds)  # type: ignore[arg-type]
+
+    def add_then_fail() -> None:
+        with store.unit_of_work() as uow:
+            uow.repo(_CASES).add(_Case("c0"))
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        add_then_fail()
+    assert counting.asked == ["case"]
+    with store.unit_of_work() as uow:
+        uow.repo(_CASES).add(_Case("c1"))
+    assert counting.asked == ["case", "case"]
+    for readonly in (False, True, False):
+        with store.unit_of_work(readonly=readonly) as uow:
+            assert [c.id for c in uow.repo(_CASES).find()] == ["c1"]
+    assert counting.asked == ["case", "case"]
+    kinds.register(Kind("case", _Case, indexes=[Index("score", "real")]))
+    with store.unit_of_work() as uow:
+        assert [c.id for c in uow.repo(kinds.get("case")).find(score=0.0)] == ["c1"]
+    assert counting.asked == ["case", "case", "case"]
+    store.close()

@@ -59,6 +59,9 @@ __all__ = ["Repository", "Store", "UnitOfWork", "open_store"]
 
 T = TypeVar("T")
 
+#: The converter's unstructure hook of each event class, looked up once per class.
+_EVENT_ENCODERS: dict[type[Event], Callable[[Any], Any]] = {}
+
 
 # -- repositories and the unit of work ----------------------------------------------------
 
@@ -291,6 +294,8 @@ class UnitOfWork:
         self._done = False
         self._token = ""
         self._after_commit: list[Callable[[], object]] = []
+        #: Kinds this unit of work set up: known set up once it has committed.
+        self._ensured: dict[str, Kind[Any]] = {}
 
     @property
     def tx(self) -> Transaction:
@@ -307,7 +312,7 @@ class UnitOfWork:
             self.store.migrate()
         self._tx = self.store.backend.begin(readonly=self.readonly)
         try:
-            self.store.ensure_kinds(self._tx)
+            self._ensured = {kind.name: kind for kind in self.store.ensure_kinds(self._tx)}
         except BaseException:
             self._tx.rollback()
             raise
@@ -323,6 +328,7 @@ class UnitOfWork:
         self._done = True
         if exc_type is None and not self.readonly:
             tx.commit()
+            self.store.set_up(self._ensured.values())
             callbacks, self._after_commit = self._after_commit, []
             for callback in callbacks:
                 callback()
@@ -348,7 +354,9 @@ class UnitOfWork:
         """The repository of ``kind`` in this unit of work."""
         repo = self._repos.get(kind.name)
         if repo is None:
-            self.store.ensure_kind(self.tx, kind)
+            tx = self.tx
+            if self._ensured.get(kind.name) is not kind and self.store.ensure_kind(tx, kind):
+                self._ensured[kind.name] = kind
             repo = Repository(self, kind)
             self._repos[kind.name] = repo
         return cast(Repository[T], repo)
@@ -370,10 +378,14 @@ class UnitOfWork:
         if not isinstance(event, Event):
             raise ValidationError.at("event", f"not an Event: {type(event).__name__}")
         moment = require_aware(at, "at") if at is not None else self.store.clock.now()
+        cls = type(event)
+        encode = _EVENT_ENCODERS.get(cls)
+        if encode is None:
+            encode = _EVENT_ENCODERS.setdefault(cls, converter.get_unstructure_hook(cls))
         entry = OutboxEntry(
             id=outbox_id(moment, self._outbox_token(), len(self.emitted)),
-            type=type(event).type_name,
-            payload=converter.unstructure(event),
+            type=cls.type_name,
+            payload=encode(event),
             created_at=moment,
         )
         self.outbox.add(entry)
@@ -413,6 +425,9 @@ class Store:
         self.tokens: Callable[[], str] = random_token
         self._reindexers: dict[str, tuple[Kind[Any], Callable[[Any], Mapping[str, IndexValue]]]]
         self._reindexers = {}
+        #: The schema of each kind known set up in the backend (a writing unit of work
+        #: that ensured it has committed): not ensured again.
+        self._set_up: dict[str, Any] = {}
         self._migrated = False
         self._migrating = threading.Lock()
 
@@ -444,14 +459,34 @@ class Store:
         self._reindexers[kind.name] = (kind, reindex)
         return reindex
 
-    def ensure_kind(self, tx: Transaction, kind: Kind[Any]) -> None:
-        """Create or migrate ``kind``'s storage (backends make repeated calls cheap)."""
-        tx.ensure_kind(kind.schema, self._reindexer(kind))
+    def ensure_kind(self, tx: Transaction, kind: Kind[Any]) -> bool:
+        """Create or migrate ``kind``'s storage unless it is known set up; whether the
+        backend was asked (then it is known set up once the unit of work commits)."""
+        schema = kind.schema
+        if self._set_up.get(kind.name) is schema:
+            return False
+        tx.ensure_kind(schema, self._reindexer(kind))
+        return True
 
-    def ensure_kinds(self, tx: Transaction) -> None:
-        """Ensure every registered kind (cheap after the first call)."""
-        for kind in self.kinds:
-            self.ensure_kind(tx, kind)
+    def ensure_kinds(self, tx: Transaction) -> list[Kind[Any]]:
+        """Ensure every registered kind not known set up; the kinds the backend was asked
+        for (several at once, in one transaction, where it can: ``ensure_kinds``)."""
+        wanted = [kind for kind in self.kinds if self._set_up.get(kind.name) is not kind.schema]
+        if not wanted:
+            return wanted
+        many = getattr(tx, "ensure_kinds", None)
+        if many is not None:
+            many([(kind.schema, self._reindexer(kind)) for kind in wanted])
+            return wanted
+        for kind in wanted:
+            tx.ensure_kind(kind.schema, self._reindexer(kind))
+        return wanted
+
+    def set_up(self, kinds: Iterable[Kind[Any]]) -> None:
+        """Remember ``kinds`` as set up in the backend (a unit of work that ensured them
+        has committed)."""
+        for kind in kinds:
+            self._set_up[kind.name] = kind.schema
 
     def migrate(self, *, attempts: int = 5) -> None:
         """Run the registry's data migrations, once per store object (each migration in
