@@ -35,6 +35,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "clock",
                 "errors",
                 "events",
+                "i18n",
                 "ids",
                 "lifecycle",
                 "money",
