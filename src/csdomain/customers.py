@@ -256,6 +256,7 @@ CHANGEABLE_FIELDS: frozenset[str] = frozenset(
         "market_type",
         "customer_type",
         "delivery_route",
+        "language",
     }
 )
 
@@ -300,6 +301,17 @@ def _display(value: object) -> str | None:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")
+
+
+def _language(_instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    """Empty (the policy's language) or a language tag: ``zh-CN``, ``en``, ``pt_BR``."""
+    if not isinstance(value, str):
+        raise ValidationError.at(attribute.name, f"expected a language tag, got {describe(value)}")
+    if value and not _LANGUAGE_TAG.fullmatch(value):
+        raise ValidationError.at(attribute.name, f"{describe(value)} is not a language tag")
 
 
 @attrs.frozen
@@ -347,6 +359,9 @@ class Customer:
     #: The filing document (备案文件) that lets a bank account shared with another
     #: customer stay on this file (docs/domain.md 9); empty when none was needed or given.
     bank_account_filing: str = attrs.field(default="", validator=text)
+    #: The language the customer's messages are written in (a tag such as ``zh-CN`` or
+    #: ``en``); empty: the policy's ``notifications.language``.
+    language: str = attrs.field(default="", validator=_language)
 
     def __attrs_post_init__(self) -> None:
         if self.created_at is not None:
@@ -381,6 +396,7 @@ class Customer:
         account_manager: str = "",
         first_contact_within: timedelta | None = None,
         bank_account_filing: str = "",
+        language: str = "",
     ) -> Customer:
         """Open a new customer file; needs ``customer.edit`` (docs/domain.md 1).
 
@@ -418,6 +434,7 @@ class Customer:
             account_manager=manager,
             first_contact_due=due,
             bank_account_filing=bank_account_filing,
+            language=language,
         )
 
     def change(

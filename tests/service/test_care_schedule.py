@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
+
 from csdomain.auth import Actor
 from csdomain.calendar import BusinessCalendar
 from csdomain.clock import FixedClock
+from csdomain.errors import ValidationError
 from csdomain.service import ServiceDesk
 from csdomain.store import open_store
 
@@ -41,3 +44,46 @@ def test_a_calendar_without_holidays_sends_no_greetings() -> None:
         )
         messages = desk.schedule_care(customer.id, by=CLERK)
     assert [m for m in messages if m.kind == "holiday_greeting"] == []
+
+
+def test_care_and_notices_are_written_in_the_customers_language() -> None:
+    # Rule: a customer whose file names a language gets messages in it; others get the
+    # policy's (zh-CN by default).
+    from csdomain import Money, OrderLine
+    from csdomain.orders import ConsigneeInfo
+
+    clock = FixedClock(datetime(2026, 9, 20, 2, tzinfo=UTC))
+    root = Actor.superuser("root")
+    with ServiceDesk(open_store("memory://"), clock=clock) as desk:
+        english, _ = desk.register_customer(
+            name="Ann Lee",
+            city="Wuhan",
+            phone="13800138000",
+            birthday=date(1990, 10, 1),
+            language="en",
+            by=root,
+        )
+        chinese, _ = desk.register_customer(
+            name="陈伟", city="Wuhan", phone="13900139000", birthday=date(1990, 10, 1), by=root
+        )
+        [en_birthday] = [m for m in desk.schedule_care(english.id, by=root) if m.kind == "birthday"]
+        [zh_birthday] = [m for m in desk.schedule_care(chinese.id, by=root) if m.kind == "birthday"]
+        assert (en_birthday.language, zh_birthday.language) == ("en", "zh-CN")
+        assert "birthday" in en_birthday.body.lower()
+        assert "生日" in zh_birthday.body
+        desk.receive_stock("AB-100", good=5, by=root)
+        to = ConsigneeInfo("Ann Lee", "13800138000", "1 Luoyu Rd", "430074", "Lee Lab")
+        line = OrderLine("AB-100", 1, Money.of("10", "CNY"))
+        order = desk.place_order(english.id, channel="online", lines=[line], consignee=to, by=root)
+        desk.confirm_order(order.id, by=root)  # the order-confirmed notice goes to the customer
+        desk.relay_outbox(by=root)
+        notices = [m for m in desk.outbox(by=root, status="all") if m.customer_id == english.id]
+        assert notices
+        assert {m.language for m in notices if m.source != "care"} == {"en"}
+        assert order.customer_id == english.id
+    with (
+        pytest.raises(ValidationError) as bad,
+        ServiceDesk(open_store("memory://"), clock=clock) as desk,
+    ):
+        desk.register_customer(name="X", city="Wuhan", language="not a tag!", by=root)
+    assert "language" in str(bad.value)

@@ -708,7 +708,9 @@ def test_schedule_care_twice_creates_no_duplicates(
         ("birthday", datetime(2026, 11, 20, 2, 0, tzinfo=UTC)),
     ]
     assert {(m.channel, m.recipient, m.source) for m in first} == {("sms", PHONE, "care")}
-    assert first[2].body == "Happy birthday, Li Lei! Best wishes from your service team."
+    # written in the policy's language (zh-CN by default) like every other customer notice
+    assert first[2].body == "Li Lei，祝您生日快乐！您的服务团队送上最美好的祝福。"
+    assert first[2].language == "zh-CN"
 
     again = desk.schedule_care(
         "C-1", by=OPERATOR, job_completed_on=date(2026, 11, 2), handed_over_on=date(2026, 10, 10)

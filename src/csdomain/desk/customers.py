@@ -201,6 +201,7 @@ class CustomerDesk(DeskBase):
         delivery_route: ShortText = "",
         account_manager: Id | None = None,
         filing_document: ShortText = "",
+        language: ShortText = "",
     ) -> tuple[Customer, DuplicateContactWarning | None]:
         """Open a customer file with the next customer code; warn about shared contacts.
 
@@ -214,6 +215,8 @@ class CustomerDesk(DeskBase):
         continues after the codes already given there. ``code_name`` is the name written
         into the code (default ``name``); ``id`` defaults to the next ``CU-000001``. Needs
         ``customer.edit``; the returned file is on record (purpose ``register``).
+        ``language`` is the language of the customer's messages (``zh-CN``, ``en``; empty:
+        the policy's).
         """
         if code_name is not None and not code_name.strip():
             raise ValidationError.at("code_name", "must not be empty")
@@ -253,6 +256,7 @@ class CustomerDesk(DeskBase):
             account_manager=account_manager or "",
             first_contact_within=self.policy.customers.first_contact_within,
             bank_account_filing=filing_document.strip() if bank_account else "",
+            language=language,
         )
         warning = self._check_bank_account(repo, customer)
         saved = self.create(uow, CUSTOMERS, customer)
@@ -282,6 +286,7 @@ class CustomerDesk(DeskBase):
         market_type: ShortText = UNCHANGED,
         customer_type: ShortText = UNCHANGED,
         delivery_route: ShortText = UNCHANGED,
+        language: ShortText = UNCHANGED,
         document: ShortText = "",
         filing_document: ShortText = "",
     ) -> tuple[Customer, DuplicateContactWarning | None]:
@@ -316,6 +321,7 @@ class CustomerDesk(DeskBase):
             "market_type": market_type,
             "customer_type": customer_type,
             "delivery_route": delivery_route,
+            "language": language,
         }
         fields = {field: value for field, value in given.items() if value is not UNCHANGED}
         now = self.now()

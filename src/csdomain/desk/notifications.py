@@ -67,7 +67,9 @@ from csdomain.notify import (
     MessageStatus,
     NotificationPolicy,
     OwnerNotices,
+    Rendering,
     WaitReason,
+    localized_care_message,
     messages_for,
 )
 from csdomain.notify.pacing import TokenBucket
@@ -185,10 +187,20 @@ def relay_outbox_batch(
             found = customer(customer_id)
             return None if found is None else found.rest_hours
 
+        def language_for(customer_id: str) -> str | None:
+            found = customer(customer_id)
+            return (found.language or None) if found is not None else None
+
         stored = 0
         for entry in entries:
             rendered = _render_entry(
-                entry, pm, now, policy, recipient_for=recipient_for, rest_hours_for=rest_hours_for
+                entry,
+                pm,
+                now,
+                policy,
+                recipient_for=recipient_for,
+                rest_hours_for=rest_hours_for,
+                language_for=language_for,
             )
             if isinstance(rendered, str):
                 uow.outbox.update(entry.failed(now, rendered))
@@ -212,6 +224,7 @@ def _render_entry(
     *,
     recipient_for: Callable[[str | None, str], str | None],
     rest_hours_for: Callable[[str], QuietHours | None],
+    language_for: Callable[[str], str | None],
 ) -> list[Message] | str:
     """The messages of one outbox entry, or the error text when it cannot be rendered."""
     try:
@@ -222,6 +235,7 @@ def _render_entry(
             policy=policy,
             recipient_for=recipient_for,
             rest_hours_for=rest_hours_for,
+            language_for=language_for,
             event_id=entry.id,
         )
     except _STORE_ERRORS:
@@ -1047,6 +1061,16 @@ class NotificationDesk(DeskBase):
             policy=notifications,
             recipient_for=lambda _cid, channel: customer_address(customer, channel),
         )
+        # written in the customer's language (else the policy's), like every other notice
+        base = Rendering.of(notifications)
+        wanted = Rendering(customer.language or base.language, base.time_zone, base.catalog_dirs)
+        by_key = {occurrence.idempotency_key: occurrence for occurrence in occurrences}
+        messages = [
+            localized_care_message(m, by_key[m.idempotency_key], subject, wanted)
+            if m.idempotency_key in by_key
+            else m
+            for m in messages
+        ]
         repo = uow.repo(MESSAGES)
         new = [m for m in messages if not repo.exists(m.id)]
         repo.add_many(new)
