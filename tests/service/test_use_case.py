@@ -214,3 +214,19 @@ def test_a_desk_is_a_context_manager_that_closes_its_store(tmp_path: object) -> 
         assert desk.store is store
         assert closed == []
     assert closed == [True]
+
+
+def test_no_two_desk_areas_define_the_same_method() -> None:
+    # Rule: ServiceDesk combines the area desks as mixins; a helper two areas both define
+    # (``_shown`` ...) would silently run the other area's code on one of them.
+    from csdomain.desk.base import DeskBase as Base
+    from csdomain.service import ServiceDesk
+
+    owners: dict[str, list[str]] = {}
+    for cls in ServiceDesk.__mro__:
+        if cls in (ServiceDesk, Base) or not cls.__module__.startswith("csdomain.desk"):
+            continue
+        for name, value in vars(cls).items():
+            if callable(value) or isinstance(value, staticmethod | classmethod | property):
+                owners.setdefault(name, []).append(cls.__name__)
+    assert {name: areas for name, areas in owners.items() if len(areas) > 1} == {}

@@ -34,7 +34,7 @@ import random
 import time
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
 import attrs
@@ -50,8 +50,9 @@ from csdomain.errors import (
     ConcurrencyConflict,
     ValidationError,
 )
-from csdomain.kinds import ACCESS_LOG
+from csdomain.kinds import ACCESS_LOG, SURVEY_RESPONSES
 from csdomain.policy import LimitsPolicy, Policy
+from csdomain.satisfaction import SurveyRequested
 from csdomain.store import Kind, Store, UnitOfWork
 
 
@@ -442,6 +443,30 @@ class DeskBase:
                 access_record(cid, by=by.id, at=now, purpose=purpose, token=self.store.tokens())
                 for cid in seen
             )
+
+    def _last_survey_at(self, uow: UnitOfWork, customer_id: str, now: datetime) -> datetime | None:
+        """When ``customer_id`` was last asked for or gave a survey within the cooldown.
+
+        The satisfaction policy's ``survey_cooldown`` keeps a customer from being surveyed
+        again too soon (docs/domain.md 5): the latest survey request in the outbox or answer
+        since ``now - cooldown``, ``None`` when there is none or the cooldown is off.
+        """
+        cooldown = self.policy.satisfaction.survey_cooldown
+        if cooldown <= timedelta(0):
+            return None
+        since = now - cooldown
+        moments = [
+            entry.created_at
+            for entry in uow.outbox.scan(type=SurveyRequested.type_name, created_at__ge=since)
+            if entry.payload.get("customer_id") == customer_id
+        ]
+        moments.extend(
+            response.answered_at
+            for response in uow.repo(SURVEY_RESPONSES).find(
+                customer_id=customer_id, answered_at__ge=since, order_by="-answered_at", limit=1
+            )
+        )
+        return max(moments, default=None)
 
     # -- the skeleton's steps --------------------------------------------------------------
 

@@ -34,7 +34,7 @@ unit of work back, so the store is left unchanged.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import lru_cache, partial
 from typing import Any
 
@@ -72,8 +72,8 @@ from csdomain.desk.customers import log_interaction
 from csdomain.desk.privacy import ERASED, PersonalDataRedactor, scrub
 from csdomain.errors import NotFound, RuleViolation, ValidationError
 from csdomain.ids import NamingSeries
-from csdomain.kinds import COMPLAINTS, CUSTOMERS, ORDERS, SURVEY_RESPONSES
-from csdomain.satisfaction import SurveyRequested, SurveySubject, post_service_survey
+from csdomain.kinds import COMPLAINTS, CUSTOMERS, ORDERS
+from csdomain.satisfaction import SurveySubject, post_service_survey
 from csdomain.store import UnitOfWork
 
 
@@ -120,7 +120,7 @@ class ComplaintDesk(DeskBase):
 
     # -- personal data ---------------------------------------------------------------------
 
-    def _redactor(self, uow: UnitOfWork, customer_id: str) -> Callable[[str], str]:
+    def _complaint_redactor(self, uow: UnitOfWork, customer_id: str) -> Callable[[str], str]:
         """What masks ``customer_id``'s personal data in free text (everything if unknown)."""
         customer = uow.repo(CUSTOMERS).get_or_none(customer_id)
         if customer is None:
@@ -129,25 +129,25 @@ class ComplaintDesk(DeskBase):
             customer, country_code=self.policy.customers.phone_country_code
         )
 
-    def _redactors(self, uow: UnitOfWork) -> Callable[[str], Callable[[str], str]]:
-        """:meth:`_redactor` per customer id, each customer read once."""
-        return lru_cache(maxsize=_CACHED_CUSTOMERS)(partial(self._redactor, uow))
+    def _complaint_redactors(self, uow: UnitOfWork) -> Callable[[str], Callable[[str], str]]:
+        """:meth:`_complaint_redactor` per customer id, each customer read once."""
+        return lru_cache(maxsize=_CACHED_CUSTOMERS)(partial(self._complaint_redactor, uow))
 
-    def _masked(self, uow: UnitOfWork, complaint: Complaint) -> Complaint:
+    def _masked_complaints(self, uow: UnitOfWork, complaint: Complaint) -> Complaint:
         """``complaint`` with its customer's personal data masked in every free text."""
-        return _masked(complaint, self._redactor(uow, complaint.customer_id))
+        return _masked(complaint, self._complaint_redactor(uow, complaint.customer_id))
 
-    def _out(self, uow: UnitOfWork, complaint: Complaint, by: Actor) -> Complaint:
+    def _out_complaints(self, uow: UnitOfWork, complaint: Complaint, by: Actor) -> Complaint:
         """A step's result for ``by``: masked unless ``by`` may read personal data."""
-        return complaint if self.may_read_personal(by) else self._masked(uow, complaint)
+        return complaint if self.may_read_personal(by) else self._masked_complaints(uow, complaint)
 
     def _change(
         self, uow: UnitOfWork, by: Actor, complaint_id: str, step: Callable[[Complaint], Complaint]
     ) -> Complaint:
         """:meth:`~csdomain.desk.base.DeskBase.change` of one complaint, shown to ``by``."""
-        return self._out(uow, self.change(uow, COMPLAINTS, complaint_id, step), by)
+        return self._out_complaints(uow, self.change(uow, COMPLAINTS, complaint_id, step), by)
 
-    def _shown(
+    def _shown_complaints(
         self, uow: UnitOfWork, complaints: list[Complaint], by: Actor, purpose: str
     ) -> list[Complaint]:
         """``complaints`` as a query shows them to ``by`` (docs/domain.md 1).
@@ -158,7 +158,7 @@ class ComplaintDesk(DeskBase):
         if self.may_read_personal(by):
             self.record_access(uow, [c.customer_id for c in complaints], by, purpose)
             return complaints
-        redactor = self._redactors(uow)
+        redactor = self._complaint_redactors(uow)
         return [_masked(c, redactor(c.customer_id)) for c in complaints]
 
     # -- what the use cases look up ---------------------------------------------------------
@@ -183,26 +183,6 @@ class ComplaintDesk(DeskBase):
         if customer is not None and customer.rest_hours is not None:
             return customer.rest_hours
         return self.policy.notifications.default_rest_hours
-
-    def _last_survey_at(self, uow: UnitOfWork, customer_id: str, now: datetime) -> datetime | None:
-        """When the customer was last asked or answered a survey, within the cooldown."""
-        cooldown = self.policy.satisfaction.survey_cooldown
-        if cooldown <= timedelta(0):
-            return None
-        moments: list[datetime] = [
-            response.answered_at
-            for response in uow.repo(SURVEY_RESPONSES).scan(
-                customer_id=customer_id, order_by="-answered_at", limit=1
-            )
-        ]
-        moments.extend(
-            entry.created_at
-            for entry in uow.outbox.scan(
-                type=SurveyRequested.type_name, created_at__ge=now - cooldown
-            )
-            if entry.payload.get("customer_id") == customer_id
-        )
-        return max(moments, default=None)
 
     @checked()
     def complaint_calendar(self, complaint: Complaint) -> BusinessCalendar:
@@ -267,7 +247,7 @@ class ComplaintDesk(DeskBase):
             owner_id=owner_id,
             owners=holders,
         )
-        return self._out(uow, self.create(uow, COMPLAINTS, complaint), by)
+        return self._out_complaints(uow, self.create(uow, COMPLAINTS, complaint), by)
 
     @use_case(_HANDLE)
     def get_complaint(self, uow: UnitOfWork, complaint_id: Id, *, by: Actor) -> Complaint:
@@ -279,7 +259,7 @@ class ComplaintDesk(DeskBase):
         of work; one without it gets the customer's personal data masked and records nothing.
         """
         complaint = uow.repo(COMPLAINTS).get(complaint_id)
-        return self._shown(uow, [complaint], by, "complaint")[0]
+        return self._shown_complaints(uow, [complaint], by, "complaint")[0]
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -844,7 +824,7 @@ class ComplaintDesk(DeskBase):
             where["follow_up_due__ge"] = since
         stream = uow.repo(COMPLAINTS).scan(order_by="follow_up_due", **where)
         found = list(missing_follow_ups(stream, moment, is_member))
-        return self._shown(uow, found, by, "missing follow-ups")
+        return self._shown_complaints(uow, found, by, "missing follow-ups")
 
     @use_case(Permission.VIEW_REPORTS, readonly=True)
     def complaint_statistics(
@@ -858,7 +838,7 @@ class ComplaintDesk(DeskBase):
         if end <= start:
             raise ValidationError.at("end", "must be after start")
         stream = uow.repo(COMPLAINTS).scan(received_at__ge=start, received_at__lt=end)
-        redactor = self._redactors(uow)
+        redactor = self._complaint_redactors(uow)
         masked = (
             c if c.cause is None else attrs.evolve(c, cause=redactor(c.customer_id)(c.cause))
             for c in stream
@@ -885,7 +865,7 @@ class ComplaintDesk(DeskBase):
         if self.may_read_personal(by):
             self.record_access(uow, [r.customer_id for r in remarks], by, "visit report")
             return months
-        redactor = self._redactors(uow)
+        redactor = self._complaint_redactors(uow)
         return [
             attrs.evolve(
                 m,

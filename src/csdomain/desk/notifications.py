@@ -938,7 +938,7 @@ class NotificationDesk(DeskBase):
     Messages to staff (no ``customer_id``) are shown as they are.
     """
 
-    def _redactor(self, uow: UnitOfWork, customer_id: str) -> Callable[[str], str]:
+    def _message_redactor(self, uow: UnitOfWork, customer_id: str) -> Callable[[str], str]:
         """What masks ``customer_id``'s personal data in free text (everything if unknown)."""
         customer = uow.repo(CUSTOMERS).get_or_none(customer_id)
         if customer is None:
@@ -947,7 +947,7 @@ class NotificationDesk(DeskBase):
             customer, country_code=self.policy.customers.phone_country_code
         )
 
-    def _masked(self, uow: UnitOfWork, messages: list[Message]) -> list[Message]:
+    def _masked_messages(self, uow: UnitOfWork, messages: list[Message]) -> list[Message]:
         """``messages`` with the personal data of their customers masked."""
         redactors: dict[str, Callable[[str], str]] = {}
         shown = []
@@ -957,22 +957,22 @@ class NotificationDesk(DeskBase):
                 shown.append(message)
                 continue
             if cid not in redactors:
-                redactors[cid] = self._redactor(uow, cid)
+                redactors[cid] = self._message_redactor(uow, cid)
             shown.append(masked_message(message, redactors[cid]))
         return shown
 
-    def _out(self, uow: UnitOfWork, messages: list[Message], by: Actor) -> list[Message]:
+    def _out_messages(self, uow: UnitOfWork, messages: list[Message], by: Actor) -> list[Message]:
         """Messages a step returns to ``by``: masked unless ``by`` may read personal data."""
-        return messages if self.may_read_personal(by) else self._masked(uow, messages)
+        return messages if self.may_read_personal(by) else self._masked_messages(uow, messages)
 
-    def _shown(
+    def _shown_messages(
         self, uow: UnitOfWork, messages: list[Message], by: Actor, purpose: str
     ) -> list[Message]:
         """Messages a query shows ``by``: recorded per customer (``purpose``), or masked."""
         if self.may_read_personal(by):
             self.record_access(uow, [m.customer_id for m in messages], by, purpose)
             return messages
-        return self._masked(uow, messages)
+        return self._masked_messages(uow, messages)
 
     @checked()
     def dispatcher(self, *, worker_id: Id | None = None) -> Dispatcher:
@@ -1074,7 +1074,7 @@ class NotificationDesk(DeskBase):
         repo = uow.repo(MESSAGES)
         new = [m for m in messages if not repo.exists(m.id)]
         repo.add_many(new)
-        return self._out(uow, new, by)
+        return self._out_messages(uow, new, by)
 
     def _customer_tz(self, customer: Customer) -> str:
         if customer.rest_hours is not None:
@@ -1111,7 +1111,7 @@ class NotificationDesk(DeskBase):
             found = list(
                 repo.scan(status=status, order_by=[order, "created_at"], limit=limit, **where)
             )
-        return self._shown(uow, found, by, "outbox")
+        return self._shown_messages(uow, found, by, "outbox")
 
     @use_case(Permission.SEND_NOTIFICATIONS)
     def get_message(self, uow: UnitOfWork, message_id: Id, *, by: Actor) -> Message:
@@ -1120,7 +1120,7 @@ class NotificationDesk(DeskBase):
         Needs ``notification.send``. Shown as :meth:`outbox` shows messages (an access
         record, purpose ``message``, or masked).
         """
-        return self._shown(uow, [uow.repo(MESSAGES).get(message_id)], by, "message")[0]
+        return self._shown_messages(uow, [uow.repo(MESSAGES).get(message_id)], by, "message")[0]
 
     @use_case(Permission.SEND_NOTIFICATIONS, readonly=True)
     def outbox_summary(self, uow: UnitOfWork, *, by: Actor) -> OutboxSummary:
@@ -1170,7 +1170,7 @@ class NotificationDesk(DeskBase):
         """
         now = self.now()
         again = self.change(uow, MESSAGES, message_id, lambda m: m.requeue(now, by=by.id))
-        return self._out(uow, [again], by)[0]
+        return self._out_messages(uow, [again], by)[0]
 
     @use_case(Permission.SEND_NOTIFICATIONS)
     def retry_dead_letters(
@@ -1196,7 +1196,7 @@ class NotificationDesk(DeskBase):
         again = [message.requeue(now, by=by.id) for message in dead]
         for message in again:
             repo.update(message)
-        return self._out(uow, again, by)
+        return self._out_messages(uow, again, by)
 
     @use_case(Permission.SEND_NOTIFICATIONS)
     def cancel_message(
@@ -1209,7 +1209,7 @@ class NotificationDesk(DeskBase):
         """
         now = self.now()
         gone = self.change(uow, MESSAGES, message_id, lambda m: m.cancel(reason, at=now, by=by.id))
-        return self._out(uow, [gone], by)[0]
+        return self._out_messages(uow, [gone], by)[0]
 
     @use_case(Permission.SEND_NOTIFICATIONS)
     def announce_to_dealers(

@@ -25,7 +25,7 @@ from csdomain.desk.args import Count, Id, LongText, Positive, ShortText, checker
 from csdomain.desk.base import DeskBase, use_case
 from csdomain.errors import ValidationError, describe
 from csdomain.events import Event
-from csdomain.kinds import CUSTOMERS, ORDERS, OUTBOX, RETURNS, STOCKS, SURVEY_RESPONSES
+from csdomain.kinds import CUSTOMERS, ORDERS, RETURNS, STOCKS
 from csdomain.kpi import OrderKpis
 from csdomain.kpi import order_kpis as _order_kpis
 from csdomain.money import Money
@@ -236,23 +236,6 @@ class OrderDesk(DeskBase):
         _save_stocks(repo, {} if before is None else {sku: before}, {sku: after})
         uow.emit(event(now), at=now)
         return after
-
-    def _last_survey_at(self, uow: UnitOfWork, customer_id: str, now: datetime) -> datetime | None:
-        """When ``customer_id`` was last asked for or gave a survey within the cooldown."""
-        since = now - self.policy.satisfaction.survey_cooldown
-        latest: datetime | None = None
-        for entry in uow.repo(OUTBOX).scan(
-            type=SurveyRequested.type_name, created_at__gt=since, order_by="-created_at"
-        ):
-            if entry.payload.get("customer_id") == customer_id:
-                latest = entry.created_at
-                break
-        answered = uow.repo(SURVEY_RESPONSES).find(
-            customer_id=customer_id, answered_at__gt=since, order_by="-answered_at", limit=1
-        )
-        if answered and (latest is None or answered[0].answered_at > latest):
-            latest = answered[0].answered_at
-        return latest
 
     def _survey_after(self, uow: UnitOfWork, order: Order, now: datetime) -> SurveyRequested | None:
         policy = self.policy.satisfaction
