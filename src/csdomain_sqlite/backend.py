@@ -611,8 +611,16 @@ class SqliteTransaction:
         """Matching documents in order, fetched in batches."""
         self._sql(kind)
         sql, params = select_sql(SQLITE, kind, filters, order_by, limit, offset)
-        with _translated(self._path):
+        try:
             cursor = self.conn.execute(sql, params)
+            batch = cursor.fetchmany(_FETCH)
+        except (sqlite3.Error, UnicodeEncodeError, OverflowError) as err:
+            with _translated(self._path):
+                raise err from None
+        yield from batch
+        if len(batch) < _FETCH:
+            return
+        with _translated(self._path):
             while batch := cursor.fetchmany(_FETCH):
                 yield from batch
 

@@ -10,8 +10,11 @@ from typing import Any
 import attrs
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from csdomain.errors import CsDomainError, ValidationError
+from csdomain.kinds import ORDERS
 from csdomain.store import (
     Index,
     Kind,
@@ -25,8 +28,10 @@ from csdomain.store import (
     short_repr,
 )
 from csdomain.store.codec import NOT_UNICODE, unencodable
-from csdomain.store.schema import check_paging
+from csdomain.store.schema import QueryPlans, check_paging, parse_where
+from csdomain.store.sql import _select_text, count_sql, select_sql, where_sql
 from csdomain.store.transfer import export_lines, import_store
+from csdomain_sqlite.backend import SQLITE
 
 
 def test_index_datetimes_are_fixed_width_utc_text_so_text_order_is_time_order() -> None:
@@ -412,7 +417,7 @@ def test_kinds_are_set_up_once_a_writing_unit_of_work_committed(url: str) -> Non
     kinds = KindRegistry()
     kinds.register(_CASES)
     counting = _Counting(open_store(url).backend)
-    store = Store(counting, kinds=kinds)  # type: ignore[arg-type]
+    store = Store(counting, kinds=kinds)
 
     def add_then_fail() -> None:
         with store.unit_of_work() as uow:
@@ -434,3 +439,76 @@ def test_kinds_are_set_up_once_a_writing_unit_of_work_committed(url: str) -> Non
         assert [c.id for c in uow.repo(kinds.get("case")).find(score=0.0)] == ["c1"]
     assert counting.asked == ["case", "case", "case"]
     store.close()
+
+
+# -- find plans cached by shape (issue #15 item 5) ---------------------------------------------
+
+_WHERE_NAMES = st.sampled_from(
+    [
+        "status",
+        "status__in",
+        "status__ne",
+        "customer_id",
+        "placed_at__ge",
+        "key",
+        "key__lt",
+        "colour",
+        "status__like",
+        "channel__in",
+    ]
+)
+_WHERE_VALUES = st.one_of(
+    st.none(),
+    st.sampled_from(["paid", "placed", "", "lone \ud800", 3, 2.5, True]),
+    st.lists(st.one_of(st.none(), st.sampled_from(["paid", "online", 4])), max_size=3),
+    st.just("paid").map(lambda s: (s,)),
+)
+
+
+def _parsed(parse: Callable[[], object]) -> object:
+    try:
+        return parse()
+    except ValidationError as err:
+        return err.errors
+
+
+@given(st.lists(st.dictionaries(_WHERE_NAMES, _WHERE_VALUES, max_size=3), min_size=1, max_size=4))
+def test_cached_query_plans_give_exactly_what_parse_where_gives(
+    wheres: list[dict[str, Any]],
+) -> None:
+    # Rule: a find's filters are checked and normalised exactly as before, whether or not
+    # its shape was seen (the same filters, the same errors with their paths).
+    plans = QueryPlans(ORDERS)
+    for where in wheres * 2:
+        cached = _parsed(lambda where=where: plans.filters(where))  # type: ignore[misc]
+        assert cached == _parsed(lambda where=where: parse_where(ORDERS, where))  # type: ignore[misc]
+
+
+@given(
+    st.lists(st.dictionaries(_WHERE_NAMES, _WHERE_VALUES, max_size=3), min_size=1, max_size=4),
+    st.sampled_from([None, 0, 5]),
+    st.sampled_from([0, 3]),
+)
+def test_cached_sql_text_and_parameters_match_a_fresh_build(
+    wheres: list[dict[str, Any]], limit: int | None, offset: int
+) -> None:
+    # Rule: the SQL text kept per query shape is the text built for these filters, and the
+    # parameters are the values in the clause's order.
+    for where in wheres:
+        try:
+            filters = parse_where(ORDERS, where)
+        except ValidationError:
+            continue
+        order = parse_order(ORDERS, None)
+        clause, params = where_sql(SQLITE, filters)
+        paging = ([limit] if limit is not None else []) + ([offset] if offset else [])
+        fresh = _select_text(SQLITE, "order", filters, order, limit, offset, None)
+        assert select_sql(SQLITE, "order", filters, order, limit, offset) == (
+            fresh,
+            params + paging,
+        )
+        assert clause in fresh
+        assert count_sql(SQLITE, "order", filters) == (
+            f"SELECT count(*) FROM k_order{clause}",
+            params,
+        )

@@ -40,6 +40,7 @@ __all__ = [
     "Kind",
     "KindRegistry",
     "Migration",
+    "QueryPlans",
     "check_paging",
     "counter_fold",
     "normalize_index_value",
@@ -354,28 +355,102 @@ def parse_where(kind: Kind[Any], where: Mapping[str, Any]) -> tuple[Filter, ...]
     filters = []
     allowed = kind.index_names | {"key"}
     for name, value in where.items():
-        path = _argument(name)
-        field, _, op = name.partition("__")
-        op = op or "eq"
-        if field not in allowed:
-            msg = (
-                f"{kind.name} has no index {short_repr(field)}; "
-                f"indexed: {', '.join(sorted(allowed))}"
-            )
-            raise ValidationError.at(path, msg)
-        if op not in _OPS:
-            raise ValidationError.at(path, f"unknown operator {short_repr(op)}")
-        index = kind.index(field) if field != "key" else _KEY
-        if op == "in":
-            if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-                raise ValidationError.at(path, "__in needs a collection of values")
-            norm: Any = tuple(_typed(index, normalize_index_value(v, path), path) for v in value)
-        else:
-            norm = _typed(index, normalize_index_value(value, path), path)
-            if norm is None and op not in ("eq", "ne"):
-                raise ValidationError.at(path, f"cannot compare None with {op}")
-        filters.append(Filter(field, cast(Op, op), norm))
+        planned = _plan_one(kind, allowed, name)
+        filters.append(_filter(planned, value))
     return tuple(filters)
+
+
+#: One planned ``where`` argument: its name, field, operator, index, error path and
+#: whether plain ASCII text is its value as given (a text index, not ``__in``).
+_Planned = tuple[str, str, Op, Index, str, bool]
+
+
+def _plan_one(kind: Kind[Any], allowed: frozenset[str], name: str) -> _Planned:
+    path = _argument(name)
+    field, _, op = name.partition("__")
+    op = op or "eq"
+    if field not in allowed:
+        msg = f"{kind.name} has no index {short_repr(field)}; indexed: {', '.join(sorted(allowed))}"
+        raise ValidationError.at(path, msg)
+    if op not in _OPS:
+        raise ValidationError.at(path, f"unknown operator {short_repr(op)}")
+    index = kind.index(field) if field != "key" else _KEY
+    return name, field, cast(Op, op), index, path, index.type == "text" and op != "in"
+
+
+def _filter(planned: _Planned, value: Any) -> Filter:
+    _name, field, op, index, path, text = planned
+    if text and value.__class__ is str and value.isascii():
+        return Filter(field, op, value)  # what normalising and checking give ASCII text
+    if op == "in":
+        if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+            raise ValidationError.at(path, "__in needs a collection of values")
+        norm: Any = tuple(_typed(index, normalize_index_value(v, path), path) for v in value)
+    else:
+        norm = _typed(index, normalize_index_value(value, path), path)
+        if norm is None and op not in ("eq", "ne"):
+            raise ValidationError.at(path, f"cannot compare None with {op}")
+    return Filter(field, op, norm)
+
+
+class QueryPlans:
+    """The parsed ``where`` names and ``order_by`` of one kind, cached by shape.
+
+    :meth:`filters` gives exactly what :func:`parse_where` gives (the same filters, the
+    same errors): a query's argument names are checked once per shape, its values at
+    every call.
+    """
+
+    #: Shapes kept per kind (a program has few; callers that build names dynamically
+    #: cannot grow the cache without bound).
+    LIMIT = 512
+
+    def __init__(self, kind: Kind[Any]) -> None:
+        self.kind = kind
+        self._where: dict[tuple[str, ...], tuple[_Planned, ...]] = {}
+        self._order: dict[object, tuple[tuple[str, bool], ...]] = {}
+
+    def filters(self, where: Mapping[str, Any]) -> tuple[Filter, ...]:
+        """The filters of ``where`` (see :func:`parse_where`)."""
+        if not where:
+            return ()
+        shape = tuple(where)
+        plan = self._where.get(shape)
+        if plan is None:
+            allowed = self.kind.index_names | {"key"}
+            try:
+                plan = tuple(_plan_one(self.kind, allowed, name) for name in shape)
+            except ValidationError:
+                return parse_where(self.kind, where)  # raises what it always raised
+            if len(self._where) < self.LIMIT:
+                self._where[shape] = plan
+        filters = []
+        for planned in plan:
+            value = where[planned[0]]
+            if value.__class__ is str and planned[5] and value.isascii():
+                filters.append(Filter(planned[1], planned[2], value))  # as _filter makes it
+            else:
+                filters.append(_filter(planned, value))
+        return tuple(filters)
+
+    def order(self, order_by: object) -> tuple[tuple[str, bool], ...]:
+        """The order of ``order_by`` (see :func:`parse_order`)."""
+        if order_by is None:
+            return _BY_KEY
+        if not isinstance(order_by, str | tuple):
+            return parse_order(self.kind, order_by)
+        try:
+            found = self._order.get(order_by)
+        except TypeError:  # a tuple holding something unhashable
+            return parse_order(self.kind, order_by)
+        if found is None:
+            found = parse_order(self.kind, order_by)
+            if len(self._order) < self.LIMIT:
+                self._order[order_by] = found
+        return found
+
+
+_BY_KEY: tuple[tuple[str, bool], ...] = (("key", False),)
 
 
 def parse_order(kind: Kind[Any], order_by: object) -> tuple[tuple[str, bool], ...]:

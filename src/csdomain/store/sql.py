@@ -29,6 +29,7 @@ __all__ = [
     "column",
     "count_sql",
     "create_index",
+    "filter_params",
     "index_name",
     "meta_sql",
     "migration_sql",
@@ -280,6 +281,41 @@ def where_sql(dialect: Dialect, filters: Sequence[Filter]) -> tuple[str, list[An
     return (" WHERE " + " AND ".join(parts) if parts else ""), params
 
 
+def _shape(f: Filter) -> tuple[object, ...]:
+    """What of a filter decides its SQL text (not the values themselves)."""
+    if f.op == "in":
+        count = sum(v is not None for v in f.value)
+        return (f.field, "in", count, count != len(f.value))
+    return (f.field, f.op, f.value is None)
+
+
+def filter_params(filters: Sequence[Filter]) -> list[Any]:
+    """The parameters of :func:`where_sql`'s clause, in its order."""
+    params: list[Any] = []
+    for f in filters:
+        if f.op == "in":
+            params.extend(v for v in f.value if v is not None)
+        elif f.value is not None:
+            params.append(f.value)
+    return params
+
+
+#: The SQL text of each query shape, per dialect (by identity) and statement kind.
+_TEXTS: dict[int, tuple[Dialect, dict[tuple[object, ...], str]]] = {}
+#: Shapes kept per dialect before the cache starts over.
+_TEXTS_LIMIT = 4096
+
+
+def _texts(dialect: Dialect) -> dict[tuple[object, ...], str]:
+    found = _TEXTS.get(id(dialect))
+    if found is None or found[0] is not dialect:
+        found = _TEXTS[id(dialect)] = (dialect, {})
+    texts = found[1]
+    if len(texts) >= _TEXTS_LIMIT:
+        texts.clear()
+    return texts
+
+
 def select_sql(  # noqa: PLR0917 - mirrors Transaction.find
     dialect: Dialect,
     kind: str,
@@ -293,9 +329,43 @@ def select_sql(  # noqa: PLR0917 - mirrors Transaction.find
     """``SELECT key, version, <doc columns>`` matching ``filters`` in order, with paging.
 
     ``lock`` adds ``FOR UPDATE`` (``"wait"``) or ``FOR UPDATE SKIP LOCKED``
-    (``"skip_locked"``) on dialects with :attr:`Dialect.row_locks`.
+    (``"skip_locked"``) on dialects with :attr:`Dialect.row_locks`. The text is built
+    once per query shape (kind, filter fields, operators and ``None``-ness, order,
+    paging, lock) and kept; only the parameters are computed per call.
     """
-    where, params = where_sql(dialect, filters)
+    if lock is not None and not dialect.row_locks:
+        raise ValidationError.at("lock", f"{dialect.name} has no row locks")
+    texts = _texts(dialect)
+    shape = (
+        "select",
+        kind,
+        tuple([(f.field, f.op, f.value is None) if f.op != "in" else _shape(f) for f in filters]),
+        tuple(order_by),
+        limit is None,
+        bool(offset),
+        lock,
+    )
+    sql = texts.get(shape)
+    if sql is None:
+        sql = texts[shape] = _select_text(dialect, kind, filters, order_by, limit, offset, lock)
+    params = filter_params(filters)
+    if limit is not None:
+        params.append(limit)
+    if offset:
+        params.append(offset)
+    return sql, params
+
+
+def _select_text(  # noqa: PLR0917 - mirrors select_sql
+    dialect: Dialect,
+    kind: str,
+    filters: Sequence[Filter],
+    order_by: Sequence[tuple[str, bool]],
+    limit: int | None,
+    offset: int,
+    lock: Lock | None,
+) -> str:
+    where, _params = where_sql(dialect, filters)
     order = ", ".join(
         f"{column(field)} {'DESC' if desc else 'ASC'}" + (" NULLS LAST" if desc else " NULLS FIRST")
         for field, desc in order_by
@@ -303,20 +373,26 @@ def select_sql(  # noqa: PLR0917 - mirrors Transaction.find
     sql = f"SELECT key, version, {dialect.doc_columns} FROM {table(kind)}{where} ORDER BY {order}"
     if limit is not None:
         sql += f" LIMIT {dialect.param}"
-        params.append(limit)
     if offset:
         if limit is None:
             sql += " LIMIT -1" if dialect.name == "sqlite" else " LIMIT ALL"
         sql += f" OFFSET {dialect.param}"
-        params.append(offset)
     if lock is not None:
-        if not dialect.row_locks:
-            raise ValidationError.at("lock", f"{dialect.name} has no row locks")
         sql += " FOR UPDATE SKIP LOCKED" if lock == "skip_locked" else " FOR UPDATE"
-    return sql, params
+    return sql
 
 
 def count_sql(dialect: Dialect, kind: str, filters: Sequence[Filter]) -> tuple[str, list[Any]]:
-    """``SELECT count(*)`` matching ``filters``."""
-    where, params = where_sql(dialect, filters)
-    return f"SELECT count(*) FROM {table(kind)}{where}", params
+    """``SELECT count(*)`` matching ``filters`` (the text kept per shape, as for
+    :func:`select_sql`)."""
+    texts = _texts(dialect)
+    shape = (
+        "count",
+        kind,
+        tuple([(f.field, f.op, f.value is None) if f.op != "in" else _shape(f) for f in filters]),
+    )
+    sql = texts.get(shape)
+    if sql is None:
+        where, _params = where_sql(dialect, filters)
+        sql = texts[shape] = f"SELECT count(*) FROM {table(kind)}{where}"
+    return sql, filter_params(filters)

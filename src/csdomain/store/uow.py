@@ -41,9 +41,8 @@ from csdomain.store.schema import (
     KINDS,
     Kind,
     KindRegistry,
+    QueryPlans,
     check_paging,
-    parse_order,
-    parse_where,
 )
 from csdomain.store.spi import (
     Backend,
@@ -90,6 +89,7 @@ class Repository(Generic[T]):
         self._name = kind.name
         self._codec = DocumentCodec(kind.cls, stores_objects=uow.store.backend.stores_objects)
         self._decode = self._codec.decode
+        self._plans = uow.store.query_plans(kind)
 
     # encoding -------------------------------------------------------------------------
 
@@ -149,7 +149,21 @@ class Repository(Generic[T]):
     ) -> list[T]:
         """Objects whose index fields match ``where`` (``field=value``, ``field__in=[...]``,
         ``field__lt/le/gt/ge/ne=value``), ordered by ``order_by`` (``"-field"`` descends)."""
-        return list(self.scan(order_by=order_by, limit=limit, offset=offset, **where))
+        if limit is not None or offset.__class__ is not int or offset:
+            check_paging(limit, offset)
+        plans = self._plans
+        uow = self._uow
+        rows = uow.tx.find(self._name, plans.filters(where), plans.order(order_by), limit, offset)
+        decode = self._decode
+        if uow.readonly:
+            return [decode(doc) for _key, _version, doc in rows]
+        versions = uow.versions
+        name = self._name
+        found = []
+        for key, version, doc in rows:
+            versions[(name, key)] = version
+            found.append(decode(doc))
+        return found
 
     def scan(
         self,
@@ -160,9 +174,11 @@ class Repository(Generic[T]):
         **where: Any,
     ) -> Iterator[T]:
         """Like :meth:`find`, but streams objects one by one (bounded memory)."""
-        check_paging(limit, offset)
-        filters = parse_where(self.kind, where)
-        order = parse_order(self.kind, order_by)
+        if limit is not None or offset.__class__ is not int or offset:
+            check_paging(limit, offset)
+        plans = self._plans
+        filters = plans.filters(where)
+        order = plans.order(order_by)
         return self._stream(self._uow.tx.find(self._name, filters, order, limit, offset))
 
     def _stream(self, rows: Iterator[tuple[str, int, Any]]) -> Iterator[T]:
@@ -197,8 +213,8 @@ class Repository(Generic[T]):
         if finder is None:
             return self.find(order_by=order_by, limit=limit, **where)
         check_paging(limit)
-        filters = parse_where(self.kind, where)
-        order = parse_order(self.kind, order_by)
+        filters = self._plans.filters(where)
+        order = self._plans.order(order_by)
         versions = self._uow.versions
         found = []
         for key, version, doc in finder(self._name, filters, order, limit, skip_locked=skip_locked):
@@ -208,7 +224,7 @@ class Repository(Generic[T]):
 
     def count(self, **where: Any) -> int:
         """How many stored objects match ``where``."""
-        return self._uow.tx.count(self._name, parse_where(self.kind, where))
+        return self._uow.tx.count(self._name, self._plans.filters(where))
 
     # writes ---------------------------------------------------------------------------
 
@@ -428,6 +444,7 @@ class Store:
         #: The schema of each kind known set up in the backend (a writing unit of work
         #: that ensured it has committed): not ensured again.
         self._set_up: dict[str, Any] = {}
+        self._plans: dict[str, QueryPlans] = {}
         self._migrated = False
         self._migrating = threading.Lock()
 
@@ -458,6 +475,13 @@ class Store:
 
         self._reindexers[kind.name] = (kind, reindex)
         return reindex
+
+    def query_plans(self, kind: Kind[Any]) -> QueryPlans:
+        """The cached query plans of ``kind`` (see :class:`QueryPlans`)."""
+        plans = self._plans.get(kind.name)
+        if plans is None or plans.kind is not kind:
+            plans = self._plans[kind.name] = QueryPlans(kind)
+        return plans
 
     def ensure_kind(self, tx: Transaction, kind: Kind[Any]) -> bool:
         """Create or migrate ``kind``'s storage unless it is known set up; whether the
