@@ -647,18 +647,25 @@ def _generating(direction: str, cls: type) -> Iterator[None]:
 
 
 def _attrs_structure_factory(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any], Any]:
-    """cattrs' detailed hook for ``cls``, tried after a generated fast path."""
+    """cattrs' detailed hook for ``cls``, tried after a generated fast path.
+
+    The detailed function is generated when a document first needs it (one the fast path
+    does not take), so a program that reads only well-formed documents never pays for it.
+    """
     with _generating("structure", cls):
-        detailed: Callable[[Any, Any], Any] = conv.gen_structure_attrs_fromdict(cls)
         fast = _fast_structure_fn(cls, conv)
-    if fast is None:
-        return detailed
+        if fast is None:
+            plain: Callable[[Any, Any], Any] = conv.gen_structure_attrs_fromdict(cls)
+            return plain
+    detailed: list[Callable[[Any, Any], Any]] = []
 
     def structure_attrs(value: Any, type_: Any) -> Any:
         try:
             return fast(value)
         except Exception:  # the detailed hook below raises the error to report
-            return detailed(value, type_)
+            if not detailed:
+                detailed.append(conv.gen_structure_attrs_fromdict(cls))
+            return detailed[0](value, type_)
 
     def make_trusted() -> Callable[[Any], Any]:
         with _generating("trusted", cls):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -512,3 +514,22 @@ def test_cached_sql_text_and_parameters_match_a_fresh_build(
             f"SELECT count(*) FROM k_order{clause}",
             params,
         )
+
+
+def test_opening_a_store_generates_converter_code_only_for_the_classes_it_reads() -> None:
+    # Rule: start-up stays cheap: converter code is generated per class at its first use,
+    # not for every registered kind when a store opens (issue #15 item 6).
+    code = (
+        "import linecache\n"
+        "from csdomain.store import open_store\n"
+        "from csdomain.kinds import ORDERS\n"
+        "store = open_store('sqlite://')\n"
+        "with store.unit_of_work() as uow:\n"
+        "    uow.repo(ORDERS).find()\n"
+        "made = [k for k in linecache.cache if k.startswith('<csdomain generated')]\n"
+        "print(len(made))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.strip() == "0"

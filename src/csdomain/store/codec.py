@@ -222,13 +222,21 @@ class DocumentCodec(Generic[T]):
     def __init__(self, cls: type[T], *, stores_objects: bool) -> None:
         self.cls = cls
         self.stores_objects = stores_objects
-        self._structure: Callable[[Any, Any], Any] = converter.get_structure_hook(cls)
-        self._trusted: Callable[[Any], T] = trusted_structure_hook(cls)
-        self._unstructure = json_unstructure_hook(cls)
+        self._hooks_made = False
+
+    def _prepare(self) -> None:
+        """Look up (and so generate) the converter's functions for the class: at the first
+        use, so that opening a store does not generate code for every kind it knows."""
+        self._structure: Callable[[Any, Any], Any] = converter.get_structure_hook(self.cls)
+        self._trusted: Callable[[Any], T] = trusted_structure_hook(self.cls)
+        self._unstructure: Callable[[Any], Any] = json_unstructure_hook(self.cls)
+        self._hooks_made = True
 
     def encode(self, obj: T) -> Any:
         """The document to store for ``obj`` (the object itself for a backend that keeps
         objects), once its JSON is known to read back; else a :class:`ValidationError`."""
+        if not self._hooks_made:
+            self._prepare()
         try:
             data = self._unstructure(obj)
         except _HOOK_ERRORS as err:
@@ -278,6 +286,8 @@ class DocumentCodec(Generic[T]):
         return self._read(doc)
 
     def _read(self, doc: bytes, *, trusted: bool = True) -> T:
+        if not self._hooks_made:
+            self._prepare()
         try:
             data = orjson.loads(doc)
             if trusted:
