@@ -93,6 +93,10 @@ VALUE_SOURCES: dict[str, str] = {
     "orders.currency": documents("2", "prices and remittances in yuan (元)"),
     "orders.require_payment_before_shipment": documents("2", "先付款,后发货"),
     "orders.credit_exempt_classes": project("nobody ships before paying until you say so"),
+    "orders.payment_reminder_after": project(
+        "a reminder three days after confirmation; the documents give no interval"
+    ),
+    "orders.payment_reminder_every": project("at most one reminder a week per order"),
     "orders.delivery_days_min": documents("2", "接到传真后……3-4日即可收到"),
     "orders.delivery_days_max": documents("2", "接到传真后……3-4日即可收到"),
     "orders.usual_delivery_days_min": documents("2", "一般内2-3日即可收到"),

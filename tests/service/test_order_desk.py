@@ -1674,3 +1674,29 @@ class DeskMachine(RuleBasedStateMachine):
 
 
 TestDeskMachine = DeskMachine.TestCase
+
+
+def test_a_confirmed_unpaid_order_is_reminded_once_a_week_until_paid(
+    desk: OrderDesk, clock: FixedClock, store: Store
+) -> None:
+    # Rule: payment first, then shipment (先付款, 后发货): a confirmed order still unpaid after
+    # orders.payment_reminder_after gets a payment reminder, at most once per
+    # orders.payment_reminder_every, and none once it is paid.
+    order = confirmed(desk)
+    early = confirmed(desk)
+    clock.advance(timedelta(days=1))
+    assert desk.remind_unpaid_orders(by=FINANCE) == []
+    clock.advance(timedelta(days=2))
+    desk.record_payment(early.id, early.total, by=FINANCE)
+    [reminder] = desk.remind_unpaid_orders(by=FINANCE)
+    assert (reminder.order_id, reminder.balance) == (order.id, order.total)
+    assert desk.remind_unpaid_orders(by=FINANCE) == []  # a scheduler may run it often
+    clock.advance(timedelta(days=7))
+    assert [r.order_id for r in desk.remind_unpaid_orders(by=FINANCE)] == [order.id]
+    desk.record_payment(order.id, order.total, by=FINANCE)
+    clock.advance(timedelta(days=7))
+    assert desk.remind_unpaid_orders(by=FINANCE) == []
+    with store.unit_of_work(readonly=True) as uow:
+        assert len(uow.outbox.find(type="PaymentReminderDue")) == 2
+    with pytest.raises(PermissionDenied):
+        desk.remind_unpaid_orders(by=WAREHOUSE)

@@ -58,7 +58,13 @@ from csdomain.notify import (
     rendering,
 )
 from csdomain.notify import default_templates as default_templates_plugin
-from csdomain.orders import OrderConfirmed, OrderShipped, ShipmentLine, ShippingMode
+from csdomain.orders import (
+    OrderConfirmed,
+    OrderShipped,
+    PaymentReminderDue,
+    ShipmentLine,
+    ShippingMode,
+)
 from csdomain.plugins import get_plugin_manager
 from csdomain.satisfaction import SurveyResponseRecorded
 
@@ -110,6 +116,13 @@ def _job_status(to: ServiceOrderStatus) -> ServiceOrderStatusChanged:
 def sample_events() -> Iterator[Event]:
     """One real event of the library for every default template (and its variants)."""
     yield OrderConfirmed(order_id="SO-202603-0001", customer_id="C-1", at=T0, by="ops-1")
+    yield PaymentReminderDue(
+        order_id="SO-202603-0001",
+        customer_id="C-1",
+        balance=Money.of("1234.50", "CNY"),
+        confirmed_at=T0,
+        at=T0,
+    )
     yield _shipped(window=True)
     yield _shipped(window=False)
     yield ComplaintReceived(
@@ -195,6 +208,7 @@ def test_every_default_template_applies_to_a_real_event_of_the_library() -> None
     assert kinds >= {
         "order_confirmed",
         "order_shipped",
+        "payment_reminder",
         "complaint_received",
         "complaint_status",
         "complaint_closed",

@@ -40,6 +40,7 @@ from csdomain.orders import (
     OrderKind,
     OrderLine,
     OrderStatus,
+    PaymentReminderDue,
     ShipmentLine,
     ShippingMode,
     Stock,
@@ -860,6 +861,47 @@ class OrderDesk(DeskBase):
         return _stock_counts_due(
             uow.repo(STOCKS).scan(), self.now(), self.policy.orders.stock_take_interval
         )
+
+    @use_case(Permission.SEND_NOTIFICATIONS, Permission.RECORD_PAYMENT)
+    def remind_unpaid_orders(self, uow: UnitOfWork, *, by: Actor) -> list[PaymentReminderDue]:
+        """Remind the customers of confirmed orders that still wait for their payment.
+
+        Source: docs/domain.md 2 (payment first, then shipment). An order confirmed at least
+        ``orders.payment_reminder_after`` ago and not paid in full gets a
+        :class:`~csdomain.orders.PaymentReminderDue` in the outbox (the notices turn it into
+        the customer's payment reminder), at most once per ``orders.payment_reminder_every``:
+        a scheduled job may run it as often as it likes. Returns the reminders of this run,
+        by order number. Needs ``notification.send`` (the scheduler) or
+        ``order.record_payment`` (finance).
+        """
+        now = self.now()
+        policy = self.policy.orders
+        recent = {
+            entry.payload.get("order_id")
+            for entry in uow.outbox.scan(
+                type=PaymentReminderDue.type_name,
+                created_at__gt=now - policy.payment_reminder_every,
+            )
+        }
+        due: list[PaymentReminderDue] = []
+        for order in uow.repo(ORDERS).find(status=OrderStatus.CONFIRMED, order_by="key"):
+            confirmed_at = next(
+                (c.at for c in reversed(order.history) if c.to == OrderStatus.CONFIRMED), None
+            )
+            if confirmed_at is None or order.id in recent or order.is_paid_in_full:
+                continue
+            if now - confirmed_at < policy.payment_reminder_after:
+                continue
+            reminder = PaymentReminderDue(
+                order_id=order.id,
+                customer_id=order.customer_id,
+                balance=order.balance,
+                confirmed_at=confirmed_at,
+                at=now,
+            )
+            uow.emit(reminder, at=now)
+            due.append(reminder)
+        return due
 
     @use_case(Permission.VIEW_REPORTS, readonly=True)
     def order_kpis(

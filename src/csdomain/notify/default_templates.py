@@ -39,6 +39,15 @@ DEFAULT_TEMPLATES = MessageTemplates(
             body=N_("Your order {order_id} is confirmed. We ship as soon as payment arrives."),
         ),
         MessageTemplate(
+            event_type="PaymentReminderDue",
+            kind="payment_reminder",
+            subject=N_("Payment for order {order_id}"),
+            body=N_(
+                "Your order {order_id} is confirmed and waits for your payment of {balance}. "
+                "We ship as soon as it arrives."
+            ),
+        ),
+        MessageTemplate(
             event_type="OrderShipped",
             kind="order_shipped",
             variant="expected_date",

@@ -41,6 +41,7 @@ __all__ = [
     "OrderPriceChanged",
     "OrderShipped",
     "PaymentRecorded",
+    "PaymentReminderDue",
     "ProductionFinished",
     "ProductionStarted",
     "StockAdjusted",
@@ -77,6 +78,21 @@ class OrderConfirmedBySalesperson(Event):
 
     order_id: str
     salesperson: str
+    at: datetime
+
+
+@attrs.frozen
+class PaymentReminderDue(Event):
+    """A confirmed order still waits for its payment: the customer is reminded.
+
+    Emitted by the scheduled use case ``remind_unpaid_orders`` (payment first, then
+    shipment: docs/domain.md 2); the notification templates turn it into the reminder.
+    """
+
+    order_id: str
+    customer_id: str
+    balance: Money
+    confirmed_at: datetime
     at: datetime
 
 
