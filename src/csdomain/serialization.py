@@ -550,11 +550,26 @@ def _fast_structure_fn(cls: type, conv: cattrs.Converter) -> Callable[[Any], Any
 
 
 def _trusted_money(amount: str, currency: str) -> Money:
-    """Money from stored text without re-checking it (the store checked it when writing)."""
-    money = _new(Money)
-    _set(money, "amount", Decimal(amount))
-    _set(money, "currency", currency)
+    """Money from stored text without re-checking it (the store checked it when writing).
+
+    Money is immutable, so equal amounts read back share one object (a bounded cache:
+    prices and fees repeat across documents).
+    """
+    key = (amount, currency)
+    money = _MONEY.get(key)
+    if money is None:
+        money = _new(Money)
+        _set(money, "amount", Decimal(amount))
+        _set(money, "currency", currency)
+        if len(_MONEY) >= _MONEY_LIMIT:
+            _MONEY.clear()
+        _MONEY[key] = money
     return money
+
+
+#: Money read on the trusted path, by its stored amount text and currency.
+_MONEY: dict[tuple[str, str], Money] = {}
+_MONEY_LIMIT = 4096
 
 
 _new = object.__new__
