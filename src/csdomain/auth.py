@@ -28,7 +28,9 @@ __all__ = [
     "AccessPolicy",
     "Actor",
     "Permission",
+    "known_roles",
     "normal_identity",
+    "register_roles",
     "same_identity",
 ]
 
@@ -147,6 +149,25 @@ DEFAULT_APPROVAL_LIMITS: Mapping[str, Decimal | None] = {
 LimitValue = Decimal | str | int | Money | Mapping[str, Decimal | str | int] | None
 
 
+#: The role names an :class:`Actor` may hold: the default table's, and those of every role
+#: table an application builds (:class:`AccessPolicy` registers its own) or names with
+#: :func:`register_roles`.
+_KNOWN_ROLES: set[str] = set(DEFAULT_ROLE_PERMISSIONS)
+
+
+def register_roles(*names: str) -> None:
+    """Make ``names`` known role names (an application's own roles, before its actors)."""
+    for name in names:
+        if not isinstance(name, str) or not name.strip():
+            raise ValidationError.at("roles", f"a role is a non-empty name, not {name!r}")
+    _KNOWN_ROLES.update(names)
+
+
+def known_roles() -> frozenset[str]:
+    """Every role name an actor may hold now."""
+    return frozenset(_KNOWN_ROLES)
+
+
 def _roles(value: Iterable[str]) -> frozenset[str]:
     if isinstance(value, str):
         value = (value,)
@@ -157,6 +178,14 @@ def _roles(value: Iterable[str]) -> frozenset[str]:
     for role in roles:
         if not isinstance(role, str) or not role.strip():
             raise ValidationError.at("roles", f"a role is a non-empty name, not {role!r}")
+    unknown = sorted(roles - _KNOWN_ROLES)
+    if unknown:
+        msg = (
+            f"unknown role {', '.join(map(repr, unknown))}; the role table knows "
+            f"{', '.join(sorted(_KNOWN_ROLES))} (an application's own roles are known once "
+            "its AccessPolicy is built, or after auth.register_roles)"
+        )
+        raise ValidationError.at("roles", msg)
     return roles
 
 
@@ -175,6 +204,10 @@ def _actor_id(value: object) -> str:
 @attrs.frozen
 class Actor:
     """A person or process acting on the desk: an id and the roles it holds.
+
+    A role must be a known one (:func:`known_roles`: the default table's, an application's
+    :class:`AccessPolicy`'s, or :func:`register_roles`'s): ``Actor("dev", {"admin"})`` is
+    refused at once rather than failing every call later.
 
     The id is kept in NFKC form without outer blanks, and four-eyes checks compare ids
     with :func:`same_identity`, so re-spelling one's own id does not make a second person.
@@ -248,6 +281,12 @@ class AccessPolicy:
     currency: str = "CNY"
 
     def __attrs_post_init__(self) -> None:
+        table: object = self.role_permissions
+        if not isinstance(table, Mapping):
+            raise ValidationError.at(
+                "role_permissions", "expected a mapping of role to permissions"
+            )
+        register_roles(*table)
         raw: object = self.approval_limits
         if not isinstance(raw, Mapping):
             raise ValidationError.at("approval_limits", "expected a mapping of role to limit")

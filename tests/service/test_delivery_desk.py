@@ -51,7 +51,7 @@ MANAGER = Actor("wu.manager", {"department_manager"})
 FINANCE = Actor("qian.finance", {"finance"})
 WAREHOUSE = Actor("zhao.wh", {"warehouse"})
 VP = Actor("sun.vp", {"sales_vp"})
-OUTSIDER = Actor("guest", {"visitor"})
+OUTSIDER = Actor("guest", frozenset())
 CONSIGNEE = ConsigneeInfo("Dr. Chen", "13800138000", "Luoyu Rd 1, Wuhan", "430000", "Huake Bio")
 NOTE = "Dr. Chen (13800138000) found two bags torn"
 

@@ -71,7 +71,7 @@ TECH = Actor("tech-7", frozenset({"technician"}))
 FINANCE = Actor("fin-1", frozenset({"finance"}))
 SALES = Actor("sales-1", frozenset({"salesperson"}))
 WAREHOUSE = Actor("wh-1", frozenset({"warehouse"}))
-OUTSIDER = Actor("visitor-1", frozenset({"guest"}))
+OUTSIDER = Actor("visitor-1", frozenset())
 GUIDE = (
     FaultEntry(
         symptom="no power",

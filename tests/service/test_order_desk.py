@@ -71,7 +71,7 @@ MANAGER = Actor("wu.manager", {"department_manager"})
 FINANCE = Actor("qian.finance", {"finance"})
 WAREHOUSE = Actor("zhao.wh", {"warehouse"})
 VP = Actor("sun.vp", {"sales_vp"})
-OUTSIDER = Actor("guest", {"visitor"})
+OUTSIDER = Actor("guest", frozenset())
 CONSIGNEE = ConsigneeInfo("Dr. Chen", "13800138000", "Luoyu Rd 1, Wuhan", "430000", "Huake Bio")
 
 
@@ -1194,7 +1194,7 @@ def test_the_analysis_month_is_validated(desk: OrderDesk, month: object) -> None
 
 def test_the_return_analysis_needs_report_view(desk: OrderDesk) -> None:
     with pytest.raises(PermissionDenied):
-        desk.return_analysis("2026-11", by=Actor("x", {"nobody"}))
+        desk.return_analysis("2026-11", by=Actor("x", frozenset()))
 
 
 @pytest.mark.parametrize(

@@ -79,7 +79,7 @@ MANAGER = Actor("cs-manager-1", {"cs_manager"})
 CALLER = Actor("caller-1", {"call_team"})
 ANALYST = Actor("analyst-1", {"finance"})
 TELEPHONY = Actor.system("telephony")
-OUTSIDER = Actor("visitor-1", {"guest"})
+OUTSIDER = Actor("visitor-1", frozenset())
 
 SURVEY = Survey(
     id="after-sales-2026",

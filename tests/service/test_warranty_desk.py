@@ -13,7 +13,7 @@ import attrs
 import pytest
 
 import csdomain
-from csdomain.auth import Actor, Permission
+from csdomain.auth import Actor, Permission, register_roles
 from csdomain.clock import FixedClock
 from csdomain.complaints import ComplaintUrgency
 from csdomain.customers import Customer
@@ -84,7 +84,7 @@ AGENT = Actor("agent-1", {"specialist"})
 TECH = Actor("tech-7", {"technician"})
 VP = Actor("vp-1", {"sales_vp"})
 ANALYST = Actor("analyst-1", {"finance"})
-OUTSIDER = Actor("visitor-1", {"guest"})
+OUTSIDER = Actor("visitor-1", frozenset())
 
 CUSTOMER_ID = "BJ-202607-ZHANG-001"
 TV_ORDER_ID = "SO-202607-0007"
@@ -511,7 +511,9 @@ def submit_as(desk: WarrantyDesk, by: Actor) -> WarrantyClaimCase:
 
 # -- personal data -----------------------------------------------------------------------
 
-#: A claims clerk of a custom role: handles claims, may not read customer files.
+#: A claims clerk of a custom role: handles claims, may not read customer files (the role
+#: is named before the policy that grants it is built, below).
+register_roles("claims_clerk")
 CLERK = Actor("claims-clerk-1", {"claims_clerk"})
 
 

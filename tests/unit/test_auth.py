@@ -12,7 +12,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from csdomain.auth import DEFAULT_ROLE_PERMISSIONS, AccessPolicy, Actor, Permission, same_identity
+from csdomain.auth import (
+    DEFAULT_ROLE_PERMISSIONS,
+    AccessPolicy,
+    Actor,
+    Permission,
+    known_roles,
+    register_roles,
+    same_identity,
+)
 from csdomain.errors import PermissionDenied, RuleViolation, ValidationError
 from csdomain.money import Money
 from csdomain.serialization import from_json, to_json
@@ -74,7 +82,16 @@ def test_a_resolution_is_approved_by_a_manager_and_substance_by_the_vp() -> None
     assert limited.has_approval_authority(Actor("u1", {"department_manager"}))
 
 
-def test_unknown_roles_grant_nothing() -> None:
+def test_an_actor_with_an_unknown_role_is_refused_when_made() -> None:
+    # Rule: unknown role names are refused when an Actor is made (a misspelt role would
+    # otherwise fail every call later with a PermissionDenied).
+    with pytest.raises(ValidationError) as refused:
+        Actor("u1", {"astronaut"})
+    assert refused.value.errors[0][0] == "roles"
+    assert "'astronaut'" in str(refused.value)
+    assert "specialist" in str(refused.value)
+    register_roles("astronaut")
+    assert "astronaut" in known_roles()
     actor = Actor("u1", {"astronaut"})
     assert POLICY.permissions_of(actor) == frozenset()
     assert not POLICY.allows(actor, Permission.READ_CUSTOMER)
@@ -329,7 +346,8 @@ def test_identities_are_compared_normalised() -> None:
 
 def test_permission_denied_names_the_roles_that_grant_it() -> None:
     # Rule: a refusal says which roles would grant the permission and flags unknown roles.
-    policy = AccessPolicy()
+    AccessPolicy(role_permissions={"admin": frozenset()})  # an app's table names the role
+    policy = AccessPolicy()  # the desk's table does not know it
     with pytest.raises(PermissionDenied) as denied:
         policy.require(Actor("dev", {"admin"}), Permission.EDIT_CUSTOMER)
     message = str(denied.value)
