@@ -40,7 +40,7 @@ from csdomain.orders import (
     StockBucket,
     StockReturned,
 )
-from csdomain.orders._checks import stored_positive
+from csdomain.orders._checks import quantities_over, stored_positive
 from csdomain.validators import (
     as_tuple,
     currency_code,
@@ -251,11 +251,7 @@ def check_return_within_shipment(
     asked: dict[LineKey, int] = {}
     for item in items:
         asked[item.key] = asked.get(item.key, 0) + item.quantity
-    over = {
-        f"{sku}{' (gift)' if gift else ''}": (quantity, max(left.get((sku, gift), 0), 0))
-        for (sku, gift), quantity in sorted(asked.items())
-        if quantity > left.get((sku, gift), 0)
-    }
+    over = quantities_over(asked, left)
     if over:
         names = ", ".join(f"{k}: {q} asked, {a} returnable" for k, (q, a) in over.items())
         raise RuleViolation(

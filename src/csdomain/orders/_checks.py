@@ -9,6 +9,7 @@ than :data:`MAX_STORED_QUANTITY`, what every backend keeps as an integer.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -43,3 +44,19 @@ def stored_count(_instance: object, attribute: attrs.Attribute[Any], value: obje
 def stored_positive(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """The field holds a whole number of one or more, at most :data:`MAX_STORED_QUANTITY`."""
     _whole(value, attribute.name, 1)
+
+
+def quantities_over(
+    asked: Mapping[tuple[str, bool], int], left: Mapping[tuple[str, bool], int]
+) -> dict[str, tuple[int, int]]:
+    """The lines of ``asked`` beyond what is ``left`` of a shipment, by SKU.
+
+    Keys are ``(sku, gift)`` line keys; the result reads ``"AB-100 (gift)": (asked, left)``
+    with ``left`` never below zero, for a refusal that names each line (a return or a
+    delivery problem concerns at most what was shipped, docs/domain.md 2).
+    """
+    return {
+        f"{sku}{' (gift)' if gift else ''}": (quantity, max(left.get((sku, gift), 0), 0))
+        for (sku, gift), quantity in sorted(asked.items())
+        if quantity > left.get((sku, gift), 0)
+    }

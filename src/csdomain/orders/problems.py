@@ -44,7 +44,7 @@ from csdomain.clock import require_aware
 from csdomain.errors import RuleViolation, ValidationError, describe
 from csdomain.events import Event
 from csdomain.lifecycle import Command, Lifecycle, StatusChange
-from csdomain.orders._checks import stored_positive
+from csdomain.orders._checks import quantities_over, stored_positive
 from csdomain.orders.delivery import (
     DeliveryProblem,
     DeliveryProblemKind,
@@ -742,11 +742,7 @@ def _check_within_shipment(
             raise ValidationError.at("other_problems", msg)
         for key, quantity in other.quantities().items():
             left[key] = left.get(key, 0) - quantity
-    over = {
-        f"{sku}{' (gift)' if gift else ''}": (quantity, max(left.get((sku, gift), 0), 0))
-        for (sku, gift), quantity in sorted(asked.items())
-        if quantity > left.get((sku, gift), 0)
-    }
+    over = quantities_over(asked, left)
     if over:
         names = ", ".join(f"{k}: {q} reported, {a} shipped" for k, (q, a) in over.items())
         raise RuleViolation(
