@@ -10,8 +10,9 @@ version check and emits one event to the outbox, then commits::
         uow.emit(OrderConfirmed(...), at=now)
 
 The baseline is the same transaction written by hand on one ``sqlite3`` connection to the
-same file, tables and indexes, with the same serialization (the converter's unstructure
-hook and orjson for the order and for the outbox entry, the same index values)::
+same file, tables and indexes, with the same serialization (the converter's JSON hook,
+:func:`json_unstructure_hook`, and orjson for the order and for the outbox entry, the same
+index values) and the store's 64 MiB page cache::
 
     BEGIN IMMEDIATE
     UPDATE k_order SET version = version + 1, doc = ?, i_... = ? WHERE key = ? AND version = ?
@@ -34,7 +35,7 @@ import orjson
 
 from csdomain.kinds import ORDERS
 from csdomain.orders import Order, OrderConfirmed
-from csdomain.serialization import converter
+from csdomain.serialization import converter, json_unstructure_hook
 from csdomain.store import OUTBOX, OutboxEntry, open_store
 
 
@@ -44,8 +45,9 @@ from orders_data import make_orders
 
 
 AT = datetime(2026, 11, 2, 1, tzinfo=UTC)
-UNSTRUCTURE_ORDER = converter.get_unstructure_hook(Order)
-UNSTRUCTURE_ENTRY = converter.get_unstructure_hook(OutboxEntry)
+UNSTRUCTURE_ORDER = json_unstructure_hook(Order)
+UNSTRUCTURE_ENTRY = json_unstructure_hook(OutboxEntry)
+UNSTRUCTURE_EVENT = converter.get_unstructure_hook(OrderConfirmed)
 
 
 def confirmed(order: Order) -> OrderConfirmed:
@@ -75,8 +77,8 @@ def main() -> None:
                     uow.emit(confirmed(order), at=AT)
 
         conn = sqlite3.connect(path, isolation_level=None)
-        conn.execute("PRAGMA journal_mode = wal")
-        conn.execute("PRAGMA synchronous = normal")
+        for pragma in ("journal_mode = wal", "synchronous = normal", "cache_size = -65536"):
+            conn.execute(f"PRAGMA {pragma}")
         update_sql = store.backend.kind_sql(ORDERS.name).update  # type: ignore[attr-defined]
         insert_sql = store.backend.kind_sql(OUTBOX.name).insert  # type: ignore[attr-defined]
         counter = iter(range(10**9))
@@ -90,7 +92,7 @@ def main() -> None:
                 entry = OutboxEntry(
                     id=f"{AT:%Y%m%d%H%M%S%f}-raw-{next(counter):06d}",
                     type=type(event).type_name,
-                    payload=converter.unstructure(event),
+                    payload=UNSTRUCTURE_EVENT(event),
                     created_at=AT,
                 )
                 entry_doc = orjson.dumps(UNSTRUCTURE_ENTRY(entry))

@@ -37,10 +37,10 @@ from collections.abc import (
     Sequence,
 )
 from collections.abc import Set as AbstractSet
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Final, NoReturn, TypeVar, get_args, get_origin
+from typing import Annotated, Any, Final, NoReturn, TypeVar, cast, get_args, get_origin
 
 import attrs
 import cattrs
@@ -76,6 +76,7 @@ __all__ = [
     "from_json",
     "json_unstructure_hook",
     "make_converter",
+    "round_trip_verifier",
     "structure",
     "to_json",
     "trusted_structure_hook",
@@ -345,6 +346,8 @@ _COLLECTION = "_csdomain_collection"
 _FAST = "_csdomain_fast_structure"
 _TRUSTED = "_csdomain_trusted_structure"
 _TRUSTED_MAKER = "_csdomain_make_trusted_structure"
+_VERIFY = "_csdomain_verify"
+_VERIFY_MAKER = "_csdomain_make_verify"
 _FIELDS = "_csdomain_unstructure_fields"
 _JSON = "_csdomain_unstructure_json"
 #: How deep the unstructuring of nested attrs classes is inlined into one expression.
@@ -635,6 +638,106 @@ def _trusted_structure_fn(cls: type, conv: cattrs.Converter) -> Callable[[Any], 
     return src.compile(name, cls, lines)
 
 
+def _verify_expr(
+    src: _Source, conv: cattrs.Converter, value: str, cls: Any, hook: Any
+) -> str | None:
+    """A condition that is true only if ``value`` reads back equal to itself: written by
+    the JSON hook of ``cls`` and read by the trusted path. ``None``: no such condition.
+
+    Each case accepts exactly the values whose JSON the trusted path turns into an equal
+    value of the same class (exact ``str``/``int``/``bool``, finite ``float``, enum and
+    money objects, datetimes with an offset, dates, ``None`` for an optional, the
+    collection class the path builds, attrs classes field by field); orjson has refused
+    text that is not valid Unicode and integers beyond 64 bits before this runs.
+    """
+    n, first = _named(src, value)
+    if hook is _structure_str and cls is str:
+        return f"{first}.__class__ is _str"
+    if hook is _structure_int and cls is int:
+        return f"{first}.__class__ is {src.bind(int)}"
+    if hook is _structure_bool and cls is bool:
+        return f"({first} is True or {n} is False)"
+    if hook is _structure_float and cls is float:
+        return f"({first}.__class__ is {src.bind(float)} and {n} - {n} == 0.0)"
+    if hook in (_structure_str, _structure_int, _structure_float, _structure_enum) and (
+        _str_enum_members(cls) is not None
+    ):
+        return f"{first}.__class__ is {src.bind(cls)}"
+    if hook is _structure_money and cls is Money:
+        amount = f"{n}.amount"
+        return (
+            f"({first}.__class__ is {src.bind(Money)} and {n}.currency.__class__ is _str"
+            f" and {amount}.__class__ is {src.bind(Decimal)} and {amount}.is_finite())"
+        )
+    if hook is _structure_datetime and cls is datetime:
+        return f"({first}.__class__ is _datetime and {n}.utcoffset() is not None)"
+    if hook is _structure_date and cls is date:
+        return f"{first}.__class__ is {src.bind(date)}"
+    if hook is _structure_decimal and cls is Decimal:
+        return f"({first}.__class__ is {src.bind(Decimal)} and {n}.is_finite())"
+    if getattr(hook, "__func__", None) is cattrs.BaseConverter._structure_optional and (
+        getattr(hook, "__self__", None) is conv
+    ):
+        args = get_args(cls)
+        if len(args) == 2 and type(None) in args:
+            other = args[0] if args[1] is type(None) else args[1]
+            inner = _verify_expr(src, conv, n, other, _hook_for(conv, other))
+            return None if inner is None else f"({first} is None or {inner})"
+        return None
+    if getattr(hook, _TRUSTED_MAKER, None) is not None and isinstance(cls, type):
+        try:
+            check = _verify_of(hook)
+        except RecursionError:  # a class graph that refers back to a class being checked
+
+            def check(obj: Any, hook: Any = hook) -> bool:
+                late = _verify_of(hook)
+                return late is not None and late(obj)
+
+        if check is None:
+            return None
+        return f"({first}.__class__ is {src.bind(cls)} and {src.bind(check)}({n}))"
+    collection = getattr(hook, _COLLECTION, None)
+    if collection is not None:
+        made, item_type = collection
+        item = src.temp()
+        each = _verify_expr(src, conv, item, item_type, _hook_for(conv, item_type))
+        if each is None:
+            return None
+        return f"({first}.__class__ is {src.bind(made)} and all([{each} for {item} in {n}]))"
+    return None
+
+
+def _verify_fn(cls: type, conv: cattrs.Converter) -> Callable[[Any], bool] | None:
+    """A function telling that an object of ``cls`` reads back equal to itself (see
+    :func:`round_trip_verifier`); ``None`` when some field has no such condition."""
+    if getattr(conv, "use_alias", False) or conv.type_overrides:
+        return None
+    src = _Source()
+    conditions = []
+    for a in attrs.fields(cls):
+        if not a.init or not _plain_field_type(a.type):
+            return None
+        hook = _find_structure_handler(a, a.type, conv, conv._prefer_attrib_converters)
+        condition = _verify_expr(src, conv, f"o.{a.name}", a.type, hook)
+        if condition is None:
+            return None
+        conditions.append(condition)
+    name = f"verify_{cls.__name__}"
+    body = " and ".join(conditions) or "True"
+    return src.compile(name, cls, [f"def {name}(o):", f"    return {body}"])
+
+
+def _verify_of(hook: Any) -> Callable[[Any], bool] | None:
+    """The round-trip check a csdomain attrs hook carries, generated at its first use."""
+    found = getattr(hook, _VERIFY, _UNSET)
+    if found is _UNSET:
+        found = getattr(hook, _VERIFY_MAKER)()
+    return cast("Callable[[Any], bool] | None", found)
+
+
+_UNSET = object()
+
+
 def _trusted_of(hook: Any) -> Callable[[Any], Any]:
     """The trusted builder a csdomain attrs hook carries, generated at its first use."""
     found: Callable[[Any], Any] | None = getattr(hook, _TRUSTED, None)
@@ -668,6 +771,10 @@ def _attrs_structure_factory(cls: type, conv: cattrs.Converter) -> Callable[[Any
     does not take), so a program that reads only well-formed documents never pays for it.
     """
     with _generating("structure", cls):
+        if any(isinstance(a.type, str) for a in attrs.fields(cls)):
+            # What cattrs' own generator does first; a failure is left to it to report.
+            with suppress(NameError, TypeError, AttributeError):
+                attrs.resolve_types(cls)
         fast = _fast_structure_fn(cls, conv)
         if fast is None:
             plain: Callable[[Any, Any], Any] = conv.gen_structure_attrs_fromdict(cls)
@@ -688,8 +795,15 @@ def _attrs_structure_factory(cls: type, conv: cattrs.Converter) -> Callable[[Any
         setattr(structure_attrs, _TRUSTED, trusted)
         return trusted
 
+    def make_verify() -> Callable[[Any], bool] | None:
+        with _generating("verify", cls):
+            verify = _verify_fn(cls, conv) if _trusted_of(structure_attrs) is not fast else None
+        setattr(structure_attrs, _VERIFY, verify)
+        return verify
+
     setattr(structure_attrs, _FAST, fast)
     setattr(structure_attrs, _TRUSTED_MAKER, make_trusted)
+    setattr(structure_attrs, _VERIFY_MAKER, make_verify)
     return structure_attrs
 
 
@@ -916,6 +1030,26 @@ def trusted_structure_hook(
             return hook(data, cls)
 
     return structure_trusted
+
+
+def round_trip_verifier(
+    cls: type[T], conv: cattrs.Converter | None = None
+) -> Callable[[T], bool] | None:
+    """A function telling, without building anything, that an object of ``cls`` reads
+    back equal to itself: its :func:`to_json` bytes, read by :func:`trusted_structure_hook`,
+    give an equal object (given that orjson could write them).
+
+    It checks the class of every value against what the trusted path builds from its JSON
+    (a ``str`` field holds exactly a ``str``, a datetime has an offset, a float is finite,
+    a tuple field holds a tuple, ...); ``False`` means only that it cannot tell, and the
+    store then reads the document back. ``None`` when some field of ``cls`` is of a type
+    it has no check for.
+    """
+    c = conv or converter
+    hook = c.get_structure_hook(cls)
+    if getattr(hook, _VERIFY_MAKER, None) is None:
+        return None
+    return _verify_of(hook)
 
 
 def unstructure(obj: Any, conv: cattrs.Converter | None = None) -> Any:

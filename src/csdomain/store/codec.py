@@ -12,11 +12,14 @@ Validate on write, trust on read (issue #15): the object being written was valid
 when it was built, so the read-back check builds the document on the trusted path
 (:func:`~csdomain.serialization.trusted_structure_hook`, no validators re-run) and
 requires the result to equal the object: equal to a valid object, the document reads
-back as that object. Reads of stored documents take the same trusted path. Only when the
-two differ does the check run the full, checked structuring: it names the field that does
-not read back, or accepts a document that reads back, fully checked, to the same JSON
-(a list held where the model declares a tuple). Outside input (``from_json``, import)
-never takes the trusted path.
+back as that object. Most objects need not even be read back: the class's
+:func:`~csdomain.serialization.round_trip_verifier` checks, without building anything,
+that every value is of the class the trusted path builds from its JSON, which proves the
+same equality. Reads of stored documents take the same trusted path. Only when the read
+back differs does the check run the full, checked structuring: it names the field that
+does not read back, or accepts a document that reads back, fully checked, to the same
+JSON (a list held where the model declares a tuple). Outside input (``from_json``,
+import) never takes the trusted path.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from csdomain.errors import ValidationError
 from csdomain.serialization import (
     converter,
     json_unstructure_hook,
+    round_trip_verifier,
     trusted_structure_hook,
     validation_error_from,
 )
@@ -230,6 +234,7 @@ class DocumentCodec(Generic[T]):
         self._structure: Callable[[Any, Any], Any] = converter.get_structure_hook(self.cls)
         self._trusted: Callable[[Any], T] = trusted_structure_hook(self.cls)
         self._unstructure: Callable[[Any], Any] = json_unstructure_hook(self.cls)
+        self._verify: Callable[[Any], bool] | None = round_trip_verifier(self.cls)
         self._hooks_made = True
 
     def encode(self, obj: T) -> Any:
@@ -250,6 +255,9 @@ class DocumentCodec(Generic[T]):
             doc = orjson.dumps(data)
         except _JSON_ERRORS as err:
             raise unencodable(data, err) from None
+        verify = self._verify
+        if verify is not None and obj.__class__ is self.cls and verify(obj):
+            return obj if self.stores_objects else doc
         try:
             back = self._read(doc)
         except ValidationError as err:
