@@ -19,6 +19,7 @@ import attrs
 from sphinx.application import Sphinx
 from sphinx.ext.autodoc import DataDocumenter
 
+
 #: The longest constant value shown in full.
 MAX_VALUE = 80
 
@@ -32,7 +33,7 @@ def _default_text(field: attrs.Attribute[Any]) -> str | None:
             return "<factory>"
         try:
             made = default.factory()  # type: ignore[attr-defined]
-        except Exception:  # noqa: BLE001 - a factory that needs context: say so
+        except Exception:  # a factory that needs context: say so
             return "<factory>"
         text = repr(made)
         return text if len(text) <= MAX_VALUE else "<factory>"
