@@ -670,7 +670,8 @@ def _verify_expr(
             f" and {amount}.__class__ is {src.bind(Decimal)} and {amount}.is_finite())"
         )
     if hook is _structure_datetime and cls is datetime:
-        return f"({first}.__class__ is _datetime and {n}.utcoffset() is not None)"
+        aware = f"({n}.tzinfo is _utc or {n}.utcoffset() is not None)"
+        return f"({first}.__class__ is _datetime and {aware})"
     if hook is _structure_date and cls is date:
         return f"{first}.__class__ is {src.bind(date)}"
     if hook is _structure_decimal and cls is Decimal:
