@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar, cast
 
 import attrs
 
@@ -38,6 +38,7 @@ __all__ = [
     "decimal",
     "duration",
     "enum_value",
+    "evolve_checked",
     "flag",
     "frozenset_of",
     "instance_of",
@@ -59,6 +60,7 @@ __all__ = [
 ]
 
 E = TypeVar("E", bound=StrEnum)
+T = TypeVar("T")
 
 #: An attrs validator: ``validator(instance, attribute, value)``.
 Validator: TypeAlias = Callable[[Any, "attrs.Attribute[Any]", Any], None]
@@ -324,3 +326,144 @@ def as_dict(value: Any) -> Any:
     if isinstance(value, Mapping) and type(value) is not dict:
         return dict(value)
     return value
+
+
+# -- evolving a checked instance -----------------------------------------------------------
+
+
+@attrs.frozen
+class _Field:
+    """What :func:`evolve_checked` runs for one changed field."""
+
+    index: int
+    attribute: attrs.Attribute[Any]
+    converter: Callable[[Any], Any] | None
+    validator: Validator | None
+
+
+@attrs.frozen
+class _Plan:
+    """How :func:`evolve_checked` builds an instance of one class."""
+
+    #: A copy of an instance, every field set from the old one (generated per class).
+    copy: Callable[[Any], Any]
+    #: The changeable fields by their ``__init__`` name (the attribute's alias).
+    fields: Mapping[str, _Field]
+    post_init: Callable[[Any], None] | None
+
+
+#: A plan per class; ``None``: the class builds only through its ``__init__``.
+_PLANS: dict[type, _Plan | None] = {}
+_HASH_CACHE_FIELD = "_attrs_cached_hash"
+
+
+def _converter(attribute: attrs.Attribute[Any]) -> tuple[bool, Callable[[Any], Any] | None]:
+    """``(usable, converter)``: a converter that takes the instance or the field is not."""
+    converter = attribute.converter
+    if converter is None:
+        return True, None
+    if isinstance(converter, attrs.Converter):
+        wrapped: Any = converter
+        if wrapped.takes_self or wrapped.takes_field:
+            return False, None
+        return True, wrapped.converter
+    return True, converter
+
+
+def _plan(cls: type) -> _Plan | None:
+    """The plan for ``cls``, or ``None`` when only its ``__init__`` can build it.
+
+    That is the case for a class with its own ``__init__``, a ``__attrs_pre_init__``, a
+    cached hash, a field left out of ``__init__`` (evolve resets it) or a converter that
+    takes the instance or the field.
+    """
+    code = getattr(vars(cls).get("__init__"), "__code__", None)
+    if (
+        code is None
+        or not code.co_filename.startswith("<attrs generated")
+        or "__attrs_pre_init__" in code.co_names
+        or _HASH_CACHE_FIELD in code.co_consts
+    ):
+        return None
+    fields: dict[str, _Field] = {}
+    names: list[str] = []
+    for index, attribute in enumerate(attrs.fields(cls)):
+        usable, converter = _converter(attribute)
+        if not attribute.init or not usable or not attribute.name.isidentifier():
+            return None
+        names.append(attribute.name)
+        fields[attribute.alias or attribute.name] = _Field(
+            index, attribute, converter, attribute.validator
+        )
+    post_init = getattr(cls, "__attrs_post_init__", None)
+    return _Plan(_copier(cls, names), fields, post_init)
+
+
+def _copier(cls: type, names: list[str]) -> Callable[[Any], Any]:
+    """A function that copies an instance of ``cls`` field by field, without ``__init__``.
+
+    Generated once per class, as attrs generates ``__init__``: one line per field.
+    """
+    body = "".join(f"    _set(new, {name!r}, old.{name})\n" for name in names)
+    source = f"def copy(old):\n    new = _new(_cls)\n{body}    return new\n"
+    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "_set": object.__setattr__}
+    filename = f"<csdomain evolve_checked copy {cls.__qualname__}>"
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - names are identifiers
+    copy: Callable[[Any], Any] = namespace["copy"]
+    return copy
+
+
+def evolve_checked(instance: T, /, **changes: Any) -> T:
+    """``attrs.evolve(instance, **changes)`` that checks only what changed.
+
+    The fields that stay were checked when ``instance`` was built, so their values are
+    copied as they are; each changed field runs its converter and its validator (in field
+    order, as the class's ``__init__`` runs them: every converter first, then every
+    validator), then ``__attrs_post_init__`` runs the cross-field checks. A change given
+    the value the field already holds counts as unchanged. The result and any refusal
+    (the same :class:`~csdomain.errors.ValidationError` with the same paths, the same
+    ``TypeError`` for a name the class does not have) are those of :func:`attrs.evolve`.
+
+    This holds for a class whose field validators read only their own field (the kernel
+    validators above), with every cross-field check in ``__attrs_post_init__``: the rule
+    of every domain model. Validators disabled with :func:`attrs.validators.set_disabled`
+    are skipped here as in ``__init__``; nothing global is switched, so concurrent calls
+    are safe. A class that only its ``__init__`` can build (its own ``__init__``, a
+    ``__attrs_pre_init__``, a cached hash, a field outside ``__init__``, a converter that
+    takes the instance) goes through :func:`attrs.evolve` itself.
+    """
+    cls = instance.__class__
+    built: Any
+    try:
+        plan = _PLANS[cls]
+    except KeyError:
+        plan = _PLANS.setdefault(cls, _plan(cls))
+    if plan is None:
+        built = attrs.evolve(cast(Any, instance), **changes)
+        return cast(T, built)
+    changed: list[tuple[_Field, Any]] = []
+    known = plan.fields
+    for alias, value in changes.items():
+        field = known.get(alias)
+        if field is None:
+            msg = f"{cls.__qualname__}.__init__() got an unexpected keyword argument {alias!r}"
+            raise TypeError(msg)
+        if value is not getattr(instance, field.attribute.name):
+            changed.append((field, value))
+    if not changed:
+        return instance
+    if len(changed) > 1:
+        changed.sort(key=lambda item: item[0].index)
+    new = built = plan.copy(instance)
+    set_slot = object.__setattr__
+    for field, given in changed:
+        value = given if field.converter is None else field.converter(given)
+        set_slot(new, field.attribute.name, value)
+    if not attrs.validators.get_disabled():
+        for field, _ in changed:
+            if field.validator is not None:
+                name = field.attribute.name
+                field.validator(new, field.attribute, getattr(new, name))
+    if plan.post_init is not None:
+        plan.post_init(new)
+    return cast(T, built)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import hypothesis
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -41,8 +42,12 @@ from csdomain.orders import (
     ORDER_LIFECYCLE,
     ORDER_TERMINAL,
     ORDER_TRANSITIONS,
+    REDACTED,
+    ApplicationStatus,
     ConsigneeInfo,
+    CountLine,
     CountStatus,
+    DamageApplication,
     DamageKind,
     DeliveryProblem,
     DeliveryProblemKind,
@@ -72,6 +77,7 @@ from csdomain.orders import (
     ShippingMode,
     Stock,
     StockBucket,
+    StockCount,
     StockIssued,
     assess_delivery_problem,
     choose_shipping_mode,
@@ -96,6 +102,7 @@ from csdomain.returns import (
 )
 from csdomain.serialization import from_json, to_json
 from csdomain.testing.strategies_orders import order_lines, orders, stocks
+from csdomain.validators import evolve_checked
 
 
 ACCESS = AccessPolicy()
@@ -1574,3 +1581,153 @@ def test_an_order_total_beyond_the_money_limit_raises_the_money_size_error() -> 
     with pytest.raises(ValidationError) as err:
         place(lines=halves)
     assert err.value.errors == expected.value.errors
+
+
+# -- steps check what they change (csdomain.validators.evolve_checked) --------------------
+
+
+def _outcome(build: Callable[[], object]) -> tuple[str, object]:
+    """What building gives: the instance, or the refusal (type, paths and messages)."""
+    try:
+        return ("built", build())
+    except ValidationError as refusal:
+        return ("ValidationError", refusal.errors)
+    except Exception as refusal:  # any other refusal is compared by type and message
+        return (type(refusal).__name__, str(refusal))
+
+
+_WHEN = st.datetimes(
+    min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)
+)
+_WHO = st.sampled_from(["wh", "gm", "zhang.sales"])
+
+
+@st.composite
+def _stock_counts(draw: st.DrawFn) -> StockCount:
+    buckets = draw(
+        st.lists(st.sampled_from(list(StockBucket)), min_size=1, max_size=3, unique=True)
+    )
+    lines = [CountLine(b, draw(st.integers(0, 9)), draw(st.integers(0, 9))) for b in buckets]
+    if not any(line.difference for line in lines):
+        return StockCount("SC-1", draw(_WHEN), draw(_WHO), lines, CountStatus.MATCHED)
+    status = draw(
+        st.sampled_from([CountStatus.PENDING, CountStatus.APPROVED, CountStatus.REJECTED])
+    )
+    decided = status is not CountStatus.PENDING
+    return StockCount(
+        number=draw(st.sampled_from(["SC-1", "SC-2"])),
+        at=draw(_WHEN),
+        by=draw(_WHO),
+        lines=lines,
+        status=status,
+        decided_at=draw(_WHEN) if decided else None,
+        decided_by=draw(_WHO) if decided else None,
+        note=draw(st.text(max_size=3)),
+    )
+
+
+@st.composite
+def _damage_applications(draw: st.DrawFn) -> DamageApplication:
+    status = draw(st.sampled_from(list(ApplicationStatus)))
+    decided = status is not ApplicationStatus.PENDING
+    return DamageApplication(
+        number=draw(st.sampled_from(["DA-1", "DA-2"])),
+        at=draw(_WHEN),
+        by=draw(_WHO),
+        bucket=draw(st.sampled_from([StockBucket.GOOD, StockBucket.GIFT])),
+        quantity=draw(st.integers(1, 9)),
+        reason=draw(st.text(max_size=3)),
+        amount=draw(st.none() | st.just(Money.of("12.50", "CNY"))),
+        status=status,
+        decided_at=draw(_WHEN) if decided else None,
+        decided_by=draw(_WHO) if decided else None,
+    )
+
+
+#: Every model class whose steps build it with evolve_checked, and its valid instances.
+_EVOLVED: dict[str, st.SearchStrategy[Any]] = {
+    "Order": orders(),
+    "OrderLine": order_lines(),
+    "ConsigneeInfo": st.builds(
+        ConsigneeInfo,
+        st.sampled_from(["Dr. Chen", "王经理"]),
+        st.just("13800138000"),
+        st.sampled_from(["Luoyu Rd 1", "科苑路 88 号"]),
+        st.sampled_from(["", "430000"]),
+        st.sampled_from(["", "Huake Bio"]),
+    ),
+    "StatusChange": orders().map(lambda order: order.history[-1]),
+    "Stock": stocks(),
+    "StockCount": _stock_counts(),
+    "DamageApplication": _damage_applications(),
+}
+_HOSTILE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-2, 2),
+    st.text(max_size=3),
+    st.sampled_from(["placed", "paid", "good", "damaged", "approved", "CNY"]),
+    st.lists(st.integers(0, 2), max_size=2),
+    st.just(()),
+)
+
+
+@pytest.mark.parametrize("name", sorted(_EVOLVED))
+@given(data=st.data())
+def test_a_step_checks_what_it_changes_and_refuses_what_attrs_evolve_refuses(
+    name: str, data: st.DataObject
+) -> None:
+    # Rule: no check is weakened for speed: a step's new aggregate, or its refusal with the
+    # same ValidationError paths, is what attrs.evolve gives (issue #15 item 4)
+    instance: Any = data.draw(_EVOLVED[name], label="instance")
+    donor = data.draw(_EVOLVED[name], label="donor")
+    aliases = [field.alias for field in attrs.fields(type(instance))]
+    chosen = data.draw(st.lists(st.sampled_from(aliases), unique=True, max_size=4))
+    changes = {
+        alias: data.draw(
+            st.sampled_from([getattr(donor, f.name), getattr(instance, f.name)]) | _HOSTILE
+        )
+        for alias in chosen
+        for f in attrs.fields(type(instance))
+        if f.alias == alias
+    }
+    ours = _outcome(lambda: evolve_checked(instance, **changes))
+    hypothesis.event(ours[0])
+    assert ours == _outcome(lambda: attrs.evolve(instance, **changes))
+    if ours[0] == "built":
+        theirs = attrs.evolve(instance, **changes)
+        assert (type(ours[1]), hash(ours[1])) == (type(theirs), hash(theirs))
+
+
+def test_the_steps_of_an_order_and_a_stock_build_what_attrs_evolve_builds() -> None:
+    # Rule: the lifecycle steps give the same aggregates on either path
+    order = place(consignee=ConsigneeInfo("Dr. Chen", "138", "Luoyu Rd 1", "430000", "Huake"))
+    confirmed = order.confirm(at=T0, by=MANAGER, access=ACCESS, note="by phone")
+    paid = confirmed.record_payment(confirmed.total, at=T0, by=FINANCE, access=ACCESS)
+    shipped = paid.ship(at=T0, by=WAREHOUSE, access=ACCESS, policy=POLICY, calendar=CALENDAR)
+    assert shipped.consignee is not None
+    step = ORDER_LIFECYCLE.move(paid, "ship_order", at=T0, by=WAREHOUSE.id)
+    assert (
+        attrs.evolve(step, shipments=shipped.shipments, expected_delivery=shipped.expected_delivery)
+        == shipped
+    )
+    assert confirmed == ORDER_LIFECYCLE.move(
+        order, "confirm_order", at=T0, by=MANAGER.id, note="by phone"
+    )
+    assert shipped.redacted() == attrs.evolve(
+        shipped,
+        consignee=attrs.evolve(
+            shipped.consignee,
+            consignee=REDACTED,
+            phone=REDACTED,
+            address=REDACTED,
+            postcode=REDACTED,
+            invoice_title=REDACTED,
+        ),
+        history=tuple(
+            attrs.evolve(c, note=REDACTED) if c.note == "by phone" else c for c in shipped.history
+        ),
+    )
+    stock = Stock("AB-100", good=5).reserve("SO-1", 2, by=WAREHOUSE, access=ACCESS)
+    assert stock == Stock("AB-100", good=5, reservations=[Reservation("SO-1", 2)])
+    assert stock.issue(2, by=WAREHOUSE, access=ACCESS, order_id="SO-1") == Stock("AB-100", good=3)

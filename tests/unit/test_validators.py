@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from csdomain import validators
 from csdomain.errors import ValidationError
@@ -136,18 +140,18 @@ def test_a_model_refuses_a_wrong_type_when_built(field: str, value: object, mess
 
 
 def test_collections_are_kept_frozen_and_checked_item_by_item() -> None:
-    record = Record(tags=["a", "b"], roles=["x"], labels={"k": "v"})  # type: ignore[arg-type]
+    record = Record(tags=["a", "b"], roles=["x"], labels={"k": "v"})
     assert record.tags == ("a", "b")
     assert record.roles == frozenset({"x"})
     with pytest.raises(ValidationError) as err:
-        Record(tags=["a", 2])  # type: ignore[list-item]
+        Record(tags=["a", 2])
     assert err.value.errors == [("tags.1", "expected a str, got int")]
     with pytest.raises(ValidationError, match="expected a tuple, got str"):
-        Record(tags="ab")  # type: ignore[arg-type]
+        Record(tags="ab")
     with pytest.raises(ValidationError, match=r"labels\.k: expected text, got int"):
-        Record(labels={"k": 1})  # type: ignore[dict-item]
+        Record(labels={"k": 1})
     with pytest.raises(ValidationError, match="expected a set"):
-        Record(roles=[["unhashable"]])  # type: ignore[list-item]
+        Record(roles=[["unhashable"]])
 
 
 @attrs.frozen
@@ -211,3 +215,137 @@ def test_representable_turns_date_arithmetic_overflow_into_a_validation_error() 
     assert err.value.errors == [
         ("due", "is too far in the future or the past for deadline arithmetic")
     ]
+
+
+# -- evolve_checked ------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Window:
+    """A model in the kernel's style: field validators, a converter, a cross-field check."""
+
+    start: int = attrs.field(validator=validators.count)
+    end: int = attrs.field(validator=validators.count)
+    tags: tuple[str, ...] = attrs.field(
+        default=(), converter=validators.as_tuple, validator=validators.tuple_of(str)
+    )
+    _note: str = attrs.field(default="", validator=validators.text, alias="note")
+
+    def __attrs_post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValidationError.at("end", "must not be before start")
+
+
+def scaled(value: int, instance: Any) -> int:
+    """A converter that reads the instance being built."""
+    return value * int(instance.factor)
+
+
+def outcome(build: Callable[[], object]) -> tuple[str, object]:
+    """What building gives: the instance, or the refusal (type, paths and messages)."""
+    try:
+        return ("built", build())
+    except ValidationError as refusal:
+        return ("ValidationError", refusal.errors)
+    except Exception as refusal:  # any other refusal is compared by type and message
+        return (type(refusal).__name__, str(refusal))
+
+
+_HOSTILE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.text(max_size=3),
+    st.lists(st.text(max_size=2), max_size=2),
+    st.lists(st.integers(), min_size=1, max_size=2),
+)
+
+
+@given(
+    start=st.integers(0, 5),
+    length=st.integers(0, 5),
+    changes=st.dictionaries(st.sampled_from(["start", "end", "tags", "note"]), _HOSTILE),
+)
+def test_evolve_checked_builds_and_refuses_what_attrs_evolve_does(
+    start: int, length: int, changes: dict[str, Any]
+) -> None:
+    # Rule: a step checks what it changes; the result and every refusal stay attrs.evolve's
+    window = Window(start, start + length, ["a"], note="n")
+    assert outcome(lambda: validators.evolve_checked(window, **changes)) == outcome(
+        lambda: attrs.evolve(window, **changes)
+    )
+
+
+def test_evolve_checked_runs_only_the_changed_fields_checks_and_the_cross_field_check() -> None:
+    # Rule: a step checks what it changes and the model's cross-field rules
+    seen: list[str] = []
+
+    def watched(_instance: object, attribute: attrs.Attribute[Any], _value: object) -> None:
+        seen.append(attribute.name)
+
+    @attrs.frozen
+    class Pair:
+        a: int = attrs.field(validator=watched)
+        b: int = attrs.field(validator=watched)
+
+        def __attrs_post_init__(self) -> None:
+            seen.append("post")
+
+    pair = Pair(1, 2)
+    seen.clear()
+    assert validators.evolve_checked(pair, b=3) == Pair(1, 3)
+    assert seen == ["b", "post", "a", "b", "post"]  # evolve_checked, then Pair(1, 3)
+    seen.clear()
+    assert validators.evolve_checked(pair, b=pair.b) is pair  # nothing changed
+    assert seen == []
+
+
+def test_evolve_checked_refuses_an_unknown_field_as_attrs_evolve_does() -> None:
+    # Rule: a refusal of evolve_checked is attrs.evolve's
+    window = Window(1, 2)
+    unknown: dict[str, Any] = {"middle": 1}
+    with pytest.raises(TypeError) as ours:
+        validators.evolve_checked(window, **unknown)
+    with pytest.raises(TypeError) as theirs:
+        attrs.evolve(window, **unknown)
+    assert str(ours.value) == str(theirs.value)
+    with pytest.raises(TypeError):
+        validators.evolve_checked(window, _note="x")  # the private name, not the alias
+
+
+def test_evolve_checked_leaves_classes_it_cannot_build_to_attrs_evolve() -> None:
+    # Rule: a class only its __init__ can build goes through attrs.evolve
+    @attrs.frozen(cache_hash=True)
+    class Hashed:
+        a: int = attrs.field(validator=validators.count)
+
+    @attrs.frozen
+    class Derived:
+        a: int = attrs.field(validator=validators.count)
+        double: int = attrs.field(init=False)
+
+        def __attrs_post_init__(self) -> None:
+            object.__setattr__(self, "double", 2 * self.a)
+
+    @attrs.frozen
+    class Scaled:
+        factor: int = attrs.field(default=2)
+        converter = attrs.Converter(scaled, takes_self=True)
+        a: int = attrs.field(default=1, converter=converter)  # type: ignore[misc]
+
+    assert hash(validators.evolve_checked(Hashed(1), a=2)) == hash(Hashed(2))
+    assert validators.evolve_checked(Derived(1), a=3).double == 6
+    assert validators.evolve_checked(Scaled(), a=5) == attrs.evolve(Scaled(), a=5)
+    with pytest.raises(ValidationError):
+        validators.evolve_checked(Hashed(1), a=-1)
+    with pytest.raises(attrs.exceptions.NotAnAttrsClassError):
+        validators.evolve_checked(Colour.RED)
+
+
+def test_evolve_checked_skips_validators_only_where_attrs_would() -> None:
+    # Rule: validators disabled by attrs.validators.disabled() are skipped as in __init__
+    window = Window(1, 2)
+    with attrs.validators.disabled():
+        assert validators.evolve_checked(window, start=-1) == attrs.evolve(window, start=-1)
+    with pytest.raises(ValidationError):
+        validators.evolve_checked(window, start=-1)

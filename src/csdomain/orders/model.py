@@ -37,6 +37,7 @@ from csdomain.validators import (
     as_tuple,
     currency_code,
     enum_value,
+    evolve_checked,
     flag,
     money,
     optional,
@@ -173,6 +174,20 @@ ORDER_COMMANDS: Mapping[str, Command[OrderStatus]] = {
 ORDER_LIFECYCLE: Lifecycle[OrderStatus] = Lifecycle("order", ORDER_TRANSITIONS, ORDER_COMMANDS)
 
 
+def _move(
+    order: Order, action: str, *, at: datetime, by: str, note: str = "", **changes: Any
+) -> Order:
+    """``ORDER_LIFECYCLE.move``: the order after ``action``, status moved and history grown.
+
+    The same check and history entry as :meth:`~csdomain.lifecycle.Lifecycle.move`; the
+    new order is built with :func:`~csdomain.validators.evolve_checked`, which checks the
+    fields the step changes and the order's cross-field rules, not every field again.
+    """
+    target = ORDER_LIFECYCLE.check(order.id, order.status, action)
+    step = StatusChange(from_=order.status.value, to=target.value, at=at, by=by, note=note)
+    return evolve_checked(order, status=target, history=(*order.history, step), **changes)
+
+
 def _channel(value: OrderChannel | str) -> OrderChannel:
     return value if value.__class__ is OrderChannel else enum_value(OrderChannel, value, "channel")
 
@@ -274,7 +289,7 @@ class ConsigneeInfo:
         which details are there stays visible (a shipment's checks still read), not what
         they say.
         """
-        return attrs.evolve(
+        return evolve_checked(
             self,
             **{name: REDACTED for name in SHIPPING_DETAILS if getattr(self, name).strip()},
         )
@@ -561,13 +576,13 @@ class Order:
         if not self.holds_personal_data:
             return self
         history = tuple(
-            attrs.evolve(change, note=REDACTED)
+            evolve_checked(change, note=REDACTED)
             if change.note.strip() and change.note not in _SYSTEM_NOTES
             else change
             for change in self.history
         )
         consignee = None if self.consignee is None else self.consignee.redacted()
-        return attrs.evolve(self, consignee=consignee, history=history)
+        return evolve_checked(self, consignee=consignee, history=history)
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -579,14 +594,10 @@ class Order:
             and order.prepayment is not None
             and order.paid >= order.prepayment
         ):
-            order = ORDER_LIFECYCLE.move(
-                order, "receive_prepayment", at=at, by=by, note=_PREPAID_NOTE
-            )
+            order = _move(order, "receive_prepayment", at=at, by=by, note=_PREPAID_NOTE)
         ready = OrderStatus.PRODUCED if order.kind is OrderKind.CUSTOM else OrderStatus.CONFIRMED
         if order.status is ready and order.is_paid_in_full:
-            order = ORDER_LIFECYCLE.move(
-                order, "receive_full_payment", at=at, by=by, note=_PAID_NOTE
-            )
+            order = _move(order, "receive_full_payment", at=at, by=by, note=_PAID_NOTE)
         return order
 
     @classmethod
@@ -657,7 +668,7 @@ class Order:
         if self.salesperson is not None and not same_identity(self.salesperson, by.id):
             detail = f"only the order's salesperson {describe(self.salesperson)} may confirm it"
             raise PermissionDenied(by.id, Permission.CONFIRM_ORDER, detail)
-        return attrs.evolve(
+        return evolve_checked(
             self,
             salesperson=self.salesperson or by.id,
             confirmed_by_salesperson=by.id,
@@ -678,7 +689,7 @@ class Order:
                 "a phone order must be confirmed by the salesperson first",
                 order_id=self.id,
             )
-        confirmed = ORDER_LIFECYCLE.move(self, "confirm_order", at=at, by=by.id, note=note)
+        confirmed = _move(self, "confirm_order", at=at, by=by.id, note=note)
         return confirmed._settled(at, by.id)
 
     def set_consignee(
@@ -690,7 +701,7 @@ class Order:
         if not isinstance(consignee, ConsigneeInfo):
             raise ValidationError.at("consignee", "expected ConsigneeInfo")
         ORDER_LIFECYCLE.check(self.id, self.status, "set_consignee")
-        return attrs.evolve(self, consignee=consignee)
+        return evolve_checked(self, consignee=consignee)
 
     def change_price(
         self,
@@ -722,7 +733,7 @@ class Order:
         if unit_price == old.unit_price:
             return self
         lines = tuple(
-            attrs.evolve(line, unit_price=unit_price) if line.key == old.key else line
+            evolve_checked(line, unit_price=unit_price) if line.key == old.key else line
             for line in self.lines
         )
         new_total = Money.total((line.amount for line in lines), self.currency)
@@ -737,7 +748,7 @@ class Order:
         change = PriceChange(
             sku=sku, gift=gift, old=old.unit_price, new=unit_price, at=at, by=by.id
         )
-        changed = attrs.evolve(self, lines=lines, price_changes=(*self.price_changes, change))
+        changed = evolve_checked(self, lines=lines, price_changes=(*self.price_changes, change))
         return changed._settled(at, by.id)
 
     def record_payment(
@@ -769,7 +780,7 @@ class Order:
                 balance=str(self.balance),
             )
         payment = Payment(amount=amount, at=at, by=by.id, reference=reference)
-        return attrs.evolve(self, payments=(*self.payments, payment))._settled(at, by.id)
+        return evolve_checked(self, payments=(*self.payments, payment))._settled(at, by.id)
 
     def start_production(self, *, at: datetime, by: Actor, access: AccessPolicy) -> Order:
         """Start custom work; refused with ``prepayment_required`` before the prepayment."""
@@ -788,13 +799,13 @@ class Order:
                 prepayment=str(self.prepayment),
                 paid=str(self.paid),
             )
-        return ORDER_LIFECYCLE.move(self, "start_production", at=at, by=by.id)
+        return _move(self, "start_production", at=at, by=by.id)
 
     def finish_production(self, *, at: datetime, by: Actor, access: AccessPolicy) -> Order:
         """Custom work is produced; when already paid in full it moves on to ``paid``."""
         access.require(by, Permission.MANAGE_STOCK)
         require_aware(at)
-        produced = ORDER_LIFECYCLE.move(self, "finish_production", at=at, by=by.id)
+        produced = _move(self, "finish_production", at=at, by=by.id)
         return produced._settled(at, by.id)
 
     def ship(
@@ -888,7 +899,7 @@ class Order:
             )
         chosen = self.planned_shipping_mode(policy) if mode is None else mode
         shipment = Shipment(lines=shipped, at=at, mode=chosen, by=by.id, tracking=tracking)
-        return ORDER_LIFECYCLE.move(
+        return _move(
             self,
             "ship_order",
             at=at,
@@ -901,7 +912,7 @@ class Order:
         """The customer received the goods."""
         access.require(by, Permission.SHIP_ORDER)
         require_aware(at)
-        return ORDER_LIFECYCLE.move(self, "confirm_delivery", at=at, by=by.id, delivered_at=at)
+        return _move(self, "confirm_delivery", at=at, by=by.id, delivered_at=at)
 
     def complete(self, *, at: datetime, by: Actor, access: AccessPolicy) -> Order:
         """Close a delivered order; refused with ``payment_outstanding`` while money is owed."""
@@ -914,7 +925,7 @@ class Order:
                 order_id=self.id,
                 balance=str(self.balance),
             )
-        return ORDER_LIFECYCLE.move(self, "complete_order", at=at, by=by.id)
+        return _move(self, "complete_order", at=at, by=by.id)
 
     def cancel(self, *, at: datetime, by: Actor, access: AccessPolicy, reason: str) -> Order:
         """Cancel before shipment; payments received are to be refunded (``OrderCancelled``)."""
@@ -922,4 +933,4 @@ class Order:
         require_aware(at)
         if not isinstance(reason, str) or not reason.strip():
             raise ValidationError.at("reason", "a cancellation needs a reason")
-        return ORDER_LIFECYCLE.move(self, "cancel_order", at=at, by=by.id, note=reason)
+        return _move(self, "cancel_order", at=at, by=by.id, note=reason)

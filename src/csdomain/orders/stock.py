@@ -29,6 +29,7 @@ from csdomain.validators import (
     as_tuple,
     aware,
     enum_value,
+    evolve_checked,
     money,
     optional,
     optional_aware,
@@ -350,10 +351,10 @@ class Stock:
     ) -> Stock:
         held = self.reservations if reservations is None else reservations
         if bucket is StockBucket.GOOD:
-            return attrs.evolve(self, good=quantity, reservations=held)
+            return evolve_checked(self, good=quantity, reservations=held)
         if bucket is StockBucket.DAMAGED:
-            return attrs.evolve(self, damaged=quantity, reservations=held)
-        return attrs.evolve(self, gift=quantity, reservations=held)
+            return evolve_checked(self, damaged=quantity, reservations=held)
+        return evolve_checked(self, gift=quantity, reservations=held)
 
     def _short(
         self, bucket: StockBucket, requested: int, available: int, order_id: str | None
@@ -401,7 +402,7 @@ class Stock:
         held = self.reserved(bucket, order_id=order_id)
         others = tuple(r for r in self.reservations if (r.order_id, r.bucket) != (order_id, bucket))
         reservation = Reservation(order_id=order_id, quantity=held + quantity, bucket=bucket)
-        return attrs.evolve(self, reservations=(*others, reservation))
+        return evolve_checked(self, reservations=(*others, reservation))
 
     def release(self, order_id: str, *, by: Actor, access: AccessPolicy) -> Stock:
         """Drop every reservation of an order (cancelled or shipped).
@@ -411,7 +412,7 @@ class Stock:
         access.require_any(by, Permission.SHIP_ORDER, Permission.CANCEL_ORDER)
         kept = tuple(r for r in self.reservations if r.order_id != order_id)
         return (
-            self if len(kept) == len(self.reservations) else attrs.evolve(self, reservations=kept)
+            self if len(kept) == len(self.reservations) else evolve_checked(self, reservations=kept)
         )
 
     def issue(
@@ -508,7 +509,7 @@ class Stock:
         }
         log = self._logged(DamageKind.MARKED_DAMAGED, bucket, quantity, by, details)
         moved = self._with(bucket, self.on_hand(bucket) - quantity)
-        return attrs.evolve(moved, damaged=self.damaged + quantity, damage=log)
+        return evolve_checked(moved, damaged=self.damaged + quantity, damage=log)
 
     def write_off(
         self,
@@ -542,7 +543,7 @@ class Stock:
             "next_action": next_action,
         }
         log = self._logged(DamageKind.WRITTEN_OFF, bucket, quantity, by, details)
-        return attrs.evolve(self._with(bucket, self.on_hand(bucket) - quantity), damage=log)
+        return evolve_checked(self._with(bucket, self.on_hand(bucket) - quantity), damage=log)
 
     # -- damage applications (审批残损申请) --------------------------------------------
 
@@ -588,7 +589,7 @@ class Stock:
             responsible=responsible,
             next_action=next_action,
         )
-        return attrs.evolve(self, applications=(*self.applications, application))
+        return evolve_checked(self, applications=(*self.applications, application))
 
     def _pending_application(self, number: str, by: Actor, access: AccessPolicy) -> int:
         access.require(by, Permission.APPROVE_STOCK_ADJUSTMENT)
@@ -624,7 +625,7 @@ class Stock:
         index = self._pending_application(number, by, access)
         moment = require_aware(at)
         application = self.applications[index]
-        approved = attrs.evolve(
+        approved = evolve_checked(
             application,
             status=ApplicationStatus.APPROVED,
             decided_at=moment,
@@ -642,11 +643,11 @@ class Stock:
             responsible=application.responsible,
             next_action=application.next_action,
         )
-        released = attrs.evolve(self, applications=self._decided(index, approved))
+        released = evolve_checked(self, applications=self._decided(index, approved))
         moved = released._with(
             application.bucket, released.on_hand(application.bucket) - application.quantity
         )
-        return attrs.evolve(
+        return evolve_checked(
             moved,
             damaged=self.damaged + application.quantity,
             damage=(*self.damage, entry),
@@ -663,14 +664,14 @@ class Stock:
         moment = require_aware(at)
         if not isinstance(reason, str) or not reason.strip():
             raise ValidationError.at("reason", "a rejected damage application needs a reason")
-        rejected = attrs.evolve(
+        rejected = evolve_checked(
             self.applications[index],
             status=ApplicationStatus.REJECTED,
             decided_at=moment,
             decided_by=by.id,
             note=reason,
         )
-        return attrs.evolve(self, applications=self._decided(index, rejected))
+        return evolve_checked(self, applications=self._decided(index, rejected))
 
     # -- stock-take ------------------------------------------------------------------
 
@@ -729,7 +730,7 @@ class Stock:
             lines=tuple(sorted(lines, key=lambda line: list(StockBucket).index(line.bucket))),
             status=CountStatus.PENDING if differs else CountStatus.MATCHED,
         )
-        return attrs.evolve(self, counts=(*self.counts, record))
+        return evolve_checked(self, counts=(*self.counts, record))
 
     def _decide(self, number: str, by: Actor, access: AccessPolicy) -> StockCount:
         access.require(by, Permission.APPROVE_STOCK_ADJUSTMENT)
@@ -773,14 +774,14 @@ class Stock:
             if target < floor:
                 raise self._short(bucket, -difference, stock.on_hand(bucket) - floor, None)
             stock = stock._with(bucket, target)
-        approved = attrs.evolve(
+        approved = evolve_checked(
             pending,
             status=CountStatus.APPROVED,
             decided_at=moment,
             decided_by=by.id,
             note=note,
         )
-        return attrs.evolve(stock, counts=self._replaced(approved))
+        return evolve_checked(stock, counts=self._replaced(approved))
 
     def reject_count(
         self, number: str, *, reason: str, at: datetime, by: Actor, access: AccessPolicy
@@ -793,14 +794,14 @@ class Stock:
         moment = require_aware(at)
         if not isinstance(reason, str) or not reason.strip():
             raise ValidationError.at("reason", "a rejected stock-take needs a reason")
-        rejected = attrs.evolve(
+        rejected = evolve_checked(
             pending,
             status=CountStatus.REJECTED,
             decided_at=moment,
             decided_by=by.id,
             note=reason,
         )
-        return attrs.evolve(self, counts=self._replaced(rejected))
+        return evolve_checked(self, counts=self._replaced(rejected))
 
 
 def stock_counts_due(stocks: Iterable[Stock], on: datetime, every: timedelta) -> list[str]:
