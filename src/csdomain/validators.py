@@ -336,6 +336,7 @@ class _Field:
     """What :func:`evolve_checked` runs for one changed field."""
 
     index: int
+    name: str
     attribute: attrs.Attribute[Any]
     converter: Callable[[Any], Any] | None
     validator: Validator | None
@@ -393,7 +394,7 @@ def _plan(cls: type) -> _Plan | None:
             return None
         names.append(attribute.name)
         fields[attribute.alias or attribute.name] = _Field(
-            index, attribute, converter, attribute.validator
+            index, attribute.name, attribute, converter, attribute.validator
         )
     post_init = getattr(cls, "__attrs_post_init__", None)
     return _Plan(_copier(cls, names), fields, post_init)
@@ -411,6 +412,10 @@ def _copier(cls: type, names: list[str]) -> Callable[[Any], Any]:
     exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - names are identifiers
     copy: Callable[[Any], Any] = namespace["copy"]
     return copy
+
+
+def _by_index(item: tuple[_Field, Any]) -> int:
+    return item[0].index
 
 
 def evolve_checked(instance: T, /, **changes: Any) -> T:
@@ -448,22 +453,20 @@ def evolve_checked(instance: T, /, **changes: Any) -> T:
         if field is None:
             msg = f"{cls.__qualname__}.__init__() got an unexpected keyword argument {alias!r}"
             raise TypeError(msg)
-        if value is not getattr(instance, field.attribute.name):
+        if value is not getattr(instance, field.name):
             changed.append((field, value))
     if not changed:
         return instance
     if len(changed) > 1:
-        changed.sort(key=lambda item: item[0].index)
+        changed.sort(key=_by_index)
     new = built = plan.copy(instance)
     set_slot = object.__setattr__
     for field, given in changed:
-        value = given if field.converter is None else field.converter(given)
-        set_slot(new, field.attribute.name, value)
+        set_slot(new, field.name, given if field.converter is None else field.converter(given))
     if not attrs.validators.get_disabled():
         for field, _ in changed:
             if field.validator is not None:
-                name = field.attribute.name
-                field.validator(new, field.attribute, getattr(new, name))
+                field.validator(new, field.attribute, getattr(new, field.name))
     if plan.post_init is not None:
         plan.post_init(new)
     return cast(T, built)

@@ -1731,3 +1731,60 @@ def test_the_steps_of_an_order_and_a_stock_build_what_attrs_evolve_builds() -> N
     stock = Stock("AB-100", good=5).reserve("SO-1", 2, by=WAREHOUSE, access=ACCESS)
     assert stock == Stock("AB-100", good=5, reservations=[Reservation("SO-1", 2)])
     assert stock.issue(2, by=WAREHOUSE, access=ACCESS, order_id="SO-1") == Stock("AB-100", good=3)
+
+
+def _stock_problems(stock: Stock) -> list[tuple[str, str]]:
+    """The stock's cross-field rules, restated bucket by bucket (the reference)."""
+    errors: list[tuple[str, str]] = []
+    seen: set[tuple[str, StockBucket]] = set()
+    for i, r in enumerate(stock.reservations):
+        if r.bucket is StockBucket.DAMAGED:
+            errors.append((f"reservations.{i}.bucket", "damaged goods are never reserved"))
+        if (r.order_id, r.bucket) in seen:
+            errors.append((f"reservations.{i}", "one reservation per order and bucket"))
+        seen.add((r.order_id, r.bucket))
+    for bucket in (StockBucket.GOOD, StockBucket.GIFT):
+        if stock.reserved(bucket) + stock.held_for_damage(bucket) > stock.on_hand(bucket):
+            errors.append(("reservations", f"more {bucket} stock reserved than on hand"))
+    applied = [a.number for a in stock.applications]
+    if len(set(applied)) != len(applied):
+        errors.append(("applications", "damage application numbers are unique"))
+    numbers = [c.number for c in stock.counts]
+    if len(set(numbers)) != len(numbers):
+        errors.append(("counts", "stock-take numbers are unique"))
+    if sum(1 for c in stock.counts if c.status is CountStatus.PENDING) > 1:
+        errors.append(("counts", "at most one stock-take waits for approval"))
+    return errors
+
+
+@given(
+    quantities=st.tuples(st.integers(0, 6), st.integers(0, 6), st.integers(0, 6)),
+    reservations=st.lists(
+        st.builds(
+            Reservation,
+            st.sampled_from(["SO-1", "SO-2"]),
+            st.integers(1, 4),
+            st.sampled_from(list(StockBucket)),
+        ),
+        max_size=4,
+    ),
+    applications=st.lists(_damage_applications(), max_size=3),
+    counts=st.lists(_stock_counts(), max_size=3),
+)
+def test_a_stock_never_promises_more_than_it_holds_whatever_it_holds(
+    quantities: tuple[int, int, int],
+    reservations: list[Reservation],
+    applications: list[DamageApplication],
+    counts: list[StockCount],
+) -> None:
+    # Rule: 不开负库存 (docs/domain.md 2): reserved and held-back goods never exceed what is
+    # on hand; one reservation per order and bucket, none of damaged goods; unique numbers
+    good, damaged, gift = quantities
+    fields: dict[str, Any] = {"good": good, "damaged": damaged, "gift": gift}
+    fields["reservations"] = reservations
+    built = _outcome(lambda: Stock("AB-100", **fields, applications=applications, counts=counts))
+    unchecked = Stock("AB-100")
+    for name, value in {**fields, "applications": applications, "counts": counts}.items():
+        object.__setattr__(unchecked, name, tuple(value) if isinstance(value, list) else value)
+    expected = _stock_problems(unchecked)
+    assert built == (("ValidationError", expected) if expected else ("built", built[1]))

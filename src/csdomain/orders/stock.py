@@ -285,15 +285,27 @@ class Stock:
     def __attrs_post_init__(self) -> None:
         errors: list[tuple[str, str]] = []
         seen: set[tuple[str, StockBucket]] = set()
+        # reserved plus held for damage, per shippable bucket: one pass over each list
+        taken = {StockBucket.GOOD: 0, StockBucket.GIFT: 0}
         for i, r in enumerate(self.reservations):
             if r.bucket is StockBucket.DAMAGED:
                 errors.append((f"reservations.{i}.bucket", "damaged goods are never reserved"))
+            else:
+                taken[r.bucket] += r.quantity
             if (r.order_id, r.bucket) in seen:
                 errors.append((f"reservations.{i}", "one reservation per order and bucket"))
             seen.add((r.order_id, r.bucket))
-        for bucket in (StockBucket.GOOD, StockBucket.GIFT):
-            if self.reserved(bucket) + self.held_for_damage(bucket) > self.on_hand(bucket):
-                errors.append(("reservations", f"more {bucket} stock reserved than on hand"))
+        for a in self.applications:
+            if a.status is ApplicationStatus.PENDING and a.bucket in taken:
+                taken[a.bucket] += a.quantity
+        if taken[StockBucket.GOOD] > self.good:
+            errors.append(("reservations", f"more {StockBucket.GOOD} stock reserved than on hand"))
+        if taken[StockBucket.GIFT] > self.gift:
+            errors.append(("reservations", f"more {StockBucket.GIFT} stock reserved than on hand"))
+        if not (self.applications or self.counts):
+            if errors:
+                raise ValidationError(errors)
+            return
         applied = [a.number for a in self.applications]
         if len(set(applied)) != len(applied):
             errors.append(("applications", "damage application numbers are unique"))
@@ -312,9 +324,10 @@ class Stock:
 
     def on_hand(self, bucket: StockBucket = StockBucket.GOOD) -> int:
         """Quantity physically in ``bucket``."""
-        return {StockBucket.GOOD: self.good, StockBucket.DAMAGED: self.damaged}.get(
-            _bucket(bucket), self.gift
-        )
+        value = bucket if bucket.__class__ is StockBucket else _bucket(bucket)
+        if value is StockBucket.GOOD:
+            return self.good
+        return self.damaged if value is StockBucket.DAMAGED else self.gift
 
     def reserved(
         self, bucket: StockBucket = StockBucket.GOOD, *, order_id: str | None = None
