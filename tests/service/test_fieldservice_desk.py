@@ -1082,3 +1082,22 @@ def test_a_visit_goes_into_the_customers_interaction_log(
     assert (entry.channel, entry.source, entry.subject_id) == ("visit", "service_visit", order.id)
     assert entry.at == record.arrived_at
     assert entry.by == TECH.id
+
+
+def test_a_step_returns_the_job_redacted_to_an_actor_without_customer_read(
+    desk: ServiceDesk, store: Store, clock: FixedClock
+) -> None:
+    # Rule: every path that returns personal data either may show it or redacts it: finance
+    # settles a job and gets it back without the address or the customer's signature.
+    order = on_site(desk, clock)
+    desk.record_service_visit(order.id, visit(order, clock), by=TECH)
+    desk.complete_service_order(order.id, by=TECH)
+    signed_off = desk.sign_off_service_order(order.id, signed(clock), by=TECH)
+    assert signed_off.address == order.address  # the technician holds customer.read
+    settled = desk.settle_service_order(order.id, by=FINANCE)
+    assert settled.address == "[redacted]"
+    assert settled.sign_off is not None
+    assert settled.sign_off.customer_name == "[redacted]"
+    with store.unit_of_work(readonly=True) as uow:
+        stored = uow.repo(SERVICE_ORDERS).get(order.id)
+    assert stored.address == order.address  # only what is returned is redacted

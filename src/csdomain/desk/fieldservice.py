@@ -34,6 +34,7 @@ closing a call ``service.dispatch`` (the dispatch centre); the technician's step
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
@@ -153,6 +154,36 @@ _INCLUDED_KINDS = frozenset(
         ServiceOrderKind.PLANNED_MAINTENANCE,
     }
 )
+
+
+def _redacted(value: Any) -> Any:
+    """``value`` as an actor without ``customer.read`` may see it: jobs and product files
+    with their personal data redacted (lists and tuples of them item by item)."""
+    if isinstance(value, ServiceOrder | ProductFile):
+        return value.redacted()
+    if isinstance(value, list):
+        return [_redacted(item) for item in value]
+    return value
+
+
+def _redacts(method: Callable[..., T]) -> Callable[..., T]:
+    """A use case whose job or product file goes back redacted to an actor without
+    ``customer.read`` (docs/domain.md 1: finance settles a job without seeing the address).
+
+    The step itself works on the whole document; only what is returned is redacted. No
+    access record is written for a step's own result (the reads write one).
+    """
+
+    @functools.wraps(method)
+    def run(self: DeskBase, *args: Any, **kwargs: Any) -> T:
+        result = method(self, *args, **kwargs)
+        by = kwargs.get("by")
+        if isinstance(by, Actor) and not self.may_read_personal(by):
+            redacted: T = _redacted(result)
+            return redacted
+        return result
+
+    return run
 
 
 class FieldServiceDesk(DeskBase):
@@ -368,6 +399,7 @@ class FieldServiceDesk(DeskBase):
 
     # -- product files ------------------------------------------------------------------------
 
+    @_redacts
     @use_case(_DISPATCH)
     def register_product_file(
         self,
@@ -412,6 +444,7 @@ class FieldServiceDesk(DeskBase):
         )
         return self.create(uow, PRODUCT_FILES, product)
 
+    @_redacts
     @use_case(_DISPATCH)
     def register_products_from_order(
         self,
@@ -502,6 +535,7 @@ class FieldServiceDesk(DeskBase):
         seq = uow.next_counter(f"follow-up:{root}")
         return f"{root}{policy.follow_up_separator}{seq}"
 
+    @_redacts
     @use_case(_DISPATCH)
     def open_service_order(
         self,
@@ -566,6 +600,7 @@ class FieldServiceDesk(DeskBase):
         )
         return self.create(uow, SERVICE_ORDERS, order)
 
+    @_redacts
     @use_case(_DISPATCH)
     def triage_service_order(
         self,
@@ -620,6 +655,7 @@ class FieldServiceDesk(DeskBase):
             uow, SERVICE_ORDERS, job_id, lambda o: o.triaged(result, at=now, by=by, note=note)
         )
 
+    @_redacts
     @use_case(_DISPATCH)
     def resolve_service_order_remotely(
         self, uow: UnitOfWork, job_id: Id, *, resolution: LongText, by: Actor
@@ -644,6 +680,7 @@ class FieldServiceDesk(DeskBase):
         order = uow.repo(SERVICE_ORDERS).get(job_id)
         return self._suggest(uow, order, limit, self.now())
 
+    @_redacts
     @use_case(_DISPATCH)
     def dispatch_service_order(
         self,
@@ -708,6 +745,7 @@ class FieldServiceDesk(DeskBase):
 
     # -- the technician's steps ---------------------------------------------------------------
 
+    @_redacts
     @use_case(_TECHNICIAN)
     def start_service_travel(self, uow: UnitOfWork, job_id: Id, *, by: Actor) -> ServiceOrder:
         """The technician sets out for the customer (en route)."""
@@ -716,6 +754,7 @@ class FieldServiceDesk(DeskBase):
             uow, SERVICE_ORDERS, job_id, lambda order: order.travelling(at=now, by=by)
         )
 
+    @_redacts
     @use_case(_TECHNICIAN)
     def record_arrival(
         self, uow: UnitOfWork, job_id: Id, *, by: Actor, at: datetime | None = None
@@ -735,6 +774,7 @@ class FieldServiceDesk(DeskBase):
             lambda order: order.arrived(at=moment, by=by, policy=policy, calendar=calendar),
         )
 
+    @_redacts
     @use_case(_TECHNICIAN)
     def record_service_visit(
         self, uow: UnitOfWork, job_id: Id, visit: VisitRecord, *, by: Actor
@@ -763,6 +803,7 @@ class FieldServiceDesk(DeskBase):
         )
         return done
 
+    @_redacts
     @use_case(_TECHNICIAN, _DISPATCH)
     def quote_service_order(
         self,
@@ -793,6 +834,7 @@ class FieldServiceDesk(DeskBase):
         self.change(uow, SERVICE_ORDERS, job_id, lambda o: o.quoted(quote, by=by))
         return quote
 
+    @_redacts
     @use_case(_TECHNICIAN, _DISPATCH)
     def approve_service_quote(
         self,
@@ -864,6 +906,7 @@ class FieldServiceDesk(DeskBase):
         covered = case.decision is not None and case.decision.covered
         return (Coverage.WARRANTY if covered else Coverage.CUSTOMER), case.id
 
+    @_redacts
     @use_case(_TECHNICIAN)
     def complete_service_order(self, uow: UnitOfWork, job_id: Id, *, by: Actor) -> ServiceOrder:
         """The fault is cleared: decide who pays, price the work, enter it in the product
@@ -916,6 +959,7 @@ class FieldServiceDesk(DeskBase):
         self.change(uow, PRODUCT_FILES, product.serial, record)
         return done
 
+    @_redacts
     @use_case(_TECHNICIAN)
     def reopen_service_order(
         self, uow: UnitOfWork, job_id: Id, *, reason: LongText, by: Actor
@@ -929,6 +973,7 @@ class FieldServiceDesk(DeskBase):
             lambda order: order.reopened(reason=reason, at=now, by=by),
         )
 
+    @_redacts
     @use_case(_TECHNICIAN)
     def sign_off_service_order(
         self, uow: UnitOfWork, job_id: Id, sign_off: SignOff, *, by: Actor
@@ -940,6 +985,7 @@ class FieldServiceDesk(DeskBase):
             uow, SERVICE_ORDERS, job_id, lambda order: order.signed_off(sign_off, by=by)
         )
 
+    @_redacts
     @use_case(_SETTLE)
     def settle_service_order(
         self,
@@ -963,6 +1009,7 @@ class FieldServiceDesk(DeskBase):
 
         return self.change(uow, SERVICE_ORDERS, job_id, step)
 
+    @_redacts
     @use_case(_DISPATCH)
     def close_service_order(
         self, uow: UnitOfWork, job_id: Id, *, by: Actor, note: LongText = ""
@@ -973,6 +1020,7 @@ class FieldServiceDesk(DeskBase):
             uow, SERVICE_ORDERS, job_id, lambda order: order.closed(at=now, by=by, note=note)
         )
 
+    @_redacts
     @use_case(_DISPATCH)
     def cancel_service_order(
         self, uow: UnitOfWork, job_id: Id, *, reason: LongText, by: Actor
