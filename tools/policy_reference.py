@@ -424,8 +424,7 @@ def render() -> str:
         if attrs.has(type(value)):
             lines.append(f"Source: {SOURCES.get(field.name, '-')}.")
             lines.append("")
-            # the page points at the project's own domain page, whatever a docstring says
-            doc = (inspect.getdoc(type(value)) or "").replace("DOMAIN.md", "domain.md")
+            doc = inspect.getdoc(type(value)) or ""
             if doc:
                 lines.extend([doc, ""])
             lines.append("| value | default | source |")

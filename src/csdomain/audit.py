@@ -1,4 +1,4 @@
-"""Who read which customer file, and when (DOMAIN.md 1: nobody reads a customer file
+"""Who read which customer file, and when (docs/domain.md 1: nobody reads a customer file
 without permission).
 
 Every read of a customer file through the service desk leaves an :class:`AccessRecord`;
@@ -39,7 +39,7 @@ def access_record_id(at: datetime, token: str) -> str:
 def access_record(
     customer_id: str, *, by: str, at: datetime, purpose: str, token: str
 ) -> AccessRecord:
-    """The record of one read of ``customer_id`` by ``by`` at ``at`` (DOMAIN.md 1)."""
+    """The record of one read of ``customer_id`` by ``by`` at ``at`` (docs/domain.md 1)."""
     return AccessRecord(
         id=access_record_id(at, token),
         customer_id=customer_id,

@@ -467,7 +467,7 @@ class QuietHours:
     """A daily rest period in local time during which nobody is called or messaged.
 
     ``start``-``end`` may cross midnight (``22:00``-``08:00``); ``start == end`` means no
-    rest period. Source: DOMAIN.md 3.5 and 7 ("never call during the customer's rest time").
+    rest period. Source: docs/domain.md 3.5 and 7 ("never call during the customer's rest time").
     """
 
     start: time = attrs.field(converter=_start_time)

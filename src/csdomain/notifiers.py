@@ -875,7 +875,7 @@ def attempt_delivery(
     """Deliver one claimed message through the ``csdomain_deliver`` hook; return its new state.
 
     First the rest hours once more: a non-urgent message whose recipient started resting
-    since the claim is released until they end, the attempt given back (DOMAIN.md 3.5, 7).
+    since the claim is released until they end, the attempt given back (docs/domain.md 3.5, 7).
     Delivered -> ``mark_delivered``; a "retry after" (``DeliveryError`` with
     ``retry_after``, or a :class:`RetryAfter` answer) -> ``defer`` (no attempt spent); an
     exception, no notifier for the channel, or a notifier answering ``False`` ->

@@ -1,6 +1,6 @@
 """No negative stock when several writers ship the last units of one SKU at the same time.
 
-DOMAIN.md 2 (不开负库存): two orders that each need the last units of a SKU are shipped at
+docs/domain.md 2 (不开负库存): two orders that each need the last units of a SKU are shipped at
 the same moment through :class:`~csdomain.desk.orders.OrderDesk`. Exactly one ships; the
 other is refused with ``insufficient_stock`` after the desk has re-run it on fresh data.
 Once with two processes on one SQLite file (writers queue up), once with two threads on

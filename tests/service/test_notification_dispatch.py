@@ -128,7 +128,7 @@ class Recorder:
 def test_a_backlogged_message_is_held_not_sent_when_rest_hours_began(
     store: Store, pm: pluggy.PluginManager
 ) -> None:
-    """Rule: never during the customer's rest time unless urgent (DOMAIN.md 3.5, 7).
+    """Rule: never during the customer's rest time unless urgent (docs/domain.md 3.5, 7).
 
     Issue 21's repro: created at 20:59 in Shanghai, the dispatcher's round at 23:30.
     """
@@ -218,7 +218,7 @@ def _backlogs(draw: st.DrawFn) -> dict[str, Any]:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_backlogs())
 def test_no_non_urgent_message_is_ever_delivered_inside_rest_hours(case: dict[str, Any]) -> None:
-    """Rule: never during the customer's rest time unless urgent (DOMAIN.md 3.5, 7), over
+    """Rule: never during the customer's rest time unless urgent (docs/domain.md 3.5, 7), over
     random backlogs, clocks, retries, deferrals and rest windows (issue 21, item 1)."""
     policy = NotificationPolicy(default_rest_hours=case["default"], max_attempts=3, max_deferrals=3)
     store = open_store("memory://")
