@@ -87,3 +87,28 @@ def test_care_and_notices_are_written_in_the_customers_language() -> None:
     ):
         desk.register_customer(name="X", city="Wuhan", language="not a tag!", by=root)
     assert "language" in str(bad.value)
+
+
+def test_a_delivered_care_touch_point_goes_into_the_interaction_log(tmp_path: object) -> None:
+    # Rule: care touch-points write to the customer's interaction log (联系者报告制度), when the
+    # message is delivered, in the unit of work that records the delivery.
+    from pathlib import Path
+
+    from csdomain.kinds import INTERACTIONS
+    from csdomain.notifiers import SmsFileNotifier
+    from csdomain.plugins import get_plugin_manager
+
+    pm = get_plugin_manager()
+    pm.register(SmsFileNotifier(str(Path(str(tmp_path)) / "sms.jsonl")))
+    clock = FixedClock(datetime(2026, 9, 20, 2, tzinfo=UTC))
+    with ServiceDesk(open_store("memory://"), clock=clock, plugin_manager=pm) as desk:
+        customer, _ = desk.register_customer(
+            name="Huake Lab", city="Wuhan", phone="13800138000", by=CLERK
+        )
+        [call] = desk.schedule_care(customer.id, by=CLERK, job_completed_on=date(2026, 9, 19))
+        assert call.not_before is not None
+        clock.set(call.not_before)
+        assert desk.dispatcher().run_once().delivered == 1
+        with desk.store.unit_of_work(readonly=True) as uow:
+            [entry] = uow.repo(INTERACTIONS).find(customer_id=customer.id)
+    assert (entry.source, entry.subject_id, entry.channel) == ("care", call.id, "message")

@@ -42,9 +42,10 @@ from csdomain.auth import Actor, Permission, same_identity
 from csdomain.calendar import QuietHours
 from csdomain.care import CarePlan, CareSubject, care_messages, due_touchpoints
 from csdomain.clock import Clock
-from csdomain.customers import Customer
+from csdomain.customers import Customer, InteractionChannel
 from csdomain.desk.args import Id, LongText, Positive, ShortText
 from csdomain.desk.base import DeskBase, checked, entry_point, retrying, use_case
+from csdomain.desk.customers import log_interaction
 from csdomain.desk.privacy import ERASED, PersonalDataRedactor, scrub
 from csdomain.errors import (
     AlreadyExists,
@@ -625,6 +626,7 @@ class Dispatcher:
         try:
             with self.store.unit_of_work() as uow:
                 uow.repo(MESSAGES).update(outcome, expected_version=version)
+                self._log_care_contact(uow, outcome)
         except (ConcurrencyConflict, NotFound):
             logger.warning(
                 "lease on message %s was lost before its outcome (%s) was saved",
@@ -635,6 +637,24 @@ class Dispatcher:
         if outcome.status is MessageStatus.DEAD:
             logger.warning("message %s dead-lettered: %s", message_id, outcome.last_error)
         return _outcome_of(outcome)
+
+    def _log_care_contact(self, uow: UnitOfWork, message: Message) -> None:
+        """A delivered care touch-point is a contact with the customer: it goes into the
+        customer's interaction log with the delivery (docs/domain.md 3.5 and 9)."""
+        if message.status is not MessageStatus.DELIVERED or message.source != "care":
+            return
+        if not message.customer_id or not uow.repo(CUSTOMERS).exists(message.customer_id):
+            return
+        log_interaction(
+            uow,
+            customer_id=message.customer_id,
+            channel=InteractionChannel.MESSAGE,
+            summary=f"care touch-point {message.kind} sent by {message.channel}",
+            at=message.delivered_at or self.clock.now(),
+            by=self.worker_id,
+            source="care",
+            subject_id=message.id,
+        )
 
     def _claim(self, message_id: str) -> tuple[Message, int] | Outcome:
         try:
