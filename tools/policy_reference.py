@@ -57,6 +57,12 @@ def project(why: str = "") -> str:
     return f"project default ({why})" if why else "project default"
 
 
+#: The service-call promise as the handbook words it (docs/domain.md 3.3 and 8).
+_PROMISE = (
+    "售后服务响应时间 (3.3): respond within 30 minutes, on site within 24 hours, "
+    "fault cleared within 24 hours of starting"
+)
+
 #: The source of every policy value: the documents (with the phrase), the regulation
 #: (with the article) or a project default. A section without entries here (a section
 #: another area owns) shows its SOURCES entry for each value.
@@ -197,6 +203,45 @@ VALUE_SOURCES: dict[str, str] = {
     "warranty.freight": project("none, as orders ship free by express (2)"),
     "warranty.outlier_ratio": project("the documents ask for the comparison, not a number (4)"),
     "warranty.outlier_min_units": project("the documents give no number"),
+    # fieldservice: the service-call promise, job numbers, fees, planning
+    "fieldservice.special": documents(
+        "8", f"{_PROMISE}; the 24/7 clock for special calls is a project default"
+    ),
+    "fieldservice.urgent": documents(
+        "8", f"{_PROMISE}; the 24/7 clock for urgent calls is a project default"
+    ),
+    "fieldservice.ordinary": documents(
+        "8", f"{_PROMISE}; the business calendar for ordinary calls is a project default"
+    ),
+    "fieldservice.job_number_pattern": project(
+        "SJ- numbers restarting monthly, as 工作号每月重新编号 (1)"
+    ),
+    "fieldservice.follow_up_separator": project(
+        "a follow-up job keeps the original number with -1, -2 ..."
+    ),
+    "fieldservice.currency": project(
+        "CNY, the currency of the orders; the handbook gives no prices"
+    ),
+    "fieldservice.fees": project(
+        "the handbook names 服务收费标准 as a base data set (8) but gives no prices: "
+        "call-out 50, labour 80 an hour, distance bands 0/30/60/100"
+    ),
+    "fieldservice.quote_approval_above": project(
+        "a quote before work; the handbook gives no amount above which the customer approves"
+    ),
+    "fieldservice.default_daily_capacity": project(
+        "six jobs a day; the handbook weighs 自己手中已接活的情况 (8) but gives no number"
+    ),
+    "fieldservice.visit_window": project("a visit is booked as a two-hour window"),
+    "fieldservice.planning_days": project("suggestions look a week ahead"),
+    "fieldservice.suggestion_limit": project("at most five technicians suggested"),
+    "fieldservice.repeat_visit_days": project(
+        "the handbook asks for a repeat-visit analysis (8) but gives no window: 30 days"
+    ),
+    "fieldservice.fault_guide": project(
+        "empty: the handbook asks the questions, the products give the answers"
+    ),
+    "fieldservice.kind_skills": project("each kind of job needs the skill of its own name"),
     # fieldservice: the service network (contracts, assessments, plans, statements)
     "fieldservice.assessment_criteria": project(
         "the handbook asks for periodic assessment (定期给每个外包售后网点进行跟踪服务) but "

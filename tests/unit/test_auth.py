@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from csdomain.auth import (
 )
 from csdomain.errors import PermissionDenied, RuleViolation, ValidationError
 from csdomain.money import Money
+from csdomain.policy import Policy
 from csdomain.serialization import from_json, to_json
 from csdomain.testing.strategies_kernel import actors, money, role_names
 from csdomain.warranty import BUILTIN_RULE_CODES
@@ -228,15 +230,20 @@ def _policy_reference() -> Any:
 
 
 def test_every_policy_value_states_its_source() -> None:
-    # the documents (with the phrase), the regulation (with the article) or a project
-    # default; field service is another area's section and shows its section's source
+    # Rule: every policy value states its source: the documents (with the phrase), the
+    # regulation (with the article) or a project default; field service included
     tool = _policy_reference()
-    missing = [name for name in tool.unsourced() if not name.startswith("fieldservice.")]
-    assert missing == []
+    assert tool.unsourced() == []
     kinds = ("documents (domain.md ", "regulation: 部分商品修理更换退货责任规定", "project default")
     for name in tool.value_names():
-        if not name.startswith("fieldservice."):
-            assert tool.source_of(name).startswith(kinds), name
+        assert tool.source_of(name).startswith(kinds), name
+    # the service-call promise is the handbook's 30 min / 24 h / 24 h (docs/domain.md 8)
+    for urgency in ("special", "urgent", "ordinary"):
+        assert "售后服务响应时间" in tool.source_of(f"fieldservice.{urgency}"), urgency
+        promise = getattr(Policy().fieldservice, urgency)
+        assert promise.respond.duration == timedelta(minutes=30)
+        assert promise.on_site.duration == timedelta(hours=24)
+        assert promise.fixed.duration == timedelta(hours=24)
     page = (Path(__file__).resolve().parents[2] / "docs" / "policy.md").read_text("utf-8")
     assert "| value | default | source |" in page
     assert "DOMAIN.md" not in page
