@@ -279,13 +279,22 @@ def test_published_sensitivities_give_the_gain_of_ten_points() -> None:
 
 
 def test_policy_defaults_are_the_documents_numbers() -> None:
+    # Rule: the documents' numbers (docs/domain.md 5): satisfied at 85, w = 0.8, 75 %
+    # coverage x response, surveys in Q4 and May, key accounts twice a year
     policy = SatisfactionPolicy()
     assert policy.satisfied_threshold == 85
     assert policy.product_weight == 0.8
     assert policy.coverage_minimum == 0.75
-    assert (policy.nps_promoter_min, policy.nps_detractor_max) == (9, 6)
     assert policy.survey_months == {5, 10, 11, 12}
     assert policy.key_account_surveys_per_year == 2
+
+
+def test_nps_bands_and_confidence_are_project_defaults() -> None:
+    # Rule: the documents do not use NPS or intervals (docs/policy.md: project defaults):
+    # the usual NPS bands (promoters 9-10, detractors 0-6) and 95 % intervals
+    policy = SatisfactionPolicy()
+    assert (policy.nps_promoter_min, policy.nps_detractor_max) == (9, 6)
+    assert policy.confidence_level == 0.95
     assert policy.confidence_z == pytest.approx(1.959964, abs=1e-6)
 
 
