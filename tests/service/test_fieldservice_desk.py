@@ -1101,3 +1101,38 @@ def test_a_step_returns_the_job_redacted_to_an_actor_without_customer_read(
     with store.unit_of_work(readonly=True) as uow:
         stored = uow.repo(SERVICE_ORDERS).get(order.id)
     assert stored.address == order.address  # only what is returned is redacted
+
+
+def test_after_sales_maintains_a_product_file_and_keeps_the_old_values(
+    desk: ServiceDesk, store: Store
+) -> None:
+    # Rule: product files are maintained by after-sales (产品档案由售后维护): a move, a new
+    # owner, an installation date change the file, each change kept with its old value.
+    before = desk.get_product_file("SN-001", by=DISPATCHER)
+    moved = desk.maintain_product_file(
+        "SN-001", address="2 Luoyu Rd, Wuhan", reason="moved to the new lab", by=DISPATCHER
+    )
+    assert moved.address == "2 Luoyu Rd, Wuhan"
+    [change] = moved.changes
+    assert (change.field, change.old, change.new) == ("address", before.address, moved.address)
+    assert change.reason == "moved to the new lab"
+    same = desk.maintain_product_file(
+        "SN-001", address="2 Luoyu Rd, Wuhan", reason="again", by=DISPATCHER
+    )
+    assert same.changes == moved.changes  # nothing changed, nothing logged
+    error = unchanged_after(
+        store,
+        lambda: desk.maintain_product_file(
+            "SN-001", customer_id="CU-404", reason="sold on", by=DISPATCHER
+        ),
+    )
+    assert isinstance(error, NotFound)
+    refused = unchanged_after(
+        store, lambda: desk.maintain_product_file("SN-001", reason=" ", by=DISPATCHER)
+    )
+    assert isinstance(refused, ValidationError)
+    denied = unchanged_after(
+        store,
+        lambda: desk.maintain_product_file("SN-001", address="x", reason="y", by=TECH),
+    )
+    assert isinstance(denied, PermissionDenied)

@@ -47,7 +47,7 @@ from csdomain.auth import Actor, Permission
 from csdomain.calendar import BusinessCalendar
 from csdomain.complaints import ComplaintUrgency
 from csdomain.customers import InteractionChannel
-from csdomain.desk.args import Count, Id, LongText, Positive
+from csdomain.desk.args import Count, Id, LongText, Positive, ShortText
 from csdomain.desk.base import DeskBase, checked, use_case
 from csdomain.desk.customers import log_interaction
 from csdomain.desk.warranty import file_warranty_claim, rules_from_plugins
@@ -443,6 +443,46 @@ class FieldServiceDesk(DeskBase):
             registered_by=by.id,
         )
         return self.create(uow, PRODUCT_FILES, product)
+
+    @_redacts
+    @use_case(_DISPATCH)
+    def maintain_product_file(
+        self,
+        uow: UnitOfWork,
+        serial: Id,
+        *,
+        by: Actor,
+        reason: ShortText,
+        address: LongText | None = None,
+        service_area_id: Id | None = None,
+        customer_id: Id | None = None,
+        installed_on: date | None = None,
+    ) -> ProductFile:
+        """After-sales keeps a product file up to date (产品档案由售后维护): the unit moved, was
+        sold on, was installed. Only the fields given change; each change is kept in the
+        file's ``changes`` with its old value and the ``reason``. A new owner and a new
+        service area must exist. Needs ``service.dispatch``.
+        """
+        if not reason.strip():
+            raise ValidationError.at("reason", "a change of a product file says why")
+        given: dict[str, Any] = {
+            "address": address,
+            "service_area_id": service_area_id,
+            "customer_id": customer_id,
+            "installed_on": installed_on,
+        }
+        fields = {name: value for name, value in given.items() if value is not None}
+        if customer_id is not None:
+            uow.repo(CUSTOMERS).get(customer_id)
+        if service_area_id is not None:
+            uow.repo(SERVICE_AREAS).get(service_area_id)
+        now = self.now()
+        return self.change(
+            uow,
+            PRODUCT_FILES,
+            serial,
+            lambda file: file.maintained(at=now, by=by.id, reason=reason, **fields),
+        )
 
     @_redacts
     @use_case(_DISPATCH)

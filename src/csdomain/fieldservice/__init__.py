@@ -136,7 +136,9 @@ from csdomain.fieldservice.policy import (
     ServicePromise,
 )
 from csdomain.fieldservice.products import (
+    MAINTAINED_FIELDS,
     ProductFile,
+    ProductFileChange,
     ServiceHistoryEntry,
     ShippedUnit,
     product_files_from_order,
@@ -164,6 +166,7 @@ __all__ = [
     "CONTRACT_LIFECYCLE",
     "CONTRACT_TRANSITIONS",
     "FIELD_SERVICE_TEAM",
+    "MAINTAINED_FIELDS",
     "OPEN_SERVICE_STATUSES",
     "PART_TRANSFER_LIFECYCLE",
     "PART_TRANSFER_TRANSITIONS",
@@ -197,6 +200,7 @@ __all__ = [
     "PointAssessment",
     "PointOwnership",
     "ProductFile",
+    "ProductFileChange",
     "ProductFileRegistered",
     "PromiseBreach",
     "PromiseTarget",

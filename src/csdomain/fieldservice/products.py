@@ -35,7 +35,14 @@ from csdomain.validators import (
 from csdomain.warranty import ProductRecord, Proof, WarrantyPolicy
 
 
-__all__ = ["ProductFile", "ServiceHistoryEntry", "ShippedUnit", "product_files_from_order"]
+__all__ = [
+    "MAINTAINED_FIELDS",
+    "ProductFile",
+    "ProductFileChange",
+    "ServiceHistoryEntry",
+    "ShippedUnit",
+    "product_files_from_order",
+]
 
 
 def _kind(value: object) -> ServiceOrderKind:
@@ -55,6 +62,25 @@ class ServiceHistoryEntry:
     at: datetime = attrs.field(validator=aware)
     summary: str = attrs.field(default="", validator=text)
     fault_cleared: bool = attrs.field(default=True, validator=flag)
+
+
+@attrs.frozen(kw_only=True)
+class ProductFileChange:
+    """One change of a product file by after-sales: which field, from what, to what, who."""
+
+    field: str = attrs.field(validator=not_blank)
+    old: str = attrs.field(validator=text)
+    new: str = attrs.field(validator=text)
+    at: datetime = attrs.field(validator=aware)
+    by: str = attrs.field(validator=not_blank)
+    reason: str = attrs.field(default="", validator=text)
+
+
+#: The fields after-sales maintains on a product file (:meth:`ProductFile.maintained`):
+#: where the unit stands, who owns it now, when it was installed.
+MAINTAINED_FIELDS: frozenset[str] = frozenset(
+    {"address", "service_area_id", "customer_id", "installed_on"}
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -82,6 +108,10 @@ class ProductFile:
     )
     registered_at: datetime = attrs.field(validator=aware)
     registered_by: str = attrs.field(validator=not_blank)
+    #: After-sales' changes of the file, oldest first (the old values are kept, not lost).
+    changes: tuple[ProductFileChange, ...] = attrs.field(
+        default=(), converter=as_tuple, validator=tuple_of(ProductFileChange)
+    )
 
     def __attrs_post_init__(self) -> None:
         problems: list[tuple[str, str]] = []
@@ -120,6 +150,37 @@ class ProductFile:
                 "entry", f"expected a ServiceHistoryEntry, got {describe(entry)}"
             )
         return attrs.evolve(self, history=(*self.history, entry))
+
+    def maintained(
+        self, *, at: datetime, by: str, reason: str = "", **fields: object
+    ) -> ProductFile:
+        """The file after after-sales changed some of :data:`MAINTAINED_FIELDS` (产品档案由
+        售后维护, docs/domain.md 8); each change is kept in :attr:`changes` with its old value.
+
+        A field outside :data:`MAINTAINED_FIELDS` (the serial, model, sale) is refused; a
+        change to the value it has already writes nothing.
+        """
+        unknown = sorted(set(fields) - MAINTAINED_FIELDS)
+        if unknown:
+            allowed = ", ".join(sorted(MAINTAINED_FIELDS))
+            raise ValidationError(
+                [(name, f"not maintained here (only {allowed})") for name in unknown]
+            )
+        changed = {name: value for name, value in fields.items() if getattr(self, name) != value}
+        if not changed:
+            return self
+        log = tuple(
+            ProductFileChange(
+                field=name,
+                old="" if getattr(self, name) is None else str(getattr(self, name)),
+                new="" if value is None else str(value),
+                at=at,
+                by=by,
+                reason=reason,
+            )
+            for name, value in sorted(changed.items())
+        )
+        return attrs.evolve(self, changes=(*self.changes, *log), **changed)  # type: ignore[arg-type]
 
     def with_installation(self, on: date) -> ProductFile:
         """This file with its installation date recorded."""
