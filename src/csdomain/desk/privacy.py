@@ -7,12 +7,21 @@ the two use cases here complete the privacy rules:
 - :meth:`PrivacyDesk.erase_customer` (``customer.erase``) pseudonymises the personal data
   of one customer in one unit of work: the customer file loses name, contacts, address,
   bank account, birthday and rest hours (its code becomes ``ERASED-<id>``, the change log
-  keeps who changed which field when, but not the values); every free-text field of the
-  customer's complaints, warranty claims, returns, survey answers, messages, access records
-  and events has the customer's personal data replaced by ``[erased]``; message recipients
-  are erased and messages not yet delivered are cancelled. Orders and payments stay intact
-  for accounting, ids and statistics stay as they are. The erasure is logged (an access
-  record and a :class:`CustomerErased` event) with who, when and why, but no erased data.
+  keeps who changed which field when, but not the values). Every document about the
+  customer (found by the ``customer_id`` index, or by scanning the kinds that name
+  customers without one: part movements, handovers) is rewritten: the fields that hold
+  the customer's own data are replaced whole (message recipients, a complaint's
+  ``signed_by``, and per class :data:`REPLACED_FIELDS`: the site address of product
+  files and service orders, the quote's ``approved_by``, the sign-off's
+  ``customer_name``), and in every free-text field (descriptions, visit notes, sign-off
+  feedback, interaction summaries, survey answers, event payloads ...) each mention of
+  the customer's data is replaced by ``[erased]`` — the file's values, current and in the
+  change log, and the values of those replaced fields and of the orders' consignees.
+  Documents that name no customer (damage applications, transfers ...) lose such
+  mentions too. Messages not yet delivered are cancelled. Orders and payments stay
+  intact for accounting (the consignee included), ids and statistics stay as they are.
+  The erasure is logged (an access record and a :class:`CustomerErased` event) with who,
+  when and why, but no erased data.
   Once the erasure has committed, the store purges the old bytes
   (:meth:`~csdomain.store.Store.purge_erased`): on SQLite no erased value remains in the
   database file, its write-ahead log or journal (docs/reliability.md, "Erasure").
@@ -23,7 +32,7 @@ the two use cases here complete the privacy rules:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -31,24 +40,29 @@ import attrs
 
 from csdomain.audit import access_record
 from csdomain.auth import Actor, Permission
+from csdomain.complaints.model import CustomerAcceptance
 from csdomain.customers import Customer, normalise_bank_account, normalise_phone
 from csdomain.desk.args import Id, ShortText
 from csdomain.desk.base import DeskBase, use_case
 from csdomain.errors import CsDomainError, ValidationError
 from csdomain.events import Event
-from csdomain.kinds import ACCESS_LOG, CUSTOMERS, MESSAGES, ORDERS, SURVEY_CAMPAIGNS
+from csdomain.fieldservice import ProductFile, QuoteApproval, ServiceOrder, SignOff
+from csdomain.kinds import ACCESS_LOG, CUSTOMERS, MESSAGES, ORDERS, OUTBOX, SURVEY_CAMPAIGNS
 from csdomain.notify import Message, MessageStatus
+from csdomain.orders import ConsigneeInfo
 from csdomain.serialization import converter
 from csdomain.store import Kind, OutboxEntry, UnitOfWork
 
 
 __all__ = [
     "ERASED",
+    "REPLACED_FIELDS",
     "CustomerErased",
     "ErasureReport",
     "PersonalDataRedactor",
     "PrivacyDesk",
     "erase_customer_file",
+    "personal_values",
     "scrub",
 ]
 
@@ -100,8 +114,39 @@ _KEEP: frozenset[str] = frozenset(
 )
 _KEEP_SUFFIXES = ("_id", "_ids", "_by", "serial", "serials", "_key")
 
-#: Fields whose whole value is the customer's personal data when set.
+#: Fields whose whole value is the customer's personal data when set, in any class (the
+#: plain-JSON payloads of events whose class this process does not know included).
 _REPLACE: frozenset[str] = frozenset({"recipient", "signed_by"})
+
+#: Fields replaced whole in the documents about the customer, per class: their value is the
+#: customer's own data (the site address of a product and of a job, whoever approved a
+#: quote or signed off a job on the customer's side). Per class, because a name such as
+#: ``approved_by`` means the customer here and staff elsewhere (``*_by`` fields are kept).
+REPLACED_FIELDS: Mapping[type, frozenset[str]] = {
+    ProductFile: frozenset({"address"}),
+    ServiceOrder: frozenset({"address"}),
+    QuoteApproval: frozenset({"approved_by"}),
+    SignOff: frozenset({"customer_name"}),
+}
+
+#: Where the customer's personal data sits in their documents, per class: field -> what it
+#: is (as a customer-file field). These values are searched for in every free text, so a
+#: site address or a signer's name quoted in a note is erased there too. The consignee
+#: stays on the order (accounting) but is erased wherever else it is quoted.
+_PERSONAL_SOURCES: Mapping[type, Mapping[str, str]] = {
+    ProductFile: {"address": "address"},
+    ServiceOrder: {"address": "address"},
+    QuoteApproval: {"approved_by": "name"},
+    SignOff: {"customer_name": "name"},
+    CustomerAcceptance: {"signed_by": "name"},
+    Message: {"recipient": "recipient"},
+    ConsigneeInfo: {
+        "consignee": "name",
+        "phone": "phone",
+        "address": "address",
+        "invoice_title": "name",
+    },
+}
 
 _ASCII_WORD = re.compile(r"[A-Za-z0-9]")
 _PHONE_SEP = r"[\s\-.()/]*"
@@ -148,8 +193,20 @@ class PersonalDataRedactor:
     pattern: re.Pattern[str] | None
 
     @classmethod
-    def for_customer(cls, customer: Customer, *, country_code: str = "86") -> PersonalDataRedactor:
-        """The redactor of ``customer``'s current and recorded personal data."""
+    def for_customer(
+        cls,
+        customer: Customer,
+        *,
+        country_code: str = "86",
+        also: Iterable[tuple[str, str]] = (),
+    ) -> PersonalDataRedactor:
+        """The redactor of ``customer``'s current and recorded personal data.
+
+        ``also`` adds values found in the customer's other documents, as pairs of what
+        the value is (a customer-file field such as ``"name"``, ``"phone"``,
+        ``"address"``, or ``"recipient"`` for a phone number or e-mail address) and the
+        value (:func:`personal_values` gives them).
+        """
         texts = {customer.code}
         phones: set[str] = set()
         accounts: set[str] = set()
@@ -157,6 +214,8 @@ class PersonalDataRedactor:
         def note(field: str, value: str | None) -> None:
             if not value or value == ERASED:
                 return
+            if field == "recipient":
+                field = "email" if "@" in value else "phone"
             if field in ("phone", "fax"):
                 phones.add(normalise_phone(value, country_code))
             elif field == "bank_account":
@@ -170,6 +229,8 @@ class PersonalDataRedactor:
         for change in customer.changes:
             note(change.field, change.old)
             note(change.field, change.new)
+        for field, value in also:
+            note(field, value)
         found = [_text_pattern(t) for t in texts if not t.startswith("ERASED-")]
         found += [_phone_pattern(p, country_code) for p in phones]
         found += [_account_pattern(a) for a in accounts]
@@ -191,13 +252,25 @@ def _kept(name: str) -> bool:
     return name not in _REPLACE and (name in _KEEP or name.endswith(_KEEP_SUFFIXES))
 
 
+def _replaced_whole(value: Any) -> Any:
+    """A field of :data:`REPLACED_FIELDS`: its text (every text in it) becomes ERASED."""
+    if isinstance(value, str):
+        return ERASED if value else value
+    if isinstance(value, tuple):
+        items = tuple(_replaced_whole(item) for item in value)
+        return items if items != value else value
+    return value
+
+
 def scrub(value: Any, redact: Callable[[str], str], name: str = "") -> Any:
     """``value`` with the personal data ``redact`` finds replaced in every free-text field.
 
     Walks attrs objects, tuples and mappings; plain strings are redacted, enum values,
     numbers, times and the fields that hold ids or staff data (``*_id``, ``by``, serials)
-    are left alone; ``recipient`` and ``signed_by`` are replaced whole. Returns ``value``
-    itself when nothing changed.
+    are left alone; ``recipient`` and ``signed_by`` are replaced whole, and so are the
+    fields :data:`REPLACED_FIELDS` names for the object's class (``approved_by`` of a
+    :class:`~csdomain.fieldservice.QuoteApproval`, a job's ``address``). Returns
+    ``value`` itself when nothing changed.
     """
     if name and _kept(name):
         return value
@@ -206,12 +279,13 @@ def scrub(value: Any, redact: Callable[[str], str], name: str = "") -> Any:
             return ERASED if value else value
         return redact(value)
     if attrs.has(type(value)):
+        whole = REPLACED_FIELDS.get(type(value), frozenset())
         changes: dict[str, Any] = {}
         for field in attrs.fields(type(value)):
             if not field.init:
                 continue
             old = getattr(value, field.name)
-            new = scrub(old, redact, field.name)
+            new = _replaced_whole(old) if field.name in whole else scrub(old, redact, field.name)
             if new is not old and new != old:
                 changes[field.alias or field.name] = new
         return attrs.evolve(value, **changes) if changes else value
@@ -222,6 +296,32 @@ def scrub(value: Any, redact: Callable[[str], str], name: str = "") -> Any:
         mapped = {key: scrub(item, redact) for key, item in value.items()}
         return mapped if mapped != value else value
     return value
+
+
+def personal_values(value: Any) -> Iterator[tuple[str, str]]:
+    """The customer's personal data held in ``value``'s personal fields, as pairs of what
+    it is (``"name"``, ``"phone"``, ``"address"``, ``"recipient"``) and the value.
+
+    Walks attrs objects, tuples and mappings like :func:`scrub`; the fields are the ones
+    listed per class (site addresses, signers and approvers, a message's recipient, an
+    order's consignee). What :meth:`PersonalDataRedactor.for_customer` takes as ``also``.
+    """
+    if attrs.has(type(value)):
+        sources = _PERSONAL_SOURCES.get(type(value), {})
+        for field in attrs.fields(type(value)):
+            item = getattr(value, field.name)
+            what = sources.get(field.name)
+            if what is not None and isinstance(item, str):
+                if item and item != ERASED:
+                    yield what, item
+            else:
+                yield from personal_values(item)
+    elif isinstance(value, tuple):
+        for item in value:
+            yield from personal_values(item)
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from personal_values(item)
 
 
 def _blank(value: str | None) -> str | None:
@@ -288,6 +388,19 @@ class ErasureReport:
         return sum(self.documents.values())
 
 
+#: The fields that name customers in kinds without a ``customer_id`` index.
+_LINKS = ("customer_id", "customer_ids")
+
+
+def _names(obj: Any, customer_id: str, fields: Iterable[str]) -> bool:
+    """Whether ``obj`` names ``customer_id`` in one of ``fields`` (an id or a tuple of ids)."""
+    for field in fields:
+        value = getattr(obj, field, None)
+        if value == customer_id or (isinstance(value, tuple) and customer_id in value):
+            return True
+    return False
+
+
 def _related(entry: OutboxEntry, ids: set[str]) -> bool:
     return any(isinstance(v, str) and v in ids for v in entry.payload.values())
 
@@ -323,10 +436,40 @@ class PrivacyDesk(DeskBase):
     """Erasure and export of one customer's data on request (docs/domain.md 1 privacy)."""
 
     def _customer_kinds(self) -> list[Kind[Any]]:
+        """The kinds whose documents are found per customer by the ``customer_id`` index."""
         return sorted(
             (k for k in self.store.kinds if "customer_id" in k.index_names),
             key=lambda k: k.name,
         )
+
+    def _linked_kinds(self, *fields: str) -> list[Kind[Any]]:
+        """The kinds that name customers in one of ``fields`` without an index on it
+        (part movements: ``customer_id``; handovers: ``customer_ids``): scanned."""
+        return sorted(
+            (
+                k
+                for k in self.store.kinds
+                if "customer_id" not in k.index_names
+                and k.name not in (CUSTOMERS.name, OUTBOX.name)
+                and attrs.has(k.cls)
+                and any(f.name in fields for f in attrs.fields(k.cls))
+            ),
+            key=lambda k: k.name,
+        )
+
+    def _documents(
+        self, uow: UnitOfWork, customer_id: str, *fields: str
+    ) -> list[tuple[Kind[Any], Any]]:
+        """Every document about the customer but the file itself, with its kind: by the
+        ``customer_id`` index, then by scanning the kinds that name customers in ``fields``."""
+        found: list[tuple[Kind[Any], Any]] = []
+        for kind in self._customer_kinds():
+            found += [(kind, obj) for obj in uow.repo(kind).find(customer_id=customer_id)]
+        for kind in self._linked_kinds(*fields):
+            found += [
+                (kind, obj) for obj in uow.repo(kind).scan() if _names(obj, customer_id, fields)
+            ]
+        return found
 
     def _stop(self, message: Message, now: datetime, by: str) -> Message:
         if message.status is MessageStatus.CLAIMED:
@@ -365,8 +508,11 @@ class PrivacyDesk(DeskBase):
         now = self.now()
         customers = uow.repo(CUSTOMERS)
         customer = customers.get(customer_id)
+        documents = self._documents(uow, customer_id, *_LINKS)
         redact = PersonalDataRedactor.for_customer(
-            customer, country_code=self.policy.customers.phone_country_code
+            customer,
+            country_code=self.policy.customers.phone_country_code,
+            also=[pair for _kind, obj in documents for pair in personal_values(obj)],
         )
         counts: dict[str, int] = {}
         erased = erase_customer_file(customer, redact)
@@ -374,8 +520,9 @@ class PrivacyDesk(DeskBase):
             customers.update(erased)
             counts[CUSTOMERS.name] = 1
         related, cancelled = self._erase_documents(
-            uow, customer_id, redact, by=by, now=now, counts=counts
+            uow, customer_id, documents, redact, by=by, now=now, counts=counts
         )
+        self._erase_mentions(uow, redact, counts)
         self._erase_events(uow, related, redact, counts)
         self._record(uow, customer_id, by, now, f"erasure: {reason}")
         uow.after_commit(lambda: self.store.purge_erased(sorted(counts)))
@@ -393,6 +540,7 @@ class PrivacyDesk(DeskBase):
         self,
         uow: UnitOfWork,
         customer_id: str,
+        documents: list[tuple[Kind[Any], Any]],
         redact: Callable[[str], str],
         *,
         by: Actor,
@@ -406,22 +554,37 @@ class PrivacyDesk(DeskBase):
         """
         related = {customer_id}
         cancelled = 0
-        for kind in self._customer_kinds():
+        for kind, obj in documents:
+            related.add(kind.key(obj))
+            if kind.name == ORDERS.name:
+                continue
+            new = scrub(obj, redact)
+            if kind.name == MESSAGES.name:
+                stopped = self._stop(new, now, by.id)
+                if stopped.status is not new.status:
+                    cancelled += 1
+                new = stopped
+            if new != obj:
+                uow.repo(kind).update(new)
+                counts[kind.name] = counts.get(kind.name, 0) + 1
+        return related, cancelled
+
+    def _erase_mentions(
+        self, uow: UnitOfWork, redact: Callable[[str], str], counts: dict[str, int]
+    ) -> None:
+        """Redact the customer's data quoted in the kinds that name no customer (damage
+        applications on a stock, part transfers, the service network ...)."""
+        linked = {k.name for k in self._customer_kinds()}
+        linked |= {k.name for k in self._linked_kinds(*_LINKS)}
+        for kind in self.store.kinds:
+            if kind.name in linked or kind.name in (CUSTOMERS.name, OUTBOX.name):
+                continue
             repo = uow.repo(kind)
-            for obj in repo.find(customer_id=customer_id):
-                related.add(kind.key(obj))
-                if kind.name == ORDERS.name:
-                    continue
+            for obj in list(repo.scan()):
                 new = scrub(obj, redact)
-                if kind.name == MESSAGES.name:
-                    stopped = self._stop(new, now, by.id)
-                    if stopped.status is not new.status:
-                        cancelled += 1
-                    new = stopped
                 if new != obj:
                     repo.update(new)
                     counts[kind.name] = counts.get(kind.name, 0) + 1
-        return related, cancelled
 
     def _erase_events(
         self,
@@ -445,19 +608,24 @@ class PrivacyDesk(DeskBase):
         Source: docs/domain.md 1 (customer files are private). Needs ``customer.export``; the
         export is recorded in the access log (purpose ``export``) and the record is part of
         the export. The result maps ``documents`` to every stored document that belongs to
-        the customer, by kind (the file itself, orders, returns, complaints, warranty
-        claims, survey responses and the campaigns the customer was invited to, messages,
-        access records), and ``events`` to the outbox entries about them.
+        the customer, by kind (the file itself, orders, returns, delivery problems,
+        complaints, warranty claims, survey responses and the campaigns the customer was
+        invited to, messages, interactions, access records, product files, service orders,
+        maintenance plans and the part movements that name the customer), and ``events``
+        to the outbox entries about them. Handover records list other customers too and
+        are not part of it.
         """
         now = self.now()
         customer = uow.repo(CUSTOMERS).get(customer_id)
         self._record(uow, customer_id, by, now, "export")
         documents: dict[str, list[Any]] = {CUSTOMERS.name: [converter.unstructure(customer)]}
-        related = {customer_id}
         for kind in self._customer_kinds():
-            found = uow.repo(kind).find(customer_id=customer_id)
-            related.update(kind.key(obj) for obj in found)
-            documents[kind.name] = [converter.unstructure(obj) for obj in found]
+            documents[kind.name] = []
+        related = {customer_id}
+        # a handover names other customers too: it is not part of one customer's export
+        for kind, obj in self._documents(uow, customer_id, "customer_id"):
+            related.add(kind.key(obj))
+            documents.setdefault(kind.name, []).append(converter.unstructure(obj))
         campaigns = [c for c in uow.repo(SURVEY_CAMPAIGNS).scan() if customer_id in c.invited]
         documents[SURVEY_CAMPAIGNS.name] = [converter.unstructure(c) for c in campaigns]
         events = [converter.unstructure(e) for e in uow.outbox.scan() if _related(e, related)]
