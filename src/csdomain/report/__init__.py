@@ -6,14 +6,14 @@ and a few read-only store queries, everything the review needs into one typed
 
 - the order backlog: orders waiting for stock (每日订单确认) and orders waiting for payment
   (先付款, 后发货: a prepayment, the full payment or the balance of custom work);
-- the monthly return and damage analysis (DOMAIN.md 2);
+- the monthly return and damage analysis (docs/domain.md 2);
 - the complaint statistics table (顾客投诉分类统计表) and service-level compliance of the
   month's complaints, the targets overdue now, the escalated complaints still open and
-  the member follow-up visits that were missed (DOMAIN.md 3);
+  the member follow-up visits that were missed (docs/domain.md 3);
 - warranty decisions by reason code, claims with signs of tampering, and service points
-  whose claim rate is out of line when their figures are supplied (DOMAIN.md 4);
-- CSAT, NPS and the weighted satisfaction index with confidence intervals (DOMAIN.md 5);
-- the contact-centre KPIs against their standards (DOMAIN.md 3.3), per agent too;
+  whose claim rate is out of line when their figures are supplied (docs/domain.md 4);
+- CSAT, NPS and the weighted satisfaction index with confidence intervals (docs/domain.md 5);
+- the contact-centre KPIs against their standards (docs/domain.md 3.3), per agent too;
 - a time axis over the trailing twelve months (or what the store holds): orders, complaints
   received and closed, the backlog by age, escalations by level, service-level breaches by
   week and by team, CSAT and NPS with their intervals, and every headline figure beside
@@ -100,7 +100,7 @@ __all__ = [
 #: figure (``report.view``) and the follow-up list (``complaint.handle``). The report only
 #: runs read-only units of work.
 REPORT_ACTOR = _model.REPORT_ACTOR
-#: Warranty reason codes that point at a tampered claim (DOMAIN.md 4, exclusion 2:
+#: Warranty reason codes that point at a tampered claim (docs/domain.md 4, exclusion 2:
 #: 涂改三包凭证, 序列号不符); such claims are listed for audit with the manual overrides.
 TAMPERING_SIGNALS = _model.TAMPERING_SIGNALS
 #: The ``data-chart`` names of the HTML report's charts, in page order.

@@ -413,7 +413,7 @@ def gather_report(
     ``month`` defaults to the month of the latest order in the store (the current month
     when there is none); ``as_of`` to the desk's clock. ``by`` needs ``report.view`` and
     ``complaint.handle`` (:data:`REPORT_ACTOR` has both). Service points' figures for the
-    claim-rate check (DOMAIN.md 4, 质量赔偿风险控制) come in ``claim_rates``. Every read is a
+    claim-rate check (docs/domain.md 4, 质量赔偿风险控制) come in ``claim_rates``. Every read is a
     read-only unit of work; an empty store gives an empty report.
     """
     desk.require(by, Permission.VIEW_REPORTS)

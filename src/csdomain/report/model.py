@@ -55,7 +55,7 @@ __all__ = [
 #: runs read-only units of work.
 REPORT_ACTOR = Actor("report", frozenset({"cs_manager"}), "Operations report (read-only)")
 
-#: Warranty reason codes that point at a tampered claim (DOMAIN.md 4, exclusion 2:
+#: Warranty reason codes that point at a tampered claim (docs/domain.md 4, exclusion 2:
 #: 涂改三包凭证, 序列号不符); such claims are listed for audit with the manual overrides.
 TAMPERING_SIGNALS: tuple[str, ...] = ("certificate_altered", "serial_mismatch")
 
@@ -84,7 +84,7 @@ _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 @attrs.frozen
 class AwaitingPayment:
-    """A confirmed order that cannot ship before money comes in (DOMAIN.md 2: 先付款, 后发货).
+    """A confirmed order that cannot ship before money comes in (docs/domain.md 2: 先付款, 后发货).
 
     ``waiting_for`` is ``"prepayment"`` (custom work before production), ``"payment"``
     (standard goods) or ``"balance"`` (custom work after production); ``due`` is what that
@@ -104,7 +104,7 @@ class AwaitingPayment:
 
 @attrs.frozen
 class SlaCompliance:
-    """How the month's complaints fared against one service-level target (DOMAIN.md 3.3).
+    """How the month's complaints fared against one service-level target (docs/domain.md 3.3).
 
     ``met`` on time, ``late`` (met after the deadline), ``overdue`` (deadline passed and
     still not met), ``pending`` (not due yet), ``not_applicable`` (a rejected complaint has
@@ -136,7 +136,7 @@ class SlaCompliance:
 
 @attrs.frozen
 class EscalatedComplaint:
-    """An open complaint above the first rung of the five-level ladder (DOMAIN.md 3.4)."""
+    """An open complaint above the first rung of the five-level ladder (docs/domain.md 3.4)."""
 
     complaint_id: str
     customer_id: str
@@ -155,7 +155,7 @@ class EscalatedComplaint:
 
 @attrs.frozen
 class MissingFollowUp:
-    """A resolved member complaint whose follow-up visit is overdue (DOMAIN.md 3.5)."""
+    """A resolved member complaint whose follow-up visit is overdue (docs/domain.md 3.5)."""
 
     complaint_id: str
     customer_id: str
@@ -166,7 +166,7 @@ class MissingFollowUp:
 
 @attrs.frozen
 class SuspectClaim:
-    """A warranty claim decided in the month that an audit should look at (DOMAIN.md 4).
+    """A warranty claim decided in the month that an audit should look at (docs/domain.md 4).
 
     ``signals`` are the tampering reason codes of its decision and ``"manual_override"``
     when a manager overrode the rules.
@@ -182,7 +182,7 @@ class SuspectClaim:
 
 @attrs.frozen
 class SatisfactionFigures:
-    """One survey's results over the responses answered in the month (DOMAIN.md 5).
+    """One survey's results over the responses answered in the month (docs/domain.md 5).
 
     ``result`` has CSAT, the satisfied share and the weighted index with their intervals;
     ``nps_interval`` adds a normal-approximation interval for NPS on -100..100.

@@ -78,7 +78,7 @@ def _classification_rows(stats: ComplaintReport) -> tuple[tuple[str, ...], ...]:
 
 
 def _awaiting_stock(report: OperationsReport, zone: ZoneInfo) -> Table:
-    """Orders waiting for stock, with what each is short of (DOMAIN.md 2: 每日订单确认)."""
+    """Orders waiting for stock, with what each is short of (docs/domain.md 2: 每日订单确认)."""
     return Table(
         "awaiting-stock",
         f"Orders awaiting stock ({len(report.awaiting_stock)})",
@@ -97,7 +97,7 @@ def _awaiting_stock(report: OperationsReport, zone: ZoneInfo) -> Table:
 
 
 def _awaiting_payment(report: OperationsReport, zone: ZoneInfo) -> Table:
-    """Orders that cannot ship before money comes in (DOMAIN.md 2: 先付款, 后发货)."""
+    """Orders that cannot ship before money comes in (docs/domain.md 2: 先付款, 后发货)."""
     return Table(
         "awaiting-payment",
         f"Orders awaiting payment ({len(report.awaiting_payment)})",
@@ -120,7 +120,7 @@ def _awaiting_payment(report: OperationsReport, zone: ZoneInfo) -> Table:
 
 
 def _returns(report: OperationsReport, _zone: ZoneInfo) -> Table:
-    """The month's returns by salesperson, item and reason, with damage (DOMAIN.md 2)."""
+    """The month's returns by salesperson, item and reason, with damage (docs/domain.md 2)."""
     return Table(
         "returns",
         f"Returns received in {report.month}",
@@ -142,7 +142,7 @@ def _returns(report: OperationsReport, _zone: ZoneInfo) -> Table:
 
 
 def _complaint_table(report: OperationsReport, _zone: ZoneInfo) -> Table:
-    """The complaint statistics table: categories by urgency and nature (DOMAIN.md 3)."""
+    """The complaint statistics table: categories by urgency and nature (docs/domain.md 3)."""
     stats = report.complaints
     return Table(
         "complaint-table",
@@ -156,7 +156,7 @@ def _complaint_table(report: OperationsReport, _zone: ZoneInfo) -> Table:
 
 
 def _complaint_figures(report: OperationsReport, _zone: ZoneInfo) -> Table:
-    """The month's key complaint rates, times and causes (DOMAIN.md 3).
+    """The month's key complaint rates, times and causes (docs/domain.md 3).
 
     Times are shown as business time (the service-level clock) and as elapsed time, with
     how many were measured; the resolution target counts the complaints still open past it,
@@ -213,7 +213,7 @@ def _complaint_figures(report: OperationsReport, _zone: ZoneInfo) -> Table:
 
 
 def _sla(report: OperationsReport, zone: ZoneInfo) -> Table:
-    """How the month's complaints fared against each service-level target (DOMAIN.md 3.3)."""
+    """How the month's complaints fared against each service-level target (docs/domain.md 3.3)."""
     return Table(
         "sla",
         f"Service-level targets of the month's complaints, as of {fmt_when(report.as_of, zone)}",
@@ -256,7 +256,7 @@ def _overdue(report: OperationsReport, zone: ZoneInfo) -> Table:
 
 
 def _escalated(report: OperationsReport, zone: ZoneInfo) -> Table:
-    """Open complaints above the first rung of the escalation ladder (DOMAIN.md 3.4)."""
+    """Open complaints above the first rung of the escalation ladder (docs/domain.md 3.4)."""
     return Table(
         "escalated",
         f"Escalated complaints still open ({len(report.escalated)})",
@@ -294,7 +294,7 @@ def _escalated(report: OperationsReport, zone: ZoneInfo) -> Table:
 
 
 def _missing_follow_ups(report: OperationsReport, zone: ZoneInfo) -> Table:
-    """Resolved member complaints whose follow-up visit is overdue (DOMAIN.md 3.5)."""
+    """Resolved member complaints whose follow-up visit is overdue (docs/domain.md 3.5)."""
     return Table(
         "missing-follow-ups",
         f"Member follow-up visits missed ({len(report.missing_follow_ups)})",
@@ -313,7 +313,7 @@ def _missing_follow_ups(report: OperationsReport, zone: ZoneInfo) -> Table:
 
 
 def _warranty_reasons(report: OperationsReport, _zone: ZoneInfo) -> Table:
-    """The month's warranty decisions counted by reason code (DOMAIN.md 4)."""
+    """The month's warranty decisions counted by reason code (docs/domain.md 4)."""
     return Table(
         "warranty-reasons",
         f"Warranty decisions in {report.month} by reason",
@@ -326,7 +326,7 @@ def _warranty_reasons(report: OperationsReport, _zone: ZoneInfo) -> Table:
 
 
 def _suspect_claims(report: OperationsReport, zone: ZoneInfo) -> Table:
-    """Warranty claims to audit: tampering signs and manual overrides (DOMAIN.md 4)."""
+    """Warranty claims to audit: tampering signs and manual overrides (docs/domain.md 4)."""
     return Table(
         "suspect-claims",
         f"Claims to audit: tampering signs and overrides ({len(report.suspect_claims)})",
@@ -346,7 +346,7 @@ def _suspect_claims(report: OperationsReport, zone: ZoneInfo) -> Table:
 
 
 def _claim_rate_outliers(report: OperationsReport, _zone: ZoneInfo) -> Table:
-    """Service points whose claim rate is out of line (DOMAIN.md 4, 质量赔偿风险控制)."""
+    """Service points whose claim rate is out of line (docs/domain.md 4, 质量赔偿风险控制)."""
     return Table(
         "claim-rate-outliers",
         f"Service points with out-of-line claim rates ({len(report.claim_rate_outliers)})",
@@ -372,7 +372,7 @@ def _claim_rate_outliers(report: OperationsReport, _zone: ZoneInfo) -> Table:
 
 
 def _satisfaction(report: OperationsReport, _zone: ZoneInfo) -> Table:
-    """CSAT, NPS, the index and the satisfied share with intervals (DOMAIN.md 5)."""
+    """CSAT, NPS, the index and the satisfied share with intervals (docs/domain.md 5)."""
     return Table(
         "satisfaction",
         f"Satisfaction: responses answered in {report.month}",
@@ -411,7 +411,7 @@ def _satisfaction(report: OperationsReport, _zone: ZoneInfo) -> Table:
 
 
 def _kpis(report: OperationsReport, _zone: ZoneInfo) -> Table:
-    """The contact-centre KPIs against their standards (DOMAIN.md 3.3)."""
+    """The contact-centre KPIs against their standards (docs/domain.md 3.3)."""
     return Table(
         "kpis",
         f"Contact-centre KPIs: {report.kpis.records} calls offered in {report.month}",
@@ -445,7 +445,7 @@ def _headlines(report: OperationsReport, _zone: ZoneInfo) -> Table:
 
 
 def _trend(report: OperationsReport, _zone: ZoneInfo) -> Table:
-    """The time axis: the trailing months, oldest first (DOMAIN.md 3)."""
+    """The time axis: the trailing months, oldest first (docs/domain.md 3)."""
     csat = {s.month: s for s in report.satisfaction_trend if s.survey_id == _main_survey(report)}
     return Table(
         "trend",
@@ -534,7 +534,7 @@ def _resolution_distribution(report: OperationsReport, _zone: ZoneInfo) -> Table
 
 
 def _weekly_sla(report: OperationsReport, _zone: ZoneInfo) -> Table:
-    """The service-level breach rate of each week's complaints (DOMAIN.md 3.3)."""
+    """The service-level breach rate of each week's complaints (docs/domain.md 3.3)."""
     return Table(
         "sla-by-week",
         "Service-level breaches by week received",
@@ -627,7 +627,7 @@ def _agent_cell(kpis: KpiReport, kpi: ContactKpi) -> str:
 
 
 def _agents(report: OperationsReport, _zone: ZoneInfo) -> Table:
-    """The month's calls per agent with their main KPIs (DOMAIN.md 3.3)."""
+    """The month's calls per agent with their main KPIs (docs/domain.md 3.3)."""
     return Table(
         "agents",
         f"Contact-centre agents in {report.month}",
