@@ -461,7 +461,7 @@ def test_claim_material_must_match_the_product_record(desk: WarrantyDesk, store:
 
 @pytest.mark.parametrize(
     ("argument", "value"),
-    [("customer_id", " "), ("order_id", ""), ("claim", "not a claim"), ("product", None)],
+    [("customer_id", " "), ("order_id", ""), ("claim", "not a claim"), ("product", "not a record")],
 )
 def test_submission_arguments_are_validated(
     desk: WarrantyDesk, store: Store, argument: str, value: object
@@ -1096,3 +1096,42 @@ def test_a_step_another_clerk_already_took_is_an_invalid_transition(
     )
     assert error.from_status == "approved"
     assert one.get_warranty_claim(case.id, by=AGENT) == approved
+
+
+def test_a_claim_refers_to_the_product_file_of_its_unit(desk: WarrantyDesk, store: Store) -> None:
+    # Rule: every warranty claim refers to the unit's product file (产品档案) when there is
+    # one: the record comes from it, or must agree with it; without either it is refused.
+    from csdomain.fieldservice import ProductFile
+    from csdomain.kinds import PRODUCT_FILES
+
+    with pytest.raises(NotFound) as missing:
+        desk.submit_warranty_claim(tv_claim(100), customer_id=CUSTOMER_ID, by=AGENT)
+    assert missing.value.kind == "product_file"
+    file = ProductFile(
+        serial="SN-001",
+        model="TV-55",
+        category="tv",
+        customer_id=CUSTOMER_ID,
+        address="",
+        service_area_id="WH-HS",
+        sold_on=BOUGHT,
+        warranty_ends=BOUGHT + timedelta(days=365),
+        order_id=TV_ORDER_ID,
+        registered_at=START,
+        registered_by="agent-1",
+    )
+    with store.unit_of_work() as uow:
+        uow.repo(PRODUCT_FILES).add(file)
+    case = desk.submit_warranty_claim(
+        tv_claim(100, fault="no picture"), customer_id=CUSTOMER_ID, by=AGENT
+    )
+    assert case.product == file.product_record()
+    wrong = attrs.evolve(TV, model="TV-65")
+    error = assert_unchanged(
+        store,
+        lambda: desk.submit_warranty_claim(
+            tv_claim(101, fault="no sound"), product=wrong, customer_id=CUSTOMER_ID, by=AGENT
+        ),
+        RuleViolation,
+    )
+    assert error.code == "product_record_mismatch"

@@ -22,12 +22,20 @@ from csdomain.auth import Actor, Permission
 from csdomain.desk.args import Count, Id, LongText, Positive
 from csdomain.desk.base import DeskBase, checked, use_case
 from csdomain.desk.privacy import PersonalDataRedactor, scrub
-from csdomain.errors import AlreadyExists, PluginError, RuleViolation, ValidationError, describe
+from csdomain.errors import (
+    AlreadyExists,
+    NotFound,
+    PluginError,
+    RuleViolation,
+    ValidationError,
+    describe,
+)
 from csdomain.ids import NamingSeries
 from csdomain.kinds import (
     COMPLAINTS,
     CUSTOMERS,
     ORDERS,
+    PRODUCT_FILES,
     RULE_GUARDS,
     SERVICE_ORDERS,
     SERVICE_POINTS,
@@ -160,9 +168,9 @@ class WarrantyDesk(DeskBase):
         uow: UnitOfWork,
         claim: WarrantyClaim,
         *,
-        product: ProductRecord,
         customer_id: Id,
         by: Actor,
+        product: ProductRecord | None = None,
         order_id: Id | None = None,
         complaint_id: Id | None = None,
         service_point_id: Id | None = None,
@@ -176,9 +184,16 @@ class WarrantyDesk(DeskBase):
         point that did the work (``service_point_id``, issue #18), else :class:`NotFound`.
         A product has at most one active (not closed) claim per fault
         (``claim_already_open``, :func:`file_warranty_claim`).
+
+        The claim refers to the unit's product file (产品档案, issue #18) when there is one:
+        without ``product`` the record is the file's (:class:`NotFound` if the serial has
+        none); a ``product`` given for a unit on file must agree with the file's serial,
+        model, category and sale date (``product_record_mismatch``), and the file's owner
+        must be ``customer_id`` (``product_of_another_customer``).
         """
         now = self.now()
         uow.repo(CUSTOMERS).get(customer_id)
+        product = self._product_of_claim(uow, claim, product, customer_id)
         linked_order = order_id if order_id is not None else product.order_id
         if linked_order is not None:
             uow.repo(ORDERS).get(linked_order)
@@ -200,6 +215,45 @@ class WarrantyDesk(DeskBase):
         )
         file_warranty_claim(self, uow, case)
         return self._shown_claim(uow, case, by, "warranty claim submission")
+
+    def _product_of_claim(
+        self,
+        uow: UnitOfWork,
+        claim: WarrantyClaim,
+        product: ProductRecord | None,
+        customer_id: str,
+    ) -> ProductRecord:
+        """The product record a claim carries: the product file's, checked against ``product``."""
+        serial = product.serial if product is not None else claim.product_serial
+        stored = uow.repo(PRODUCT_FILES).get_or_none(serial)
+        if stored is None:
+            if product is None:
+                raise NotFound("product_file", serial)
+            return product
+        if stored.customer_id != customer_id:
+            raise RuleViolation(
+                "product_of_another_customer",
+                f"product {describe(serial)} is on file for customer "
+                f"{describe(stored.customer_id)}, not {describe(customer_id)}",
+                serial=serial,
+            )
+        on_file = stored.product_record()
+        if product is None:
+            return on_file
+        differ = [
+            name
+            for name in ("serial", "model", "category", "sold_on")
+            if getattr(product, name) != getattr(on_file, name)
+        ]
+        if differ:
+            raise RuleViolation(
+                "product_record_mismatch",
+                f"the product record disagrees with the product file of {describe(serial)} "
+                f"on {', '.join(differ)}",
+                serial=serial,
+                fields=differ,
+            )
+        return product
 
     @use_case(Permission.HANDLE_WARRANTY)
     def evaluate_warranty_claim(
