@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from csdomain.kpi import KpiFigure
 from csdomain.orders import AwaitingStock
+from csdomain.report.i18n import _, current, label_of, pct_sign
 from csdomain.report.model import Headline, OperationsReport, parse_month
 from csdomain.satisfaction import Interval
 
@@ -37,14 +38,9 @@ def clean(text: object) -> str:
     return _CONTROL.sub(" ", str(text)).strip()
 
 
-def label_of(value: object) -> str:
-    """An enum member or code as words: ``"product_quality"`` reads ``product quality``."""
-    return clean(getattr(value, "value", value)).replace("_", " ")
-
-
 def fmt_pct(fraction: float | None, digits: int = 1) -> str:
     """A 0..1 share as a percentage; ``-`` when there is none."""
-    return "-" if fraction is None else f"{100 * fraction:.{digits}f} %"
+    return "-" if fraction is None else f"{100 * fraction:.{digits}f}{pct_sign()}"
 
 
 def fmt_num(value: float | None, digits: int = 1) -> str:
@@ -58,15 +54,15 @@ def fmt_duration(value: timedelta | None) -> str:
         return "-"
     seconds = value.total_seconds()
     if seconds < 60:
-        return f"{max(0, int(seconds))}s"
+        return _("{seconds}s", seconds=max(0, int(seconds)))
     minutes = int(seconds // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
     if days:
-        return f"{days}d {hours:02d}h"
+        return _("{days}d {hours}h", days=days, hours=f"{hours:02d}")
     if hours:
-        return f"{hours}h {mins:02d}m"
-    return f"{mins}m"
+        return _("{hours}h {minutes}m", hours=hours, minutes=f"{mins:02d}")
+    return _("{minutes}m", minutes=mins)
 
 
 def fmt_when(value: datetime | None, zone: ZoneInfo) -> str:
@@ -102,7 +98,7 @@ def fmt_change(figure: Headline) -> str:
     if change is None:
         return "-"
     if figure.unit == "ratio":
-        return f"{100 * change:+.1f} pts"
+        return _("{change} pts", change=f"{100 * change:+.1f}")
     if figure.unit == "count":
         return f"{change:+g}" if float(change).is_integer() else f"{change:+.1f}"
     if figure.unit == "money":
@@ -117,7 +113,7 @@ def fmt_kpi_value(figure: KpiFigure) -> str:
     if figure.unit == "ratio":
         return fmt_pct(figure.value)
     if figure.unit == "seconds":
-        return f"{figure.value:.1f} s"
+        return _("{seconds} s", seconds=f"{figure.value:.1f}")
     return f"{figure.value:.2f}"
 
 
@@ -128,7 +124,7 @@ def fmt_kpi_target(figure: KpiFigure) -> str:
         if figure.unit == "ratio":
             return fmt_pct(value, 0)
         if figure.unit == "seconds":
-            return f"{value:g} s"
+            return _("{seconds} s", seconds=f"{value:g}")
         return f"{value:g}"
 
     if figure.low is not None and figure.high is not None:
@@ -143,7 +139,7 @@ def fmt_kpi_target(figure: KpiFigure) -> str:
 def fmt_kpi_status(figure: KpiFigure) -> str:
     """Whether a KPI met its target: ``met``, ``MISSED`` or ``no data``."""
     passed = figure.passed
-    return "no data" if passed is None else ("met" if passed else "MISSED")
+    return _("no data") if passed is None else (_("met") if passed else _("MISSED"))
 
 
 def fmt_shortages(row: AwaitingStock) -> str:
@@ -152,6 +148,9 @@ def fmt_shortages(row: AwaitingStock) -> str:
 
 
 def month_title(report: OperationsReport) -> str:
-    """The report's month in words (``September 2026``)."""
+    """The report's month in words (``September 2026``, ``2026年9月``)."""
     year, number = parse_month(report.month)
+    tr = current()
+    if not tr.is_source:
+        return tr.month_label(year, number)
     return datetime(year, number, 1, tzinfo=UTC).strftime("%B %Y")

@@ -10,6 +10,7 @@ from csdomain.auth import Actor, Permission
 from csdomain.clock import require_aware
 from csdomain.complaints import OPEN_STATUSES, SlaKind, SlaOutcome, sla_breaches
 from csdomain.errors import ValidationError
+from csdomain.i18n import N_
 from csdomain.kinds import (
     COMPLAINTS,
     ORDERS,
@@ -345,13 +346,13 @@ def _service_level(report: KpiReport | None) -> float | None:
 _Pair = tuple[float | None, float | None]
 
 _TREND_HEADLINES: tuple[tuple[str, str, str], ...] = (
-    ("orders_placed", "orders placed", "count"),
-    ("complaints_received", "complaints received", "count"),
-    ("complaints_closed", "complaints closed", "count"),
-    ("backlog", "complaints open at month end", "count"),
-    ("respond_on_time", "responded on time", "ratio"),
-    ("resolve_on_time", "resolved on time", "ratio"),
-    ("escalations", "escalation steps", "count"),
+    ("orders_placed", N_("orders placed"), "count"),
+    ("complaints_received", N_("complaints received"), "count"),
+    ("complaints_closed", N_("complaints closed"), "count"),
+    ("backlog", N_("complaints open at month end"), "count"),
+    ("respond_on_time", N_("responded on time"), "ratio"),
+    ("resolve_on_time", N_("resolved on time"), "ratio"),
+    ("escalations", N_("escalation steps"), "count"),
 )
 
 
@@ -386,7 +387,7 @@ def _headlines(
     survey = {s.month: s for s in satisfaction if s.survey_id == main}
     current = survey.get(now.month)
     earlier = None if before is None else survey.get(before.month)
-    for key, label in (("csat", "CSAT %"), ("nps", "NPS")):
+    for key, label in (("csat", N_("CSAT %")), ("nps", N_("NPS"))):
         figures.append(
             Headline(
                 key,
@@ -471,12 +472,12 @@ def gather_report(
     others: list[tuple[str, str, _Pair]] = [
         (
             "service_level",
-            "call service level",
+            N_("call service level"),
             (_service_level(kpis), _service_level(kpis_before)),
         ),
         (
             "valid_order_rate",
-            "valid orders",
+            N_("valid orders"),
             (
                 month_orders.valid_order_rate,
                 None if order_before is None else order_before.valid_order_rate,
@@ -484,7 +485,7 @@ def gather_report(
         ),
         (
             "order_service_level",
-            "orders complete and on time",
+            N_("orders complete and on time"),
             (
                 month_orders.service_level,
                 None if order_before is None else order_before.service_level,
@@ -492,7 +493,7 @@ def gather_report(
         ),
         (
             "first_time_fix_rate",
-            "first-time fix",
+            N_("first-time fix"),
             (
                 service_kpis.first_time_fix_rate,
                 None if service_before is None else service_before.first_time_fix_rate,

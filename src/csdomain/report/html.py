@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import html
 import math
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from csdomain._version import __version__
 from csdomain.errors import ValidationError
+from csdomain.i18n import Translator
 from csdomain.kpi import KpiFigure, KpiReport
 from csdomain.report.cells import (
     clean,
@@ -21,7 +23,14 @@ from csdomain.report.cells import (
     label_of,
     month_title,
 )
-from csdomain.report.model import AGEING_BUCKETS, RESOLUTION_BUCKETS, OperationsReport
+from csdomain.report.i18n import current, pct_sign, report_language, show_money
+from csdomain.report.i18n import translate as _t
+from csdomain.report.model import (
+    AGEING_BUCKETS,
+    RESOLUTION_BUCKETS,
+    OperationsReport,
+    parse_month,
+)
 from csdomain.report.tables import Table, report_tables
 
 
@@ -88,8 +97,21 @@ def _data(value: float) -> str:
     return str(int(number)) if number.is_integer() else repr(number)
 
 
+def _width(text: str) -> int:
+    """How many Latin letters wide ``text`` is: a Chinese character counts two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def _short(text: str, limit: int = 34) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+    """``text`` cut to ``limit`` Latin letters' width, with an ellipsis when cut."""
+    if _width(text) <= limit:
+        return text
+    kept = ""
+    for ch in text:
+        if _width(kept + ch) > limit - 1:
+            break
+        kept += ch
+    return kept + "\u2026"
 
 
 def _svg(chart: str, title: str, height: int, body: Iterable[str], *, empty: bool) -> str:
@@ -142,16 +164,16 @@ def _kpi_scale(figure: KpiFigure) -> float:
 
 def _kpi_chart(report: KpiReport) -> str:
     """Bullet rows: each KPI on its own scale, its target band shaded, red when missed."""
-    title = "Contact-centre KPIs against their targets (shaded)"
+    title = _t("Contact-centre KPIs against their targets (shaded)")
     if not report.records:
-        return _no_data("kpi-vs-target", title, "no calls recorded this month")
+        return _no_data("kpi-vs-target", title, _t("no calls recorded this month"))
     body: list[str] = []
     span = _BAR_END - _BAR_X
     for i, figure in enumerate(report.figures):
         y = _TOP + i * _ROW
         scale = _kpi_scale(figure)
         name = label_of(figure.kpi)
-        target = _e(fmt_kpi_target(figure))
+        target = fmt_kpi_target(figure)
         low = 0.0 if figure.low is None else min(figure.low, scale)
         high = scale if figure.high is None else min(figure.high, scale)
         band_x = _BAR_X + span * low / scale
@@ -165,21 +187,27 @@ def _kpi_chart(report: KpiReport) -> str:
             ),
         ]
         if figure.value is None:
-            parts.append(f'<text x="{_BAR_END + 8}" y="{y + 12}" class="muted">not measured</text>')
+            parts.append(
+                f'<text x="{_BAR_END + 8}" y="{y + 12}" class="muted">{_e(_t("not measured"))}'
+                "</text>"
+            )
+            untold = _e(_t("{name}: not measured, target {target}", name=name, target=target))
             body.append(
-                f'<g class="no-data" data-kpi="{figure.kpi.value}"><title>{_e(name)}: not '
-                f"measured, target {target}</title>{''.join(parts)}</g>"
+                f'<g class="no-data" data-kpi="{figure.kpi.value}"><title>{untold}</title>'
+                f"{''.join(parts)}</g>"
             )
             continue
         width = span * min(figure.value, scale) / scale
         colour = "#2e7d32" if figure.passed else "#c62828"
-        shown = _e(fmt_kpi_value(figure))
+        shown = fmt_kpi_value(figure)
+        against = _e(_t("{value} (target {target})", value=shown, target=target))
+        told = _e(_t("{name}: {value}, target {target}", name=name, value=shown, target=target))
         parts += [
             (
                 f'<rect class="mark" x="{_BAR_X}" y="{y + 5}" width="{width:.2f}" height="8" '
                 f'fill="{colour}"/>'
             ),
-            f'<text x="{_BAR_END + 8}" y="{y + 12}">{shown} (target {target})</text>',
+            f'<text x="{_BAR_END + 8}" y="{y + 12}">{against}</text>',
         ]
         bounds = ("" if figure.low is None else f' data-low="{_data(figure.low)}"') + (
             "" if figure.high is None else f' data-high="{_data(figure.high)}"'
@@ -187,7 +215,7 @@ def _kpi_chart(report: KpiReport) -> str:
         body.append(
             f'<g class="point" data-kpi="{figure.kpi.value}" data-value="{_data(figure.value)}" '
             f'data-passed="{str(figure.passed).lower()}"{bounds}>'
-            f"<title>{_e(name)}: {shown}, target {target}</title>{''.join(parts)}</g>"
+            f"<title>{told}</title>{''.join(parts)}</g>"
         )
     return _svg("kpi-vs-target", title, _TOP + len(report.figures) * _ROW + 8, body, empty=False)
 
@@ -230,7 +258,7 @@ def _legend(series: Sequence[tuple[str, str]], y: float) -> list[str]:
             f'<rect x="{x:.2f}" y="{y}" width="12" height="12" fill="{colour}"/>'
             f'<text x="{x + 16:.2f}" y="{y + 10}" class="muted">{_e(name)}</text>'
         )
-        x += 16 + 7 * len(name) + 18
+        x += 16 + 7 * _width(name) + 18
     return parts
 
 
@@ -374,12 +402,32 @@ def _line_chart(
 
 
 def _pct(value: float) -> str:
-    return f"{100 * value:.0f} %"
+    return f"{100 * value:.0f}{pct_sign()}"
+
+
+def _month_axis(months: Sequence[str]) -> list[str]:
+    """The months of a chart's axis as the language writes them.
+
+    English keeps ``2026-03``; another language names the month (``3月``) and its year too
+    on the first month and on each January (``2026年1月``), so the labels fit their slot.
+    """
+    tr = current()
+    if tr.is_source:
+        return list(months)
+    shown = []
+    for i, month in enumerate(months):
+        year, number = parse_month(month)
+        whole = i == 0 or number == 1
+        shown.append(
+            tr.month_label(year, number) if whole else tr.month_name(number, "abbreviated")
+        )
+    return shown
 
 
 def _satisfaction_trend(report: OperationsReport) -> str:
     """CSAT (0..100) and NPS (-100..100) per month and survey, with interval bands."""
     months = [m.month for m in report.trend]
+    months_shown = _month_axis(months)
     surveys = sorted({s.survey_id for s in report.satisfaction_trend})
     by_key = {(s.survey_id, s.month): s for s in report.satisfaction_trend}
     series: list[_LineSeries] = []
@@ -387,8 +435,8 @@ def _satisfaction_trend(report: OperationsReport) -> str:
         colour = _PALETTE[(2 * n) % len(_PALETTE)]
         rows = [by_key.get((survey_id, month)) for month in months]
         for figure, other, name in (
-            ("csat", "csat_interval", "CSAT"),
-            ("nps", "nps_interval", "NPS"),
+            ("csat", "csat_interval", _t("CSAT")),
+            ("nps", "nps_interval", _t("NPS")),
         ):
             values = [None if r is None else getattr(r, figure) for r in rows]
             bands: list[_Band] = []
@@ -406,10 +454,10 @@ def _satisfaction_trend(report: OperationsReport) -> str:
             )
     return _line_chart(
         "satisfaction-trend",
-        "CSAT % and NPS per month with their confidence intervals (shaded)",
-        months,
+        _t("CSAT % and NPS per month with their confidence intervals (shaded)"),
+        months_shown,
         series,
-        "no survey responses in these months",
+        _t("no survey responses in these months"),
         low=-100.0,
         high=100.0,
         shown=lambda v: f"{v:.0f}",
@@ -419,6 +467,7 @@ def _satisfaction_trend(report: OperationsReport) -> str:
 def _charts(report: OperationsReport) -> dict[str, str]:
     """Every chart of the page by its ``data-chart`` name."""
     months = [m.month for m in report.trend]
+    months_shown = _month_axis(months)
     by_reason = report.returns_by_reason()
     levels = sorted({level for m in report.trend for level in m.escalations_by_level})
     weeks = [w.week.isoformat() for w in report.weekly_sla]
@@ -426,14 +475,25 @@ def _charts(report: OperationsReport) -> dict[str, str]:
     jobs: list[tuple[str, float, str]] = []
     if service is not None:
         jobs += [
-            (f"technician {k}", float(n), str(n)) for k, n in service.open_by_technician.items()
+            (_t("technician {name}", name=k), float(n), str(n))
+            for k, n in service.open_by_technician.items()
         ]
-        jobs += [(f"area {k}", float(n), str(n)) for k, n in service.open_by_area.items()]
+        jobs += [
+            (_t("area {name}", name=k), float(n), str(n)) for k, n in service.open_by_area.items()
+        ]
     failures = (
         []
         if service is None
         else [
-            (model, rate, f"{fmt_pct(rate, 2)} ({service.repairs_by_model.get(model, 0)} repairs)")
+            (
+                model,
+                rate,
+                _t(
+                    "{rate} ({count} repairs)",
+                    rate=fmt_pct(rate, 2),
+                    count=service.repairs_by_model.get(model, 0),
+                ),
+            )
             for model, rate in service.failure_rate_by_model.items()
         ]
     )
@@ -441,60 +501,84 @@ def _charts(report: OperationsReport) -> dict[str, str]:
     return {
         "orders-by-month": _column_chart(
             "orders-by-month",
-            "Orders placed per month",
-            months,
-            [("orders", "orders placed", _BLUE, [float(m.orders_placed) for m in report.trend])],
-            "no orders in these months",
+            _t("Orders placed per month"),
+            months_shown,
+            [
+                (
+                    "orders",
+                    _t("orders placed"),
+                    _BLUE,
+                    [float(m.orders_placed) for m in report.trend],
+                )
+            ],
+            _t("no orders in these months"),
             stacked=True,
         ),
         "returns-by-reason": _bar_chart(
             "returns-by-reason",
-            "Returns received by reason (refund amount)",
+            _t("Returns received by reason (refund amount)"),
             [
-                (label_of(reason), float(amount.amount), f"{amount} ({count} returns)")
+                (
+                    label_of(reason),
+                    float(amount.amount),
+                    _t("{amount} ({count} returns)", amount=show_money(amount), count=count),
+                )
                 for reason, (count, _quantity, amount) in by_reason.items()
             ],
-            "no returns received this month",
+            _t("no returns received this month"),
         ),
         "complaints-by-month": _column_chart(
             "complaints-by-month",
-            "Complaints received and closed per month, open at each month's end (line)",
-            months,
+            _t("Complaints received and closed per month, open at each month's end (line)"),
+            months_shown,
             [
                 (
                     "received",
-                    "received",
+                    _t("received"),
                     _BLUE,
                     [float(m.complaints_received) for m in report.trend],
                 ),
-                ("closed", "closed", "#2e7d32", [float(m.complaints_closed) for m in report.trend]),
+                (
+                    "closed",
+                    _t("closed"),
+                    "#2e7d32",
+                    [float(m.complaints_closed) for m in report.trend],
+                ),
             ],
-            "no complaints in these months",
+            _t("no complaints in these months"),
             stacked=False,
-            line=("open", "open at month end", "#c62828", [float(m.backlog) for m in report.trend]),
+            line=(
+                "open",
+                _t("open at month end"),
+                "#c62828",
+                [float(m.backlog) for m in report.trend],
+            ),
         ),
         "backlog-by-month": _column_chart(
             "backlog-by-month",
-            "Open complaints at each month's end by age",
-            months,
+            _t("Open complaints at each month's end by age"),
+            months_shown,
             [
                 (
                     f"age-{i}",
-                    label,
+                    _t(label),
                     _AGE_COLOURS[i % len(_AGE_COLOURS)],
                     [float(m.backlog_by_age[i]) for m in report.trend],
                 )
                 for i, (label, _upper) in enumerate(AGEING_BUCKETS)
             ],
-            "no open complaints at these months' ends",
+            _t("no open complaints at these months' ends"),
             stacked=True,
         ),
         "resolution-time": _bar_chart(
             "resolution-time",
-            f"Resolution time of the complaints received in {report.month} (elapsed)",
+            _t(
+                "Resolution time of the complaints received in {month} (elapsed)",
+                month=report.month,
+            ),
             [
                 (
-                    label,
+                    _t(label),
                     float(n),
                     f"{n} ({fmt_pct(n / total_resolved if total_resolved else None, 0)})",
                 )
@@ -502,84 +586,92 @@ def _charts(report: OperationsReport) -> dict[str, str]:
                     RESOLUTION_BUCKETS, report.resolution_distribution, strict=True
                 )
             ],
-            "no complaint of the month resolved yet",
+            _t("no complaint of the month resolved yet"),
         ),
         "sla-by-week": _line_chart(
             "sla-by-week",
-            "Service-level breach rate by week received (targets missed / due)",
+            _t("Service-level breach rate by week received (targets missed / due)"),
             weeks,
             [
                 (
                     "respond",
-                    "response target",
+                    _t("response target"),
                     "#e07b39",
                     [w.respond_breach_rate for w in report.weekly_sla],
                     [None] * len(weeks),
                 ),
                 (
                     "resolve",
-                    "resolution target",
+                    _t("resolution target"),
                     "#c62828",
                     [w.resolve_breach_rate for w in report.weekly_sla],
                     [None] * len(weeks),
                 ),
             ],
-            "no complaints received in these weeks",
+            _t("no complaints received in these weeks"),
             low=0.0,
             high=1.0,
             shown=_pct,
         ),
         "sla-by-team": _bar_chart(
             "sla-by-team",
-            f"Service-level breach rate by team, complaints received in {report.month}",
+            _t(
+                "Service-level breach rate by team, complaints received in {month}",
+                month=report.month,
+            ),
             [
                 (
                     label_of(g.name),
                     g.breach_rate or 0.0,
-                    (
-                        f"{fmt_pct(g.breach_rate)} ({g.respond_missed + g.resolve_missed} of "
-                        f"{g.respond_due + g.resolve_due})"
+                    _t(
+                        "{rate} ({missed} of {due})",
+                        rate=fmt_pct(g.breach_rate),
+                        missed=g.respond_missed + g.resolve_missed,
+                        due=g.respond_due + g.resolve_due,
                     ),
                 )
                 for g in report.by_team
                 if g.respond_due + g.resolve_due
             ],
-            "no targets due this month",
+            _t("no targets due this month"),
         ),
         "escalations-by-level": _column_chart(
             "escalations-by-level",
-            "Escalation steps per month by the level reached",
-            months,
+            _t("Escalation steps per month by the level reached"),
+            months_shown,
             [
                 (
                     f"level-{level}",
-                    f"level {level}",
+                    _t("level {level}", level=level),
                     _PALETTE[i % len(_PALETTE)],
                     [float(m.escalations_by_level.get(level, 0)) for m in report.trend],
                 )
                 for i, level in enumerate(levels)
             ],
-            "no escalations in these months",
+            _t("no escalations in these months"),
             stacked=True,
         ),
         "warranty-reasons": _bar_chart(
             "warranty-reasons",
-            "Warranty decisions by reason code",
+            _t("Warranty decisions by reason code"),
             [(label_of(code), float(n), str(n)) for code, n in report.warranty_reasons.items()],
-            "no warranty decisions this month",
+            _t("no warranty decisions this month"),
         ),
         "satisfaction-trend": _satisfaction_trend(report),
         "service-open-jobs": _bar_chart(
             "service-open-jobs",
-            f"Open service jobs received in {report.month}, by technician and by area",
+            _t(
+                "Open service jobs received in {month}, by technician and by area",
+                month=report.month,
+            ),
             jobs,
-            "no open service jobs",
+            _t("no open service jobs"),
         ),
         "failure-rate-by-model": _bar_chart(
             "failure-rate-by-model",
-            "Failure rate by model: repairs per installed unit (故障率分析)",
+            _t("Failure rate by model: repairs per installed unit (故障率分析)"),
             failures,
-            "no repairs this month",
+            _t("no repairs this month"),
         ),
         "kpi-vs-target": _kpi_chart(report.kpis),
     }
@@ -643,10 +735,8 @@ def _html_table(table: Table, max_rows: int) -> str:
         f"<tbody>{''.join(body)}</tbody></table></div>"
     )
     if len(table.rows) > limit:
-        parts.append(
-            f'<p class="muted">... and {len(table.rows) - limit} more rows '
-            "(see the JSON output).</p>"
-        )
+        more = _t("... and {count} more rows (see the JSON output).", count=len(table.rows) - limit)
+        parts.append(f'<p class="muted">{_e(more)}</p>')
     if table.note:
         parts.append(f'<p class="note">{_e(table.note)}</p>')
     return "\n".join(parts)
@@ -658,24 +748,38 @@ def _cards(report: OperationsReport) -> str:
     items = []
     for figure in report.headlines:
         change = fmt_change(figure)
-        against = "no figure the month before" if change == "-" else f"{change} on {previous}"
+        against = (
+            _t("no figure the month before")
+            if change == "-"
+            else _t("{change} on {previous}", change=change, previous=previous)
+        )
         items.append(
-            f'<li data-headline="{_e(figure.key)}"><span class="label">{_e(figure.label)}</span>'
+            f'<li data-headline="{_e(figure.key)}">'
+            f'<span class="label">{_e(_t(figure.label))}</span>'
             f"<strong>{_e(fmt_headline(figure, figure.value))}</strong>"
             f'<span class="change">{_e(against)}</span></li>'
         )
     return f'<ul class="cards">{"".join(items)}</ul>'
 
 
-def render_html(report: OperationsReport, *, max_rows: int = 200) -> str:
+def render_html(
+    report: OperationsReport, *, max_rows: int = 200, language: str | Translator = "en"
+) -> str:
     """One self-contained HTML page: tables and inline SVG charts, no script, no network.
 
     Each chart is an ``<svg data-chart="...">`` (names in :data:`CHARTS`) with one element
     per data point carrying ``data-value``; a chart without data says so and carries
-    ``data-empty="true"``. All text is escaped.
+    ``data-empty="true"``. All text is escaped. ``language`` is a tag or a
+    :class:`~csdomain.i18n.Translator`, as for :func:`~csdomain.report.render_text`; the
+    page's ``lang`` attribute says which.
     """
     if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 0:
         raise ValidationError.at("max_rows", "must be a whole number >= 0")
+    with report_language(language) as tr:
+        return _render_html(report, max_rows, tr)
+
+
+def _render_html(report: OperationsReport, max_rows: int, tr: Translator) -> str:
     zone = ZoneInfo(report.tz)
     tables = report_tables(report)
     charts = _charts(report)
@@ -683,11 +787,11 @@ def render_html(report: OperationsReport, *, max_rows: int = 200) -> str:
     def table(key: str) -> str:
         return _html_table(tables[key], max_rows)
 
-    title = f"Operations report {report.month}"
+    title = _t("Operations report {month}", month=report.month)
     sections = [
         (
             "orders",
-            "Orders",
+            _t("Orders"),
             [
                 charts["orders-by-month"],
                 table("order-kpis"),
@@ -695,10 +799,10 @@ def render_html(report: OperationsReport, *, max_rows: int = 200) -> str:
                 table("awaiting-payment"),
             ],
         ),
-        ("returns", "Returns and damage", [charts["returns-by-reason"], table("returns")]),
+        ("returns", _t("Returns and damage"), [charts["returns-by-reason"], table("returns")]),
         (
             "complaints",
-            "Complaints",
+            _t("Complaints"),
             [
                 charts["complaints-by-month"],
                 charts["backlog-by-month"],
@@ -719,7 +823,7 @@ def render_html(report: OperationsReport, *, max_rows: int = 200) -> str:
         ),
         (
             "warranty",
-            "Warranty",
+            _t("Warranty"),
             [
                 charts["warranty-reasons"],
                 table("suspect-claims"),
@@ -728,27 +832,37 @@ def render_html(report: OperationsReport, *, max_rows: int = 200) -> str:
         ),
         (
             "satisfaction",
-            "Customer satisfaction",
+            _t("Customer satisfaction"),
             [charts["satisfaction-trend"], table("satisfaction")],
         ),
         (
             "field-service",
-            "Field service",
+            _t("Field service"),
             [
                 table("service-kpis"),
                 charts["service-open-jobs"],
                 charts["failure-rate-by-model"],
             ],
         ),
-        ("contact-centre", "Contact centre", [charts["kpi-vs-target"], table("agents")]),
+        ("contact-centre", _t("Contact centre"), [charts["kpi-vs-target"], table("agents")]),
     ]
     body = [
         "<header>",
         f"<h1>{_e(title)} \u2014 {_e(month_title(report))}</h1>",
         (
-            f'<p class="meta">Period {_e(fmt_when(report.start, zone))} to '
-            f"{_e(fmt_when(report.end, zone))} ({_e(report.tz)}); backlog as of "
-            f"{_e(fmt_when(report.as_of, zone))}. Generated by csdomain {_e(__version__)}.</p>"
+            '<p class="meta">'
+            + _e(
+                _t(
+                    "Period {start} to {end} ({tz}); backlog as of {as_of}. "
+                    "Generated by csdomain {version}.",
+                    start=fmt_when(report.start, zone),
+                    end=fmt_when(report.end, zone),
+                    tz=report.tz,
+                    as_of=fmt_when(report.as_of, zone),
+                    version=__version__,
+                )
+            )
+            + "</p>"
         ),
         "</header>",
         "<main>",
@@ -760,7 +874,7 @@ def render_html(report: OperationsReport, *, max_rows: int = 200) -> str:
     return "\n".join(
         [
             "<!DOCTYPE html>",
-            '<html lang="en">',
+            f'<html lang="{_e(tr.language)}">',
             "<head>",
             '<meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',

@@ -20,6 +20,7 @@ from csdomain.complaints import (
 )
 from csdomain.errors import ValidationError
 from csdomain.fieldservice import ServiceKpis
+from csdomain.i18n import N_
 from csdomain.kpi import KpiReport, OrderKpis
 from csdomain.money import Money
 from csdomain.orders import AwaitingStock, OrderKind, OrderStatus
@@ -62,21 +63,21 @@ TAMPERING_SIGNALS: tuple[str, ...] = ("certificate_altered", "serial_mismatch")
 #: The age bands of the open-complaint backlog (time since receipt), each ``(label, upper
 #: bound)``, the last without one. A presentation choice of the report, not a business rule.
 AGEING_BUCKETS: tuple[tuple[str, timedelta | None], ...] = (
-    ("under 1 day", timedelta(days=1)),
-    ("1-3 days", timedelta(days=3)),
-    ("3-7 days", timedelta(days=7)),
-    ("7-30 days", timedelta(days=30)),
-    ("over 30 days", None),
+    (N_("under 1 day"), timedelta(days=1)),
+    (N_("1-3 days"), timedelta(days=3)),
+    (N_("3-7 days"), timedelta(days=7)),
+    (N_("7-30 days"), timedelta(days=30)),
+    (N_("over 30 days"), None),
 )
 #: The bands of the resolution-time distribution (elapsed time from receipt to the
 #: resolution), as :data:`AGEING_BUCKETS`. A presentation choice of the report.
 RESOLUTION_BUCKETS: tuple[tuple[str, timedelta | None], ...] = (
-    ("under 1 hour", timedelta(hours=1)),
-    ("1-4 hours", timedelta(hours=4)),
-    ("4-24 hours", timedelta(days=1)),
-    ("1-3 days", timedelta(days=3)),
-    ("3-7 days", timedelta(days=7)),
-    ("over 7 days", None),
+    (N_("under 1 hour"), timedelta(hours=1)),
+    (N_("1-4 hours"), timedelta(hours=4)),
+    (N_("4-24 hours"), timedelta(days=1)),
+    (N_("1-3 days"), timedelta(days=3)),
+    (N_("3-7 days"), timedelta(days=7)),
+    (N_("over 7 days"), None),
 )
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")

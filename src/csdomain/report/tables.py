@@ -14,6 +14,7 @@ from csdomain.complaints import (
     ComplaintUrgency,
     SlaKind,
 )
+from csdomain.i18n import N_
 from csdomain.kpi import ContactKpi, KpiReport
 from csdomain.report.cells import (
     clean,
@@ -28,8 +29,8 @@ from csdomain.report.cells import (
     fmt_pct,
     fmt_shortages,
     fmt_when,
-    label_of,
 )
+from csdomain.report.i18n import _, label_of, show_money
 from csdomain.report.model import (
     AGEING_BUCKETS,
     RESOLUTION_BUCKETS,
@@ -51,7 +52,7 @@ class Table:
     header: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     numeric: frozenset[int] = frozenset()
-    empty: str = "none"
+    empty: str = attrs.field(factory=lambda: _("none"))
     note: str = ""
     #: Lists are cut at the renderer's ``max_rows``; fixed tables are shown whole.
     is_list: bool = True
@@ -74,15 +75,21 @@ def _classification_rows(stats: ComplaintReport) -> tuple[tuple[str, ...], ...]:
         for category in ComplaintCategory
         if stats.count(category=category)
     ]
-    return (*rows, ("total", *cells(None)))
+    return (*rows, (_("total"), *cells(None)))
 
 
 def _awaiting_stock(report: OperationsReport, zone: ZoneInfo) -> Table:
     """Orders waiting for stock, with what each is short of (docs/domain.md 2: 每日订单确认)."""
     return Table(
         "awaiting-stock",
-        f"Orders awaiting stock ({len(report.awaiting_stock)})",
-        ("order", "customer", "placed", "status", "short: sku (bucket) available/needed"),
+        _("Orders awaiting stock ({count})", count=len(report.awaiting_stock)),
+        (
+            _("order"),
+            _("customer"),
+            _("placed"),
+            _("status"),
+            _("short: sku (bucket) available/needed"),
+        ),
         tuple(
             (
                 r.order_id,
@@ -100,18 +107,27 @@ def _awaiting_payment(report: OperationsReport, zone: ZoneInfo) -> Table:
     """Orders that cannot ship before money comes in (docs/domain.md 2: 先付款, 后发货)."""
     return Table(
         "awaiting-payment",
-        f"Orders awaiting payment ({len(report.awaiting_payment)})",
-        ("order", "customer", "kind", "placed", "waiting for", "total", "paid", "due"),
+        _("Orders awaiting payment ({count})", count=len(report.awaiting_payment)),
+        (
+            _("order"),
+            _("customer"),
+            _("kind"),
+            _("placed"),
+            _("waiting for"),
+            _("total"),
+            _("paid"),
+            _("due"),
+        ),
         tuple(
             (
                 r.order_id,
                 r.customer_id,
                 label_of(r.kind),
                 fmt_when(r.placed_at, zone),
-                r.waiting_for,
-                str(r.total),
-                str(r.paid),
-                str(r.due),
+                label_of(r.waiting_for),
+                show_money(r.total),
+                show_money(r.paid),
+                show_money(r.due),
             )
             for r in report.awaiting_payment
         ),
@@ -123,8 +139,16 @@ def _returns(report: OperationsReport, _zone: ZoneInfo) -> Table:
     """The month's returns by salesperson, item and reason, with damage (docs/domain.md 2)."""
     return Table(
         "returns",
-        f"Returns received in {report.month}",
-        ("salesperson", "item", "reason", "returns", "quantity", "damaged", "amount"),
+        _("Returns received in {month}", month=report.month),
+        (
+            _("salesperson"),
+            _("item"),
+            _("reason"),
+            _("returns"),
+            _("quantity"),
+            _("damaged"),
+            _("amount"),
+        ),
         tuple(
             (
                 r.salesperson,
@@ -133,7 +157,7 @@ def _returns(report: OperationsReport, _zone: ZoneInfo) -> Table:
                 str(r.returns),
                 str(r.quantity),
                 str(r.damaged_quantity),
-                str(r.amount),
+                show_money(r.amount),
             )
             for r in report.returns
         ),
@@ -146,11 +170,11 @@ def _complaint_table(report: OperationsReport, _zone: ZoneInfo) -> Table:
     stats = report.complaints
     return Table(
         "complaint-table",
-        f"Complaints received in {report.month}: {stats.total}",
-        ("category", "special", "urgent", "ordinary", "abnormal", "total"),
+        _("Complaints received in {month}: {count}", month=report.month, count=stats.total),
+        (_("category"), _("special"), _("urgent"), _("ordinary"), _("abnormal"), _("total")),
         _classification_rows(stats),
         numeric=frozenset({1, 2, 3, 4, 5}),
-        empty="no complaints received",
+        empty=_("no complaints received"),
         is_list=False,
     )
 
@@ -167,47 +191,54 @@ def _complaint_figures(report: OperationsReport, _zone: ZoneInfo) -> Table:
     response, resolution = report.response_elapsed, report.resolution_elapsed
     return Table(
         "complaint-figures",
-        "Key complaint figures",
-        ("figure", "value"),
+        _("Key complaint figures"),
+        (_("figure"), _("value")),
         (
-            ("founded (of those assessed)", fmt_pct(stats.founded_rate)),
+            (_("founded (of those assessed)"), fmt_pct(stats.founded_rate)),
             (
-                "resolution target: met on time / met late / open past it",
-                (
-                    f"{resolve.met} / {resolve.late} / {resolve.overdue} "
-                    f"({fmt_pct(resolve.rate)} on time)"
+                _("resolution target: met on time / met late / open past it"),
+                _(
+                    "{met} / {late} / {overdue} ({rate} on time)",
+                    met=resolve.met,
+                    late=resolve.late,
+                    overdue=resolve.overdue,
+                    rate=fmt_pct(resolve.rate),
                 ),
             ),
-            ("reopened", fmt_pct(stats.reopen_rate)),
+            (_("reopened"), fmt_pct(stats.reopen_rate)),
             (
-                f"first response, median / p90 ({response.count} answered)",
-                (
-                    f"business time {fmt_duration(stats.response_median)} / "
-                    f"{fmt_duration(stats.response_p90)}; elapsed "
-                    f"{fmt_duration(response.median)} / {fmt_duration(response.p90)}"
-                ),
-            ),
-            (
-                f"resolution, median / p90 ({resolution.count} resolved)",
-                (
-                    f"business time {fmt_duration(stats.resolution_median)} / "
-                    f"{fmt_duration(stats.resolution_p90)}; elapsed "
-                    f"{fmt_duration(resolution.median)} / {fmt_duration(resolution.p90)}"
+                _("first response, median / p90 ({count} answered)", count=response.count),
+                _(
+                    "business time {median} / {p90}; elapsed {elapsed_median} / {elapsed_p90}",
+                    median=fmt_duration(stats.response_median),
+                    p90=fmt_duration(stats.response_p90),
+                    elapsed_median=fmt_duration(response.median),
+                    elapsed_p90=fmt_duration(response.p90),
                 ),
             ),
             (
-                "escalation steps by level reached",
+                _("resolution, median / p90 ({count} resolved)", count=resolution.count),
+                _(
+                    "business time {median} / {p90}; elapsed {elapsed_median} / {elapsed_p90}",
+                    median=fmt_duration(stats.resolution_median),
+                    p90=fmt_duration(stats.resolution_p90),
+                    elapsed_median=fmt_duration(resolution.median),
+                    elapsed_p90=fmt_duration(resolution.p90),
+                ),
+            ),
+            (
+                _("escalation steps by level reached"),
                 ", ".join(f"L{level}: {n}" for level, n in stats.escalations_by_level.items())
                 or "-",
             ),
             (
-                "top causes",
+                _("top causes"),
                 "; ".join(f"{clean(c.cause)} ({c.count})" for c in stats.top_causes) or "-",
             ),
         )
         if stats.total
         else (),
-        empty="no complaints received",
+        empty=_("no complaints received"),
         is_list=False,
     )
 
@@ -216,8 +247,18 @@ def _sla(report: OperationsReport, zone: ZoneInfo) -> Table:
     """How the month's complaints fared against each service-level target (docs/domain.md 3.3)."""
     return Table(
         "sla",
-        f"Service-level targets of the month's complaints, as of {fmt_when(report.as_of, zone)}",
-        ("target", "met on time", "met late", "overdue", "not due yet", "compliance"),
+        _(
+            "Service-level targets of the month's complaints, as of {when}",
+            when=fmt_when(report.as_of, zone),
+        ),
+        (
+            _("target"),
+            _("met on time"),
+            _("met late"),
+            _("overdue"),
+            _("not due yet"),
+            _("compliance"),
+        ),
         tuple(
             (
                 label_of(r.target),
@@ -231,7 +272,7 @@ def _sla(report: OperationsReport, zone: ZoneInfo) -> Table:
             if r.due or r.pending
         ),
         numeric=frozenset({1, 2, 3, 4, 5}),
-        empty="no complaints received",
+        empty=_("no complaints received"),
         is_list=False,
     )
 
@@ -240,8 +281,8 @@ def _overdue(report: OperationsReport, zone: ZoneInfo) -> Table:
     """Service-level targets overdue now, whatever month the complaint came in."""
     return Table(
         "overdue",
-        f"Targets overdue now, all months ({len(report.overdue)})",
-        ("complaint", "target", "due", "overdue by"),
+        _("Targets overdue now, all months ({count})", count=len(report.overdue)),
+        (_("complaint"), _("target"), _("due"), _("overdue by")),
         tuple(
             (
                 b.complaint_id,
@@ -259,19 +300,19 @@ def _escalated(report: OperationsReport, zone: ZoneInfo) -> Table:
     """Open complaints above the first rung of the escalation ladder (docs/domain.md 3.4)."""
     return Table(
         "escalated",
-        f"Escalated complaints still open ({len(report.escalated)})",
+        _("Escalated complaints still open ({count})", count=len(report.escalated)),
         (
-            "complaint",
-            "customer",
-            "category",
-            "urgency",
-            "status",
-            "level",
-            "owner",
-            "first step",
-            "last step",
-            "steps",
-            "why",
+            _("complaint"),
+            _("customer"),
+            _("category"),
+            _("urgency"),
+            _("status"),
+            _("level"),
+            _("owner"),
+            _("first step"),
+            _("last step"),
+            _("steps"),
+            _("why"),
         ),
         tuple(
             (
@@ -297,8 +338,8 @@ def _missing_follow_ups(report: OperationsReport, zone: ZoneInfo) -> Table:
     """Resolved member complaints whose follow-up visit is overdue (docs/domain.md 3.5)."""
     return Table(
         "missing-follow-ups",
-        f"Member follow-up visits missed ({len(report.missing_follow_ups)})",
-        ("complaint", "customer", "status", "resolved", "visit due"),
+        _("Member follow-up visits missed ({count})", count=len(report.missing_follow_ups)),
+        (_("complaint"), _("customer"), _("status"), _("resolved"), _("visit due")),
         tuple(
             (
                 r.complaint_id,
@@ -316,11 +357,11 @@ def _warranty_reasons(report: OperationsReport, _zone: ZoneInfo) -> Table:
     """The month's warranty decisions counted by reason code (docs/domain.md 4)."""
     return Table(
         "warranty-reasons",
-        f"Warranty decisions in {report.month} by reason",
-        ("reason", "claims"),
+        _("Warranty decisions in {month} by reason", month=report.month),
+        (_("reason"), _("claims")),
         tuple((label_of(code), str(n)) for code, n in report.warranty_reasons.items()),
         numeric=frozenset({1}),
-        empty="no warranty decisions",
+        empty=_("no warranty decisions"),
         is_list=False,
     )
 
@@ -329,8 +370,11 @@ def _suspect_claims(report: OperationsReport, zone: ZoneInfo) -> Table:
     """Warranty claims to audit: tampering signs and manual overrides (docs/domain.md 4)."""
     return Table(
         "suspect-claims",
-        f"Claims to audit: tampering signs and overrides ({len(report.suspect_claims)})",
-        ("claim", "customer", "serial", "status", "decided", "signals"),
+        _(
+            "Claims to audit: tampering signs and overrides ({count})",
+            count=len(report.suspect_claims),
+        ),
+        (_("claim"), _("customer"), _("serial"), _("status"), _("decided"), _("signals")),
         tuple(
             (
                 r.claim_id,
@@ -349,8 +393,18 @@ def _claim_rate_outliers(report: OperationsReport, _zone: ZoneInfo) -> Table:
     """Service points whose claim rate is out of line (docs/domain.md 4, 质量赔偿风险控制)."""
     return Table(
         "claim-rate-outliers",
-        f"Service points with out-of-line claim rates ({len(report.claim_rate_outliers)})",
-        ("service point", "region", "compared with", "rate", "reference", "ratio"),
+        _(
+            "Service points with out-of-line claim rates ({count})",
+            count=len(report.claim_rate_outliers),
+        ),
+        (
+            _("service point"),
+            _("region"),
+            _("compared with"),
+            _("rate"),
+            _("reference"),
+            _("ratio"),
+        ),
         tuple(
             (
                 f.service_point,
@@ -364,9 +418,12 @@ def _claim_rate_outliers(report: OperationsReport, _zone: ZoneInfo) -> Table:
         ),
         numeric=frozenset({3, 4, 5}),
         empty=(
-            f"none flagged among {report.claim_rate_records} service-point records"
+            _(
+                "none flagged among {count} service-point records",
+                count=report.claim_rate_records,
+            )
             if report.claim_rate_records
-            else "not checked: no service-point figures given (--service-points)"
+            else _("not checked: no service-point figures given (--service-points)")
         ),
     )
 
@@ -375,15 +432,15 @@ def _satisfaction(report: OperationsReport, _zone: ZoneInfo) -> Table:
     """CSAT, NPS, the index and the satisfied share with intervals (docs/domain.md 5)."""
     return Table(
         "satisfaction",
-        f"Satisfaction: responses answered in {report.month}",
+        _("Satisfaction: responses answered in {month}", month=report.month),
         (
-            "survey",
-            "responses",
-            "CSAT % [CI]",
-            "NPS [CI]",
-            "index [CI]",
-            "satisfied % [CI]",
-            "loyal %",
+            _("survey"),
+            _("responses"),
+            _("CSAT % [CI]"),
+            _("NPS [CI]"),
+            _("index [CI]"),
+            _("satisfied % [CI]"),
+            _("loyal %"),
         ),
         tuple(
             (
@@ -401,9 +458,12 @@ def _satisfaction(report: OperationsReport, _zone: ZoneInfo) -> Table:
             for s in report.satisfaction
         ),
         numeric=frozenset({1, 2, 3, 4, 5, 6}),
-        empty="no survey responses",
+        empty=_("no survey responses"),
         note=" ".join(
-            f"{s.title}: every respondent is satisfied; check the questionnaire and the sample."
+            _(
+                "{survey}: every respondent is satisfied; check the questionnaire and the sample.",
+                survey=s.title,
+            )
             for s in report.satisfaction
             if s.result.suspicious_unanimity
         ),
@@ -414,8 +474,12 @@ def _kpis(report: OperationsReport, _zone: ZoneInfo) -> Table:
     """The contact-centre KPIs against their standards (docs/domain.md 3.3)."""
     return Table(
         "kpis",
-        f"Contact-centre KPIs: {report.kpis.records} calls offered in {report.month}",
-        ("kpi", "value", "target", "calls", "status"),
+        _(
+            "Contact-centre KPIs: {count} calls offered in {month}",
+            count=report.kpis.records,
+            month=report.month,
+        ),
+        (_("kpi"), _("value"), _("target"), _("calls"), _("status")),
         tuple(
             (label_of(f.kpi), fmt_kpi_value(f), fmt_kpi_target(f), str(f.count), fmt_kpi_status(f))
             for f in report.kpis.figures
@@ -423,20 +487,20 @@ def _kpis(report: OperationsReport, _zone: ZoneInfo) -> Table:
         if report.kpis.records
         else (),
         numeric=frozenset({1, 3}),
-        empty="no calls recorded",
+        empty=_("no calls recorded"),
         is_list=False,
     )
 
 
 def _headlines(report: OperationsReport, _zone: ZoneInfo) -> Table:
     """The headline figures of the month beside the month before."""
-    previous = report.trend[-2].month if len(report.trend) > 1 else "previous month"
+    previous = report.trend[-2].month if len(report.trend) > 1 else _("previous month")
     return Table(
         "headlines",
-        f"Headline figures, {report.month} against {previous}",
-        ("figure", report.month, previous, "change"),
+        _("Headline figures, {month} against {previous}", month=report.month, previous=previous),
+        (_("figure"), report.month, previous, _("change")),
         tuple(
-            (h.label, fmt_headline(h, h.value), fmt_headline(h, h.previous), fmt_change(h))
+            (_(h.label), fmt_headline(h, h.value), fmt_headline(h, h.previous), fmt_change(h))
             for h in report.headlines
         ),
         numeric=frozenset({1, 2, 3}),
@@ -449,18 +513,18 @@ def _trend(report: OperationsReport, _zone: ZoneInfo) -> Table:
     csat = {s.month: s for s in report.satisfaction_trend if s.survey_id == _main_survey(report)}
     return Table(
         "trend",
-        f"The last {len(report.trend)} months",
+        _("The last {count} months", count=len(report.trend)),
         (
-            "month",
-            "orders",
-            "complaints in",
-            "closed",
-            "open at end",
-            "escalations",
-            "responded on time",
-            "resolved on time",
-            "CSAT %",
-            "NPS",
+            _("month"),
+            _("orders"),
+            _("complaints in"),
+            _("closed"),
+            _("open at end"),
+            _("escalations"),
+            _("responded on time"),
+            _("resolved on time"),
+            _("CSAT %"),
+            _("NPS"),
         ),
         tuple(
             (
@@ -492,21 +556,27 @@ def _main_survey(report: OperationsReport) -> str | None:
 
 
 def _bands(
-    key: str, title: str, labels: tuple[tuple[str, object], ...], counts: tuple[int, ...], what: str
+    key: str,
+    title: str,
+    labels: tuple[tuple[str, object], ...],
+    counts: tuple[int, ...],
+    what: str,
+    *,
+    empty: str,
 ) -> Table:
     total = sum(counts)
     return Table(
         key,
         title,
-        ("band", what, "share"),
+        (_("band"), what, _("share")),
         tuple(
-            (label, str(n), fmt_pct(n / total if total else None))
+            (_(label), str(n), fmt_pct(n / total if total else None))
             for (label, _upper), n in zip(labels, counts, strict=True)
         )
         if total
         else (),
         numeric=frozenset({1, 2}),
-        empty=f"no {what}",
+        empty=empty,
         is_list=False,
     )
 
@@ -515,10 +585,11 @@ def _backlog_ageing(report: OperationsReport, zone: ZoneInfo) -> Table:
     """Open complaints now by time since receipt."""
     return _bands(
         "backlog-ageing",
-        f"Open complaints by age, as of {fmt_when(report.as_of, zone)}",
+        _("Open complaints by age, as of {when}", when=fmt_when(report.as_of, zone)),
         AGEING_BUCKETS,
         report.backlog_now,
-        "open complaints",
+        _("open complaints"),
+        empty=_("no open complaints"),
     )
 
 
@@ -526,10 +597,11 @@ def _resolution_distribution(report: OperationsReport, _zone: ZoneInfo) -> Table
     """The month's resolutions by elapsed time from receipt."""
     return _bands(
         "resolution-distribution",
-        f"Resolution time of the complaints received in {report.month} (elapsed)",
+        _("Resolution time of the complaints received in {month} (elapsed)", month=report.month),
         RESOLUTION_BUCKETS,
         report.resolution_distribution,
-        "resolved",
+        _("resolved"),
+        empty=_("no resolved"),
     )
 
 
@@ -537,8 +609,16 @@ def _weekly_sla(report: OperationsReport, _zone: ZoneInfo) -> Table:
     """The service-level breach rate of each week's complaints (docs/domain.md 3.3)."""
     return Table(
         "sla-by-week",
-        "Service-level breaches by week received",
-        ("week of", "respond due", "missed", "breach rate", "resolve due", "missed", "breach rate"),
+        _("Service-level breaches by week received"),
+        (
+            _("week of"),
+            _("respond due"),
+            _("missed"),
+            _("breach rate"),
+            _("resolve due"),
+            _("missed"),
+            _("breach rate"),
+        ),
         tuple(
             (
                 w.week.isoformat(),
@@ -552,7 +632,7 @@ def _weekly_sla(report: OperationsReport, _zone: ZoneInfo) -> Table:
             for w in report.weekly_sla
         ),
         numeric=frozenset(range(1, 7)),
-        empty="no complaints received",
+        empty=_("no complaints received"),
     )
 
 
@@ -560,8 +640,8 @@ def _sla_by_team(report: OperationsReport, _zone: ZoneInfo) -> Table:
     """The month's service-level breach rate per team."""
     return Table(
         "sla-by-team",
-        f"Service-level breaches by team, complaints received in {report.month}",
-        ("team", "targets due", "missed", "breach rate"),
+        _("Service-level breaches by team, complaints received in {month}", month=report.month),
+        (_("team"), _("targets due"), _("missed"), _("breach rate")),
         tuple(
             (
                 label_of(g.name),
@@ -572,7 +652,7 @@ def _sla_by_team(report: OperationsReport, _zone: ZoneInfo) -> Table:
             for g in report.by_team
         ),
         numeric=frozenset({1, 2, 3}),
-        empty="no complaints received",
+        empty=_("no complaints received"),
     )
 
 
@@ -594,11 +674,11 @@ def _teams(report: OperationsReport, _zone: ZoneInfo) -> Table:
     """The month's complaints per team (the handling department)."""
     return Table(
         "teams",
-        f"Complaints received in {report.month} by team",
-        ("team", "received", "closed", "open now", "resolution median / p90"),
+        _("Complaints received in {month} by team", month=report.month),
+        (_("team"), _("received"), _("closed"), _("open now"), _("resolution median / p90")),
         _group_rows(report.by_team, with_rate=False),
         numeric=frozenset({1, 2, 3, 4}),
-        empty="no complaints received",
+        empty=_("no complaints received"),
     )
 
 
@@ -606,11 +686,18 @@ def _handlers(report: OperationsReport, _zone: ZoneInfo) -> Table:
     """The month's complaints per handler (the named owner, else who took it in)."""
     return Table(
         "handlers",
-        f"Complaints received in {report.month} by handler",
-        ("handler", "received", "closed", "open now", "resolution median / p90", "breach rate"),
+        _("Complaints received in {month} by handler", month=report.month),
+        (
+            _("handler"),
+            _("received"),
+            _("closed"),
+            _("open now"),
+            _("resolution median / p90"),
+            _("breach rate"),
+        ),
         _group_rows(report.by_handler, with_rate=True),
         numeric=frozenset({1, 2, 3, 4, 5}),
-        empty="no complaints received",
+        empty=_("no complaints received"),
     )
 
 
@@ -630,14 +717,14 @@ def _agents(report: OperationsReport, _zone: ZoneInfo) -> Table:
     """The month's calls per agent with their main KPIs (docs/domain.md 3.3)."""
     return Table(
         "agents",
-        f"Contact-centre agents in {report.month}",
-        ("agent", "calls", *(label_of(k) for k in _AGENT_KPIS)),
+        _("Contact-centre agents in {month}", month=report.month),
+        (_("agent"), _("calls"), *(label_of(k) for k in _AGENT_KPIS)),
         tuple(
             (clean(agent), str(kpis.records), *(_agent_cell(kpis, k) for k in _AGENT_KPIS))
             for agent, kpis in sorted(report.agent_kpis.items())
         ),
         numeric=frozenset({1, 2, 3, 4}),
-        empty="no calls recorded",
+        empty=_("no calls recorded"),
     )
 
 
@@ -648,7 +735,12 @@ def _change_rows(
     for label, value, previous, unit in rows:
         figure = Headline(label, label, value, previous, unit)
         out.append(
-            (label, fmt_headline(figure, value), fmt_headline(figure, previous), fmt_change(figure))
+            (
+                _(label),
+                fmt_headline(figure, value),
+                fmt_headline(figure, previous),
+                fmt_change(figure),
+            )
         )
     return tuple(out)
 
@@ -657,7 +749,9 @@ def _order_kpis(report: OperationsReport, _zone: ZoneInfo) -> Table:
     """The order KPIs of the month beside the month before (订单KPI, docs/domain.md 2)."""
     now, before = report.order_kpis, report.order_kpis_previous
     if now is None:
-        return Table("order-kpis", "Order KPIs", ("kpi", "value"), (), empty="not gathered")
+        return Table(
+            "order-kpis", _("Order KPIs"), (_("kpi"), _("value")), (), empty=_("not gathered")
+        )
 
     def pick(name: str) -> tuple[float | None, float | None]:
         return getattr(now, name), None if before is None else getattr(before, name)
@@ -665,20 +759,26 @@ def _order_kpis(report: OperationsReport, _zone: ZoneInfo) -> Table:
     rows = tuple(
         (label, *pick(name), unit)
         for name, label, unit in (
-            ("valid_order_rate", "valid-order rate", "ratio"),
-            ("return_rate", "return rate", "ratio"),
-            ("refusal_rate", "refusal rate", "ratio"),
-            ("stock_accuracy", "stock accuracy", "ratio"),
-            ("service_level", "service level (complete and on time)", "ratio"),
-            ("stock_days", "stock days", "days"),
-            ("manual_adjustment_rate", "manual-adjustment rate", "ratio"),
+            ("valid_order_rate", N_("valid-order rate"), "ratio"),
+            ("return_rate", N_("return rate"), "ratio"),
+            ("refusal_rate", N_("refusal rate"), "ratio"),
+            ("stock_accuracy", N_("stock accuracy"), "ratio"),
+            ("service_level", N_("service level (complete and on time)"), "ratio"),
+            ("stock_days", N_("stock days"), "days"),
+            ("manual_adjustment_rate", N_("manual-adjustment rate"), "ratio"),
         )
     )
     return Table(
         "order-kpis",
-        f"Order KPIs: {now.placed} orders placed, {now.shipped} shipped, "
-        f"{now.stock_takes} stock-takes in {report.month}",
-        ("kpi", report.month, "month before", "change"),
+        _(
+            "Order KPIs: {placed} orders placed, {shipped} shipped, {stock_takes} stock-takes in "
+            "{month}",
+            placed=now.placed,
+            shipped=now.shipped,
+            stock_takes=now.stock_takes,
+            month=report.month,
+        ),
+        (_("kpi"), report.month, _("month before"), _("change")),
         _change_rows(rows),
         numeric=frozenset({1, 2, 3}),
         is_list=False,
@@ -690,7 +790,11 @@ def _service_kpis(report: OperationsReport, _zone: ZoneInfo) -> Table:
     now, before = report.service_kpis, report.service_kpis_previous
     if now is None or not (now.jobs or (before is not None and before.jobs)):
         return Table(
-            "service-kpis", "Field-service KPIs", ("kpi", "value"), (), empty="no service jobs"
+            "service-kpis",
+            _("Field-service KPIs"),
+            (_("kpi"), _("value")),
+            (),
+            empty=_("no service jobs"),
         )
 
     def hours(kpis: object) -> float | None:
@@ -702,28 +806,31 @@ def _service_kpis(report: OperationsReport, _zone: ZoneInfo) -> Table:
         return None if revenue is None else float(revenue.amount)
 
     rows = (
-        ("jobs received", now.jobs, None if before is None else before.jobs, "count"),
+        (N_("jobs received"), now.jobs, None if before is None else before.jobs, "count"),
         (
-            "first-time-fix rate",
+            N_("first-time-fix rate"),
             now.first_time_fix_rate,
             None if before is None else before.first_time_fix_rate,
             "ratio",
         ),
         (
-            "on site within promise",
+            N_("on site within promise"),
             now.on_site_within_promise_rate,
             None if before is None else before.on_site_within_promise_rate,
             "ratio",
         ),
-        ("mean time to repair (hours)", hours(now), hours(before), "hours"),
+        (N_("mean time to repair (hours)"), hours(now), hours(before), "hours"),
         (
-            "repeat visits",
+            N_("repeat visits"),
             now.repeat_visits,
             None if before is None else before.repeat_visits,
             "count",
         ),
         (
-            f"out-of-warranty revenue ({now.out_of_warranty_revenue.currency})",
+            _(
+                "out-of-warranty revenue ({currency})",
+                currency=now.out_of_warranty_revenue.currency,
+            ),
             money(now),
             money(before),
             "money",
@@ -731,8 +838,12 @@ def _service_kpis(report: OperationsReport, _zone: ZoneInfo) -> Table:
     )
     return Table(
         "service-kpis",
-        f"Field-service KPIs: {now.jobs} jobs received in {report.month}",
-        ("kpi", report.month, "month before", "change"),
+        _(
+            "Field-service KPIs: {count} jobs received in {month}",
+            count=now.jobs,
+            month=report.month,
+        ),
+        (_("kpi"), report.month, _("month before"), _("change")),
         _change_rows(rows),
         numeric=frozenset({1, 2, 3}),
         is_list=False,
@@ -744,15 +855,15 @@ def _open_jobs(report: OperationsReport, _zone: ZoneInfo) -> Table:
     kpis = report.service_kpis
     rows: list[tuple[str, ...]] = []
     if kpis is not None:
-        rows += [("technician", clean(k), str(n)) for k, n in kpis.open_by_technician.items()]
-        rows += [("area", clean(k), str(n)) for k, n in kpis.open_by_area.items()]
+        rows += [(_("technician"), clean(k), str(n)) for k, n in kpis.open_by_technician.items()]
+        rows += [(_("area"), clean(k), str(n)) for k, n in kpis.open_by_area.items()]
     return Table(
         "open-jobs",
-        f"Open service jobs received in {report.month}",
-        ("by", "who / where", "open jobs"),
+        _("Open service jobs received in {month}", month=report.month),
+        (_("by"), _("who / where"), _("open jobs")),
         tuple(rows),
         numeric=frozenset({2}),
-        empty="no open jobs",
+        empty=_("no open jobs"),
     )
 
 
@@ -761,8 +872,8 @@ def _failure_rates(report: OperationsReport, _zone: ZoneInfo) -> Table:
     kpis = report.service_kpis
     return Table(
         "failure-rates",
-        f"Failure rate by model, repairs received in {report.month}",
-        ("model", "repairs", "failure rate"),
+        _("Failure rate by model, repairs received in {month}", month=report.month),
+        (_("model"), _("repairs"), _("failure rate")),
         tuple(
             (
                 clean(model),
@@ -774,7 +885,7 @@ def _failure_rates(report: OperationsReport, _zone: ZoneInfo) -> Table:
         if kpis is not None
         else (),
         numeric=frozenset({1, 2}),
-        empty="no repairs",
+        empty=_("no repairs"),
     )
 
 

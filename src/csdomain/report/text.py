@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from csdomain.errors import ValidationError
+from csdomain.i18n import Translator
 from csdomain.report.cells import clean, fmt_when, month_title
+from csdomain.report.i18n import _, report_language
 from csdomain.report.model import OperationsReport
 from csdomain.report.tables import Table, report_tables
 
@@ -47,24 +49,45 @@ def _text_table(table: Table, max_rows: int) -> list[str]:
     lines += [line(header), "  ".join("-" * w for w in widths)]
     lines += [line(row) for row in shown]
     if len(table.rows) > limit:
-        lines.append(f"... and {len(table.rows) - limit} more (see --json or --html)")
+        lines.append(
+            _("... and {count} more (see --json or --html)", count=len(table.rows) - limit)
+        )
     if table.note:
-        lines.append(f"note: {clean(table.note)}")
+        lines.append(_("note: {note}", note=clean(table.note)))
     return lines
 
 
-def render_text(report: OperationsReport, *, max_rows: int = 20) -> str:
-    """The report as aligned text tables, for a terminal (at most ``max_rows`` per list)."""
+def render_text(
+    report: OperationsReport, *, max_rows: int = 20, language: str | Translator = "en"
+) -> str:
+    """The report as aligned text tables, for a terminal (at most ``max_rows`` per list).
+
+    ``language`` is a tag (``"zh-CN"``, ``"en"``) or a :class:`~csdomain.i18n.Translator`
+    (one with ``catalog_dirs`` for a third language); texts it lacks are shown in English.
+    """
     if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 0:
         raise ValidationError.at("max_rows", "must be a whole number >= 0")
+    with report_language(language):
+        return _render_text(report, max_rows)
+
+
+def _render_text(report: OperationsReport, max_rows: int) -> str:
     zone = ZoneInfo(report.tz)
-    title = f"Operations report {report.month} ({month_title(report)}, {report.tz})"
+    title = _(
+        "Operations report {month} ({month_name}, {tz})",
+        month=report.month,
+        month_name=month_title(report),
+        tz=report.tz,
+    )
     lines = [
         title,
         "#" * _width(title),
-        (
-            f"as of {fmt_when(report.as_of, zone)} {report.tz}; period figures count "
-            f"{fmt_when(report.start, zone)} to {fmt_when(report.end, zone)}"
+        _(
+            "as of {as_of} {tz}; period figures count {start} to {end}",
+            as_of=fmt_when(report.as_of, zone),
+            tz=report.tz,
+            start=fmt_when(report.start, zone),
+            end=fmt_when(report.end, zone),
         ),
     ]
     for table in report_tables(report).values():
