@@ -3,27 +3,43 @@ value remains in the raw bytes of the store's files, and counter keys never carr
 
 The SQLite tests write known personal data through the desks, erase it, and search every
 file of the database (the database, ``-wal``, ``-shm``, any journal) for each value in
-every form SQLite could hold it: UTF-8, UTF-16 and JSON text with ``\\u`` escapes.
-docs/reliability.md ("Erasure") names these tests.
+every form SQLite could hold it: UTF-8, UTF-16 and JSON text with ``\\u`` escapes. The
+after-sales history (a product file at its own site address, a service order whose
+description quotes the customer, a visit, an approved quote, a sign-off, interactions)
+is searched the same way. docs/reliability.md ("Erasure") names these tests.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+import attrs
 import orjson
 import pytest
 
 from csdomain.auth import Actor
+from csdomain.calendar import BusinessCalendar
 from csdomain.clock import FixedClock
 from csdomain.desk.complaints import ComplaintDesk
 from csdomain.desk.customers import CustomerDesk
-from csdomain.desk.privacy import PrivacyDesk
-from csdomain.kinds import CUSTOMERS
+from csdomain.desk.privacy import ERASED, PrivacyDesk
+from csdomain.fieldservice import (
+    FIELD_SERVICE_TEAM,
+    FaultEntry,
+    PartUse,
+    SignOff,
+    TransferLine,
+    VisitRecord,
+)
+from csdomain.kinds import CUSTOMERS, SERVICE_ORDERS
+from csdomain.money import Money
+from csdomain.policy import Policy
+from csdomain.service import ServiceDesk
 from csdomain.store import Store, open_store
+from csdomain.warranty import PartKind, SparePart
 
 
 MONDAY = datetime(2026, 11, 2, 1, tzinfo=UTC)
@@ -232,3 +248,152 @@ def test_the_customer_code_counter_key_never_holds_the_name(
         assert not [n for n in names if NAMES[1] in n or "Wang Fang" in n]
     finally:
         store.close()
+
+
+# -- the after-sales history ------------------------------------------------------------------
+
+TECH = Actor("tech-7", {"technician"})
+DISPATCHER = Actor("disp-1", {"call_team"})
+OFFICE = BusinessCalendar.office("Asia/Shanghai", time(9), time(18))
+BOARD = SparePart(
+    part_number="PB-55", name="power board", kind=PartKind.STANDARD, cost=Money.of("100.00", "CNY")
+)
+#: The instrument's site: another address than the customer file's.
+SITE = "光谷大道 77 号 Building C, Room 402"
+#: The customer's staff member who approves the quote and signs the job off.
+SIGNER = "Dr. Liu Yanping"
+
+
+def field_values(name: str) -> dict[str, str]:
+    """Every erased value of the after-sales history, the file's values included."""
+    return {**values(name), "site address": SITE, "signer": SIGNER}
+
+
+def write_service_history(desk: ServiceDesk, clock: FixedClock, customer_id: str, name: str) -> str:
+    """A product file at its own site, and a repair job on it: a description quoting the
+    customer, a visit whose note names the signer, a quote the signer approves, the
+    sign-off with feedback, and a call in the interaction log. Returns the job number."""
+    desk.register_service_area("WH-HS", name="Hongshan", district="WH", region="HUBEI", by=MANAGER)
+    desk.register_service_point(
+        "SP-WH", name="Wuhan own point", ownership="own", service_areas=["WH-HS"], by=MANAGER
+    )
+    desk.register_technician(
+        "tech-7",
+        name="Li",
+        service_point_id="SP-WH",
+        skills=["repair", "electronics"],
+        calendar=OFFICE,
+        by=MANAGER,
+    )
+    desk.receive_parts("SP-WH", "DN-0001", [TransferLine(part=BOARD, quantity=5)], by=MANAGER)
+    desk.register_product_file(
+        "SN-900",
+        model="Analyser X1",
+        category="instrument",
+        customer_id=customer_id,
+        service_area_id="WH-HS",
+        sold_on=date(2020, 7, 1),
+        address=SITE,
+        by=MANAGER,
+    )
+    job = desk.open_service_order(
+        "SN-900",
+        kind="repair",
+        urgency="urgent",
+        symptoms=["no power"],
+        description=f"{name} ({PHONE}) reports no power at {SITE}; ask for {SIGNER}.",
+        by=DISPATCHER,
+    )
+    clock.advance(timedelta(minutes=10))
+    desk.triage_service_order(job.id, distance_km=12, by=DISPATCHER)
+    desk.dispatch_service_order(job.id, "tech-7", by=DISPATCHER)
+    clock.advance(timedelta(hours=1))
+    arrived = desk.record_arrival(job.id, by=TECH)
+    assert arrived.arrived_at is not None
+    desk.quote_service_order(job.id, parts=[PartUse(part=BOARD)], labour_minutes=60, by=TECH)
+    desk.approve_service_quote(job.id, approved_by=SIGNER, reference="phone 10:42", by=TECH)
+    clock.advance(timedelta(hours=1))
+    visit = VisitRecord(
+        technician_id="tech-7",
+        arrived_at=arrived.arrived_at,
+        departed_at=clock.now(),
+        fault_found="blown power board",
+        work_done="replaced the power board",
+        parts=(PartUse(part=BOARD),),
+        labour_minutes=60,
+        note=f"{SIGNER} showed the lab; mail {EMAIL} the report",
+    )
+    desk.record_service_visit(job.id, visit, by=TECH)
+    desk.complete_service_order(job.id, by=TECH)
+    sign_off = SignOff(
+        customer_name=SIGNER,
+        signature_ref="sig/900.png",
+        accepted=True,
+        at=clock.now(),
+        feedback=f"quick and friendly, signed for {name}",
+    )
+    desk.sign_off_service_order(job.id, sign_off, by=TECH)
+    desk.record_interaction(
+        customer_id,
+        channel="call",
+        summary=f"{SIGNER} called from {PHONE} about the visit at {SITE}",
+        by=CLERK,
+    )
+    return job.id
+
+
+def service_desk(store: Store, clock: FixedClock) -> ServiceDesk:
+    guide = (
+        FaultEntry(
+            symptom="no power",
+            causes=("power board",),
+            measures=("replace the power board",),
+            parts=("PB-55",),
+            skills=frozenset({"electronics"}),
+        ),
+    )
+    policy = attrs.evolve(
+        Policy(), fieldservice=attrs.evolve(Policy().fieldservice, fault_guide=guide)
+    )
+    return ServiceDesk(
+        store, clock=clock, policy=policy, team_calendars={FIELD_SERVICE_TEAM: OFFICE}
+    )
+
+
+MANAGER = Actor("mgr-1", {"cs_manager"})
+
+
+@pytest.mark.parametrize("journal_mode", ["wal", "delete"])
+@pytest.mark.parametrize("name", NAMES)
+def test_no_after_sales_value_remains_in_the_sqlite_files_after_an_erasure(
+    directory: Path, clock: FixedClock, journal_mode: str, name: str
+) -> None:
+    # Rule: erasure leaves nothing readable, the after-sales data included: the product
+    # file's and the job's site address, the quote's approver and the sign-off's signer
+    # (the customer's side), and every mention in descriptions, visit notes, feedback and
+    # interactions (docs/domain.md 1 privacy; issue #19 item 4).
+    store = open_file_store(directory, journal_mode)
+    try:
+        desk = service_desk(store, clock)
+        customer_id = write_history(Desk(store, clock=clock), clock, name)
+        job_id = write_service_history(desk, clock, customer_id, name)
+        wanted = field_values(name)
+        before = traces(directory, wanted)
+        assert {t.split(" in ")[0] for t in before} == set(wanted) - NOT_STORED
+        desk.erase_customer(customer_id, by=CS_MANAGER, reason="customer asked")
+        assert traces(directory, wanted) == []
+        with store.unit_of_work(readonly=True) as uow:
+            job = uow.repo(SERVICE_ORDERS).get(job_id)
+        assert job.address == ERASED
+        assert job.quote_approval is not None
+        assert job.quote_approval.approved_by == ERASED
+        assert job.sign_off is not None
+        assert job.sign_off.customer_name == ERASED
+        # what is not personal stays: the work, the money, the staff
+        assert job.sign_off.feedback == f"quick and friendly, signed for {ERASED}"
+        assert job.visits[0].work_done == "replaced the power board"
+        assert job.charges
+        assert job.visits[0].technician_id == "tech-7"
+    finally:
+        store.close()
+    assert traces(directory, wanted) == []
