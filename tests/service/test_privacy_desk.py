@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from csdomain.auth import Actor
 from csdomain.clock import FixedClock
-from csdomain.customers import Customer
+from csdomain.customers import Customer, CustomerHandover
 from csdomain.desk.base import use_cases
 from csdomain.desk.complaints import ComplaintDesk
 from csdomain.desk.customers import CustomerDesk
@@ -27,11 +27,23 @@ from csdomain.desk.privacy import (
     PersonalDataRedactor,
     PrivacyDesk,
     _scrub_plain,
+    personal_values,
     scrub,
 )
 from csdomain.desk.satisfaction import SatisfactionDesk
 from csdomain.errors import NotFound, PermissionDenied, ValidationError
-from csdomain.kinds import COMPLAINTS, CUSTOMERS, MESSAGES, ORDERS, SURVEY_RESPONSES
+from csdomain.fieldservice import QuoteApproval, SignOff
+from csdomain.fieldservice.partstock import MovementKind, PartMovement
+from csdomain.kinds import (
+    COMPLAINTS,
+    CUSTOMER_HANDOVERS,
+    CUSTOMERS,
+    MESSAGES,
+    ORDERS,
+    PART_MOVEMENTS,
+    STOCKS,
+    SURVEY_RESPONSES,
+)
 from csdomain.money import Money
 from csdomain.notify import Message, MessageStatus, NotificationPolicy
 from csdomain.orders import ConsigneeInfo, OrderLine
@@ -46,6 +58,7 @@ SALES = Actor("zhang.sales", {"salesperson"})
 CALLER = Actor("caller-1", {"call_team"})
 CS_MANAGER = Actor("chen.csm", {"cs_manager"})
 DEPT_MANAGER = Actor("zhao.dm", {"department_manager"})
+WAREHOUSE = Actor("wu.wh", {"warehouse"})
 
 NAME = "Chen Wei"
 OLD_PHONE = "+86 138-0013-8000"
@@ -512,3 +525,113 @@ def test_scrub_replaces_the_customers_signature_though_it_ends_like_a_staff_fiel
     assert cleaned == Acceptance(signed_by=ERASED, accepted_by="clerk-1")
     plain = _scrub_plain({"signed_by": "Chen Wei", "accepted_by": "clerk-1"}, keep)
     assert plain == {"signed_by": ERASED, "accepted_by": "clerk-1"}
+
+
+# -- documents found by scanning, and kinds that name no customer --------------------------------
+
+
+def seed_unindexed(desk: Desk, ids: dict[str, str]) -> None:
+    """A part movement and a handover that name the customer without an index on it, and
+    a damage application on a stock whose reason quotes the customer."""
+    with desk.store.unit_of_work() as uow:
+        uow.repo(PART_MOVEMENTS).add(
+            PartMovement(
+                id="PM-1",
+                service_point_id="SP-WH",
+                part_number="PB-55",
+                kind=MovementKind.ISSUED,
+                quantity=1,
+                reference="SJ-202611-0001",
+                at=MONDAY,
+                by="tech-7",
+                product_serial="SN-1",
+                customer_id=ids["customer"],
+                note=f"handed to {NAME} at {ADDRESS}",
+            )
+        )
+        uow.repo(CUSTOMER_HANDOVERS).add(
+            CustomerHandover(
+                id="HO-1",
+                leaving="zhang.sales",
+                successor="wang.sales",
+                customer_ids=(ids["customer"], ids["other"]),
+                at=MONDAY,
+                by="zhao.dm",
+                reason=f"{NAME} asked for another manager (call {PHONE})",
+            )
+        )
+    desk.receive_stock("AB-100", good=10, by=WAREHOUSE)
+    desk.mark_damaged(
+        "AB-100", 2, reason=f"crushed in {NAME}'s delivery to {ADDRESS}", by=WAREHOUSE
+    )
+
+
+def test_erasure_reaches_part_movements_handovers_and_damage_applications(
+    desk: Desk, clock: FixedClock, store: Store
+) -> None:
+    # Rule: erasure reaches every document about the customer, also where no index names
+    # the customer (part movements, handovers) and where the customer is only quoted (a
+    # damage application's reason) (docs/domain.md 1 privacy; issue #19 item 4).
+    ids = history(desk, clock)
+    seed_unindexed(desk, ids)
+    report = desk.erase_customer(ids["customer"], by=CS_MANAGER, reason="request 2026-17")
+    assert {"part_movement", "customer_handover", "stock"} <= set(report.documents)
+    with store.unit_of_work(readonly=True) as uow:
+        movement = uow.repo(PART_MOVEMENTS).get("PM-1")
+        handover = uow.repo(CUSTOMER_HANDOVERS).get("HO-1")
+        stock = uow.repo(STOCKS).get("AB-100")
+    assert movement.note == f"handed to {ERASED} at {ERASED}"
+    assert (movement.customer_id, movement.by, movement.quantity) == (ids["customer"], "tech-7", 1)
+    assert handover.reason == f"{ERASED} asked for another manager (call {ERASED})"
+    assert handover.customer_ids == (ids["customer"], ids["other"])
+    assert [a.reason for a in stock.applications] == [f"crushed in {ERASED}'s delivery to {ERASED}"]
+    assert mentions(lines_except(export(desk.store), ORDERS.name)) == []
+
+
+def test_an_export_holds_the_part_movements_but_no_handover_of_other_customers(
+    desk: Desk, clock: FixedClock
+) -> None:
+    # Rule: an export holds everything about the customer and nothing about others
+    # (docs/domain.md 1 privacy): a handover lists other customers' ids.
+    ids = history(desk, clock)
+    seed_unindexed(desk, ids)
+    data = desk.export_customer(ids["customer"], by=DEPT_MANAGER)
+    assert [d["id"] for d in data["documents"]["part_movement"]] == ["PM-1"]
+    assert "customer_handover" not in data["documents"]
+    assert ids["other"] not in json.dumps(data)
+
+
+def test_scrub_replaces_approved_by_of_a_quote_approval_and_keeps_staff_fields() -> None:
+    # Rule: a field replaced whole is chosen per class: ``approved_by`` of a quote approval
+    # is the customer, ``*_by`` fields elsewhere name staff (issue #19 item 4).
+    def keep(text: str) -> str:
+        return text
+
+    approval = QuoteApproval(approved_by="Dr. Liu", at=MONDAY, reference="phone 10:42")
+    assert scrub(approval, keep) == attrs.evolve(approval, approved_by=ERASED)
+    sign_off = SignOff(customer_name="Dr. Liu", signature_ref="sig/1.png", accepted=True, at=MONDAY)
+    assert scrub(sign_off, keep).customer_name == ERASED
+    movement = PartMovement(
+        id="PM-1",
+        service_point_id="SP-WH",
+        part_number="PB-55",
+        kind=MovementKind.ISSUED,
+        quantity=1,
+        reference="SJ-1",
+        at=MONDAY,
+        by="tech-7",
+    )
+    assert scrub(movement, keep) is movement
+    assert sorted(personal_values((approval, sign_off))) == [
+        ("name", "Dr. Liu"),
+        ("name", "Dr. Liu"),
+    ]
+
+
+def test_a_signers_name_is_redacted_wherever_it_is_quoted() -> None:
+    # Rule: the values of the fields replaced whole are erased in free text too (issue #19).
+    redact = PersonalDataRedactor.for_customer(
+        Customer(id="CU-1", code="Wuhan-202611-Li Na-001", name="Li Na"),
+        also=[("name", "Dr. Liu Yang"), ("recipient", "+86 139 1111 2222")],
+    )
+    assert redact("ask Dr. Liu  Yang, or call 13911112222") == f"ask {ERASED}, or call {ERASED}"
