@@ -23,7 +23,7 @@ from csdomain.serialization import unstructure
 
 #: The part of docs/domain.md each section follows.
 SOURCES = {
-    "currency": "domain.md 2 (prices in CNY)",
+    "currency": "a project default (the documents' teams work in China: CNY)",
     "calendar": "domain.md 3.3 (service hours)",
     "access": "domain.md 1 privacy, 3.2 step 4 approval, 3.6 authority",
     "customers": "domain.md 1",
@@ -67,7 +67,7 @@ _PROMISE = (
 #: (with the article) or a project default. A section without entries here (a section
 #: another area owns) shows its SOURCES entry for each value.
 VALUE_SOURCES: dict[str, str] = {
-    "currency": documents("2", "prices and remittances in yuan (元)"),
+    "currency": project("the teams the documents describe work in China: yuan (CNY)"),
     # calendar
     "calendar.tz": project("the team works in China"),
     "calendar.hours": project("Monday to Friday 09:00-18:00; the documents give no hours"),
@@ -96,7 +96,7 @@ VALUE_SOURCES: dict[str, str] = {
         "9", "确定客户所属的客户经理: a newly assigned customer is contacted within a week"
     ),
     # orders
-    "orders.currency": documents("2", "prices and remittances in yuan (元)"),
+    "orders.currency": project("the teams the documents describe work in China: yuan (CNY)"),
     "orders.require_payment_before_shipment": documents("2", "先付款,后发货"),
     "orders.credit_exempt_classes": project("nobody ships before paying until you say so"),
     "orders.payment_reminder_after": project(
@@ -191,7 +191,7 @@ VALUE_SOURCES: dict[str, str] = {
     "warranty.rules": project("every built-in rule"),
     "warranty.version": project(),
     "warranty.claim_number_pattern": project("readable numbers restarting monthly"),
-    "warranty.currency": documents("2", "prices and remittances in yuan (元)"),
+    "warranty.currency": project("the teams the documents describe work in China: yuan (CNY)"),
     "warranty.assembled_part_multiple": documents(
         "4", "按服务配件组装成一台成品,其价格应该为成品经销商结算价的2倍"
     ),
