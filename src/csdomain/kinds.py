@@ -8,6 +8,8 @@ them as ``uow.customers``, ``uow.orders`` ... (the ``attribute`` of each kind).
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from csdomain.audit import AccessRecord
 from csdomain.auth import normal_identity
 from csdomain.complaints import Complaint, complaint_events
@@ -33,6 +35,7 @@ from csdomain.fieldservice import (
     product_file_events,
     service_order_events,
 )
+from csdomain.fieldservice.cash import CashHandover
 from csdomain.fieldservice.partstock import PartMovement, PartStock, PartTransfer
 from csdomain.kpi import ContactRecord
 from csdomain.notify import Message
@@ -52,11 +55,12 @@ from csdomain.satisfaction import (
     monitor_events,
 )
 from csdomain.store import KINDS, OUTBOX, Index, Kind, counter_fold
-from csdomain.warranty import RuleGuard, WarrantyClaimCase, event_for_last_change
+from csdomain.warranty import RuleGuard, ServiceBom, WarrantyClaimCase, event_for_last_change
 
 
 __all__ = [
     "ACCESS_LOG",
+    "CASH_HANDOVERS",
     "COMPLAINTS",
     "CONTACTS",
     "CUSTOMERS",
@@ -75,6 +79,7 @@ __all__ = [
     "RULE_GUARDS",
     "SATISFACTION_MONITORS",
     "SERVICE_AREAS",
+    "SERVICE_BOMS",
     "SERVICE_ORDERS",
     "SERVICE_POINTS",
     "SERVICE_POINT_ASSESSMENTS",
@@ -372,4 +377,12 @@ PART_TRANSFERS: Kind[PartTransfer] = KINDS.register(
         PartTransfer,
         indexes=["source_point_id", "destination_point_id", "status", "received_at"],
     )
+)
+# -- the technician's cash handed over to finance (issue #18, Charging) -----------------------
+CASH_HANDOVERS: Kind[CashHandover] = KINDS.register(
+    Kind("cash_handover", CashHandover, indexes=["technician_id", "at"])
+)
+#: The service BOM of each product model (服务BOM), keyed by the model.
+SERVICE_BOMS: Kind[ServiceBom] = KINDS.register(
+    Kind("service_bom", ServiceBom, key=attrgetter("product"))
 )

@@ -1136,3 +1136,36 @@ def test_after_sales_maintains_a_product_file_and_keeps_the_old_values(
         lambda: desk.maintain_product_file("SN-001", address="x", reason="y", by=TECH),
     )
     assert isinstance(denied, PermissionDenied)
+
+
+def test_a_stored_service_bom_prices_an_assembled_part_of_its_model(
+    desk: ServiceDesk, store: Store, clock: FixedClock
+) -> None:
+    # Rule: a service BOM per product (服务BOM): the parts of one product together cost twice
+    # its dealer price, and a job on that model prices an assembled part as its share without
+    # the visit record naming the BOM.
+    from csdomain.warranty import BomLine, ServiceBom
+    from csdomain.warranty.parts import quote_part
+
+    board = SparePart(
+        part_number="AS-55", name="panel", kind=PartKind.ASSEMBLED, dealer_price=cny("1000.00")
+    )
+    frame = SparePart(
+        part_number="AS-56", name="frame", kind=PartKind.ASSEMBLED, dealer_price=cny("1000.00")
+    )
+    bom = ServiceBom(
+        product="TV-55",
+        dealer_price=cny("1000.00"),
+        lines=(BomLine(part=board, quantity=1), BomLine(part=frame, quantity=1)),
+    )
+    assert desk.define_service_bom(bom, by=MANAGER) == bom
+    assert desk.get_service_bom("TV-55", by=DISPATCHER) == bom
+    order = on_site(desk, clock, "SN-OLD")
+    quote = desk.quote_service_order(order.id, parts=[PartUse(part=board)], by=TECH)
+    [part_line] = [line for line in quote.lines if line.label == "AS-55 x 1"]
+    expected = quote_part(board, 1, Policy().warranty, bom=bom).total
+    assert part_line.amount == expected
+    # each part is half of twice the dealer price (1,000.00), with 13 % tax
+    assert expected == cny("1130.00")
+    denied = unchanged_after(store, lambda: desk.define_service_bom(bom, by=TECH))
+    assert isinstance(denied, PermissionDenied)

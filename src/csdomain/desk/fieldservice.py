@@ -117,6 +117,7 @@ from csdomain.kinds import (
     PART_TRANSFERS,
     PRODUCT_FILES,
     SERVICE_AREAS,
+    SERVICE_BOMS,
     SERVICE_ORDERS,
     SERVICE_POINTS,
     TECHNICIANS,
@@ -125,7 +126,7 @@ from csdomain.kinds import (
 from csdomain.money import Money
 from csdomain.store import UnitOfWork
 from csdomain.warranty import Proof, WarrantyClaim, WarrantyClaimCase
-from csdomain.warranty.parts import PartKind, PartQuote, SparePart, quote_part
+from csdomain.warranty.parts import PartKind, PartQuote, ServiceBom, SparePart, quote_part
 
 
 __all__ = ["ESCALATION_BATCH", "FieldServiceDesk"]
@@ -483,6 +484,42 @@ class FieldServiceDesk(DeskBase):
             serial,
             lambda file: file.maintained(at=now, by=by.id, reason=reason, **fields),
         )
+
+    @use_case(_NETWORK)
+    def define_service_bom(self, uow: UnitOfWork, bom: ServiceBom, *, by: Actor) -> ServiceBom:
+        """Store (or replace) the service BOM of a product model (服务BOM, docs/domain.md 8).
+
+        The parts that assemble one finished product, and its dealer price: an assembled
+        part used on a job of that model is priced as its share of twice the dealer price
+        (the documents' double rule) without the visit record naming the BOM. Needs
+        ``service.network``.
+        """
+        repo = uow.repo(SERVICE_BOMS)
+        if repo.get_or_none(bom.product) is None:
+            repo.add(bom)
+        else:
+            repo.update(bom)
+        return bom
+
+    @use_case(*_SERVICE_STAFF, _REPORTS, readonly=True)
+    def get_service_bom(self, uow: UnitOfWork, model: Id, *, by: Actor) -> ServiceBom:
+        """The stored service BOM of ``model``; :class:`NotFound` if there is none."""
+        return uow.repo(SERVICE_BOMS).get(model)
+
+    def _with_boms(self, uow: UnitOfWork, model: str, parts: Sequence[PartUse]) -> list[PartUse]:
+        """``parts`` with the stored service BOM of ``model`` for assembled parts that name
+        none (a part the BOM does not list keeps none: ``quote_part`` then says so)."""
+        needing = [use for use in parts if use.bom is None and use.part.kind is PartKind.ASSEMBLED]
+        if not needing:
+            return list(parts)
+        bom = uow.repo(SERVICE_BOMS).get_or_none(model)
+        if bom is None:
+            return list(parts)
+        listed = {line.part.part_number for line in bom.lines}
+        return [
+            attrs.evolve(use, bom=bom) if use in needing and use.part.part_number in listed else use
+            for use in parts
+        ]
 
     @_redacts
     @use_case(_DISPATCH)
@@ -865,7 +902,7 @@ class FieldServiceDesk(DeskBase):
             on_site_visits=on_site,
             distance_km=None if order.triage is None else order.triage.distance_km,
             labour_minutes=labour_minutes,
-            parts=parts,
+            parts=self._with_boms(uow, order.model, parts),
             coverage=Coverage.CUSTOMER,
             policy=policy,
             warranty=self.policy.warranty,
@@ -968,7 +1005,9 @@ class FieldServiceDesk(DeskBase):
             on_site_visits=on_site,
             distance_km=None if order.triage is None else order.triage.distance_km,
             labour_minutes=order.labour_minutes,
-            parts=[use for visit in order.visits for use in visit.parts],
+            parts=self._with_boms(
+                uow, order.model, [use for visit in order.visits for use in visit.parts]
+            ),
             coverage=coverage,
             policy=self.policy.fieldservice,
             warranty=self.policy.warranty,

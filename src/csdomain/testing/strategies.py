@@ -31,6 +31,7 @@ from csdomain.testing.strategies_complaints import (
     sla_targets,
 )
 from csdomain.testing.strategies_fieldservice import (
+    cash_handovers,
     fieldservice_policies,
     maintenance_plans,
     part_movements,
@@ -85,6 +86,7 @@ from csdomain.testing.strategies_warranty import (
     quality_trends,
     repair_records,
     rule_guards,
+    service_boms,
     service_point_periods,
     spare_parts,
     warranty_claim_cases,
@@ -99,6 +101,7 @@ __all__ = [
     "aware_datetimes",
     "business_calendars",
     "care_subjects",
+    "cash_handovers",
     "complaint_calendars",
     "complaint_policies",
     "complaints",
@@ -130,6 +133,7 @@ __all__ = [
     "satisfaction_monitors",
     "satisfaction_policies",
     "service_areas",
+    "service_boms",
     "service_orders",
     "service_point_periods",
     "service_points",
@@ -162,6 +166,7 @@ def _model_strategies() -> list[tuple[type[Any], st.SearchStrategy[Any]]]:
     from csdomain import fieldservice as fs  # noqa: PLC0415
     from csdomain import kpi, notify, returns, satisfaction, warranty  # noqa: PLC0415
     from csdomain import orders as o  # noqa: PLC0415
+    from csdomain.fieldservice.cash import CashHandover  # noqa: PLC0415
 
     return [
         (c.Complaint, complaints()),
@@ -207,10 +212,12 @@ def _model_strategies() -> list[tuple[type[Any], st.SearchStrategy[Any]]]:
         (fs.PartMovement, part_movements()),
         (fs.MaintenancePlan, maintenance_plans()),
         (fs.PointAssessment, point_assessments()),
+        (CashHandover, cash_handovers()),
         (cu.Interaction, interactions()),
         (cu.CustomerHandover, customer_handovers()),
         (o.DeliveryProblemCase, delivery_problems()),
         (warranty.RuleGuard, rule_guards()),
+        (warranty.ServiceBom, service_boms()),
     ]
 
 

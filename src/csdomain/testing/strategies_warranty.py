@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from csdomain.auth import AccessPolicy, Actor
 from csdomain.money import Money
 from csdomain.warranty import (
+    BomLine,
     Cause,
     ExchangeRecord,
     PartKind,
@@ -28,6 +29,7 @@ from csdomain.warranty import (
     RepairRecord,
     ReplacedPart,
     RuleGuard,
+    ServiceBom,
     ServicePointPeriod,
     SparePart,
     WarrantyClaim,
@@ -49,6 +51,7 @@ __all__ = [
     "repair_records",
     "replaced_parts",
     "rule_guards",
+    "service_boms",
     "service_point_periods",
     "spare_parts",
     "warranty_claim_cases",
@@ -488,5 +491,37 @@ def rule_guards(
     @st.composite
     def build(draw: st.DrawFn) -> RuleGuard:
         return RuleGuard.of(draw(rules), draw(parts), holder=draw(_SERIAL), at=draw(_AT))
+
+    return build()
+
+
+def service_boms(*, currency: st.SearchStrategy[str] = _CNY) -> st.SearchStrategy[ServiceBom]:
+    """Service BOMs of a product model: assembled parts carrying the product's dealer
+    price, and sometimes standard or wear parts with their cost."""
+
+    @st.composite
+    def build(draw: st.DrawFn) -> ServiceBom:
+        cur = draw(currency)
+        dealer = Money(draw(_PRICES), cur)
+        count = draw(st.integers(1, 4))
+        numbers = draw(st.lists(_SERIAL, min_size=count, max_size=count, unique=True))
+        lines = []
+        for n, number in enumerate(numbers):
+            kind = PartKind.ASSEMBLED if n == 0 else draw(st.sampled_from(PartKind))
+            part = SparePart(
+                part_number=f"P-{number}",
+                name=draw(_NAME),
+                kind=kind,
+                dealer_price=dealer if kind is PartKind.ASSEMBLED else None,
+                cost=Money(draw(_PRICES), cur)
+                if kind in (PartKind.STANDARD, PartKind.WEAR)
+                else None,
+            )
+            lines.append(BomLine(part=part, quantity=draw(st.integers(1, 3))))
+        return ServiceBom(
+            product=draw(st.sampled_from(["TV-55", "WM-8", "AN-2"])),
+            dealer_price=dealer,
+            lines=tuple(lines),
+        )
 
     return build()
