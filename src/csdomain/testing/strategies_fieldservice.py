@@ -55,6 +55,7 @@ from csdomain.fieldservice import (
     total_of,
     triage_symptoms,
 )
+from csdomain.fieldservice.cash import CashHandover
 from csdomain.fieldservice.contracts import assessment_id
 from csdomain.money import Money
 from csdomain.warranty import Cause, PartKind, SparePart, WarrantyPolicy
@@ -628,5 +629,28 @@ def service_orders(
         if target is ServiceOrderStatus.SETTLED:
             return order
         return order.closed(at=later(), by=_ACTOR)
+
+    return build()
+
+
+def cash_handovers() -> st.SearchStrategy[CashHandover]:
+    """Stored hand-overs of a technician's collected cash to finance (more than zero, CNY)."""
+
+    @st.composite
+    def build(draw: st.DrawFn) -> CashHandover:
+        return CashHandover(
+            id=f"CH-{draw(st.integers(1, 99_999_999)):08d}",
+            technician_id=draw(st.sampled_from(["tech-7", "tech-8"])),
+            amount=Money(draw(st.decimals("0.01", "5000.00", places=2)), "CNY"),
+            at=draw(
+                st.datetimes(
+                    datetime(2026, 1, 1),  # noqa: DTZ001 - hypothesis adds the zone below
+                    datetime(2026, 12, 31),  # noqa: DTZ001
+                    timezones=st.just(UTC),
+                )
+            ),
+            received_by=draw(st.sampled_from(["fin-1", "fin-2"])),
+            note=draw(st.sampled_from(["", "evening hand-over"])),
+        )
 
     return build()
