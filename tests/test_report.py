@@ -1,4 +1,5 @@
 """The operations report: its figures are the desk's, its pages are safe and complete."""
+# ruff: noqa: RUF001 - full-width Chinese punctuation is what the zh-CN texts are made of
 
 from __future__ import annotations
 
@@ -14,7 +15,11 @@ from typing import Any
 
 import attrs
 import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import write_po
 
+import csdomain.report as csdomain_report
 from csdomain import cli
 from csdomain.auth import Actor
 from csdomain.cli.report import add_report_command
@@ -22,6 +27,7 @@ from csdomain.clock import FixedClock
 from csdomain.complaints import ComplaintCategory, ComplaintStatus, SlaKind, SlaOutcome
 from csdomain.demo import build_demo
 from csdomain.errors import PermissionDenied, ValidationError
+from csdomain.i18n import Translator, translator
 from csdomain.kinds import (
     COMPLAINTS,
     CONTACTS,
@@ -49,7 +55,11 @@ from csdomain.report import (
     render_text,
 )
 from csdomain.report.cells import fmt_duration
-from csdomain.report.tables import report_tables
+from csdomain.report.i18n import label_of, report_language
+from csdomain.report.i18n.texts import TEXTS as REPORT_TEXTS
+from csdomain.report.i18n.texts import VALUES as REPORT_VALUES
+from csdomain.report.model import parse_month
+from csdomain.report.tables import Table, report_tables
 from csdomain.satisfaction import Survey, SurveyItem, SurveyResponse
 from csdomain.serialization import from_json, to_json
 from csdomain.service import ServiceDesk
@@ -597,7 +607,7 @@ def test_report_command_prints_text_json_and_writes_html(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert run_cli(["report", "--store", demo_url, "--rows", "3"], monkeypatch) == 0
+    assert run_cli(["report", "--store", demo_url, "--rows", "3", "--lang", "en"], monkeypatch) == 0
     out = capsys.readouterr().out
     assert out.startswith("Operations report 2026-09")
     assert "Complaints received in 2026-09: 60" in out
@@ -692,7 +702,8 @@ def test_a_locked_database_is_one_clear_line(
 def test_a_month_without_data_reports_empty_sections(
     demo_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run_cli(["report", "--store", demo_url, "--month", "2025-01"], monkeypatch) == 0
+    argv = ["report", "--store", demo_url, "--month", "2025-01", "--lang", "en"]
+    assert run_cli(argv, monkeypatch) == 0
     out = capsys.readouterr().out
     assert "(no complaints received)" in out
     assert "(no calls recorded)" in out
@@ -926,3 +937,165 @@ def test_escalations_show_their_first_and_last_step(report: OperationsReport) ->
         assert row.first_escalated_at is not None
         assert row.escalated_at is not None
         assert row.first_escalated_at <= row.escalated_at
+
+
+# -- the report in Chinese and English (issue #16 item 3) ----------------------------------
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+#: Headings of the HTML page and titles of the text report, English -> Chinese.
+ZH_HEADINGS = {
+    "Orders": "订单",
+    "Returns and damage": "退货与破损",
+    "Complaints": "投诉",
+    "Warranty": "三包",
+    "Customer satisfaction": "顾客满意度",
+    "Field service": "现场服务",
+    "Contact centre": "呼叫中心",
+    "Key complaint figures": "投诉关键数据",
+}
+
+
+class _Recording:
+    """Wraps the report's text lookup and keeps every message id a rendering asked for."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import csdomain.report.i18n as report_i18n
+
+        self.asked: set[tuple[str | None, str]] = set()
+        original = report_i18n._text
+
+        def spy(tr: Translator, message: str, context: str | None = None) -> str:
+            self.asked.add((context, message))
+            return original(tr, message, context)
+
+        monkeypatch.setattr(report_i18n, "_text", spy)
+
+
+def test_the_report_renders_fully_in_chinese(
+    report: OperationsReport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Rule: every label, heading, header, legend and sentence of the report goes through the
+    # zh-CN catalog; no English label is left where a translation exists
+    recording = _Recording(monkeypatch)
+    text = render_text(report, language="zh-CN")
+    page = render_html(report, language="zh-CN")
+    zh = translator("zh-CN")
+    untranslated = {
+        (context, message)
+        for context, message in recording.asked
+        if context is None and not zh.has(message) and not CJK.search(message)
+    }
+    assert untranslated == set()
+    assert text.startswith("运营报告 2026-09（2026年9月，Asia/Shanghai）")
+    assert '<html lang="zh-CN">' in page
+    headings = re.findall(r"<h[23]>([^<]*)</h[23]>", page)
+    for english, chinese in ZH_HEADINGS.items():
+        assert chinese in headings
+        assert english not in headings
+    assert all(CJK.search(h) for h in headings), headings
+    for table in _tables_in(report, "zh-CN").values():
+        assert CJK.search(table.title), table.title
+        assert any(CJK.search(h) for h in table.header), table.header
+
+
+def _tables_in(report: OperationsReport, language: str) -> dict[str, Table]:
+    with report_language(language):
+        return report_tables(report)
+
+
+def test_coded_values_read_as_chinese_words(report: OperationsReport) -> None:
+    # Rule: statuses, categories and reasons read as words in the report's language
+    zh = translator("zh-CN")
+    assert all(zh.has(words, context) for context, words in REPORT_VALUES)
+    with report_language("zh-CN"):
+        assert label_of(ComplaintCategory.PRODUCT_QUALITY) == "产品质量"
+        assert label_of(ComplaintStatus.INVESTIGATING) == "调查中"
+        assert label_of("customer-service-free-text") == "customer-service-free-text"
+    assert label_of(ComplaintCategory.PRODUCT_QUALITY) == "product quality"
+
+
+def test_numbers_money_and_months_are_written_the_languages_way(report: OperationsReport) -> None:
+    # Rule: month names, numbers, percentages and money per language (Babel, CLDR)
+    zh_text = render_text(report, language="zh-CN", max_rows=200)
+    en_text = render_text(report, language="en", max_rows=200)
+    assert "2026年9月" in zh_text
+    assert "September 2026" in en_text
+    assert re.search(r"\d%", zh_text)
+    assert re.search(r"\d %", en_text)
+    if report.awaiting_payment:
+        row = report.awaiting_payment[0]
+        assert translator("zh-CN").format_money(row.total) in zh_text
+        assert str(row.total) in en_text
+    zh_page = render_html(report, language="zh-CN")
+    axis = re.findall(r'class="muted">(\d{4}年\d{1,2}月|\d{1,2}月)</text>', zh_page)
+    assert axis[0] == translator("zh-CN").month_label(*parse_month(report.trend[0].month))
+
+
+def test_english_is_the_default_and_unchanged(report: OperationsReport) -> None:
+    # Rule: the library renders in English unless told; English output is the message ids
+    assert render_text(report) == render_text(report, language="en")
+    assert render_html(report) == render_html(report, language=translator("en"))
+    assert render_text(report).startswith("Operations report 2026-09 (September 2026,")
+    assert '<html lang="en">' in render_html(report)
+
+
+def test_a_missing_translation_falls_back_to_english_never_a_message_id(
+    report: OperationsReport, tmp_path: Path
+) -> None:
+    # Rule: a text the language's catalog lacks is shown in English, whole
+    catalog = Catalog(locale="fr", domain="csdomain")
+    catalog.add("Orders", "Commandes")
+    catalog.add("Orders awaiting stock ({count})", "Commandes en attente de stock ({nombre})")
+    with (tmp_path / "fr.po").open("wb") as handle:
+        write_po(handle, catalog)
+    french = translator("fr", [tmp_path])
+    page = render_html(report, language=french)
+    text = render_text(report, language=french)
+    assert "<h2>Commandes</h2>" in page
+    assert "<h2>Complaints</h2>" in page
+    # a translation with other placeholders does not count: the English text is shown
+    assert f"Orders awaiting stock ({len(report.awaiting_stock)})" in text
+    for rendered in (text, page):
+        assert not re.search(r"\{[a-z_]+\}", rendered)
+    assert '<html lang="fr">' in page
+
+
+def test_an_unknown_language_is_a_validation_error(report: OperationsReport) -> None:
+    # Rule: bad input gets a ValidationError naming the field
+    with pytest.raises(ValidationError) as refused:
+        render_text(report, language="klingon")
+    assert refused.value.errors[0][0] == "language"
+
+
+def test_the_report_text_list_is_exactly_what_its_modules_mark() -> None:
+    # Rule: one source of texts: the catalog template holds what the report marks
+    source = Path(csdomain_report.__file__).parent
+    marked = {
+        msgid
+        for _file, _line, msgid, _comments, _context in extract_from_dir(
+            source,
+            method_map=[("i18n/**.py", "ignore"), ("**.py", "python")],
+            keywords={"_": None, "_t": None, "N_": None},
+        )
+    }
+    assert marked == set(REPORT_TEXTS)
+    assert len(REPORT_TEXTS) == len(set(REPORT_TEXTS))
+    zh = translator("zh-CN")
+    assert [t for t in REPORT_TEXTS if not zh.has(t)] == []
+
+
+def test_report_command_speaks_the_policys_language_unless_told(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Rule: --lang chooses; without it the policy's notifications.language (zh-CN) does
+    assert run_cli(["report", "--store", demo_url, "--rows", "2"], monkeypatch) == 0
+    assert capsys.readouterr().out.startswith("运营报告 2026-09")
+    assert run_cli(["report", "--store", demo_url, "--lang", "en", "--rows", "2"], monkeypatch) == 0
+    assert capsys.readouterr().out.startswith("Operations report 2026-09")
+    assert (
+        run_cli(["report", "--store", demo_url, "--lang", "zh_CN", "--rows", "2"], monkeypatch) == 0
+    )
+    assert capsys.readouterr().out.startswith("运营报告 2026-09")
+    assert run_cli(["report", "--store", demo_url, "--lang", "klingon"], monkeypatch) != 0
+    assert "--lang" in capsys.readouterr().err

@@ -16,6 +16,7 @@ from csdomain.errors import ValidationError
 
 
 if TYPE_CHECKING:
+    from csdomain.i18n import Translator
     from csdomain.report import ClaimRateData
 
 
@@ -27,6 +28,7 @@ examples:
   csdomain report --store sqlite:///demo.db
   csdomain report --store sqlite:///demo.db --month 2026-09 --html report.html
   csdomain report --json > report.json
+  csdomain report --store sqlite:///demo.db --lang en
   csdomain report --service-points points.json
 
 The month defaults to the month of the latest order. Period figures (returns,
@@ -71,8 +73,21 @@ def _html_target(name: str) -> Path:
     return path
 
 
+def _language(tag: str | None) -> Translator | None:
+    """The translator ``--lang`` names (``None``: the policy's ``notifications.language``)."""
+    from csdomain.i18n import translator  # noqa: PLC0415
+
+    if tag is None:
+        return None
+    try:
+        return translator(tag)
+    except ValidationError as err:
+        raise ValidationError.at("--lang", err.errors[0][1]) from None
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     # Loaded when the command runs, as in every command: `csdomain --help` stays fast.
+    from csdomain.i18n import translator  # noqa: PLC0415
     from csdomain.report import (  # noqa: PLC0415
         REPORT_ACTOR,
         gather_report,
@@ -90,22 +105,25 @@ def _cmd_report(args: argparse.Namespace) -> int:
         raise ValidationError.at("--rows", "must not be negative")
     claim_rates = None if args.service_points is None else _read_claim_rates(args.service_points)
     html_path = None if args.html is None else _html_target(args.html)
+    language = _language(args.lang)
     require_existing_store(args.store)
     store = open_store(args.store)
     try:
-        report = gather_report(
-            ServiceDesk(store), by=REPORT_ACTOR, month=args.month, claim_rates=claim_rates
-        )
+        desk = ServiceDesk(store)
+        report = gather_report(desk, by=REPORT_ACTOR, month=args.month, claim_rates=claim_rates)
+        notifications = desk.policy.notifications
     finally:
         store.close()
+    if language is None:
+        language = translator(notifications.language, notifications.catalog_dirs)
     if html_path is not None:
-        html_path.write_text(render_html(report), encoding="utf-8")
+        html_path.write_text(render_html(report, language=language), encoding="utf-8")
         message = f"operations report {report.month} written to {html_path}"
         print(message, file=sys.stderr if args.json else sys.stdout)
     if args.json:
         print(render_json(report))
     elif html_path is None:
-        sys.stdout.write(render_text(report, max_rows=args.rows))
+        sys.stdout.write(render_text(report, max_rows=args.rows, language=language))
     return 0
 
 
@@ -128,6 +146,14 @@ def add_report_command(subparsers: Subcommands) -> None:
     parser.add_argument("--month", metavar="YYYY-MM", help="the month to report on")
     parser.add_argument("--html", metavar="PATH", help="write a self-contained HTML page")
     parser.add_argument("--json", action="store_true", help="print every figure as JSON")
+    parser.add_argument(
+        "--lang",
+        metavar="TAG",
+        help=(
+            "language of the text and HTML report: zh-CN or en (default: the policy's "
+            "notifications.language, zh-CN)"
+        ),
+    )
     parser.add_argument(
         "--rows",
         type=int,

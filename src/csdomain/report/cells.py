@@ -144,7 +144,9 @@ def fmt_kpi_status(figure: KpiFigure) -> str:
 
 def fmt_shortages(row: AwaitingStock) -> str:
     """What an order is short of: ``sku (bucket) available/needed`` per line."""
-    return ", ".join(f"{s.sku} ({s.bucket.value}) {s.available}/{s.needed}" for s in row.shortages)
+    return ", ".join(
+        f"{s.sku} ({label_of(s.bucket)}) {s.available}/{s.needed}" for s in row.shortages
+    )
 
 
 def month_title(report: OperationsReport) -> str:

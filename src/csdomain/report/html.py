@@ -187,10 +187,8 @@ def _kpi_chart(report: KpiReport) -> str:
             ),
         ]
         if figure.value is None:
-            parts.append(
-                f'<text x="{_BAR_END + 8}" y="{y + 12}" class="muted">{_e(_t("not measured"))}'
-                "</text>"
-            )
+            unmeasured = _e(_t("not measured"))
+            parts.append(f'<text x="{_BAR_END + 8}" y="{y + 12}" class="muted">{unmeasured}</text>')
             untold = _e(_t("{name}: not measured, target {target}", name=name, target=target))
             body.append(
                 f'<g class="no-data" data-kpi="{figure.kpi.value}"><title>{untold}</title>'
