@@ -186,11 +186,13 @@ def test_every_chart_is_laid_out_with_a_visible_mark_per_data_point(
                 assert point["width"] == pytest.approx(expected, abs=1.0)
 
 
+@pytest.mark.parametrize("language", ["en", "zh-CN"])
 def test_no_text_overflows_its_card_or_chart_at_1280_px(
-    report: OperationsReport, tmp_path: Path
+    report: OperationsReport, tmp_path: Path, language: str
 ) -> None:
-    """Rule: card labels are shown in full; no chart text runs out of its chart."""
-    page = render_html(report)
+    """Rule: card labels are shown in full; no chart text runs out of its chart, in English
+    and in Chinese (whose labels are shorter but each character twice as wide)."""
+    page = render_html(report, language=language)
     probed = page.replace("default-src 'none';", "default-src 'none'; script-src 'unsafe-inline';")
     probed = probed.replace("</body>", OVERFLOW_PROBE + "</body>")
     target = tmp_path / "overflow.html"
