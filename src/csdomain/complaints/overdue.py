@@ -28,6 +28,7 @@ __all__ = [
     "is_breached",
     "missing_follow_ups",
     "sla_breaches",
+    "target_missed",
 ]
 
 
@@ -58,6 +59,15 @@ class SlaBreach:
         return self.met_at is None
 
 
+def target_missed(due: datetime, met: datetime | None, at: datetime, *, owed: bool = True) -> bool:
+    """Whether a target due at ``due`` is missed as of ``at``: met after its deadline, or
+    not met, still ``owed`` and past it. The one rule every deadline of the library is
+    judged by (a complaint's response and resolution, a service call's promise)."""
+    if met is not None:
+        return met > due
+    return owed and at > due
+
+
 def sla_breaches(complaint: Complaint, at: datetime) -> tuple[SlaBreach, ...]:
     """Every target of ``complaint`` missed as of ``at`` (docs/domain.md 3.3).
 
@@ -69,9 +79,7 @@ def sla_breaches(complaint: Complaint, at: datetime) -> tuple[SlaBreach, ...]:
     moment = utc(at)
     found: list[SlaBreach] = []
     answered = complaint.first_response_at
-    if answered is None and moment > complaint.respond_by:
-        found.append(SlaBreach(complaint.id, SlaKind.RESPOND, complaint.respond_by))
-    elif answered is not None and answered > complaint.respond_by:
+    if target_missed(complaint.respond_by, answered, moment):
         found.append(SlaBreach(complaint.id, SlaKind.RESPOND, complaint.respond_by, answered))
     if complaint.is_open:
         clock = complaint.held_since or moment

@@ -14,6 +14,7 @@ from enum import StrEnum
 import attrs
 
 from csdomain.clock import utc
+from csdomain.complaints.overdue import target_missed
 from csdomain.fieldservice.order import ServiceOrder, ServiceOrderStatus
 from csdomain.validators import aware, enum_value, not_blank, optional_aware
 
@@ -57,10 +58,8 @@ def _check(
     moment: datetime,
     running: bool,
 ) -> PromiseBreach | None:
-    if met is not None:
-        return PromiseBreach(job_id, target, due, met) if met > due else None
-    if running and moment > due:
-        return PromiseBreach(job_id, target, due)
+    if target_missed(due, met, moment, owed=running):
+        return PromiseBreach(job_id, target, due, met)
     return None
 
 
