@@ -25,6 +25,7 @@ from csdomain.desk.notifications import Dispatcher, NotificationDesk
 from csdomain.desk.orders import OrderDesk
 from csdomain.desk.privacy import PrivacyDesk
 from csdomain.desk.satisfaction import SatisfactionDesk
+from csdomain.desk.service_cash import ServiceCashDesk
 from csdomain.desk.service_network import ServiceNetworkDesk
 from csdomain.desk.warranty import WarrantyDesk
 
@@ -40,6 +41,7 @@ class ServiceDesk(
     WarrantyDesk,
     FieldServiceDesk,
     ServiceNetworkDesk,
+    ServiceCashDesk,
     SatisfactionDesk,
     NotificationDesk,
     PrivacyDesk,
