@@ -41,6 +41,7 @@ The modules import one way, without cycles: ``classification`` â†’ ``triage`` â†
 
 from __future__ import annotations
 
+from csdomain.fieldservice.cash import CashHandover, CashReconciliation, cash_reconciliation
 from csdomain.fieldservice.charges import (
     ChargeKind,
     ChargeLine,
@@ -173,6 +174,8 @@ __all__ = [
     "SERVICE_ORDER_LIFECYCLE",
     "SERVICE_ORDER_TRANSITIONS",
     "Candidate",
+    "CashHandover",
+    "CashReconciliation",
     "ChargeKind",
     "ChargeLine",
     "ContractStatus",
@@ -242,6 +245,7 @@ __all__ = [
     "assess",
     "breaches",
     "call_deadlines",
+    "cash_reconciliation",
     "check_available",
     "check_receipt",
     "check_takes_jobs",
