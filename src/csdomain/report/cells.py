@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from csdomain.kpi import KpiFigure
 from csdomain.orders import AwaitingStock
-from csdomain.report.i18n import _, current, label_of, pct_sign
+from csdomain.report.i18n import _, clean, current, label_of, pct_sign
 from csdomain.report.model import Headline, OperationsReport, parse_month
 from csdomain.satisfaction import Interval
 
@@ -29,13 +28,6 @@ __all__ = [
     "label_of",
     "month_title",
 ]
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-
-
-def clean(text: object) -> str:
-    """Text safe for a terminal or a page: control characters become one space."""
-    return _CONTROL.sub(" ", str(text)).strip()
 
 
 def fmt_pct(fraction: float | None, digits: int = 1) -> str:

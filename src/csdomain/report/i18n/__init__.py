@@ -11,6 +11,7 @@ exactly what the report's modules mark.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -22,6 +23,7 @@ from csdomain.money import Money
 
 __all__ = [
     "REPORT_CONTEXT",
+    "clean",
     "current",
     "label_of",
     "pct_sign",
@@ -74,10 +76,16 @@ def translate(message: str, /, **fields: object) -> str:
 _ = translate
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def clean(text: object) -> str:
+    """Text safe for a terminal or a page: control characters become one space."""
+    return _CONTROL.sub(" ", str(text)).strip()
+
+
 def label_of(value: object) -> str:
     """An enum member or code as words in the rendering's language (``product quality``)."""
-    from csdomain.report.cells import clean  # noqa: PLC0415 - cells imports this module
-
     words = clean(getattr(value, "value", value)).replace("_", " ")
     return _text(current(), words, REPORT_CONTEXT)
 
