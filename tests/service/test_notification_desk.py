@@ -709,7 +709,7 @@ def test_schedule_care_twice_creates_no_duplicates(
     ]
     assert {(m.channel, m.recipient, m.source) for m in first} == {("sms", PHONE, "care")}
     # written in the policy's language (zh-CN by default) like every other customer notice
-    assert first[2].body == "Li Lei，祝您生日快乐！您的服务团队送上最美好的祝福。"
+    assert first[2].body == "Li Lei，祝您生日快乐！您的服务团队送上最美好的祝福。"  # noqa: RUF001
     assert first[2].language == "zh-CN"
 
     again = desk.schedule_care(
