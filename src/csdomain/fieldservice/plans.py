@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime
 from enum import StrEnum
+from typing import cast
 
 import attrs
 from dateutil.relativedelta import relativedelta
@@ -95,8 +96,8 @@ def occurrences(first_due: date, frequency: MaintenanceFrequency, until: date) -
 
 def _job_ids(_instance: object, attribute: attrs.Attribute[tuple[str, ...]], value: object) -> None:
     tuple_of(str)(_instance, attribute, value)
-    assert isinstance(value, tuple)  # noqa: S101 - checked just above
-    if any(not job.strip() for job in value):
+    jobs = cast("tuple[str, ...]", value)  # tuple_of(str) refused anything else
+    if any(not job.strip() for job in jobs):
         raise ValidationError.at(attribute.name, "a job number is non-blank text")
 
 
