@@ -428,15 +428,22 @@ class DeskBase:
         return self.policy.access.allows(by, Permission.READ_CUSTOMER)
 
     def record_access(
-        self, uow: UnitOfWork, customer_ids: Iterable[str | None], by: Actor, purpose: str
+        self,
+        uow: UnitOfWork,
+        customer_ids: Iterable[str | None],
+        by: Actor,
+        purpose: str,
+        *,
+        at: datetime | None = None,
     ) -> None:
         """Leave one access record per customer whose personal data ``by`` is shown.
 
         Every path that returns personal data calls it in the same unit of work (docs/domain.md
         1: nobody reads a customer's data without it being on record); ``None`` and repeated
-        ids are skipped, so a list of orders of one customer leaves one record.
+        ids are skipped, so a list of orders of one customer leaves one record. ``at``
+        (default: now) is the moment of the use case that shows the data.
         """
-        now = self.now()
+        now = self.now() if at is None else at
         seen = dict.fromkeys(cid for cid in customer_ids if cid)
         if seen:
             uow.repo(ACCESS_LOG).add_many(

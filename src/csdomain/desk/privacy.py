@@ -38,7 +38,6 @@ from typing import Any
 
 import attrs
 
-from csdomain.audit import access_record
 from csdomain.auth import Actor, Permission
 from csdomain.complaints.model import CustomerAcceptance
 from csdomain.customers import Customer, normalise_bank_account, normalise_phone
@@ -47,7 +46,7 @@ from csdomain.desk.base import DeskBase, use_case
 from csdomain.errors import CsDomainError, ValidationError
 from csdomain.events import Event
 from csdomain.fieldservice import ProductFile, QuoteApproval, ServiceOrder, SignOff
-from csdomain.kinds import ACCESS_LOG, CUSTOMERS, MESSAGES, ORDERS, OUTBOX, SURVEY_CAMPAIGNS
+from csdomain.kinds import CUSTOMERS, MESSAGES, ORDERS, OUTBOX, SURVEY_CAMPAIGNS
 from csdomain.notify import Message, MessageStatus
 from csdomain.orders import ConsigneeInfo
 from csdomain.serialization import converter
@@ -478,15 +477,6 @@ class PrivacyDesk(DeskBase):
             return message.cancel("customer erased", at=now, by=by)
         return message
 
-    def _record(
-        self, uow: UnitOfWork, customer_id: str, by: Actor, at: datetime, purpose: str
-    ) -> None:
-        """Leave an access record of ``by``'s request about ``customer_id`` (docs/domain.md 1)."""
-        record = access_record(
-            customer_id, by=by.id, at=at, purpose=purpose, token=self.store.tokens()
-        )
-        uow.repo(ACCESS_LOG).add(record)
-
     @use_case(Permission.ERASE_CUSTOMER)
     def erase_customer(
         self, uow: UnitOfWork, customer_id: Id, *, by: Actor, reason: ShortText
@@ -524,7 +514,7 @@ class PrivacyDesk(DeskBase):
         )
         self._erase_mentions(uow, redact, counts)
         self._erase_events(uow, related, redact, counts)
-        self._record(uow, customer_id, by, now, f"erasure: {reason}")
+        self.record_access(uow, [customer_id], by, f"erasure: {reason}", at=now)
         uow.after_commit(lambda: self.store.purge_erased(sorted(counts)))
         uow.emit(CustomerErased(customer_id=customer_id, reason=reason, at=now, by=by.id), at=now)
         return ErasureReport(
@@ -617,7 +607,7 @@ class PrivacyDesk(DeskBase):
         """
         now = self.now()
         customer = uow.repo(CUSTOMERS).get(customer_id)
-        self._record(uow, customer_id, by, now, "export")
+        self.record_access(uow, [customer_id], by, "export", at=now)
         documents: dict[str, list[Any]] = {CUSTOMERS.name: [converter.unstructure(customer)]}
         for kind in self._customer_kinds():
             documents[kind.name] = []
