@@ -84,21 +84,23 @@ class Progress:
                 self.stream.write("\n")
 
 
-def sqlite_path(url: str) -> Path | None:
-    """The file of a ``sqlite:///FILE`` URL; ``None`` for other schemes and in-memory SQLite."""
+def _sqlite_target(url: str) -> str | None:
+    """What a ``sqlite:///`` URL names after its slashes (``""`` or ``:memory:`` for an
+    in-memory database); ``None`` for other schemes."""
     parts = urlsplit(url)
     if parts.scheme != "sqlite" or parts.netloc:
         return None
-    path = parts.path[1:] if parts.path.startswith("/") else parts.path
-    if path in ("", ":memory:"):
-        return None
-    return Path(path)
+    return parts.path[1:] if parts.path.startswith("/") else parts.path
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a ``sqlite:///FILE`` URL; ``None`` for other schemes and in-memory SQLite."""
+    target = _sqlite_target(url)
+    return None if target in (None, "", ":memory:") else Path(target)
 
 
 def _in_memory_sqlite(url: str) -> bool:
-    parts = urlsplit(url)
-    path = parts.path[1:] if parts.path.startswith("/") else parts.path
-    return parts.scheme == "sqlite" and not parts.netloc and path in ("", ":memory:")
+    return _sqlite_target(url) in ("", ":memory:")
 
 
 def require_existing_store(url: str, *, create_option: str | None = None) -> None:
