@@ -417,9 +417,7 @@ class DeskBase:
         """Raise :class:`PermissionDenied` unless ``by`` holds one of ``permissions``."""
         if not isinstance(by, Actor):
             raise ValidationError.at("by", f"expected an Actor, got {type(by).__name__}")
-        access = self.policy.access
-        if not any(access.allows(by, permission) for permission in permissions):
-            raise access.denial(by, *permissions)
+        self.policy.access.require_any(by, *permissions)
 
     # -- personal data ---------------------------------------------------------------------
 
