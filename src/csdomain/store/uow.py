@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from operator import is_
 from types import TracebackType
 from typing import Any, Generic, TypeVar, cast
 
@@ -87,7 +88,7 @@ class Repository(Generic[T]):
         self._uow = uow
         self.kind = kind
         self._name = kind.name
-        self._codec = DocumentCodec(kind.cls, stores_objects=uow.store.backend.stores_objects)
+        self._codec = uow.store.codec(kind)
         self._decode = self._codec.decode
         self._plans = uow.store.query_plans(kind)
 
@@ -445,6 +446,12 @@ class Store:
         #: that ensured it has committed): not ensured again.
         self._set_up: dict[str, Any] = {}
         self._plans: dict[str, QueryPlans] = {}
+        #: The document codec of each kind (its converter hooks looked up once per store,
+        #: not once per unit of work).
+        self._codecs: dict[str, tuple[Kind[Any], DocumentCodec[Any]]] = {}
+        #: The registry's kinds when every one of them was last found set up: while the
+        #: registry holds the same kinds, a unit of work has none to ensure.
+        self._all_set_up: list[Kind[Any]] | None = None
         self._migrated = False
         self._migrating = threading.Lock()
 
@@ -476,6 +483,15 @@ class Store:
         self._reindexers[kind.name] = (kind, reindex)
         return reindex
 
+    def codec(self, kind: Kind[T]) -> DocumentCodec[T]:
+        """The document codec of ``kind`` in this store (one per kind, made at first use)."""
+        found = self._codecs.get(kind.name)
+        if found is not None and found[0] is kind:
+            return cast(DocumentCodec[T], found[1])
+        codec = DocumentCodec(kind.cls, stores_objects=self.backend.stores_objects)
+        self._codecs[kind.name] = (kind, codec)
+        return codec
+
     def query_plans(self, kind: Kind[Any]) -> QueryPlans:
         """The cached query plans of ``kind`` (see :class:`QueryPlans`)."""
         plans = self._plans.get(kind.name)
@@ -495,8 +511,14 @@ class Store:
     def ensure_kinds(self, tx: Transaction) -> list[Kind[Any]]:
         """Ensure every registered kind not known set up; the kinds the backend was asked
         for (several at once, in one transaction, where it can: ``ensure_kinds``)."""
-        wanted = [kind for kind in self.kinds if self._set_up.get(kind.name) is not kind.schema]
+        registered = list(self.kinds)
+        known = self._all_set_up
+        if known is not None and len(known) == len(registered) and all(map(is_, known, registered)):
+            return []
+        set_up = self._set_up
+        wanted = [kind for kind in registered if set_up.get(kind.name) is not kind.schema]
         if not wanted:
+            self._all_set_up = registered
             return wanted
         many = getattr(tx, "ensure_kinds", None)
         if many is not None:
