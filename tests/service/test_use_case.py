@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from csdomain.auth import Actor, Permission
 from csdomain.clock import FixedClock
@@ -20,6 +23,8 @@ from csdomain.errors import (
     ValidationError,
 )
 from csdomain.events import Event
+from csdomain.policy import LimitsPolicy
+from csdomain.service import ServiceDesk
 from csdomain.store import OUTBOX, Kind, KindRegistry, Store, UnitOfWork, open_store
 
 
@@ -230,3 +235,53 @@ def test_no_two_desk_areas_define_the_same_method() -> None:
             if callable(value) or isinstance(value, staticmethod | classmethod | property):
                 owners.setdefault(name, []).append(cls.__name__)
     assert {name: areas for name, areas in owners.items() if len(areas) > 1} == {}
+
+
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-3, max_value=10**6),
+    st.text(max_size=5),
+    st.sampled_from([CLERK, OUTSIDER, AT, (), ["SKU-1"], {"a": 1}]),
+)
+
+
+def _outcome(bind: Callable[[], Any]) -> tuple[str, Any]:
+    try:
+        return "ok", bind()
+    except ValidationError as err:
+        return "refused", err.errors
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_the_compiled_binder_checks_every_call_as_signature_bind_does(data: st.DataObject) -> None:
+    # Invariant: for every use case of the desk and any call shape (too many positional
+    # arguments, unknown or repeated names, missing ones, values of any type), the binder
+    # compiled per use case accepts exactly what Signature.bind and the checks accept,
+    # with the same checked values in the same order, or refuses with the same errors.
+    specs = use_cases(ServiceDesk)
+    spec = specs[data.draw(st.sampled_from(sorted(specs)), label="use case")]
+    names = list(spec.signature.parameters)
+    args = tuple(data.draw(st.lists(_VALUES, max_size=len(names) + 1), label="args"))
+    keys = st.sampled_from([*names, "unknown"]) if names else st.just("unknown")
+    kwargs = data.draw(st.dictionaries(keys, _VALUES, max_size=len(names) + 1), label="kwargs")
+    limits = LimitsPolicy()
+    binder = spec._compile_binder()
+
+    def compiled() -> tuple[dict[str, Any], dict[str, Any]]:
+        call = binder(args, kwargs, limits)
+        rebound = spec.signature.bind(*call.args, **call.kwargs).arguments
+        return dict(call.arguments), dict(rebound)
+
+    def reference() -> tuple[dict[str, Any], dict[str, Any]]:
+        arguments = dict(spec.check_arguments(args, kwargs, limits).arguments)
+        return arguments, arguments
+
+    got, want = _outcome(compiled), _outcome(reference)
+    assert got[0] == want[0]
+    if got[0] == "ok":
+        assert list(got[1][0].items()) == list(want[1][0].items())
+        assert got[1][1] == want[1][1]
+    else:
+        assert got[1] == want[1]

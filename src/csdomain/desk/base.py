@@ -35,7 +35,7 @@ import time
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Concatenate, ParamSpec, Self, TypeVar
+from typing import Any, Concatenate, NamedTuple, ParamSpec, Self, TypeVar
 
 import attrs
 import pluggy
@@ -120,6 +120,14 @@ def retrying(
     raise AssertionError(msg)  # pragma: no cover
 
 
+class _Call(NamedTuple):
+    """One call's checked arguments: what to call the function with, and by name."""
+
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    arguments: Mapping[str, Any]
+
+
 @attrs.frozen
 class UseCase:
     """What the skeleton knows of one use case; ``method.use_case`` on every use case."""
@@ -137,6 +145,9 @@ class UseCase:
     #: The function the skeleton wraps.
     function: Callable[..., Any] = attrs.field(eq=False, repr=False)
     _checks: dict[str, tuple[inspect._ParameterKind, Check]] | None = attrs.field(
+        default=None, eq=False, repr=False
+    )
+    _binder: Callable[[Any, Any, LimitsPolicy], _Call] | None = attrs.field(
         default=None, eq=False, repr=False
     )
 
@@ -169,6 +180,62 @@ class UseCase:
         if self.permissions:
             desk.require_any(bound.arguments.get("by"), self.permissions)
         return bound
+
+    def checked_call(self, desk: DeskBase, args: Any, kwargs: Any) -> _Call:
+        """What :meth:`bind` gives, as the positional and keyword arguments to call the
+        function with, by the use case's compiled binder (the same checks in the same
+        order, the same errors)."""
+        binder = self._binder
+        if binder is None:
+            binder = self._compile_binder()
+        call = binder(args, kwargs, desk.policy.limits)
+        if self.permissions:
+            desk.require_any(call.arguments.get("by"), self.permissions)
+        return call
+
+    def _compile_binder(self) -> Callable[[Any, Any, LimitsPolicy], _Call]:
+        """A binder for this signature made once: for a call that names only parameters
+        the signature has, each at most once, with every required one present, the
+        arguments are checked in parameter order without :meth:`inspect.Signature.bind`;
+        any other call (and a signature with ``*args``, ``**kwargs`` or positional-only
+        parameters) goes through :meth:`check_arguments`, which words the error."""
+        checks = self.checks()
+        parameters = list(self.signature.parameters.values())
+        simple = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+
+        def general(args: Any, kwargs: Any, limits: LimitsPolicy) -> _Call:
+            bound = self.check_arguments(args, kwargs, limits)
+            return _Call(bound.args, bound.kwargs, bound.arguments)
+
+        if any(p.kind not in simple for p in parameters):
+            binder = general
+        else:
+            positional = tuple(
+                p.name for p in parameters if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+            )
+            order = tuple((p.name, checks[p.name][1]) for p in parameters)
+            required = frozenset(p.name for p in parameters if p.default is p.empty)
+            names = frozenset(name for name, _check in order)
+
+            def binder(args: Any, kwargs: Any, limits: LimitsPolicy) -> _Call:
+                given = len(args)
+                if given > len(positional) or not names.issuperset(kwargs):
+                    return general(args, kwargs, limits)
+                if given and not kwargs.keys().isdisjoint(positional[:given]):
+                    return general(args, kwargs, limits)
+                values = dict(zip(positional, args, strict=False))
+                values.update(kwargs)
+                if not required.issubset(values):
+                    return general(args, kwargs, limits)
+                checked = {
+                    name: check(values[name], name, limits)
+                    for name, check in order
+                    if name in values
+                }
+                return _Call((), checked, checked)
+
+        object.__setattr__(self, "_binder", binder)
+        return binder
 
     def check_arguments(
         self, args: Any, kwargs: Any, limits: LimitsPolicy
@@ -218,12 +285,12 @@ def _skeleton(
 
     @functools.wraps(function)
     def run(desk: DeskBase, *args: Any, **kwargs: Any) -> Any:
-        bound = spec.bind(desk, args, kwargs)
+        call = spec.checked_call(desk, args, kwargs)
         if not transaction:
-            return function(desk, *bound.args, **bound.kwargs)
+            return function(desk, *call.args, **call.kwargs)
         return retrying(
             desk.store,
-            lambda uow: function(desk, uow, *bound.args, **bound.kwargs),
+            lambda uow: function(desk, uow, *call.args, **call.kwargs),
             attempts=desk.retries,
             readonly=readonly,
             retry_already_exists=retry_already_exists,
