@@ -741,9 +741,10 @@ class MemoryTransaction:
                     index.keys.add(key)
                     index.add(key, entry)
                 continue
+            previous = chain[-1]
             chain.append(entry)
             if not entry.deleted:
-                index.add(key, entry)
+                index.add(key, entry, previous)
             backend._prune(kind, key, chain, oldest)
             if len(chain) > 1:
                 index.multi.add(key)

@@ -242,16 +242,32 @@ class KindIndex:
         kind_index.fields = {name: FieldIndex.built(v) for name, v in holders.items()}
         return kind_index
 
-    def add(self, key: str, entry: _Indexed) -> None:
-        """Index a newly committed version of ``key``."""
+    def add(self, key: str, entry: _Indexed, previous: _Indexed | None = None) -> None:
+        """Index a newly committed version of ``key``.
+
+        ``previous``: the version it follows, still retained. The key is already indexed
+        under each value ``previous`` holds, so only the fields whose value changed are
+        touched (an update that changes one field does the work of one).
+        """
         index = entry.index
+        if previous is None or previous.deleted:
+            for name, field in self.fields.items():
+                field.add(index.get(name), key)
+            return
+        before = previous.index
         for name, field in self.fields.items():
-            field.add(index.get(name), key)
+            value = index.get(name)
+            if value != before.get(name):
+                field.add(value, key)
 
     def drop(self, key: str, entry: _Indexed, remaining: Sequence[_Indexed]) -> None:
         """Unindex a dropped version of ``key``, keeping what ``remaining`` versions hold."""
         index = entry.index
+        kept = [r.index for r in remaining if not r.deleted]
         for name, field in self.fields.items():
             value = index.get(name)
-            if not any(not r.deleted and r.index.get(name) == value for r in remaining):
+            for other in kept:
+                if other.get(name) == value:
+                    break
+            else:
                 field.discard(value, key)

@@ -395,3 +395,49 @@ def test_sorted_values_walk_ranges_like_a_sorted_list(
         assert all((v in walked) == (v in model) for v in removed)
     finally:
         index_module._LOAD = saved
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(KEYS[:3]), docs, st.booleans(), st.booleans()),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_indexes_name_exactly_the_stored_values_once_no_reader_holds_older_ones(
+    steps: list[tuple[str, Doc, bool, bool]],
+) -> None:
+    # Invariant: a commit indexes only the fields an update changed (the key is already
+    # indexed under the values it keeps), yet once the readers of older versions are gone
+    # every field index maps each value to exactly the keys whose stored version holds
+    # it, and its sorted values are exactly those values: nothing missing, nothing stale.
+    backend = _store({key: {"n": 0, "t": "", "r": None} for key in KEYS[:3]})
+    versions = dict.fromkeys(KEYS[:3], 1)
+    current: dict[str, Doc] = {key: {"n": 0, "t": "", "r": None} for key in KEYS[:3]}
+    readers = []
+    for key, doc, hold_reader, release in steps:
+        if hold_reader:
+            readers.append(_open(backend))
+        writer = _open(backend)
+        versions[key] = writer.update(KIND, Row(key, doc, doc), versions[key])
+        writer.commit()
+        current[key] = doc
+        if release and readers:
+            readers.pop(0).rollback()
+        reader = _open(backend)
+        for name, options in VALUES.items():
+            for value in options if name != "key" else ():
+                want = sorted(k for k, d in current.items() if d[name] == value)
+                assert _keys(reader, Filter(name, "eq", value)) == want
+        reader.rollback()
+    for reader in readers:
+        reader.rollback()
+    index = backend._indexes[KIND]
+    for name, field in index.fields.items():
+        holders: dict[IndexValue, set[str]] = {}
+        for key, doc in current.items():
+            holders.setdefault(doc[name], set()).add(key)
+        assert field.keys == holders, name
+        values = [v for v in holders if v is not None]
+        assert sorted(field.texts) == sorted(v for v in values if isinstance(v, str))
+        assert sorted(field.numbers) == sorted(v for v in values if not isinstance(v, str))
