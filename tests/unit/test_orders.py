@@ -1194,6 +1194,16 @@ def test_paid_total_never_exceeds_the_order_total(order: Order) -> None:
     assert shipped == order.ordered_quantities() or not any(shipped.values())
 
 
+@given(orders())
+def test_total_and_paid_equal_the_money_arithmetic_to_the_last_digit(order: Order) -> None:
+    # Invariant: the order's Decimal sums give the Money that adding each line's amount
+    # (unit price times quantity) and each payment gives: the same value and exponent.
+    by_money = Money.total((line.amount for line in order.lines), order.currency)
+    paid_by_money = Money.total((p.amount for p in order.payments), order.currency)
+    assert (order.total, str(order.total.amount)) == (by_money, str(by_money.amount))
+    assert (order.paid, str(order.paid.amount)) == (paid_by_money, str(paid_by_money.amount))
+
+
 # -- state machine ---------------------------------------------------------------------
 
 ACTORS = (BOSS, SALES, OTHER_SALES, MANAGER, WAREHOUSE, FINANCE)

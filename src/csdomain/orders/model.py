@@ -472,12 +472,24 @@ class Order:
 
     @property
     def total(self) -> Money:
-        """Sum of all lines."""
+        """Sum of all lines.
+
+        A plain Decimal sum, as in the order's own amount check: every unit price sits at
+        the order currency's exponent (the order checked that the lines are in its
+        currency), so each line's amount is exact and the sum equals the Money arithmetic;
+        beyond Money's size limit the Money arithmetic runs, to raise its own error.
+        """
+        amount = sum([line.unit_price.amount * line.quantity for line in self.lines], Decimal(0))
+        if Money.fits(amount, self.currency):
+            return Money(amount, self.currency)
         return Money.total((line.amount for line in self.lines), self.currency)
 
     @property
     def paid(self) -> Money:
-        """Sum of all payments."""
+        """Sum of all payments (a plain Decimal sum, like :attr:`total`)."""
+        amount = sum([p.amount.amount for p in self.payments], Decimal(0))
+        if Money.fits(amount, self.currency):
+            return Money(amount, self.currency)
         return Money.total((p.amount for p in self.payments), self.currency)
 
     @property
