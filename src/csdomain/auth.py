@@ -302,7 +302,12 @@ class AccessPolicy:
 
     def allows(self, actor: Actor, permission: str) -> bool:
         """Whether one of the actor's roles grants ``permission``."""
-        return any(permission in self.role_permissions.get(r, ()) for r in actor.roles)
+        table = self.role_permissions
+        for role in actor.roles:
+            granted = table.get(role)
+            if granted is not None and permission in granted:
+                return True
+        return False
 
     def roles_granting(self, permission: str) -> list[str]:
         """The roles of the table that grant ``permission``, sorted."""
@@ -333,8 +338,10 @@ class AccessPolicy:
 
     def require_any(self, actor: Actor, *permissions: str) -> None:
         """Raise :class:`PermissionDenied` unless the actor holds one of ``permissions``."""
-        if not any(self.allows(actor, permission) for permission in permissions):
-            raise self.denial(actor, *permissions)
+        for permission in permissions:
+            if self.allows(actor, permission):
+                return
+        raise self.denial(actor, *permissions)
 
     def is_top(self, actor: Actor) -> bool:
         """Whether the actor holds the top role (or a role senior to it)."""

@@ -10,6 +10,8 @@ from typing import Literal
 
 import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from csdomain.auth import Actor
 from csdomain.desk.args import Count, Id, LongText, Positive, ShortText, checker, inspect_value
@@ -198,3 +200,17 @@ def test_quantities_are_bounded_by_policy() -> None:
         assert "max_quantity" in str(refused.value)
     with pytest.raises(ValidationError):
         checker(Count)(2**63, "good", LimitsPolicy())
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x2FF), max_size=12))
+def test_an_id_refuses_exactly_the_texts_holding_a_c0_control_or_del(value: str) -> None:
+    # Invariant: the Id check refuses a text for its control characters exactly when one
+    # of its characters is below 32 or DEL (127), whatever else it holds.
+    check = checker(Id)
+    controlled = any(ord(c) < 32 or ord(c) == 127 for c in value)
+    try:
+        check(value, "sku", LimitsPolicy())
+        refused = ""
+    except ValidationError as err:
+        refused = err.errors[0][1]
+    assert (refused == "must not hold control characters") == (controlled and bool(value.strip()))

@@ -43,6 +43,7 @@ from __future__ import annotations
 import enum
 import functools
 import math
+import re
 import types
 import typing
 from collections import abc
@@ -109,8 +110,12 @@ Positive = Annotated[int, _Range(1)]
 # -- scalars -------------------------------------------------------------------------------
 
 
+#: A control character: C0 (below 32) or DEL.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _control(value: str) -> bool:
-    return any(ord(c) < 32 or ord(c) == 127 for c in value)
+    return _CONTROL.search(value) is not None
 
 
 def _surrogate(value: str) -> bool:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from operator import is_
 from types import TracebackType
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar
 
 import pluggy
 
@@ -369,14 +369,14 @@ class UnitOfWork:
 
     def repo(self, kind: Kind[T]) -> Repository[T]:
         """The repository of ``kind`` in this unit of work."""
-        repo = self._repos.get(kind.name)
+        repo: Repository[T] | None = self._repos.get(kind.name)
         if repo is None:
             tx = self.tx
             if self._ensured.get(kind.name) is not kind and self.store.ensure_kind(tx, kind):
                 self._ensured[kind.name] = kind
             repo = Repository(self, kind)
             self._repos[kind.name] = repo
-        return cast(Repository[T], repo)
+        return repo
 
     def __getattr__(self, name: str) -> Repository[Any]:
         kind = self.store.kinds.by_attribute(name)
@@ -487,7 +487,8 @@ class Store:
         """The document codec of ``kind`` in this store (one per kind, made at first use)."""
         found = self._codecs.get(kind.name)
         if found is not None and found[0] is kind:
-            return cast(DocumentCodec[T], found[1])
+            made: DocumentCodec[T] = found[1]
+            return made
         codec = DocumentCodec(kind.cls, stores_objects=self.backend.stores_objects)
         self._codecs[kind.name] = (kind, codec)
         return codec
