@@ -25,11 +25,20 @@ Measured, on SQLite (a file) and on ``memory://``:
 The target is the issue's: ``ship_order`` on SQLite at most 0.6x today's time. The
 ratio printed is this change alone (the old path keeps every other speed-up already in
 the tree, such as the event encoders and kind set-up of the unit of work).
+
+``--before SRC`` also measures the issue's own comparison: the ``ship_order`` use case of
+this tree against the one of the tree before issue #15 (``SRC``: its ``src`` directory,
+e.g. ``git archive 7fff6bf src | tar -x -C /tmp/pre15``), each in its own process on its
+own fresh store with the same orders, alternating, through the public calls both trees
+have; the rows give both figures.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -52,7 +61,7 @@ from csdomain.store import open_store
 
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _harness import Result, arguments, print_table, timed
+from _harness import Result, print_table, timed
 
 
 AT = datetime(2026, 11, 2, 1, tzinfo=UTC)
@@ -149,6 +158,70 @@ def step_pair(desk: ServiceDesk, calls: int, repeats: int) -> tuple[float, float
     return statistics.median(new), statistics.median(old)
 
 
+#: One process's ``ship_order`` time on whichever csdomain its ``PYTHONPATH`` holds: the
+#: same set-up as :func:`desk_on` and :func:`paid_orders`, 20 calls to warm up, then
+#: ``calls`` timed calls with the collector off; prints the seconds per call.
+_WORKER = """
+import gc, sys, tempfile, time
+from datetime import UTC, datetime
+from csdomain.auth import Actor
+from csdomain.clock import FixedClock
+from csdomain.money import Money
+from csdomain.orders import ConsigneeInfo, OrderLine
+from csdomain.service import ServiceDesk
+from csdomain.store import open_store
+
+at = datetime(2026, 11, 2, 1, tzinfo=UTC)
+sales, manager = Actor("zhang.sales", {"salesperson"}), Actor("wu.manager", {"department_manager"})
+finance, warehouse = Actor("qian.finance", {"finance"}), Actor("zhao.wh", {"warehouse"})
+consignee = ConsigneeInfo("Dr. Chen", "13800138000", "Luoyu Rd 1, Wuhan", "430000", "Huake Bio")
+skus = tuple(f"SKU-{n:05d}" for n in range(5))
+lines = tuple(OrderLine(s, 1 + n, Money.of(f"{12 + n}.50", "CNY")) for n, s in enumerate(skus))
+url, calls = sys.argv[1], int(sys.argv[2])
+if url == "sqlite":
+    url = f"sqlite:///{tempfile.mkdtemp(prefix='csdomain-bench-')}/ship.db"
+desk = ServiceDesk(open_store(url), clock=FixedClock(at))
+for sku in skus:
+    desk.receive_stock(sku, good=10**9, by=warehouse)
+registered = desk.register_customer(name="Huake Bio", city="Wuhan", by=manager)
+customer = registered[0] if isinstance(registered, tuple) else registered
+ids = []
+for _ in range(calls + 20):
+    order = desk.place_order(
+        customer.id, channel="online", lines=lines, by=sales, consignee=consignee
+    )
+    order = desk.confirm_order(order.id, by=manager)
+    ids.append(desk.record_payment(order.id, order.total, by=finance).id)
+for order_id in ids[:20]:
+    desk.ship_order(order_id, by=warehouse)
+gc.collect()
+gc.disable()
+start = time.perf_counter()
+for order_id in ids[20:]:
+    desk.ship_order(order_id, by=warehouse)
+print((time.perf_counter() - start) / calls)
+"""
+
+
+def before_pair(before: Path, url: str, calls: int, repeats: int) -> tuple[float, float]:
+    """Median seconds of ``calls`` ``ship_order`` calls: this tree, the tree at ``before``
+    (each repeat one process of each, alternating)."""
+    here = Path(csdomain.orders.model.__file__).resolve().parents[2]
+    now: list[float] = []
+    then: list[float] = []
+    for _ in range(repeats):
+        for src, sink in ((here, now), (before, then)):
+            done = subprocess.run(  # noqa: S603 - this interpreter, our own worker
+                [sys.executable, "-c", _WORKER, url, str(calls)],
+                env={**os.environ, "PYTHONPATH": str(src)},
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            sink.append(float(done.stdout.split()[-1]) * calls)
+    return statistics.median(now), statistics.median(then)
+
+
 def flow(desk: ServiceDesk, n: int, clock: Callable[[], float] = time.perf_counter) -> list[float]:
     """One register -> place -> confirm -> pay -> ship flow: seconds of each step."""
     times = []
@@ -187,7 +260,13 @@ def flow_steps(desk: ServiceDesk, flows: int, repeats: int) -> tuple[list[float]
 
 
 def main() -> None:
-    args = arguments(__doc__ or "")
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--before", type=Path, help="the src directory of the tree before issue #15"
+    )
+    args = parser.parse_args()
     calls = 100 if args.quick else 500
     flows = 50 if args.quick else 300
     results: list[Result] = []
@@ -225,6 +304,20 @@ def main() -> None:
             finally:
                 desk.store.close()
     print_table("ship_order: steps check what changed (issue #15 item 4)", results)
+    if args.before is not None:
+        before_rows = []
+        for name, url in (("SQLite", "sqlite"), ("memory", "memory://")):
+            now, then = before_pair(args.before, url, calls, args.repeats)
+            before_rows.append(
+                Result(
+                    f"{calls:,} x ship_order ({name}), whole use case",
+                    now,
+                    then,
+                    0.6 if name == "SQLite" else None,
+                    "the tree before issue #15",
+                )
+            )
+        print_table("ship_order against the tree before issue #15", before_rows)
     for result, count in zip(results, (calls, calls, 10 * calls), strict=True):
         print(f"per call: {result.name}: {result.ours / count * 1e6:.0f} us", end="")
         print(f" (attrs.evolve steps: {result.baseline / count * 1e6:.0f} us)")
