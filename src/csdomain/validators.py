@@ -75,6 +75,38 @@ def _names(cls: type | tuple[type, ...]) -> str:
     return " or ".join(_a(c.__name__) for c in classes)
 
 
+#: The attribute naming, on a validator, every value it accepts (see :func:`_accepted`).
+_ACCEPTS = "_csdomain_accepts"
+
+V = TypeVar("V", bound=Callable[..., None])
+
+
+def _accepting(validator: V, *accepts: Any) -> V:
+    setattr(validator, _ACCEPTS, accepts)
+    return validator
+
+
+def _accepted(validator: object) -> tuple[Any, ...] | None:
+    """What ``validator`` accepts, for code that knows its values already passed:
+
+    - ``("instance", classes)``: every instance of one of ``classes`` (a bool only when
+      ``bool`` is one of them);
+    - ``("aware",)``: every timezone-aware datetime;
+    - ``("optional", inner)``: ``None`` and what the validator ``inner`` accepts;
+    - ``("tuple_of", classes)`` / ``("frozenset_of", classes)``: every tuple (frozenset)
+      whose items are all instances of one of ``classes``;
+    - ``("test", classes, expression)``: of the instances of ``classes`` (a bool only
+      when ``bool`` is one of them) exactly those for which the Python ``expression``,
+      with the value in place of ``{0}``, is true; the expression raises nothing for them.
+
+    ``None`` for a validator that says nothing (it must run to know). The converter's
+    checked decoding uses this to leave out the validators its own type checks already
+    imply (:mod:`csdomain.serialization`).
+    """
+    found = getattr(validator, _ACCEPTS, None)
+    return found if isinstance(found, tuple) else None
+
+
 # -- scalars -------------------------------------------------------------------------------
 
 
@@ -85,10 +117,16 @@ def aware(_instance: object, attribute: attrs.Attribute[Any], value: datetime) -
     require_aware(value, attribute.name)
 
 
+_accepting(aware, "aware")
+
+
 def not_blank(_instance: object, attribute: attrs.Attribute[Any], value: str) -> None:
     """The field holds a string with something other than whitespace in it."""
     if not isinstance(value, str) or not value.strip():
         raise ValidationError.at(attribute.name, "must not be empty")
+
+
+_accepting(not_blank, "test", (str,), "{0}.strip()")
 
 
 def text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -97,10 +135,16 @@ def text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> N
         raise ValidationError.at(attribute.name, f"expected text, got {type(value).__name__}")
 
 
+_accepting(text, "instance", (str,))
+
+
 def flag(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """The field holds ``True`` or ``False`` (never a truthy stand-in)."""
     if value is not True and value is not False:
         raise ValidationError.at(attribute.name, f"expected True or False, got {describe(value)}")
+
+
+_accepting(flag, "instance", (bool,))
 
 
 def integer(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -203,7 +247,7 @@ def optional(validator: Validator) -> Validator:
         if value is not None:
             validator(instance, attribute, value)
 
-    return check
+    return _accepting(check, "optional", validator)
 
 
 #: ``None`` or text.
@@ -230,7 +274,7 @@ def instance_of(cls: type | tuple[type, ...], what: str | None = None) -> Valida
             msg = f"expected {expected}, got {type(value).__name__}"
             raise ValidationError.at(attribute.name, msg)
 
-    return check
+    return _accepting(check, "instance", classes)
 
 
 def optional_instance_of(cls: type | tuple[type, ...], what: str | None = None) -> Validator:
@@ -256,7 +300,7 @@ def tuple_of(cls: type | tuple[type, ...], what: str | None = None) -> Validator
                 msg = f"expected {expected}, got {type(item).__name__}"
                 raise ValidationError.at(f"{attribute.name}.{i}", msg)
 
-    return check
+    return _accepting(check, "tuple_of", cls if isinstance(cls, tuple) else (cls,))
 
 
 def frozenset_of(cls: type | tuple[type, ...], what: str | None = None) -> Validator:
@@ -273,7 +317,7 @@ def frozenset_of(cls: type | tuple[type, ...], what: str | None = None) -> Valid
                 msg = f"expected {expected}, got {describe(item)}"
                 raise ValidationError.at(attribute.name, msg)
 
-    return check
+    return _accepting(check, "frozenset_of", cls if isinstance(cls, tuple) else (cls,))
 
 
 def text_mapping(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
