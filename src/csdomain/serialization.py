@@ -516,6 +516,8 @@ def _structure_expr(  # noqa: PLR0917 - the generator's one recursive step
         item_expr = _structure_expr(src, conv, item, item_type, _hook_for(conv, item_type), trusted)
         items = f"[{item_expr} for {item} in {n}]"
         listed = items if made is list else f"{src.bind(made)}({items})"
+        if made is tuple:  # an empty array is the empty tuple, without building a list
+            listed = f"({listed} if {n} else ())"
         return f"({listed} if {first}.__class__ is list else {slow})"
     return f"{src.bind(hook)}({value}, {src.bind(cls)})"
 
