@@ -65,7 +65,7 @@ try:  # cattrs' own field-hook lookup; without it the generated fast paths are l
 except ImportError:  # pragma: no cover - a cattrs that moved it
     _find_structure_handler = None  # type: ignore[assignment]
 
-from csdomain.clock import require_aware
+from csdomain.clock import as_utc, require_aware
 from csdomain.errors import ValidationError
 from csdomain.money import Money
 from csdomain.validators import _accepted, as_frozenset, as_tuple
@@ -569,7 +569,11 @@ def _fast_structure_fn(cls: type, conv: cattrs.Converter) -> Callable[[Any], Any
     for a, expr, structured in values:
         value, made = expr, structured
         converter = converters[a.name]
-        if converter is not None and not _converter_keeps(converter, made):
+        if converter is as_utc and made == ("aware",):
+            # as_utc of an aware datetime is an aware datetime; one in UTC is kept as is
+            u = src.temp()
+            value = f"({u} if ({u} := {expr}).tzinfo is _utc else {src.bind(as_utc)}({u}))"
+        elif converter is not None and not _converter_keeps(converter, made):
             value, made = f"{src.bind(converter)}({expr})", None
         run = _validators_to_run(a.validator, made)
         if run:

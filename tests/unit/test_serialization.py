@@ -18,7 +18,9 @@ from hypothesis import strategies as st
 from csdomain import validators
 from csdomain.auth import Actor
 from csdomain.calendar import BusinessCalendar, QuietHours
+from csdomain.clock import as_utc
 from csdomain.errors import ValidationError
+from csdomain.lifecycle import StatusChange
 from csdomain.money import Money
 from csdomain.orders import Order
 from csdomain.serialization import (
@@ -829,3 +831,19 @@ def test_money_read_on_the_trusted_path_never_skips_the_checked_paths_normalisin
     assert trusted.price.amount == Decimal("10.5")
     assert checked.price.amount.as_tuple().exponent == -2
     assert structure(line, Line).price is checked.price
+
+
+@given(aware_datetimes())
+def test_as_utc_keeps_utc_instants_and_gives_aware_ones(at: datetime) -> None:
+    # Rule: the checked path calls as_utc only for a datetime not in UTC and then leaves
+    # out the aware check; that holds because as_utc does exactly this.
+    converted = as_utc(at)
+    assert converted.utcoffset() == timedelta(0)
+    assert converted.timestamp() == at.timestamp()
+    if at.tzinfo is UTC:
+        assert converted is at
+    change = {"from_": None, "to": "placed", "at": at.isoformat(), "by": "u", "note": ""}
+    ours, reference = _both(change, StatusChange)
+    assert ours == reference
+    assert isinstance(ours, StatusChange)
+    assert ours.at.tzinfo is UTC
