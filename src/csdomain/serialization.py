@@ -625,6 +625,10 @@ def _guarantee(conv: cattrs.Converter, cls: Any, hook: Any) -> _Made:
         return ("instance", Money)
     if hook is _structure_datetime and cls is datetime:
         return ("aware",)
+    if hook is _structure_decimal and cls is Decimal:
+        return ("instance", Decimal)
+    if hook is _structure_timedelta and cls is timedelta:
+        return ("instance", timedelta)
     if getattr(hook, "__func__", None) is cattrs.BaseConverter._structure_optional and (
         getattr(hook, "__self__", None) is conv
     ):

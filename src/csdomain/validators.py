@@ -153,6 +153,9 @@ def integer(_instance: object, attribute: attrs.Attribute[Any], value: object) -
         raise ValidationError.at(attribute.name, f"expected a whole number, got {describe(value)}")
 
 
+_accepting(integer, "instance", (int,))
+
+
 def count(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """The field holds a whole number of zero or more (not a bool)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -160,11 +163,17 @@ def count(_instance: object, attribute: attrs.Attribute[Any], value: object) -> 
         raise ValidationError.at(attribute.name, msg)
 
 
+_accepting(count, "test", (int,), "not ({0} < 0)")
+
+
 def positive_int(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """The field holds a whole number of one or more (not a bool)."""
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         msg = f"must be a positive integer, got {describe(value)}"
         raise ValidationError.at(attribute.name, msg)
+
+
+_accepting(positive_int, "test", (int,), "not ({0} <= 0)")
 
 
 def number(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -182,6 +191,9 @@ def decimal(_instance: object, attribute: attrs.Attribute[Any], value: object) -
         raise ValidationError.at(attribute.name, msg)
 
 
+_accepting(decimal, "test", (Decimal,), "{0}.is_finite()")
+
+
 def day(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """The field holds a date (not a datetime)."""
     if isinstance(value, datetime) or not isinstance(value, date):
@@ -192,6 +204,9 @@ def duration(_instance: object, attribute: attrs.Attribute[Any], value: object) 
     """The field holds a :class:`~datetime.timedelta`."""
     if not isinstance(value, timedelta):
         raise ValidationError.at(attribute.name, f"expected a duration, got {describe(value)}")
+
+
+_accepting(duration, "instance", (timedelta,))
 
 
 def positive_duration(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -224,6 +239,14 @@ def currency_code(_instance: object, attribute: attrs.Attribute[Any], value: obj
         and value.isupper()
     ):
         raise ValidationError.at(attribute.name, f"not an ISO 4217 code: {describe(value)}")
+
+
+_accepting(
+    currency_code,
+    "test",
+    (str,),
+    "len({0}) == 3 and {0}.isascii() and {0}.isalpha() and {0}.isupper()",
+)
 
 
 @contextmanager

@@ -382,6 +382,8 @@ def _tagged_validators() -> list[Any]:
 
     for cls, _strategy in _model_strategies():
         visit_class(cls)
+    for name in validators.__all__:  # and every shared validator, used or not
+        visit(getattr(validators, name))
     return list(found.values())
 
 
@@ -404,6 +406,8 @@ def _values_of(cls: type) -> st.SearchStrategy[Any]:
         str: st.text() | st.sampled_from(["", " ", "\t\n", "\u3000", "a", " a "]),
         int: st.integers() | st.sampled_from([-1, 0, 1, 2**63 - 1, 2**63, -(2**63), 10**30]),
         bool: st.booleans(),
+        Decimal: st.decimals() | st.sampled_from([Decimal("NaN"), Decimal("-Infinity")]),
+        timedelta: st.timedeltas(),
         Money: money(),
     }
     if cls in plain:
