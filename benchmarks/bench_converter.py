@@ -5,10 +5,13 @@ Run with ``nox -s bench`` (or ``python benchmarks/bench_converter.py [--quick]``
 (:mod:`csdomain.serialization`: cattrs + orjson, every attrs validator and
 ``Order.__attrs_post_init__`` run on the way in). The baseline is a set of pydantic v2
 models that mirror ``Order`` field for field and check the same things: money amounts are
-non-negative decimals with at most the currency's minor-unit places, datetimes are
-timezone-aware (history instants in UTC), text fields are not blank, quantities positive,
-enums by value, unknown keys refused, and the order's own checks (at least one line, no
-duplicate line, one currency, payments not above the total, status matching the last
+non-negative decimals with at most the currency's minor-unit places, currencies three
+capital letters, datetimes timezone-aware (history instants in UTC), text fields not
+blank, quantities positive (and what a store keeps, below 2**63), enums by value,
+unknown keys refused, a delivery window's latest date not before its earliest, and the
+order's own checks (at least one line, no duplicate line, one currency, a dealer order
+names its dealer, custom work and only custom work has a contract number and a
+prepayment, payments and the prepayment not above the total, status matching the last
 history entry). Both sides produce and read the same JSON document (about 1.4 KB).
 
 Every row runs with the garbage collector on, as an application does, and the round
@@ -115,7 +118,7 @@ class PLine(BaseModel):
     model_config = _FROZEN
 
     sku: NonBlank
-    quantity: int = Field(gt=0, strict=True)
+    quantity: int = Field(gt=0, le=2**63 - 1, strict=True)
     unit_price: PMoney
     gift: StrictBool = False
 
@@ -143,7 +146,7 @@ class PShipmentLine(BaseModel):
     model_config = _FROZEN
 
     sku: NonBlank
-    quantity: int = Field(gt=0, strict=True)
+    quantity: int = Field(gt=0, le=2**63 - 1, strict=True)
     gift: StrictBool = False
 
 
@@ -173,11 +176,17 @@ class PWindow(BaseModel):
     earliest: date
     latest: date
 
+    @model_validator(mode="after")
+    def _ordered(self) -> PWindow:
+        if self.latest < self.earliest:
+            raise ValueError("latest must not be before earliest")
+        return self
+
 
 class PPriceChange(BaseModel):
     model_config = _FROZEN
 
-    sku: str
+    sku: NonBlank
     gift: bool
     old: PMoney
     new: PMoney
@@ -192,7 +201,7 @@ class POrder(BaseModel):
     customer_id: NonBlank
     channel: Channel
     lines: tuple[PLine, ...]
-    currency: str
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
     placed_at: AwareDatetime
     placed_by: str
     kind: Kind = Kind.STANDARD
@@ -224,8 +233,19 @@ class POrder(BaseModel):
             raise ValueError("lines must be in the order currency")
         if any(p.amount.currency != self.currency for p in self.payments):
             raise ValueError("payments must be in the order currency")
+        if self.channel is Channel.DEALER and not self.dealer_id:
+            raise ValueError("an order placed through a dealer names the dealer")
+        custom = self.kind is Kind.CUSTOM
+        if custom != (self.contract_number is not None) or (custom and not self.contract_number):
+            raise ValueError("custom work and only custom work has a contract number")
+        if custom != (self.prepayment is not None):
+            raise ValueError("custom work and only custom work has a prepayment")
+        if self.prepayment is not None and self.prepayment.currency != self.currency:
+            raise ValueError("the prepayment must be in the order currency")
         total = sum((line.unit_price.amount * line.quantity for line in self.lines), Decimal(0))
         paid = sum((p.amount.amount for p in self.payments), Decimal(0))
+        if self.prepayment is not None and self.prepayment.amount > total:
+            raise ValueError("the prepayment exceeds the order total")
         if paid > total:
             raise ValueError("payments exceed the order total")
         if self.history and self.history[-1].to != self.status:

@@ -65,9 +65,16 @@ try:  # cattrs' own field-hook lookup; without it the generated fast paths are l
 except ImportError:  # pragma: no cover - a cattrs that moved it
     _find_structure_handler = None  # type: ignore[assignment]
 
-from csdomain.clock import require_aware
+from csdomain.clock import as_utc, require_aware
 from csdomain.errors import ValidationError
 from csdomain.money import Money
+from csdomain.validators import _accepted, as_frozenset, as_tuple
+
+
+try:  # what attrs' own __init__ reads to know whether validators run
+    from attr import _config as _attrs_config
+except ImportError:  # pragma: no cover - an attrs that moved it: calls build every class
+    _attrs_config = None  # type: ignore[assignment]
 
 
 __all__ = [
@@ -471,12 +478,11 @@ def _structure_expr(  # noqa: PLR0917 - the generator's one recursive step
             f"{first}.__class__ is dict and len({n}) == 2"
             f" and ({a} := {n}.get('amount')).__class__ is str and 'currency' in {n}"
         )
-        if trusted:
-            c = src.temp()
-            well_formed += f" and ({c} := {n}['currency']).__class__ is str"
-            made = f"{src.bind(_trusted_money)}({a}, {c})"
-        else:
-            made = f"{src.bind(Money)}({src.bind(Decimal)}({a}), {n}['currency'])"
+        c, m = src.temp(), src.temp()
+        well_formed += f" and ({c} := {n}['currency']).__class__ is str"
+        cache, build = (_MONEY, _trusted_money) if trusted else (_CHECKED_MONEY, _checked_money)
+        cached = f"({m} := {src.bind(cache)}.get(({a}, {c})))"
+        made = f"({m} if {cached} is not None else {src.bind(build)}({a}, {c}))"
         return f"({made} if {well_formed} else {slow})"
     if hook is _structure_datetime and cls is datetime:
         d = src.temp()
@@ -510,6 +516,8 @@ def _structure_expr(  # noqa: PLR0917 - the generator's one recursive step
         item_expr = _structure_expr(src, conv, item, item_type, _hook_for(conv, item_type), trusted)
         items = f"[{item_expr} for {item} in {n}]"
         listed = items if made is list else f"{src.bind(made)}({items})"
+        if made is tuple:  # an empty array is the empty tuple, without building a list
+            listed = f"({listed} if {n} else ())"
         return f"({listed} if {first}.__class__ is list else {slow})"
     return f"{src.bind(hook)}({value}, {src.bind(cls)})"
 
@@ -525,31 +533,230 @@ def _plain_field_type(cls: Any) -> bool:
 
 
 def _fast_structure_fn(cls: type, conv: cattrs.Converter) -> Callable[[Any], Any] | None:
-    """A function building ``cls`` from a well-formed dict, raising on anything else."""
+    """A function building ``cls`` from a well-formed dict, raising on anything else.
+
+    For a class attrs' own ``__init__`` builds (see :func:`_checked_fields`) it does what
+    that ``__init__`` does without the call: sets every field (through its converter),
+    runs the validators the type checks above do not already imply, then
+    ``__attrs_post_init__``; any other class is called with the structured values.
+    """
     if getattr(conv, "use_alias", False) or conv.type_overrides:
         return None
     src = _Source()
-    arguments: list[str] = []
     fields = attrs.fields(cls)
+    values: list[tuple[Any, str, Any]] = []
     for a in fields:
         if not a.init or not _plain_field_type(a.type):
             return None
         hook = _find_structure_handler(a, a.type, conv, conv._prefer_attrib_converters)
         expr = _structure_expr(src, conv, f"o[{a.name!r}]", a.type, hook)
-        arguments.append(f"{a.alias}={expr}")
+        values.append((a, expr, _guarantee(conv, a.type, hook)))
     if conv.forbid_extra_keys:
         check = f"o.__class__ is not dict or len(o) != {len(fields)}"
     else:
         check = "o.__class__ is not dict"
     name = f"fast_structure_{cls.__name__}"
-    call = ", ".join(arguments)
-    lines = [
-        f"def {name}(o):",
-        f"    if {check}:",
-        "        _defer()",
-        f"    return {src.bind(cls)}({call})",
-    ]
+    lines = [f"def {name}(o):"]
+    built = _checked_fields(cls)
+    if built is None:
+        call = ", ".join(f"{a.alias}={expr}" for a, expr, _ in values)
+        lines += [f"    if {check}:", "        _defer()", f"    return {src.bind(cls)}({call})"]
+        return src.compile(name, cls, lines)
+    post_init, converters = built
+    validations: list[str] = []
+    tests: list[str] = []
+    sets: list[str] = []
+    for a, expr, structured in values:
+        value, made = expr, structured
+        converter = converters[a.name]
+        if converter is as_utc and made == ("aware",):
+            # as_utc of an aware datetime is an aware datetime; one in UTC is kept as is
+            u = src.temp()
+            value = f"({u} if ({u} := {expr}).tzinfo is _utc else {src.bind(as_utc)}({u}))"
+        elif converter is not None and not _converter_keeps(converter, made):
+            value, made = f"{src.bind(converter)}({expr})", None
+        run = _validators_to_run(a.validator, made)
+        if run:
+            v = src.temp()
+            value = f"({v} := {value})"
+            for each in run:
+                test = _inline_test(made, each, v)
+                if test is not None:
+                    tests.append(test)
+                else:
+                    validations.append(f"    {src.bind(each)}(r, {src.bind(a)}, {v})")
+        sets.append(f"    {_setter(src, cls, a.name)}, {value})")
+    if any(a.validator is not None for a in fields):
+        # attrs' __init__ runs validators only while they are enabled; when they are not,
+        # the detailed hook (which calls ``cls``) builds the object.
+        check += f" or {src.bind(_attrs_config)}._run_validators is not True"
+    lines += [f"    if {check}:", "        _defer()", f"    r = {src.bind(_new)}({src.bind(cls)})"]
+    lines += sets
+    if tests:  # a validator that would refuse: its own call in the detailed hook says why
+        lines += [f"    if not ({' and '.join(tests)}):", "        _defer()"]
+    lines += validations
+    if post_init:
+        lines.append("    r.__attrs_post_init__()")
+    lines.append("    return r")
     return src.compile(name, cls, lines)
+
+
+#: Values a structure hook here returns (see :func:`_guarantee`).
+_Made = tuple[Any, ...] | None
+
+
+def _guarantee(conv: cattrs.Converter, cls: Any, hook: Any) -> _Made:
+    """What every value ``hook`` returns for ``cls`` is, when it is one of this module's
+    hooks: ``("instance", C)`` (an instance of ``C``; a bool only when ``C`` is ``bool``),
+    ``("aware",)`` (a timezone-aware datetime), ``("optional", made)`` or
+    ``("collection", maker, item_made)`` (exactly a ``maker`` of such items); ``None``
+    when it cannot tell."""
+    if hook is _structure_str and cls is str:
+        return ("instance", str)
+    if hook is _structure_int and cls is int:
+        return ("instance", int)
+    if hook is _structure_bool and cls is bool:
+        return ("instance", bool)
+    if hook in (_structure_str, _structure_int, _structure_float, _structure_enum) and (
+        isinstance(cls, type) and issubclass(cls, enum.Enum)
+    ):
+        return ("instance", cls)
+    if hook is _structure_money and cls is Money:
+        return ("instance", Money)
+    if hook is _structure_datetime and cls is datetime:
+        return ("aware",)
+    if hook is _structure_decimal and cls is Decimal:
+        return ("instance", Decimal)
+    if hook is _structure_timedelta and cls is timedelta:
+        return ("instance", timedelta)
+    if getattr(hook, "__func__", None) is cattrs.BaseConverter._structure_optional and (
+        getattr(hook, "__self__", None) is conv
+    ):
+        args = get_args(cls)
+        if len(args) == 2 and type(None) in args:
+            other = args[0] if args[1] is type(None) else args[1]
+            inner = _guarantee(conv, other, _hook_for(conv, other))
+            return None if inner is None else ("optional", inner)
+        return None
+    if getattr(hook, _FAST, None) is not None and isinstance(cls, type):
+        return ("instance", cls)
+    collection = getattr(hook, _COLLECTION, None)
+    if collection is not None:
+        made, item_type = collection
+        item = _guarantee(conv, item_type, _hook_for(conv, item_type))
+        return None if item is None else ("collection", made, item)
+    return None
+
+
+def _instance_class(made: _Made) -> type | None:
+    if made is None:
+        return None
+    if made[0] == "aware":
+        return datetime
+    return cast(type, made[1]) if made[0] == "instance" else None
+
+
+def _implies(made: _Made, validator: object) -> bool:
+    """Whether every value ``made`` describes passes ``validator`` (see
+    :func:`csdomain.validators._accepted`)."""
+    accepts = _accepted(validator)
+    if made is None or accepts is None:
+        return False
+    kind = accepts[0]
+    if kind == "optional":
+        inner = made[1] if made[0] == "optional" else made
+        return _implies(inner, accepts[1])
+    if made[0] == "optional":
+        return False
+    if kind == "aware":
+        return bool(made[0] == "aware")
+    if kind == "instance":
+        return _instance_of(made, accepts[1])
+    if kind in ("tuple_of", "frozenset_of") and made[0] == "collection":
+        maker = tuple if kind == "tuple_of" else frozenset
+        item = _instance_class(made[2])
+        return made[1] is maker and item is not None and issubclass(item, accepts[1])
+    return False
+
+
+def _instance_of(made: _Made, classes: tuple[type, ...]) -> bool:
+    """Whether every value ``made`` describes is an instance of one of ``classes``, and
+    a bool only when ``bool`` is one of them."""
+    found = _instance_class(made)
+    return (
+        found is not None
+        and issubclass(found, classes)
+        and (bool in classes or not issubclass(found, bool))
+    )
+
+
+def _inline_test(made: _Made, validator: object, value: str) -> str | None:
+    """A condition on ``value`` (a name) true exactly when ``validator`` passes it, for
+    every value ``made`` describes; ``None`` when the validator must be called."""
+    accepts = _accepted(validator)
+    if made is None or accepts is None:
+        return None
+    if accepts[0] == "optional":
+        if made[0] != "optional":
+            return _inline_test(made, accepts[1], value)
+        inner = _inline_test(made[1], accepts[1], value)
+        return None if inner is None else f"({value} is None or {inner})"
+    if accepts[0] != "test" or not _instance_of(made, accepts[1]):
+        return None
+    expression: str = accepts[2]
+    return "(" + expression.format(value) + ")"
+
+
+_AND_VALIDATOR: type[Any] = type(attrs.validators.and_())
+
+
+def _validators_to_run(validator: Any, made: _Made) -> list[Any]:
+    """The parts of a field's validator that the structured value does not already pass."""
+    if validator is None:
+        return []
+    parts: list[Any] = (
+        list(validator._validators) if isinstance(validator, _AND_VALIDATOR) else [validator]
+    )
+    return [part for part in parts if not _implies(made, part)]
+
+
+def _converter_keeps(converter: Any, made: _Made) -> bool:
+    """Whether ``converter`` returns every value ``made`` describes as it is."""
+    if made is None or made[0] != "collection":
+        return False
+    return (converter is as_tuple and made[1] is tuple) or (
+        converter is as_frozenset and made[1] is frozenset
+    )
+
+
+def _checked_fields(cls: type) -> tuple[bool, dict[str, Any]] | None:
+    """``(post_init, converters)`` when the checked fast path may build ``cls`` as its
+    ``__init__`` does (attrs' own, no ``__attrs_pre_init__``, no cached hash, every
+    converter taking only the value); ``None`` when only ``cls(...)`` may build it."""
+    init = getattr(cls.__dict__.get("__init__"), "__code__", None)
+    if (
+        _attrs_config is None
+        or init is None
+        or not init.co_filename.startswith("<attrs generated")
+        or "__attrs_pre_init__" in init.co_names
+        or _HASH_CACHE in init.co_consts
+    ):
+        return None
+    converters: dict[str, Any] = {}
+    for a in attrs.fields(cls):
+        converter = a.converter
+        if isinstance(converter, attrs.Converter):
+            wrapped: Any = converter
+            if wrapped.takes_self or wrapped.takes_field:
+                return None
+            converter = wrapped.converter
+        if not a.name.isidentifier():
+            return None
+        converters[a.name] = converter
+    return "__attrs_post_init__" in init.co_names, converters
+
+
+_HASH_CACHE = "_attrs_cached_hash"
 
 
 def _trusted_money(amount: str, currency: str) -> Money:
@@ -570,8 +777,23 @@ def _trusted_money(amount: str, currency: str) -> Money:
     return money
 
 
+def _checked_money(amount: str, currency: str) -> Money:
+    """``Money(Decimal(amount), currency)``, every check run; what it builds for the same
+    text and currency is always the same (a bounded cache, as :func:`_trusted_money`)."""
+    key = (amount, currency)
+    money = _CHECKED_MONEY.get(key)
+    if money is None:
+        money = Money(Decimal(amount), currency)
+        if len(_CHECKED_MONEY) >= _MONEY_LIMIT:
+            _CHECKED_MONEY.clear()
+        _CHECKED_MONEY[key] = money
+    return money
+
+
 #: Money read on the trusted path, by its stored amount text and currency.
 _MONEY: dict[tuple[str, str], Money] = {}
+#: Money read on the checked path (kept apart: the trusted path does not normalise).
+_CHECKED_MONEY: dict[tuple[str, str], Money] = {}
 _MONEY_LIMIT = 4096
 
 

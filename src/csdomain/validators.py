@@ -75,6 +75,38 @@ def _names(cls: type | tuple[type, ...]) -> str:
     return " or ".join(_a(c.__name__) for c in classes)
 
 
+#: The attribute naming, on a validator, every value it accepts (see :func:`_accepted`).
+_ACCEPTS = "_csdomain_accepts"
+
+V = TypeVar("V", bound=Callable[..., None])
+
+
+def _accepting(validator: V, *accepts: Any) -> V:
+    setattr(validator, _ACCEPTS, accepts)
+    return validator
+
+
+def _accepted(validator: object) -> tuple[Any, ...] | None:
+    """What ``validator`` accepts, for code that knows its values already passed:
+
+    - ``("instance", classes)``: every instance of one of ``classes`` (a bool only when
+      ``bool`` is one of them);
+    - ``("aware",)``: every timezone-aware datetime;
+    - ``("optional", inner)``: ``None`` and what the validator ``inner`` accepts;
+    - ``("tuple_of", classes)`` / ``("frozenset_of", classes)``: every tuple (frozenset)
+      whose items are all instances of one of ``classes``;
+    - ``("test", classes, expression)``: of the instances of ``classes`` (a bool only
+      when ``bool`` is one of them) exactly those for which the Python ``expression``,
+      with the value in place of ``{0}``, is true; the expression raises nothing for them.
+
+    ``None`` for a validator that says nothing (it must run to know). The converter's
+    checked decoding uses this to leave out the validators its own type checks already
+    imply (:mod:`csdomain.serialization`).
+    """
+    found = getattr(validator, _ACCEPTS, None)
+    return found if isinstance(found, tuple) else None
+
+
 # -- scalars -------------------------------------------------------------------------------
 
 
@@ -85,10 +117,16 @@ def aware(_instance: object, attribute: attrs.Attribute[Any], value: datetime) -
     require_aware(value, attribute.name)
 
 
+_accepting(aware, "aware")
+
+
 def not_blank(_instance: object, attribute: attrs.Attribute[Any], value: str) -> None:
     """The field holds a string with something other than whitespace in it."""
     if not isinstance(value, str) or not value.strip():
         raise ValidationError.at(attribute.name, "must not be empty")
+
+
+_accepting(not_blank, "test", (str,), "{0}.strip()")
 
 
 def text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -97,16 +135,25 @@ def text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> N
         raise ValidationError.at(attribute.name, f"expected text, got {type(value).__name__}")
 
 
+_accepting(text, "instance", (str,))
+
+
 def flag(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """The field holds ``True`` or ``False`` (never a truthy stand-in)."""
     if value is not True and value is not False:
         raise ValidationError.at(attribute.name, f"expected True or False, got {describe(value)}")
 
 
+_accepting(flag, "instance", (bool,))
+
+
 def integer(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """The field holds a whole number (not a bool)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError.at(attribute.name, f"expected a whole number, got {describe(value)}")
+
+
+_accepting(integer, "instance", (int,))
 
 
 def count(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -116,11 +163,17 @@ def count(_instance: object, attribute: attrs.Attribute[Any], value: object) -> 
         raise ValidationError.at(attribute.name, msg)
 
 
+_accepting(count, "test", (int,), "not ({0} < 0)")
+
+
 def positive_int(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """The field holds a whole number of one or more (not a bool)."""
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         msg = f"must be a positive integer, got {describe(value)}"
         raise ValidationError.at(attribute.name, msg)
+
+
+_accepting(positive_int, "test", (int,), "not ({0} <= 0)")
 
 
 def number(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -138,6 +191,9 @@ def decimal(_instance: object, attribute: attrs.Attribute[Any], value: object) -
         raise ValidationError.at(attribute.name, msg)
 
 
+_accepting(decimal, "test", (Decimal,), "{0}.is_finite()")
+
+
 def day(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """The field holds a date (not a datetime)."""
     if isinstance(value, datetime) or not isinstance(value, date):
@@ -148,6 +204,9 @@ def duration(_instance: object, attribute: attrs.Attribute[Any], value: object) 
     """The field holds a :class:`~datetime.timedelta`."""
     if not isinstance(value, timedelta):
         raise ValidationError.at(attribute.name, f"expected a duration, got {describe(value)}")
+
+
+_accepting(duration, "instance", (timedelta,))
 
 
 def positive_duration(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -182,6 +241,14 @@ def currency_code(_instance: object, attribute: attrs.Attribute[Any], value: obj
         raise ValidationError.at(attribute.name, f"not an ISO 4217 code: {describe(value)}")
 
 
+_accepting(
+    currency_code,
+    "test",
+    (str,),
+    "len({0}) == 3 and {0}.isascii() and {0}.isalpha() and {0}.isupper()",
+)
+
+
 @contextmanager
 def representable(path: str) -> Iterator[None]:
     """Date arithmetic past the last (or before the first) representable moment is a
@@ -203,7 +270,7 @@ def optional(validator: Validator) -> Validator:
         if value is not None:
             validator(instance, attribute, value)
 
-    return check
+    return _accepting(check, "optional", validator)
 
 
 #: ``None`` or text.
@@ -230,7 +297,7 @@ def instance_of(cls: type | tuple[type, ...], what: str | None = None) -> Valida
             msg = f"expected {expected}, got {type(value).__name__}"
             raise ValidationError.at(attribute.name, msg)
 
-    return check
+    return _accepting(check, "instance", classes)
 
 
 def optional_instance_of(cls: type | tuple[type, ...], what: str | None = None) -> Validator:
@@ -256,7 +323,7 @@ def tuple_of(cls: type | tuple[type, ...], what: str | None = None) -> Validator
                 msg = f"expected {expected}, got {type(item).__name__}"
                 raise ValidationError.at(f"{attribute.name}.{i}", msg)
 
-    return check
+    return _accepting(check, "tuple_of", cls if isinstance(cls, tuple) else (cls,))
 
 
 def frozenset_of(cls: type | tuple[type, ...], what: str | None = None) -> Validator:
@@ -273,7 +340,7 @@ def frozenset_of(cls: type | tuple[type, ...], what: str | None = None) -> Valid
                 msg = f"expected {expected}, got {describe(item)}"
                 raise ValidationError.at(attribute.name, msg)
 
-    return check
+    return _accepting(check, "frozenset_of", cls if isinstance(cls, tuple) else (cls,))
 
 
 def text_mapping(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:

@@ -15,9 +15,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from csdomain import validators
 from csdomain.auth import Actor
 from csdomain.calendar import BusinessCalendar, QuietHours
+from csdomain.clock import as_utc
 from csdomain.errors import ValidationError
+from csdomain.lifecycle import StatusChange
 from csdomain.money import Money
 from csdomain.orders import Order
 from csdomain.serialization import (
@@ -741,3 +744,106 @@ def test_the_verifier_leaves_what_would_not_read_back_equal_to_the_read_back() -
         attrs.evolve(good, quantity=1.0),
     ):
         assert not verify(bad)
+
+
+# -- the checked path's generated functions (issue #15: fast well-formed outside input) ------
+
+_calls: list[str] = []
+
+
+def _counted(_instance: object, attribute: attrs.Attribute[Any], _value: object) -> None:
+    _calls.append(attribute.name)
+
+
+def _only_ab(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value not in ("a", "b"):
+        raise ValidationError.at(attribute.name, "must be a or b")
+
+
+@attrs.frozen
+class Checked:
+    name: str = attrs.field(validator=[validators.text, _only_ab])
+    code: str = attrs.field(converter=str.upper, validator=validators.currency_code)
+    count: int = attrs.field(validator=_counted)
+    label: str | None = attrs.field(default=None, validator=validators.optional_text)
+    lines: tuple[Line, ...] = attrs.field(
+        default=(), converter=validators.as_tuple, validator=validators.tuple_of(Line)
+    )
+
+    def __attrs_post_init__(self) -> None:
+        _calls.append("post_init")
+        if self.count > len(self.name):
+            raise ValidationError.at("count", "longer than the name")
+
+
+def _checked(**changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {"name": "a", "code": "cny", "count": 1, "label": None, "lines": []}
+    data.update(changes)
+    return data
+
+
+def test_the_checked_path_runs_each_validator_and_post_init_once() -> None:
+    # Rule: outside input is fully checked; each check runs once, not again by a re-build.
+    _calls.clear()
+    built = from_json(Checked, orjson.dumps(_checked()))
+    assert built == Checked("a", "cny", 1)
+    assert built.code == "CNY"
+    assert _calls == ["count", "post_init", "count", "post_init"]  # from_json, then Checked()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        _checked(),
+        _checked(name="c"),
+        _checked(name=1),
+        _checked(code="yuan"),
+        _checked(code="CN"),
+        _checked(count=2),
+        _checked(count=True),
+        _checked(label=3),
+        _checked(label="x", lines=[{"sku": "s", "quantity": 1, "price": {"amount": "1"}}]),
+        _checked(lines=[{"sku": "s", "quantity": 1, "price": {"amount": "1", "currency": "CNY"}}]),
+    ],
+)
+def test_validators_the_type_checks_do_not_imply_still_run(data: dict[str, Any]) -> None:
+    # Rule: the checked path leaves out only what its type checks prove; every other
+    # validator, converter and the cross-field check give the result cattrs gives.
+    ours, reference = _both(data, Checked)
+    assert ours == reference
+
+
+def test_disabled_validators_are_skipped_on_the_checked_path_as_in_init() -> None:
+    # Rule: attrs.validators.disabled() skips validators in __init__; structuring follows.
+    data = _checked(name="c", code="yuan")
+    with attrs.validators.disabled():
+        ours, reference = _both(data, Checked)
+        assert ours == reference == Checked("c", "yuan", 1)
+    assert isinstance(_both(data, Checked)[0], list)
+
+
+def test_money_read_on_the_trusted_path_never_skips_the_checked_paths_normalising() -> None:
+    # Rule: the trusted path's shared money never stands in for checked money.
+    price = {"amount": "10.5", "currency": "CNY"}
+    line = {"sku": "s", "quantity": 1, "price": price}
+    trusted = trusted_structure_hook(Line)(line)
+    checked = structure(line, Line)
+    assert trusted.price.amount == Decimal("10.5")
+    assert checked.price.amount.as_tuple().exponent == -2
+    assert structure(line, Line).price is checked.price
+
+
+@given(aware_datetimes())
+def test_as_utc_keeps_utc_instants_and_gives_aware_ones(at: datetime) -> None:
+    # Rule: the checked path calls as_utc only for a datetime not in UTC and then leaves
+    # out the aware check; that holds because as_utc does exactly this.
+    converted = as_utc(at)
+    assert converted.utcoffset() == timedelta(0)
+    assert converted.timestamp() == at.timestamp()
+    if at.tzinfo is UTC:
+        assert converted is at
+    change = {"from_": None, "to": "placed", "at": at.isoformat(), "by": "u", "note": ""}
+    ours, reference = _both(change, StatusChange)
+    assert ours == reference
+    assert isinstance(ours, StatusChange)
+    assert ours.at.tzinfo is UTC

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -349,3 +349,114 @@ def test_evolve_checked_skips_validators_only_where_attrs_would() -> None:
         assert validators.evolve_checked(window, start=-1) == attrs.evolve(window, start=-1)
     with pytest.raises(ValidationError):
         validators.evolve_checked(window, start=-1)
+
+
+# -- what each validator says it accepts (read by the converter's checked decoding) ----------
+
+
+def _tagged_validators() -> list[Any]:
+    """Every validator of a stored model's fields that says what it accepts, with the
+    parts of ``optional`` validators and attrs' ``and_`` lists."""
+    from csdomain.testing.strategies import _model_strategies
+
+    found: dict[int, Any] = {}
+    seen: set[type] = set()
+
+    def visit_class(cls: type) -> None:
+        if cls in seen or not attrs.has(cls):
+            return
+        seen.add(cls)
+        for field in attrs.fields(cls):
+            visit(field.validator)
+            for inner in getattr(field.type, "__args__", ()) or (field.type,):
+                if isinstance(inner, type):
+                    visit_class(inner)
+
+    def visit(validator: Any) -> None:
+        for part in getattr(validator, "_validators", None) or (validator,):
+            accepts = validators._accepted(part)
+            if accepts is not None:
+                found[id(part)] = part
+                if accepts[0] == "optional":
+                    visit(accepts[1])
+
+    for cls, _strategy in _model_strategies():
+        visit_class(cls)
+    for name in validators.__all__:  # and every shared validator, used or not
+        visit(getattr(validators, name))
+    return list(found.values())
+
+
+_TAGGED = _tagged_validators()
+
+
+@attrs.frozen
+class _Holder:
+    field: object = None
+
+
+_FIELD = attrs.fields(_Holder).field
+
+
+def _values_of(cls: type) -> st.SearchStrategy[Any]:
+    """Values of ``cls``, edges included."""
+    from csdomain.testing.strategies_kernel import money
+
+    plain: dict[type, st.SearchStrategy[Any]] = {
+        str: st.text() | st.sampled_from(["", " ", "\t\n", "\u3000", "a", " a "]),
+        int: st.integers() | st.sampled_from([-1, 0, 1, 2**63 - 1, 2**63, -(2**63), 10**30]),
+        bool: st.booleans(),
+        Decimal: st.decimals() | st.sampled_from([Decimal("NaN"), Decimal("-Infinity")]),
+        timedelta: st.timedeltas(),
+        Money: money(),
+    }
+    if cls in plain:
+        return plain[cls]
+    if isinstance(cls, type) and issubclass(cls, Enum):
+        return st.sampled_from(cls)
+    if attrs.has(cls):
+        # an instance of the class, its fields unset: what an isinstance check sees
+        return st.builds(object.__new__, st.just(cls))
+    return st.from_type(cls)
+
+
+def _passes(validator: Any, value: object) -> bool:
+    try:
+        validator(None, _FIELD, value)
+    except ValidationError:
+        return False
+    return True
+
+
+def test_the_stored_models_have_validators_that_say_what_they_accept() -> None:
+    kinds = {validators._accepted(v)[0] for v in _TAGGED}  # type: ignore[index]
+    assert {"test", "instance", "optional", "tuple_of", "aware"} <= kinds
+
+
+@pytest.mark.parametrize("validator", _TAGGED, ids=lambda v: getattr(v, "__qualname__", "v"))
+@given(data=st.data())
+def test_a_validator_accepts_exactly_what_it_says(validator: Any, data: st.DataObject) -> None:
+    # Rule: the converter's checked decoding leaves out a validator its type checks imply
+    # or runs its stated test instead of the call, so what a validator says it accepts
+    # must be exactly what it accepts (else a bad document would pass).
+    from csdomain.testing.strategies_kernel import aware_datetimes
+
+    accepts = validators._accepted(validator)
+    assert accepts is not None
+    kind = accepts[0]
+    if kind == "optional":
+        assert _passes(validator, None)
+        return
+    if kind == "aware":
+        assert _passes(validator, data.draw(aware_datetimes()))
+        return
+    value = data.draw(st.one_of([_values_of(c) for c in accepts[1]]))
+    if kind == "instance":
+        assert _passes(validator, value)
+    elif kind == "tuple_of":
+        assert _passes(validator, (value, value))
+    elif kind == "frozenset_of":
+        assert _passes(validator, frozenset({value}))
+    else:
+        expression = accepts[2].format("value")
+        assert _passes(validator, value) == bool(eval(expression, {}, {"value": value}))  # noqa: S307

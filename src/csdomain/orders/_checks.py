@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from csdomain.errors import ValidationError, describe
+from csdomain.validators import _accepting
 
 
 #: The largest quantity a stored document holds: a signed 64-bit integer (the store's
@@ -44,6 +45,11 @@ def stored_count(_instance: object, attribute: attrs.Attribute[Any], value: obje
 def stored_positive(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """The field holds a whole number of one or more, at most :data:`MAX_STORED_QUANTITY`."""
     _whole(value, attribute.name, 1)
+
+
+# What they accept, for the converter's checked decoding (csdomain.validators._accepted).
+_accepting(stored_count, "test", (int,), f"not ({{0}} < 0 or {{0}} > {MAX_STORED_QUANTITY})")
+_accepting(stored_positive, "test", (int,), f"not ({{0}} < 1 or {{0}} > {MAX_STORED_QUANTITY})")
 
 
 def quantities_over(
