@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         SlaTarget,
     )
     from csdomain.customers import Customer, CustomerClass, CustomerPolicy, DuplicateContactWarning
+    from csdomain.desk.customers import CustomerRegistration
     from csdomain.desk.notifications import DispatchSummary
     from csdomain.desk.privacy import CustomerErased, ErasureReport, PrivacyDesk
     from csdomain.errors import (
@@ -166,6 +167,7 @@ _EXPORTS: dict[str, str] = {
     "Customer": "csdomain.customers",
     "CustomerClass": "csdomain.customers",
     "CustomerPolicy": "csdomain.customers",
+    "CustomerRegistration": "csdomain.desk.customers",
     "DispatchSummary": "csdomain.desk.notifications",
     "Dispatcher": "csdomain.service",
     "DuplicateContactWarning": "csdomain.customers",
@@ -305,6 +307,7 @@ __all__ = [
     "CustomerClass",
     "CustomerErased",
     "CustomerPolicy",
+    "CustomerRegistration",
     "DispatchSummary",
     "Dispatcher",
     "DuplicateContactWarning",

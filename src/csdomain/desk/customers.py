@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from csdomain.audit import AccessRecord
 from csdomain.auth import Actor, Permission, normal_identity, same_identity
@@ -53,10 +53,29 @@ from csdomain.money import Money
 from csdomain.store import Repository, UnitOfWork
 
 
-__all__ = ["CUSTOMER_ID_COUNTER", "UNCHANGED", "CustomerDesk", "log_interaction"]
+__all__ = [
+    "CUSTOMER_ID_COUNTER",
+    "UNCHANGED",
+    "CustomerDesk",
+    "CustomerRegistration",
+    "log_interaction",
+]
 
 #: Name of the store counter behind generated customer ids (``CU-000001``).
 CUSTOMER_ID_COUNTER = "customer.id"
+
+
+class CustomerRegistration(NamedTuple):
+    """What :meth:`CustomerDesk.register_customer` returns: the saved file and the warning.
+
+    A named tuple, so ``registration.customer`` reads as what it is and the pair still
+    unpacks (``customer, warning = desk.register_customer(...)``).
+    """
+
+    #: The customer file as saved (redacted for an actor without ``customer.read``).
+    customer: Customer
+    #: Other customers with the same phone number or bank account; ``None`` when none.
+    warning: DuplicateContactWarning | None
 
 
 class _Unchanged:
@@ -202,7 +221,7 @@ class CustomerDesk(DeskBase):
         account_manager: Id | None = None,
         filing_document: ShortText = "",
         language: ShortText = "",
-    ) -> tuple[Customer, DuplicateContactWarning | None]:
+    ) -> CustomerRegistration:
         """Open a customer file with the next customer code; warn about shared contacts.
 
         Source: docs/domain.md 1 (customer codes ``city - YYYYMM - name - serial``, the
@@ -216,7 +235,9 @@ class CustomerDesk(DeskBase):
         into the code (default ``name``); ``id`` defaults to the next ``CU-000001``. Needs
         ``customer.edit``; the returned file is on record (purpose ``register``).
         ``language`` is the language of the customer's messages (``zh-CN``, ``en``; empty:
-        the policy's).
+        the policy's). Returns a :class:`CustomerRegistration`: ``.customer`` is the saved
+        file, ``.warning`` a :class:`~csdomain.customers.DuplicateContactWarning` or ``None``
+        (it unpacks as the pair ``customer, warning``).
         """
         if code_name is not None and not code_name.strip():
             raise ValidationError.at("code_name", "must not be empty")
@@ -260,7 +281,7 @@ class CustomerDesk(DeskBase):
         )
         warning = self._check_bank_account(repo, customer)
         saved = self.create(uow, CUSTOMERS, customer)
-        return self._show_customer(uow, saved, by, "register"), warning
+        return CustomerRegistration(self._show_customer(uow, saved, by, "register"), warning)
 
     @use_case(Permission.EDIT_CUSTOMER)
     def change_customer(
