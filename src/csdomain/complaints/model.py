@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -78,6 +78,10 @@ from csdomain.validators import (
     tuple_of,
 )
 from csdomain.validators import not_blank as _not_blank
+
+
+if TYPE_CHECKING:
+    from csdomain.complaints.overdue import SlaBreach
 
 
 __all__ = [
@@ -1127,6 +1131,24 @@ class Complaint:
             note=note,
         )
         return self._with_step(step)
+
+    def sla_breaches(self, *, at: datetime) -> tuple[SlaBreach, ...]:
+        """Every service-level target this complaint missed as of ``at``.
+
+        See :func:`~csdomain.complaints.overdue.sla_breaches` (docs/domain.md 3.3); the
+        desk's :meth:`~csdomain.desk.complaints.ComplaintDesk.breaches` asks it of every
+        complaint in the store.
+        """
+        from csdomain.complaints.overdue import sla_breaches  # noqa: PLC0415 - it imports us
+
+        return sla_breaches(self, at)
+
+    def is_breached(self, *, at: datetime) -> bool:
+        """Whether this complaint missed its response or resolution target as of ``at``.
+
+        See :func:`~csdomain.complaints.overdue.is_breached` (docs/domain.md 3.3).
+        """
+        return bool(self.sla_breaches(at=at))
 
     def missed_deadlines(
         self, *, at: datetime, policy: ComplaintPolicy, calendar: BusinessCalendar, limit: int = 5
