@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from csdomain import Actor, ServiceDesk, open_store
 from csdomain._version import __version__
 from csdomain.cli import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE, main
+from csdomain.cli.demo import render_summary
 
 
 def run(*args: str, cwd: Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
@@ -60,7 +62,7 @@ def test_an_in_memory_store_is_refused_where_a_command_reads_one(
 ) -> None:
     # Rule: `--store sqlite:///` would report on an empty store without saying so.
     for command in (["report"], ["outbox"], ["export", "-o", "-"]):
-        assert main([*command, "--store", "sqlite:///"]) == 1
+        assert main([*command, "--store", "sqlite:///"]) == EXIT_USAGE
         assert "in-memory store" in capsys.readouterr().err
 
 
@@ -168,3 +170,83 @@ def test_dispatch_has_an_sms_sender_for_development_and_a_gateway(
     assert "gateway-secret" not in out
     assert main([*base, "--sms-gateway", "ftp://sms.example.com"]) == EXIT_USAGE
     assert "--sms-gateway" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("url", ["sqlite:///", "sqlite:///:memory:", "memory://"])
+def test_every_reading_command_refuses_an_in_memory_store_with_usage(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Rule: an in-memory store is empty when a reading command starts and gone when it ends:
+    # a usage error (exit 2 with usage), also for dispatch with --create-store.
+    for command in (
+        ["report"],
+        ["outbox"],
+        ["outbox", "show", "msg-1"],
+        ["export", "-o", "-"],
+        ["dispatch", "--once"],
+        ["dispatch", "--once", "--create-store"],
+    ):
+        assert main([*command, "--store", url]) == EXIT_USAGE, command
+        err = capsys.readouterr().err
+        assert err.startswith(f"usage: csdomain {command[0]}"), err
+        assert f"--store: {url} is an in-memory store" in err
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [
+        (["outbox", "--limit", "0"], "--limit"),
+        (["outbox", "--limit", "-1"], "--limit"),
+        (["outbox", "--limit", str(2**63)], "--limit"),
+        (["outbox", "retry", "--dead", "--limit", "0"], "--limit"),
+        (["dispatch", "--once", "--max-attempts", "0"], "--max-attempts"),
+        (["dispatch", "--once", "--batch-size", "0"], "--batch-size"),
+        (["dispatch", "--once", "--concurrency", "sms=0"], "--concurrency"),
+        (["dispatch", "--once", "--backoff-factor", "0"], "--backoff-factor"),
+        (["dispatch", "--once", "--rate-limit", "sms=1/0"], "--rate-limit"),
+    ],
+)
+def test_count_and_policy_options_are_usage_errors_naming_the_option(
+    command: list[str], option: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Rule: every usage error exits 2 with usage and names the option the user typed,
+    # also where the library (the desk's limit, the notification policy) does the check.
+    store = tmp_path / "cs.db"
+    with ServiceDesk(open_store(f"sqlite:///{store}")):
+        pass  # an existing, empty store: the option is what is wrong
+    status: object
+    try:
+        status = main([*command, "--store", f"sqlite:///{store}"])
+    except SystemExit as done:  # argparse's own type check
+        status = done.code
+    assert status == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert f"usage: csdomain {command[0]}" in err
+    assert f"{option}:" in err
+    assert "notifications." not in err
+
+
+def test_an_import_into_memory_says_it_was_a_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Rule: importing into an in-memory store checks the export and says nothing was kept.
+    store = f"sqlite:///{tmp_path / 'cs.db'}"
+    with ServiceDesk(open_store(store)) as desk:
+        desk.register_customer(name="Huake", city="Wuhan", by=Actor.superuser())
+    backup = tmp_path / "cs.jsonl"
+    assert main(["export", "--store", store, "-o", str(backup)]) == 0
+    capsys.readouterr()
+    assert main(["import", str(backup), "--store", "memory://"]) == 0
+    out = capsys.readouterr().out
+    assert f"checked {backup}:" in out
+    assert "memory:// is an in-memory store: nothing was kept" in out
+
+
+def test_a_demo_in_memory_does_not_suggest_commands_on_a_store_that_is_gone() -> None:
+    # Rule: "what to try next" names only commands that work; a demo built in memory is
+    # gone when the command ends, so the summary says to build it in a file instead.
+    text = render_summary({"customers": 3}, "memory://")
+    assert "What to try next" not in text
+    assert "--store memory://" not in text
+    assert "csdomain demo --store sqlite:///csdomain.db" in text
+    assert "What to try next" in render_summary({"customers": 3}, "sqlite:///demo.db")

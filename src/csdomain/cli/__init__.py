@@ -3,7 +3,9 @@
 Every command has ``--help`` with examples. Errors are one clear line on stderr and a
 non-zero exit status, never a traceback (set ``CSDOMAIN_DEBUG=1`` to see one):
 
-* 2 for a usage error (a bad option or option value), with the command's usage line;
+* 2 for a usage error (a bad option or option value, also one the library checks, such
+  as ``--limit 0`` or an in-memory ``--store`` where a command reads a store), with the
+  command's usage line;
 * 1 when the command could not do its work (a store that is not there, a refused import);
 * 130 after Ctrl-C, having left nothing half-built;
 * 141 when the reader of the output went away (``csdomain outbox | head -1``), quietly.

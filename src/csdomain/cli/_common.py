@@ -25,8 +25,11 @@ __all__ = [
     "add_store_option",
     "cli_actor",
     "file_error",
+    "in_memory_store",
     "new_sqlite_file",
+    "positive_count",
     "print_table",
+    "refuse_in_memory_store",
     "require_existing_store",
     "sqlite_path",
     "store_url",
@@ -99,22 +102,31 @@ def sqlite_path(url: str) -> Path | None:
     return None if target in (None, "", ":memory:") else Path(target)
 
 
-def _in_memory_sqlite(url: str) -> bool:
-    return _sqlite_target(url) in ("", ":memory:")
+def in_memory_store(url: str) -> bool:
+    """Whether ``url`` names a store that lives only in the process: ``memory://``,
+    in-memory SQLite (``sqlite:///``, ``sqlite:///:memory:``)."""
+    return urlsplit(url).scheme == "memory" or _sqlite_target(url) in ("", ":memory:")
+
+
+def refuse_in_memory_store(url: str) -> None:
+    """Refuse an in-memory ``--store`` where a command reads one: it would be empty when
+    the command starts and gone when it ends. A usage error (exit 2 with usage)."""
+    if in_memory_store(url):
+        msg = (
+            f"{url} is an in-memory store, empty when the command starts and gone when it "
+            "ends: give a file, e.g. sqlite:///csdomain.db"
+        )
+        raise ValidationError.at("--store", msg)
 
 
 def require_existing_store(url: str, *, create_option: str | None = None) -> None:
     """Refuse a store a reading command would find empty: a SQLite file that does not
-    exist (opening it would create an empty store) or in-memory SQLite (``sqlite:///``).
+    exist (opening it would create an empty store) or an in-memory store (``sqlite:///``,
+    ``memory://``; see :func:`refuse_in_memory_store`).
 
     ``create_option`` names the option that asks for a new store (said in the error).
     """
-    if _in_memory_sqlite(url) and create_option is None:
-        msg = (
-            f"{url} is an in-memory store, empty when the command starts: give a file, "
-            "e.g. sqlite:///csdomain.db"
-        )
-        raise BackendUnavailable(msg)
+    refuse_in_memory_store(url)
     path = sqlite_path(url)
     if path is not None and not path.exists():
         msg = f"no store at {url}: {path} does not exist (csdomain demo --store {url} builds one"
@@ -132,6 +144,23 @@ def store_url(value: str) -> str:
         msg = f"not a store URL: {value!r} (did you mean {hint}?)"
         raise argparse.ArgumentTypeError(msg)
     return text
+
+
+#: The largest count the store takes (a signed 64-bit integer).
+_MAX_COUNT = 2**63 - 1
+
+
+def positive_count(value: str) -> int:
+    """An ``argparse`` type for counts (``--limit N``): a whole number from 1 up, so a bad
+    value is a usage error with the usage line, like argparse's own."""
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if not 1 <= number <= _MAX_COUNT:
+        msg = f"must be a whole number from 1 to 2**63-1, got {value.strip()}"
+        raise argparse.ArgumentTypeError(msg)
+    return number
 
 
 def file_error(err: OSError, path: str, doing: str) -> ValidationError:

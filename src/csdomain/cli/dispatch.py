@@ -25,6 +25,8 @@ from csdomain.cli._common import (
     Subcommands,
     add_store_option,
     cli_actor,
+    positive_count,
+    refuse_in_memory_store,
     require_existing_store,
 )
 from csdomain.cli.outbox import print_outbox_summary, summary_json
@@ -193,7 +195,41 @@ def dispatch_policy(args: argparse.Namespace) -> NotificationPolicy:
     table = config.get("notifications", {})
     if not isinstance(table, dict):
         raise ValidationError.at("notifications", "expected a table of policy values")
-    return policy_with(policy_with(NotificationPolicy(), table), _policy_overrides(args))
+    configured = policy_with(NotificationPolicy(), table)
+    try:
+        return policy_with(configured, _policy_overrides(args))
+    except ValidationError as err:
+        # a value the options gave: a usage error naming the option, not the policy field
+        raise ValidationError(
+            [(_option_of(path), message) for path, message in err.errors]
+        ) from None
+
+
+#: The option that sets each ``[notifications]`` field (``channel_limits`` by its key).
+_OPTION_OF_FIELD = {
+    "lease": "--lease",
+    "backoff_base": "--backoff-base",
+    "backoff_factor": "--backoff-factor",
+    "backoff_cap": "--backoff-cap",
+    "max_attempts": "--max-attempts",
+    "batch_size": "--batch-size",
+    "channels": "--channel",
+    "concurrency": "--concurrency",
+    "rate": "--rate-limit",
+    "burst": "--rate-limit",
+}
+
+
+def _option_of(path: str) -> str:
+    """The option behind a policy error's path (``notifications.max_attempts`` ->
+    ``--max-attempts``, ``notifications.channel_limits.sms.rate`` -> ``--rate-limit``)."""
+    parts = path.split(".")
+    if parts and parts[0] == "notifications":
+        parts = parts[1:]
+    if not parts:
+        return path
+    field = parts[-1] if parts[0] == "channel_limits" else parts[0]
+    return _OPTION_OF_FIELD.get(field, path)
 
 
 def _run(dispatcher: Dispatcher, args: argparse.Namespace) -> tuple[int, DispatchSummary]:
@@ -230,6 +266,7 @@ def _cmd_dispatch(args: argparse.Namespace) -> int:
     if args.config is not None:
         use_config_file(args.config)
     policy = dispatch_policy(args)
+    refuse_in_memory_store(args.store)
     if not args.create_store:
         require_existing_store(args.store, create_option="--create-store")
     notifiers = _dispatch_notifiers(args)
@@ -353,11 +390,13 @@ def add_dispatch_command(subparsers: Subcommands) -> None:
         help="TOML config file: [notifications] and [plugins.NAME] (default $CSDOMAIN_CONFIG)",
     )
     policy.add_argument("--lease", metavar="SECONDS", help="how long a claim lasts")
-    policy.add_argument("--max-attempts", type=int, metavar="N", help="attempts before dead letter")
+    policy.add_argument(
+        "--max-attempts", type=positive_count, metavar="N", help="attempts before dead letter"
+    )
     policy.add_argument("--backoff-base", metavar="SECONDS", help="wait after a first failure")
     policy.add_argument("--backoff-factor", metavar="X", help="growth of the wait per attempt")
     policy.add_argument("--backoff-cap", metavar="SECONDS", help="longest wait between attempts")
-    policy.add_argument("--batch-size", type=int, metavar="N", help="messages per query")
+    policy.add_argument("--batch-size", type=positive_count, metavar="N", help="messages per query")
     policy.add_argument(
         "--channel",
         action="append",
