@@ -74,7 +74,7 @@ def test_export_to_a_missing_folder_names_the_users_path(
     assert main(["demo", "--store", store]) == 0
     capsys.readouterr()
     target = tmp_path / "nonexistent" / "x.jsonl"
-    assert main(["export", "--store", store, "-o", str(target)]) == 1
+    assert main(["export", "--store", store, "-o", str(target)]) == EXIT_USAGE
     err = capsys.readouterr().err
     assert f"cannot write {target}" in err
     assert "does not exist" in err
@@ -250,3 +250,72 @@ def test_a_demo_in_memory_does_not_suggest_commands_on_a_store_that_is_gone() ->
     assert "--store memory://" not in text
     assert "csdomain demo --store sqlite:///csdomain.db" in text
     assert "What to try next" in render_summary({"customers": 3}, "sqlite:///demo.db")
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "message"),
+    [
+        (["report", "--html", "{missing}/r.html"], "--html", "the folder {missing} does not"),
+        (["report", "--html", "{folder}"], "--html", "{folder} is a folder"),
+        (["export", "-o", "{missing}/x.jsonl"], "--output", "the folder {missing} does not"),
+        (["export", "-o", "{folder}"], "--output", "{folder} is a folder"),
+        (["import", "{missing}/x.jsonl"], "FILE", "file {missing}/x.jsonl does not exist"),
+        (["import", "{folder}"], "FILE", "{folder} is a folder"),
+        (["dispatch", "--once", "--sms-file", "{missing}/s.jsonl"], "--sms-file", "{missing}"),
+        (["dispatch", "--once", "--sms-file", "{folder}"], "--sms-file", "{folder} is a folder"),
+    ],
+)
+def test_a_file_option_is_checked_before_any_work_as_a_usage_error(
+    command: list[str],
+    option: str,
+    message: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Rule: friendly file errors: a file a command cannot write or read is one line naming
+    # the user's path and the option, exit 2 with usage, before any work (an SMS file in a
+    # missing folder would otherwise fail every text at its first delivery, hours later).
+    places = {"missing": str(tmp_path / "nowhere"), "folder": str(tmp_path / "a-folder")}
+    (tmp_path / "a-folder").mkdir()
+    store = tmp_path / "cs.db"
+    with ServiceDesk(open_store(f"sqlite:///{store}")):
+        pass
+    argv = [part.format(**places) for part in command]
+    assert main([*argv, "--store", f"sqlite:///{store}"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: csdomain {command[0]}")
+    assert f"error: {option}: " in err
+    assert message.format(**places) in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-folder", "cs.db"]
+
+
+@pytest.mark.parametrize("command", [["demo"], ["report"], ["outbox"], ["export", "-o", "-"]])
+def test_a_store_url_naming_a_folder_is_a_usage_error(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Rule: `--store sqlite:///FOLDER` says it is a folder and suggests a file in it,
+    # instead of SQLite's "unable to open database file".
+    assert main([*command, "--store", f"sqlite:///{tmp_path}"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert f"--store: {tmp_path} is a folder, not a store file" in err
+    assert f"sqlite:///{tmp_path / 'csdomain.db'}" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_report_page_is_written_whole_or_to_standard_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Rule: --html writes through a temporary file renamed at the end (no half-written
+    # page); `--html -` prints the page, and refuses --json beside it.
+    store = f"sqlite:///{tmp_path / 'cs.db'}"
+    with ServiceDesk(open_store(store)):
+        pass
+    page = tmp_path / "report.html"
+    assert main(["report", "--store", store, "--html", str(page), "--lang", "en"]) == 0
+    capsys.readouterr()
+    assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cs.db", "report.html"]
+    assert main(["report", "--store", store, "--html", "-", "--lang", "en"]) == 0
+    assert capsys.readouterr().out.startswith("<!DOCTYPE html>")
+    assert main(["report", "--store", store, "--html", "-", "--json"]) == EXIT_USAGE
+    assert "--html: - (standard output) and --json both print" in capsys.readouterr().err

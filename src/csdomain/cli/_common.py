@@ -26,7 +26,9 @@ __all__ = [
     "cli_actor",
     "file_error",
     "in_memory_store",
+    "input_file",
     "new_sqlite_file",
+    "output_file",
     "positive_count",
     "print_table",
     "refuse_in_memory_store",
@@ -119,6 +121,20 @@ def refuse_in_memory_store(url: str) -> None:
         raise ValidationError.at("--store", msg)
 
 
+def _refuse_a_folder(url: str, path: Path | None) -> None:
+    """A ``sqlite:///`` URL naming a folder, or a file in a folder that is not there, is a
+    usage error (not SQLite's "unable to open database file")."""
+    if path is None:
+        return
+    if path.is_dir():
+        example = f"sqlite:///{path / 'csdomain.db'}"
+        msg = f"{path} is a folder, not a store file: give a file, e.g. {example}"
+        raise ValidationError.at("--store", msg)
+    if not path.parent.is_dir():
+        msg = f"{url}: the folder {path.parent} does not exist"
+        raise ValidationError.at("--store", msg)
+
+
 def require_existing_store(url: str, *, create_option: str | None = None) -> None:
     """Refuse a store a reading command would find empty: a SQLite file that does not
     exist (opening it would create an empty store) or an in-memory store (``sqlite:///``,
@@ -128,6 +144,7 @@ def require_existing_store(url: str, *, create_option: str | None = None) -> Non
     """
     refuse_in_memory_store(url)
     path = sqlite_path(url)
+    _refuse_a_folder(url, path)
     if path is not None and not path.exists():
         msg = f"no store at {url}: {path} does not exist (csdomain demo --store {url} builds one"
         msg += f", {create_option} starts an empty one)" if create_option else ")"
@@ -163,6 +180,36 @@ def positive_count(value: str) -> int:
     return number
 
 
+def output_file(name: str, option: str) -> Path | None:
+    """The file an option names for writing, checked before any work starts: a folder,
+    or a file in a folder that does not exist, is a usage error naming ``option``.
+    ``-`` (standard output) is ``None``."""
+    if name == "-":
+        return None
+    path = Path(name)
+    if path.is_dir():
+        raise ValidationError.at(option, f"{name} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise ValidationError.at(
+            option, f"cannot write {name}: the folder {path.parent} does not exist"
+        )
+    return path
+
+
+def input_file(name: str, option: str) -> Path | None:
+    """The file an option or argument names for reading, checked before any work starts:
+    a missing file or a folder is a usage error naming ``option``. ``-`` (standard input)
+    is ``None``."""
+    if name == "-":
+        return None
+    path = Path(name)
+    if path.is_dir():
+        raise ValidationError.at(option, f"{name} is a folder; give the file to read")
+    if not path.exists():
+        raise ValidationError.at(option, f"file {name} does not exist")
+    return path
+
+
 def file_error(err: OSError, path: str, doing: str) -> ValidationError:
     """A one-line error for a file the command cannot read or write, naming the user's path."""
     reason = err.strerror or type(err).__name__
@@ -181,6 +228,7 @@ def new_sqlite_file(url: str) -> Iterator[str]:
     other URLs are yielded as they are (the command refuses a store that holds data).
     """
     path = sqlite_path(url)
+    _refuse_a_folder(url, path)
     if path is None or path.exists():
         # an existing file is built in place: the command refuses one that holds data
         yield url

@@ -25,6 +25,7 @@ from csdomain.cli._common import (
     Subcommands,
     add_store_option,
     cli_actor,
+    output_file,
     positive_count,
     refuse_in_memory_store,
     require_existing_store,
@@ -101,6 +102,8 @@ def _dispatch_notifiers(args: argparse.Namespace) -> list[object]:
         secret = _secret_from_env(args.sms_secret_env, "--sms-secret-env")
         notifiers.append(SmsGatewayNotifier(args.sms_gateway, secret))
     if args.sms_file:
+        # checked now, not at the first delivery hours later (every text would fail)
+        output_file(args.sms_file, "--sms-file")
         notifiers.append(SmsFileNotifier(args.sms_file))
     return notifiers
 

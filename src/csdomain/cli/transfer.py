@@ -17,10 +17,11 @@ from csdomain.cli._common import (
     add_store_option,
     file_error,
     in_memory_store,
+    input_file,
     new_sqlite_file,
+    output_file,
     require_existing_store,
 )
-from csdomain.errors import ValidationError
 
 
 if TYPE_CHECKING:
@@ -68,8 +69,6 @@ def _input(path: str) -> Iterator[IO[bytes]]:
         yield sys.stdin.buffer
         return
     source_path = Path(path)
-    if not source_path.is_file():
-        raise ValidationError.at("input", f"file {path} does not exist")
     try:
         source = _open(source_path, "rb")
     except OSError as err:
@@ -84,6 +83,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from csdomain.store import open_store  # noqa: PLC0415
     from csdomain.store.transfer import export_lines  # noqa: PLC0415
 
+    output_file(args.output, "--output")
     require_existing_store(args.store)
     store = open_store(args.store)
     try:
@@ -111,6 +111,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from csdomain.store import open_store  # noqa: PLC0415
     from csdomain.store.transfer import import_store  # noqa: PLC0415
 
+    input_file(args.input, "FILE")
     # a new SQLite file is built aside and renamed at the end: a refused import leaves
     # no empty database behind
     with new_sqlite_file(args.store) as url:
