@@ -14,6 +14,7 @@ import json
 import math
 import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,7 @@ from csdomain.errors import ValidationError
 if TYPE_CHECKING:
     from csdomain.desk.notifications import Dispatcher, DispatchSummary
     from csdomain.notify import NotificationPolicy
+    from csdomain.store import Store
 
 
 __all__ = ["add_dispatch_command", "dispatch_policy"]
@@ -293,6 +295,7 @@ def _cmd_dispatch(args: argparse.Namespace) -> int:
             print(f"released {released} claim(s) of dispatchers that are gone")
         rounds, total = _run(dispatcher, args)
         summary = desk.outbox_summary(by=cli_actor())
+        unhandled = unhandled_channels(store)
     finally:
         store.close()
         for name in names:
@@ -311,7 +314,41 @@ def _cmd_dispatch(args: argparse.Namespace) -> int:
     else:
         print(f"dispatch ({rounds} round(s)): {total.describe()}")
         print_outbox_summary(summary)
+    for channel, count in sorted(unhandled.items()):
+        print(_unhandled_hint(channel, count), file=sys.stderr)
     return 0
+
+
+#: The start of the error a message gets when no notifier handles its channel.
+_NO_NOTIFIER = "no notifier handles channel"
+
+#: How many failed messages the hint looks at, at most (it only counts them per channel).
+_HINT_SCAN = 10_000
+
+
+def unhandled_channels(store: Store) -> dict[str, int]:
+    """Waiting or dead messages whose last attempt failed because no notifier handles
+    their channel, counted per channel (at most :data:`_HINT_SCAN` looked at). Read
+    without the desk: only the channel and the error are seen, no personal data."""
+    from csdomain.kinds import MESSAGES  # noqa: PLC0415
+    from csdomain.notify import MessageStatus  # noqa: PLC0415
+
+    counts: dict[str, int] = {}
+    with store.unit_of_work(readonly=True) as uow:
+        repo = uow.repo(MESSAGES)
+        for status in (MessageStatus.PENDING, MessageStatus.DEAD):
+            for message in repo.scan(status=status, limit=_HINT_SCAN):
+                if (message.last_error or "").startswith(_NO_NOTIFIER):
+                    counts[message.channel] = counts.get(message.channel, 0) + 1
+    return counts
+
+
+def _unhandled_hint(channel: str, count: int) -> str:
+    """What to do about messages on a channel no notifier handles."""
+    head = f"csdomain: {count} message(s) on channel {channel!r} failed: no notifier handles it"
+    if channel == "sms":
+        return f"{head}; --sms-file - prints them (development), --sms-gateway URL sends them"
+    return f"{head}; install or configure a notifier for it (csdomain plugins lists them)"
 
 
 def add_dispatch_command(subparsers: Subcommands) -> None:
