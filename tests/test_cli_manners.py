@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -13,7 +14,7 @@ import pytest
 
 from csdomain import Actor, ServiceDesk, open_store
 from csdomain._version import __version__
-from csdomain.cli import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE, main
+from csdomain.cli import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE, Progress, main
 from csdomain.cli.demo import render_summary
 
 
@@ -319,3 +320,37 @@ def test_the_report_page_is_written_whole_or_to_standard_output(
     assert capsys.readouterr().out.startswith("<!DOCTYPE html>")
     assert main(["report", "--store", store, "--html", "-", "--json"]) == EXIT_USAGE
     assert "--html: - (standard output) and --json both print" in capsys.readouterr().err
+
+
+def test_quiet_leaves_stderr_to_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Rule: -q prints errors only on stderr: no progress bars, status lines or hints; the
+    # command's results still go to stdout.
+    store = f"sqlite:///{tmp_path / 'cs.db'}"
+    with ServiceDesk(open_store(store)) as desk:
+        desk.register_customer(name="Huake", city="Wuhan", by=Actor.superuser())
+    assert main(["export", "--store", store, "-o", "-"]) == 0
+    assert "exported" in capsys.readouterr().err
+    assert main(["-q", "export", "--store", store, "-o", "-"]) == 0
+    quiet = capsys.readouterr()
+    assert quiet.err == ""
+    assert '"kind"' in quiet.out
+    assert (
+        main(["report", "--store", store, "--json", "--html", str(tmp_path / "r.html"), "-q"]) == 0
+    )
+    quiet = capsys.readouterr()
+    assert quiet.err == ""
+    assert quiet.out.startswith("{")
+    monkeypatch.setattr(Progress, "quiet", False)
+    bar = io.StringIO()
+    shown = Progress("building", 10, stream=bar)
+    shown.started -= 5  # the work has run for a while: the bar is drawn
+    shown.advance(5)
+    assert "building" in bar.getvalue()
+    monkeypatch.setattr(Progress, "quiet", True)
+    hidden = Progress("building", 10, stream=(silent := io.StringIO()))
+    hidden.started -= 5
+    hidden.advance(5)
+    hidden.close()
+    assert silent.getvalue() == ""

@@ -371,3 +371,5 @@ def test_dispatch_says_how_to_deliver_a_channel_no_notifier_handles(
     assert code == 0
     assert "channel 'sms'" not in err
     assert "channel 'fax'" in err
+    code, out, err = run(capsys, "-q", "dispatch", "--once", "--store", url)
+    assert (code, err) == (0, "")  # -q: a hint is not an error

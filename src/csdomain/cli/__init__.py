@@ -11,7 +11,8 @@ non-zero exit status, never a traceback (set ``CSDOMAIN_DEBUG=1`` to see one):
 * 141 when the reader of the output went away (``csdomain outbox | head -1``), quietly.
 
 ``-v`` shows what happens (the log notifier's deliveries, plugin loading) through stdlib
-:mod:`logging` on stderr, ``-vv`` debug detail, ``-q`` errors only. Each command lives in
+:mod:`logging` on stderr, ``-vv`` debug detail; ``-q`` leaves stderr to errors (no
+progress bars, log lines or hints; a command's results still print on stdout). Each command lives in
 its own module (``csdomain.cli.demo``, ``csdomain.cli.report`` ...) and adds its parser
 here; shared helpers are in ``csdomain.cli._common``.
 """
@@ -102,7 +103,7 @@ def _add_loudness(parser: argparse.ArgumentParser, *, top: bool) -> None:
         "--quiet",
         action="store_true",
         default=False if top else argparse.SUPPRESS,
-        help="print errors only",
+        help="errors only on stderr: no progress bars, log lines or hints",
     )
 
 
@@ -138,6 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose, args.quiet)
+    Progress.quiet = bool(args.quiet)
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

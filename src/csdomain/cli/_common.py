@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, ClassVar, TextIO
 from urllib.parse import urlsplit
 
 from csdomain.auth import Actor
@@ -48,7 +48,13 @@ Subcommands = Any
 
 
 class Progress:
-    """A dependency-free progress bar on stderr, shown only for work longer than a second."""
+    """A dependency-free progress bar on stderr, shown only for work longer than a second.
+
+    ``Progress.quiet`` (set by ``-q``) hides every bar.
+    """
+
+    #: No bar at all (``csdomain -q``): stderr carries errors only.
+    quiet: ClassVar[bool] = False
 
     def __init__(self, label: str, total: int, stream: TextIO | None = None) -> None:
         self.label = label
@@ -69,6 +75,8 @@ class Progress:
         self._draw()
 
     def _draw(self) -> None:
+        if self.quiet:
+            return
         if not self.stream.isatty() and self._drawn and self.done < self.total:
             return
         width = 30

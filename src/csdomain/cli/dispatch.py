@@ -315,7 +315,8 @@ def _cmd_dispatch(args: argparse.Namespace) -> int:
         print(f"dispatch ({rounds} round(s)): {total.describe()}")
         print_outbox_summary(summary)
     for channel, count in sorted(unhandled.items()):
-        print(_unhandled_hint(channel, count), file=sys.stderr)
+        if not args.quiet:
+            print(_unhandled_hint(channel, count), file=sys.stderr)
     return 0
 
 

@@ -123,7 +123,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if html_path is not None:
         _write_whole(html_path, render_html(report, language=language))
         message = f"operations report {report.month} written to {html_path}"
-        print(message, file=sys.stderr if args.json else sys.stdout)
+        if not (args.json and args.quiet):
+            print(message, file=sys.stderr if args.json else sys.stdout)
     if args.json:
         print(render_json(report))
     elif html_path is None:

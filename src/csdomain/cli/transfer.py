@@ -101,6 +101,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
         store.close()
     where = "standard output" if args.output == "-" else args.output
     report = sys.stderr if args.output == "-" else sys.stdout
+    if report is sys.stderr and args.quiet:
+        return 0
     print(f"exported {summary[0].describe()} from {store.url} to {where}", file=report)
     return 0
 
