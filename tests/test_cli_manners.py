@@ -47,6 +47,21 @@ def test_a_bare_file_name_gets_a_did_you_mean(capsys: pytest.CaptureFixture[str]
     assert "did you mean sqlite:///csdomain.db?" in err
 
 
+def test_a_bare_file_name_in_the_environment_says_where_it_came_from(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Rule: the did-you-mean names $CSDOMAIN_STORE when the bad value came from there.
+    monkeypatch.setenv("CSDOMAIN_STORE", "cs.db")
+    with pytest.raises(SystemExit) as done:
+        main(["report"])
+    assert done.value.code == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "not a store URL: 'cs.db' (from $CSDOMAIN_STORE) (did you mean sqlite:///cs.db?)" in err
+    with pytest.raises(SystemExit):
+        main(["report", "--store", "other.db"])
+    assert "$CSDOMAIN_STORE" not in capsys.readouterr().err
+
+
 def test_the_librarys_own_option_checks_exit_2_with_usage(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -159,6 +159,12 @@ def require_existing_store(url: str, *, create_option: str | None = None) -> Non
         raise BackendUnavailable(msg)
 
 
+class _FromEnvironment(str):
+    """The ``--store`` default read from ``$CSDOMAIN_STORE``: errors say where it came from."""
+
+    __slots__ = ()
+
+
 def store_url(value: str) -> str:
     """An ``argparse`` type for ``--store``: a URL, with a suggestion for a bare file name."""
     text = value.strip()
@@ -166,7 +172,8 @@ def store_url(value: str) -> str:
     if not sep or not scheme or len(scheme) == 1 or "/" in scheme or "." in scheme:
         # no scheme (``csdomain.db``), or a Windows drive letter (``C:\\cs.db``)
         hint = f"sqlite:///{text}" if text else "sqlite:///csdomain.db"
-        msg = f"not a store URL: {value!r} (did you mean {hint}?)"
+        where = " (from $CSDOMAIN_STORE)" if isinstance(value, _FromEnvironment) else ""
+        msg = f"not a store URL: {str(value)!r}{where} (did you mean {hint}?)"
         raise argparse.ArgumentTypeError(msg)
     return text
 
@@ -260,9 +267,10 @@ def new_sqlite_file(url: str) -> Iterator[str]:
 
 def add_store_option(parser: argparse.ArgumentParser) -> None:
     """``--store URL``, defaulting to ``$CSDOMAIN_STORE`` or :data:`DEFAULT_STORE`."""
+    named = os.environ.get("CSDOMAIN_STORE")
     parser.add_argument(
         "--store",
-        default=os.environ.get("CSDOMAIN_STORE", DEFAULT_STORE),
+        default=DEFAULT_STORE if named is None else _FromEnvironment(named),
         type=store_url,
         metavar="URL",
         help=f"store URL (default: $CSDOMAIN_STORE or {DEFAULT_STORE})",
