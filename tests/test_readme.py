@@ -10,6 +10,8 @@ import ast
 import re
 from pathlib import Path
 
+from csdomain.cli import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE, build_parser
+
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -82,3 +84,23 @@ def test_the_readme_leads_on_to_the_quickstart_the_docs_site_and_the_report() ->
         assert target in README, target
     for page in re.findall(r"\]\((docs/[^)#]+)", README):
         assert (ROOT / page).is_file(), page
+
+
+def test_the_quickstart_lists_every_command_and_the_exit_statuses() -> None:
+    # Rule: the command line is documented where a newcomer reads: every command of the
+    # parser and the exit statuses the CLI returns.
+    page = section(QUICKSTART, "The command line")
+    parser = build_parser()
+    (commands_action,) = [a for a in parser._actions if a.dest == "command"]
+    assert commands_action.choices is not None
+    listed = set(re.findall(r"^\| `csdomain (\w+)`", page, re.M))
+    assert listed == set(commands_action.choices)
+    text = " ".join(page.split())
+    for said in (
+        "status is 0 when the work is done",
+        "1 when it could not be",
+        f"{EXIT_USAGE} for a usage error",
+        f"{EXIT_INTERRUPTED} after Ctrl-C",
+        f"{EXIT_BROKEN_PIPE} when the reader of the output went away",
+    ):
+        assert said in text, said
