@@ -36,7 +36,7 @@ if TYPE_CHECKING:
         SlaTarget,
     )
     from csdomain.customers import Customer, CustomerClass, CustomerPolicy, DuplicateContactWarning
-    from csdomain.desk.customers import CustomerRegistration
+    from csdomain.desk.customers import CustomerChange, CustomerRegistration
     from csdomain.desk.notifications import DispatchSummary
     from csdomain.desk.privacy import CustomerErased, ErasureReport, PrivacyDesk
     from csdomain.errors import (
@@ -167,6 +167,7 @@ _EXPORTS: dict[str, str] = {
     "Customer": "csdomain.customers",
     "CustomerClass": "csdomain.customers",
     "CustomerPolicy": "csdomain.customers",
+    "CustomerChange": "csdomain.desk.customers",
     "CustomerRegistration": "csdomain.desk.customers",
     "DispatchSummary": "csdomain.desk.notifications",
     "Dispatcher": "csdomain.service",
@@ -304,6 +305,7 @@ __all__ = [
     "CsDomainError",
     "CurrencyMismatch",
     "Customer",
+    "CustomerChange",
     "CustomerClass",
     "CustomerErased",
     "CustomerPolicy",

@@ -21,7 +21,7 @@ from csdomain.customers import (
     InteractionChannel,
 )
 from csdomain.desk.base import use_cases
-from csdomain.desk.customers import CustomerDesk, CustomerRegistration
+from csdomain.desk.customers import CustomerChange, CustomerDesk, CustomerRegistration
 from csdomain.errors import (
     AlreadyExists,
     CsDomainError,
@@ -252,6 +252,13 @@ def test_registration_names_the_file_and_the_warning_and_still_unpacks(
     assert isinstance(twin.warning, DuplicateContactWarning)
     assert twin.warning.customer_ids == (first.customer.id,)
     assert twin.customer.id != first.customer.id
+    changed = desk.change_customer(first.customer.id, email="lab@huake.example", by=MANAGER)
+    assert isinstance(changed, CustomerChange)
+    assert csdomain.CustomerChange is CustomerChange
+    assert changed.customer.email == "lab@huake.example"
+    assert changed.warning is not None  # the phone is still shared with the twin
+    customer, warning = changed
+    assert (customer, warning) == (changed.customer, changed.warning)
 
 
 def test_same_bank_account_on_two_customers_is_a_warning(desk: CustomerDesk) -> None:

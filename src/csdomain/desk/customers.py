@@ -56,6 +56,7 @@ from csdomain.store import Repository, UnitOfWork
 __all__ = [
     "CUSTOMER_ID_COUNTER",
     "UNCHANGED",
+    "CustomerChange",
     "CustomerDesk",
     "CustomerRegistration",
     "log_interaction",
@@ -73,6 +74,17 @@ class CustomerRegistration(NamedTuple):
     """
 
     #: The customer file as saved (redacted for an actor without ``customer.read``).
+    customer: Customer
+    #: Other customers with the same phone number or bank account; ``None`` when none.
+    warning: DuplicateContactWarning | None
+
+
+class CustomerChange(NamedTuple):
+    """What :meth:`CustomerDesk.change_customer` returns: the changed file and the warning
+    of the duplicate check run again; unpacks as the pair, like
+    :class:`CustomerRegistration`."""
+
+    #: The customer file after the change (redacted for an actor without ``customer.read``).
     customer: Customer
     #: Other customers with the same phone number or bank account; ``None`` when none.
     warning: DuplicateContactWarning | None
@@ -310,7 +322,7 @@ class CustomerDesk(DeskBase):
         language: ShortText = UNCHANGED,
         document: ShortText = "",
         filing_document: ShortText = "",
-    ) -> tuple[Customer, DuplicateContactWarning | None]:
+    ) -> CustomerChange:
         """Change fields of a customer file, keeping the old values in its change log.
 
         Source: docs/domain.md 1 (changes are recorded, not overwritten; the duplicate check
@@ -322,7 +334,8 @@ class CustomerDesk(DeskBase):
         another customer has needs ``filing_document`` (``shared_bank_account``). Only the
         fields given change (``birthday=None`` clears a birthday); a change that changes
         nothing writes nothing and emits nothing. The returned file is a read on record
-        (purpose ``change``), whether anything changed or not.
+        (purpose ``change``), whether anything changed or not. Returns a
+        :class:`CustomerChange` (``.customer``, ``.warning``; it unpacks as the pair).
         """
         given = {
             "customer_class": customer_class,
@@ -363,7 +376,7 @@ class CustomerDesk(DeskBase):
         if after != before:
             repo.update(after)
             self.emit_events(uow, CUSTOMERS, before, after)
-        return self._show_customer(uow, after, by, "change"), warning
+        return CustomerChange(self._show_customer(uow, after, by, "change"), warning)
 
     @use_case(Permission.READ_CUSTOMER)
     def get_customer(
