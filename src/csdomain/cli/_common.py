@@ -27,6 +27,7 @@ __all__ = [
     "file_error",
     "in_memory_store",
     "input_file",
+    "is_quiet",
     "new_sqlite_file",
     "output_file",
     "positive_count",
@@ -275,6 +276,12 @@ def add_store_option(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help=f"store URL (default: $CSDOMAIN_STORE or {DEFAULT_STORE})",
     )
+
+
+def is_quiet(args: argparse.Namespace) -> bool:
+    """Whether ``-q`` was given (a parser of a command alone, as an app may build, has no
+    ``-q``: not quiet)."""
+    return bool(getattr(args, "quiet", False))
 
 
 def cli_actor(operator: str | None = None) -> Actor:

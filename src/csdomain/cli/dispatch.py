@@ -26,6 +26,7 @@ from csdomain.cli._common import (
     Subcommands,
     add_store_option,
     cli_actor,
+    is_quiet,
     output_file,
     positive_count,
     refuse_in_memory_store,
@@ -315,7 +316,7 @@ def _cmd_dispatch(args: argparse.Namespace) -> int:
         print(f"dispatch ({rounds} round(s)): {total.describe()}")
         print_outbox_summary(summary)
     for channel, count in sorted(unhandled.items()):
-        if not args.quiet:
+        if not is_quiet(args):
             print(_unhandled_hint(channel, count), file=sys.stderr)
     return 0
 

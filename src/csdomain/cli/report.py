@@ -16,6 +16,7 @@ from csdomain.cli._common import (
     Subcommands,
     add_store_option,
     file_error,
+    is_quiet,
     output_file,
     require_existing_store,
 )
@@ -123,7 +124,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if html_path is not None:
         _write_whole(html_path, render_html(report, language=language))
         message = f"operations report {report.month} written to {html_path}"
-        if not (args.json and args.quiet):
+        if not (args.json and is_quiet(args)):
             print(message, file=sys.stderr if args.json else sys.stdout)
     if args.json:
         print(render_json(report))

@@ -18,6 +18,7 @@ from csdomain.cli._common import (
     file_error,
     in_memory_store,
     input_file,
+    is_quiet,
     new_sqlite_file,
     output_file,
     require_existing_store,
@@ -101,7 +102,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         store.close()
     where = "standard output" if args.output == "-" else args.output
     report = sys.stderr if args.output == "-" else sys.stdout
-    if report is sys.stderr and args.quiet:
+    if report is sys.stderr and is_quiet(args):
         return 0
     print(f"exported {summary[0].describe()} from {store.url} to {where}", file=report)
     return 0
