@@ -82,7 +82,7 @@ def test_the_readme_leads_on_to_the_quickstart_the_docs_site_and_the_report() ->
     # Rule: after the first app, the README links on.
     for target in ("docs/quickstart.md", "nox -s docs", "csdomain report --html report.html"):
         assert target in README, target
-    for page in re.findall(r"\]\((docs/[^)#]+)", README):
+    for page in re.findall(r"\]\(((?:docs|examples)/[^)#]+)", README):
         assert (ROOT / page).is_file(), page
 
 
