@@ -63,8 +63,11 @@ def test_a_bad_store_url_is_one_clear_line_and_a_non_zero_exit(
     err = capsys.readouterr().err.strip()
     assert err.startswith("csdomain: error: no backend for 'nosuch' URLs")
     assert "\n" not in err
-    assert main(["demo", "--store", "sqlite:///missing/dir/cs.db"]) == 1
-    assert "does not exist" in capsys.readouterr().err
+    # a folder that is not there is a wrong option value: usage, exit 2, naming --store
+    assert main(["demo", "--store", "sqlite:///missing/dir/cs.db"]) == 2
+    assert "--store: sqlite:///missing/dir/cs.db: the folder missing/dir does not exist" in (
+        capsys.readouterr().err
+    )
 
 
 def test_the_installed_command_runs_without_a_traceback(tmp_path: Path) -> None:

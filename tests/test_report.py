@@ -651,7 +651,7 @@ def test_report_command_reads_service_points_for_the_claim_rate_check(
     ("argv", "message", "code"),
     [
         (["--store", "nosuch://x"], "no backend for 'nosuch' URLs", 1),
-        (["--store", "sqlite:///no/such/dir/cs.db"], "does not exist", 1),
+        (["--store", "sqlite:///no/such/dir/cs.db"], "the folder no/such/dir does not exist", 2),
         (["--store", "sqlite:///missing-store.db"], "no store at sqlite:///missing-store.db", 1),
         (["--month", "2026-13"], "month", 2),
         (["--html", "no/such/dir/report.html"], "--html", 2),

@@ -726,13 +726,16 @@ def test_exporting_a_missing_sqlite_file_is_one_error_and_creates_nothing(
 def test_importing_a_missing_file_names_it_and_writes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Rule: errors are one clear line and a non-zero exit."""
-    from csdomain.cli import main
+    """Rule: a missing input file is a usage error (exit 2) naming it, and writes nothing."""
+    from csdomain.cli import EXIT_USAGE, main
 
     url = f"sqlite:///{tmp_path / 'target.db'}"
-    assert main(["import", str(tmp_path / "nope.jsonl"), "--store", url]) == 1
+    assert main(["import", str(tmp_path / "nope.jsonl"), "--store", url]) == EXIT_USAGE
     err = capsys.readouterr().err
-    assert err == f"csdomain: error: input: file {tmp_path / 'nope.jsonl'} does not exist\n"
+    assert err.startswith("usage: csdomain import")
+    assert err.endswith(
+        f"csdomain import: error: FILE: file {tmp_path / 'nope.jsonl'} does not exist\n"
+    )
     with open_store(url) as store:
         assert len(list(export_lines(store))) == 2
         assert end_counts(export(store)) == {"end": True, "documents": 0, "counters": 0}

@@ -4,7 +4,9 @@ An example of what an application writes around the library (it is not part of t
 package). Run it with any ASGI server::
 
     pip install . starlette uvicorn
-    CSDOMAIN_STORE=sqlite:///csdomain.db uvicorn --factory examples.http_api.app:from_environment
+    CSDOMAIN_STORE=sqlite:///api.db uvicorn --factory examples.http_api.app:from_environment
+
+(``README.md`` next to this file has a ``curl`` session that goes through every route.)
 
 Who is calling comes from the ``X-Actor`` header, looked up in the application's staff
 table (a real application would use its login). Bodies and answers are JSON in the
@@ -119,16 +121,26 @@ def _field(body: Mapping[str, Any], name: str, default: Any = ...) -> Any:
     return default
 
 
+def _structured(body: Mapping[str, Any], name: str, cls: Any) -> Any:
+    """Field ``name`` of the body as ``cls``; a bad value's error paths start at ``name``
+    (``lines.0.quantity``), as the client wrote the body."""
+    try:
+        return structure(_field(body, name), cls)
+    except ValidationError as error:
+        raise error.prefixed(name) from None
+
+
 # -- the use cases behind the routes ---------------------------------------------------------
 
 
 def register_customer(desk: ServiceDesk, by: Actor, _r: Request, body: dict[str, Any]) -> Any:
     """``POST /customers``: name, city and the contact fields of the customer file."""
     fields = {k: v for k, v in body.items() if k in {"phone", "email", "address", "postcode"}}
-    customer, warning = desk.register_customer(
+    registration = desk.register_customer(
         name=_field(body, "name"), city=_field(body, "city"), by=by, **fields
     )
-    answer = unstructure(customer)
+    answer = unstructure(registration.customer)
+    warning = registration.warning
     answer["duplicate_warning"] = None if warning is None else unstructure(warning)
     return answer, 201
 
@@ -138,15 +150,23 @@ def get_customer(desk: ServiceDesk, by: Actor, request: Request, _b: dict[str, A
     return desk.get_customer(request.path_params["id"], by=by), 200
 
 
+def receive_stock(desk: ServiceDesk, by: Actor, request: Request, body: dict[str, Any]) -> Any:
+    """``POST /stock/{sku}``: goods in, ``{"good": 50}`` (also ``damaged``, ``gift``)."""
+    counts = {k: v for k, v in body.items() if k in {"good", "damaged", "gift"}}
+    return desk.receive_stock(request.path_params["sku"], by=by, **counts), 200
+
+
 def place_order(desk: ServiceDesk, by: Actor, _r: Request, body: dict[str, Any]) -> Any:
     """``POST /orders``: customer_id, channel, lines and the consignee details."""
-    lines = structure(_field(body, "lines"), list[OrderLine])
-    consignee = body.get("consignee")
+    lines = _structured(body, "lines", list[OrderLine])
+    consignee = (
+        None if body.get("consignee") is None else _structured(body, "consignee", ConsigneeInfo)
+    )
     order = desk.place_order(
         _field(body, "customer_id"),
         channel=_field(body, "channel", "online"),
         lines=lines,
-        consignee=None if consignee is None else structure(consignee, ConsigneeInfo),
+        consignee=consignee,
         by=by,
     )
     return order, 201
@@ -164,7 +184,7 @@ def confirm_order(desk: ServiceDesk, by: Actor, request: Request, _b: dict[str, 
 
 def record_payment(desk: ServiceDesk, by: Actor, request: Request, body: dict[str, Any]) -> Any:
     """``POST /orders/{id}/payments``: amount (``{"amount": "37.00", "currency": "CNY"}``)."""
-    amount = structure(_field(body, "amount"), Money)
+    amount = _structured(body, "amount", Money)
     order = desk.record_payment(
         request.path_params["id"], amount, reference=body.get("reference", ""), by=by
     )
@@ -190,8 +210,19 @@ def receive_complaint(desk: ServiceDesk, by: Actor, _r: Request, body: dict[str,
 
 
 def get_complaint(desk: ServiceDesk, by: Actor, request: Request, _b: dict[str, Any]) -> Any:
-    """``GET /complaints/{id}``: with its deadlines (``respond_by``, ``resolve_by``)."""
-    return desk.get_complaint(request.path_params["id"], by=by), 200
+    """``GET /complaints/{id}``: with its deadlines (``respond_by``, ``resolve_by``) and
+    ``breached``: whether it missed one of them by now."""
+    complaint = desk.get_complaint(request.path_params["id"], by=by)
+    answer = unstructure(complaint)
+    answer["breached"] = complaint.is_breached(at=desk.now())
+    return answer, 200
+
+
+def list_breaches(desk: ServiceDesk, by: Actor, request: Request, _b: dict[str, Any]) -> Any:
+    """``GET /breaches``: the service-level targets missed and still not met, earliest due
+    first (``?include_met=1``: also those met late)."""
+    include_met = request.query_params.get("include_met", "") in {"1", "true", "yes"}
+    return desk.breaches(by=by, include_met=include_met), 200
 
 
 def _endpoint(
@@ -218,6 +249,7 @@ def create_app(desk: ServiceDesk, staff: Mapping[str, Actor] = DEFAULT_STAFF) ->
     routes = [
         Route("/customers", _endpoint(desk, staff, register_customer), methods=["POST"]),
         Route("/customers/{id}", _endpoint(desk, staff, get_customer), methods=["GET"]),
+        Route("/stock/{sku}", _endpoint(desk, staff, receive_stock), methods=["POST"]),
         Route("/orders", _endpoint(desk, staff, place_order), methods=["POST"]),
         Route("/orders/{id}", _endpoint(desk, staff, get_order), methods=["GET"]),
         Route("/orders/{id}/confirm", _endpoint(desk, staff, confirm_order), methods=["POST"]),
@@ -225,6 +257,7 @@ def create_app(desk: ServiceDesk, staff: Mapping[str, Actor] = DEFAULT_STAFF) ->
         Route("/orders/{id}/shipment", _endpoint(desk, staff, ship_order), methods=["POST"]),
         Route("/complaints", _endpoint(desk, staff, receive_complaint), methods=["POST"]),
         Route("/complaints/{id}", _endpoint(desk, staff, get_complaint), methods=["GET"]),
+        Route("/breaches", _endpoint(desk, staff, list_breaches), methods=["GET"]),
     ]
 
     @contextlib.asynccontextmanager

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         SlaTarget,
     )
     from csdomain.customers import Customer, CustomerClass, CustomerPolicy, DuplicateContactWarning
+    from csdomain.desk.customers import CustomerChange, CustomerRegistration
     from csdomain.desk.notifications import DispatchSummary
     from csdomain.desk.privacy import CustomerErased, ErasureReport, PrivacyDesk
     from csdomain.errors import (
@@ -166,6 +167,8 @@ _EXPORTS: dict[str, str] = {
     "Customer": "csdomain.customers",
     "CustomerClass": "csdomain.customers",
     "CustomerPolicy": "csdomain.customers",
+    "CustomerChange": "csdomain.desk.customers",
+    "CustomerRegistration": "csdomain.desk.customers",
     "DispatchSummary": "csdomain.desk.notifications",
     "Dispatcher": "csdomain.service",
     "DuplicateContactWarning": "csdomain.customers",
@@ -302,9 +305,11 @@ __all__ = [
     "CsDomainError",
     "CurrencyMismatch",
     "Customer",
+    "CustomerChange",
     "CustomerClass",
     "CustomerErased",
     "CustomerPolicy",
+    "CustomerRegistration",
     "DispatchSummary",
     "Dispatcher",
     "DuplicateContactWarning",

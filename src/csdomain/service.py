@@ -6,7 +6,7 @@ domain method with ``at=`` and ``by=``, save, and write the domain events to the
 the same transaction; a concurrency conflict re-runs it (``retries``)::
 
     desk = ServiceDesk(csdomain.open_store("sqlite:///cs.db"))
-    customer, warning = desk.register_customer(..., by=clerk)
+    customer = desk.register_customer(..., by=clerk).customer
     order = desk.place_order(customer.id, lines, channel="online", by=clerk)
 
 The use cases are grouped by area in :mod:`csdomain.desk` (customers, orders and returns,

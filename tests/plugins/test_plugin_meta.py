@@ -284,8 +284,10 @@ def test_cli_plugins_lists_a_broken_plugin_and_every_other_command_still_works(
     assert "csdomain-broken 0.3" in listed.stdout
     assert "CSDOMAIN_DISABLED_PLUGINS=broken" in listed.stdout
     assert "Traceback" not in listed.stderr
+    store = tmp_path / "cs.db"  # a store on file: the CLI refuses an in-memory one to read
+    open_store(f"sqlite:///{store}").close()
     other = subprocess.run(
-        [sys.executable, "-m", "csdomain", "outbox", "--store", "memory://"],
+        [sys.executable, "-m", "csdomain", "outbox", "--store", f"sqlite:///{store}"],
         capture_output=True,
         text=True,
         env=env,

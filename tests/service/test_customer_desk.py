@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import attrs
 import pytest
 
+import csdomain
 from csdomain.audit import AccessRecord
 from csdomain.auth import DEFAULT_ROLE_PERMISSIONS, AccessPolicy, Actor
 from csdomain.clock import FixedClock
@@ -20,7 +21,7 @@ from csdomain.customers import (
     InteractionChannel,
 )
 from csdomain.desk.base import use_cases
-from csdomain.desk.customers import CustomerDesk
+from csdomain.desk.customers import CustomerChange, CustomerDesk, CustomerRegistration
 from csdomain.errors import (
     AlreadyExists,
     CsDomainError,
@@ -232,6 +233,32 @@ def test_same_phone_number_is_found_under_any_policy_country_code(
         name="Third", city="London", phone="+45 20 7946 0958", by=CLERK
     )
     assert other is None
+
+
+def test_registration_names_the_file_and_the_warning_and_still_unpacks(
+    desk: CustomerDesk,
+) -> None:
+    """Rule: register_customer returns a CustomerRegistration (`.customer`, `.warning`)
+    that unpacks as the pair ``(customer, warning)`` it returned before."""
+    first = desk.register_customer(name="Huake Bio", city="Wuhan", phone="13800138000", by=CLERK)
+    assert isinstance(first, CustomerRegistration)
+    assert csdomain.CustomerRegistration is CustomerRegistration
+    assert first.customer.name == "Huake Bio"
+    assert first.warning is None
+    customer, warning = first
+    assert (customer, warning) == (first.customer, None) == tuple(first)
+    assert first[0] is first.customer
+    twin = desk.register_customer(name="Huake Lab", city="Wuhan", phone="13800138000", by=CLERK)
+    assert isinstance(twin.warning, DuplicateContactWarning)
+    assert twin.warning.customer_ids == (first.customer.id,)
+    assert twin.customer.id != first.customer.id
+    changed = desk.change_customer(first.customer.id, email="lab@huake.example", by=MANAGER)
+    assert isinstance(changed, CustomerChange)
+    assert csdomain.CustomerChange is CustomerChange
+    assert changed.customer.email == "lab@huake.example"
+    assert changed.warning is not None  # the phone is still shared with the twin
+    customer, warning = changed
+    assert (customer, warning) == (changed.customer, changed.warning)
 
 
 def test_same_bank_account_on_two_customers_is_a_warning(desk: CustomerDesk) -> None:

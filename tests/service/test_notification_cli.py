@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from csdomain import cli
@@ -344,3 +345,31 @@ def test_an_unknown_policy_value_in_the_config_file_is_named(
     code, _, err = run(capsys, "dispatch", "--once", "--config", str(config), "--store", url)
     assert code == 1
     assert "notifications.leese" in err
+
+
+def test_dispatch_says_how_to_deliver_a_channel_no_notifier_handles(
+    cli_store: tuple[str, Store], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rule (issue 16, CLI manners): messages on a channel without a notifier fail; the
+    run says so, per channel, with the options that deliver SMS (on stderr: --json stays
+    clean), and says nothing once a notifier handles the channel."""
+    url, store = cli_store
+    put(store, *(note(n) for n in range(3)), note(9, channel="fax", recipient="027-1"))
+    code, out, err = run(capsys, "dispatch", "--once", "--store", url, "--json")
+    assert code == 0
+    assert json.loads(out)["retried"] == 4
+    assert (
+        "3 message(s) on channel 'sms' failed: no notifier handles it; --sms-file - prints "
+        "them (development), --sms-gateway URL sends them"
+    ) in err
+    assert "1 message(s) on channel 'fax' failed: no notifier handles it; install" in err
+    with store.unit_of_work() as uow:  # due again now, as after the backoff
+        repo = uow.repo(MESSAGES)
+        for message in repo.find(channel="sms"):
+            repo.update(attrs.evolve(message, next_attempt_at=message.created_at))
+    code, out, err = run(capsys, "dispatch", "--once", "--store", url, "--sms-file", "-")
+    assert code == 0
+    assert "channel 'sms'" not in err
+    assert "channel 'fax'" in err
+    code, out, err = run(capsys, "-q", "dispatch", "--once", "--store", url)
+    assert (code, err) == (0, "")  # -q: a hint is not an error

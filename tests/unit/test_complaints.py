@@ -720,6 +720,31 @@ def test_rejected_complaint_has_no_resolution_target_any_more() -> None:
     assert not is_breached(c, T0 + timedelta(days=30))
 
 
+def test_a_complaint_tells_its_own_breaches() -> None:
+    # Rule (docs/domain.md 3.3): `complaint.is_breached(at=)` / `.sla_breaches(at=)` are the
+    # module functions' answers, on the complaint where a newcomer looks for them.
+    fresh = receive()
+    answered = fresh.acknowledge(at=T0, by=HANDLER, access=ACCESS)
+    at = T0 + timedelta(hours=3)
+    assert fresh.is_breached(at=at)
+    assert not fresh.is_breached(at=T0)
+    assert not answered.is_breached(at=at)
+    assert [(b.target, b.still_open) for b in fresh.sla_breaches(at=at)] == [
+        (SlaKind.RESPOND, True)
+    ]
+    assert answered.sla_breaches(at=at) == ()
+
+
+@given(complaints(), st.integers(min_value=0, max_value=60 * 24 * 30))
+def test_the_breach_methods_agree_with_the_module_functions(
+    complaint: Complaint, minutes: int
+) -> None:
+    # Invariant: for every complaint and instant, the method and the function agree.
+    at = complaint.received_at + timedelta(minutes=minutes)
+    assert complaint.sla_breaches(at=at) == sla_breaches(complaint, at)
+    assert complaint.is_breached(at=at) is is_breached(complaint, at)
+
+
 # -- escalation (docs/domain.md 3.4) -------------------------------------------------------------
 
 

@@ -3,13 +3,16 @@
 Every command has ``--help`` with examples. Errors are one clear line on stderr and a
 non-zero exit status, never a traceback (set ``CSDOMAIN_DEBUG=1`` to see one):
 
-* 2 for a usage error (a bad option or option value), with the command's usage line;
+* 2 for a usage error (a bad option or option value, also one the library checks, such
+  as ``--limit 0`` or an in-memory ``--store`` where a command reads a store), with the
+  command's usage line;
 * 1 when the command could not do its work (a store that is not there, a refused import);
 * 130 after Ctrl-C, having left nothing half-built;
 * 141 when the reader of the output went away (``csdomain outbox | head -1``), quietly.
 
 ``-v`` shows what happens (the log notifier's deliveries, plugin loading) through stdlib
-:mod:`logging` on stderr, ``-vv`` debug detail, ``-q`` errors only. Each command lives in
+:mod:`logging` on stderr, ``-vv`` debug detail; ``-q`` leaves stderr to errors (no
+progress bars, log lines or hints; a command's results still print on stdout). Each command lives in
 its own module (``csdomain.cli.demo``, ``csdomain.cli.report`` ...) and adds its parser
 here; shared helpers are in ``csdomain.cli._common``.
 """
@@ -100,7 +103,7 @@ def _add_loudness(parser: argparse.ArgumentParser, *, top: bool) -> None:
         "--quiet",
         action="store_true",
         default=False if top else argparse.SUPPRESS,
-        help="print errors only",
+        help="errors only on stderr: no progress bars, log lines or hints",
     )
 
 
@@ -136,6 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose, args.quiet)
+    Progress.quiet = bool(args.quiet)
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

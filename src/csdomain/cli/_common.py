@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, ClassVar, TextIO
 from urllib.parse import urlsplit
 
 from csdomain.auth import Actor
@@ -25,8 +25,14 @@ __all__ = [
     "add_store_option",
     "cli_actor",
     "file_error",
+    "in_memory_store",
+    "input_file",
+    "is_quiet",
     "new_sqlite_file",
+    "output_file",
+    "positive_count",
     "print_table",
+    "refuse_in_memory_store",
     "require_existing_store",
     "sqlite_path",
     "store_url",
@@ -43,7 +49,13 @@ Subcommands = Any
 
 
 class Progress:
-    """A dependency-free progress bar on stderr, shown only for work longer than a second."""
+    """A dependency-free progress bar on stderr, shown only for work longer than a second.
+
+    ``Progress.quiet`` (set by ``-q``) hides every bar.
+    """
+
+    #: No bar at all (``csdomain -q``): stderr carries errors only.
+    quiet: ClassVar[bool] = False
 
     def __init__(self, label: str, total: int, stream: TextIO | None = None) -> None:
         self.label = label
@@ -64,6 +76,8 @@ class Progress:
         self._draw()
 
     def _draw(self) -> None:
+        if self.quiet:
+            return
         if not self.stream.isatty() and self._drawn and self.done < self.total:
             return
         width = 30
@@ -99,27 +113,57 @@ def sqlite_path(url: str) -> Path | None:
     return None if target in (None, "", ":memory:") else Path(target)
 
 
-def _in_memory_sqlite(url: str) -> bool:
-    return _sqlite_target(url) in ("", ":memory:")
+def in_memory_store(url: str) -> bool:
+    """Whether ``url`` names a store that lives only in the process: ``memory://``,
+    in-memory SQLite (``sqlite:///``, ``sqlite:///:memory:``)."""
+    return urlsplit(url).scheme == "memory" or _sqlite_target(url) in ("", ":memory:")
+
+
+def refuse_in_memory_store(url: str) -> None:
+    """Refuse an in-memory ``--store`` where a command reads one: it would be empty when
+    the command starts and gone when it ends. A usage error (exit 2 with usage)."""
+    if in_memory_store(url):
+        msg = (
+            f"{url} is an in-memory store, empty when the command starts and gone when it "
+            "ends: give a file, e.g. sqlite:///csdomain.db"
+        )
+        raise ValidationError.at("--store", msg)
+
+
+def _refuse_a_folder(url: str, path: Path | None) -> None:
+    """A ``sqlite:///`` URL naming a folder, or a file in a folder that is not there, is a
+    usage error (not SQLite's "unable to open database file")."""
+    if path is None:
+        return
+    if path.is_dir():
+        example = f"sqlite:///{path / 'csdomain.db'}"
+        msg = f"{path} is a folder, not a store file: give a file, e.g. {example}"
+        raise ValidationError.at("--store", msg)
+    if not path.parent.is_dir():
+        msg = f"{url}: the folder {path.parent} does not exist"
+        raise ValidationError.at("--store", msg)
 
 
 def require_existing_store(url: str, *, create_option: str | None = None) -> None:
     """Refuse a store a reading command would find empty: a SQLite file that does not
-    exist (opening it would create an empty store) or in-memory SQLite (``sqlite:///``).
+    exist (opening it would create an empty store) or an in-memory store (``sqlite:///``,
+    ``memory://``; see :func:`refuse_in_memory_store`).
 
     ``create_option`` names the option that asks for a new store (said in the error).
     """
-    if _in_memory_sqlite(url) and create_option is None:
-        msg = (
-            f"{url} is an in-memory store, empty when the command starts: give a file, "
-            "e.g. sqlite:///csdomain.db"
-        )
-        raise BackendUnavailable(msg)
+    refuse_in_memory_store(url)
     path = sqlite_path(url)
+    _refuse_a_folder(url, path)
     if path is not None and not path.exists():
         msg = f"no store at {url}: {path} does not exist (csdomain demo --store {url} builds one"
         msg += f", {create_option} starts an empty one)" if create_option else ")"
         raise BackendUnavailable(msg)
+
+
+class _FromEnvironment(str):
+    """The ``--store`` default read from ``$CSDOMAIN_STORE``: errors say where it came from."""
+
+    __slots__ = ()
 
 
 def store_url(value: str) -> str:
@@ -129,9 +173,57 @@ def store_url(value: str) -> str:
     if not sep or not scheme or len(scheme) == 1 or "/" in scheme or "." in scheme:
         # no scheme (``csdomain.db``), or a Windows drive letter (``C:\\cs.db``)
         hint = f"sqlite:///{text}" if text else "sqlite:///csdomain.db"
-        msg = f"not a store URL: {value!r} (did you mean {hint}?)"
+        where = " (from $CSDOMAIN_STORE)" if isinstance(value, _FromEnvironment) else ""
+        msg = f"not a store URL: {str(value)!r}{where} (did you mean {hint}?)"
         raise argparse.ArgumentTypeError(msg)
     return text
+
+
+#: The largest count the store takes (a signed 64-bit integer).
+_MAX_COUNT = 2**63 - 1
+
+
+def positive_count(value: str) -> int:
+    """An ``argparse`` type for counts (``--limit N``): a whole number from 1 up, so a bad
+    value is a usage error with the usage line, like argparse's own."""
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if not 1 <= number <= _MAX_COUNT:
+        msg = f"must be a whole number from 1 to 2**63-1, got {value.strip()}"
+        raise argparse.ArgumentTypeError(msg)
+    return number
+
+
+def output_file(name: str, option: str) -> Path | None:
+    """The file an option names for writing, checked before any work starts: a folder,
+    or a file in a folder that does not exist, is a usage error naming ``option``.
+    ``-`` (standard output) is ``None``."""
+    if name == "-":
+        return None
+    path = Path(name)
+    if path.is_dir():
+        raise ValidationError.at(option, f"{name} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise ValidationError.at(
+            option, f"cannot write {name}: the folder {path.parent} does not exist"
+        )
+    return path
+
+
+def input_file(name: str, option: str) -> Path | None:
+    """The file an option or argument names for reading, checked before any work starts:
+    a missing file or a folder is a usage error naming ``option``. ``-`` (standard input)
+    is ``None``."""
+    if name == "-":
+        return None
+    path = Path(name)
+    if path.is_dir():
+        raise ValidationError.at(option, f"{name} is a folder; give the file to read")
+    if not path.exists():
+        raise ValidationError.at(option, f"file {name} does not exist")
+    return path
 
 
 def file_error(err: OSError, path: str, doing: str) -> ValidationError:
@@ -152,6 +244,7 @@ def new_sqlite_file(url: str) -> Iterator[str]:
     other URLs are yielded as they are (the command refuses a store that holds data).
     """
     path = sqlite_path(url)
+    _refuse_a_folder(url, path)
     if path is None or path.exists():
         # an existing file is built in place: the command refuses one that holds data
         yield url
@@ -175,13 +268,20 @@ def new_sqlite_file(url: str) -> Iterator[str]:
 
 def add_store_option(parser: argparse.ArgumentParser) -> None:
     """``--store URL``, defaulting to ``$CSDOMAIN_STORE`` or :data:`DEFAULT_STORE`."""
+    named = os.environ.get("CSDOMAIN_STORE")
     parser.add_argument(
         "--store",
-        default=os.environ.get("CSDOMAIN_STORE", DEFAULT_STORE),
+        default=DEFAULT_STORE if named is None else _FromEnvironment(named),
         type=store_url,
         metavar="URL",
         help=f"store URL (default: $CSDOMAIN_STORE or {DEFAULT_STORE})",
     )
+
+
+def is_quiet(args: argparse.Namespace) -> bool:
+    """Whether ``-q`` was given (a parser of a command alone, as an app may build, has no
+    ``-q``: not quiet)."""
+    return bool(getattr(args, "quiet", False))
 
 
 def cli_actor(operator: str | None = None) -> Actor:

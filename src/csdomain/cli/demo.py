@@ -13,6 +13,7 @@ from csdomain.cli._common import (
     Progress,
     Subcommands,
     add_store_option,
+    in_memory_store,
     new_sqlite_file,
     print_table,
 )
@@ -66,6 +67,13 @@ def render_summary(summary: Mapping[str, int], store: str) -> str:
     if refusals:
         print("\nThe rules at work (steps the demo tries on purpose):", file=out)
         print("\n".join(refusals), file=out)
+    if in_memory_store(store):
+        print(
+            f"\n{store} is an in-memory store: the demo is gone now that the command ended."
+            f"\nBuild it in a file to look at it: csdomain demo --store {DEFAULT_STORE}",
+            file=out,
+        )
+        return out.getvalue().rstrip("\n")
     shown = "" if store == DEFAULT_STORE else f" --store {store}"
     print("\nWhat to try next:", file=out)
     for command, what in (

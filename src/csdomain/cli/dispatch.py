@@ -14,6 +14,7 @@ import json
 import math
 import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,10 @@ from csdomain.cli._common import (
     Subcommands,
     add_store_option,
     cli_actor,
+    is_quiet,
+    output_file,
+    positive_count,
+    refuse_in_memory_store,
     require_existing_store,
 )
 from csdomain.cli.outbox import print_outbox_summary, summary_json
@@ -34,6 +39,7 @@ from csdomain.errors import ValidationError
 if TYPE_CHECKING:
     from csdomain.desk.notifications import Dispatcher, DispatchSummary
     from csdomain.notify import NotificationPolicy
+    from csdomain.store import Store
 
 
 __all__ = ["add_dispatch_command", "dispatch_policy"]
@@ -99,6 +105,8 @@ def _dispatch_notifiers(args: argparse.Namespace) -> list[object]:
         secret = _secret_from_env(args.sms_secret_env, "--sms-secret-env")
         notifiers.append(SmsGatewayNotifier(args.sms_gateway, secret))
     if args.sms_file:
+        # checked now, not at the first delivery hours later (every text would fail)
+        output_file(args.sms_file, "--sms-file")
         notifiers.append(SmsFileNotifier(args.sms_file))
     return notifiers
 
@@ -193,7 +201,41 @@ def dispatch_policy(args: argparse.Namespace) -> NotificationPolicy:
     table = config.get("notifications", {})
     if not isinstance(table, dict):
         raise ValidationError.at("notifications", "expected a table of policy values")
-    return policy_with(policy_with(NotificationPolicy(), table), _policy_overrides(args))
+    configured = policy_with(NotificationPolicy(), table)
+    try:
+        return policy_with(configured, _policy_overrides(args))
+    except ValidationError as err:
+        # a value the options gave: a usage error naming the option, not the policy field
+        raise ValidationError(
+            [(_option_of(path), message) for path, message in err.errors]
+        ) from None
+
+
+#: The option that sets each ``[notifications]`` field (``channel_limits`` by its key).
+_OPTION_OF_FIELD = {
+    "lease": "--lease",
+    "backoff_base": "--backoff-base",
+    "backoff_factor": "--backoff-factor",
+    "backoff_cap": "--backoff-cap",
+    "max_attempts": "--max-attempts",
+    "batch_size": "--batch-size",
+    "channels": "--channel",
+    "concurrency": "--concurrency",
+    "rate": "--rate-limit",
+    "burst": "--rate-limit",
+}
+
+
+def _option_of(path: str) -> str:
+    """The option behind a policy error's path (``notifications.max_attempts`` ->
+    ``--max-attempts``, ``notifications.channel_limits.sms.rate`` -> ``--rate-limit``)."""
+    parts = path.split(".")
+    if parts and parts[0] == "notifications":
+        parts = parts[1:]
+    if not parts:
+        return path
+    field = parts[-1] if parts[0] == "channel_limits" else parts[0]
+    return _OPTION_OF_FIELD.get(field, path)
 
 
 def _run(dispatcher: Dispatcher, args: argparse.Namespace) -> tuple[int, DispatchSummary]:
@@ -230,6 +272,7 @@ def _cmd_dispatch(args: argparse.Namespace) -> int:
     if args.config is not None:
         use_config_file(args.config)
     policy = dispatch_policy(args)
+    refuse_in_memory_store(args.store)
     if not args.create_store:
         require_existing_store(args.store, create_option="--create-store")
     notifiers = _dispatch_notifiers(args)
@@ -253,6 +296,7 @@ def _cmd_dispatch(args: argparse.Namespace) -> int:
             print(f"released {released} claim(s) of dispatchers that are gone")
         rounds, total = _run(dispatcher, args)
         summary = desk.outbox_summary(by=cli_actor())
+        unhandled = unhandled_channels(store)
     finally:
         store.close()
         for name in names:
@@ -271,7 +315,42 @@ def _cmd_dispatch(args: argparse.Namespace) -> int:
     else:
         print(f"dispatch ({rounds} round(s)): {total.describe()}")
         print_outbox_summary(summary)
+    for channel, count in sorted(unhandled.items()):
+        if not is_quiet(args):
+            print(_unhandled_hint(channel, count), file=sys.stderr)
     return 0
+
+
+#: The start of the error a message gets when no notifier handles its channel.
+_NO_NOTIFIER = "no notifier handles channel"
+
+#: How many failed messages the hint looks at, at most (it only counts them per channel).
+_HINT_SCAN = 10_000
+
+
+def unhandled_channels(store: Store) -> dict[str, int]:
+    """Waiting or dead messages whose last attempt failed because no notifier handles
+    their channel, counted per channel (at most :data:`_HINT_SCAN` looked at). Read
+    without the desk: only the channel and the error are seen, no personal data."""
+    from csdomain.kinds import MESSAGES  # noqa: PLC0415
+    from csdomain.notify import MessageStatus  # noqa: PLC0415
+
+    counts: dict[str, int] = {}
+    with store.unit_of_work(readonly=True) as uow:
+        repo = uow.repo(MESSAGES)
+        for status in (MessageStatus.PENDING, MessageStatus.DEAD):
+            for message in repo.scan(status=status, limit=_HINT_SCAN):
+                if (message.last_error or "").startswith(_NO_NOTIFIER):
+                    counts[message.channel] = counts.get(message.channel, 0) + 1
+    return counts
+
+
+def _unhandled_hint(channel: str, count: int) -> str:
+    """What to do about messages on a channel no notifier handles."""
+    head = f"csdomain: {count} message(s) on channel {channel!r} failed: no notifier handles it"
+    if channel == "sms":
+        return f"{head}; --sms-file - prints them (development), --sms-gateway URL sends them"
+    return f"{head}; install or configure a notifier for it (csdomain plugins lists them)"
 
 
 def add_dispatch_command(subparsers: Subcommands) -> None:
@@ -353,11 +432,13 @@ def add_dispatch_command(subparsers: Subcommands) -> None:
         help="TOML config file: [notifications] and [plugins.NAME] (default $CSDOMAIN_CONFIG)",
     )
     policy.add_argument("--lease", metavar="SECONDS", help="how long a claim lasts")
-    policy.add_argument("--max-attempts", type=int, metavar="N", help="attempts before dead letter")
+    policy.add_argument(
+        "--max-attempts", type=positive_count, metavar="N", help="attempts before dead letter"
+    )
     policy.add_argument("--backoff-base", metavar="SECONDS", help="wait after a first failure")
     policy.add_argument("--backoff-factor", metavar="X", help="growth of the wait per attempt")
     policy.add_argument("--backoff-cap", metavar="SECONDS", help="longest wait between attempts")
-    policy.add_argument("--batch-size", type=int, metavar="N", help="messages per query")
+    policy.add_argument("--batch-size", type=positive_count, metavar="N", help="messages per query")
     policy.add_argument(
         "--channel",
         action="append",

@@ -14,6 +14,7 @@ from csdomain.cli._common import (
     add_operator_option,
     add_store_option,
     cli_actor,
+    positive_count,
     print_table,
     require_existing_store,
 )
@@ -267,7 +268,11 @@ def add_outbox_command(subparsers: Subcommands) -> None:
     _add_filters(outbox, suppress=False)
     outbox.add_argument("--customer", metavar="ID", help="only messages to this customer")
     outbox.add_argument(
-        "--limit", type=int, default=100, metavar="N", help="list at most N (default 100)"
+        "--limit",
+        type=positive_count,
+        default=100,
+        metavar="N",
+        help="list at most N (default 100)",
     )
     outbox.add_argument("--wide", action="store_true", help="show whole error texts")
     outbox.add_argument(
@@ -298,7 +303,12 @@ def add_outbox_command(subparsers: Subcommands) -> None:
     retry.add_argument("--dead", action="store_true", help="every dead letter (see filters)")
     _add_filters(retry, suppress=True)
     retry.add_argument(
-        "--limit", dest="retry_limit", type=int, default=None, metavar="N", help="at most N"
+        "--limit",
+        dest="retry_limit",
+        type=positive_count,
+        default=None,
+        metavar="N",
+        help="at most N",
     )
     cancel = actions.add_parser(
         "cancel",

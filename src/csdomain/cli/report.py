@@ -7,11 +7,19 @@ so that ``csdomain --help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from csdomain.cli._common import Subcommands, add_store_option, require_existing_store
+from csdomain.cli._common import (
+    Subcommands,
+    add_store_option,
+    file_error,
+    is_quiet,
+    output_file,
+    require_existing_store,
+)
 from csdomain.errors import ValidationError
 
 
@@ -64,15 +72,6 @@ def _read_claim_rates(name: str) -> ClaimRateData:
         raise ValidationError.at("--service-points", f"{name}: {problems}") from None
 
 
-def _html_target(name: str) -> Path:
-    path = Path(name)
-    if path.is_dir():
-        raise ValidationError.at("--html", f"{name} is a directory; give a file name")
-    if not path.parent.is_dir():
-        raise ValidationError.at("--html", f"directory {path.parent} does not exist")
-    return path
-
-
 def _language(tag: str | None) -> Translator | None:
     """The translator ``--lang`` names (``None``: the policy's ``notifications.language``)."""
     from csdomain.i18n import translator  # noqa: PLC0415
@@ -104,7 +103,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if args.rows < 0:
         raise ValidationError.at("--rows", "must not be negative")
     claim_rates = None if args.service_points is None else _read_claim_rates(args.service_points)
-    html_path = None if args.html is None else _html_target(args.html)
+    html_path = None if args.html is None else output_file(args.html, "--html")
+    html_to_stdout = args.html == "-"
+    if html_to_stdout and args.json:
+        raise ValidationError.at("--html", "- (standard output) and --json both print: pick one")
     language = _language(args.lang)
     require_existing_store(args.store)
     store = open_store(args.store)
@@ -116,15 +118,32 @@ def _cmd_report(args: argparse.Namespace) -> int:
         store.close()
     if language is None:
         language = translator(notifications.language, notifications.catalog_dirs)
+    if html_to_stdout:
+        sys.stdout.write(render_html(report, language=language))
+        return 0
     if html_path is not None:
-        html_path.write_text(render_html(report, language=language), encoding="utf-8")
+        _write_whole(html_path, render_html(report, language=language))
         message = f"operations report {report.month} written to {html_path}"
-        print(message, file=sys.stderr if args.json else sys.stdout)
+        if not (args.json and is_quiet(args)):
+            print(message, file=sys.stderr if args.json else sys.stdout)
     if args.json:
         print(render_json(report))
     elif html_path is None:
         sys.stdout.write(render_text(report, max_rows=args.rows, language=language))
     return 0
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """Write ``text`` next to ``path`` and rename it into place: interrupted or failed, no
+    half-written page is left (an older page stays as it was)."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    except OSError as err:
+        raise file_error(err, str(path), "write") from None
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def add_report_command(subparsers: Subcommands) -> None:

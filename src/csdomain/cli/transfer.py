@@ -16,10 +16,13 @@ from csdomain.cli._common import (
     Subcommands,
     add_store_option,
     file_error,
+    in_memory_store,
+    input_file,
+    is_quiet,
     new_sqlite_file,
+    output_file,
     require_existing_store,
 )
-from csdomain.errors import ValidationError
 
 
 if TYPE_CHECKING:
@@ -67,8 +70,6 @@ def _input(path: str) -> Iterator[IO[bytes]]:
         yield sys.stdin.buffer
         return
     source_path = Path(path)
-    if not source_path.is_file():
-        raise ValidationError.at("input", f"file {path} does not exist")
     try:
         source = _open(source_path, "rb")
     except OSError as err:
@@ -83,6 +84,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from csdomain.store import open_store  # noqa: PLC0415
     from csdomain.store.transfer import export_lines  # noqa: PLC0415
 
+    output_file(args.output, "--output")
     require_existing_store(args.store)
     store = open_store(args.store)
     try:
@@ -100,6 +102,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
         store.close()
     where = "standard output" if args.output == "-" else args.output
     report = sys.stderr if args.output == "-" else sys.stdout
+    if report is sys.stderr and is_quiet(args):
+        return 0
     print(f"exported {summary[0].describe()} from {store.url} to {where}", file=report)
     return 0
 
@@ -110,6 +114,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from csdomain.store import open_store  # noqa: PLC0415
     from csdomain.store.transfer import import_store  # noqa: PLC0415
 
+    input_file(args.input, "FILE")
     # a new SQLite file is built aside and renamed at the end: a refused import leaves
     # no empty database behind
     with new_sqlite_file(args.store) as url:
@@ -119,6 +124,12 @@ def _cmd_import(args: argparse.Namespace) -> int:
                 summary = import_store(store, source, verify=not args.no_verify)
         finally:
             store.close()
+    if in_memory_store(args.store):
+        # a check of the export: it imports, but nothing outlives the command
+        where = "standard input" if args.input == "-" else args.input
+        print(f"checked {where}: {summary.describe()} imported into {args.store}")
+        print(f"{args.store} is an in-memory store: nothing was kept")
+        return 0
     print(f"imported {summary.describe()} into {args.store}")
     return 0
 

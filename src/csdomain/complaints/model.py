@@ -56,11 +56,14 @@ from csdomain.complaints.follow_up import (
 )
 from csdomain.complaints.policy import ComplaintPolicy
 from csdomain.complaints.sla import (
+    SlaBreach,
+    SlaKind,
     SlaOutcome,
     receipt_deadlines,
     renewed_resolve_by,
     resolve_by_after_hold,
     sla_outcome,
+    target_missed,
 )
 from csdomain.errors import InvalidTransition, PermissionDenied, RuleViolation, ValidationError
 from csdomain.lifecycle import Command, Lifecycle, StatusChange
@@ -1127,6 +1130,37 @@ class Complaint:
             note=note,
         )
         return self._with_step(step)
+
+    def sla_breaches(self, *, at: datetime) -> tuple[SlaBreach, ...]:
+        """Every service-level target this complaint missed as of ``at`` (docs/domain.md 3.3).
+
+        The response target is missed when no response came by ``respond_by``. The
+        resolution target is missed when the complaint is still open after ``resolve_by``
+        (on hold: when the hold began after it), or when it was resolved late. A rejected
+        complaint has no resolution target any more. The desk's
+        :meth:`~csdomain.desk.complaints.ComplaintDesk.breaches` asks it of every complaint
+        in the store; :func:`~csdomain.complaints.overdue.sla_breaches` is the same.
+        """
+        moment = utc(at)
+        found: list[SlaBreach] = []
+        answered = self.first_response_at
+        if target_missed(self.respond_by, answered, moment):
+            found.append(SlaBreach(self.id, SlaKind.RESPOND, self.respond_by, answered))
+        if self.is_open:
+            clock = self.held_since or moment
+            if min(clock, moment) > self.resolve_by:
+                found.append(SlaBreach(self.id, SlaKind.RESOLVE, self.resolve_by))
+        elif self.sla_outcome is SlaOutcome.MISSED:
+            found.append(SlaBreach(self.id, SlaKind.RESOLVE, self.resolve_by, self.resolved_at))
+        return tuple(found)
+
+    def is_breached(self, *, at: datetime) -> bool:
+        """Whether this complaint missed its response or resolution target as of ``at``.
+
+        See :meth:`sla_breaches`; :func:`~csdomain.complaints.overdue.is_breached` is the
+        same (docs/domain.md 3.3).
+        """
+        return bool(self.sla_breaches(at=at))
 
     def missed_deadlines(
         self, *, at: datetime, policy: ComplaintPolicy, calendar: BusinessCalendar, limit: int = 5

@@ -5,8 +5,9 @@
 (:func:`receipt_deadlines`); a reopen starts a new resolution round
 (:func:`renewed_resolve_by`); time on hold moves ``resolve_by``
 (:func:`resolve_by_after_hold`); a resolution records whether the target was met
-(:func:`sla_outcome`). What is overdue over many complaints is in
-:mod:`csdomain.complaints.overdue`.
+(:func:`sla_outcome`). A missed target is a :class:`SlaBreach`, judged by
+:func:`target_missed` (``Complaint.sla_breaches`` lists a complaint's). What is overdue
+over many complaints is in :mod:`csdomain.complaints.overdue`.
 """
 
 from __future__ import annotations
@@ -14,17 +15,25 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+import attrs
+
 from csdomain.calendar import BusinessCalendar
 from csdomain.complaints.classification import ComplaintUrgency
 from csdomain.complaints.policy import ComplaintPolicy
+from csdomain.validators import aware as _aware
+from csdomain.validators import enum_value, optional_aware
+from csdomain.validators import not_blank as _not_blank
 
 
 __all__ = [
+    "SlaBreach",
+    "SlaKind",
     "SlaOutcome",
     "receipt_deadlines",
     "renewed_resolve_by",
     "resolve_by_after_hold",
     "sla_outcome",
+    "target_missed",
 ]
 
 
@@ -88,3 +97,39 @@ def resolve_by_after_hold(
 def sla_outcome(resolved_at: datetime, resolve_by: datetime) -> SlaOutcome:
     """Whether a resolution at ``resolved_at`` met the resolution target ``resolve_by``."""
     return SlaOutcome.MET if resolved_at <= resolve_by else SlaOutcome.MISSED
+
+
+class SlaKind(StrEnum):
+    """Which service-level target."""
+
+    RESPOND = "respond"
+    RESOLVE = "resolve"
+
+
+def _sla_kind(value: object) -> SlaKind:
+    return enum_value(SlaKind, value, "target")
+
+
+@attrs.frozen
+class SlaBreach:
+    """A missed service-level target of one complaint."""
+
+    complaint_id: str = attrs.field(validator=_not_blank)
+    target: SlaKind = attrs.field(converter=_sla_kind)
+    due: datetime = attrs.field(validator=_aware)
+    #: When the target was met after all (late); ``None`` while it is still not met.
+    met_at: datetime | None = attrs.field(default=None, validator=optional_aware)
+
+    @property
+    def still_open(self) -> bool:
+        """Whether the target is still not met."""
+        return self.met_at is None
+
+
+def target_missed(due: datetime, met: datetime | None, at: datetime, *, owed: bool = True) -> bool:
+    """Whether a target due at ``due`` is missed as of ``at``: met after its deadline, or
+    not met, still ``owed`` and past it. The one rule every deadline of the library is
+    judged by (a complaint's response and resolution, a service call's promise)."""
+    if met is not None:
+        return met > due
+    return owed and at > due

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from csdomain.audit import AccessRecord
 from csdomain.auth import Actor, Permission, normal_identity, same_identity
@@ -53,10 +53,41 @@ from csdomain.money import Money
 from csdomain.store import Repository, UnitOfWork
 
 
-__all__ = ["CUSTOMER_ID_COUNTER", "UNCHANGED", "CustomerDesk", "log_interaction"]
+__all__ = [
+    "CUSTOMER_ID_COUNTER",
+    "UNCHANGED",
+    "CustomerChange",
+    "CustomerDesk",
+    "CustomerRegistration",
+    "log_interaction",
+]
 
 #: Name of the store counter behind generated customer ids (``CU-000001``).
 CUSTOMER_ID_COUNTER = "customer.id"
+
+
+class CustomerRegistration(NamedTuple):
+    """What :meth:`CustomerDesk.register_customer` returns: the saved file and the warning.
+
+    A named tuple, so ``registration.customer`` reads as what it is and the pair still
+    unpacks (``customer, warning = desk.register_customer(...)``).
+    """
+
+    #: The customer file as saved (redacted for an actor without ``customer.read``).
+    customer: Customer
+    #: Other customers with the same phone number or bank account; ``None`` when none.
+    warning: DuplicateContactWarning | None
+
+
+class CustomerChange(NamedTuple):
+    """What :meth:`CustomerDesk.change_customer` returns: the changed file and the warning
+    of the duplicate check run again; unpacks as the pair, like
+    :class:`CustomerRegistration`."""
+
+    #: The customer file after the change (redacted for an actor without ``customer.read``).
+    customer: Customer
+    #: Other customers with the same phone number or bank account; ``None`` when none.
+    warning: DuplicateContactWarning | None
 
 
 class _Unchanged:
@@ -202,7 +233,7 @@ class CustomerDesk(DeskBase):
         account_manager: Id | None = None,
         filing_document: ShortText = "",
         language: ShortText = "",
-    ) -> tuple[Customer, DuplicateContactWarning | None]:
+    ) -> CustomerRegistration:
         """Open a customer file with the next customer code; warn about shared contacts.
 
         Source: docs/domain.md 1 (customer codes ``city - YYYYMM - name - serial``, the
@@ -216,7 +247,9 @@ class CustomerDesk(DeskBase):
         into the code (default ``name``); ``id`` defaults to the next ``CU-000001``. Needs
         ``customer.edit``; the returned file is on record (purpose ``register``).
         ``language`` is the language of the customer's messages (``zh-CN``, ``en``; empty:
-        the policy's).
+        the policy's). Returns a :class:`CustomerRegistration`: ``.customer`` is the saved
+        file, ``.warning`` a :class:`~csdomain.customers.DuplicateContactWarning` or ``None``
+        (it unpacks as the pair ``customer, warning``).
         """
         if code_name is not None and not code_name.strip():
             raise ValidationError.at("code_name", "must not be empty")
@@ -260,7 +293,7 @@ class CustomerDesk(DeskBase):
         )
         warning = self._check_bank_account(repo, customer)
         saved = self.create(uow, CUSTOMERS, customer)
-        return self._show_customer(uow, saved, by, "register"), warning
+        return CustomerRegistration(self._show_customer(uow, saved, by, "register"), warning)
 
     @use_case(Permission.EDIT_CUSTOMER)
     def change_customer(
@@ -289,7 +322,7 @@ class CustomerDesk(DeskBase):
         language: ShortText = UNCHANGED,
         document: ShortText = "",
         filing_document: ShortText = "",
-    ) -> tuple[Customer, DuplicateContactWarning | None]:
+    ) -> CustomerChange:
         """Change fields of a customer file, keeping the old values in its change log.
 
         Source: docs/domain.md 1 (changes are recorded, not overwritten; the duplicate check
@@ -301,7 +334,8 @@ class CustomerDesk(DeskBase):
         another customer has needs ``filing_document`` (``shared_bank_account``). Only the
         fields given change (``birthday=None`` clears a birthday); a change that changes
         nothing writes nothing and emits nothing. The returned file is a read on record
-        (purpose ``change``), whether anything changed or not.
+        (purpose ``change``), whether anything changed or not. Returns a
+        :class:`CustomerChange` (``.customer``, ``.warning``; it unpacks as the pair).
         """
         given = {
             "customer_class": customer_class,
@@ -342,7 +376,7 @@ class CustomerDesk(DeskBase):
         if after != before:
             repo.update(after)
             self.emit_events(uow, CUSTOMERS, before, after)
-        return self._show_customer(uow, after, by, "change"), warning
+        return CustomerChange(self._show_customer(uow, after, by, "change"), warning)
 
     @use_case(Permission.READ_CUSTOMER)
     def get_customer(

@@ -25,6 +25,9 @@ needs by name:
     surveys of September and October 2026), built once per test session and copied for
     each test, so a test may change it; its clock is ``csdomain_demo_clock``, standing at
     :data:`DEMO_AS_OF` (1 December 2026, after the demo's two months).
+``csdomain_demo_desk``
+    a :class:`~csdomain.service.ServiceDesk` on that copy and clock, for tests that query
+    or change a store with history (``csdomain_demo_desk.breaches(by=...)``).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ __all__ = [
     "csdomain_actors",
     "csdomain_clock",
     "csdomain_demo_clock",
+    "csdomain_demo_desk",
     "csdomain_demo_store",
     "csdomain_desk",
     "csdomain_store",
@@ -124,3 +128,9 @@ def csdomain_demo_store(
         yield store
     finally:
         store.close()
+
+
+@pytest.fixture
+def csdomain_demo_desk(csdomain_demo_store: Store, csdomain_demo_clock: FixedClock) -> ServiceDesk:
+    """A service desk on ``csdomain_demo_store`` with ``csdomain_demo_clock``."""
+    return ServiceDesk(csdomain_demo_store, clock=csdomain_demo_clock)
