@@ -12,6 +12,11 @@ URLs: ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db`` and ``sqli
 Writers start with ``BEGIN IMMEDIATE`` so several processes on one file queue up instead
 of failing half-way; readers see a snapshot. Driver errors come out as csdomain errors.
 
+A kind's table and indexes are created by its first write, in the writing transaction
+(a new store pays only for the kinds it writes; a rollback leaves none behind); until
+then reads of it find nothing, in read-only units of work too. A kind stored with other
+index columns is migrated when a unit of work starts, as before.
+
 Every connection runs with ``PRAGMA secure_delete = ON``: deleted and overwritten content
 is zeroed, not left in free space. Old page images stay in the write-ahead log (or a
 ``persist`` journal) until the next checkpoint: :meth:`SqliteBackend.purge_erased`, which
