@@ -338,3 +338,28 @@ def test_export_of_a_new_store_lists_every_kind_empty_and_import_creates_what_it
             assert uow.repo(_GIZMOS).get("g1") == _Gizmo("g1", "x", "y")
             assert list(uow.tx.list_counters()) == [("kit", 1)]
     assert _tables(target) == {"k_gizmo", "x_gizmo_a"}
+
+
+def test_a_first_write_of_many_creates_the_table_and_still_refuses_a_taken_key(
+    tmp_path: Path,
+) -> None:
+    """Rule: add_many into a kind never written creates its table in the same transaction;
+    a key taken twice in the batch is AlreadyExists and writes nothing (no table either)."""
+    path = tmp_path / "many.db"
+    widgets = [_Widget(f"w{n}", "red", n) for n in range(3)]
+    with Store(
+        csdomain.store.open_store(f"sqlite:///{path}").backend, kinds=_registry(_WIDGETS)
+    ) as store:
+
+        def add_twice() -> None:
+            with store.unit_of_work() as uow:
+                uow.repo(_WIDGETS).add_many([*widgets, widgets[0]])
+
+        with pytest.raises(AlreadyExists):
+            add_twice()
+        assert _tables(path) == set()
+        with store.unit_of_work() as uow:
+            assert uow.repo(_WIDGETS).add_many(widgets) == 3
+        with store.unit_of_work(readonly=True) as uow:
+            assert uow.repo(_WIDGETS).find(size__ge=1) == widgets[1:]
+        assert _tables(path) == _WIDGET_OBJECTS
