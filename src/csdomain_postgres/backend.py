@@ -1004,16 +1004,26 @@ class PostgresTransaction:
             return None
         return row[0], row[2] if row[2] is not None else row[1]
 
-    def _filters(self, filters: Sequence[Filter]) -> list[Filter]:
-        result = []
-        for f in filters:
+    def _filters(self, filters: Sequence[Filter]) -> Sequence[Filter]:
+        """``filters`` with their text as stored (:func:`_to_text`); the same filters
+        when no value changes (text without NUL or U+0001, the usual case)."""
+        result: list[Filter] | None = None
+        for i, f in enumerate(filters):
             value = f.value
+            stored: Any = value
             if isinstance(value, str):
-                f = Filter(f.field, f.op, _to_text(value))  # noqa: PLW2901
+                stored = _to_text(value)
             elif isinstance(value, tuple):
-                f = Filter(f.field, f.op, tuple(_index_params(value)))  # noqa: PLW2901
-            result.append(f)
-        return result
+                stored = tuple(_index_params(value))
+                if all(a is b for a, b in zip(stored, value, strict=True)):
+                    stored = value
+            if stored is not value:
+                if result is None:
+                    result = list(filters[:i])
+                result.append(Filter(f.field, f.op, stored))
+            elif result is not None:
+                result.append(f)
+        return filters if result is None else result
 
     def find(
         self,
@@ -1039,7 +1049,8 @@ class PostgresTransaction:
         sql, params = select_sql(POSTGRES, kind, where, order_by, _FETCH + 1, offset)
         first = self._fetch(sql, params, kind)
         if len(first) <= _FETCH:
-            yield from self._rows(first)
+            for key, version, doc, raw in first:  # _rows, without a generator of its own
+                yield _from_text(key), version, raw if raw is not None else doc
             return
         rest = None if limit is None else limit - _FETCH
         sql, params = select_sql(POSTGRES, kind, where, order_by, rest, offset + _FETCH)

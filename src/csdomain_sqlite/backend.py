@@ -12,6 +12,11 @@ URLs: ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db`` and ``sqli
 Writers start with ``BEGIN IMMEDIATE`` so several processes on one file queue up instead
 of failing half-way; readers see a snapshot. Driver errors come out as csdomain errors.
 
+A kind's table and indexes are created by its first write, in the writing transaction
+(a new store pays only for the kinds it writes; a rollback leaves none behind); until
+then reads of it find nothing, in read-only units of work too. A kind stored with other
+index columns is migrated when a unit of work starts, as before.
+
 Every connection runs with ``PRAGMA secure_delete = ON``: deleted and overwritten content
 is zeroed, not left in free space. Old page images stay in the write-ahead log (or a
 ``persist`` journal) until the next checkpoint: :meth:`SqliteBackend.purge_erased`, which
@@ -43,6 +48,7 @@ from csdomain.store.sql import (
     column,
     count_sql,
     create_index,
+    index_name,
     meta_sql,
     select_sql,
     table,
@@ -157,6 +163,8 @@ class SqliteBackend:
         self._lock = threading.Lock()
         self._ready: dict[str, KindSchema] = {}
         self._sql: dict[str, KindSql] = {}
+        #: What recomputes a ready kind's index values (for a migration at its first write).
+        self._reindex: dict[str, Callable[[Any], Mapping[str, IndexValue]]] = {}
         self._closed = False
         parent = Path(self.path).parent
         try:
@@ -374,6 +382,41 @@ def _stored_schema(conn: sqlite3.Connection, kind: str) -> dict[str, str] | None
     return None if row is None else dict(orjson.loads(row[0]))
 
 
+def _stored_schemas(conn: sqlite3.Connection) -> tuple[dict[str, dict[str, str]], set[str]]:
+    """Every kind's stored index columns, and the names of the indexes the file holds."""
+    kinds = {
+        str(kind): dict(orjson.loads(indexes))
+        for kind, indexes in conn.execute("SELECT kind, indexes FROM csdomain_kinds")
+    }
+    names = {str(row[0]) for row in conn.execute(_INDEX_NAMES)}
+    return kinds, names
+
+
+_INDEX_NAMES = "SELECT name FROM sqlite_master WHERE type = 'index'"
+#: A read that makes a transaction hold its snapshot.
+_HOLD_SNAPSHOT = "SELECT count(*) FROM csdomain_meta"
+
+
+def _up_to_date(
+    schema: KindSchema, stored: Mapping[str, dict[str, str]], index_names: set[str]
+) -> bool:
+    """Whether nothing needs writing for ``schema`` now: its table is not there yet (the
+    first write creates it, :func:`_missing_table`) or it has these index columns and
+    every composite index."""
+    found = stored.get(schema.name)
+    if found is None:
+        return True
+    return found == dict(schema.indexes) and all(
+        index_name(schema.name, group) in index_names for group in schema.composite
+    )
+
+
+def _missing_table(err: sqlite3.Error, kind: str) -> bool:
+    """Whether ``err`` says that ``kind``'s table does not exist (not created yet: a kind
+    gets its table and indexes at its first write)."""
+    return isinstance(err, sqlite3.OperationalError) and str(err) == f"no such table: {table(kind)}"
+
+
 def _migrate_kind(
     conn: sqlite3.Connection,
     schema: KindSchema,
@@ -450,48 +493,44 @@ class SqliteTransaction:
     def ensure_kind(
         self, schema: KindSchema, reindex: Callable[[Any], Mapping[str, IndexValue]]
     ) -> None:
-        """Create or migrate a kind's table (in its own transaction when none is open)."""
+        """Migrate a kind's table if the file holds it with other index columns (in its
+        own transaction when none is open); a kind the file does not hold yet gets its
+        table and indexes at its first write, and reads of it find nothing until then."""
         backend = self._backend
         if backend._ready.get(schema.name) == schema:
             return
         pending = self._pending.get(schema.name)
         if pending is not None and pending[0] == schema:
             return
+        if not self._begun and not self._pending:
+            self.ensure_kinds([(schema, reindex)])
+            return
         sql = KindSql.build(SQLITE, schema)
-        if self._begun:
+        backend._reindex[schema.name] = reindex
+        with _translated(self._path):
+            stored = _stored_schema(self.conn, schema.name)
+        if stored is not None and stored != dict(schema.indexes):
             if self._readonly:
-                # A read-only transaction cannot migrate, but a kind already stored with
-                # these columns needs nothing written: it is usable here at once.
-                with _translated(self._path):
-                    stored = _stored_schema(self.conn, schema.name)
-                if stored != dict(schema.indexes):
-                    msg = f"kind {schema.name!r} is not set up; open a writing unit of work first"
-                    raise ValidationError.at("", msg)
-                self._pending[schema.name] = (schema, sql)
-                return
+                # A read-only transaction cannot migrate; a kind stored with these
+                # columns, or not stored at all, needs nothing written.
+                msg = f"kind {schema.name!r} is not set up; open a writing unit of work first"
+                raise ValidationError.at("", msg)
             with _translated(self._path):
                 _migrate_kind(self.conn, schema, sql, reindex)
-            self._pending[schema.name] = (schema, sql)
-            return
-        conn = self._conn
-        assert conn is not None  # noqa: S101 - the transaction is open
-        with _translated(self._path):
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                _migrate_kind(conn, schema, sql, reindex)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-        backend._sql[schema.name] = sql
-        backend._ready[schema.name] = schema
+        elif stored is not None and not self._readonly:
+            with _translated(self._path):
+                for group in schema.composite:
+                    self.conn.execute(create_index(schema.name, group))
+        self._pending[schema.name] = (schema, sql)
 
     def ensure_kinds(
         self, kinds: Sequence[tuple[KindSchema, Callable[[Any], Mapping[str, IndexValue]]]]
     ) -> None:
-        """:meth:`ensure_kind` for several kinds; before the transaction's first statement
-        the ones not ready are created or migrated together in one transaction (one
-        commit instead of one per kind: a new store's first unit of work)."""
+        """:meth:`ensure_kind` for several kinds. Before the transaction's first statement
+        the stored schemas are read at once; only kinds stored with other index columns
+        (or missing a composite index) are migrated, together in one transaction. Kinds
+        the file does not hold yet cost nothing here: a new store pays only for the
+        kinds it writes."""
         backend = self._backend
         todo = [
             (schema, reindex)
@@ -506,21 +545,47 @@ class SqliteTransaction:
             return
         conn = self._conn
         assert conn is not None  # noqa: S101 - the transaction is open
-        built: list[tuple[KindSchema, KindSql]] = []
         with _translated(self._path):
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for schema, reindex in todo:
-                    sql = KindSql.build(SQLITE, schema)
-                    _migrate_kind(conn, schema, sql, reindex)
-                    built.append((schema, sql))
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-        for schema, sql in built:
+            stored, index_names = _stored_schemas(conn)
+        stale = [item for item in todo if not _up_to_date(item[0], stored, index_names)]
+        built = [(schema, reindex, KindSql.build(SQLITE, schema)) for schema, reindex in todo]
+        if stale:
+            sqls = {schema.name: sql for schema, _reindex, sql in built}
+            with _translated(self._path):
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for schema, reindex in stale:
+                        _migrate_kind(conn, schema, sqls[schema.name], reindex)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+        for schema, reindex, sql in built:
+            backend._reindex[schema.name] = reindex
             backend._sql[schema.name] = sql
             backend._ready[schema.name] = schema
+
+    def _create(self, kind: str) -> None:
+        """Create ``kind``'s table and indexes in this transaction (its first write)."""
+        backend = self._backend
+        pending = self._pending.get(kind)
+        schema, sql = pending if pending is not None else (backend._ready[kind], backend._sql[kind])
+        _migrate_kind(self.conn, schema, sql, backend._reindex[kind])
+        self._pending[kind] = (schema, sql)
+
+    def _write(
+        self, kind: str, statement: str, params: Any, *, many: bool = False
+    ) -> sqlite3.Cursor:
+        """Run a write of ``kind``, creating its table first if the file has none yet."""
+        conn = self.conn
+        run = conn.executemany if many else conn.execute
+        try:
+            return run(statement, params)
+        except sqlite3.OperationalError as err:
+            if not _missing_table(err, kind):
+                raise
+        self._create(kind)
+        return run(statement, params)
 
     def _sql(self, kind: str) -> KindSql:
         if self._pending:
@@ -534,9 +599,29 @@ class SqliteTransaction:
 
     def get(self, kind: str, key: str) -> tuple[int, Any] | None:
         """``(version, doc)`` of ``key``."""
+        statement = self._sql(kind).get
         with _translated(self._path):
-            row = self.conn.execute(self._sql(kind).get, (key,)).fetchone()
+            try:
+                row = self.conn.execute(statement, (key,)).fetchone()
+            except sqlite3.OperationalError as err:
+                if not _missing_table(err, kind):
+                    raise
+                cursor = self._read_again(kind, statement, (key,))
+                row = None if cursor is None else cursor.fetchone()
         return None if row is None else (row[0], row[1])
+
+    def _read_again(self, kind: str, statement: str, params: Any) -> sqlite3.Cursor | None:
+        """A read that found no table for ``kind``, run again once the transaction holds
+        its snapshot (a statement that fails to compile does not start one, and the table
+        may have been created since); ``None`` when the snapshot has no such table."""
+        conn = self.conn
+        conn.execute(_HOLD_SNAPSHOT).fetchone()
+        try:
+            return conn.execute(statement, params)
+        except sqlite3.OperationalError as err:
+            if not _missing_table(err, kind):
+                raise
+            return None
 
     def _require_write(self) -> None:
         if self._readonly:
@@ -547,13 +632,12 @@ class SqliteTransaction:
         self._require_write()
         sql = self._sql(kind)
         params = [(r.key, r.doc, *r.index.values()) for r in rows]
-        conn = self.conn
         try:
             with _translated(self._path):
                 if len(params) == 1:
-                    conn.execute(sql.insert, params[0])
+                    self._write(kind, sql.insert, params[0])
                 else:
-                    conn.executemany(sql.insert, params)
+                    self._write(kind, sql.insert, params, many=True)
         except sqlite3.IntegrityError as err:
             raise AlreadyExists(kind, self._taken_key(kind, rows)) from err
 
@@ -572,10 +656,9 @@ class SqliteTransaction:
             raise ValidationError.at("versions", "one version per row")
         statement = self._sql(kind).restore
         params = [(r.key, v, r.doc, *r.index.values()) for r, v in zip(rows, versions, strict=True)]
-        conn = self.conn
         try:
             with _translated(self._path):
-                conn.executemany(statement, params)
+                self._write(kind, statement, params, many=True)
         except sqlite3.IntegrityError as err:
             raise AlreadyExists(kind, self._taken_key(kind, rows)) from err
 
@@ -583,8 +666,10 @@ class SqliteTransaction:
         """Replace a document at ``expected_version``."""
         self._require_write()
         with _translated(self._path):
-            cursor = self.conn.execute(
-                self._sql(kind).update, (row.doc, *row.index.values(), row.key, expected_version)
+            cursor = self._write(
+                kind,
+                self._sql(kind).update,
+                (row.doc, *row.index.values(), row.key, expected_version),
             )
         if cursor.rowcount != 1:
             found = self.get(kind, row.key)
@@ -595,7 +680,7 @@ class SqliteTransaction:
         """Delete a document at ``expected_version``."""
         self._require_write()
         with _translated(self._path):
-            cursor = self.conn.execute(self._sql(kind).delete, (key, expected_version))
+            cursor = self._write(kind, self._sql(kind).delete, (key, expected_version))
         if cursor.rowcount != 1:
             found = self.get(kind, key)
             check_version(kind, key, expected_version, None if found is None else found[0])
@@ -612,7 +697,15 @@ class SqliteTransaction:
         self._sql(kind)
         sql, params = select_sql(SQLITE, kind, filters, order_by, limit, offset)
         try:
-            cursor = self.conn.execute(sql, params)
+            try:
+                cursor = self.conn.execute(sql, params)
+            except sqlite3.OperationalError as err:
+                if not _missing_table(err, kind):
+                    raise
+                found = self._read_again(kind, sql, params)
+                if found is None:
+                    return  # not written yet in this snapshot: nothing to find
+                cursor = found
             batch = cursor.fetchmany(_FETCH)
         except (sqlite3.Error, UnicodeEncodeError, OverflowError) as err:
             with _translated(self._path):
@@ -629,7 +722,15 @@ class SqliteTransaction:
         self._sql(kind)
         sql, params = count_sql(SQLITE, kind, filters)
         with _translated(self._path):
-            row = self.conn.execute(sql, params).fetchone()
+            try:
+                row = self.conn.execute(sql, params).fetchone()
+            except sqlite3.OperationalError as err:
+                if not _missing_table(err, kind):
+                    raise
+                cursor = self._read_again(kind, sql, params)
+                if cursor is None:
+                    return 0
+                row = cursor.fetchone()
         return int(row[0])
 
     def next_counter(self, name: str) -> int:

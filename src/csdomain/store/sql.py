@@ -300,6 +300,24 @@ def filter_params(filters: Sequence[Filter]) -> list[Any]:
     return params
 
 
+def _shape_and_params(filters: Sequence[Filter]) -> tuple[tuple[object, ...], list[Any]]:
+    """What of ``filters`` decides the SQL text (:func:`_shape` of each) and the
+    parameters of :func:`where_sql`'s clause (:func:`filter_params`), in one pass."""
+    shapes: list[object] = []
+    params: list[Any] = []
+    for f in filters:
+        value = f.value
+        if f.op == "in":
+            shapes.append(_shape(f))
+            params.extend(v for v in value if v is not None)
+        elif value is None:
+            shapes.append((f.field, f.op, True))
+        else:
+            shapes.append((f.field, f.op, False))
+            params.append(value)
+    return tuple(shapes), params
+
+
 #: The SQL text of each query shape, per dialect (by identity) and statement kind.
 _TEXTS: dict[int, tuple[Dialect, dict[tuple[object, ...], str]]] = {}
 #: Shapes kept per dialect before the cache starts over.
@@ -336,19 +354,11 @@ def select_sql(  # noqa: PLR0917 - mirrors Transaction.find
     if lock is not None and not dialect.row_locks:
         raise ValidationError.at("lock", f"{dialect.name} has no row locks")
     texts = _texts(dialect)
-    shape = (
-        "select",
-        kind,
-        tuple([(f.field, f.op, f.value is None) if f.op != "in" else _shape(f) for f in filters]),
-        tuple(order_by),
-        limit is None,
-        bool(offset),
-        lock,
-    )
+    shapes, params = _shape_and_params(filters)
+    shape = ("select", kind, shapes, tuple(order_by), limit is None, bool(offset), lock)
     sql = texts.get(shape)
     if sql is None:
         sql = texts[shape] = _select_text(dialect, kind, filters, order_by, limit, offset, lock)
-    params = filter_params(filters)
     if limit is not None:
         params.append(limit)
     if offset:
@@ -386,13 +396,10 @@ def count_sql(dialect: Dialect, kind: str, filters: Sequence[Filter]) -> tuple[s
     """``SELECT count(*)`` matching ``filters`` (the text kept per shape, as for
     :func:`select_sql`)."""
     texts = _texts(dialect)
-    shape = (
-        "count",
-        kind,
-        tuple([(f.field, f.op, f.value is None) if f.op != "in" else _shape(f) for f in filters]),
-    )
+    shapes, params = _shape_and_params(filters)
+    shape = ("count", kind, shapes)
     sql = texts.get(shape)
     if sql is None:
         where, _params = where_sql(dialect, filters)
         sql = texts[shape] = f"SELECT count(*) FROM {table(kind)}{where}"
-    return sql, filter_params(filters)
+    return sql, params
