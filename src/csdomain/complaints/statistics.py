@@ -7,9 +7,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
@@ -169,6 +169,37 @@ class CauseCount:
     count: int
 
 
+_RESOLVED = ComplaintStatus.RESOLVED.value
+_ON_HOLD = ComplaintStatus.ON_HOLD.value
+
+
+def _last_into(status: str, moves: Sequence[str], moments: Sequence[datetime]) -> datetime | None:
+    """When the history (``moves[i]`` entered at ``moments[i]``) last entered ``status``
+    (:meth:`Complaint.resolved_at <csdomain.complaints.Complaint.resolved_at>`)."""
+    for i in range(len(moves) - 1, -1, -1):
+        if moves[i] == status:
+            return moments[i]
+    return None
+
+
+def _hold_periods(
+    moves: Sequence[str], moments: Sequence[datetime]
+) -> list[tuple[datetime, datetime | None]]:
+    """Every ``(start, end)`` on hold in the history, as
+    :meth:`Complaint.hold_periods <csdomain.complaints.Complaint.hold_periods>` gives them."""
+    periods: list[tuple[datetime, datetime | None]] = []
+    start: datetime | None = None
+    for to, at in zip(moves, moments, strict=True):
+        if to == _ON_HOLD:
+            start = at
+        elif start is not None:
+            periods.append((start, at))
+            start = None
+    if start is not None:
+        periods.append((start, None))
+    return periods
+
+
 def _rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
@@ -255,9 +286,33 @@ class ComplaintStatistics:
         )
     )
 
-    def _business_time(self, complaint: Complaint, end: datetime) -> timedelta:
-        spent = self.calendar.business_time_between(complaint.received_at, end)
-        for start, stop in complaint.hold_periods():
+    #: The complaint fields :meth:`add_fields` reads, in its order: what a store reads
+    #: for the statistics instead of whole complaints (``Repository.scan_fields``).
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "category",
+        "nature",
+        "urgency",
+        "status",
+        "channel",
+        "founded",
+        "sla_outcome",
+        "reopen_count",
+        "escalations.to_level",
+        "received_at",
+        "first_response_at",
+        "history.to",
+        "history.at",
+        "cause",
+    )
+
+    def _business_time(
+        self,
+        received_at: datetime,
+        end: datetime,
+        holds: Iterable[tuple[datetime, datetime | None]],
+    ) -> timedelta:
+        spent = self.calendar.business_time_between(received_at, end)
+        for start, stop in holds:
             if start >= end:
                 break
             finish = end if stop is None else min(stop, end)
@@ -266,37 +321,119 @@ class ComplaintStatistics:
 
     def add(self, complaint: Complaint) -> ComplaintStatistics:
         """Count one complaint; returns the accumulator for chaining."""
-        self.total += 1
-        cell = (complaint.category, complaint.nature, complaint.urgency)
-        self.cells[cell] = self.cells.get(cell, 0) + 1
-        self.statuses[complaint.status] = self.statuses.get(complaint.status, 0) + 1
-        self.channels[complaint.channel] = self.channels.get(complaint.channel, 0) + 1
-        if complaint.founded is True:
-            self.founded += 1
-        elif complaint.founded is False:
-            self.rejected += 1
-        if complaint.sla_outcome is SlaOutcome.MET:
-            self.sla_met += 1
-        elif complaint.sla_outcome is SlaOutcome.MISSED:
-            self.sla_missed += 1
         resolved_at = complaint.resolved_at
-        if resolved_at is not None or complaint.reopen_count:
-            self.ever_resolved += 1
-        if complaint.reopen_count:
-            self.reopened += 1
-        for step in complaint.escalations:
-            self.escalations[step.to_level] = self.escalations.get(step.to_level, 0) + 1
+        self._count(
+            complaint.category,
+            complaint.nature,
+            complaint.urgency,
+            complaint.status,
+            complaint.channel,
+            complaint.founded,
+            complaint.sla_outcome,
+            complaint.reopen_count,
+            [step.to_level for step in complaint.escalations],
+            complaint.first_response_at,
+        )
+        if resolved_at is not None and complaint.status in CONCLUDED_STATUSES:
+            self.resolution_times.add(
+                self._business_time(complaint.received_at, resolved_at, complaint.hold_periods())
+            )
         if complaint.first_response_at is not None:
             self.response_times.add(
                 self.calendar.business_time_between(
                     complaint.received_at, complaint.first_response_at
                 )
             )
-        if resolved_at is not None and complaint.status in CONCLUDED_STATUSES:
-            self.resolution_times.add(self._business_time(complaint, resolved_at))
+        if resolved_at is not None or complaint.reopen_count:
+            self.ever_resolved += 1
         if complaint.cause is not None:
             self.causes.add(" ".join(complaint.cause.split()).casefold())
         return self
+
+    def add_fields(self, row: Sequence[Any]) -> ComplaintStatistics:
+        """Count one complaint given as its :attr:`FIELDS` (in that order, as
+        ``Repository.scan_fields(ComplaintStatistics.FIELDS)`` reads them; values after
+        them are ignored): the same counts as :meth:`add` of the whole complaint."""
+        (
+            category,
+            nature,
+            urgency,
+            status,
+            channel,
+            founded,
+            sla_outcome,
+            reopen_count,
+            levels,
+            received_at,
+            first_response_at,
+            moves,
+            moments,
+            cause,
+        ) = row[:14]
+        self._count(
+            category,
+            nature,
+            urgency,
+            status,
+            channel,
+            founded,
+            sla_outcome,
+            reopen_count,
+            levels,
+            first_response_at,
+        )
+        resolved_at = _last_into(_RESOLVED, moves, moments)
+        if resolved_at is not None and status in CONCLUDED_STATUSES:
+            holds = _hold_periods(moves, moments) if _ON_HOLD in moves else ()
+            self.resolution_times.add(self._business_time(received_at, resolved_at, holds))
+        if first_response_at is not None:
+            self.response_times.add(
+                self.calendar.business_time_between(received_at, first_response_at)
+            )
+        if resolved_at is not None or reopen_count:
+            self.ever_resolved += 1
+        if cause is not None:
+            self.causes.add(" ".join(cause.split()).casefold())
+        return self
+
+    def add_all_fields(self, rows: Iterable[Sequence[Any]]) -> ComplaintStatistics:
+        """:meth:`add_fields` of every row of ``rows``; returns the accumulator."""
+        for row in rows:
+            self.add_fields(row)
+        return self
+
+    def _count(  # noqa: PLR0917 - one complaint's counted values, from add and add_fields
+        self,
+        category: ComplaintCategory,
+        nature: ComplaintNature,
+        urgency: ComplaintUrgency,
+        status: ComplaintStatus,
+        channel: ComplaintChannel,
+        founded: bool | None,
+        sla_outcome: SlaOutcome | None,
+        reopen_count: int,
+        levels: Iterable[int],
+        first_response_at: datetime | None,
+    ) -> None:
+        self.total += 1
+        cell = (category, nature, urgency)
+        cells = self.cells
+        cells[cell] = cells.get(cell, 0) + 1
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+        self.channels[channel] = self.channels.get(channel, 0) + 1
+        if founded is True:
+            self.founded += 1
+        elif founded is False:
+            self.rejected += 1
+        if sla_outcome is SlaOutcome.MET:
+            self.sla_met += 1
+        elif sla_outcome is SlaOutcome.MISSED:
+            self.sla_missed += 1
+        if reopen_count:
+            self.reopened += 1
+        escalations = self.escalations
+        for level in levels:
+            escalations[level] = escalations.get(level, 0) + 1
 
     def add_all(self, complaints: Iterable[Complaint]) -> ComplaintStatistics:
         """Count every complaint of ``complaints``; returns the accumulator."""
