@@ -57,6 +57,7 @@ ACCESS = AccessPolicy()
 POLICY = ComplaintPolicy()
 CALENDAR = BusinessCalendar.office("Asia/Shanghai")
 CLERK = Actor("li", {"specialist"})
+MANAGER = Actor("wang", {"department_manager"})
 URGENCIES = list(ComplaintUrgency)
 CATEGORIES = list(ComplaintCategory)
 CHANNELS = list(ComplaintChannel)
@@ -98,7 +99,7 @@ def story(n: int) -> Complaint:
             by=CLERK,
             access=ACCESS,
         )
-        complaint = complaint.approve_resolution(choice=0, at=done, by=CLERK, access=ACCESS)
+        complaint = complaint.approve_resolution(choice=0, at=done, by=MANAGER, access=ACCESS)
         if step == 5:
             complaint = complaint.accept_resolution(
                 signed_by="customer", at=done, by=CLERK, access=ACCESS, policy=POLICY
