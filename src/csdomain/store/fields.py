@@ -102,8 +102,77 @@ def _from_json(declared: Any) -> _Getter | None:
     return trusted_structure_hook(declared)
 
 
-def _chain(first: _Getter | None, then: _Getter) -> _Getter:
-    return then if first is None else (lambda value: then(first(value)))
+class _Code:
+    """Python source of one generated row function and the objects it refers to."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, Any] = {}
+        self._count = 0
+
+    def bind(self, obj: Any) -> str:
+        name = f"_g{self._count}"
+        self._count += 1
+        self.names[name] = obj
+        return name
+
+    def temp(self) -> str:
+        name = f"_t{self._count}"
+        self._count += 1
+        return name
+
+
+def _json_expr(code: _Code, declared: Any, parts: Sequence[str], value: str) -> str:
+    """An expression building the value of ``parts`` below ``value`` (a Python expression
+    of the JSON value of a ``declared`` member), as :func:`_paths` does."""
+    optional, inner = _optional(declared)
+    if not parts:
+        made = _from_json(declared)
+        if made is None:
+            return value
+        if optional:
+            t = code.temp()
+            return f"(None if ({t} := {value}) is None else {_json_expr(code, inner, (), t)})"
+        table = getattr(made, "__self__", None)
+        if isinstance(table, dict) and getattr(made, "__name__", "") == "__getitem__":
+            return f"{code.bind(table)}[{value}]"
+        return f"{code.bind(made)}({value})"
+    element = _element(inner)
+    if element is not None and attrs.has(element):
+        item = code.temp()
+        each = _json_expr(code, element, parts, item)
+        body = f"tuple([{each} for {item} in {{}}])"
+    else:
+        name = parts[0]
+        below = _json_expr(code, _field_types(inner)[name], parts[1:], f"{{}}[{name!r}]")
+        body = below
+    if optional:
+        t = code.temp()
+        return f"(None if ({t} := {value}) is None else {body.format(t)})"
+    return body.format(value)
+
+
+def _json_rows_fn(
+    cls: type, members: Sequence[str], fields: Sequence[tuple[str, Sequence[str]]]
+) -> Callable[[Iterable[str | bytes]], Iterator[tuple[Any, ...]]]:
+    """A generator function turning JSON arrays of ``members`` into rows of ``fields``
+    (each ``(top-level name, parts below it)``), one generated expression per field."""
+    code = _Code()
+    types_of = _field_types(cls)
+    loads = code.bind(orjson.loads)
+    values = [
+        _json_expr(code, types_of[top], below, f"v[{members.index(top)}]") for top, below in fields
+    ]
+    lines = [
+        "def json_rows(rows):",
+        "    for r in rows:",
+        f"        v = {loads}(r)",
+        f"        yield ({', '.join(values)},)",
+    ]
+    text = "\n".join(lines) + "\n"
+    filename = f"<csdomain generated field rows {cls.__module__}.{cls.__qualname__}>"
+    exec(compile(text, filename, "exec"), code.names)  # noqa: S102 - generated from field names
+    made: Callable[[Iterable[str | bytes]], Iterator[tuple[Any, ...]]] = code.names["json_rows"]
+    return made
 
 
 def _paths(
@@ -179,7 +248,9 @@ class FieldPlan:
     fields: tuple[str, ...]
     #: The distinct top-level members to ask the backend for, in first-use order.
     members: tuple[str, ...]
-    _from_json: tuple[_Getter, ...] = attrs.field(repr=False, eq=False)
+    _from_json: Callable[[Iterable[str | bytes]], Iterator[tuple[Any, ...]]] = attrs.field(
+        repr=False, eq=False
+    )
     _from_members: tuple[_Getter, ...] = attrs.field(repr=False, eq=False)
     _from_object: tuple[_Getter, ...] = attrs.field(repr=False, eq=False)
     #: Whether a JSON row of the members already is the row of values.
@@ -187,16 +258,8 @@ class FieldPlan:
 
     def json_rows(self, rows: Iterable[str | bytes]) -> Iterator[tuple[Any, ...]]:
         """Rows of values from JSON arrays of the members (a JSON-storing backend)."""
-        loads = orjson.loads
-        getters = self._from_json
         try:
-            if self._plain:
-                for row in rows:
-                    yield tuple(loads(row))
-            else:
-                for row in rows:
-                    values = loads(row)
-                    yield tuple([get(values) for get in getters])
+            yield from self._from_json(rows)
         except orjson.JSONDecodeError as err:
             raise ValidationError.at("", f"not valid JSON: {err}") from err
         except ValidationError:
@@ -224,7 +287,7 @@ class FieldPlan:
 def _plan(cls: type, fields: tuple[str, ...]) -> FieldPlan:
     types_of = _field_types(cls)
     members: list[str] = []
-    from_json: list[_Getter] = []
+    paths: list[tuple[str, list[str]]] = []
     from_members: list[_Getter] = []
     from_object: list[_Getter] = []
     plain = True
@@ -240,14 +303,14 @@ def _plan(cls: type, fields: tuple[str, ...]) -> FieldPlan:
         index = members.index(top)
         json_get, object_get = _paths(cls, types_of[top], below, path)
         plain = plain and json_get is None and object_get is None and index == i
-        from_json.append(_item(index, json_get))
+        paths.append((top, below))
         from_members.append(_item(index, object_get))
         from_object.append(_attribute(top, object_get))
     return FieldPlan(
         cls,
         fields,
         tuple(members),
-        tuple(from_json),
+        _json_rows_fn(cls, members, paths),
         tuple(from_members),
         tuple(from_object),
         plain,
