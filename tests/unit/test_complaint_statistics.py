@@ -8,7 +8,7 @@ complaint, on every bundled backend.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import time
+from datetime import datetime, time, timedelta
 
 import attrs
 import pytest
@@ -17,7 +17,13 @@ from hypothesis import strategies as st
 
 import csdomain
 from csdomain.calendar import BusinessCalendar
-from csdomain.complaints import Complaint, ComplaintStatistics, ComplaintStatus
+from csdomain.complaints import (
+    CONCLUDED_STATUSES,
+    Complaint,
+    ComplaintStatistics,
+    ComplaintStatus,
+    SlaOutcome,
+)
 from csdomain.kinds import COMPLAINTS
 from csdomain.store import Store
 from csdomain.store.fields import field_plan
@@ -37,6 +43,52 @@ def store(request: pytest.FixtureRequest) -> Iterator[Store]:
         opened.close()
 
 
+def _before(calendar: BusinessCalendar, batch: list[Complaint]) -> ComplaintStatistics:
+    """The statistics as ``ComplaintStatistics.add`` counted them before issue #15 item 7
+    (from the whole complaint, with its own ``resolved_at`` and ``hold_periods``): the
+    oracle the streamed, field-based counting must agree with."""
+    stats = ComplaintStatistics(calendar)
+
+    def business_time(c: Complaint, end: datetime) -> timedelta:
+        spent = calendar.business_time_between(c.received_at, end)
+        for start, stop in c.hold_periods():
+            if start >= end:
+                break
+            finish = end if stop is None else min(stop, end)
+            spent -= calendar.business_time_between(start, finish)
+        return max(spent, timedelta(0))
+
+    for c in batch:
+        stats.total += 1
+        cell = (c.category, c.nature, c.urgency)
+        stats.cells[cell] = stats.cells.get(cell, 0) + 1
+        stats.statuses[c.status] = stats.statuses.get(c.status, 0) + 1
+        stats.channels[c.channel] = stats.channels.get(c.channel, 0) + 1
+        if c.founded is True:
+            stats.founded += 1
+        elif c.founded is False:
+            stats.rejected += 1
+        if c.sla_outcome is SlaOutcome.MET:
+            stats.sla_met += 1
+        elif c.sla_outcome is SlaOutcome.MISSED:
+            stats.sla_missed += 1
+        if c.resolved_at is not None or c.reopen_count:
+            stats.ever_resolved += 1
+        if c.reopen_count:
+            stats.reopened += 1
+        for step in c.escalations:
+            stats.escalations[step.to_level] = stats.escalations.get(step.to_level, 0) + 1
+        if c.first_response_at is not None:
+            stats.response_times.add(
+                calendar.business_time_between(c.received_at, c.first_response_at)
+            )
+        if c.resolved_at is not None and c.status in CONCLUDED_STATUSES:
+            stats.resolution_times.add(business_time(c, c.resolved_at))
+        if c.cause is not None:
+            stats.causes.add(" ".join(c.cause.split()).casefold())
+    return stats
+
+
 def _numbered(batch: list[Complaint]) -> list[Complaint]:
     return [attrs.evolve(c, id=f"CP-{n:04d}") for n, c in enumerate(batch)]
 
@@ -46,10 +98,14 @@ def test_the_fields_of_a_complaint_count_as_the_whole_complaint(batch: list[Comp
     """Rule: add_fields of a complaint's FIELDS == add of the complaint (no store)."""
     rows = list(field_plan(Complaint, ComplaintStatistics.FIELDS).object_rows(batch))
     for calendar in (OFFICE, ALWAYS):
+        before = _before(calendar, batch)
         whole = ComplaintStatistics(calendar).add_all(batch)
+        one_by_one = ComplaintStatistics(calendar)
+        for c in batch:
+            one_by_one.add(c)
         picked = ComplaintStatistics(calendar).add_all_fields(rows)
-        assert picked == whole
-        assert picked.report() == whole.report()
+        assert whole == one_by_one == picked == before
+        assert picked.report() == before.report()
 
 
 @given(batch=st.lists(complaints(), min_size=1, max_size=10))
@@ -72,7 +128,7 @@ def test_statistics_from_stored_fields_equal_statistics_from_stored_complaints(
         fields = ComplaintStatistics(OFFICE).add_all_fields(
             repo.scan_fields(ComplaintStatistics.FIELDS)
         )
-    assert fields.report() == whole.report()
+    assert fields.report() == whole.report() == _before(OFFICE, stored).report()
     assert fields == whole
 
 

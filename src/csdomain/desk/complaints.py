@@ -841,14 +841,11 @@ class ComplaintDesk(DeskBase):
         rows = uow.repo(COMPLAINTS).scan_fields(fields, received_at__ge=start, received_at__lt=end)
         redactor = self._complaint_redactors(uow)
         cause_at = len(ComplaintStatistics.FIELDS) - 1
-        statistics = ComplaintStatistics(self.calendar)
-        add = statistics.add_fields
-        for row in rows:
-            cause = row[cause_at]
-            if cause is None:
-                add(row)
-            else:
-                add((*row[:cause_at], redactor(row[-1])(cause)))
+        masked = (
+            row if row[cause_at] is None else (*row[:cause_at], redactor(row[-1])(row[cause_at]))
+            for row in rows
+        )
+        statistics = ComplaintStatistics(self.calendar).add_all_fields(masked)
         return statistics.report(top=top)
 
     @use_case(Permission.VIEW_REPORTS)
