@@ -158,10 +158,32 @@ def _json_rows_fn(
     (each ``(top-level name, parts below it)``), one generated expression per field."""
     code = _Code()
     types_of = _field_types(cls)
+    defaults = {f.name: f.default for f in attrs.fields(cls)}
     loads = code.bind(orjson.loads)
-    values = [
-        _json_expr(code, types_of[top], below, f"v[{members.index(top)}]") for top, below in fields
-    ]
+    values = []
+    for top, below in fields:
+        member = f"v[{members.index(top)}]"
+        expr = _json_expr(code, types_of[top], below, member)
+        default = defaults[top]
+        factory = isinstance(default, attrs.Factory)  # type: ignore[arg-type]
+        if (
+            default is attrs.NOTHING
+            or _optional(types_of[top])[0]
+            or (factory and default.takes_self)
+        ):
+            values.append(expr)
+            continue
+        # A document written before the field existed lacks it (null here): the whole
+        # document reads it as the field's default, and so does this row.
+        if factory:
+            default = default.factory()
+        _json_get, object_get = _paths(cls, types_of[top], below, "")
+        fallback = code.bind(default if object_get is None else object_get(default))
+        t = code.temp()
+        values.append(
+            f"({fallback} if ({t} := {member}) is None else "
+            f"{_json_expr(code, types_of[top], below, t)})"
+        )
     lines = [
         "def json_rows(rows):",
         "    for r in rows:",

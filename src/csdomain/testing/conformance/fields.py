@@ -17,10 +17,11 @@ from decimal import Decimal
 from typing import Any
 
 import attrs
+import orjson
 import pytest
 
 from csdomain.errors import ValidationError
-from csdomain.store import Index, Kind, Repository
+from csdomain.store import Index, Kind, Repository, Row
 from csdomain.testing.conformance.base import KitBase
 from csdomain.testing.conformance.specimens import (
     HOSTILE_STRINGS,
@@ -198,6 +199,24 @@ class FieldChecks(KitBase):
                 row = next(repo.scan_fields(["stops.place", "sender.name"], key="p00003"))
                 assert row == (("hub 0", "hub 1", "hub 2"), "sender 0")
                 assert next(repo.scan_fields(["sender.name"], key="p00004")) == (None,)
+
+    def test_a_document_written_before_a_field_existed_reads_its_default(self) -> None:
+        with self.store() as store:
+            if store.backend.stores_objects:
+                pytest.skip("the backend keeps objects: a stored one has every field")
+            with store.unit_of_work() as uow:
+                repo = uow.repo(SPECIMENS)
+                rows = []
+                for n in (1, 2):
+                    row = repo.row(specimen(n, note="kept"))
+                    held = orjson.loads(row.doc)
+                    del held["note"], held["tags"]  # fields with defaults, added later
+                    rows.append(Row(row.key, orjson.dumps(held), row.index))
+                uow.tx.insert(SPECIMENS.name, rows)
+            with store.unit_of_work(readonly=True) as uow:
+                repo = uow.repo(SPECIMENS)
+                objects = _compare(repo, ("id", "note", "tags", "rank"))
+                assert [(s.note, s.tags) for s in objects] == [("", frozenset())] * 2
 
     def test_every_hostile_text_reads_back_verbatim_through_scan_fields(self) -> None:
         items = [specimen(n, note=text) for n, text in enumerate(HOSTILE_STRINGS)]
