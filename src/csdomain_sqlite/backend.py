@@ -734,7 +734,15 @@ class SqliteTransaction:
         sql, params = members_sql(SQLITE, kind, members, filters, order_by, limit, offset)
         first = itemgetter(0)
         try:
-            cursor = self.conn.execute(sql, params)
+            try:
+                cursor = self.conn.execute(sql, params)
+            except sqlite3.OperationalError as err:
+                if not _missing_table(err, kind):
+                    raise
+                found = self._read_again(kind, sql, params)
+                if found is None:
+                    return  # not written yet in this snapshot: nothing to read
+                cursor = found
             batch = cursor.fetchmany(_FETCH)
         except (sqlite3.Error, UnicodeEncodeError, OverflowError) as err:
             with _translated(self._path):
