@@ -18,15 +18,25 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import csdomain
-from csdomain.complaints import OPEN_STATUSES, Complaint, SlaKind, SlaOutcome, sla_breaches
+from csdomain.auth import Actor
+from csdomain.complaints import (
+    OPEN_STATUSES,
+    Complaint,
+    SlaKind,
+    SlaOutcome,
+    missing_follow_ups,
+    sla_breaches,
+)
+from csdomain.customers import Customer
 from csdomain.demo import build_demo
-from csdomain.kinds import COMPLAINTS, ORDERS, RETURNS, STOCKS
+from csdomain.kinds import COMPLAINTS, CUSTOMERS, ORDERS, RETURNS, STOCKS
 from csdomain.kpi import OrderKpis, order_kpis
 from csdomain.orders import Order
 from csdomain.report.gather import _escalated, _order_kpis, _sla_compliance
 from csdomain.report.model import EscalatedComplaint, SlaCompliance
 from csdomain.report.trend import MonthWindow
-from csdomain.store import Store, UnitOfWork
+from csdomain.service import ServiceDesk
+from csdomain.store import Repository, Store, UnitOfWork
 from csdomain.testing.strategies_complaints import complaints
 from csdomain.testing.strategies_orders import orders
 
@@ -212,3 +222,28 @@ def test_order_kpis_agree_for_orders_shipped_after_the_month_they_were_placed_in
             assert _order_kpis(uow, windows) == order_kpis_before(uow, windows)
     finally:
         store.close()
+
+
+def test_missing_follow_ups_from_fields_equal_them_from_whole_complaints(demo: Store) -> None:
+    """Rule: desk.missing_follow_ups reading the rule's fields (and then whole only the
+    complaints it finds) lists what missing_follow_ups over whole complaints lists, in
+    the same order (docs/domain.md 3.5: member customers are visited within 3 days)."""
+    desk = ServiceDesk(demo)
+    classes = desk.policy.complaints.follow_up_classes
+    first, last = _span(demo)
+    moments = [first + (last - first) * k / 4 for k in range(1, 5)] + [last + timedelta(days=9)]
+    seen = 0
+    for at in moments:
+        with demo.unit_of_work(readonly=True) as uow:
+            customers = uow.repo(CUSTOMERS)
+
+            def is_member(customer_id: str, customers: Repository[Customer] = customers) -> bool:
+                customer = customers.get_or_none(customer_id)
+                return customer is not None and customer.customer_class in classes
+
+            stream = uow.repo(COMPLAINTS).scan(order_by="follow_up_due", follow_up_due__lt=at)
+            expected = [c.id for c in missing_follow_ups(stream, at, is_member)]
+        found = desk.missing_follow_ups(by=Actor.superuser(), at=at)
+        assert [c.id for c in found] == expected, f"as of {at}"
+        seen += len(expected)
+    assert seen, "the demo store has member complaints whose visit is missing"

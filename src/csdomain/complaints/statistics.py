@@ -23,6 +23,7 @@ from csdomain.complaints.classification import (
 from csdomain.complaints.model import CONCLUDED_STATUSES, Complaint, ComplaintStatus
 from csdomain.complaints.sla import SlaOutcome
 from csdomain.errors import ValidationError
+from csdomain.lifecycle import last_entered
 from csdomain.validators import instance_of, positive_int
 
 
@@ -205,15 +206,6 @@ class CauseCount:
 _BATCH = 4096
 _RESOLVED = ComplaintStatus.RESOLVED.value
 _ON_HOLD = ComplaintStatus.ON_HOLD.value
-
-
-def _last_into(status: str, moves: Sequence[str], moments: Sequence[datetime]) -> datetime | None:
-    """When the history (``moves[i]`` entered at ``moments[i]``) last entered ``status``
-    (:meth:`Complaint.resolved_at <csdomain.complaints.Complaint.resolved_at>`)."""
-    for i in range(len(moves) - 1, -1, -1):
-        if moves[i] == status:
-            return moments[i]
-    return None
 
 
 def _hold_periods(
@@ -414,7 +406,7 @@ class ComplaintStatistics:
                 reopened += 1
             for level in levels:
                 escalations[level] = escalations.get(level, 0) + 1
-            resolved_at = _last_into(_RESOLVED, moves, moments)
+            resolved_at = last_entered(_RESOLVED, moves, moments)
             if resolved_at is not None or reopen_count:
                 ever += 1
             if first_response_at is not None:

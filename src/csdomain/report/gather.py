@@ -27,6 +27,7 @@ from csdomain.kinds import (
     WARRANTY_CLAIMS,
 )
 from csdomain.kpi import ContactKpi, KpiReport, OrderKpis, order_kpis
+from csdomain.lifecycle import last_entered
 from csdomain.orders import OrderKind, OrderStatus
 from csdomain.report.model import (
     TAMPERING_SIGNALS,
@@ -141,16 +142,6 @@ _ON_HOLD = ComplaintStatus.ON_HOLD.value
 _RESOLVED = ComplaintStatus.RESOLVED.value
 
 
-def _last_into(
-    status: str, moves: tuple[str, ...], moments: tuple[datetime, ...]
-) -> datetime | None:
-    """When the history last entered ``status`` (``Complaint._last_entry_into``)."""
-    for i in range(len(moves) - 1, -1, -1):
-        if moves[i] == status:
-            return moments[i]
-    return None
-
-
 def _sla_compliance(
     uow: UnitOfWork, start: datetime, end: datetime, at: datetime
 ) -> list[SlaCompliance]:
@@ -173,13 +164,15 @@ def _sla_compliance(
         is_open = status in OPEN_STATUSES
         if is_open:
             held = (
-                _last_into(_ON_HOLD, moves, moments) if status is ComplaintStatus.ON_HOLD else None
+                last_entered(_ON_HOLD, moves, moments)
+                if status is ComplaintStatus.ON_HOLD
+                else None
             )
             if min(held or moment, moment) > resolve_by:
                 resolve["overdue"] += 1
                 continue
         elif outcome is SlaOutcome.MISSED:
-            resolve["late" if _last_into(_RESOLVED, moves, moments) else "overdue"] += 1
+            resolve["late" if last_entered(_RESOLVED, moves, moments) else "overdue"] += 1
             continue
         if outcome is SlaOutcome.MET:
             resolve["met"] += 1
