@@ -17,7 +17,7 @@ the command table for the docs.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
@@ -37,6 +37,7 @@ __all__ = [
     "check_transition",
     "command_table",
     "command_table_problems",
+    "last_entered",
     "transition_table_problems",
 ]
 
@@ -223,3 +224,14 @@ def command_table(lifecycle: Lifecycle[Any]) -> str:
         target = "(unchanged)" if command.target is None else str(command.target)
         lines.append(f"| `{action}` | {sources} | {target} |")
     return "\n".join(lines)
+
+
+def last_entered(status: str, moves: Sequence[str], moments: Sequence[datetime]) -> datetime | None:
+    """When a history last entered ``status``, given as its moves' targets and instants
+    (``moves[i]`` entered at ``moments[i]``, the ``history.to`` and ``history.at`` a
+    projection reads); ``None`` if it never did. The rule of an aggregate's
+    ``resolved_at``/``closed_at``-style properties without building the aggregate."""
+    for i in range(len(moves) - 1, -1, -1):
+        if moves[i] == status:
+            return moments[i]
+    return None

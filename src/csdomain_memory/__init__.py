@@ -26,7 +26,7 @@ import itertools
 import threading
 from collections import Counter, deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any, ClassVar
 
 from csdomain.errors import AlreadyExists, ConcurrencyConflict, ValidationError
@@ -636,6 +636,24 @@ class MemoryTransaction:
         _sort(matches, order_by)
         for key, entry in matches[offset:end]:
             yield key, entry.version, entry.doc
+
+    def find_members(  # noqa: PLR0917 - mirrors find
+        self,
+        kind: str,
+        members: Sequence[str],
+        filters: Sequence[Filter],
+        order_by: Sequence[tuple[str, bool]],
+        limit: int | None,
+        offset: int,
+    ) -> Iterator[tuple[Any, ...]]:
+        """The chosen attributes of matching objects in order (a plain pass over ``find``)."""
+        pick = attrgetter(*members)
+        if len(members) == 1:
+            for _key, _version, obj in self.find(kind, filters, order_by, limit, offset):
+                yield (pick(obj),)
+            return
+        for _key, _version, obj in self.find(kind, filters, order_by, limit, offset):
+            yield pick(obj)
 
     def count(self, kind: str, filters: Sequence[Filter]) -> int:
         """How many objects match (read off the index when it is exact for this snapshot

@@ -55,6 +55,7 @@ from csdomain.errors import (
     CsDomainError,
     ValidationError,
 )
+from csdomain.store.fields import members_sql
 from csdomain.store.spi import (
     Filter,
     IndexType,
@@ -1076,6 +1077,56 @@ class PostgresTransaction:
             POSTGRES, kind, self._filters(filters), order_by, limit, 0, lock=lock
         )
         return self._rows(self._fetch(sql, params, kind))
+
+    def find_members(  # noqa: PLR0917 - mirrors find
+        self,
+        kind: str,
+        members: Sequence[str],
+        filters: Sequence[Filter],
+        order_by: Sequence[tuple[str, bool]],
+        limit: int | None,
+        offset: int,
+    ) -> Iterator[bytes]:
+        """The chosen top-level members of matching documents in order, each row one JSON
+        array built with ``jsonb_build_array(doc -> 'member', ...)``; paged and streamed
+        like :meth:`find` (one snapshot). A document kept in ``raw`` (one JSONB cannot
+        hold) has its members picked from the verbatim text instead."""
+        self._sql(kind)
+        where = self._filters(filters)
+        members = tuple(members)
+        if limit is not None and limit <= _FETCH:
+            sql, params = members_sql(POSTGRES, kind, members, where, order_by, limit, offset)
+            yield from self._member_rows(self._fetch(sql, params, kind), members)
+            return
+        sql, params = members_sql(POSTGRES, kind, members, where, order_by, _FETCH + 1, offset)
+        first = self._fetch(sql, params, kind)
+        if len(first) <= _FETCH:
+            yield from self._member_rows(first, members)
+            return
+        rest = None if limit is None else limit - _FETCH
+        sql, params = members_sql(POSTGRES, kind, members, where, order_by, rest, offset + _FETCH)
+        name, batch = self._declare(sql, params, kind)
+        yield from self._member_rows(first[:_FETCH], members)
+        while True:
+            yield from self._member_rows(batch, members)
+            if len(batch) < _FETCH:
+                break
+            self._live()
+            try:
+                batch = self._cur.execute(f"FETCH {_FETCH} FROM {name}", prepare=False).fetchall()
+            except _DB_ERRORS as err:
+                raise self._failed(err, kind) from err
+        if self._conn is not None:
+            self._exhausted.append(name)
+
+    @staticmethod
+    def _member_rows(rows: Iterable[tuple[Any, ...]], members: Sequence[str]) -> Iterator[bytes]:
+        for values, raw in rows:
+            if raw is None:
+                yield values
+            else:
+                doc = orjson.loads(raw)
+                yield orjson.dumps([doc.get(name) for name in members])
 
     @staticmethod
     def _rows(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[str, int, Any]]:

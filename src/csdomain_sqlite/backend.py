@@ -33,6 +33,7 @@ import sqlite3
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
@@ -40,6 +41,7 @@ from urllib.parse import parse_qsl, urlsplit
 import orjson
 
 from csdomain.errors import AlreadyExists, BackendUnavailable, ValidationError
+from csdomain.store.fields import members_sql
 from csdomain.store.spi import Filter, IndexValue, KindSchema, Row, check_version, short_repr
 from csdomain.store.sql import (
     META_TABLES,
@@ -716,6 +718,41 @@ class SqliteTransaction:
         with _translated(self._path):
             while batch := cursor.fetchmany(_FETCH):
                 yield from batch
+
+    def find_members(  # noqa: PLR0917 - mirrors find
+        self,
+        kind: str,
+        members: Sequence[str],
+        filters: Sequence[Filter],
+        order_by: Sequence[tuple[str, bool]],
+        limit: int | None,
+        offset: int,
+    ) -> Iterator[str]:
+        """The chosen top-level members of matching documents in order, each row one
+        JSON array read with ``json_extract`` (no document leaves the database)."""
+        self._sql(kind)
+        sql, params = members_sql(SQLITE, kind, members, filters, order_by, limit, offset)
+        first = itemgetter(0)
+        try:
+            try:
+                cursor = self.conn.execute(sql, params)
+            except sqlite3.OperationalError as err:
+                if not _missing_table(err, kind):
+                    raise
+                found = self._read_again(kind, sql, params)
+                if found is None:
+                    return  # not written yet in this snapshot: nothing to read
+                cursor = found
+            batch = cursor.fetchmany(_FETCH)
+        except (sqlite3.Error, UnicodeEncodeError, OverflowError) as err:
+            with _translated(self._path):
+                raise err from None
+        yield from map(first, batch)
+        if len(batch) < _FETCH:
+            return
+        with _translated(self._path):
+            while batch := cursor.fetchmany(_FETCH):
+                yield from map(first, batch)
 
     def count(self, kind: str, filters: Sequence[Filter]) -> int:
         """How many documents match."""

@@ -177,6 +177,7 @@ def test_a_new_store_creates_a_kinds_table_and_indexes_at_its_first_write(tmp_pa
             assert repo.get_or_none("w1") is None
             assert not repo.exists("w1")
             assert list(repo.scan()) == []
+            assert list(repo.scan_fields(["colour"], colour="red")) == []
         assert _tables(path) == set()
         with store.unit_of_work() as uow:
             uow.repo(_WIDGETS).add(_Widget("w1", "red", 3))
@@ -257,6 +258,7 @@ def test_processes_sharing_a_new_file_see_each_others_first_writes(tmp_path: Pat
             with one.unit_of_work() as uow:
                 uow.repo(_WIDGETS).add(_Widget("w1", "red", 3))
             assert reader.repo(_WIDGETS).find() == []  # the snapshot holds no table yet
+            assert list(reader.repo(_WIDGETS).scan_fields(["colour"])) == []
         with two.unit_of_work() as uow:
             assert uow.repo(_WIDGETS).get("w1") == _Widget("w1", "red", 3)
             uow.repo(_WIDGETS).add(_Widget("w2", "red", 5))

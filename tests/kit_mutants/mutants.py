@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import orjson
 from guide_backend import load
 
 from csdomain.errors import ConcurrencyConflict
@@ -465,6 +466,42 @@ class TruncatesBatches(Tx):  # type: ignore[misc]
         super().insert(kind, rows[:4096])
 
 
+class MembersShifted(Tx):  # type: ignore[misc]
+    """``find_members`` (the optional projection) answers each member with the value of
+    the member after it: a wrong field."""
+
+    def find_members(  # noqa: PLR0917 - mirrors find_members
+        self,
+        kind: str,
+        members: Sequence[str],
+        filters: Sequence[Filter],
+        order_by: Sequence[tuple[str, bool]],
+        limit: int | None,
+        offset: int,
+    ) -> Iterator[bytes]:
+        shifted = [*members[1:], *members[:1]]
+        for _key, _version, doc in self.find(kind, filters, order_by, limit, offset):
+            held = orjson.loads(doc)
+            yield orjson.dumps([held.get(name) for name in shifted])
+
+
+class MembersIgnoreOffset(Tx):  # type: ignore[misc]
+    """``find_members`` leaves out the offset: the wrong page."""
+
+    def find_members(  # noqa: PLR0917 - mirrors find_members
+        self,
+        kind: str,
+        members: Sequence[str],
+        filters: Sequence[Filter],
+        order_by: Sequence[tuple[str, bool]],
+        limit: int | None,
+        offset: int,
+    ) -> Iterator[bytes]:
+        for _key, _version, doc in self.find(kind, filters, order_by, limit, 0):
+            held = orjson.loads(doc)
+            yield orjson.dumps([held.get(name) for name in members])
+
+
 # -- kit subclasses that break the kit's own rules ------------------------------------------------
 
 
@@ -643,6 +680,24 @@ MUTANTS: tuple[Mutant, ...] = (
         (
             "test_a_changed_kind_is_reindexed_in_a_running_store",
             "test_a_new_index_is_filled_for_existing_documents",
+        ),
+    ),
+    Mutant(
+        "members_shifted",
+        "a projection (find_members) that returns a wrong field",
+        kit_for(with_transaction(MembersShifted)),
+        (
+            "test_scan_fields_equals_the_fields_of_scan_under_filters_order_and_paging",
+            "test_nested_list_and_optional_fields_read_as_the_model_holds_them",
+        ),
+    ),
+    Mutant(
+        "members_ignore_offset",
+        "a projection (find_members) that ignores the offset",
+        kit_for(with_transaction(MembersIgnoreOffset)),
+        (
+            "test_scan_fields_equals_the_fields_of_scan_under_filters_order_and_paging",
+            "test_a_long_result_streams_whole_and_in_order",
         ),
     ),
     Mutant(

@@ -22,6 +22,7 @@ __all__ = [
     "SlaBreach",
     "SlaKind",
     "breaches",
+    "follow_up_missed",
     "is_breached",
     "missing_follow_ups",
     "sla_breaches",
@@ -57,10 +58,26 @@ def missing_follow_ups(
     """
     moment = utc(at)
     for complaint in complaints:
+        visits = (visit.at for visit in complaint.follow_ups)
         due = complaint.follow_up_due
-        resolved = complaint.resolved_at
-        if due is None or resolved is None or due >= moment:
-            continue
-        visited = any(resolved <= visit.at <= due for visit in complaint.follow_ups)
-        if not visited and is_member(complaint.customer_id):
+        if follow_up_missed(complaint.resolved_at, due, visits, moment) and is_member(
+            complaint.customer_id
+        ):
             yield complaint
+
+
+def follow_up_missed(
+    resolved_at: datetime | None,
+    follow_up_due: datetime | None,
+    visits_at: Iterable[datetime],
+    at: datetime,
+) -> bool:
+    """Whether a resolved complaint's follow-up visit is missing as of ``at``: its visit
+    was due before ``at`` and none was made between its resolution and that due time.
+
+    The rule of :func:`missing_follow_ups` on a complaint's fields alone (what a report
+    reads without building the complaint); ``at`` is an aware UTC instant.
+    """
+    if follow_up_due is None or resolved_at is None or follow_up_due >= at:
+        return False
+    return not any(resolved_at <= visit <= follow_up_due for visit in visits_at)

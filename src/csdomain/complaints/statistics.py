@@ -7,9 +7,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
@@ -23,6 +23,7 @@ from csdomain.complaints.classification import (
 from csdomain.complaints.model import CONCLUDED_STATUSES, Complaint, ComplaintStatus
 from csdomain.complaints.sla import SlaOutcome
 from csdomain.errors import ValidationError
+from csdomain.lifecycle import last_entered
 from csdomain.validators import instance_of, positive_int
 
 
@@ -75,6 +76,22 @@ class DurationSketch:
             return
         key = math.ceil(math.log(seconds) / math.log(self._gamma))
         self.buckets[key] = self.buckets.get(key, 0) + 1
+
+    def add_all(self, values: Iterable[timedelta]) -> None:
+        """:meth:`add` every duration of ``values`` (the same counts, in one pass)."""
+        log_gamma = math.log(self._gamma)
+        buckets = self.buckets
+        count = zeros = 0
+        for value in values:
+            seconds = value.total_seconds()
+            count += 1
+            if seconds < _MIN_SECONDS:
+                zeros += 1
+                continue
+            key = math.ceil(math.log(seconds) / log_gamma)
+            buckets[key] = buckets.get(key, 0) + 1
+        self.count += count
+        self.zeros += zeros
 
     def merge(self, other: DurationSketch) -> DurationSketch:
         """A new sketch holding the durations of both (same relative error required)."""
@@ -133,6 +150,22 @@ class TopCounter:
         else:
             self.counters = {k: n - 1 for k, n in self.counters.items() if n > 1}
 
+    def add_all(self, items: Iterable[str]) -> None:
+        """:meth:`add` every item of ``items`` in turn (the same counts)."""
+        capacity = self.capacity
+        counters = self.counters
+        total = 0
+        for item in items:
+            total += 1
+            if item in counters:
+                counters[item] += 1
+            elif len(counters) < capacity:
+                counters[item] = 1
+            else:
+                counters = {k: n - 1 for k, n in counters.items() if n > 1}
+        self.counters = counters
+        self.total += total
+
     def merge(self, other: TopCounter) -> TopCounter:
         """A new counter summarising both streams (same capacity required)."""
         if other.capacity != self.capacity:
@@ -167,6 +200,30 @@ class CauseCount:
 
     cause: str
     count: int
+
+
+#: Durations and causes counted per batch by ``add_all_fields`` (bounds its memory).
+_BATCH = 4096
+_RESOLVED = ComplaintStatus.RESOLVED.value
+_ON_HOLD = ComplaintStatus.ON_HOLD.value
+
+
+def _hold_periods(
+    moves: Sequence[str], moments: Sequence[datetime]
+) -> list[tuple[datetime, datetime | None]]:
+    """Every ``(start, end)`` on hold in the history, as
+    :meth:`Complaint.hold_periods <csdomain.complaints.Complaint.hold_periods>` gives them."""
+    periods: list[tuple[datetime, datetime | None]] = []
+    start: datetime | None = None
+    for to, at in zip(moves, moments, strict=True):
+        if to == _ON_HOLD:
+            start = at
+        elif start is not None:
+            periods.append((start, at))
+            start = None
+    if start is not None:
+        periods.append((start, None))
+    return periods
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -255,9 +312,33 @@ class ComplaintStatistics:
         )
     )
 
-    def _business_time(self, complaint: Complaint, end: datetime) -> timedelta:
-        spent = self.calendar.business_time_between(complaint.received_at, end)
-        for start, stop in complaint.hold_periods():
+    #: The complaint fields :meth:`add_fields` reads, in its order: what a store reads
+    #: for the statistics instead of whole complaints (``Repository.scan_fields``).
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "category",
+        "nature",
+        "urgency",
+        "status",
+        "channel",
+        "founded",
+        "sla_outcome",
+        "reopen_count",
+        "escalations.to_level",
+        "received_at",
+        "first_response_at",
+        "history.to",
+        "history.at",
+        "cause",
+    )
+
+    def _business_time(
+        self,
+        received_at: datetime,
+        end: datetime,
+        holds: Iterable[tuple[datetime, datetime | None]],
+    ) -> timedelta:
+        spent = self.calendar.business_time_between(received_at, end)
+        for start, stop in holds:
             if start >= end:
                 break
             finish = end if stop is None else min(stop, end)
@@ -266,43 +347,96 @@ class ComplaintStatistics:
 
     def add(self, complaint: Complaint) -> ComplaintStatistics:
         """Count one complaint; returns the accumulator for chaining."""
-        self.total += 1
-        cell = (complaint.category, complaint.nature, complaint.urgency)
-        self.cells[cell] = self.cells.get(cell, 0) + 1
-        self.statuses[complaint.status] = self.statuses.get(complaint.status, 0) + 1
-        self.channels[complaint.channel] = self.channels.get(complaint.channel, 0) + 1
-        if complaint.founded is True:
-            self.founded += 1
-        elif complaint.founded is False:
-            self.rejected += 1
-        if complaint.sla_outcome is SlaOutcome.MET:
-            self.sla_met += 1
-        elif complaint.sla_outcome is SlaOutcome.MISSED:
-            self.sla_missed += 1
-        resolved_at = complaint.resolved_at
-        if resolved_at is not None or complaint.reopen_count:
-            self.ever_resolved += 1
-        if complaint.reopen_count:
-            self.reopened += 1
-        for step in complaint.escalations:
-            self.escalations[step.to_level] = self.escalations.get(step.to_level, 0) + 1
-        if complaint.first_response_at is not None:
-            self.response_times.add(
-                self.calendar.business_time_between(
-                    complaint.received_at, complaint.first_response_at
-                )
-            )
-        if resolved_at is not None and complaint.status in CONCLUDED_STATUSES:
-            self.resolution_times.add(self._business_time(complaint, resolved_at))
-        if complaint.cause is not None:
-            self.causes.add(" ".join(complaint.cause.split()).casefold())
-        return self
+        return self.add_all_fields((_fields_of(complaint),))
+
+    def add_fields(self, row: Sequence[Any]) -> ComplaintStatistics:
+        """Count one complaint given as its :attr:`FIELDS` (in that order, as
+        ``Repository.scan_fields(ComplaintStatistics.FIELDS)`` reads them; values after
+        them are ignored): the same counts as :meth:`add` of the whole complaint."""
+        return self.add_all_fields((row,))
 
     def add_all(self, complaints: Iterable[Complaint]) -> ComplaintStatistics:
         """Count every complaint of ``complaints``; returns the accumulator."""
-        for complaint in complaints:
-            self.add(complaint)
+        return self.add_all_fields(map(_fields_of, complaints))
+
+    def add_all_fields(self, rows: Iterable[Sequence[Any]]) -> ComplaintStatistics:
+        """:meth:`add_fields` of every row of ``rows``, in one pass; returns the accumulator.
+
+        Durations and causes are counted in batches of bounded size, so memory stays
+        bounded whatever the number of rows.
+        """
+        between = self.calendar.business_time_between
+        cells, statuses, channels = self.cells, self.statuses, self.channels
+        escalations = self.escalations
+        total = founded_n = rejected_n = met = missed = ever = reopened = 0
+        responses: list[timedelta] = []
+        resolutions: list[timedelta] = []
+        causes: list[str] = []
+        for row in rows:
+            (
+                category,
+                nature,
+                urgency,
+                status,
+                channel,
+                founded,
+                sla_outcome,
+                reopen_count,
+                levels,
+                received_at,
+                first_response_at,
+                moves,
+                moments,
+                cause,
+            ) = row[:14]
+            total += 1
+            cell = (category, nature, urgency)
+            cells[cell] = cells.get(cell, 0) + 1
+            statuses[status] = statuses.get(status, 0) + 1
+            channels[channel] = channels.get(channel, 0) + 1
+            if founded is True:
+                founded_n += 1
+            elif founded is False:
+                rejected_n += 1
+            if sla_outcome is SlaOutcome.MET:
+                met += 1
+            elif sla_outcome is SlaOutcome.MISSED:
+                missed += 1
+            if reopen_count:
+                reopened += 1
+            for level in levels:
+                escalations[level] = escalations.get(level, 0) + 1
+            resolved_at = last_entered(_RESOLVED, moves, moments)
+            if resolved_at is not None or reopen_count:
+                ever += 1
+            if first_response_at is not None:
+                responses.append(between(received_at, first_response_at))
+            if resolved_at is not None and status in CONCLUDED_STATUSES:
+                holds = _hold_periods(moves, moments) if _ON_HOLD in moves else ()
+                resolutions.append(self._business_time(received_at, resolved_at, holds))
+            if cause is not None:
+                causes.append(" ".join(cause.split()).casefold())
+            if len(responses) >= _BATCH or len(resolutions) >= _BATCH or len(causes) >= _BATCH:
+                self._flush(responses, resolutions, causes)
+        self._flush(responses, resolutions, causes)
+        self.total += total
+        self.founded += founded_n
+        self.rejected += rejected_n
+        self.sla_met += met
+        self.sla_missed += missed
+        self.ever_resolved += ever
+        self.reopened += reopened
         return self
+
+    def _flush(
+        self, responses: list[timedelta], resolutions: list[timedelta], causes: list[str]
+    ) -> None:
+        self.response_times.add_all(responses)
+        self.resolution_times.add_all(resolutions)
+        self.causes.add_all(causes)
+        responses.clear()
+        resolutions.clear()
+        causes.clear()
 
     def merge(self, other: ComplaintStatistics) -> ComplaintStatistics:
         """A new accumulator counting both; both must use the same calendar."""
@@ -348,3 +482,24 @@ class ComplaintStatistics:
             escalations_by_level=dict(sorted(self.escalations.items())),
             top_causes=tuple(CauseCount(cause, n) for cause, n in self.causes.top(top)),
         )
+
+
+def _fields_of(complaint: Complaint) -> tuple[Any, ...]:
+    """The :attr:`ComplaintStatistics.FIELDS` of a whole complaint, in their order."""
+    history = complaint.history
+    return (
+        complaint.category,
+        complaint.nature,
+        complaint.urgency,
+        complaint.status,
+        complaint.channel,
+        complaint.founded,
+        complaint.sla_outcome,
+        complaint.reopen_count,
+        tuple([step.to_level for step in complaint.escalations]),
+        complaint.received_at,
+        complaint.first_response_at,
+        tuple([change.to for change in history]),
+        tuple([change.at for change in history]),
+        complaint.cause,
+    )

@@ -7,8 +7,14 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from csdomain.auth import Actor, Permission
-from csdomain.clock import require_aware
-from csdomain.complaints import OPEN_STATUSES, SlaKind, SlaOutcome, sla_breaches
+from csdomain.clock import require_aware, utc
+from csdomain.complaints import (
+    OPEN_STATUSES,
+    ComplaintStatus,
+    SlaKind,
+    SlaOutcome,
+)
+from csdomain.complaints.overdue import target_missed
 from csdomain.errors import ValidationError
 from csdomain.i18n import N_
 from csdomain.kinds import (
@@ -21,6 +27,7 @@ from csdomain.kinds import (
     WARRANTY_CLAIMS,
 )
 from csdomain.kpi import ContactKpi, KpiReport, OrderKpis, order_kpis
+from csdomain.lifecycle import last_entered
 from csdomain.orders import OrderKind, OrderStatus
 from csdomain.report.model import (
     TAMPERING_SIGNALS,
@@ -121,27 +128,55 @@ def _awaiting_payment(uow: UnitOfWork) -> list[AwaitingPayment]:
     return found
 
 
+#: What ``_sla_compliance`` reads of each complaint (``Repository.scan_fields``).
+_SLA_FIELDS = (
+    "respond_by",
+    "first_response_at",
+    "resolve_by",
+    "status",
+    "sla_outcome",
+    "history.to",
+    "history.at",
+)
+_ON_HOLD = ComplaintStatus.ON_HOLD.value
+_RESOLVED = ComplaintStatus.RESOLVED.value
+
+
 def _sla_compliance(
     uow: UnitOfWork, start: datetime, end: datetime, at: datetime
 ) -> list[SlaCompliance]:
+    """How the complaints received in ``[start, end)`` stand against their two targets as
+    of ``at``: :func:`~csdomain.complaints.sla_breaches` judged from the few fields it
+    reads (the same rule, :func:`~csdomain.complaints.target_missed`), not whole complaints."""
     counts = {
         kind: dict.fromkeys(("met", "late", "overdue", "pending", "na"), 0) for kind in SlaKind
     }
-    for complaint in uow.repo(COMPLAINTS).scan(received_at__ge=start, received_at__lt=end):
-        found = {breach.target: breach for breach in sla_breaches(complaint, at)}
-        respond = counts[SlaKind.RESPOND]
-        if SlaKind.RESPOND in found:
-            respond["late" if found[SlaKind.RESPOND].met_at else "overdue"] += 1
-        elif complaint.first_response_at is not None:
+    respond, resolve = counts[SlaKind.RESPOND], counts[SlaKind.RESOLVE]
+    moment = utc(at)
+    rows = uow.repo(COMPLAINTS).scan_fields(_SLA_FIELDS, received_at__ge=start, received_at__lt=end)
+    for respond_by, answered, resolve_by, status, outcome, moves, moments in rows:
+        if target_missed(respond_by, answered, moment):
+            respond["late" if answered else "overdue"] += 1
+        elif answered is not None:
             respond["met"] += 1
         else:
             respond["pending"] += 1
-        resolve = counts[SlaKind.RESOLVE]
-        if SlaKind.RESOLVE in found:
-            resolve["late" if found[SlaKind.RESOLVE].met_at else "overdue"] += 1
-        elif complaint.sla_outcome is SlaOutcome.MET:
+        is_open = status in OPEN_STATUSES
+        if is_open:
+            held = (
+                last_entered(_ON_HOLD, moves, moments)
+                if status is ComplaintStatus.ON_HOLD
+                else None
+            )
+            if min(held or moment, moment) > resolve_by:
+                resolve["overdue"] += 1
+                continue
+        elif outcome is SlaOutcome.MISSED:
+            resolve["late" if last_entered(_RESOLVED, moves, moments) else "overdue"] += 1
+            continue
+        if outcome is SlaOutcome.MET:
             resolve["met"] += 1
-        elif complaint.is_open:
+        elif is_open:
             resolve["pending"] += 1
         else:
             resolve["na"] += 1
@@ -151,25 +186,41 @@ def _sla_compliance(
     ]
 
 
+#: What ``_escalated`` reads of each escalated complaint.
+_ESCALATED_FIELDS = (
+    "id",
+    "customer_id",
+    "category",
+    "urgency",
+    "status",
+    "escalation_level",
+    "owner_role",
+    "received_at",
+    "escalations.at",
+    "escalations.reason",
+)
+
+
 def _escalated(uow: UnitOfWork) -> list[EscalatedComplaint]:
     found: list[EscalatedComplaint] = []
-    stream = uow.repo(COMPLAINTS).scan(escalation_level__gt=1, status__in=sorted(OPEN_STATUSES))
-    for complaint in stream:
-        last = complaint.escalations[-1] if complaint.escalations else None
+    rows = uow.repo(COMPLAINTS).scan_fields(
+        _ESCALATED_FIELDS, escalation_level__gt=1, status__in=sorted(OPEN_STATUSES)
+    )
+    for key, customer, category, urgency, status, level, role, received, moments, reasons in rows:
         found.append(
             EscalatedComplaint(
-                complaint_id=complaint.id,
-                customer_id=complaint.customer_id,
-                category=complaint.category,
-                urgency=complaint.urgency,
-                status=complaint.status,
-                level=complaint.escalation_level,
-                owner_role=complaint.owner_role,
-                received_at=complaint.received_at,
-                escalated_at=None if last is None else last.at,
-                reason=None if last is None else last.reason,
-                first_escalated_at=(complaint.escalations[0].at if complaint.escalations else None),
-                steps=len(complaint.escalations),
+                complaint_id=key,
+                customer_id=customer,
+                category=category,
+                urgency=urgency,
+                status=status,
+                level=level,
+                owner_role=role,
+                received_at=received,
+                escalated_at=moments[-1] if moments else None,
+                reason=reasons[-1] if reasons else None,
+                first_escalated_at=moments[0] if moments else None,
+                steps=len(moments),
             )
         )
     found.sort(key=lambda row: (-row.level, row.received_at, row.complaint_id))
@@ -311,12 +362,18 @@ def _order_kpis(uow: UnitOfWork, windows: list[MonthWindow]) -> list[OrderKpis]:
     read once for the month and the month before.
     """
     low, high = windows[0][1], windows[-1][2]
-    orders = [
-        order
-        for order in uow.repo(ORDERS).scan()
-        if low <= order.placed_at < high
-        or (order.shipments and low <= order.shipments[-1].at < high)
+    repo = uow.repo(ORDERS)
+    # The orders placed in the windows come whole from the placed_at index; of the others,
+    # only the key and the shipments' moments are read to find those last shipped within.
+    orders = list(repo.scan(placed_at__ge=low, placed_at__lt=high))
+    outside = [
+        key
+        for key, placed, shipped in repo.scan_fields(("id", "placed_at", "shipments.at"))
+        if not low <= placed < high and shipped and low <= shipped[-1] < high
     ]
+    if outside:
+        orders.extend(repo.get(key) for key in outside)
+        orders.sort(key=ORDERS.key)
     returns = list(uow.repo(RETURNS).scan())
     stocks = list(uow.repo(STOCKS).scan())
     return [order_kpis(orders, returns, stocks, start=a, end=b) for _, a, b in windows]

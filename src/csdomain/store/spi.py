@@ -15,10 +15,11 @@ The contract
   (:mod:`csdomain.store.transfer`) call them on every backend, bundled or not. A backend
   without them still works for everything else; exporting from it or importing into it
   raises :class:`~csdomain.errors.PluginError` naming the missing methods.
-  Three capabilities are optional: :class:`ClaimingTransaction` (rows locked for
+  Four capabilities are optional: :class:`ClaimingTransaction` (rows locked for
   claiming), :class:`CounterDeletingTransaction` (removing a counter, which data
-  migrations use) and :class:`PurgingBackend` (making erased content unreadable in the
-  backend's files).
+  migrations use), :class:`ProjectingTransaction` (reading chosen members of documents
+  without handing over whole documents) and :class:`PurgingBackend` (making erased
+  content unreadable in the backend's files).
 - **Documents** are the converter's JSON bytes, or the frozen objects themselves for a
   backend whose ``stores_objects`` is ``True``. Store them verbatim and hand the same bytes
   (or object) back; the core has already checked that each one reads back (text is valid
@@ -64,6 +65,7 @@ __all__ = [
     "IndexValue",
     "KindSchema",
     "Op",
+    "ProjectingTransaction",
     "PurgingBackend",
     "Row",
     "Transaction",
@@ -186,6 +188,39 @@ class ClaimingTransaction(Transaction, Protocol):
     ) -> Iterator[tuple[str, int, Any]]:
         """Like :meth:`Transaction.find` (no offset), each row locked until the transaction
         ends; with ``skip_locked`` rows another transaction has locked are left out."""
+
+
+@runtime_checkable
+class ProjectingTransaction(Transaction, Protocol):
+    """Optional capability of a transaction: read chosen members of documents.
+
+    Reports and statistics read a few fields of many documents; a backend that can pick
+    them out of its stored documents (SQLite's ``json_extract``, PostgreSQL's JSONB
+    operators, plain attribute reads on objects) saves the core from building every
+    document. :meth:`Repository.scan_fields <csdomain.store.uow.Repository.scan_fields>`
+    uses it when the transaction has it and otherwise picks the fields from whole
+    documents read with :meth:`~Transaction.find`, so a backend without it stays correct.
+    """
+
+    def find_members(  # noqa: PLR0917 - mirrors Transaction.find
+        self,
+        kind: str,
+        members: Sequence[str],
+        filters: Sequence[Filter],
+        order_by: Sequence[tuple[str, bool]],
+        limit: int | None,
+        offset: int,
+    ) -> Iterator[Any]:
+        """The top-level ``members`` of each document matching every filter, in order.
+
+        Same rows, order, paging and snapshot as :meth:`Transaction.find` with the same
+        arguments. ``members`` are names of the document's top-level JSON members (the
+        core passes only names of the model's fields: ``[A-Za-z_][A-Za-z0-9_]*``). Each
+        row is, for a backend storing JSON, the JSON text (``str`` or ``bytes``) of an
+        array holding each member's value in the order asked (``null`` for a member the
+        document lacks); for a backend whose ``stores_objects`` is ``True``, a tuple of
+        the object's attributes of those names.
+        """
 
 
 @runtime_checkable

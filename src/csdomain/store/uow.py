@@ -37,6 +37,7 @@ from csdomain.events import Event
 from csdomain.plugins import default_plugin_manager
 from csdomain.serialization import converter
 from csdomain.store.codec import NOT_UNICODE, DocumentCodec, valid_text
+from csdomain.store.fields import field_plan
 from csdomain.store.outbox import OUTBOX, OutboxEntry, outbox_id, random_token
 from csdomain.store.schema import (
     KINDS,
@@ -193,6 +194,43 @@ class Repository(Generic[T]):
         for key, version, doc in rows:
             versions[(self._name, key)] = version
             yield self._decode(doc)
+
+    def scan_fields(
+        self,
+        fields: Sequence[str],
+        *,
+        order_by: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        **where: Any,
+    ) -> Iterator[tuple[Any, ...]]:
+        """Like :meth:`scan`, but streams only ``fields`` of each object, as tuples.
+
+        ``fields`` are field paths of the model (``"status"``, ``"received_at"``, a field
+        of an attrs-typed field such as ``"approval.by"``, or of each element of a tuple
+        of attrs objects such as ``"history.to"``, which gives a tuple); each value is
+        what the same path of the whole object holds. The rows, their order and paging
+        are those of :meth:`scan` with the same arguments, read from the same snapshot.
+        A backend with :class:`~csdomain.store.spi.ProjectingTransaction` reads only
+        those members of its documents; with another backend the fields are picked from
+        the whole objects. Nothing is remembered for an update (there is no object to
+        update). A name that is not a field path is a :class:`ValidationError` at
+        ``fields.<i>``.
+        """
+        plan = field_plan(self.kind.cls, fields)
+        if limit is not None or offset.__class__ is not int or offset:
+            check_paging(limit, offset)
+        filters = self._plans.filters(where)
+        order = self._plans.order(order_by)
+        tx = self._uow.tx
+        finder = getattr(tx, "find_members", None)
+        if finder is None:
+            rows = tx.find(self._name, filters, order, limit, offset)
+            return plan.object_rows(self._decode(doc) for _key, _version, doc in rows)
+        found = finder(self._name, plan.members, filters, order, limit, offset)
+        if self._uow.store.backend.stores_objects:
+            return plan.member_rows(found)
+        return plan.json_rows(found)
 
     def claim_candidates(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from csdomain.testing.conformance.concurrency import ConcurrencyChecks
 from csdomain.testing.conformance.crud import CrudChecks
+from csdomain.testing.conformance.fields import FieldChecks
 from csdomain.testing.conformance.inputs import InputChecks
 from csdomain.testing.conformance.machine import MachineChecks
 from csdomain.testing.conformance.optional import OptionalChecks
@@ -20,6 +21,7 @@ __all__ = ["BackendConformance"]
 class BackendConformance(
     CrudChecks,
     QueryChecks,
+    FieldChecks,
     TransactionChecks,
     ConcurrencyChecks,
     OutboxChecks,
