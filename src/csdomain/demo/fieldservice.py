@@ -169,6 +169,9 @@ _SYMPTOM_FIX = {
     "Rattling": ("loose rotor housing screws", "tightened and balanced the rotor housing"),
 }
 _CONTRACT_STEPS = ("review", "set_up", "sign", "activate")
+#: The share of a day's calls that come in the afternoon, after the dispatch round (the
+#: demo's own figure).
+_AFTERNOON_CALLS = 1 / 3
 
 
 def demo_policy() -> Policy:
@@ -222,9 +225,18 @@ class ServiceMonth:
         cities: Mapping[str, str],
         names: Mapping[str, str],
         safely: Callable[..., Any],
+        *,
+        office: Callable[[datetime], None] | None = None,
+        quality_complaints: Mapping[str, str] | None = None,
     ) -> None:
         self.desk = desk
         self.clock = clock
+        #: The office's work up to a moment (the story's agenda), run before the month's
+        #: clock moves there; without it the clock just moves.
+        self.office = office or self.move_clock
+        #: Product-quality complaints received so far by customer (the story's; without
+        #: them the month looks them up in the store).
+        self.quality_complaints = quality_complaints
         self.rng = random.Random(f"service-{seed}")  # noqa: S311 - demo data, not security
         self.customers = customers
         self.names = names
@@ -251,8 +263,13 @@ class ServiceMonth:
         self.deliveries = 1
         self.complaint_escalations = 0
         self.calls = 0
+        self.leaks = 0
 
     # -- the set-up -------------------------------------------------------------------------
+
+    def move_clock(self, until: datetime) -> None:
+        """Move the clock to ``until`` (never back)."""
+        self.clock.set(max(self.now(), until))
 
     def now(self) -> datetime:
         """The story clock's time."""
@@ -419,15 +436,21 @@ class ServiceMonth:
                 progress.advance()
 
     def play_day(self, index: int, day: date) -> None:
-        """One day: the scheduler, the calls, dispatch, the visits, the evening's accounts."""
-        self.clock.set(max(self.now(), _local(day, time(8))))
+        """One day: the scheduler, the morning calls, dispatch, the visits, the afternoon
+        calls and the evening dispatch round, the evening's accounts; the office works
+        in between (``office``)."""
+        self.office(_local(day, time(8)))
         self.morning(index, day)
-        self.clock.set(max(self.now(), _local(day, time(8, 30))))
+        self.office(_local(day, time(8, 30)))
         self.take_calls(index, day)
-        self.clock.set(max(self.now(), _local(day, time(10))))
+        self.office(_local(day, time(10)))
         self.dispatch_waiting(index)
         self.visit(day)
-        self.clock.set(max(self.now(), _local(day, time(18, 30))))
+        self.office(_local(day, time(16)))
+        self.take_calls(index, day, afternoon=True)
+        self.office(_local(day, time(18)))
+        self.dispatch_waiting(index)
+        self.office(_local(day, time(18, 30)))
         self.evening()
 
     def morning(self, index: int, day: date) -> None:
@@ -453,12 +476,15 @@ class ServiceMonth:
         self.complaint_escalations += len(desk.escalate_overdue(by=crew.system))
         self.triage_received()
 
-    def take_calls(self, index: int, day: date) -> None:
+    def take_calls(self, index: int, day: date, *, afternoon: bool = False) -> None:
         """The day's calls: repairs from calls, complaints and warranty calls, and the
-        faults that came back after a repair (follow-up jobs keep the first number)."""
+        faults that came back after a repair (follow-up jobs keep the first number).
+        Two calls in three come in the morning; the afternoon's are dispatched in the
+        evening round, for the next working day."""
         desk, crew = self.desk, self.crew
         weekend = day.weekday() >= 5
-        wanted = int(len(self.units) / (70 if weekend else 20) + self.rng.random())
+        share = _AFTERNOON_CALLS if afternoon else 1 - _AFTERNOON_CALLS
+        wanted = int(share * len(self.units) / (70 if weekend else 20) + self.rng.random())
         for _ in range(wanted):
             n = self.calls
             self.calls += 1
@@ -467,7 +493,9 @@ class ServiceMonth:
             source, ref = "call", None
             if n % 4 == 3:
                 source, ref = "warranty_claim", None
-            complaint = self.complaint_of(unit.customer_id) if n % 5 in {2, 4} else None
+            complaint = None
+            if n % 5 in {2, 4}:
+                unit, complaint = self.complained_unit(unit)
             if complaint is not None:
                 source, ref = "complaint", complaint
             urgency = "urgent" if weekend or n % 6 == 5 else "ordinary"
@@ -488,6 +516,8 @@ class ServiceMonth:
                 self.counts["service_calls"] += 1
                 self.triage(order.id)
             self.clock.advance(timedelta(minutes=9))
+        if afternoon:
+            return
         for original in self.follow_ups_due.pop(day, []):
             first = desk.get_service_order(original, by=crew.dispatcher)
             again = desk.open_service_order(
@@ -503,6 +533,19 @@ class ServiceMonth:
             self.clock.advance(timedelta(minutes=9))
         if index % 11 == 10:
             self.cancel_one()
+
+    def complained_unit(self, unit: _Unit) -> tuple[_Unit, str | None]:
+        """A unit whose owner made a product-quality complaint, and the complaint: the
+        drawn one if its owner did, else one drawn among the owners who did so far."""
+        if self.quality_complaints is None:
+            return unit, self.complaint_of(unit.customer_id)
+        if unit.customer_id in self.quality_complaints:
+            return unit, self.quality_complaints[unit.customer_id]
+        owners = [u for u in self.units if u.customer_id in self.quality_complaints]
+        if not owners:
+            return unit, None
+        picked = owners[self.rng.randrange(len(owners))]
+        return picked, self.quality_complaints[picked.customer_id]
 
     def complaint_of(self, customer_id: str) -> str | None:
         """A product-quality complaint of the customer from the story, if there is one."""
@@ -619,7 +662,7 @@ class ServiceMonth:
         technician = order.dispatches[-1].technician_id
         actor = self.technicians[technician]
         arrival = order.dispatches[-1].window_start + timedelta(minutes=10)
-        self.clock.set(max(self.now(), arrival))
+        self.office(arrival)
         order = desk.record_arrival(order.id, at=min(arrival, self.now()), by=actor)
         assert order.arrived_at is not None  # noqa: S101 - recorded just now
         fault, work, parts = self.diagnosis(order)
@@ -670,7 +713,10 @@ class ServiceMonth:
             done = desk.complete_service_order(order.id, by=actor)
         self.sign_off(done, actor)
         leaked = "Leaking" in " ".join(done.symptoms) and done.follow_up_of is None
-        if leaked and self.rng.random() < 0.3:
+        if leaked:
+            self.leaks += 1
+        if leaked and self.leaks % 3 == 1:
+            # one leak repair in three comes back within the week (the first one does)
             again = self.now().astimezone(ZONE).date() + timedelta(days=6)
             self.follow_ups_due.setdefault(again, []).append(done.id)
 

@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 from csdomain.auth import Actor
 from csdomain.calendar import QuietHours
 from csdomain.clock import FixedClock
-from csdomain.complaints import Remedy
 from csdomain.demo.fieldservice import SERVICE_LAST_DAY, ServiceMonth, demo_policy
 from csdomain.demo.history import HistoryPlan, write_history
+from csdomain.demo.office import Agenda, ComplaintMonth, local
 from csdomain.errors import CsDomainError, RuleViolation, ValidationError
 from csdomain.kinds import (
     COMPLAINTS,
@@ -231,7 +231,18 @@ class _DemoStory:
         self.rest_hours: dict[str, QuietHours | None] = {}
         self.order_ids: list[str] = []
         self.shipped: list[str] = []
-        self.open_complaints = 0
+        self.agenda = Agenda(self.clock)
+        self.office = ComplaintMonth(
+            self.desk,
+            self.agenda,
+            seed,
+            self.rest_hours,
+            partial(_safely, self.refused),
+            self.survey_after_complaint,
+        )
+        self.survey: Survey | None = None
+        self.respondents: dict[str, int] = {}
+        self.survey_rng = random.Random(f"survey-{seed}")  # noqa: S311 - demo data, not security
         self.claims = 0
         self.responses = 0
         self.recorded = 0
@@ -372,48 +383,13 @@ class _DemoStory:
             self.clock.advance(timedelta(minutes=30))
 
     def handle_complaints(self) -> None:
-        """Complaints of every category and urgency, left at every stage."""
-        complaints_wanted = max(20, self.customers_wanted)
-        meter = self.bar("complaints", complaints_wanted)
-        for n in range(complaints_wanted):
-            customer_id = self.customer_ids[(n * 7) % len(self.customer_ids)]
-            urgency = ("ordinary", "ordinary", "urgent", "special")[n % 4]
-            complaint = self.desk.receive_complaint(
-                customer_id,
-                channel=("phone", "written", "in_person", "email", "online")[n % 5],
-                urgency=urgency,
-                category=CATEGORIES[n % len(CATEGORIES)],
-                nature="abnormal" if n % 13 == 12 else "normal",
-                description=f"Customer reports a problem ({CATEGORIES[n % len(CATEGORIES)]}).",
-                by=self.team.clerk,
-            )
-            stage = n % 6
-            if stage == 0:
-                self.open_complaints += 1
-            else:
-                _work_complaint(
-                    self.desk,
-                    complaint.id,
-                    n,
-                    stage,
-                    self.refused,
-                    partial(self.wait_out_rest_hours, customer_id),
-                )
-            if meter:
-                meter.advance()
-            self.clock.advance(timedelta(minutes=17))
-        if meter:
-            meter.close()
-
-    def wait_out_rest_hours(self, customer_id: str) -> None:
-        """Nobody calls a customer in their rest hours (their own, else the policy's):
-        the clock moves on to when they end."""
-        hours = self.rest_hours.get(customer_id)
-        if hours is None:
-            hours = self.desk.policy.notifications.default_rest_hours
-        now = self.clock.now()
-        if hours is not None and hours.contains(now):
-            self.clock.set(hours.next_allowed(now))
+        """Complaints of every category and urgency, received over the month and handled
+        step by step on the agenda (:mod:`csdomain.demo.office`), the escalation job
+        running every working hour; those received last are still open at the month's end."""
+        first = self.office.working_hours(self.clock.now() + timedelta(minutes=30))
+        wanted = max(20, self.customers_wanted)
+        self.office.plan_receipts(wanted, self.customer_ids, CATEGORIES, first)
+        self.office.plan_sweeps(first, SERVICE_LAST_DAY + timedelta(days=1))
 
     def handle_warranty_claims(self) -> None:
         """Warranty claims covered and excluded, some repaired."""
@@ -455,8 +431,10 @@ class _DemoStory:
             self.clock.advance(timedelta(minutes=23))
 
     def survey_and_contacts(self) -> None:
-        """A weighted supplier survey with responses, and contact-centre records."""
-        survey = self.desk.define_survey(
+        """A weighted supplier survey; two customers in three answer it over the month,
+        those with a complaint a day or so after it was closed (their answers follow how
+        the visit went). The contact-centre log comes in at the month's end."""
+        self.survey = self.desk.define_survey(
             Survey(
                 id="supplier-2026",
                 title="Supplier satisfaction 2026",
@@ -470,34 +448,69 @@ class _DemoStory:
             ),
             by=self.team.clerk,
         )
+        start = self.clock.now()
+        last = _local(SERVICE_LAST_DAY, time(18))
         for n, customer_id in enumerate(self.customer_ids):
             if n % 3 == 2:
                 continue
-            base = 3 + (n % 3 > 0)
-            ratings = {
-                item.key: min(5, max(1, base + self.rng.choice((-1, 0, 0, 1))))
-                for item in survey.items
-            }
-            self.desk.record_survey_response(
-                SurveyResponse(
-                    id=f"SR-{n:05d}",
-                    survey_id=survey.id,
-                    customer_id=customer_id,
-                    answered_at=self.clock.now(),
-                    ratings=ratings,
-                    nps_score=min(10, max(0, 2 * base + self.rng.choice((-2, -1, 0, 1)))),
-                    repurchased=n % 4 != 0,
-                    would_recommend=n % 5 != 0,
-                ),
-                by=self.team.clerk,
-            )
-            self.responses += 1
-        contacts = []
+            self.respondents[customer_id] = n
+            if customer_id in self.office.complainants:
+                continue  # asked after their complaint is closed
+            at = self.office.working_hours(start + (last - start) * self.survey_rng.random())
+            self.agenda.plan(at, partial(self.answer_survey, customer_id, ""))
+
+    def survey_after_complaint(self, customer_id: str, outcome: str) -> None:
+        """A closed complaint's customer gets the survey and answers a day or three later."""
+        if customer_id not in self.respondents:
+            return
+        later = self.clock.now() + timedelta(hours=self.survey_rng.uniform(16, 72))
+        self.agenda.plan(
+            self.office.working_hours(later), partial(self.answer_survey, customer_id, outcome)
+        )
+
+    def answer_survey(self, customer_id: str, outcome: str) -> None:
+        """One customer's answers (once): the mood follows their complaint's visit, if any."""
+        n = self.respondents.pop(customer_id, None)
+        if n is None or self.survey is None:
+            return
+        rng = self.survey_rng
+        moods = _MOODS.get(outcome, _MOODS[""])
+        mood = rng.choices((5, 4, 3, 2), weights=moods)[0]
+        ratings = {
+            item.key: min(5, max(1, mood + rng.choice((-1, 0, 0, 0, 1))))
+            for item in self.survey.items
+        }
+        low, high = _NPS_BY_MOOD[mood]
+        self.desk.record_survey_response(
+            SurveyResponse(
+                id=f"SR-{n:05d}",
+                survey_id=self.survey.id,
+                customer_id=customer_id,
+                answered_at=self.clock.now(),
+                ratings=ratings,
+                nps_score=rng.randint(low, high),
+                repurchased=mood >= 3 and n % 4 != 0,
+                would_recommend=mood >= 4,
+            ),
+            by=self.team.clerk,
+        )
+        self.responses += 1
+
+    def record_calls(self) -> None:
+        """The month's telephony log, imported at its end: calls offered over the working
+        hours of every working day, most answered within 20 seconds."""
+        days = [
+            START.astimezone(_ZONE).date() + timedelta(days=d)
+            for d in range((SERVICE_LAST_DAY - START.astimezone(_ZONE).date()).days + 1)
+        ]
+        days = [d for d in days if d.weekday() < 6]
         total = self.customers_wanted * 10
-        span = self.clock.now() - START
+        contacts = []
         for n in range(total):
-            offered = START + span * n / total
-            wait = timedelta(seconds=self.rng.choice((5, 8, 12, 18, 25, 40, 75)))
+            day = days[n * len(days) // total]
+            minute = self.rng.randrange(8 * 60 + 30, 18 * 60)
+            offered = _local(day, time(minute // 60, minute % 60))
+            wait = timedelta(seconds=self.rng.choice(_WAITS))
             outbound = n % 5 == 0
             abandoned = not outbound and n % 23 == 1
             connected = None if not outbound else n % 3 != 0
@@ -538,7 +551,7 @@ class _DemoStory:
     def service_month(self) -> None:
         """The after-sales team's September (:mod:`csdomain.demo.fieldservice`): set up
         the next morning, then every day to the end of the service month."""
-        self.clock.set(max(self.clock.now(), _next_morning(self.clock.now())))
+        self.run_agenda(_next_morning(self.clock.now()))
         self.service = ServiceMonth(
             self.desk,
             self.clock,
@@ -547,6 +560,8 @@ class _DemoStory:
             self.cities,
             self.names,
             partial(_safely, self.refused),
+            office=self.run_agenda,
+            quality_complaints=self.office.quality,
         )
         self.service.set_up()
         first = self.clock.now().astimezone(_ZONE).date() + timedelta(days=1)
@@ -556,11 +571,18 @@ class _DemoStory:
             meter.close()
         self.service.close_month()
 
+    def run_agenda(self, until: datetime) -> None:
+        """The office's steps due up to ``until``, then the clock at ``until``."""
+        self.agenda.run_until(until)
+        self.clock.set(max(self.clock.now(), until))
+
     def month_ends(self) -> dict[str, int]:
         """The last morning of the month: escalate what is overdue, relay the outbox,
         count it all (snake_case keys; refusals under :func:`refusal_key`)."""
-        self.clock.set(max(self.clock.now(), _next_morning(self.clock.now())))
+        self.run_agenda(_next_morning(self.clock.now()))
+        self.record_calls()
         escalations = len(self.desk.escalate_overdue(by=self.team.system))
+        escalations += self.office.escalations
         service: dict[str, int] = {}
         if self.service is not None:
             escalations += self.service.complaint_escalations
@@ -575,7 +597,9 @@ class _DemoStory:
                 "orders_shipped": len(self.shipped),
                 "returns": uow.repo(RETURNS).count(),
                 "complaints": uow.repo(COMPLAINTS).count(),
-                "complaints_left_open": self.open_complaints,
+                "complaints_left_open": sum(
+                    1 for c in uow.repo(COMPLAINTS).scan() if c.status.value != "closed"
+                ),
                 "escalations": escalations,
                 "warranty_claims": uow.repo(WARRANTY_CLAIMS).count(),
                 "survey_responses": self.responses,
@@ -589,6 +613,25 @@ class _DemoStory:
         # internal consistency: every claim is the story's or a job's
         assert self.claims + made_by_jobs == summary["warranty_claims"]  # noqa: S101
         return summary
+
+
+#: How a survey respondent feels (weights of moods 5, 4, 3, 2), by how their complaint's
+#: follow-up visit went ("" for those without a complaint): project default of the demo.
+_MOODS = {
+    "": (30, 45, 20, 5),
+    "satisfied": (35, 50, 12, 3),
+    "neutral": (5, 40, 45, 10),
+    "dissatisfied": (0, 15, 45, 40),
+    "rejected": (5, 30, 45, 20),
+}
+#: The likelihood-to-recommend score (0-10) a respondent of each mood gives, lowest to highest.
+_NPS_BY_MOOD = {5: (9, 10), 4: (7, 9), 3: (5, 8), 2: (2, 6)}
+#: Seconds a call waits in the queue (the service level counts those within 20 s).
+_WAITS = (3, 4, 5, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15, 17, 24, 38)
+
+
+def _local(day: date, at: time) -> datetime:
+    return local(day, at)
 
 
 def _next_morning(moment: datetime) -> datetime:
@@ -636,63 +679,3 @@ def _advance_order(  # noqa: PLR0917 - one private step of the story
         desk.confirm_delivery(order_id, by=team.warehouse)
     if stage >= 6:
         desk.complete_order(order_id, by=team.sales)
-
-
-def _work_complaint(  # noqa: PLR0917 - one private step of the story
-    desk: ServiceDesk,
-    complaint_id: str,
-    n: int,
-    stage: int,
-    refused: dict[str, int],
-    wait_out_rest_hours: Callable[[], None],
-) -> None:
-    team = _Team
-    desk.acknowledge(complaint_id, by=team.clerk)
-    if n % 10 == 9:
-        desk.reject_complaint(
-            complaint_id,
-            reply="We checked the batch records with you; the product met its specification.",
-            by=team.clerk,
-        )
-        return
-    desk.assess_complaint(complaint_id, by=team.clerk)
-    if stage == 1:
-        return
-    desk.start_investigation(complaint_id, by=team.clerk)
-    desk.record_cause(
-        complaint_id,
-        cause=("courier handling", "batch variance", "late dispatch", "staff attitude")[n % 4],
-        responsible_person="ops-duty",
-        by=team.clerk,
-    )
-    if stage == 2:
-        return
-    compensation = Money.of(f"{50 + 10 * (n % 5)}.00", "CNY")
-    desk.propose_resolution(
-        complaint_id,
-        remedies=[
-            Remedy("explanation", "Explain the cause and the corrective action"),
-            Remedy("compensation", "Credit note for the affected goods", compensation),
-        ],
-        by=team.clerk,
-    )
-    approved = _safely(
-        refused, "approve_resolution", desk.approve_resolution, complaint_id, choice=1, by=team.vp
-    )
-    if approved is None or stage == 3:
-        return
-    desk.accept_resolution(complaint_id, signed_by="customer", by=team.clerk)
-    if stage == 4:
-        return
-    outcome = ("satisfied", "satisfied", "neutral", "dissatisfied")[n % 4]
-    wait_out_rest_hours()
-    desk.record_follow_up(
-        complaint_id, outcome=outcome, notes="Follow-up call after handling", by=team.clerk
-    )
-    if outcome != "dissatisfied":
-        desk.close_complaint(
-            complaint_id,
-            summary="Handled and followed up",
-            improvement_measure="Review packaging with the courier",
-            by=team.cs_manager,
-        )
