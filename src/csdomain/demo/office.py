@@ -41,18 +41,22 @@ ZONE = ZoneInfo("Asia/Shanghai")
 
 #: Shares of the month's complaints (project defaults of the demo, chosen to look like a
 #: team that mostly keeps its promises): answered late, resolved late, rejected as
-#: unfounded, put on hold, remedy refused, customer dissatisfied at the visit, visit late.
+#: unfounded, put on hold, remedy refused, customer dissatisfied at the visit.
 LATE_RESPONSE = 0.1
 REJECTED = 0.1
 ON_HOLD = 0.12
 REFUSED = 0.07
 DISSATISFIED = 0.07
-VISIT_LATE = 0.08
+#: Every this many complaints, the follow-up visit comes days late.
+VISIT_LATE_EVERY = 12
 #: The resolution time as a share of the target: log-normal around this median with this
-#: spread (about 8 % past the target), never beyond the cap.
-RESOLVE_MEDIAN = 0.4
-RESOLVE_SPREAD = 0.65
+#: spread (about 2 % past the target before the working hours, the holds and the
+#: refusals add their delays), never beyond the cap.
+RESOLVE_MEDIAN = 0.3
+RESOLVE_SPREAD = 0.6
 RESOLVE_CAP = 2.5
+#: The time one step of the agenda takes (so two steps never share an instant).
+STEP_TIME = timedelta(minutes=1)
 #: The escalation job runs at these local hours every day (a cron job in working hours).
 SWEEP_HOURS = tuple(range(9, 19))
 
@@ -76,8 +80,9 @@ class Agenda:
     """Steps to take at given moments, taken in time order on a clock that moves forward.
 
     A step due before the clock's time (the clock moved past it meanwhile) is taken at
-    the clock's time: late, as a busy team would be. Steps at the same moment keep the
-    order they were planned in.
+    the clock's time: late, as a busy team would be. Each step takes :data:`STEP_TIME`,
+    so no two happen at the same instant. Steps due at the same moment keep the order
+    they were planned in.
     """
 
     def __init__(self, clock: FixedClock) -> None:
@@ -96,6 +101,7 @@ class Agenda:
             at, _n, step = heapq.heappop(self._steps)
             self.clock.set(max(self.clock.now(), at))
             step()
+            self.clock.advance(STEP_TIME)
 
     def __len__(self) -> int:
         return len(self._steps)
@@ -219,15 +225,16 @@ class ComplaintMonth:
         responded = _later(sla.respond, share, complaint.received_at, calendar)
         resolve = min(RESOLVE_CAP, rng.lognormvariate(math.log(RESOLVE_MEDIAN), RESOLVE_SPREAD))
         case = _Case(complaint.id, n, customer_id, clerk, resolve)
+        case.abnormal = str(complaint.nature) == "abnormal"
         self.agenda.plan(responded, lambda: self.respond(case))
 
     def respond(self, case: _Case) -> None:
         """The first response; then the assessment (or the rejection) a little later."""
         complaint = self.desk.acknowledge(case.id, by=case.clerk)
         if self.rng.random() < REJECTED:
-            self.agenda.plan(self.share(complaint, 0.05), lambda: self.reject(case))
+            self.step_at(self.share(complaint, 0.05), lambda: self.reject(case))
             return
-        self.agenda.plan(self.share(complaint, 0.1 * case.resolve), lambda: self.assess(case))
+        self.step_at(self.share(complaint, 0.1 * case.resolve), lambda: self.assess(case))
 
     def reject(self, case: _Case) -> None:
         """Unfounded: the records show the product met its specification."""
@@ -237,7 +244,7 @@ class ComplaintMonth:
             by=case.clerk,
         )
         case.outcome = "rejected"
-        self.agenda.plan(self.desk.now() + timedelta(hours=2), lambda: self.close(case))
+        self.step_at(self.desk.now() + timedelta(hours=2), lambda: self.close(case))
 
     def assess(self, case: _Case) -> None:
         """Founded: the department is named and the investigation starts with the cause."""
@@ -251,9 +258,9 @@ class ComplaintMonth:
             by=case.clerk,
         )
         if self.rng.random() < ON_HOLD:
-            self.agenda.plan(self.share(complaint, 0.2 * case.resolve), lambda: self.hold(case))
+            self.step_at(self.share(complaint, 0.2 * case.resolve), lambda: self.hold(case))
             return
-        self.agenda.plan(self.share(complaint, 0.6 * case.resolve), lambda: self.propose(case))
+        self.step_at(self.share(complaint, 0.6 * case.resolve), lambda: self.propose(case))
 
     def hold(self, case: _Case) -> None:
         """Waiting for the customer's sample: the resolution clock stops for a day or three."""
@@ -261,12 +268,12 @@ class ComplaintMonth:
             case.id, reason="waiting for the customer's sample of the batch", by=case.clerk
         )
         back = self.working_hours(self.desk.now() + timedelta(hours=self.rng.uniform(20, 70)))
-        self.agenda.plan(back, lambda: self.resume(case))
+        self.step_at(back, lambda: self.resume(case))
 
     def resume(self, case: _Case) -> None:
         """The sample came: the investigation goes on, the deadline moved by the hold."""
         complaint = self.desk.resume(case.id, by=case.clerk, note="the sample arrived")
-        self.agenda.plan(self.share(complaint, 0.5 * case.resolve), lambda: self.propose(case))
+        self.step_at(self.share(complaint, 0.5 * case.resolve), lambda: self.propose(case))
 
     def propose(self, case: _Case) -> None:
         """Two remedies proposed; the VP approves the compensation (or the explanation,
@@ -281,7 +288,7 @@ class ComplaintMonth:
             ],
             by=case.clerk,
         )
-        self.agenda.plan(
+        self.step_at(
             desk.now() + timedelta(minutes=self.rng.randrange(20, 240)), lambda: self.approve(case)
         )
 
@@ -296,26 +303,43 @@ class ComplaintMonth:
         at = max(desk.now(), self.share(approved, case.resolve, since_receipt=True))
         if case.round:
             at = desk.now() + timedelta(hours=self.rng.uniform(2, 26))
-        self.agenda.plan(at, lambda: self.answer(case))
+        self.step_at(at, lambda: self.answer(case))
 
     def answer(self, case: _Case) -> None:
         """The customer accepts the remedy (resolved, the visit planned) or refuses it
-        (reopened, one rung up, proposed again)."""
+        (reopened, one rung up, proposed again); an abnormal complaint's customer refuses
+        twice and gives a written statement of the demand first."""
         desk = self.desk
+        if case.abnormal and case.round < 2:
+            # an unreasonable demand: refused twice, then the customer's written statement,
+            # and a few days before the customer gives in
+            case.round += 1
+            complaint = desk.refuse_resolution(
+                case.id, reason="the customer demands a new instrument", by=case.clerk
+            )
+            if case.round == 2:
+                desk.record_written_statement(
+                    case.id, reference=f"statements/{case.id}.pdf", by=case.clerk
+                )
+                later = desk.now() + timedelta(days=self.rng.uniform(2, 4))
+                self.step_at(later, lambda: self.propose(case))
+                return
+            self.step_at(self.share(complaint, 0.15), lambda: self.propose(case))
+            return
         if case.round == 0 and self.rng.random() < REFUSED:
             case.round += 1
             complaint = desk.refuse_resolution(
                 case.id, reason="the customer wants a replacement, not a credit", by=case.clerk
             )
-            self.agenda.plan(self.share(complaint, 0.15), lambda: self.propose(case))
+            self.step_at(self.share(complaint, 0.15), lambda: self.propose(case))
             return
         complaint = desk.accept_resolution(case.id, signed_by="customer", by=case.clerk)
         planned = complaint.follow_up_planned_at or desk.now() + timedelta(days=1)
-        if self.rng.random() < VISIT_LATE:
+        if case.n % VISIT_LATE_EVERY == VISIT_LATE_EVERY // 2:
             planned = self.working_hours(planned + timedelta(days=self.rng.uniform(3, 5)))
         else:
             planned += timedelta(minutes=self.rng.randrange(0, 180))
-        self.agenda.plan(planned, lambda: self.visit(case))
+        self.step_at(planned, lambda: self.visit(case))
 
     def visit(self, case: _Case) -> None:
         """The follow-up call (never in the customer's rest hours); a dissatisfied
@@ -325,7 +349,7 @@ class ComplaintMonth:
             self.rest_hours.get(case.customer_id) or desk.policy.notifications.default_rest_hours
         )
         if hours is not None and hours.contains(now):
-            self.agenda.plan(hours.next_allowed(now), lambda: self.visit(case))
+            self.step_at(hours.next_allowed(now), lambda: self.visit(case))
             return
         draw = self.rng.random()
         if case.round == 0 and draw < DISSATISFIED:
@@ -344,9 +368,9 @@ class ComplaintMonth:
         case.outcome = outcome
         if complaint.is_open:
             case.round += 1
-            self.agenda.plan(self.share(complaint, 0.15), lambda: self.propose(case))
+            self.step_at(self.share(complaint, 0.15), lambda: self.propose(case))
             return
-        self.agenda.plan(
+        self.step_at(
             self.working_hours(desk.now() + timedelta(hours=self.rng.uniform(1, 20))),
             lambda: self.close(case),
         )
@@ -364,6 +388,11 @@ class ComplaintMonth:
 
     # -- times ------------------------------------------------------------------------------
 
+    def step_at(self, at: datetime, step: Callable[[], None]) -> None:
+        """Plan a complaint's next step in working hours (:meth:`working_hours`): the
+        clock may be 24/7 for urgent complaints, the customer and the team are not."""
+        self.agenda.plan(self.working_hours(at), step)
+
     def share(self, complaint: Complaint, share: float, *, since_receipt: bool = False) -> datetime:
         """``share`` of the complaint's resolution target after now; ``since_receipt``:
         of the way from its receipt to its resolution deadline (moved by any hold)."""
@@ -375,16 +404,16 @@ class ComplaintMonth:
             return _later(SlaTarget(whole, target.business_time), share, received, calendar)
         return _later(target, share, self.desk.now(), calendar)
 
-    @staticmethod
-    def working_hours(moment: datetime) -> datetime:
-        """``moment``, or the next working morning if it falls outside 08:30-18:00."""
+    def working_hours(self, moment: datetime) -> datetime:
+        """``moment``, or a moment of the next working morning (09:00 to 12:00, Monday
+        to Saturday) if it falls outside 08:30-18:00 or on a Sunday."""
         here = moment.astimezone(ZONE)
         if time(8, 30) <= here.time() <= time(18) and here.weekday() < 6:
             return moment
         day = here.date() + timedelta(days=0 if here.time() < time(8, 30) else 1)
         while day.weekday() >= 6:
             day += timedelta(days=1)
-        return local(day, time(9))
+        return local(day, time(9)) + timedelta(minutes=self.rng.randrange(180))
 
 
 class _Case:
@@ -398,3 +427,4 @@ class _Case:
         self.resolve = resolve
         self.round = 0
         self.outcome = ""
+        self.abnormal = False

@@ -203,8 +203,8 @@ def _build(store: Store, size: str, seed: int, progress: ProgressFactory | None)
     story.register_customers()
     story.place_orders()
     story.handle_returns()
-    story.handle_complaints()
     story.handle_warranty_claims()
+    story.handle_complaints()
     story.survey_and_contacts()
     story.service_month()
     return history | story.month_ends()
@@ -560,7 +560,7 @@ class _DemoStory:
             self.cities,
             self.names,
             partial(_safely, self.refused),
-            office=self.run_agenda,
+            agenda=self.agenda,
             quality_complaints=self.office.quality,
         )
         self.service.set_up()
