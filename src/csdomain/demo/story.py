@@ -1,8 +1,10 @@
-"""The demo's story: two months of a service team's work, played through the use cases.
+"""The demo's story: a month of a service team's work, played through the use cases.
 
 ``build_demo`` writes the bulk history first (:mod:`csdomain.demo.history`, medium and
 large sizes only), then plays the story on a :class:`~csdomain.service.ServiceDesk` whose
-clock moves forward.
+clock moves forward: the orders, warranty claims, complaints and survey answers are
+steps on an agenda (:mod:`csdomain.demo.office`) taken as the field-service month's days
+move the clock.
 """
 
 from __future__ import annotations
@@ -202,7 +204,6 @@ def _build(store: Store, size: str, seed: int, progress: ProgressFactory | None)
     story.receive_stock()
     story.register_customers()
     story.place_orders()
-    story.handle_returns()
     story.handle_warranty_claims()
     story.handle_complaints()
     story.survey_and_contacts()
@@ -211,7 +212,7 @@ def _build(store: Store, size: str, seed: int, progress: ProgressFactory | None)
 
 
 class _DemoStory:
-    """Two months of a service team's work, played on a ServiceDesk with a moving clock."""
+    """A month of a service team's work, played on a ServiceDesk with a moving clock."""
 
     def __init__(self, store: Store, size: str, seed: int, progress: ProgressFactory | None):
         self.store = store
@@ -302,85 +303,126 @@ class _DemoStory:
             meter.close()
 
     def place_orders(self) -> None:
-        """Orders through every channel, standard and custom, moved along the lifecycle."""
+        """Orders through every channel, standard and custom, placed in the working hours
+        of the month's first four weeks and moved along the lifecycle step by step on
+        the agenda: confirmed within hours, paid within days, shipped, delivered and
+        completed days later; every twelfth shipped order comes back as a return."""
         orders_wanted = self.customers_wanted * 4
-        meter = self.bar("orders", orders_wanted)
-        for n in range(orders_wanted):
-            customer_id = self.customer_ids[n % len(self.customer_ids)]
-            channel = CHANNELS[n % len(CHANNELS)]
-            skus = self.rng.sample(sorted(PRODUCTS), k=1 + n % 3)
-            lines = [
-                OrderLine(sku, 1 + self.rng.randrange(4), Money.of(PRODUCTS[sku], "CNY"))
-                for sku in skus
-            ]
-            if n % 11 == 0:
-                lines.append(OrderLine("TIP-1000", 10, Money.of("0.00", "CNY"), gift=True))
-            if n % 37 == 5:
-                lines.append(OrderLine("AG-999", 2, Money.of("300.00", "CNY")))
-            custom = n % 17 == 3
-            deposit = Money.total([line.amount for line in lines], "CNY") * Decimal("0.3")
-            order = _safely(
-                self.refused,
-                "place_order",
-                self.desk.place_order,
-                customer_id,
-                channel=channel,
-                lines=lines,
-                kind="custom" if custom else "standard",
-                dealer_id="D-SH-01" if channel == "dealer" else None,
-                contract_number=f"CT-{n:05d}" if custom else None,
-                prepayment=deposit if custom else None,
-                consignee=ConsigneeInfo(
-                    consignee="Purchasing office",
-                    phone="13800138000",
-                    address="88 Keyuan Road, Pudong, Shanghai",
-                    postcode="201203",
-                    invoice_title="Demo Biotech Co., Ltd.",
-                ),
-                salesperson=self.team.sales.id,
-                by=self.team.sales,
-            )
-            if order is None:
-                continue
-            self.order_ids.append(order.id)
-            _advance_order(self.desk, order.id, n, custom, channel, self.refused, self.shipped)
-            if meter:
-                meter.advance()
-            self.clock.advance(timedelta(minutes=11))
-        if meter:
-            meter.close()
+        first = self.office.working_hours(self.clock.now() + timedelta(minutes=30))
+        for n, moment in enumerate(self.month_moments(orders_wanted, first)):
+            self.agenda.plan(moment, partial(self.place_order, n))
 
-    def handle_returns(self) -> None:
-        """Returns of shipped orders: approved, rejected, received, closed."""
-        for n, order_id in enumerate(self.shipped[: max(3, len(self.shipped) // 12)]):
-            order = self.desk.get_order(order_id, by=self.team.manager)
-            line = order.lines[0]
-            request = _safely(
-                self.refused,
-                "request_return",
-                self.desk.request_return,
-                order.id,
-                items=[ReturnItem(line.sku, 1, gift=line.gift)],
-                reasons=["damaged_packaging" if n % 2 else "off_spec_content"],
-                by=self.team.sales,
+    def month_moments(self, count: int, first: datetime) -> list[datetime]:
+        """``count`` moments of the working hours from ``first`` to the 26th, in order."""
+        start = first.astimezone(_ZONE).date()
+        days = [
+            start + timedelta(days=d)
+            for d in range((date(start.year, start.month, 26) - start).days + 1)
+            if (start + timedelta(days=d)).weekday() < 6
+        ]
+        moments = []
+        for n in range(count):
+            day = days[n * len(days) // count]
+            minute = self.rng.randrange(8 * 60 + 30, 17 * 60 + 30)
+            moments.append(max(first, _local(day, time(minute // 60, minute % 60))))
+        return sorted(moments)
+
+    def place_order(self, n: int) -> None:
+        """Place order ``n`` and plan its next steps."""
+        customer_id = self.customer_ids[n % len(self.customer_ids)]
+        channel = CHANNELS[n % len(CHANNELS)]
+        skus = self.rng.sample(sorted(PRODUCTS), k=1 + n % 3)
+        lines = [
+            OrderLine(sku, 1 + self.rng.randrange(4), Money.of(PRODUCTS[sku], "CNY"))
+            for sku in skus
+        ]
+        if n % 11 == 0:
+            lines.append(OrderLine("TIP-1000", 10, Money.of("0.00", "CNY"), gift=True))
+        if n % 37 == 5:
+            lines.append(OrderLine("AG-999", 2, Money.of("300.00", "CNY")))
+        custom = n % 17 == 3
+        deposit = Money.total([line.amount for line in lines], "CNY") * Decimal("0.3")
+        order = _safely(
+            self.refused,
+            "place_order",
+            self.desk.place_order,
+            customer_id,
+            channel=channel,
+            lines=lines,
+            kind="custom" if custom else "standard",
+            dealer_id="D-SH-01" if channel == "dealer" else None,
+            contract_number=f"CT-{n:05d}" if custom else None,
+            prepayment=deposit if custom else None,
+            consignee=ConsigneeInfo(
+                consignee="Purchasing office",
+                phone="13800138000",
+                address="88 Keyuan Road, Pudong, Shanghai",
+                postcode="201203",
+                invoice_title="Demo Biotech Co., Ltd.",
+            ),
+            salesperson=self.team.sales.id,
+            by=self.team.sales,
+        )
+        if order is None:
+            return
+        self.order_ids.append(order.id)
+        steps = _order_steps(self, order.id, n, custom, channel)
+        self.chain(steps)
+
+    def chain(self, steps: list[tuple[tuple[float, float], Callable[[], bool]]]) -> None:
+        """Take ``steps`` one after another, each a random number of hours (between its
+        bounds) after the one before, in working hours; a step returning false ends it."""
+        if not steps:
+            return
+        (low, high), step = steps[0]
+        later = self.clock.now() + timedelta(hours=self.rng.uniform(low, high))
+
+        def take() -> None:
+            if step():
+                self.chain(steps[1:])
+
+        self.agenda.plan(self.office.working_hours(later), take)
+
+    def request_return(self, order_id: str, n: int) -> bool:
+        """A return of one item of a shipped order (every fifth rejected)."""
+        order = self.desk.get_order(order_id, by=self.team.manager)
+        line = order.lines[0]
+        request = _safely(
+            self.refused,
+            "request_return",
+            self.desk.request_return,
+            order.id,
+            items=[ReturnItem(line.sku, 1, gift=line.gift)],
+            reasons=["damaged_packaging" if n % 2 else "off_spec_content"],
+            by=self.team.sales,
+        )
+        if request is None:
+            return False
+        if n % 5 == 4:
+            self.desk.reject_return(
+                request.id, reason="outside the return policy", by=self.team.manager
             )
-            if request is None:
-                continue
-            if n % 5 == 4:
-                self.desk.reject_return(
-                    request.id, reason="outside the return policy", by=self.team.manager
-                )
-                continue
-            self.desk.approve_return(request.id, by=self.team.manager)
-            condition = "damaged" if n % 2 else "good"
-            self.desk.receive_return(
-                request.id,
-                [ReceivedLine(line.sku, 1, condition=condition, gift=line.gift)],
-                by=self.team.warehouse,
+            return False
+        steps: list[tuple[tuple[float, float], Callable[[], bool]]] = [
+            ((2, 24), lambda: bool(self.desk.approve_return(request.id, by=self.team.manager))),
+            ((24, 96), lambda: self.receive_return(request.id, line, n)),
+        ]
+        if n % 3:
+            steps.append(
+                ((2, 30), lambda: bool(self.desk.close_return(request.id, by=self.team.warehouse)))
             )
-            if n % 3:
-                self.desk.close_return(request.id, by=self.team.warehouse)
-            self.clock.advance(timedelta(minutes=30))
+        self.chain(steps)
+        return True
+
+    def receive_return(self, request_id: str, line: OrderLine, n: int) -> bool:
+        """The returned item arrives at the warehouse (every other one damaged)."""
+        condition = "damaged" if n % 2 else "good"
+        self.desk.receive_return(
+            request_id,
+            [ReceivedLine(line.sku, 1, condition=condition, gift=line.gift)],
+            by=self.team.warehouse,
+        )
+        return True
 
     def handle_complaints(self) -> None:
         """Complaints of every category and urgency, received over the month and handled
@@ -392,43 +434,48 @@ class _DemoStory:
         self.office.plan_sweeps(first, SERVICE_LAST_DAY + timedelta(days=1))
 
     def handle_warranty_claims(self) -> None:
-        """Warranty claims covered and excluded, some repaired."""
-        for n in range(max(10, self.customers_wanted // 3)):
-            customer_id = self.customer_ids[(n * 5) % len(self.customer_ids)]
-            sold = (self.clock.now() - timedelta(days=3 + 40 * (n % 12))).date()
-            cause = ("performance_fault", "performance_fault", "misuse", "human_damage")[n % 4]
-            claim = WarrantyClaim(
-                product_serial=f"SN{n:06d}",
-                category="instrument" if n % 2 else "reagent",
-                purchase_date=sold,
-                proof=("invoice", "certificate", "other", "none")[n % 4],
-                fault_date=self.clock.now().date(),
-                cause=cause,
-                certificate_serial=f"SN{n:06d}" if n % 9 else f"SN{n + 1:06d}",
-                failed_repairs=n % 3,
+        """Warranty claims covered and excluded, some repaired, over the month."""
+        wanted = max(10, self.customers_wanted // 3)
+        first = self.office.working_hours(self.clock.now() + timedelta(hours=2))
+        for n, moment in enumerate(self.month_moments(wanted, first)):
+            self.agenda.plan(moment, partial(self.warranty_claim, n))
+
+    def warranty_claim(self, n: int) -> None:
+        """Warranty claim ``n``: submitted, evaluated, approved and repaired if covered."""
+        customer_id = self.customer_ids[(n * 5) % len(self.customer_ids)]
+        sold = (self.clock.now() - timedelta(days=3 + 40 * (n % 12))).date()
+        cause = ("performance_fault", "performance_fault", "misuse", "human_damage")[n % 4]
+        claim = WarrantyClaim(
+            product_serial=f"SN{n:06d}",
+            category="instrument" if n % 2 else "reagent",
+            purchase_date=sold,
+            proof=("invoice", "certificate", "other", "none")[n % 4],
+            fault_date=self.clock.now().date(),
+            cause=cause,
+            certificate_serial=f"SN{n:06d}" if n % 9 else f"SN{n + 1:06d}",
+            failed_repairs=n % 3,
+        )
+        product = ProductRecord(f"SN{n:06d}", "Analyser X1", claim.category, sold)
+        case = self.desk.submit_warranty_claim(
+            claim, product=product, customer_id=customer_id, by=self.team.technician
+        )
+        case = self.desk.evaluate_warranty_claim(case.id, by=self.team.technician)
+        self.claims += 1
+        if case.decision is not None and case.decision.covered and n % 2 == 0:
+            self.desk.approve_warranty_claim(case.id, by=self.team.technician)
+            repair = RepairRecord(
+                technician=self.team.technician.id,
+                at=self.clock.now(),
+                work_done="Replaced the pump seal and recalibrated",
             )
-            product = ProductRecord(f"SN{n:06d}", "Analyser X1", claim.category, sold)
-            case = self.desk.submit_warranty_claim(
-                claim, product=product, customer_id=customer_id, by=self.team.technician
+            _safely(
+                self.refused,
+                "record_warranty_repair",
+                self.desk.record_warranty_repair,
+                case.id,
+                repair,
+                by=self.team.technician,
             )
-            case = self.desk.evaluate_warranty_claim(case.id, by=self.team.technician)
-            self.claims += 1
-            if case.decision is not None and case.decision.covered and n % 2 == 0:
-                self.desk.approve_warranty_claim(case.id, by=self.team.technician)
-                repair = RepairRecord(
-                    technician=self.team.technician.id,
-                    at=self.clock.now(),
-                    work_done="Replaced the pump seal and recalibrated",
-                )
-                _safely(
-                    self.refused,
-                    "record_warranty_repair",
-                    self.desk.record_warranty_repair,
-                    case.id,
-                    repair,
-                    by=self.team.technician,
-                )
-            self.clock.advance(timedelta(minutes=23))
 
     def survey_and_contacts(self) -> None:
         """A weighted supplier survey; two customers in three answer it over the month,
@@ -640,42 +687,67 @@ def _next_morning(moment: datetime) -> datetime:
     return datetime.combine(day, time(8), tzinfo=_ZONE).astimezone(UTC)
 
 
-def _advance_order(  # noqa: PLR0917 - one private step of the story
-    desk: ServiceDesk,
-    order_id: str,
-    n: int,
-    custom: bool,
-    channel: str,
-    refused: dict[str, int],
-    shipped: list[str],
-) -> None:
-    team = _Team
+def _order_steps(
+    story: _DemoStory, order_id: str, n: int, custom: bool, channel: str
+) -> list[tuple[tuple[float, float], Callable[[], bool]]]:
+    """The next steps of order ``n``, each with the hours it takes after the one before:
+    stage ``n % 8`` says how far it gets (0 placed; 1 confirmed, shipping tried before
+    payment; 2 paid; 3 shipped; 4-5 delivered; 6-7 completed)."""
+    desk, team, refused = story.desk, _Team, story.refused
     stage = n % 8
     if stage == 0:
-        return
-    if channel == "phone":
-        desk.confirm_by_salesperson(order_id, by=team.sales)
-    desk.confirm_order(order_id, by=team.sales)
-    if stage == 1:
+        return []
+
+    def confirm() -> bool:
+        if channel == "phone":
+            desk.confirm_by_salesperson(order_id, by=team.sales)
+        desk.confirm_order(order_id, by=team.sales)
+        return True
+
+    def ship_unpaid() -> bool:
         _safely(refused, "ship_order", desk.ship_order, order_id, by=team.warehouse)
-        return
-    order = desk.get_order(order_id, by=team.manager)
-    total = order.total
-    if custom and order.prepayment is not None:
-        desk.record_payment(order_id, order.prepayment, by=team.finance)
+        return False
+
+    def pay() -> bool:
+        order = desk.get_order(order_id, by=team.manager)
+        if custom and order.prepayment is not None:
+            desk.record_payment(order_id, order.prepayment, by=team.finance)
+            return True
+        desk.record_payment(order_id, order.total, by=team.finance)
+        return stage > 2
+
+    def produce() -> bool:
         desk.start_production(order_id, by=team.warehouse)
+        return True
+
+    def finish_and_pay_the_rest() -> bool:
         desk.finish_production(order_id, by=team.warehouse)
-        rest = total - order.prepayment
-        if rest:
-            desk.record_payment(order_id, rest, by=team.finance)
-    else:
-        desk.record_payment(order_id, total, by=team.finance)
-    if stage == 2:
-        return
-    if _safely(refused, "ship_order", desk.ship_order, order_id, by=team.warehouse) is None:
-        return
-    shipped.append(order_id)
-    if stage >= 4:
+        order = desk.get_order(order_id, by=team.manager)
+        if order.prepayment is not None and order.total - order.prepayment:
+            desk.record_payment(order_id, order.total - order.prepayment, by=team.finance)
+        return stage > 2
+
+    def ship() -> bool:
+        if _safely(refused, "ship_order", desk.ship_order, order_id, by=team.warehouse) is None:
+            return False
+        story.shipped.append(order_id)
+        if len(story.shipped) % 12 == 1:
+            returned = len(story.shipped) // 12
+            story.chain([((48, 120), partial(story.request_return, order_id, returned))])
+        return stage >= 4
+
+    def deliver() -> bool:
         desk.confirm_delivery(order_id, by=team.warehouse)
-    if stage >= 6:
+        return stage >= 6
+
+    def complete() -> bool:
         desk.complete_order(order_id, by=team.sales)
+        return False
+
+    steps: list[tuple[tuple[float, float], Callable[[], bool]]] = [((0.5, 4), confirm)]
+    if stage == 1:
+        return [*steps, ((0.2, 1), ship_unpaid)]
+    steps.append(((4, 60), pay))
+    if custom:
+        steps += [((4, 24), produce), ((48, 120), finish_and_pay_the_rest)]
+    return [*steps, ((4, 24), ship), ((20, 60), deliver), ((24, 96), complete)]
