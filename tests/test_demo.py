@@ -716,7 +716,7 @@ def test_escalations_spread_over_levels_and_instants_one_rung_at_a_time(
             if step.due is not None:
                 assert step.due <= step.at, complaint.id
             if step.due is not None and not held:
-                # the job runs every working hour (and at 08:00): a night at most
+                # the job runs every three working hours (and at 08:00): a night at most
                 assert step.at < step.due + timedelta(hours=16), complaint.id
         times = [s.at for s in complaint.escalations]
         assert times == sorted(times), complaint.id

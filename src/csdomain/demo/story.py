@@ -427,7 +427,7 @@ class _DemoStory:
     def handle_complaints(self) -> None:
         """Complaints of every category and urgency, received over the month and handled
         step by step on the agenda (:mod:`csdomain.demo.office`), the escalation job
-        running every working hour; those received last are still open at the month's end."""
+        running every three working hours; those received last are still open at the month's end."""
         first = self.office.working_hours(self.clock.now() + timedelta(minutes=30))
         wanted = max(20, self.customers_wanted)
         self.office.plan_receipts(wanted, self.customer_ids, CATEGORIES, first)
