@@ -5,9 +5,9 @@ month, answered after a while (most within the response target, some late), asse
 investigated (now and then on hold waiting for the customer), resolved after hours to
 days (most within the resolution target, some breaching it), visited a day or so later,
 closed; a customer refuses a remedy or is dissatisfied at the visit now and then, which
-reopens the case. Meanwhile the escalation job runs every three hours of the working day and
-moves the overdue ones up the ladder, one rung per missed deadline, each at its own
-instant.
+reopens the case. Meanwhile the escalation job runs every three hours of the working
+day and moves the overdue ones up the ladder, one rung per missed deadline, each at its
+own instant.
 
 :class:`Agenda` holds the steps in time order; the story and the field-service month run
 it up to each moment they move the clock to, so the office's work interleaves with the
@@ -40,8 +40,9 @@ __all__ = ["Agenda", "ComplaintMonth", "OfficeTeam"]
 ZONE = ZoneInfo("Asia/Shanghai")
 
 #: Shares of the month's complaints (project defaults of the demo, chosen to look like a
-#: team that mostly keeps its promises): answered late, resolved late, rejected as
-#: unfounded, put on hold, remedy refused, customer dissatisfied at the visit.
+#: team that mostly keeps its promises): answered late, rejected as unfounded, put on
+#: hold, remedy refused, customer dissatisfied at the visit (resolved late follows from
+#: the resolution shares below).
 LATE_RESPONSE = 0.1
 REJECTED = 0.1
 ON_HOLD = 0.12
@@ -123,10 +124,10 @@ def _later(target: SlaTarget, share: float, start: datetime, calendar: Any) -> d
 class ComplaintMonth:
     """The month's complaints on the agenda: received, handled and swept, step by step.
 
-    ``plan_receipts`` spreads the receipts over the working days from ``first`` to
-    ``last``; each receipt plans the complaint's next step, and each step the one after.
-    ``closed`` is told the customer and outcome of every complaint closed after a visit
-    (the story sends them a survey).
+    ``plan_receipts`` spreads the receipts over the working days from ``first`` to the
+    26th; each receipt plans the complaint's next step, and each step the one after.
+    ``closed`` is told the customer and outcome (the visit's, or ``rejected``) of every
+    complaint closed (the story sends them a survey).
     """
 
     def __init__(  # noqa: PLR0917 - the story hands over its shared state
