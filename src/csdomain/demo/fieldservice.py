@@ -316,7 +316,7 @@ class ServiceMonth:
         for step in steps:
             use_case = getattr(self.desk, f"{step}_service_point")
             use_case(point, by=self.crew.manager, note=f"{step.replace('_', ' ')} done")
-            self.clock.advance(timedelta(minutes=3))
+            self.office(self.now() + timedelta(minutes=3))
 
     def register_technicians(self, city: str, code: str, point: str) -> None:
         """Two technicians per point (one at the late point); one works Saturdays too."""
@@ -391,7 +391,7 @@ class ServiceMonth:
             )
             self.units.append(_Unit(serial, customer_id, model, city))
             self.instrument_orders.append((order.id, n % 3))
-            self.clock.advance(timedelta(minutes=13))
+            self.office(self.now() + timedelta(minutes=13))
 
     def register_older_units(self) -> None:
         """Units sold years ago, before the product files existed, registered by hand:
@@ -410,7 +410,7 @@ class ServiceMonth:
                 by=self.crew.dispatcher,
             )
             self.units.append(_Unit(serial, customer_id, model, self.city_of[customer_id]))
-            self.clock.advance(timedelta(minutes=4))
+            self.office(self.now() + timedelta(minutes=4))
 
     def plan_maintenance(self) -> None:
         """Monthly maintenance for every other analyser sold, the first visit this month."""
@@ -529,7 +529,7 @@ class ServiceMonth:
             if order is not None:
                 self.counts["service_calls"] += 1
                 self.triage(order.id)
-            self.clock.advance(timedelta(minutes=9))
+            self.office(self.now() + timedelta(minutes=9))
         if afternoon:
             return
         for original in self.follow_ups_due.pop(day, []):
@@ -544,7 +544,7 @@ class ServiceMonth:
             )
             self.counts["follow_up_jobs"] += 1
             self.triage(again.id)
-            self.clock.advance(timedelta(minutes=9))
+            self.office(self.now() + timedelta(minutes=9))
         if index % 11 == 10:
             self.cancel_one()
 
@@ -590,11 +590,11 @@ class ServiceMonth:
     def triage(self, job_id: str) -> None:
         """Triage one job; resolve it by phone when the fault guide says so."""
         desk, crew = self.desk, self.crew
-        self.clock.advance(timedelta(minutes=4))
+        self.office(self.now() + timedelta(minutes=4))
         distance = 5 + self.rng.randrange(60)
         order = desk.triage_service_order(job_id, distance_km=distance, by=crew.dispatcher)
         if order.triage is not None and order.triage.route is ServiceRoute.REMOTE:
-            self.clock.advance(timedelta(minutes=10))
+            self.office(self.now() + timedelta(minutes=10))
             desk.resolve_service_order_remotely(
                 order.id,
                 resolution="guided the user to reset the method settings by phone",
@@ -630,7 +630,7 @@ class ServiceMonth:
                 technician,
                 by=crew.dispatcher,
             )
-        self.clock.advance(timedelta(minutes=2))
+        self.office(self.now() + timedelta(minutes=2))
 
     def parts_at_point(self, order: ServiceOrder) -> bool:
         """Whether the job's point now has every part its last visit missed."""
@@ -650,7 +650,7 @@ class ServiceMonth:
             )
             if donors and donors[0][0] < -1:
                 transfer = desk.ship_part_transfer(donors[0][1], point, {part: 1}, by=manager)
-                self.clock.advance(timedelta(minutes=5))
+                self.office(self.now() + timedelta(minutes=5))
                 desk.receive_part_transfer(transfer.id, by=manager)
                 self.counts["part_transfers"] += 1
             else:
@@ -806,7 +806,7 @@ class ServiceMonth:
                 collected_by=order.dispatches[-1].technician_id if cash else None,
                 by=crew.finance,
             )
-            self.clock.advance(timedelta(minutes=1))
+            self.office(self.now() + timedelta(minutes=1))
         for order in desk.find_service_orders(status="settled", by=crew.dispatcher):
             desk.close_service_order(order.id, by=crew.dispatcher)
 
