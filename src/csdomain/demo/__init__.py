@@ -1,12 +1,15 @@
 """A realistic, deterministic demo data set, built through the service desk's use cases.
 
-``build_demo(store, size="small", seed=2026)`` plays two months of a service team's work on
-a :class:`~csdomain.service.ServiceDesk` with a clock that moves forward: customers of
-every class in several cities, stock received, orders through every channel (standard and
-custom work), payments, shipments, deliveries, returns, complaints across categories and
-urgencies (some left to breach their deadlines and be escalated), warranty claims covered
-and excluded, a satisfaction survey with responses, contact-centre records, and the outbox
-relayed into messages; then the after-sales team's September: product files from shipped
+``build_demo(store, size="small", seed=2026)`` plays a month of a service team's work on
+a :class:`~csdomain.service.ServiceDesk` with a clock that moves forward, each step at its
+own time on an agenda (:mod:`~csdomain.demo.office`): customers of every class in several
+cities, stock received, orders through every channel (standard and custom work) placed over
+the month and confirmed, paid, shipped, delivered and completed hours to days apart,
+returns, complaints across categories and urgencies answered and resolved after plausible
+delays (most within their targets, some breaching them and escalated by an hourly job),
+warranty claims covered and excluded, a satisfaction survey answered after the complaints
+closed, contact-centre records, and the outbox relayed into messages; and the after-sales
+team's September on the same clock: product files from shipped
 orders, a service network of own and contracted points, technicians with calendars, and
 service orders from calls, complaints, warranty calls, maintenance plans and deliveries
 through triage, dispatch, visits, quotes, sign-off and settlement. The same seed gives the
@@ -17,6 +20,7 @@ provokes on purpose (the rules at work) count under :func:`refusal_key` keys, ex
 by :data:`REFUSALS`.
 
 The package: :mod:`~csdomain.demo.story` (the story and :func:`build_demo`),
+:mod:`~csdomain.demo.office` (the agenda and the complaint month),
 :mod:`~csdomain.demo.fieldservice` (the field-service month) and
 :mod:`~csdomain.demo.history` (the year of past business the larger sizes write in bulk).
 """

@@ -19,6 +19,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +27,7 @@ import attrs
 
 from csdomain.auth import Actor
 from csdomain.calendar import BusinessCalendar
+from csdomain.demo.office import Agenda
 from csdomain.fieldservice import (
     Coverage,
     FaultEntry,
@@ -118,6 +120,7 @@ SPARE_PARTS = {
     )
 }
 #: What each point receives at the start of the month; SP-CD gets no main board.
+_NO_BOARD_CITY = "Chengdu"
 _FIRST_DELIVERY = {"PB-55": 4, "PS-02": 10, "LMP-3": 8, "MB-55": 1}
 
 #: The demo's fault guide (triage): the analyser's and the centrifuge's known faults.
@@ -169,6 +172,9 @@ _SYMPTOM_FIX = {
     "Rattling": ("loose rotor housing screws", "tightened and balanced the rotor housing"),
 }
 _CONTRACT_STEPS = ("review", "set_up", "sign", "activate")
+#: The share of a day's calls that come in the afternoon, after the dispatch round (the
+#: demo's own figure).
+_AFTERNOON_CALLS = 1 / 3
 
 
 def demo_policy() -> Policy:
@@ -222,9 +228,18 @@ class ServiceMonth:
         cities: Mapping[str, str],
         names: Mapping[str, str],
         safely: Callable[..., Any],
+        *,
+        agenda: Agenda | None = None,
+        quality_complaints: Mapping[str, str] | None = None,
     ) -> None:
         self.desk = desk
         self.clock = clock
+        #: The month's timed steps: the technicians' arrivals and departures, and the
+        #: story's office work (its complaints) when the story shares its agenda.
+        self.agenda = agenda or Agenda(clock)
+        #: Product-quality complaints received so far by customer (the story's; without
+        #: them the month looks them up in the store).
+        self.quality_complaints = quality_complaints
         self.rng = random.Random(f"service-{seed}")  # noqa: S311 - demo data, not security
         self.customers = customers
         self.names = names
@@ -251,8 +266,15 @@ class ServiceMonth:
         self.deliveries = 1
         self.complaint_escalations = 0
         self.calls = 0
+        self.leaks = 0
+        self.planned_visits: set[tuple[str, int]] = set()
 
     # -- the set-up -------------------------------------------------------------------------
+
+    def office(self, until: datetime) -> None:
+        """The agenda's steps due up to ``until``, then the clock at ``until`` (never back)."""
+        self.agenda.run_until(until)
+        self.clock.set(max(self.now(), until))
 
     def now(self) -> datetime:
         """The story clock's time."""
@@ -294,7 +316,7 @@ class ServiceMonth:
         for step in steps:
             use_case = getattr(self.desk, f"{step}_service_point")
             use_case(point, by=self.crew.manager, note=f"{step.replace('_', ' ')} done")
-            self.clock.advance(timedelta(minutes=3))
+            self.office(self.now() + timedelta(minutes=3))
 
     def register_technicians(self, city: str, code: str, point: str) -> None:
         """Two technicians per point (one at the late point); one works Saturdays too."""
@@ -369,7 +391,7 @@ class ServiceMonth:
             )
             self.units.append(_Unit(serial, customer_id, model, city))
             self.instrument_orders.append((order.id, n % 3))
-            self.clock.advance(timedelta(minutes=13))
+            self.office(self.now() + timedelta(minutes=13))
 
     def register_older_units(self) -> None:
         """Units sold years ago, before the product files existed, registered by hand:
@@ -388,7 +410,7 @@ class ServiceMonth:
                 by=self.crew.dispatcher,
             )
             self.units.append(_Unit(serial, customer_id, model, self.city_of[customer_id]))
-            self.clock.advance(timedelta(minutes=4))
+            self.office(self.now() + timedelta(minutes=4))
 
     def plan_maintenance(self) -> None:
         """Monthly maintenance for every other analyser sold, the first visit this month."""
@@ -419,15 +441,22 @@ class ServiceMonth:
                 progress.advance()
 
     def play_day(self, index: int, day: date) -> None:
-        """One day: the scheduler, the calls, dispatch, the visits, the evening's accounts."""
-        self.clock.set(max(self.now(), _local(day, time(8))))
+        """One day: the scheduler, the morning calls, dispatch, the visits, the afternoon
+        calls and the evening dispatch round, the evening's accounts; the office works
+        in between (``office``)."""
+        self.office(_local(day, time(8)))
         self.morning(index, day)
-        self.clock.set(max(self.now(), _local(day, time(8, 30))))
+        self.visit(day)
+        self.office(_local(day, time(8, 30)))
         self.take_calls(index, day)
-        self.clock.set(max(self.now(), _local(day, time(10))))
+        self.office(_local(day, time(10)))
         self.dispatch_waiting(index)
         self.visit(day)
-        self.clock.set(max(self.now(), _local(day, time(18, 30))))
+        self.office(_local(day, time(16)))
+        self.take_calls(index, day, afternoon=True)
+        self.office(_local(day, time(18)))
+        self.dispatch_waiting(index)
+        self.office(_local(day, time(18, 30)))
         self.evening()
 
     def morning(self, index: int, day: date) -> None:
@@ -453,21 +482,34 @@ class ServiceMonth:
         self.complaint_escalations += len(desk.escalate_overdue(by=crew.system))
         self.triage_received()
 
-    def take_calls(self, index: int, day: date) -> None:
+    def take_calls(self, index: int, day: date, *, afternoon: bool = False) -> None:
         """The day's calls: repairs from calls, complaints and warranty calls, and the
-        faults that came back after a repair (follow-up jobs keep the first number)."""
+        faults that came back after a repair (follow-up jobs keep the first number).
+        Two calls in three come in the morning; the afternoon's are dispatched in the
+        evening round, for the next working day."""
         desk, crew = self.desk, self.crew
         weekend = day.weekday() >= 5
-        wanted = int(len(self.units) / (70 if weekend else 20) + self.rng.random())
+        share = _AFTERNOON_CALLS if afternoon else 1 - _AFTERNOON_CALLS
+        wanted = int(share * len(self.units) / (70 if weekend else 20) + self.rng.random())
         for _ in range(wanted):
             n = self.calls
             self.calls += 1
             unit = self.units[self.rng.randrange(len(self.units))]
             symptom = self.rng.choice(_SYMPTOMS)
+            chengdu = [u for u in self.units if u.city == _NO_BOARD_CITY]
+            if n == 1 and chengdu:
+                # a dead main board in Chengdu, whose point stocks none: a second visit
+                # after a part transfer (on purpose, whatever the seed draws)
+                unit, symptom = (
+                    chengdu[self.rng.randrange(len(chengdu))],
+                    "No readout on the display",
+                )
             source, ref = "call", None
             if n % 4 == 3:
                 source, ref = "warranty_claim", None
-            complaint = self.complaint_of(unit.customer_id) if n % 5 in {2, 4} else None
+            complaint = None
+            if n % 5 in {2, 4}:
+                unit, complaint = self.complained_unit(unit)
             if complaint is not None:
                 source, ref = "complaint", complaint
             urgency = "urgent" if weekend or n % 6 == 5 else "ordinary"
@@ -487,7 +529,9 @@ class ServiceMonth:
             if order is not None:
                 self.counts["service_calls"] += 1
                 self.triage(order.id)
-            self.clock.advance(timedelta(minutes=9))
+            self.office(self.now() + timedelta(minutes=9))
+        if afternoon:
+            return
         for original in self.follow_ups_due.pop(day, []):
             first = desk.get_service_order(original, by=crew.dispatcher)
             again = desk.open_service_order(
@@ -500,9 +544,22 @@ class ServiceMonth:
             )
             self.counts["follow_up_jobs"] += 1
             self.triage(again.id)
-            self.clock.advance(timedelta(minutes=9))
+            self.office(self.now() + timedelta(minutes=9))
         if index % 11 == 10:
             self.cancel_one()
+
+    def complained_unit(self, unit: _Unit) -> tuple[_Unit, str | None]:
+        """A unit whose owner made a product-quality complaint, and the complaint: the
+        drawn one if its owner did, else one drawn among the owners who did so far."""
+        if self.quality_complaints is None:
+            return unit, self.complaint_of(unit.customer_id)
+        if unit.customer_id in self.quality_complaints:
+            return unit, self.quality_complaints[unit.customer_id]
+        owners = [u for u in self.units if u.customer_id in self.quality_complaints]
+        if not owners:
+            return unit, None
+        picked = owners[self.rng.randrange(len(owners))]
+        return picked, self.quality_complaints[picked.customer_id]
 
     def complaint_of(self, customer_id: str) -> str | None:
         """A product-quality complaint of the customer from the story, if there is one."""
@@ -533,11 +590,11 @@ class ServiceMonth:
     def triage(self, job_id: str) -> None:
         """Triage one job; resolve it by phone when the fault guide says so."""
         desk, crew = self.desk, self.crew
-        self.clock.advance(timedelta(minutes=4))
+        self.office(self.now() + timedelta(minutes=4))
         distance = 5 + self.rng.randrange(60)
         order = desk.triage_service_order(job_id, distance_km=distance, by=crew.dispatcher)
         if order.triage is not None and order.triage.route is ServiceRoute.REMOTE:
-            self.clock.advance(timedelta(minutes=10))
+            self.office(self.now() + timedelta(minutes=10))
             desk.resolve_service_order_remotely(
                 order.id,
                 resolution="guided the user to reset the method settings by phone",
@@ -573,7 +630,7 @@ class ServiceMonth:
                 technician,
                 by=crew.dispatcher,
             )
-        self.clock.advance(timedelta(minutes=2))
+        self.office(self.now() + timedelta(minutes=2))
 
     def parts_at_point(self, order: ServiceOrder) -> bool:
         """Whether the job's point now has every part its last visit missed."""
@@ -593,7 +650,7 @@ class ServiceMonth:
             )
             if donors and donors[0][0] < -1:
                 transfer = desk.ship_part_transfer(donors[0][1], point, {part: 1}, by=manager)
-                self.clock.advance(timedelta(minutes=5))
+                self.office(self.now() + timedelta(minutes=5))
                 desk.receive_part_transfer(transfer.id, by=manager)
                 self.counts["part_transfers"] += 1
             else:
@@ -602,37 +659,45 @@ class ServiceMonth:
                 desk.receive_parts(point, f"DN-{point}-{self.deliveries:02d}", [line], by=manager)
 
     def visit(self, day: date) -> None:
-        """Today's visits in the order of their windows."""
+        """Plan today's visits not planned yet: each technician arrives in the window
+        booked (10 minutes in) and leaves when the work is done, on the agenda, so the
+        technicians work side by side."""
         desk, crew = self.desk, self.crew
-        booked = [
-            order
-            for order in desk.find_service_orders(status="dispatched", by=crew.dispatcher)
-            if order.dispatches[-1].day == day
-        ]
-        booked.sort(key=lambda o: (o.dispatches[-1].window_start, o.id))
-        for order in booked:
-            self.one_visit(order)
+        for order in desk.find_service_orders(status="dispatched", by=crew.dispatcher):
+            booking = order.dispatches[-1]
+            key = (order.id, len(order.dispatches))
+            if booking.day != day or key in self.planned_visits:
+                continue
+            self.planned_visits.add(key)
+            arrival = booking.window_start + timedelta(minutes=10)
+            self.agenda.plan(arrival, partial(self.arrive, order.id))
 
-    def one_visit(self, order: ServiceOrder) -> None:
-        """Arrive, diagnose, quote chargeable work, record the visit, complete, sign off."""
+    def arrive(self, job_id: str) -> None:
+        """The technician arrives and works for half an hour to an hour and a quarter."""
+        order = self.desk.get_service_order(job_id, by=self.crew.dispatcher)
+        actor = self.technicians[order.dispatches[-1].technician_id]
+        self.desk.record_arrival(job_id, at=self.now(), by=actor)
+        labour = 30 + 15 * self.rng.randrange(4)
+        done = self.now() + timedelta(minutes=labour + 10)
+        self.agenda.plan(done, partial(self.one_visit, job_id, labour))
+
+    def one_visit(self, job_id: str, labour: int) -> None:
+        """Diagnose, quote chargeable work, record the visit, complete, sign off."""
         desk = self.desk
+        order = desk.get_service_order(job_id, by=self.crew.dispatcher)
         technician = order.dispatches[-1].technician_id
         actor = self.technicians[technician]
-        arrival = order.dispatches[-1].window_start + timedelta(minutes=10)
-        self.clock.set(max(self.now(), arrival))
-        order = desk.record_arrival(order.id, at=min(arrival, self.now()), by=actor)
-        assert order.arrived_at is not None  # noqa: S101 - recorded just now
+        assert order.arrived_at is not None  # noqa: S101 - recorded on arrival
         fault, work, parts = self.diagnosis(order)
         cause = "human_damage" if order.in_warranty and self.rng.random() < 0.15 else None
         stock = self.stock_at(order.dispatches[-1].service_point_id)
         missing = tuple(part for part in parts if stock.get(part, 0) < 1)
-        labour = 30 + 15 * self.rng.randrange(4)
-        departed = self.now() + timedelta(minutes=labour + 10)
-        self.clock.set(departed)
+        departed = self.now()
+        arrived = departed - timedelta(minutes=labour + 10)
         if missing:
             record = VisitRecord(
                 technician_id=technician,
-                arrived_at=self.now() - timedelta(minutes=labour + 10),
+                arrived_at=arrived,
                 departed_at=departed,
                 fault_found=fault,
                 work_done="diagnosed; the part is not in stock at the point",
@@ -649,7 +714,7 @@ class ServiceMonth:
             self.quote(order.id, actor, uses, labour, len(order.visits) + 1)
         record = VisitRecord(
             technician_id=technician,
-            arrived_at=self.now() - timedelta(minutes=labour + 10),
+            arrived_at=arrived,
             departed_at=departed,
             fault_found=fault,
             cause=cause or "performance_fault",
@@ -670,7 +735,10 @@ class ServiceMonth:
             done = desk.complete_service_order(order.id, by=actor)
         self.sign_off(done, actor)
         leaked = "Leaking" in " ".join(done.symptoms) and done.follow_up_of is None
-        if leaked and self.rng.random() < 0.3:
+        if leaked:
+            self.leaks += 1
+        if leaked and self.leaks % 3 == 1:
+            # one leak repair in three comes back within the week (the first one does)
             again = self.now().astimezone(ZONE).date() + timedelta(days=6)
             self.follow_ups_due.setdefault(again, []).append(done.id)
 
@@ -738,7 +806,7 @@ class ServiceMonth:
                 collected_by=order.dispatches[-1].technician_id if cash else None,
                 by=crew.finance,
             )
-            self.clock.advance(timedelta(minutes=1))
+            self.office(self.now() + timedelta(minutes=1))
         for order in desk.find_service_orders(status="settled", by=crew.dispatcher):
             desk.close_service_order(order.id, by=crew.dispatcher)
 

@@ -1,8 +1,10 @@
-"""The demo's story: two months of a service team's work, played through the use cases.
+"""The demo's story: a month of a service team's work, played through the use cases.
 
 ``build_demo`` writes the bulk history first (:mod:`csdomain.demo.history`, medium and
 large sizes only), then plays the story on a :class:`~csdomain.service.ServiceDesk` whose
-clock moves forward.
+clock moves forward: the orders, warranty claims, complaints and survey answers are
+steps on an agenda (:mod:`csdomain.demo.office`) taken as the field-service month's days
+move the clock.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from zoneinfo import ZoneInfo
 from csdomain.auth import Actor
 from csdomain.calendar import QuietHours
 from csdomain.clock import FixedClock
-from csdomain.complaints import Remedy
 from csdomain.demo.fieldservice import SERVICE_LAST_DAY, ServiceMonth, demo_policy
 from csdomain.demo.history import HistoryPlan, write_history
+from csdomain.demo.office import Agenda, ComplaintMonth, local
 from csdomain.errors import CsDomainError, RuleViolation, ValidationError
 from csdomain.kinds import (
     COMPLAINTS,
@@ -202,16 +204,15 @@ def _build(store: Store, size: str, seed: int, progress: ProgressFactory | None)
     story.receive_stock()
     story.register_customers()
     story.place_orders()
-    story.handle_returns()
-    story.handle_complaints()
     story.handle_warranty_claims()
+    story.handle_complaints()
     story.survey_and_contacts()
     story.service_month()
     return history | story.month_ends()
 
 
 class _DemoStory:
-    """Two months of a service team's work, played on a ServiceDesk with a moving clock."""
+    """A month of a service team's work, played on a ServiceDesk with a moving clock."""
 
     def __init__(self, store: Store, size: str, seed: int, progress: ProgressFactory | None):
         self.store = store
@@ -231,7 +232,18 @@ class _DemoStory:
         self.rest_hours: dict[str, QuietHours | None] = {}
         self.order_ids: list[str] = []
         self.shipped: list[str] = []
-        self.open_complaints = 0
+        self.agenda = Agenda(self.clock)
+        self.office = ComplaintMonth(
+            self.desk,
+            self.agenda,
+            seed,
+            self.rest_hours,
+            partial(_safely, self.refused),
+            self.survey_after_complaint,
+        )
+        self.survey: Survey | None = None
+        self.respondents: dict[str, int] = {}
+        self.survey_rng = random.Random(f"survey-{seed}")  # noqa: S311 - demo data, not security
         self.claims = 0
         self.responses = 0
         self.recorded = 0
@@ -291,172 +303,185 @@ class _DemoStory:
             meter.close()
 
     def place_orders(self) -> None:
-        """Orders through every channel, standard and custom, moved along the lifecycle."""
+        """Orders through every channel, standard and custom, placed in the working hours
+        of the month's first four weeks and moved along the lifecycle step by step on
+        the agenda: confirmed within hours, paid within days, shipped, delivered and
+        completed days later; every twelfth shipped order comes back as a return."""
         orders_wanted = self.customers_wanted * 4
-        meter = self.bar("orders", orders_wanted)
-        for n in range(orders_wanted):
-            customer_id = self.customer_ids[n % len(self.customer_ids)]
-            channel = CHANNELS[n % len(CHANNELS)]
-            skus = self.rng.sample(sorted(PRODUCTS), k=1 + n % 3)
-            lines = [
-                OrderLine(sku, 1 + self.rng.randrange(4), Money.of(PRODUCTS[sku], "CNY"))
-                for sku in skus
-            ]
-            if n % 11 == 0:
-                lines.append(OrderLine("TIP-1000", 10, Money.of("0.00", "CNY"), gift=True))
-            if n % 37 == 5:
-                lines.append(OrderLine("AG-999", 2, Money.of("300.00", "CNY")))
-            custom = n % 17 == 3
-            deposit = Money.total([line.amount for line in lines], "CNY") * Decimal("0.3")
-            order = _safely(
-                self.refused,
-                "place_order",
-                self.desk.place_order,
-                customer_id,
-                channel=channel,
-                lines=lines,
-                kind="custom" if custom else "standard",
-                dealer_id="D-SH-01" if channel == "dealer" else None,
-                contract_number=f"CT-{n:05d}" if custom else None,
-                prepayment=deposit if custom else None,
-                consignee=ConsigneeInfo(
-                    consignee="Purchasing office",
-                    phone="13800138000",
-                    address="88 Keyuan Road, Pudong, Shanghai",
-                    postcode="201203",
-                    invoice_title="Demo Biotech Co., Ltd.",
-                ),
-                salesperson=self.team.sales.id,
-                by=self.team.sales,
-            )
-            if order is None:
-                continue
-            self.order_ids.append(order.id)
-            _advance_order(self.desk, order.id, n, custom, channel, self.refused, self.shipped)
-            if meter:
-                meter.advance()
-            self.clock.advance(timedelta(minutes=11))
-        if meter:
-            meter.close()
+        first = self.office.working_hours(self.clock.now() + timedelta(minutes=30))
+        for n, moment in enumerate(self.month_moments(orders_wanted, first)):
+            self.agenda.plan(moment, partial(self.place_order, n))
 
-    def handle_returns(self) -> None:
-        """Returns of shipped orders: approved, rejected, received, closed."""
-        for n, order_id in enumerate(self.shipped[: max(3, len(self.shipped) // 12)]):
-            order = self.desk.get_order(order_id, by=self.team.manager)
-            line = order.lines[0]
-            request = _safely(
-                self.refused,
-                "request_return",
-                self.desk.request_return,
-                order.id,
-                items=[ReturnItem(line.sku, 1, gift=line.gift)],
-                reasons=["damaged_packaging" if n % 2 else "off_spec_content"],
-                by=self.team.sales,
+    def month_moments(self, count: int, first: datetime) -> list[datetime]:
+        """``count`` moments of the working hours from ``first`` to the 26th, in order."""
+        start = first.astimezone(_ZONE).date()
+        days = [
+            start + timedelta(days=d)
+            for d in range((date(start.year, start.month, 26) - start).days + 1)
+            if (start + timedelta(days=d)).weekday() < 6
+        ]
+        moments = []
+        for n in range(count):
+            day = days[n * len(days) // count]
+            minute = self.rng.randrange(8 * 60 + 30, 17 * 60 + 30)
+            moments.append(max(first, _local(day, time(minute // 60, minute % 60))))
+        return sorted(moments)
+
+    def place_order(self, n: int) -> None:
+        """Place order ``n`` and plan its next steps."""
+        customer_id = self.customer_ids[n % len(self.customer_ids)]
+        channel = CHANNELS[n % len(CHANNELS)]
+        skus = self.rng.sample(sorted(PRODUCTS), k=1 + n % 3)
+        lines = [
+            OrderLine(sku, 1 + self.rng.randrange(4), Money.of(PRODUCTS[sku], "CNY"))
+            for sku in skus
+        ]
+        if n % 11 == 0:
+            lines.append(OrderLine("TIP-1000", 10, Money.of("0.00", "CNY"), gift=True))
+        if n % 37 == 5:
+            lines.append(OrderLine("AG-999", 2, Money.of("300.00", "CNY")))
+        custom = n % 17 == 3
+        deposit = Money.total([line.amount for line in lines], "CNY") * Decimal("0.3")
+        order = _safely(
+            self.refused,
+            "place_order",
+            self.desk.place_order,
+            customer_id,
+            channel=channel,
+            lines=lines,
+            kind="custom" if custom else "standard",
+            dealer_id="D-SH-01" if channel == "dealer" else None,
+            contract_number=f"CT-{n:05d}" if custom else None,
+            prepayment=deposit if custom else None,
+            consignee=ConsigneeInfo(
+                consignee="Purchasing office",
+                phone="13800138000",
+                address="88 Keyuan Road, Pudong, Shanghai",
+                postcode="201203",
+                invoice_title="Demo Biotech Co., Ltd.",
+            ),
+            salesperson=self.team.sales.id,
+            by=self.team.sales,
+        )
+        if order is None:
+            return
+        self.order_ids.append(order.id)
+        steps = _order_steps(self, order.id, n, custom, channel)
+        self.chain(steps)
+
+    def chain(self, steps: list[tuple[tuple[float, float], Callable[[], bool]]]) -> None:
+        """Take ``steps`` one after another, each a random number of hours (between its
+        bounds) after the one before, in working hours; a step returning false ends it."""
+        if not steps:
+            return
+        (low, high), step = steps[0]
+        later = self.clock.now() + timedelta(hours=self.rng.uniform(low, high))
+
+        def take() -> None:
+            if step():
+                self.chain(steps[1:])
+
+        self.agenda.plan(self.office.working_hours(later), take)
+
+    def request_return(self, order_id: str, n: int) -> bool:
+        """A return of one item of a shipped order (every fifth rejected)."""
+        order = self.desk.get_order(order_id, by=self.team.manager)
+        line = order.lines[0]
+        request = _safely(
+            self.refused,
+            "request_return",
+            self.desk.request_return,
+            order.id,
+            items=[ReturnItem(line.sku, 1, gift=line.gift)],
+            reasons=["damaged_packaging" if n % 2 else "off_spec_content"],
+            by=self.team.sales,
+        )
+        if request is None:
+            return False
+        if n % 5 == 4:
+            self.desk.reject_return(
+                request.id, reason="outside the return policy", by=self.team.manager
             )
-            if request is None:
-                continue
-            if n % 5 == 4:
-                self.desk.reject_return(
-                    request.id, reason="outside the return policy", by=self.team.manager
-                )
-                continue
-            self.desk.approve_return(request.id, by=self.team.manager)
-            condition = "damaged" if n % 2 else "good"
-            self.desk.receive_return(
-                request.id,
-                [ReceivedLine(line.sku, 1, condition=condition, gift=line.gift)],
-                by=self.team.warehouse,
+            return False
+        steps: list[tuple[tuple[float, float], Callable[[], bool]]] = [
+            ((2, 24), lambda: bool(self.desk.approve_return(request.id, by=self.team.manager))),
+            ((24, 96), lambda: self.receive_return(request.id, line, n)),
+        ]
+        if n % 3:
+            steps.append(
+                ((2, 30), lambda: bool(self.desk.close_return(request.id, by=self.team.warehouse)))
             )
-            if n % 3:
-                self.desk.close_return(request.id, by=self.team.warehouse)
-            self.clock.advance(timedelta(minutes=30))
+        self.chain(steps)
+        return True
+
+    def receive_return(self, request_id: str, line: OrderLine, n: int) -> bool:
+        """The returned item arrives at the warehouse (every other one damaged)."""
+        condition = "damaged" if n % 2 else "good"
+        self.desk.receive_return(
+            request_id,
+            [ReceivedLine(line.sku, 1, condition=condition, gift=line.gift)],
+            by=self.team.warehouse,
+        )
+        return True
 
     def handle_complaints(self) -> None:
-        """Complaints of every category and urgency, left at every stage."""
-        complaints_wanted = max(20, self.customers_wanted)
-        meter = self.bar("complaints", complaints_wanted)
-        for n in range(complaints_wanted):
-            customer_id = self.customer_ids[(n * 7) % len(self.customer_ids)]
-            urgency = ("ordinary", "ordinary", "urgent", "special")[n % 4]
-            complaint = self.desk.receive_complaint(
-                customer_id,
-                channel=("phone", "written", "in_person", "email", "online")[n % 5],
-                urgency=urgency,
-                category=CATEGORIES[n % len(CATEGORIES)],
-                nature="abnormal" if n % 13 == 12 else "normal",
-                description=f"Customer reports a problem ({CATEGORIES[n % len(CATEGORIES)]}).",
-                by=self.team.clerk,
-            )
-            stage = n % 6
-            if stage == 0:
-                self.open_complaints += 1
-            else:
-                _work_complaint(
-                    self.desk,
-                    complaint.id,
-                    n,
-                    stage,
-                    self.refused,
-                    partial(self.wait_out_rest_hours, customer_id),
-                )
-            if meter:
-                meter.advance()
-            self.clock.advance(timedelta(minutes=17))
-        if meter:
-            meter.close()
-
-    def wait_out_rest_hours(self, customer_id: str) -> None:
-        """Nobody calls a customer in their rest hours (their own, else the policy's):
-        the clock moves on to when they end."""
-        hours = self.rest_hours.get(customer_id)
-        if hours is None:
-            hours = self.desk.policy.notifications.default_rest_hours
-        now = self.clock.now()
-        if hours is not None and hours.contains(now):
-            self.clock.set(hours.next_allowed(now))
+        """Complaints of every category and urgency, received over the month and handled
+        step by step on the agenda (:mod:`csdomain.demo.office`), the escalation job
+        running every three working hours; those received last are still open at the month's end."""
+        first = self.office.working_hours(self.clock.now() + timedelta(minutes=30))
+        wanted = max(20, self.customers_wanted)
+        self.office.plan_receipts(wanted, self.customer_ids, CATEGORIES, first)
+        self.office.plan_sweeps(first, SERVICE_LAST_DAY + timedelta(days=1))
 
     def handle_warranty_claims(self) -> None:
-        """Warranty claims covered and excluded, some repaired."""
-        for n in range(max(10, self.customers_wanted // 3)):
-            customer_id = self.customer_ids[(n * 5) % len(self.customer_ids)]
-            sold = (self.clock.now() - timedelta(days=3 + 40 * (n % 12))).date()
-            cause = ("performance_fault", "performance_fault", "misuse", "human_damage")[n % 4]
-            claim = WarrantyClaim(
-                product_serial=f"SN{n:06d}",
-                category="instrument" if n % 2 else "reagent",
-                purchase_date=sold,
-                proof=("invoice", "certificate", "other", "none")[n % 4],
-                fault_date=self.clock.now().date(),
-                cause=cause,
-                certificate_serial=f"SN{n:06d}" if n % 9 else f"SN{n + 1:06d}",
-                failed_repairs=n % 3,
+        """Warranty claims covered and excluded, some repaired, over the month."""
+        wanted = max(10, self.customers_wanted // 3)
+        first = self.office.working_hours(self.clock.now() + timedelta(hours=2))
+        for n, moment in enumerate(self.month_moments(wanted, first)):
+            self.agenda.plan(moment, partial(self.warranty_claim, n))
+
+    def warranty_claim(self, n: int) -> None:
+        """Warranty claim ``n``: submitted, evaluated, approved and repaired if covered."""
+        customer_id = self.customer_ids[(n * 5) % len(self.customer_ids)]
+        sold = (self.clock.now() - timedelta(days=3 + 40 * (n % 12))).date()
+        cause = ("performance_fault", "performance_fault", "misuse", "human_damage")[n % 4]
+        claim = WarrantyClaim(
+            product_serial=f"SN{n:06d}",
+            category="instrument" if n % 2 else "reagent",
+            purchase_date=sold,
+            proof=("invoice", "certificate", "other", "none")[n % 4],
+            fault_date=self.clock.now().date(),
+            cause=cause,
+            certificate_serial=f"SN{n:06d}" if n % 9 else f"SN{n + 1:06d}",
+            failed_repairs=n % 3,
+        )
+        product = ProductRecord(f"SN{n:06d}", "Analyser X1", claim.category, sold)
+        case = self.desk.submit_warranty_claim(
+            claim, product=product, customer_id=customer_id, by=self.team.technician
+        )
+        case = self.desk.evaluate_warranty_claim(case.id, by=self.team.technician)
+        self.claims += 1
+        if case.decision is not None and case.decision.covered and n % 2 == 0:
+            self.desk.approve_warranty_claim(case.id, by=self.team.technician)
+            repair = RepairRecord(
+                technician=self.team.technician.id,
+                at=self.clock.now(),
+                work_done="Replaced the pump seal and recalibrated",
             )
-            product = ProductRecord(f"SN{n:06d}", "Analyser X1", claim.category, sold)
-            case = self.desk.submit_warranty_claim(
-                claim, product=product, customer_id=customer_id, by=self.team.technician
+            _safely(
+                self.refused,
+                "record_warranty_repair",
+                self.desk.record_warranty_repair,
+                case.id,
+                repair,
+                by=self.team.technician,
             )
-            case = self.desk.evaluate_warranty_claim(case.id, by=self.team.technician)
-            self.claims += 1
-            if case.decision is not None and case.decision.covered and n % 2 == 0:
-                self.desk.approve_warranty_claim(case.id, by=self.team.technician)
-                repair = RepairRecord(
-                    technician=self.team.technician.id,
-                    at=self.clock.now(),
-                    work_done="Replaced the pump seal and recalibrated",
-                )
-                _safely(
-                    self.refused,
-                    "record_warranty_repair",
-                    self.desk.record_warranty_repair,
-                    case.id,
-                    repair,
-                    by=self.team.technician,
-                )
-            self.clock.advance(timedelta(minutes=23))
 
     def survey_and_contacts(self) -> None:
-        """A weighted supplier survey with responses, and contact-centre records."""
-        survey = self.desk.define_survey(
+        """A weighted supplier survey; two customers in three answer it over the month,
+        those with a complaint a day or so after it was closed (their answers follow how
+        the visit went). The contact-centre log comes in at the month's end."""
+        self.survey = self.desk.define_survey(
             Survey(
                 id="supplier-2026",
                 title="Supplier satisfaction 2026",
@@ -470,34 +495,69 @@ class _DemoStory:
             ),
             by=self.team.clerk,
         )
+        start = self.clock.now()
+        last = _local(SERVICE_LAST_DAY, time(18))
         for n, customer_id in enumerate(self.customer_ids):
             if n % 3 == 2:
                 continue
-            base = 3 + (n % 3 > 0)
-            ratings = {
-                item.key: min(5, max(1, base + self.rng.choice((-1, 0, 0, 1))))
-                for item in survey.items
-            }
-            self.desk.record_survey_response(
-                SurveyResponse(
-                    id=f"SR-{n:05d}",
-                    survey_id=survey.id,
-                    customer_id=customer_id,
-                    answered_at=self.clock.now(),
-                    ratings=ratings,
-                    nps_score=min(10, max(0, 2 * base + self.rng.choice((-2, -1, 0, 1)))),
-                    repurchased=n % 4 != 0,
-                    would_recommend=n % 5 != 0,
-                ),
-                by=self.team.clerk,
-            )
-            self.responses += 1
-        contacts = []
+            self.respondents[customer_id] = n
+            if customer_id in self.office.complainants:
+                continue  # asked after their complaint is closed
+            at = self.office.working_hours(start + (last - start) * self.survey_rng.random())
+            self.agenda.plan(at, partial(self.answer_survey, customer_id, ""))
+
+    def survey_after_complaint(self, customer_id: str, outcome: str) -> None:
+        """A closed complaint's customer gets the survey and answers a day or three later."""
+        if customer_id not in self.respondents:
+            return
+        later = self.clock.now() + timedelta(hours=self.survey_rng.uniform(16, 72))
+        self.agenda.plan(
+            self.office.working_hours(later), partial(self.answer_survey, customer_id, outcome)
+        )
+
+    def answer_survey(self, customer_id: str, outcome: str) -> None:
+        """One customer's answers (once): the mood follows their complaint's visit, if any."""
+        n = self.respondents.pop(customer_id, None)
+        if n is None or self.survey is None:
+            return
+        rng = self.survey_rng
+        moods = _MOODS.get(outcome, _MOODS[""])
+        mood = rng.choices((5, 4, 3, 2), weights=moods)[0]
+        ratings = {
+            item.key: min(5, max(1, mood + rng.choice((-1, 0, 0, 0, 1))))
+            for item in self.survey.items
+        }
+        low, high = _NPS_BY_MOOD[mood]
+        self.desk.record_survey_response(
+            SurveyResponse(
+                id=f"SR-{n:05d}",
+                survey_id=self.survey.id,
+                customer_id=customer_id,
+                answered_at=self.clock.now(),
+                ratings=ratings,
+                nps_score=rng.randint(low, high),
+                repurchased=mood >= 3 and n % 4 != 0,
+                would_recommend=mood >= 4,
+            ),
+            by=self.team.clerk,
+        )
+        self.responses += 1
+
+    def record_calls(self) -> None:
+        """The month's telephony log, imported at its end: calls offered over the working
+        hours of every working day, most answered within 20 seconds."""
+        days = [
+            START.astimezone(_ZONE).date() + timedelta(days=d)
+            for d in range((SERVICE_LAST_DAY - START.astimezone(_ZONE).date()).days + 1)
+        ]
+        days = [d for d in days if d.weekday() < 6]
         total = self.customers_wanted * 10
-        span = self.clock.now() - START
+        contacts = []
         for n in range(total):
-            offered = START + span * n / total
-            wait = timedelta(seconds=self.rng.choice((5, 8, 12, 18, 25, 40, 75)))
+            day = days[n * len(days) // total]
+            minute = self.rng.randrange(8 * 60 + 30, 18 * 60)
+            offered = _local(day, time(minute // 60, minute % 60))
+            wait = timedelta(seconds=self.rng.choice(_WAITS))
             outbound = n % 5 == 0
             abandoned = not outbound and n % 23 == 1
             connected = None if not outbound else n % 3 != 0
@@ -538,7 +598,7 @@ class _DemoStory:
     def service_month(self) -> None:
         """The after-sales team's September (:mod:`csdomain.demo.fieldservice`): set up
         the next morning, then every day to the end of the service month."""
-        self.clock.set(max(self.clock.now(), _next_morning(self.clock.now())))
+        self.run_agenda(_next_morning(self.clock.now()))
         self.service = ServiceMonth(
             self.desk,
             self.clock,
@@ -547,6 +607,8 @@ class _DemoStory:
             self.cities,
             self.names,
             partial(_safely, self.refused),
+            agenda=self.agenda,
+            quality_complaints=self.office.quality,
         )
         self.service.set_up()
         first = self.clock.now().astimezone(_ZONE).date() + timedelta(days=1)
@@ -556,11 +618,18 @@ class _DemoStory:
             meter.close()
         self.service.close_month()
 
+    def run_agenda(self, until: datetime) -> None:
+        """The office's steps due up to ``until``, then the clock at ``until``."""
+        self.agenda.run_until(until)
+        self.clock.set(max(self.clock.now(), until))
+
     def month_ends(self) -> dict[str, int]:
         """The last morning of the month: escalate what is overdue, relay the outbox,
         count it all (snake_case keys; refusals under :func:`refusal_key`)."""
-        self.clock.set(max(self.clock.now(), _next_morning(self.clock.now())))
+        self.run_agenda(_next_morning(self.clock.now()))
+        self.record_calls()
         escalations = len(self.desk.escalate_overdue(by=self.team.system))
+        escalations += self.office.escalations
         service: dict[str, int] = {}
         if self.service is not None:
             escalations += self.service.complaint_escalations
@@ -575,7 +644,9 @@ class _DemoStory:
                 "orders_shipped": len(self.shipped),
                 "returns": uow.repo(RETURNS).count(),
                 "complaints": uow.repo(COMPLAINTS).count(),
-                "complaints_left_open": self.open_complaints,
+                "complaints_left_open": sum(
+                    1 for c in uow.repo(COMPLAINTS).scan() if c.status.value != "closed"
+                ),
                 "escalations": escalations,
                 "warranty_claims": uow.repo(WARRANTY_CLAIMS).count(),
                 "survey_responses": self.responses,
@@ -591,108 +662,92 @@ class _DemoStory:
         return summary
 
 
+#: How a survey respondent feels (weights of moods 5, 4, 3, 2), by how their complaint's
+#: follow-up visit went ("" for those without a complaint): project default of the demo.
+_MOODS = {
+    "": (30, 45, 20, 5),
+    "satisfied": (35, 50, 12, 3),
+    "neutral": (5, 40, 45, 10),
+    "dissatisfied": (0, 15, 45, 40),
+    "rejected": (5, 30, 45, 20),
+}
+#: The likelihood-to-recommend score (0-10) a respondent of each mood gives, lowest to highest.
+_NPS_BY_MOOD = {5: (9, 10), 4: (7, 9), 3: (5, 8), 2: (2, 6)}
+#: Seconds a call waits in the queue (the service level counts those within 20 s).
+_WAITS = (3, 4, 5, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15, 17, 24, 38)
+
+
+def _local(day: date, at: time) -> datetime:
+    return local(day, at)
+
+
 def _next_morning(moment: datetime) -> datetime:
     """08:00 in Shanghai on the day after ``moment``'s local day."""
     day = moment.astimezone(_ZONE).date() + timedelta(days=1)
     return datetime.combine(day, time(8), tzinfo=_ZONE).astimezone(UTC)
 
 
-def _advance_order(  # noqa: PLR0917 - one private step of the story
-    desk: ServiceDesk,
-    order_id: str,
-    n: int,
-    custom: bool,
-    channel: str,
-    refused: dict[str, int],
-    shipped: list[str],
-) -> None:
-    team = _Team
+def _order_steps(
+    story: _DemoStory, order_id: str, n: int, custom: bool, channel: str
+) -> list[tuple[tuple[float, float], Callable[[], bool]]]:
+    """The next steps of order ``n``, each with the hours it takes after the one before:
+    stage ``n % 8`` says how far it gets (0 placed; 1 confirmed, shipping tried before
+    payment; 2 paid; 3 shipped; 4-5 delivered; 6-7 completed)."""
+    desk, team, refused = story.desk, _Team, story.refused
     stage = n % 8
     if stage == 0:
-        return
-    if channel == "phone":
-        desk.confirm_by_salesperson(order_id, by=team.sales)
-    desk.confirm_order(order_id, by=team.sales)
-    if stage == 1:
+        return []
+
+    def confirm() -> bool:
+        if channel == "phone":
+            desk.confirm_by_salesperson(order_id, by=team.sales)
+        desk.confirm_order(order_id, by=team.sales)
+        return True
+
+    def ship_unpaid() -> bool:
         _safely(refused, "ship_order", desk.ship_order, order_id, by=team.warehouse)
-        return
-    order = desk.get_order(order_id, by=team.manager)
-    total = order.total
-    if custom and order.prepayment is not None:
-        desk.record_payment(order_id, order.prepayment, by=team.finance)
+        return False
+
+    def pay() -> bool:
+        order = desk.get_order(order_id, by=team.manager)
+        if custom and order.prepayment is not None:
+            desk.record_payment(order_id, order.prepayment, by=team.finance)
+            return True
+        desk.record_payment(order_id, order.total, by=team.finance)
+        return stage > 2
+
+    def produce() -> bool:
         desk.start_production(order_id, by=team.warehouse)
+        return True
+
+    def finish_and_pay_the_rest() -> bool:
         desk.finish_production(order_id, by=team.warehouse)
-        rest = total - order.prepayment
-        if rest:
-            desk.record_payment(order_id, rest, by=team.finance)
-    else:
-        desk.record_payment(order_id, total, by=team.finance)
-    if stage == 2:
-        return
-    if _safely(refused, "ship_order", desk.ship_order, order_id, by=team.warehouse) is None:
-        return
-    shipped.append(order_id)
-    if stage >= 4:
+        order = desk.get_order(order_id, by=team.manager)
+        if order.prepayment is not None and order.total - order.prepayment:
+            desk.record_payment(order_id, order.total - order.prepayment, by=team.finance)
+        return stage > 2
+
+    def ship() -> bool:
+        if _safely(refused, "ship_order", desk.ship_order, order_id, by=team.warehouse) is None:
+            return False
+        story.shipped.append(order_id)
+        if len(story.shipped) % 12 == 1:
+            returned = len(story.shipped) // 12
+            story.chain([((48, 120), partial(story.request_return, order_id, returned))])
+        return stage >= 4
+
+    def deliver() -> bool:
         desk.confirm_delivery(order_id, by=team.warehouse)
-    if stage >= 6:
+        return stage >= 6
+
+    def complete() -> bool:
         desk.complete_order(order_id, by=team.sales)
+        return False
 
-
-def _work_complaint(  # noqa: PLR0917 - one private step of the story
-    desk: ServiceDesk,
-    complaint_id: str,
-    n: int,
-    stage: int,
-    refused: dict[str, int],
-    wait_out_rest_hours: Callable[[], None],
-) -> None:
-    team = _Team
-    desk.acknowledge(complaint_id, by=team.clerk)
-    if n % 10 == 9:
-        desk.reject_complaint(
-            complaint_id,
-            reply="We checked the batch records with you; the product met its specification.",
-            by=team.clerk,
-        )
-        return
-    desk.assess_complaint(complaint_id, by=team.clerk)
+    steps: list[tuple[tuple[float, float], Callable[[], bool]]] = [((0.5, 4), confirm)]
     if stage == 1:
-        return
-    desk.start_investigation(complaint_id, by=team.clerk)
-    desk.record_cause(
-        complaint_id,
-        cause=("courier handling", "batch variance", "late dispatch", "staff attitude")[n % 4],
-        responsible_person="ops-duty",
-        by=team.clerk,
-    )
-    if stage == 2:
-        return
-    compensation = Money.of(f"{50 + 10 * (n % 5)}.00", "CNY")
-    desk.propose_resolution(
-        complaint_id,
-        remedies=[
-            Remedy("explanation", "Explain the cause and the corrective action"),
-            Remedy("compensation", "Credit note for the affected goods", compensation),
-        ],
-        by=team.clerk,
-    )
-    approved = _safely(
-        refused, "approve_resolution", desk.approve_resolution, complaint_id, choice=1, by=team.vp
-    )
-    if approved is None or stage == 3:
-        return
-    desk.accept_resolution(complaint_id, signed_by="customer", by=team.clerk)
-    if stage == 4:
-        return
-    outcome = ("satisfied", "satisfied", "neutral", "dissatisfied")[n % 4]
-    wait_out_rest_hours()
-    desk.record_follow_up(
-        complaint_id, outcome=outcome, notes="Follow-up call after handling", by=team.clerk
-    )
-    if outcome != "dissatisfied":
-        desk.close_complaint(
-            complaint_id,
-            summary="Handled and followed up",
-            improvement_measure="Review packaging with the courier",
-            by=team.cs_manager,
-        )
+        return [*steps, ((0.2, 1), ship_unpaid)]
+    steps.append(((4, 60), pay))
+    if custom:
+        steps += [((4, 24), produce), ((48, 120), finish_and_pay_the_rest)]
+    return [*steps, ((4, 24), ship), ((20, 60), deliver), ((24, 96), complete)]
