@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from csdomain.auth import AccessPolicy, Actor
 from csdomain.calendar import BusinessCalendar, QuietHours
+from csdomain.clock import utc
 from csdomain.complaints import (
     WORKING_STATUSES,
     Complaint,
@@ -328,7 +329,10 @@ def _complaint(
 
 
 def _next(planned: datetime | None, now: datetime) -> datetime:
-    return now if planned is None else max(planned, now)
+    """When the visit call is made: as planned, or now if later, and never in the
+    customer's rest hours (a later step can leave ``now`` inside them)."""
+    moment = now if planned is None else max(planned, now)
+    return utc(_REST.next_allowed(moment)) if _REST.contains(moment) else moment
 
 
 def _visit(
