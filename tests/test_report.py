@@ -657,6 +657,9 @@ def test_report_command_reads_service_points_for_the_claim_rate_check(
         (["--html", "no/such/dir/report.html"], "--html", 2),
         (["--service-points", "missing.json"], "missing.json does not exist", 2),
         (["--rows", "-1"], "--rows", 2),
+        (["--as-of", "yesterday"], "--as-of", 2),
+        (["--as-of", "2026-10-01T09:00"], "--as-of", 2),
+        (["--as-of", "9999-12-31"], "--as-of", 2),
     ],
 )
 def test_report_errors_end_in_one_error_line_and_a_non_zero_exit(  # noqa: PLR0917 - fixtures
@@ -681,6 +684,24 @@ def test_report_errors_end_in_one_error_line_and_a_non_zero_exit(  # noqa: PLR09
         assert err.startswith("usage: csdomain report")
         assert last.startswith("csdomain report: error:")
     assert not (tmp_path / "missing-store.db").exists()
+
+
+def test_as_of_takes_the_backlog_lists_at_that_moment(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rule: --as-of is the report's moment: a date means the end of that day in the
+    order time zone, a date and time its own instant; without it, now."""
+    argv = ["report", "--store", demo_url, "--json"]
+    assert run_cli([*argv, "--as-of", "2026-09-30"], monkeypatch) == 0
+    by_date = json.loads(capsys.readouterr().out)
+    assert run_cli([*argv, "--as-of", "2026-10-01T00:00:00+08:00"], monkeypatch) == 0
+    by_instant = json.loads(capsys.readouterr().out)
+    assert by_date["as_of"] == by_instant["as_of"]
+    assert datetime.fromisoformat(by_date["as_of"]) == datetime(2026, 9, 30, 16, tzinfo=UTC)
+    assert by_date == by_instant
+    assert run_cli(argv, monkeypatch) == 0
+    now = json.loads(capsys.readouterr().out)
+    assert datetime.fromisoformat(now["as_of"]) > datetime(2026, 10, 2, tzinfo=UTC)
 
 
 def test_a_locked_database_is_one_clear_line(

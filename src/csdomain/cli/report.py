@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,13 +43,52 @@ examples:
 The month defaults to the month of the latest order. Period figures (returns,
 complaints, warranty decisions, satisfaction, contact-centre KPIs) count that month
 in the order time zone; backlog lists (orders waiting, targets overdue, escalations,
-missed follow-up visits) are the state of the store now. --html writes one page with
+missed follow-up visits) are the state of the store now, or at --as-of (a date: the
+end of that day in the order time zone; or an ISO date and time with its offset), e.g.
+to read a demo store as it stood when it was built. --html writes one page with
 inline SVG charts that opens in any browser without network or JavaScript.
 --service-points reads service points' warranty claims and units as JSON:
   {"records": [{"service_point": "SP-1", "region": "east", "period": "2026-09",
                 "units": 400, "claims": 12}, ...],
    "quality": [{"period": "2026-09", "defect_rate": "0.01"}]}
 """
+
+
+def _parse_as_of(value: str) -> date | datetime:
+    """``--as-of`` checked before any work: a date, or a date and time with its UTC
+    offset (a naive time would mean a different instant on every machine)."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        pass
+    else:
+        if day == date.max:
+            raise ValidationError.at("--as-of", f"no day after {value}")
+        return day
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationError.at(
+            "--as-of", f"expected YYYY-MM-DD or an ISO date and time, got {value!r}"
+        ) from None
+    if moment.utcoffset() is None:
+        raise ValidationError.at(
+            "--as-of", f"give the UTC offset of {value!r} (e.g. {value}+08:00), or a date"
+        )
+    return moment
+
+
+def _as_of_moment(when: date | datetime, tz: str) -> datetime:
+    """The instant of a parsed ``--as-of``: a date is the end of that day in ``tz``."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: PLC0415
+
+    if isinstance(when, datetime):
+        return when
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError.at("policy.orders.number_tz", f"unknown time zone {tz!r}") from None
+    return datetime.combine(when + timedelta(days=1), time(), zone)
 
 
 def _read_claim_rates(name: str) -> ClaimRateData:
@@ -102,6 +142,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         parse_month(args.month, "--month")
     if args.rows < 0:
         raise ValidationError.at("--rows", "must not be negative")
+    when = None if args.as_of is None else _parse_as_of(args.as_of)
     claim_rates = None if args.service_points is None else _read_claim_rates(args.service_points)
     html_path = None if args.html is None else output_file(args.html, "--html")
     html_to_stdout = args.html == "-"
@@ -112,7 +153,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
     store = open_store(args.store)
     try:
         desk = ServiceDesk(store)
-        report = gather_report(desk, by=REPORT_ACTOR, month=args.month, claim_rates=claim_rates)
+        tz = desk.policy.orders.number_tz
+        as_of = None if when is None else _as_of_moment(when, tz)
+        report = gather_report(
+            desk, by=REPORT_ACTOR, month=args.month, as_of=as_of, claim_rates=claim_rates
+        )
         notifications = desk.policy.notifications
     finally:
         store.close()
@@ -163,6 +208,12 @@ def add_report_command(subparsers: Subcommands) -> None:
     )
     add_store_option(parser)
     parser.add_argument("--month", metavar="YYYY-MM", help="the month to report on")
+    parser.add_argument(
+        "--as-of",
+        metavar="WHEN",
+        help="the moment the backlog lists are taken at (default: now): YYYY-MM-DD (the end "
+        "of that day) or an ISO date and time with its offset",
+    )
     parser.add_argument("--html", metavar="PATH", help="write a self-contained HTML page")
     parser.add_argument("--json", action="store_true", help="print every figure as JSON")
     parser.add_argument(
