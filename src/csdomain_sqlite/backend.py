@@ -698,6 +698,26 @@ class SqliteTransaction:
         """Matching documents in order, fetched in batches."""
         self._sql(kind)
         sql, params = select_sql(SQLITE, kind, filters, order_by, limit, offset)
+        return self._rows(kind, sql, params)
+
+    def find_members(  # noqa: PLR0917 - mirrors find
+        self,
+        kind: str,
+        members: Sequence[str],
+        filters: Sequence[Filter],
+        order_by: Sequence[tuple[str, bool]],
+        limit: int | None,
+        offset: int,
+    ) -> Iterator[str]:
+        """The chosen top-level members of matching documents in order, each row one
+        JSON array read with ``json_extract`` (no document leaves the database)."""
+        self._sql(kind)
+        sql, params = members_sql(SQLITE, kind, members, filters, order_by, limit, offset)
+        return map(itemgetter(0), self._rows(kind, sql, params))
+
+    def _rows(self, kind: str, sql: str, params: Any) -> Iterator[Any]:
+        """The rows of a query of ``kind``, fetched in batches; none while the kind has no
+        table in this snapshot (its table is created at its first write)."""
         try:
             try:
                 cursor = self.conn.execute(sql, params)
@@ -718,41 +738,6 @@ class SqliteTransaction:
         with _translated(self._path):
             while batch := cursor.fetchmany(_FETCH):
                 yield from batch
-
-    def find_members(  # noqa: PLR0917 - mirrors find
-        self,
-        kind: str,
-        members: Sequence[str],
-        filters: Sequence[Filter],
-        order_by: Sequence[tuple[str, bool]],
-        limit: int | None,
-        offset: int,
-    ) -> Iterator[str]:
-        """The chosen top-level members of matching documents in order, each row one
-        JSON array read with ``json_extract`` (no document leaves the database)."""
-        self._sql(kind)
-        sql, params = members_sql(SQLITE, kind, members, filters, order_by, limit, offset)
-        first = itemgetter(0)
-        try:
-            try:
-                cursor = self.conn.execute(sql, params)
-            except sqlite3.OperationalError as err:
-                if not _missing_table(err, kind):
-                    raise
-                found = self._read_again(kind, sql, params)
-                if found is None:
-                    return  # not written yet in this snapshot: nothing to read
-                cursor = found
-            batch = cursor.fetchmany(_FETCH)
-        except (sqlite3.Error, UnicodeEncodeError, OverflowError) as err:
-            with _translated(self._path):
-                raise err from None
-        yield from map(first, batch)
-        if len(batch) < _FETCH:
-            return
-        with _translated(self._path):
-            while batch := cursor.fetchmany(_FETCH):
-                yield from map(first, batch)
 
     def count(self, kind: str, filters: Sequence[Filter]) -> int:
         """How many documents match."""
