@@ -927,7 +927,96 @@ def _verify_expr(
         if each is None:
             return None
         return f"({first}.__class__ is {src.bind(made)} and all([{each} for {item} in {n}]))"
+    if cls is Any and _passes_through(conv, hook):
+        return f"{src.bind(_json_native)}({value})"
+    if _json_object_hook(conv, hook):
+        return f"({first}.__class__ is {src.bind(dict)} and {src.bind(_json_native)}({n}))"
     return None
+
+
+def _passes_through(conv: cattrs.Converter, hook: Any) -> bool:
+    """Whether ``hook`` is cattrs' structure hook for ``Any``, which returns its value."""
+    if hook is not conv.get_structure_hook(Any) or getattr(hook, "__module__", None) != (
+        "cattrs.converters"
+    ):
+        return False
+    probe = object()
+    return bool(hook(probe, Any) is probe)
+
+
+def _json_object_hook(conv: cattrs.Converter, hook: Any) -> bool:
+    """Whether ``hook`` is cattrs' generated hook for ``dict[str, Any]``: a new dict of the
+    same keys (each through :func:`_structure_str`) and the same values."""
+    code = getattr(hook, "__code__", None)
+    found = getattr(hook, "__globals__", None)
+    if code is None or code.co_name != "structure_mapping" or not isinstance(found, dict):
+        return False
+    return (
+        found.get("__cattr_mapping_cl") is dict
+        and found.get("__cattr_k_t") is str
+        and found.get("__cattr_k_s") is _structure_str
+        and found.get("__cattr_v_t") is Any
+        and _passes_through(conv, found.get("__cattr_v_s"))
+    )
+
+
+#: The integers the store keeps (orjson's range: 64 bits, signed or not).
+_JSON_INT_MIN, _JSON_INT_MAX = -(2**63), 2**64 - 1
+#: How deeply :func:`_json_native` follows arrays and objects (orjson writes at most 254
+#: levels; deeper values take the store's read-back).
+_JSON_DEPTH = 254
+
+
+def _json_native(value: Any, depth: int = 0) -> bool:
+    """Whether ``value`` is JSON that ``orjson`` writes and reads back as an equal value of
+    the same classes: exactly a ``str`` that is valid Unicode, an ``int`` (not a bool) in
+    64 bits, ``True``, ``False``, ``None``, a finite ``float``, a ``list`` of such values or
+    a ``dict`` of ``str`` keys to them, at most 254 levels deep; also an enum member that
+    is a ``str`` or ``int`` equal to its value (a ``StrEnum``: orjson writes the value,
+    which reads back equal to the member).
+
+    ``False`` means only that it cannot tell: a tuple reads back as a list (unequal),
+    NaN as ``null``, a ``str`` subclass as a plain ``str``.
+    """
+    cls = value.__class__
+    if cls is str:
+        return value.isascii() or _valid_unicode(value)
+    if value is None or value is True or value is False:
+        return True
+    if cls is int:
+        return bool(_JSON_INT_MIN <= value <= _JSON_INT_MAX)
+    if cls is float:
+        return bool(value - value == 0.0)
+    if depth >= _JSON_DEPTH:
+        return False
+    if cls is dict:
+        for key, item in value.items():
+            if key.__class__ is not str or not (key.isascii() or _valid_unicode(key)):
+                return False
+            if not _json_native(item, depth + 1):
+                return False
+        return True
+    if cls is list:
+        return all(_json_native(item, depth + 1) for item in value)
+    if isinstance(value, enum.Enum):  # what the converter leaves for orjson to write
+        raw = value._value_
+        kind = raw.__class__
+        return bool(
+            (kind is str or kind is int)
+            and isinstance(value, kind)
+            and _json_native(raw)
+            and value == raw
+            and raw == value
+        )
+    return False
+
+
+def _valid_unicode(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _verify_fn(cls: type, conv: cattrs.Converter) -> Callable[[Any], bool] | None:

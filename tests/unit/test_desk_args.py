@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Literal
@@ -214,3 +214,93 @@ def test_an_id_refuses_exactly_the_texts_holding_a_c0_control_or_del(value: str)
     except ValidationError as err:
         refused = err.errors[0][1]
     assert (refused == "must not hold control characters") == (controlled and bool(value.strip()))
+
+
+# -- object arguments: the inspection prepared per class equals the interpreted one ----------
+
+
+class Level(enum.IntEnum):
+    LOW = 1
+
+
+@attrs.frozen
+class Holder:
+    name: object
+    items: object = ()
+    _hidden: object = attrs.field(default=None, init=False)
+
+
+@attrs.define
+class Open:
+    value: object = None
+    _private: object = attrs.field(default=0, init=False)
+
+
+_SMALL = LimitsPolicy(max_long_text=6, max_items=4, max_depth=3, earliest_year=2000)
+_ANY_TEXT = st.one_of(
+    st.text(max_size=8),
+    st.sampled_from(["\ud800", "ab\udfff", "é" * 7, "\x00"]),  # surrogates, long non-ASCII
+    st.builds(Colour, st.sampled_from(["red", "blue"])),
+)
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=2**63 - 2, max_value=2**63 + 2),
+    st.integers(min_value=-(2**63) - 2, max_value=-(2**63) + 2),
+    st.floats(),
+    st.decimals(),
+    st.datetimes(timezones=st.none() | st.just(UTC) | st.just(timezone(timedelta(hours=-5)))),
+    st.dates(),
+    st.just(Level.LOW),
+    st.just(Money.of("1.00", "CNY")),
+    st.just(b"bytes"),
+    st.just(object()),
+    _ANY_TEXT,
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=5),
+        st.lists(inner, max_size=4).map(tuple),
+        st.frozensets(st.integers(0, 9) | st.text(max_size=2), max_size=4),
+        st.dictionaries(_ANY_TEXT | st.integers(0, 5), inner, max_size=4),
+        st.builds(Holder, inner, inner),
+        st.builds(Open, inner),
+    ),
+    max_leaves=25,
+)
+
+
+def _outcome(
+    inspect: Callable[[object, str, LimitsPolicy], None], value: object, path: str
+) -> object:
+    try:
+        inspect(value, path, _SMALL)
+    except ValidationError as err:
+        return ("refused", err.errors)
+    return "accepted"
+
+
+@given(_VALUES, st.sampled_from(["", "arg", "lines.2"]))
+def test_the_prepared_inspection_refuses_exactly_what_inspect_value_refuses(
+    value: object, path: str
+) -> None:
+    # Invariant (issue #15 item 8): object arguments are inspected by checks prepared once
+    # per class, with the same errors at the same paths as inspect_value on any value
+    # (text length, lone surrogates, 64-bit integers, finite numbers, the year range,
+    # max_items, max_depth).
+    from csdomain.desk.args import _inspect
+
+    assert _outcome(_inspect, value, path) == _outcome(inspect_value, value, path)
+
+
+def test_object_arguments_use_the_prepared_inspection() -> None:
+    # Rule: an object argument's contents are bounded like arguments (here max_long_text
+    # inside a nested attrs instance), by the check compiled for its annotation.
+    check_holder = checker(Holder)
+    holder = Holder("ok", (Open("x" * 7),))
+    with pytest.raises(ValidationError) as err:
+        check_holder(holder, "holder", _SMALL)
+    assert err.value.errors[0][0] == "holder.items.0.value"
+    assert check_holder(Holder("ok", (Open("short"),)), "holder", _SMALL).name == "ok"

@@ -251,6 +251,129 @@ def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
+# -- the same inspection, prepared once per class ------------------------------------------
+
+#: ``inspect(value, path, limits, depth)``: :func:`inspect_value` for values of one class.
+_Inspect: TypeAlias = Callable[[Any, str, LimitsPolicy, int], None]
+_LONG_TEXT = _Text(long=True)
+_INSPECTORS: dict[type, _Inspect] = {}
+
+
+def _inspect(value: object, path: str, limits: LimitsPolicy, depth: int = 0) -> None:
+    """:func:`inspect_value`, with the branch for the value's class chosen once per class
+    (and an attrs class's fields listed once) instead of at every call: the same checks in
+    the same order, so the same errors with the same paths."""
+    cls = type(value)
+    if value.__class__ is not cls:  # a proxy: isinstance sees its __class__ too
+        inspect_value(value, path, limits, depth)
+        return
+    inspect = _INSPECTORS.get(cls)
+    if inspect is None:
+        inspect = _INSPECTORS.setdefault(cls, _inspector(cls))
+    inspect(value, path, limits, depth)
+
+
+def _too_deep(path: str, limits: LimitsPolicy) -> ValidationError:
+    return ValidationError.at(path, f"nested deeper than {limits.max_depth} levels")
+
+
+def _inspect_nothing(_value: object, path: str, limits: LimitsPolicy, depth: int) -> None:
+    if depth > limits.max_depth:
+        raise _too_deep(path, limits)
+
+
+def _inspect_text(value: str, path: str, limits: LimitsPolicy, depth: int) -> None:
+    if depth > limits.max_depth:
+        raise _too_deep(path, limits)
+    if len(value) > limits.max_long_text or not str.isascii(value):
+        _check_text(value, path, limits, _LONG_TEXT)
+
+
+def _scalar_inspector(check: Callable[[Any, str, LimitsPolicy], object]) -> _Inspect:
+    def inspect(value: object, path: str, limits: LimitsPolicy, depth: int) -> None:
+        if depth > limits.max_depth:
+            raise _too_deep(path, limits)
+        check(value, path, limits)
+
+    return inspect
+
+
+def _inspect_int(value: int, path: str, limits: LimitsPolicy, depth: int) -> None:
+    if depth > limits.max_depth:
+        raise _too_deep(path, limits)
+    if not _INT_MIN <= value <= _INT_MAX:
+        _check_int(value, path)
+
+
+def _inspect_year(value: date, path: str, limits: LimitsPolicy, depth: int) -> None:
+    if depth > limits.max_depth:
+        raise _too_deep(path, limits)
+    _check_year(value.year, path, limits)
+
+
+def _attrs_inspector(cls: type) -> _Inspect:
+    names = tuple(
+        field.name
+        for field in attrs.fields(cast(Any, cls))
+        if field.init or not field.name.startswith("_")
+    )
+
+    def inspect(value: object, path: str, limits: LimitsPolicy, depth: int) -> None:
+        if depth > limits.max_depth:
+            raise _too_deep(path, limits)
+        inner = depth + 1
+        for name in names:
+            _inspect(getattr(value, name), f"{path}.{name}" if path else name, limits, inner)
+
+    return inspect
+
+
+def _inspect_mapping(value: Mapping[Any, Any], path: str, limits: LimitsPolicy, depth: int) -> None:
+    if depth > limits.max_depth:
+        raise _too_deep(path, limits)
+    _bounded_size(value, path, limits)
+    for k, v in value.items():
+        _inspect(k, path, limits, depth + 1)
+        _inspect(v, _join(path, str(k)), limits, depth + 1)
+
+
+def _inspect_collection(
+    value: abc.Collection[Any], path: str, limits: LimitsPolicy, depth: int
+) -> None:
+    if depth > limits.max_depth:
+        raise _too_deep(path, limits)
+    _bounded_size(value, path, limits)
+    for i, item in enumerate(value):
+        _inspect(item, _join(path, str(i)), limits, depth + 1)
+
+
+def _inspector(cls: type) -> _Inspect:
+    """The branch :func:`inspect_value` takes for values of ``cls``, in its order."""
+    if issubclass(cls, str):
+        return _inspect_text
+    if cls is type(None) or issubclass(cls, bool | enum.Enum):
+        return _inspect_nothing
+    if issubclass(cls, int):
+        return _inspect_int
+    if issubclass(cls, float):
+        return _scalar_inspector(_check_float)
+    if issubclass(cls, Decimal):
+        return _scalar_inspector(_check_decimal)
+    if issubclass(cls, datetime):
+        return _scalar_inspector(_check_datetime)
+    if issubclass(cls, date):
+        return _inspect_year
+    if issubclass(cls, Money):
+        return _inspect_nothing  # Money validates its amount and currency itself
+    if attrs.has(cls):
+        return _attrs_inspector(cls)
+    if issubclass(cls, Mapping):
+        return _inspect_mapping
+    if issubclass(cls, abc.Collection) and not issubclass(cls, bytes | bytearray):
+        return _inspect_collection
+    return _inspect_nothing
+
+
 def _bounded_size(value: abc.Sized, path: str, limits: LimitsPolicy) -> None:
     if len(value) > limits.max_items:
         raise ValidationError.at(path, f"holds more than {limits.max_items} items")
@@ -263,7 +386,7 @@ def _instance(cls: type) -> Check:
         if not isinstance(value, cls):
             raise ValidationError.at(path, f"expected {_a(name)}, got {type(value).__name__}")
         if cls is not Actor:
-            inspect_value(value, path, limits)
+            _inspect(value, path, limits)
         return value
 
     return check
