@@ -7,8 +7,8 @@ cities, stock received, orders through every channel (standard and custom work) 
 the month and confirmed, paid, shipped, delivered and completed hours to days apart,
 returns, complaints across categories and urgencies answered and resolved after plausible
 delays (most within their targets, some breaching them and escalated by a job every
-three working hours), warranty claims covered and excluded, a satisfaction survey answered after the complaints
-closed, contact-centre records, and the outbox relayed into messages; and the after-sales
+three working hours), warranty claims covered and excluded, a satisfaction survey
+answered after the complaints closed, contact-centre records, and the outbox relayed into messages; and the after-sales
 team's September on the same clock: product files from shipped
 orders, a service network of own and contracted points, technicians with calendars, and
 service orders from calls, complaints, warranty calls, maintenance plans and deliveries
