@@ -1,19 +1,18 @@
 """A realistic, deterministic demo data set, built through the service desk's use cases.
 
-``build_demo(store, size="small", seed=2026)`` plays a month of a service team's work on
-a :class:`~csdomain.service.ServiceDesk` with a clock that moves forward, each step at its
-own time on an agenda (:mod:`~csdomain.demo.office`): customers of every class in several
+``build_demo(store, size="small", seed=2026)`` plays a month of a service team's work on a
+:class:`~csdomain.service.ServiceDesk` with a clock that moves forward, each step at its own
+time on an agenda (:mod:`~csdomain.demo.office`): customers of every class in several
 cities, stock received, orders through every channel (standard and custom work) placed over
 the month and confirmed, paid, shipped, delivered and completed hours to days apart,
 returns, complaints across categories and urgencies answered and resolved after plausible
-delays (most within their targets, some breaching them and escalated by a job every
-three working hours), warranty claims covered and excluded, a satisfaction survey
-answered after the complaints closed, contact-centre records, and the outbox relayed into messages; and the after-sales
-team's September on the same clock: product files from shipped
-orders, a service network of own and contracted points, technicians with calendars, and
-service orders from calls, complaints, warranty calls, maintenance plans and deliveries
-through triage, dispatch, visits, quotes, sign-off and settlement. The same seed gives the
-same data.
+delays (most within their targets, some breaching them and escalated by a job every three
+working hours), warranty claims covered and excluded, a satisfaction survey answered after
+the complaints closed, contact-centre records, and the outbox relayed into messages; and the
+after-sales team's September on the same clock: product files from shipped orders, a service
+network of own and contracted points, technicians with calendars, and service orders from
+calls, complaints, warranty calls, maintenance plans and deliveries through triage,
+dispatch, visits, quotes, sign-off and settlement. The same seed gives the same data.
 
 ``build_demo`` returns the counts under stable snake_case keys; the refusals the story
 provokes on purpose (the rules at work) count under :func:`refusal_key` keys, explained
