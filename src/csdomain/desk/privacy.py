@@ -55,6 +55,7 @@ from csdomain.store import Kind, OutboxEntry, UnitOfWork
 
 __all__ = [
     "ERASED",
+    "MASKED",
     "REPLACED_FIELDS",
     "CustomerErased",
     "ErasureReport",
@@ -62,11 +63,22 @@ __all__ = [
     "PrivacyDesk",
     "erase_customer_file",
     "personal_values",
+    "replace_whole",
     "scrub",
 ]
 
-#: What erased personal data is replaced with.
+#: What erased personal data is replaced with: written into the stored documents by
+#: :meth:`PrivacyDesk.erase_customer` (project default).
 ERASED = "[erased]"
+
+#: What personal data reads as when it is masked for an actor without ``customer.read``
+#: (docs/domain.md 1, nobody reads a customer file without permission; project default).
+#: Only the displayed copy changes, nothing stored; a value already erased in storage
+#: still reads :data:`ERASED` (it is erased, not masked).
+MASKED = "[masked]"
+
+#: The markers that replace personal data; a marker is never taken for the data itself.
+_MARKERS: frozenset[str] = frozenset({ERASED, MASKED})
 
 #: Customer-file fields that hold personal data; their values leave the change log too.
 PERSONAL_FIELDS: frozenset[str] = frozenset(
@@ -181,15 +193,18 @@ def _account_pattern(account: str) -> str | None:
 
 @attrs.frozen
 class PersonalDataRedactor:
-    """Replaces one customer's personal data in free text with :data:`ERASED`.
+    """Replaces one customer's personal data in free text with ``replacement``.
 
     Names, addresses and e-mail addresses match case-insensitively with any spacing;
     phone numbers match in any formatting (country code, trunk ``0``, separators); bank
     accounts with or without spaces and dashes. Values the change log says the customer
-    had before count as well.
+    had before count as well. The replacement is :data:`ERASED` for the erasure (what is
+    stored) and :data:`MASKED` for what an actor without ``customer.read`` is shown; a
+    mention already erased in storage is no personal data and stays :data:`ERASED`.
     """
 
     pattern: re.Pattern[str] | None
+    replacement: str = ERASED
 
     @classmethod
     def for_customer(
@@ -198,20 +213,22 @@ class PersonalDataRedactor:
         *,
         country_code: str = "86",
         also: Iterable[tuple[str, str]] = (),
+        replacement: str = ERASED,
     ) -> PersonalDataRedactor:
         """The redactor of ``customer``'s current and recorded personal data.
 
         ``also`` adds values found in the customer's other documents, as pairs of what
         the value is (a customer-file field such as ``"name"``, ``"phone"``,
         ``"address"``, or ``"recipient"`` for a phone number or e-mail address) and the
-        value (:func:`personal_values` gives them).
+        value (:func:`personal_values` gives them). ``replacement`` is what each mention
+        becomes: :data:`ERASED` (the erasure) or :data:`MASKED` (a masked read).
         """
         texts = {customer.code}
         phones: set[str] = set()
         accounts: set[str] = set()
 
         def note(field: str, value: str | None) -> None:
-            if not value or value == ERASED:
+            if not value or value in _MARKERS:
                 return
             if field == "recipient":
                 field = "email" if "@" in value else "phone"
@@ -235,14 +252,14 @@ class PersonalDataRedactor:
         found += [_account_pattern(a) for a in accounts]
         patterns = sorted({p for p in found if p}, key=lambda p: (-len(p), p))
         if not patterns:
-            return cls(None)
-        return cls(re.compile("|".join(patterns), re.IGNORECASE))
+            return cls(None, replacement)
+        return cls(re.compile("|".join(patterns), re.IGNORECASE), replacement)
 
     def __call__(self, text: str) -> str:
         """``text`` with every mention of the customer's personal data replaced."""
         if self.pattern is None or not text:
             return text
-        return self.pattern.sub(ERASED, text)
+        return self.pattern.sub(self.replacement, text)
 
 
 def _kept(name: str) -> bool:
@@ -251,31 +268,47 @@ def _kept(name: str) -> bool:
     return name not in _REPLACE and (name in _KEEP or name.endswith(_KEEP_SUFFIXES))
 
 
-def _replaced_whole(value: Any) -> Any:
-    """A field of :data:`REPLACED_FIELDS`: its text (every text in it) becomes ERASED."""
+def replace_whole(value: str, replacement: str) -> str:
+    """A text whose whole value is personal data, as ``replacement`` shows it.
+
+    Empty text stays empty; a value already erased in storage stays :data:`ERASED` (a
+    masked read of erased data says it is erased, not that it is hidden).
+    """
+    return replacement if value and value not in _MARKERS else value
+
+
+def _replaced_whole(value: Any, replacement: str) -> Any:
+    """A field of :data:`REPLACED_FIELDS`: its text (every text in it) becomes
+    ``replacement``."""
     if isinstance(value, str):
-        return ERASED if value else value
+        return replace_whole(value, replacement)
     if isinstance(value, tuple):
-        items = tuple(_replaced_whole(item) for item in value)
+        items = tuple(_replaced_whole(item, replacement) for item in value)
         return items if items != value else value
     return value
 
 
-def scrub(value: Any, redact: Callable[[str], str], name: str = "") -> Any:
+def scrub(
+    value: Any, redact: Callable[[str], str], name: str = "", *, replacement: str | None = None
+) -> Any:
     """``value`` with the personal data ``redact`` finds replaced in every free-text field.
 
     Walks attrs objects, tuples and mappings; plain strings are redacted, enum values,
     numbers, times and the fields that hold ids or staff data (``*_id``, ``by``, serials)
     are left alone; ``recipient`` and ``signed_by`` are replaced whole, and so are the
     fields :data:`REPLACED_FIELDS` names for the object's class (``approved_by`` of a
-    :class:`~csdomain.fieldservice.QuoteApproval`, a job's ``address``). Returns
+    :class:`~csdomain.fieldservice.QuoteApproval`, a job's ``address``). What replaces
+    them whole is ``replacement``; by default the text ``redact`` writes (a
+    :class:`PersonalDataRedactor`'s ``replacement``), else :data:`ERASED`. Returns
     ``value`` itself when nothing changed.
     """
+    if replacement is None:
+        replacement = redact.replacement if isinstance(redact, PersonalDataRedactor) else ERASED
     if name and _kept(name):
         return value
     if type(value) is str:
         if name in _REPLACE:
-            return ERASED if value else value
+            return replace_whole(value, replacement)
         return redact(value)
     if attrs.has(type(value)):
         whole = REPLACED_FIELDS.get(type(value), frozenset())
@@ -284,15 +317,19 @@ def scrub(value: Any, redact: Callable[[str], str], name: str = "") -> Any:
             if not field.init:
                 continue
             old = getattr(value, field.name)
-            new = _replaced_whole(old) if field.name in whole else scrub(old, redact, field.name)
+            new = (
+                _replaced_whole(old, replacement)
+                if field.name in whole
+                else scrub(old, redact, field.name, replacement=replacement)
+            )
             if new is not old and new != old:
                 changes[field.alias or field.name] = new
         return attrs.evolve(value, **changes) if changes else value
     if isinstance(value, tuple):
-        items = tuple(scrub(item, redact, name) for item in value)
+        items = tuple(scrub(item, redact, name, replacement=replacement) for item in value)
         return items if items != value else value
     if isinstance(value, Mapping):
-        mapped = {key: scrub(item, redact) for key, item in value.items()}
+        mapped = {key: scrub(item, redact, replacement=replacement) for key, item in value.items()}
         return mapped if mapped != value else value
     return value
 
@@ -311,7 +348,7 @@ def personal_values(value: Any) -> Iterator[tuple[str, str]]:
             item = getattr(value, field.name)
             what = sources.get(field.name)
             if what is not None and isinstance(item, str):
-                if item and item != ERASED:
+                if item and item not in _MARKERS:
                     yield what, item
             else:
                 yield from personal_values(item)
