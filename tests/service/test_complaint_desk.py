@@ -1034,7 +1034,7 @@ def test_a_complaint_read_without_customer_read_has_the_personal_data_masked(
     desk, _ = make_desk(store)
     c = receive(desk, description=PRIVATE)
     shown = desk.get_complaint(c.id, by=SYSTEM)
-    assert shown.description == "[erased] ([erased], [erased]) says the vial leaked."
+    assert shown.description == "[masked] ([masked], [masked]) says the vial leaked."
     assert (shown.id, shown.customer_id, shown.status) == (c.id, "CU-1", c.status)
     assert access_records(store) == []
     assert desk.get_complaint(c.id, by=LI).description == PRIVATE  # the store keeps it
@@ -1065,7 +1065,7 @@ def test_missing_follow_ups_show_complaints_as_a_read_does(store: Store) -> None
     clock.advance(timedelta(days=5))
     (masked,) = desk.missing_follow_ups(by=SYSTEM)
     assert masked.acceptance is not None
-    assert masked.acceptance.signed_by == "[erased]"
+    assert masked.acceptance.signed_by == "[masked]"
     assert access_records(store) == []
     (shown,) = desk.missing_follow_ups(by=LI)
     assert shown.acceptance is not None
@@ -1082,7 +1082,7 @@ def test_the_statistics_table_lists_causes_without_personal_data(store: Store) -
     desk.start_investigation(c.id, by=LI)
     desk.record_cause(c.id, cause="Chen Wei stored it warm", by=LI)
     report = desk.complaint_statistics(MONDAY, MONDAY + timedelta(days=1), by=ZHOU)
-    assert [(row.cause, row.count) for row in report.top_causes] == [("[erased] stored it warm", 1)]
+    assert [(row.cause, row.count) for row in report.top_causes] == [("[masked] stored it warm", 1)]
     assert access_records(store) == []
 
 
@@ -1333,7 +1333,7 @@ def test_the_monthly_visit_report_sums_up_visits_outcomes_and_answers(store: Sto
         ("CU-2", "zhou", "visit report"),
     ]
     masked, _ = desk.visit_report(start, end, by=CLERK)
-    assert [r.text for r in masked.suggestions] == ["ask [erased] first"]
+    assert [r.text for r in masked.suggestions] == ["ask [masked] first"]
     assert len(access_records(store)) == 2
 
 

@@ -1105,11 +1105,11 @@ def test_messages_shown_without_customer_read_are_masked(
     desk = make_desk(store, clock, pm)
     message = personal_message(store, desk)
     shown = desk.get_message(message.id, by=SYSTEM)
-    assert (shown.recipient, shown.customer_id, shown.status) == ("[erased]", "C-1", "pending")
+    assert (shown.recipient, shown.customer_id, shown.status) == ("[masked]", "C-1", "pending")
     assert access_records(store) == []
     cancelled = desk.cancel_message(message.id, reason="Li Lei asked us to stop", by=SYSTEM)
-    assert cancelled.recipient == "[erased]"
-    assert cancelled.history[-1].note == "[erased] asked us to stop"
+    assert cancelled.recipient == "[masked]"
+    assert cancelled.history[-1].note == "[masked] asked us to stop"
     with store.unit_of_work(readonly=True) as uow:
         stored = uow.repo(MESSAGES).get(message.id)
     assert (stored.recipient, stored.history[-1].note) == (PHONE, "Li Lei asked us to stop")
@@ -1126,7 +1126,7 @@ def test_a_message_body_naming_the_customer_is_masked(store: Store, clock: Fixed
     with store.unit_of_work() as uow:
         uow.repo(MESSAGES).add(message)
     shown = desk.get_message(message.id, by=SYSTEM)
-    assert shown.body == "Dear [erased], call [erased] or write to [erased]."
+    assert shown.body == "Dear [masked], call [masked] or write to [masked]."
 
 
 # -- dispatcher identities (issue #19 item 3) ------------------------------------------------

@@ -1026,7 +1026,7 @@ def test_a_recorded_response_is_on_record_or_redacted(store: Store, clock: Fixed
     shown = desk.record_survey_response(
         answer("C1", {"overall": 5}, open_answers={"improve": said}), by=clerk
     )
-    assert shown.open_answers == {"improve": "[erased] here, call [erased] about the pump"}
+    assert shown.open_answers == {"improve": "[masked] here, call [masked] about the pump"}
     with store.unit_of_work(readonly=True) as uow:
         assert uow.repo(ACCESS_LOG).count() == 0
         assert uow.repo(SURVEY_RESPONSES).get(shown.id).open_answers == {"improve": said}

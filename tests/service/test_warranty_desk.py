@@ -568,7 +568,7 @@ def test_without_customer_read_a_claims_personal_data_is_redacted(
     shown = [case, desk.get_warranty_claim(case.id, by=CLERK)]
     shown += desk.find_warranty_claims(by=CLERK)
     for claim in shown:
-        assert claim.history[0].note == "[erased] ([erased]) reports no power"
+        assert claim.history[0].note == "[masked] ([masked]) reports no power"
         assert (claim.id, claim.customer_id) == (case.id, CUSTOMER_ID)
     assert access_log(store) == []
     assert desk.get_warranty_claim(case.id, by=AGENT).history[0].note == note

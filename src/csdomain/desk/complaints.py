@@ -71,7 +71,7 @@ from csdomain.customers import InteractionChannel
 from csdomain.desk.args import Count, Id, LongText, ShortText
 from csdomain.desk.base import DeskBase, checked, use_case
 from csdomain.desk.customers import log_interaction
-from csdomain.desk.privacy import ERASED, PersonalDataRedactor, scrub
+from csdomain.desk.privacy import ERASED, MASKED, PersonalDataRedactor, replace_whole, scrub
 from csdomain.errors import NotFound, RuleViolation, ValidationError
 from csdomain.ids import NamingSeries
 from csdomain.kinds import COMPLAINTS, CUSTOMERS, ORDERS
@@ -110,18 +110,19 @@ _FOLLOW_UP_CHANNELS: dict[FollowUpMethod, InteractionChannel] = {
 
 def _mask_all(text: str) -> str:
     """Every free text masked: the customer is unknown, so is what to look for."""
-    return ERASED if text else text
+    return replace_whole(text, MASKED)
 
 
 def _masked(complaint: Complaint, redact: Callable[[str], str]) -> Complaint:
-    """``complaint`` with ``redact`` applied to every free text and the signature erased.
+    """``complaint`` with ``redact`` applied to every free text and the signature masked.
 
     The name of whoever signed for the customer is personal data as a whole
-    (:func:`~csdomain.desk.privacy.scrub` keeps fields ending in ``_by``, staff ids).
+    (:func:`~csdomain.desk.privacy.scrub` keeps fields ending in ``_by``, staff ids); a
+    signature already erased in storage stays :data:`~csdomain.desk.privacy.ERASED`.
     """
-    masked: Complaint = scrub(complaint, redact)
-    if masked.acceptance is not None and masked.acceptance.signed_by != ERASED:
-        masked = attrs.evolve(masked, acceptance=attrs.evolve(masked.acceptance, signed_by=ERASED))
+    masked: Complaint = scrub(complaint, redact, replacement=MASKED)
+    if masked.acceptance is not None and masked.acceptance.signed_by not in (ERASED, MASKED):
+        masked = attrs.evolve(masked, acceptance=attrs.evolve(masked.acceptance, signed_by=MASKED))
     return masked
 
 
@@ -139,7 +140,7 @@ class ComplaintDesk(DeskBase):
         if customer is None:
             return _mask_all
         return PersonalDataRedactor.for_customer(
-            customer, country_code=self.policy.customers.phone_country_code
+            customer, country_code=self.policy.customers.phone_country_code, replacement=MASKED
         )
 
     def _complaint_redactors(self, uow: UnitOfWork) -> Callable[[str], Callable[[str], str]]:

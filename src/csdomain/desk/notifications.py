@@ -46,7 +46,7 @@ from csdomain.customers import Customer, InteractionChannel
 from csdomain.desk.args import Id, LongText, Positive, ShortText
 from csdomain.desk.base import DeskBase, checked, entry_point, retrying, use_case
 from csdomain.desk.customers import log_interaction
-from csdomain.desk.privacy import ERASED, PersonalDataRedactor, scrub
+from csdomain.desk.privacy import MASKED, PersonalDataRedactor, replace_whole, scrub
 from csdomain.errors import (
     AlreadyExists,
     BackendUnavailable,
@@ -928,19 +928,22 @@ def claim_state(message: Message, at: datetime) -> str:
 
 def _mask_all(text: str) -> str:
     """Every free text masked: the customer is unknown, so is what to look for."""
-    return ERASED if text else text
+    return replace_whole(text, MASKED)
 
 
 def masked_message(message: Message, redact: Callable[[str], str]) -> Message:
     """``message`` without its customer's personal data (docs/domain.md 1).
 
-    The recipient's address is erased; ``redact`` masks the customer's data in the
-    subject, the body, the last error and the notes of the history.
+    The recipient's address reads :data:`~csdomain.desk.privacy.MASKED` (or
+    :data:`~csdomain.desk.privacy.ERASED` if the customer was erased: it is erased, not
+    masked); ``redact`` masks the customer's data in the subject, the body, the last error
+    and the notes of the history (a :class:`~csdomain.desk.privacy.PersonalDataRedactor`
+    with ``replacement=MASKED``). Only the copy shown changes, nothing stored.
     """
-    history = scrub(message.history, redact)
+    history = scrub(message.history, redact, replacement=MASKED)
     return attrs.evolve(
         message,
-        recipient=ERASED if message.recipient else "",
+        recipient=replace_whole(message.recipient, MASKED),
         subject=redact(message.subject),
         body=redact(message.body),
         last_error=None if message.last_error is None else redact(message.last_error),
@@ -964,7 +967,7 @@ class NotificationDesk(DeskBase):
         if customer is None:
             return _mask_all
         return PersonalDataRedactor.for_customer(
-            customer, country_code=self.policy.customers.phone_country_code
+            customer, country_code=self.policy.customers.phone_country_code, replacement=MASKED
         )
 
     def _masked_messages(self, uow: UnitOfWork, messages: list[Message]) -> list[Message]:

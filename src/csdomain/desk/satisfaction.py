@@ -20,7 +20,7 @@ import attrs
 from csdomain.auth import Actor, Permission
 from csdomain.desk.args import Count, Id, LongText, ShortText
 from csdomain.desk.base import DeskBase, checked, use_case
-from csdomain.desk.privacy import PersonalDataRedactor
+from csdomain.desk.privacy import MASKED, PersonalDataRedactor
 from csdomain.errors import AlreadyExists, RuleViolation, ValidationError, describe
 from csdomain.ids import NamingSeries
 from csdomain.kinds import (
@@ -359,7 +359,7 @@ class SatisfactionDesk(DeskBase):
         customer = uow.repo(CUSTOMERS).get_or_none(response.customer_id)
         if customer is None:
             return response
-        redact = PersonalDataRedactor.for_customer(customer)
+        redact = PersonalDataRedactor.for_customer(customer, replacement=MASKED)
         answers = {key: redact(text) for key, text in response.open_answers.items()}
         return attrs.evolve(response, open_answers=answers)
 

@@ -21,7 +21,7 @@ import pluggy
 from csdomain.auth import Actor, Permission
 from csdomain.desk.args import Count, Id, LongText, Positive
 from csdomain.desk.base import DeskBase, checked, use_case
-from csdomain.desk.privacy import PersonalDataRedactor, scrub
+from csdomain.desk.privacy import MASKED, PersonalDataRedactor, scrub
 from csdomain.errors import (
     AlreadyExists,
     NotFound,
@@ -398,12 +398,12 @@ class WarrantyDesk(DeskBase):
             if redact is None:
                 customer = uow.repo(CUSTOMERS).get_or_none(case.customer_id)
                 redact = (
-                    PersonalDataRedactor(None)
+                    PersonalDataRedactor(None, MASKED)
                     if customer is None
-                    else PersonalDataRedactor.for_customer(customer)
+                    else PersonalDataRedactor.for_customer(customer, replacement=MASKED)
                 )
                 redactors[case.customer_id] = redact
-            shown.append(scrub(case, redact))
+            shown.append(scrub(case, redact, replacement=MASKED))
         return shown
 
     def _refuse_future(self, record: RepairRecord | ExchangeRecord | RefundRecord) -> None:
