@@ -373,3 +373,29 @@ def test_dispatch_says_how_to_deliver_a_channel_no_notifier_handles(
     assert "channel 'fax'" in err
     code, out, err = run(capsys, "-q", "dispatch", "--once", "--store", url)
     assert (code, err) == (0, "")  # -q: a hint is not an error
+
+
+# -- masked is not erased -----------------------------------------------------------------
+
+
+def test_outbox_shows_masked_recipients_as_masked_and_erased_ones_as_erased(
+    cli_store: tuple[str, Store], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Rule: the command line lacks customer.read, so a customer's recipient reads
+    # [masked] (only hidden); [erased] is shown for a customer whose data was erased
+    url, store = cli_store
+    hidden = note(1, customer_id="C-9")
+    gone = note(2, customer_id="C-8", recipient="[erased]")
+    put(store, hidden, gone)
+    _, out, _ = run(capsys, "outbox", "--status", "all", "--store", url)
+    row = next(line for line in out.splitlines() if hidden.id in line)
+    assert "[masked]" in row
+    assert "13800000000" not in row
+    assert "[erased]" not in row
+    assert "[erased]" in next(line for line in out.splitlines() if gone.id in line)
+    _, out, _ = run(capsys, "outbox", "--status", "all", "--json", "--store", url)
+    shown = {m["id"]: m["recipient"] for m in json.loads(out)}
+    assert shown == {hidden.id: "[masked]", gone.id: "[erased]"}
+    _, out, _ = run(capsys, "outbox", "show", hidden.id, "--store", url)
+    assert "[masked]" in out
+    assert "13800000000" not in out

@@ -20,14 +20,17 @@ from csdomain.customers import Customer, CustomerHandover
 from csdomain.desk.base import use_cases
 from csdomain.desk.complaints import ComplaintDesk
 from csdomain.desk.customers import CustomerDesk
+from csdomain.desk.notifications import NotificationDesk
 from csdomain.desk.orders import OrderDesk
 from csdomain.desk.privacy import (
     ERASED,
+    MASKED,
     CustomerErased,
     PersonalDataRedactor,
     PrivacyDesk,
     _scrub_plain,
     personal_values,
+    replace_whole,
     scrub,
 )
 from csdomain.desk.satisfaction import SatisfactionDesk
@@ -635,3 +638,86 @@ def test_a_signers_name_is_redacted_wherever_it_is_quoted() -> None:
         also=[("name", "Dr. Liu Yang"), ("recipient", "+86 139 1111 2222")],
     )
     assert redact("ask Dr. Liu  Yang, or call 13911112222") == f"ask {ERASED}, or call {ERASED}"
+
+
+# -- masked reads are not erasures --------------------------------------------------------------
+
+
+class ReadingDesk(Desk, NotificationDesk):
+    """The history's desks and the outbox, read as the command line's system role does."""
+
+
+SYSTEM = Actor.system()
+
+
+def shown_to(desk: ReadingDesk, ids: dict[str, str], by: Actor) -> list[str]:
+    """Every text ``by`` is shown of the customer's complaint and messages."""
+    complaint = desk.get_complaint(ids["complaint"], by=by)
+    messages = [m for m in desk.outbox(by=by, status="all") if m.customer_id == ids["customer"]]
+    texts = [complaint.description]
+    for m in sorted(messages, key=lambda m: m.idempotency_key):
+        texts += [m.recipient, m.body, m.last_error or "", *(c.note for c in m.history)]
+    return texts
+
+
+def test_a_redactor_writes_the_replacement_it_is_given() -> None:
+    # Rule: one redactor type; the erasure writes ERASED, a masked read MASKED
+    customer = Customer(id="C-1", code="C1", name=NAME, phone=PHONE)
+    text = f"ask {NAME} on {PHONE}"
+    assert PersonalDataRedactor.for_customer(customer)(text) == f"ask {ERASED} on {ERASED}"
+    masked = PersonalDataRedactor.for_customer(customer, replacement=MASKED)
+    assert masked(text) == f"ask {MASKED} on {MASKED}"
+    assert MASKED != ERASED
+
+
+def test_scrub_replaces_whole_fields_with_the_redactors_marker_but_keeps_erased_ones() -> None:
+    # Rule: a masked read of a recipient shows MASKED; one already erased stays ERASED
+    masked = PersonalDataRedactor(None, MASKED)
+    assert scrub(message("C-1", 1, PHONE), masked).recipient == MASKED
+    assert scrub(message("C-1", 1, ERASED), masked).recipient == ERASED
+    assert scrub(message("C-1", 1, PHONE), masked, replacement=ERASED).recipient == ERASED
+    assert replace_whole("", MASKED) == ""
+    assert replace_whole(ERASED, MASKED) == ERASED
+
+
+def test_masked_reads_show_masked_not_erased(desk: Desk, clock: FixedClock) -> None:
+    # Rule: an actor without customer.read sees [masked] where the data is only hidden
+    reader = ReadingDesk(desk.store, clock=clock)
+    ids = history(reader, clock)
+    texts = shown_to(reader, ids, SYSTEM)
+    joined = " ".join(texts)
+    assert mentions(joined) == []
+    assert ERASED not in joined
+    assert texts[0] == f"{MASKED} called from {MASKED}: the vial leaked. Mail {MASKED}."
+    assert {t for t in texts[1:] if t in (PHONE, MASKED, ERASED)} == {MASKED}
+    # the customer's data is still stored: whoever holds customer.read sees it
+    assert NAME in reader.get_complaint(ids["complaint"], by=CLERK).description
+
+
+def test_erased_documents_show_erased_to_everyone(desk: Desk, clock: FixedClock) -> None:
+    # Rule: once erased, the data reads [erased] with or without customer.read, never [masked]
+    reader = ReadingDesk(desk.store, clock=clock)
+    ids = history(reader, clock)
+    reader.erase_customer(ids["customer"], by=CS_MANAGER, reason="request 2026-17")
+    for actor in (CLERK, SYSTEM):
+        texts = shown_to(reader, ids, actor)
+        joined = " ".join(texts)
+        assert mentions(joined) == [], actor
+        assert MASKED not in joined, actor
+        assert texts[0] == f"{ERASED} called from {ERASED}: the vial leaked. Mail {ERASED}."
+        assert ERASED in texts[1:]
+
+
+@given(
+    st.lists(st.sampled_from(["call", NAME, PHONE, "139-1234-5678", EMAIL, "today", ERASED])),
+)
+def test_no_masked_read_reveals_the_value_or_reads_as_an_erasure(words: list[str]) -> None:
+    # Invariant: masking leaves no mention of the customer's data, writes only MASKED, and
+    # keeps what was erased as ERASED (never more [erased] than the text had)
+    customer = Customer(id="C-1", code="C1", name=NAME, phone=PHONE, email=EMAIL)
+    redact = PersonalDataRedactor.for_customer(customer, replacement=MASKED)
+    text = " ".join(words)
+    shown = redact(text)
+    assert mentions(shown) == []
+    assert shown.count(ERASED) == text.count(ERASED)
+    assert (MASKED in shown) == any(w not in ("call", "today", ERASED) for w in words)
