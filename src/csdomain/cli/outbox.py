@@ -41,6 +41,8 @@ examples:
   csdomain outbox cancel msg-0123456789abcdef01234567 --reason 'customer asked' --by wang.fang
 
 The operator (--by, else $CSDOMAIN_OPERATOR, else cli:$USER) is kept in the history.
+The command line acts without customer.read: a customer's address and personal data in
+the texts read [masked] (still stored, only hidden); [erased] means an erasure removed them.
 """
 
 #: How much of an error the table shows without --wide.
