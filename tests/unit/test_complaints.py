@@ -1413,6 +1413,13 @@ class ComplaintCommands(RuleBasedStateMachine):
         def command(c: Complaint, at: datetime) -> Complaint:
             once, events = escalate_overdue(c, at, self.policy, self.calendar, OWNERS)
             assert len(events) == len(once.escalations) - len(c.escalations)
+            held = c.held_since
+            if held is not None:  # the resolution clock stands still on hold
+                assert all(
+                    e.due is not None and e.due < held
+                    for e in events
+                    if e.reason is not EscalationReason.RESPONSE_OVERDUE
+                )
             assert escalate_overdue(once, at, self.policy, self.calendar, OWNERS) == (once, ())
             return once
 

@@ -4,16 +4,17 @@ An overdue complaint moves one rung up the ladder per missed deadline
 (:func:`~csdomain.complaints.escalate_overdue`); a customer who refuses the remedy or is
 dissatisfied at the visit moves it up once more. Each step is an :class:`EscalationStep`
 in the complaint's ``escalations`` and a :class:`ComplaintEscalated` event. The planning
-is here: which deadlines a complaint missed (:func:`missed_deadlines`), which of them no
-step answered yet (:func:`overdue_deadlines`) and the next rung
-(:func:`escalation_step`); the :class:`~csdomain.complaints.Complaint` methods record
-the steps. The planning reads a complaint through :class:`Escalatable`, so this module
-sits below the aggregate.
+is here: which deadlines a complaint missed (:func:`missed_deadlines`, the "still
+overdue" ones counted on the resolution clock, which stands still on hold:
+:func:`still_overdue_after`), which of them no step answered yet
+(:func:`overdue_deadlines`) and the next rung (:func:`escalation_step`); the
+:class:`~csdomain.complaints.Complaint` methods record the steps. The planning reads a
+complaint through :class:`Escalatable`, so this module sits below the aggregate.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
@@ -38,6 +39,7 @@ __all__ = [
     "escalation_step",
     "missed_deadlines",
     "overdue_deadlines",
+    "still_overdue_after",
 ]
 
 
@@ -145,6 +147,10 @@ class Escalatable(Protocol):
     def held_since(self) -> datetime | None:
         """When the current hold started (``None`` unless on hold)."""
 
+    def hold_periods(self) -> tuple[tuple[datetime, datetime | None], ...]:
+        """Every ``(start, end)`` spent on hold, earliest first (``end`` is ``None`` for a
+        current hold)."""
+
 
 def escalation_step(
     complaint: Escalatable,
@@ -189,9 +195,12 @@ def missed_deadlines(
     """The deadlines ``complaint`` missed by ``at`` in its current round, earliest first.
 
     Missed deadlines (docs/domain.md 3.4): the response deadline (first round only); the
-    resolution deadline; then every ``policy.escalation_interval`` past it while the
-    complaint is still unresolved (at most ``limit`` of these). While on hold the
-    resolution clock stands still.
+    resolution deadline; then every ``policy.escalation_interval`` of the resolution clock
+    past it while the complaint is still unresolved (at most ``limit`` of these). While on
+    hold the resolution clock stands still: nothing falls due during a hold, and a hold
+    that began once the resolution deadline had passed (so left ``resolve_by`` as it was)
+    moves every later "still overdue" deadline by its length, measured like the interval
+    (:func:`still_overdue_after`).
     """
     moment = utc(at)
     misses: list[tuple[EscalationReason, datetime]] = []
@@ -203,16 +212,48 @@ def missed_deadlines(
         held = complaint.held_since
         if held is not None:
             clock = min(clock, held)
-        due = complaint.resolve_by
+        due: datetime | None = complaint.resolve_by
+        # a hold that began by resolve_by moved it on resume; the later ones did not
+        pauses = tuple(hold for hold in complaint.hold_periods() if hold[0] > complaint.resolve_by)
         reason = EscalationReason.RESOLUTION_OVERDUE
         count = 0
-        while due < clock and count < limit:
+        while due is not None and due < clock and count < limit:
             misses.append((reason, due))
             count += 1
-            due = policy.escalation_interval.due(due, calendar)
+            due = still_overdue_after(due, pauses, policy=policy, calendar=calendar)
             reason = EscalationReason.STILL_OVERDUE
     misses.sort(key=lambda miss: miss[1])
     return tuple(misses)
+
+
+def still_overdue_after(
+    previous: datetime,
+    holds: Sequence[tuple[datetime, datetime | None]],
+    *,
+    policy: ComplaintPolicy,
+    calendar: BusinessCalendar,
+) -> datetime | None:
+    """The "still overdue" deadline one ``policy.escalation_interval`` of the resolution
+    clock after the missed deadline ``previous``; ``None`` while a hold stops the clock first.
+
+    Source: docs/domain.md 3.4 (a case moves up the ladder when a deadline is missed) and
+    the hold rule (while on hold the resolution clock stands still): the interval counts
+    only time off hold, so each hold of ``holds`` (``(start, end)``, earliest first, from
+    the resolution deadline on) that starts before the deadline moves it by the hold's
+    length in the interval's kind of time (business time on ``calendar`` for a
+    business-time interval). Holds that start before ``previous`` already moved it.
+    """
+    interval = policy.escalation_interval
+    due = interval.due(previous, calendar)
+    for start, end in holds:
+        if start < previous:
+            continue
+        if start >= due:
+            break
+        if end is None:
+            return None
+        due = interval.extend(due, interval.measure(start, end, calendar), calendar)
+    return due
 
 
 def overdue_deadlines(

@@ -1046,7 +1046,12 @@ class Complaint:
     def put_on_hold(
         self, *, reason: str, at: datetime, by: Actor, access: AccessPolicy
     ) -> Complaint:
-        """Wait for the customer; the resolution clock stops until :meth:`resume`."""
+        """Wait for the customer; the resolution clock stops until :meth:`resume`.
+
+        Nothing escalates while on hold, and the time on hold never counts towards a
+        "still overdue" rung (docs/domain.md 3.4;
+        :func:`~csdomain.complaints.escalation.still_overdue_after`).
+        """
         actor = self._authorised(by, access)
         text = _text(reason, "reason")
         return COMPLAINT_LIFECYCLE.move(
@@ -1182,9 +1187,11 @@ class Complaint:
     ) -> tuple[Complaint, tuple[ComplaintEscalated, ...]]:
         """Move an overdue open complaint up one rung per newly missed deadline.
 
-        Source: docs/domain.md 3.4 (五级追访制). Idempotent: a second call at the same instant
-        changes nothing; the level never passes the top of the ladder. ``owners`` maps a
-        ladder role to the id of the person who holds it.
+        Source: docs/domain.md 3.4 (五级追访制). The deadlines after the resolution deadline
+        are counted on the resolution clock, which stands still on hold, so a run after a
+        resume moves only the rungs that clock passed. Idempotent: a second call at the
+        same instant changes nothing; the level never passes the top of the ladder.
+        ``owners`` maps a ladder role to the id of the person who holds it.
         """
         actor = _check_actor(by)
         fresh = overdue_deadlines(self, at=at, policy=policy, calendar=calendar)

@@ -86,9 +86,10 @@ def resolve_by_after_hold(
 
     Source: docs/domain.md 3.3: time waiting for the customer does not count against the
     resolution target (business time for a business-time target). A deadline already
-    missed when the hold began stays missed.
+    missed when the hold began (passed, as :func:`target_missed` judges it) stays missed;
+    a hold that begins on the deadline itself moves it like any earlier one.
     """
-    if held_since >= resolve_by:
+    if held_since > resolve_by:
         return resolve_by
     target = policy.sla_for(urgency).resolve
     return target.extend(resolve_by, target.measure(held_since, resumed_at, calendar), calendar)

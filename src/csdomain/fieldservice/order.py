@@ -399,6 +399,10 @@ class ServiceOrder:
         """The promise's clock never stands still (waiting for parts counts)."""
         return None
 
+    def hold_periods(self) -> tuple[tuple[datetime, datetime | None], ...]:
+        """No time on hold: the promise's clock never stands still."""
+        return ()
+
     # -- derived ---------------------------------------------------------------------------
 
     @property
