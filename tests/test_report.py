@@ -952,7 +952,7 @@ def test_failure_rate_is_repairs_per_installed_unit_with_the_units_shown(
     assert data["service_kpis"]["installed_by_model"] == dict(kpis.installed_by_model)
     page = render_html(report)
     model, units = next(iter(kpis.installed_by_model.items()))
-    assert f"on {units} installed units)" in page
+    assert f"{kpis.repairs_by_model[model]} repairs / {units} units)" in page
 
 
 def test_service_kpis_written_before_the_installed_units_still_read(

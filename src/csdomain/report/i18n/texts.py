@@ -49,7 +49,7 @@ TEXTS: tuple[str, ...] = (
     N_("no survey responses in these months"),
     N_("technician {name}"),
     N_("area {name}"),
-    N_("{rate} ({count} repairs on {units} installed units)"),
+    N_("{rate} ({count} repairs / {units} units)"),
     N_("Orders placed per month"),
     N_("no orders in these months"),
     N_("Returns received by reason (refund amount)"),
