@@ -33,6 +33,7 @@ from csdomain.kinds import (
     CONTACTS,
     MESSAGES,
     ORDERS,
+    PRODUCT_FILES,
     RETURNS,
     SURVEY_RESPONSES,
     WARRANTY_CLAIMS,
@@ -919,6 +920,53 @@ def test_service_kpis_are_the_desk_query_of_the_month(
         p["data-label"]: float(p["data-value"] or 0) for p in parsed.points["failure-rate-by-model"]
     }
     assert rates == pytest.approx(dict(kpis.failure_rate_by_model))
+
+
+def test_failure_rate_is_repairs_per_installed_unit_with_the_units_shown(
+    report: OperationsReport, desk: ServiceDesk
+) -> None:
+    # Rule: failure rate = repairs received in the month / installed units of the model,
+    # and the table shows the installed units it divides by (text en and zh-CN, JSON)
+    kpis = report.service_kpis
+    assert kpis is not None
+    assert kpis.repairs_by_model
+    installed: dict[str, int] = {}
+    for product in desk.run(lambda uow: list(uow.repo(PRODUCT_FILES).scan())):
+        installed[product.model] = installed.get(product.model, 0) + 1
+    assert dict(kpis.installed_by_model) == dict(sorted(installed.items()))
+    for model, repairs in kpis.repairs_by_model.items():
+        assert kpis.failure_rate_by_model[model] == pytest.approx(repairs / installed[model])
+    table = report_tables(report)["failure-rates"]
+    assert table.header == ("model", "repairs", "installed units", "failure rate")
+    assert "per installed unit" in table.title
+    assert [row[:3] for row in table.rows] == [
+        (model, str(repairs), str(installed[model]))
+        for model, repairs in kpis.repairs_by_model.items()
+    ]
+    en_text = render_text(report, language="en", max_rows=200)
+    zh_text = render_text(report, language="zh-CN", max_rows=200)
+    assert "installed units" in en_text
+    assert "装机台数" in zh_text
+    assert "故障率" in zh_text
+    data = json.loads(render_json(report))
+    assert data["service_kpis"]["installed_by_model"] == dict(kpis.installed_by_model)
+    page = render_html(report)
+    model, units = next(iter(kpis.installed_by_model.items()))
+    assert f"{kpis.repairs_by_model[model]} repairs / {units} units)" in page
+
+
+def test_service_kpis_written_before_the_installed_units_still_read(
+    report: OperationsReport,
+) -> None:
+    # Rule: JSON written before installed_by_model existed reads back, the divisor empty
+    data = json.loads(render_json(report))
+    del data["service_kpis"]["installed_by_model"]
+    old = from_json(OperationsReport, json.dumps(data))
+    assert old.service_kpis is not None
+    assert old.service_kpis.installed_by_model == {}
+    assert old.service_kpis.failure_rate_by_model == report.service_kpis.failure_rate_by_model  # type: ignore[union-attr]
+    rows = report_tables(old)["failure-rates"].rows
+    assert {row[2] for row in rows} == {"0"}
 
 
 def test_agent_kpis_are_the_desk_reports_per_agent(

@@ -1158,6 +1158,19 @@ def test_service_kpis_count_first_time_fixes_promises_and_repeats() -> None:
     assert result.mean_time_to_repair == first.fixed_at - first.received_at  # type: ignore[operator]
 
 
+def test_failure_rate_is_repairs_per_installed_unit_and_keeps_its_divisor() -> None:
+    # Rule: failure rate by model = repairs / installed units; the units are kept with it
+    kpis = ServiceKpiAccumulator(currency=CNY, repeat_days=30)
+    for n in range(3):
+        kpis.add(job(id=f"SJ-202611-{n + 1:04d}", product_serial=f"SN-{n}"))
+    result = kpis.result({"TV-55": 60, "TV-65": 0, "TV-75": 12})
+    assert result.repairs_by_model == {"TV-55": 3}
+    assert result.failure_rate_by_model == {"TV-55": 3 / 60}
+    assert result.installed_by_model == {"TV-55": 60, "TV-75": 12}
+    assert kpis.result().installed_by_model == {}
+    assert kpis.result().failure_rate_by_model == {}
+
+
 # -- models refuse wrong types -------------------------------------------------------------------
 
 

@@ -132,7 +132,13 @@ def technician_daily_report(
 
 @attrs.frozen(kw_only=True)
 class ServiceKpis:
-    """The service KPIs over some jobs (rates are ``None`` when nothing was measured)."""
+    """The service KPIs over some jobs (rates are ``None`` when nothing was measured).
+
+    ``failure_rate_by_model`` is the repairs received in the period per unit of the
+    installed base (``repairs_by_model[m] / installed_by_model[m]``), kept only for the
+    models with units installed; ``installed_by_model`` is the divisor, so the rate can be
+    read with what it was computed from (empty in KPIs kept before it existed).
+    """
 
     jobs: int
     open_by_technician: Mapping[str, int]
@@ -144,6 +150,7 @@ class ServiceKpis:
     repairs_by_model: Mapping[str, int]
     failure_rate_by_model: Mapping[str, float]
     out_of_warranty_revenue: Money
+    installed_by_model: Mapping[str, int] = attrs.field(factory=dict, converter=as_dict)
 
 
 class ServiceKpiAccumulator:
@@ -200,8 +207,11 @@ class ServiceKpiAccumulator:
 
     def result(self, installed_by_model: Mapping[str, int] | None = None) -> ServiceKpis:
         """The KPIs so far; ``installed_by_model`` (units per model in the installed base)
-        gives the failure rate by model: repairs per installed unit."""
-        installed = installed_by_model or {}
+        gives the failure rate by model: repairs per installed unit, and is kept in the
+        KPIs (the models with at least one unit) as the rate's divisor."""
+        installed = {
+            model: units for model, units in sorted((installed_by_model or {}).items()) if units
+        }
         rates = {
             model: repairs / installed[model]
             for model, repairs in sorted(self._repairs_by_model.items())
@@ -218,4 +228,5 @@ class ServiceKpiAccumulator:
             repairs_by_model=dict(sorted(self._repairs_by_model.items())),
             failure_rate_by_model=rates,
             out_of_warranty_revenue=self._revenue,
+            installed_by_model=installed,
         )

@@ -487,9 +487,10 @@ def _charts(report: OperationsReport) -> dict[str, str]:
                 model,
                 rate,
                 _t(
-                    "{rate} ({count} repairs)",
+                    "{rate} ({count} repairs / {units} units)",
                     rate=fmt_pct(rate, 2),
                     count=service.repairs_by_model.get(model, 0),
+                    units=service.installed_by_model.get(model, 0),
                 ),
             )
             for model, rate in service.failure_rate_by_model.items()

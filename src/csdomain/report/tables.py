@@ -868,23 +868,27 @@ def _open_jobs(report: OperationsReport, _zone: ZoneInfo) -> Table:
 
 
 def _failure_rates(report: OperationsReport, _zone: ZoneInfo) -> Table:
-    """Repairs per installed unit by model (故障率分析)."""
+    """Repairs per installed unit by model (故障率分析), with the installed units divided by."""
     kpis = report.service_kpis
     return Table(
         "failure-rates",
-        _("Failure rate by model, repairs received in {month}", month=report.month),
-        (_("model"), _("repairs"), _("failure rate")),
+        _(
+            "Failure rate by model: repairs received in {month} per installed unit",
+            month=report.month,
+        ),
+        (_("model"), _("repairs"), _("installed units"), _("failure rate")),
         tuple(
             (
                 clean(model),
                 str(repairs),
+                str(kpis.installed_by_model.get(model, 0)),
                 fmt_pct(kpis.failure_rate_by_model.get(model), 2),
             )
             for model, repairs in kpis.repairs_by_model.items()
         )
         if kpis is not None
         else (),
-        numeric=frozenset({1, 2}),
+        numeric=frozenset({1, 2, 3}),
         empty=_("no repairs"),
     )
 
