@@ -716,7 +716,9 @@ def test_no_claim_ever_succeeds_inside_rest_hours(
     created: datetime, hours: QuietHours, later: int, urgent: bool
 ) -> None:
     message = hold_for_quiet_hours(sms(created, urgent=urgent), hours, POLICY)
-    at = max(created, message.due_at or created) + timedelta(minutes=later)
+    # in UTC: local wall-clock arithmetic drops fold=1 (the repeated hour at the end of
+    # daylight saving) and would land an hour before the message was created
+    at = max(created, message.due_at or created).astimezone(UTC) + timedelta(minutes=later)
     if not urgent and hours.contains(at):
         with pytest.raises(RuleViolation) as refused:
             message.claim("w1", at, LEASE)
