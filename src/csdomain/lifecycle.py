@@ -17,7 +17,7 @@ the command table for the docs.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
@@ -38,6 +38,7 @@ __all__ = [
     "command_table",
     "command_table_problems",
     "last_entered",
+    "spans_in",
     "transition_table_problems",
 ]
 
@@ -235,3 +236,22 @@ def last_entered(status: str, moves: Sequence[str], moments: Sequence[datetime])
         if moves[i] == status:
             return moments[i]
     return None
+
+
+def spans_in(
+    status: str, moves: Iterable[str], moments: Iterable[datetime]
+) -> tuple[tuple[datetime, datetime | None], ...]:
+    """Every ``(start, end)`` a history spent in ``status``, earliest first, given as its
+    moves' targets and instants like :func:`last_entered`; ``end`` is ``None`` while it is
+    still there (a complaint's hold periods, from whole complaints or projected fields)."""
+    periods: list[tuple[datetime, datetime | None]] = []
+    start: datetime | None = None
+    for to, at in zip(moves, moments, strict=True):
+        if to == status:
+            start = at
+        elif start is not None:
+            periods.append((start, at))
+            start = None
+    if start is not None:
+        periods.append((start, None))
+    return tuple(periods)

@@ -66,7 +66,7 @@ from csdomain.complaints.sla import (
     target_missed,
 )
 from csdomain.errors import InvalidTransition, PermissionDenied, RuleViolation, ValidationError
-from csdomain.lifecycle import Command, Lifecycle, StatusChange
+from csdomain.lifecycle import Command, Lifecycle, StatusChange, spans_in
 from csdomain.money import Money
 from csdomain.validators import aware as _aware
 from csdomain.validators import (
@@ -496,17 +496,10 @@ class Complaint:
 
     def hold_periods(self) -> tuple[tuple[datetime, datetime | None], ...]:
         """Every ``(start, end)`` spent on hold; ``end`` is ``None`` for a current hold."""
-        periods: list[tuple[datetime, datetime | None]] = []
-        start: datetime | None = None
-        for change in self.history:
-            if change.to == ComplaintStatus.ON_HOLD.value:
-                start = change.at
-            elif start is not None:
-                periods.append((start, change.at))
-                start = None
-        if start is not None:
-            periods.append((start, None))
-        return tuple(periods)
+        history = self.history
+        return spans_in(
+            ComplaintStatus.ON_HOLD.value, [c.to for c in history], [c.at for c in history]
+        )
 
     def passed_through(self, status: ComplaintStatus) -> bool:
         """Whether the complaint was ever in ``status``."""

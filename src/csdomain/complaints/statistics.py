@@ -23,7 +23,7 @@ from csdomain.complaints.classification import (
 from csdomain.complaints.model import CONCLUDED_STATUSES, Complaint, ComplaintStatus
 from csdomain.complaints.sla import SlaOutcome
 from csdomain.errors import ValidationError
-from csdomain.lifecycle import last_entered
+from csdomain.lifecycle import last_entered, spans_in
 from csdomain.validators import instance_of, positive_int
 
 
@@ -69,16 +69,10 @@ class DurationSketch:
 
     def add(self, value: timedelta) -> None:
         """Count one duration (negative durations count as zero)."""
-        seconds = value.total_seconds()
-        self.count += 1
-        if seconds < _MIN_SECONDS:
-            self.zeros += 1
-            return
-        key = math.ceil(math.log(seconds) / math.log(self._gamma))
-        self.buckets[key] = self.buckets.get(key, 0) + 1
+        self.add_all((value,))
 
     def add_all(self, values: Iterable[timedelta]) -> None:
-        """:meth:`add` every duration of ``values`` (the same counts, in one pass)."""
+        """Count every duration of ``values``, in one pass."""
         log_gamma = math.log(self._gamma)
         buckets = self.buckets
         count = zeros = 0
@@ -142,16 +136,10 @@ class TopCounter:
 
     def add(self, item: str) -> None:
         """Count one occurrence of ``item``."""
-        self.total += 1
-        if item in self.counters:
-            self.counters[item] += 1
-        elif len(self.counters) < self.capacity:
-            self.counters[item] = 1
-        else:
-            self.counters = {k: n - 1 for k, n in self.counters.items() if n > 1}
+        self.add_all((item,))
 
     def add_all(self, items: Iterable[str]) -> None:
-        """:meth:`add` every item of ``items`` in turn (the same counts)."""
+        """Count every item of ``items`` in turn."""
         capacity = self.capacity
         counters = self.counters
         total = 0
@@ -206,24 +194,6 @@ class CauseCount:
 _BATCH = 4096
 _RESOLVED = ComplaintStatus.RESOLVED.value
 _ON_HOLD = ComplaintStatus.ON_HOLD.value
-
-
-def _hold_periods(
-    moves: Sequence[str], moments: Sequence[datetime]
-) -> list[tuple[datetime, datetime | None]]:
-    """Every ``(start, end)`` on hold in the history, as
-    :meth:`Complaint.hold_periods <csdomain.complaints.Complaint.hold_periods>` gives them."""
-    periods: list[tuple[datetime, datetime | None]] = []
-    start: datetime | None = None
-    for to, at in zip(moves, moments, strict=True):
-        if to == _ON_HOLD:
-            start = at
-        elif start is not None:
-            periods.append((start, at))
-            start = None
-    if start is not None:
-        periods.append((start, None))
-    return periods
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -412,7 +382,7 @@ class ComplaintStatistics:
             if first_response_at is not None:
                 responses.append(between(received_at, first_response_at))
             if resolved_at is not None and status in CONCLUDED_STATUSES:
-                holds = _hold_periods(moves, moments) if _ON_HOLD in moves else ()
+                holds = spans_in(_ON_HOLD, moves, moments) if _ON_HOLD in moves else ()
                 resolutions.append(self._business_time(received_at, resolved_at, holds))
             if cause is not None:
                 causes.append(" ".join(cause.split()).casefold())
