@@ -386,8 +386,11 @@ _OPTIONAL_CODE = _cattrs_optional_code()
 _ITERABLE_CODE = _cattrs_iterable_code()
 
 
-class _Source:
-    """Python source of one generated function and the objects it refers to."""
+class GeneratedSource:
+    """Python source of one generated function and the objects it refers to (the
+    converter's generated hooks, and the store's field rows in :mod:`csdomain.store.fields`):
+    ``bind`` names an object for the source, ``temp`` a fresh local, ``compile`` runs the
+    source and returns the function, its text kept for tracebacks."""
 
     def __init__(self) -> None:
         self.names: dict[str, Any] = {
@@ -418,7 +421,7 @@ class _Source:
         return fn
 
 
-def _named(src: _Source, value: str) -> tuple[str, str]:
+def _named(src: GeneratedSource, value: str) -> tuple[str, str]:
     """A name for ``value`` and the expression that first evaluates it into that name."""
     if value.isidentifier():
         return value, value
@@ -442,7 +445,12 @@ def _hook_for(conv: cattrs.Converter, cls: Any) -> Any:
 
 
 def _structure_expr(  # noqa: PLR0917 - the generator's one recursive step
-    src: _Source, conv: cattrs.Converter, value: str, cls: Any, hook: Any, trusted: bool = False
+    src: GeneratedSource,
+    conv: cattrs.Converter,
+    value: str,
+    cls: Any,
+    hook: Any,
+    trusted: bool = False,
 ) -> str:
     """An expression equal to ``hook(value, cls)`` that evaluates ``value`` once.
 
@@ -542,7 +550,7 @@ def _fast_structure_fn(cls: type, conv: cattrs.Converter) -> Callable[[Any], Any
     """
     if getattr(conv, "use_alias", False) or conv.type_overrides:
         return None
-    src = _Source()
+    src = GeneratedSource()
     fields = attrs.fields(cls)
     values: list[tuple[Any, str, Any]] = []
     for a in fields:
@@ -813,7 +821,7 @@ def _built_without_init(cls: type) -> bool:
     return all(a.init and a.eq for a in attrs.fields(cls))
 
 
-def _setter(src: _Source, cls: type, field: str) -> str:
+def _setter(src: GeneratedSource, cls: type, field: str) -> str:
     """The start of a call setting ``field`` of ``r``: the slot's own setter when the
     class has one (the quickest way), else ``object.__setattr__``."""
     for klass in cls.__mro__:
@@ -834,7 +842,7 @@ def _trusted_structure_fn(cls: type, conv: cattrs.Converter) -> Callable[[Any], 
     """
     if getattr(conv, "use_alias", False) or conv.type_overrides:
         return None
-    src = _Source()
+    src = GeneratedSource()
     fields = attrs.fields(cls)
     values: list[tuple[str, str, str]] = []
     for a in fields:
@@ -861,7 +869,7 @@ def _trusted_structure_fn(cls: type, conv: cattrs.Converter) -> Callable[[Any], 
 
 
 def _verify_expr(
-    src: _Source, conv: cattrs.Converter, value: str, cls: Any, hook: Any
+    src: GeneratedSource, conv: cattrs.Converter, value: str, cls: Any, hook: Any
 ) -> str | None:
     """A condition that is true only if ``value`` reads back equal to itself: written by
     the JSON hook of ``cls`` and read by the trusted path. ``None``: no such condition.
@@ -1024,7 +1032,7 @@ def _verify_fn(cls: type, conv: cattrs.Converter) -> Callable[[Any], bool] | Non
     :func:`round_trip_verifier`); ``None`` when some field has no such condition."""
     if getattr(conv, "use_alias", False) or conv.type_overrides:
         return None
-    src = _Source()
+    src = GeneratedSource()
     conditions = []
     for a in attrs.fields(cls):
         if not a.init or not _plain_field_type(a.type):
@@ -1119,7 +1127,9 @@ def _attrs_structure_factory(cls: type, conv: cattrs.Converter) -> Callable[[Any
     return structure_attrs
 
 
-def _unstructure_expr(src: _Source, value: str, hook: Any, *, json: bool, depth: int = 0) -> str:
+def _unstructure_expr(
+    src: GeneratedSource, value: str, hook: Any, *, json: bool, depth: int = 0
+) -> str:
     """An expression equal to ``hook(value)``; cattrs' and csdomain's own hooks inlined.
 
     With ``json`` the result is only for ``orjson.dumps``: a UTC ``datetime`` is left for
@@ -1152,7 +1162,7 @@ def _unstructure_expr(src: _Source, value: str, hook: Any, *, json: bool, depth:
 
 
 def _dict_expr(
-    src: _Source, value: str, fields: list[tuple[str, Any]], *, json: bool, depth: int
+    src: GeneratedSource, value: str, fields: list[tuple[str, Any]], *, json: bool, depth: int
 ) -> str:
     parts = [
         f"{name!r}: {_unstructure_expr(src, f'{value}.{name}', h, json=json, depth=depth)}"
@@ -1184,7 +1194,7 @@ def _attrs_unstructure_factory(cls: type, conv: cattrs.Converter) -> Callable[[A
             fields.append((a.name, hook))
     made: list[Callable[[Any], Any]] = []
     for json in (False, True):
-        src = _Source()
+        src = GeneratedSource()
         body = _dict_expr(src, "instance", fields, json=json, depth=0)
         name = f"{'json' if json else 'fast'}_unstructure_{cls.__name__}"
         made.append(src.compile(name, cls, [f"def {name}(instance):", f"    return {body}"]))

@@ -31,7 +31,11 @@ import attrs
 import orjson
 
 from csdomain.errors import ValidationError
-from csdomain.serialization import trusted_structure_hook, validation_error_from
+from csdomain.serialization import (
+    GeneratedSource,
+    trusted_structure_hook,
+    validation_error_from,
+)
 from csdomain.store.spi import Filter, short_repr
 from csdomain.store.sql import Dialect, select_sql
 
@@ -102,26 +106,7 @@ def _from_json(declared: Any) -> _Getter | None:
     return trusted_structure_hook(declared)
 
 
-class _Code:
-    """Python source of one generated row function and the objects it refers to."""
-
-    def __init__(self) -> None:
-        self.names: dict[str, Any] = {}
-        self._count = 0
-
-    def bind(self, obj: Any) -> str:
-        name = f"_g{self._count}"
-        self._count += 1
-        self.names[name] = obj
-        return name
-
-    def temp(self) -> str:
-        name = f"_t{self._count}"
-        self._count += 1
-        return name
-
-
-def _json_expr(code: _Code, declared: Any, parts: Sequence[str], value: str) -> str:
+def _json_expr(code: GeneratedSource, declared: Any, parts: Sequence[str], value: str) -> str:
     """An expression building the value of ``parts`` below ``value`` (a Python expression
     of the JSON value of a ``declared`` member), as :func:`_paths` does."""
     optional, inner = _optional(declared)
@@ -156,7 +141,7 @@ def _json_rows_fn(
 ) -> Callable[[Iterable[str | bytes]], Iterator[tuple[Any, ...]]]:
     """A generator function turning JSON arrays of ``members`` into rows of ``fields``
     (each ``(top-level name, parts below it)``), one generated expression per field."""
-    code = _Code()
+    code = GeneratedSource()
     types_of = _field_types(cls)
     defaults = {f.name: f.default for f in attrs.fields(cls)}
     loads = code.bind(orjson.loads)
@@ -190,10 +175,8 @@ def _json_rows_fn(
         f"        v = {loads}(r)",
         f"        yield ({', '.join(values)},)",
     ]
-    text = "\n".join(lines) + "\n"
-    filename = f"<csdomain generated field rows {cls.__module__}.{cls.__qualname__}>"
-    exec(compile(text, filename, "exec"), code.names)  # noqa: S102 - generated from field names
-    made: Callable[[Iterable[str | bytes]], Iterator[tuple[Any, ...]]] = code.names["json_rows"]
+    made: Callable[[Iterable[str | bytes]], Iterator[tuple[Any, ...]]]
+    made = code.compile("json_rows", cls, lines)
     return made
 
 
