@@ -61,6 +61,7 @@ from csdomain.complaints.sla import (
     SlaOutcome,
     receipt_deadlines,
     renewed_resolve_by,
+    resolution_missed,
     resolve_by_after_hold,
     sla_outcome,
     target_missed,
@@ -1144,12 +1145,16 @@ class Complaint:
         answered = self.first_response_at
         if target_missed(self.respond_by, answered, moment):
             found.append(SlaBreach(self.id, SlaKind.RESPOND, self.respond_by, answered))
-        if self.is_open:
-            clock = self.held_since or moment
-            if min(clock, moment) > self.resolve_by:
-                found.append(SlaBreach(self.id, SlaKind.RESOLVE, self.resolve_by))
-        elif self.sla_outcome is SlaOutcome.MISSED:
-            found.append(SlaBreach(self.id, SlaKind.RESOLVE, self.resolve_by, self.resolved_at))
+        is_open = self.is_open
+        if resolution_missed(
+            is_open=is_open,
+            held_since=self.held_since,
+            resolve_by=self.resolve_by,
+            outcome=self.sla_outcome,
+            at=moment,
+        ):
+            met_at = None if is_open else self.resolved_at
+            found.append(SlaBreach(self.id, SlaKind.RESOLVE, self.resolve_by, met_at))
         return tuple(found)
 
     def is_breached(self, *, at: datetime) -> bool:

@@ -31,6 +31,7 @@ __all__ = [
     "SlaOutcome",
     "receipt_deadlines",
     "renewed_resolve_by",
+    "resolution_missed",
     "resolve_by_after_hold",
     "sla_outcome",
     "target_missed",
@@ -134,3 +135,21 @@ def target_missed(due: datetime, met: datetime | None, at: datetime, *, owed: bo
     if met is not None:
         return met > due
     return owed and at > due
+
+
+def resolution_missed(
+    *,
+    is_open: bool,
+    held_since: datetime | None,
+    resolve_by: datetime,
+    outcome: SlaOutcome | None,
+    at: datetime,
+) -> bool:
+    """Whether a complaint missed its resolution target as of ``at`` (an aware UTC
+    instant), from the fields that decide it: still open after ``resolve_by`` (on hold,
+    ``held_since`` set: only if the hold began after it), or closed with the outcome
+    ``missed`` recorded at its resolution. The rule of :meth:`Complaint.sla_breaches
+    <csdomain.complaints.Complaint.sla_breaches>`, also read from projected fields."""
+    if is_open:
+        return min(held_since or at, at) > resolve_by
+    return outcome is SlaOutcome.MISSED

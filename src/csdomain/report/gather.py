@@ -14,7 +14,7 @@ from csdomain.complaints import (
     SlaKind,
     SlaOutcome,
 )
-from csdomain.complaints.overdue import target_missed
+from csdomain.complaints.sla import resolution_missed, target_missed
 from csdomain.errors import ValidationError
 from csdomain.i18n import N_
 from csdomain.kinds import (
@@ -147,7 +147,8 @@ def _sla_compliance(
 ) -> list[SlaCompliance]:
     """How the complaints received in ``[start, end)`` stand against their two targets as
     of ``at``: :func:`~csdomain.complaints.sla_breaches` judged from the few fields it
-    reads (the same rule, :func:`~csdomain.complaints.target_missed`), not whole complaints."""
+    reads (the same rules, :func:`~csdomain.complaints.target_missed` and
+    :func:`~csdomain.complaints.sla.resolution_missed`), not whole complaints."""
     counts = {
         kind: dict.fromkeys(("met", "late", "overdue", "pending", "na"), 0) for kind in SlaKind
     }
@@ -162,19 +163,13 @@ def _sla_compliance(
         else:
             respond["pending"] += 1
         is_open = status in OPEN_STATUSES
-        if is_open:
-            held = (
-                last_entered(_ON_HOLD, moves, moments)
-                if status is ComplaintStatus.ON_HOLD
-                else None
-            )
-            if min(held or moment, moment) > resolve_by:
-                resolve["overdue"] += 1
-                continue
-        elif outcome is SlaOutcome.MISSED:
-            resolve["late" if last_entered(_RESOLVED, moves, moments) else "overdue"] += 1
-            continue
-        if outcome is SlaOutcome.MET:
+        held = last_entered(_ON_HOLD, moves, moments) if status is ComplaintStatus.ON_HOLD else None
+        if resolution_missed(
+            is_open=is_open, held_since=held, resolve_by=resolve_by, outcome=outcome, at=moment
+        ):
+            late = not is_open and last_entered(_RESOLVED, moves, moments) is not None
+            resolve["late" if late else "overdue"] += 1
+        elif outcome is SlaOutcome.MET:
             resolve["met"] += 1
         elif is_open:
             resolve["pending"] += 1
