@@ -603,20 +603,21 @@ class SqliteTransaction:
         """``(version, doc)`` of ``key``."""
         statement = self._sql(kind).get
         with _translated(self._path):
-            try:
-                row = self.conn.execute(statement, (key,)).fetchone()
-            except sqlite3.OperationalError as err:
-                if not _missing_table(err, kind):
-                    raise
-                cursor = self._read_again(kind, statement, (key,))
-                row = None if cursor is None else cursor.fetchone()
+            cursor = self._read(kind, statement, (key,))
+            row = None if cursor is None else cursor.fetchone()
         return None if row is None else (row[0], row[1])
 
-    def _read_again(self, kind: str, statement: str, params: Any) -> sqlite3.Cursor | None:
-        """A read that found no table for ``kind``, run again once the transaction holds
-        its snapshot (a statement that fails to compile does not start one, and the table
-        may have been created since); ``None`` when the snapshot has no such table."""
+    def _read(self, kind: str, statement: str, params: Any) -> sqlite3.Cursor | None:
+        """A read of ``kind``; ``None`` while the kind has no table in this snapshot (its
+        table is created at its first write). A read that finds no table runs again once
+        the transaction holds its snapshot: a statement that fails to compile does not
+        start one, and another process may have created the table since."""
         conn = self.conn
+        try:
+            return conn.execute(statement, params)
+        except sqlite3.OperationalError as err:
+            if not _missing_table(err, kind):
+                raise
         conn.execute(_HOLD_SNAPSHOT).fetchone()
         try:
             return conn.execute(statement, params)
@@ -719,15 +720,9 @@ class SqliteTransaction:
         """The rows of a query of ``kind``, fetched in batches; none while the kind has no
         table in this snapshot (its table is created at its first write)."""
         try:
-            try:
-                cursor = self.conn.execute(sql, params)
-            except sqlite3.OperationalError as err:
-                if not _missing_table(err, kind):
-                    raise
-                found = self._read_again(kind, sql, params)
-                if found is None:
-                    return  # not written yet in this snapshot: nothing to find
-                cursor = found
+            cursor = self._read(kind, sql, params)
+            if cursor is None:
+                return  # not written yet in this snapshot: nothing to find
             batch = cursor.fetchmany(_FETCH)
         except (sqlite3.Error, UnicodeEncodeError, OverflowError) as err:
             with _translated(self._path):
@@ -744,15 +739,10 @@ class SqliteTransaction:
         self._sql(kind)
         sql, params = count_sql(SQLITE, kind, filters)
         with _translated(self._path):
-            try:
-                row = self.conn.execute(sql, params).fetchone()
-            except sqlite3.OperationalError as err:
-                if not _missing_table(err, kind):
-                    raise
-                cursor = self._read_again(kind, sql, params)
-                if cursor is None:
-                    return 0
-                row = cursor.fetchone()
+            cursor = self._read(kind, sql, params)
+            if cursor is None:
+                return 0
+            row = cursor.fetchone()
         return int(row[0])
 
     def next_counter(self, name: str) -> int:
