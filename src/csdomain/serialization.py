@@ -68,7 +68,7 @@ except ImportError:  # pragma: no cover - a cattrs that moved it
 from csdomain.clock import as_utc, require_aware
 from csdomain.errors import ValidationError
 from csdomain.money import Money
-from csdomain.validators import _accepted, as_frozenset, as_tuple
+from csdomain.validators import _accepted, as_frozenset, as_tuple, valid_unicode
 
 
 try:  # what attrs' own __init__ reads to know whether validators run
@@ -988,7 +988,7 @@ def _json_native(value: Any, depth: int = 0) -> bool:
     """
     cls = value.__class__
     if cls is str:
-        return value.isascii() or _valid_unicode(value)
+        return value.isascii() or valid_unicode(value)
     if value is None or value is True or value is False:
         return True
     if cls is int:
@@ -999,7 +999,7 @@ def _json_native(value: Any, depth: int = 0) -> bool:
         return False
     if cls is dict:
         for key, item in value.items():
-            if key.__class__ is not str or not (key.isascii() or _valid_unicode(key)):
+            if key.__class__ is not str or not (key.isascii() or valid_unicode(key)):
                 return False
             if not _json_native(item, depth + 1):
                 return False
@@ -1017,14 +1017,6 @@ def _json_native(value: Any, depth: int = 0) -> bool:
             and raw == value
         )
     return False
-
-
-def _valid_unicode(text: str) -> bool:
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _verify_fn(cls: type, conv: cattrs.Converter) -> Callable[[Any], bool] | None:

@@ -57,6 +57,7 @@ __all__ = [
     "text",
     "text_mapping",
     "tuple_of",
+    "valid_unicode",
 ]
 
 E = TypeVar("E", bound=StrEnum)
@@ -64,6 +65,16 @@ T = TypeVar("T")
 
 #: An attrs validator: ``validator(instance, attribute, value)``.
 Validator: TypeAlias = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+
+
+def valid_unicode(text: str) -> bool:
+    """Whether ``text`` can be written as UTF-8 (no lone surrogate): what JSON, the store
+    and every driver need of a string."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _a(name: str) -> str:

@@ -60,7 +60,7 @@ from csdomain.clock import utc
 from csdomain.errors import ValidationError, describe
 from csdomain.money import Money
 from csdomain.policy import LimitsPolicy
-from csdomain.validators import enum_value
+from csdomain.validators import enum_value, valid_unicode
 
 
 __all__ = [
@@ -118,14 +118,6 @@ def _control(value: str) -> bool:
     return _CONTROL.search(value) is not None
 
 
-def _surrogate(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
 def _check_text(value: object, path: str, limits: LimitsPolicy, spec: _Text) -> str:
     if not isinstance(value, str):
         raise ValidationError.at(path, f"expected text, got {type(value).__name__}")
@@ -140,7 +132,7 @@ def _check_text(value: object, path: str, limits: LimitsPolicy, spec: _Text) -> 
         limit = limits.max_long_text if spec.long else limits.max_short_text
         if len(value) > limit:
             raise ValidationError.at(path, f"longer than {limit} characters")
-    if _surrogate(value):
+    if not valid_unicode(value):
         raise ValidationError.at(path, "holds a lone surrogate (not valid Unicode text)")
     return value
 
